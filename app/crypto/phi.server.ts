@@ -1,0 +1,126 @@
+/**
+ * Field-level PHI encryption (DESIGN §4), with Web Crypto so it runs in workerd and Node.
+ *
+ * - AES-256-GCM; a per-clinic data key derived with HKDF from the key ring's master key.
+ * - The current kid encrypts; every kid in the ring decrypts (rotation re-encrypts later).
+ * - Additional authenticated data binds a value to clinic | record | field: a ciphertext
+ *   copied to another row, field or clinic does not decrypt.
+ * - Fails closed: anything that does not decrypt throws PhiDecryptError.
+ * - Blind indexes: HMAC-SHA256 under a separate key, for equality lookups only.
+ */
+import type { EncryptedValue } from '~/db/schema'
+
+export type KeyRing = { current: string; keys: Record<string, string> }
+export type FieldBinding = { clinicId: string; recordId: string; field: string }
+
+export class PhiDecryptError extends Error {
+  constructor(readonly field: string) {
+    super(`PHI field "${field}" could not be decrypted`)
+    this.name = 'PhiDecryptError'
+  }
+}
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+const HKDF_SALT = encoder.encode('intakepilot/phi/v1')
+
+export function parseKeyRing(json: string | undefined): KeyRing {
+  if (!json) throw new Error('PHI_KEYRING is not configured')
+  const ring = JSON.parse(json) as KeyRing
+  if (!ring.current || !ring.keys?.[ring.current]) throw new Error('PHI_KEYRING has no current key')
+  for (const [kid, key] of Object.entries(ring.keys)) {
+    if (fromBase64(key).byteLength !== 32) throw new Error(`PHI_KEYRING key ${kid} is not 32 bytes`)
+  }
+  return ring
+}
+
+export function isEncryptedValue(value: unknown): value is EncryptedValue {
+  const v = value as EncryptedValue | null
+  return !!v && typeof v === 'object' && v.v === 1 && typeof v.kid === 'string' && typeof v.iv === 'string' && typeof v.ct === 'string'
+}
+
+export type PhiCipher = ReturnType<typeof createPhiCipher>
+
+export function createPhiCipher(options: { keyRing: KeyRing; blindIndexKey: string }) {
+  const { keyRing } = options
+  const dataKeys = new Map<string, Promise<CryptoKey>>()
+  let hmacKey: Promise<CryptoKey> | undefined
+
+  function dataKey(kid: string, clinicId: string) {
+    const cacheKey = `${kid}:${clinicId}`
+    let key = dataKeys.get(cacheKey)
+    if (!key) {
+      const master = keyRing.keys[kid]
+      if (!master) throw new PhiDecryptError('(unknown key id)')
+      key = crypto.subtle
+        .importKey('raw', fromBase64(master), 'HKDF', false, ['deriveKey'])
+        .then((ikm) =>
+          crypto.subtle.deriveKey(
+            { name: 'HKDF', hash: 'SHA-256', salt: HKDF_SALT, info: encoder.encode(`clinic:${clinicId}`) },
+            ikm,
+            { name: 'AES-GCM', length: 256 },
+            false,
+            ['encrypt', 'decrypt'],
+          ),
+        )
+      dataKeys.set(cacheKey, key)
+    }
+    return key
+  }
+
+  const aad = (b: FieldBinding) => encoder.encode(`${b.clinicId}|${b.recordId}|${b.field}`)
+
+  return {
+    async encrypt(plaintext: string, binding: FieldBinding): Promise<EncryptedValue> {
+      const kid = keyRing.current
+      const iv = crypto.getRandomValues(new Uint8Array(12))
+      const ct = await crypto.subtle.encrypt(
+        { name: 'AES-GCM', iv, additionalData: aad(binding) },
+        await dataKey(kid, binding.clinicId),
+        encoder.encode(plaintext),
+      )
+      return { v: 1, kid, iv: toBase64(iv), ct: toBase64(new Uint8Array(ct)) }
+    },
+
+    async decrypt(value: unknown, binding: FieldBinding): Promise<string> {
+      if (!isEncryptedValue(value) || !keyRing.keys[value.kid]) throw new PhiDecryptError(binding.field)
+      try {
+        const plain = await crypto.subtle.decrypt(
+          { name: 'AES-GCM', iv: fromBase64(value.iv), additionalData: aad(binding) },
+          await dataKey(value.kid, binding.clinicId),
+          fromBase64(value.ct),
+        )
+        return decoder.decode(plain)
+      } catch {
+        throw new PhiDecryptError(binding.field)
+      }
+    },
+
+    /** Keyed per clinic, so the same patient is not linkable across clinics. */
+    async blindIndex(kind: 'health_card' | 'name_dob', clinicId: string, normalized: string) {
+      hmacKey ??= crypto.subtle.importKey('raw', fromBase64(options.blindIndexKey), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
+      const mac = await crypto.subtle.sign('HMAC', await hmacKey, encoder.encode(`${clinicId}|${kind}|${normalized}`))
+      return toBase64(new Uint8Array(mac))
+    },
+  }
+}
+
+/** Health card numbers compare without spaces, dashes or case. */
+export const normalizeHealthCard = (value: string) => value.toUpperCase().replace(/[^A-Z0-9]/g, '')
+
+/** Last name without accents, spaces or punctuation, plus an ISO date of birth. */
+export const normalizeNameDob = (lastName: string, dateOfBirth: string) =>
+  `${lastName.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z]/g, '')}|${dateOfBirth.trim()}`
+
+export function toBase64(bytes: Uint8Array) {
+  let binary = ''
+  for (const b of bytes) binary += String.fromCharCode(b)
+  return btoa(binary)
+}
+
+export function fromBase64(text: string) {
+  const binary = atob(text)
+  const bytes = new Uint8Array(binary.length)
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i)
+  return bytes
+}

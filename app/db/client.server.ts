@@ -1,0 +1,31 @@
+/**
+ * The database connection for one request: a Neon serverless Pool (WebSocket) and Drizzle.
+ * On Workers a Pool must be created, used and ended within one request, so there is no
+ * module-level client: the request pipeline creates one and ends it with waitUntil.
+ */
+import { Pool, neonConfig } from '@neondatabase/serverless'
+import { drizzle } from 'drizzle-orm/neon-serverless'
+import * as schema from './schema'
+
+export type Database = ReturnType<typeof drizzleFor>
+const drizzleFor = (pool: Pool) => drizzle({ client: pool, schema })
+
+/**
+ * Points the Neon driver at the local WebSocket relay (DATABASE_WS_PROXY=host:port).
+ * pipelineConnect must be off with SCRAM passwords; TLS is the relay's business locally.
+ */
+export function useLocalRelay(wsProxy: string | undefined) {
+  if (!wsProxy) return
+  neonConfig.wsProxy = (host, port) => `${wsProxy}/v1?address=${host}:${port}`
+  neonConfig.useSecureWebSocket = false
+  neonConfig.pipelineTLS = false
+  neonConfig.pipelineConnect = false
+}
+
+export function connectDatabase(options: { url: string; wsProxy?: string }) {
+  useLocalRelay(options.wsProxy)
+  const pool = new Pool({ connectionString: options.url, max: 4 })
+  // An idle client that errors (the server went away) must not crash the isolate.
+  pool.on('error', () => {})
+  return { db: drizzleFor(pool), end: () => pool.end() }
+}

@@ -1,0 +1,217 @@
+/**
+ * The consolidated IntakePilot schema (DESIGN §3). Every clinic-owned table carries
+ * `clinic_id` and an index that leads with it; row-level security for these tables is
+ * written in drizzle/0001_tenancy.sql (FORCE RLS and grants are beyond the schema builder).
+ */
+import { sql } from 'drizzle-orm'
+import {
+  bigserial,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core'
+
+const id = () => uuid('id').primaryKey().default(sql`gen_random_uuid()`)
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow()
+const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow()
+
+export type ClinicSettings = {
+  /** Hours from received to triaged, by priority. */
+  turnaroundHours?: Partial<Record<'routine' | 'urgent' | 'emergent', number>>
+  /** OpenAI-compatible endpoint on staff machines (LM Studio). */
+  localAiEndpoint?: string
+}
+
+export const clinics = pgTable('clinics', {
+  id: id(),
+  slug: text('slug').notNull().unique(),
+  name: text('name').notNull(),
+  settings: jsonb('settings').$type<ClinicSettings>().notNull().default({}),
+  createdAt: createdAt(),
+})
+
+export const userRoles = ['admin', 'staff', 'referrer', 'superadmin'] as const
+export type UserRole = (typeof userRoles)[number]
+export const userStatuses = ['invited', 'active', 'disabled'] as const
+export type UserStatus = (typeof userStatuses)[number]
+
+export const users = pgTable(
+  'users',
+  {
+    id: id(),
+    /** Null only for superadmins, who belong to no single clinic. */
+    clinicId: uuid('clinic_id').references(() => clinics.id),
+    /** Entra `tid` + `oid`; null until an invited user first signs in. */
+    idpTenantId: text('idp_tenant_id'),
+    idpObjectId: text('idp_object_id'),
+    email: text('email').notNull(),
+    displayName: text('display_name').notNull(),
+    role: text('role', { enum: userRoles }).notNull(),
+    status: text('status', { enum: userStatuses }).notNull().default('invited'),
+    /** Free-text practice name of a referrer, shown to staff. */
+    organization: text('organization'),
+    lastSignInAt: timestamp('last_sign_in_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('users_idp_identity_key').on(t.idpTenantId, t.idpObjectId),
+    uniqueIndex('users_clinic_email_key').on(t.clinicId, sql`lower(${t.email})`),
+  ],
+)
+
+export type FieldType = 'text' | 'textarea' | 'date' | 'select' | 'checkbox' | 'phone' | 'email' | 'number'
+export type IntakeField = {
+  key: string
+  label: string
+  type: FieldType
+  required: boolean
+  phi: boolean
+  help?: string
+  options?: string[]
+}
+export type IntakeFormDefinition = { sections: { title: string; fields: IntakeField[] }[] }
+
+export const intakeForms = pgTable(
+  'intake_forms',
+  {
+    id: id(),
+    clinicId: uuid('clinic_id').notNull().references(() => clinics.id),
+    version: integer('version').notNull(),
+    definition: jsonb('definition').$type<IntakeFormDefinition>().notNull(),
+    publishedAt: timestamp('published_at', { withTimezone: true }),
+    createdBy: uuid('created_by').references(() => users.id),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('intake_forms_clinic_version_key').on(t.clinicId, t.version)],
+)
+
+export const referralStatuses = [
+  'received',
+  'in_review',
+  'info_requested',
+  'accepted',
+  'scheduled',
+  'declined',
+  'closed',
+] as const
+export type ReferralStatus = (typeof referralStatuses)[number]
+export const referralPriorities = ['routine', 'urgent', 'emergent'] as const
+export type ReferralPriority = (typeof referralPriorities)[number]
+
+/** An encrypted PHI value as stored inside jsonb (DESIGN §4). */
+export type EncryptedValue = { v: 1; kid: string; iv: string; ct: string }
+
+export const referrals = pgTable(
+  'referrals',
+  {
+    id: id(),
+    clinicId: uuid('clinic_id').notNull().references(() => clinics.id),
+    /** Human reference number given to the referrer, unique within the clinic. */
+    referenceNumber: text('reference_number').notNull(),
+    formVersion: integer('form_version').notNull(),
+    submittedBy: uuid('submitted_by').notNull().references(() => users.id),
+    status: text('status', { enum: referralStatuses }).notNull().default('received'),
+    priority: text('priority', { enum: referralPriorities }).notNull().default('routine'),
+    assignedTo: uuid('assigned_to').references(() => users.id),
+    /** Field key -> value; PHI fields hold an EncryptedValue. */
+    formData: jsonb('form_data').$type<Record<string, unknown>>().notNull(),
+    /** Blind indexes (HMAC) for patient matching; never the values themselves. */
+    healthCardIndex: text('health_card_index'),
+    nameDobIndex: text('name_dob_index'),
+    possibleDuplicateOf: uuid('possible_duplicate_of'),
+    idempotencyKey: text('idempotency_key'),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+    firstOpenedAt: timestamp('first_opened_at', { withTimezone: true }),
+    triagedAt: timestamp('triaged_at', { withTimezone: true }),
+    scheduledAt: timestamp('scheduled_at', { withTimezone: true }),
+    closedAt: timestamp('closed_at', { withTimezone: true }),
+    version: integer('version').notNull().default(1),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('referrals_clinic_reference_key').on(t.clinicId, t.referenceNumber),
+    uniqueIndex('referrals_clinic_idempotency_key').on(t.clinicId, t.submittedBy, t.idempotencyKey),
+    // The queue: newest first within a status, keyset-paginated on (received_at, id).
+    index('referrals_clinic_status_received_idx').on(t.clinicId, t.status, t.receivedAt.desc(), t.id.desc()),
+    index('referrals_clinic_received_idx').on(t.clinicId, t.receivedAt.desc(), t.id.desc()),
+    index('referrals_clinic_submitted_by_idx').on(t.clinicId, t.submittedBy, t.receivedAt.desc()),
+    index('referrals_clinic_assigned_idx').on(t.clinicId, t.assignedTo),
+    index('referrals_clinic_health_card_idx').on(t.clinicId, t.healthCardIndex),
+    index('referrals_clinic_name_dob_idx').on(t.clinicId, t.nameDobIndex),
+  ],
+)
+
+export const referralEventTypes = ['status', 'note', 'assignment', 'message', 'reply', 'created'] as const
+export type ReferralEventType = (typeof referralEventTypes)[number]
+
+export const referralEvents = pgTable(
+  'referral_events',
+  {
+    id: id(),
+    clinicId: uuid('clinic_id').notNull().references(() => clinics.id),
+    referralId: uuid('referral_id').notNull().references(() => referrals.id),
+    actorId: uuid('actor_id').references(() => users.id),
+    type: text('type', { enum: referralEventTypes }).notNull(),
+    /** Ids and states only (status from/to, assignee); never PHI. */
+    data: jsonb('data').$type<Record<string, unknown>>().notNull().default({}),
+    /** Note or message text, encrypted. */
+    body: jsonb('body').$type<EncryptedValue>(),
+    /** Messages and replies are shown to the referrer; notes never are. */
+    visibleToReferrer: boolean('visible_to_referrer').notNull().default(false),
+    createdAt: createdAt(),
+  },
+  (t) => [index('referral_events_clinic_referral_idx').on(t.clinicId, t.referralId, t.createdAt)],
+)
+
+export const processingResults = pgTable(
+  'processing_results',
+  {
+    id: id(),
+    clinicId: uuid('clinic_id').notNull().references(() => clinics.id),
+    referralId: uuid('referral_id').notNull().references(() => referrals.id),
+    summaries: jsonb('summaries').$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('processing_results_clinic_referral_key').on(t.clinicId, t.referralId)],
+)
+
+export const auditOutcomes = ['success', 'denied', 'error'] as const
+export type AuditOutcome = (typeof auditOutcomes)[number]
+
+/** Append-only and hash-chained per clinic (DESIGN §5). Ids only, never PHI. */
+export const auditLogs = pgTable(
+  'audit_logs',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    /** Null for events outside any clinic (a denied sign-in of an unknown identity). */
+    clinicId: uuid('clinic_id'),
+    actorId: uuid('actor_id'),
+    actorRole: text('actor_role'),
+    action: text('action').notNull(),
+    entityType: text('entity_type'),
+    entityId: text('entity_id'),
+    /** Ids only (e.g. the referral ids a list showed, a switch reason). */
+    details: jsonb('details').$type<Record<string, unknown>>(),
+    requestId: text('request_id'),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+    outcome: text('outcome', { enum: auditOutcomes }).notNull().default('success'),
+    occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull().defaultNow(),
+    prevHash: text('prev_hash'),
+    hash: text('hash'),
+  },
+  (t) => [
+    index('audit_logs_clinic_occurred_idx').on(t.clinicId, t.occurredAt, t.id),
+    index('audit_logs_clinic_entity_idx').on(t.clinicId, t.entityType, t.entityId),
+    index('audit_logs_clinic_actor_idx').on(t.clinicId, t.actorId, t.occurredAt),
+  ],
+)

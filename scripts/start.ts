@@ -1,0 +1,163 @@
+/**
+ * `npm start`: the whole of IntakePilot on loopback, real parts only (DESIGN §6).
+ * embedded PostgreSQL -> migrations -> demo data (first run) -> Neon WebSocket relay ->
+ * local OpenID provider -> the built app in workerd (wrangler pages dev).
+ *
+ *   --dev         the Vite dev server instead of the built app (`npm run dev`)
+ *   --no-build    serve the existing build/ (the tests build once beforehand)
+ *   --ephemeral   a throwaway data directory, deleted on exit (the tests)
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { localConfig } from './lib/config'
+import { DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_TENANT_ID } from './lib/demo-accounts'
+import { startIdentityProvider, type IdentityProvider } from './lib/idp'
+import { startLocalDatabase, type LocalDatabase } from './lib/local-database'
+import { claimStack, runningStack } from './lib/lock'
+import { runMigrations } from './lib/migrate'
+import { LOCAL_SUPERUSER, DATABASE_NAME } from './lib/postgres'
+import { loadOrCreateSecrets } from './lib/secrets'
+import { seedIfEmpty } from './lib/seed'
+
+const args = new Set(process.argv.slice(2))
+const dev = args.has('--dev')
+const ephemeral = args.has('--ephemeral')
+const config = localConfig(ephemeral ? { ...process.env, DATA_DIR: process.env.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'intakepilot-')) } : process.env)
+const say = (line: string) => console.log(`[intakepilot] ${line}`)
+
+const running = runningStack(config.dataDir)
+if (running) {
+  console.error(`IntakePilot is already running at ${running.appOrigin} (pid ${running.pid}); stop it with Ctrl-C in its terminal first.`)
+  process.exit(1)
+}
+const release = claimStack(config.dataDir, {
+  appOrigin: config.appOrigin,
+  relayPort: config.relayPort,
+  pgPort: config.pgPort,
+  idpPort: config.idpPort,
+})
+
+let database: LocalDatabase | undefined
+let idp: IdentityProvider | undefined
+let app: ChildProcess | undefined
+let stopping = false
+
+async function shutdown(code: number) {
+  if (stopping) return
+  stopping = true
+  say('stopping…')
+  if (app?.pid && app.exitCode === null) {
+    try {
+      process.kill(-app.pid, 'SIGTERM')
+    } catch {}
+    await new Promise((resolve) => {
+      const timer = setTimeout(resolve, 5000)
+      app!.once('exit', () => (clearTimeout(timer), resolve(null)))
+    })
+  }
+  await idp?.close().catch(() => {})
+  await database?.stopAll().catch(() => {})
+  release()
+  if (ephemeral) rmSync(config.dataDir, { recursive: true, force: true })
+  process.exit(code)
+}
+process.on('SIGINT', () => void shutdown(0))
+process.on('SIGTERM', () => void shutdown(0))
+
+try {
+  const secrets = loadOrCreateSecrets(config.dataDir)
+  database = await startLocalDatabase({
+    dataDir: join(config.dataDir, 'postgres'),
+    pgPort: config.pgPort,
+    relayPort: config.relayPort,
+    persistent: true,
+  })
+  say(`PostgreSQL on 127.0.0.1:${config.pgPort} (local only: superuser ${LOCAL_SUPERUSER.user} / ${LOCAL_SUPERUSER.password}, database ${DATABASE_NAME})`)
+  await runMigrations({ url: database.ownerUrl, wsProxy: database.wsProxy })
+  if (await seedIfEmpty({ url: database.ownerUrl, wsProxy: database.wsProxy, secrets })) say('seeded the demo clinics')
+  say(`Neon WebSocket relay on 127.0.0.1:${config.relayPort}`)
+
+  idp = await startIdentityProvider({
+    port: config.idpPort,
+    apiAudience: config.apiAudience,
+    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+    jwksPath: join(config.dataDir, 'idp-jwks.json'),
+    clients: [
+      {
+        clientId: config.webClientId,
+        clientSecret: secrets.oidcClientSecret,
+        redirectUris: [`${config.appOrigin}/auth/callback`],
+        postLogoutRedirectUris: [`${config.appOrigin}/login`],
+      },
+    ],
+  })
+  say(`OpenID provider (stands in for Entra ID) at ${idp.issuer}`)
+
+  const bindings: Record<string, string> = {
+    APP_ENV: 'development',
+    APP_ORIGIN: config.appOrigin,
+    DATABASE_URL: database.appUrl,
+    DATABASE_WS_PROXY: database.wsProxy,
+    SESSION_SECRETS: secrets.sessionSecrets,
+    PHI_KEYRING: secrets.phiKeyRing,
+    PHI_BLIND_INDEX_KEY: secrets.phiBlindIndexKey,
+    OIDC_AUTHORITY: idp.issuer,
+    OIDC_CLIENT_ID: config.webClientId,
+    OIDC_CLIENT_SECRET: secrets.oidcClientSecret,
+    OIDC_ALLOWED_TENANTS: DEMO_TENANT_ID,
+    API_AUDIENCE: config.apiAudience,
+  }
+  const env = { ...process.env, WRANGLER_SEND_METRICS: 'false' }
+  if (dev) {
+    app = spawn('npx', ['remix', 'vite:dev', '--host', '127.0.0.1', '--port', String(config.appPort), '--strictPort'], {
+      stdio: 'inherit',
+      detached: true,
+      env: { ...env, ...bindings, NODE_OPTIONS: '--experimental-websocket' },
+    })
+  } else {
+    if (!args.has('--no-build')) await run('npx', ['remix', 'vite:build'])
+    const bindingArgs = Object.entries(bindings).flatMap(([k, v]) => ['--binding', `${k}=${v}`])
+    app = spawn(
+      'npx',
+      ['wrangler', 'pages', 'dev', './build/client', '--ip', '127.0.0.1', '--port', String(config.appPort),
+        '--persist-to', join(config.dataDir, 'wrangler'), '--log-level', 'warn', '--show-interactive-dev-session=false', ...bindingArgs],
+      { stdio: ['ignore', 'inherit', 'inherit'], detached: true, env },
+    )
+  }
+  app.once('exit', (code) => {
+    if (!stopping) {
+      console.error(`[intakepilot] the app server exited (${code}); stopping everything.`)
+      void shutdown(1)
+    }
+  })
+  await waitForHealthy(`${config.appOrigin}/healthz`)
+  say(`ready: ${config.appOrigin}`)
+  say(`sign in with any demo account, password "${DEMO_PASSWORD}":`)
+  for (const a of DEMO_ACCOUNTS.filter((a) => a.role)) say(`  ${a.email.padEnd(30)} ${a.role}${a.status === 'disabled' ? ' (disabled)' : ''}`)
+  say('Ctrl-C stops everything.')
+} catch (error) {
+  console.error('[intakepilot] could not start:', error instanceof Error ? error.message : error)
+  await shutdown(1)
+}
+
+function run(command: string, commandArgs: string[]) {
+  return new Promise<void>((resolve, reject) => {
+    const child = spawn(command, commandArgs, { stdio: 'inherit' })
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${command} ${commandArgs.join(' ')} exited ${code}`))))
+  })
+}
+
+async function waitForHealthy(url: string) {
+  const deadline = Date.now() + 90_000
+  while (Date.now() < deadline) {
+    if (stopping) throw new Error('stopped while starting')
+    try {
+      const response = await fetch(url)
+      if (response.ok) return
+    } catch {}
+    await new Promise((r) => setTimeout(r, 300))
+  }
+  throw new Error(`the app did not answer ${url} within 90 s`)
+}
