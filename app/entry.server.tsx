@@ -3,6 +3,7 @@ import { RemixServer } from '@remix-run/react'
 import { isbot } from 'isbot'
 import { renderToReadableStream } from 'react-dom/server'
 import { NonceProvider } from './components/nonce'
+import { isProduction } from './server/env.server'
 import { logError } from './server/log.server'
 
 const ABORT_DELAY = 5_000
@@ -38,5 +39,7 @@ export default async function handleRequest(
 
 export const handleError: HandleErrorFunction = (error, { request, context }) => {
   if (request.signal.aborted) return
-  logError(context.requestId, error, 'loader/action')
+  // Thrown responses (404, 403, redirects) are answers, not errors.
+  if (error instanceof Response || (error && typeof error === 'object' && 'status' in error && 'statusText' in error)) return
+  logError(context.requestId, error, 'loader/action', { verbose: !isProduction(context.env) })
 }

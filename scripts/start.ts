@@ -8,7 +8,7 @@
  *   --ephemeral   a throwaway data directory, deleted on exit (the tests)
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { localConfig } from './lib/config'
@@ -24,7 +24,14 @@ import { seedIfEmpty } from './lib/seed'
 const args = new Set(process.argv.slice(2))
 const dev = args.has('--dev')
 const ephemeral = args.has('--ephemeral')
-const config = localConfig(ephemeral ? { ...process.env, DATA_DIR: process.env.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'intakepilot-')) } : process.env)
+const config = localConfig(ephemeral ? { ...process.env, DATA_DIR: process.env.DATA_DIR ?? throwawayDir() } : process.env)
+
+function throwawayDir() {
+  const dir = mkdtempSync(join(tmpdir(), 'intakepilot-'))
+  // PostgreSQL runs as its own OS user when we are root: it must be able to enter the folder.
+  chmodSync(dir, 0o755)
+  return dir
+}
 const say = (line: string) => console.log(`[intakepilot] ${line}`)
 
 const running = runningStack(config.dataDir)
@@ -122,7 +129,7 @@ try {
     app = spawn(
       'npx',
       ['wrangler', 'pages', 'dev', './build/client', '--ip', '127.0.0.1', '--port', String(config.appPort),
-        '--persist-to', join(config.dataDir, 'wrangler'), '--log-level', 'warn', '--show-interactive-dev-session=false', ...bindingArgs],
+        '--persist-to', join(config.dataDir, 'wrangler'), '--log-level', 'log', '--show-interactive-dev-session=false', ...bindingArgs],
       { stdio: ['ignore', 'inherit', 'inherit'], detached: true, env },
     )
   }

@@ -1,5 +1,8 @@
+import type { AuditEvent, AuditRequest } from '~/audit/audit.server'
+import type { SessionUser } from '~/auth/identity.server'
+import type { SessionData } from '~/auth/session.server'
+import type { TenantDatabase, TenantTx } from '~/tenancy/tenant.server'
 import type { Env } from './env.server'
-import type { TenantDatabase } from '~/tenancy/tenant.server'
 
 /** What every loader and action receives as `context` (built once per request by the pipeline). */
 declare module '@remix-run/cloudflare' {
@@ -8,7 +11,15 @@ declare module '@remix-run/cloudflare' {
     requestId: string
     /** CSP nonce for this response's scripts. */
     nonce: string
+    /** Scoped to the signed-in user's clinic, user id and role (RLS). */
     db: TenantDatabase
+    user: SessionUser | null
+    session: SessionData | null
+    /** Why an incoming session was ended this request (shown on the sign-in page). */
+    sessionEnded: 'expired' | 'disabled' | null
+    auditRequest: AuditRequest
+    /** Records an audit event in the given transaction, as this request's user. */
+    audit: (tx: TenantTx, event: AuditEvent) => Promise<void>
     waitUntil: (promise: Promise<unknown>) => void
   }
 }

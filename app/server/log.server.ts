@@ -16,10 +16,15 @@ export function logRequest(line: RequestLogLine) {
   console.log(JSON.stringify({ level: 'info', msg: 'request', ...line }))
 }
 
-export function logError(requestId: string, error: unknown, where: string) {
+/**
+ * In production only the error's name and code are logged. Locally (demo data, no real
+ * patients) the message and stack are added, so development is not done blind.
+ */
+export function logError(requestId: string, error: unknown, where: string, options: { verbose?: boolean } = {}) {
   const name = error instanceof Error ? error.name : typeof error
   const code = (error as { code?: unknown } | null)?.code
+  const verbose = options.verbose && error instanceof Error ? { message: error.message, stack: error.stack } : {}
   console.error(
-    JSON.stringify({ level: 'error', msg: 'unhandled error', where, requestId, name, code: typeof code === 'string' ? code : undefined }),
+    JSON.stringify({ level: 'error', msg: 'unhandled error', where, requestId, name, code: typeof code === 'string' ? code : undefined, ...verbose }),
   )
 }

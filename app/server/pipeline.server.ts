@@ -4,14 +4,16 @@
  * Nothing that reaches the browser from here ever carries a stack trace.
  */
 import { createRequestHandler, type AppLoadContext, type ServerBuild } from '@remix-run/cloudflare'
+import { auditRequest, recordAudit } from '~/audit/audit.server'
+import { resolveIdentity } from '~/auth/identity.server'
 import { connectDatabase } from '~/db/client.server'
-import { createTenantDatabase, NO_SCOPE } from '~/tenancy/tenant.server'
+import { createTenantDatabase, NO_SCOPE, type TenantScope } from '~/tenancy/tenant.server'
 import type { Env } from './env.server'
 import { isProduction } from './env.server'
+import { sessionCookieName } from '~/auth/session.server'
 import { logError, logRequest } from './log.server'
 import { createRoutePatternMatcher } from './route-pattern.server'
 import { applySecurityHeaders, createNonce } from './security-headers.server'
-import './context'
 
 type PagesContext = EventContext<Env, string, Record<string, unknown>>
 
@@ -26,21 +28,39 @@ export function createRequestPipeline(build: ServerBuild) {
     const nonce = createNonce()
     const url = new URL(request.url)
     const connection = connectDatabase({ url: env.DATABASE_URL, wsProxy: env.DATABASE_WS_PROXY })
-    const scope = NO_SCOPE
+    const anonymous = createTenantDatabase(connection.db, NO_SCOPE)
+    let scope: TenantScope = NO_SCOPE
+    let sessionCookie: string | null = null
 
     let response: Response
     try {
+      const identity = await resolveIdentity(request, env, anonymous).catch((error) => {
+        throw new UnavailableError(error)
+      })
+      scope = identity.scope
+      sessionCookie = identity.setCookie
+      const audited = auditRequest(request, requestId)
       const context: AppLoadContext = {
         env,
         requestId,
         nonce,
-        db: createTenantDatabase(connection.db, scope),
+        db: anonymous.withScope(scope),
+        user: identity.user,
+        session: identity.session,
+        sessionEnded: identity.endedBecause,
+        auditRequest: audited,
+        audit: (tx, event) => recordAudit(tx, scope, audited, event),
         waitUntil: (promise) => ctx.waitUntil(promise),
       }
       response = await handleRemixRequest(request, context)
     } catch (error) {
-      logError(requestId, error, 'pipeline')
-      response = internalError(url, requestId)
+      if (error instanceof UnavailableError) {
+        logError(requestId, error.cause, 'identity', { verbose: !isProduction(env) })
+        response = unavailable(url, requestId, nonce)
+      } else {
+        logError(requestId, error, 'pipeline', { verbose: !isProduction(env) })
+        response = internalError(url, requestId, nonce)
+      }
     } finally {
       ctx.waitUntil(connection.end().catch(() => {}))
     }
@@ -48,6 +68,10 @@ export function createRequestPipeline(build: ServerBuild) {
     // Responses from Remix can have immutable headers; copy before adding ours.
     response = new Response(response.body, response)
     response.headers.set('X-Request-Id', requestId)
+    // A refreshed (or ended) session, unless the route itself set the cookie (sign-in, sign-out).
+    if (sessionCookie && !response.headers.getSetCookie().some((c) => c.startsWith(`${sessionCookieName(env)}=`))) {
+      response.headers.append('Set-Cookie', sessionCookie)
+    }
     applySecurityHeaders(response.headers, {
       nonce,
       formActionOrigins: env.OIDC_AUTHORITY ? [new URL(env.OIDC_AUTHORITY).origin] : [],
@@ -66,11 +90,32 @@ export function createRequestPipeline(build: ServerBuild) {
   }
 }
 
-function internalError(url: URL, requestId: string) {
+/** The identity step could not reach the database or the identity provider. */
+class UnavailableError extends Error {
+  constructor(readonly cause: unknown) {
+    super('unavailable')
+  }
+}
+
+function unavailable(url: URL, requestId: string, nonce: string) {
+  const headers = { 'Retry-After': '5' }
+  if (url.pathname.startsWith('/api/') || url.pathname === '/healthz') {
+    return Response.json({ error: 'Service unavailable', details: { requestId }, code: 'UNAVAILABLE' }, { status: 503, headers })
+  }
+  return htmlPage(503, 'IntakePilot is temporarily unavailable', 'Please try again in a moment. Nothing you entered has been lost.', requestId, nonce)
+}
+
+/** A page for when Remix itself could not answer: no scripts, styled under the nonce. */
+function htmlPage(status: number, title: string, message: string, requestId: string, nonce: string) {
+  const html = `<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${title} · IntakePilot</title>
+<style nonce="${nonce}">body{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1.5rem;color:#0f172a}code{background:#f1f5f9;padding:.1rem .3rem}</style>
+<body><main><h1>${title}</h1><p>${message}</p><p>Reference for support: <code>${requestId}</code></p></main></body></html>`
+  return new Response(html, { status, headers: { 'Content-Type': 'text/html; charset=utf-8' } })
+}
+
+function internalError(url: URL, requestId: string, nonce: string) {
   if (url.pathname.startsWith('/api/')) {
     return Response.json({ error: 'Internal error', details: { requestId }, code: 'INTERNAL' }, { status: 500 })
   }
-  const html = `<!doctype html><html lang="en"><meta charset="utf-8"><title>Something went wrong · IntakePilot</title>
-<body><main><h1>Something went wrong</h1><p>Please try again. If it keeps happening, give this reference to support: <code>${requestId}</code></p></main></body></html>`
-  return new Response(html, { status: 500, headers: { 'Content-Type': 'text/html; charset=utf-8' } })
+  return htmlPage(500, 'Something went wrong', 'Please try again. If it keeps happening, give the reference below to support.', requestId, nonce)
 }

@@ -19,7 +19,7 @@ export function contentSecurityPolicy({ nonce, formActionOrigins = [], connectOr
   return [
     `default-src 'self'`,
     `script-src 'nonce-${nonce}' 'strict-dynamic'`,
-    `style-src 'self'`,
+    `style-src 'self' 'nonce-${nonce}'`,
     `img-src 'self' data:`,
     `font-src 'self'`,
     `connect-src ${["'self'", ...connectOrigins].join(' ')}`,

@@ -1,0 +1,53 @@
+/**
+ * Who may do what: one table, permission strings `action:entity:access` (DESIGN §7).
+ * Browser-safe (the header uses it to decide what to show); enforcement is on the server,
+ * and row-level security is the second wall behind it.
+ */
+import type { UserRole } from '~/db/schema'
+
+const referrer = [
+  'create:referral:own',
+  'read:referral:own',
+  'reply:referral:own',
+  'read:intake-form:any',
+] as const
+
+const staff = [
+  'read:referral:any',
+  'update:referral:any',
+  'note:referral:any',
+  'assign:referral:any',
+  'generate:summary:any',
+  'read:referral-access:any',
+  'read:intake-form:any',
+] as const
+
+const admin = [
+  ...staff,
+  'manage:user:any',
+  'update:intake-form:any',
+  'read:audit-log:any',
+  'export:audit-log:any',
+  'verify:audit-log:any',
+] as const
+
+const superadmin = [...admin, 'switch:clinic:any', 'manage:clinic:any'] as const
+
+export type Permission =
+  | (typeof referrer)[number]
+  | (typeof staff)[number]
+  | (typeof admin)[number]
+  | (typeof superadmin)[number]
+
+export const PERMISSIONS: Record<UserRole, readonly Permission[]> = { referrer, staff, admin, superadmin }
+
+export function hasPermission(user: { role: UserRole } | null | undefined, permission: Permission) {
+  return !!user && PERMISSIONS[user.role].includes(permission)
+}
+
+/** Where each role starts after signing in. */
+export function homeFor(role: UserRole) {
+  // The queue and the referrer's list arrive with the referral work; until then, home.
+  void role
+  return '/'
+}

@@ -1,0 +1,85 @@
+/**
+ * The session cookie: encrypted (JWE, dir + A256GCM), not only signed, so the refresh token
+ * inside it is unreadable. The first of SESSION_SECRETS encrypts; every one decrypts, so a
+ * secret can be rotated without signing everyone out. It holds only what the server needs:
+ * ids, the refresh token and the access-token expiry (Entra tokens are large; 4 KB limit).
+ */
+import { base64url, compactDecrypt, CompactEncrypt } from 'jose'
+import { isProduction, type Env } from '~/server/env.server'
+
+export type SessionData = {
+  /** IntakePilot user id. */
+  uid: string
+  /** The clinic a superadmin has switched to; others are always in their own. */
+  cid: string | null
+  /** Entra refresh token (rotated on each refresh). */
+  rt: string
+  /** When the access token expires (epoch seconds): refresh after this. */
+  at: number
+  /** When the session itself ends (epoch seconds), whatever the refreshes. */
+  end: number
+}
+
+export const SESSION_MAX_AGE_SECONDS = 12 * 60 * 60
+const encoder = new TextEncoder()
+
+export function sessionCookieName(env: Pick<Env, 'APP_ENV'>) {
+  // __Host- pins the cookie to this origin (Secure, Path=/, no Domain). Plain HTTP on
+  // 127.0.0.1 in development cannot carry it.
+  return isProduction(env) ? '__Host-intakepilot_session' : 'intakepilot_session'
+}
+
+type Key = { id: string; key: Uint8Array }
+
+async function keysFrom(secrets: string | undefined): Promise<Key[]> {
+  const list = (secrets ?? '').split(',').map((s) => s.trim()).filter(Boolean)
+  if (!list.length) throw new Error('SESSION_SECRETS is not configured')
+  return Promise.all(
+    list.map(async (secret) => {
+      const key = new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(`intakepilot/session/${secret}`)))
+      const id = base64url.encode(new Uint8Array(await crypto.subtle.digest('SHA-256', key)).slice(0, 6))
+      return { id, key }
+    }),
+  )
+}
+
+export async function sealSession(env: Env, data: SessionData) {
+  const [current] = await keysFrom(env.SESSION_SECRETS)
+  return new CompactEncrypt(encoder.encode(JSON.stringify(data)))
+    .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: current!.id })
+    .encrypt(current!.key)
+}
+
+/** null for anything that is not a session we made, unchanged and unexpired. */
+export async function openSession(env: Env, token: string | undefined): Promise<SessionData | null> {
+  if (!token) return null
+  try {
+    const keys = await keysFrom(env.SESSION_SECRETS)
+    const header = JSON.parse(new TextDecoder().decode(base64url.decode(token.split('.')[0] ?? '')))
+    const key = keys.find((k) => k.id === header.kid)
+    if (!key) return null
+    const { plaintext } = await compactDecrypt(token, key.key, { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] })
+    const data = JSON.parse(new TextDecoder().decode(plaintext)) as SessionData
+    if (typeof data.uid !== 'string' || typeof data.rt !== 'string' || typeof data.end !== 'number') return null
+    if (data.end <= Math.floor(Date.now() / 1000)) return null
+    return data
+  } catch {
+    return null
+  }
+}
+
+export function readCookie(request: Request, name: string) {
+  const header = request.headers.get('Cookie') ?? ''
+  for (const part of header.split(';')) {
+    const [k, ...v] = part.trim().split('=')
+    if (k === name) return v.join('=')
+  }
+  return undefined
+}
+
+export function sessionSetCookie(env: Env, value: string | null) {
+  const attributes = ['Path=/', 'HttpOnly', 'SameSite=Lax']
+  if (isProduction(env)) attributes.push('Secure')
+  attributes.push(value === null ? 'Max-Age=0' : `Max-Age=${SESSION_MAX_AGE_SECONDS}`)
+  return `${sessionCookieName(env)}=${value ?? ''}; ${attributes.join('; ')}`
+}

@@ -1,0 +1,63 @@
+import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/cloudflare'
+import { useLoaderData } from '@remix-run/react'
+import { count, sql } from 'drizzle-orm'
+import { requireClinic, requireUser } from '~/auth/guards.server'
+import { referrals, referralStatuses, type ReferralStatus } from '~/db/schema'
+
+export const meta: MetaFunction = () => [{ title: 'Home · IntakePilot' }]
+
+const LABELS: Record<ReferralStatus, string> = {
+  received: 'New',
+  in_review: 'In review',
+  info_requested: 'Waiting on referrer',
+  accepted: 'Accepted',
+  scheduled: 'Scheduled',
+  declined: 'Declined',
+  closed: 'Closed',
+}
+
+/** The clinic at a glance: counts by status (no patient information, so nothing to audit). */
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const user = requireUser(request, context)
+  requireClinic(user)
+  // RLS narrows a referrer to their own referrals; staff see the clinic's.
+  const rows = await context.db.tenant((tx) =>
+    tx
+      .select({ status: referrals.status, total: count(), overdue: sql<number>`count(*) filter (where ${referrals.priority} <> 'routine' and ${referrals.triagedAt} is null)` })
+      .from(referrals)
+      .groupBy(referrals.status),
+  )
+  const byStatus = Object.fromEntries(rows.map((r) => [r.status, Number(r.total)]))
+  return {
+    role: user.role,
+    displayName: user.displayName,
+    counts: referralStatuses.map((status) => ({ status, label: LABELS[status], total: byStatus[status] ?? 0 })),
+    urgentUntriaged: rows.reduce((sum, r) => sum + Number(r.overdue), 0),
+  }
+}
+
+export default function Home() {
+  const { role, displayName, counts, urgentUntriaged } = useLoaderData<typeof loader>()
+  const firstName = displayName.split(' ')[0]
+  return (
+    <main className="mx-auto max-w-7xl px-4 py-8 sm:px-6">
+      <h1 className="text-2xl font-semibold tracking-tight">Hello, {firstName}</h1>
+      <p className="mt-1 text-slate-600">
+        {role === 'referrer' ? 'Your referrals to this clinic, by status.' : 'Referrals in this clinic, by status.'}
+      </p>
+      {role !== 'referrer' && urgentUntriaged > 0 ? (
+        <p className="mt-4 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900" role="status">
+          {urgentUntriaged} urgent or emergent referral{urgentUntriaged === 1 ? '' : 's'} not yet triaged.
+        </p>
+      ) : null}
+      <dl className="mt-6 grid grid-cols-2 gap-3 sm:grid-cols-4 lg:grid-cols-7">
+        {counts.map((c) => (
+          <div key={c.status} className="rounded-lg border border-slate-200 bg-white p-4">
+            <dt className="text-sm text-slate-500">{c.label}</dt>
+            <dd className="mt-1 text-2xl font-semibold tabular-nums">{c.total}</dd>
+          </div>
+        ))}
+      </dl>
+    </main>
+  )
+}

@@ -1,0 +1,107 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/cloudflare'
+import { data, redirect } from '@remix-run/cloudflare'
+import { getFormProps, getInputProps, getSelectProps, useForm } from '@conform-to/react'
+import { getZodConstraint, parseWithZod } from '@conform-to/zod/v4'
+import { Form, useActionData, useLoaderData } from '@remix-run/react'
+import { asc, eq } from 'drizzle-orm'
+import { z } from 'zod'
+import { recordAudit } from '~/audit/audit.server'
+import { requirePermission, requireUser } from '~/auth/guards.server'
+import { hasPermission } from '~/auth/permissions'
+import { sealSession, sessionSetCookie } from '~/auth/session.server'
+import { FieldError } from '~/components/forms'
+import { clinics } from '~/db/schema'
+import { safeRedirect } from '~/utils/misc'
+
+export const meta: MetaFunction = () => [{ title: 'Clinics · IntakePilot' }]
+
+const SwitchClinicSchema = z.object({
+  clinicId: z.uuid({ error: 'Choose a clinic' }),
+  reason: z
+    .string({ error: 'Give a reason: it is recorded in the clinic’s audit trail' })
+    .trim()
+    .min(5, 'Give a reason of at least 5 characters')
+    .max(200, 'Keep the reason under 200 characters'),
+  redirectTo: z.string().optional(),
+})
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const user = requireUser(request, context)
+  requirePermission(user, 'switch:clinic:any')
+  const list = await context.db.tenant((tx) =>
+    tx.select({ id: clinics.id, name: clinics.name, slug: clinics.slug }).from(clinics).orderBy(asc(clinics.name)),
+  )
+  return { clinics: list, currentId: user.clinicId }
+}
+
+/** The superadmin's clinic switch: a reason is required and recorded in that clinic's trail. */
+export async function action({ request, context }: ActionFunctionArgs) {
+  const user = requireUser(request, context)
+  if (!hasPermission(user, 'switch:clinic:any')) {
+    // A forged switch: refused and recorded where the user belongs.
+    await context.db.tenant((tx) => context.audit(tx, { action: 'clinic.switch', entityType: 'clinic', outcome: 'denied' }))
+    throw new Response('Forbidden', { status: 403 })
+  }
+  const submission = parseWithZod(await request.formData(), { schema: SwitchClinicSchema })
+  if (submission.status !== 'success') return data({ result: submission.reply() }, { status: 400 })
+  const { clinicId, reason } = submission.value
+
+  const target = await context.db.tenant((tx) => tx.select({ id: clinics.id }).from(clinics).where(eq(clinics.id, clinicId)).limit(1))
+  if (!target.length) {
+    return data({ result: submission.reply({ fieldErrors: { clinicId: ['That clinic does not exist'] } }) }, { status: 400 })
+  }
+  const scope = { clinicId, userId: user.id, role: user.role }
+  await context.db
+    .withScope(scope)
+    .tenant((tx) => recordAudit(tx, scope, context.auditRequest, { action: 'clinic.switch', entityType: 'clinic', entityId: clinicId, details: { reason, from: user.clinicId } }))
+  const cookie = await sealSession(context.env, { ...context.session!, cid: clinicId })
+  throw redirect(safeRedirect(submission.value.redirectTo, '/'), { headers: { 'Set-Cookie': sessionSetCookie(context.env, cookie) } })
+}
+
+export default function Clinics() {
+  const { clinics, currentId } = useLoaderData<typeof loader>()
+  const actionData = useActionData<typeof action>()
+  const [form, fields] = useForm({
+    id: 'switch-clinic',
+    lastResult: actionData?.result,
+    constraint: getZodConstraint(SwitchClinicSchema),
+    onValidate: ({ formData }) => parseWithZod(formData, { schema: SwitchClinicSchema }),
+    shouldRevalidate: 'onBlur',
+    defaultValue: { clinicId: currentId ?? '' },
+  })
+  return (
+    <main className="mx-auto max-w-xl px-6 py-10">
+      <h1 className="text-2xl font-semibold tracking-tight">Work in a clinic</h1>
+      <p className="mt-2 text-slate-600">
+        Everything you see after switching is that clinic&apos;s data. The switch and its reason are recorded in the clinic&apos;s
+        audit trail.
+      </p>
+      <Form method="post" {...getFormProps(form)} className="mt-6 space-y-4 rounded-lg border border-slate-200 bg-white p-5">
+        <div>
+          <label htmlFor={fields.clinicId.id} className="block text-sm font-medium">
+            Clinic
+          </label>
+          <select {...getSelectProps(fields.clinicId)} className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-2">
+            <option value="">Choose a clinic</option>
+            {clinics.map((c) => (
+              <option key={c.id} value={c.id}>
+                {c.name}
+              </option>
+            ))}
+          </select>
+          <FieldError id={fields.clinicId.errorId} errors={fields.clinicId.errors} />
+        </div>
+        <div>
+          <label htmlFor={fields.reason.id} className="block text-sm font-medium">
+            Reason
+          </label>
+          <input {...getInputProps(fields.reason, { type: 'text' })} className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-2" />
+          <FieldError id={fields.reason.errorId} errors={fields.reason.errors} />
+        </div>
+        <button type="submit" className="rounded-md bg-brand-700 px-4 py-2 font-medium text-white hover:bg-brand-800">
+          Switch clinic
+        </button>
+      </Form>
+    </main>
+  )
+}

@@ -1,0 +1,112 @@
+import type { LoaderFunctionArgs } from '@remix-run/cloudflare'
+import { Form, Link, NavLink, Outlet, useLoaderData, useLocation } from '@remix-run/react'
+import { asc } from 'drizzle-orm'
+import { requireUser } from '~/auth/guards.server'
+import { hasPermission } from '~/auth/permissions'
+import { GeneralErrorBoundary } from '~/components/error-boundary'
+import { clinics } from '~/db/schema'
+
+/** The signed-in shell: header with the clinic, navigation by role, the superadmin's clinic menu. */
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const user = requireUser(request, context)
+  // RLS: a member sees their own clinic; a superadmin sees every clinic.
+  const visible = await context.db.tenant((tx) =>
+    tx.select({ id: clinics.id, name: clinics.name, slug: clinics.slug }).from(clinics).orderBy(asc(clinics.name)),
+  )
+  const clinic = visible.find((c) => c.id === user.clinicId) ?? null
+  return {
+    user: { displayName: user.displayName, email: user.email, role: user.role },
+    clinic,
+    switchable: hasPermission(user, 'switch:clinic:any') ? visible : null,
+  }
+}
+
+export default function AppShell() {
+  const { user, clinic, switchable } = useLoaderData<typeof loader>()
+  const nav = navigationFor(user.role)
+  return (
+    <div className="min-h-full">
+      <header className="border-b border-slate-200 bg-white">
+        <div className="mx-auto flex max-w-7xl flex-wrap items-center gap-x-6 gap-y-2 px-4 py-3 sm:px-6">
+          <Link to="/" className="font-semibold text-brand-700">
+            IntakePilot
+          </Link>
+          <span className="text-sm text-slate-500" data-testid="current-clinic">
+            {clinic ? clinic.name : 'No clinic selected'}
+          </span>
+          <nav aria-label="Main" className="flex gap-1">
+            {nav.map((item) => (
+              <NavLink
+                key={item.to}
+                to={item.to}
+                end={item.to === '/'}
+                className={({ isActive }) =>
+                  `rounded-md px-3 py-1.5 text-sm font-medium ${isActive ? 'bg-brand-50 text-brand-800' : 'text-slate-600 hover:bg-slate-100'}`
+                }
+              >
+                {item.label}
+              </NavLink>
+            ))}
+          </nav>
+          <div className="ml-auto flex items-center gap-3">
+            {switchable ? <ClinicMenu clinics={switchable} currentId={clinic?.id ?? null} /> : null}
+            <span className="text-sm text-slate-700" title={user.email}>
+              {user.displayName} <span className="text-slate-400">· {user.role}</span>
+            </span>
+            <Form method="post" action="/logout">
+              <button type="submit" className="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-50">
+                Sign out
+              </button>
+            </Form>
+          </div>
+        </div>
+      </header>
+      <Outlet />
+    </div>
+  )
+}
+
+/** Works without JavaScript: a disclosure with a form that asks for the reason. */
+function ClinicMenu({ clinics, currentId }: { clinics: { id: string; name: string }[]; currentId: string | null }) {
+  const location = useLocation()
+  return (
+    <details className="relative" data-testid="clinic-menu">
+      <summary className="cursor-pointer list-none rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-50">
+        Switch clinic
+      </summary>
+      <Form method="post" action="/clinics" className="absolute right-0 z-10 mt-2 w-80 space-y-3 rounded-lg border border-slate-200 bg-white p-4 shadow-lg">
+        <input type="hidden" name="redirectTo" value={location.pathname.startsWith('/clinics') ? '/' : location.pathname} />
+        <label className="block text-sm font-medium">
+          Clinic
+          <select name="clinicId" defaultValue={currentId ?? ''} required className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5">
+            <option value="" disabled>
+              Choose a clinic
+            </option>
+            {clinics.map((c) => (
+              <option key={c.id} value={c.id}>
+                {c.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="block text-sm font-medium">
+          Reason (recorded in the clinic&apos;s audit trail)
+          <input name="reason" required minLength={5} maxLength={200} className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5" />
+        </label>
+        <button type="submit" className="w-full rounded-md bg-brand-700 px-3 py-2 text-sm font-medium text-white hover:bg-brand-800">
+          Switch
+        </button>
+      </Form>
+    </details>
+  )
+}
+
+function navigationFor(role: string) {
+  const items = [{ to: '/', label: 'Home' }]
+  if (role === 'admin' || role === 'superadmin') items.push({ to: '/admin/users', label: 'Users' })
+  return items
+}
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />
+}

@@ -1,2 +1,0 @@
-import Provider from 'oidc-provider'
-export const x = Provider

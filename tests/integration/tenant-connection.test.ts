@@ -1,0 +1,127 @@
+/**
+ * The tenant context must not outlive its transaction (DESIGN §2): a pooled connection goes
+ * from one request to the next, so whatever clinic it served last must not be there for the
+ * next one. One Pool with max: 1 forces every transaction below onto the same connection,
+ * and pg_backend_pid() proves it.
+ */
+import { Pool } from '@neondatabase/serverless'
+import { eq, sql } from 'drizzle-orm'
+import { drizzle } from 'drizzle-orm/neon-serverless'
+import { afterAll, beforeAll, expect, test } from 'vitest'
+import { useLocalRelay } from '../../app/db/client.server'
+import * as schema from '../../app/db/schema'
+import { createTenantDatabase, NO_SCOPE, type TenantScope } from '../../app/tenancy/tenant.server'
+import { sqlState, useTestDatabase } from '../support/db'
+
+const db = useTestDatabase()
+// connectDatabase() fixes max at 4, so the single-connection pool is built here the same way.
+useLocalRelay(db.config.wsProxy)
+// idleTimeoutMillis: 0 keeps the one connection open between tests, so the pid stays comparable.
+const pool = new Pool({ connectionString: db.config.appUrl, max: 1, idleTimeoutMillis: 0 })
+pool.on('error', () => {})
+const single = drizzle({ client: pool, schema })
+afterAll(() => pool.end())
+const as = (scope: Partial<TenantScope>) => createTenantDatabase(single, { ...NO_SCOPE, ...scope })
+
+let northside: TenantScope
+let lakeview: TenantScope
+
+async function scopeOf(slug: string): Promise<TenantScope> {
+  const [clinic] = await db.owner.select().from(schema.clinics).where(eq(schema.clinics.slug, slug))
+  const [staff] = await db.owner.select().from(schema.users).where(eq(schema.users.email, `staff@${slug}.test`))
+  return { clinicId: clinic!.id, userId: staff!.id, role: 'staff' }
+}
+
+beforeAll(async () => {
+  northside = await scopeOf('northside')
+  lakeview = await scopeOf('lakeview')
+})
+
+/** What a connection carries: its backend, the three settings, and how many referrals RLS lets through. */
+const CONTEXT = sql`select pg_backend_pid() as pid,
+  current_setting('app.clinic_id', true) as clinic_id,
+  current_setting('app.user_id', true) as user_id,
+  current_setting('app.role', true) as role,
+  (select count(*)::int from referrals) as referrals,
+  (select count(*)::int from referrals
+     where clinic_id is distinct from nullif(current_setting('app.clinic_id', true), '')::uuid) as foreign_referrals`
+type Context = { pid: number; clinic_id: string | null; user_id: string | null; role: string | null; referrals: number; foreign_referrals: number }
+const inTenant = async (scope: Partial<TenantScope>) => (await as(scope).tenant((tx) => tx.execute(CONTEXT))).rows[0] as Context
+/** Outside any transaction: what the next plain query on the connection would inherit. */
+const bare = async () => (await single.execute(CONTEXT)).rows[0] as Context
+/** Unset ('' once set_config has run on the connection, null before): nothing to inherit, no rows. */
+function expectNoContext({ clinic_id, user_id, role, referrals }: Context) {
+  expect({ clinic_id: clinic_id ?? '', user_id: user_id ?? '', role: role ?? '', referrals }).toEqual({
+    clinic_id: '', user_id: '', role: '', referrals: 0,
+  })
+}
+
+test('a clinic transaction leaves nothing behind on its pooled connection', async () => {
+  const served = await inTenant(northside)
+  // Control: inside the transaction the context is there and RLS lets the clinic's rows through.
+  expect(served).toMatchObject({ clinic_id: northside.clinicId, user_id: northside.userId, role: 'staff' })
+  expect(served.referrals).toBeGreaterThan(0)
+  expect(served.foreign_referrals).toBe(0)
+
+  // A plain query first: a NO_SCOPE transaction would overwrite a leaked value and hide it.
+  const plain = await bare()
+  expect(plain.pid).toBe(served.pid) // the very same connection
+  expectNoContext(plain)
+
+  const next = await inTenant(NO_SCOPE)
+  expect(next.pid).toBe(served.pid)
+  expectNoContext(next)
+})
+
+test('the next clinic on the same connection sees only its own rows', async () => {
+  const first = await inTenant(northside)
+  const second = await inTenant(lakeview)
+  expect(second.pid).toBe(first.pid)
+  expect(second.clinic_id).toBe(lakeview.clinicId)
+  expect(second.referrals).toBeGreaterThan(0)
+  expect(second.foreign_referrals).toBe(0)
+})
+
+test('a transaction that throws is rolled back: no settings and no rows survive it', async () => {
+  const marker = `test.rollback-${crypto.randomUUID()}`
+  let pidInside = 0
+  const failing = as(northside).tenant(async (tx) => {
+    const context = (await tx.execute(CONTEXT)).rows[0] as Context
+    pidInside = context.pid
+    await tx.insert(schema.auditLogs).values({ clinicId: northside.clinicId, action: marker })
+    // Control: the row is really there inside the transaction.
+    const seen = await tx.select().from(schema.auditLogs).where(eq(schema.auditLogs.action, marker))
+    expect(seen).toHaveLength(1)
+    throw new Error('request failed half-way')
+  })
+  await expect(failing).rejects.toThrow('request failed half-way')
+
+  const after = await bare()
+  expect(after.pid).toBe(pidInside)
+  expectNoContext(after)
+  expect(await db.owner.select().from(schema.auditLogs).where(eq(schema.auditLogs.action, marker))).toEqual([])
+})
+
+test('a statement error aborts the transaction; the connection comes back clean', async () => {
+  const broken = as(northside).tenant((tx) => tx.execute(sql`select 1 / 0`))
+  expect(await sqlState(broken)).toBe('22012') // division_by_zero
+  expectNoContext(await bare())
+  expectNoContext(await inTenant(NO_SCOPE))
+})
+
+test('scope values are bound parameters, never SQL', async () => {
+  const hostile = `'; drop table referrals; --`
+  // The value arrives verbatim as a setting...
+  const stored = await as({ ...northside, clinicId: hostile }).tenant(async (tx) =>
+    (await tx.execute(sql`select current_setting('app.clinic_id') as v`)).rows[0])
+  expect(stored).toEqual({ v: hostile })
+  // ...and is refused as a uuid as soon as a policy reads it.
+  expect(await sqlState(as({ ...northside, clinicId: hostile }).tenant((tx) => tx.execute(sql`select count(*) from referrals`)))).toBe('22P02')
+  // A hostile role is a string compared with a string: no row comes through.
+  const sneaky = await as({ ...northside, role: `staff' or '1'='1` as never }).tenant((tx) => tx.execute(CONTEXT))
+  expect((sneaky.rows[0] as Context).referrals).toBe(0)
+
+  const [table] = (await db.owner.execute(sql`select to_regclass('public.referrals')::text as t, (select count(*)::int from referrals) as n`)).rows
+  expect(table).toMatchObject({ t: 'referrals' })
+  expect((table as { n: number }).n).toBeGreaterThan(0)
+})
