@@ -75,7 +75,9 @@ CREATE POLICY clinics_update ON clinics FOR UPDATE TO intakepilot_app
   WITH CHECK (current_setting('app.role', true) = 'superadmin');
 --> statement-breakpoint
 
--- users: the clinic's users, and always oneself (a superadmin has no clinic).
+-- users: the clinic's users, and always oneself (a superadmin has no clinic). Only admins
+-- invite or change users, only within their clinic, and never to superadmin. (Sign-in
+-- updates one's own row through sign_in_user(), not through these policies.)
 CREATE POLICY users_read ON users FOR SELECT TO intakepilot_app USING (
   clinic_id = nullif(current_setting('app.clinic_id', true), '')::uuid
   OR id = nullif(current_setting('app.user_id', true), '')::uuid
@@ -84,18 +86,18 @@ CREATE POLICY users_read ON users FOR SELECT TO intakepilot_app USING (
 CREATE POLICY users_invite ON users FOR INSERT TO intakepilot_app WITH CHECK (
   clinic_id = nullif(current_setting('app.clinic_id', true), '')::uuid
   AND current_setting('app.role', true) IN ('admin', 'superadmin')
+  AND role <> 'superadmin'
 );
 --> statement-breakpoint
 CREATE POLICY users_update ON users FOR UPDATE TO intakepilot_app
   USING (
-    (clinic_id = nullif(current_setting('app.clinic_id', true), '')::uuid
-      AND current_setting('app.role', true) IN ('admin', 'superadmin'))
-    OR id = nullif(current_setting('app.user_id', true), '')::uuid
+    clinic_id = nullif(current_setting('app.clinic_id', true), '')::uuid
+    AND current_setting('app.role', true) IN ('admin', 'superadmin')
   )
   WITH CHECK (
-    (clinic_id = nullif(current_setting('app.clinic_id', true), '')::uuid
-      AND current_setting('app.role', true) IN ('admin', 'superadmin'))
-    OR id = nullif(current_setting('app.user_id', true), '')::uuid
+    clinic_id = nullif(current_setting('app.clinic_id', true), '')::uuid
+    AND current_setting('app.role', true) IN ('admin', 'superadmin')
+    AND role <> 'superadmin'
   );
 --> statement-breakpoint
 
@@ -110,45 +112,59 @@ CREATE POLICY intake_forms_publish ON intake_forms FOR INSERT TO intakepilot_app
 );
 --> statement-breakpoint
 
--- referrals: clinic staff see the clinic's referrals; a referrer only those they submitted.
-CREATE POLICY referrals_tenant ON referrals FOR ALL TO intakepilot_app
+-- referrals: clinic staff see and work the clinic's referrals; a referrer sees and submits
+-- only their own, and never changes one after submitting (staff do that).
+CREATE POLICY referrals_read ON referrals FOR SELECT TO intakepilot_app USING (
+  clinic_id = nullif(current_setting('app.clinic_id', true), '')::uuid
+  AND (
+    current_setting('app.role', true) IN ('staff', 'admin', 'superadmin')
+    OR (current_setting('app.role', true) = 'referrer'
+        AND submitted_by = nullif(current_setting('app.user_id', true), '')::uuid)
+  )
+);
+--> statement-breakpoint
+CREATE POLICY referrals_submit ON referrals FOR INSERT TO intakepilot_app WITH CHECK (
+  clinic_id = nullif(current_setting('app.clinic_id', true), '')::uuid
+  AND (
+    current_setting('app.role', true) IN ('staff', 'admin', 'superadmin')
+    OR (current_setting('app.role', true) = 'referrer'
+        AND submitted_by = nullif(current_setting('app.user_id', true), '')::uuid)
+  )
+);
+--> statement-breakpoint
+CREATE POLICY referrals_work ON referrals FOR UPDATE TO intakepilot_app
   USING (
     clinic_id = nullif(current_setting('app.clinic_id', true), '')::uuid
-    AND (
-      current_setting('app.role', true) IN ('staff', 'admin', 'superadmin')
-      OR (current_setting('app.role', true) = 'referrer'
-          AND submitted_by = nullif(current_setting('app.user_id', true), '')::uuid)
-    )
+    AND current_setting('app.role', true) IN ('staff', 'admin', 'superadmin')
   )
   WITH CHECK (
     clinic_id = nullif(current_setting('app.clinic_id', true), '')::uuid
-    AND (
-      current_setting('app.role', true) IN ('staff', 'admin', 'superadmin')
-      OR (current_setting('app.role', true) = 'referrer'
-          AND submitted_by = nullif(current_setting('app.user_id', true), '')::uuid)
-    )
+    AND current_setting('app.role', true) IN ('staff', 'admin', 'superadmin')
   );
 --> statement-breakpoint
 
--- referral_events: staff see the whole history; a referrer sees the messages on their own
--- referrals (the EXISTS goes through the referrals policy above) and may add replies.
-CREATE POLICY referral_events_tenant ON referral_events FOR ALL TO intakepilot_app
-  USING (
-    clinic_id = nullif(current_setting('app.clinic_id', true), '')::uuid
-    AND (
-      current_setting('app.role', true) IN ('staff', 'admin', 'superadmin')
-      OR (current_setting('app.role', true) = 'referrer' AND visible_to_referrer
-          AND EXISTS (SELECT 1 FROM referrals r WHERE r.id = referral_events.referral_id))
-    )
+-- referral_events: staff see and add to the whole history; a referrer sees the messages on
+-- their own referrals (the EXISTS goes through the referrals policy above) and adds only
+-- replies, in their own name.
+CREATE POLICY referral_events_read ON referral_events FOR SELECT TO intakepilot_app USING (
+  clinic_id = nullif(current_setting('app.clinic_id', true), '')::uuid
+  AND (
+    current_setting('app.role', true) IN ('staff', 'admin', 'superadmin')
+    OR (current_setting('app.role', true) = 'referrer' AND visible_to_referrer
+        AND EXISTS (SELECT 1 FROM referrals r WHERE r.id = referral_events.referral_id))
   )
-  WITH CHECK (
-    clinic_id = nullif(current_setting('app.clinic_id', true), '')::uuid
-    AND (
-      current_setting('app.role', true) IN ('staff', 'admin', 'superadmin')
-      OR (current_setting('app.role', true) = 'referrer' AND visible_to_referrer
-          AND EXISTS (SELECT 1 FROM referrals r WHERE r.id = referral_events.referral_id))
-    )
-  );
+);
+--> statement-breakpoint
+CREATE POLICY referral_events_add ON referral_events FOR INSERT TO intakepilot_app WITH CHECK (
+  clinic_id = nullif(current_setting('app.clinic_id', true), '')::uuid
+  AND actor_id IS NOT DISTINCT FROM nullif(current_setting('app.user_id', true), '')::uuid
+  AND (
+    current_setting('app.role', true) IN ('staff', 'admin', 'superadmin')
+    OR (current_setting('app.role', true) = 'referrer' AND visible_to_referrer
+        AND type IN ('reply', 'created')
+        AND EXISTS (SELECT 1 FROM referrals r WHERE r.id = referral_events.referral_id))
+  )
+);
 --> statement-breakpoint
 
 -- processing_results (AI summaries): clinic staff only.
@@ -163,10 +179,11 @@ CREATE POLICY processing_results_tenant ON processing_results FOR ALL TO intakep
   );
 --> statement-breakpoint
 
--- audit_logs: anyone may append within their own context (a row outside any clinic only
+-- audit_logs: anyone may append within their own context and in their own name (a row outside any clinic only
 -- when there is no clinic context); staff and admins read their clinic's trail.
 CREATE POLICY audit_logs_append ON audit_logs FOR INSERT TO intakepilot_app WITH CHECK (
   clinic_id IS NOT DISTINCT FROM nullif(current_setting('app.clinic_id', true), '')::uuid
+  AND actor_id IS NOT DISTINCT FROM nullif(current_setting('app.user_id', true), '')::uuid
 );
 --> statement-breakpoint
 CREATE POLICY audit_logs_read ON audit_logs FOR SELECT TO intakepilot_app USING (

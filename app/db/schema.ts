@@ -7,7 +7,10 @@ import { sql } from 'drizzle-orm'
 import {
   bigserial,
   boolean,
+  check,
+  foreignKey,
   index,
+  unique,
   integer,
   jsonb,
   pgTable,
@@ -63,6 +66,10 @@ export const users = pgTable(
   (t) => [
     uniqueIndex('users_idp_identity_key').on(t.idpTenantId, t.idpObjectId),
     uniqueIndex('users_clinic_email_key').on(t.clinicId, sql`lower(${t.email})`),
+    // Targets for composite foreign keys: a reference can never cross clinics.
+    unique('users_clinic_id_key').on(t.clinicId, t.id),
+    // Superadmins, and only they, belong to no clinic.
+    check('users_superadmin_has_no_clinic', sql`(${t.role} = 'superadmin') = (${t.clinicId} is null)`),
   ],
 )
 
@@ -116,10 +123,10 @@ export const referrals = pgTable(
     /** Human reference number given to the referrer, unique within the clinic. */
     referenceNumber: text('reference_number').notNull(),
     formVersion: integer('form_version').notNull(),
-    submittedBy: uuid('submitted_by').notNull().references(() => users.id),
+    submittedBy: uuid('submitted_by').notNull(),
     status: text('status', { enum: referralStatuses }).notNull().default('received'),
     priority: text('priority', { enum: referralPriorities }).notNull().default('routine'),
-    assignedTo: uuid('assigned_to').references(() => users.id),
+    assignedTo: uuid('assigned_to'),
     /** Field key -> value; PHI fields hold an EncryptedValue. */
     formData: jsonb('form_data').$type<Record<string, unknown>>().notNull(),
     /** Blind indexes (HMAC) for patient matching; never the values themselves. */
@@ -138,6 +145,11 @@ export const referrals = pgTable(
   },
   (t) => [
     uniqueIndex('referrals_clinic_reference_key').on(t.clinicId, t.referenceNumber),
+    unique('referrals_clinic_id_key').on(t.clinicId, t.id),
+    // Foreign keys are checked without RLS, so they include clinic_id: a referral cannot
+    // name another clinic's user, and a guessed id from elsewhere is simply not found.
+    foreignKey({ name: 'referrals_submitted_by_fk', columns: [t.clinicId, t.submittedBy], foreignColumns: [users.clinicId, users.id] }),
+    foreignKey({ name: 'referrals_assigned_to_fk', columns: [t.clinicId, t.assignedTo], foreignColumns: [users.clinicId, users.id] }),
     uniqueIndex('referrals_clinic_idempotency_key').on(t.clinicId, t.submittedBy, t.idempotencyKey),
     // The queue: newest first within a status, keyset-paginated on (received_at, id).
     index('referrals_clinic_status_received_idx').on(t.clinicId, t.status, t.receivedAt.desc(), t.id.desc()),
@@ -157,7 +169,7 @@ export const referralEvents = pgTable(
   {
     id: id(),
     clinicId: uuid('clinic_id').notNull().references(() => clinics.id),
-    referralId: uuid('referral_id').notNull().references(() => referrals.id),
+    referralId: uuid('referral_id').notNull(),
     actorId: uuid('actor_id').references(() => users.id),
     type: text('type', { enum: referralEventTypes }).notNull(),
     /** Ids and states only (status from/to, assignee); never PHI. */
@@ -168,7 +180,10 @@ export const referralEvents = pgTable(
     visibleToReferrer: boolean('visible_to_referrer').notNull().default(false),
     createdAt: createdAt(),
   },
-  (t) => [index('referral_events_clinic_referral_idx').on(t.clinicId, t.referralId, t.createdAt)],
+  (t) => [
+    index('referral_events_clinic_referral_idx').on(t.clinicId, t.referralId, t.createdAt),
+    foreignKey({ name: 'referral_events_referral_fk', columns: [t.clinicId, t.referralId], foreignColumns: [referrals.clinicId, referrals.id] }),
+  ],
 )
 
 export const processingResults = pgTable(
@@ -176,12 +191,15 @@ export const processingResults = pgTable(
   {
     id: id(),
     clinicId: uuid('clinic_id').notNull().references(() => clinics.id),
-    referralId: uuid('referral_id').notNull().references(() => referrals.id),
+    referralId: uuid('referral_id').notNull(),
     summaries: jsonb('summaries').$type<Record<string, unknown>>().notNull().default({}),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [uniqueIndex('processing_results_clinic_referral_key').on(t.clinicId, t.referralId)],
+  (t) => [
+    uniqueIndex('processing_results_clinic_referral_key').on(t.clinicId, t.referralId),
+    foreignKey({ name: 'processing_results_referral_fk', columns: [t.clinicId, t.referralId], foreignColumns: [referrals.clinicId, referrals.id] }),
+  ],
 )
 
 export const auditOutcomes = ['success', 'denied', 'error'] as const

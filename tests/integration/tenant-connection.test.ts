@@ -88,7 +88,7 @@ test('a transaction that throws is rolled back: no settings and no rows survive 
   const failing = as(northside).tenant(async (tx) => {
     const context = (await tx.execute(CONTEXT)).rows[0] as Context
     pidInside = context.pid
-    await tx.insert(schema.auditLogs).values({ clinicId: northside.clinicId, action: marker })
+    await tx.insert(schema.auditLogs).values({ clinicId: northside.clinicId, actorId: northside.userId, action: marker })
     // Control: the row is really there inside the transaction.
     const seen = await tx.select().from(schema.auditLogs).where(eq(schema.auditLogs.action, marker))
     expect(seen).toHaveLength(1)

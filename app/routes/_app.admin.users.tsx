@@ -1,0 +1,205 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/cloudflare'
+import { data } from '@remix-run/cloudflare'
+import { getFormProps, getInputProps, getSelectProps, useForm } from '@conform-to/react'
+import { getZodConstraint, parseWithZod } from '@conform-to/zod/v4'
+import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
+import { and, asc, eq, sql } from 'drizzle-orm'
+import { z } from 'zod'
+import { requireClinic, requirePermission, requireUser } from '~/auth/guards.server'
+import { FieldError } from '~/components/forms'
+import { users } from '~/db/schema'
+
+export const meta: MetaFunction = () => [{ title: 'Users · IntakePilot' }]
+
+/** Roles a clinic admin can give; superadmins are made outside any clinic. */
+const CLINIC_ROLES = ['admin', 'staff', 'referrer'] as const
+const ROLE_LABELS: Record<(typeof CLINIC_ROLES)[number], string> = { admin: 'Admin', staff: 'Staff', referrer: 'Referrer' }
+
+const InviteSchema = z.object({
+  intent: z.literal('invite'),
+  email: z.email({ error: 'Enter a valid email address' }).trim().toLowerCase().max(254),
+  displayName: z.string({ error: 'Enter their name' }).trim().min(2, 'Enter their name').max(120),
+  role: z.enum(CLINIC_ROLES, { error: 'Choose a role' }),
+})
+const ChangeSchema = z.discriminatedUnion('intent', [
+  z.object({ intent: z.literal('role'), userId: z.uuid(), role: z.enum(CLINIC_ROLES, { error: 'Choose a role' }) }),
+  z.object({ intent: z.literal('disable'), userId: z.uuid() }),
+  z.object({ intent: z.literal('enable'), userId: z.uuid() }),
+])
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const user = requireUser(request, context)
+  requirePermission(user, 'manage:user:any')
+  const clinicId = requireClinic(user)
+  const members = await context.db.tenant((tx) =>
+    tx
+      .select({ id: users.id, email: users.email, displayName: users.displayName, role: users.role, status: users.status, lastSignInAt: users.lastSignInAt })
+      .from(users)
+      .where(eq(users.clinicId, clinicId))
+      .orderBy(asc(users.role), asc(users.displayName)),
+  )
+  return { members, me: user.id }
+}
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  const user = requireUser(request, context)
+  requirePermission(user, 'manage:user:any')
+  const clinicId = requireClinic(user)
+  const formData = await request.formData()
+
+  if (formData.get('intent') === 'invite') {
+    const submission = parseWithZod(formData, { schema: InviteSchema })
+    if (submission.status !== 'success') return data({ invite: submission.reply(), change: null }, { status: 400 })
+    const { email, displayName, role } = submission.value
+    const outcome = await context.db.tenant(async (tx) => {
+      const existing = await tx.select({ id: users.id }).from(users).where(and(eq(users.clinicId, clinicId), sql`lower(${users.email}) = ${email}`)).limit(1)
+      if (existing.length) return 'exists' as const
+      const [invited] = await tx.insert(users).values({ clinicId, email, displayName, role, status: 'invited' }).returning({ id: users.id })
+      await context.audit(tx, { action: 'user.invite', entityType: 'user', entityId: invited!.id, details: { role } })
+      return 'invited' as const
+    })
+    if (outcome === 'exists') {
+      return data({ invite: submission.reply({ fieldErrors: { email: ['Someone with this email is already a user of this clinic'] } }), change: null }, { status: 400 })
+    }
+    return { invite: submission.reply({ resetForm: true }), change: null, notice: `Invited ${email}. They become active when they first sign in.` }
+  }
+
+  const submission = parseWithZod(formData, { schema: ChangeSchema })
+  if (submission.status !== 'success') return data({ invite: null, change: submission.reply() }, { status: 400 })
+  const change = submission.value
+  const refusal = await context.db.tenant(async (tx) => {
+    // Lock the clinic's admins: two admins demoting each other at once cannot both win.
+    const admins = await tx
+      .select({ id: users.id })
+      .from(users)
+      .where(and(eq(users.clinicId, clinicId), eq(users.role, 'admin'), eq(users.status, 'active')))
+      .for('update')
+    const [target] = await tx.select().from(users).where(and(eq(users.id, change.userId), eq(users.clinicId, clinicId))).limit(1)
+    if (!target) return 'That user is not in this clinic.'
+    const losesAdmin =
+      target.role === 'admin' && target.status === 'active' && (change.intent === 'disable' || (change.intent === 'role' && change.role !== 'admin'))
+    if (losesAdmin && admins.length <= 1) return 'A clinic needs at least one active admin: make someone else an admin first.'
+
+    if (change.intent === 'role') {
+      if (change.role === target.role) return null
+      await tx.update(users).set({ role: change.role, updatedAt: new Date() }).where(eq(users.id, target.id))
+      await context.audit(tx, { action: 'user.role', entityType: 'user', entityId: target.id, details: { from: target.role, to: change.role } })
+    } else {
+      const status = change.intent === 'disable' ? 'disabled' : target.idpObjectId ? 'active' : 'invited'
+      await tx.update(users).set({ status, updatedAt: new Date() }).where(eq(users.id, target.id))
+      await context.audit(tx, { action: change.intent === 'disable' ? 'user.disable' : 'user.enable', entityType: 'user', entityId: target.id })
+    }
+    return null
+  })
+  if (refusal) return data({ invite: null, change: submission.reply({ formErrors: [refusal] }) }, { status: 409 })
+  return { invite: null, change: submission.reply(), notice: 'Saved.' }
+}
+
+export default function Users() {
+  const { members, me } = useLoaderData<typeof loader>()
+  const actionData = useActionData<typeof action>()
+  const navigation = useNavigation()
+  const [form, fields] = useForm({
+    id: 'invite-user',
+    lastResult: actionData?.invite,
+    constraint: getZodConstraint(InviteSchema),
+    onValidate: ({ formData }) => parseWithZod(formData, { schema: InviteSchema }),
+    shouldRevalidate: 'onBlur',
+  })
+  const changeError = actionData?.change?.error?.['']
+  const notice = actionData && 'notice' in actionData ? actionData.notice : null
+  return (
+    <main className="mx-auto max-w-7xl px-4 py-8 sm:px-6">
+      <h1 className="text-2xl font-semibold tracking-tight">Users</h1>
+      <p className="mt-1 text-slate-600">Invite staff and referring offices, change roles, and disable access. Every change is recorded.</p>
+      {notice ? (
+        <p role="status" className="mt-4 rounded-md border border-emerald-300 bg-emerald-50 px-3 py-2 text-sm text-emerald-900">
+          {notice}
+        </p>
+      ) : null}
+      {changeError?.length ? (
+        <p role="alert" className="mt-4 rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-900">
+          {changeError.join(' ')}
+        </p>
+      ) : null}
+
+      <section aria-labelledby="invite-heading" className="mt-6 rounded-lg border border-slate-200 bg-white p-5">
+        <h2 id="invite-heading" className="font-semibold">
+          Invite a user
+        </h2>
+        <Form method="post" {...getFormProps(form)} className="mt-4 grid gap-4 sm:grid-cols-4 sm:items-start">
+          <input type="hidden" name="intent" value="invite" />
+          <div>
+            <label htmlFor={fields.email.id} className="block text-sm font-medium">Email</label>
+            <input {...getInputProps(fields.email, { type: 'email' })} className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5" />
+            <FieldError id={fields.email.errorId} errors={fields.email.errors} />
+          </div>
+          <div>
+            <label htmlFor={fields.displayName.id} className="block text-sm font-medium">Name</label>
+            <input {...getInputProps(fields.displayName, { type: 'text' })} className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5" />
+            <FieldError id={fields.displayName.errorId} errors={fields.displayName.errors} />
+          </div>
+          <div>
+            <label htmlFor={fields.role.id} className="block text-sm font-medium">Role</label>
+            <select {...getSelectProps(fields.role)} className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5">
+              <option value="">Choose…</option>
+              {CLINIC_ROLES.map((r) => (
+                <option key={r} value={r}>{ROLE_LABELS[r]}</option>
+              ))}
+            </select>
+            <FieldError id={fields.role.errorId} errors={fields.role.errors} />
+          </div>
+          <button type="submit" disabled={navigation.state === 'submitting'} className="mt-6 rounded-md bg-brand-700 px-4 py-2 text-sm font-medium text-white hover:bg-brand-800 disabled:opacity-60">
+            Send invitation
+          </button>
+        </Form>
+      </section>
+
+      <table className="mt-6 w-full overflow-hidden rounded-lg border border-slate-200 bg-white text-left text-sm">
+        <thead className="bg-slate-50 text-slate-500">
+          <tr>
+            <th className="px-4 py-2 font-medium">Name</th>
+            <th className="px-4 py-2 font-medium">Email</th>
+            <th className="px-4 py-2 font-medium">Role</th>
+            <th className="px-4 py-2 font-medium">Status</th>
+            <th className="px-4 py-2 font-medium"><span className="sr-only">Actions</span></th>
+          </tr>
+        </thead>
+        <tbody className="divide-y divide-slate-100">
+          {members.map((m) => (
+            <tr key={m.id} data-testid={`user-${m.email}`}>
+              <td className="px-4 py-2 font-medium">{m.displayName}{m.id === me ? <span className="text-slate-400"> (you)</span> : null}</td>
+              <td className="px-4 py-2 text-slate-600">{m.email}</td>
+              <td className="px-4 py-2">
+                <Form method="post" className="flex items-center gap-2">
+                  <input type="hidden" name="intent" value="role" />
+                  <input type="hidden" name="userId" value={m.id} />
+                  <select name="role" defaultValue={m.role} aria-label={`Role of ${m.displayName}`} className="rounded-md border border-slate-300 px-2 py-1">
+                    {CLINIC_ROLES.map((r) => (
+                      <option key={r} value={r}>{ROLE_LABELS[r]}</option>
+                    ))}
+                  </select>
+                  <button type="submit" className="rounded-md border border-slate-300 px-2 py-1 hover:bg-slate-50">Change</button>
+                </Form>
+              </td>
+              <td className="px-4 py-2">
+                <span className={`rounded-full px-2 py-0.5 text-xs font-medium ${m.status === 'active' ? 'bg-emerald-50 text-emerald-800' : m.status === 'invited' ? 'bg-sky-50 text-sky-800' : 'bg-slate-100 text-slate-600'}`}>
+                  {m.status}
+                </span>
+              </td>
+              <td className="px-4 py-2 text-right">
+                <Form method="post">
+                  <input type="hidden" name="intent" value={m.status === 'disabled' ? 'enable' : 'disable'} />
+                  <input type="hidden" name="userId" value={m.id} />
+                  <button type="submit" className="rounded-md border border-slate-300 px-2 py-1 hover:bg-slate-50">
+                    {m.status === 'disabled' ? 'Enable' : 'Disable'}
+                  </button>
+                </Form>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </main>
+  )
+}

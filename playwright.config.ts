@@ -1,0 +1,50 @@
+import { defineConfig } from '@playwright/test'
+
+/**
+ * End-to-end tests in Debian's Chromium against the BUILT app in real workerd
+ * (`wrangler pages dev`), with a throwaway embedded PostgreSQL, the Neon relay and the
+ * local OpenID provider: `npm run test:e2e` builds first, then this starts the stack.
+ */
+export const E2E = {
+  appPort: 8799,
+  pgPort: 55442,
+  relayPort: 55443,
+  idpPort: 55444,
+  /** Short access tokens, so the refresh path runs in the tests (and is tested on purpose). */
+  accessTokenTtlSeconds: 20,
+}
+export const APP_URL = `http://127.0.0.1:${E2E.appPort}`
+export const IDP_URL = `http://127.0.0.1:${E2E.idpPort}`
+
+export default defineConfig({
+  testDir: 'tests/e2e',
+  fullyParallel: true,
+  workers: 2,
+  retries: 0,
+  reporter: [['list']],
+  timeout: 60_000,
+  use: {
+    baseURL: APP_URL,
+    trace: 'retain-on-failure',
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    },
+  },
+  webServer: {
+    command: 'npx tsx scripts/start.ts --ephemeral --no-build',
+    url: `${APP_URL}/healthz`,
+    timeout: 120_000,
+    reuseExistingServer: false,
+    stdout: 'ignore',
+    stderr: 'pipe',
+    gracefulShutdown: { signal: 'SIGTERM', timeout: 15_000 },
+    env: {
+      APP_PORT: String(E2E.appPort),
+      PG_PORT: String(E2E.pgPort),
+      RELAY_PORT: String(E2E.relayPort),
+      IDP_PORT: String(E2E.idpPort),
+      IDP_ACCESS_TOKEN_TTL: String(E2E.accessTokenTtlSeconds),
+    },
+  },
+})

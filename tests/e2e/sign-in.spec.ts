@@ -1,0 +1,93 @@
+import { expect, test } from '@playwright/test'
+import { E2E } from '../../playwright.config'
+import { revokeAtProvider, signIn } from './support'
+
+const ROLES = [
+  { email: 'superadmin@intakepilot.test', role: 'superadmin', clinic: 'No clinic selected' },
+  { email: 'admin@northside.test', role: 'admin', clinic: 'Northside Physiotherapy' },
+  { email: 'staff@lakeview.test', role: 'staff', clinic: 'Lakeview Orthopaedics' },
+  { email: 'referrer@riverbend.test', role: 'referrer', clinic: 'Riverbend Sleep Clinic' },
+]
+
+for (const account of ROLES) {
+  test(`signs in and out as ${account.role}`, async ({ page, context }) => {
+    await signIn(page, account.email)
+    if (account.role === 'superadmin') {
+      // No clinic yet: the superadmin is asked to pick one first.
+      await expect(page).toHaveURL('/clinics')
+    } else {
+      await expect(page).toHaveURL('/')
+      await expect(page.getByTestId('current-clinic')).toHaveText(account.clinic)
+    }
+    await expect(page.getByText(`· ${account.role}`)).toBeVisible()
+    const cookie = (await context.cookies()).find((c) => c.name === 'intakepilot_session')
+    expect(cookie?.httpOnly).toBe(true)
+    expect(cookie?.sameSite).toBe('Lax')
+
+    await page.getByRole('button', { name: 'Sign out' }).click()
+    // The provider asks to confirm (no id_token_hint is kept: the cookie stays small).
+    const confirm = page.getByRole('button', { name: /sign out/i })
+    if (await confirm.isVisible().catch(() => false)) await confirm.click()
+    await expect(page).toHaveURL(/\/login/)
+    expect((await context.cookies()).find((c) => c.name === 'intakepilot_session')).toBeUndefined()
+    await page.goto('/')
+    await expect(page).toHaveURL('/login?redirectTo=%2F')
+  })
+}
+
+test('signing in lands back on the page that asked for it', async ({ page }) => {
+  await signIn(page, 'admin@lakeview.test', '/admin/users')
+  await expect(page).toHaveURL('/admin/users')
+})
+
+test('an unprovisioned identity gets a clear page and no account', async ({ page }) => {
+  await signIn(page, 'stranger@intakepilot.test')
+  await expect(page.getByRole('heading', { name: 'Your account is not set up in IntakePilot' })).toBeVisible()
+  await page.goto('/')
+  await expect(page).toHaveURL(/\/login/)
+})
+
+test('an identity from a tenant not on the allow-list is refused', async ({ page }) => {
+  await signIn(page, 'outsider@elsewhere.test')
+  await expect(page.getByRole('heading', { name: 'Sign-in was refused' })).toBeVisible()
+})
+
+test('a disabled account cannot sign in', async ({ page }) => {
+  await signIn(page, 'disabled@northside.test')
+  await expect(page.getByRole('heading', { name: 'Your account is disabled' })).toBeVisible()
+})
+
+test('a tampered session cookie is refused', async ({ page, context }) => {
+  await signIn(page, 'staff@northside.test')
+  await expect(page).toHaveURL('/')
+  const cookie = (await context.cookies()).find((c) => c.name === 'intakepilot_session')!
+  const flipped = cookie.value.slice(0, -5) + (cookie.value.at(-5) === 'A' ? 'B' : 'A') + cookie.value.slice(-4)
+  await context.addCookies([{ ...cookie, value: flipped }])
+  await page.goto('/')
+  await expect(page).toHaveURL(/\/login\?redirectTo=%2F/)
+})
+
+test('an expired access token is refreshed on the server, once, and the session goes on', async ({ page, context }) => {
+  await signIn(page, 'staff@riverbend.test')
+  await expect(page).toHaveURL('/')
+  const before = (await context.cookies()).find((c) => c.name === 'intakepilot_session')!.value
+  await page.waitForTimeout((E2E.accessTokenTtlSeconds + 2) * 1000)
+  await page.reload()
+  await expect(page).toHaveURL('/')
+  await expect(page.getByTestId('current-clinic')).toHaveText('Riverbend Sleep Clinic')
+  const after = (await context.cookies()).find((c) => c.name === 'intakepilot_session')!.value
+  // A new cookie: the rotated refresh token and the new expiry.
+  expect(after).not.toBe(before)
+  await page.reload()
+  await expect(page.getByTestId('current-clinic')).toHaveText('Riverbend Sleep Clinic')
+})
+
+test('a revoked refresh token ends the session and remembers the page', async ({ page }) => {
+  await signIn(page, 'admin@riverbend.test', '/admin/users')
+  await expect(page).toHaveURL('/admin/users')
+  await revokeAtProvider('admin@riverbend.test')
+  await page.waitForTimeout((E2E.accessTokenTtlSeconds + 2) * 1000)
+  await page.reload()
+  await expect(page).toHaveURL('/login?redirectTo=%2Fadmin%2Fusers&reason=expired')
+  await expect(page.getByText('Your session has ended')).toBeVisible()
+})
