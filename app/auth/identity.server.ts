@@ -35,7 +35,7 @@ export type Identity = {
 
 const ANONYMOUS: Identity = { user: null, scope: NO_SCOPE, setCookie: null, endedBecause: null, session: null }
 /** Refresh a little early so a token never expires mid-request. */
-const REFRESH_MARGIN_SECONDS = 30
+const REFRESH_MARGIN_SECONDS = 5
 
 export async function resolveIdentity(request: Request, env: Env, db: TenantDatabase): Promise<Identity> {
   const raw = readCookie(request, sessionCookieName(env))

@@ -54,7 +54,12 @@ export function discover(authority: string): Promise<Discovery> {
     found = fetch(`${authority}/.well-known/openid-configuration`, { headers: { Accept: 'application/json' } }).then(
       async (response) => {
         if (!response.ok) throw new Error(`OpenID discovery failed (${response.status})`)
-        return (await response.json()) as Discovery
+        const discovery = (await response.json()) as Discovery
+        // The document must be the authority's own (multi-tenant Entra publishes a template).
+        if (discovery.issuer !== authority && !discovery.issuer.includes('{tenantid}')) {
+          throw new Error('OpenID discovery issuer does not match the configured authority')
+        }
+        return discovery
       },
     )
     found.catch(() => discoveries.delete(authority))
@@ -94,18 +99,20 @@ export async function verifyIdToken(
       audience: options.clientId,
       clockTolerance: CLOCK_TOLERANCE_SECONDS,
       requiredClaims: ['iss', 'aud', 'exp', 'iat', 'tid', 'oid', 'nonce'],
+      maxTokenAge: '1h',
     }))
   } catch (error) {
     throw new IdTokenError((error as { code?: string }).code ?? 'invalid')
   }
-  const tid = String(payload.tid)
+  if (typeof payload.tid !== 'string' || typeof payload.oid !== 'string') throw new IdTokenError('claims')
+  const tid = payload.tid
   // Multi-tenant Entra discovery says ".../{tenantid}/v2.0"; the token names its own tenant.
   const issuer = discovery.issuer.replace('{tenantid}', tid)
   if (payload.iss !== issuer) throw new IdTokenError('issuer')
   if (payload.nonce !== options.nonce) throw new IdTokenError('nonce')
   if (!options.allowedTenants.includes(tid)) throw new IdTokenError('tenant')
   const email = String(payload.email ?? payload.preferred_username ?? '')
-  return { tid, oid: String(payload.oid), email, name: String(payload.name ?? email) }
+  return { tid, oid: payload.oid, email, name: String(payload.name ?? email) }
 }
 
 /** The nonce is derived from the state, so the callback can check it without storing it. */

@@ -104,7 +104,7 @@ export default function Users() {
     lastResult: actionData?.invite,
     constraint: getZodConstraint(InviteSchema),
     onValidate: ({ formData }) => parseWithZod(formData, { schema: InviteSchema }),
-    shouldRevalidate: 'onBlur',
+    shouldRevalidate: 'onInput',
   })
   const changeError = actionData?.change?.error?.['']
   const notice = actionData && 'notice' in actionData ? actionData.notice : null

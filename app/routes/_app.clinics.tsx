@@ -66,7 +66,7 @@ export default function Clinics() {
     lastResult: actionData?.result,
     constraint: getZodConstraint(SwitchClinicSchema),
     onValidate: ({ formData }) => parseWithZod(formData, { schema: SwitchClinicSchema }),
-    shouldRevalidate: 'onBlur',
+    shouldRevalidate: 'onInput',
     defaultValue: { clinicId: currentId ?? '' },
   })
   return (

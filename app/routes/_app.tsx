@@ -76,9 +76,10 @@ function ClinicMenu({ clinics, currentId }: { clinics: { id: string; name: strin
       </summary>
       <Form method="post" action="/clinics" className="absolute right-0 z-10 mt-2 w-80 space-y-3 rounded-lg border border-slate-200 bg-white p-4 shadow-lg">
         <input type="hidden" name="redirectTo" value={location.pathname.startsWith('/clinics') ? '/' : location.pathname} />
-        <label className="block text-sm font-medium">
+        <label htmlFor="clinic-menu-clinic" className="block text-sm font-medium">
           Clinic
-          <select name="clinicId" defaultValue={currentId ?? ''} required className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5">
+        </label>
+        <select id="clinic-menu-clinic" name="clinicId" defaultValue={currentId ?? ''} required className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5">
             <option value="" disabled>
               Choose a clinic
             </option>
@@ -87,12 +88,11 @@ function ClinicMenu({ clinics, currentId }: { clinics: { id: string; name: strin
                 {c.name}
               </option>
             ))}
-          </select>
-        </label>
-        <label className="block text-sm font-medium">
+        </select>
+        <label htmlFor="clinic-menu-reason" className="block text-sm font-medium">
           Reason (recorded in the clinic&apos;s audit trail)
-          <input name="reason" required minLength={5} maxLength={200} className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5" />
         </label>
+        <input id="clinic-menu-reason" name="reason" required minLength={5} maxLength={200} className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5" />
         <button type="submit" className="w-full rounded-md bg-brand-700 px-3 py-2 text-sm font-medium text-white hover:bg-brand-800">
           Switch
         </button>

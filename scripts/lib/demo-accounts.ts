@@ -65,6 +65,9 @@ export const DEMO_ACCOUNTS: DemoAccount[] = [
   ...clinicAccounts,
   // Signs in at the provider, but no clinic has provisioned them.
   { email: 'stranger@intakepilot.test', name: 'Unprovisioned Person', oid: oid(2), tid: DEMO_TENANT_ID, clinicSlug: null, role: null, status: null },
+  // Known to the provider but not yet to IntakePilot: a clinic admin invites them by email,
+  // and their first sign-in binds the invitation to their (tid, oid).
+  { email: 'newhire@lakeview.test', name: 'Nadia Newhire', oid: oid(4), tid: DEMO_TENANT_ID, clinicSlug: null, role: null, status: null },
   // Provisioned nowhere, and from a tenant that is not on the allow-list.
   { email: 'outsider@elsewhere.test', name: 'Foreign Tenant User', oid: oid(3), tid: FOREIGN_TENANT_ID, clinicSlug: null, role: null, status: null },
 ]

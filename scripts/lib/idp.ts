@@ -201,6 +201,22 @@ export async function startIdentityProvider(options: {
   }
 
   const callback = provider.callback()
+
+  /**
+   * Entra accepts `offline_access` in a refresh request's scope (and clients send it, as the
+   * app does); oidc-provider never puts offline_access in a refresh token's scope unless
+   * consent was prompted, and so would refuse. Read the body here and drop it from refresh
+   * requests only; oidc-provider then uses the parsed body (req.body).
+   */
+  async function acceptOfflineAccessOnRefresh(req: IncomingMessage) {
+    const chunks: Buffer[] = []
+    for await (const chunk of req) chunks.push(chunk as Buffer)
+    const params = new URLSearchParams(Buffer.concat(chunks).toString('utf8'))
+    if (params.get('grant_type') === 'refresh_token' && params.has('scope')) {
+      params.set('scope', (params.get('scope') ?? '').split(' ').filter((s) => s && s !== 'offline_access').join(' '))
+    }
+    Object.assign(req, { body: params.toString() })
+  }
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', issuer).pathname
     const interactionUid = path.startsWith(`${prefix}/interaction/`) ? path.slice(prefix.length + 13) : undefined
@@ -208,6 +224,7 @@ export async function startIdentityProvider(options: {
       if (path === '/__dev/revoke') return devRevoke(req, res, revokeAccount)
       if (interactionUid) return interaction(req, res, interactionUid)
       if (path !== prefix && !path.startsWith(`${prefix}/`)) return send(res, 404, 'Not Found')
+      if (path === `${prefix}/token` && req.method === 'POST') await acceptOfflineAccessOnRefresh(req)
       // Mounted under the issuer's path: oidc-provider derives its mount point from originalUrl.
       Object.assign(req, { originalUrl: req.url, url: req.url!.slice(prefix.length) || '/' })
       return callback(req, res)

@@ -25,10 +25,11 @@ for (const account of ROLES) {
     expect(cookie?.sameSite).toBe('Lax')
 
     await page.getByRole('button', { name: 'Sign out' }).click()
-    // The provider asks to confirm (no id_token_hint is kept: the cookie stays small).
-    const confirm = page.getByRole('button', { name: /sign out/i })
-    if (await confirm.isVisible().catch(() => false)) await confirm.click()
-    await expect(page).toHaveURL(/\/login/)
+    // The provider's end-session page asks to confirm (no id_token_hint is kept: the cookie
+    // stays small), like Entra's account picker; then it sends the user back to sign-in.
+    await expect(page).toHaveURL(/\/session\/end/)
+    await page.getByRole('button', { name: 'Sign out' }).click()
+    await expect(page).toHaveURL(/127\.0\.0\.1:8799\/login/)
     expect((await context.cookies()).find((c) => c.name === 'intakepilot_session')).toBeUndefined()
     await page.goto('/')
     await expect(page).toHaveURL('/login?redirectTo=%2F')

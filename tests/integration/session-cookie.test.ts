@@ -85,7 +85,7 @@ describe('session cookie sealing', () => {
     const sealed = await sealSession(env, session())
     const [header, ...rest] = sealed.split('.')
     const decoded = JSON.parse(new TextDecoder().decode(base64url.decode(header!)))
-    const reencoded = base64url.encode(JSON.stringify({ ...decoded, zip: undefined, x: 1 }))
+    const reencoded = base64url.encode(JSON.stringify({ ...decoded, x: 1 }))
     await expect(openSession(env, [reencoded, ...rest].join('.'))).resolves.toBeNull()
   })
 
