@@ -5,11 +5,13 @@ import { defineConfig } from '@playwright/test'
  * (`wrangler pages dev`), with a throwaway embedded PostgreSQL, the Neon relay and the
  * local OpenID provider: `npm run test:e2e` builds first, then this starts the stack.
  */
+// E2E_PORT_OFFSET lets two runs share a machine (each gets its own stack).
+const offset = Number(process.env.E2E_PORT_OFFSET ?? 0)
 export const E2E = {
-  appPort: 8799,
-  pgPort: 55442,
-  relayPort: 55443,
-  idpPort: 55444,
+  appPort: 8799 + offset,
+  pgPort: 55442 + offset * 10,
+  relayPort: 55443 + offset * 10,
+  idpPort: 55444 + offset * 10,
   /** Short access tokens, so the refresh path runs in the tests (and is tested on purpose). */
   accessTokenTtlSeconds: 20,
 }

@@ -47,7 +47,5 @@ export function hasPermission(user: { role: UserRole } | null | undefined, permi
 
 /** Where each role starts after signing in. */
 export function homeFor(role: UserRole) {
-  // The queue and the referrer's list arrive with the referral work; until then, home.
-  void role
-  return '/'
+  return role === 'referrer' ? '/my-referrals' : '/queue'
 }

@@ -31,12 +31,12 @@ export function sessionCookieName(env: Pick<Env, 'APP_ENV'>) {
 
 type Key = { id: string; key: Uint8Array }
 
-async function keysFrom(secrets: string | undefined): Promise<Key[]> {
+async function keysFrom(secrets: string | undefined, purpose = 'session'): Promise<Key[]> {
   const list = (secrets ?? '').split(',').map((s) => s.trim()).filter(Boolean)
   if (!list.length) throw new Error('SESSION_SECRETS is not configured')
   return Promise.all(
     list.map(async (secret) => {
-      const key = new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(`intakepilot/session/${secret}`)))
+      const key = new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(`intakepilot/${purpose}/${secret}`)))
       const id = base64url.encode(new Uint8Array(await crypto.subtle.digest('SHA-256', key)).slice(0, 6))
       return { id, key }
     }),
@@ -44,22 +44,40 @@ async function keysFrom(secrets: string | undefined): Promise<Key[]> {
 }
 
 export async function sealSession(env: Env, data: SessionData) {
-  const [current] = await keysFrom(env.SESSION_SECRETS)
+  return sealJson(env, 'session', data)
+}
+
+/**
+ * Encrypts JSON for a cookie under SESSION_SECRETS; `purpose` separates the keys, so a value
+ * sealed for one cookie cannot be replayed as another.
+ */
+export async function sealJson(env: Env, purpose: string, data: unknown) {
+  const [current] = await keysFrom(env.SESSION_SECRETS, purpose)
   return new CompactEncrypt(encoder.encode(JSON.stringify(data)))
     .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: current!.id })
     .encrypt(current!.key)
 }
 
-/** null for anything that is not a session we made, unchanged and unexpired. */
-export async function openSession(env: Env, token: string | undefined): Promise<SessionData | null> {
+/** null for anything that is not a value we sealed for this purpose, unchanged. */
+export async function openJson<T>(env: Env, purpose: string, token: string | undefined): Promise<T | null> {
   if (!token) return null
   try {
-    const keys = await keysFrom(env.SESSION_SECRETS)
+    const keys = await keysFrom(env.SESSION_SECRETS, purpose)
     const header = JSON.parse(new TextDecoder().decode(base64url.decode(token.split('.')[0] ?? '')))
     const key = keys.find((k) => k.id === header.kid)
     if (!key) return null
     const { plaintext } = await compactDecrypt(token, key.key, { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] })
-    const data = JSON.parse(new TextDecoder().decode(plaintext)) as SessionData
+    return JSON.parse(new TextDecoder().decode(plaintext)) as T
+  } catch {
+    return null
+  }
+}
+
+/** null for anything that is not a session we made, unchanged and unexpired. */
+export async function openSession(env: Env, token: string | undefined): Promise<SessionData | null> {
+  try {
+    const data = await openJson<SessionData>(env, 'session', token)
+    if (!data) return null
     if (typeof data.uid !== 'string' || typeof data.rt !== 'string' || typeof data.end !== 'number') return null
     if (data.end <= Math.floor(Date.now() / 1000)) return null
     return data

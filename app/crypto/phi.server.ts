@@ -124,3 +124,9 @@ export function fromBase64(text: string) {
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i)
   return bytes
 }
+
+/** The cipher for this deployment's keys (PHI_KEYRING, PHI_BLIND_INDEX_KEY). */
+export function phiCipherFromEnv(env: { PHI_KEYRING?: string; PHI_BLIND_INDEX_KEY?: string }) {
+  if (!env.PHI_BLIND_INDEX_KEY) throw new Error('PHI_BLIND_INDEX_KEY is not configured')
+  return createPhiCipher({ keyRing: parseKeyRing(env.PHI_KEYRING), blindIndexKey: env.PHI_BLIND_INDEX_KEY })
+}

@@ -53,3 +53,19 @@ export async function patientIndexes(cipher: PhiCipher, clinicId: string, values
     nameDobIndex: last && dob ? await cipher.blindIndex('name_dob', clinicId, normalizeNameDob(last, dob)) : null,
   }
 }
+
+/** Just the named fields (a list shows the patient's name, not the whole referral). */
+export async function openFields(
+  cipher: PhiCipher,
+  ref: { clinicId: string; referralId: string },
+  stored: Record<string, unknown>,
+  keys: string[],
+) {
+  const open: Record<string, string> = {}
+  for (const key of keys) {
+    const value = stored[key]
+    if (value === undefined || value === null) continue
+    open[key] = await cipher.decrypt(value, { clinicId: ref.clinicId, recordId: ref.referralId, field: key })
+  }
+  return open
+}

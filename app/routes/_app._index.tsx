@@ -2,19 +2,10 @@ import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/cloudflare'
 import { useLoaderData } from '@remix-run/react'
 import { count, sql } from 'drizzle-orm'
 import { requireClinic, requireUser } from '~/auth/guards.server'
-import { referrals, referralStatuses, type ReferralStatus } from '~/db/schema'
+import { STATUS_LABELS } from '~/components/referral-badges'
+import { referrals, referralStatuses } from '~/db/schema'
 
 export const meta: MetaFunction = () => [{ title: 'Home · IntakePilot' }]
-
-const LABELS: Record<ReferralStatus, string> = {
-  received: 'New',
-  in_review: 'In review',
-  info_requested: 'Waiting on referrer',
-  accepted: 'Accepted',
-  scheduled: 'Scheduled',
-  declined: 'Declined',
-  closed: 'Closed',
-}
 
 /** The clinic at a glance: counts by status (no patient information, so nothing to audit). */
 export async function loader({ request, context }: LoaderFunctionArgs) {
@@ -31,7 +22,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   return {
     role: user.role,
     displayName: user.displayName,
-    counts: referralStatuses.map((status) => ({ status, label: LABELS[status], total: byStatus[status] ?? 0 })),
+    counts: referralStatuses.map((status) => ({ status, label: STATUS_LABELS[status], total: byStatus[status] ?? 0 })),
     urgentUntriaged: rows.reduce((sum, r) => sum + Number(r.overdue), 0),
   }
 }

@@ -50,12 +50,12 @@ test('the superadmin switches clinic with a reason; it is recorded and scopes wh
 
 test('no one else sees the clinic menu, and a forged switch is refused and recorded', async ({ page }) => {
   await signIn(page, 'admin@northside.test')
-  await expect(page).toHaveURL('/')
+  await expect(page).toHaveURL('/queue')
   await expect(page.getByTestId('clinic-menu')).toHaveCount(0)
   const [lakeview] = await db.db.select().from(clinics).where(eq(clinics.slug, 'lakeview'))
   const response = await page.request.post('/clinics', { form: { clinicId: lakeview!.id, reason: 'let me in please' }, maxRedirects: 0 })
   expect(response.status()).toBe(403)
-  await page.goto('/')
+  await page.goto('/queue')
   await expect(page.getByTestId('current-clinic')).toHaveText('Northside Physiotherapy')
   const [admin] = await db.db.select().from(users).where(eq(users.email, 'admin@northside.test'))
   const [row] = await db.db
@@ -97,7 +97,7 @@ test('an admin invites a user by email; bad input changes nothing; the first sig
   const newcomer = await page.context().browser()!.newContext()
   const theirPage = await newcomer.newPage()
   await signIn(theirPage, email)
-  await expect(theirPage).toHaveURL('/')
+  await expect(theirPage).toHaveURL('/my-referrals')
   await expect(theirPage.getByTestId('current-clinic')).toHaveText('Lakeview Orthopaedics')
   const [bound] = await db.db.select().from(users).where(eq(users.email, email))
   expect(bound).toMatchObject({ status: 'active', idpObjectId: '00000004-0000-4000-8000-000000000004' })
@@ -125,12 +125,12 @@ test('a user disabled by their admin is locked out on their very next request', 
   await signIn(admin, 'admin@northside.test', '/admin/users')
   const row = admin.getByTestId('user-referrer2@northside.test')
   await signIn(staff, 'referrer2@northside.test')
-  await expect(staff).toHaveURL('/')
+  await expect(staff).toHaveURL('/my-referrals')
 
   await row.getByRole('button', { name: 'Disable' }).click()
   await expect(row).toContainText('disabled')
   await staff.reload()
-  await expect(staff).toHaveURL('/login?redirectTo=%2F&reason=disabled')
+  await expect(staff).toHaveURL('/login?redirectTo=%2Fmy-referrals&reason=disabled')
   await expect(staff.getByText('Your account has been disabled')).toBeVisible()
 
   await admin.getByTestId('user-referrer2@northside.test').getByRole('button', { name: 'Enable' }).click()

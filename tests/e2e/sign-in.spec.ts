@@ -1,24 +1,20 @@
 import { expect, test } from '@playwright/test'
-import { E2E } from '../../playwright.config'
+import { APP_URL, E2E } from '../../playwright.config'
 import { revokeAtProvider, signIn } from './support'
 
 const ROLES = [
-  { email: 'superadmin@intakepilot.test', role: 'superadmin', clinic: 'No clinic selected' },
-  { email: 'admin@northside.test', role: 'admin', clinic: 'Northside Physiotherapy' },
-  { email: 'staff@lakeview.test', role: 'staff', clinic: 'Lakeview Orthopaedics' },
-  { email: 'referrer@riverbend.test', role: 'referrer', clinic: 'Riverbend Sleep Clinic' },
+  { email: 'superadmin@intakepilot.test', role: 'superadmin', clinic: 'No clinic selected', home: '/clinics' },
+  { email: 'admin@northside.test', role: 'admin', clinic: 'Northside Physiotherapy', home: '/queue' },
+  { email: 'staff@lakeview.test', role: 'staff', clinic: 'Lakeview Orthopaedics', home: '/queue' },
+  { email: 'referrer@riverbend.test', role: 'referrer', clinic: 'Riverbend Sleep Clinic', home: '/my-referrals' },
 ]
 
 for (const account of ROLES) {
   test(`signs in and out as ${account.role}`, async ({ page, context }) => {
     await signIn(page, account.email)
-    if (account.role === 'superadmin') {
-      // No clinic yet: the superadmin is asked to pick one first.
-      await expect(page).toHaveURL('/clinics')
-    } else {
-      await expect(page).toHaveURL('/')
-      await expect(page.getByTestId('current-clinic')).toHaveText(account.clinic)
-    }
+    // Each role lands on its own start page (a superadmin first picks a clinic).
+    await expect(page).toHaveURL(account.home)
+    await expect(page.getByTestId('current-clinic')).toHaveText(account.clinic)
     await expect(page.getByText(`· ${account.role}`)).toBeVisible()
     const cookie = (await context.cookies()).find((c) => c.name === 'intakepilot_session')
     expect(cookie?.httpOnly).toBe(true)
@@ -29,7 +25,7 @@ for (const account of ROLES) {
     // stays small), like Entra's account picker; then it sends the user back to sign-in.
     await expect(page).toHaveURL(/\/session\/end/)
     await page.getByRole('button', { name: 'Sign out' }).click()
-    await expect(page).toHaveURL(/127\.0\.0\.1:8799\/login/)
+    await expect(page).toHaveURL(new RegExp(`^${APP_URL}/login`))
     expect((await context.cookies()).find((c) => c.name === 'intakepilot_session')).toBeUndefined()
     await page.goto('/')
     await expect(page).toHaveURL('/login?redirectTo=%2F')
@@ -60,7 +56,7 @@ test('a disabled account cannot sign in', async ({ page }) => {
 
 test('a tampered session cookie is refused', async ({ page, context }) => {
   await signIn(page, 'staff@northside.test')
-  await expect(page).toHaveURL('/')
+  await expect(page).toHaveURL('/queue')
   const cookie = (await context.cookies()).find((c) => c.name === 'intakepilot_session')!
   const flipped = cookie.value.slice(0, -5) + (cookie.value.at(-5) === 'A' ? 'B' : 'A') + cookie.value.slice(-4)
   await context.addCookies([{ ...cookie, value: flipped }])
@@ -70,11 +66,11 @@ test('a tampered session cookie is refused', async ({ page, context }) => {
 
 test('an expired access token is refreshed on the server, once, and the session goes on', async ({ page, context }) => {
   await signIn(page, 'staff@riverbend.test')
-  await expect(page).toHaveURL('/')
+  await expect(page).toHaveURL('/queue')
   const before = (await context.cookies()).find((c) => c.name === 'intakepilot_session')!.value
   await page.waitForTimeout((E2E.accessTokenTtlSeconds + 2) * 1000)
   await page.reload()
-  await expect(page).toHaveURL('/')
+  await expect(page).toHaveURL('/queue')
   await expect(page.getByTestId('current-clinic')).toHaveText('Riverbend Sleep Clinic')
   const after = (await context.cookies()).find((c) => c.name === 'intakepilot_session')!.value
   // A new cookie: the rotated refresh token and the new expiry.

@@ -118,6 +118,7 @@ describe('nothing in public runs with the owner rights unreviewed', () => {
   // bypasses RLS. Each one is reviewed and listed here; a new one fails until it is.
   const REVIEWED_DEFINERS = [
     'sign_in_user', // drizzle/0002_sign_in.sql: maps a verified identity to a provisioned user
+    'find_open_duplicate', // drizzle/0003_duplicate_check.sql: an open referral's id by blind index, own clinic only
   ]
 
   test('SECURITY DEFINER functions: only the reviewed ones, each with a pinned search_path and no PUBLIC execute', async () => {

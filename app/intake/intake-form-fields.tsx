@@ -1,0 +1,115 @@
+/**
+ * The referral form, rendered from a clinic's form definition: one labelled control per
+ * field, help text and errors tied to it for screen readers. Plain HTML controls, so the
+ * form works without JavaScript.
+ */
+import { getInputProps, getSelectProps, getTextareaProps, type FieldMetadata } from '@conform-to/react'
+import { FieldError } from '~/components/forms'
+import type { IntakeField, IntakeFormDefinition } from '~/db/schema'
+
+const control = 'mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 shadow-sm aria-[invalid]:border-red-500'
+const LABELS: Record<string, string> = { routine: 'Routine', urgent: 'Urgent', emergent: 'Emergent' }
+
+export function IntakeFormFields({
+  definition,
+  fields,
+}: {
+  definition: IntakeFormDefinition
+  fields: Record<string, FieldMetadata<unknown>>
+}) {
+  return (
+    <div className="space-y-8">
+      {definition.sections.map((section) => (
+        <fieldset key={section.title} className="rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
+          <legend className="px-1 text-base font-semibold text-slate-900">{section.title}</legend>
+          <div className="mt-2 grid gap-x-6 gap-y-5 sm:grid-cols-2">
+            {section.fields.map((field) => (
+              <FieldControl key={field.key} field={field} meta={fields[field.key]!} />
+            ))}
+          </div>
+        </fieldset>
+      ))}
+    </div>
+  )
+}
+
+function FieldControl({ field, meta }: { field: IntakeField; meta: FieldMetadata<unknown> }) {
+  const wide = field.type === 'textarea' || field.type === 'checkbox'
+  const helpId = field.help ? `${meta.id}-help` : undefined
+  const describedBy = [helpId, meta.errors?.length ? meta.errorId : undefined].filter(Boolean).join(' ') || undefined
+  const label = (
+    <>
+      {field.label}
+      {field.required ? <span className="text-red-700"> *</span> : <span className="font-normal text-slate-500"> (optional)</span>}
+    </>
+  )
+  const help = field.help ? (
+    <p id={helpId} className="mt-1 text-sm text-slate-500">
+      {field.help}
+    </p>
+  ) : null
+
+  if (field.type === 'checkbox') {
+    const { key, ...props } = getInputProps(meta, { type: 'checkbox' })
+    return (
+      <div className="sm:col-span-2">
+        <label className="flex items-start gap-3 text-sm">
+          <input key={key} {...props} aria-describedby={describedBy} className="mt-0.5 size-4 rounded border-slate-300" />
+          <span>{label}</span>
+        </label>
+        {help}
+        <FieldError id={meta.errorId} errors={meta.errors} />
+      </div>
+    )
+  }
+  return (
+    <div className={wide ? 'sm:col-span-2' : undefined}>
+      <label htmlFor={meta.id} className="block text-sm font-medium text-slate-800">
+        {label}
+      </label>
+      {field.type === 'textarea' ? (
+        <textarea key={meta.key} {...withoutKey(getTextareaProps(meta))} rows={4} aria-describedby={describedBy} className={control} />
+      ) : field.type === 'select' ? (
+        <select key={meta.key} {...withoutKey(getSelectProps(meta))} aria-describedby={describedBy} className={control}>
+          <option value="">Choose…</option>
+          {(field.options ?? []).map((option) => (
+            <option key={option} value={option}>
+              {LABELS[option] ?? option}
+            </option>
+          ))}
+        </select>
+      ) : (
+        <input
+          key={meta.key}
+          {...withoutKey(getInputProps(meta, { type: inputType(field) }))}
+          {...(field.type === 'phone' ? { autoComplete: 'tel', inputMode: 'tel' as const } : {})}
+          aria-describedby={describedBy}
+          className={control}
+        />
+      )}
+      {help}
+      <FieldError id={meta.errorId} errors={meta.errors} />
+    </div>
+  )
+}
+
+// conform returns a `key` (to reset uncontrolled inputs); React wants it passed directly.
+function withoutKey<T extends { key?: unknown }>(props: T): Omit<T, 'key'> {
+  const { key: _key, ...rest } = props
+  return rest
+}
+
+function inputType(field: IntakeField) {
+  switch (field.type) {
+    case 'date':
+      return 'date' as const
+    case 'email':
+      return 'email' as const
+    case 'number':
+      return 'number' as const
+    case 'phone':
+      return 'tel' as const
+    default:
+      return 'text' as const
+  }
+}

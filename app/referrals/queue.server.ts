@@ -1,0 +1,90 @@
+/**
+ * The queue query: filters, three sort orders and keyset pagination (no OFFSET: page 500
+ * costs what page 1 costs). The cursor is the last row's sort key, opaque to the browser.
+ */
+import { and, asc, desc, eq, gte, inArray, isNull, lt, sql, type SQL } from 'drizzle-orm'
+import { referrals, users } from '~/db/schema'
+import type { TenantTx } from '~/tenancy/tenant.server'
+import { OPEN_STATUSES, type QueueView } from './queue'
+
+export const PAGE_SIZE = 25
+
+const priorityRank = sql<number>`(case ${referrals.priority} when 'emergent' then 0 when 'urgent' then 1 else 2 end)`
+
+type Cursor = { r: number; t: string; id: string }
+
+const encodeCursor = (c: Cursor) => btoa(JSON.stringify(c)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+function decodeCursor(value: string | undefined): Cursor | null {
+  if (!value) return null
+  try {
+    const c = JSON.parse(atob(value.replace(/-/g, '+').replace(/_/g, '/'))) as Cursor
+    return typeof c.t === 'string' && typeof c.id === 'string' && typeof c.r === 'number' && !Number.isNaN(Date.parse(c.t)) && /^[0-9a-f-]{36}$/.test(c.id) ? c : null
+  } catch {
+    return null
+  }
+}
+
+export async function queuePage(tx: TenantTx, view: QueueView, me: string, extra?: SQL) {
+  const filters: (SQL | undefined)[] = [extra]
+  if (view.status === 'open') filters.push(inArray(referrals.status, [...OPEN_STATUSES]))
+  else if (view.status !== 'all') filters.push(eq(referrals.status, view.status))
+  if (view.priority) filters.push(eq(referrals.priority, view.priority))
+  if (view.assignee === 'me') filters.push(eq(referrals.assignedTo, me))
+  if (view.assignee === 'unassigned') filters.push(isNull(referrals.assignedTo))
+  if (view.referrer) filters.push(eq(referrals.submittedBy, view.referrer))
+  if (view.from) filters.push(gte(referrals.receivedAt, new Date(`${view.from}T00:00:00Z`)))
+  if (view.to) filters.push(lt(referrals.receivedAt, new Date(Date.parse(`${view.to}T00:00:00Z`) + 86_400_000)))
+  if (view.ref) filters.push(eq(referrals.referenceNumber, view.ref))
+
+  // Keyset: rows strictly after the cursor in the chosen order.
+  // The cursor keeps PostgreSQL's microseconds (a JS Date would round them and skip rows).
+  const cursor = decodeCursor(view.cursor)
+  if (cursor) {
+    const t = sql`${cursor.t}::timestamptz`
+    const id = sql`${cursor.id}::uuid`
+    if (view.sort === 'received') filters.push(sql`(${referrals.receivedAt}, ${referrals.id}) < (${t}, ${id})`)
+    else if (view.sort === 'age') filters.push(sql`(${referrals.receivedAt}, ${referrals.id}) > (${t}, ${id})`)
+    else filters.push(sql`(${priorityRank}, ${referrals.receivedAt}, ${referrals.id}) > (${cursor.r}, ${t}, ${id})`)
+  }
+  const order =
+    view.sort === 'received'
+      ? [desc(referrals.receivedAt), desc(referrals.id)]
+      : view.sort === 'age'
+        ? [asc(referrals.receivedAt), asc(referrals.id)]
+        : [asc(priorityRank), asc(referrals.receivedAt), asc(referrals.id)]
+
+  const rows = await tx
+    .select({
+      id: referrals.id,
+      clinicId: referrals.clinicId,
+      referenceNumber: referrals.referenceNumber,
+      formVersion: referrals.formVersion,
+      status: referrals.status,
+      priority: referrals.priority,
+      receivedAt: referrals.receivedAt,
+      triagedAt: referrals.triagedAt,
+      assignedTo: referrals.assignedTo,
+      submittedBy: referrals.submittedBy,
+      possibleDuplicateOf: referrals.possibleDuplicateOf,
+      formData: referrals.formData,
+      rank: priorityRank,
+      receivedKey: sql<string>`${referrals.receivedAt}::text`,
+    })
+    .from(referrals)
+    .where(and(...filters))
+    .orderBy(...order)
+    .limit(PAGE_SIZE + 1)
+
+  const page = rows.slice(0, PAGE_SIZE)
+  const last = page.at(-1)
+  const next = rows.length > PAGE_SIZE && last ? encodeCursor({ r: Number(last.rank), t: last.receivedKey, id: last.id }) : null
+  return { rows: page, next }
+}
+
+export async function clinicPeople(tx: TenantTx, clinicId: string) {
+  return tx
+    .select({ id: users.id, displayName: users.displayName, role: users.role, organization: users.organization })
+    .from(users)
+    .where(eq(users.clinicId, clinicId))
+    .orderBy(asc(users.displayName))
+}

@@ -1,0 +1,74 @@
+/**
+ * Creating a referral: PHI sealed field by field, blind indexes for patient matching, the
+ * duplicate check, the first history event and the audit row, in one transaction.
+ * A repeated idempotency key returns the referral the first submit created.
+ */
+import { and, eq, sql } from 'drizzle-orm'
+import type { PhiCipher } from '~/crypto/phi.server'
+import { referralEvents, referrals, type IntakeFormDefinition, type ReferralPriority } from '~/db/schema'
+import type { TenantTx } from '~/tenancy/tenant.server'
+import type { AuditEvent } from '~/audit/audit.server'
+import { patientIndexes, sealFormData, type FormValues } from './form-data.server'
+import { newReferenceNumber } from './reference-number'
+
+export type NewReferral = {
+  clinic: { id: string; slug: string }
+  submittedBy: string
+  form: { version: number; definition: IntakeFormDefinition }
+  values: FormValues
+  idempotencyKey: string
+}
+
+export async function createReferral(
+  tx: TenantTx,
+  cipher: PhiCipher,
+  audit: (tx: TenantTx, event: AuditEvent) => Promise<void>,
+  input: NewReferral,
+) {
+  const existing = await tx
+    .select({ id: referrals.id, referenceNumber: referrals.referenceNumber })
+    .from(referrals)
+    .where(and(eq(referrals.clinicId, input.clinic.id), eq(referrals.submittedBy, input.submittedBy), eq(referrals.idempotencyKey, input.idempotencyKey)))
+    .limit(1)
+  if (existing[0]) return { ...existing[0], created: false }
+
+  const id = crypto.randomUUID()
+  const indexes = await patientIndexes(cipher, input.clinic.id, input.values)
+  const duplicate = await tx.execute<{ id: string | null }>(
+    sql`select find_open_duplicate(${indexes.healthCardIndex}, ${indexes.nameDobIndex}, ${id}) as id`,
+  )
+  const urgency = input.values.urgency
+  const priority: ReferralPriority = urgency === 'urgent' || urgency === 'emergent' ? urgency : 'routine'
+  const referenceNumber = newReferenceNumber(input.clinic.slug)
+  const inserted = await tx.insert(referrals).values({
+    id,
+    clinicId: input.clinic.id,
+    referenceNumber,
+    formVersion: input.form.version,
+    submittedBy: input.submittedBy,
+    priority,
+    formData: await sealFormData(cipher, input.form.definition, { clinicId: input.clinic.id, referralId: id }, input.values),
+    ...indexes,
+    possibleDuplicateOf: duplicate.rows[0]?.id ?? null,
+    idempotencyKey: input.idempotencyKey,
+  })
+    // A concurrent double submit: the first one wins; this one waits for it, then finds it.
+    .onConflictDoNothing({ target: [referrals.clinicId, referrals.submittedBy, referrals.idempotencyKey] })
+    .returning({ id: referrals.id })
+  if (!inserted.length) {
+    const [first] = await tx
+      .select({ id: referrals.id, referenceNumber: referrals.referenceNumber })
+      .from(referrals)
+      .where(and(eq(referrals.clinicId, input.clinic.id), eq(referrals.submittedBy, input.submittedBy), eq(referrals.idempotencyKey, input.idempotencyKey)))
+    return { ...first!, created: false }
+  }
+  await tx.insert(referralEvents).values({
+    clinicId: input.clinic.id,
+    referralId: id,
+    actorId: input.submittedBy,
+    type: 'created',
+    visibleToReferrer: true,
+  })
+  await audit(tx, { action: 'referral.create', entityType: 'referral', entityId: id })
+  return { id, referenceNumber, created: true }
+}

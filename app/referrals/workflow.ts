@@ -1,0 +1,24 @@
+import type { ReferralStatus } from '~/db/schema'
+
+/** Where a referral may go next. Declined and closed referrals can be reopened for review. */
+export const NEXT_STATUSES: Record<ReferralStatus, ReferralStatus[]> = {
+  received: ['in_review', 'info_requested', 'accepted', 'declined'],
+  in_review: ['info_requested', 'accepted', 'declined'],
+  info_requested: ['in_review', 'accepted', 'declined'],
+  accepted: ['scheduled', 'declined', 'closed'],
+  scheduled: ['closed', 'accepted'],
+  declined: ['in_review'],
+  closed: ['in_review'],
+}
+
+export const canMove = (from: ReferralStatus, to: ReferralStatus) => NEXT_STATUSES[from].includes(to)
+
+/** The turnaround timestamps a move sets (DESIGN §3): triaged, scheduled, closed. */
+export function timestampsFor(from: ReferralStatus, to: ReferralStatus, now: Date, current: { triagedAt: Date | null }) {
+  const set: { triagedAt?: Date; scheduledAt?: Date; closedAt?: Date | null } = {}
+  if (from === 'received' && !current.triagedAt) set.triagedAt = now
+  if (to === 'scheduled') set.scheduledAt = now
+  if (to === 'closed' || to === 'declined') set.closedAt = now
+  if (to === 'in_review' && (from === 'closed' || from === 'declined')) set.closedAt = null
+  return set
+}

@@ -1,0 +1,266 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/cloudflare'
+import { data } from '@remix-run/cloudflare'
+import { Form, Link, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
+import { and, eq, sql } from 'drizzle-orm'
+import { z } from 'zod'
+import { requireClinic, requirePermission, requireUser } from '~/auth/guards.server'
+import { hasPermission } from '~/auth/permissions'
+import { GeneralErrorBoundary } from '~/components/error-boundary'
+import { DuplicateBadge, PriorityBadge, STATUS_LABELS, StatusBadge } from '~/components/referral-badges'
+import { phiCipherFromEnv } from '~/crypto/phi.server'
+import { referralEvents, referrals, referralStatuses, users } from '~/db/schema'
+import { History, SubmittedForm } from '~/referrals/referral-details'
+import { isUuid, openReferral } from '~/referrals/referral.server'
+import { canMove, NEXT_STATUSES, timestampsFor } from '~/referrals/workflow'
+
+export const meta: MetaFunction = () => [{ title: 'Referral · IntakePilot' }]
+
+const Text = z.string({ error: 'Write something first' }).trim().min(1, 'Write something first').max(4000, 'Keep it under 4,000 characters')
+const WorkSchema = z.discriminatedUnion('intent', [
+  z.object({ intent: z.literal('status'), to: z.enum(referralStatuses), version: z.coerce.number().int() }),
+  z.object({ intent: z.literal('assign'), assignee: z.union([z.uuid(), z.literal('')]), version: z.coerce.number().int() }),
+  z.object({ intent: z.literal('note'), body: Text }),
+  z.object({ intent: z.literal('message'), body: Text }),
+  z.object({ intent: z.literal('reply'), body: Text }),
+])
+
+export async function loader({ request, params, context }: LoaderFunctionArgs) {
+  const user = requireUser(request, context)
+  const staff = hasPermission(user, 'read:referral:any')
+  if (!staff) requirePermission(user, 'read:referral:own')
+  const clinicId = requireClinic(user)
+  const cipher = phiCipherFromEnv(context.env)
+  const opened = await context.db.tenant(async (tx) => {
+    if (!isUuid(params.id)) {
+      await context.audit(tx, { action: 'referral.read', entityType: 'referral', outcome: 'denied' })
+      return null
+    }
+    const referral = await openReferral(tx, cipher, context.audit, { id: params.id, staff })
+    if (!referral) return null
+    const people = staff
+      ? await tx.select({ id: users.id, displayName: users.displayName, role: users.role }).from(users).where(and(eq(users.clinicId, clinicId), eq(users.status, 'active')))
+      : []
+    return { ...referral, people }
+  })
+  // Not found and not theirs look the same: nothing says another clinic's referral exists.
+  if (!opened) throw new Response('Not found', { status: 404 })
+  const { row, form, values, events, duplicates, people } = opened
+  const name = (id: unknown) => people.find((p) => p.id === id)?.displayName ?? null
+  return {
+    staff,
+    referral: {
+      id: row.id,
+      referenceNumber: row.referenceNumber,
+      status: row.status,
+      priority: row.priority,
+      version: row.version,
+      formVersion: row.formVersion,
+      receivedAt: row.receivedAt.toISOString(),
+      assignedTo: row.assignedTo,
+      possibleDuplicateOf: staff ? row.possibleDuplicateOf : null,
+    },
+    definition: form.definition,
+    values,
+    events: events.map((e) => (e.type === 'assignment' ? { ...e, data: { ...e.data, toName: name(e.data.to) } } : e)),
+    duplicates,
+    assignees: people.filter((p) => p.role !== 'referrer'),
+  }
+}
+
+export async function action({ request, params, context }: ActionFunctionArgs) {
+  const user = requireUser(request, context)
+  const clinicId = requireClinic(user)
+  if (!isUuid(params.id)) throw new Response('Not found', { status: 404 })
+  const submission = WorkSchema.safeParse(Object.fromEntries(await request.formData()))
+  if (!submission.success) {
+    return data({ ok: false as const, message: submission.error.issues[0]?.message ?? 'Check the form', intent: null }, { status: 400 })
+  }
+  const work = submission.data
+  if (work.intent === 'reply') requirePermission(user, 'reply:referral:own')
+  else if (work.intent === 'note') requirePermission(user, 'note:referral:any')
+  else if (work.intent === 'assign') requirePermission(user, 'assign:referral:any')
+  else requirePermission(user, 'update:referral:any')
+
+  const cipher = phiCipherFromEnv(context.env)
+  const id = params.id
+  const outcome = await context.db.tenant(async (tx) => {
+    const [row] = await tx.select().from(referrals).where(eq(referrals.id, id)).limit(1)
+    if (!row) return 'not-found' as const
+    const event = (type: 'status' | 'assignment' | 'note' | 'message' | 'reply', extra: Partial<typeof referralEvents.$inferInsert>) =>
+      tx.insert(referralEvents).values({ clinicId, referralId: id, actorId: user.id, type, ...extra })
+    // Optimistic concurrency: the change applies only to the version the person was looking at.
+    const bump = (set: Partial<typeof referrals.$inferInsert>, version: number) =>
+      tx
+        .update(referrals)
+        .set({ ...set, version: sql`${referrals.version} + 1`, updatedAt: new Date() })
+        .where(and(eq(referrals.id, id), eq(referrals.version, version)))
+        .returning({ id: referrals.id })
+
+    switch (work.intent) {
+      case 'status': {
+        if (!canMove(row.status, work.to)) return 'bad-move' as const
+        const changed = await bump({ status: work.to, ...timestampsFor(row.status, work.to, new Date(), row) }, work.version)
+        if (!changed.length) return 'conflict' as const
+        await event('status', { data: { from: row.status, to: work.to }, visibleToReferrer: true })
+        await context.audit(tx, { action: 'referral.status', entityType: 'referral', entityId: id, details: { from: row.status, to: work.to } })
+        return 'Status changed.'
+      }
+      case 'assign': {
+        const to = work.assignee || null
+        if (to) {
+          const [member] = await tx.select({ role: users.role }).from(users).where(and(eq(users.id, to), eq(users.clinicId, clinicId), eq(users.status, 'active')))
+          if (!member || member.role === 'referrer') return 'bad-assignee' as const
+        }
+        const changed = await bump({ assignedTo: to }, work.version)
+        if (!changed.length) return 'conflict' as const
+        await event('assignment', { data: { from: row.assignedTo, to } })
+        await context.audit(tx, { action: 'referral.assign', entityType: 'referral', entityId: id, details: { from: row.assignedTo, to } })
+        return to ? 'Assigned.' : 'Unassigned.'
+      }
+      case 'note':
+      case 'message':
+      case 'reply': {
+        const eventId = crypto.randomUUID()
+        const body = await cipher.encrypt(work.body, { clinicId, recordId: eventId, field: 'body' })
+        await event(work.intent, { id: eventId, body, visibleToReferrer: work.intent !== 'note' })
+        if (work.intent === 'message' && canMove(row.status, 'info_requested')) {
+          await bump({ status: 'info_requested', ...timestampsFor(row.status, 'info_requested', new Date(), row) }, row.version)
+          await event('status', { data: { from: row.status, to: 'info_requested' }, visibleToReferrer: true })
+        }
+        await context.audit(tx, {
+          action: work.intent === 'note' ? 'referral.note' : 'referral.update',
+          entityType: 'referral',
+          entityId: id,
+          details: { event: work.intent },
+        })
+        return work.intent === 'note' ? 'Note added.' : work.intent === 'message' ? 'Question sent to the referrer.' : 'Reply sent.'
+      }
+    }
+  })
+  if (outcome === 'not-found') throw new Response('Not found', { status: 404 })
+  const refusals = {
+    conflict: [409, 'Someone else changed this referral while you were looking at it. The page now shows the latest; check it and try again.'],
+    'bad-move': [400, 'That status change is not allowed from the current status.'],
+    'bad-assignee': [400, 'Choose an active member of the clinic staff.'],
+  } as const
+  if (outcome in refusals) {
+    const [status, message] = refusals[outcome as keyof typeof refusals]
+    return data({ ok: false as const, message, intent: work.intent }, { status })
+  }
+  return { ok: true as const, message: outcome, intent: work.intent }
+}
+
+export default function Referral() {
+  const { staff, referral, definition, values, events, duplicates, assignees } = useLoaderData<typeof loader>()
+  const actionData = useActionData<typeof action>()
+  const navigation = useNavigation()
+  const busy = navigation.state !== 'idle'
+  const patient = `${values.patient_first_name ?? ''} ${values.patient_last_name ?? ''}`.trim() || 'Referral'
+  const messages = events.filter((e) => e.type === 'message' || e.type === 'reply')
+  return (
+    <main className="mx-auto max-w-7xl px-4 py-8 sm:px-6">
+      <p className="text-sm">
+        <Link to={staff ? '/queue' : '/my-referrals'} className="text-brand-700 underline">
+          ← {staff ? 'Queue' : 'My referrals'}
+        </Link>
+      </p>
+      <div className="mt-2 flex flex-wrap items-center gap-3">
+        <h1 className="text-2xl font-semibold tracking-tight">{patient}</h1>
+        <StatusBadge status={referral.status} />
+        <PriorityBadge priority={referral.priority} />
+        {staff && duplicates.length ? <DuplicateBadge /> : null}
+      </div>
+      <p className="mt-1 text-sm text-slate-600">
+        Reference <span className="font-mono">{referral.referenceNumber}</span> · received {referral.receivedAt.slice(0, 10)} · form version {referral.formVersion}
+      </p>
+      {actionData ? (
+        <p role={actionData.ok ? 'status' : 'alert'} className={`mt-4 rounded-md border px-3 py-2 text-sm ${actionData.ok ? 'border-emerald-300 bg-emerald-50 text-emerald-900' : 'border-red-300 bg-red-50 text-red-900'}`}>
+          {actionData.message}
+        </p>
+      ) : null}
+      {staff && duplicates.length ? (
+        <div className="mt-4 rounded-md border border-fuchsia-200 bg-fuchsia-50 px-3 py-2 text-sm text-fuchsia-900" data-testid="duplicates">
+          Possible duplicate of the same patient (matching health card, or last name and date of birth):{' '}
+          {duplicates.map((d, i) => (
+            <span key={d.id}>
+              {i ? ', ' : ''}
+              <Link to={`/referrals/${d.id}`} className="font-mono underline">{d.referenceNumber}</Link> ({STATUS_LABELS[d.status as keyof typeof STATUS_LABELS]})
+            </span>
+          ))}
+        </div>
+      ) : null}
+
+      <div className="mt-6 grid gap-6 lg:grid-cols-3">
+        <div className="lg:col-span-2">
+          <SubmittedForm definition={definition} values={values} />
+        </div>
+        <aside className="space-y-6">
+          {staff ? (
+            <section className="space-y-4 rounded-lg border border-slate-200 bg-white p-4" aria-label="Work this referral">
+              <Form method="post" className="space-y-2">
+                <input type="hidden" name="intent" value="status" />
+                <input type="hidden" name="version" value={referral.version} />
+                <label htmlFor="to" className="block text-sm font-medium">Move to</label>
+                <div className="flex gap-2">
+                  <select id="to" name="to" className="grow rounded-md border border-slate-300 px-2 py-1.5">
+                    {NEXT_STATUSES[referral.status].map((s) => (
+                      <option key={s} value={s}>{STATUS_LABELS[s]}</option>
+                    ))}
+                  </select>
+                  <button type="submit" disabled={busy} className="rounded-md bg-brand-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-brand-800 disabled:opacity-60">Change status</button>
+                </div>
+              </Form>
+              <Form method="post" className="space-y-2">
+                <input type="hidden" name="intent" value="assign" />
+                <input type="hidden" name="version" value={referral.version} />
+                <label htmlFor="assignee" className="block text-sm font-medium">Assigned to</label>
+                <div className="flex gap-2">
+                  <select id="assignee" name="assignee" defaultValue={referral.assignedTo ?? ''} key={referral.assignedTo ?? 'none'} className="grow rounded-md border border-slate-300 px-2 py-1.5">
+                    <option value="">Unassigned</option>
+                    {assignees.map((p) => (
+                      <option key={p.id} value={p.id}>{p.displayName}</option>
+                    ))}
+                  </select>
+                  <button type="submit" disabled={busy} className="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-50">Assign</button>
+                </div>
+              </Form>
+              <TextForm intent="note" label="Internal note" button="Add note" help="Seen by clinic staff only." />
+              <TextForm intent="message" label="Ask the referrer" button="Send question" help="The referrer sees this and can reply; the status becomes “Waiting on referrer”." />
+            </section>
+          ) : (
+            <section className="space-y-3 rounded-lg border border-slate-200 bg-white p-4" aria-label="Messages">
+              <h2 className="font-semibold">Messages with the clinic</h2>
+              {messages.length === 0 ? <p className="text-sm text-slate-500">No messages yet.</p> : <History events={messages} />}
+              <TextForm intent="reply" label="Reply to the clinic" button="Send reply" />
+            </section>
+          )}
+          {staff ? (
+            <section aria-label="History">
+              <h2 className="mb-2 font-semibold">History</h2>
+              <History events={events} />
+            </section>
+          ) : null}
+        </aside>
+      </div>
+    </main>
+  )
+}
+
+function TextForm({ intent, label, button, help }: { intent: string; label: string; button: string; help?: string }) {
+  const actionData = useActionData<typeof action>()
+  const id = `${intent}-body`
+  const failed = actionData && !actionData.ok && actionData.intent === null
+  return (
+    <Form method="post" className="space-y-2" key={actionData?.ok ? `${intent}-${actionData.message}` : intent}>
+      <input type="hidden" name="intent" value={intent} />
+      <label htmlFor={id} className="block text-sm font-medium">{label}</label>
+      <textarea id={id} name="body" rows={3} required maxLength={4000} aria-describedby={help ? `${id}-help` : undefined} aria-invalid={failed || undefined} className="block w-full rounded-md border border-slate-300 px-2 py-1.5" />
+      {help ? <p id={`${id}-help`} className="text-xs text-slate-500">{help}</p> : null}
+      <button type="submit" className="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-50">{button}</button>
+    </Form>
+  )
+}
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />
+}

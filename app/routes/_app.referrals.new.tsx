@@ -1,0 +1,125 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/cloudflare'
+import { data, redirect } from '@remix-run/cloudflare'
+import { getFormProps, useForm } from '@conform-to/react'
+import { parseWithZod } from '@conform-to/zod/v4'
+import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
+import { eq } from 'drizzle-orm'
+import { z } from 'zod'
+import { requireClinic, requirePermission, requireUser } from '~/auth/guards.server'
+import { phiCipherFromEnv } from '~/crypto/phi.server'
+import { clinics } from '~/db/schema'
+import { intakeSchema } from '~/intake/form-schema'
+import { IntakeFormFields } from '~/intake/intake-form-fields'
+import { currentIntakeForm, intakeFormVersion } from '~/intake/intake-forms.server'
+import { clearDraft, readDraft, stashDraft } from '~/referrals/draft.server'
+import { createReferral } from '~/referrals/referrals.server'
+import type { FormValues } from '~/referrals/form-data.server'
+
+export const meta: MetaFunction = () => [{ title: 'New referral · IntakePilot' }]
+
+/** Fields every submission carries besides the clinic's own form fields. */
+const Envelope = z.object({ idempotencyKey: z.uuid(), formVersion: z.coerce.number().int().positive() })
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const user = requireUser(request, context)
+  requirePermission(user, 'create:referral:own')
+  const clinicId = requireClinic(user)
+  const form = await context.db.tenant((tx) => currentIntakeForm(tx, clinicId))
+  if (!form) throw new Response('This clinic has not published a referral form yet', { status: 404 })
+  // A draft saved when the session ended mid-form comes back once, then is cleared.
+  const draft = await readDraft(context.env, request)
+  const headers = new Headers()
+  for (const cookie of clearDraft(context.env, request)) headers.append('Set-Cookie', cookie)
+  return data(
+    {
+      form,
+      idempotencyKey: draft?.idempotencyKey || crypto.randomUUID(),
+      draft: draft?.values ?? null,
+    },
+    { headers },
+  )
+}
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  const formData = await request.formData()
+  if (!context.user) {
+    // The session ended while they were typing: keep every value, then ask them to sign in.
+    const headers = new Headers()
+    for (const cookie of await stashDraft(context.env, formData)) headers.append('Set-Cookie', cookie)
+    throw redirect(`/login?${new URLSearchParams({ redirectTo: '/referrals/new', reason: 'expired' })}`, { headers })
+  }
+  const user = requireUser(request, context)
+  requirePermission(user, 'create:referral:own')
+  const clinicId = requireClinic(user)
+  const envelope = Envelope.safeParse({ idempotencyKey: formData.get('idempotencyKey'), formVersion: formData.get('formVersion') })
+  if (!envelope.success) throw new Response('The form is out of date: reload the page', { status: 400 })
+
+  const cipher = phiCipherFromEnv(context.env)
+  const outcome = await context.db.tenant(async (tx) => {
+    // Validate against the version the referrer filled in: the referral keeps that version.
+    const form = await intakeFormVersion(tx, clinicId, envelope.data.formVersion)
+    if (!form) return { error: 'stale-form' as const }
+    const submission = parseWithZod(formData, { schema: intakeSchema(form.definition) })
+    if (submission.status !== 'success') return { submission }
+    const [clinic] = await tx.select({ id: clinics.id, slug: clinics.slug }).from(clinics).where(eq(clinics.id, clinicId))
+    const created = await createReferral(tx, cipher, context.audit, {
+      clinic: clinic!,
+      submittedBy: user.id,
+      form,
+      values: submission.value as FormValues,
+      idempotencyKey: envelope.data.idempotencyKey,
+    })
+    return { created }
+  })
+  if ('error' in outcome) throw new Response('The form is out of date: reload the page', { status: 409 })
+  if ('submission' in outcome) return data({ result: outcome.submission!.reply() }, { status: 400 })
+  throw redirect(`/my-referrals?${new URLSearchParams({ submitted: outcome.created.referenceNumber })}`)
+}
+
+export default function NewReferral() {
+  const { form: intake, idempotencyKey, draft } = useLoaderData<typeof loader>()
+  const actionData = useActionData<typeof action>()
+  const navigation = useNavigation()
+  const submitting = navigation.state === 'submitting'
+  const [form, fields] = useForm({
+    id: `referral-v${intake.version}`,
+    lastResult: actionData?.result,
+    defaultValue: draft ?? undefined,
+    onValidate: ({ formData }) => parseWithZod(formData, { schema: intakeSchema(intake.definition) }),
+    shouldValidate: 'onBlur',
+    shouldRevalidate: 'onInput',
+  })
+  return (
+    <main className="mx-auto max-w-4xl px-4 py-8 sm:px-6">
+      <h1 className="text-2xl font-semibold tracking-tight">New referral</h1>
+      <p className="mt-1 text-slate-600">
+        Fields marked <span className="text-red-700">*</span> are required. Patient information is encrypted before it is stored.
+      </p>
+      {draft ? (
+        <p role="status" className="mt-4 rounded-md border border-sky-300 bg-sky-50 px-3 py-2 text-sm text-sky-900">
+          Your session ended before the referral was sent. Everything you entered is below: check it and submit again.
+        </p>
+      ) : null}
+      {form.errors?.length ? (
+        <p role="alert" className="mt-4 rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-900">
+          {form.errors.join(' ')}
+        </p>
+      ) : null}
+      <Form method="post" {...getFormProps(form)} className="mt-6">
+        <input type="hidden" name="idempotencyKey" value={idempotencyKey} />
+        <input type="hidden" name="formVersion" value={intake.version} />
+        <IntakeFormFields definition={intake.definition} fields={fields as never} />
+        <div className="mt-6 flex items-center gap-4">
+          <button
+            type="submit"
+            disabled={submitting}
+            className="rounded-md bg-brand-700 px-5 py-2.5 font-medium text-white shadow-sm hover:bg-brand-800 disabled:opacity-60"
+          >
+            {submitting ? 'Sending…' : 'Send referral'}
+          </button>
+          <p className="text-sm text-slate-500">Form version {intake.version}</p>
+        </div>
+      </Form>
+    </main>
+  )
+}
