@@ -5,6 +5,7 @@
  */
 import { sql } from 'drizzle-orm'
 import {
+  bigint,
   bigserial,
   boolean,
   check,
@@ -212,6 +213,8 @@ export const auditLogs = pgTable(
     id: bigserial('id', { mode: 'number' }).primaryKey(),
     /** Null for events outside any clinic (a denied sign-in of an unknown identity). */
     clinicId: uuid('clinic_id'),
+    /** Position in the clinic's hash chain (1, 2, 3, ...), set by the database. */
+    seq: bigint('seq', { mode: 'number' }),
     actorId: uuid('actor_id'),
     actorRole: text('actor_role'),
     action: text('action').notNull(),
@@ -231,5 +234,26 @@ export const auditLogs = pgTable(
     index('audit_logs_clinic_occurred_idx').on(t.clinicId, t.occurredAt, t.id),
     index('audit_logs_clinic_entity_idx').on(t.clinicId, t.entityType, t.entityId),
     index('audit_logs_clinic_actor_idx').on(t.clinicId, t.actorId, t.occurredAt),
+    uniqueIndex('audit_logs_clinic_seq_key').on(t.clinicId, t.seq),
   ],
 )
+
+/**
+ * The head of each clinic's audit hash chain (the null clinic is keyed '-'): the last seq
+ * and hash. Updating it serialises appends per clinic, so the chain order is the commit order.
+ * Owner-only: written by the audit trigger, never by the runtime role.
+ */
+export const auditChainHeads = pgTable('audit_chain_heads', {
+  chain: text('chain').primaryKey(),
+  seq: bigint('seq', { mode: 'number' }).notNull(),
+  hash: text('hash').notNull(),
+})
+
+/** Where retention removed the start of a chain: verification resumes from this hash. */
+export const auditCheckpoints = pgTable('audit_checkpoints', {
+  chain: text('chain').primaryKey(),
+  seq: bigint('seq', { mode: 'number' }).notNull(),
+  hash: text('hash').notNull(),
+  removedRows: bigint('removed_rows', { mode: 'number' }).notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+})

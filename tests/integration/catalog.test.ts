@@ -53,9 +53,19 @@ describe('row-level security on every table', () => {
     const bare = await rows<{ relname: string }>(sql`select relname from (${PUBLIC_TABLES}) t
       where not exists (select 1 from pg_policy p where p.polrelid = t.oid
         and (p.polroles = '{0}' or (select oid from pg_roles where rolname = ${APP}) = any (p.polroles)))`)
-    expect(bare).toEqual([])
+    expect(bare).toEqual(OWNER_ONLY_TABLES.map((relname) => ({ relname })))
+  })
+
+  test('owner-only tables (the audit chain heads) grant the runtime role nothing at all', async () => {
+    for (const table of OWNER_ONLY_TABLES) {
+      const [grants] = await rows(sql`select has_table_privilege(${APP}, ${table}, 'select, insert, update, delete, truncate') as any`)
+      expect(grants).toEqual({ any: false })
+    }
   })
 })
+
+/** Bookkeeping only the owner (through the audit trigger) touches. */
+const OWNER_ONLY_TABLES = ['audit_chain_heads']
 
 describe('the runtime role', () => {
   test('is not a superuser, cannot bypass RLS, create roles or databases', async () => {
@@ -119,6 +129,7 @@ describe('nothing in public runs with the owner rights unreviewed', () => {
   const REVIEWED_DEFINERS = [
     'sign_in_user', // drizzle/0002_sign_in.sql: maps a verified identity to a provisioned user
     'find_open_duplicate', // drizzle/0003_duplicate_check.sql: an open referral's id by blind index, own clinic only
+    'audit_logs_chain', // drizzle/0005_audit_chain_triggers.sql: numbers and hashes each audit row; owner-only chain heads
   ]
 
   test('SECURITY DEFINER functions: only the reviewed ones, each with a pinned search_path and no PUBLIC execute', async () => {
