@@ -1,4 +1,4 @@
-import type { AppLoadContext, EntryContext, HandleErrorFunction } from '@remix-run/cloudflare'
+import type { AppLoadContext, EntryContext, HandleDataRequestFunction, HandleErrorFunction } from '@remix-run/cloudflare'
 import { RemixServer } from '@remix-run/react'
 import { isbot } from 'isbot'
 import { renderToReadableStream } from 'react-dom/server'
@@ -34,7 +34,25 @@ export default async function handleRequest(
   if (isbot(request.headers.get('user-agent') || '')) await body.allReady
 
   responseHeaders.set('Content-Type', 'text/html; charset=utf-8')
+  withSessionCookie(responseHeaders, loadContext)
   return new Response(body, { headers: responseHeaders, status: responseStatusCode })
+}
+
+/** Client navigations (single fetch) get a refreshed session cookie too. */
+export const handleDataRequest: HandleDataRequestFunction = (response, { context }) => {
+  withSessionCookie(response.headers, context)
+  return response
+}
+
+/**
+ * A session refreshed (or ended) for this request goes out with the response, unless the
+ * route set the session cookie itself (sign-in, clinic switch, sign-out).
+ */
+function withSessionCookie(headers: Headers, context: AppLoadContext) {
+  if (!context.sessionCookie) return
+  const name = context.sessionCookie.split('=')[0]
+  if (headers.getSetCookie().some((c) => c.startsWith(`${name}=`))) return
+  headers.append('Set-Cookie', context.sessionCookie)
 }
 
 export const handleError: HandleErrorFunction = (error, { request, context }) => {

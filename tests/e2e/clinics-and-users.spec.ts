@@ -5,7 +5,7 @@ import { ownerDatabase } from './db'
 import { signIn } from './support'
 
 const db = ownerDatabase()
-test.afterAll(() => db.end())
+test.afterAll(() => db.end().catch(() => {}))
 
 test('the superadmin switches clinic with a reason; it is recorded and scopes what they see', async ({ page }) => {
   await signIn(page, 'superadmin@intakepilot.test')

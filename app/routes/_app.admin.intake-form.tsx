@@ -1,0 +1,171 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/cloudflare'
+import { data, redirect } from '@remix-run/cloudflare'
+import { getFormProps, getInputProps, useForm } from '@conform-to/react'
+import { getZodConstraint, parseWithZod } from '@conform-to/zod/v4'
+import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
+import { eq, max } from 'drizzle-orm'
+import { requireClinic, requirePermission, requireUser } from '~/auth/guards.server'
+import { GeneralErrorBoundary } from '~/components/error-boundary'
+import { intakeForms } from '~/db/schema'
+import { defaultIntakeForm } from '~/intake/default-form'
+import { IntakeFormEditorSchema, toDefinition, toEditorValue } from '~/intake/definition-schema'
+import { IntakeFormEditor } from '~/intake/form-editor'
+import { currentIntakeForm } from '~/intake/intake-forms.server'
+import { invariantResponse } from '~/utils/misc'
+
+export const meta: MetaFunction = () => [{ title: 'Intake form · IntakePilot' }]
+
+const PUBLISHED_AT = new Intl.DateTimeFormat('en-CA', { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' })
+const SOMEONE_ELSE_PUBLISHED = 'Someone else published a new version meanwhile; reload to see it.'
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const user = requireUser(request, context)
+  requirePermission(user, 'update:intake-form:any')
+  const clinicId = requireClinic(user)
+  const current = await context.db.tenant((tx) => currentIntakeForm(tx, clinicId))
+  const version = current?.version ?? 0
+  const published = Number(new URL(request.url).searchParams.get('published'))
+  return {
+    version,
+    publishedAt: current?.publishedAt ? `${PUBLISHED_AT.format(current.publishedAt)} UTC` : null,
+    // A clinic always gets a version 1; this is only a starting point should one be missing.
+    defaultValue: toEditorValue(current?.definition ?? defaultIntakeForm(['Consultation']), version),
+    notice: Number.isInteger(published) && published >= 1 && published <= version ? `Published version ${published}` : null,
+  }
+}
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  const user = requireUser(request, context)
+  requirePermission(user, 'update:intake-form:any')
+  const clinicId = requireClinic(user)
+  const formData = await request.formData()
+  const submission = parseEdit(formData)
+  // A list intent (add, remove, move) without JavaScript: answer with the updated form.
+  if (submission.status !== 'success') return data({ result: submission.reply() }, { status: submission.status === 'error' ? 400 : 200 })
+  invariantResponse(formData.get('intent') === 'publish', 'Unknown intent')
+
+  const { baseVersion } = submission.value
+  const definition = toDefinition(submission.value)
+  let version: number | null
+  try {
+    version = await context.db.tenant(async (tx) => {
+      // Edited from an older version: publishing would silently undo someone else's changes.
+      if (((await currentIntakeForm(tx, clinicId))?.version ?? 0) !== baseVersion) return null
+      const [latest] = await tx.select({ version: max(intakeForms.version) }).from(intakeForms).where(eq(intakeForms.clinicId, clinicId))
+      const next = (latest?.version ?? 0) + 1
+      const [row] = await tx
+        .insert(intakeForms)
+        .values({ clinicId, version: next, definition, publishedAt: new Date(), createdBy: user.id })
+        .returning({ id: intakeForms.id })
+      await context.audit(tx, { action: 'form.publish', entityType: 'intake_form', entityId: row!.id, details: { version: next } })
+      return next
+    })
+  } catch (error) {
+    // Two admins publishing at once: the unique (clinic_id, version) index stops the second.
+    if (!isUniqueViolation(error)) throw error
+    version = null
+  }
+  if (version === null) return data({ result: submission.reply({ formErrors: [SOMEONE_ELSE_PUBLISHED] }) }, { status: 409 })
+  throw redirect(`/admin/intake-form?published=${version}`)
+}
+
+/** Conform's parse, with a forged list intent answered 400 rather than 500. */
+function parseEdit(formData: FormData) {
+  try {
+    return parseWithZod(formData, { schema: IntakeFormEditorSchema })
+  } catch {
+    throw new Response('Bad request', { status: 400 })
+  }
+}
+
+function isUniqueViolation(error: unknown) {
+  for (let e = error; e instanceof Object; e = (e as { cause?: unknown }).cause) {
+    if ((e as { code?: unknown }).code === '23505') return true
+  }
+  return false
+}
+
+export default function IntakeFormPage() {
+  const { version } = useLoaderData<typeof loader>()
+  // A new version starts a fresh editor: its values are the published ones.
+  return <Editor key={version} />
+}
+
+function Editor() {
+  const { version, publishedAt, defaultValue, notice } = useLoaderData<typeof loader>()
+  const actionData = useActionData<typeof action>()
+  const navigation = useNavigation()
+  const [form, fields] = useForm({
+    id: 'intake-form-editor',
+    lastResult: actionData?.result,
+    defaultValue,
+    constraint: getZodConstraint(IntakeFormEditorSchema),
+    onValidate: ({ formData }) => parseWithZod(formData, { schema: IntakeFormEditorSchema }),
+    shouldValidate: 'onBlur',
+    shouldRevalidate: 'onInput',
+  })
+  const publishing = navigation.state === 'submitting' && navigation.formData?.get('intent') === 'publish'
+  return (
+    <main className="mx-auto max-w-5xl px-4 py-8 sm:px-6">
+      <div className="flex flex-wrap items-end justify-between gap-4">
+        <div>
+          <h1 className="text-2xl font-semibold tracking-tight">Intake form</h1>
+          <p className="mt-1 text-slate-600" data-testid="form-version">
+            {version ? (
+              <>
+                Version {version}, published {publishedAt}
+              </>
+            ) : (
+              'No version published yet'
+            )}
+          </p>
+        </div>
+      </div>
+      <p className="mt-3 max-w-3xl text-sm text-slate-600">
+        What referrers fill in. Changes take effect when you publish them as a new version; every referral keeps the version it was
+        made with. Mark as PHI anything about the patient: it is encrypted. Fields used for duplicate detection can be relabelled but
+        not removed.
+      </p>
+      {notice ? (
+        <p role="status" className="mt-4 rounded-md border border-emerald-300 bg-emerald-50 px-3 py-2 text-sm text-emerald-900">
+          {notice}
+        </p>
+      ) : null}
+      {form.errors?.length ? (
+        <ul id={form.errorId} role="alert" className="mt-4 space-y-1 rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-900">
+          {form.errors.map((e) => (
+            <li key={e}>{e}</li>
+          ))}
+        </ul>
+      ) : form.status === 'error' ? (
+        // Without JavaScript the page comes back at the top, far from the fields in error.
+        <p role="alert" className="mt-4 rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-900">
+          Nothing was published: correct the fields marked in red below.
+        </p>
+      ) : null}
+
+      <Form method="post" {...getFormProps(form)} className="mt-6">
+        {/* The first submit button is the one Enter presses: disabled, so Enter never publishes or removes. */}
+        <button type="submit" disabled hidden aria-hidden="true" tabIndex={-1} />
+        <input {...getInputProps(fields.baseVersion, { type: 'hidden' })} />
+        <IntakeFormEditor form={form} sections={fields.sections} />
+        <div className="sticky bottom-0 mt-6 flex flex-wrap items-center justify-end gap-3 rounded-t-lg border border-b-0 border-slate-200 bg-white px-4 py-3 shadow-[0_-4px_12px_-6px_rgb(0_0_0/0.15)]">
+          <p className="mr-auto text-sm text-slate-600">Publishing makes this version {version + 1}, used for new referrals from now on.</p>
+          <button
+            type="submit"
+            name="intent"
+            value="publish"
+            disabled={publishing}
+            className="rounded-md bg-brand-700 px-4 py-2 text-sm font-medium text-white hover:bg-brand-800 disabled:opacity-60"
+          >
+            {publishing ? 'Publishing…' : `Publish version ${version + 1}`}
+          </button>
+        </div>
+      </Form>
+    </main>
+  )
+}
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />
+}
