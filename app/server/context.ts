@@ -17,9 +17,15 @@ declare module '@remix-run/cloudflare' {
     session: SessionData | null
     /** Why an incoming session was ended this request (shown on the sign-in page). */
     sessionEnded: 'expired' | 'disabled' | null
+    /** A refreshed (or cleared) session cookie to send with this response, if any. */
+    sessionCookie: string | null
     auditRequest: AuditRequest
     /** Records an audit event in the given transaction, as this request's user. */
     audit: (tx: TenantTx, event: AuditEvent) => Promise<void>
+    /**
+     * Work that outlives the response, such as a streamed body that still queries (the
+     * audit export): the request's database connection stays open until it settles.
+     */
     waitUntil: (promise: Promise<unknown>) => void
   }
 }

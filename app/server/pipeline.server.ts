@@ -3,14 +3,12 @@
  * request id -> database for this request -> Remix -> security headers -> one log line.
  * Nothing that reaches the browser from here ever carries a stack trace.
  */
-import { createRequestHandler, type AppLoadContext, type ServerBuild } from '@remix-run/cloudflare'
-import { auditRequest, recordAudit } from '~/audit/audit.server'
-import { resolveIdentity } from '~/auth/identity.server'
-import { connectDatabase } from '~/db/client.server'
-import { createTenantDatabase, NO_SCOPE, type TenantScope } from '~/tenancy/tenant.server'
+import { createRequestHandler, type ServerBuild } from '@remix-run/cloudflare'
+import { NO_SCOPE, type TenantScope } from '~/tenancy/tenant.server'
 import type { Env } from './env.server'
 import { isProduction } from './env.server'
 import { sessionCookieName } from '~/auth/session.server'
+import { createLoadContext, UnavailableError } from './load-context.server'
 import { logError, logRequest } from './log.server'
 import { createRoutePatternMatcher } from './route-pattern.server'
 import { applySecurityHeaders, createNonce } from './security-headers.server'
@@ -27,32 +25,21 @@ export function createRequestPipeline(build: ServerBuild) {
     const requestId = crypto.randomUUID()
     const nonce = createNonce()
     const url = new URL(request.url)
-    const connection = connectDatabase({ url: env.DATABASE_URL, wsProxy: env.DATABASE_WS_PROXY })
-    const anonymous = createTenantDatabase(connection.db, NO_SCOPE)
     let scope: TenantScope = NO_SCOPE
     let sessionCookie: string | null = null
+    let end: (() => Promise<void>) | undefined
+    // What the request hands to waitUntil may still use the database: the pool ends after it.
+    const deferred: Promise<unknown>[] = []
+    const waitUntil = (promise: Promise<unknown>) => {
+      deferred.push(promise)
+      ctx.waitUntil(promise)
+    }
 
     let response: Response
     try {
-      const identity = await resolveIdentity(request, env, anonymous).catch((error) => {
-        throw new UnavailableError(error)
-      })
-      scope = identity.scope
-      sessionCookie = identity.setCookie
-      const audited = auditRequest(request, requestId)
-      const context: AppLoadContext = {
-        env,
-        requestId,
-        nonce,
-        db: anonymous.withScope(scope),
-        user: identity.user,
-        session: identity.session,
-        sessionEnded: identity.endedBecause,
-        auditRequest: audited,
-        audit: (tx, event) => recordAudit(tx, scope, audited, event),
-        waitUntil: (promise) => ctx.waitUntil(promise),
-      }
-      response = await handleRemixRequest(request, context)
+      const built = await createLoadContext({ request, env, requestId, nonce, waitUntil })
+      ;({ scope, sessionCookie, end } = built)
+      response = await handleRemixRequest(request, built.context)
     } catch (error) {
       if (error instanceof UnavailableError) {
         logError(requestId, error.cause, 'identity', { verbose: !isProduction(env) })
@@ -62,7 +49,7 @@ export function createRequestPipeline(build: ServerBuild) {
         response = internalError(url, requestId, nonce)
       }
     } finally {
-      ctx.waitUntil(connection.end().catch(() => {}))
+      if (end) ctx.waitUntil(Promise.allSettled(deferred).then(end))
     }
 
     // Responses from Remix can have immutable headers; copy before adding ours.
@@ -87,13 +74,6 @@ export function createRequestPipeline(build: ServerBuild) {
       userId: scope.userId,
     })
     return response
-  }
-}
-
-/** The identity step could not reach the database or the identity provider. */
-class UnavailableError extends Error {
-  constructor(readonly cause: unknown) {
-    super('unavailable')
   }
 }
 

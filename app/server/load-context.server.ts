@@ -1,0 +1,53 @@
+/**
+ * The load context for one request: who is asking (session, refreshed once, here), the
+ * database scoped to them, and the audit writer. Built by the Pages pipeline in production
+ * and by the Vite dev server's Cloudflare proxy in `npm run dev`.
+ */
+import type { AppLoadContext } from '@remix-run/cloudflare'
+import { auditRequest, recordAudit } from '~/audit/audit.server'
+import { resolveIdentity } from '~/auth/identity.server'
+import { connectDatabase } from '~/db/client.server'
+import { createTenantDatabase, NO_SCOPE, type TenantScope } from '~/tenancy/tenant.server'
+import type { Env } from './env.server'
+import { createNonce } from './security-headers.server'
+
+/** The identity step could not reach the database or the identity provider. */
+export class UnavailableError extends Error {
+  constructor(readonly cause: unknown) {
+    super('unavailable')
+  }
+}
+
+export async function createLoadContext(options: {
+  request: Request
+  env: Env
+  waitUntil: (promise: Promise<unknown>) => void
+  requestId?: string
+  nonce?: string
+}): Promise<{ context: AppLoadContext; scope: TenantScope; sessionCookie: string | null; end: () => Promise<void> }> {
+  const { request, env } = options
+  const requestId = options.requestId ?? crypto.randomUUID()
+  const connection = connectDatabase({ url: env.DATABASE_URL, wsProxy: env.DATABASE_WS_PROXY })
+  const end = () => connection.end().catch(() => {})
+  const anonymous = createTenantDatabase(connection.db, NO_SCOPE)
+  const identity = await resolveIdentity(request, env, anonymous).catch(async (error) => {
+    await end()
+    throw new UnavailableError(error)
+  })
+  const scope = identity.scope
+  const audited = auditRequest(request, requestId)
+  const context: AppLoadContext = {
+    env,
+    requestId,
+    nonce: options.nonce ?? createNonce(),
+    db: anonymous.withScope(scope),
+    user: identity.user,
+    session: identity.session,
+    sessionEnded: identity.endedBecause,
+    sessionCookie: identity.setCookie,
+    auditRequest: audited,
+    audit: (tx, event) => recordAudit(tx, scope, audited, event),
+    waitUntil: options.waitUntil,
+  }
+  return { context, scope, sessionCookie: identity.setCookie, end }
+}
