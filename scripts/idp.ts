@@ -2,8 +2,7 @@
  * `npm run idp`: the local identity provider on its own (IDP_PORT, default 55434), registered with
  * the same web client as `npm start`, until Ctrl-C. For working on sign-in without the whole stack.
  */
-import { join } from 'node:path'
-import { localConfig } from './lib/config'
+import { localConfig, localIdentityProviderOptions } from './lib/config'
 import { DEMO_PASSWORD } from './lib/demo-accounts'
 import { startIdentityProvider } from './lib/idp'
 import { loadOrCreateSecrets } from './lib/secrets'
@@ -11,20 +10,7 @@ import { loadOrCreateSecrets } from './lib/secrets'
 const config = localConfig(process.env)
 const secrets = loadOrCreateSecrets(config.dataDir)
 
-const idp = await startIdentityProvider({
-  port: config.idpPort,
-  apiAudience: config.apiAudience,
-  accessTokenTtlSeconds: config.accessTokenTtlSeconds,
-  jwksPath: join(config.dataDir, 'idp-jwks.json'),
-  clients: [
-    {
-      clientId: config.webClientId,
-      clientSecret: secrets.oidcClientSecret,
-      redirectUris: [`${config.appOrigin}/auth/callback`],
-      postLogoutRedirectUris: [`${config.appOrigin}/login`],
-    },
-  ],
-})
+const idp = await startIdentityProvider(localIdentityProviderOptions(config, secrets))
 console.log(`[idp] OpenID provider (stands in for Entra ID) at ${idp.issuer}`)
 console.log(`[idp] discovery: ${idp.issuer}/.well-known/openid-configuration`)
 console.log(`[idp] every demo account's password is "${DEMO_PASSWORD}"; \`npm run token -- <email>\` prints an access token`)

@@ -11,9 +11,9 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { localConfig } from './lib/config'
+import { localConfig, localIdentityProviderOptions } from './lib/config'
 import { DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_TENANT_ID } from './lib/demo-accounts'
-import { startIdentityProvider, type IdentityProvider } from './lib/idp'
+import type { IdentityProvider } from './lib/idp'
 import { startLocalDatabase, type LocalDatabase } from './lib/local-database'
 import { claimStack, runningStack } from './lib/lock'
 import { runMigrations } from './lib/migrate'
@@ -86,20 +86,9 @@ try {
   if (await seedIfEmpty({ url: database.ownerUrl, wsProxy: database.wsProxy, secrets })) say('seeded the demo clinics')
   say(`Neon WebSocket relay on 127.0.0.1:${config.relayPort}`)
 
-  idp = await startIdentityProvider({
-    port: config.idpPort,
-    apiAudience: config.apiAudience,
-    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
-    jwksPath: join(config.dataDir, 'idp-jwks.json'),
-    clients: [
-      {
-        clientId: config.webClientId,
-        clientSecret: secrets.oidcClientSecret,
-        redirectUris: [`${config.appOrigin}/auth/callback`],
-        postLogoutRedirectUris: [`${config.appOrigin}/login`],
-      },
-    ],
-  })
+  // Imported here, after the lock check: oidc-provider prints a Node-version notice on import.
+  const { startIdentityProvider } = await import('./lib/idp')
+  idp = await startIdentityProvider(localIdentityProviderOptions(config, secrets))
   say(`OpenID provider (stands in for Entra ID) at ${idp.issuer}`)
 
   const bindings: Record<string, string> = {

@@ -24,7 +24,8 @@ export function useLocalRelay(wsProxy: string | undefined) {
 
 export function connectDatabase(options: { url: string; wsProxy?: string }) {
   useLocalRelay(options.wsProxy)
-  const pool = new Pool({ connectionString: options.url, max: 4 })
+  // A database that does not answer must fail fast (503), not hang the request.
+  const pool = new Pool({ connectionString: options.url, max: 4, connectionTimeoutMillis: 5_000 })
   // An idle client that errors (the server went away) must not crash the isolate.
   pool.on('error', () => {})
   return { db: drizzleFor(pool), end: () => pool.end() }

@@ -19,3 +19,21 @@ export function localConfig(env: NodeJS.ProcessEnv = process.env) {
     webClientId: 'intakepilot-web',
   }
 }
+
+/** The local provider as the app is registered with it (used by `npm start` and `npm run idp`). */
+export function localIdentityProviderOptions(config: LocalConfig, secrets: { oidcClientSecret: string }) {
+  return {
+    port: config.idpPort,
+    apiAudience: config.apiAudience,
+    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+    jwksPath: `${config.dataDir}/idp-jwks.json`,
+    clients: [
+      {
+        clientId: config.webClientId,
+        clientSecret: secrets.oidcClientSecret,
+        redirectUris: [`${config.appOrigin}/auth/callback`],
+        postLogoutRedirectUris: [`${config.appOrigin}/login`],
+      },
+    ],
+  }
+}
