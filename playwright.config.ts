@@ -14,6 +14,8 @@ export const E2E = {
   idpPort: 55444 + offset * 10,
   /** Short access tokens, so the refresh path runs in the tests (and is tested on purpose). */
   accessTokenTtlSeconds: 20,
+  /** The one browser origin the API allows in the tests (tests/e2e/api.spec.ts). */
+  corsOrigin: 'https://ehr.example.test',
 }
 export const APP_URL = `http://127.0.0.1:${E2E.appPort}`
 export const IDP_URL = `http://127.0.0.1:${E2E.idpPort}`
@@ -47,6 +49,7 @@ export default defineConfig({
       RELAY_PORT: String(E2E.relayPort),
       IDP_PORT: String(E2E.idpPort),
       IDP_ACCESS_TOKEN_TTL: String(E2E.accessTokenTtlSeconds),
+      CORS_ORIGINS: E2E.corsOrigin,
     },
   },
 })

@@ -11,8 +11,9 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { appBindings, pagesDevArgs } from './lib/app-bindings'
 import { localConfig, localIdentityProviderOptions } from './lib/config'
-import { DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_TENANT_ID } from './lib/demo-accounts'
+import { DEMO_ACCOUNTS, DEMO_PASSWORD } from './lib/demo-accounts'
 import type { IdentityProvider } from './lib/idp'
 import { startLocalDatabase, type LocalDatabase } from './lib/local-database'
 import { claimStack, runningStack } from './lib/lock'
@@ -91,20 +92,14 @@ try {
   idp = await startIdentityProvider(localIdentityProviderOptions(config, secrets))
   say(`OpenID provider (stands in for Entra ID) at ${idp.issuer}`)
 
-  const bindings: Record<string, string> = {
-    APP_ENV: 'development',
-    APP_ORIGIN: config.appOrigin,
-    DATABASE_URL: database.appUrl,
-    DATABASE_WS_PROXY: database.wsProxy,
-    SESSION_SECRETS: secrets.sessionSecrets,
-    PHI_KEYRING: secrets.phiKeyRing,
-    PHI_BLIND_INDEX_KEY: secrets.phiBlindIndexKey,
-    OIDC_AUTHORITY: idp.issuer,
-    OIDC_CLIENT_ID: config.webClientId,
-    OIDC_CLIENT_SECRET: secrets.oidcClientSecret,
-    OIDC_ALLOWED_TENANTS: DEMO_TENANT_ID,
-    API_AUDIENCE: config.apiAudience,
-  }
+  const bindings = appBindings({
+    config,
+    database,
+    secrets,
+    oidcAuthority: idp.issuer,
+    // Browser origins allowed to call /api/* (CORS); none unless configured.
+    corsOrigins: process.env.CORS_ORIGINS,
+  })
   const env = { ...process.env, WRANGLER_SEND_METRICS: 'false' }
   if (dev) {
     app = spawn('npx', ['remix', 'vite:dev', '--host', '127.0.0.1', '--port', String(config.appPort), '--strictPort'], {
@@ -114,13 +109,7 @@ try {
     })
   } else {
     if (!args.has('--no-build')) await run('npx', ['remix', 'vite:build'])
-    const bindingArgs = Object.entries(bindings).flatMap(([k, v]) => ['--binding', `${k}=${v}`])
-    app = spawn(
-      'npx',
-      ['wrangler', 'pages', 'dev', './build/client', '--ip', '127.0.0.1', '--port', String(config.appPort),
-        '--persist-to', join(config.dataDir, 'wrangler'), '--log-level', 'log', '--show-interactive-dev-session=false', ...bindingArgs],
-      { stdio: ['ignore', 'inherit', 'inherit'], detached: true, env },
-    )
+    app = spawn('npx', pagesDevArgs(config, bindings), { stdio: ['ignore', 'inherit', 'inherit'], detached: true, env })
   }
   app.once('exit', (code) => {
     if (!stopping) {

@@ -68,7 +68,7 @@ export function discover(authority: string): Promise<Discovery> {
   return found
 }
 
-function keySet(jwksUri: string) {
+export function keySet(jwksUri: string) {
   let set = keySets.get(jwksUri)
   if (!set) {
     set = createRemoteJWKSet(new URL(jwksUri), { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 })

@@ -24,6 +24,10 @@ export interface Env {
   OIDC_ALLOWED_TENANTS?: string
   /** Public origin of the app, for redirect URIs (e.g. https://intake.example.org). */
   APP_ORIGIN?: string
+  /** The `aud` of API access tokens: the API's app id URI (e.g. api://intakepilot). */
+  API_AUDIENCE?: string
+  /** Comma-separated origins allowed to call /api/* from a browser (CORS); never `*`. */
+  CORS_ORIGINS?: string
 }
 
 export const isProduction = (env: Pick<Env, 'APP_ENV'>) => (env.APP_ENV ?? 'production') === 'production'

@@ -4,12 +4,16 @@
  * Nothing that reaches the browser from here ever carries a stack trace.
  */
 import { createRequestHandler, type ServerBuild } from '@remix-run/cloudflare'
+import { ApiRefusal } from '~/api/bearer.server'
+import { applyCors, isApiPath, isPreflight, preflightResponse } from '~/api/cors.server'
+import { apiError, asJsonError } from '~/api/errors.server'
 import { NO_SCOPE, type TenantScope } from '~/tenancy/tenant.server'
 import type { Env } from './env.server'
 import { isProduction } from './env.server'
 import { sessionCookieName } from '~/auth/session.server'
 import { createLoadContext, UnavailableError } from './load-context.server'
 import { logError, logRequest } from './log.server'
+import { rateLimitHeaders, type RateLimitVerdict } from './rate-limit.server'
 import { createRoutePatternMatcher } from './route-pattern.server'
 import { applySecurityHeaders, createNonce } from './security-headers.server'
 
@@ -28,6 +32,8 @@ export function createRequestPipeline(build: ServerBuild) {
     let scope: TenantScope = NO_SCOPE
     let sessionCookie: string | null = null
     let end: (() => Promise<void>) | undefined
+    let rateLimit: RateLimitVerdict | null = null
+    const api = isApiPath(url.pathname)
     // What the request hands to waitUntil may still use the database: the pool ends after it.
     const deferred: Promise<unknown>[] = []
     const waitUntil = (promise: Promise<unknown>) => {
@@ -37,11 +43,18 @@ export function createRequestPipeline(build: ServerBuild) {
 
     let response: Response
     try {
-      const built = await createLoadContext({ request, env, requestId, nonce, waitUntil })
-      ;({ scope, sessionCookie, end } = built)
-      response = await handleRemixRequest(request, built.context)
+      if (api && isPreflight(request)) {
+        // Browsers preflight without credentials: answered before identity and rate limit.
+        response = preflightResponse(request, env)
+      } else {
+        const built = await createLoadContext({ request, env, requestId, nonce, waitUntil })
+        ;({ scope, sessionCookie, end, rateLimit } = built)
+        response = rateLimit && !rateLimit.allowed ? tooManyRequests(api, requestId, nonce) : await handleRemixRequest(request, built.context)
+      }
     } catch (error) {
-      if (error instanceof UnavailableError) {
+      if (error instanceof ApiRefusal) {
+        response = error.response
+      } else if (error instanceof UnavailableError) {
         logError(requestId, error.cause, 'identity', { verbose: !isProduction(env) })
         response = unavailable(url, requestId, nonce)
       } else {
@@ -52,9 +65,16 @@ export function createRequestPipeline(build: ServerBuild) {
       if (end) ctx.waitUntil(Promise.allSettled(deferred).then(end))
     }
 
+    // Under /api every failure has the JSON error shape, whoever produced it.
+    if (api) response = await asJsonError(response, requestId)
     // Responses from Remix can have immutable headers; copy before adding ours.
     response = new Response(response.body, response)
     response.headers.set('X-Request-Id', requestId)
+    if (rateLimit) for (const [name, value] of Object.entries(rateLimitHeaders(rateLimit))) response.headers.set(name, value)
+    if (api) {
+      applyCors(response.headers, request, env)
+      response.headers.set('Cache-Control', 'no-store')
+    }
     // A refreshed (or ended) session, unless the route itself set the cookie (sign-in, sign-out).
     if (sessionCookie && !response.headers.getSetCookie().some((c) => c.startsWith(`${sessionCookieName(env)}=`))) {
       response.headers.append('Set-Cookie', sessionCookie)
@@ -75,6 +95,12 @@ export function createRequestPipeline(build: ServerBuild) {
     })
     return response
   }
+}
+
+function tooManyRequests(api: boolean, requestId: string, nonce: string) {
+  if (api) return apiError(429, 'Too many requests: at most 100 a minute per user', { requestId })
+  const page = htmlPage(429, 'Slow down a little', 'You have made a lot of requests in the last minute. Wait a few seconds, then try again; nothing you entered has been lost.', requestId, nonce)
+  return page
 }
 
 function unavailable(url: URL, requestId: string, nonce: string) {

@@ -52,7 +52,7 @@ describe('row-level security on every table', () => {
   test('every RLS table has at least one policy for the runtime role (else the check above is vacuous)', async () => {
     const bare = await rows<{ relname: string }>(sql`select relname from (${PUBLIC_TABLES}) t
       where not exists (select 1 from pg_policy p where p.polrelid = t.oid
-        and (p.polroles = '{0}' or (select oid from pg_roles where rolname = ${APP}) = any (p.polroles)))`)
+        and (p.polroles = '{0}' or (select oid from pg_roles where rolname = ${APP}) = any (p.polroles))) order by 1`)
     expect(bare).toEqual(OWNER_ONLY_TABLES.map((relname) => ({ relname })))
   })
 
@@ -65,7 +65,7 @@ describe('row-level security on every table', () => {
 })
 
 /** Bookkeeping only the owner (through the audit trigger) touches. */
-const OWNER_ONLY_TABLES = ['audit_chain_heads']
+const OWNER_ONLY_TABLES = ['audit_chain_heads', 'rate_limits']
 
 describe('the runtime role', () => {
   test('is not a superuser, cannot bypass RLS, create roles or databases', async () => {
@@ -130,6 +130,8 @@ describe('nothing in public runs with the owner rights unreviewed', () => {
     'sign_in_user', // drizzle/0002_sign_in.sql: maps a verified identity to a provisioned user
     'find_open_duplicate', // drizzle/0003_duplicate_check.sql: an open referral's id by blind index, own clinic only
     'audit_logs_chain', // drizzle/0005_audit_chain_triggers.sql: numbers and hashes each audit row; owner-only chain heads
+    'api_user', // drizzle/0006_api_identity.sql: read-only (tid, oid) -> bound user for bearer tokens; binds and updates nothing
+    'rate_limit_hit', // drizzle/0007_rate_limits.sql: counts one hit for a key in the owner-only rate_limits table
   ]
 
   test('SECURITY DEFINER functions: only the reviewed ones, each with a pinned search_path and no PUBLIC execute', async () => {

@@ -1,0 +1,15 @@
+/** Browser-safe: the default endpoint and the rule for a valid one. */
+export const DEFAULT_AI_ENDPOINT = 'http://localhost:1234/v1'
+
+/** An http(s) URL without credentials, query or fragment; null if it is anything else. */
+export function normalizeEndpoint(value: unknown): string | null {
+  if (typeof value !== 'string' || value.length > 200) return null
+  try {
+    const url = new URL(value.trim())
+    if (!['http:', 'https:'].includes(url.protocol) || url.username || url.password || url.search || url.hash) return null
+    return `${url.origin}${url.pathname.replace(/\/+$/, '')}`
+  } catch {
+    return null
+  }
+}
+

@@ -1,0 +1,95 @@
+/**
+ * Who is calling /api/*: `Authorization: Bearer <access token>` only. Cookies are never read
+ * here, so the API offers no CSRF surface. The token is verified with jose against the same
+ * discovery and JWKS cache as sign-in (oidc.server.ts): RS256 only, iss, aud = API_AUDIENCE,
+ * exp/nbf with a 60 s skew, `tid` on the allow-list; then (tid, oid) maps to the user who is
+ * already provisioned AND bound by an interactive sign-in (api_user, drizzle/0006).
+ */
+import { sql } from 'drizzle-orm'
+import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose'
+import type { Identity, SessionUser } from '~/auth/identity.server'
+import { CLOCK_TOLERANCE_SECONDS, discover, keySet } from '~/auth/oidc.server'
+import type { UserRole } from '~/db/schema'
+import type { Env } from '~/server/env.server'
+import type { TenantDatabase } from '~/tenancy/tenant.server'
+import { apiError, invalidToken } from './errors.server'
+
+/** A request the API refuses before any route runs: the pipeline sends `response` as is. */
+export class ApiRefusal extends Error {
+  constructor(readonly response: Response) {
+    super('api refusal')
+  }
+}
+
+export class AccessTokenError extends Error {
+  constructor(readonly reason: string) {
+    super(`access token refused: ${reason}`)
+    this.name = 'AccessTokenError'
+  }
+}
+
+export type AccessTokenOptions = { authority: string; audience: string; allowedTenants: string[] }
+
+/** Verifies an access token; AccessTokenError says why one is refused. Other errors: the provider is unreachable. */
+export async function verifyAccessToken(token: string, options: AccessTokenOptions): Promise<{ tid: string; oid: string }> {
+  const discovery = await discover(options.authority)
+  let payload: JWTPayload
+  try {
+    ;({ payload } = await jwtVerify(token, keySet(discovery.jwks_uri), {
+      algorithms: ['RS256'],
+      audience: options.audience,
+      clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      requiredClaims: ['iss', 'aud', 'exp', 'tid', 'oid'],
+    }))
+  } catch (error) {
+    // Reaching the JWKS failed: the caller is not at fault, so this is not a 401.
+    if (error instanceof joseErrors.JWKSTimeout || !(error instanceof joseErrors.JOSEError)) throw error
+    throw new AccessTokenError(error.code)
+  }
+  if (typeof payload.tid !== 'string' || typeof payload.oid !== 'string') throw new AccessTokenError('claims')
+  // Multi-tenant Entra discovery says ".../{tenantid}/v2.0"; the token names its own tenant.
+  if (payload.iss !== discovery.issuer.replace('{tenantid}', payload.tid)) throw new AccessTokenError('issuer')
+  if (!options.allowedTenants.includes(payload.tid)) throw new AccessTokenError('tenant')
+  return { tid: payload.tid, oid: payload.oid }
+}
+
+const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/
+
+/**
+ * The identity for an /api request, or an ApiRefusal (401/403). Network or database failures
+ * are thrown as they are (the load context turns them into 503).
+ */
+export async function resolveApiIdentity(request: Request, env: Env, db: TenantDatabase): Promise<Identity> {
+  const header = request.headers.get('Authorization')
+  if (!header) throw new ApiRefusal(apiError(401))
+  const token = BEARER.exec(header.trim())?.[1]
+  if (!token) throw new ApiRefusal(invalidToken('malformed'))
+  if (!env.OIDC_AUTHORITY || !env.API_AUDIENCE) throw new Error('OIDC_AUTHORITY and API_AUDIENCE must be configured')
+
+  let verified: { tid: string; oid: string }
+  try {
+    verified = await verifyAccessToken(token, {
+      authority: env.OIDC_AUTHORITY.replace(/\/$/, ''),
+      audience: env.API_AUDIENCE,
+      allowedTenants: (env.OIDC_ALLOWED_TENANTS ?? '').split(',').map((t) => t.trim()).filter(Boolean),
+    })
+  } catch (error) {
+    if (error instanceof AccessTokenError) throw new ApiRefusal(invalidToken(error.reason))
+    throw error
+  }
+
+  const row = await db.tenant(async (tx) => {
+    const result = await tx.execute<{ id: string; clinic_id: string | null; role: UserRole; status: string; email: string; display_name: string }>(
+      sql`select id, clinic_id, role, status, email, display_name from api_user(${verified.tid}, ${verified.oid})`,
+    )
+    return result.rows[0]
+  })
+  // Only users bound by an interactive sign-in: a token alone never claims an invitation.
+  if (!row) throw new ApiRefusal(invalidToken('not_provisioned'))
+  if (row.status !== 'active') throw new ApiRefusal(apiError(403, 'This account is not active'))
+  // A superadmin works across clinics through the pages' audited clinic switch; not over the API.
+  if (row.role === 'superadmin' || !row.clinic_id) throw new ApiRefusal(apiError(403, 'Superadmin accounts cannot use the API'))
+
+  const user: SessionUser = { id: row.id, email: row.email, displayName: row.display_name, role: row.role, clinicId: row.clinic_id }
+  return { user, scope: { clinicId: row.clinic_id, userId: row.id, role: row.role }, setCookie: null, endedBecause: null, session: null }
+}

@@ -1,0 +1,47 @@
+/**
+ * CORS for /api/* (issue 6 §3): an allow-list of origins from CORS_ORIGINS, echoed one at a
+ * time (never `*`), no credentials (the API takes bearer tokens, never cookies), and
+ * `Vary: Origin` on every answer so a cache never hands one origin's answer to another.
+ */
+import type { Env } from '~/server/env.server'
+
+const ALLOWED_METHODS = 'GET, POST, PATCH, OPTIONS'
+const ALLOWED_HEADERS = 'Authorization, Content-Type, Idempotency-Key'
+const EXPOSED_HEADERS = 'Location, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, X-Request-Id'
+const MAX_AGE_SECONDS = '600'
+
+export const isApiPath = (pathname: string) => pathname === '/api' || pathname.startsWith('/api/')
+
+function allowedOrigin(request: Request, env: Pick<Env, 'CORS_ORIGINS'>): string | null {
+  const origin = request.headers.get('Origin')
+  if (!origin) return null
+  const list = (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim().replace(/\/$/, '')).filter((o) => o && o !== '*')
+  return list.includes(origin) ? origin : null
+}
+
+/** A preflight is answered here, before identity: browsers send it without the token. */
+export function isPreflight(request: Request) {
+  return request.method === 'OPTIONS' && request.headers.has('Access-Control-Request-Method')
+}
+
+export function preflightResponse(request: Request, env: Pick<Env, 'CORS_ORIGINS'>) {
+  const headers = new Headers({ Vary: 'Origin' })
+  const origin = allowedOrigin(request, env)
+  // Another origin gets an answer with no CORS headers: its browser then refuses the call.
+  if (origin) {
+    headers.set('Access-Control-Allow-Origin', origin)
+    headers.set('Access-Control-Allow-Methods', ALLOWED_METHODS)
+    headers.set('Access-Control-Allow-Headers', ALLOWED_HEADERS)
+    headers.set('Access-Control-Max-Age', MAX_AGE_SECONDS)
+  }
+  return new Response(null, { status: 204, headers })
+}
+
+/** Headers on an actual (non-preflight) /api response. */
+export function applyCors(headers: Headers, request: Request, env: Pick<Env, 'CORS_ORIGINS'>) {
+  headers.append('Vary', 'Origin')
+  const origin = allowedOrigin(request, env)
+  if (!origin) return
+  headers.set('Access-Control-Allow-Origin', origin)
+  headers.set('Access-Control-Expose-Headers', EXPOSED_HEADERS)
+}

@@ -1,0 +1,110 @@
+/**
+ * The API's request and response schemas (zod). Routes validate with them and the OpenAPI
+ * document (api.v1.openapi[.]json.ts) is generated from them, so the two cannot drift.
+ */
+import { z } from 'zod'
+import { auditOutcomes, referralPriorities, referralStatuses, userRoles } from '~/db/schema'
+import { QueueViewSchema } from '~/referrals/queue'
+
+export const ErrorSchema = z.object({
+  error: z.string(),
+  details: z.unknown(),
+  code: z.enum(['VALIDATION_ERROR', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'METHOD_NOT_ALLOWED', 'CONFLICT', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'RATE_LIMITED', 'INTERNAL', 'UNAVAILABLE']),
+})
+
+export const envelope = <T extends z.ZodType>(data: T) =>
+  z.object({
+    data,
+    pagination: z.object({ next: z.string().nullable(), limit: z.number().int() }).nullable(),
+    metadata: z.object({ requestId: z.string() }),
+  })
+
+export const MeSchema = z.object({
+  id: z.uuid(),
+  email: z.string(),
+  displayName: z.string(),
+  role: z.enum(userRoles),
+  clinicId: z.uuid(),
+  permissions: z.array(z.string()),
+})
+
+export const IntakeFormSchema = z.object({
+  version: z.number().int(),
+  publishedAt: z.string().nullable(),
+  fields: z.array(
+    z.object({
+      key: z.string(),
+      label: z.string(),
+      section: z.string(),
+      type: z.enum(['text', 'textarea', 'date', 'select', 'checkbox', 'phone', 'email', 'number']),
+      required: z.boolean(),
+      phi: z.boolean(),
+      options: z.array(z.string()).optional(),
+    }),
+  ),
+})
+
+/** The queue's own filters (app/referrals/queue.ts), minus the PHI search (pages post it). */
+export const ReferralListQuery = QueueViewSchema
+
+export const ReferralSummarySchema = z.object({
+  id: z.uuid(),
+  referenceNumber: z.string(),
+  status: z.enum(referralStatuses),
+  priority: z.enum(referralPriorities),
+  formVersion: z.number().int(),
+  receivedAt: z.string(),
+  assignedTo: z.uuid().nullable(),
+  submittedBy: z.uuid(),
+  possibleDuplicate: z.boolean(),
+  patient: z.object({ firstName: z.string().nullable(), lastName: z.string().nullable(), dob: z.string().nullable() }),
+})
+
+export const ReferralSchema = ReferralSummarySchema.omit({ patient: true }).extend({
+  version: z.number().int(),
+  data: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+})
+
+export const CreateReferralBody = z.object({
+  formVersion: z.number().int().positive(),
+  data: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+})
+
+export const UpdateReferralBody = z
+  .object({
+    version: z.number().int(),
+    status: z.enum(referralStatuses).optional(),
+    assignedTo: z.uuid().nullable().optional(),
+  })
+  .refine((b) => (b.status === undefined) !== (b.assignedTo === undefined), {
+    message: 'Send exactly one of status or assignedTo',
+    path: ['status'],
+  })
+
+export const EventSchema = z.object({
+  id: z.uuid(),
+  type: z.enum(['status', 'note', 'assignment', 'message', 'reply', 'created']),
+  createdAt: z.string(),
+  actorId: z.uuid().nullable(),
+  visibleToReferrer: z.boolean(),
+  data: z.record(z.string(), z.unknown()).nullable(),
+  body: z.string().nullable(),
+})
+
+export const CreateEventBody = z.object({
+  type: z.enum(['note', 'message', 'reply']),
+  body: z.string().trim().min(1, 'Write something first').max(4000, 'Keep it under 4,000 characters'),
+})
+
+export const AuditLogSchema = z.object({
+  id: z.string(),
+  seq: z.number().nullable(),
+  occurredAt: z.string(),
+  actorId: z.uuid().nullable(),
+  actorRole: z.string().nullable(),
+  action: z.string(),
+  entityType: z.string().nullable(),
+  entityId: z.string().nullable(),
+  outcome: z.enum(auditOutcomes),
+  requestId: z.string().nullable(),
+})

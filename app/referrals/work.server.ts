@@ -1,0 +1,88 @@
+/**
+ * Working a referral (status moves, assignment, notes/messages/replies): the rules of the
+ * referral page's action, for callers that are not the page (the JSON API). Same workflow
+ * (workflow.ts), same optimistic concurrency on `version`, same events, encryption and audit.
+ */
+import { and, eq, sql } from 'drizzle-orm'
+import type { AuditEvent } from '~/audit/audit.server'
+import type { PhiCipher } from '~/crypto/phi.server'
+import { referralEvents, referrals, users, type ReferralStatus } from '~/db/schema'
+import type { TenantTx } from '~/tenancy/tenant.server'
+import { canMove, timestampsFor } from './workflow'
+
+export type Work =
+  | { intent: 'status'; to: ReferralStatus; version: number }
+  | { intent: 'assign'; assignee: string | null; version: number }
+  | { intent: 'note' | 'message' | 'reply'; body: string }
+
+export type WorkOutcome = 'done' | 'not-found' | 'conflict' | 'bad-move' | 'bad-assignee'
+
+type Deps = {
+  clinicId: string
+  userId: string
+  cipher: PhiCipher
+  audit: (tx: TenantTx, event: AuditEvent) => Promise<void>
+}
+
+export async function performWork(tx: TenantTx, deps: Deps, id: string, work: Work): Promise<{ outcome: WorkOutcome; eventId?: string }> {
+  const { clinicId, cipher, audit } = deps
+  const [row] = await tx.select().from(referrals).where(eq(referrals.id, id)).limit(1)
+  if (!row) return { outcome: 'not-found' }
+  const event = (type: 'status' | 'assignment' | 'note' | 'message' | 'reply', extra: Partial<typeof referralEvents.$inferInsert>) =>
+    tx.insert(referralEvents).values({ clinicId, referralId: id, actorId: deps.userId, type, ...extra })
+  // Optimistic concurrency: the change applies only to the version the caller last read.
+  const bump = (set: Partial<typeof referrals.$inferInsert>, version: number) =>
+    tx
+      .update(referrals)
+      .set({ ...set, version: sql`${referrals.version} + 1`, updatedAt: new Date() })
+      .where(and(eq(referrals.id, id), eq(referrals.version, version)))
+      .returning({ id: referrals.id })
+
+  switch (work.intent) {
+    case 'status': {
+      if (!canMove(row.status, work.to)) return { outcome: 'bad-move' }
+      const changed = await bump({ status: work.to, ...timestampsFor(row.status, work.to, new Date(), row) }, work.version)
+      if (!changed.length) return { outcome: 'conflict' }
+      await event('status', { data: { from: row.status, to: work.to }, visibleToReferrer: true })
+      await audit(tx, { action: 'referral.status', entityType: 'referral', entityId: id, details: { from: row.status, to: work.to } })
+      return { outcome: 'done' }
+    }
+    case 'assign': {
+      const to = work.assignee
+      if (to) {
+        const [member] = await tx.select({ role: users.role }).from(users).where(and(eq(users.id, to), eq(users.clinicId, clinicId), eq(users.status, 'active')))
+        if (!member || member.role === 'referrer') return { outcome: 'bad-assignee' }
+      }
+      const changed = await bump({ assignedTo: to }, work.version)
+      if (!changed.length) return { outcome: 'conflict' }
+      await event('assignment', { data: { from: row.assignedTo, to } })
+      await audit(tx, { action: 'referral.assign', entityType: 'referral', entityId: id, details: { from: row.assignedTo, to } })
+      return { outcome: 'done' }
+    }
+    default: {
+      const eventId = crypto.randomUUID()
+      const body = await cipher.encrypt(work.body, { clinicId, recordId: eventId, field: 'body' })
+      await event(work.intent, { id: eventId, body, visibleToReferrer: work.intent !== 'note' })
+      if (work.intent === 'message' && canMove(row.status, 'info_requested')) {
+        await bump({ status: 'info_requested', ...timestampsFor(row.status, 'info_requested', new Date(), row) }, row.version)
+        await event('status', { data: { from: row.status, to: 'info_requested' }, visibleToReferrer: true })
+      }
+      await audit(tx, {
+        action: work.intent === 'note' ? 'referral.note' : 'referral.update',
+        entityType: 'referral',
+        entityId: id,
+        details: { event: work.intent },
+      })
+      return { outcome: 'done', eventId }
+    }
+  }
+}
+
+/** The permission each kind of work needs (the page checks the same). */
+export const WORK_PERMISSION = {
+  status: 'update:referral:any',
+  assign: 'assign:referral:any',
+  note: 'note:referral:any',
+  message: 'update:referral:any',
+  reply: 'reply:referral:own',
+} as const

@@ -1,0 +1,60 @@
+import type { ActionFunctionArgs } from '@remix-run/cloudflare'
+import { data, redirect } from '@remix-run/cloudflare'
+import { eq } from 'drizzle-orm'
+import { z } from 'zod'
+import { PROMPT_VERSION, referralAsText } from '~/ai/prompts'
+import { decideSummary, saveSummaries, sha256Hex } from '~/ai/summaries.server'
+import { requireClinic, requirePermission, requireUser } from '~/auth/guards.server'
+import { phiCipherFromEnv } from '~/crypto/phi.server'
+import { referrals } from '~/db/schema'
+import { intakeFormVersion } from '~/intake/intake-forms.server'
+import { openFormData } from '~/referrals/form-data.server'
+import { isUuid } from '~/referrals/referral.server'
+
+const Text = z.string().trim().min(1, 'The model returned nothing').max(20_000)
+const SummariesSchema = z.discriminatedUnion('intent', [
+  z.object({ intent: z.literal('save'), model: z.string().trim().min(1).max(200), promptVersion: z.literal(PROMPT_VERSION), summary: Text, triage: Text, missing: Text }),
+  z.object({ intent: z.literal('decide'), entryId: z.uuid(), decision: z.enum(['accepted', 'rejected']) }),
+])
+
+/** Saves generated summaries (with provenance) and records a staff member's decision on one. */
+export async function action({ request, params, context }: ActionFunctionArgs) {
+  const user = requireUser(request, context)
+  requirePermission(user, 'generate:summary:any')
+  const clinicId = requireClinic(user)
+  if (!isUuid(params.id)) throw new Response('Not found', { status: 404 })
+  const parsed = SummariesSchema.safeParse(Object.fromEntries(await request.formData()))
+  if (!parsed.success) return data({ ok: false, message: 'The summaries could not be saved: the request was incomplete.' }, { status: 400 })
+  const work = parsed.data
+  const referralId = params.id
+  const cipher = phiCipherFromEnv(context.env)
+
+  const outcome = await context.db.tenant(async (tx) => {
+    const [row] = await tx.select().from(referrals).where(eq(referrals.id, referralId)).limit(1)
+    if (!row) return null
+    if (work.intent === 'decide') {
+      const done = await decideSummary(tx, { clinicId, referralId, entryId: work.entryId, decision: work.decision, userId: user.id })
+      if (!done) return null
+      await context.audit(tx, { action: 'ai.accept', entityType: 'referral', entityId: referralId, details: { entry: work.entryId, decision: work.decision } })
+      return 'decided'
+    }
+    // The input hash is the server's own, over the referral as it is now (what was sent).
+    const form = await intakeFormVersion(tx, clinicId, row.formVersion)
+    const values = await openFormData(cipher, form!.definition, { clinicId, referralId }, row.formData)
+    const inputHash = await sha256Hex(`${PROMPT_VERSION}\n${referralAsText(form!.definition, values)}`)
+    const ids = await saveSummaries(tx, cipher, {
+      clinicId,
+      referralId,
+      userId: user.id,
+      model: work.model,
+      promptVersion: work.promptVersion,
+      inputHash,
+      texts: { summary: work.summary, triage: work.triage, missing: work.missing },
+    })
+    await context.audit(tx, { action: 'ai.generate', entityType: 'referral', entityId: referralId, details: { entries: ids, model: work.model, promptVersion: work.promptVersion } })
+    return 'saved'
+  })
+  if (!outcome) throw new Response('Not found', { status: 404 })
+  if (outcome === 'decided') throw redirect(`/referrals/${referralId}`)
+  return { ok: true, message: 'Saved. Review each summary below and accept or reject it.' }
+}

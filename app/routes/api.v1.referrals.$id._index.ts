@@ -1,0 +1,65 @@
+/**
+ * GET /api/v1/referrals/:id: one referral, PHI decrypted, audited (openReferral, as the page).
+ * PATCH: a status move or an assignment, against the `version` the client read (409 if it
+ * changed). Another clinic's id, or a referrer's look at someone else's, is a plain 404.
+ */
+import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/cloudflare'
+import { apiError } from '~/api/errors.server'
+import { apiRoute, isUuidParam, ok, readJson, requireApiPermission, requireApiUser } from '~/api/handler.server'
+import { UpdateReferralBody } from '~/api/schemas'
+import { hasPermission } from '~/auth/permissions'
+import { phiCipherFromEnv } from '~/crypto/phi.server'
+import { openReferral } from '~/referrals/referral.server'
+import { performWork, WORK_PERMISSION, type Work } from '~/referrals/work.server'
+
+export const loader = apiRoute(async ({ params, context }: LoaderFunctionArgs) => {
+  const user = requireApiUser(context)
+  const staff = hasPermission(user, 'read:referral:any')
+  if (!staff) requireApiPermission(user, 'read:referral:own')
+  const cipher = phiCipherFromEnv(context.env)
+  const opened = await context.db.tenant(async (tx) => {
+    if (!isUuidParam(params.id)) {
+      await context.audit(tx, { action: 'referral.read', entityType: 'referral', outcome: 'denied' })
+      return null
+    }
+    return openReferral(tx, cipher, context.audit, { id: params.id, staff })
+  })
+  if (!opened) throw apiError(404)
+  const { row, values } = opened
+  return ok(
+    {
+      id: row.id,
+      referenceNumber: row.referenceNumber,
+      status: row.status,
+      priority: row.priority,
+      version: row.version,
+      formVersion: row.formVersion,
+      receivedAt: row.receivedAt.toISOString(),
+      assignedTo: row.assignedTo,
+      submittedBy: row.submittedBy,
+      possibleDuplicate: staff && !!row.possibleDuplicateOf,
+      data: values,
+    },
+    { requestId: context.requestId },
+  )
+})
+
+export const action = apiRoute(async ({ request, params, context }: ActionFunctionArgs) => {
+  if (request.method !== 'PATCH') throw apiError(405, undefined, null, { Allow: 'GET, PATCH' })
+  const user = requireApiUser(context)
+  const body = await readJson(request, UpdateReferralBody)
+  const work: Work =
+    body.status !== undefined
+      ? { intent: 'status', to: body.status, version: body.version }
+      : { intent: 'assign', assignee: body.assignedTo ?? null, version: body.version }
+  requireApiPermission(user, WORK_PERMISSION[work.intent])
+  if (!isUuidParam(params.id)) throw apiError(404)
+  const id = params.id
+  const cipher = phiCipherFromEnv(context.env)
+  const { outcome } = await context.db.tenant((tx) => performWork(tx, { clinicId: user.clinicId, userId: user.id, cipher, audit: context.audit }, id, work))
+  if (outcome === 'not-found') throw apiError(404)
+  if (outcome === 'conflict') throw apiError(409, 'The referral changed since you read it: GET it again, then retry with its version')
+  if (outcome === 'bad-move') throw apiError(400, 'That status change is not allowed from the current status', { fields: { status: ['Not allowed from the current status'] } })
+  if (outcome === 'bad-assignee') throw apiError(400, 'Choose an active member of the clinic staff', { fields: { assignedTo: ['Not an active staff member of this clinic'] } })
+  return ok({ id, updated: true }, { requestId: context.requestId })
+})

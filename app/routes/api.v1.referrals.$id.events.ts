@@ -1,0 +1,50 @@
+/**
+ * GET /api/v1/referrals/:id/events: the history (notes decrypted; a referrer sees only what
+ * is visible to them, by RLS). POST: a note, a question to the referrer, or a reply; the body
+ * is encrypted field by field exactly as on the page.
+ */
+import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/cloudflare'
+import { apiError } from '~/api/errors.server'
+import { apiRoute, isUuidParam, ok, readJson, requireApiPermission, requireApiUser } from '~/api/handler.server'
+import { CreateEventBody } from '~/api/schemas'
+import { hasPermission } from '~/auth/permissions'
+import { phiCipherFromEnv } from '~/crypto/phi.server'
+import { openReferral } from '~/referrals/referral.server'
+import { performWork, WORK_PERMISSION } from '~/referrals/work.server'
+
+export const loader = apiRoute(async ({ params, context }: LoaderFunctionArgs) => {
+  const user = requireApiUser(context)
+  const staff = hasPermission(user, 'read:referral:any')
+  if (!staff) requireApiPermission(user, 'read:referral:own')
+  if (!isUuidParam(params.id)) throw apiError(404)
+  const id = params.id
+  const cipher = phiCipherFromEnv(context.env)
+  // Opening the referral is what the page does (and audits) to show its history.
+  const opened = await context.db.tenant((tx) => openReferral(tx, cipher, context.audit, { id, staff }))
+  if (!opened) throw apiError(404)
+  const events = opened.events.map((e) => ({
+    id: e.id,
+    type: e.type,
+    createdAt: e.createdAt,
+    actorId: e.actor?.id ?? null,
+    visibleToReferrer: e.visibleToReferrer,
+    data: e.data ?? null,
+    body: e.body,
+  }))
+  return ok(events, { requestId: context.requestId })
+})
+
+export const action = apiRoute(async ({ request, params, context }: ActionFunctionArgs) => {
+  if (request.method !== 'POST') throw apiError(405, undefined, null, { Allow: 'GET, POST' })
+  const user = requireApiUser(context)
+  const body = await readJson(request, CreateEventBody)
+  requireApiPermission(user, WORK_PERMISSION[body.type])
+  if (!isUuidParam(params.id)) throw apiError(404)
+  const id = params.id
+  const cipher = phiCipherFromEnv(context.env)
+  const done = await context.db.tenant((tx) =>
+    performWork(tx, { clinicId: user.clinicId, userId: user.id, cipher, audit: context.audit }, id, { intent: body.type, body: body.body }),
+  )
+  if (done.outcome === 'not-found') throw apiError(404)
+  return ok({ id: done.eventId, type: body.type }, { status: 201, requestId: context.requestId })
+})

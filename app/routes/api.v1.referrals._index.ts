@@ -1,0 +1,98 @@
+/**
+ * GET /api/v1/referrals: the queue (same filters, keyset cursor and audit as /queue; a
+ * referrer sees only their own, by RLS and by filter). POST: a new referral, validated against
+ * the form version the client filled in, with a required Idempotency-Key (a retry returns the
+ * first referral, 200 instead of 201).
+ */
+import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/cloudflare'
+import { eq } from 'drizzle-orm'
+import { z } from 'zod'
+import { apiError, validationError } from '~/api/errors.server'
+import { apiRoute, ok, readJson, requireApiPermission, requireApiUser } from '~/api/handler.server'
+import { CreateReferralBody, ReferralListQuery } from '~/api/schemas'
+import { hasPermission } from '~/auth/permissions'
+import { phiCipherFromEnv } from '~/crypto/phi.server'
+import { clinics, referrals } from '~/db/schema'
+import { intakeSchema } from '~/intake/form-schema'
+import { intakeFormVersion } from '~/intake/intake-forms.server'
+import { openFields, type FormValues } from '~/referrals/form-data.server'
+import { PAGE_SIZE, queuePage } from '~/referrals/queue.server'
+import { createReferral } from '~/referrals/referrals.server'
+
+export const loader = apiRoute(async ({ request, context }: LoaderFunctionArgs) => {
+  const user = requireApiUser(context)
+  const staff = hasPermission(user, 'read:referral:any')
+  if (!staff) requireApiPermission(user, 'read:referral:own')
+  // Unlike the page (which falls back to the default view), a program gets told what is wrong.
+  const parsed = ReferralListQuery.safeParse(Object.fromEntries(new URL(request.url).searchParams))
+  if (!parsed.success) throw validationError(parsed.error.issues)
+  const cipher = phiCipherFromEnv(context.env)
+  const { items, next } = await context.db.tenant(async (tx) => {
+    const { rows, next } = await queuePage(tx, parsed.data, user.id, staff ? undefined : eq(referrals.submittedBy, user.id))
+    const items = await Promise.all(
+      rows.map(async (row) => {
+        const p = await openFields(cipher, { clinicId: row.clinicId, referralId: row.id }, row.formData, ['patient_first_name', 'patient_last_name', 'patient_dob'])
+        return {
+          id: row.id,
+          referenceNumber: row.referenceNumber,
+          status: row.status,
+          priority: row.priority,
+          formVersion: row.formVersion,
+          receivedAt: row.receivedAt.toISOString(),
+          assignedTo: row.assignedTo,
+          submittedBy: row.submittedBy,
+          possibleDuplicate: staff && !!row.possibleDuplicateOf,
+          patient: { firstName: p.patient_first_name ?? null, lastName: p.patient_last_name ?? null, dob: p.patient_dob ?? null },
+        }
+      }),
+    )
+    // The list carries patient names: one audit row naming every referral returned (as /queue).
+    await context.audit(tx, { action: 'referral.list', entityType: 'referral', details: { ids: items.map((i) => i.id), api: true } })
+    return { items, next }
+  })
+  return ok(items, { pagination: { next, limit: PAGE_SIZE }, requestId: context.requestId })
+})
+
+/** JSON booleans for checkboxes become what the form schema expects from an HTML form. */
+function asFormValues(data: Record<string, string | number | boolean | null>) {
+  const out: Record<string, string | number> = {}
+  for (const [key, value] of Object.entries(data)) {
+    if (value === true) out[key] = 'on'
+    else if (value !== false && value !== null) out[key] = value
+  }
+  return out
+}
+
+export const action = apiRoute(async ({ request, context }: ActionFunctionArgs) => {
+  if (request.method !== 'POST') throw apiError(405)
+  const user = requireApiUser(context)
+  requireApiPermission(user, 'create:referral:own')
+  const key = z.uuid().safeParse(request.headers.get('Idempotency-Key'))
+  if (!key.success) throw apiError(400, 'An Idempotency-Key header (a UUID) is required', { fields: { 'Idempotency-Key': ['Send a UUID'] } })
+  const body = await readJson(request, CreateReferralBody)
+  const cipher = phiCipherFromEnv(context.env)
+
+  const outcome = await context.db.tenant(async (tx) => {
+    const form = await intakeFormVersion(tx, user.clinicId, body.formVersion)
+    if (!form) return { stale: true as const }
+    const values = intakeSchema(form.definition).safeParse(asFormValues(body.data))
+    if (!values.success) return { invalid: values.error.issues }
+    const [clinic] = await tx.select({ id: clinics.id, slug: clinics.slug }).from(clinics).where(eq(clinics.id, user.clinicId))
+    const created = await createReferral(tx, cipher, context.audit, {
+      clinic: clinic!,
+      submittedBy: user.id,
+      form,
+      values: values.data as FormValues,
+      idempotencyKey: key.data,
+    })
+    return { created }
+  })
+  if ('stale' in outcome) throw apiError(409, 'That form version does not exist for this clinic; fetch /api/v1/intake-form', { formVersion: body.formVersion })
+  if ('invalid' in outcome) throw validationError(outcome.invalid ?? [], 'data')
+  const { id, referenceNumber, created } = outcome.created
+  return ok({ id, referenceNumber }, {
+    status: created ? 201 : 200,
+    headers: { Location: `/api/v1/referrals/${id}` },
+    requestId: context.requestId,
+  })
+})

@@ -1,0 +1,66 @@
+/**
+ * verifyAccessToken (app/api/bearer.server.ts) against a fake Entra issuer: a good API token
+ * passes; expired, not-yet-valid, wrong audience/issuer/tenant, unknown kid and other-key
+ * tokens are refused for their own reason. (The e2e spec covers the same over HTTP.)
+ */
+import { randomUUID } from 'node:crypto'
+import { generateKeyPair, type JWTPayload } from 'jose'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { AccessTokenError, verifyAccessToken } from '../../app/api/bearer.server'
+import { openApiDocument } from '../../app/routes/api.v1.openapi[.]json'
+import { startFakeIssuer, type FakeIssuer } from '../support/fake-issuer'
+
+const TENANT = '7f3c9a2e-1b4d-4c8e-9f10-2a3b4c5d6e7f'
+const AUDIENCE = 'api://intakepilot-test'
+const now = () => Math.floor(Date.now() / 1000)
+
+let issuer: FakeIssuer
+beforeAll(async () => {
+  issuer = await startFakeIssuer()
+})
+afterAll(() => issuer.close())
+
+const claims = (overrides: JWTPayload = {}): JWTPayload => ({
+  iss: issuer.issuerFor(TENANT), aud: AUDIENCE, tid: TENANT, oid: randomUUID(), iat: now(), nbf: now(), exp: now() + 600, ...overrides,
+})
+const verify = (token: string) => verifyAccessToken(token, { authority: issuer.authority(TENANT), audience: AUDIENCE, allowedTenants: [TENANT] })
+async function reason(token: string) {
+  const error = await verify(token).then(() => null, (e: unknown) => e)
+  expect(error).toBeInstanceOf(AccessTokenError)
+  return (error as AccessTokenError).reason
+}
+
+describe('verifyAccessToken', () => {
+  it('accepts a good token (positive control)', async () => {
+    await expect(verify(await issuer.sign(claims({ oid: 'abc' })))).resolves.toEqual({ tid: TENANT, oid: 'abc' })
+  })
+  it('refuses an expired token beyond the 60 s skew, accepts one within it', async () => {
+    expect(await reason(await issuer.sign(claims({ iat: now() - 900, exp: now() - 61 })))).toBe('ERR_JWT_EXPIRED')
+    await expect(verify(await issuer.sign(claims({ iat: now() - 900, exp: now() - 30 })))).resolves.toBeTruthy()
+  })
+  it('refuses a token not valid yet (nbf beyond the skew)', async () => {
+    expect(await reason(await issuer.sign(claims({ nbf: now() + 120 })))).toBe('ERR_JWT_CLAIM_VALIDATION_FAILED')
+  })
+  it('refuses the wrong audience, issuer and tenant', async () => {
+    expect(await reason(await issuer.sign(claims({ aud: 'intakepilot-web' })))).toBe('ERR_JWT_CLAIM_VALIDATION_FAILED')
+    expect(await reason(await issuer.sign(claims({ iss: 'https://evil.example/v2.0' })))).toBe('issuer')
+    expect(await reason(await issuer.sign(claims({ tid: '00000000-0000-4000-8000-00000000dead', iss: issuer.issuerFor('00000000-0000-4000-8000-00000000dead') })))).toBe('issuer')
+  })
+  it('refuses an unknown kid and a token signed by another key under the known kid', async () => {
+    const { privateKey } = await generateKeyPair('RS256')
+    expect(await reason(await issuer.sign(claims(), { key: privateKey, kid: 'not-published' }))).toBe('ERR_JWKS_NO_MATCHING_KEY')
+    expect(await reason(await issuer.sign(claims(), { key: privateKey }))).toBe('ERR_JWS_SIGNATURE_VERIFICATION_FAILED')
+  })
+  it('refuses a token without tid/oid', async () => {
+    expect(await reason(await issuer.sign(claims({ oid: undefined })))).toBe('ERR_JWT_CLAIM_VALIDATION_FAILED')
+  })
+})
+
+describe('the OpenAPI document', () => {
+  it('is generated from the zod schemas', () => {
+    const doc = openApiDocument() as { openapi: string; paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { properties?: object } }> } }>> }
+    expect(doc.openapi).toBe('3.1.0')
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/me', '/referrals', '/referrals/{id}', '/referrals/{id}/events', '/audit-logs']))
+    expect(Object.keys(doc.paths['/referrals']!.post!.requestBody!.content['application/json']!.schema.properties!)).toEqual(['formVersion', 'data'])
+  })
+})
