@@ -1,0 +1,48 @@
+/**
+ * The bindings the app gets locally, and the `wrangler pages dev` command line that passes them:
+ * one definition for `npm start` (scripts/start.ts) and `npm run bench` (scripts/bench.ts).
+ */
+import { join } from 'node:path'
+import type { LocalConfig } from './config'
+import { DEMO_TENANT_ID } from './demo-accounts'
+import type { LocalSecrets } from './secrets'
+
+export function appBindings(options: {
+  config: LocalConfig
+  database: { appUrl: string; wsProxy: string }
+  secrets: LocalSecrets
+  /** The identity provider's issuer (the local one's `issuer`). */
+  oidcAuthority: string
+  /** Browser origins allowed to call /api/* (CORS); none unless given. */
+  corsOrigins?: string
+  /** Further bindings (e.g. the bench's own settings); they win over the defaults. */
+  extra?: Record<string, string>
+}): Record<string, string> {
+  const { config, database, secrets } = options
+  return {
+    APP_ENV: 'development',
+    APP_ORIGIN: config.appOrigin,
+    DATABASE_URL: database.appUrl,
+    DATABASE_WS_PROXY: database.wsProxy,
+    SESSION_SECRETS: secrets.sessionSecrets,
+    PHI_KEYRING: secrets.phiKeyRing,
+    PHI_BLIND_INDEX_KEY: secrets.phiBlindIndexKey,
+    OIDC_AUTHORITY: options.oidcAuthority,
+    OIDC_CLIENT_ID: config.webClientId,
+    OIDC_CLIENT_SECRET: secrets.oidcClientSecret,
+    OIDC_ALLOWED_TENANTS: DEMO_TENANT_ID,
+    API_AUDIENCE: config.apiAudience,
+    ...(options.corsOrigins ? { CORS_ORIGINS: options.corsOrigins } : {}),
+    ...options.extra,
+  }
+}
+
+/** Arguments for `npx wrangler pages dev ./build/client ...` with these bindings. */
+export function pagesDevArgs(config: LocalConfig, bindings: Record<string, string>, extraArgs: string[] = []) {
+  const bindingArgs = Object.entries(bindings).flatMap(([k, v]) => ['--binding', `${k}=${v}`])
+  return [
+    'wrangler', 'pages', 'dev', './build/client', '--ip', '127.0.0.1', '--port', String(config.appPort),
+    '--persist-to', join(config.dataDir, 'wrangler'), '--log-level', 'log', '--show-interactive-dev-session=false',
+    ...extraArgs, ...bindingArgs,
+  ]
+}
