@@ -6,6 +6,7 @@
  */
 import { and, eq } from 'drizzle-orm'
 import type { PhiCipher } from '~/crypto/phi.server'
+import { sha256Hex } from '~/crypto/hash'
 import { processingResults, type EncryptedValue } from '~/db/schema'
 import type { TenantTx } from '~/tenancy/tenant.server'
 import type { SummaryKind } from './prompts'
@@ -25,10 +26,6 @@ export type SummaryEntry = {
 }
 type Stored = { entries?: SummaryEntry[] }
 
-export async function sha256Hex(text: string) {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('')
-}
 
 async function load(tx: TenantTx, clinicId: string, referralId: string) {
   const [row] = await tx

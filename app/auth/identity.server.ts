@@ -5,13 +5,14 @@
  * session cookie -> (access token expired? refresh once at the provider, rotate) ->
  * the user row, read fresh every request, so a disabled user is out on their next click.
  */
-import { eq } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
+import { sha256Hex } from '~/crypto/hash'
 import { users, type UserRole } from '~/db/schema'
 import type { Env } from '~/server/env.server'
 import type { TenantDatabase, TenantScope } from '~/tenancy/tenant.server'
 import { NO_SCOPE } from '~/tenancy/tenant.server'
 import { createEntraStrategy } from './oidc.server'
-import { openSession, readCookie, sealSession, sessionCookieName, sessionSetCookie, type SessionData } from './session.server'
+import { openJson, openSession, readCookie, sealJson, sealSession, sessionCookieName, sessionSetCookie, type SessionData } from './session.server'
 
 export type SessionUser = {
   id: string
@@ -45,7 +46,7 @@ export async function resolveIdentity(request: Request, env: Env, db: TenantData
 
   let setCookie: string | null = null
   if (session.at - REFRESH_MARGIN_SECONDS <= Math.floor(Date.now() / 1000)) {
-    const refreshed = await refreshSession(env, request, session)
+    const refreshed = await refreshSession(env, request, session, db)
     if (!refreshed) return { ...ANONYMOUS, setCookie: sessionSetCookie(env, null), endedBecause: 'expired' }
     session = refreshed
     setCookie = sessionSetCookie(env, await sealSession(env, session))
@@ -69,18 +70,34 @@ export async function resolveIdentity(request: Request, env: Env, db: TenantData
   return { user, scope: { clinicId, userId: row.id, role: row.role }, setCookie, endedBecause: null, session }
 }
 
-/** One refresh-token grant at the provider; the rotated refresh token replaces the old one. */
-async function refreshSession(env: Env, request: Request, session: SessionData): Promise<SessionData | null> {
-  try {
-    const strategy = await createEntraStrategy(env, request, async () => null)
-    const tokens = await strategy.refreshToken(session.rt)
-    return {
-      ...session,
-      rt: tokens.hasRefreshToken() ? tokens.refreshToken() : session.rt,
-      at: Math.floor(Date.now() / 1000) + tokens.accessTokenExpiresInSeconds(),
+/**
+ * One refresh-token grant at the provider; the rotated refresh token replaces the old one.
+ * Each refresh token is used once, whatever the number of requests that carry it: the first
+ * refreshes under a database lock and leaves the (sealed) result for the others, so parallel
+ * requests, or a request whose new cookie was lost, do not look like token theft to the provider.
+ */
+async function refreshSession(env: Env, request: Request, session: SessionData, db: TenantDatabase): Promise<SessionData | null> {
+  const tokenHash = await sha256Hex(session.rt)
+  return db.tenant(async (tx) => {
+    const claimed = await tx.execute<{ sealed: string | null }>(sql`select session_refresh_claim(${tokenHash}) as sealed`)
+    const earlier = claimed.rows[0]?.sealed
+    if (earlier) {
+      const result = await openJson<{ rt: string; at: number }>(env, 'refresh', earlier)
+      return result ? { ...session, ...result } : null
     }
-  } catch {
-    // Revoked, rotated away, or the account is gone at the provider: the session ends.
-    return null
-  }
+    try {
+      const strategy = await createEntraStrategy(env, request, async () => null)
+      const tokens = await strategy.refreshToken(session.rt)
+      const result = {
+        rt: tokens.hasRefreshToken() ? tokens.refreshToken() : session.rt,
+        at: Math.floor(Date.now() / 1000) + tokens.accessTokenExpiresInSeconds(),
+      }
+      await tx.execute(sql`select session_refresh_store(${tokenHash}, ${await sealJson(env, 'refresh', result)})`)
+      return { ...session, ...result }
+    } catch {
+      // Revoked, rotated away, or the account is gone at the provider: the session ends.
+      return null
+    }
+  })
 }
+

@@ -5,6 +5,7 @@
 import { and, asc, desc, eq, gte, inArray, isNull, lt, sql, type SQL } from 'drizzle-orm'
 import { referrals, users } from '~/db/schema'
 import type { TenantTx } from '~/tenancy/tenant.server'
+import { isPgTimestamp, isUuid } from '~/utils/keyset'
 import { OPEN_STATUSES, type QueueView } from './queue'
 
 export const PAGE_SIZE = 25
@@ -18,7 +19,7 @@ function decodeCursor(value: string | undefined): Cursor | null {
   if (!value) return null
   try {
     const c = JSON.parse(atob(value.replace(/-/g, '+').replace(/_/g, '/'))) as Cursor
-    return typeof c.t === 'string' && typeof c.id === 'string' && typeof c.r === 'number' && !Number.isNaN(Date.parse(c.t)) && /^[0-9a-f-]{36}$/.test(c.id) ? c : null
+    return [0, 1, 2].includes(c.r) && isPgTimestamp(c.t) && isUuid(c.id) ? c : null
   } catch {
     return null
   }

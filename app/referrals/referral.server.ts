@@ -11,7 +11,7 @@ import { intakeFormVersion } from '~/intake/intake-forms.server'
 import type { TenantTx } from '~/tenancy/tenant.server'
 import { openFormData } from './form-data.server'
 
-export const isUuid = (value: string | undefined): value is string => !!value && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)
+export { isUuid } from '~/utils/keyset'
 
 export async function openReferral(
   tx: TenantTx,

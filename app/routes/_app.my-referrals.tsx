@@ -6,8 +6,10 @@ import { StatusBadge } from '~/components/referral-badges'
 import { phiCipherFromEnv } from '~/crypto/phi.server'
 import { referralEvents, referrals } from '~/db/schema'
 import { openFields } from '~/referrals/form-data.server'
+import { isPgTimestamp, isUuid } from '~/utils/keyset'
 
 export const meta: MetaFunction = () => [{ title: 'My referrals · IntakePilot' }]
+export const handle = { phi: true }
 
 const PAGE = 25
 
@@ -18,7 +20,9 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   requireClinic(user)
   const url = new URL(request.url)
   const before = url.searchParams.get('before')
-  const beforeKey = before && /^[^,]+,[0-9a-f-]{36}$/.test(before) ? before.split(',') : null
+  const [beforeTime, beforeId] = (before ?? '').split(',')
+  // A hand-edited link falls back to the newest page.
+  const beforeKey = isPgTimestamp(beforeTime) && isUuid(beforeId) ? [beforeTime, beforeId] : null
   const cipher = phiCipherFromEnv(context.env)
   return context.db.tenant(async (tx) => {
     const rows = await tx
@@ -49,7 +53,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
           .selectDistinctOn([referralEvents.referralId], { referralId: referralEvents.referralId, type: referralEvents.type, createdAt: referralEvents.createdAt })
           .from(referralEvents)
           .where(and(inArray(referralEvents.referralId, ids), inArray(referralEvents.type, ['message', 'reply', 'status'])))
-          .orderBy(referralEvents.referralId, desc(referralEvents.createdAt))
+          .orderBy(referralEvents.referralId, desc(referralEvents.createdAt), sql`${referralEvents.type} = 'status'`) // a question and its own status change share one now(): the question wins the tie
       : []
     const items = await Promise.all(
       page.map(async (r) => {

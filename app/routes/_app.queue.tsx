@@ -17,6 +17,7 @@ import type { TenantTx } from '~/tenancy/tenant.server'
 import type { AppLoadContext } from '@remix-run/cloudflare'
 
 export const meta: MetaFunction = () => [{ title: 'Queue · IntakePilot' }]
+export const handle = { phi: true }
 
 /** Patient searches carry PHI, so they are posted (never in the URL) and matched by blind index. */
 const PatientSearchSchema = z

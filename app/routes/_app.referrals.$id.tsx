@@ -1,19 +1,27 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/cloudflare'
 import { data } from '@remix-run/cloudflare'
-import { Form, Link, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
-import { and, eq, sql } from 'drizzle-orm'
+import { Form, Link, useActionData, useLoaderData, useNavigation, useOutlet, type ShouldRevalidateFunction } from '@remix-run/react'
+import { and, eq } from 'drizzle-orm'
 import { z } from 'zod'
+import { AiPanel } from '~/ai/ai-panel'
+import { aiEndpointFor } from '~/ai/endpoint.server'
+import { referralAsText } from '~/ai/prompts'
+import { readSummaries } from '~/ai/summaries.server'
+import { ReferralTabs } from '~/audit/referral-tabs'
 import { requireClinic, requirePermission, requireUser } from '~/auth/guards.server'
 import { hasPermission } from '~/auth/permissions'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { DuplicateBadge, PriorityBadge, STATUS_LABELS, StatusBadge } from '~/components/referral-badges'
-import { phiCipherFromEnv } from '~/crypto/phi.server'
-import { referralEvents, referrals, referralStatuses, users } from '~/db/schema'
+import { phiCipherFromEnv, type PhiCipher } from '~/crypto/phi.server'
+import { clinics, referralStatuses, users } from '~/db/schema'
 import { History, SubmittedForm } from '~/referrals/referral-details'
 import { isUuid, openReferral } from '~/referrals/referral.server'
-import { canMove, NEXT_STATUSES, timestampsFor } from '~/referrals/workflow'
+import { performWork, WORK_PERMISSION, type Work } from '~/referrals/work.server'
+import { NEXT_STATUSES } from '~/referrals/workflow'
+import type { TenantTx } from '~/tenancy/tenant.server'
 
 export const meta: MetaFunction = () => [{ title: 'Referral · IntakePilot' }]
+export const handle = { phi: true }
 
 const Text = z.string({ error: 'Write something first' }).trim().min(1, 'Write something first').max(4000, 'Keep it under 4,000 characters')
 const WorkSchema = z.discriminatedUnion('intent', [
@@ -40,11 +48,12 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     const people = staff
       ? await tx.select({ id: users.id, displayName: users.displayName, role: users.role }).from(users).where(and(eq(users.clinicId, clinicId), eq(users.status, 'active')))
       : []
-    return { ...referral, people }
+    const ai = staff ? await aiFor(tx, request, cipher, clinicId, referral.row.id) : null
+    return { ...referral, people, ai }
   })
   // Not found and not theirs look the same: nothing says another clinic's referral exists.
   if (!opened) throw new Response('Not found', { status: 404 })
-  const { row, form, values, events, duplicates, people } = opened
+  const { row, form, values, events, duplicates, people, ai } = opened
   const name = (id: unknown) => people.find((p) => p.id === id)?.displayName ?? null
   return {
     staff,
@@ -64,8 +73,32 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     events: events.map((e) => (e.type === 'assignment' ? { ...e, data: { ...e.data, toName: name(e.data.to) } } : e)),
     duplicates,
     assignees: people.filter((p) => p.role !== 'referrer'),
+    accessHistory: hasPermission(user, 'read:referral-access:any'),
+    ai: ai
+      ? {
+          ...ai,
+          referralText: referralAsText(form.definition, values),
+          summaries: ai.summaries.map((s) => ({ ...s, generatedByName: name(s.generatedBy) ?? 'Former staff member' })),
+        }
+      : null,
   }
 }
+
+/** Staff see the AI summaries and may generate more with their local model. */
+async function aiFor(tx: TenantTx, request: Request, cipher: PhiCipher, clinicId: string, referralId: string) {
+  const [clinic] = await tx.select({ settings: clinics.settings }).from(clinics).where(eq(clinics.id, clinicId))
+  const { endpoint, source } = aiEndpointFor(request, clinic?.settings ?? null)
+  const summaries = await readSummaries(tx, cipher, clinicId, referralId)
+  return { endpoint, source, summaries: summaries.map(({ text, ...s }) => ({ ...s, text })) }
+}
+
+const DONE = {
+  status: 'Status changed.',
+  assign: 'Assignment saved.',
+  note: 'Note added.',
+  message: 'Question sent to the referrer.',
+  reply: 'Reply sent.',
+} as const
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const user = requireUser(request, context)
@@ -76,67 +109,14 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     return data({ ok: false as const, message: submission.error.issues[0]?.message ?? 'Check the form', intent: null }, { status: 400 })
   }
   const work = submission.data
-  if (work.intent === 'reply') requirePermission(user, 'reply:referral:own')
-  else if (work.intent === 'note') requirePermission(user, 'note:referral:any')
-  else if (work.intent === 'assign') requirePermission(user, 'assign:referral:any')
-  else requirePermission(user, 'update:referral:any')
-
+  requirePermission(user, WORK_PERMISSION[work.intent])
   const cipher = phiCipherFromEnv(context.env)
-  const id = params.id
-  const outcome = await context.db.tenant(async (tx) => {
-    const [row] = await tx.select().from(referrals).where(eq(referrals.id, id)).limit(1)
-    if (!row) return 'not-found' as const
-    const event = (type: 'status' | 'assignment' | 'note' | 'message' | 'reply', extra: Partial<typeof referralEvents.$inferInsert>) =>
-      tx.insert(referralEvents).values({ clinicId, referralId: id, actorId: user.id, type, ...extra })
-    // Optimistic concurrency: the change applies only to the version the person was looking at.
-    const bump = (set: Partial<typeof referrals.$inferInsert>, version: number) =>
-      tx
-        .update(referrals)
-        .set({ ...set, version: sql`${referrals.version} + 1`, updatedAt: new Date() })
-        .where(and(eq(referrals.id, id), eq(referrals.version, version)))
-        .returning({ id: referrals.id })
-
-    switch (work.intent) {
-      case 'status': {
-        if (!canMove(row.status, work.to)) return 'bad-move' as const
-        const changed = await bump({ status: work.to, ...timestampsFor(row.status, work.to, new Date(), row) }, work.version)
-        if (!changed.length) return 'conflict' as const
-        await event('status', { data: { from: row.status, to: work.to }, visibleToReferrer: true })
-        await context.audit(tx, { action: 'referral.status', entityType: 'referral', entityId: id, details: { from: row.status, to: work.to } })
-        return 'Status changed.'
-      }
-      case 'assign': {
-        const to = work.assignee || null
-        if (to) {
-          const [member] = await tx.select({ role: users.role }).from(users).where(and(eq(users.id, to), eq(users.clinicId, clinicId), eq(users.status, 'active')))
-          if (!member || member.role === 'referrer') return 'bad-assignee' as const
-        }
-        const changed = await bump({ assignedTo: to }, work.version)
-        if (!changed.length) return 'conflict' as const
-        await event('assignment', { data: { from: row.assignedTo, to } })
-        await context.audit(tx, { action: 'referral.assign', entityType: 'referral', entityId: id, details: { from: row.assignedTo, to } })
-        return to ? 'Assigned.' : 'Unassigned.'
-      }
-      case 'note':
-      case 'message':
-      case 'reply': {
-        const eventId = crypto.randomUUID()
-        const body = await cipher.encrypt(work.body, { clinicId, recordId: eventId, field: 'body' })
-        await event(work.intent, { id: eventId, body, visibleToReferrer: work.intent !== 'note' })
-        if (work.intent === 'message' && canMove(row.status, 'info_requested')) {
-          await bump({ status: 'info_requested', ...timestampsFor(row.status, 'info_requested', new Date(), row) }, row.version)
-          await event('status', { data: { from: row.status, to: 'info_requested' }, visibleToReferrer: true })
-        }
-        await context.audit(tx, {
-          action: work.intent === 'note' ? 'referral.note' : 'referral.update',
-          entityType: 'referral',
-          entityId: id,
-          details: { event: work.intent },
-        })
-        return work.intent === 'note' ? 'Note added.' : work.intent === 'message' ? 'Question sent to the referrer.' : 'Reply sent.'
-      }
-    }
-  })
+  const { outcome } = await context.db.tenant((tx) =>
+    performWork(tx, { clinicId, userId: user.id, cipher, audit: context.audit }, params.id!, {
+      ...work,
+      ...(work.intent === 'assign' ? { assignee: work.assignee || null } : {}),
+    } as Work),
+  )
   if (outcome === 'not-found') throw new Response('Not found', { status: 404 })
   const refusals = {
     conflict: [409, 'Someone else changed this referral while you were looking at it. The page now shows the latest; check it and try again.'],
@@ -147,11 +127,21 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     const [status, message] = refusals[outcome as keyof typeof refusals]
     return data({ ok: false as const, message, intent: work.intent }, { status })
   }
-  return { ok: true as const, message: outcome, intent: work.intent }
+  return { ok: true as const, message: DONE[work.intent], intent: work.intent }
+}
+
+// Remix skips reloading after a 4xx action; a 409 must reload, or every retry conflicts again.
+// Moving between this referral's tabs (or paging its access history) must not open it, and
+// record a read, again: single fetch reloads every route unless this says otherwise.
+export const shouldRevalidate: ShouldRevalidateFunction = ({ actionStatus, formMethod, currentParams, nextParams, currentUrl, nextUrl, defaultShouldRevalidate }) => {
+  if (actionStatus === 409) return true
+  if (!formMethod && currentParams.id === nextParams.id && currentUrl.href !== nextUrl.href) return false
+  return defaultShouldRevalidate
 }
 
 export default function Referral() {
-  const { staff, referral, definition, values, events, duplicates, assignees } = useLoaderData<typeof loader>()
+  const { staff, referral, definition, values, events, duplicates, assignees, accessHistory, ai } = useLoaderData<typeof loader>()
+  const outlet = useOutlet()
   const actionData = useActionData<typeof action>()
   const navigation = useNavigation()
   const busy = navigation.state !== 'idle'
@@ -190,7 +180,9 @@ export default function Referral() {
         </div>
       ) : null}
 
-      <div className="mt-6 grid gap-6 lg:grid-cols-3">
+      {accessHistory ? <ReferralTabs /> : null}
+      {outlet}
+      <div className={`mt-6 grid gap-6 lg:grid-cols-3 ${outlet ? 'hidden' : ''}`}>
         <div className="lg:col-span-2">
           <SubmittedForm definition={definition} values={values} />
         </div>
@@ -234,6 +226,7 @@ export default function Referral() {
               <TextForm intent="reply" label="Reply to the clinic" button="Send reply" />
             </section>
           )}
+          {ai ? <AiPanel referralId={referral.id} endpoint={ai.endpoint} source={ai.source} referralText={ai.referralText} summaries={ai.summaries} /> : null}
           {staff ? (
             <section aria-label="History">
               <h2 className="mb-2 font-semibold">History</h2>

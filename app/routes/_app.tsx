@@ -1,6 +1,7 @@
 import type { LoaderFunctionArgs } from '@remix-run/cloudflare'
 import { Form, Link, NavLink, Outlet, useLoaderData, useLocation } from '@remix-run/react'
 import { asc } from 'drizzle-orm'
+import { aiEndpointFor } from '~/ai/endpoint.server'
 import { requireUser } from '~/auth/guards.server'
 import { hasPermission } from '~/auth/permissions'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
@@ -11,13 +12,17 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = requireUser(request, context)
   // RLS: a member sees their own clinic; a superadmin sees every clinic.
   const visible = await context.db.tenant((tx) =>
-    tx.select({ id: clinics.id, name: clinics.name, slug: clinics.slug }).from(clinics).orderBy(asc(clinics.name)),
+    tx.select({ id: clinics.id, name: clinics.name, slug: clinics.slug, settings: clinics.settings }).from(clinics).orderBy(asc(clinics.name)),
   )
-  const clinic = visible.find((c) => c.id === user.clinicId) ?? null
+  const found = visible.find((c) => c.id === user.clinicId)
+  const clinic = found ? { id: found.id, name: found.name, slug: found.slug } : null
+  // Staff pages may reach the local AI server (and only it): the CSP of every page they load
+  // says so, since a page reached by client-side navigation keeps its document's CSP.
+  if (found && hasPermission(user, 'generate:summary:any')) context.allowConnectTo(aiEndpointFor(request, found.settings).origin)
   return {
     user: { displayName: user.displayName, email: user.email, role: user.role },
     clinic,
-    switchable: hasPermission(user, 'switch:clinic:any') ? visible : null,
+    switchable: hasPermission(user, 'switch:clinic:any') ? visible.map(({ id, name, slug }) => ({ id, name, slug })) : null,
   }
 }
 
@@ -107,6 +112,7 @@ function navigationFor(role: string) {
   else items.push({ to: '/queue', label: 'Queue' })
   if (role === 'admin' || role === 'superadmin') items.push({ to: '/admin/users', label: 'Users' })
   if (role === 'admin' || role === 'superadmin') items.push({ to: '/admin/intake-form', label: 'Intake form' })
+  if (role === 'admin' || role === 'superadmin') items.push({ to: '/admin/audit', label: 'Audit' })
   return items
 }
 

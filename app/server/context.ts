@@ -27,6 +27,8 @@ declare module '@remix-run/cloudflare' {
      * audit export): the request's database connection stays open until it settles.
      */
     waitUntil: (promise: Promise<unknown>) => void
+    /** Lets this page's scripts fetch from one more origin (CSP connect-src), e.g. the local AI server. */
+    allowConnectTo: (origin: string) => void
   }
 }
 

@@ -27,6 +27,8 @@ export async function createLoadContext(options: {
   waitUntil: (promise: Promise<unknown>) => void
   requestId?: string
   nonce?: string
+  /** Filled by loaders that need the page to reach another origin; read into the CSP. */
+  connectOrigins?: string[]
 }): Promise<{
   context: AppLoadContext
   scope: TenantScope
@@ -67,6 +69,7 @@ export async function createLoadContext(options: {
     auditRequest: audited,
     audit: (tx, event) => recordAudit(tx, scope, audited, event),
     waitUntil: options.waitUntil,
+    allowConnectTo: (origin) => void options.connectOrigins?.push(origin),
   }
   return { context, scope, sessionCookie: identity.setCookie, rateLimit, end }
 }

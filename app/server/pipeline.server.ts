@@ -41,13 +41,15 @@ export function createRequestPipeline(build: ServerBuild) {
       ctx.waitUntil(promise)
     }
 
+    // Origins a page may fetch from besides its own (the referral page adds the local AI server).
+    const connectOrigins: string[] = []
     let response: Response
     try {
       if (api && isPreflight(request)) {
         // Browsers preflight without credentials: answered before identity and rate limit.
         response = preflightResponse(request, env)
       } else {
-        const built = await createLoadContext({ request, env, requestId, nonce, waitUntil })
+        const built = await createLoadContext({ request, env, requestId, nonce, waitUntil, connectOrigins })
         ;({ scope, sessionCookie, end, rateLimit } = built)
         response = rateLimit && !rateLimit.allowed ? tooManyRequests(api, requestId, nonce) : await handleRemixRequest(request, built.context)
       }
@@ -82,6 +84,7 @@ export function createRequestPipeline(build: ServerBuild) {
     applySecurityHeaders(response.headers, {
       nonce,
       formActionOrigins: env.OIDC_AUTHORITY ? [new URL(env.OIDC_AUTHORITY).origin] : [],
+      connectOrigins,
     })
     if (!isProduction(env)) response.headers.delete('Strict-Transport-Security')
     logRequest({

@@ -65,7 +65,7 @@ describe('row-level security on every table', () => {
 })
 
 /** Bookkeeping only the owner (through the audit trigger) touches. */
-const OWNER_ONLY_TABLES = ['audit_chain_heads', 'rate_limits']
+const OWNER_ONLY_TABLES = ['audit_chain_heads', 'rate_limits', 'session_refreshes']
 
 describe('the runtime role', () => {
   test('is not a superuser, cannot bypass RLS, create roles or databases', async () => {
@@ -132,6 +132,8 @@ describe('nothing in public runs with the owner rights unreviewed', () => {
     'audit_logs_chain', // drizzle/0005_audit_chain_triggers.sql: numbers and hashes each audit row; owner-only chain heads
     'api_user', // drizzle/0006_api_identity.sql: read-only (tid, oid) -> bound user for bearer tokens; binds and updates nothing
     'rate_limit_hit', // drizzle/0007_rate_limits.sql: counts one hit for a key in the owner-only rate_limits table
+    'session_refresh_claim', // drizzle/0009_session_refreshes.sql: lock + sealed result of one refresh-token use
+    'session_refresh_store', // drizzle/0009_session_refreshes.sql: keeps that sealed result two minutes
   ]
 
   test('SECURITY DEFINER functions: only the reviewed ones, each with a pinned search_path and no PUBLIC execute', async () => {

@@ -120,7 +120,7 @@ test('the matrix covers every table in schema public', async () => {
     where n.nspname = 'public' and c.relkind in ('r', 'p') order by 1`)
   // Besides the clinic-owned tables: the audit chain's bookkeeping, keyed by clinic id as text
   // (catalog.test.ts checks the runtime role cannot touch the heads; checkpoints are read-only).
-  const bookkeeping = ['audit_chain_heads', 'audit_checkpoints']
+  const bookkeeping = ['audit_chain_heads', 'audit_checkpoints', 'rate_limits', 'session_refreshes']
   expect(rows.map((r) => r.relname)).toEqual([...TABLES.map((c) => getTableName(c.table)), ...bookkeeping].sort())
 })
 

@@ -1,0 +1,102 @@
+/**
+ * Reading the audit trail: the viewer's pages, a referral's access history, the export's
+ * batches and the chain check. Always inside db.tenant, so RLS limits every read to the
+ * caller's clinic (and to staff and admins) whatever the filters say.
+ */
+import { and, asc, desc, eq, gt, gte, lt, sql, type SQL } from 'drizzle-orm'
+import { auditLogs, users } from '~/db/schema'
+import type { TenantTx } from '~/tenancy/tenant.server'
+import type { AuditRecord } from './audit-formats'
+import { dayAfter, dayStart, type AuditView } from './audit-view'
+
+export const AUDIT_PAGE_SIZE = 50
+
+function viewFilters(clinicId: string, view: Omit<AuditView, 'cursor'>): SQL[] {
+  const filters: SQL[] = [eq(auditLogs.clinicId, clinicId)]
+  if (view.from) filters.push(gte(auditLogs.occurredAt, dayStart(view.from)))
+  if (view.to) filters.push(lt(auditLogs.occurredAt, dayAfter(view.to)))
+  if (view.actor) filters.push(eq(auditLogs.actorId, view.actor))
+  if (view.action) filters.push(eq(auditLogs.action, view.action))
+  if (view.outcome) filters.push(eq(auditLogs.outcome, view.outcome))
+  if (view.referral) filters.push(eq(auditLogs.entityType, 'referral'), eq(auditLogs.entityId, view.referral))
+  return filters
+}
+
+/** One page, newest first in chain order (seq), keyset on seq: page 500 costs what page 1 does. */
+export async function auditPage(tx: TenantTx, clinicId: string, view: AuditView) {
+  const rows = await tx
+    .select({
+      id: auditLogs.id,
+      seq: auditLogs.seq,
+      occurredAt: auditLogs.occurredAt,
+      actorId: auditLogs.actorId,
+      // RLS shows the clinic's users (a superadmin's own row is not one of them).
+      actorName: users.displayName,
+      actorRole: auditLogs.actorRole,
+      action: auditLogs.action,
+      entityType: auditLogs.entityType,
+      entityId: auditLogs.entityId,
+      outcome: auditLogs.outcome,
+      requestId: auditLogs.requestId,
+      ip: auditLogs.ip,
+    })
+    .from(auditLogs)
+    .leftJoin(users, eq(users.id, auditLogs.actorId))
+    .where(and(...viewFilters(clinicId, view), view.cursor ? lt(auditLogs.seq, view.cursor) : undefined))
+    .orderBy(desc(auditLogs.seq))
+    .limit(AUDIT_PAGE_SIZE + 1)
+  const page = rows.slice(0, AUDIT_PAGE_SIZE).map((r) => ({ ...r, occurredAt: r.occurredAt.toISOString() }))
+  const last = page.at(-1)
+  return { rows: page, next: rows.length > AUDIT_PAGE_SIZE && last?.seq ? last.seq : null }
+}
+export type AuditPageRow = Awaited<ReturnType<typeof auditPage>>['rows'][number]
+
+export function clinicMembers(tx: TenantTx, clinicId: string) {
+  return tx
+    .select({ id: users.id, displayName: users.displayName, role: users.role })
+    .from(users)
+    .where(eq(users.clinicId, clinicId))
+    .orderBy(asc(users.displayName))
+}
+
+/** The next batch of an export, in chain order, after the given seq. */
+export async function exportBatch(tx: TenantTx, clinicId: string, range: { from: string; to: string }, afterSeq: number, size: number): Promise<AuditRecord[]> {
+  return tx
+    .select({
+      id: auditLogs.id,
+      seq: auditLogs.seq,
+      // The same text the row's hash covers, so an exported row can be checked on its own.
+      occurredAt: sql<string>`to_char(${auditLogs.occurredAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
+      clinicId: auditLogs.clinicId,
+      actorId: auditLogs.actorId,
+      actorName: users.displayName,
+      actorRole: auditLogs.actorRole,
+      action: auditLogs.action,
+      entityType: auditLogs.entityType,
+      entityId: auditLogs.entityId,
+      outcome: auditLogs.outcome,
+      requestId: auditLogs.requestId,
+      ip: auditLogs.ip,
+      userAgent: auditLogs.userAgent,
+      details: sql<string | null>`${auditLogs.details}::text`,
+      prevHash: auditLogs.prevHash,
+      hash: auditLogs.hash,
+    })
+    .from(auditLogs)
+    .leftJoin(users, eq(users.id, auditLogs.actorId))
+    .where(and(...viewFilters(clinicId, range), gt(auditLogs.seq, afterSeq)))
+    .orderBy(asc(auditLogs.seq))
+    .limit(size)
+}
+
+export type ChainCheck = { ok: boolean; checked: number; brokenSeq: number | null; reason: string | null }
+
+/** audit_verify() walks the clinic's chain with the caller's rights (RLS: their clinic only). */
+export async function verifyAuditChain(tx: TenantTx, clinicId: string): Promise<ChainCheck> {
+  const result = await tx.execute<{ ok: boolean; checked: string; broken_seq: string | null; reason: string | null }>(
+    sql`select ok, checked, broken_seq, reason from audit_verify(${clinicId}::uuid)`,
+  )
+  const r = result.rows[0]
+  if (!r) throw new Error('audit_verify returned no row')
+  return { ok: r.ok, checked: Number(r.checked), brokenSeq: r.broken_seq === null ? null : Number(r.broken_seq), reason: r.reason }
+}

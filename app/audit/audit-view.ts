@@ -1,0 +1,62 @@
+/**
+ * The audit viewer's filters, parsed from the URL (a view can be bookmarked and shared), and
+ * the export form. Ids, dates and codes only: nothing here is PHI. Browser-safe.
+ */
+import { z } from 'zod'
+import { auditOutcomes } from '~/db/schema'
+import { AUDIT_ACTION_CODES } from './actions'
+
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' || v === null ? undefined : v), schema.optional())
+
+export const AuditViewSchema = z.object({
+  from: optional(z.iso.date()),
+  to: optional(z.iso.date()),
+  actor: optional(z.uuid()),
+  action: optional(z.enum(AUDIT_ACTION_CODES)),
+  outcome: optional(z.enum(auditOutcomes)),
+  referral: optional(z.uuid()),
+  /** The last seq of the previous page: rows strictly older in the chain come next. */
+  cursor: optional(z.coerce.number().int().positive()),
+})
+export type AuditView = z.infer<typeof AuditViewSchema>
+
+/**
+ * A hand-edited URL keeps the filters that make sense and says which it ignored, rather
+ * than showing an error page or, worse, silently more than was asked for.
+ */
+export function parseAuditView(url: URL): { view: AuditView; ignored: string[] } {
+  const raw: Record<string, string> = {}
+  for (const key of Object.keys(AuditViewSchema.shape)) {
+    const value = url.searchParams.get(key)
+    if (value !== null) raw[key] = value
+  }
+  const parsed = AuditViewSchema.safeParse(raw)
+  if (parsed.success) return { view: parsed.data, ignored: [] }
+  const ignored = [...new Set(parsed.error.issues.map((i) => String(i.path[0])))]
+  for (const key of ignored) delete raw[key]
+  return { view: AuditViewSchema.parse(raw), ignored }
+}
+
+export function auditUrl(view: Partial<AuditView>, base = '/admin/audit') {
+  const params = new URLSearchParams()
+  for (const [key, value] of Object.entries(view)) {
+    if (value !== undefined && value !== null && value !== '') params.set(key, String(value))
+  }
+  const search = params.toString()
+  return search ? `${base}?${search}` : base
+}
+
+/** Days are UTC days: the trail records UTC, and an export must mean the same rows to everyone. */
+export const dayStart = (day: string) => new Date(`${day}T00:00:00Z`)
+export const dayAfter = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000)
+
+export const EXPORT_FORMATS = { csv: 'CSV', fhir: 'FHIR (NDJSON)' } as const
+
+export const AuditExportSchema = z
+  .object({
+    format: z.enum(['csv', 'fhir'], { error: 'Choose CSV or FHIR AuditEvent (NDJSON)' }),
+    from: z.iso.date({ error: 'Enter the first day as YYYY-MM-DD' }),
+    to: z.iso.date({ error: 'Enter the last day as YYYY-MM-DD' }),
+  })
+  .refine((v) => v.from <= v.to, { message: 'The last day must be on or after the first day', path: ['to'] })
+export type AuditExport = z.infer<typeof AuditExportSchema>

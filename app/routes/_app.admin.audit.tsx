@@ -1,0 +1,237 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/cloudflare'
+import { data } from '@remix-run/cloudflare'
+import { getFormProps, getInputProps, getSelectProps, useForm } from '@conform-to/react'
+import { getZodConstraint, parseWithZod } from '@conform-to/zod/v4'
+import { Form, Link, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
+import { z } from 'zod'
+import { AUDIT_ACTION_CODES, actionLabel } from '~/audit/actions'
+import { auditPage, clinicMembers, verifyAuditChain } from '~/audit/audit-log.server'
+import { ActionName, Actor, OutcomeBadge, Pager, utcTime } from '~/audit/audit-ui'
+import { AuditExportSchema, auditUrl, EXPORT_FORMATS, parseAuditView } from '~/audit/audit-view'
+import { requireClinic, requirePermission, requireUser } from '~/auth/guards.server'
+import { hasPermission } from '~/auth/permissions'
+import { GeneralErrorBoundary } from '~/components/error-boundary'
+import { FieldError } from '~/components/forms'
+import { auditOutcomes } from '~/db/schema'
+
+export const meta: MetaFunction = () => [{ title: 'Audit trail · IntakePilot' }]
+
+const VerifySchema = z.object({ intent: z.literal('verify') })
+
+// Reading the trail shows ids, never PHI, so it is not itself recorded; exports and checks are.
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const user = requireUser(request, context)
+  requirePermission(user, 'read:audit-log:any')
+  const clinicId = requireClinic(user)
+  const { view, ignored } = parseAuditView(new URL(request.url))
+  const { page, members } = await context.db.tenant(async (tx) => ({
+    page: await auditPage(tx, clinicId, view),
+    members: await clinicMembers(tx, clinicId),
+  }))
+  return {
+    view,
+    ignored,
+    ...page,
+    members,
+    canVerify: hasPermission(user, 'verify:audit-log:any'),
+    canExport: hasPermission(user, 'export:audit-log:any'),
+    today: new Date().toISOString().slice(0, 10),
+  }
+}
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  const user = requireUser(request, context)
+  requirePermission(user, 'verify:audit-log:any')
+  const clinicId = requireClinic(user)
+  const submission = parseWithZod(await request.formData(), { schema: VerifySchema })
+  if (submission.status !== 'success') return data({ check: null }, { status: 400 })
+  const check = await context.db.tenant(async (tx) => {
+    const result = await verifyAuditChain(tx, clinicId)
+    await context.audit(tx, {
+      action: 'audit.verify',
+      entityType: 'audit_log',
+      outcome: result.ok ? 'success' : 'error',
+      details: { checked: result.checked, brokenSeq: result.brokenSeq },
+    })
+    return result
+  })
+  return { check }
+}
+
+export default function AuditTrail() {
+  const { view, ignored, rows, next, members, canVerify, canExport } = useLoaderData<typeof loader>()
+  const navigation = useNavigation()
+  return (
+    <main className="mx-auto max-w-7xl px-4 py-8 sm:px-6">
+      <h1 className="text-2xl font-semibold tracking-tight">Audit trail</h1>
+      <p className="mt-1 text-slate-600">
+        Every access to patient information and every change, in the order recorded. Entries hold ids only. Times are UTC.
+      </p>
+      {ignored.length ? (
+        <p role="alert" className="mt-4 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900">
+          Some filters in the address were not understood and were ignored: {ignored.join(', ')}.
+        </p>
+      ) : null}
+
+      <div className="mt-6 grid gap-4 lg:grid-cols-2">
+        {canVerify ? <VerifyPanel /> : null}
+        {canExport ? <ExportPanel /> : null}
+      </div>
+
+      <Form method="get" key={auditUrl({ ...view, cursor: undefined })} className="mt-4 grid gap-3 rounded-lg border border-slate-200 bg-white p-4 sm:grid-cols-3 lg:grid-cols-7" aria-label="Filters">
+        <DateInput name="from" label="From" value={view.from} />
+        <DateInput name="to" label="To" value={view.to} />
+        <Select name="actor" label="User" value={view.actor ?? ''} options={[['', 'Anyone'], ...members.map((m) => [m.id, `${m.displayName} (${m.role})`] as [string, string])]} />
+        <Select name="action" label="Action" value={view.action ?? ''} options={[['', 'Any'], ...AUDIT_ACTION_CODES.map((a) => [a, `${a} · ${actionLabel(a)}`] as [string, string])]} />
+        <Select name="outcome" label="Outcome" value={view.outcome ?? ''} options={[['', 'Any'], ...auditOutcomes.map((o) => [o, o] as [string, string])]} />
+        <div>
+          <label htmlFor="filter-referral" className="block text-sm font-medium">Referral id</label>
+          <input id="filter-referral" name="referral" defaultValue={view.referral ?? ''} autoComplete="off" className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5 font-mono text-xs" />
+        </div>
+        <div className="flex items-end gap-2">
+          <button type="submit" className="rounded-md bg-brand-700 px-3 py-2 text-sm font-medium text-white hover:bg-brand-800">Apply</button>
+          <Link to="/admin/audit" className="rounded-md px-2 py-2 text-sm text-slate-600 underline">Reset</Link>
+        </div>
+      </Form>
+
+      <div className={`mt-4 overflow-x-auto rounded-lg border border-slate-200 bg-white ${navigation.state === 'loading' ? 'opacity-60' : ''}`}>
+        <table className="w-full text-left text-sm">
+          <thead className="bg-slate-50 text-slate-500">
+            <tr>
+              <th className="px-3 py-2 font-medium">#</th>
+              <th className="px-3 py-2 font-medium">Time (UTC)</th>
+              <th className="px-3 py-2 font-medium">Actor</th>
+              <th className="px-3 py-2 font-medium">Action</th>
+              <th className="px-3 py-2 font-medium">Entity</th>
+              <th className="px-3 py-2 font-medium">Outcome</th>
+              <th className="px-3 py-2 font-medium">Request id</th>
+              <th className="px-3 py-2 font-medium">IP</th>
+            </tr>
+          </thead>
+          <tbody className="divide-y divide-slate-100">
+            {rows.map((row) => (
+              <tr key={row.id} data-testid="audit-row" className="align-top">
+                <td className="px-3 py-2 font-mono text-xs text-slate-500" data-testid="audit-seq">{row.seq}</td>
+                <td className="whitespace-nowrap px-3 py-2 font-mono text-xs">{utcTime(row.occurredAt)}</td>
+                <td className="px-3 py-2"><Actor id={row.actorId} name={row.actorName} role={row.actorRole} /></td>
+                <td className="px-3 py-2"><ActionName action={row.action} /></td>
+                <td className="px-3 py-2 text-xs">
+                  {row.entityType ? <div className="text-slate-500">{row.entityType}</div> : null}
+                  {row.entityType === 'referral' && row.entityId ? (
+                    <Link to={auditUrl({ referral: row.entityId })} className="break-all font-mono text-brand-700 hover:underline" title="Show this referral's entries">{row.entityId}</Link>
+                  ) : (
+                    <span className="break-all font-mono">{row.entityId ?? ''}</span>
+                  )}
+                </td>
+                <td className="px-3 py-2"><OutcomeBadge outcome={row.outcome} /></td>
+                <td className="px-3 py-2 font-mono text-xs text-slate-600">{row.requestId}</td>
+                <td className="px-3 py-2 font-mono text-xs text-slate-600">{row.ip}</td>
+              </tr>
+            ))}
+            {rows.length === 0 ? (
+              <tr>
+                <td colSpan={8} className="px-4 py-10 text-center text-slate-500">No audit entries match these filters.</td>
+              </tr>
+            ) : null}
+          </tbody>
+        </table>
+      </div>
+      <Pager first={view.cursor ? auditUrl({ ...view, cursor: undefined }) : null} older={next ? auditUrl({ ...view, cursor: next }) : null} olderLabel="Older entries" />
+    </main>
+  )
+}
+
+function VerifyPanel() {
+  const actionData = useActionData<typeof action>()
+  const navigation = useNavigation()
+  const check = actionData?.check
+  return (
+    <section aria-labelledby="verify-heading" className="rounded-lg border border-slate-200 bg-white p-4">
+      <h2 id="verify-heading" className="font-semibold">Integrity</h2>
+      <p className="mt-1 text-sm text-slate-600">Checks the hash chain: any entry changed, removed or reordered since it was written is found. The check is recorded.</p>
+      <Form method="post" className="mt-3">
+        <input type="hidden" name="intent" value="verify" />
+        <button type="submit" disabled={navigation.state === 'submitting'} className="rounded-md bg-brand-700 px-3 py-2 text-sm font-medium text-white hover:bg-brand-800 disabled:opacity-60">
+          {navigation.state === 'submitting' && navigation.formMethod === 'POST' ? 'Verifying…' : 'Verify the audit trail'}
+        </button>
+      </Form>
+      {check ? (
+        <p
+          role={check.ok ? 'status' : 'alert'}
+          className={`mt-3 rounded-md border px-3 py-2 text-sm ${check.ok ? 'border-emerald-300 bg-emerald-50 text-emerald-900' : 'border-red-300 bg-red-50 text-red-900'}`}
+        >
+          {check.ok
+            ? `Verified: ${check.checked} ${check.checked === 1 ? 'entry' : 'entries'}, chain intact.`
+            : `Tampering detected at entry #${check.brokenSeq}: ${check.reason}.`}
+        </p>
+      ) : null}
+    </section>
+  )
+}
+
+function ExportPanel() {
+  const { view, today } = useLoaderData<typeof loader>()
+  const monthAgo = new Date(Date.parse(`${today}T00:00:00Z`) - 30 * 86_400_000).toISOString().slice(0, 10)
+  const [form, fields] = useForm({
+    id: 'audit-export',
+    constraint: getZodConstraint(AuditExportSchema),
+    defaultValue: { format: 'csv', from: view.from ?? monthAgo, to: view.to ?? today },
+    onValidate: ({ formData }) => parseWithZod(formData, { schema: AuditExportSchema }),
+    shouldValidate: 'onBlur',
+  })
+  return (
+    <section aria-labelledby="export-heading" className="rounded-lg border border-slate-200 bg-white p-4">
+      <h2 id="export-heading" className="font-semibold">Export</h2>
+      <p className="mt-1 text-sm text-slate-600">Every entry for these days (UTC), in chain order. The export is recorded.</p>
+      {/* A plain document request: the browser downloads the file and stays on this page. */}
+      <Form method="get" action="/admin/audit/export" reloadDocument {...getFormProps(form)} className="mt-3 grid gap-3 sm:grid-cols-[1fr_1fr_1fr_auto] sm:items-start">
+        <div>
+          <label htmlFor={fields.from.id} className="block text-sm font-medium">First day</label>
+          <input {...getInputProps(fields.from, { type: 'date' })} className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5" />
+          <FieldError id={fields.from.errorId} errors={fields.from.errors} />
+        </div>
+        <div>
+          <label htmlFor={fields.to.id} className="block text-sm font-medium">Last day</label>
+          <input {...getInputProps(fields.to, { type: 'date' })} className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5" />
+          <FieldError id={fields.to.errorId} errors={fields.to.errors} />
+        </div>
+        <div>
+          <label htmlFor={fields.format.id} className="block text-sm font-medium">Format</label>
+          <select {...getSelectProps(fields.format)} className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5">
+            {Object.entries(EXPORT_FORMATS).map(([value, label]) => (
+              <option key={value} value={value}>{label}</option>
+            ))}
+          </select>
+          <FieldError id={fields.format.errorId} errors={fields.format.errors} />
+        </div>
+        <button type="submit" className="mt-6 rounded-md border border-slate-300 px-3 py-2 text-sm font-medium hover:bg-slate-50">Download</button>
+      </Form>
+    </section>
+  )
+}
+
+function Select({ name, label, value, options }: { name: string; label: string; value: string; options: [string, string][] }) {
+  return (
+    <div>
+      <label htmlFor={`filter-${name}`} className="block text-sm font-medium">{label}</label>
+      <select id={`filter-${name}`} name={name} defaultValue={value} className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5">
+        {options.map(([v, text]) => (
+          <option key={v} value={v}>{text}</option>
+        ))}
+      </select>
+    </div>
+  )
+}
+
+function DateInput({ name, label, value }: { name: string; label: string; value?: string }) {
+  return (
+    <div>
+      <label htmlFor={`filter-${name}`} className="block text-sm font-medium">{label}</label>
+      <input id={`filter-${name}`} type="date" name={name} defaultValue={value ?? ''} className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5" />
+    </div>
+  )
+}
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />
+}

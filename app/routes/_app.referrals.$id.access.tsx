@@ -1,0 +1,72 @@
+import type { LoaderFunctionArgs } from '@remix-run/cloudflare'
+import { useLoaderData } from '@remix-run/react'
+import { eq } from 'drizzle-orm'
+import { z } from 'zod'
+import { auditPage } from '~/audit/audit-log.server'
+import { ActionName, Actor, OutcomeBadge, Pager, utcTime } from '~/audit/audit-ui'
+import { requireClinic, requirePermission, requireUser } from '~/auth/guards.server'
+import { referrals } from '~/db/schema'
+import { isUuid } from '~/referrals/referral.server'
+import { invariantResponse } from '~/utils/misc'
+
+const CursorSchema = z.coerce.number().int().positive().optional().catch(undefined)
+
+/**
+ * "Who accessed this": the accounting of disclosures a patient may ask for, from the audit
+ * trail. It shows who and when, never PHI, so looking at it is not itself recorded.
+ */
+export async function loader({ request, params, context }: LoaderFunctionArgs) {
+  const user = requireUser(request, context)
+  requirePermission(user, 'read:referral-access:any')
+  const clinicId = requireClinic(user)
+  invariantResponse(isUuid(params.id), 'Not found', { status: 404 })
+  const referralId = params.id
+  const cursor = CursorSchema.parse(new URL(request.url).searchParams.get('cursor') ?? undefined)
+  const page = await context.db.tenant(async (tx) => {
+    // Through RLS first: another clinic's referral is not there, and neither is its history.
+    const [found] = await tx.select({ id: referrals.id }).from(referrals).where(eq(referrals.id, referralId)).limit(1)
+    return found ? auditPage(tx, clinicId, { referral: referralId, cursor }) : null
+  })
+  invariantResponse(page, 'Not found', { status: 404 })
+  return { cursor: cursor ?? null, ...page }
+}
+
+export default function ReferralAccess() {
+  const { cursor, rows, next } = useLoaderData<typeof loader>()
+  return (
+    <section aria-labelledby="access-heading" className="mt-6">
+      <h2 id="access-heading" className="font-semibold">Who accessed this referral</h2>
+      <p className="mt-1 text-sm text-slate-600">
+        Every time it was opened, changed or printed, newest first, from the audit trail. Times are UTC. Lists that showed it are in the clinic&apos;s full audit trail.
+      </p>
+      <div className="mt-3 overflow-x-auto rounded-lg border border-slate-200 bg-white">
+        <table className="w-full text-left text-sm">
+          <thead className="bg-slate-50 text-slate-500">
+            <tr>
+              <th className="px-4 py-2 font-medium">Time (UTC)</th>
+              <th className="px-4 py-2 font-medium">Who</th>
+              <th className="px-4 py-2 font-medium">Action</th>
+              <th className="px-4 py-2 font-medium">Outcome</th>
+            </tr>
+          </thead>
+          <tbody className="divide-y divide-slate-100">
+            {rows.map((row) => (
+              <tr key={row.id} data-testid="access-row" className="align-top">
+                <td className="whitespace-nowrap px-4 py-2 font-mono text-xs">{utcTime(row.occurredAt)}</td>
+                <td className="px-4 py-2"><Actor id={row.actorId} name={row.actorName} role={row.actorRole} /></td>
+                <td className="px-4 py-2"><ActionName action={row.action} /></td>
+                <td className="px-4 py-2"><OutcomeBadge outcome={row.outcome} /></td>
+              </tr>
+            ))}
+            {rows.length === 0 ? (
+              <tr>
+                <td colSpan={4} className="px-4 py-8 text-center text-slate-500">No recorded access yet.</td>
+              </tr>
+            ) : null}
+          </tbody>
+        </table>
+      </div>
+      <Pager first={cursor ? '.' : null} older={next ? `?cursor=${next}` : null} olderLabel="Earlier access" />
+    </section>
+  )
+}

@@ -1,0 +1,35 @@
+import type { LoaderFunctionArgs } from '@remix-run/cloudflare'
+import { auditExportStream, EXPORT_CONTENT_TYPES, exportFilename } from '~/audit/audit-export.server'
+import { AuditExportSchema } from '~/audit/audit-view'
+import { requireClinic, requirePermission, requireUser } from '~/auth/guards.server'
+import { isProduction } from '~/server/env.server'
+import { logError } from '~/server/log.server'
+import { invariantResponse } from '~/utils/misc'
+
+/**
+ * GET /admin/audit/export?format=csv|fhir&from=YYYY-MM-DD&to=YYYY-MM-DD: the clinic's audit
+ * trail for those UTC days, streamed in chain order. A resource route: no page, no parent loaders.
+ */
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const user = requireUser(request, context)
+  requirePermission(user, 'export:audit-log:any')
+  const clinicId = requireClinic(user)
+  const parsed = AuditExportSchema.safeParse(Object.fromEntries(new URL(request.url).searchParams))
+  invariantResponse(parsed.success, `Cannot export: ${parsed.error?.issues.map((i) => i.message).join('; ')}.`, { status: 400 })
+  const { format, from, to } = parsed.data
+
+  // Recorded before the first row leaves: an export cut off halfway is still on the trail.
+  await context.db.tenant((tx) => context.audit(tx, { action: 'audit.export', entityType: 'audit_log', details: { format, from, to } }))
+  const { stream, done } = auditExportStream(context.db, clinicId, parsed.data, {
+    onError: (error) => logError(context.requestId, error, 'audit-export', { verbose: !isProduction(context.env) }),
+  })
+  // The body queries as the client reads it, after this returns: keep the connection until then.
+  context.waitUntil(done)
+  return new Response(stream, {
+    headers: {
+      'Content-Type': EXPORT_CONTENT_TYPES[format],
+      'Content-Disposition': `attachment; filename="${exportFilename(parsed.data)}"`,
+      'Cache-Control': 'no-store',
+    },
+  })
+}

@@ -1,0 +1,259 @@
+/**
+ * The audit trail for people (issue "Audit trail" §4, 5, 7): the viewer with its filters and
+ * paging, the chain check, the streamed exports, refusals, and a referral's access history.
+ * Tampering itself is proven in tests/integration/audit-chain.test.ts.
+ * Lakeview's admin does the work here (Riverbend's admin has their session revoked elsewhere).
+ */
+import { randomUUID } from 'node:crypto'
+import { expect, test, type Page } from '@playwright/test'
+import { and, asc, count, desc, eq, ne } from 'drizzle-orm'
+import { auditLogs, clinics, referrals, users } from '../../app/db/schema'
+import { ownerDatabase } from './db'
+import { signIn } from './support'
+
+// Per group of tests, not per module: a worker may run this file's tests in several groups.
+let db: ReturnType<typeof ownerDatabase>
+test.beforeAll(() => {
+  db = ownerDatabase()
+})
+test.afterAll(() => db.end())
+
+const ADMIN = 'admin@lakeview.test'
+const STAFF = 'staff@lakeview.test'
+const today = () => new Date().toISOString().slice(0, 10)
+
+async function lakeview() {
+  const [clinic] = await db.db.select().from(clinics).where(eq(clinics.slug, 'lakeview'))
+  const members = await db.db.select().from(users).where(eq(users.clinicId, clinic!.id))
+  return { clinicId: clinic!.id, userId: (email: string) => members.find((m) => m.email === email)!.id }
+}
+
+/**
+ * Entries as the app writes them, in bulk (paging and batching need many), through the real
+ * chain trigger. Each test uses its own made-up referral id, so its rows are its own.
+ */
+async function recordReads(n: number, entityId: string, extra: Partial<typeof auditLogs.$inferInsert> = {}) {
+  const { clinicId, userId } = await lakeview()
+  const row = { clinicId, actorId: userId(STAFF), actorRole: 'staff', action: 'referral.read', entityType: 'referral', entityId, requestId: `e2e-${randomUUID()}`, ip: '203.0.113.7', userAgent: 'e2e', ...extra }
+  for (let i = 0; i < n; i += 500) await db.db.insert(auditLogs).values(Array.from({ length: Math.min(500, n - i) }, () => row))
+}
+
+/** Remix has taken over the page: a click on a link is now a client navigation, not a new document. */
+const hydrated = (page: Page) => page.waitForFunction(() => (window as { __remixRouter?: { state: { initialized: boolean } } }).__remixRouter?.state.initialized === true)
+
+const rowsOfRequest = (requestId: string | undefined) => db.db.select().from(auditLogs).where(eq(auditLogs.requestId, requestId ?? 'none'))
+
+test('the viewer filters by day, user, action and referral, and pages in chain order; viewing is not recorded', async ({ page }) => {
+  const referralId = randomUUID()
+  await recordReads(60, referralId)
+  await signIn(page, ADMIN, '/admin/audit')
+  await expect(page).toHaveURL('/admin/audit')
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit' }).click()
+
+  const filters = page.getByRole('form', { name: 'Filters' })
+  await filters.getByLabel('From', { exact: true }).fill(today())
+  await filters.getByLabel('To', { exact: true }).fill(today())
+  await filters.getByLabel('User', { exact: true }).selectOption({ label: 'Lakeview Intake Coordinator (staff)' })
+  await filters.getByLabel('Action', { exact: true }).selectOption('referral.read')
+  await filters.getByLabel('Referral id', { exact: true }).fill(referralId)
+  await filters.getByRole('button', { name: 'Apply' }).click()
+  await expect(page).toHaveURL(new RegExp(`referral=${referralId}`))
+  const rows = page.getByTestId('audit-row')
+  await expect(rows).toHaveCount(50)
+  await expect(rows.first()).toContainText('Lakeview Intake Coordinator')
+  await expect(rows.first()).toContainText('203.0.113.7')
+  const first = (await page.getByTestId('audit-seq').allTextContents()).map(Number)
+
+  await page.getByRole('link', { name: 'Older entries' }).click()
+  await expect(rows).toHaveCount(10)
+  const second = (await page.getByTestId('audit-seq').allTextContents()).map(Number)
+  const expected = await db.db.select({ seq: auditLogs.seq }).from(auditLogs).where(eq(auditLogs.entityId, referralId)).orderBy(desc(auditLogs.seq))
+  expect([...first, ...second]).toEqual(expected.map((r) => r.seq))
+  await expect(page.getByRole('link', { name: 'Older entries' })).toHaveCount(0)
+  await page.getByRole('link', { name: 'Newest' }).click()
+  await expect(rows).toHaveCount(50)
+
+  await filters.getByLabel('Action', { exact: true }).selectOption('referral.list')
+  await filters.getByRole('button', { name: 'Apply' }).click()
+  await expect(page.getByText('No audit entries match these filters.')).toBeVisible()
+
+  // The viewer shows ids, not PHI: looking is not itself an entry.
+  const response = await page.goto(`/admin/audit?referral=${referralId}`)
+  expect(await rowsOfRequest(response?.headers()['x-request-id'])).toEqual([])
+  // A hand-edited address keeps what it can and says what it ignored.
+  await page.goto(`/admin/audit?referral=${referralId}&from=yesterday`)
+  await expect(page.getByRole('alert')).toContainText('were ignored: from')
+  await expect(rows).toHaveCount(50)
+})
+
+test('an admin verifies the chain: intact, and the check is recorded', async ({ page }) => {
+  await signIn(page, ADMIN, '/admin/audit')
+  const posted = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname.startsWith('/admin/audit'))
+  await page.getByRole('button', { name: 'Verify the audit trail' }).click()
+  const status = page.getByRole('status')
+  await expect(status).toHaveText(/^Verified: \d+ entr(y|ies), chain intact\.$/)
+  const checked = Number(/(\d+)/.exec((await status.textContent())!)![1])
+  expect(checked).toBeGreaterThan(0)
+  const [row] = await rowsOfRequest((await posted).headers()['x-request-id'])
+  const { clinicId, userId } = await lakeview()
+  expect(row).toMatchObject({ clinicId, actorId: userId(ADMIN), action: 'audit.verify', outcome: 'success', details: { checked, brokenSeq: null } })
+})
+
+test('exports stream CSV and FHIR AuditEvent NDJSON in chain order, are recorded first, and refuse bad requests', async ({ page }) => {
+  const referralId = randomUUID()
+  await recordReads(1100, referralId) // three batches of 500
+  const formula = '=HYPERLINK("http://evil.test","open")'
+  const awkward = 'two\r\nlines, "quoted"'
+  await recordReads(1, referralId, { userAgent: formula })
+  await recordReads(1, referralId, { userAgent: awkward })
+  const { userId } = await lakeview()
+  await signIn(page, ADMIN, '/admin/audit')
+  const day = today()
+
+  const csv = await page.request.get(`/admin/audit/export?format=csv&from=${day}&to=${day}`)
+  expect(csv.status()).toBe(200)
+  expect(csv.headers()['content-type']).toBe('text/csv; charset=utf-8')
+  expect(csv.headers()['content-disposition']).toBe(`attachment; filename="intakepilot-audit-${day}-to-${day}.csv"`)
+  const [header, ...lines] = parseCsv(await csv.text())
+  expect(header).toEqual(['id', 'seq', 'occurred_at', 'clinic_id', 'actor_id', 'actor_name', 'actor_role', 'action', 'entity_type', 'entity_id', 'outcome', 'request_id', 'ip', 'user_agent', 'details', 'prev_hash', 'hash'])
+  const ours = lines.filter((l) => l[9] === referralId)
+  expect(ours).toHaveLength(1102)
+  const seqs = ours.map((l) => Number(l[1]))
+  expect(seqs).toEqual([...seqs].sort((a, b) => a - b))
+  expect(ours[0]).toEqual(expect.arrayContaining([userId(STAFF), 'Lakeview Intake Coordinator', 'staff', 'referral.read', 'success', '203.0.113.7']))
+  // A formula is neutralised; quotes, commas and line breaks survive the round trip.
+  expect(ours.map((l) => l[13])).toContain(`'${formula}`)
+  expect(ours.map((l) => l[13])).toContain(awkward)
+  // Recorded before streaming began: the export is in its own file.
+  const [csvRow] = await rowsOfRequest(csv.headers()['x-request-id'])
+  expect(csvRow).toMatchObject({ action: 'audit.export', actorId: userId(ADMIN), outcome: 'success', details: { format: 'csv', from: day, to: day } })
+  expect(lines.some((l) => l[0] === String(csvRow!.id) && l[7] === 'audit.export')).toBe(true)
+
+  const ndjson = await page.request.get(`/admin/audit/export?format=fhir&from=${day}&to=${day}`)
+  expect(ndjson.status()).toBe(200)
+  expect(ndjson.headers()['content-type']).toBe('application/fhir+ndjson')
+  expect(ndjson.headers()['content-disposition']).toBe(`attachment; filename="intakepilot-audit-${day}-to-${day}.ndjson"`)
+  const events = (await ndjson.text()).trimEnd().split('\n').map((line) => JSON.parse(line))
+  for (const event of events) expect(event.resourceType).toBe('AuditEvent')
+  const read = events.filter((e) => e.entity?.[0]?.what?.identifier?.value === referralId)
+  expect(read).toHaveLength(1102)
+  expect(read[0]).toMatchObject({
+    type: { system: 'http://dicom.nema.org/resources/ontology/DCM', code: '110110', display: 'Patient Record' },
+    subtype: [{ code: 'referral.read' }],
+    action: 'R',
+    outcome: '0',
+    agent: [{ who: { identifier: { value: userId(STAFF) } }, requestor: true, role: [{ text: 'staff' }], network: { address: '203.0.113.7', type: '2' } }],
+    source: { observer: { display: 'IntakePilot' } },
+    entity: [{ type: { code: 'referral' } }],
+  })
+  expect(Date.parse(read[0].recorded)).not.toBeNaN()
+  expect(await rowsOfRequest(ndjson.headers()['x-request-id'])).toMatchObject([{ action: 'audit.export', details: { format: 'fhir', from: day, to: day } }])
+
+  for (const [query, message] of [
+    [`format=xml&from=${day}&to=${day}`, 'Choose CSV or FHIR AuditEvent (NDJSON)'],
+    [`format=csv&from=2026-02-30&to=${day}`, 'Enter the first day as YYYY-MM-DD'],
+    [`format=csv&from=${day}&to=2000-01-01`, 'The last day must be on or after the first day'],
+    ['', 'Choose CSV or FHIR'],
+  ]) {
+    const refused = await page.request.get(`/admin/audit/export?${query}`)
+    expect(refused.status(), query).toBe(400)
+    expect(await refused.text(), query).toContain(message)
+    expect(await rowsOfRequest(refused.headers()['x-request-id'])).toEqual([])
+  }
+
+  // From the page: the browser downloads the file and stays; a backwards range is caught first.
+  const panel = page.getByRole('region', { name: 'Export' })
+  await panel.getByLabel('First day').fill(day)
+  await panel.getByLabel('Last day').fill('2000-01-01')
+  await panel.getByRole('button', { name: 'Download' }).click()
+  await expect(panel.getByText('The last day must be on or after the first day')).toBeVisible()
+  await panel.getByLabel('Last day').fill(day)
+  await panel.getByLabel('Format').selectOption('fhir')
+  const [download] = await Promise.all([page.waitForEvent('download'), panel.getByRole('button', { name: 'Download' }).click()])
+  expect(download.suggestedFilename()).toBe(`intakepilot-audit-${day}-to-${day}.ndjson`)
+  await expect(page).toHaveURL('/admin/audit')
+})
+
+test('staff cannot see, verify or export the audit trail', async ({ page }) => {
+  await signIn(page, STAFF, '/admin/audit')
+  await expect(page.getByRole('heading', { name: 'Not allowed' })).toBeVisible()
+  await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit' })).toHaveCount(0)
+  expect((await page.request.get('/admin/audit', { maxRedirects: 0 })).status()).toBe(403)
+  expect((await page.request.post('/admin/audit', { form: { intent: 'verify' }, maxRedirects: 0 })).status()).toBe(403)
+  const refused = await page.request.get(`/admin/audit/export?format=csv&from=${today()}&to=${today()}`, { maxRedirects: 0 })
+  expect(refused.status()).toBe(403)
+  expect(await rowsOfRequest(refused.headers()['x-request-id'])).toEqual([])
+})
+
+test("who accessed this: the referral's reads, newest first, for staff only and only in their clinic", async ({ page, browser }) => {
+  const { clinicId } = await lakeview()
+  const [referral] = await db.db
+    .select({ id: referrals.id, submittedBy: referrals.submittedBy })
+    .from(referrals)
+    .where(eq(referrals.clinicId, clinicId))
+    .orderBy(asc(referrals.id))
+    .offset(Math.floor(Math.random() * 150))
+    .limit(1)
+  await signIn(page, STAFF, `/referrals/${referral!.id}`)
+  await expect(page).toHaveURL(`/referrals/${referral!.id}`)
+  // Switching tabs in the page does not open the referral again (a new document would).
+  await hydrated(page)
+  await page.getByRole('navigation', { name: 'Referral views' }).getByRole('link', { name: 'Who accessed this' }).click()
+  await expect(page).toHaveURL(`/referrals/${referral!.id}/access`)
+  await expect(page.getByRole('heading', { name: 'Who accessed this referral' })).toBeVisible()
+  await expect(page.getByRole('region', { name: 'Work this referral' })).toBeHidden()
+  const rows = page.getByTestId('access-row')
+  // The newest is the open that just happened.
+  await expect(rows.first()).toContainText('Lakeview Intake Coordinator')
+  await expect(rows.first()).toContainText('staff')
+  await expect(rows.first()).toContainText('referral.read')
+  await expect(rows.first()).toContainText('success')
+  const [counted] = await db.db.select({ n: count() }).from(auditLogs).where(and(eq(auditLogs.entityType, 'referral'), eq(auditLogs.entityId, referral!.id)))
+  await expect(rows).toHaveCount(Math.min(counted!.n, 50))
+  await page.getByRole('link', { name: 'Referral', exact: true }).click()
+  await expect(page.getByRole('region', { name: 'Work this referral' })).toBeVisible()
+
+  // Another clinic's referral, or no referral at all: not found.
+  const [elsewhere] = await db.db.select({ id: referrals.id }).from(referrals).where(ne(referrals.clinicId, clinicId)).limit(1)
+  expect((await page.request.get(`/referrals/${elsewhere!.id}/access`, { maxRedirects: 0 })).status()).toBe(404)
+  expect((await page.request.get('/referrals/not-a-referral/access', { maxRedirects: 0 })).status()).toBe(404)
+
+  // The referrer who sent it sees no such tab, and is refused the history.
+  const [sender] = await db.db.select({ email: users.email }).from(users).where(eq(users.id, referral!.submittedBy))
+  const theirs = await browser.newContext()
+  const referrer = await theirs.newPage()
+  await signIn(referrer, sender!.email, `/referrals/${referral!.id}`)
+  await expect(referrer).toHaveURL(`/referrals/${referral!.id}`)
+  await expect(referrer.getByRole('navigation', { name: 'Referral views' })).toHaveCount(0)
+  expect((await referrer.request.get(`/referrals/${referral!.id}/access`, { maxRedirects: 0 })).status()).toBe(403)
+  await theirs.close()
+})
+
+/** RFC 4180, as a spreadsheet reads it: quoted cells may hold commas, quotes and line breaks. */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = []
+  let row: string[] = []
+  let cell = ''
+  let quoted = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!
+    if (quoted && c === '"' && text[i + 1] === '"') {
+      cell += '"'
+      i++
+    } else if (c === '"') {
+      quoted = !quoted
+    } else if (!quoted && c === ',') {
+      row.push(cell)
+      cell = ''
+    } else if (!quoted && c === '\r' && text[i + 1] === '\n') {
+      rows.push([...row, cell])
+      row = []
+      cell = ''
+      i++
+    } else {
+      cell += c
+    }
+  }
+  if (cell || row.length) rows.push([...row, cell])
+  return rows
+}

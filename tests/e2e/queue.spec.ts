@@ -1,0 +1,219 @@
+import { expect, type Page } from '@playwright/test'
+import { and, asc, desc, eq, isNull, sql, type SQL } from 'drizzle-orm'
+import { referrals } from '../../app/db/schema'
+import { ownerDatabase } from './db'
+import { clinicBySlug, go, signedInPage, submitReferral, test, uniquePatient } from './referral-support'
+import { signIn } from './support'
+
+/*
+ * The staff queue: filters that live in the URL, keyset pages, patient search that keeps PHI
+ * out of URLs, and hand-edited URLs that must never break the page. Lakeview's and
+ * Riverbend's seeded referrals are only read here.
+ */
+const db = ownerDatabase()
+const o = db.db
+test.afterAll(() => db.end())
+
+const rows = (page: Page) => page.getByTestId('queue-row')
+/** The rows on screen: id (from the link), reference, priority, status and assignee cells. */
+const shown = (page: Page) =>
+  rows(page).evaluateAll((trs) =>
+    trs.map((tr) => {
+      const cells = [...tr.querySelectorAll('td')].map((td) => td.textContent!.trim())
+      return { id: tr.querySelector('a')!.getAttribute('href')!.split('/').pop()!, reference: cells[1]!, priority: cells[2]!, status: cells[3]!, assignee: cells[5]! }
+    }),
+  )
+const lakeviewIds = async (where: SQL | undefined, ...order: SQL[]) => {
+  const lakeview = await clinicBySlug(o, 'lakeview')
+  return (await o.select({ id: referrals.id }).from(referrals).where(and(eq(referrals.clinicId, lakeview.id), where)).orderBy(...order)).map((r) => r.id)
+}
+
+test('filters live in the URL and work; a bookmarked URL reproduces the view', async ({ page, browser }) => {
+  await signIn(page, 'staff@lakeview.test', '/queue')
+  await expect(page).toHaveURL('/queue')
+  const filters = page.getByRole('form', { name: 'Filters' })
+  await filters.getByLabel('Status').selectOption('received')
+  await filters.getByLabel('Priority').selectOption('urgent')
+  await filters.getByLabel('Assigned to').selectOption('unassigned')
+  await filters.getByRole('button', { name: 'Apply' }).click()
+  await expect(page).toHaveURL(/[?&]status=received&priority=urgent&assignee=unassigned/)
+  const view = await shown(page)
+  expect(view.length).toBeGreaterThan(0)
+  for (const row of view) expect(row).toMatchObject({ status: 'New', priority: 'Urgent', assignee: 'Unassigned' })
+  const truth = await lakeviewIds(and(eq(referrals.status, 'received'), eq(referrals.priority, 'urgent'), isNull(referrals.assignedTo)), desc(referrals.receivedAt), desc(referrals.id))
+  expect(view.map((r) => r.id)).toEqual(truth.slice(0, 25))
+
+  // Bookmarked (and opened again after signing in): the same view, the controls showing it.
+  const bookmark = page.url().replace(/^https?:\/\/[^/]+/, '')
+  const again = await signedInPage(browser, 'staff@lakeview.test', bookmark)
+  expect(again.url().endsWith(bookmark)).toBe(true)
+  expect((await shown(again)).map((r) => r.id)).toEqual(view.map((r) => r.id))
+  const againFilters = again.getByRole('form', { name: 'Filters' })
+  await expect(againFilters.getByLabel('Status')).toHaveValue('received')
+  await expect(againFilters.getByLabel('Priority')).toHaveValue('urgent')
+  await expect(againFilters.getByLabel('Assigned to')).toHaveValue('unassigned')
+  await again.context().close()
+
+  // Most urgent first: Lakeview has more than a page of emergent referrals, so page one is all emergent.
+  await filters.getByLabel('Status').selectOption('all')
+  await filters.getByLabel('Priority').selectOption('')
+  await filters.getByLabel('Assigned to').selectOption('anyone')
+  await filters.getByLabel('Sort').selectOption('priority')
+  await filters.getByRole('button', { name: 'Apply' }).click()
+  await expect(page).toHaveURL(/sort=priority/)
+  const urgentFirst = await shown(page)
+  expect(urgentFirst.map((r) => r.priority)).toEqual(Array(25).fill('Emergent'))
+  const rank = sql`case ${referrals.priority} when 'emergent' then 0 when 'urgent' then 1 else 2 end`
+  expect(urgentFirst.map((r) => r.id)).toEqual((await lakeviewIds(undefined, asc(rank), asc(referrals.receivedAt), asc(referrals.id))).slice(0, 25))
+  // Positive control: newest first (the default) is another order with other priorities in it.
+  await go(page, '/queue?status=all')
+  expect((await shown(page)).map((r) => r.priority)).toContain('Routine')
+})
+
+test('"Next page" walks every referral of the view exactly once, by cursor', async ({ page }) => {
+  test.setTimeout(120_000)
+  await signIn(page, 'staff@lakeview.test', '/queue?status=all&sort=age')
+  await expect(page).toHaveURL('/queue?status=all&sort=age')
+  const seen: string[] = []
+  for (let pages = 1; ; pages++) {
+    expect(pages).toBeLessThan(30)
+    const onPage = (await shown(page)).map((r) => r.id)
+    expect(onPage.length).toBeGreaterThan(0)
+    seen.push(...onPage)
+    const next = page.getByRole('link', { name: 'Next page' })
+    if ((await next.count()) === 0) break
+    expect(onPage).toHaveLength(25)
+    await next.click()
+    await expect(page).toHaveURL(/[?&]cursor=[\w-]+/)
+    expect(page.url()).not.toMatch(/offset|[?&]page=/)
+    expect(page.url()).toMatch(/status=all/)
+    await expect(page.getByRole('link', { name: 'First page' })).toBeVisible()
+    await page.waitForFunction((first) => document.querySelector('[data-testid=queue-row] a')?.getAttribute('href') !== `/referrals/${first}`, onPage[0]!)
+  }
+  const truth = await lakeviewIds(undefined, asc(referrals.receivedAt), asc(referrals.id))
+  expect(truth.length).toBeGreaterThan(200)
+  expect(new Set(seen).size).toBe(seen.length)
+  expect(seen).toEqual(truth)
+})
+
+test('patient search by health card (any formatting) or last name + DOB, never in the URL; reference number by GET', async ({ page, browser }) => {
+  const referrer = await signedInPage(browser, 'referrer2@riverbend.test')
+  const patient = uniquePatient()
+  const reference = await submitReferral(referrer, patient)
+  await referrer.context().close()
+
+  await signIn(page, 'staff@riverbend.test', '/queue')
+  await expect(page).toHaveURL('/queue')
+  const urls: string[] = []
+  page.on('request', (r) => urls.push(r.url()))
+  const search = page.getByRole('form', { name: 'Find a patient' })
+  const find = async (fields: { healthCard?: string; lastName?: string; dob?: string }) => {
+    await search.getByLabel('Health card').fill(fields.healthCard ?? '')
+    await search.getByLabel('Last name').fill(fields.lastName ?? '')
+    await search.getByLabel('Date of birth').fill(fields.dob ?? '')
+    await search.getByRole('button', { name: 'Search patients' }).click()
+  }
+  const digits = patient.card.replace(/-/g, '')
+  for (const healthCard of [patient.card, patient.card.toLowerCase(), patient.card.replace(/-/g, ' '), ` ${digits.toLowerCase()} `, digits.replace(/(.{3})/g, '$1-')]) {
+    await find({ healthCard })
+    await expect(page.getByRole('status')).toHaveText(/^1 referral for this patient/)
+    expect((await shown(page)).map((r) => r.reference)).toEqual([reference])
+  }
+  await find({ lastName: patient.last.toUpperCase(), dob: patient.dob })
+  await expect(page.getByRole('status')).toHaveText(/^1 referral for this patient/)
+  expect((await shown(page)).map((r) => r.reference)).toEqual([reference])
+  // Positive controls: another card, or the right name with another birthday, finds nothing.
+  await find({ healthCard: `${patient.card}9` })
+  await expect(page.getByRole('status')).toHaveText(/^0 referrals for this patient/)
+  await find({ lastName: patient.last, dob: '1901-01-01' })
+  await expect(page.getByRole('status')).toHaveText(/^0 referrals for this patient/)
+
+  expect(urls.length).toBeGreaterThan(0)
+  for (const url of [...urls, page.url()]) {
+    for (const term of [digits.slice(0, 4), patient.last.slice(3), patient.dob]) expect(decodeURIComponent(url).toLowerCase()).not.toContain(term.toLowerCase())
+  }
+
+  const byReference = page.getByRole('form', { name: 'Find by reference number' })
+  await byReference.getByLabel('Reference number').fill(reference.toLowerCase())
+  await byReference.getByRole('button', { name: 'Find' }).click()
+  await expect(page).toHaveURL(/[?&]ref=/)
+  expect((await shown(page)).map((r) => r.reference)).toEqual([reference])
+  await go(page, `/queue?ref=${reference}`)
+  expect((await shown(page)).map((r) => r.reference)).toEqual([reference])
+})
+
+const cursor = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
+const ID = '7f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d'
+
+test('a garbage cursor or bad filters in the URL never fail: the queue falls back to a view', async ({ page }) => {
+  await signIn(page, 'staff@lakeview.test', '/queue')
+  await expect(page).toHaveURL('/queue')
+  const hostile = [
+    '/queue?cursor=garbage',
+    '/queue?cursor=%00%FF',
+    `/queue?cursor=${'A'.repeat(600)}`,
+    `/queue?status=all&cursor=${cursor({ r: 'x', t: null, id: 5 })}`,
+    `/queue?status=all&cursor=${cursor(['not', 'a', 'cursor'])}`,
+    '/queue?status=bogus&priority=high&sort=sideways&assignee=everyone',
+    '/queue?from=yesterday&to=2026-13-45&referrer=me',
+    `/queue?ref=${'X'.repeat(200)}`,
+    '/queue?status=all&status=received&sort[]=age',
+  ]
+  for (const url of hostile) {
+    const response = await go(page, url)
+    expect(response!.status(), url).toBe(200)
+    await expect(page.getByRole('heading', { name: 'Queue' }), url).toBeVisible()
+    expect(await rows(page).count(), url).toBeGreaterThan(0)
+  }
+  // Bad values fall back to the default view (open referrals, newest first), not to an error.
+  await go(page, '/queue?status=bogus&sort=sideways')
+  await expect(page.getByRole('form', { name: 'Filters' }).getByLabel('Status')).toHaveValue('open')
+  await expect(page.getByRole('form', { name: 'Filters' }).getByLabel('Sort')).toHaveValue('received')
+})
+
+// A cursor is only base64 JSON: anyone can write one whose fields pass the shape check but not PostgreSQL.
+test('a well-formed cursor with impossible values falls back to the first page too', async ({ page }) => {
+  await signIn(page, 'staff@lakeview.test', '/queue?status=all')
+  await expect(page).toHaveURL('/queue?status=all')
+  const firstPage = (await shown(page)).map((r) => r.id)
+  const crafted = {
+    'fractional rank': [{ r: 1.5, t: '2026-01-01 00:00:00+00', id: ID }, 'priority'],
+    'huge rank': [{ r: 1e300, t: '2026-01-01 00:00:00+00', id: ID }, 'priority'],
+    'time "1"': [{ r: 0, t: '1', id: ID }, 'received'],
+    'year 275760': [{ r: 0, t: '+275760-09-13T00:00:00Z', id: ID }, 'age'],
+    'February 30': [{ r: 0, t: '2026-02-30 00:00:00+00', id: ID }, 'age'],
+    'id of dashes': [{ r: 0, t: '2026-01-01 00:00:00+00', id: '-'.repeat(36) }, 'received'],
+  } as const
+  const outcomes: Record<string, number> = {}
+  for (const [name, [value, sort]] of Object.entries(crafted)) {
+    const response = await go(page, `/queue?status=all&sort=${sort}&cursor=${cursor(value)}`)
+    outcomes[name] = response!.status()
+  }
+  expect(outcomes).toEqual(Object.fromEntries(Object.keys(crafted).map((name) => [name, 200])))
+  // Positive control: the first page is what the default sort shows without a cursor.
+  await go(page, `/queue?status=all&cursor=${cursor({ r: 0, t: '1', id: ID })}`)
+  expect((await shown(page)).map((r) => r.id)).toEqual(firstPage)
+})
+
+test('an empty patient search, or a name without a date of birth, says what to enter', async ({ page, browser }) => {
+  await signIn(page, 'staff@lakeview.test', '/queue')
+  await expect(page).toHaveURL('/queue')
+  const search = page.getByRole('form', { name: 'Find a patient' })
+  const message = 'Enter a health card number, or a last name and a date of birth'
+  await search.getByRole('button', { name: 'Search patients' }).click()
+  await expect(search.getByText(message)).toBeVisible()
+  await expect(search.getByLabel('Health card')).toHaveAttribute('aria-invalid', 'true')
+  await search.getByLabel('Last name').fill('Tremblay')
+  await search.getByRole('button', { name: 'Search patients' }).click()
+  await expect(search.getByText(message)).toBeVisible()
+  // The queue itself is still there, unchanged.
+  expect(await rows(page).count()).toBeGreaterThan(0)
+
+  // The server says the same without JavaScript (and answers 400, not 500).
+  const plain = await signedInPage(browser, 'staff@lakeview.test', '/queue', { javaScriptEnabled: false })
+  const answer = plain.waitForResponse((r) => r.request().method() === 'POST')
+  await plain.getByRole('form', { name: 'Find a patient' }).getByRole('button', { name: 'Search patients' }).click()
+  expect((await answer).status()).toBe(400)
+  await expect(plain.getByRole('form', { name: 'Find a patient' }).getByText(message)).toBeVisible()
+  await plain.context().close()
+})
