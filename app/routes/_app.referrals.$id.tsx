@@ -94,7 +94,7 @@ async function aiFor(tx: TenantTx, request: Request, cipher: PhiCipher, clinicId
 
 const DONE = {
   status: 'Status changed.',
-  assign: 'Assignment saved.',
+  assign: 'Assigned.',
   note: 'Note added.',
   message: 'Question sent to the referrer.',
   reply: 'Reply sent.',
@@ -127,7 +127,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     const [status, message] = refusals[outcome as keyof typeof refusals]
     return data({ ok: false as const, message, intent: work.intent }, { status })
   }
-  return { ok: true as const, message: DONE[work.intent], intent: work.intent }
+  return { ok: true as const, message: work.intent === 'assign' && !work.assignee ? 'Unassigned.' : DONE[work.intent], intent: work.intent }
 }
 
 // Remix skips reloading after a 4xx action; a 409 must reload, or every retry conflicts again.

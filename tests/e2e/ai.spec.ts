@@ -10,14 +10,13 @@ import { signIn } from './support'
 test.describe.configure({ mode: 'serial' })
 
 const db = ownerDatabase()
-const lmPort = 57100 + Number(process.env.E2E_PORT_OFFSET ?? 0)
 let lm: FakeLmStudio
 let referralUrl = ''
 test.beforeAll(async () => {
-  lm = await startFakeLmStudio(lmPort)
+  lm = await startFakeLmStudio(0)
 })
 test.afterAll(async () => {
-  await lm.close()
+  await lm?.close()
   await db.end().catch(() => {})
 })
 
@@ -42,7 +41,7 @@ test('generates three summaries in parallel from the browser, saves them with pr
   await expect(page.getByTestId('ai-destination')).toContainText(lm.url)
   const response = await page.reload()
   const csp = response!.headers()['content-security-policy']!
-  expect(csp).toContain(`connect-src 'self' http://127.0.0.1:${lmPort};`)
+  expect(csp).toContain(`connect-src 'self' ${new URL(lm.url).origin};`)
 
   await page.getByRole('button', { name: 'Generate AI summaries' }).click()
   await expect(page.getByTestId('stream-triage')).toContainText('Red flag', { timeout: 15_000 })
@@ -77,7 +76,7 @@ test('accepting a summary makes it the referral’s summary, and is recorded', a
 
 test('when the model server is down the page says how to start it, and nothing is saved', async ({ page }) => {
   await signIn(page, 'staff@lakeview.test')
-  await useEndpoint(page, `http://127.0.0.1:${lmPort + 1}/v1`)
+  await useEndpoint(page, `http://127.0.0.1:${E2E.appPort + 2}/v1`)
   await page.goto(new URL(referralUrl).pathname)
   const referralId = referralUrl.split('/').pop()!
   const before = await db.db.select().from(processingResults).where(eq(processingResults.referralId, referralId))

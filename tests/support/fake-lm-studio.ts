@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:http'
 
 export type FakeLmStudio = { url: string; maxInFlight: () => number; requests: () => number; close: () => Promise<void> }
 
+/** `port` 0 picks a free one (see `url`). */
 export async function startFakeLmStudio(port: number, options: { model?: string; tokenDelayMs?: number } = {}): Promise<FakeLmStudio> {
   const model = options.model ?? 'qwen2.5-7b-instruct'
   let inFlight = 0
@@ -43,8 +44,9 @@ export async function startFakeLmStudio(port: number, options: { model?: string;
     res.writeHead(404).end()
   })
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
+  const bound = (server.address() as { port: number }).port
   return {
-    url: `http://127.0.0.1:${port}/v1`,
+    url: `http://127.0.0.1:${bound}/v1`,
     maxInFlight: () => maxInFlight,
     requests: () => requests,
     close: () => new Promise((resolve) => server.close(() => resolve())),
