@@ -108,6 +108,7 @@ export const referralStatuses = [
   'scheduled',
   'declined',
   'closed',
+  'cancelled',
 ] as const
 export type ReferralStatus = (typeof referralStatuses)[number]
 export const referralPriorities = ['routine', 'urgent', 'emergent'] as const

@@ -6,6 +6,9 @@ import { z } from 'zod'
 import { referralPriorities, referralStatuses } from '~/db/schema'
 
 export const OPEN_STATUSES = ['received', 'in_review', 'info_requested', 'accepted', 'scheduled'] as const
+/** Hours from received to triaged, when a clinic has not set its own targets. */
+export const DEFAULT_TURNAROUND_HOURS = { emergent: 24, urgent: 72, routine: 336 } as const
+
 export const SORTS = { received: 'Newest first', priority: 'Most urgent first', age: 'Oldest first' } as const
 
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' || v === null ? undefined : v), schema.optional())

@@ -17,11 +17,11 @@ export async function openReferral(
   tx: TenantTx,
   cipher: PhiCipher,
   audit: (tx: TenantTx, event: AuditEvent) => Promise<void>,
-  options: { id: string; staff: boolean },
+  options: { id: string; staff: boolean; action?: 'referral.read' | 'referral.print' },
 ) {
   const [row] = await tx.select().from(referrals).where(eq(referrals.id, options.id)).limit(1)
   if (!row) {
-    await audit(tx, { action: 'referral.read', entityType: 'referral', entityId: options.id, outcome: 'denied' })
+    await audit(tx, { action: options.action ?? 'referral.read', entityType: 'referral', entityId: options.id, outcome: 'denied' })
     return null
   }
   const form = await intakeFormVersion(tx, row.clinicId, row.formVersion)
@@ -52,6 +52,6 @@ export async function openReferral(
       .from(referrals)
       .where(and(or(...links)))
   }
-  await audit(tx, { action: 'referral.read', entityType: 'referral', entityId: row.id })
+  await audit(tx, { action: options.action ?? 'referral.read', entityType: 'referral', entityId: row.id })
   return { row, form, values, events, duplicates }
 }

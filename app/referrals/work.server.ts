@@ -8,14 +8,14 @@ import type { AuditEvent } from '~/audit/audit.server'
 import type { PhiCipher } from '~/crypto/phi.server'
 import { referralEvents, referrals, users, type ReferralStatus } from '~/db/schema'
 import type { TenantTx } from '~/tenancy/tenant.server'
-import { canMove, timestampsFor } from './workflow'
+import { canMove, NEEDS_DATE, NEEDS_REASON, timestampsFor } from './workflow'
 
 export type Work =
-  | { intent: 'status'; to: ReferralStatus; version: number }
+  | { intent: 'status'; to: ReferralStatus; version: number; reason?: string; scheduledFor?: string }
   | { intent: 'assign'; assignee: string | null; version: number }
   | { intent: 'note' | 'message' | 'reply'; body: string }
 
-export type WorkOutcome = 'done' | 'not-found' | 'conflict' | 'bad-move' | 'bad-assignee'
+export type WorkOutcome = 'done' | 'not-found' | 'conflict' | 'bad-move' | 'bad-assignee' | 'needs-reason' | 'needs-date'
 
 type Deps = {
   clinicId: string
@@ -41,9 +41,19 @@ export async function performWork(tx: TenantTx, deps: Deps, id: string, work: Wo
   switch (work.intent) {
     case 'status': {
       if (!canMove(row.status, work.to)) return { outcome: 'bad-move' }
+      if (NEEDS_REASON.includes(work.to) && !work.reason?.trim()) return { outcome: 'needs-reason' }
+      if (NEEDS_DATE.includes(work.to) && !/^\d{4}-\d{2}-\d{2}$/.test(work.scheduledFor ?? '')) return { outcome: 'needs-date' }
       const changed = await bump({ status: work.to, ...timestampsFor(row.status, work.to, new Date(), row) }, work.version)
       if (!changed.length) return { outcome: 'conflict' }
-      await event('status', { data: { from: row.status, to: work.to }, visibleToReferrer: true })
+      // The reason and the appointment date concern the patient: encrypted, shown to the referrer.
+      const note = [work.reason?.trim(), NEEDS_DATE.includes(work.to) ? `Appointment on ${work.scheduledFor}` : undefined].filter(Boolean).join('\n')
+      const eventId = crypto.randomUUID()
+      await event('status', {
+        id: eventId,
+        data: { from: row.status, to: work.to },
+        body: note ? await cipher.encrypt(note, { clinicId, recordId: eventId, field: 'body' }) : undefined,
+        visibleToReferrer: true,
+      })
       await audit(tx, { action: 'referral.status', entityType: 'referral', entityId: id, details: { from: row.status, to: work.to } })
       return { outcome: 'done' }
     }

@@ -2,14 +2,19 @@ import type { ReferralStatus } from '~/db/schema'
 
 /** Where a referral may go next. Declined and closed referrals can be reopened for review. */
 export const NEXT_STATUSES: Record<ReferralStatus, ReferralStatus[]> = {
-  received: ['in_review', 'info_requested', 'accepted', 'declined'],
-  in_review: ['info_requested', 'accepted', 'declined'],
-  info_requested: ['in_review', 'accepted', 'declined'],
-  accepted: ['scheduled', 'declined', 'closed'],
-  scheduled: ['closed', 'accepted'],
+  received: ['in_review', 'info_requested', 'accepted', 'declined', 'cancelled'],
+  in_review: ['info_requested', 'accepted', 'declined', 'cancelled'],
+  info_requested: ['in_review', 'accepted', 'declined', 'cancelled'],
+  accepted: ['scheduled', 'declined', 'cancelled'],
+  scheduled: ['closed', 'accepted', 'cancelled'],
   declined: ['in_review'],
   closed: ['in_review'],
+  cancelled: ['in_review'],
 }
+
+/** A decline needs a reason (the referrer sees it); a booking needs its date. */
+export const NEEDS_REASON: ReferralStatus[] = ['declined', 'cancelled']
+export const NEEDS_DATE: ReferralStatus[] = ['scheduled']
 
 export const canMove = (from: ReferralStatus, to: ReferralStatus) => NEXT_STATUSES[from].includes(to)
 
@@ -18,7 +23,7 @@ export function timestampsFor(from: ReferralStatus, to: ReferralStatus, now: Dat
   const set: { triagedAt?: Date; scheduledAt?: Date; closedAt?: Date | null } = {}
   if (from === 'received' && !current.triagedAt) set.triagedAt = now
   if (to === 'scheduled') set.scheduledAt = now
-  if (to === 'closed' || to === 'declined') set.closedAt = now
-  if (to === 'in_review' && (from === 'closed' || from === 'declined')) set.closedAt = null
+  if (to === 'closed' || to === 'declined' || to === 'cancelled') set.closedAt = now
+  if (to === 'in_review' && (from === 'closed' || from === 'declined' || from === 'cancelled')) set.closedAt = null
   return set
 }

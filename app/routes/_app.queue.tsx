@@ -9,9 +9,9 @@ import { requireClinic, requirePermission, requireUser } from '~/auth/guards.ser
 import { FieldError } from '~/components/forms'
 import { DuplicateBadge, PriorityBadge, STATUS_LABELS, StatusBadge } from '~/components/referral-badges'
 import { normalizeHealthCard, normalizeNameDob, phiCipherFromEnv, type PhiCipher } from '~/crypto/phi.server'
-import { referralPriorities, referralStatuses, referrals } from '~/db/schema'
+import { clinics, referralPriorities, referralStatuses, referrals } from '~/db/schema'
 import { openFields } from '~/referrals/form-data.server'
-import { parseQueueView, queueUrl, SORTS, type QueueView } from '~/referrals/queue'
+import { DEFAULT_TURNAROUND_HOURS, parseQueueView, queueUrl, SORTS, type QueueView } from '~/referrals/queue'
 import { clinicPeople, queuePage } from '~/referrals/queue.server'
 import type { TenantTx } from '~/tenancy/tenant.server'
 import type { AppLoadContext } from '@remix-run/cloudflare'
@@ -59,6 +59,8 @@ async function loadQueue(context: AppLoadContext, clinicId: string, me: string, 
   const phi = cipher ?? phiCipherFromEnv(context.env)
   return context.db.tenant(async (tx: TenantTx) => {
     const [{ rows, next }, people] = [await queuePage(tx, view, me, match), await clinicPeople(tx, clinicId)]
+    const [clinic] = await tx.select({ settings: clinics.settings }).from(clinics).where(eq(clinics.id, clinicId))
+    const targets = { ...DEFAULT_TURNAROUND_HOURS, ...clinic?.settings.turnaroundHours }
     const names = new Map(people.map((p) => [p.id, p.displayName]))
     const items = await Promise.all(
       rows.map(async (row) => {
@@ -72,6 +74,9 @@ async function loadQueue(context: AppLoadContext, clinicId: string, me: string, 
           priority: row.priority,
           receivedAt: row.receivedAt.toISOString(),
           ageDays: Math.floor((Date.now() - row.receivedAt.getTime()) / 86_400_000),
+          // Against the clinic's turnaround target for its priority: overdue until it is triaged.
+          targetHours: targets[row.priority],
+          overdue: !row.triagedAt && Date.now() - row.receivedAt.getTime() > targets[row.priority] * 3_600_000,
           assignee: row.assignedTo ? (names.get(row.assignedTo) ?? 'Someone') : null,
           referrer: names.get(row.submittedBy) ?? 'Unknown',
           duplicate: !!row.possibleDuplicateOf,
@@ -187,7 +192,10 @@ export default function Queue() {
                 <td className="px-4 py-2"><StatusBadge status={item.status} /></td>
                 <td className="px-4 py-2 whitespace-nowrap">
                   {item.receivedAt.slice(0, 10)}
-                  <div className="text-xs text-slate-500">{item.ageDays === 0 ? 'today' : `${item.ageDays} d ago`}</div>
+                  <div className="text-xs text-slate-500">
+                    {item.ageDays === 0 ? 'today' : `${item.ageDays} d ago`} · target {item.targetHours < 48 ? `${item.targetHours} h` : `${Math.round(item.targetHours / 24)} d`}
+                  </div>
+                  {item.overdue ? <div className="mt-0.5 text-xs font-semibold text-red-700" data-testid="overdue">Overdue for triage</div> : null}
                 </td>
                 <td className="px-4 py-2">{item.assignee ?? <span className="text-slate-400">Unassigned</span>}</td>
                 <td className="px-4 py-2 text-slate-600">{item.referrer}</td>

@@ -25,7 +25,13 @@ export const handle = { phi: true }
 
 const Text = z.string({ error: 'Write something first' }).trim().min(1, 'Write something first').max(4000, 'Keep it under 4,000 characters')
 const WorkSchema = z.discriminatedUnion('intent', [
-  z.object({ intent: z.literal('status'), to: z.enum(referralStatuses), version: z.coerce.number().int() }),
+  z.object({
+    intent: z.literal('status'),
+    to: z.enum(referralStatuses),
+    version: z.coerce.number().int(),
+    reason: z.string().trim().max(2000).optional(),
+    scheduledFor: z.string().optional(),
+  }),
   z.object({ intent: z.literal('assign'), assignee: z.union([z.uuid(), z.literal('')]), version: z.coerce.number().int() }),
   z.object({ intent: z.literal('note'), body: Text }),
   z.object({ intent: z.literal('message'), body: Text }),
@@ -115,6 +121,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     performWork(tx, { clinicId, userId: user.id, cipher, audit: context.audit }, params.id!, {
       ...work,
       ...(work.intent === 'assign' ? { assignee: work.assignee || null } : {}),
+      ...(work.intent === 'status' ? { reason: work.reason || undefined, scheduledFor: work.scheduledFor || undefined } : {}),
     } as Work),
   )
   if (outcome === 'not-found') throw new Response('Not found', { status: 404 })
@@ -122,6 +129,8 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     conflict: [409, 'Someone else changed this referral while you were looking at it. The page now shows the latest; check it and try again.'],
     'bad-move': [400, 'That status change is not allowed from the current status.'],
     'bad-assignee': [400, 'Choose an active member of the clinic staff.'],
+    'needs-reason': [400, 'Give a reason: the referrer will see it.'],
+    'needs-date': [400, 'Give the appointment date.'],
   } as const
   if (outcome in refusals) {
     const [status, message] = refusals[outcome as keyof typeof refusals]
@@ -146,7 +155,8 @@ export default function Referral() {
   const navigation = useNavigation()
   const busy = navigation.state !== 'idle'
   const patient = `${values.patient_first_name ?? ''} ${values.patient_last_name ?? ''}`.trim() || 'Referral'
-  const messages = events.filter((e) => e.type === 'message' || e.type === 'reply')
+  // The referrer sees the conversation and the clinic's reasons (a decline, a booking date).
+  const messages = events.filter((e) => e.type === 'message' || e.type === 'reply' || (e.type === 'status' && e.body))
   return (
     <main className="mx-auto max-w-7xl px-4 py-8 sm:px-6">
       <p className="text-sm">
@@ -161,7 +171,8 @@ export default function Referral() {
         {staff && duplicates.length ? <DuplicateBadge /> : null}
       </div>
       <p className="mt-1 text-sm text-slate-600">
-        Reference <span className="font-mono">{referral.referenceNumber}</span> · received {referral.receivedAt.slice(0, 10)} · form version {referral.formVersion}
+        Reference <span className="font-mono">{referral.referenceNumber}</span> · received {referral.receivedAt.slice(0, 10)} · form version {referral.formVersion} ·{' '}
+        <Link to={`/referrals/${referral.id}/print`} reloadDocument className="text-brand-700 underline">Print view</Link>
       </p>
       {actionData ? (
         <p role={actionData.ok ? 'status' : 'alert'} className={`mt-4 rounded-md border px-3 py-2 text-sm ${actionData.ok ? 'border-emerald-300 bg-emerald-50 text-emerald-900' : 'border-red-300 bg-red-50 text-red-900'}`}>
@@ -201,6 +212,10 @@ export default function Referral() {
                   </select>
                   <button type="submit" disabled={busy} className="rounded-md bg-brand-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-brand-800 disabled:opacity-60">Change status</button>
                 </div>
+                <label htmlFor="reason" className="block text-xs text-slate-600">Reason (required to decline or cancel; the referrer sees it)</label>
+                <textarea id="reason" name="reason" rows={2} maxLength={2000} className="block w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm" />
+                <label htmlFor="scheduledFor" className="block text-xs text-slate-600">Appointment date (required to schedule)</label>
+                <input id="scheduledFor" name="scheduledFor" type="date" className="block rounded-md border border-slate-300 px-2 py-1.5 text-sm" />
               </Form>
               <Form method="post" className="space-y-2">
                 <input type="hidden" name="intent" value="assign" />

@@ -31,7 +31,7 @@ export default function AppShell() {
   const nav = navigationFor(user.role)
   return (
     <div className="min-h-full">
-      <header className="border-b border-slate-200 bg-white">
+      <header className="border-b border-slate-200 bg-white print:hidden">
         <div className="mx-auto flex max-w-7xl flex-wrap items-center gap-x-6 gap-y-2 px-4 py-3 sm:px-6">
           <Link to="/" className="font-semibold text-brand-700">
             IntakePilot

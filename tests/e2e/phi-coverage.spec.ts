@@ -24,7 +24,7 @@ test.afterAll(() => db.end())
 
 type Role = 'staff' | 'admin' | 'referrer'
 type Fixtures = { clinicId: string; userIds: Record<Role, string>; own: string; others: string }
-type ReadAction = 'referral.read' | 'referral.list'
+type ReadAction = 'referral.read' | 'referral.list' | 'referral.print'
 type Visit = {
   as: Role
   what: string
@@ -57,6 +57,10 @@ const COVERAGE: Record<string, (fx: Fixtures) => Visit[]> = {
     { as: 'admin', what: 'a referral', send: get(`/referrals/${fx.others}`), status: 200, row: { action: 'referral.read', entityId: fx.others, outcome: 'success' } },
     { as: 'referrer', what: 'their own referral', send: get(`/referrals/${fx.own}`), status: 200, row: { action: 'referral.read', entityId: fx.own, outcome: 'success' } },
     { as: 'referrer', what: "another referrer's referral", send: get(`/referrals/${fx.others}`), status: 404, row: { action: 'referral.read', entityId: fx.others, outcome: 'denied' } },
+  ],
+  'routes/_app.referrals.$id_.print': (fx) => [
+    { as: 'staff', what: 'a print view', send: get(`/referrals/${fx.own}/print`), status: 200, row: { action: 'referral.print', entityId: fx.own, outcome: 'success' } },
+    { as: 'referrer', what: "another referrer's print view", send: get(`/referrals/${fx.others}/print`), status: 404, row: { action: 'referral.print', entityId: fx.others, outcome: 'denied' } },
   ],
   'routes/_app.my-referrals': () => [
     { as: 'referrer', what: 'their referrals', send: get('/my-referrals'), status: 200, row: { action: 'referral.list', entityId: null, outcome: 'success' } },
@@ -129,7 +133,7 @@ for (const [routeId, visitsFor] of Object.entries(COVERAGE)) {
         // The rows this one request wrote (other tests write concurrently; request ids are unique).
         // Only reads are counted: a write made while opening (first opened at) may be audited too.
         const rows = await db.db.select().from(auditLogs).where(eq(auditLogs.requestId, requestId!))
-        const reads = rows.filter((r) => r.action === 'referral.read' || r.action === 'referral.list')
+        const reads = rows.filter((r) => r.action === 'referral.read' || r.action === 'referral.list' || r.action === 'referral.print')
         if (!visit.row) {
           expect(reads, label).toEqual([])
           continue

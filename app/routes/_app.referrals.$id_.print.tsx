@@ -1,0 +1,61 @@
+import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/cloudflare'
+import { useLoaderData } from '@remix-run/react'
+import { requireClinic, requirePermission, requireUser } from '~/auth/guards.server'
+import { hasPermission } from '~/auth/permissions'
+import { GeneralErrorBoundary } from '~/components/error-boundary'
+import { STATUS_LABELS } from '~/components/referral-badges'
+import { phiCipherFromEnv } from '~/crypto/phi.server'
+import { SubmittedForm } from '~/referrals/referral-details'
+import { isUuid, openReferral } from '~/referrals/referral.server'
+
+export const meta: MetaFunction = () => [{ title: 'Print referral · IntakePilot' }]
+export const handle = { phi: true }
+
+/** A printable referral. Printing is a PHI disclosure of its own: recorded as referral.print. */
+export async function loader({ request, params, context }: LoaderFunctionArgs) {
+  const user = requireUser(request, context)
+  const staff = hasPermission(user, 'read:referral:any')
+  if (!staff) requirePermission(user, 'read:referral:own')
+  requireClinic(user)
+  const cipher = phiCipherFromEnv(context.env)
+  const opened = await context.db.tenant(async (tx) => {
+    if (!isUuid(params.id)) {
+      await context.audit(tx, { action: 'referral.print', entityType: 'referral', outcome: 'denied' })
+      return null
+    }
+    return openReferral(tx, cipher, context.audit, { id: params.id, staff: false, action: 'referral.print' })
+  })
+  if (!opened) throw new Response('Not found', { status: 404 })
+  return {
+    referenceNumber: opened.row.referenceNumber,
+    status: opened.row.status,
+    receivedAt: opened.row.receivedAt.toISOString(),
+    formVersion: opened.row.formVersion,
+    definition: opened.form.definition,
+    values: opened.values,
+    printedAt: new Date().toISOString(),
+    printedBy: user.displayName,
+  }
+}
+
+export default function PrintReferral() {
+  const r = useLoaderData<typeof loader>()
+  return (
+    <main className="mx-auto max-w-4xl px-6 py-8 print:max-w-none print:p-0">
+      <h1 className="text-xl font-semibold">Referral {r.referenceNumber}</h1>
+      <p className="mt-1 text-sm text-slate-600">
+        {STATUS_LABELS[r.status]} · received {r.receivedAt.slice(0, 10)} · form version {r.formVersion}
+      </p>
+      <p className="mt-1 text-xs text-slate-500">
+        Printed {r.printedAt.slice(0, 16).replace('T', ' ')} UTC by {r.printedBy}. Confidential patient information: store and dispose of securely.
+      </p>
+      <div className="mt-6">
+        <SubmittedForm definition={r.definition} values={r.values} />
+      </div>
+    </main>
+  )
+}
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />
+}
