@@ -40,6 +40,8 @@ export async function performWork(tx: TenantTx, deps: Deps, id: string, work: Wo
 
   switch (work.intent) {
     case 'status': {
+      // A stale page first: its choices were made against a referral that has moved on.
+      if (row.version !== work.version) return { outcome: 'conflict' }
       if (!canMove(row.status, work.to)) return { outcome: 'bad-move' }
       if (NEEDS_REASON.includes(work.to) && !work.reason?.trim()) return { outcome: 'needs-reason' }
       if (NEEDS_DATE.includes(work.to) && !/^\d{4}-\d{2}-\d{2}$/.test(work.scheduledFor ?? '')) return { outcome: 'needs-date' }

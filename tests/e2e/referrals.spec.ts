@@ -285,6 +285,7 @@ test('two staff on the same referral: the second change is refused with 409 and 
   await first.getByLabel('Move to').selectOption({ label: 'In review' })
   await work(first, () => first.getByRole('button', { name: 'Change status' }).click(), 'Status changed.')
   await second.getByLabel('Move to').selectOption({ label: 'Declined' })
+  await second.getByLabel(/^Reason/).fill('Outside our catchment area')
   const answer = second.waitForResponse((r) => r.request().method() === 'POST' && r.url().includes(`/referrals/${id}`))
   await second.getByRole('button', { name: 'Change status' }).click()
   expect((await answer).status()).toBe(409)
@@ -297,6 +298,7 @@ test('two staff on the same referral: the second change is refused with 409 and 
   // As the message promises, the page now shows the latest, so a second try works from there.
   await expect(second.locator('input[name=version]').first()).toHaveValue(String(version + 1))
   await second.getByLabel('Move to').selectOption({ label: 'Declined' })
+  await second.getByLabel(/^Reason/).fill('Outside our catchment area')
   await work(second, () => second.getByRole('button', { name: 'Change status' }).click(), 'Status changed.')
   expect((await referralByReference(o, row!.referenceNumber)).status).toBe('declined')
   for (const page of [referrer, first, second]) await page.context().close()
