@@ -25,7 +25,8 @@ beforeAll(async () => {
   const [clinic] = await db.owner.select().from(s.clinics).where(eq(s.clinics.slug, 'riverbend'))
   const [member] = await db.owner.select().from(s.users).where(eq(s.users.email, 'staff@riverbend.test'))
   staff = { clinicId: clinic!.id, userId: member!.id, role: 'staff' }
-  ;[template] = await db.owner.select().from(s.referrals).where(eq(s.referrals.clinicId, clinic!.id)).limit(1)
+  const [first] = await db.owner.select().from(s.referrals).where(eq(s.referrals.clinicId, clinic!.id)).limit(1)
+  template = first!
 })
 
 /** A fresh referral in a given state (a copy of a seeded one, as the owner). */
