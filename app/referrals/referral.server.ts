@@ -55,3 +55,17 @@ export async function openReferral(
   await audit(tx, { action: options.action ?? 'referral.read', entityType: 'referral', entityId: row.id })
   return { row, form, values, events, duplicates }
 }
+
+/** The referral's own fields as pages and the API show them (its form data is separate). */
+export function referralFacts(row: typeof referrals.$inferSelect) {
+  return {
+    id: row.id,
+    referenceNumber: row.referenceNumber,
+    status: row.status,
+    priority: row.priority,
+    version: row.version,
+    formVersion: row.formVersion,
+    receivedAt: row.receivedAt.toISOString(),
+    assignedTo: row.assignedTo,
+  }
+}

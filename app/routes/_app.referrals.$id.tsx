@@ -15,7 +15,7 @@ import { DuplicateBadge, PriorityBadge, STATUS_LABELS, StatusBadge } from '~/com
 import { phiCipherFromEnv, type PhiCipher } from '~/crypto/phi.server'
 import { clinics, referralStatuses, users } from '~/db/schema'
 import { History, SubmittedForm } from '~/referrals/referral-details'
-import { isUuid, openReferral } from '~/referrals/referral.server'
+import { isUuid, openReferral, referralFacts } from '~/referrals/referral.server'
 import { performWork, WORK_PERMISSION, type Work } from '~/referrals/work.server'
 import { NEXT_STATUSES } from '~/referrals/workflow'
 import type { TenantTx } from '~/tenancy/tenant.server'
@@ -64,14 +64,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   return {
     staff,
     referral: {
-      id: row.id,
-      referenceNumber: row.referenceNumber,
-      status: row.status,
-      priority: row.priority,
-      version: row.version,
-      formVersion: row.formVersion,
-      receivedAt: row.receivedAt.toISOString(),
-      assignedTo: row.assignedTo,
+      ...referralFacts(row),
       possibleDuplicateOf: staff ? row.possibleDuplicateOf : null,
     },
     definition: form.definition,

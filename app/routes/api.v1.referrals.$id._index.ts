@@ -9,7 +9,7 @@ import { apiRoute, isUuidParam, ok, readJson, requireApiPermission, requireApiUs
 import { UpdateReferralBody } from '~/api/schemas'
 import { hasPermission } from '~/auth/permissions'
 import { phiCipherFromEnv } from '~/crypto/phi.server'
-import { openReferral } from '~/referrals/referral.server'
+import { openReferral, referralFacts } from '~/referrals/referral.server'
 import { performWork, WORK_PERMISSION, type Work } from '~/referrals/work.server'
 
 export const loader = apiRoute(async ({ params, context }: LoaderFunctionArgs) => {
@@ -28,14 +28,7 @@ export const loader = apiRoute(async ({ params, context }: LoaderFunctionArgs) =
   const { row, values } = opened
   return ok(
     {
-      id: row.id,
-      referenceNumber: row.referenceNumber,
-      status: row.status,
-      priority: row.priority,
-      version: row.version,
-      formVersion: row.formVersion,
-      receivedAt: row.receivedAt.toISOString(),
-      assignedTo: row.assignedTo,
+      ...referralFacts(row),
       submittedBy: row.submittedBy,
       possibleDuplicate: staff && !!row.possibleDuplicateOf,
       data: values,
