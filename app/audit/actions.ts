@@ -44,6 +44,8 @@ export const AUDIT_ACTIONS: Record<AuditAction, ActionInfo> = {
   'form.publish': { label: 'Published the intake form', type: 'applicationActivity', crude: 'C' },
   'audit.export': { label: 'Exported the audit trail', type: 'auditLogUsed', crude: 'R' },
   'audit.verify': { label: 'Verified the audit trail', type: 'auditLogUsed', crude: 'E' },
+  // Written by the database's own triggers on PHI tables (drizzle/0010), whoever wrote.
+  'record.write': { label: 'Wrote patient data (database)', type: 'patientRecord', crude: 'U' },
 }
 
 export const AUDIT_ACTION_CODES = Object.keys(AUDIT_ACTIONS) as [AuditAction, ...AuditAction[]]

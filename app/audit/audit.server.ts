@@ -27,6 +27,8 @@ export type AuditAction =
   | 'form.publish'
   | 'audit.export'
   | 'audit.verify'
+  /** Recorded by database triggers on PHI tables, not by application code. */
+  | 'record.write'
 
 export type AuditEvent = {
   action: AuditAction

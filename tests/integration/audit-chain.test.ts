@@ -6,7 +6,7 @@
 import { sql } from 'drizzle-orm'
 import { inject, beforeAll, describe, expect, test, afterAll } from 'vitest'
 import { connectDatabase } from '../../app/db/client.server'
-import { auditLogs, clinics, users } from '../../app/db/schema'
+import { auditLogs, clinics, referrals, users } from '../../app/db/schema'
 import { recordAudit } from '../../app/audit/audit.server'
 import { applyRetention } from '../../scripts/lib/audit-jobs'
 import { useTestDatabase, sqlState } from '../support/db'
@@ -156,5 +156,21 @@ describe('retention', () => {
     })
     expect(await sqlState(attempt)).toBe('42501')
     expect(await verify(clinicId)).toMatchObject({ ok: true, checked: '1' })
+  })
+})
+
+describe('writes to PHI tables are recorded by the database', () => {
+  test('a write that bypasses the application still leaves an audit row (ids only)', async () => {
+    const [referral] = await db.owner.select().from(referrals).limit(1)
+    // As the owner, outside any application code: a console session, say.
+    await db.owner.update(referrals).set({ updatedAt: new Date() }).where(sql`${referrals.id} = ${referral!.id}`)
+    const rows = await db.owner
+      .select()
+      .from(auditLogs)
+      .where(sql`${auditLogs.action} = 'record.write' and ${auditLogs.entityId} = ${referral!.id}`)
+      .orderBy(sql`${auditLogs.seq} desc`)
+      .limit(1)
+    expect(rows[0]).toMatchObject({ clinicId: referral!.clinicId, entityType: 'referrals', actorId: null, actorRole: 'db:intakepilot_owner', details: { op: 'update' } })
+    expect(await verify(referral!.clinicId)).toMatchObject({ ok: true })
   })
 })
