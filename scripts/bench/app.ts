@@ -1,0 +1,65 @@
+/**
+ * The built app in workerd, as `npm start` runs it (same bindings, scripts/lib/app-bindings.ts),
+ * but from a SNAPSHOT: build/ is shared with other people's work and the Pages Function bundles
+ * app/ source when wrangler starts (and again whenever a watched file changes). So right after
+ * the bench's one `npm run build`, build/, functions/, app/ and the config files are copied into
+ * the bench's temp folder and wrangler runs there; nobody's later edit or rebuild can change
+ * what is being measured halfway through.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { cpSync, createWriteStream, existsSync, readdirSync, readFileSync, symlinkSync } from 'node:fs'
+import { join } from 'node:path'
+import { pagesDevArgs } from '../lib/app-bindings'
+import type { LocalConfig } from '../lib/config'
+import { onCleanup, sleep, stopProcessGroup } from './cleanup'
+
+export function snapshotBuild(repo: string, target: string) {
+  for (const path of ['build', 'functions', 'app', 'public']) {
+    if (existsSync(join(repo, path))) cpSync(join(repo, path), join(target, path), { recursive: true })
+  }
+  for (const file of ['wrangler.toml', 'tsconfig.json', 'package.json', 'remix.config.ts']) cpSync(join(repo, file), join(target, file))
+  symlinkSync(join(repo, 'node_modules'), join(target, 'node_modules'), 'dir')
+  // The build must be whole: someone else's build running at the same time would show here.
+  const assets = join(target, 'build', 'client', 'assets')
+  if (!existsSync(join(target, 'build', 'server', 'index.js')) || !existsSync(assets)) {
+    throw new Error('build/ is incomplete (another build running?): run the bench again')
+  }
+  const server = readFileSync(join(target, 'build', 'server', 'index.js'), 'utf8')
+  const files = new Set(readdirSync(assets))
+  const referenced = [...server.matchAll(/"\/assets\/([^"]+\.js)"/g)].map((m) => m[1]!)
+  const missing = referenced.filter((f) => !files.has(f))
+  if (!referenced.length || missing.length) {
+    throw new Error(`build/ is inconsistent (server build names ${missing.length} client files that are not there; another build running?): run the bench again`)
+  }
+}
+
+export type RunningApp = { origin: string; process: ChildProcess; logFile: string; stop: () => Promise<void> }
+
+export async function startApp(options: { cwd: string; config: LocalConfig; bindings: Record<string, string>; logFile: string; inspectorPort: number }): Promise<RunningApp> {
+  const log = createWriteStream(options.logFile)
+  const child = spawn('npx', pagesDevArgs(options.config, options.bindings, ['--inspector-port', String(options.inspectorPort)]), {
+    cwd: options.cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1', NO_COLOR: '1' },
+  })
+  child.stdout!.pipe(log)
+  child.stderr!.pipe(log)
+  const stop = async () => {
+    await stopProcessGroup(child)
+    log.end()
+  }
+  onCleanup('app (wrangler pages dev)', stop)
+  const origin = options.config.appOrigin
+  const deadline = Date.now() + 120_000
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`wrangler pages dev exited (${child.exitCode}); see ${options.logFile}`)
+    try {
+      const response = await fetch(`${origin}/healthz`)
+      if (response.ok) break
+    } catch {}
+    if (Date.now() > deadline) throw new Error(`the app did not answer ${origin}/healthz within 120 s; see ${options.logFile}`)
+    await sleep(300)
+  }
+  return { origin, process: child, logFile: options.logFile, stop }
+}

@@ -1,0 +1,195 @@
+/**
+ * The baselines: each page's database work, without the app (no workerd, Remix, HTTP, rendering,
+ * decryption of what is shown), from plain Node through the same Neon driver and the same relay.
+ *
+ * "Same SQL" is kept by calling the app's own query code wherever it takes a transaction:
+ * resolveIdentity (session cookie -> user row), hitRateLimit, queuePage, clinicPeople,
+ * openReferral, createReferral, intakeFormVersion, readSummaries, recordAudit,
+ * createTenantDatabase (the set_config transaction wrapper). What the routes write inline (the
+ * app shell's clinic list, the detail's people list and clinic settings, api_user) is copied from
+ * them. Loaders that Remix runs in parallel run in parallel here too, on the request's pool.
+ * The bench compares the statements the relay sees from the app and from this code for one
+ * request of each page and reports any difference (the app moves; this file must follow).
+ *
+ * Modes:
+ *  - `rls`   as the runtime role (intakepilot_app): row-level security on, exactly the app's SQL.
+ *  - `norls` as the owner role (BYPASSRLS, so the policies do not apply), with the tenant
+ *            predicate that RLS would have added written into each statement instead
+ *            (clinic_id = $clinic), so that both return the same rows: the RLS overhead.
+ * Connections:
+ *  - per request: a new Pool for every page and ended after it (what the app does on Workers).
+ *  - warm: one Pool kept open (no connection set-up), for the pure SQL cost.
+ */
+import { and, asc, eq, inArray, or, sql, type SQL } from 'drizzle-orm'
+import { Pool } from '@neondatabase/serverless'
+import { drizzle } from 'drizzle-orm/neon-serverless'
+import { readSummaries } from '../../app/ai/summaries.server'
+import type { AuditEvent } from '../../app/audit/audit.server'
+import { auditRequest, recordAudit } from '../../app/audit/audit.server'
+import { resolveIdentity } from '../../app/auth/identity.server'
+import { phiCipherFromEnv, type PhiCipher } from '../../app/crypto/phi.server'
+import { connectDatabase, useLocalRelay, type Database } from '../../app/db/client.server'
+import * as schema from '../../app/db/schema'
+import { clinics, referralEvents, referrals, users } from '../../app/db/schema'
+import { intakeFormVersion } from '../../app/intake/intake-forms.server'
+import { parseQueueView, type QueueView } from '../../app/referrals/queue'
+import { clinicPeople, queuePage } from '../../app/referrals/queue.server'
+import { createReferral } from '../../app/referrals/referrals.server'
+import { openReferral } from '../../app/referrals/referral.server'
+import { openFormData, type FormValues } from '../../app/referrals/form-data.server'
+import type { Env } from '../../app/server/env.server'
+import { createTenantDatabase, NO_SCOPE, type TenantScope, type TenantTx } from '../../app/tenancy/tenant.server'
+import '../lib/neon-node'
+
+export type Mode = 'rls' | 'norls'
+export type PageKind = 'queue' | 'queue-deep' | 'detail' | 'submit' | 'api-list'
+
+export type BaselineInputs = {
+  env: Env
+  origin: string
+  clinicId: string
+  /** A signed-in staff user's session cookie header, and who it is. */
+  staff: { cookie: string; userId: string; tid: string; oid: string }
+  referrer: { cookie: string; userId: string }
+  deepCursor: string
+  referralIds: string[]
+  submission: (i: number) => FormValues
+  /** The rate-limit function must run (same SQL) without counting against the users the app uses. */
+  hitRateLimit: ((db: ReturnType<typeof createTenantDatabase>, key: string, limit: number) => Promise<unknown>) | null
+}
+
+export type QueryLog = { sql: string; params: unknown[] }[]
+
+export function connectAs(url: string, wsProxy: string, max: number, log?: QueryLog) {
+  useLocalRelay(wsProxy)
+  const pool = new Pool({ connectionString: url, max, connectionTimeoutMillis: 5_000 })
+  pool.on('error', () => {})
+  const logger = log ? { logQuery: (query: string, params: unknown[]) => void log.push({ sql: query, params }) } : undefined
+  return { db: drizzle({ client: pool, schema, logger }) as unknown as Database, end: () => pool.end() }
+}
+
+/** One page's database work on `db`. */
+export function pageWork(inputs: BaselineInputs, cipher: PhiCipher = phiCipherFromEnv(inputs.env)) {
+  const { env, clinicId } = inputs
+  const rateLimit = async (db: Database, userId: string) => {
+    if (inputs.hitRateLimit) await inputs.hitRateLimit(createTenantDatabase(db, NO_SCOPE), `bench-baseline:${userId}`, 1_000_000_000)
+  }
+  /** The pipeline's first two steps for a page: the session's user, then the rate limit. */
+  const pageIdentity = async (db: Database, cookie: string, path: string) => {
+    const request = new Request(`${inputs.origin}${path}`, { headers: { cookie, 'user-agent': 'IntakePilot-bench' } })
+    const identity = await resolveIdentity(request, env, createTenantDatabase(db, NO_SCOPE))
+    if (!identity.user) throw new Error('baseline: the session did not resolve to a user')
+    await rateLimit(db, identity.user.id)
+    return { scope: identity.scope, userId: identity.user.id, audited: auditRequest(request, crypto.randomUUID()) }
+  }
+  const audit = (scope: TenantScope, audited: ReturnType<typeof auditRequest>) => (tx: TenantTx, event: AuditEvent) => recordAudit(tx, scope, audited, event)
+  /** routes/_app.tsx's loader. */
+  const shell = (db: Database, scope: TenantScope, mode: Mode) =>
+    createTenantDatabase(db, scope).tenant((tx) =>
+      tx.select({ id: clinics.id, name: clinics.name, slug: clinics.slug, settings: clinics.settings }).from(clinics).where(mode === 'norls' ? eq(clinics.id, clinicId) : undefined).orderBy(asc(clinics.name)),
+    )
+  const queue = async (db: Database, mode: Mode, view: QueueView, api: boolean, me: string, scope: TenantScope, audited: ReturnType<typeof auditRequest>) =>
+    createTenantDatabase(db, scope).tenant(async (tx) => {
+      const { rows } = await queuePage(tx, view, me, mode === 'norls' ? eq(referrals.clinicId, clinicId) : undefined)
+      if (!api) {
+        await clinicPeople(tx, clinicId)
+        // The page's turnaround targets (routes/_app.queue.tsx).
+        await tx.select({ settings: clinics.settings }).from(clinics).where(eq(clinics.id, clinicId))
+      }
+      await recordAudit(tx, scope, audited, { action: 'referral.list', entityType: 'referral', details: { ids: rows.map((r) => r.id), ...(api ? { api: true } : { search: false }) } })
+    })
+
+  const queuePageWork = (cursor?: string) => async (db: Database, mode: Mode) => {
+    const path = cursor ? `/queue?cursor=${cursor}` : '/queue'
+    const { scope, userId, audited } = await pageIdentity(db, inputs.staff.cookie, path)
+    const view = parseQueueView(new URL(`${inputs.origin}${path}`))
+    await Promise.all([shell(db, scope, mode), queue(db, mode, view, false, userId, scope, audited)])
+  }
+
+  const work: Record<PageKind, (db: Database, mode: Mode, i: number) => Promise<void>> = {
+    queue: queuePageWork(),
+    'queue-deep': queuePageWork(inputs.deepCursor),
+    async detail(db, mode, i) {
+      const id = inputs.referralIds[i % inputs.referralIds.length]!
+      const { scope, audited } = await pageIdentity(db, inputs.staff.cookie, `/referrals/${id}`)
+      const tdb = createTenantDatabase(db, scope)
+      await Promise.all([
+        shell(db, scope, mode),
+        tdb.tenant(async (tx) => {
+          const opened = mode === 'rls'
+            ? await openReferral(tx, cipher, audit(scope, audited), { id, staff: true })
+            : await openReferralWithClinicPredicate(tx, cipher, audit(scope, audited), { id, clinicId })
+          if (!opened) throw new Error('baseline: referral not found')
+          await tx.select({ id: users.id, displayName: users.displayName, role: users.role }).from(users).where(and(eq(users.clinicId, clinicId), eq(users.status, 'active')))
+          // The page's AI panel (aiFor in routes/_app.referrals.$id.tsx): the clinic's settings and the saved summaries.
+          await tx.select({ settings: clinics.settings }).from(clinics).where(eq(clinics.id, clinicId))
+          await readSummaries(tx, cipher, clinicId, id)
+        }),
+      ])
+    },
+    async submit(db, _mode, i) {
+      // The action's statements (createReferral already names the clinic in each one).
+      const { scope, userId, audited } = await pageIdentity(db, inputs.referrer.cookie, '/referrals/new')
+      await createTenantDatabase(db, scope).tenant(async (tx) => {
+        const form = await intakeFormVersion(tx, clinicId, 1)
+        if (!form) throw new Error('baseline: no form version 1')
+        const [clinic] = await tx.select({ id: clinics.id, slug: clinics.slug }).from(clinics).where(eq(clinics.id, clinicId))
+        await createReferral(tx, cipher, audit(scope, audited), { clinic: clinic!, submittedBy: userId, form, values: inputs.submission(i), idempotencyKey: crypto.randomUUID() })
+      })
+    },
+    async 'api-list'(db, mode) {
+      // resolveApiIdentity's database step (the token check is crypto in the app), then as pages.
+      const row = await createTenantDatabase(db, NO_SCOPE).tenant(async (tx) => {
+        const result = await tx.execute<{ id: string; clinic_id: string; role: 'staff' }>(
+          sql`select id, clinic_id, role, status, email, display_name from api_user(${inputs.staff.tid}, ${inputs.staff.oid})`,
+        )
+        return result.rows[0]
+      })
+      if (!row) throw new Error('baseline: api_user found nobody')
+      await rateLimit(db, row.id)
+      const scope = { clinicId: row.clinic_id, userId: row.id, role: row.role }
+      const request = new Request(`${inputs.origin}/api/v1/referrals`, { headers: { 'user-agent': 'IntakePilot-bench' } })
+      await queue(db, mode, parseQueueView(new URL(request.url)), true, row.id, scope, auditRequest(request, crypto.randomUUID()))
+    },
+  }
+  return work
+}
+
+/** One page per iteration with a new Pool each time, as the app connects on Workers. */
+export function perRequest(url: string, wsProxy: string, fn: (db: Database, i: number) => Promise<void>) {
+  return async (i: number) => {
+    const connection = connectDatabase({ url, wsProxy })
+    try {
+      await fn(connection.db, i)
+    } finally {
+      await connection.end().catch(() => {})
+    }
+  }
+}
+
+/**
+ * openReferral (app/referrals/referral.server.ts) statement for statement, with the clinic
+ * predicate that RLS adds written out: the no-RLS twin used only for the RLS comparison.
+ */
+async function openReferralWithClinicPredicate(
+  tx: TenantTx,
+  cipher: PhiCipher,
+  audit: (tx: TenantTx, event: AuditEvent) => Promise<void>,
+  options: { id: string; clinicId: string },
+) {
+  const inClinic = (column: Parameters<typeof eq>[0], rest: SQL | undefined) => and(eq(column, options.clinicId), rest)
+  const [row] = await tx.select().from(referrals).where(inClinic(referrals.clinicId, eq(referrals.id, options.id))).limit(1)
+  if (!row) return null
+  const form = await intakeFormVersion(tx, row.clinicId, row.formVersion)
+  if (!form) throw new Error('referral form version missing')
+  await openFormData(cipher, form.definition, { clinicId: row.clinicId, referralId: row.id }, row.formData)
+  const eventRows = await tx.select().from(referralEvents).where(inClinic(referralEvents.clinicId, eq(referralEvents.referralId, row.id))).orderBy(asc(referralEvents.createdAt))
+  const actorIds = [...new Set(eventRows.map((e) => e.actorId).filter((v): v is string => !!v))]
+  if (actorIds.length) await tx.select({ id: users.id, displayName: users.displayName, role: users.role }).from(users).where(inClinic(users.clinicId, inArray(users.id, actorIds)))
+  for (const e of eventRows) if (e.body) await cipher.decrypt(e.body, { clinicId: row.clinicId, recordId: e.id, field: 'body' })
+  if (!row.firstOpenedAt) await tx.update(referrals).set({ firstOpenedAt: new Date() }).where(inClinic(referrals.clinicId, eq(referrals.id, row.id)))
+  const links = [eq(referrals.possibleDuplicateOf, row.id), row.possibleDuplicateOf ? eq(referrals.id, row.possibleDuplicateOf) : undefined]
+  await tx.select({ id: referrals.id, referenceNumber: referrals.referenceNumber, status: referrals.status }).from(referrals).where(inClinic(referrals.clinicId, or(...links)))
+  await audit(tx, { action: 'referral.read', entityType: 'referral', entityId: row.id })
+  return row
+}

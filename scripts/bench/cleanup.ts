@@ -1,0 +1,75 @@
+/**
+ * Everything the bench starts or creates registers its own undo here; `cleanupAll` runs them in
+ * reverse order exactly once: at the end, on failure, on Ctrl-C (SIGINT) and on SIGTERM.
+ */
+import type { ChildProcess } from 'node:child_process'
+
+type Task = { name: string; run: () => unknown }
+const tasks: Task[] = []
+let running: Promise<void> | null = null
+
+export function onCleanup(name: string, run: () => unknown) {
+  const task = { name, run }
+  tasks.push(task)
+  return () => {
+    const i = tasks.indexOf(task)
+    if (i >= 0) tasks.splice(i, 1)
+  }
+}
+
+export function cleanupAll(): Promise<void> {
+  running ??= (async () => {
+    while (tasks.length) {
+      const task = tasks.pop()!
+      try {
+        await withTimeout(Promise.resolve().then(task.run), 15_000, task.name)
+      } catch (error) {
+        console.error(`[bench] cleanup "${task.name}" failed: ${error instanceof Error ? error.message : error}`)
+      }
+    }
+  })()
+  return running
+}
+
+export function installSignalHandlers() {
+  let signalled = false
+  const stop = (signal: string, code: number) => {
+    if (signalled) return
+    signalled = true
+    console.error(`\n[bench] ${signal}: cleaning up…`)
+    void cleanupAll().finally(() => process.exit(code))
+  }
+  process.on('SIGINT', () => stop('SIGINT', 130))
+  process.on('SIGTERM', () => stop('SIGTERM', 143))
+  process.on('SIGHUP', () => stop('SIGHUP', 129))
+}
+
+/** Stops a child started with `detached: true` (its own process group): TERM, then KILL. */
+export async function stopProcessGroup(child: ChildProcess, graceMs = 5000) {
+  if (!child.pid || child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  try {
+    process.kill(-child.pid, 'SIGTERM')
+  } catch {
+    return
+  }
+  const timedOut = await Promise.race([exited.then(() => false), sleep(graceMs).then(() => true)])
+  if (timedOut) {
+    try {
+      process.kill(-child.pid, 'SIGKILL')
+    } catch {}
+    await Promise.race([exited, sleep(2000)])
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+
+function withTimeout<T>(promise: Promise<T>, ms: number, name: string) {
+  let timer: NodeJS.Timeout
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${name}: timed out after ${ms} ms`)), ms)
+    }),
+  ])
+}

