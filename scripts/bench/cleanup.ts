@@ -9,6 +9,11 @@ const tasks: Task[] = []
 let running: Promise<void> | null = null
 
 export function onCleanup(name: string, run: () => unknown) {
+  if (running) {
+    // Cleaning up already (Ctrl-C while this was starting): undo it now and stop the caller.
+    void Promise.resolve().then(run).catch(() => {})
+    throw new Error(`stopping: ${name} was not kept`)
+  }
   const task = { name, run }
   tasks.push(task)
   return () => {
@@ -42,6 +47,14 @@ export function installSignalHandlers() {
   process.on('SIGINT', () => stop('SIGINT', 130))
   process.on('SIGTERM', () => stop('SIGTERM', 143))
   process.on('SIGHUP', () => stop('SIGHUP', 129))
+  // Connections dropping while things stop must not kill the process before its cleanup is done.
+  const stray = (kind: string) => (error: unknown) => {
+    if (running) return
+    console.error(`[bench] ${kind}: ${error instanceof Error ? (error.stack ?? error.message) : error}`)
+    stop(kind, 1)
+  }
+  process.on('uncaughtException', stray('uncaught exception'))
+  process.on('unhandledRejection', stray('unhandled rejection'))
 }
 
 /** Stops a child started with `detached: true` (its own process group): TERM, then KILL. */

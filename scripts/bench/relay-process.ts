@@ -103,6 +103,8 @@ export async function startRelayProcess(options: { port: number; postgresPort: n
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     detached: true,
   })
+  // A closed channel (the relay stopped, e.g. during Ctrl-C) must not crash the bench.
+  child.on('error', () => {})
   const stop = () => stopProcessGroup(child, 3000)
   onCleanup('relay process', stop)
   await new Promise<void>((resolve, reject) => {
@@ -118,10 +120,15 @@ export async function startRelayProcess(options: { port: number; postgresPort: n
     }
   })
   const ask = <T>(cmd: 'count' | 'statements') =>
-    new Promise<T>((resolve) => {
+    new Promise<T>((resolve, reject) => {
+      if (!child.connected) return reject(new Error('the relay process has stopped'))
       const id = next++
       waiting.set(id, resolve as (value: unknown) => void)
-      child.send({ id, cmd })
+      child.send({ id, cmd }, (error) => {
+        if (!error) return
+        waiting.delete(id)
+        reject(error)
+      })
     })
   return { port: options.port, roundTrips: () => ask<number>('count'), takeStatements: () => ask<string[]>('statements'), stop }
 }
