@@ -3,7 +3,7 @@
  * the export form. Ids, dates and codes only: nothing here is PHI. Browser-safe.
  */
 import { z } from 'zod'
-import { auditOutcomes } from '~/db/schema'
+import { auditOutcomes } from '~/db/enums'
 import { AUDIT_ACTION_CODES } from './actions'
 
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' || v === null ? undefined : v), schema.optional())

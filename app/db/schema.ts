@@ -21,6 +21,10 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core'
 
+import { auditOutcomes, referralEventTypes, referralPriorities, referralStatuses, userRoles, userStatuses } from './enums'
+
+export * from './enums'
+
 const id = () => uuid('id').primaryKey().default(sql`gen_random_uuid()`)
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow()
 const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow()
@@ -40,10 +44,6 @@ export const clinics = pgTable('clinics', {
   createdAt: createdAt(),
 })
 
-export const userRoles = ['admin', 'staff', 'referrer', 'superadmin'] as const
-export type UserRole = (typeof userRoles)[number]
-export const userStatuses = ['invited', 'active', 'disabled'] as const
-export type UserStatus = (typeof userStatuses)[number]
 
 export const users = pgTable(
   'users',
@@ -100,19 +100,6 @@ export const intakeForms = pgTable(
   (t) => [uniqueIndex('intake_forms_clinic_version_key').on(t.clinicId, t.version)],
 )
 
-export const referralStatuses = [
-  'received',
-  'in_review',
-  'info_requested',
-  'accepted',
-  'scheduled',
-  'declined',
-  'closed',
-  'cancelled',
-] as const
-export type ReferralStatus = (typeof referralStatuses)[number]
-export const referralPriorities = ['routine', 'urgent', 'emergent'] as const
-export type ReferralPriority = (typeof referralPriorities)[number]
 
 /** An encrypted PHI value as stored inside jsonb (DESIGN §4). */
 export type EncryptedValue = { v: 1; kid: string; iv: string; ct: string }
@@ -163,8 +150,6 @@ export const referrals = pgTable(
   ],
 )
 
-export const referralEventTypes = ['status', 'note', 'assignment', 'message', 'reply', 'created'] as const
-export type ReferralEventType = (typeof referralEventTypes)[number]
 
 export const referralEvents = pgTable(
   'referral_events',
@@ -204,8 +189,6 @@ export const processingResults = pgTable(
   ],
 )
 
-export const auditOutcomes = ['success', 'denied', 'error'] as const
-export type AuditOutcome = (typeof auditOutcomes)[number]
 
 /** Append-only and hash-chained per clinic (DESIGN §5). Ids only, never PHI. */
 export const auditLogs = pgTable(

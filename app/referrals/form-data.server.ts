@@ -69,3 +69,9 @@ export async function openFields(
   }
   return open
 }
+
+/** What a list shows of a patient: the name and date of birth, and nothing else of the referral. */
+export async function openPatientListing(cipher: PhiCipher, row: { id: string; clinicId: string; formData: Record<string, unknown> }) {
+  const p = await openFields(cipher, { clinicId: row.clinicId, referralId: row.id }, row.formData, ['patient_first_name', 'patient_last_name', 'patient_dob'])
+  return { firstName: p.patient_first_name ?? null, lastName: p.patient_last_name ?? null, dob: p.patient_dob ?? null }
+}

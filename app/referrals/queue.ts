@@ -3,7 +3,7 @@
  * Never PHI here: patient searches are posted, not put in the URL.
  */
 import { z } from 'zod'
-import { referralPriorities, referralStatuses } from '~/db/schema'
+import { referralPriorities, referralStatuses } from '~/db/enums'
 
 export const OPEN_STATUSES = ['received', 'in_review', 'info_requested', 'accepted', 'scheduled'] as const
 /** Hours from received to triaged, when a clinic has not set its own targets. */

@@ -3,7 +3,8 @@ import { useLoaderData } from '@remix-run/react'
 import { count, sql } from 'drizzle-orm'
 import { requireClinic, requireUser } from '~/auth/guards.server'
 import { STATUS_LABELS } from '~/components/referral-badges'
-import { referrals, referralStatuses } from '~/db/schema'
+import { referralStatuses } from '~/db/enums'
+import { referrals } from '~/db/schema'
 
 export const meta: MetaFunction = () => [{ title: 'Home · IntakePilot' }]
 

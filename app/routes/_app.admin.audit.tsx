@@ -12,7 +12,7 @@ import { requireClinic, requirePermission, requireUser } from '~/auth/guards.ser
 import { hasPermission } from '~/auth/permissions'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { FieldError } from '~/components/forms'
-import { auditOutcomes } from '~/db/schema'
+import { auditOutcomes } from '~/db/enums'
 
 export const meta: MetaFunction = () => [{ title: 'Audit trail · IntakePilot' }]
 

@@ -9,8 +9,9 @@ import { requireClinic, requirePermission, requireUser } from '~/auth/guards.ser
 import { FieldError } from '~/components/forms'
 import { DuplicateBadge, PriorityBadge, STATUS_LABELS, StatusBadge } from '~/components/referral-badges'
 import { normalizeHealthCard, normalizeNameDob, phiCipherFromEnv, type PhiCipher } from '~/crypto/phi.server'
-import { clinics, referralPriorities, referralStatuses, referrals } from '~/db/schema'
-import { openFields } from '~/referrals/form-data.server'
+import { referralPriorities, referralStatuses } from '~/db/enums'
+import { clinics, referrals } from '~/db/schema'
+import { openPatientListing } from '~/referrals/form-data.server'
 import { DEFAULT_TURNAROUND_HOURS, parseQueueView, queueUrl, SORTS, type QueueView } from '~/referrals/queue'
 import { clinicPeople, queuePage } from '~/referrals/queue.server'
 import type { TenantTx } from '~/tenancy/tenant.server'
@@ -64,12 +65,12 @@ async function loadQueue(context: AppLoadContext, clinicId: string, me: string, 
     const names = new Map(people.map((p) => [p.id, p.displayName]))
     const items = await Promise.all(
       rows.map(async (row) => {
-        const patient = await openFields(phi, { clinicId: row.clinicId, referralId: row.id }, row.formData, ['patient_first_name', 'patient_last_name', 'patient_dob'])
+        const patient = await openPatientListing(phi, row)
         return {
           id: row.id,
           referenceNumber: row.referenceNumber,
-          patient: `${patient.patient_last_name ?? '—'}, ${patient.patient_first_name ?? ''}`.trim(),
-          dob: patient.patient_dob ?? null,
+          patient: `${patient.lastName ?? '—'}, ${patient.firstName ?? ''}`.trim(),
+          dob: patient.dob,
           status: row.status,
           priority: row.priority,
           receivedAt: row.receivedAt.toISOString(),

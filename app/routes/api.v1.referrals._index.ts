@@ -15,7 +15,7 @@ import { phiCipherFromEnv } from '~/crypto/phi.server'
 import { clinics, referrals } from '~/db/schema'
 import { intakeSchema } from '~/intake/form-schema'
 import { intakeFormVersion } from '~/intake/intake-forms.server'
-import { openFields, type FormValues } from '~/referrals/form-data.server'
+import { openPatientListing, type FormValues } from '~/referrals/form-data.server'
 import { PAGE_SIZE, queuePage } from '~/referrals/queue.server'
 import { createReferral } from '~/referrals/referrals.server'
 
@@ -31,7 +31,6 @@ export const loader = apiRoute(async ({ request, context }: LoaderFunctionArgs) 
     const { rows, next } = await queuePage(tx, parsed.data, user.id, staff ? undefined : eq(referrals.submittedBy, user.id))
     const items = await Promise.all(
       rows.map(async (row) => {
-        const p = await openFields(cipher, { clinicId: row.clinicId, referralId: row.id }, row.formData, ['patient_first_name', 'patient_last_name', 'patient_dob'])
         return {
           id: row.id,
           referenceNumber: row.referenceNumber,
@@ -42,7 +41,7 @@ export const loader = apiRoute(async ({ request, context }: LoaderFunctionArgs) 
           assignedTo: row.assignedTo,
           submittedBy: row.submittedBy,
           possibleDuplicate: staff && !!row.possibleDuplicateOf,
-          patient: { firstName: p.patient_first_name ?? null, lastName: p.patient_last_name ?? null, dob: p.patient_dob ?? null },
+          patient: await openPatientListing(cipher, row),
         }
       }),
     )

@@ -1,0 +1,30 @@
+/**
+ * The schema's closed lists, browser-safe: pages and forms import these without pulling
+ * drizzle into the client bundle. app/db/schema.ts re-exports them.
+ */
+export const userRoles = ['admin', 'staff', 'referrer', 'superadmin'] as const
+export type UserRole = (typeof userRoles)[number]
+
+export const userStatuses = ['invited', 'active', 'disabled'] as const
+export type UserStatus = (typeof userStatuses)[number]
+
+export const referralStatuses = [
+  'received',
+  'in_review',
+  'info_requested',
+  'accepted',
+  'scheduled',
+  'declined',
+  'closed',
+  'cancelled',
+] as const
+export type ReferralStatus = (typeof referralStatuses)[number]
+
+export const referralPriorities = ['routine', 'urgent', 'emergent'] as const
+export type ReferralPriority = (typeof referralPriorities)[number]
+
+export const referralEventTypes = ['status', 'note', 'assignment', 'message', 'reply', 'created'] as const
+export type ReferralEventType = (typeof referralEventTypes)[number]
+
+export const auditOutcomes = ['success', 'denied', 'error'] as const
+export type AuditOutcome = (typeof auditOutcomes)[number]
