@@ -239,13 +239,11 @@ async function main() {
 
   // ---- 6. round trips for one request of each kind --------------------------------------------------
   const env = bindings as unknown as Env
-  const { hitRateLimit } = await import('../app/server/rate-limit.server').catch(() => ({ hitRateLimit: null }))
   const inputs: BaselineInputs = {
     env, origin: app.origin, clinicId,
     staff: { cookie: firstStaff.cookie, userId: firstStaff.userId, tid: DEMO_TENANT_ID, oid: firstAccount.oid },
     referrer: { cookie: referrers[0]!.cookie, userId: referrers[0]!.userId },
     deepCursor, referralIds: ids, submission: (i) => submissions[i % submissions.length]!,
-    hitRateLimit: hitRateLimit as BaselineInputs['hitRateLimit'],
   }
   const work = pageWork(inputs)
   const statsNoise = await calibrate(relay, postgres.superuserUrl)
@@ -477,7 +475,7 @@ function rateLimitSettings(appDir: string) {
   if (!existsSync(file)) return { present: false, perUser: 0, overrides: [] as string[], note: 'no rate limiter in this build' }
   const source = readFileSync(file, 'utf8') + readFileSync(join(appDir, 'app', 'server', 'env.server.ts'), 'utf8')
   const overrides = [...new Set([...source.matchAll(/env\??\.(RATE_LIMIT\w*)/g, ), ...source.matchAll(/^\s*(RATE_LIMIT\w*)\??:/gm)].map((m) => m[1]!))]
-  const perUser = Number(/USER_LIMIT_PER_MINUTE\s*=\s*(\d+)/.exec(source)?.[1] ?? 100)
+  const perUser = Number(/(?:USER_LIMIT_PER_MINUTE\s*=|\buser:)\s*(\d+)/.exec(source)?.[1] ?? 100)
   return {
     present: true,
     perUser,

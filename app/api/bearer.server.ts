@@ -3,15 +3,13 @@
  * here, so the API offers no CSRF surface. The token is verified with jose against the same
  * discovery and JWKS cache as sign-in (oidc.server.ts): RS256 only, iss, aud = API_AUDIENCE,
  * exp/nbf with a 60 s skew, `tid` on the allow-list; then (tid, oid) maps to the user who is
- * already provisioned AND bound by an interactive sign-in (api_user, drizzle/0006).
+ * already provisioned AND bound by an interactive sign-in (request_start, drizzle/0012).
  */
-import { sql } from 'drizzle-orm'
 import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose'
-import type { Identity, SessionUser } from '~/auth/identity.server'
+import { signedInIdentity, type Identity } from '~/auth/identity.server'
 import { CLOCK_TOLERANCE_SECONDS, discover, keySet } from '~/auth/oidc.server'
-import type { UserRole } from '~/db/schema'
 import type { Env } from '~/server/env.server'
-import type { TenantDatabase } from '~/tenancy/tenant.server'
+import type { RequestStarter } from '~/server/request-start.server'
 import { apiError, invalidToken } from './errors.server'
 
 /** A request the API refuses before any route runs: the pipeline sends `response` as is. */
@@ -59,7 +57,7 @@ const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/
  * The identity for an /api request, or an ApiRefusal (401/403). Network or database failures
  * are thrown as they are (the load context turns them into 503).
  */
-export async function resolveApiIdentity(request: Request, env: Env, db: TenantDatabase): Promise<Identity> {
+export async function resolveApiIdentity(request: Request, env: Env, start: RequestStarter): Promise<Identity> {
   const header = request.headers.get('Authorization')
   if (!header) throw new ApiRefusal(apiError(401))
   const token = BEARER.exec(header.trim())?.[1]
@@ -78,18 +76,12 @@ export async function resolveApiIdentity(request: Request, env: Env, db: TenantD
     throw error
   }
 
-  const row = await db.tenant(async (tx) => {
-    const result = await tx.execute<{ id: string; clinic_id: string | null; role: UserRole; status: string; email: string; display_name: string }>(
-      sql`select id, clinic_id, role, status, email, display_name from api_user(${verified.tid}, ${verified.oid})`,
-    )
-    return result.rows[0]
-  })
+  const started = await start({ tid: verified.tid, oid: verified.oid })
+  const row = started.user
   // Only users bound by an interactive sign-in: a token alone never claims an invitation.
   if (!row) throw new ApiRefusal(invalidToken('not_provisioned'))
   if (row.status !== 'active') throw new ApiRefusal(apiError(403, 'This account is not active'))
   // A superadmin works across clinics through the pages' audited clinic switch; not over the API.
-  if (row.role === 'superadmin' || !row.clinic_id) throw new ApiRefusal(apiError(403, 'Superadmin accounts cannot use the API'))
-
-  const user: SessionUser = { id: row.id, email: row.email, displayName: row.display_name, role: row.role, clinicId: row.clinic_id }
-  return { user, scope: { clinicId: row.clinic_id, userId: row.id, role: row.role }, setCookie: null, endedBecause: null, session: null }
+  if (row.role === 'superadmin' || !started.clinic) throw new ApiRefusal(apiError(403, 'Superadmin accounts cannot use the API'))
+  return signedInIdentity({ ...started, user: row })
 }

@@ -2,6 +2,7 @@
  * Guards that throw (DESIGN §7): loaders and actions call them FIRST, before any query.
  */
 import { redirect, type AppLoadContext } from '@remix-run/cloudflare'
+import type { RequestClinic } from '~/server/request-start.server'
 import type { SessionUser } from './identity.server'
 import { hasPermission, type Permission } from './permissions'
 
@@ -25,5 +26,11 @@ export function requirePermission(user: SessionUser, permission: Permission) {
 /** A clinic to work in: a superadmin who has not switched yet is asked to pick one. */
 export function requireClinic(user: SessionUser): string {
   if (user.clinicId) return user.clinicId
+  throw redirect('/clinics')
+}
+
+/** The clinic the request works in (name, slug, settings), read with the user: no query needed. */
+export function requireCurrentClinic(context: AppLoadContext): RequestClinic {
+  if (context.clinic) return context.clinic
   throw redirect('/clinics')
 }

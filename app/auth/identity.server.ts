@@ -5,10 +5,12 @@
  * session cookie -> (access token expired? refresh once at the provider, rotate) ->
  * the user row, read fresh every request, so a disabled user is out on their next click.
  */
-import { eq, sql } from 'drizzle-orm'
+import { sql } from 'drizzle-orm'
 import { sha256Hex } from '~/crypto/hash'
-import { users, type UserRole } from '~/db/schema'
+import type { UserRole } from '~/db/schema'
 import type { Env } from '~/server/env.server'
+import type { RateLimitVerdict } from '~/server/rate-limit.server'
+import type { RequestClinic, RequestStarter, StartedRequest } from '~/server/request-start.server'
 import type { TenantDatabase, TenantScope } from '~/tenancy/tenant.server'
 import { NO_SCOPE } from '~/tenancy/tenant.server'
 import { createEntraStrategy } from './oidc.server'
@@ -26,6 +28,10 @@ export type SessionUser = {
 export type Identity = {
   user: SessionUser | null
   scope: TenantScope
+  /** The clinic the request works in (name, slug, settings), read with the user. */
+  clinic: RequestClinic | null
+  /** This request's count against the rate limit; null when nobody is counted. */
+  rateLimit: RateLimitVerdict | null
   /** A Set-Cookie the pipeline adds to the response (refreshed or ended session). */
   setCookie: string | null
   /** Why a session that came in was ended, for the sign-in page. */
@@ -34,40 +40,56 @@ export type Identity = {
   session: SessionData | null
 }
 
-const ANONYMOUS: Identity = { user: null, scope: NO_SCOPE, setCookie: null, endedBecause: null, session: null }
+/** Nobody signed in (a sign-in route still counts against its client address's limit). */
+export const anonymousIdentity = (started: StartedRequest, fields: Partial<Identity> = {}): Identity => ({
+  user: null,
+  scope: NO_SCOPE,
+  clinic: null,
+  rateLimit: started.rateLimit,
+  setCookie: null,
+  endedBecause: null,
+  session: null,
+  ...fields,
+})
+
+/** The identity of an active user the request started as (request_start). */
+export function signedInIdentity(started: StartedRequest & { user: NonNullable<StartedRequest['user']> }, fields: Partial<Identity> = {}): Identity {
+  const { user: row, clinic } = started
+  const user: SessionUser = { id: row.id, email: row.email, displayName: row.displayName, role: row.role, clinicId: clinic?.id ?? null }
+  return {
+    user,
+    scope: { clinicId: user.clinicId, userId: row.id, role: row.role },
+    clinic,
+    rateLimit: started.rateLimit,
+    setCookie: null,
+    endedBecause: null,
+    session: null,
+    ...fields,
+  }
+}
+
 /** Refresh a little early so a token never expires mid-request. */
 const REFRESH_MARGIN_SECONDS = 5
 
-export async function resolveIdentity(request: Request, env: Env, db: TenantDatabase): Promise<Identity> {
+export async function resolveIdentity(request: Request, env: Env, db: TenantDatabase, start: RequestStarter): Promise<Identity> {
   const raw = readCookie(request, sessionCookieName(env))
-  if (!raw) return ANONYMOUS
+  if (!raw) return anonymousIdentity(await start(null))
   let session = await openSession(env, raw)
-  if (!session) return { ...ANONYMOUS, setCookie: sessionSetCookie(env, null), endedBecause: 'expired' }
+  if (!session) return anonymousIdentity(await start(null), { setCookie: sessionSetCookie(env, null), endedBecause: 'expired' })
 
   let setCookie: string | null = null
   if (session.at - REFRESH_MARGIN_SECONDS <= Math.floor(Date.now() / 1000)) {
     const refreshed = await refreshSession(env, request, session, db)
-    if (!refreshed) return { ...ANONYMOUS, setCookie: sessionSetCookie(env, null), endedBecause: 'expired' }
+    if (!refreshed) return anonymousIdentity(await start(null), { setCookie: sessionSetCookie(env, null), endedBecause: 'expired' })
     session = refreshed
     setCookie = sessionSetCookie(env, await sealSession(env, session))
   }
 
-  const row = await db
-    .withScope({ clinicId: null, userId: session.uid, role: null })
-    .tenant((tx) =>
-      tx
-        .select({ id: users.id, email: users.email, displayName: users.displayName, role: users.role, status: users.status, clinicId: users.clinicId })
-        .from(users)
-        .where(eq(users.id, session.uid))
-        .limit(1),
-    )
-    .then((rows) => rows[0])
-  if (!row || row.status !== 'active') {
-    return { ...ANONYMOUS, setCookie: sessionSetCookie(env, null), endedBecause: 'disabled' }
+  const started = await start({ userId: session.uid, switchedClinic: session.cid })
+  if (!started.user || started.user.status !== 'active') {
+    return anonymousIdentity(started, { setCookie: sessionSetCookie(env, null), endedBecause: 'disabled' })
   }
-  const clinicId = row.role === 'superadmin' ? session.cid : row.clinicId
-  const user: SessionUser = { id: row.id, email: row.email, displayName: row.displayName, role: row.role, clinicId }
-  return { user, scope: { clinicId, userId: row.id, role: row.role }, setCookie, endedBecause: null, session }
+  return signedInIdentity({ ...started, user: started.user }, { setCookie, session })
 }
 
 /**

@@ -12,20 +12,24 @@ const drizzleFor = (pool: Pool) => drizzle({ client: pool, schema })
 
 /**
  * Points the Neon driver at the local WebSocket relay (DATABASE_WS_PROXY=host:port).
- * pipelineConnect must be off with SCRAM passwords; TLS is the relay's business locally.
+ * TLS is the relay's business locally. The password is pipelined with the startup message as
+ * on Neon (pipelineConnect 'password'): the local server asks for it in the clear on loopback,
+ * as Neon does over TLS (docs/decisions/014-one-connection-few-round-trips.md).
  */
 export function useLocalRelay(wsProxy: string | undefined) {
   if (!wsProxy) return
   neonConfig.wsProxy = (host, port) => `${wsProxy}/v1?address=${host}:${port}`
   neonConfig.useSecureWebSocket = false
   neonConfig.pipelineTLS = false
-  neonConfig.pipelineConnect = false
+  neonConfig.pipelineConnect = 'password'
 }
 
 export function connectDatabase(options: { url: string; wsProxy?: string }) {
   useLocalRelay(options.wsProxy)
-  // A database that does not answer must fail fast (503), not hang the request.
-  const pool = new Pool({ connectionString: options.url, max: 4, connectionTimeoutMillis: 5_000 })
+  // One connection per request: its transactions take turns (parallel loaders wait for each
+  // other's commit) instead of each paying for a connection of its own. A database that does
+  // not answer must fail fast (503), not hang the request.
+  const pool = new Pool({ connectionString: options.url, max: 1, connectionTimeoutMillis: 5_000 })
   // An idle client that errors (the server went away) must not crash the isolate.
   pool.on('error', () => {})
   return { db: drizzleFor(pool), end: () => pool.end() }

@@ -60,8 +60,7 @@ async function loadQueue(context: AppLoadContext, clinicId: string, me: string, 
   const phi = cipher ?? phiCipherFromEnv(context.env)
   return context.db.tenant(async (tx: TenantTx) => {
     const [{ rows, next }, people] = [await queuePage(tx, view, me, match), await clinicPeople(tx, clinicId)]
-    const [clinic] = await tx.select({ settings: clinics.settings }).from(clinics).where(eq(clinics.id, clinicId))
-    const targets = { ...DEFAULT_TURNAROUND_HOURS, ...clinic?.settings.turnaroundHours }
+    const targets = { ...DEFAULT_TURNAROUND_HOURS, ...context.clinic?.settings.turnaroundHours }
     const names = new Map(people.map((p) => [p.id, p.displayName]))
     const items = await Promise.all(
       rows.map(async (row) => {

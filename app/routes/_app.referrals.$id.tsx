@@ -8,7 +8,8 @@ import { aiEndpointFor } from '~/ai/endpoint.server'
 import { referralAsText } from '~/ai/prompts'
 import { readSummaries } from '~/ai/summaries.server'
 import { ReferralTabs } from '~/audit/referral-tabs'
-import { requireClinic, requirePermission, requireUser } from '~/auth/guards.server'
+import type { RequestClinic } from '~/server/request-start.server'
+import { requireClinic, requireCurrentClinic, requirePermission, requireUser } from '~/auth/guards.server'
 import { hasPermission } from '~/auth/permissions'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { DuplicateBadge, PriorityBadge, STATUS_LABELS, StatusBadge } from '~/components/referral-badges'
@@ -55,7 +56,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     const people = staff
       ? await tx.select({ id: users.id, displayName: users.displayName, role: users.role }).from(users).where(and(eq(users.clinicId, clinicId), eq(users.status, 'active')))
       : []
-    const ai = staff ? await aiFor(tx, request, cipher, clinicId, referral.row.id) : null
+    const ai = staff ? await aiFor(tx, request, cipher, requireCurrentClinic(context), referral.row.id) : null
     return { ...referral, people, ai }
   })
   // Not found and not theirs look the same: nothing says another clinic's referral exists.
@@ -85,9 +86,8 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
 }
 
 /** Staff see the AI summaries and may generate more with their local model. */
-async function aiFor(tx: TenantTx, request: Request, cipher: PhiCipher, clinicId: string, referralId: string) {
-  const [clinic] = await tx.select({ settings: clinics.settings }).from(clinics).where(eq(clinics.id, clinicId))
-  const { endpoint, source } = aiEndpointFor(request, clinic?.settings ?? null)
+async function aiFor(tx: TenantTx, request: Request, cipher: PhiCipher, { id: clinicId, settings }: RequestClinic, referralId: string) {
+  const { endpoint, source } = aiEndpointFor(request, settings)
   const summaries = await readSummaries(tx, cipher, clinicId, referralId)
   return { endpoint, source, summaries: summaries.map(({ text, ...s }) => ({ ...s, text })) }
 }

@@ -5,7 +5,7 @@ import { parseWithZod } from '@conform-to/zod/v4'
 import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { eq } from 'drizzle-orm'
 import { z } from 'zod'
-import { requireClinic, requirePermission, requireUser } from '~/auth/guards.server'
+import { requireClinic, requireCurrentClinic, requirePermission, requireUser } from '~/auth/guards.server'
 import { phiCipherFromEnv } from '~/crypto/phi.server'
 import { clinics } from '~/db/schema'
 import { intakeSchema } from '~/intake/form-schema'
@@ -50,7 +50,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
   }
   const user = requireUser(request, context)
   requirePermission(user, 'create:referral:own')
-  const clinicId = requireClinic(user)
+  const clinic = requireCurrentClinic(context)
+  const clinicId = clinic.id
   const envelope = Envelope.safeParse({ idempotencyKey: formData.get('idempotencyKey'), formVersion: formData.get('formVersion') })
   if (!envelope.success) throw new Response('The form is out of date: reload the page', { status: 400 })
 
@@ -61,9 +62,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
     if (!form) return { error: 'stale-form' as const }
     const submission = parseWithZod(formData, { schema: intakeSchema(form.definition) })
     if (submission.status !== 'success') return { submission }
-    const [clinic] = await tx.select({ id: clinics.id, slug: clinics.slug }).from(clinics).where(eq(clinics.id, clinicId))
     const created = await createReferral(tx, cipher, context.audit, {
-      clinic: clinic!,
+      clinic,
       submittedBy: user.id,
       form,
       values: submission.value as FormValues,

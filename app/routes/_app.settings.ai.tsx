@@ -4,7 +4,7 @@ import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import { eq, sql } from 'drizzle-orm'
 import { DEFAULT_AI_ENDPOINT } from '~/ai/endpoint'
 import { aiEndpointCookie, aiEndpointFor, normalizeEndpoint } from '~/ai/endpoint.server'
-import { requireClinic, requirePermission, requireUser } from '~/auth/guards.server'
+import { requireClinic, requireCurrentClinic, requirePermission, requireUser } from '~/auth/guards.server'
 import { hasPermission } from '~/auth/permissions'
 import { clinics } from '~/db/schema'
 
@@ -13,9 +13,8 @@ export const meta: MetaFunction = () => [{ title: 'AI settings · IntakePilot' }
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = requireUser(request, context)
   requirePermission(user, 'generate:summary:any')
-  const clinicId = requireClinic(user)
-  const [clinic] = await context.db.tenant((tx) => tx.select({ settings: clinics.settings }).from(clinics).where(eq(clinics.id, clinicId)))
-  return { current: aiEndpointFor(request, clinic?.settings ?? null), clinicEndpoint: clinic?.settings.localAiEndpoint ?? '', isAdmin: hasPermission(user, 'manage:user:any') }
+  const clinic = requireCurrentClinic(context)
+  return { current: aiEndpointFor(request, clinic.settings), clinicEndpoint: clinic.settings.localAiEndpoint ?? '', isAdmin: hasPermission(user, 'manage:user:any') }
 }
 
 /** A staff member's own endpoint (a cookie: the model runs on their machine) or, for admins, the clinic's. */

@@ -10,19 +10,19 @@ import { clinics } from '~/db/schema'
 /** The signed-in shell: header with the clinic, navigation by role, the superadmin's clinic menu. */
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = requireUser(request, context)
-  // RLS: a member sees their own clinic; a superadmin sees every clinic.
-  const visible = await context.db.tenant((tx) =>
-    tx.select({ id: clinics.id, name: clinics.name, slug: clinics.slug, settings: clinics.settings }).from(clinics).orderBy(asc(clinics.name)),
-  )
-  const found = visible.find((c) => c.id === user.clinicId)
-  const clinic = found ? { id: found.id, name: found.name, slug: found.slug } : null
+  // The current clinic came with the user (request_start); only the superadmin's menu needs a query
+  // (RLS: a superadmin sees every clinic).
+  const current = context.clinic
+  const switchable = hasPermission(user, 'switch:clinic:any')
+    ? await context.db.tenant((tx) => tx.select({ id: clinics.id, name: clinics.name, slug: clinics.slug }).from(clinics).orderBy(asc(clinics.name)))
+    : null
   // Staff pages may reach the local AI server (and only it): the CSP of every page they load
   // says so, since a page reached by client-side navigation keeps its document's CSP.
-  if (found && hasPermission(user, 'generate:summary:any')) context.allowConnectTo(aiEndpointFor(request, found.settings).origin)
+  if (current && hasPermission(user, 'generate:summary:any')) context.allowConnectTo(aiEndpointFor(request, current.settings).origin)
   return {
     user: { displayName: user.displayName, email: user.email, role: user.role },
-    clinic,
-    switchable: hasPermission(user, 'switch:clinic:any') ? visible.map(({ id, name, slug }) => ({ id, name, slug })) : null,
+    clinic: current ? { id: current.id, name: current.name, slug: current.slug } : null,
+    switchable,
   }
 }
 

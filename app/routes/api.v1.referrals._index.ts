@@ -70,15 +70,17 @@ export const action = apiRoute(async ({ request, context }: ActionFunctionArgs) 
   if (!key.success) throw apiError(400, 'An Idempotency-Key header (a UUID) is required', { fields: { 'Idempotency-Key': ['Send a UUID'] } })
   const body = await readJson(request, CreateReferralBody)
   const cipher = phiCipherFromEnv(context.env)
+  // The clinic came with the user (request_start); the API refuses anyone without one.
+  const clinic = context.clinic
+  if (!clinic) throw apiError(403)
 
   const outcome = await context.db.tenant(async (tx) => {
     const form = await intakeFormVersion(tx, user.clinicId, body.formVersion)
     if (!form) return { stale: true as const }
     const values = intakeSchema(form.definition).safeParse(asFormValues(body.data))
     if (!values.success) return { invalid: values.error.issues }
-    const [clinic] = await tx.select({ id: clinics.id, slug: clinics.slug }).from(clinics).where(eq(clinics.id, user.clinicId))
     const created = await createReferral(tx, cipher, context.audit, {
-      clinic: clinic!,
+      clinic,
       submittedBy: user.id,
       form,
       values: values.data as FormValues,

@@ -3,6 +3,7 @@ import type { SessionUser } from '~/auth/identity.server'
 import type { SessionData } from '~/auth/session.server'
 import type { TenantDatabase, TenantTx } from '~/tenancy/tenant.server'
 import type { Env } from './env.server'
+import type { RequestClinic } from './request-start.server'
 
 /** What every loader and action receives as `context` (built once per request by the pipeline). */
 declare module '@remix-run/cloudflare' {
@@ -14,6 +15,8 @@ declare module '@remix-run/cloudflare' {
     /** Scoped to the signed-in user's clinic, user id and role (RLS). */
     db: TenantDatabase
     user: SessionUser | null
+    /** The clinic this request works in (name, slug, settings), read with the user; null for none. */
+    clinic: RequestClinic | null
     session: SessionData | null
     /** Why an incoming session was ended this request (shown on the sign-in page). */
     sessionEnded: 'expired' | 'disabled' | null

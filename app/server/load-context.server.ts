@@ -11,7 +11,8 @@ import { resolveIdentity } from '~/auth/identity.server'
 import { connectDatabase } from '~/db/client.server'
 import { createTenantDatabase, NO_SCOPE, type TenantScope } from '~/tenancy/tenant.server'
 import type { Env } from './env.server'
-import { hitRateLimit, rateLimitKey, type RateLimitVerdict } from './rate-limit.server'
+import { anonymousRateLimitKey, type RateLimitVerdict } from './rate-limit.server'
+import { requestStarter } from './request-start.server'
 import { createNonce } from './security-headers.server'
 
 /** The identity step could not reach the database or the identity provider. */
@@ -41,20 +42,17 @@ export async function createLoadContext(options: {
   const connection = connectDatabase({ url: env.DATABASE_URL, wsProxy: env.DATABASE_WS_PROXY })
   const end = () => connection.end().catch(() => {})
   const anonymous = createTenantDatabase(connection.db, NO_SCOPE)
+  // Who is asking, their clinic and their rate-limit count: one statement (request_start).
+  const start = requestStarter(connection.db, anonymousRateLimitKey(request))
   // /api/* takes a bearer token and never reads cookies (no CSRF surface); pages take the session.
-  const resolve = isApiPath(new URL(request.url).pathname) ? resolveApiIdentity : resolveIdentity
-  const identity = await resolve(request, env, anonymous).catch(async (error) => {
+  const identity = await (isApiPath(new URL(request.url).pathname)
+    ? resolveApiIdentity(request, env, start)
+    : resolveIdentity(request, env, anonymous, start)
+  ).catch(async (error) => {
     await end()
     throw error instanceof ApiRefusal ? error : new UnavailableError(error)
   })
-  // Counted after identity (the key is the user), before any loader runs.
-  const counted = rateLimitKey(request, identity.user?.id ?? null)
-  const rateLimit = counted
-    ? await hitRateLimit(anonymous, counted.key, counted.limit).catch(async (error) => {
-        await end()
-        throw new UnavailableError(error)
-      })
-    : null
+  const rateLimit = identity.rateLimit
   const scope = identity.scope
   const audited = auditRequest(request, requestId)
   const context: AppLoadContext = {
@@ -63,6 +61,7 @@ export async function createLoadContext(options: {
     nonce: options.nonce ?? createNonce(),
     db: anonymous.withScope(scope),
     user: identity.user,
+    clinic: identity.clinic,
     session: identity.session,
     sessionEnded: identity.endedBecause,
     sessionCookie: identity.setCookie,

@@ -1,12 +1,21 @@
 /**
- * db.tenant(fn): the ONLY way request code reaches the database (DESIGN §2).
- * One transaction; first the tenant context, with bound parameters and transaction-local
- * (is_local = true) so that it cannot leak to the next user of the pooled connection;
- * then fn(tx); then commit. Row-level security policies read these settings.
+ * db.tenant(fn): the ONLY way request code reaches the database (DESIGN §2), apart from the
+ * request's first statement (request_start, app/server/request-start.server.ts).
+ *
+ * One transaction on the request's one connection: first the tenant context, transaction-local
+ * (is_local = true) so that it cannot leak to the next user of a pooled connection; then
+ * fn(tx); then commit. Row-level security policies read these settings.
+ *
+ * `begin` and the settings go to the server as one simple-protocol message, one round trip
+ * instead of two (issue 8). The simple protocol takes no bound parameters, so the three values
+ * are checked against their only possible shapes (a UUID, a role name, or nothing) before they
+ * are written into the statement; anything else is refused before it reaches the server.
  */
-import { sql } from 'drizzle-orm'
+import type { PoolClient } from '@neondatabase/serverless'
+import { drizzle } from 'drizzle-orm/neon-serverless'
 import type { Database } from '~/db/client.server'
-import type { UserRole } from '~/db/schema'
+import { userRoles, type UserRole } from '~/db/enums'
+import * as schema from '~/db/schema'
 
 export type TenantScope = {
   clinicId: string | null
@@ -16,7 +25,8 @@ export type TenantScope = {
 
 export const NO_SCOPE: TenantScope = { clinicId: null, userId: null, role: null }
 
-export type TenantTx = Parameters<Parameters<Database['transaction']>[0]>[0]
+/** What fn works with: Drizzle on the transaction's connection (no nested transactions). */
+export type TenantTx = Omit<Database, 'transaction' | 'batch' | '$client'>
 
 export type TenantDatabase = {
   readonly scope: TenantScope
@@ -26,16 +36,57 @@ export type TenantDatabase = {
 }
 
 export function createTenantDatabase(db: Database, scope: TenantScope): TenantDatabase {
+  let begin: string | undefined
   return {
     scope,
-    tenant: (fn) =>
-      db.transaction(async (tx) => {
-        await tx.execute(sql`select
-          set_config('app.clinic_id', ${scope.clinicId ?? ''}, true),
-          set_config('app.user_id', ${scope.userId ?? ''}, true),
-          set_config('app.role', ${scope.role ?? ''}, true)`)
-        return fn(tx)
-      }),
+    tenant: async (fn) => {
+      begin ??= beginStatement(scope)
+      const client = await db.$client.connect()
+      // A connection whose transaction state is unknown is thrown away, never reused.
+      let settled = false
+      try {
+        await client.query(begin)
+        let result: Awaited<ReturnType<typeof fn>>
+        try {
+          result = await fn(drizzleOn(client))
+        } catch (error) {
+          await client.query('rollback')
+          settled = true
+          throw error
+        }
+        await client.query('commit')
+        settled = true
+        return result
+      } finally {
+        client.release(settled ? undefined : true)
+      }
+    },
     withScope: (next) => createTenantDatabase(db, next),
   }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/** `begin` plus the three settings, as one statement text; refuses any value of another shape. */
+export function beginStatement(scope: TenantScope): string {
+  const literal = (value: string | null, valid: (v: string) => boolean, name: string) => {
+    if (value === null) return "''"
+    if (!valid(value)) throw new Error(`tenant scope: ${name} is malformed`)
+    return `'${value}'`
+  }
+  const clinic = literal(scope.clinicId, (v) => UUID.test(v), 'clinicId')
+  const user = literal(scope.userId, (v) => UUID.test(v), 'userId')
+  const role = literal(scope.role, (v) => (userRoles as readonly string[]).includes(v), 'role')
+  return `begin; select set_config('app.clinic_id', ${clinic}, true), set_config('app.user_id', ${user}, true), set_config('app.role', ${role}, true)`
+}
+
+/** One Drizzle instance per pooled connection (the request's Pool hands out the same one). */
+const onConnection = new WeakMap<PoolClient, TenantTx>()
+function drizzleOn(client: PoolClient): TenantTx {
+  let tx = onConnection.get(client)
+  if (!tx) {
+    tx = drizzle({ client, schema })
+    onConnection.set(client, tx)
+  }
+  return tx
 }

@@ -3,11 +3,11 @@
  * decryption of what is shown), from plain Node through the same Neon driver and the same relay.
  *
  * "Same SQL" is kept by calling the app's own query code wherever it takes a transaction:
- * resolveIdentity (session cookie -> user row), hitRateLimit, queuePage, clinicPeople,
- * openReferral, createReferral, intakeFormVersion, readSummaries, recordAudit,
- * createTenantDatabase (the set_config transaction wrapper). What the routes write inline (the
- * app shell's clinic list, the detail's people list and clinic settings, api_user) is copied from
- * them. Loaders that Remix runs in parallel run in parallel here too, on the request's pool.
+ * resolveIdentity and requestStarter (session cookie or token -> request_start: the user, the
+ * clinic and the rate-limit count in one statement), queuePage, clinicPeople, openReferral,
+ * createReferral, intakeFormVersion, readSummaries, recordAudit, createTenantDatabase (the
+ * begin + set_config transaction wrapper). What the routes write inline (the detail's people
+ * list) is copied from them. Loaders that Remix runs in parallel run in parallel here too, on the request's pool.
  * The bench compares the statements the relay sees from the app and from this code for one
  * request of each page and reports any difference (the app moves; this file must follow).
  *
@@ -38,6 +38,7 @@ import { createReferral } from '../../app/referrals/referrals.server'
 import { openReferral } from '../../app/referrals/referral.server'
 import { openFormData, type FormValues } from '../../app/referrals/form-data.server'
 import type { Env } from '../../app/server/env.server'
+import { requestStarter } from '../../app/server/request-start.server'
 import { createTenantDatabase, NO_SCOPE, type TenantScope, type TenantTx } from '../../app/tenancy/tenant.server'
 import '../lib/neon-node'
 
@@ -54,8 +55,6 @@ export type BaselineInputs = {
   deepCursor: string
   referralIds: string[]
   submission: (i: number) => FormValues
-  /** The rate-limit function must run (same SQL) without counting against the users the app uses. */
-  hitRateLimit: ((db: ReturnType<typeof createTenantDatabase>, key: string, limit: number) => Promise<unknown>) | null
 }
 
 export type QueryLog = { sql: string; params: unknown[] }[]
@@ -71,31 +70,28 @@ export function connectAs(url: string, wsProxy: string, max: number, log?: Query
 /** One page's database work on `db`. */
 export function pageWork(inputs: BaselineInputs, cipher: PhiCipher = phiCipherFromEnv(inputs.env)) {
   const { env, clinicId } = inputs
-  const rateLimit = async (db: Database, userId: string) => {
-    if (inputs.hitRateLimit) await inputs.hitRateLimit(createTenantDatabase(db, NO_SCOPE), `bench-baseline:${userId}`, 1_000_000_000)
-  }
-  /** The pipeline's first two steps for a page: the session's user, then the rate limit. */
+  /**
+   * The pipeline's first step for a page: the session's user, clinic and rate-limit count (it
+   * counts against the same users as the app; the bench clears the counters before app runs).
+   */
   const pageIdentity = async (db: Database, cookie: string, path: string) => {
     const request = new Request(`${inputs.origin}${path}`, { headers: { cookie, 'user-agent': 'IntakePilot-bench' } })
-    const identity = await resolveIdentity(request, env, createTenantDatabase(db, NO_SCOPE))
-    if (!identity.user) throw new Error('baseline: the session did not resolve to a user')
-    await rateLimit(db, identity.user.id)
-    return { scope: identity.scope, userId: identity.user.id, audited: auditRequest(request, crypto.randomUUID()) }
+    const identity = await resolveIdentity(request, env, createTenantDatabase(db, NO_SCOPE), requestStarter(db, null))
+    if (!identity.user || !identity.clinic) throw new Error('baseline: the session did not resolve to a user')
+    return { scope: identity.scope, userId: identity.user.id, clinic: identity.clinic, audited: auditRequest(request, crypto.randomUUID()) }
   }
   const audit = (scope: TenantScope, audited: ReturnType<typeof auditRequest>) => (tx: TenantTx, event: AuditEvent) => recordAudit(tx, scope, audited, event)
-  /** routes/_app.tsx's loader. */
-  const shell = (db: Database, scope: TenantScope, mode: Mode) =>
-    createTenantDatabase(db, scope).tenant((tx) =>
-      tx.select({ id: clinics.id, name: clinics.name, slug: clinics.slug, settings: clinics.settings }).from(clinics).where(mode === 'norls' ? eq(clinics.id, clinicId) : undefined).orderBy(asc(clinics.name)),
+  /** routes/_app.tsx's loader: a query only for a superadmin's clinic menu (the bench signs in staff). */
+  const shell = async (db: Database, scope: TenantScope, mode: Mode) => {
+    if (scope.role !== 'superadmin') return
+    await createTenantDatabase(db, scope).tenant((tx) =>
+      tx.select({ id: clinics.id, name: clinics.name, slug: clinics.slug }).from(clinics).where(mode === 'norls' ? eq(clinics.id, clinicId) : undefined).orderBy(asc(clinics.name)),
     )
+  }
   const queue = async (db: Database, mode: Mode, view: QueueView, api: boolean, me: string, scope: TenantScope, audited: ReturnType<typeof auditRequest>) =>
     createTenantDatabase(db, scope).tenant(async (tx) => {
       const { rows } = await queuePage(tx, view, me, mode === 'norls' ? eq(referrals.clinicId, clinicId) : undefined)
-      if (!api) {
-        await clinicPeople(tx, clinicId)
-        // The page's turnaround targets (routes/_app.queue.tsx).
-        await tx.select({ settings: clinics.settings }).from(clinics).where(eq(clinics.id, clinicId))
-      }
+      if (!api) await clinicPeople(tx, clinicId)
       await recordAudit(tx, scope, audited, { action: 'referral.list', entityType: 'referral', details: { ids: rows.map((r) => r.id), ...(api ? { api: true } : { search: false }) } })
     })
 
@@ -121,33 +117,26 @@ export function pageWork(inputs: BaselineInputs, cipher: PhiCipher = phiCipherFr
             : await openReferralWithClinicPredicate(tx, cipher, audit(scope, audited), { id, clinicId })
           if (!opened) throw new Error('baseline: referral not found')
           await tx.select({ id: users.id, displayName: users.displayName, role: users.role }).from(users).where(and(eq(users.clinicId, clinicId), eq(users.status, 'active')))
-          // The page's AI panel (aiFor in routes/_app.referrals.$id.tsx): the clinic's settings and the saved summaries.
-          await tx.select({ settings: clinics.settings }).from(clinics).where(eq(clinics.id, clinicId))
+          // The page's AI panel (aiFor in routes/_app.referrals.$id.tsx): the saved summaries.
           await readSummaries(tx, cipher, clinicId, id)
         }),
       ])
     },
     async submit(db, _mode, i) {
       // The action's statements (createReferral already names the clinic in each one).
-      const { scope, userId, audited } = await pageIdentity(db, inputs.referrer.cookie, '/referrals/new')
+      const { scope, userId, clinic, audited } = await pageIdentity(db, inputs.referrer.cookie, '/referrals/new')
       await createTenantDatabase(db, scope).tenant(async (tx) => {
         const form = await intakeFormVersion(tx, clinicId, 1)
         if (!form) throw new Error('baseline: no form version 1')
-        const [clinic] = await tx.select({ id: clinics.id, slug: clinics.slug }).from(clinics).where(eq(clinics.id, clinicId))
-        await createReferral(tx, cipher, audit(scope, audited), { clinic: clinic!, submittedBy: userId, form, values: inputs.submission(i), idempotencyKey: crypto.randomUUID() })
+        await createReferral(tx, cipher, audit(scope, audited), { clinic, submittedBy: userId, form, values: inputs.submission(i), idempotencyKey: crypto.randomUUID() })
       })
     },
     async 'api-list'(db, mode) {
       // resolveApiIdentity's database step (the token check is crypto in the app), then as pages.
-      const row = await createTenantDatabase(db, NO_SCOPE).tenant(async (tx) => {
-        const result = await tx.execute<{ id: string; clinic_id: string; role: 'staff' }>(
-          sql`select id, clinic_id, role, status, email, display_name from api_user(${inputs.staff.tid}, ${inputs.staff.oid})`,
-        )
-        return result.rows[0]
-      })
-      if (!row) throw new Error('baseline: api_user found nobody')
-      await rateLimit(db, row.id)
-      const scope = { clinicId: row.clinic_id, userId: row.id, role: row.role }
+      const started = await requestStarter(db, null)({ tid: inputs.staff.tid, oid: inputs.staff.oid })
+      const row = started.user
+      if (!row || !started.clinic) throw new Error('baseline: request_start found nobody')
+      const scope = { clinicId: started.clinic.id, userId: row.id, role: row.role }
       const request = new Request(`${inputs.origin}/api/v1/referrals`, { headers: { 'user-agent': 'IntakePilot-bench' } })
       await queue(db, mode, parseQueueView(new URL(request.url)), true, row.id, scope, auditRequest(request, crypto.randomUUID()))
     },

@@ -130,10 +130,10 @@ describe('nothing in public runs with the owner rights unreviewed', () => {
     'sign_in_user', // drizzle/0002_sign_in.sql: maps a verified identity to a provisioned user
     'find_open_duplicate', // drizzle/0003_duplicate_check.sql: an open referral's id by blind index, own clinic only
     'audit_logs_chain', // drizzle/0005_audit_chain_triggers.sql: numbers and hashes each audit row; owner-only chain heads
-    'api_user', // drizzle/0006_api_identity.sql: read-only (tid, oid) -> bound user for bearer tokens; binds and updates nothing
     'rate_limit_hit', // drizzle/0007_rate_limits.sql: counts one hit for a key in the owner-only rate_limits table
     'session_refresh_claim', // drizzle/0009_session_refreshes.sql: lock + sealed result of one refresh-token use
     'session_refresh_store', // drizzle/0009_session_refreshes.sql: keeps that sealed result two minutes
+    'request_start', // drizzle/0012_request_start.sql: the caller's own user row (by session id or verified token; binds nothing), their clinic's name/slug/settings, and one rate_limit_hit
   ]
 
   test('SECURITY DEFINER functions: only the reviewed ones, each with a pinned search_path and no PUBLIC execute', async () => {

@@ -1,0 +1,89 @@
+/**
+ * The first database round trip of every request: who is asking, the clinic they work in, and
+ * their rate-limit count, in one statement outside any transaction (request_start,
+ * drizzle/0012). Identity resolution decides *who* from the cookie or the bearer token; this
+ * reads their row fresh (a disabled user is out on their next click) and counts the request.
+ */
+import { sql } from 'drizzle-orm'
+import type { ClinicSettings, UserRole } from '~/db/schema'
+import type { Database } from '~/db/client.server'
+import { RATE_LIMITS, type RateLimitVerdict } from './rate-limit.server'
+
+/** Who a request claims to be, already verified: a session's user, or a bearer token's (tid, oid). */
+export type Caller = { userId: string; switchedClinic: string | null } | { tid: string; oid: string } | null
+
+export type StartedUser = {
+  id: string
+  email: string
+  displayName: string
+  role: UserRole
+  status: string
+}
+
+/** The clinic this request works in (the user's own, or the one a superadmin switched to). */
+export type RequestClinic = { id: string; name: string; slug: string; settings: ClinicSettings }
+
+export type StartedRequest = {
+  /** The user row, whatever its status; null when there is none. */
+  user: StartedUser | null
+  clinic: RequestClinic | null
+  /** Null when nobody is counted (anonymous, outside the sign-in routes; or an inactive user). */
+  rateLimit: RateLimitVerdict | null
+}
+
+export type RequestStarter = (caller: Caller) => Promise<StartedRequest>
+
+type Row = {
+  user_id: string | null
+  email: string | null
+  display_name: string | null
+  role: UserRole | null
+  status: string | null
+  clinic_id: string | null
+  clinic_name: string | null
+  clinic_slug: string | null
+  clinic_settings: ClinicSettings | null
+  counted: boolean
+  allowed: boolean | null
+  remaining: number | null
+  reset_seconds: number | null
+}
+
+const NOBODY: StartedRequest = { user: null, clinic: null, rateLimit: null }
+
+/**
+ * @param anonymousKey the client address key when nobody is signed in on a sign-in route
+ *   (counted per IP); null elsewhere, where an anonymous request costs no database work.
+ */
+export function requestStarter(db: Database, anonymousKey: string | null): RequestStarter {
+  return async (caller) => {
+    if (!caller && !anonymousKey) return NOBODY
+    const userId = caller && 'userId' in caller ? caller.userId : null
+    const switched = caller && 'userId' in caller ? caller.switchedClinic : null
+    const tid = caller && 'tid' in caller ? caller.tid : null
+    const oid = caller && 'oid' in caller ? caller.oid : null
+    const result = await db.execute<Row>(
+      sql`select * from request_start(${userId}::uuid, ${tid}, ${oid}, ${switched}::uuid, ${anonymousKey}, ${RATE_LIMITS.user}, ${RATE_LIMITS.signIn})`,
+    )
+    const row = result.rows[0]
+    if (!row) return NOBODY
+    return {
+      user:
+        row.user_id && row.role
+          ? { id: row.user_id, email: row.email ?? '', displayName: row.display_name ?? '', role: row.role, status: row.status ?? '' }
+          : null,
+      clinic:
+        row.clinic_id && row.clinic_name && row.clinic_slug
+          ? { id: row.clinic_id, name: row.clinic_name, slug: row.clinic_slug, settings: row.clinic_settings ?? {} }
+          : null,
+      rateLimit: row.counted
+        ? {
+            allowed: Boolean(row.allowed),
+            limit: userId || tid ? RATE_LIMITS.user : RATE_LIMITS.signIn,
+            remaining: Number(row.remaining),
+            resetSeconds: Number(row.reset_seconds),
+          }
+        : null,
+    }
+  }
+}
