@@ -12,7 +12,7 @@ import { apiRoute, ok, readJson, requireApiPermission, requireApiUser } from '~/
 import { CreateReferralBody, ReferralListQuery } from '~/api/schemas'
 import { hasPermission } from '~/auth/permissions'
 import { phiCipherFromEnv } from '~/crypto/phi.server'
-import { clinics, referrals } from '~/db/schema'
+import { referrals } from '~/db/schema'
 import { intakeSchema } from '~/intake/form-schema'
 import { intakeFormVersion } from '~/intake/intake-forms.server'
 import { openPatientListing, type FormValues } from '~/referrals/form-data.server'
