@@ -29,6 +29,8 @@ export function auditExportStream(
   const encoder = new TextEncoder()
   const line = request.format === 'csv' ? csvRow : ndjsonLine
   let afterSeq = 0
+  // A client that goes away mid-batch: the batch in flight is dropped, not enqueued (that throws).
+  let cancelled = false
   let finished!: () => void
   const done = new Promise<void>((resolve) => (finished = resolve))
 
@@ -39,6 +41,7 @@ export function auditExportStream(
     async pull(controller) {
       try {
         const rows = await db.tenant((tx) => exportBatch(tx, clinicId, request, afterSeq, size))
+        if (cancelled) return
         if (rows.length) {
           afterSeq = rows.at(-1)!.seq!
           controller.enqueue(encoder.encode(rows.map(line).join('')))
@@ -55,6 +58,7 @@ export function auditExportStream(
       }
     },
     cancel() {
+      cancelled = true
       finished()
     },
   })
