@@ -379,6 +379,7 @@ async function main() {
 
   // ---- 11. client JavaScript ---------------------------------------------------------------------------
   const clientDir = join(appDir, 'build', 'client')
+  await resetRateLimits(admin) // the baselines counted against the same users
   const newForm = await getPage(app.origin, '/referrals/new', referrers[0]!.cookie)
   const referralPage = await getPage(app.origin, `/referrals/${ids[0]}`, firstStaff.cookie)
   const { file: manifestFile } = readRemixManifest(clientDir)

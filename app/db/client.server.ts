@@ -3,12 +3,31 @@
  * On Workers a Pool must be created, used and ended within one request, so there is no
  * module-level client: the request pipeline creates one and ends it with waitUntil.
  */
-import { Pool, neonConfig } from '@neondatabase/serverless'
+import { Pool, neonConfig, type PoolClient } from '@neondatabase/serverless'
+import type { Logger } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/neon-serverless'
 import * as schema from './schema'
 
 export type Database = ReturnType<typeof drizzleFor>
-const drizzleFor = (pool: Pool) => drizzle({ client: pool, schema })
+
+/** A Drizzle logger given to a pool's Drizzle is also used on its connections (the bench's statement log). */
+const loggers = new WeakMap<object, Logger>()
+export function drizzleFor(pool: Pool, logger?: Logger) {
+  const db = drizzle({ client: pool, schema, logger })
+  if (logger) loggers.set(db, logger)
+  return db
+}
+
+/** Drizzle on one of the pool's connections (a transaction opened by hand), one per connection. */
+const onConnection = new WeakMap<PoolClient, Omit<Database, '$client'>>()
+export function drizzleOnConnection(db: Database, client: PoolClient): Omit<Database, '$client'> {
+  let found = onConnection.get(client)
+  if (!found) {
+    found = drizzle({ client, schema, logger: loggers.get(db) })
+    onConnection.set(client, found)
+  }
+  return found
+}
 
 /**
  * Points the Neon driver at the local WebSocket relay (DATABASE_WS_PROXY=host:port).

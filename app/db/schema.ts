@@ -165,7 +165,8 @@ export const referralEvents = pgTable(
     body: jsonb('body').$type<EncryptedValue>(),
     /** Messages and replies are shown to the referrer; notes never are. */
     visibleToReferrer: boolean('visible_to_referrer').notNull().default(false),
-    createdAt: createdAt(),
+    /** clock_timestamp(), not now(): events written in one transaction (created, then assigned) keep their order. */
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().default(sql`clock_timestamp()`),
   },
   (t) => [
     index('referral_events_clinic_referral_idx').on(t.clinicId, t.referralId, t.createdAt),

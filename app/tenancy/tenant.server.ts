@@ -11,11 +11,8 @@
  * are checked against their only possible shapes (a UUID, a role name, or nothing) before they
  * are written into the statement; anything else is refused before it reaches the server.
  */
-import type { PoolClient } from '@neondatabase/serverless'
-import { drizzle } from 'drizzle-orm/neon-serverless'
-import type { Database } from '~/db/client.server'
+import { drizzleOnConnection, type Database } from '~/db/client.server'
 import { userRoles, type UserRole } from '~/db/enums'
-import * as schema from '~/db/schema'
 
 export type TenantScope = {
   clinicId: string | null
@@ -48,7 +45,7 @@ export function createTenantDatabase(db: Database, scope: TenantScope): TenantDa
         await client.query(begin)
         let result: Awaited<ReturnType<typeof fn>>
         try {
-          result = await fn(drizzleOn(client))
+          result = await fn(drizzleOnConnection(db, client))
         } catch (error) {
           await client.query('rollback')
           settled = true
@@ -78,15 +75,4 @@ export function beginStatement(scope: TenantScope): string {
   const user = literal(scope.userId, (v) => UUID.test(v), 'userId')
   const role = literal(scope.role, (v) => (userRoles as readonly string[]).includes(v), 'role')
   return `begin; select set_config('app.clinic_id', ${clinic}, true), set_config('app.user_id', ${user}, true), set_config('app.role', ${role}, true)`
-}
-
-/** One Drizzle instance per pooled connection (the request's Pool hands out the same one). */
-const onConnection = new WeakMap<PoolClient, TenantTx>()
-function drizzleOn(client: PoolClient): TenantTx {
-  let tx = onConnection.get(client)
-  if (!tx) {
-    tx = drizzle({ client, schema })
-    onConnection.set(client, tx)
-  }
-  return tx
 }

@@ -28,7 +28,7 @@ import type { AuditEvent } from '../../app/audit/audit.server'
 import { auditRequest, recordAudit } from '../../app/audit/audit.server'
 import { resolveIdentity } from '../../app/auth/identity.server'
 import { phiCipherFromEnv, type PhiCipher } from '../../app/crypto/phi.server'
-import { connectDatabase, useLocalRelay, type Database } from '../../app/db/client.server'
+import { connectDatabase, drizzleFor, useLocalRelay, type Database } from '../../app/db/client.server'
 import * as schema from '../../app/db/schema'
 import { clinics, referralEvents, referrals, users } from '../../app/db/schema'
 import { intakeFormVersion } from '../../app/intake/intake-forms.server'
@@ -64,7 +64,7 @@ export function connectAs(url: string, wsProxy: string, max: number, log?: Query
   const pool = new Pool({ connectionString: url, max, connectionTimeoutMillis: 5_000 })
   pool.on('error', () => {})
   const logger = log ? { logQuery: (query: string, params: unknown[]) => void log.push({ sql: query, params }) } : undefined
-  return { db: drizzle({ client: pool, schema, logger }) as unknown as Database, end: () => pool.end() }
+  return { db: drizzleFor(pool, logger), end: () => pool.end() }
 }
 
 /** One page's database work on `db`. */

@@ -38,3 +38,7 @@ CREATE POLICY referral_events_add ON referral_events FOR INSERT TO intakepilot_a
         AND referral_is_visible(referral_id))
   )
 );
+--> statement-breakpoint
+-- A referral's history is ordered by created_at; now() is the transaction's start, so events
+-- written in one transaction tied. clock_timestamp() keeps the order they were written in.
+ALTER TABLE referral_events ALTER COLUMN created_at SET DEFAULT clock_timestamp();
