@@ -17,13 +17,15 @@ import { rateLimitHeaders, type RateLimitVerdict } from './rate-limit.server'
 import { createRoutePatternMatcher } from './route-pattern.server'
 import { applySecurityHeaders, createNonce } from './security-headers.server'
 
-type PagesContext = EventContext<Env, string, Record<string, unknown>>
+/** What the pipeline uses of a Pages Function's context (the Vite dev server passes the same). */
+export type PipelineContext = Pick<EventContext<Env, string, Record<string, unknown>>, 'request' | 'env' | 'waitUntil'>
 
-export function createRequestPipeline(build: ServerBuild) {
-  const handleRemixRequest = createRequestHandler(build, 'production')
+/** `mode` is Remix's: `npm run dev` passes 'development' (vite.config.ts); every other run is production. */
+export function createRequestPipeline(build: ServerBuild, mode: 'production' | 'development' = 'production') {
+  const handleRemixRequest = createRequestHandler(build, mode)
   const routePattern = createRoutePatternMatcher(build)
 
-  return async function handle(ctx: PagesContext): Promise<Response> {
+  return async function handle(ctx: PipelineContext): Promise<Response> {
     const started = Date.now()
     const { request, env } = ctx
     const requestId = crypto.randomUUID()
