@@ -81,7 +81,16 @@ export async function resolveApiIdentity(request: Request, env: Env, start: Requ
   // Only users bound by an interactive sign-in: a token alone never claims an invitation.
   if (!row) throw new ApiRefusal(invalidToken('not_provisioned'))
   if (row.status !== 'active') throw new ApiRefusal(apiError(403, 'This account is not active'))
-  // A superadmin works across clinics through the pages' audited clinic switch; not over the API.
-  if (row.role === 'superadmin' || !started.clinic) throw new ApiRefusal(apiError(403, 'Superadmin accounts cannot use the API'))
+  // A superadmin belongs to no clinic: they work in one through the web app's audited clinic
+  // switch, which an API call has no way to make (docs/decisions/013-superadmins-not-on-the-api.md).
+  if (row.role === 'superadmin' || !started.clinic) throw new ApiRefusal(superadminRefused())
   return signedInIdentity({ ...started, user: row })
 }
+
+/** 403 for a superadmin's token: said in words, so whoever wired up the integration knows what to do instead. */
+const superadminRefused = () =>
+  apiError(
+    403,
+    'Superadmin accounts cannot use the API: a superadmin works in a clinic by switching to it in the IntakePilot web app. Use the token of a member of that clinic.',
+    { reason: 'superadmin' },
+  )

@@ -1,7 +1,7 @@
 /**
  * The load context for one request: who is asking (session, refreshed once, here), the
- * database scoped to them, and the audit writer. Built by the Pages pipeline in production
- * and by the Vite dev server's Cloudflare proxy in `npm run dev`.
+ * database scoped to them, and the audit writer. Built by the request pipeline, in workerd
+ * and under `npm run dev` alike (vite.config.ts).
  */
 import type { AppLoadContext } from '@remix-run/cloudflare'
 import { auditRequest, recordAudit } from '~/audit/audit.server'

@@ -17,13 +17,15 @@ import { rateLimitHeaders, type RateLimitVerdict } from './rate-limit.server'
 import { createRoutePatternMatcher } from './route-pattern.server'
 import { applySecurityHeaders, createNonce } from './security-headers.server'
 
-type PagesContext = EventContext<Env, string, Record<string, unknown>>
+/** What the pipeline uses of a Pages Function's context (the Vite dev server passes the same). */
+export type PipelineContext = Pick<EventContext<Env, string, Record<string, unknown>>, 'request' | 'env' | 'waitUntil'>
 
-export function createRequestPipeline(build: ServerBuild) {
-  const handleRemixRequest = createRequestHandler(build, 'production')
+/** `mode` is Remix's: `npm run dev` passes 'development' (vite.config.ts); every other run is production. */
+export function createRequestPipeline(build: ServerBuild, mode: 'production' | 'development' = 'production') {
+  const handleRemixRequest = createRequestHandler(build, mode)
   const routePattern = createRoutePatternMatcher(build)
 
-  return async function handle(ctx: PagesContext): Promise<Response> {
+  return async function handle(ctx: PipelineContext): Promise<Response> {
     const started = Date.now()
     const { request, env } = ctx
     const requestId = crypto.randomUUID()
@@ -51,7 +53,7 @@ export function createRequestPipeline(build: ServerBuild) {
       } else {
         const built = await createLoadContext({ request, env, requestId, nonce, waitUntil, connectOrigins })
         ;({ scope, sessionCookie, end, rateLimit } = built)
-        response = rateLimit && !rateLimit.allowed ? tooManyRequests(api, requestId, nonce) : await handleRemixRequest(request, built.context)
+        response = rateLimit && !rateLimit.allowed ? tooManyRequests(request, api, rateLimit, requestId, nonce) : await handleRemixRequest(request, built.context)
       }
     } catch (error) {
       if (error instanceof ApiRefusal) {
@@ -100,10 +102,23 @@ export function createRequestPipeline(build: ServerBuild) {
   }
 }
 
-function tooManyRequests(api: boolean, requestId: string, nonce: string) {
-  if (api) return apiError(429, 'Too many requests: at most 100 a minute per user', { requestId })
-  const page = htmlPage(429, 'Slow down a little', 'You have made a lot of requests in the last minute. Wait a few seconds, then try again; nothing you entered has been lost.', requestId, nonce)
-  return page
+function tooManyRequests(request: Request, api: boolean, verdict: RateLimitVerdict, requestId: string, nonce: string) {
+  const limit = `at most ${verdict.limit} a minute per user`
+  if (api) return apiError(429, `Too many requests: ${limit}`, { requestId, retryAfterSeconds: verdict.resetSeconds })
+  const wait = verdict.resetSeconds === 1 ? '1 second' : `${verdict.resetSeconds} seconds`
+  // A GET can simply be asked again; a form that was sent is sent again from the page it came from.
+  const url = new URL(request.url)
+  const again =
+    request.method === 'GET'
+      ? `<p><a href="${escapeHtml(url.pathname + url.search)}">Try again</a> after that.</p>`
+      : '<p>After that, go back to the previous page and send the form again.</p>'
+  return htmlPage(429, {
+    title: 'Please wait a moment',
+    message: `You have made more requests in the last minute than IntakePilot allows (${limit}). You can carry on in ${wait}.`,
+    extra: again,
+    requestId,
+    nonce,
+  })
 }
 
 function unavailable(url: URL, requestId: string, nonce: string) {
@@ -111,20 +126,36 @@ function unavailable(url: URL, requestId: string, nonce: string) {
   if (url.pathname.startsWith('/api/') || url.pathname === '/healthz') {
     return Response.json({ error: 'Service unavailable', details: { requestId }, code: 'UNAVAILABLE' }, { status: 503, headers })
   }
-  return htmlPage(503, 'IntakePilot is temporarily unavailable', 'Please try again in a moment. Nothing you entered has been lost.', requestId, nonce)
+  const page = htmlPage(503, {
+    title: 'IntakePilot is temporarily unavailable',
+    message: 'Please try again in a moment. Nothing you entered has been lost.',
+    requestId,
+    nonce,
+  })
+  page.headers.set('Retry-After', '5')
+  return page
 }
 
 /** A page for when Remix itself could not answer: no scripts, styled under the nonce. */
-function htmlPage(status: number, title: string, message: string, requestId: string, nonce: string) {
+function htmlPage(status: number, page: { title: string; message: string; extra?: string; requestId: string; nonce: string }) {
+  const { title, message, extra = '', requestId, nonce } = page
   const html = `<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${title} · IntakePilot</title>
-<style nonce="${nonce}">body{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1.5rem;color:#0f172a}code{background:#f1f5f9;padding:.1rem .3rem}</style>
-<body><main><h1>${title}</h1><p>${message}</p><p>Reference for support: <code>${requestId}</code></p></main></body></html>`
+<style nonce="${nonce}">body{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1.5rem;color:#0f172a;line-height:1.5}a{color:#1d4ed8}code{background:#f1f5f9;padding:.1rem .3rem}.ref{color:#64748b;font-size:.875rem;margin-top:2rem}</style>
+<body><main><h1>${title}</h1><p>${message}</p>${extra}<p class="ref">Reference for support: <code>${requestId}</code></p></main></body></html>`
   return new Response(html, { status, headers: { 'Content-Type': 'text/html; charset=utf-8' } })
 }
+
+const escapeHtml = (text: string) =>
+  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
 
 function internalError(url: URL, requestId: string, nonce: string) {
   if (url.pathname.startsWith('/api/')) {
     return Response.json({ error: 'Internal error', details: { requestId }, code: 'INTERNAL' }, { status: 500 })
   }
-  return htmlPage(500, 'Something went wrong', 'Please try again. If it keeps happening, give the reference below to support.', requestId, nonce)
+  return htmlPage(500, {
+    title: 'Something went wrong',
+    message: 'Please try again. If it keeps happening, give the reference below to support.',
+    requestId,
+    nonce,
+  })
 }

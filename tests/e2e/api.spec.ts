@@ -7,37 +7,10 @@
 import { randomUUID } from 'node:crypto'
 import { expect, test, type APIRequestContext } from '@playwright/test'
 import { base64url, exportSPKI, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose'
-import { APP_URL, E2E, IDP_URL } from '../../playwright.config'
-import { DEMO_TENANT_ID } from '../../scripts/lib/demo-accounts'
-import { CLI_CLIENT_ID, CLI_REDIRECT_URI, getTokensFor, type TokenSet } from '../../scripts/lib/idp-login'
+import { APP_URL, E2E } from '../../playwright.config'
+import type { TokenSet } from '../../scripts/lib/idp-login'
+import { bearer, expectError, ISSUER, referralBody, token, tokensFor } from './api-support'
 import { signIn } from './support'
-
-const ISSUER = `${IDP_URL}/${DEMO_TENANT_ID}/v2.0`
-const tokensFor = (email: string) => getTokensFor({ issuer: ISSUER, email, clientId: CLI_CLIENT_ID, redirectUri: CLI_REDIRECT_URI })
-const bearer = (token: string) => ({ Authorization: `Bearer ${token}` })
-// Access tokens live 20 s here (+60 s skew): each test gets its own.
-const token = async (email: string) => (await tokensFor(email)).access_token
-
-async function expectError(response: Awaited<ReturnType<APIRequestContext['get']>>, status: number, code: string): Promise<{ details: { fields: Record<string, string[]> } }> {
-  expect(response.status(), await response.text()).toBe(status)
-  expect(response.headers()['content-type']).toContain('application/json')
-  const body = (await response.json()) as { details: { fields: Record<string, string[]> } }
-  expect(body).toMatchObject({ code, error: expect.any(String) })
-  expect(body).toHaveProperty('details')
-  return body
-}
-
-/** Values for every required field of the clinic's current form (whatever its version). */
-async function referralBody(request: APIRequestContext, access: string) {
-  const form = (await (await request.get('/api/v1/intake-form', { headers: bearer(access) })).json()).data
-  const data: Record<string, string | boolean | number> = {}
-  for (const f of form.fields as { key: string; type: string; required: boolean; options?: string[] }[]) {
-    if (!f.required) continue
-    data[f.key] = { date: '1980-02-03', phone: '(416) 555-0123', email: 'p@example.test', number: 1, checkbox: true, select: f.options?.[0] ?? '' }[f.type] ?? `API ${f.key}`
-  }
-  data.patient_last_name = `Api${randomUUID().slice(0, 8)}`
-  return { formVersion: form.version as number, data }
-}
 
 test.describe('bearer tokens', () => {
   test('a good token reaches /me; cookies are never accepted on /api', async ({ request, page }) => {
@@ -82,8 +55,18 @@ test.describe('bearer tokens', () => {
     }
   })
 
-  test('superadmins and disabled users are refused with 403', async ({ request }) => {
-    await expectError(await request.get('/api/v1/me', { headers: bearer(await token('superadmin@intakepilot.test')) }), 403, 'FORBIDDEN')
+  test('a superadmin is refused with 403, told to switch to the clinic in the web app', async ({ request }) => {
+    const headers = bearer(await token('superadmin@intakepilot.test'))
+    for (const path of ['/api/v1/me', '/api/v1/referrals', '/api/v1/audit-logs']) {
+      const response = await request.get(path, { headers })
+      const body = await expectError(response, 403, 'FORBIDDEN')
+      expect(body.error, path).toMatch(/superadmin/i)
+      expect(body.error, path).toMatch(/switch/i)
+      expect(body.error, path).toMatch(/web app/i)
+      expect(body.details, path).toEqual({ reason: 'superadmin' })
+      // Refused before any route runs: no WWW-Authenticate challenge (the token itself was fine).
+      expect(response.headers()['www-authenticate'], path).toBeUndefined()
+    }
   })
 })
 

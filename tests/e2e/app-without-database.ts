@@ -1,0 +1,75 @@
+/**
+ * A second IntakePilot on its own port, started as `npm start` starts the e2e stack (the same
+ * build, bindings and identity provider) but with the database relay pointed at a port where
+ * nothing listens: the database is unreachable. Its wrangler process group is always ended,
+ * by stop() or, if the test process dies first, when it exits.
+ */
+import { spawn } from 'node:child_process'
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { E2E } from '../../playwright.config'
+import { appBindings, pagesDevArgs } from '../../scripts/lib/app-bindings'
+import { localConfig } from '../../scripts/lib/config'
+import { DATABASE_NAME, APP_ROLE } from '../../scripts/lib/postgres'
+import { loadOrCreateSecrets } from '../../scripts/lib/secrets'
+import { freePort } from '../support/free-port'
+import { ISSUER } from './api-support'
+
+export async function startAppWithoutDatabase() {
+  const dataDir = mkdtempSync(join(tmpdir(), 'intakepilot-nodb-'))
+  chmodSync(dataDir, 0o755)
+  const [appPort, closedPort, inspectorPort] = [await freePort(), await freePort(), await freePort()]
+  const config = localConfig({ ...process.env, APP_PORT: String(appPort), DATA_DIR: dataDir })
+  const bindings = appBindings({
+    config,
+    database: { appUrl: `postgres://${APP_ROLE.user}:${APP_ROLE.password}@127.0.0.1:${E2E.pgPort}/${DATABASE_NAME}`, wsProxy: `127.0.0.1:${closedPort}` },
+    secrets: loadOrCreateSecrets(dataDir),
+    oidcAuthority: ISSUER,
+    corsOrigins: E2E.corsOrigin,
+  })
+  const args = pagesDevArgs(config, bindings, ['--inspector-port', String(inspectorPort)])
+  const child = spawn('npx', args, { detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } })
+  let stderr = ''
+  child.stderr!.on('data', (chunk: Buffer) => void (stderr = (stderr + chunk.toString()).slice(-4000)))
+
+  const killGroup = (signal: NodeJS.Signals) => {
+    try {
+      if (child.pid && child.exitCode === null && child.signalCode === null) process.kill(-child.pid, signal)
+    } catch {}
+  }
+  const onExit = () => killGroup('SIGKILL')
+  process.once('exit', onExit)
+
+  async function stop() {
+    process.off('exit', onExit)
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve))
+      killGroup('SIGTERM')
+      const timer = setTimeout(() => killGroup('SIGKILL'), 5000)
+      await exited
+      clearTimeout(timer)
+    }
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+
+  const origin = config.appOrigin
+  try {
+    // Ready when it answers at all (its /healthz is a 503 by design).
+    const deadline = Date.now() + 60_000
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`wrangler exited (${child.exitCode}): ${stderr}`)
+      if (Date.now() > deadline) throw new Error(`the second app did not answer within 60 s: ${stderr}`)
+      const answered = await fetch(`${origin}/healthz`).then(
+        (r) => r.status,
+        () => 0,
+      )
+      if (answered) break
+      await new Promise((resolve) => setTimeout(resolve, 250))
+    }
+  } catch (error) {
+    await stop()
+    throw error
+  }
+  return { origin, stop }
+}
