@@ -11,6 +11,7 @@
  * are checked against their only possible shapes (a UUID, a role name, or nothing) before they
  * are written into the statement; anything else is refused before it reaches the server.
  */
+import { sql } from 'drizzle-orm'
 import { drizzleOnConnection, type Database } from '~/db/client.server'
 import { userRoles, type UserRole } from '~/db/enums'
 
@@ -42,10 +43,12 @@ export function createTenantDatabase(db: Database, scope: TenantScope): TenantDa
       // A connection whose transaction state is unknown is thrown away, never reused.
       let settled = false
       try {
-        await client.query(begin)
+        const tx = drizzleOnConnection(db, client)
+        // No parameters: node-postgres sends it as one simple-protocol message (both statements).
+        await tx.execute(sql.raw(begin))
         let result: Awaited<ReturnType<typeof fn>>
         try {
-          result = await fn(drizzleOnConnection(db, client))
+          result = await fn(tx)
         } catch (error) {
           await client.query('rollback')
           settled = true
