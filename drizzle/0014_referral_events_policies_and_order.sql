@@ -42,3 +42,33 @@ CREATE POLICY referral_events_add ON referral_events FOR INSERT TO intakepilot_a
 -- A referral's history is ordered by created_at; now() is the transaction's start, so events
 -- written in one transaction tied. clock_timestamp() keeps the order they were written in.
 ALTER TABLE referral_events ALTER COLUMN created_at SET DEFAULT clock_timestamp();
+--> statement-breakpoint
+-- referrals: the same rule as drizzle/0001, written as a CASE on the role. The planner cannot
+-- see through `role IN (…) OR (role = 'referrer' AND submitted_by = …)` and guessed that it keeps
+-- about 2% of a clinic's rows, so deep queue pages were planned for one row (a bitmap scan and
+-- a sort instead of walking the ordered index). A CASE is estimated at half: closer, for staff.
+DROP POLICY referrals_read ON referrals;
+--> statement-breakpoint
+CREATE POLICY referrals_read ON referrals FOR SELECT TO intakepilot_app USING (
+  clinic_id = nullif(current_setting('app.clinic_id', true), '')::uuid
+  AND CASE current_setting('app.role', true)
+    WHEN 'staff' THEN true
+    WHEN 'admin' THEN true
+    WHEN 'superadmin' THEN true
+    WHEN 'referrer' THEN submitted_by = nullif(current_setting('app.user_id', true), '')::uuid
+    ELSE false
+  END
+);
+--> statement-breakpoint
+DROP POLICY referrals_submit ON referrals;
+--> statement-breakpoint
+CREATE POLICY referrals_submit ON referrals FOR INSERT TO intakepilot_app WITH CHECK (
+  clinic_id = nullif(current_setting('app.clinic_id', true), '')::uuid
+  AND CASE current_setting('app.role', true)
+    WHEN 'staff' THEN true
+    WHEN 'admin' THEN true
+    WHEN 'superadmin' THEN true
+    WHEN 'referrer' THEN submitted_by = nullif(current_setting('app.user_id', true), '')::uuid
+    ELSE false
+  END
+);
