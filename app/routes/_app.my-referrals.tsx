@@ -52,8 +52,15 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
       ? await tx
           .selectDistinctOn([referralEvents.referralId], { referralId: referralEvents.referralId, type: referralEvents.type, createdAt: referralEvents.createdAt })
           .from(referralEvents)
-          .where(and(inArray(referralEvents.referralId, ids), inArray(referralEvents.type, ['message', 'reply', 'status'])))
-          .orderBy(referralEvents.referralId, desc(referralEvents.createdAt), sql`${referralEvents.type} = 'status'`) // a question and its own status change share one now(): the question wins the tie
+          .where(
+            and(
+              inArray(referralEvents.referralId, ids),
+              inArray(referralEvents.type, ['message', 'reply', 'status']),
+              // The move to "Waiting on referrer" that comes with a question does not answer it.
+              sql`not (${referralEvents.type} = 'status' and ${referralEvents.data}->>'to' = 'info_requested')`,
+            ),
+          )
+          .orderBy(referralEvents.referralId, desc(referralEvents.createdAt))
       : []
     const items = await Promise.all(
       page.map(async (r) => {
