@@ -16,6 +16,7 @@ import { logError, logRequest } from './log.server'
 import { rateLimitHeaders, type RateLimitVerdict } from './rate-limit.server'
 import { createRoutePatternMatcher } from './route-pattern.server'
 import { applySecurityHeaders, createNonce } from './security-headers.server'
+import { isSingleFetchRequest, reloadAsDocument } from './single-fetch.server'
 
 /** What the pipeline uses of a Pages Function's context (the Vite dev server passes the same). */
 export type PipelineContext = Pick<EventContext<Env, string, Record<string, unknown>>, 'request' | 'env' | 'waitUntil'>
@@ -46,6 +47,8 @@ export function createRequestPipeline(build: ServerBuild, mode: 'production' | '
     // Origins a page may fetch from besides its own (the referral page adds the local AI server).
     const connectOrigins: string[] = []
     let response: Response
+    // A page of ours (429, 503, 500) rather than Remix's answer.
+    let refusedBeforeRemix = false
     try {
       if (api && isPreflight(request)) {
         // Browsers preflight without credentials: answered before identity and rate limit.
@@ -53,9 +56,11 @@ export function createRequestPipeline(build: ServerBuild, mode: 'production' | '
       } else {
         const built = await createLoadContext({ request, env, requestId, nonce, waitUntil, connectOrigins })
         ;({ scope, sessionCookie, end, rateLimit } = built)
+        refusedBeforeRemix = Boolean(rateLimit && !rateLimit.allowed)
         response = rateLimit && !rateLimit.allowed ? tooManyRequests(request, api, rateLimit, requestId, nonce) : await handleRemixRequest(request, built.context)
       }
     } catch (error) {
+      refusedBeforeRemix = true
       if (error instanceof ApiRefusal) {
         response = error.response
       } else if (error instanceof UnavailableError) {
@@ -71,6 +76,8 @@ export function createRequestPipeline(build: ServerBuild, mode: 'production' | '
 
     // Under /api every failure has the JSON error shape, whoever produced it.
     if (api) response = await asJsonError(response, requestId)
+    // A refusal of the app's own data request: the client reloads the page to show it (single-fetch.server.ts).
+    else if (refusedBeforeRemix && isSingleFetchRequest(url)) response = reloadAsDocument(url)
     // Responses from Remix can have immutable headers; copy before adding ours.
     response = new Response(response.body, response)
     response.headers.set('X-Request-Id', requestId)
