@@ -54,13 +54,12 @@ export type AuditPageRow = Awaited<ReturnType<typeof auditPage>>['rows'][number]
 /**
  * "Who accessed this": every row about the referral (opened, printed, changed, refused) and
  * every list that showed it (queue pages, patient searches, API lists: their details.ids),
- * newest first, keyset on seq. The two arms are two indexes, OR-ed by a bitmap: the entity
- * index, and the partial GIN index of drizzle/0013. Its predicate is written here as a literal,
- * not a parameter, so that the planner can prove the partial index applies.
+ * newest first, keyset on seq. The lists are found by audit_list_views() (drizzle/0013: the GIN
+ * index cannot be used under RLS) as at most a page of row ids, so both arms are index lookups.
  */
 export async function referralAccessPage(tx: TenantTx, clinicId: string, referralId: string, cursor?: number) {
   const aboutIt = and(eq(auditLogs.entityType, 'referral'), eq(auditLogs.entityId, referralId))
-  const listedIt = sql`(${auditLogs.action} = 'referral.list' and ${auditLogs.details} -> 'ids' @> ${JSON.stringify([referralId])}::jsonb)`
+  const listedIt = sql`${auditLogs.id} = any(array(select audit_list_views(${referralId}::uuid, ${cursor ?? null}::bigint, ${AUDIT_PAGE_SIZE + 1})))`
   const rows = await tx
     .select({
       id: auditLogs.id,
