@@ -225,6 +225,10 @@ for (const [routeId, visitsFor] of Object.entries(COVERAGE)) {
         const response = visit.via === 'page' ? await visit.send(await as.page(), {}) : await visit.send(as.api, await as.bearer())
         const label = `${visit.as} -> ${visit.what}`
         expect(response.status(), label).toBe(visit.status)
+        // A refusal under /api keeps the API's JSON error shape.
+        if (visit.via === 'api' && visit.status !== 200) {
+          expect(await response.json(), label).toMatchObject({ code: visit.status === 403 ? 'FORBIDDEN' : 'NOT_FOUND', error: expect.any(String) })
+        }
         const requestId = response.headers()['x-request-id']
         expect(requestId, label).toMatch(/^[0-9a-f-]{36}$/)
 
