@@ -82,7 +82,7 @@ export async function resolveApiIdentity(request: Request, env: Env, start: Requ
   if (!row) throw new ApiRefusal(invalidToken('not_provisioned'))
   if (row.status !== 'active') throw new ApiRefusal(apiError(403, 'This account is not active'))
   // A superadmin belongs to no clinic: they work in one through the web app's audited clinic
-  // switch, which an API call has no way to make (docs/decisions/013-superadmins-not-on-the-api.md).
+  // switch, which an API call has no way to make (docs/decisions/015-superadmins-not-on-the-api.md).
   if (row.role === 'superadmin' || !started.clinic) throw new ApiRefusal(superadminRefused())
   return signedInIdentity({ ...started, user: row })
 }

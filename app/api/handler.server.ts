@@ -64,6 +64,3 @@ export async function readJson<S extends z.ZodType>(request: Request, schema: S)
   if (!parsed.success) throw validationError(parsed.error.issues)
   return parsed.data
 }
-
-export const isUuidParam = (value: string | undefined): value is string =>
-  !!value && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)

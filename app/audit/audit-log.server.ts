@@ -3,7 +3,7 @@
  * batches and the chain check. Always inside db.tenant, so RLS limits every read to the
  * caller's clinic (and to staff and admins) whatever the filters say.
  */
-import { and, asc, desc, eq, gt, gte, lt, sql, type SQL } from 'drizzle-orm'
+import { and, asc, desc, eq, gt, gte, lt, or, sql, type SQL } from 'drizzle-orm'
 import { auditLogs, users } from '~/db/schema'
 import type { TenantTx } from '~/tenancy/tenant.server'
 import type { AuditRecord } from './audit-formats'
@@ -50,6 +50,40 @@ export async function auditPage(tx: TenantTx, clinicId: string, view: AuditView)
   return { rows: page, next: rows.length > AUDIT_PAGE_SIZE && last?.seq ? last.seq : null }
 }
 export type AuditPageRow = Awaited<ReturnType<typeof auditPage>>['rows'][number]
+
+/**
+ * "Who accessed this": every row about the referral (opened, printed, changed, refused) and
+ * every list that showed it (queue pages, patient searches, API lists: their details.ids),
+ * newest first, keyset on seq. The lists are found by audit_list_views() (drizzle/0013: the GIN
+ * index cannot be used under RLS) as at most a page of row ids, so both arms are index lookups.
+ */
+export async function referralAccessPage(tx: TenantTx, clinicId: string, referralId: string, cursor?: number) {
+  const aboutIt = and(eq(auditLogs.entityType, 'referral'), eq(auditLogs.entityId, referralId))
+  const listedIt = sql`${auditLogs.id} = any(array(select audit_list_views(${referralId}::uuid, ${cursor ?? null}::bigint, ${AUDIT_PAGE_SIZE + 1})))`
+  const rows = await tx
+    .select({
+      id: auditLogs.id,
+      seq: auditLogs.seq,
+      occurredAt: auditLogs.occurredAt,
+      actorId: auditLogs.actorId,
+      actorName: users.displayName,
+      actorRole: auditLogs.actorRole,
+      action: auditLogs.action,
+      outcome: auditLogs.outcome,
+      requestId: auditLogs.requestId,
+      // Which kind of list, from its flags (never the ids of the other referrals it showed).
+      list: sql<'search' | 'api' | 'list' | null>`case when ${auditLogs.entityId} is not null or ${auditLogs.action} <> 'referral.list' then null
+        when ${auditLogs.details} ->> 'search' = 'true' then 'search' when ${auditLogs.details} ->> 'api' = 'true' then 'api' else 'list' end`,
+    })
+    .from(auditLogs)
+    .leftJoin(users, eq(users.id, auditLogs.actorId))
+    .where(and(eq(auditLogs.clinicId, clinicId), or(aboutIt, listedIt), cursor ? lt(auditLogs.seq, cursor) : undefined))
+    .orderBy(desc(auditLogs.seq))
+    .limit(AUDIT_PAGE_SIZE + 1)
+  const page = rows.slice(0, AUDIT_PAGE_SIZE).map((r) => ({ ...r, occurredAt: r.occurredAt.toISOString() }))
+  const last = page.at(-1)
+  return { rows: page, next: rows.length > AUDIT_PAGE_SIZE && last?.seq ? last.seq : null }
+}
 
 export function clinicMembers(tx: TenantTx, clinicId: string) {
   return tx

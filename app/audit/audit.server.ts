@@ -4,6 +4,7 @@
  */
 import { auditLogs, type AuditOutcome } from '~/db/schema'
 import type { TenantScope, TenantTx } from '~/tenancy/tenant.server'
+import { isUuid } from '~/utils/keyset'
 
 export type AuditAction =
   | 'login'
@@ -37,6 +38,27 @@ export type AuditEvent = {
   outcome?: AuditOutcome
   /** Ids and codes only (a list's referral ids, a switch reason, a denial reason code). */
   details?: Record<string, unknown>
+}
+
+/**
+ * What a refused request tried to do with PHI. `entityId` may be the raw id from the URL: only
+ * a well-formed id is written down (anything else is whatever was typed, and could be a name).
+ */
+export type PhiAttempt = { action: AuditAction; entityId?: string; details?: Record<string, unknown> }
+
+/**
+ * The row for a refused attempt on PHI (DESIGN §5: denied attempts are recorded too). PHI is
+ * a referral's (its form data, its history), so the entity is always a referral. The reason
+ * code tells a 403 (the role may not) from a 404 (not there, or not theirs to see).
+ */
+export function deniedEvent(attempt: PhiAttempt, status: 403 | 404): AuditEvent {
+  return {
+    action: attempt.action,
+    entityType: 'referral',
+    entityId: isUuid(attempt.entityId) ? attempt.entityId : undefined,
+    outcome: 'denied',
+    details: { ...attempt.details, reason: status === 403 ? 'forbidden' : 'not_found' },
+  }
 }
 
 export type AuditRequest = { requestId: string; ip: string | null; userAgent: string | null }

@@ -2,7 +2,9 @@
  * Guards that throw (DESIGN §7): loaders and actions call them FIRST, before any query.
  */
 import { redirect, type AppLoadContext } from '@remix-run/cloudflare'
+import { deniedEvent, type PhiAttempt } from '~/audit/audit.server'
 import type { RequestClinic } from '~/server/request-start.server'
+import { isUuid } from '~/utils/keyset'
 import type { SessionUser } from './identity.server'
 import { hasPermission, type Permission } from './permissions'
 
@@ -21,6 +23,31 @@ export function requirePermission(user: SessionUser, permission: Permission) {
   if (!hasPermission(user, permission)) {
     throw new Response('Forbidden', { status: 403, statusText: 'Forbidden' })
   }
+}
+
+/**
+ * requirePermission for routes that show or change PHI (`handle.phi`): the refusal is itself
+ * recorded (DESIGN §5), as the actor, in their own clinic's chain, before the 403 is thrown.
+ * Under /api the pipeline gives the 403 the API's JSON error shape.
+ */
+export async function requirePhiPermission(context: AppLoadContext, user: SessionUser, permission: Permission, attempt: PhiAttempt) {
+  if (!hasPermission(user, permission)) await refusePhi(context, attempt, 403)
+}
+
+/** A referral id from the URL, or a recorded 404 (the row says what was attempted, not what was typed). */
+export async function requirePhiId(context: AppLoadContext, id: string | undefined, attempt: PhiAttempt): Promise<string> {
+  if (isUuid(id)) return id
+  return refusePhi(context, attempt, 404)
+}
+
+/**
+ * Records a refused attempt on PHI, then throws the refusal. In its own transaction: nothing
+ * was read, and the row must stay even though the request fails. A 404 says nothing more
+ * than "not found" to the caller, whatever the reason (another clinic's, another referrer's).
+ */
+export async function refusePhi(context: AppLoadContext, attempt: PhiAttempt, status: 403 | 404): Promise<never> {
+  await context.db.tenant((tx) => context.audit(tx, deniedEvent(attempt, status)))
+  throw status === 403 ? new Response('Forbidden', { status, statusText: 'Forbidden' }) : new Response('Not found', { status, statusText: 'Not Found' })
 }
 
 /** A clinic to work in: a superadmin who has not switched yet is asked to pick one. */

@@ -4,7 +4,7 @@
  * the same transaction; a referral that is not there (or not theirs) is audited as denied.
  */
 import { and, asc, eq, inArray, or } from 'drizzle-orm'
-import type { AuditEvent } from '~/audit/audit.server'
+import { deniedEvent, type AuditEvent } from '~/audit/audit.server'
 import type { PhiCipher } from '~/crypto/phi.server'
 import { referralEvents, referrals, users } from '~/db/schema'
 import { intakeFormVersion } from '~/intake/intake-forms.server'
@@ -21,7 +21,7 @@ export async function openReferral(
 ) {
   const [row] = await tx.select().from(referrals).where(eq(referrals.id, options.id)).limit(1)
   if (!row) {
-    await audit(tx, { action: options.action ?? 'referral.read', entityType: 'referral', entityId: options.id, outcome: 'denied' })
+    await audit(tx, deniedEvent({ action: options.action ?? 'referral.read', entityId: options.id }, 404))
     return null
   }
   const form = await intakeFormVersion(tx, row.clinicId, row.formVersion)

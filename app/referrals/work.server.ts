@@ -4,7 +4,7 @@
  * (workflow.ts), same optimistic concurrency on `version`, same events, encryption and audit.
  */
 import { and, eq, sql } from 'drizzle-orm'
-import type { AuditEvent } from '~/audit/audit.server'
+import { deniedEvent, type AuditAction, type AuditEvent } from '~/audit/audit.server'
 import type { PhiCipher } from '~/crypto/phi.server'
 import { referralEvents, referrals, users, type ReferralStatus } from '~/db/schema'
 import type { TenantTx } from '~/tenancy/tenant.server'
@@ -27,7 +27,11 @@ type Deps = {
 export async function performWork(tx: TenantTx, deps: Deps, id: string, work: Work): Promise<{ outcome: WorkOutcome; eventId?: string }> {
   const { clinicId, cipher, audit } = deps
   const [row] = await tx.select().from(referrals).where(eq(referrals.id, id)).limit(1)
-  if (!row) return { outcome: 'not-found' }
+  if (!row) {
+    // Not there, or another clinic's: a refused attempt on PHI, recorded as such.
+    await audit(tx, deniedEvent({ action: WORK_ACTION[work.intent], entityId: id }, 404))
+    return { outcome: 'not-found' }
+  }
   const event = (type: 'status' | 'assignment' | 'note' | 'message' | 'reply', extra: Partial<typeof referralEvents.$inferInsert>) =>
     tx.insert(referralEvents).values({ clinicId, referralId: id, actorId: deps.userId, type, ...extra })
   // Optimistic concurrency: the change applies only to the version the caller last read.
@@ -80,7 +84,7 @@ export async function performWork(tx: TenantTx, deps: Deps, id: string, work: Wo
         await event('status', { data: { from: row.status, to: 'info_requested' }, visibleToReferrer: true })
       }
       await audit(tx, {
-        action: work.intent === 'note' ? 'referral.note' : 'referral.update',
+        action: WORK_ACTION[work.intent],
         entityType: 'referral',
         entityId: id,
         details: { event: work.intent },
@@ -89,6 +93,15 @@ export async function performWork(tx: TenantTx, deps: Deps, id: string, work: Wo
     }
   }
 }
+
+/** How each kind of work is recorded in the audit trail (refused or done). */
+export const WORK_ACTION = {
+  status: 'referral.status',
+  assign: 'referral.assign',
+  note: 'referral.note',
+  message: 'referral.update',
+  reply: 'referral.update',
+} as const satisfies Record<Work['intent'], AuditAction>
 
 /** The permission each kind of work needs (the page checks the same). */
 export const WORK_PERMISSION = {

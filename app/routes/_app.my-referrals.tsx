@@ -1,7 +1,7 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/cloudflare'
 import { Link, useLoaderData } from '@remix-run/react'
 import { and, desc, eq, inArray, sql } from 'drizzle-orm'
-import { requireClinic, requirePermission, requireUser } from '~/auth/guards.server'
+import { requireClinic, requirePhiPermission, requireUser } from '~/auth/guards.server'
 import { StatusBadge } from '~/components/referral-badges'
 import { phiCipherFromEnv } from '~/crypto/phi.server'
 import { referralEvents, referrals } from '~/db/schema'
@@ -16,7 +16,7 @@ const PAGE = 25
 /** A referrer's own referrals (RLS shows nothing else), newest first, with the clinic's questions. */
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = requireUser(request, context)
-  requirePermission(user, 'read:referral:own')
+  await requirePhiPermission(context, user, 'read:referral:own', { action: 'referral.list' })
   requireClinic(user)
   const url = new URL(request.url)
   const before = url.searchParams.get('before')

@@ -5,7 +5,7 @@ import { parseWithZod } from '@conform-to/zod/v4'
 import { Form, Link, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { eq, or } from 'drizzle-orm'
 import { z } from 'zod'
-import { requireClinic, requirePermission, requireUser } from '~/auth/guards.server'
+import { requireClinic, requirePhiPermission, requireUser } from '~/auth/guards.server'
 import { FieldError } from '~/components/forms'
 import { DuplicateBadge, PriorityBadge, STATUS_LABELS, StatusBadge } from '~/components/referral-badges'
 import { normalizeHealthCard, normalizeNameDob, phiCipherFromEnv, type PhiCipher } from '~/crypto/phi.server'
@@ -34,7 +34,7 @@ const PatientSearchSchema = z
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = requireUser(request, context)
-  requirePermission(user, 'read:referral:any')
+  await requirePhiPermission(context, user, 'read:referral:any', { action: 'referral.list' })
   const clinicId = requireClinic(user)
   const view = parseQueueView(new URL(request.url))
   return loadQueue(context, clinicId, user.id, view)
@@ -42,7 +42,8 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const user = requireUser(request, context)
-  requirePermission(user, 'read:referral:any')
+  // A refused search is recorded as one, without its terms.
+  await requirePhiPermission(context, user, 'read:referral:any', { action: 'referral.list', details: { search: true } })
   const clinicId = requireClinic(user)
   const submission = parseWithZod(await request.formData(), { schema: PatientSearchSchema })
   if (submission.status !== 'success') return data({ search: submission.reply(), results: null }, { status: 400 })

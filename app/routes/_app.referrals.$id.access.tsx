@@ -2,7 +2,7 @@ import type { LoaderFunctionArgs } from '@remix-run/cloudflare'
 import { useLoaderData } from '@remix-run/react'
 import { eq } from 'drizzle-orm'
 import { z } from 'zod'
-import { auditPage } from '~/audit/audit-log.server'
+import { referralAccessPage } from '~/audit/audit-log.server'
 import { ActionName, Actor, OutcomeBadge, Pager, utcTime } from '~/audit/audit-ui'
 import { requireClinic, requirePermission, requireUser } from '~/auth/guards.server'
 import { referrals } from '~/db/schema'
@@ -25,10 +25,21 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const page = await context.db.tenant(async (tx) => {
     // Through RLS first: another clinic's referral is not there, and neither is its history.
     const [found] = await tx.select({ id: referrals.id }).from(referrals).where(eq(referrals.id, referralId)).limit(1)
-    return found ? auditPage(tx, clinicId, { referral: referralId, cursor }) : null
+    return found ? referralAccessPage(tx, clinicId, referralId, cursor) : null
   })
   invariantResponse(page, 'Not found', { status: 404 })
   return { cursor: cursor ?? null, ...page }
+}
+
+const LIST_KINDS = { list: 'seen in a list', search: 'seen in a list (patient search)', api: 'seen in a list (API)' } as const
+
+/** The referral was one of the rows a list showed, not opened by itself. */
+function SeenInList({ kind }: { kind: keyof typeof LIST_KINDS }) {
+  return (
+    <span data-testid="seen-in-list" className="mt-1 inline-flex rounded-full bg-sky-50 px-2 py-0.5 text-xs font-medium text-sky-800 ring-1 ring-inset ring-sky-200">
+      {LIST_KINDS[kind]}
+    </span>
+  )
 }
 
 export default function ReferralAccess() {
@@ -37,7 +48,8 @@ export default function ReferralAccess() {
     <section aria-labelledby="access-heading" className="mt-6">
       <h2 id="access-heading" className="font-semibold">Who accessed this referral</h2>
       <p className="mt-1 text-sm text-slate-600">
-        Every time it was opened, changed or printed, newest first, from the audit trail. Times are UTC. Lists that showed it are in the clinic&apos;s full audit trail.
+        Every time it was opened, changed or printed, every refused attempt, and every list that showed it (queue pages, patient searches, API lists),
+        newest first, from the audit trail. Times are UTC; the reference finds the request in the full trail.
       </p>
       <div className="mt-3 overflow-x-auto rounded-lg border border-slate-200 bg-white">
         <table className="w-full text-left text-sm">
@@ -47,6 +59,7 @@ export default function ReferralAccess() {
               <th className="px-4 py-2 font-medium">Who</th>
               <th className="px-4 py-2 font-medium">Action</th>
               <th className="px-4 py-2 font-medium">Outcome</th>
+              <th className="px-4 py-2 font-medium">Reference</th>
             </tr>
           </thead>
           <tbody className="divide-y divide-slate-100">
@@ -54,13 +67,17 @@ export default function ReferralAccess() {
               <tr key={row.id} data-testid="access-row" className="align-top">
                 <td className="whitespace-nowrap px-4 py-2 font-mono text-xs">{utcTime(row.occurredAt)}</td>
                 <td className="px-4 py-2"><Actor id={row.actorId} name={row.actorName} role={row.actorRole} /></td>
-                <td className="px-4 py-2"><ActionName action={row.action} /></td>
+                <td className="px-4 py-2">
+                  <ActionName action={row.action} />
+                  {row.list ? <SeenInList kind={row.list} /> : null}
+                </td>
                 <td className="px-4 py-2"><OutcomeBadge outcome={row.outcome} /></td>
+                <td className="px-4 py-2 font-mono text-xs text-slate-600">{row.requestId}</td>
               </tr>
             ))}
             {rows.length === 0 ? (
               <tr>
-                <td colSpan={4} className="px-4 py-8 text-center text-slate-500">No recorded access yet.</td>
+                <td colSpan={5} className="px-4 py-8 text-center text-slate-500">No recorded access yet.</td>
               </tr>
             ) : null}
           </tbody>

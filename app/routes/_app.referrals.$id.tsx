@@ -8,8 +8,7 @@ import { aiEndpointFor } from '~/ai/endpoint.server'
 import { referralAsText } from '~/ai/prompts'
 import { readSummaries } from '~/ai/summaries.server'
 import { ReferralTabs } from '~/audit/referral-tabs'
-import type { RequestClinic } from '~/server/request-start.server'
-import { requireClinic, requireCurrentClinic, requirePermission, requireUser } from '~/auth/guards.server'
+import { requireClinic, requireCurrentClinic, requirePhiId, requirePhiPermission, requireUser } from '~/auth/guards.server'
 import { hasPermission } from '~/auth/permissions'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { DuplicateBadge, PriorityBadge, STATUS_LABELS, StatusBadge } from '~/components/referral-badges'
@@ -17,9 +16,10 @@ import { phiCipherFromEnv, type PhiCipher } from '~/crypto/phi.server'
 import { referralStatuses } from '~/db/enums'
 import { users } from '~/db/schema'
 import { History, SubmittedForm } from '~/referrals/referral-details'
-import { isUuid, openReferral, referralFacts } from '~/referrals/referral.server'
-import { performWork, WORK_PERMISSION, type Work } from '~/referrals/work.server'
+import { openReferral, referralFacts } from '~/referrals/referral.server'
+import { performWork, WORK_ACTION, WORK_PERMISSION, type Work } from '~/referrals/work.server'
 import { NEXT_STATUSES } from '~/referrals/workflow'
+import type { RequestClinic } from '~/server/request-start.server'
 import type { TenantTx } from '~/tenancy/tenant.server'
 
 export const meta: MetaFunction = () => [{ title: 'Referral · IntakePilot' }]
@@ -43,15 +43,13 @@ const WorkSchema = z.discriminatedUnion('intent', [
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const user = requireUser(request, context)
   const staff = hasPermission(user, 'read:referral:any')
-  if (!staff) requirePermission(user, 'read:referral:own')
+  const attempt = { action: 'referral.read', entityId: params.id } as const
+  if (!staff) await requirePhiPermission(context, user, 'read:referral:own', attempt)
   const clinicId = requireClinic(user)
+  const id = await requirePhiId(context, params.id, attempt)
   const cipher = phiCipherFromEnv(context.env)
   const opened = await context.db.tenant(async (tx) => {
-    if (!isUuid(params.id)) {
-      await context.audit(tx, { action: 'referral.read', entityType: 'referral', outcome: 'denied' })
-      return null
-    }
-    const referral = await openReferral(tx, cipher, context.audit, { id: params.id, staff })
+    const referral = await openReferral(tx, cipher, context.audit, { id, staff })
     if (!referral) return null
     const people = staff
       ? await tx.select({ id: users.id, displayName: users.displayName, role: users.role }).from(users).where(and(eq(users.clinicId, clinicId), eq(users.status, 'active')))
@@ -103,16 +101,18 @@ const DONE = {
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const user = requireUser(request, context)
   const clinicId = requireClinic(user)
-  if (!isUuid(params.id)) throw new Response('Not found', { status: 404 })
   const submission = WorkSchema.safeParse(Object.fromEntries(await request.formData()))
   if (!submission.success) {
     return data({ ok: false as const, message: submission.error.issues[0]?.message ?? 'Check the form', intent: null }, { status: 400 })
   }
   const work = submission.data
-  requirePermission(user, WORK_PERMISSION[work.intent])
+  // The permission depends on the kind of work, so the form is parsed first; nothing of it is kept or recorded.
+  const attempt = { action: WORK_ACTION[work.intent], entityId: params.id }
+  await requirePhiPermission(context, user, WORK_PERMISSION[work.intent], attempt)
+  const id = await requirePhiId(context, params.id, attempt)
   const cipher = phiCipherFromEnv(context.env)
   const { outcome } = await context.db.tenant((tx) =>
-    performWork(tx, { clinicId, userId: user.id, cipher, audit: context.audit }, params.id!, {
+    performWork(tx, { clinicId, userId: user.id, cipher, audit: context.audit }, id, {
       ...work,
       ...(work.intent === 'assign' ? { assignee: work.assignee || null } : {}),
       ...(work.intent === 'status' ? { reason: work.reason || undefined, scheduledFor: work.scheduledFor || undefined } : {}),

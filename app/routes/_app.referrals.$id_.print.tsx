@@ -1,12 +1,12 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/cloudflare'
 import { useLoaderData } from '@remix-run/react'
-import { requireClinic, requirePermission, requireUser } from '~/auth/guards.server'
+import { requireClinic, requirePhiId, requirePhiPermission, requireUser } from '~/auth/guards.server'
 import { hasPermission } from '~/auth/permissions'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { STATUS_LABELS } from '~/components/referral-badges'
 import { phiCipherFromEnv } from '~/crypto/phi.server'
 import { SubmittedForm } from '~/referrals/referral-details'
-import { isUuid, openReferral } from '~/referrals/referral.server'
+import { openReferral } from '~/referrals/referral.server'
 
 export const meta: MetaFunction = () => [{ title: 'Print referral · IntakePilot' }]
 export const handle = { phi: true }
@@ -15,16 +15,12 @@ export const handle = { phi: true }
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const user = requireUser(request, context)
   const staff = hasPermission(user, 'read:referral:any')
-  if (!staff) requirePermission(user, 'read:referral:own')
+  const attempt = { action: 'referral.print', entityId: params.id } as const
+  if (!staff) await requirePhiPermission(context, user, 'read:referral:own', attempt)
   requireClinic(user)
+  const id = await requirePhiId(context, params.id, attempt)
   const cipher = phiCipherFromEnv(context.env)
-  const opened = await context.db.tenant(async (tx) => {
-    if (!isUuid(params.id)) {
-      await context.audit(tx, { action: 'referral.print', entityType: 'referral', outcome: 'denied' })
-      return null
-    }
-    return openReferral(tx, cipher, context.audit, { id: params.id, staff: false, action: 'referral.print' })
-  })
+  const opened = await context.db.tenant((tx) => openReferral(tx, cipher, context.audit, { id, staff: false, action: 'referral.print' }))
   if (!opened) throw new Response('Not found', { status: 404 })
   return {
     referenceNumber: opened.row.referenceNumber,

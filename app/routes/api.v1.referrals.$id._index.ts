@@ -5,25 +5,25 @@
  */
 import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/cloudflare'
 import { apiError } from '~/api/errors.server'
-import { apiRoute, isUuidParam, ok, readJson, requireApiPermission, requireApiUser } from '~/api/handler.server'
+import { apiRoute, ok, readJson, requireApiUser } from '~/api/handler.server'
 import { UpdateReferralBody } from '~/api/schemas'
+import { requirePhiId, requirePhiPermission } from '~/auth/guards.server'
 import { hasPermission } from '~/auth/permissions'
 import { phiCipherFromEnv } from '~/crypto/phi.server'
 import { openReferral, referralFacts } from '~/referrals/referral.server'
-import { performWork, WORK_PERMISSION, type Work } from '~/referrals/work.server'
+import { performWork, WORK_ACTION, WORK_PERMISSION, type Work } from '~/referrals/work.server'
+
+/** PHI: the referral's form data, decrypted (tests/e2e/phi-coverage.spec.ts visits every such route). */
+export const handle = { phi: true }
 
 export const loader = apiRoute(async ({ params, context }: LoaderFunctionArgs) => {
   const user = requireApiUser(context)
   const staff = hasPermission(user, 'read:referral:any')
-  if (!staff) requireApiPermission(user, 'read:referral:own')
+  const attempt = { action: 'referral.read', entityId: params.id } as const
+  if (!staff) await requirePhiPermission(context, user, 'read:referral:own', attempt)
+  const id = await requirePhiId(context, params.id, attempt)
   const cipher = phiCipherFromEnv(context.env)
-  const opened = await context.db.tenant(async (tx) => {
-    if (!isUuidParam(params.id)) {
-      await context.audit(tx, { action: 'referral.read', entityType: 'referral', outcome: 'denied' })
-      return null
-    }
-    return openReferral(tx, cipher, context.audit, { id: params.id, staff })
-  })
+  const opened = await context.db.tenant((tx) => openReferral(tx, cipher, context.audit, { id, staff }))
   if (!opened) throw apiError(404)
   const { row, values } = opened
   return ok(
@@ -45,9 +45,9 @@ export const action = apiRoute(async ({ request, params, context }: ActionFuncti
     body.status !== undefined
       ? { intent: 'status', to: body.status, version: body.version }
       : { intent: 'assign', assignee: body.assignedTo ?? null, version: body.version }
-  requireApiPermission(user, WORK_PERMISSION[work.intent])
-  if (!isUuidParam(params.id)) throw apiError(404)
-  const id = params.id
+  const attempt = { action: WORK_ACTION[work.intent], entityId: params.id }
+  await requirePhiPermission(context, user, WORK_PERMISSION[work.intent], attempt)
+  const id = await requirePhiId(context, params.id, attempt)
   const cipher = phiCipherFromEnv(context.env)
   const { outcome } = await context.db.tenant((tx) => performWork(tx, { clinicId: user.clinicId, userId: user.id, cipher, audit: context.audit }, id, work))
   if (outcome === 'not-found') throw apiError(404)

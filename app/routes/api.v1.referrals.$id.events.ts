@@ -5,19 +5,23 @@
  */
 import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/cloudflare'
 import { apiError } from '~/api/errors.server'
-import { apiRoute, isUuidParam, ok, readJson, requireApiPermission, requireApiUser } from '~/api/handler.server'
+import { apiRoute, ok, readJson, requireApiUser } from '~/api/handler.server'
 import { CreateEventBody } from '~/api/schemas'
+import { requirePhiId, requirePhiPermission } from '~/auth/guards.server'
 import { hasPermission } from '~/auth/permissions'
 import { phiCipherFromEnv } from '~/crypto/phi.server'
 import { openReferral } from '~/referrals/referral.server'
-import { performWork, WORK_PERMISSION } from '~/referrals/work.server'
+import { performWork, WORK_ACTION, WORK_PERMISSION } from '~/referrals/work.server'
+
+/** PHI: notes and messages, decrypted (tests/e2e/phi-coverage.spec.ts visits every such route). */
+export const handle = { phi: true }
 
 export const loader = apiRoute(async ({ params, context }: LoaderFunctionArgs) => {
   const user = requireApiUser(context)
   const staff = hasPermission(user, 'read:referral:any')
-  if (!staff) requireApiPermission(user, 'read:referral:own')
-  if (!isUuidParam(params.id)) throw apiError(404)
-  const id = params.id
+  const attempt = { action: 'referral.read', entityId: params.id } as const
+  if (!staff) await requirePhiPermission(context, user, 'read:referral:own', attempt)
+  const id = await requirePhiId(context, params.id, attempt)
   const cipher = phiCipherFromEnv(context.env)
   // Opening the referral is what the page does (and audits) to show its history.
   const opened = await context.db.tenant((tx) => openReferral(tx, cipher, context.audit, { id, staff }))
@@ -38,9 +42,9 @@ export const action = apiRoute(async ({ request, params, context }: ActionFuncti
   if (request.method !== 'POST') throw apiError(405, undefined, null, { Allow: 'GET, POST' })
   const user = requireApiUser(context)
   const body = await readJson(request, CreateEventBody)
-  requireApiPermission(user, WORK_PERMISSION[body.type])
-  if (!isUuidParam(params.id)) throw apiError(404)
-  const id = params.id
+  const attempt = { action: WORK_ACTION[body.type], entityId: params.id }
+  await requirePhiPermission(context, user, WORK_PERMISSION[body.type], attempt)
+  const id = await requirePhiId(context, params.id, attempt)
   const cipher = phiCipherFromEnv(context.env)
   const done = await context.db.tenant((tx) =>
     performWork(tx, { clinicId: user.clinicId, userId: user.id, cipher, audit: context.audit }, id, { intent: body.type, body: body.body }),

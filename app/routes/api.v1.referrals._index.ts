@@ -8,8 +8,9 @@ import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/cloudfla
 import { eq } from 'drizzle-orm'
 import { z } from 'zod'
 import { apiError, validationError } from '~/api/errors.server'
-import { apiRoute, ok, readJson, requireApiPermission, requireApiUser } from '~/api/handler.server'
+import { apiRoute, ok, readJson, requireApiUser } from '~/api/handler.server'
 import { CreateReferralBody, ReferralListQuery } from '~/api/schemas'
+import { requirePhiPermission } from '~/auth/guards.server'
 import { hasPermission } from '~/auth/permissions'
 import { phiCipherFromEnv } from '~/crypto/phi.server'
 import { referrals } from '~/db/schema'
@@ -19,10 +20,13 @@ import { openPatientListing, type FormValues } from '~/referrals/form-data.serve
 import { PAGE_SIZE, queuePage } from '~/referrals/queue.server'
 import { createReferral } from '~/referrals/referrals.server'
 
+/** PHI: the list carries patient names (tests/e2e/phi-coverage.spec.ts visits every such route). */
+export const handle = { phi: true }
+
 export const loader = apiRoute(async ({ request, context }: LoaderFunctionArgs) => {
   const user = requireApiUser(context)
   const staff = hasPermission(user, 'read:referral:any')
-  if (!staff) requireApiPermission(user, 'read:referral:own')
+  if (!staff) await requirePhiPermission(context, user, 'read:referral:own', { action: 'referral.list', details: { api: true } })
   // Unlike the page (which falls back to the default view), a program gets told what is wrong.
   const parsed = ReferralListQuery.safeParse(Object.fromEntries(new URL(request.url).searchParams))
   if (!parsed.success) throw validationError(parsed.error.issues)
@@ -65,7 +69,7 @@ function asFormValues(data: Record<string, string | number | boolean | null>) {
 export const action = apiRoute(async ({ request, context }: ActionFunctionArgs) => {
   if (request.method !== 'POST') throw apiError(405)
   const user = requireApiUser(context)
-  requireApiPermission(user, 'create:referral:own')
+  await requirePhiPermission(context, user, 'create:referral:own', { action: 'referral.create', details: { api: true } })
   const key = z.uuid().safeParse(request.headers.get('Idempotency-Key'))
   if (!key.success) throw apiError(400, 'An Idempotency-Key header (a UUID) is required', { fields: { 'Idempotency-Key': ['Send a UUID'] } })
   const body = await readJson(request, CreateReferralBody)

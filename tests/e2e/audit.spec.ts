@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { expect, test, type Page } from '@playwright/test'
-import { and, asc, count, desc, eq, ne } from 'drizzle-orm'
+import { and, asc, count, desc, eq, ne, notInArray, or, sql } from 'drizzle-orm'
 import { auditLogs, clinics, referrals, users } from '../../app/db/schema'
 import { ownerDatabase } from './db'
 import { signIn } from './support'
@@ -208,8 +208,7 @@ test("who accessed this: the referral's reads, newest first, for staff only and 
   await expect(rows.first()).toContainText('staff')
   await expect(rows.first()).toContainText('referral.read')
   await expect(rows.first()).toContainText('success')
-  const [counted] = await db.db.select({ n: count() }).from(auditLogs).where(and(eq(auditLogs.entityType, 'referral'), eq(auditLogs.entityId, referral!.id)))
-  await expect(rows).toHaveCount(Math.min(counted!.n, 50))
+  await expect(rows).toHaveCount(Math.min(await accessCount(referral!.id), 50))
   await page.getByRole('link', { name: 'Referral', exact: true }).click()
   await expect(page.getByRole('region', { name: 'Work this referral' })).toBeVisible()
 
@@ -227,6 +226,64 @@ test("who accessed this: the referral's reads, newest first, for staff only and 
   await expect(referrer.getByRole('navigation', { name: 'Referral views' })).toHaveCount(0)
   expect((await referrer.request.get(`/referrals/${referral!.id}/access`, { maxRedirects: 0 })).status()).toBe(403)
   await theirs.close()
+})
+
+/** Rows about a referral, plus the list views whose shown ids include it, counted as the owner sees them. */
+async function accessCount(referralId: string) {
+  const [counted] = await db.db
+    .select({ n: count() })
+    .from(auditLogs)
+    .where(
+      or(
+        and(eq(auditLogs.entityType, 'referral'), eq(auditLogs.entityId, referralId)),
+        and(eq(auditLogs.action, 'referral.list'), sql`${auditLogs.details} -> 'ids' @> ${JSON.stringify([referralId])}::jsonb`),
+      ),
+    )
+  return counted!.n
+}
+
+test('who accessed this: the list views that showed the referral, marked as such; not on a referral the list did not show', async ({ page }) => {
+  const { clinicId } = await lakeview()
+  await signIn(page, STAFF, '/queue')
+  await expect(page).toHaveURL('/queue')
+  // A queue page of its own (oldest first), loaded as a document: its reference is the response's request id.
+  const listed = await page.goto('/queue?sort=age')
+  const listRequest = listed!.headers()['x-request-id']!
+  expect(listRequest).toMatch(/^[0-9a-f-]{36}$/)
+  const hrefs = await page.getByTestId('queue-row').getByRole('link').evaluateAll((links) => links.map((a) => a.getAttribute('href')))
+  const shownIds = hrefs.map((href) => href!.replace('/referrals/', ''))
+  expect(shownIds.length).toBeGreaterThan(1)
+  const [notShown] = await db.db
+    .select({ id: referrals.id })
+    .from(referrals)
+    .where(and(eq(referrals.clinicId, clinicId), notInArray(referrals.id, shownIds)))
+    .orderBy(desc(referrals.receivedAt))
+    .limit(1)
+
+  // A referral the page showed (not the first row: any of them) lists that view, marked, by its reference.
+  const shown = shownIds[shownIds.length - 1]!
+  await page.goto(`/referrals/${shown}/access`)
+  await expect(page.getByRole('heading', { name: 'Who accessed this referral' })).toBeVisible()
+  const listView = page.getByTestId('access-row').filter({ hasText: listRequest })
+  await expect(listView).toHaveCount(1)
+  await expect(listView).toContainText('Lakeview Intake Coordinator')
+  await expect(listView).toContainText('referral.list')
+  await expect(listView.getByTestId('seen-in-list')).toHaveText('seen in a list')
+  await expect(listView).toContainText('success')
+
+  // One the page did not show: that view is not in its history. Control: its history is shown
+  // (opened first, in a request of its own, so that read is committed before the tab is read).
+  await page.goto(`/referrals/${notShown!.id}`)
+  await page.goto(`/referrals/${notShown!.id}/access`)
+  await expect(page.getByRole('heading', { name: 'Who accessed this referral' })).toBeVisible()
+  const opened = page.getByTestId('access-row').filter({ hasText: 'referral.read' }).filter({ hasText: 'Lakeview Intake Coordinator' })
+  await expect(opened.first()).toBeVisible()
+  await expect(opened.first().getByTestId('seen-in-list')).toHaveCount(0)
+  await expect(page.getByTestId('access-row').filter({ hasText: listRequest })).toHaveCount(0)
+
+  // And the trail itself agrees: the view's row names the shown ids and not the other.
+  const [row] = await rowsOfRequest(listRequest)
+  expect(row).toMatchObject({ action: 'referral.list', details: { ids: shownIds } })
 })
 
 /** RFC 4180, as a spreadsheet reads it: quoted cells may hold commas, quotes and line breaks. */

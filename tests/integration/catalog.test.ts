@@ -134,6 +134,7 @@ describe('nothing in public runs with the owner rights unreviewed', () => {
     'session_refresh_claim', // drizzle/0009_session_refreshes.sql: lock + sealed result of one refresh-token use
     'session_refresh_store', // drizzle/0009_session_refreshes.sql: keeps that sealed result two minutes
     'request_start', // drizzle/0012_request_start.sql: the caller's own user row (by session id or verified token; binds nothing), their clinic's name/slug/settings, and one rate_limit_hit
+    'audit_list_views', // drizzle/0013_audit_list_views.sql: ids of the caller's own clinic's list views that showed a referral (staff/admin only)
   ]
 
   test('SECURITY DEFINER functions: only the reviewed ones, each with a pinned search_path and no PUBLIC execute', async () => {
