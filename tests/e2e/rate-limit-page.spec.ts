@@ -28,6 +28,12 @@ test('over 100 requests a minute: a friendly 429 page, and 429 JSON from the API
   }
   expect(refused).toBeGreaterThan(0)
 
+  // In the app already (client-side navigation asks for /_root.data, not a page): the browser is
+  // sent to the page itself, so the person sees the same friendly page, not a broken screen.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Home' }).click()
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Please wait a moment')
+  await expect(page).toHaveURL(/\/$/)
+
   const response = (await page.goto('/queue'))!
   expect(response.status()).toBe(429)
   const headers = response.headers()
