@@ -5,12 +5,12 @@ import { z } from 'zod'
 import { PROMPT_VERSION, referralAsText } from '~/ai/prompts'
 import { decideSummary, saveSummaries } from '~/ai/summaries.server'
 import { sha256Hex } from '~/crypto/hash'
-import { requireClinic, requirePermission, requireUser } from '~/auth/guards.server'
+import { deniedEvent } from '~/audit/audit.server'
+import { requireClinic, requirePhiId, requirePhiPermission, requireUser } from '~/auth/guards.server'
 import { phiCipherFromEnv } from '~/crypto/phi.server'
 import { referrals } from '~/db/schema'
 import { intakeFormVersion } from '~/intake/intake-forms.server'
 import { openFormData } from '~/referrals/form-data.server'
-import { isUuid } from '~/referrals/referral.server'
 
 const Text = z.string().trim().min(1, 'The model returned nothing').max(20_000)
 const SummariesSchema = z.discriminatedUnion('intent', [
@@ -21,18 +21,22 @@ const SummariesSchema = z.discriminatedUnion('intent', [
 /** Saves generated summaries (with provenance) and records a staff member's decision on one. */
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const user = requireUser(request, context)
-  requirePermission(user, 'generate:summary:any')
+  const attempt = { action: 'ai.generate', entityId: params.id } as const
+  await requirePhiPermission(context, user, 'generate:summary:any', attempt)
   const clinicId = requireClinic(user)
-  if (!isUuid(params.id)) throw new Response('Not found', { status: 404 })
+  const referralId = await requirePhiId(context, params.id, attempt)
   const parsed = SummariesSchema.safeParse(Object.fromEntries(await request.formData()))
   if (!parsed.success) return data({ ok: false, message: 'The summaries could not be saved: the request was incomplete.' }, { status: 400 })
   const work = parsed.data
-  const referralId = params.id
   const cipher = phiCipherFromEnv(context.env)
 
   const outcome = await context.db.tenant(async (tx) => {
     const [row] = await tx.select().from(referrals).where(eq(referrals.id, referralId)).limit(1)
-    if (!row) return null
+    if (!row) {
+      // Not there, or another clinic's: recorded like every refused attempt on PHI.
+      await context.audit(tx, deniedEvent({ action: work.intent === 'decide' ? 'ai.accept' : 'ai.generate', entityId: referralId }, 404))
+      return null
+    }
     if (work.intent === 'decide') {
       const done = await decideSummary(tx, { clinicId, referralId, entryId: work.entryId, decision: work.decision, userId: user.id })
       if (!done) return null

@@ -1,6 +1,7 @@
 import { expect, test } from '@playwright/test'
 import { and, desc, eq } from 'drizzle-orm'
 import { auditLogs, processingResults, users } from '../../app/db/schema'
+import { PROMPT_VERSION } from '../../app/ai/prompts'
 import { E2E } from '../../playwright.config'
 import { startFakeLmStudio, type FakeLmStudio } from '../support/fake-lm-studio'
 import { ownerDatabase } from './db'
@@ -107,4 +108,25 @@ test('without JavaScript there is no generate button', async ({ browser }) => {
   await expect(page.getByRole('heading', { name: 'AI summaries' })).toBeVisible()
   await expect(page.getByRole('button', { name: 'Generate AI summaries' })).toHaveCount(0)
   await context.close()
+})
+
+test('a refused save is recorded: a referrer (403) and another clinic\'s staff (404) change nothing', async ({ browser }) => {
+  const id = new URL(referralUrl).pathname.split('/').at(-1)!
+  const countSaved = async () => (await db.db.select().from(processingResults).where(eq(processingResults.referralId, id))).length
+  const before = await countSaved()
+  const form = { intent: 'save', model: 'intruder', promptVersion: PROMPT_VERSION, summary: 'x', triage: 'y', missing: 'z' }
+  for (const [email, status, reason] of [
+    ['referrer@lakeview.test', 403, 'forbidden'],
+    ['staff@northside.test', 404, 'not_found'],
+  ] as const) {
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    await signIn(page, email, '/')
+    const response = await page.request.post(`/referrals/${id}/summaries`, { form, maxRedirects: 0 })
+    expect(response.status(), email).toBe(status)
+    const rows = await db.db.select().from(auditLogs).where(eq(auditLogs.requestId, response.headers()['x-request-id']!))
+    expect(rows, email).toMatchObject([{ action: 'ai.generate', entityId: id, outcome: 'denied', details: { reason } }])
+    await context.close()
+  }
+  expect(await countSaved()).toBe(before)
 })
