@@ -5,7 +5,10 @@
  *
  *   --rows N           audit rows in the big trail (default 10000000)
  *   --clinics N        clinics, one hash chain each (default 20)
- *   --requests N       request pairs (with and without the audit row) per trail size (default 3000)
+ *   --requests N       rounds of one-at-a-time requests per trail size, each round one request
+ *                      without the audit row, one with it, one with it not waiting for the WAL
+ *                      flush (default 3000)
+ *   --seconds S        ... or fewer rounds, if these seconds run out first (default 60)
  *   --writers N        concurrent writers (default 10)
  *   --writer-seconds S seconds per concurrent run, with and without the row each (default 6)
  *   --explain N        EXPLAIN ANALYZE repeats of the insert (default 300)
@@ -38,6 +41,7 @@ const { values: args } = parseArgs({
     rows: { type: 'string', default: '10000000' },
     clinics: { type: 'string', default: '20' },
     requests: { type: 'string', default: '3000' },
+    seconds: { type: 'string', default: '60' },
     writers: { type: 'string', default: '10' },
     'writer-seconds': { type: 'string', default: '6' },
     explain: { type: 'string', default: '300' },
@@ -46,11 +50,12 @@ const { values: args } = parseArgs({
 const rows = Number(args.rows)
 const clinicCount = Number(args.clinics)
 const requests = Number(args.requests)
+const maxSeconds = Number(args.seconds)
 const writers = Number(args.writers)
 const writerSeconds = Number(args['writer-seconds'])
 const explainRepeats = Number(args.explain)
-if (![rows, clinicCount, requests, writers, writerSeconds, explainRepeats].every((n) => Number.isInteger(n) ? n >= 1 : n > 0) || clinicCount < 2) {
-  console.error('usage: npm run bench:audit -- [--rows 10000000] [--clinics 20] [--requests 3000] [--writers 10] [--writer-seconds 6] [--explain 300]')
+if (![rows, clinicCount, requests, maxSeconds, writers, writerSeconds, explainRepeats].every((n) => Number.isInteger(n) ? n >= 1 : n > 0) || clinicCount < 2) {
+  console.error('usage: npm run bench:audit -- [--rows 10000000] [--clinics 20] [--requests 3000] [--seconds 60] [--writers 10] [--writer-seconds 6] [--explain 300]')
   process.exit(2)
 }
 
@@ -97,8 +102,8 @@ async function main() {
   const measure = async (label: string) => {
     const trailRows = Number((await admin.query<{ n: string }>('select count(*) as n from audit_logs')).rows[0]!.n)
     say(`${label}: ${trailRows.toLocaleString('en')} rows in the trail`)
-    const sequential = await sequentialCost({ appUrl: postgres.appUrl, wsProxy, scope, requests, warmup: 200 })
-    say(`  one at a time: without ${fmt(sequential.without)}; with ${fmt(sequential.with)}; added p50 ${sequential.added.p50} ms, p95 ${sequential.added.p95} ms, p99 ${sequential.added.p99} ms (median of pairs ${sequential.added.pairedMedian} ms); commit not waiting for the flush ${fmt(sequential.noFlush)}; CPU busy ${sequential.with.machine?.busy} (others ${sequential.with.machine?.others})`)
+    const sequential = await sequentialCost({ appUrl: postgres.appUrl, wsProxy, scope, requests, maxSeconds, warmup: 150 })
+    say(`  one at a time, ${sequential.with.requests} rounds: without ${fmt(sequential.without)}; with ${fmt(sequential.with)}; added p50 ${sequential.added.p50} ms, p95 ${sequential.added.p95} ms, p99 ${sequential.added.p99} ms (median of pairs ${sequential.added.pairedMedian} ms); commit not waiting for the flush ${fmt(sequential.noFlush)}; CPU busy ${sequential.with.machine?.busy} (others ${sequential.with.machine?.others})`)
     const insert = await insertTime({ appUrl: postgres.appUrl, wsProxy, scope, repeats: explainRepeats })
     say(`  the INSERT in the database: execution p50 ${insert.executionMs.p50} ms, p95 ${insert.executionMs.p95} ms (triggers ${Object.entries(insert.triggerMs).map(([n, t]) => `${n} p50 ${t.p50} ms`).join(', ')}), planning p50 ${insert.planningMs.p50} ms`)
     const sameClinicScopes = measured.staff.map((userId): Scope => ({ clinicId: measured.id, userId, role: 'staff' }))
@@ -126,7 +131,7 @@ async function main() {
   const results = {
     meta: {
       date: new Date().toISOString(),
-      rows, clinics: clinicCount, requests, writers, writerSeconds, explainRepeats,
+      rows, clinics: clinicCount, requests, maxSeconds, writers, writerSeconds, explainRepeats,
       request: { statements: statements.without, auditStatements: statements.added },
       load,
       machine: { cpus: cpus().length, loadAverageAtEnd: loadavg(), cpuPressureAtEnd: cpuPressure(), node: process.version },
@@ -198,6 +203,7 @@ function markdown(phases: Phase[], verify: { clinic: string; ok: boolean; rows: 
   const ms = (n: number) => `${n.toFixed(2)} ms`
   const trio = (s: { p50: number; p95: number; p99: number }) => `${ms(s.p50)} / ${ms(s.p95)} / ${ms(s.p99)}`
   const met = (n: number) => (n < TARGET_MS ? 'met' : 'NOT met')
+  const rest = (p: Phase) => p.sequential.added.p50 - p.sequential.flushWait.p50 - p.insert.executionMs.p50
   const trigger = (p: Phase) => Object.entries(p.insert.triggerMs).map(([name, t]) => `${name} ${ms(t.p50)}`).join(', ')
   const lines = [
     `| audit row cost (p50 / p95 / p99) | trail: ${head(small)} | trail: ${head(big)} | target |`,
@@ -208,6 +214,7 @@ function markdown(phases: Phase[], verify: { clinic: string; ok: boolean; rows: 
     `| request with the audit row | ${trio(small.sequential.with)} | ${trio(big.sequential.with)} | |`,
     `| request with the audit row, commit not waiting for the WAL flush (analysis only) | ${trio(small.sequential.noFlush)} | ${trio(big.sequential.noFlush)} | |`,
     `| of the added time, the commit's WAL flush (with - not waiting) | ${trio(small.sequential.flushWait)} | ${trio(big.sequential.flushWait)} | |`,
+    `| the rest, p50: one more statement's round trip through the driver and relay (added - flush - execution) | ${ms(rest(small))} | ${ms(rest(big))} | |`,
     `| INSERT, database execution time (EXPLAIN ANALYZE) | ${trio(small.insert.executionMs)} | ${trio(big.insert.executionMs)} | |`,
     `| of which triggers, p50 | ${trigger(small)} | ${trigger(big)} | |`,
     `| ${writers} writers, one clinic, without: req/s; latency | ${concurrent(small.sameClinic.without)} | ${concurrent(big.sameClinic.without)} | |`,

@@ -53,8 +53,9 @@ export async function request(db: Database, scope: Scope, withAudit: boolean) {
  * second connection whose commits do not wait for the WAL flush (synchronous_commit off, for the
  * analysis only: it splits the added time into the flush a writing commit waits for and the
  * rest). The order rotates every round, so that anything else the machine does lands on all.
+ * `requests` rounds, or fewer if `maxSeconds` runs out first (a busy machine).
  */
-export async function sequentialCost(options: { appUrl: string; wsProxy: string; scope: Scope; requests: number; warmup: number }): Promise<Sequential> {
+export async function sequentialCost(options: { appUrl: string; wsProxy: string; scope: Scope; requests: number; maxSeconds: number; warmup: number }): Promise<Sequential> {
   const sync = connectAs(options.appUrl, options.wsProxy, 1)
   const async = connectAs(options.appUrl, options.wsProxy, 1)
   try {
@@ -69,7 +70,8 @@ export async function sequentialCost(options: { appUrl: string; wsProxy: string;
     const times = { without: [] as number[], with: [] as number[], noFlush: [] as number[] }
     const meter = machineMeter()
     const started = performance.now()
-    for (let i = 0; i < options.requests; i++) {
+    const deadline = started + options.maxSeconds * 1000
+    for (let i = 0; i < options.requests && performance.now() < deadline; i++) {
       for (let k = 0; k < 3; k++) {
         const kind = order[(i + k) % 3]!
         const t = performance.now()

@@ -375,11 +375,11 @@ export async function dropPlainIndexes(client: PgClient, tables: string[]): Prom
 }
 
 /** Builds the indexes again, shared out over the connections (biggest tables first). */
-export async function recreateIndexes(clients: PgClient[], indexes: IndexDef[]) {
+export async function recreateIndexes(clients: PgClient[], indexes: IndexDef[], maintenanceWorkMem = '256MB') {
   const queue = [...indexes].sort((a, b) => Number(b.def.includes(' audit_logs ')) - Number(a.def.includes(' audit_logs ')))
   await Promise.all(
     clients.map(async (client) => {
-      await client.query(`set maintenance_work_mem = '256MB'`)
+      await client.query(`set maintenance_work_mem = '${maintenanceWorkMem}'`)
       await client.query('set max_parallel_maintenance_workers = 0')
       for (let next = queue.shift(); next; next = queue.shift()) await client.query(next.def)
     }),
