@@ -1,3 +1,6 @@
+import type { Submission } from '@conform-to/react'
+import { useEffect, useState } from 'react'
+
 /** Field errors, announced to screen readers and tied to their input by id. */
 export function FieldError({ id, errors }: { id: string; errors?: string[] }) {
   if (!errors?.length) return null
@@ -8,4 +11,36 @@ export function FieldError({ id, errors }: { id: string; errors?: string[] }) {
       ))}
     </ul>
   )
+}
+
+type When = { shouldValidate?: 'onSubmit' | 'onBlur' | 'onInput'; shouldRevalidate?: 'onSubmit' | 'onBlur' | 'onInput' }
+
+/**
+ * A form's client-side validation, fetched once the page is up instead of with it: zod and
+ * conform's zod adapter are about 25 KB gzip, a fifth of a page's JavaScript. `load` must
+ * import() the module that holds the schema (the action imports the same module statically,
+ * so the server keeps validating with the very same schema). Until the module has arrived, or
+ * if it never does, the form works as it does without JavaScript: checked on submit, by the
+ * server. Spread the result into useForm's options; `when` applies once validation is local.
+ */
+export function useLazyValidation<M, S extends Submission<unknown, unknown, unknown>>(
+  load: () => Promise<M>,
+  validate: (module: M, formData: FormData) => S,
+  when: When = {},
+) {
+  const [loaded, setLoaded] = useState<{ module: M } | null>(null)
+  useEffect(() => {
+    let live = true
+    load().then(
+      (module) => live && setLoaded({ module }),
+      // A chunk that fails to load leaves validation to the server.
+      () => {},
+    )
+    return () => {
+      live = false
+    }
+    // Loaded once per mounted form: the module does not change while the page is up.
+  }, [])
+  if (!loaded) return { shouldValidate: 'onSubmit' as const, shouldRevalidate: 'onSubmit' as const }
+  return { ...when, onValidate: ({ formData }: { formData: FormData }) => validate(loaded.module, formData) }
 }

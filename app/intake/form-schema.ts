@@ -1,7 +1,9 @@
 /**
  * One zod schema per intake form version, derived from its definition. Browser-safe: the
- * same schema validates on the server and, when JavaScript is there, on the client.
+ * same schema validates on the server and, when JavaScript is there, on the client (where the
+ * form page imports this module lazily: see useLazyValidation).
  */
+import { parseWithZod } from '@conform-to/zod/v4'
 import { z } from 'zod'
 import type { IntakeField, IntakeFormDefinition } from '~/db/schema'
 
@@ -55,4 +57,9 @@ export function intakeSchema(definition: IntakeFormDefinition) {
   const shape: Record<string, z.ZodType> = {}
   for (const field of intakeFields(definition)) shape[field.key] = fieldSchema(field)
   return z.object(shape)
+}
+
+/** A posted referral form, checked against the version it was filled in with. */
+export function validateIntake(formData: FormData, definition: IntakeFormDefinition) {
+  return parseWithZod(formData, { schema: intakeSchema(definition) })
 }

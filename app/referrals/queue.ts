@@ -1,6 +1,7 @@
 /**
  * The staff queue's view, parsed from the URL (so a view can be bookmarked and shared).
- * Never PHI here: patient searches are posted, not put in the URL.
+ * Never PHI here: patient searches are posted, not put in the URL. Server-side in practice
+ * (loader, API): the page builds its links with queue-url.ts, which carries no zod.
  */
 import { z } from 'zod'
 import { referralPriorities, referralStatuses } from '~/db/enums'
@@ -8,8 +9,6 @@ import { referralPriorities, referralStatuses } from '~/db/enums'
 export const OPEN_STATUSES = ['received', 'in_review', 'info_requested', 'accepted', 'scheduled'] as const
 /** Hours from received to triaged, when a clinic has not set its own targets. */
 export const DEFAULT_TURNAROUND_HOURS = { emergent: 24, urgent: 72, routine: 336 } as const
-
-export const SORTS = { received: 'Newest first', priority: 'Most urgent first', age: 'Oldest first' } as const
 
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' || v === null ? undefined : v), schema.optional())
 
@@ -31,15 +30,4 @@ export function parseQueueView(url: URL): QueueView {
   const parsed = QueueViewSchema.safeParse(raw)
   // A hand-edited URL falls back to the default view rather than an error page.
   return parsed.success ? parsed.data : QueueViewSchema.parse({})
-}
-
-export function queueUrl(view: Partial<QueueView>) {
-  const params = new URLSearchParams()
-  for (const [key, value] of Object.entries(view)) {
-    if (value === undefined || value === '' || value === null) continue
-    if ((key === 'status' && value === 'open') || (key === 'assignee' && value === 'anyone') || (key === 'sort' && value === 'received')) continue
-    params.set(key, String(value))
-  }
-  const search = params.toString()
-  return search ? `/queue?${search}` : '/queue'
 }

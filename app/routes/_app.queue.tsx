@@ -1,36 +1,24 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/cloudflare'
 import { data } from '@remix-run/cloudflare'
 import { getFormProps, getInputProps, useForm } from '@conform-to/react'
-import { parseWithZod } from '@conform-to/zod/v4'
 import { Form, Link, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { eq, or } from 'drizzle-orm'
-import { z } from 'zod'
 import { requireClinic, requirePhiPermission, requireUser } from '~/auth/guards.server'
-import { FieldError } from '~/components/forms'
+import { FieldError, useLazyValidation } from '~/components/forms'
 import { DuplicateBadge, PriorityBadge, STATUS_LABELS, StatusBadge } from '~/components/referral-badges'
 import { normalizeHealthCard, normalizeNameDob, phiCipherFromEnv, type PhiCipher } from '~/crypto/phi.server'
 import { referralPriorities, referralStatuses } from '~/db/enums'
 import { referrals } from '~/db/schema'
 import { openPatientListing } from '~/referrals/form-data.server'
-import { DEFAULT_TURNAROUND_HOURS, parseQueueView, queueUrl, SORTS, type QueueView } from '~/referrals/queue'
+import { validatePatientSearch } from '~/referrals/patient-search'
+import { DEFAULT_TURNAROUND_HOURS, parseQueueView, type QueueView } from '~/referrals/queue'
+import { queueUrl, SORTS } from '~/referrals/queue-url'
 import { clinicPeople, queuePage } from '~/referrals/queue.server'
 import type { TenantTx } from '~/tenancy/tenant.server'
 import type { AppLoadContext } from '@remix-run/cloudflare'
 
 export const meta: MetaFunction = () => [{ title: 'Queue · IntakePilot' }]
 export const handle = { phi: true }
-
-/** Patient searches carry PHI, so they are posted (never in the URL) and matched by blind index. */
-const PatientSearchSchema = z
-  .object({
-    healthCard: z.string().trim().max(40).optional(),
-    lastName: z.string().trim().max(100).optional(),
-    dob: z.iso.date({ error: 'Enter the date of birth as YYYY-MM-DD' }).optional(),
-  })
-  .refine((v) => v.healthCard || (v.lastName && v.dob), {
-    message: 'Enter a health card number, or a last name and a date of birth',
-    path: ['healthCard'],
-  })
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = requireUser(request, context)
@@ -45,7 +33,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   // A refused search is recorded as one, without its terms.
   await requirePhiPermission(context, user, 'read:referral:any', { action: 'referral.list', details: { search: true } })
   const clinicId = requireClinic(user)
-  const submission = parseWithZod(await request.formData(), { schema: PatientSearchSchema })
+  const submission = validatePatientSearch(await request.formData())
   if (submission.status !== 'success') return data({ search: submission.reply(), results: null }, { status: 400 })
   const cipher = phiCipherFromEnv(context.env)
   const { healthCard, lastName, dob } = submission.value
@@ -100,8 +88,7 @@ export default function Queue() {
   const [searchForm, searchFields] = useForm({
     id: 'patient-search',
     lastResult: actionData?.search,
-    onValidate: ({ formData }) => parseWithZod(formData, { schema: PatientSearchSchema }),
-    shouldRevalidate: 'onInput',
+    ...useLazyValidation(() => import('~/referrals/patient-search'), (m, formData) => m.validatePatientSearch(formData), { shouldRevalidate: 'onInput' }),
   })
   return (
     <main className="mx-auto max-w-7xl px-4 py-8 sm:px-6">

@@ -1,12 +1,12 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/cloudflare'
 import { data, redirect } from '@remix-run/cloudflare'
 import { getFormProps, useForm } from '@conform-to/react'
-import { parseWithZod } from '@conform-to/zod/v4'
 import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { z } from 'zod'
 import { requireClinic, requireCurrentClinic, requirePermission, requireUser } from '~/auth/guards.server'
+import { useLazyValidation } from '~/components/forms'
 import { phiCipherFromEnv } from '~/crypto/phi.server'
-import { intakeSchema } from '~/intake/form-schema'
+import { validateIntake } from '~/intake/form-schema'
 import { IntakeFormFields } from '~/intake/intake-form-fields'
 import { currentIntakeForm, intakeFormVersion } from '~/intake/intake-forms.server'
 import { clearDraft, readDraft, stashDraft } from '~/referrals/draft.server'
@@ -58,7 +58,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
     // Validate against the version the referrer filled in: the referral keeps that version.
     const form = await intakeFormVersion(tx, clinicId, envelope.data.formVersion)
     if (!form) return { error: 'stale-form' as const }
-    const submission = parseWithZod(formData, { schema: intakeSchema(form.definition) })
+    const submission = validateIntake(formData, form.definition)
     if (submission.status !== 'success') return { submission }
     const created = await createReferral(tx, cipher, context.audit, {
       clinic,
@@ -83,9 +83,10 @@ export default function NewReferral() {
     id: `referral-v${intake.version}`,
     lastResult: actionData?.result,
     defaultValue: draft ?? undefined,
-    onValidate: ({ formData }) => parseWithZod(formData, { schema: intakeSchema(intake.definition) }),
-    shouldValidate: 'onBlur',
-    shouldRevalidate: 'onInput',
+    ...useLazyValidation(() => import('~/intake/form-schema'), (m, formData) => m.validateIntake(formData, intake.definition), {
+      shouldValidate: 'onBlur',
+      shouldRevalidate: 'onInput',
+    }),
   })
   return (
     <main className="mx-auto max-w-4xl px-4 py-8 sm:px-6">

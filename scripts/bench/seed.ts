@@ -332,7 +332,7 @@ function referenceNumber(random: Random, slug: string) {
   return `${slug.slice(0, 3).toUpperCase()}-${code}`
 }
 
-function auditRow(random: Random, o: { id: number; clinicId: string; seq: number; prevHash: string | null; occurredMicros: number; referralIds: string[]; staff: string[]; referrers: string[] }): AuditSeedRow {
+export function auditRow(random: Random, o: { id: number; clinicId: string; seq: number; prevHash: string | null; occurredMicros: number; referralIds: string[]; staff: string[]; referrers: string[] }): AuditSeedRow {
   const r = random.next()
   const staff = random.pick(o.staff)
   let row: Pick<AuditSeedRow, 'actor_id' | 'actor_role' | 'action' | 'entity_type' | 'entity_id' | 'details'>
@@ -352,16 +352,16 @@ function auditRow(random: Random, o: { id: number; clinicId: string; seq: number
   return { ...base, hash: auditHash(base) }
 }
 
-async function insertJson(client: PgClient, table: string, rows: Record<string, unknown>[]) {
+export async function insertJson(client: PgClient, table: string, rows: Record<string, unknown>[]) {
   if (!rows.length) return
   const columns = Object.keys(rows[0]!).join(', ')
   await client.query(`insert into ${table} (${columns}) select ${columns} from json_populate_recordset(null::${table}, $1::json)`, [JSON.stringify(rows)])
 }
 
-type IndexDef = { name: string; def: string }
+export type IndexDef = { name: string; def: string }
 
 /** Drops the indexes of these tables that back no constraint; returns their definitions. */
-async function dropPlainIndexes(client: PgClient, tables: string[]): Promise<IndexDef[]> {
+export async function dropPlainIndexes(client: PgClient, tables: string[]): Promise<IndexDef[]> {
   const result = await client.query<IndexDef>(
     `select i.indexrelid::regclass::text as name, pg_get_indexdef(i.indexrelid) as def
        from pg_index i join pg_class t on t.oid = i.indrelid
@@ -375,11 +375,11 @@ async function dropPlainIndexes(client: PgClient, tables: string[]): Promise<Ind
 }
 
 /** Builds the indexes again, shared out over the connections (biggest tables first). */
-async function recreateIndexes(clients: PgClient[], indexes: IndexDef[]) {
+export async function recreateIndexes(clients: PgClient[], indexes: IndexDef[], maintenanceWorkMem = '256MB') {
   const queue = [...indexes].sort((a, b) => Number(b.def.includes(' audit_logs ')) - Number(a.def.includes(' audit_logs ')))
   await Promise.all(
     clients.map(async (client) => {
-      await client.query(`set maintenance_work_mem = '256MB'`)
+      await client.query(`set maintenance_work_mem = '${maintenanceWorkMem}'`)
       await client.query('set max_parallel_maintenance_workers = 0')
       for (let next = queue.shift(); next; next = queue.shift()) await client.query(next.def)
     }),
@@ -387,7 +387,7 @@ async function recreateIndexes(clients: PgClient[], indexes: IndexDef[]) {
 }
 
 /** N superuser connections with triggers off; `submit` waits only while all N are busy. */
-async function createLoader(url: string, n: number) {
+export async function createLoader(url: string, n: number) {
   const clients = await Promise.all(Array.from({ length: n }, () => connectPg(url)))
   for (const client of clients) {
     await client.query('set session_replication_role = replica')

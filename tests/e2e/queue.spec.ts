@@ -198,6 +198,10 @@ test('a well-formed cursor with impossible values falls back to the first page t
 test('an empty patient search, or a name without a date of birth, says what to enter', async ({ page, browser }) => {
   await signIn(page, 'staff@lakeview.test', '/queue')
   await expect(page).toHaveURL('/queue')
+  // With JavaScript the browser checks it (once its validation code has been fetched): nothing is posted.
+  await page.waitForLoadState('networkidle')
+  const posts: string[] = []
+  page.on('request', (r) => void (r.method() === 'POST' && posts.push(r.url())))
   const search = page.getByRole('form', { name: 'Find a patient' })
   const message = 'Enter a health card number, or a last name and a date of birth'
   await search.getByRole('button', { name: 'Search patients' }).click()
@@ -208,6 +212,7 @@ test('an empty patient search, or a name without a date of birth, says what to e
   await expect(search.getByText(message)).toBeVisible()
   // The queue itself is still there, unchanged.
   expect(await rows(page).count()).toBeGreaterThan(0)
+  expect(posts).toEqual([])
 
   // The server says the same without JavaScript (and answers 400, not 500).
   const plain = await signedInPage(browser, 'staff@lakeview.test', '/queue', { javaScriptEnabled: false })

@@ -92,6 +92,45 @@ test('without JavaScript, errors sit next to their fields, every value stays, no
   await page.context().close()
 })
 
+test('with JavaScript, the browser shows the same errors, when a field is left and on submit, and posts nothing', async ({ page }) => {
+  await signIn(page, 'referrer@northside.test', '/referrals/new')
+  await expect(page).toHaveURL('/referrals/new')
+  // The validation code is fetched after the page is up (until then the server validates).
+  await page.waitForLoadState('networkidle')
+  const posts: string[] = []
+  page.on('request', (r) => void (r.method() === 'POST' && posts.push(r.url())))
+  const field = (name: string) => page.locator(`[name="${name}"]`)
+  const errorOf = async (name: string) => {
+    const ids = ((await field(name).getAttribute('aria-describedby')) ?? '').split(' ').filter(Boolean)
+    return page.locator(ids.map((id) => `[id="${id}"]`).join(',') || '#none')
+  }
+
+  await field('patient_email').fill('not-an-email')
+  await field('patient_email').blur()
+  await expect(field('patient_email')).toHaveAttribute('aria-invalid', 'true')
+  await expect((await errorOf('patient_email')).filter({ hasText: 'Email: enter a valid email address' })).toHaveCount(1)
+  // Only the field that was left: the others have not been touched yet.
+  await expect(field('patient_last_name')).not.toHaveAttribute('aria-invalid', 'true')
+
+  await page.getByRole('button', { name: 'Send referral' }).click()
+  const errors: Record<string, string> = {
+    patient_last_name: 'Last name is required',
+    health_card_number: 'Health card / insurance number is required',
+    reason: 'Reason for referral is required',
+    patient_email: 'Email: enter a valid email address',
+    consent: 'this must be confirmed',
+  }
+  for (const [name, message] of Object.entries(errors)) {
+    await expect(field(name), name).toHaveAttribute('aria-invalid', 'true')
+    await expect((await errorOf(name)).filter({ hasText: message }), name).toHaveCount(1)
+  }
+  // Corrected, the error goes as they type.
+  await field('patient_email').fill('ada@example.com')
+  await expect(field('patient_email')).not.toHaveAttribute('aria-invalid', 'true')
+  await expect(page).toHaveURL('/referrals/new')
+  expect(posts).toEqual([])
+})
+
 test('when the session ends mid-form, sign-in brings back every value, and the resubmit creates exactly one referral', async ({ page, context }) => {
   await signIn(page, 'referrer@northside.test', '/referrals/new')
   await expect(page).toHaveURL('/referrals/new')
