@@ -17,7 +17,13 @@ export async function openReferral(
   tx: TenantTx,
   cipher: PhiCipher,
   audit: (tx: TenantTx, event: AuditEvent) => Promise<void>,
-  options: { id: string; staff: boolean; action?: 'referral.read' | 'referral.print' },
+  options: {
+    id: string
+    staff: boolean
+    action?: 'referral.read' | 'referral.print'
+    /** The clinic's people, when the caller has them already: the history's names come from them (one query fewer). */
+    people?: { id: string; displayName: string; role: string }[]
+  },
 ) {
   const [row] = await tx.select().from(referrals).where(eq(referrals.id, options.id)).limit(1)
   if (!row) {
@@ -30,7 +36,11 @@ export async function openReferral(
 
   const eventRows = await tx.select().from(referralEvents).where(eq(referralEvents.referralId, row.id)).orderBy(asc(referralEvents.createdAt))
   const actorIds = [...new Set(eventRows.map((e) => e.actorId).filter((v): v is string => !!v))]
-  const actors = actorIds.length ? await tx.select({ id: users.id, displayName: users.displayName, role: users.role }).from(users).where(inArray(users.id, actorIds)) : []
+  const actors = options.people
+    ? options.people.filter((p) => actorIds.includes(p.id)).map(({ id, displayName, role }) => ({ id, displayName, role }))
+    : actorIds.length
+      ? await tx.select({ id: users.id, displayName: users.displayName, role: users.role }).from(users).where(inArray(users.id, actorIds))
+      : []
   const events = await Promise.all(
     eventRows.map(async (e) => ({
       id: e.id,

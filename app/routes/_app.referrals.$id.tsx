@@ -1,7 +1,7 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/cloudflare'
 import { data } from '@remix-run/cloudflare'
 import { Form, Link, useActionData, useLoaderData, useNavigation, useOutlet, type ShouldRevalidateFunction } from '@remix-run/react'
-import { and, eq } from 'drizzle-orm'
+import { eq } from 'drizzle-orm'
 import { z } from 'zod'
 import { AiPanel } from '~/ai/ai-panel'
 import { aiEndpointFor } from '~/ai/endpoint.server'
@@ -49,18 +49,20 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const id = await requirePhiId(context, params.id, attempt)
   const cipher = phiCipherFromEnv(context.env)
   const opened = await context.db.tenant(async (tx) => {
-    const referral = await openReferral(tx, cipher, context.audit, { id, staff })
+    // Staff: everyone in the clinic, former staff included (the history names them too); assignees are the active ones.
+    const everyone = staff
+      ? await tx.select({ id: users.id, displayName: users.displayName, role: users.role, status: users.status }).from(users).where(eq(users.clinicId, clinicId))
+      : undefined
+    const referral = await openReferral(tx, cipher, context.audit, { id, staff, people: everyone })
     if (!referral) return null
-    const people = staff
-      ? await tx.select({ id: users.id, displayName: users.displayName, role: users.role }).from(users).where(and(eq(users.clinicId, clinicId), eq(users.status, 'active')))
-      : []
+    const people = (everyone ?? []).filter((p) => p.status === 'active').map(({ status: _, ...p }) => p)
     const ai = staff ? await aiFor(tx, request, cipher, requireCurrentClinic(context), referral.row.id) : null
-    return { ...referral, people, ai }
+    return { ...referral, people, everyone: everyone ?? [], ai }
   })
   // Not found and not theirs look the same: nothing says another clinic's referral exists.
   if (!opened) throw new Response('Not found', { status: 404 })
-  const { row, form, values, events, duplicates, people, ai } = opened
-  const name = (id: unknown) => people.find((p) => p.id === id)?.displayName ?? null
+  const { row, form, values, events, duplicates, people, everyone, ai } = opened
+  const name = (id: unknown) => everyone.find((p) => p.id === id)?.displayName ?? null
   return {
     staff,
     referral: {

@@ -112,11 +112,12 @@ export function pageWork(inputs: BaselineInputs, cipher: PhiCipher = phiCipherFr
       await Promise.all([
         shell(db, scope, mode),
         tdb.tenant(async (tx) => {
+          // The clinic's people first (routes/_app.referrals.$id.tsx): the history's names come from them.
+          const everyone = await tx.select({ id: users.id, displayName: users.displayName, role: users.role, status: users.status }).from(users).where(eq(users.clinicId, clinicId))
           const opened = mode === 'rls'
-            ? await openReferral(tx, cipher, audit(scope, audited), { id, staff: true })
+            ? await openReferral(tx, cipher, audit(scope, audited), { id, staff: true, people: everyone })
             : await openReferralWithClinicPredicate(tx, cipher, audit(scope, audited), { id, clinicId })
           if (!opened) throw new Error('baseline: referral not found')
-          await tx.select({ id: users.id, displayName: users.displayName, role: users.role }).from(users).where(and(eq(users.clinicId, clinicId), eq(users.status, 'active')))
           // The page's AI panel (aiFor in routes/_app.referrals.$id.tsx): the saved summaries.
           await readSummaries(tx, cipher, clinicId, id)
         }),
@@ -173,8 +174,7 @@ async function openReferralWithClinicPredicate(
   if (!form) throw new Error('referral form version missing')
   await openFormData(cipher, form.definition, { clinicId: row.clinicId, referralId: row.id }, row.formData)
   const eventRows = await tx.select().from(referralEvents).where(inClinic(referralEvents.clinicId, eq(referralEvents.referralId, row.id))).orderBy(asc(referralEvents.createdAt))
-  const actorIds = [...new Set(eventRows.map((e) => e.actorId).filter((v): v is string => !!v))]
-  if (actorIds.length) await tx.select({ id: users.id, displayName: users.displayName, role: users.role }).from(users).where(inClinic(users.clinicId, inArray(users.id, actorIds)))
+  // The history's names come from the clinic's people, read before (as the page does).
   for (const e of eventRows) if (e.body) await cipher.decrypt(e.body, { clinicId: row.clinicId, recordId: e.id, field: 'body' })
   if (!row.firstOpenedAt) await tx.update(referrals).set({ firstOpenedAt: new Date() }).where(inClinic(referrals.clinicId, eq(referrals.id, row.id)))
   const links = [eq(referrals.possibleDuplicateOf, row.id), row.possibleDuplicateOf ? eq(referrals.id, row.possibleDuplicateOf) : undefined]
