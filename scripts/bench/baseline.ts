@@ -20,7 +20,7 @@
  *  - per request: a new Pool for every page and ended after it (what the app does on Workers).
  *  - warm: one Pool kept open (no connection set-up), for the pure SQL cost.
  */
-import { and, asc, eq, inArray, or, sql, type SQL } from 'drizzle-orm'
+import { and, asc, eq, or, type SQL } from 'drizzle-orm'
 import { Pool } from '@neondatabase/serverless'
 import { drizzle } from 'drizzle-orm/neon-serverless'
 import { readSummaries } from '../../app/ai/summaries.server'
