@@ -3,7 +3,7 @@
  * recorded in the same transaction as the read: pass the transaction you read with.
  */
 import { auditLogs, type AuditOutcome } from '~/db/schema'
-import type { TenantScope, TenantTx } from '~/tenancy/tenant.server'
+import { sendWithCommit, type TenantScope, type TenantTx } from '~/tenancy/tenant.server'
 import { isUuid } from '~/utils/keyset'
 
 export type AuditAction =
@@ -71,8 +71,13 @@ export function auditRequest(request: Request, requestId: string): AuditRequest 
   }
 }
 
+/**
+ * Appends one row to the clinic's trail, in the transaction of the work it records. Inside
+ * db.tenant the INSERT is sent with the commit (sendWithCommit): the same transaction, no round
+ * trip of its own (issue 5 §8). The chain trigger numbers and hashes it either way.
+ */
 export async function recordAudit(tx: TenantTx, scope: TenantScope, request: AuditRequest, event: AuditEvent) {
-  await tx.insert(auditLogs).values({
+  const row = {
     clinicId: scope.clinicId,
     actorId: scope.userId,
     actorRole: scope.role,
@@ -84,5 +89,25 @@ export async function recordAudit(tx: TenantTx, scope: TenantScope, request: Aud
     requestId: request.requestId,
     ip: request.ip,
     userAgent: request.userAgent,
-  })
+  } satisfies typeof auditLogs.$inferInsert
+  if (sendWithCommit(tx, (literal) => auditInsertStatement(row, literal))) return
+  await tx.insert(auditLogs).values(row)
+}
+
+/** The row as an INSERT with literal values (the driver's escaping; no NUL, which text cannot hold). */
+function auditInsertStatement(row: typeof auditLogs.$inferInsert, literal: (value: string) => string) {
+  const value = (v: string | null | undefined) => (v === null || v === undefined ? 'NULL' : literal(v.replaceAll('\0', '')))
+  return `insert into audit_logs (clinic_id, actor_id, actor_role, action, entity_type, entity_id, details, outcome, request_id, ip, user_agent) values (${[
+    value(row.clinicId),
+    value(row.actorId),
+    value(row.actorRole),
+    value(row.action),
+    value(row.entityType),
+    value(row.entityId),
+    row.details === null || row.details === undefined ? 'NULL' : `${value(JSON.stringify(row.details))}::jsonb`,
+    value(row.outcome),
+    value(row.requestId),
+    value(row.ip),
+    value(row.userAgent),
+  ].join(', ')})`
 }

@@ -46,15 +46,21 @@ export function createTenantDatabase(db: Database, scope: TenantScope): TenantDa
         const tx = drizzleOnConnection(db, client)
         // No parameters: node-postgres sends it as one simple-protocol message (both statements).
         await tx.execute(sql.raw(begin))
+        const withCommit: CommitStatement[] = []
+        riders.set(tx, withCommit)
         let result: Awaited<ReturnType<typeof fn>>
         try {
           result = await fn(tx)
+          riders.delete(tx)
+          // What rode along goes with the commit: one message, one round trip.
+          const literal = (value: string) => client.escapeLiteral(value)
+          await tx.execute(sql.raw([...withCommit.map((statement) => statement(literal)), 'commit'].join(';\n')))
         } catch (error) {
+          riders.delete(tx)
           await client.query('rollback')
           settled = true
           throw error
         }
-        await client.query('commit')
         settled = true
         return result
       } finally {
@@ -63,6 +69,23 @@ export function createTenantDatabase(db: Database, scope: TenantScope): TenantDa
     },
     withScope: (next) => createTenantDatabase(db, next),
   }
+}
+
+/** A statement written out with its values as literals (escaped by the driver), sent with the commit. */
+export type CommitStatement = (literal: (value: string) => string) => string
+const riders = new WeakMap<TenantTx, CommitStatement[]>()
+
+/**
+ * Sends `statement` with this transaction's commit instead of on its own: a write nothing in the
+ * transaction reads back (the audit row of a read) costs no round trip of its own. If the
+ * transaction fails, it is not written, as if it had been sent at once. Returns false when `tx`
+ * is not a db.tenant transaction (the caller then sends it itself).
+ */
+export function sendWithCommit(tx: TenantTx, statement: CommitStatement): boolean {
+  const list = riders.get(tx)
+  if (!list) return false
+  list.push(statement)
+  return true
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i

@@ -174,3 +174,35 @@ describe('writes to PHI tables are recorded by the database', () => {
     expect(await verify(referral!.clinicId)).toMatchObject({ ok: true })
   })
 })
+
+describe('rows sent with the commit (db.tenant: no round trip of their own)', () => {
+  test('values any client can choose (user agent) arrive verbatim, never as SQL', async () => {
+    const { clinicId, scope } = await clinicWithTrail(0)
+    const hostile = `Mozilla'); drop table audit_logs; -- \\' \\\\ $1 $$ E'x' é 💊\u0000 end`
+    const details = { note: `O'Brien \\ "quoted" \u2028`, ids: ['a', 'b'] }
+    await db.as(scope).tenant(async (tx) => {
+      await recordAudit(tx, scope, { requestId: `req'--`, ip: `1.2.3.4'`, userAgent: hostile }, { action: 'referral.list', entityType: 'referral', details })
+      await recordAudit(tx, scope, request, { action: 'referral.read', entityType: 'referral', entityId: 'second' })
+    })
+    const rows = await db.owner.select().from(auditLogs).where(sql`${auditLogs.clinicId} = ${clinicId}`).orderBy(auditLogs.seq)
+    expect(rows).toMatchObject([
+      { seq: 1, userAgent: hostile.replace('\u0000', ''), requestId: `req'--`, ip: `1.2.3.4'`, details, actorId: scope.userId, actorRole: 'staff' },
+      { seq: 2, entityId: 'second' },
+    ])
+    expect(await verify(clinicId)).toMatchObject({ ok: true, checked: '2' })
+  })
+
+  test('a transaction that fails after recording leaves no row: the record goes with the work', async () => {
+    const { clinicId, scope } = await clinicWithTrail(0)
+    await expect(
+      db.as(scope).tenant(async (tx) => {
+        await recordAudit(tx, scope, request, { action: 'referral.read', entityType: 'referral', entityId: 'lost' })
+        throw new Error('the work failed')
+      }),
+    ).rejects.toThrow('the work failed')
+    expect(await db.owner.select().from(auditLogs).where(sql`${auditLogs.clinicId} = ${clinicId}`)).toEqual([])
+    // The connection is clean for the next transaction, which records as usual.
+    await db.as(scope).tenant((tx) => recordAudit(tx, scope, request, { action: 'referral.read', entityType: 'referral', entityId: 'kept' }))
+    expect(await db.owner.select().from(auditLogs).where(sql`${auditLogs.clinicId} = ${clinicId}`)).toMatchObject([{ entityId: 'kept', seq: 1 }])
+  })
+})
