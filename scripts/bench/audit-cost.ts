@@ -6,9 +6,10 @@
  *
  * A "request" is one tenant transaction that reads the clinic's row, as every page reads
  * something; the audited request is the same transaction plus recordAudit. The difference is what
- * the audit row costs: one more statement, the chain trigger (head row locked FOR UPDATE until
- * commit, sha256 of the canonical row, head updated), five index insertions, and a commit that
- * now has WAL to flush (a read-only transaction has none).
+ * the audit row costs: the INSERT, sent with the commit in one message (no round trip of its
+ * own), the chain trigger (head row locked FOR UPDATE until commit, sha256 of the canonical row,
+ * head updated), the index insertions, and a commit that now has WAL to flush (a read-only
+ * transaction has none).
  */
 import { Pool } from '@neondatabase/serverless'
 import { eq, sql } from 'drizzle-orm'
@@ -141,7 +142,9 @@ export async function insertTime(options: { appUrl: string; wsProxy: string; sco
     await logged.end()
   }
   const context = log.find((q) => /set_config\('app\.clinic_id'/.test(q.sql))
-  const insert = log.find((q) => /^insert into "audit_logs"/i.test(q.sql))
+  // Sent with the commit (db.tenant): the INSERT is the message without its trailing commit, values as literals.
+  const carried = log.find((q) => /^insert into audit_logs /i.test(q.sql))
+  const insert = carried && { sql: carried.sql.replace(/;\ncommit$/, ''), params: carried.params }
   if (!context || !insert) throw new Error(`recordAudit's statements were not captured: ${log.map((q) => q.sql.slice(0, 40)).join(' / ')}`)
 
   const pool = new Pool({ connectionString: options.appUrl, max: 1 })
