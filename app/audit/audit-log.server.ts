@@ -22,22 +22,27 @@ function viewFilters(clinicId: string, view: Omit<AuditView, 'cursor'>): SQL[] {
   return filters
 }
 
+/** What the viewer and the who-accessed tab show of every row (ids and codes, never PHI). */
+const ROW_COLUMNS = {
+  id: auditLogs.id,
+  seq: auditLogs.seq,
+  occurredAt: auditLogs.occurredAt,
+  actorId: auditLogs.actorId,
+  // RLS shows the clinic's users (a superadmin's own row is not one of them).
+  actorName: users.displayName,
+  actorRole: auditLogs.actorRole,
+  action: auditLogs.action,
+  outcome: auditLogs.outcome,
+  requestId: auditLogs.requestId,
+}
+
 /** One page, newest first in chain order (seq), keyset on seq: page 500 costs what page 1 does. */
 export async function auditPage(tx: TenantTx, clinicId: string, view: AuditView) {
   const rows = await tx
     .select({
-      id: auditLogs.id,
-      seq: auditLogs.seq,
-      occurredAt: auditLogs.occurredAt,
-      actorId: auditLogs.actorId,
-      // RLS shows the clinic's users (a superadmin's own row is not one of them).
-      actorName: users.displayName,
-      actorRole: auditLogs.actorRole,
-      action: auditLogs.action,
+      ...ROW_COLUMNS,
       entityType: auditLogs.entityType,
       entityId: auditLogs.entityId,
-      outcome: auditLogs.outcome,
-      requestId: auditLogs.requestId,
       ip: auditLogs.ip,
     })
     .from(auditLogs)
@@ -62,15 +67,7 @@ export async function referralAccessPage(tx: TenantTx, clinicId: string, referra
   const listedIt = sql`${auditLogs.id} = any(array(select audit_list_views(${referralId}::uuid, ${cursor ?? null}::bigint, ${AUDIT_PAGE_SIZE + 1})))`
   const rows = await tx
     .select({
-      id: auditLogs.id,
-      seq: auditLogs.seq,
-      occurredAt: auditLogs.occurredAt,
-      actorId: auditLogs.actorId,
-      actorName: users.displayName,
-      actorRole: auditLogs.actorRole,
-      action: auditLogs.action,
-      outcome: auditLogs.outcome,
-      requestId: auditLogs.requestId,
+      ...ROW_COLUMNS,
       // Which kind of list, from its flags (never the ids of the other referrals it showed).
       list: sql<'search' | 'api' | 'list' | null>`case when ${auditLogs.entityId} is not null or ${auditLogs.action} <> 'referral.list' then null
         when ${auditLogs.details} ->> 'search' = 'true' then 'search' when ${auditLogs.details} ->> 'api' = 'true' then 'api' else 'list' end`,
