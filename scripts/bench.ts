@@ -274,7 +274,7 @@ async function main() {
     // The same statements? (SQL text; the order of parallel loaders may differ)
     // Values the app writes as literals (the begin message's scope, the audit row sent with the
     // commit: request id, user agent) differ between the two; the statements are compared without them.
-    const withoutLiterals = (statements: string[]) => statements.map((text) => text.replace(/E?'(?:[^']|'')*'/g, "'…'"))
+    const withoutLiterals = (statements: string[]) => statements.map((text) => text.replace(/E?'(?:[^']|'')*'|\bNULL\b/g, "'…'"))
     const appStatements = withoutLiterals(appCounts.at(-1)!.statements)
     const nodeStatements = withoutLiterals(nodeCounts.at(-1)!.statements)
     statementLists[p] = appStatements
