@@ -182,7 +182,7 @@ async function statementsOf(relay: Awaited<ReturnType<typeof startRelayProcess>>
     const withAudit = await relay.takeStatements()
     // db.tenant sends the row with the commit: as many messages (round trips), the last one carrying the INSERT.
     const added = withAudit.filter((s) => !without.includes(s))
-    if (withAudit.length !== without.length || added.length !== 1 || !/^insert into audit_logs [\s\S]*;\ncommit$/i.test(added[0]!)) {
+    if (withAudit.length !== without.length || added.length !== 1 || !/^insert into audit_logs [\s\S]*;\s*commit$/i.test(added[0]!)) {
       throw new Error(`expected the audited request to send its audit INSERT with the commit:\n  without: ${without.join('\n           ')}\n  with:    ${withAudit.join('\n           ')}`)
     }
     return { without, with: withAudit, added }
