@@ -3,7 +3,6 @@ import { data, redirect } from '@remix-run/cloudflare'
 import { getFormProps, getInputProps, useForm } from '@conform-to/react'
 import { getZodConstraint, parseWithZod } from '@conform-to/zod/v4'
 import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
-import { eq, max } from 'drizzle-orm'
 import { requireClinic, requirePermission, requireUser } from '~/auth/guards.server'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { intakeForms } from '~/db/schema'
@@ -51,8 +50,10 @@ export async function action({ request, context }: ActionFunctionArgs) {
     version = await context.db.tenant(async (tx) => {
       // Edited from an older version: publishing would silently undo someone else's changes.
       if (((await currentIntakeForm(tx, clinicId))?.version ?? 0) !== baseVersion) return null
-      const [latest] = await tx.select({ version: max(intakeForms.version) }).from(intakeForms).where(eq(intakeForms.clinicId, clinicId))
-      const next = (latest?.version ?? 0) + 1
+      // The version after the one edited, never "the latest + 1": a publish that commits between
+      // the check above and this insert then collides on (clinic_id, version) instead of being
+      // silently published over.
+      const next = baseVersion + 1
       const [row] = await tx
         .insert(intakeForms)
         .values({ clinicId, version: next, definition, publishedAt: new Date(), createdBy: user.id })
