@@ -5,27 +5,18 @@
  */
 import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/cloudflare'
 import { apiError } from '~/api/errors.server'
-import { apiRoute, ok, readJson, requireApiUser } from '~/api/handler.server'
+import { apiRoute, ok, openApiReferral, readJson, requireApiUser } from '~/api/handler.server'
 import { UpdateReferralBody } from '~/api/schemas'
 import { requirePhiId, requirePhiPermission } from '~/auth/guards.server'
-import { hasPermission } from '~/auth/permissions'
 import { phiCipherFromEnv } from '~/crypto/phi.server'
-import { openReferral, referralFacts } from '~/referrals/referral.server'
+import { referralFacts } from '~/referrals/referral.server'
 import { performWork, WORK_ACTION, WORK_PERMISSION, type Work } from '~/referrals/work.server'
 
 /** PHI: the referral's form data, decrypted (tests/e2e/phi-coverage.spec.ts visits every such route). */
 export const handle = { phi: true }
 
 export const loader = apiRoute(async ({ params, context }: LoaderFunctionArgs) => {
-  const user = requireApiUser(context)
-  const staff = hasPermission(user, 'read:referral:any')
-  const attempt = { action: 'referral.read', entityId: params.id } as const
-  if (!staff) await requirePhiPermission(context, user, 'read:referral:own', attempt)
-  const id = await requirePhiId(context, params.id, attempt)
-  const cipher = phiCipherFromEnv(context.env)
-  const opened = await context.db.tenant((tx) => openReferral(tx, cipher, context.audit, { id, staff }))
-  if (!opened) throw apiError(404)
-  const { row, values } = opened
+  const { row, values, staff } = await openApiReferral(context, params.id)
   return ok(
     {
       ...referralFacts(row),

@@ -5,27 +5,18 @@
  */
 import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/cloudflare'
 import { apiError } from '~/api/errors.server'
-import { apiRoute, ok, readJson, requireApiUser } from '~/api/handler.server'
+import { apiRoute, ok, openApiReferral, readJson, requireApiUser } from '~/api/handler.server'
 import { CreateEventBody } from '~/api/schemas'
 import { requirePhiId, requirePhiPermission } from '~/auth/guards.server'
-import { hasPermission } from '~/auth/permissions'
 import { phiCipherFromEnv } from '~/crypto/phi.server'
-import { openReferral } from '~/referrals/referral.server'
 import { performWork, WORK_ACTION, WORK_PERMISSION } from '~/referrals/work.server'
 
 /** PHI: notes and messages, decrypted (tests/e2e/phi-coverage.spec.ts visits every such route). */
 export const handle = { phi: true }
 
 export const loader = apiRoute(async ({ params, context }: LoaderFunctionArgs) => {
-  const user = requireApiUser(context)
-  const staff = hasPermission(user, 'read:referral:any')
-  const attempt = { action: 'referral.read', entityId: params.id } as const
-  if (!staff) await requirePhiPermission(context, user, 'read:referral:own', attempt)
-  const id = await requirePhiId(context, params.id, attempt)
-  const cipher = phiCipherFromEnv(context.env)
   // Opening the referral is what the page does (and audits) to show its history.
-  const opened = await context.db.tenant((tx) => openReferral(tx, cipher, context.audit, { id, staff }))
-  if (!opened) throw apiError(404)
+  const opened = await openApiReferral(context, params.id)
   const events = opened.events.map((e) => ({
     id: e.id,
     type: e.type,
