@@ -16,9 +16,9 @@
  * A throwaway embedded PostgreSQL (port 59532) and the Neon relay (59533) in a temp folder, all
  * removed at the end, on failure and on Ctrl-C. The ports must be free: it refuses otherwise.
  */
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
-import { cpus, loadavg, tmpdir } from 'node:os'
+import { cpus, loadavg } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { runMigrations } from './lib/migrate'
@@ -26,7 +26,7 @@ import { startLocalPostgres } from './lib/postgres'
 import { concurrentCost, insertTime, request, sequentialCost, type Concurrent, type InsertTime, type Scope, type Sequential } from './bench/audit-cost'
 import { loadAuditTrail, type AuditClinic, type AuditLoadResult } from './bench/audit-load'
 import { connectAs } from './bench/baseline'
-import { cleanupAll, installSignalHandlers, onCleanup } from './bench/cleanup'
+import { benchTempFolder, onCleanup, runBench } from './bench/cleanup'
 import { cpuPressure } from './bench/machine'
 import { connectPg, type PgClient } from './bench/pg'
 import { startRelayProcess } from './bench/relay-process'
@@ -63,23 +63,11 @@ type Phase = { trailRows: number; sequential: Sequential; insert: InsertTime; sa
 const startedAt = performance.now()
 const say = (line: string) => console.log(`[bench:audit ${((performance.now() - startedAt) / 1000).toFixed(1).padStart(6)} s] ${line}`)
 
-installSignalHandlers()
-process.exitCode = await main().then(
-  () => 0,
-  (error) => {
-    console.error(`[bench:audit] failed: ${error instanceof Error ? (error.stack ?? error.message) : error}`)
-    return 1
-  },
-)
-await cleanupAll()
-say('cleaned up')
+await runBench('bench:audit', main, say)
 
 async function main() {
   await assertPortsFree()
-  const tmp = mkdtempSync(join(tmpdir(), 'intakepilot-bench-audit-'))
-  // PostgreSQL runs as its own OS user when we are root: it must be able to enter the folder.
-  chmodSync(tmp, 0o755)
-  onCleanup('temp folder', () => rmSync(tmp, { recursive: true, force: true }))
+  const tmp = benchTempFolder('intakepilot-bench-audit-')
   say(`${rows.toLocaleString('en')} rows over ${clinicCount} clinics; temp folder ${tmp}; ${cpus().length} CPUs, load average ${loadavg().map((n) => n.toFixed(2)).join(' ')}`)
 
   const postgres = await startLocalPostgres({ dataDir: join(tmp, 'postgres'), port: PORTS.pg, persistent: false })

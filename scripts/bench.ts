@@ -19,9 +19,9 @@
  * and on Ctrl-C.
  */
 import { spawn } from 'node:child_process'
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
-import { cpus, loadavg, tmpdir } from 'node:os'
+import { cpus, loadavg } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { appBindings } from './lib/app-bindings'
@@ -33,7 +33,7 @@ import { loadOrCreateSecrets } from './lib/secrets'
 import { DEMO_TENANT_ID } from './lib/demo-accounts'
 import { startApp, snapshotBuild } from './bench/app'
 import { connectAs, pageWork, perRequest, type BaselineInputs, type Mode, type PageKind } from './bench/baseline'
-import { cleanupAll, installSignalHandlers, onCleanup, sleep } from './bench/cleanup'
+import { benchTempFolder, onCleanup, runBench, sleep } from './bench/cleanup'
 import { fromHtml, pageJavaScript, readRemixManifest } from './bench/client-js'
 import { explainPage, type PlanReport, type ServerTime } from './bench/explain'
 import { fromRaw, runAutocannon, runLoop, runLoopRaw, type RawRun, type RequestSpec, type Stats } from './bench/load'
@@ -87,23 +87,11 @@ const phase = (name: string) => {
 
 const loadAverageAtStart = loadavg()
 const cpuPressureAtStart = cpuPressure()
-installSignalHandlers()
-process.exitCode = await main().then(
-  () => 0,
-  (error) => {
-    console.error(`[bench] failed: ${error instanceof Error ? (error.stack ?? error.message) : error}`)
-    return 1
-  },
-)
-await cleanupAll()
-say('cleaned up')
+await runBench('bench', main, say)
 
 async function main() {
   await assertPortsFree()
-  const tmp = mkdtempSync(join(tmpdir(), 'intakepilot-bench-'))
-  // PostgreSQL runs as its own OS user when we are root: it must be able to enter the folder.
-  chmodSync(tmp, 0o755)
-  onCleanup('temp folder', () => rmSync(tmp, { recursive: true, force: true }))
+  const tmp = benchTempFolder('intakepilot-bench-')
   say(`scale ${scale}, temp folder ${tmp}, ${cpus().length} CPUs, load average ${loadavg().map((n) => n.toFixed(2)).join(' ')}`)
   const config = localConfig({
     APP_PORT: String(PORTS.app), PG_PORT: String(PORTS.pg), RELAY_PORT: String(PORTS.relay), IDP_PORT: String(PORTS.idp),

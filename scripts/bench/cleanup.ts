@@ -3,6 +3,9 @@
  * reverse order exactly once: at the end, on failure, on Ctrl-C (SIGINT) and on SIGTERM.
  */
 import type { ChildProcess } from 'node:child_process'
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 
 type Task = { name: string; run: () => unknown }
 const tasks: Task[] = []
@@ -85,4 +88,29 @@ function withTimeout<T>(promise: Promise<T>, ms: number, name: string) {
       timer = setTimeout(() => reject(new Error(`${name}: timed out after ${ms} ms`)), ms)
     }),
   ])
+}
+
+/**
+ * A bench's whole life: signal handlers, main(), a one-line failure, then everything registered
+ * with onCleanup, whatever happened. Sets the process exit code.
+ */
+export async function runBench(name: string, main: () => Promise<void>, say: (line: string) => void) {
+  installSignalHandlers()
+  process.exitCode = await main().then(
+    () => 0,
+    (error) => {
+      console.error(`[${name}] failed: ${error instanceof Error ? (error.stack ?? error.message) : error}`)
+      return 1
+    },
+  )
+  await cleanupAll()
+  say('cleaned up')
+}
+
+/** A temp folder removed at cleanup; PostgreSQL (its own OS user when we are root) can enter it. */
+export function benchTempFolder(prefix: string) {
+  const tmp = mkdtempSync(join(tmpdir(), prefix))
+  chmodSync(tmp, 0o755)
+  onCleanup('temp folder', () => rmSync(tmp, { recursive: true, force: true }))
+  return tmp
 }
