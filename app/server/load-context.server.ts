@@ -7,13 +7,16 @@ import type { AppLoadContext } from '@remix-run/cloudflare'
 import { auditRequest, recordAudit } from '~/audit/audit.server'
 import { ApiRefusal, resolveApiIdentity } from '~/api/bearer.server'
 import { isApiPath } from '~/api/cors.server'
-import { resolveIdentity } from '~/auth/identity.server'
+import { anonymousIdentity, resolveIdentity } from '~/auth/identity.server'
 import { connectDatabase } from '~/db/client.server'
 import { createTenantDatabase, NO_SCOPE, type TenantScope } from '~/tenancy/tenant.server'
 import type { Env } from './env.server'
 import { anonymousRateLimitKey, type RateLimitVerdict } from './rate-limit.server'
 import { requestStarter } from './request-start.server'
 import { createNonce } from './security-headers.server'
+
+/** Where Remix's client asks for the routes of links it sees (lazy route discovery). */
+const ROUTE_DISCOVERY_PATH = '/__manifest'
 
 /** The identity step could not reach the database or the identity provider. */
 export class UnavailableError extends Error {
@@ -44,10 +47,15 @@ export async function createLoadContext(options: {
   const anonymous = createTenantDatabase(connection.db, NO_SCOPE)
   // Who is asking, their clinic and their rate-limit count: one statement (request_start).
   const start = requestStarter(connection.db, anonymousRateLimitKey(request))
+  const { pathname } = new URL(request.url)
   // /api/* takes a bearer token and never reads cookies (no CSRF surface); pages take the session.
-  const identity = await (isApiPath(new URL(request.url).pathname)
-    ? resolveApiIdentity(request, env, start)
-    : resolveIdentity(request, env, anonymous, start)
+  // Remix's route discovery (/__manifest) reads no data: it needs nobody, and must not end a
+  // session (that would take the "your account was disabled" notice from the next page).
+  const identity = await (pathname === ROUTE_DISCOVERY_PATH
+    ? Promise.resolve(anonymousIdentity({ user: null, clinic: null, rateLimit: null }))
+    : isApiPath(pathname)
+      ? resolveApiIdentity(request, env, start)
+      : resolveIdentity(request, env, anonymous, start)
   ).catch(async (error) => {
     await end()
     throw error instanceof ApiRefusal ? error : new UnavailableError(error)

@@ -129,6 +129,10 @@ test('a user disabled by their admin is locked out on their very next request', 
 
   await row.getByRole('button', { name: 'Disable' }).click()
   await expect(row).toContainText('disabled')
+  // The browser's own background request (Remix route discovery) lands first: it reads no data
+  // and must not end the session, or the next page could not say why the user is out.
+  const discovery = await staff.context().request.get('/__manifest?p=%2Fmy-referrals&version=x')
+  expect(discovery.headers()['set-cookie'] ?? '').not.toContain('intakepilot_session')
   await staff.reload()
   await expect(staff).toHaveURL('/login?redirectTo=%2Fmy-referrals&reason=disabled')
   await expect(staff.getByText('Your account has been disabled')).toBeVisible()
