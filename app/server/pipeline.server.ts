@@ -11,6 +11,7 @@ import { NO_SCOPE, type TenantScope } from '~/tenancy/tenant.server'
 import type { Env } from './env.server'
 import { isProduction } from './env.server'
 import { sessionCookieName } from '~/auth/session.server'
+import { keepDraftWhileUnavailable } from '~/referrals/draft.server'
 import { createLoadContext, UnavailableError } from './load-context.server'
 import { logError, logRequest } from './log.server'
 import { rateLimitHeaders, type RateLimitVerdict } from './rate-limit.server'
@@ -36,6 +37,8 @@ export function createRequestPipeline(build: ServerBuild, mode: 'production' | '
     let sessionCookie: string | null = null
     let end: (() => Promise<void>) | undefined
     let rateLimit: RateLimitVerdict | null = null
+    // A referral sent while the database is unavailable is kept as a draft (draft.server.ts).
+    let draftCookies: string[] = []
     const api = isApiPath(url.pathname)
     // What the request hands to waitUntil may still use the database: the pool ends after it.
     const deferred: Promise<unknown>[] = []
@@ -65,6 +68,7 @@ export function createRequestPipeline(build: ServerBuild, mode: 'production' | '
         response = error.response
       } else if (error instanceof UnavailableError) {
         logError(requestId, error.cause, 'identity', { verbose: !isProduction(env) })
+        draftCookies = await keepDraftWhileUnavailable(request, env)
         response = unavailable(url, requestId, nonce)
       } else {
         logError(requestId, error, 'pipeline', { verbose: !isProduction(env) })
@@ -82,6 +86,7 @@ export function createRequestPipeline(build: ServerBuild, mode: 'production' | '
     response = new Response(response.body, response)
     response.headers.set('X-Request-Id', requestId)
     if (rateLimit) for (const [name, value] of Object.entries(rateLimitHeaders(rateLimit))) response.headers.set(name, value)
+    for (const cookie of draftCookies) response.headers.append('Set-Cookie', cookie)
     if (api) {
       applyCors(response.headers, request, env)
       response.headers.set('Cache-Control', 'no-store')
