@@ -12,11 +12,12 @@ import { E2E } from '../../playwright.config'
 import { appBindings, pagesDevArgs } from '../../scripts/lib/app-bindings'
 import { localConfig } from '../../scripts/lib/config'
 import { DATABASE_NAME, APP_ROLE } from '../../scripts/lib/postgres'
-import { loadOrCreateSecrets } from '../../scripts/lib/secrets'
+import { loadOrCreateSecrets, type LocalSecrets } from '../../scripts/lib/secrets'
 import { freePort } from '../support/free-port'
 import { ISSUER } from './api-support'
 
-export async function startAppWithoutDatabase() {
+/** `secrets`: the e2e stack's own, so its cookies (session, drafts) open here too; else new ones. */
+export async function startAppWithoutDatabase(options: { secrets?: LocalSecrets } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'intakepilot-nodb-'))
   chmodSync(dataDir, 0o755)
   const [appPort, closedPort, inspectorPort] = [await freePort(), await freePort(), await freePort()]
@@ -24,7 +25,7 @@ export async function startAppWithoutDatabase() {
   const bindings = appBindings({
     config,
     database: { appUrl: `postgres://${APP_ROLE.user}:${APP_ROLE.password}@127.0.0.1:${E2E.pgPort}/${DATABASE_NAME}`, wsProxy: `127.0.0.1:${closedPort}` },
-    secrets: loadOrCreateSecrets(dataDir),
+    secrets: options.secrets ?? loadOrCreateSecrets(dataDir),
     oidcAuthority: ISSUER,
     corsOrigins: E2E.corsOrigin,
   })
