@@ -55,7 +55,8 @@ function* causes(error: unknown) {
 /** True when the failure is the database (or the way to it) being unavailable: answer 503. */
 export function isDatabaseUnavailable(error: unknown): boolean {
   for (const e of causes(error)) {
-    if (e instanceof DeadlineError) return true
+    // By name: the Pages Function and Remix's server build each bundle their own copy of the class.
+    if (e.name === 'DeadlineError') return true
     const code = typeof e.code === 'string' ? e.code : ''
     if (UNAVAILABLE_SQLSTATES.has(code) || code.startsWith('08') || UNAVAILABLE_SYSTEM_CODES.has(code)) return true
     // A WebSocket that failed (workerd's ErrorEvent-like error from the Neon driver).
@@ -82,14 +83,14 @@ const REMIX_ORIGIN_CHECK = /header does not match `origin` header|headers are no
 export type NotedFailure = 'unavailable' | 'cross-site'
 
 /**
- * Failures seen while Remix ran this request (handleError, the API's wrapper), kept per load
- * context so that the pipeline can answer 503 (or 403) instead of the 500 Remix rendered.
+ * What an error the route did not answer itself means for the response: the database away
+ * (503, try again), Remix's own origin check (403), or undefined for a bug (500). Noted on the
+ * load context (context.noteFailure) by handleError and the API's wrapper, so that the pipeline
+ * can replace the 500 Remix rendered. (The load context, not module state: the Pages Function
+ * and Remix's server build are bundled apart, each with its own copy of this module.)
  */
-const noted = new WeakMap<object, NotedFailure>()
-
-export function noteFailure(context: object, error: unknown) {
-  if (isDatabaseUnavailable(error)) noted.set(context, 'unavailable')
-  else if (error instanceof Error && REMIX_ORIGIN_CHECK.test(error.message)) noted.set(context, 'cross-site')
+export function classifyFailure(error: unknown): NotedFailure | undefined {
+  if (isDatabaseUnavailable(error)) return 'unavailable'
+  if (error instanceof Error && REMIX_ORIGIN_CHECK.test(error.message)) return 'cross-site'
+  return undefined
 }
-
-export const failureSeen = (context: object): NotedFailure | undefined => noted.get(context)
