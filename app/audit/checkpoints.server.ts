@@ -9,6 +9,8 @@
  *
  * Web Crypto only: runs in workerd (the export) and in Node (the scheduled job, retention, verify).
  */
+import type { TenantDatabase } from '~/tenancy/tenant.server'
+import { clinicChainHead } from './audit-log.server'
 
 /** The part of an R2 bucket this needs: R2Bucket itself, or wrangler's local proxy of one. */
 export type CheckpointBucket = Pick<R2Bucket, 'put' | 'list'>
@@ -133,4 +135,22 @@ function bytesBase64(bytes: Uint8Array): string {
   let binary = ''
   for (const b of bytes) binary += String.fromCharCode(b)
   return btoa(binary)
+}
+
+/**
+ * The app's own checkpoint, on every export: the clinic's head, read through RLS as the admin
+ * exporting, signed with the Worker secret. Returns the seq signed, or null when the bucket or
+ * key is not configured (then the export says so in the log: production must have both).
+ */
+export async function checkpointClinic(
+  env: { AUDIT_CHECKPOINTS?: CheckpointBucket; AUDIT_CHECKPOINT_KEY?: string },
+  db: TenantDatabase,
+  clinicId: string,
+  by: string,
+): Promise<number | null> {
+  if (!env.AUDIT_CHECKPOINTS || !env.AUDIT_CHECKPOINT_KEY) return null
+  const head = await db.tenant((tx) => clinicChainHead(tx, clinicId))
+  if (!head) return null
+  await writeCheckpoint(env.AUDIT_CHECKPOINTS, env.AUDIT_CHECKPOINT_KEY, { kind: 'head', chain: clinicId, ...head, at: new Date().toISOString(), by })
+  return head.seq
 }

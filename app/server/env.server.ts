@@ -28,6 +28,10 @@ export interface Env {
   API_AUDIENCE?: string
   /** Comma-separated origins allowed to call /api/* from a browser (CORS); never `*`. */
   CORS_ORIGINS?: string
+  /** The audit trail's signed checkpoints (R2, wrangler.toml; docs/decisions/021). */
+  AUDIT_CHECKPOINTS?: R2Bucket
+  /** Base64 key (32 bytes) that signs them: a Worker secret, never given to the database. */
+  AUDIT_CHECKPOINT_KEY?: string
 }
 
 export const isProduction = (env: Pick<Env, 'APP_ENV'>) => (env.APP_ENV ?? 'production') === 'production'

@@ -10,7 +10,7 @@ import { isApiPath } from '~/api/cors.server'
 import { anonymousIdentity, resolveIdentity } from '~/auth/identity.server'
 import { connectDatabase } from '~/db/client.server'
 import { createTenantDatabase, NO_SCOPE, type TenantScope } from '~/tenancy/tenant.server'
-import type { Env } from './env.server'
+import { isProduction, type Env } from './env.server'
 import { anonymousRateLimitKey, type RateLimitVerdict } from './rate-limit.server'
 import { requestStarter } from './request-start.server'
 import { createNonce } from './security-headers.server'
@@ -62,7 +62,7 @@ export async function createLoadContext(options: {
   })
   const rateLimit = identity.rateLimit
   const scope = identity.scope
-  const audited = auditRequest(request, requestId)
+  const audited = auditRequest(request, requestId, { behindCloudflare: isProduction(env) })
   const context: AppLoadContext = {
     env,
     requestId,
