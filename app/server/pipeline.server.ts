@@ -10,6 +10,7 @@ import { apiError, asJsonError } from '~/api/errors.server'
 import { NO_SCOPE, type TenantScope } from '~/tenancy/tenant.server'
 import type { Env } from './env.server'
 import { isProduction } from './env.server'
+import { SignInUnavailableError } from '~/auth/oidc.server'
 import { sessionCookieName } from '~/auth/session.server'
 import { createLoadContext, UnavailableError } from './load-context.server'
 import { logError, logRequest } from './log.server'
@@ -65,7 +66,7 @@ export function createRequestPipeline(build: ServerBuild, mode: 'production' | '
         response = error.response
       } else if (error instanceof UnavailableError) {
         logError(requestId, error.cause, 'identity', { verbose: !isProduction(env) })
-        response = unavailable(url, requestId, nonce)
+        response = unavailable(url, requestId, nonce, error.cause instanceof SignInUnavailableError ? SIGN_IN_UNAVAILABLE : DATABASE_UNAVAILABLE)
       } else {
         logError(requestId, error, 'pipeline', { verbose: !isProduction(env) })
         response = internalError(url, requestId, nonce)
@@ -128,17 +129,24 @@ function tooManyRequests(request: Request, api: boolean, verdict: RateLimitVerdi
   })
 }
 
-function unavailable(url: URL, requestId: string, nonce: string) {
+const DATABASE_UNAVAILABLE = {
+  error: 'Service unavailable',
+  title: 'IntakePilot is temporarily unavailable',
+  message: 'Please try again in a moment. Nothing you entered has been lost.',
+}
+/** The identity provider is down: the session is kept (app/auth/identity.server.ts), nobody is signed out. */
+const SIGN_IN_UNAVAILABLE = {
+  error: 'Sign-in is unavailable',
+  title: 'Sign-in is unavailable',
+  message: 'IntakePilot cannot reach the sign-in service right now. You are still signed in: try again in a moment.',
+}
+
+function unavailable(url: URL, requestId: string, nonce: string, what: typeof DATABASE_UNAVAILABLE) {
   const headers = { 'Retry-After': '5' }
   if (url.pathname.startsWith('/api/') || url.pathname === '/healthz') {
-    return Response.json({ error: 'Service unavailable', details: { requestId }, code: 'UNAVAILABLE' }, { status: 503, headers })
+    return Response.json({ error: what.error, details: { requestId }, code: 'UNAVAILABLE' }, { status: 503, headers })
   }
-  const page = htmlPage(503, {
-    title: 'IntakePilot is temporarily unavailable',
-    message: 'Please try again in a moment. Nothing you entered has been lost.',
-    requestId,
-    nonce,
-  })
+  const page = htmlPage(503, { title: what.title, message: what.message, requestId, nonce })
   page.headers.set('Retry-After', '5')
   return page
 }
