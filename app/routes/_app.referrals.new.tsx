@@ -6,18 +6,20 @@ import { z } from 'zod'
 import { requireClinic, requireCurrentClinic, requirePermission, requireUser } from '~/auth/guards.server'
 import { useLazyValidation } from '~/components/forms'
 import { phiCipherFromEnv } from '~/crypto/phi.server'
-import { validateIntake } from '~/intake/form-schema'
+import { intakeSchema } from '~/intake/form-schema'
 import { IntakeFormFields } from '~/intake/intake-form-fields'
 import { currentIntakeForm, intakeFormVersion } from '~/intake/intake-forms.server'
 import { DRAFT_OWNER_FIELD } from '~/referrals/draft'
 import { draftOwnerToken, stashDraft, takeDraft } from '~/referrals/draft.server'
 import { createReferral } from '~/referrals/referrals.server'
 import type { FormValues } from '~/referrals/form-data.server'
+import { parseForm } from '~/utils/form.server'
+import { formInteger } from '~/utils/form-values'
 
 export const meta: MetaFunction = () => [{ title: 'New referral · IntakePilot' }]
 
 /** Fields every submission carries besides the clinic's own form fields. */
-const Envelope = z.object({ idempotencyKey: z.uuid(), formVersion: z.coerce.number().int().positive() })
+const Envelope = z.object({ idempotencyKey: z.uuid(), formVersion: formInteger(1) })
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = requireUser(request, context)
@@ -55,6 +57,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
   requirePermission(user, 'create:referral:own')
   const clinic = requireCurrentClinic(context)
   const clinicId = clinic.id
+  // The owner token only matters to a draft (above, or the pipeline's); it is no field of the form.
+  formData.delete(DRAFT_OWNER_FIELD)
   const envelope = Envelope.safeParse({ idempotencyKey: formData.get('idempotencyKey'), formVersion: formData.get('formVersion') })
   if (!envelope.success) throw new Response('The form is out of date: reload the page', { status: 400 })
 
@@ -63,7 +67,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
     // Validate against the version the referrer filled in: the referral keeps that version.
     const form = await intakeFormVersion(tx, clinicId, envelope.data.formVersion)
     if (!form) return { error: 'stale-form' as const }
-    const submission = validateIntake(formData, form.definition)
+    const submission = parseForm(formData, intakeSchema(form.definition), { also: Object.keys(Envelope.shape) })
     if (submission.status !== 'success') return { submission }
     const created = await createReferral(tx, cipher, context.audit, {
       clinic,
