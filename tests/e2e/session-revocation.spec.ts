@@ -18,7 +18,7 @@ import type { LocalSecrets } from '../../scripts/lib/secrets'
 import { startAppWithoutDatabase } from './app-without-database'
 import { ownerDatabase } from './db'
 import { fillReferral, formEntries, go, referralValues, settled, signInAgain, test, uniquePatient } from './referral-support'
-import { signIn } from './support'
+import { SAME_ORIGIN, signIn } from './support'
 
 test.describe.configure({ mode: 'serial' })
 
@@ -264,7 +264,7 @@ test('a referral sent while the database refuses connections is kept, offered ag
     const reference = await page.getByTestId('reference-number').textContent()
 
     // Sent once more with the same key (a retry): the same referral, not a second one.
-    const retry = await context.request.post(`${APP_URL}/referrals/new`, { form: entries, maxRedirects: 0 })
+    const retry = await context.request.post(`${APP_URL}/referrals/new`, { form: entries, headers: SAME_ORIGIN, maxRedirects: 0 })
     expect(retry.status()).toBe(302)
     expect(retry.headers().location).toBe(`/my-referrals?submitted=${reference}`)
     const created = await db.db.select().from(referrals).where(eq(referrals.idempotencyKey, key))
