@@ -12,6 +12,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { appBindings, pagesDevArgs } from './lib/app-bindings'
+import { startCheckpointSchedule } from './lib/audit-jobs'
 import { localConfig, localIdentityProviderOptions } from './lib/config'
 import { DEMO_ACCOUNTS, DEMO_PASSWORD } from './lib/demo-accounts'
 import type { IdentityProvider } from './lib/idp'
@@ -51,11 +52,13 @@ let database: LocalDatabase | undefined
 let idp: IdentityProvider | undefined
 let app: ChildProcess | undefined
 let stopping = false
+let stopCheckpoints: (() => void) | undefined
 
 async function shutdown(code: number) {
   if (stopping) return
   stopping = true
   say('stopping…')
+  stopCheckpoints?.()
   if (app?.pid && app.exitCode === null) {
     try {
       process.kill(-app.pid, 'SIGTERM')
@@ -118,6 +121,8 @@ try {
     }
   })
   await waitForHealthy(`${config.appOrigin}/healthz`)
+  // Signed checkpoints of the audit chains, every 5 minutes (docs/decisions/021).
+  stopCheckpoints = startCheckpointSchedule({ dataDir: config.dataDir })
   say(`ready: ${config.appOrigin}`)
   say(`sign in with any demo account, password "${DEMO_PASSWORD}":`)
   for (const a of DEMO_ACCOUNTS.filter((a) => a.role)) say(`  ${a.email.padEnd(30)} ${a.role}${a.status === 'disabled' ? ' (disabled)' : ''}`)
