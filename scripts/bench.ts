@@ -230,7 +230,7 @@ async function main() {
       users: referrers.length,
       next: (i) => ({
         method: 'POST', path: '/referrals/new',
-        headers: { ...html, cookie: referrers[i % referrers.length]!.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+        headers: { ...html, cookie: referrers[i % referrers.length]!.cookie, 'content-type': 'application/x-www-form-urlencoded', origin: app.origin },
         body: formBodies[i % formBodies.length]!.replace('__KEY__', crypto.randomUUID()),
       }),
     },
