@@ -4,13 +4,15 @@
  */
 import { z } from 'zod'
 import { auditOutcomes } from '~/db/enums'
+import { calendarDay } from '~/utils/form-values'
 import { AUDIT_ACTION_CODES } from './actions'
 
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' || v === null ? undefined : v), schema.optional())
 
 export const AuditViewSchema = z.object({
-  from: optional(z.iso.date()),
-  to: optional(z.iso.date()),
+  // Real days between 1900 and 2100: year 0 passes z.iso.date() and then fails in PostgreSQL.
+  from: optional(calendarDay('From')),
+  to: optional(calendarDay('To')),
   actor: optional(z.uuid()),
   action: optional(z.enum(AUDIT_ACTION_CODES)),
   outcome: optional(z.enum(auditOutcomes)),

@@ -8,6 +8,7 @@ import { z } from 'zod'
 import { requireClinic, requirePermission, requireUser } from '~/auth/guards.server'
 import { FieldError } from '~/components/forms'
 import { users } from '~/db/schema'
+import { parseForm } from '~/utils/form.server'
 
 export const meta: MetaFunction = () => [{ title: 'Users · IntakePilot' }]
 
@@ -48,7 +49,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const formData = await request.formData()
 
   if (formData.get('intent') === 'invite') {
-    const submission = parseWithZod(formData, { schema: InviteSchema })
+    const submission = parseForm(formData, InviteSchema)
     if (submission.status !== 'success') return data({ invite: submission.reply(), change: null }, { status: 400 })
     const { email, displayName, role } = submission.value
     const outcome = await context.db.tenant(async (tx) => {
@@ -64,7 +65,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
     return { invite: submission.reply({ resetForm: true }), change: null, notice: `Invited ${email}. They become active when they first sign in.` }
   }
 
-  const submission = parseWithZod(formData, { schema: ChangeSchema })
+  const submission = parseForm(formData, ChangeSchema)
   if (submission.status !== 'success') return data({ invite: null, change: submission.reply() }, { status: 400 })
   const change = submission.value
   const refusal = await context.db.tenant(async (tx) => {

@@ -6,17 +6,19 @@ import { z } from 'zod'
 import { requireClinic, requireCurrentClinic, requirePermission, requireUser } from '~/auth/guards.server'
 import { useLazyValidation } from '~/components/forms'
 import { phiCipherFromEnv } from '~/crypto/phi.server'
-import { validateIntake } from '~/intake/form-schema'
+import { intakeSchema } from '~/intake/form-schema'
 import { IntakeFormFields } from '~/intake/intake-form-fields'
 import { currentIntakeForm, intakeFormVersion } from '~/intake/intake-forms.server'
 import { clearDraft, readDraft, stashDraft } from '~/referrals/draft.server'
 import { createReferral } from '~/referrals/referrals.server'
 import type { FormValues } from '~/referrals/form-data.server'
+import { parseForm } from '~/utils/form.server'
+import { formInteger } from '~/utils/form-values'
 
 export const meta: MetaFunction = () => [{ title: 'New referral · IntakePilot' }]
 
 /** Fields every submission carries besides the clinic's own form fields. */
-const Envelope = z.object({ idempotencyKey: z.uuid(), formVersion: z.coerce.number().int().positive() })
+const Envelope = z.object({ idempotencyKey: z.uuid(), formVersion: formInteger(1) })
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = requireUser(request, context)
@@ -58,7 +60,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
     // Validate against the version the referrer filled in: the referral keeps that version.
     const form = await intakeFormVersion(tx, clinicId, envelope.data.formVersion)
     if (!form) return { error: 'stale-form' as const }
-    const submission = validateIntake(formData, form.definition)
+    const submission = parseForm(formData, intakeSchema(form.definition), { also: Object.keys(Envelope.shape) })
     if (submission.status !== 'success') return { submission }
     const created = await createReferral(tx, cipher, context.audit, {
       clinic,
