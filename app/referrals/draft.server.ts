@@ -24,6 +24,7 @@ export type DraftReason = 'signed-out' | 'unavailable'
 export type DraftOwner = { userId: string; clinicId: string }
 export type ReferralDraft = { values: Record<string, string>; idempotencyKey: string; reason: DraftReason }
 
+/** The hidden field of the referral form that carries its owner token. */
 export { DRAFT_OWNER_FIELD }
 
 const OWNER_PURPOSE = 'referral-draft-owner'
