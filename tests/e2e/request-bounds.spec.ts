@@ -291,7 +291,8 @@ test.describe('time: a deadline on the request and on its body', () => {
   })
 
   test('a body that does not arrive: 408, and the database was never touched while it was awaited', async ({ request }) => {
-    const who = 'referrer2@lakeview.test'
+    // Their requests are counted below: an account no other test signs in as.
+    const who = 'unhurried@lakeview.test'
     const access = await token(who)
     const me = await request.get(`${second.origin}/api/v1/me`, { headers: bearer(access) })
     const userId = (await me.json()).data.id as string
