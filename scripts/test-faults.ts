@@ -16,7 +16,6 @@ import { Submitter } from './faults/referrals'
 import { answersIn, clearAnswers, printTable, resumed, type Check } from './faults/report'
 import { countReferrals, freezePhase, identityProviderPhase, killPhase, lockPhase, settleReferrals, startLoad, type PhaseRecord } from './faults/scenarios'
 import { startFaultStack } from './faults/stack'
-import { pgbouncerVersion } from './faults/pgbouncer'
 import { Client, judge, Recorder, type Answer } from './faults/traffic'
 
 const repo = resolve(fileURLToPath(new URL('..', import.meta.url)))
@@ -99,7 +98,7 @@ async function main() {
   checks.push(...overallChecks(recorder.answers, stack.app.process.pid === appPid && stack.app.process.exitCode === null))
 
   const failed = printTable(checks, say)
-  say(`PostgreSQL 18 (embedded)${stack.pgbouncer ? `, ${pgbouncerVersion()} in transaction mode` : ', no PgBouncer'}; deadline ${DEADLINE_MS} ms; ${recorder.answers.length} requests; ${((performance.now() - started) / 1000).toFixed(0)} s in all`)
+  say(`PostgreSQL 18 (embedded)${stack.pgbouncer ? `, PgBouncer ${stack.pgbouncer.version()} in transaction mode` : ', no PgBouncer'}; deadline ${DEADLINE_MS} ms; ${recorder.answers.length} requests; ${((performance.now() - started) / 1000).toFixed(0)} s in all`)
   const keep = join(repo, '.data', 'test-faults')
   mkdirSync(keep, { recursive: true })
   writeFileSync(join(keep, 'answers.json'), JSON.stringify(recorder.answers.map(({ body, ...a }) => ({ ...a, verdict: judge({ body, ...a }, DEADLINE_MS), body: body.slice(0, 300) })), null, 1))
