@@ -8,6 +8,7 @@ import { referralAsText } from '~/ai/prompts'
 import { readSummaries } from '~/ai/summaries.server'
 import { ReferralTabs } from '~/audit/referral-tabs'
 import { requireClinic, requireCurrentClinic, requirePhiId, requirePhiPermission, requireUser } from '~/auth/guards.server'
+import type { SessionUser } from '~/auth/identity.server'
 import { hasPermission } from '~/auth/permissions'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { DuplicateBadge, PriorityBadge, STATUS_LABELS, StatusBadge } from '~/components/referral-badges'
@@ -41,7 +42,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     const referral = await openReferral(tx, cipher, context.audit, { id, staff, people: everyone })
     if (!referral) return null
     const people = (everyone ?? []).filter((p) => p.status === 'active').map(({ status: _, ...p }) => p)
-    const ai = staff ? await aiFor(tx, request, cipher, requireCurrentClinic(context), referral.row.id) : null
+    const ai = staff ? await aiFor(tx, user, cipher, requireCurrentClinic(context), referral.row.id) : null
     return { ...referral, people, everyone: everyone ?? [], ai }
   })
   // Not found and not theirs look the same: nothing says another clinic's referral exists.
@@ -71,8 +72,8 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
 }
 
 /** Staff see the AI summaries and may generate more with their local model. */
-async function aiFor(tx: TenantTx, request: Request, cipher: PhiCipher, { id: clinicId, settings }: RequestClinic, referralId: string) {
-  const { endpoint, source } = aiEndpointFor(request, settings)
+async function aiFor(tx: TenantTx, user: SessionUser, cipher: PhiCipher, { id: clinicId, settings }: RequestClinic, referralId: string) {
+  const { endpoint, source } = aiEndpointFor(user, settings)
   const summaries = await readSummaries(tx, cipher, clinicId, referralId)
   return { endpoint, source, summaries: summaries.map(({ text, ...s }) => ({ ...s, text })) }
 }

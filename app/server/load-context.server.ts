@@ -11,7 +11,7 @@ import { anonymousIdentity, resolveIdentity } from '~/auth/identity.server'
 import type { Client } from '@neondatabase/serverless'
 import { connectDatabase, type Database } from '~/db/client.server'
 import { createTenantDatabase, NO_SCOPE, type TenantScope } from '~/tenancy/tenant.server'
-import type { Env } from './env.server'
+import { isProduction, type Env } from './env.server'
 import { classifyFailure, type NotedFailure } from './failures.server'
 import { anonymousRateLimitKey, type RateLimitVerdict } from './rate-limit.server'
 import { requestStarter } from './request-start.server'
@@ -69,7 +69,7 @@ export async function createLoadContext(options: {
   })
   const rateLimit = identity.rateLimit
   const scope = identity.scope
-  const audited = auditRequest(request, requestId)
+  const audited = auditRequest(request, requestId, { behindCloudflare: isProduction(env) })
   let failure: NotedFailure | undefined
   const context: AppLoadContext = {
     env,

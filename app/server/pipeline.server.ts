@@ -15,7 +15,9 @@ import { checkSameOrigin } from './csrf.server'
 import { requestLimits, startDeadline } from './deadline.server'
 import type { Env } from './env.server'
 import { isProduction } from './env.server'
+import { keepDraftWhileUnavailable } from '~/referrals/draft.server'
 import { DeadlineError } from './failures.server'
+import { SignInUnavailableError } from '~/auth/oidc.server'
 import { createLoadContext, UnavailableError } from './load-context.server'
 import { logError, logRequest } from './log.server'
 import { rateLimitHeaders, type RateLimitVerdict } from './rate-limit.server'
@@ -50,6 +52,10 @@ export function createRequestPipeline(build: ServerBuild, mode: 'production' | '
     let sessionCookie: string | null = null
     let end: (() => Promise<void>) | undefined
     let rateLimit: RateLimitVerdict | null = null
+    // A referral sent while the database is unavailable is kept as a draft (draft.server.ts):
+    // a copy of the page form's body, read again only on that path.
+    let sentForm: Request | undefined
+    let draftCookies: string[] = []
     // What the request hands to waitUntil may still use the database: the pool ends after it.
     const deferred: Promise<unknown>[] = []
     const waitUntil = (promise: Promise<unknown>) => {
@@ -73,6 +79,7 @@ export function createRequestPipeline(build: ServerBuild, mode: 'production' | '
       }
       // The body is in (or refused) before the database is touched: a slow client holds no connection.
       const request = await withBody(incoming, route, limits.bodyTimeoutMs, api, deadline.signal)
+      if (!api && request.method === 'POST') sentForm = request.clone() as Request
       const built = await createLoadContext({ request, env, requestId: to.requestId, nonce: to.nonce, waitUntil, connectOrigins, signal: deadline.signal })
       ;({ scope, sessionCookie, end, rateLimit } = built)
       if (rateLimit && !rateLimit.allowed) {
@@ -86,6 +93,7 @@ export function createRequestPipeline(build: ServerBuild, mode: 'production' | '
         refusedBeforeRemix = true
         const replaced = seen === 'cross-site' ? refuseCrossSite(to) : unavailable(to)
         await response.body?.cancel()
+        if (seen !== 'cross-site' && sentForm) draftCookies = await keepDraftWhileUnavailable(sentForm, env)
         // Whatever the route set (a kept draft, an ended session) still goes to the browser.
         for (const cookie of response.headers.getSetCookie()) replaced.headers.append('Set-Cookie', cookie)
         return replaced
@@ -103,10 +111,13 @@ export function createRequestPipeline(build: ServerBuild, mode: 'production' | '
       } else if (error instanceof BodyRefusal) {
         response = refuseBody(to, error, limits.bodyTimeoutMs)
       } else if (error instanceof DeadlineError) {
+        // What was typed is kept, as when the database is away (the body is already in memory).
+        if (sentForm) draftCookies = await keepDraftWhileUnavailable(sentForm, env)
         response = unavailable(to, 'deadline')
       } else if (error instanceof UnavailableError) {
         logError(to.requestId, error.cause, 'identity', { verbose: !isProduction(env) })
-        response = unavailable(to)
+        if (sentForm) draftCookies = await keepDraftWhileUnavailable(sentForm, env)
+        response = unavailable(to, error.cause instanceof SignInUnavailableError ? 'sign-in' : 'database')
       } else {
         logError(to.requestId, error, 'pipeline', { verbose: !isProduction(env) })
         response = internalError(to)
@@ -125,6 +136,7 @@ export function createRequestPipeline(build: ServerBuild, mode: 'production' | '
     response = new Response(response.body, response)
     response.headers.set('X-Request-Id', to.requestId)
     if (rateLimit) for (const [name, value] of Object.entries(rateLimitHeaders(rateLimit))) response.headers.set(name, value)
+    for (const cookie of draftCookies) response.headers.append('Set-Cookie', cookie)
     if (api) {
       applyCors(response.headers, incoming, env)
       response.headers.set('Cache-Control', 'no-store')

@@ -23,7 +23,7 @@ test.afterAll(async () => {
 
 async function useEndpoint(page: import('@playwright/test').Page, endpoint: string) {
   await page.goto('/settings/ai')
-  await page.getByLabel('Your model server (this browser)').fill(endpoint)
+  await page.getByLabel('Your model server').fill(endpoint)
   await page.getByRole('button', { name: 'Save mine' }).click()
   await expect(page.getByTestId('ai-endpoint')).toHaveText(endpoint)
 }
