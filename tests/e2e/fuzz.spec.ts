@@ -30,6 +30,8 @@ import { changedTables, fingerprint, Identity, problemsOf, refused, resetRateLim
 const SEED = Number(process.env.FUZZ_SEED ?? 42)
 const RUNS = Number(process.env.FUZZ_RUNS ?? 16)
 const ONLY = process.env.FUZZ_ONLY
+/** Prints each endpoint's answers (status counts, largest size): what the fuzzer reached. */
+const VERBOSE = Boolean(process.env.FUZZ_VERBOSE)
 
 const ACCOUNTS: Record<Exclude<Role, 'anonymous'>, string> = {
   staff: 'staff@northside.test',
@@ -131,6 +133,8 @@ for (const { name } of ENDPOINTS.filter((e) => !ONLY || e.name.includes(ONLY))) 
       if (seen) seen.times++
       else found.set(key, { example, times: 1 })
     }
+    const statuses = new Map<number, number>()
+    let largest = 0
     const arb = fc.tuple(e.method === 'GET' ? queryAttackArb : bodyAttackArb, fc.integer({ min: 0, max: 4 }))
     await fc.assert(
       fc.asyncProperty(arb, async ([attack, n]) => {
@@ -148,6 +152,8 @@ for (const { name } of ENDPOINTS.filter((e) => !ONLY || e.name.includes(ONLY))) 
           return true
         }
         if ('unsendable' in answer) return true
+        statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1)
+        if (!answer.cut) largest = Math.max(largest, answer.bytes)
         const problems = problemsOf(c, answer, { api: Boolean(e.api), download: Boolean(e.download) })
         const writes = changedTables(before, await fingerprint(o))
         const reading = c.method === 'GET' || c.method === 'HEAD'
@@ -157,6 +163,7 @@ for (const { name } of ENDPOINTS.filter((e) => !ONLY || e.name.includes(ONLY))) 
       }),
       { seed: SEED + hash(name), numRuns: RUNS },
     )
+    if (VERBOSE) console.log(`${name}: ${JSON.stringify(Object.fromEntries(statuses))}, largest answer ${Math.round(largest / 1024)} KB`)
     const report = [...found].map(([key, { example, times }]) => `${key} (×${times}), e.g. ${example}`)
     expect(report, `${name}: what the fuzzer found (FUZZ_SEED=${SEED}, FUZZ_RUNS=${RUNS})`).toEqual([])
   })
