@@ -96,8 +96,8 @@ async function main() {
   const config = localConfig({
     APP_PORT: String(PORTS.app), PG_PORT: String(PORTS.pg), RELAY_PORT: String(PORTS.relay), IDP_PORT: String(PORTS.idp),
     DATA_DIR: tmp,
-    // Long enough that no session refreshes at the provider in the middle of a run.
-    IDP_ACCESS_TOKEN_TTL: '7200',
+    // Long enough that no session refreshes at the provider in the middle of a run (90 minutes: Entra's longest).
+    IDP_ACCESS_TOKEN_TTL: '5400',
   })
 
   // ---- 1. build, and a snapshot of it -------------------------------------------------------

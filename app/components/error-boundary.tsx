@@ -36,6 +36,14 @@ function describe(status: number) {
       return { title: 'Not allowed', message: 'Your account does not have access to this page.' }
     case 404:
       return { title: 'Not found', message: 'There is nothing here, or you do not have access to it.' }
+    case 405:
+      return { title: 'This page does not do that', message: 'Nothing was changed. Go back and use the page’s own buttons.' }
+    case 408:
+      return { title: 'What was sent took too long to arrive', message: 'Nothing was saved. Check your connection and send it again.' }
+    case 413:
+      return { title: 'What was sent is too large', message: 'Nothing was saved. Shorten the longest text and send it again.' }
+    case 415:
+      return { title: 'This address takes forms only', message: 'Nothing was saved. Go back and use the page’s own form.' }
     case 429:
       return { title: 'Too many requests', message: 'Please wait a minute, then try again.' }
     case 503:

@@ -26,7 +26,7 @@ if (process.env.INTAKEPILOT_BENCH_RELAY === '1') {
   const statements: string[] = []
   await traceStatements(postgresPort, (sql) => statements.push(sql))
   const { startRelay } = await import('../lib/ws-relay')
-  const relay = await startRelay({ port: Number(process.env.RELAY_PORT), postgresPort })
+  const relay = await startRelay({ port: Number(process.env.RELAY_PORT), targets: [{ port: postgresPort }] })
   process.on('message', (message: { id: number; cmd: 'count' | 'statements' }) => {
     const value = message.cmd === 'count' ? relay.roundTrips() : statements.splice(0)
     process.send!({ id: message.id, value })

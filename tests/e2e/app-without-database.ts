@@ -1,8 +1,10 @@
 /**
  * A second IntakePilot on its own port, started as `npm start` starts the e2e stack (the same
- * build, bindings and identity provider) but with the database relay pointed at a port where
- * nothing listens: the database is unreachable. Its wrangler process group is always ended,
- * by stop() or, if the test process dies first, when it exits.
+ * build, bindings and identity provider): either with the database relay pointed at a port
+ * where nothing listens (the database is unreachable), or on the e2e stack's own database with
+ * bindings of its own (a short request deadline). Its own session secrets: API calls with
+ * bearer tokens work on it, page sessions of the main stack do not. Its wrangler process group
+ * is always ended, by stop() or, if the test process dies first, when it exits.
  */
 import { spawn } from 'node:child_process'
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
@@ -16,17 +18,23 @@ import { loadOrCreateSecrets } from '../../scripts/lib/secrets'
 import { freePort } from '../support/free-port'
 import { ISSUER } from './api-support'
 
-export async function startAppWithoutDatabase() {
+export const startAppWithoutDatabase = () => startSecondApp({ database: 'unreachable' })
+
+export async function startSecondApp(options: { database: 'unreachable' | 'shared'; bindings?: Record<string, string> }) {
   const dataDir = mkdtempSync(join(tmpdir(), 'intakepilot-nodb-'))
   chmodSync(dataDir, 0o755)
   const [appPort, closedPort, inspectorPort] = [await freePort(), await freePort(), await freePort()]
   const config = localConfig({ ...process.env, APP_PORT: String(appPort), DATA_DIR: dataDir })
   const bindings = appBindings({
     config,
-    database: { appUrl: `postgres://${APP_ROLE.user}:${APP_ROLE.password}@127.0.0.1:${E2E.pgPort}/${DATABASE_NAME}`, wsProxy: `127.0.0.1:${closedPort}` },
+    database: {
+      appUrl: `postgres://${APP_ROLE.user}:${APP_ROLE.password}@127.0.0.1:${E2E.pgPort}/${DATABASE_NAME}`,
+      wsProxy: `127.0.0.1:${options.database === 'shared' ? E2E.relayPort : closedPort}`,
+    },
     secrets: loadOrCreateSecrets(dataDir),
     oidcAuthority: ISSUER,
     corsOrigins: E2E.corsOrigin,
+    extra: options.bindings,
   })
   const args = pagesDevArgs(config, bindings, ['--inspector-port', String(inspectorPort)])
   const child = spawn('npx', args, { detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } })
@@ -55,7 +63,7 @@ export async function startAppWithoutDatabase() {
 
   const origin = config.appOrigin
   try {
-    // Ready when it answers at all (its /healthz is a 503 by design).
+    // Ready when it answers at all (without a database its /healthz is a 503 by design).
     const deadline = Date.now() + 60_000
     for (;;) {
       if (child.exitCode !== null) throw new Error(`wrangler exited (${child.exitCode}): ${stderr}`)

@@ -9,7 +9,7 @@ import { expect, test, type Page } from '@playwright/test'
 import { and, asc, count, desc, eq, ne, notInArray, or, sql } from 'drizzle-orm'
 import { auditLogs, clinics, referrals, users } from '../../app/db/schema'
 import { ownerDatabase } from './db'
-import { signIn } from './support'
+import { SAME_ORIGIN, signIn } from './support'
 
 // Per group of tests, not per module: a worker may run this file's tests in several groups.
 let db: ReturnType<typeof ownerDatabase>
@@ -179,7 +179,7 @@ test('staff cannot see, verify or export the audit trail', async ({ page }) => {
   await expect(page.getByRole('heading', { name: 'Not allowed' })).toBeVisible()
   await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit' })).toHaveCount(0)
   expect((await page.request.get('/admin/audit', { maxRedirects: 0 })).status()).toBe(403)
-  expect((await page.request.post('/admin/audit', { form: { intent: 'verify' }, maxRedirects: 0 })).status()).toBe(403)
+  expect((await page.request.post('/admin/audit', { form: { intent: 'verify' }, headers: SAME_ORIGIN, maxRedirects: 0 })).status()).toBe(403)
   const refused = await page.request.get(`/admin/audit/export?format=csv&from=${today()}&to=${today()}`, { maxRedirects: 0 })
   expect(refused.status()).toBe(403)
   expect(await rowsOfRequest(refused.headers()['x-request-id'])).toEqual([])

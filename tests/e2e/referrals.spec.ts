@@ -6,7 +6,7 @@ import {
   auditFor, auditOfRequest, clinicBySlug, fillReferral, formEntries, go, referralByReference, referralValues,
   settled, signedInPage, signInAgain, submitReferral, test, uniquePatient, userByEmail,
 } from './referral-support'
-import { signIn } from './support'
+import { SAME_ORIGIN, signIn } from './support'
 
 /*
  * Referrers submit, staff work, and what each of them (and an attacker) can see. Every test
@@ -170,7 +170,7 @@ test('the same form submitted twice (double click, replay) creates exactly one r
   await fillReferral(page, referralValues(uniquePatient()))
   const entries = await formEntries(page)
   // Two posts of the very same form at once (what a double click does without JavaScript)...
-  const answers = await Promise.all([0, 1].map(() => page.request.post('/referrals/new', { form: entries, maxRedirects: 0 })))
+  const answers = await Promise.all([0, 1].map(() => page.request.post('/referrals/new', { form: entries, headers: SAME_ORIGIN, maxRedirects: 0 })))
   expect(answers.map((a) => a.status())).toEqual([302, 302])
   const location = answers[0]!.headers().location!
   expect(answers[1]!.headers().location).toBe(location)
@@ -243,9 +243,9 @@ test("a referrer cannot open another referrer's or another clinic's referral, no
   const queue = await go(page, '/queue')
   expect(queue!.status()).toBe(403)
   await expect(page.getByRole('heading', { name: 'Not allowed' })).toBeVisible()
-  expect((await page.request.post('/queue', { form: { healthCard: '1234' }, maxRedirects: 0 })).status()).toBe(403)
+  expect((await page.request.post('/queue', { form: { healthCard: '1234' }, headers: SAME_ORIGIN, maxRedirects: 0 })).status()).toBe(403)
   // Nor can they work a referral, even their own.
-  expect((await page.request.post(`/referrals/${own.id}`, { form: { intent: 'status', to: 'accepted', version: String(own.version) } })).status()).toBe(403)
+  expect((await page.request.post(`/referrals/${own.id}`, { form: { intent: 'status', to: 'accepted', version: String(own.version) }, headers: SAME_ORIGIN })).status()).toBe(403)
   expect((await o.select().from(referrals).where(and(eq(referrals.id, own.id), ne(referrals.status, own.status))))).toHaveLength(0)
 })
 
