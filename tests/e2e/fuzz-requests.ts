@@ -265,7 +265,7 @@ export function buildCase(endpoint: Endpoint, base: Base, attack: Attack, single
     case 'origin':
       Object.assign(headers, foreignHeaders(attack.foreign))
       label = `cross-site: ${JSON.stringify(attack.foreign)}`
-      if (endpoint.page && endpoint.method !== 'GET') refuse = 'a cross-site request to change something'
+      if (!endpoint.api && endpoint.method !== 'GET') refuse = 'a cross-site request to change something'
       break
     case 'valid':
       label = 'the request as the page sends it'
@@ -301,7 +301,7 @@ export function buildCase(endpoint: Endpoint, base: Base, attack: Attack, single
     }
   }
   // A browser's own request: same origin. The origin attack overrides it.
-  if (endpoint.page && method !== 'GET' && method !== 'HEAD' && attack.t !== 'origin') {
+  if (!endpoint.api && method !== 'GET' && method !== 'HEAD' && attack.t !== 'origin') {
     headers.Origin = APP_URL
     headers['Sec-Fetch-Site'] = 'same-origin'
   }

@@ -90,6 +90,8 @@ async function editorBase(w: World): Promise<Base> {
 const work = (w: World, intent: string, extra: [string, string][], specs: Record<string, FieldSpec>) =>
   form([[':id', w.referralId], ['intent', intent], ...extra], { intent: spec('enum'), ...specs })
 
+let invited = 0
+
 export function endpoints(w: World): (Endpoint & { file: string })[] {
   const R = w.referralId
   const version = async () => String((await referralState(w)).version)
@@ -103,7 +105,7 @@ export function endpoints(w: World): (Endpoint & { file: string })[] {
     { file: '_app.admin.intake-form.tsx', name: 'POST /admin/intake-form (publish)', method: 'POST', role: 'admin', path: '/admin/intake-form', page: true, base: () => editorBase(w) },
     { file: '_app.admin.users.tsx', name: 'GET /admin/users', method: 'GET', role: 'admin', path: '/admin/users', page: true, base: async () => query([['q', 'x']]) },
     { file: '_app.admin.users.tsx', name: 'POST /admin/users (invite)', method: 'POST', role: 'admin', path: '/admin/users', page: true,
-      base: async () => form([['intent', 'invite'], ['email', 'fuzz.invitee@example.test'], ['displayName', 'Fuzz Invitee'], ['role', 'staff']], { intent: spec('enum'), email: spec('free'), displayName: spec('text'), role: spec('enum') }) },
+      base: async () => form([['intent', 'invite'], ['email', `fuzz.invitee.${++invited}@example.test`], ['displayName', 'Fuzz Invitee'], ['role', 'staff']], { intent: spec('enum'), email: spec('free'), displayName: spec('text'), role: spec('enum') }) },
     { file: '_app.admin.users.tsx', name: 'POST /admin/users (role)', method: 'POST', role: 'admin', path: '/admin/users', page: true,
       base: async () => form([['intent', 'role'], ['userId', w.spareUserId], ['role', (await spare()).role === 'staff' ? 'referrer' : 'staff']], { intent: spec('enum'), userId: spec('uuid'), role: spec('enum') }) },
     { file: '_app.admin.users.tsx', name: 'POST /admin/users (disable, enable)', method: 'POST', role: 'admin', path: '/admin/users', page: true,
@@ -114,7 +116,7 @@ export function endpoints(w: World): (Endpoint & { file: string })[] {
     { file: '_app.my-referrals.tsx', name: 'GET /my-referrals', method: 'GET', role: 'referrer', path: '/my-referrals', page: true,
       base: async () => query([['before', `2026-11-25 17:23:36.123456+00,${R}`], ['submitted', 'NOR-7K3M9PX']]) },
     { file: '_app.queue.tsx', name: 'GET /queue', method: 'GET', role: 'staff', path: '/queue', page: true,
-      base: async () => query([['status', 'all'], ['priority', 'urgent'], ['assignee', 'me'], ['referrer', w.staffId], ['from', '2026-01-01'], ['to', today()], ['sort', 'age'], ['ref', 'NOR'], ['cursor', 'x']]) },
+      base: async () => query([['status', 'all'], ['priority', 'urgent'], ['assignee', 'me'], ['referrer', w.staffId], ['from', '2026-01-01'], ['to', today()], ['sort', 'age'], ['ref', 'NOR'], ['cursor', '']]) },
     { file: '_app.queue.tsx', name: 'POST /queue (patient search)', method: 'POST', role: 'staff', path: '/queue', page: true,
       base: async () => form([['healthCard', '1234-567-890-AB'], ['lastName', 'Fuzz'], ['dob', '1980-02-03']], {}) },
     { file: '_app.referrals.$id.access.tsx', name: 'GET /referrals/:id/access', method: 'GET', role: 'staff', path: '/referrals/:id/access', page: true,
@@ -141,18 +143,18 @@ export function endpoints(w: World): (Endpoint & { file: string })[] {
       } },
     { file: '_app.settings.ai.tsx', name: 'GET /settings/ai', method: 'GET', role: 'staff', path: '/settings/ai', page: true, base: async () => query([['scope', 'me']]) },
     { file: '_app.settings.ai.tsx', name: 'POST /settings/ai (mine)', method: 'POST', role: 'staff', path: '/settings/ai', page: true,
-      base: async () => form([['scope', 'me'], ['endpoint', 'http://localhost:1234/v1']], { scope: spec('free'), endpoint: spec('text', false) }) },
+      base: async () => form([['scope', 'me'], ['endpoint', 'http://localhost:1234/v1']], { scope: spec('free', false), endpoint: spec('text', false) }) },
     { file: '_app.settings.ai.tsx', name: 'POST /settings/ai (clinic)', method: 'POST', role: 'admin', path: '/settings/ai', page: true,
-      base: async () => form([['scope', 'clinic'], ['endpoint', 'http://localhost:1234/v1']], { scope: spec('free'), endpoint: spec('text', false) }) },
+      base: async () => form([['scope', 'clinic'], ['endpoint', 'http://localhost:1234/v1']], { scope: spec('free', false), endpoint: spec('text', false) }) },
     { file: 'admin.audit.export.ts', name: 'GET /admin/audit/export', method: 'GET', role: 'admin', path: '/admin/audit/export', download: true,
       base: async () => query([['format', 'csv'], ['from', today()], ['to', today()]]) },
     { file: 'api.v1.audit-logs.ts', name: 'GET /api/v1/audit-logs', method: 'GET', role: 'admin', path: '/api/v1/audit-logs', api: true,
       base: async () => query([['from', '2026-01-01'], ['to', today()], ['actor', w.staffId], ['action', 'referral.read'], ['outcome', 'success'], ['referral', R], ['cursor', '100']]) },
     { file: 'api.v1.intake-form.ts', name: 'GET /api/v1/intake-form', method: 'GET', role: 'staff', path: '/api/v1/intake-form', api: true, base: async () => query([['version', '1']]) },
     { file: 'api.v1.me.ts', name: 'GET /api/v1/me', method: 'GET', role: 'staff', path: '/api/v1/me', api: true, base: async () => query([['fields', 'email']]) },
-    { file: 'api.v1.openapi[.]json.ts', name: 'GET /api/v1/openapi.json', method: 'GET', role: 'anonymous', path: '/api/v1/openapi.json', api: true, base: async () => query([['v', '3']]) },
+    { file: 'api.v1.openapi[.]json.ts', name: 'GET /api/v1/openapi.json', method: 'GET', role: 'staff', path: '/api/v1/openapi.json', api: true, base: async () => query([['v', '3']]) },
     { file: 'api.v1.referrals._index.ts', name: 'GET /api/v1/referrals', method: 'GET', role: 'staff', path: '/api/v1/referrals', api: true,
-      base: async () => query([['status', 'all'], ['priority', 'urgent'], ['assignee', 'me'], ['referrer', w.staffId], ['from', '2026-01-01'], ['to', today()], ['sort', 'age'], ['ref', 'NOR'], ['cursor', 'x']]) },
+      base: async () => query([['status', 'all'], ['priority', 'urgent'], ['assignee', 'me'], ['referrer', w.staffId], ['from', '2026-01-01'], ['to', today()], ['sort', 'age'], ['ref', 'NOR'], ['cursor', '']]) },
     { file: 'api.v1.referrals._index.ts', name: 'POST /api/v1/referrals', method: 'POST', role: 'referrer', path: '/api/v1/referrals', api: true,
       headers: () => ({ 'Idempotency-Key': '0b9c8d7e-6f5a-4b3c-9d2e-1f0a9b8c7d6e' }),
       base: async () => {

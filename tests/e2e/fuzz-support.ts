@@ -175,8 +175,20 @@ export async function send(c: Case, who: Identity | null, api: boolean): Promise
   return { status: response.status, headers: response.headers, text: Buffer.concat(chunks).toString('utf8'), bytes, cut }
 }
 
+/** Where an answer sends the browser: its Location, or a single-fetch redirect (202, in the turbo-stream body). */
+export function redirectTarget(a: Answer): string | null {
+  if (a.status >= 300 && a.status < 400) return a.headers.get('location')
+  if (a.status !== 202) return null
+  const quoted = /"redirect","((?:[^"\\]|\\.)*)"/.exec(a.text)?.[1]
+  return quoted === undefined ? null : (JSON.parse(`"${quoted}"`) as string)
+}
+
 /** A refusal: a 4xx, or (for a page) being sent to sign in. */
-export const refused = (a: Answer) => (a.status >= 400 && a.status < 500) || (a.status >= 300 && a.status < 400 && /^\/login\b/.test(new URL(a.headers.get('location') ?? '/', APP_URL).pathname))
+export function refused(a: Answer) {
+  if (a.status >= 400 && a.status < 500) return true
+  const target = redirectTarget(a)
+  return target !== null && /^\/login\b/.test(new URL(target, APP_URL).pathname)
+}
 
 /** What is wrong with an answer, whatever the request was. */
 export function problemsOf(c: Case, a: Answer, options: { api: boolean; download: boolean }): string[] {
@@ -187,7 +199,7 @@ export function problemsOf(c: Case, a: Answer, options: { api: boolean; download
   if (a.cut && !(options.download && a.status === 200)) problems.push(`answered more than ${MAX_ANSWER_BYTES / 1024} KB`)
   if (STACK.test(a.text)) problems.push(`a stack trace or source path in the body: ${JSON.stringify(STACK.exec(a.text)![0])}`)
   if (options.api && a.status >= 400 && !byRuntime && LEAKS.test(a.text)) problems.push(`an internal error in the JSON: ${JSON.stringify(LEAKS.exec(a.text)![0])}`)
-  const location = a.headers.get('location')
+  const location = redirectTarget(a) ?? a.headers.get('location')
   if (location !== null) {
     const target = new URL(location, new URL(c.path, APP_URL))
     if (!ALLOWED_ORIGINS.has(target.origin)) problems.push(`redirects to another site: ${JSON.stringify(location)} -> ${target.origin}`)

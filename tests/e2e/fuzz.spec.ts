@@ -133,6 +133,11 @@ for (const { name } of ENDPOINTS.filter((e) => !ONLY || e.name.includes(ONLY))) 
       if (seen) seen.times++
       else found.set(key, { example, times: 1 })
     }
+    // The request every attack starts from must itself be accepted, or the fuzzer never gets past the first check.
+    if (who) await (e.api ? who.bearer() : who.cookie())
+    const good = buildCase(e, await e.base(), { t: 'valid' }, false)
+    const accepted = await send(good, who, Boolean(e.api))
+    expect('status' in accepted && accepted.status < 400, `${good.method} ${good.path} as sent by the page: ${'status' in accepted ? `${accepted.status} ${accepted.text.slice(0, 300)}` : accepted.unsendable}`).toBe(true)
     const statuses = new Map<number, number>()
     let largest = 0
     const arb = fc.tuple(e.method === 'GET' ? queryAttackArb : bodyAttackArb, fc.integer({ min: 0, max: 4 }))
