@@ -19,6 +19,8 @@ export type World = {
   db: Owner
   /** A referral made for the fuzzer (Northside, by its referrer), and a summary entry on it. */
   referralId: string
+  /** Another, moved only over the API (the page's moves take the first through accepted, where the API cannot move it on). */
+  apiReferralId: string
   summaryEntryId: string
   staffId: string
   /** Lakeview's former staff member: the admin's role and status changes land on them. */
@@ -35,7 +37,7 @@ const today = () => new Date().toISOString().slice(0, 10)
 async function one<T>(db: Owner, q: ReturnType<typeof sql>) {
   return (await db.execute<T & Record<string, unknown>>(q)).rows[0]!
 }
-const referralState = (w: World) => one<{ status: ReferralStatus; version: number }>(w.db, sql`select status, version from referrals where id = ${w.referralId}`)
+const referralState = (w: World, id = w.referralId) => one<{ status: ReferralStatus; version: number }>(w.db, sql`select status, version from referrals where id = ${id}`)
 
 /** A status move the referral can make now: through accepted and scheduled (which needs a date), and back. */
 async function statusBase(w: World): Promise<Base> {
@@ -165,9 +167,10 @@ export function endpoints(w: World): (Endpoint & { file: string })[] {
     { file: 'api.v1.referrals.$id._index.ts', name: 'GET /api/v1/referrals/:id', method: 'GET', role: 'staff', path: '/api/v1/referrals/:id', api: true, base: async () => ({ ...query([]), fields: [[':id', R], ['expand', 'events']] }) },
     { file: 'api.v1.referrals.$id._index.ts', name: 'PATCH /api/v1/referrals/:id (status)', method: 'PATCH', role: 'staff', path: '/api/v1/referrals/:id', api: true,
       base: async () => {
-        const { status, version: v } = await referralState(w)
-        const to = NEXT_STATUSES[status].find((s) => s !== 'scheduled' && s !== 'declined' && s !== 'cancelled') ?? 'in_review'
-        return { type: 'json', fields: [[':id', R], ['version', v], ['status', to]], specs: { version: spec('int'), status: spec('enum') } }
+        const { status, version: v } = await referralState(w, w.apiReferralId)
+        // Back and forth between in review and info requested: moves that need no reason or date.
+        const to = NEXT_STATUSES[status].find((s) => s === 'in_review' || s === 'info_requested') ?? 'in_review'
+        return { type: 'json', fields: [[':id', w.apiReferralId], ['version', v], ['status', to]], specs: { version: spec('int'), status: spec('enum') } }
       } },
     { file: 'api.v1.referrals.$id._index.ts', name: 'PATCH /api/v1/referrals/:id (assign)', method: 'PATCH', role: 'staff', path: '/api/v1/referrals/:id', api: true,
       base: async () => ({ type: 'json', fields: [[':id', R], ['version', (await referralState(w)).version], ['assignedTo', w.staffId]], specs: { version: spec('int'), assignedTo: spec('uuid', false) } }) },

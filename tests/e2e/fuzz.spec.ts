@@ -65,15 +65,18 @@ async function setUp(): Promise<World> {
     lakeviewId: await id(sql`select id from clinics where slug = 'lakeview'`),
   }
   const referrer = identity('referrer')!
-  const { version, fields } = await referralFields({ ...partial, referralId: '', summaryEntryId: '' })
+  const { version, fields } = await referralFields({ ...partial, referralId: '', apiReferralId: '', summaryEntryId: '' })
   const data = Object.fromEntries(fields.map(([k, v]) => [k, v === 'on' ? true : v]))
-  const created = await fetch(`${APP_URL}/api/v1/referrals`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${await referrer.bearer()}`, 'Content-Type': 'application/json', 'Idempotency-Key': randomUUID() },
-    body: JSON.stringify({ formVersion: version, data }),
-  })
-  expect(created.status, await created.clone().text()).toBe(201)
-  const referralId = ((await created.json()) as { data: { id: string } }).data.id
+  const create = async () => {
+    const created = await fetch(`${APP_URL}/api/v1/referrals`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${await referrer.bearer()}`, 'Content-Type': 'application/json', 'Idempotency-Key': randomUUID() },
+      body: JSON.stringify({ formVersion: version, data }),
+    })
+    expect(created.status, await created.clone().text()).toBe(201)
+    return ((await created.json()) as { data: { id: string } }).data.id
+  }
+  const [referralId, apiReferralId] = [await create(), await create()]
 
   const staff = identity('staff')!
   const saved = await fetch(`${APP_URL}/referrals/${referralId}/summaries`, {
@@ -85,11 +88,13 @@ async function setUp(): Promise<World> {
   staff.update(saved)
   expect(saved.status, await saved.clone().text()).toBe(200)
   // Opened once by staff (the first opening sets first_opened_at): later readings write nothing.
-  const opened = await fetch(`${APP_URL}/referrals/${referralId}`, { headers: { Cookie: `intakepilot_session=${await staff.cookie()}` }, redirect: 'manual' })
-  staff.update(opened)
-  expect(opened.status).toBe(200)
+  for (const id of [referralId, apiReferralId]) {
+    const opened = await fetch(`${APP_URL}/referrals/${id}`, { headers: { Cookie: `intakepilot_session=${await staff.cookie()}` }, redirect: 'manual' })
+    staff.update(opened)
+    expect(opened.status).toBe(200)
+  }
   const summaryEntryId = (await o.execute<{ id: string }>(sql`select summaries->'entries'->0->>'id' as id from processing_results where referral_id = ${referralId}`)).rows[0]!.id
-  world = { ...partial, referralId, summaryEntryId }
+  world = { ...partial, referralId, apiReferralId, summaryEntryId }
   return world
 }
 
@@ -112,7 +117,7 @@ function family(attack: Attack, c: Case) {
 }
 
 const hash = (s: string) => [...s].reduce((h, ch) => (Math.imul(h, 31) + ch.charCodeAt(0)) | 0, 0)
-const PLACEHOLDER_WORLD = { db: o, referralId: ':id', summaryEntryId: '', staffId: '', spareUserId: '', northsideId: '', lakeviewId: '' }
+const PLACEHOLDER_WORLD = { db: o, referralId: ':id', apiReferralId: ':id', summaryEntryId: '', staffId: '', spareUserId: '', northsideId: '', lakeviewId: '' }
 const ENDPOINTS = endpoints(PLACEHOLDER_WORLD)
 
 test('every route module in app/routes is fuzzed', () => {
