@@ -6,6 +6,7 @@
  * so a signed-out session or a disabled user is out on the next click -> (access token expired?
  * refresh once at the provider, rotate).
  */
+import { OAuth2RequestError, type OAuth2Tokens } from 'arctic'
 import { sql } from 'drizzle-orm'
 import { sha256Hex } from '~/crypto/hash'
 import type { UserRole } from '~/db/schema'
@@ -14,7 +15,7 @@ import type { RateLimitVerdict } from '~/server/rate-limit.server'
 import type { RequestClinic, RequestStarter, StartedRequest } from '~/server/request-start.server'
 import type { TenantDatabase, TenantScope } from '~/tenancy/tenant.server'
 import { NO_SCOPE } from '~/tenancy/tenant.server'
-import { createEntraStrategy } from './oidc.server'
+import { createEntraStrategy, SignInUnavailableError, withProviderTimeout } from './oidc.server'
 import { openJson, openSession, readCookie, sealJson, sealSession, sessionCookieName, sessionSetCookie, type SessionData } from './session.server'
 
 export type SessionUser = {
@@ -113,19 +114,23 @@ async function refreshSession(env: Env, request: Request, session: SessionData, 
       const result = await openJson<{ rt: string; at: number }>(env, 'refresh', earlier)
       return result ? { ...session, ...result } : null
     }
+    let tokens: OAuth2Tokens
     try {
       const strategy = await createEntraStrategy(env, request, async () => null)
-      const tokens = await strategy.refreshToken(session.rt)
-      const result = {
-        rt: tokens.hasRefreshToken() ? tokens.refreshToken() : session.rt,
-        at: Math.floor(Date.now() / 1000) + tokens.accessTokenExpiresInSeconds(),
-      }
-      await tx.execute(sql`select session_refresh_store(${tokenHash}, ${await sealJson(env, 'refresh', result)})`)
-      return { ...session, ...result }
-    } catch {
+      tokens = await withProviderTimeout(strategy.refreshToken(session.rt))
+    } catch (error) {
       // Revoked, rotated away, or the account is gone at the provider: the session ends.
-      return null
+      if (error instanceof OAuth2RequestError) return null
+      // Unreachable, too slow or failing: the session stays (the claim rolls back with this
+      // transaction) and the person is told that sign-in is unavailable.
+      throw error instanceof SignInUnavailableError ? error : new SignInUnavailableError(error)
     }
+    const result = {
+      rt: tokens.hasRefreshToken() ? tokens.refreshToken() : session.rt,
+      at: Math.floor(Date.now() / 1000) + tokens.accessTokenExpiresInSeconds(),
+    }
+    await tx.execute(sql`select session_refresh_store(${tokenHash}, ${await sealJson(env, 'refresh', result)})`)
+    return { ...session, ...result }
   })
 }
 

@@ -8,7 +8,10 @@ export function GeneralErrorBoundary() {
   const error = useRouteError()
   const root = useRouteLoaderData<{ requestId?: string }>('root')
   const status = isRouteErrorResponse(error) ? error.status : 500
-  const { title, message } = describe(status)
+  const signInDown = isRouteErrorResponse(error) && error.data?.reason === 'sign-in-unavailable'
+  const { title, message } = signInDown
+    ? { title: 'Sign-in is unavailable', message: 'IntakePilot cannot reach the sign-in service right now. Please try again in a moment.' }
+    : describe(status)
   return (
     <main className="mx-auto max-w-xl px-6 py-16" role="alert">
       <p className="text-sm font-semibold text-brand-700">Error {status}</p>

@@ -17,6 +17,7 @@ import { base64url } from 'jose'
 import { openJson, readCookie, sealJson } from '~/auth/session.server'
 import { fromBase64, phiCipherFromEnv, toBase64, type FieldBinding } from '~/crypto/phi.server'
 import { isProduction, type Env } from '~/server/env.server'
+import { DRAFT_OWNER_FIELD } from './draft'
 
 /** Why the draft was kept: the page says which. */
 export type DraftReason = 'signed-out' | 'unavailable'
@@ -24,7 +25,7 @@ export type DraftOwner = { userId: string; clinicId: string }
 export type ReferralDraft = { values: Record<string, string>; idempotencyKey: string; reason: DraftReason }
 
 /** The hidden field of the referral form that carries its owner token. */
-export const DRAFT_OWNER_FIELD = 'draftOwner'
+export { DRAFT_OWNER_FIELD }
 
 const OWNER_PURPOSE = 'referral-draft-owner'
 const CHUNK = 3800

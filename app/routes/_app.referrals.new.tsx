@@ -9,7 +9,8 @@ import { phiCipherFromEnv } from '~/crypto/phi.server'
 import { intakeSchema } from '~/intake/form-schema'
 import { IntakeFormFields } from '~/intake/intake-form-fields'
 import { currentIntakeForm, intakeFormVersion } from '~/intake/intake-forms.server'
-import { DRAFT_OWNER_FIELD, draftOwnerToken, stashDraft, takeDraft } from '~/referrals/draft.server'
+import { DRAFT_OWNER_FIELD } from '~/referrals/draft'
+import { draftOwnerToken, stashDraft, takeDraft } from '~/referrals/draft.server'
 import { createReferral } from '~/referrals/referrals.server'
 import type { FormValues } from '~/referrals/form-data.server'
 import { parseForm } from '~/utils/form.server'
@@ -56,6 +57,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
   requirePermission(user, 'create:referral:own')
   const clinic = requireCurrentClinic(context)
   const clinicId = clinic.id
+  // The owner token only matters to a draft (above, or the pipeline's); it is no field of the form.
+  formData.delete(DRAFT_OWNER_FIELD)
   const envelope = Envelope.safeParse({ idempotencyKey: formData.get('idempotencyKey'), formVersion: formData.get('formVersion') })
   if (!envelope.success) throw new Response('The form is out of date: reload the page', { status: 400 })
 

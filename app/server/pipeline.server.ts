@@ -17,6 +17,7 @@ import type { Env } from './env.server'
 import { isProduction } from './env.server'
 import { keepDraftWhileUnavailable } from '~/referrals/draft.server'
 import { DeadlineError } from './failures.server'
+import { SignInUnavailableError } from '~/auth/oidc.server'
 import { createLoadContext, UnavailableError } from './load-context.server'
 import { logError, logRequest } from './log.server'
 import { rateLimitHeaders, type RateLimitVerdict } from './rate-limit.server'
@@ -110,11 +111,13 @@ export function createRequestPipeline(build: ServerBuild, mode: 'production' | '
       } else if (error instanceof BodyRefusal) {
         response = refuseBody(to, error, limits.bodyTimeoutMs)
       } else if (error instanceof DeadlineError) {
+        // What was typed is kept, as when the database is away (the body is already in memory).
+        if (sentForm) draftCookies = await keepDraftWhileUnavailable(sentForm, env)
         response = unavailable(to, 'deadline')
       } else if (error instanceof UnavailableError) {
         logError(to.requestId, error.cause, 'identity', { verbose: !isProduction(env) })
         if (sentForm) draftCookies = await keepDraftWhileUnavailable(sentForm, env)
-        response = unavailable(to)
+        response = unavailable(to, error.cause instanceof SignInUnavailableError ? 'sign-in' : 'database')
       } else {
         logError(to.requestId, error, 'pipeline', { verbose: !isProduction(env) })
         response = internalError(to)

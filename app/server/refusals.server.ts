@@ -53,16 +53,25 @@ export function tooManyRequests(to: Audience, verdict: RateLimitVerdict) {
 }
 
 /** 503 with Retry-After: the database could not be reached, or the request ran past its deadline. */
-export function unavailable(to: Audience, why: 'database' | 'deadline' = 'database') {
+export function unavailable(to: Audience, why: 'database' | 'deadline' | 'sign-in' = 'database') {
   const headers = { 'Retry-After': RETRY_AFTER_SECONDS }
   if (to.api || to.url.pathname === '/healthz') {
-    const message = why === 'deadline' ? 'The request took too long and was stopped; nothing was saved. Try again' : 'Service unavailable'
+    const message =
+      why === 'deadline' ? 'The request took too long and was stopped; nothing was saved. Try again' : why === 'sign-in' ? 'Sign-in is unavailable' : 'Service unavailable'
     return Response.json({ error: message, details: { requestId: to.requestId }, code: 'UNAVAILABLE' }, { status: 503, headers })
   }
   // The app's own data request: the client reloads the page, which shows this page with its Retry-After.
   if (isSingleFetch(to.url)) return reloadAsDocument(to.url, headers)
   const page =
-    why === 'deadline'
+    why === 'sign-in'
+      ? // The identity provider is down: the session is kept (app/auth/identity.server.ts), nobody is signed out.
+        htmlPage(503, {
+          title: 'Sign-in is unavailable',
+          message: 'IntakePilot cannot reach the sign-in service right now. You are still signed in: try again in a moment.',
+          requestId: to.requestId,
+          nonce: to.nonce,
+        })
+      : why === 'deadline'
       ? htmlPage(503, {
           title: 'IntakePilot is taking too long',
           message: 'This request did not finish in time, so it was stopped before anything was saved. Please try again in a moment.',

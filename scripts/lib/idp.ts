@@ -22,6 +22,9 @@ export type IdentityProvider = {
   issuer: string
   /** Revoke every grant/refresh token of that account (for "revoked refresh token" tests). */
   revokeAccount(email: string): Promise<void>
+  /** Stops listening (connections are refused) and listens again later, every grant kept: an outage (scripts/test-faults.ts). */
+  suspend(): Promise<void>
+  resume(): Promise<void>
   close(): Promise<void>
 }
 
@@ -275,11 +278,16 @@ export async function startIdentityProvider(options: {
     port,
     issuer,
     revokeAccount,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()))
-        server.closeAllConnections() // keep-alive sockets would hold close() open
-      }),
+    suspend: () => stopListening(),
+    resume: () => new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', () => (server.off('error', reject), resolve()))),
+    close: () => stopListening(),
+  }
+
+  function stopListening() {
+    return new Promise<void>((resolve, reject) => {
+      server.close((error) => (error ? reject(error) : resolve()))
+      server.closeAllConnections() // keep-alive sockets would hold close() open
+    })
   }
 }
 
