@@ -27,6 +27,13 @@ export default defineConfig({
   retries: 0,
   reporter: [['list']],
   timeout: 60_000,
+  // The fuzz suite runs alone after the others: it checks that refused requests write nothing
+  // by comparing whole tables, and it resets rate limits (tests/e2e/fuzz.spec.ts).
+  // Run it by itself with `npx playwright test --project=fuzz --no-deps`.
+  projects: [
+    { name: 'e2e', testIgnore: /fuzz\.spec\.ts$/ },
+    { name: 'fuzz', testMatch: /fuzz\.spec\.ts$/, dependencies: ['e2e'], fullyParallel: false },
+  ],
   use: {
     baseURL: APP_URL,
     trace: 'retain-on-failure',
