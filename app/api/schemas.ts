@@ -5,7 +5,7 @@
 import { z } from 'zod'
 import { auditOutcomes, referralPriorities, referralStatuses, userRoles } from '~/db/schema'
 import { QueueViewSchema } from '~/referrals/queue'
-import { hasNul, INT32_MAX, NUL_MESSAGE } from '~/utils/form-values'
+import { calendarDay, hasNul, INT32_MAX, NEAR_DAY, NUL_MESSAGE } from '~/utils/form-values'
 
 /** Versions are PostgreSQL `integer`s: a larger one is a bad request, not a database error. */
 const Version = z.number().int().min(1).max(INT32_MAX)
@@ -78,6 +78,10 @@ export const UpdateReferralBody = z
   .object({
     version: Version,
     status: z.enum(referralStatuses).optional(),
+    /** Required when declining or cancelling: the referrer sees it. */
+    reason: z.string().trim().max(2000).refine((v) => !hasNul(v), NUL_MESSAGE).optional(),
+    /** Required when scheduling: the appointment day, YYYY-MM-DD. */
+    scheduledFor: calendarDay('Appointment date', NEAR_DAY).optional(),
     assignedTo: z.uuid().nullable().optional(),
   })
   .refine((b) => (b.status === undefined) !== (b.assignedTo === undefined), {

@@ -34,7 +34,7 @@ export const action = apiRoute(async ({ request, params, context }: ActionFuncti
   const body = await readJson(request, UpdateReferralBody)
   const work: Work =
     body.status !== undefined
-      ? { intent: 'status', to: body.status, version: body.version }
+      ? { intent: 'status', to: body.status, version: body.version, reason: body.reason, scheduledFor: body.scheduledFor }
       : { intent: 'assign', assignee: body.assignedTo ?? null, version: body.version }
   const attempt = { action: WORK_ACTION[work.intent], entityId: params.id }
   await requirePhiPermission(context, user, WORK_PERMISSION[work.intent], attempt)
@@ -44,6 +44,8 @@ export const action = apiRoute(async ({ request, params, context }: ActionFuncti
   if (outcome === 'not-found') throw apiError(404)
   if (outcome === 'conflict') throw apiError(409, 'The referral changed since you read it: GET it again, then retry with its version')
   if (outcome === 'bad-move') throw apiError(400, 'That status change is not allowed from the current status', { fields: { status: ['Not allowed from the current status'] } })
+  if (outcome === 'needs-reason') throw apiError(400, 'Declining or cancelling needs a reason the referrer can read', { fields: { reason: ['Required for this status'] } })
+  if (outcome === 'needs-date') throw apiError(400, 'Scheduling needs the appointment date', { fields: { scheduledFor: ['Required for this status (YYYY-MM-DD)'] } })
   if (outcome === 'bad-assignee') throw apiError(400, 'Choose an active member of the clinic staff', { fields: { assignedTo: ['Not an active staff member of this clinic'] } })
   return ok({ id, updated: true }, { requestId: context.requestId })
 })
