@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { appBindings, pagesDevArgs } from './lib/app-bindings'
 import { superviseApp, type Watchdog } from './lib/app-watchdog'
+import { startCheckpointSchedule } from './lib/audit-jobs'
 import { localConfig, localIdentityProviderOptions } from './lib/config'
 import { DEMO_ACCOUNTS, DEMO_PASSWORD } from './lib/demo-accounts'
 import type { IdentityProvider } from './lib/idp'
@@ -53,11 +54,13 @@ let database: LocalDatabase | undefined
 let idp: IdentityProvider | undefined
 let app: Watchdog | undefined
 let stopping = false
+let stopCheckpoints: (() => void) | undefined
 
 async function shutdown(code: number) {
   if (stopping) return
   stopping = true
   say('stopping…')
+  stopCheckpoints?.()
   await app?.stop()
   await idp?.close().catch(() => {})
   await database?.stopAll().catch(() => {})
@@ -108,6 +111,8 @@ try {
       : withoutHealthChecks(spawn('npx', pagesDevArgs(config, bindings), { stdio: ['ignore', 'pipe', 'inherit'], detached: true, env }))
   app = superviseApp({ start: startApp, healthUrl: `${config.appOrigin}/healthz`, log: say })
   await app.ready
+  // Signed checkpoints of the audit chains, every 5 minutes (docs/decisions/021).
+  stopCheckpoints = startCheckpointSchedule({ dataDir: config.dataDir })
   say(`ready: ${config.appOrigin}`)
   say(`sign in with any demo account, password "${DEMO_PASSWORD}":`)
   for (const a of DEMO_ACCOUNTS.filter((a) => a.role)) say(`  ${a.email.padEnd(30)} ${a.role}${a.status === 'disabled' ? ' (disabled)' : ''}`)

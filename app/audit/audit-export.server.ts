@@ -4,11 +4,13 @@
  * stream the client reads at its own pace). Memory stays at one batch, whatever the range.
  *
  * A complete file ends with a trailer that states its row count (audit-formats.ts). A failure
- * part-way errors the stream, so the transfer is cut off and the download fails: a file
- * without its trailer is never complete. How it ended is recorded (onEnd) before the trailer.
+ * part-way sends a last line that says so, then errors the stream, so that the runtime aborts
+ * the transfer and the download fails. Locally, wrangler 4.86 still ends an errored body as if
+ * it were complete (curl exits 0): the failure line and the missing trailer are what show it
+ * there. A file without its trailer is never complete. How it ended is recorded (onEnd).
  */
 import type { TenantDatabase } from '~/tenancy/tenant.server'
-import { csvHeader, csvRow, exportTrailer, ndjsonLine } from './audit-formats'
+import { csvHeader, csvRow, exportFailure, exportTrailer, ndjsonLine } from './audit-formats'
 import { exportBatch } from './audit-log.server'
 import type { AuditExport } from './audit-view'
 
@@ -40,6 +42,9 @@ export function auditExportStream(
   let rows = 0
   // A client that goes away mid-batch: the batch in flight is dropped, not enqueued (that throws).
   let cancelled = false
+  // Set once the failure line is queued: the next pull errors the stream (erroring at once
+  // would drop the line from the queue unread).
+  let failed = false
   let finished!: () => void
   const done = new Promise<void>((resolve) => (finished = resolve))
   // Recording the end may fail too (the database is what failed): that is logged, never thrown.
@@ -50,6 +55,10 @@ export function auditExportStream(
       if (request.format === 'csv') controller.enqueue(encoder.encode(csvHeader()))
     },
     async pull(controller) {
+      if (failed) {
+        controller.error(new Error('audit export failed'))
+        return
+      }
       try {
         const batch = await db.tenant((tx) => exportBatch(tx, clinicId, request, afterSeq, size))
         if (cancelled) return
@@ -69,7 +78,8 @@ export function auditExportStream(
       } catch (error) {
         if (cancelled) return
         options.onError(error)
-        controller.error(new Error('audit export failed'))
+        failed = true
+        controller.enqueue(encoder.encode(exportFailure(request.format, rows)))
         await recordEnd({ stage: 'failed', rows })
         finished()
       }

@@ -141,3 +141,18 @@ export function exportTrailer(format: 'csv' | 'fhir', rows: number) {
   }
   return `${JSON.stringify(trailer)}\n`
 }
+
+/**
+ * The last line of an export that failed part-way, sent before the transfer is cut off. CSV:
+ * `# intakepilot-audit-export: FAILED after 500 rows; incomplete`. NDJSON: a FHIR
+ * OperationOutcome, as FHIR bulk data reports errors.
+ */
+export function exportFailure(format: 'csv' | 'fhir', rows: number) {
+  if (format === 'csv') return `# intakepilot-audit-export: FAILED after ${rows} rows; incomplete\r\n`
+  const outcome = {
+    resourceType: 'OperationOutcome',
+    id: EXPORT_TRAILER_ID,
+    issue: [{ severity: 'fatal', code: 'incomplete', diagnostics: `The export failed after ${rows} rows; this file is incomplete.` }],
+  }
+  return `${JSON.stringify(outcome)}\n`
+}

@@ -49,7 +49,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   requirePermission(user, 'verify:audit-log:any')
   const clinicId = requireClinic(user)
   const submission = parseForm(await request.formData(), VerifySchema)
-  if (submission.status !== 'success') return data({ check: null }, { status: 400 })
+  if (submission.status !== 'success') return data({ check: null, refused: 'This check was sent with fields it does not have. Reload the page and try again.' }, { status: 400 })
   const check = await context.db.tenant(async (tx) => {
     const result = await verifyAuditChain(tx, clinicId)
     await context.audit(tx, {
@@ -60,7 +60,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
     })
     return result
   })
-  return { check }
+  return { check, refused: null }
 }
 
 export default function AuditTrail() {
@@ -160,6 +160,9 @@ function VerifyPanel() {
           {navigation.state === 'submitting' && navigation.formMethod === 'POST' ? 'Verifying…' : 'Verify the audit trail'}
         </button>
       </Form>
+      {actionData?.refused ? (
+        <p role="alert" className="mt-3 rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-900">{actionData.refused}</p>
+      ) : null}
       {check ? (
         <p
           role={check.ok ? 'status' : 'alert'}

@@ -57,6 +57,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
   requirePermission(user, 'create:referral:own')
   const clinic = requireCurrentClinic(context)
   const clinicId = clinic.id
+  // The owner token only matters to a draft (above, or the pipeline's); it is no field of the form.
+  formData.delete(DRAFT_OWNER_FIELD)
   const envelope = Envelope.safeParse({ idempotencyKey: formData.get('idempotencyKey'), formVersion: formData.get('formVersion') })
   if (!envelope.success) throw new Response('The form is out of date: reload the page', { status: 400 })
 

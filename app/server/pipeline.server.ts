@@ -111,6 +111,8 @@ export function createRequestPipeline(build: ServerBuild, mode: 'production' | '
       } else if (error instanceof BodyRefusal) {
         response = refuseBody(to, error, limits.bodyTimeoutMs)
       } else if (error instanceof DeadlineError) {
+        // What was typed is kept, as when the database is away (the body is already in memory).
+        if (sentForm) draftCookies = await keepDraftWhileUnavailable(sentForm, env)
         response = unavailable(to, 'deadline')
       } else if (error instanceof UnavailableError) {
         logError(to.requestId, error.cause, 'identity', { verbose: !isProduction(env) })

@@ -2,6 +2,8 @@
  * Owner-role jobs on the audit trail (docs/decisions/021): verify every chain against the signed
  * checkpoints; checkpoint every chain's head; remove rows past retention, leaving a checkpoint.
  */
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { sql } from 'drizzle-orm'
 import type { Database } from '../../app/db/client.server'
 import { readCheckpoints, writeCheckpoint, type CheckpointBucket } from '../../app/audit/checkpoints.server'
@@ -125,4 +127,22 @@ export async function applyRetention(
   // And the heads as they stand after the removal.
   await checkpointAllChains(db, store, 'retention')
   return result.map(({ hash: _, ...plan }) => plan)
+}
+
+/**
+ * `npm start`'s checkpoint schedule: `npm run audit:checkpoint -- --every <seconds>` as a child
+ * process, so that a failing checkpoint never takes the stack down. Production runs the same
+ * command from a cron (README, "Audit trail"). Returns the function that stops it.
+ */
+export function startCheckpointSchedule(options: { dataDir: string; everySeconds?: number }) {
+  const child = spawn('npx', ['tsx', fileURLToPath(new URL('../audit-checkpoint.ts', import.meta.url)), '--every', String(options.everySeconds ?? 300)], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, DATA_DIR: options.dataDir },
+    detached: true,
+  })
+  return () => {
+    try {
+      if (child.pid && child.exitCode === null) process.kill(-child.pid, 'SIGTERM')
+    } catch {}
+  }
 }

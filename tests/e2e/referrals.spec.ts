@@ -365,7 +365,7 @@ test('every open of a referral writes one referral.read row; the queue writes re
   expect(await auditFor(o, 'referral.read', id)).toHaveLength(before + 2)
 })
 
-test('a hand-edited "Older referrals" link never fails: a bad cursor shows the first page', async ({ page }) => {
+test('a hand-edited "Older referrals" link never fails: a bad cursor shows the first page, says so, and answers 400', async ({ page }) => {
   await signIn(page, 'referrer@lakeview.test')
   await expect(page).toHaveURL('/my-referrals')
   const firstPage = await page.getByRole('listitem').allTextContents()
@@ -378,6 +378,8 @@ test('a hand-edited "Older referrals" link never fails: a bad cursor shows the f
   const outcomes: Record<string, number> = {}
   for (const before of ['garbage', `yesterday,${id}`, `2026-02-30 00:00:00+00,${id}`, `2026-01-01 00:00:00+00,${'-'.repeat(36)}`]) {
     outcomes[before] = (await go(page, `/my-referrals?before=${encodeURIComponent(before)}`))!.status()
+    await expect(page.getByRole('alert'), before).toHaveText('That page link was not one this list made: showing your newest referrals.')
+    expect(await page.getByRole('listitem').allTextContents(), before).toEqual(firstPage)
   }
-  expect(outcomes).toEqual(Object.fromEntries(Object.keys(outcomes).map((k) => [k, 200])))
+  expect(outcomes).toEqual(Object.fromEntries(Object.keys(outcomes).map((k) => [k, 400])))
 })

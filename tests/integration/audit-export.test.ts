@@ -82,7 +82,10 @@ describe('an export that fails part-way', () => {
     let text = ''
     while (text.split('\r\n').length < 5) text += decoder.decode((await reader.read()).value)
     await connection.end()
-    await expect(readAll(reader)).rejects.toThrow('audit export failed')
+    // The line that says so, then the stream errors (the runtime aborts the transfer).
+    const { value } = await reader.read()
+    expect(decoder.decode(value)).toBe('# intakepilot-audit-export: FAILED after 3 rows; incomplete\r\n')
+    await expect(reader.read()).rejects.toThrow('audit export failed')
     await done
     expect(text).not.toContain('# intakepilot-audit-export')
     expect(ends).toEqual([{ stage: 'failed', rows: 3 }])
