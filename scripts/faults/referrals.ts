@@ -54,8 +54,9 @@ export class Submitter {
     // A referrer whose submit failed goes back to the form first: is what they typed still there?
     if (retry && this.via === 'page' && retry.refused && retry.draftOffered === null) return this.checkDraft(retry)
     if (retry) return this.attempt(retry)
-    // A referrer opens the form first: it carries hidden fields (the draft's owner token).
-    if (this.via === 'page') {
+    // A referrer opens the form once and keeps it open: it carries hidden fields (the draft's
+    // owner token, good for hours), so a submit can land in the middle of an outage.
+    if (this.via === 'page' && !this.hidden.draftOwner) {
       const form = await this.client.send('GET', '/referrals/new')
       if (form.status !== 200) return form
       this.hidden = hiddenFields(form.body)
