@@ -65,6 +65,9 @@ export const DEMO_ACCOUNTS: DemoAccount[] = [
   ...clinicAccounts,
   // Spends their whole rate-limit budget in tests/e2e/rate-limit-page.spec.ts: no other test uses them.
   { email: 'busy@riverbend.test', name: 'Riverbend Night Coordinator', oid: oid(5), tid: DEMO_TENANT_ID, clinicSlug: 'riverbend', role: 'staff', status: 'active' },
+  // Sends a body that never arrives in tests/e2e/request-bounds.spec.ts, which counts their
+  // requests: no other test uses them.
+  { email: 'unhurried@lakeview.test', name: 'Lakeview Weekend Coordinator', oid: oid(6), tid: DEMO_TENANT_ID, clinicSlug: 'lakeview', role: 'staff', status: 'active' },
   // Signs in at the provider, but no clinic has provisioned them.
   { email: 'stranger@intakepilot.test', name: 'Unprovisioned Person', oid: oid(2), tid: DEMO_TENANT_ID, clinicSlug: null, role: null, status: null },
   // Known to the provider but not yet to IntakePilot: a clinic admin invites them by email,

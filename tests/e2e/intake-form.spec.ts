@@ -41,6 +41,8 @@ test.describe('Northside', () => {
     await expect(field(page, 'Date of birth').getByRole('button', { name: /Remove/ })).toHaveCount(0)
     await expect(field(page, 'Date of birth').getByLabel('Key', { exact: true })).toHaveAttribute('readonly', '')
 
+    // Editing happens in the browser once the page's script runs (before that, the buttons post, as without JavaScript).
+    await page.waitForLoadState('networkidle')
     // Editing happens in the browser: nothing is posted until Publish.
     const posts: string[] = []
     page.on('request', (r) => void (r.method() === 'POST' && posts.push(r.url())))

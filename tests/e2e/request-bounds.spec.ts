@@ -10,15 +10,15 @@ import { randomUUID } from 'node:crypto'
 import { request as http } from 'node:http'
 import { expect, type APIRequestContext } from '@playwright/test'
 import { eq, sql } from 'drizzle-orm'
-import { processingResults, referralEvents, referrals } from '../../app/db/schema'
-import { APP_URL, E2E } from '../../playwright.config'
+import { clinics, processingResults, referralEvents, referrals } from '../../app/db/schema'
+import { APP_URL, E2E, IDP_URL } from '../../playwright.config'
 import { connectDatabase } from '../../scripts/lib/neon-node'
 import { DATABASE_NAME, LOCAL_SUPERUSER } from '../../scripts/lib/postgres'
 import { bearer, LEAKS, referralBody, token } from './api-support'
 import { startSecondApp } from './app-without-database'
 import { ownerDatabase } from './db'
 import { test } from './referral-support'
-import { SAME_ORIGIN, signIn } from './support'
+import { PASSWORD, SAME_ORIGIN, signIn } from './support'
 
 const LIMIT = 64 * 1024
 const form = (bytes: number) => `notes=${'a'.repeat(bytes - 'notes='.length)}`
@@ -194,6 +194,55 @@ test.describe('requests from another site change nothing', () => {
   })
 })
 
+test.describe('redirect targets stay on this site, and a bad one is never a 500', () => {
+  const TAB_TO_EVIL = encodeURIComponent('/\t/evil.example')
+
+  test('/login?redirectTo=: a tab or a newline is not a way out, nor a 500', async ({ request, page }) => {
+    for (const [to, kept] of [
+      [TAB_TO_EVIL, '/'],
+      [encodeURIComponent('//evil.example'), '/'],
+      [encodeURIComponent('/\\evil.example'), '/'],
+      [encodeURIComponent('/queue\nSet-Cookie: planted=1'), '/queueSet-Cookie:%20planted=1'],
+    ]) {
+      const response = await request.get(`/login?redirectTo=${to}`)
+      expect(response.status(), to).toBe(200)
+      expect(await response.text(), to).toContain(`name="redirectTo" value="${kept}"`)
+    }
+    // Signed in, /login sends the user on at once: to home, not to evil.example.
+    await signIn(page, 'staff@riverbend.test', '/queue')
+    await expect(page.getByRole('heading', { name: 'Queue' })).toBeVisible()
+    const onward = await page.request.get(`/login?redirectTo=${TAB_TO_EVIL}`, { maxRedirects: 0 })
+    expect(onward.status()).toBe(302)
+    expect(onward.headers()['location']).toBe('/')
+  })
+
+  test('a malformed remembered-page cookie at the sign-in callback is ignored: the user lands at home', async ({ page, context }) => {
+    await page.goto('/queue')
+    await page.getByRole('button', { name: 'Sign in with Microsoft' }).click()
+    await expect(page).toHaveURL(new RegExp(`^${IDP_URL}/`))
+    // Planted while the user is at the provider: not percent-encoding that decodes.
+    await context.addCookies([{ name: 'intakepilot_redirect', value: '%E0%A4%A', url: APP_URL }])
+    await page.locator('input[name=login]').fill('staff@riverbend.test')
+    await page.locator('input[name=password]').fill(PASSWORD)
+    const [callback] = await Promise.all([page.waitForResponse((r) => r.url().startsWith(`${APP_URL}/auth/callback`)), page.locator('form button[type=submit]').first().click()])
+    expect(callback.status()).toBe(302)
+    await expect(page).toHaveURL(`${APP_URL}/queue`)
+    await expect(page.getByRole('heading', { name: 'Queue' })).toBeVisible()
+  })
+
+  test('the clinic switch: a redirectTo that a browser reads as another host lands at home', async ({ page }) => {
+    const owner = ownerDatabase()
+    const [lakeview] = await owner.db.select({ id: clinics.id }).from(clinics).where(eq(clinics.slug, 'lakeview'))
+    await owner.end()
+    await signIn(page, 'superadmin@intakepilot.test', '/clinics')
+    await expect(page.getByRole('heading', { level: 1 })).toBeVisible()
+    const form = { clinicId: lakeview!.id, reason: 'Support ticket 5120: redirect check', redirectTo: '/\t/evil.example' }
+    const response = await page.request.post('/clinics', { form, headers: SAME_ORIGIN, maxRedirects: 0 })
+    expect(response.status()).toBe(302)
+    expect(response.headers()['location']).toBe('/')
+  })
+})
+
 test.describe('time: a deadline on the request and on its body', () => {
   test.describe.configure({ mode: 'serial' })
   let second: Awaited<ReturnType<typeof startSecondApp>>
@@ -291,7 +340,8 @@ test.describe('time: a deadline on the request and on its body', () => {
   })
 
   test('a body that does not arrive: 408, and the database was never touched while it was awaited', async ({ request }) => {
-    const who = 'referrer2@lakeview.test'
+    // Their requests are counted below: an account no other test signs in as.
+    const who = 'unhurried@lakeview.test'
     const access = await token(who)
     const me = await request.get(`${second.origin}/api/v1/me`, { headers: bearer(access) })
     const userId = (await me.json()).data.id as string
