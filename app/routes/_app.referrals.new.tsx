@@ -67,7 +67,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
     // Validate against the version the referrer filled in: the referral keeps that version.
     const form = await intakeFormVersion(tx, clinicId, envelope.data.formVersion)
     if (!form) return { error: 'stale-form' as const }
-    const submission = parseForm(formData, intakeSchema(form.definition), { also: Object.keys(Envelope.shape) })
+    const submission = parseForm(formData, intakeSchema(form.definition), { also: [...Object.keys(Envelope.shape), DRAFT_OWNER_FIELD] })
     if (submission.status !== 'success') return { submission }
     const created = await createReferral(tx, cipher, context.audit, {
       clinic,

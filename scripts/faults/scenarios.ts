@@ -28,6 +28,9 @@ export function startLoad(steps: { paceMs: number; step: () => Promise<unknown> 
   }
 }
 
+/** Requests sent while the fault lasted finish first (they belong to it, whatever they are answered). */
+const settle = () => sleep(1000)
+
 export async function waitHealthy(origin: string, timeoutMs: number) {
   const started = performance.now()
   while (performance.now() - started < timeoutMs) {
@@ -50,6 +53,7 @@ export async function killPhase(recorder: Recorder, stack: FaultStack, name: str
   await sleep(downMs)
   await target.start()
   const recoveredMs = await waitHealthy(stack.app.origin, 30_000)
+  await settle()
   recorder.phase = `${name}, after`
   await sleep(2500)
   return { name, fault: `SIGKILL pid ${pid}, down ${downMs / 1000} s, started again (pid ${target.pid()})`, recoveredMs }
@@ -64,6 +68,7 @@ export async function freezePhase(recorder: Recorder, stack: FaultStack, name: s
   await sleep(holdMs)
   target.thaw()
   const recoveredMs = await waitHealthy(stack.app.origin, 30_000)
+  await settle()
   recorder.phase = `${name}, after`
   await sleep(2500)
   return { name, fault: `SIGSTOP pid ${pid} and its children for ${holdMs / 1000} s, then SIGCONT`, recoveredMs }
@@ -83,6 +88,7 @@ export async function lockPhase(recorder: Recorder, stack: FaultStack, name: str
     await owner.end()
   }
   const recoveredMs = await waitHealthy(stack.app.origin, 30_000)
+  await settle()
   recorder.phase = `${name}, after`
   await sleep(2500)
   return { name, fault: `owner holds ACCESS EXCLUSIVE on referrals for ${holdMs / 1000} s`, recoveredMs }
