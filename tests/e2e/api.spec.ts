@@ -101,6 +101,15 @@ test.describe('referrals', () => {
     expect((await patch({ status: 'in_review', version: referral.version })).status()).toBe(200)
     await expectError(await patch({ status: 'accepted', version: referral.version }), 409, 'CONFLICT')
     await expectError(await patch({ status: 'received', version: referral.version + 1 }), 400, 'VALIDATION_ERROR')
+    // A decline needs the reason the referrer will read: refused with the field, and nothing changes.
+    const noReason = await patch({ status: 'declined', version: referral.version + 1 })
+    expect(noReason.status()).toBe(400)
+    expect((await noReason.json()).details.fields).toHaveProperty('reason')
+    const unchanged = (await (await request.get(`/api/v1/referrals/${id}`, { headers: bearer(staff) })).json()).data
+    expect([unchanged.status, unchanged.version]).toEqual(['in_review', referral.version + 1])
+    expect((await patch({ status: 'declined', reason: 'Outside our catchment area', version: referral.version + 1 })).status()).toBe(200)
+    const declined = (await (await request.get(`/api/v1/referrals/${id}`, { headers: bearer(staff) })).json()).data
+    expect(declined.status).toBe('declined')
 
     const note = await request.post(`/api/v1/referrals/${id}/events`, { headers: bearer(staff), data: { type: 'note', body: 'Called the patient' } })
     expect(note.status(), await note.text()).toBe(201)
