@@ -56,7 +56,8 @@ export class Inspector {
           })
           socket.on('error', () => {})
           const inspector = new Inspector(socket)
-          // As `npm start`'s drain does (scripts/lib/inspector-drain.ts): only DevTools' Network panel uses it.
+          // wrangler's inspector proxy switched Network events on for DevTools' Network panel; the
+          // soak has no use for one event per subrequest.
           await inspector.send('Network.disable').catch(() => {})
           return inspector
         }

@@ -15,7 +15,9 @@ export type TrafficInputs = {
   referrers: Session[]
   /** Signed in and out again, over and over (its own account: signing out ends only its session). */
   signInOutEmail: string | null
+  /** API access tokens of staff (list, detail) and of referrers (who may POST a referral). */
   tokens: string[]
+  referrerTokens: string[]
   referralIds: string[]
   /** Form bodies for POST /referrals/new, with __KEY__ where the idempotency key goes. */
   formBodies: string[]
@@ -74,7 +76,7 @@ export function trafficSteps(input: TrafficInputs, mixName: string): Step[] {
       expect: [400, 415, 422],
       run: (i) => status('/api/v1/referrals', {
         method: 'POST',
-        headers: { ...json, 'content-type': 'application/json', 'idempotency-key': crypto.randomUUID(), authorization: `Bearer ${pick(input.tokens, i)}` },
+        headers: { ...json, 'content-type': 'application/json', 'idempotency-key': crypto.randomUUID(), authorization: `Bearer ${pick(input.referrerTokens, i)}` },
         body: '{"formVersion": 1, "data": {',
       }),
     },

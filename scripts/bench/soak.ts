@@ -11,8 +11,7 @@
  *   --gc-seconds S        how often the heap is also measured after a full GC (default 30)
  *   --guard               the CI guard: a short soak; exit 1 only on clear growth (see GUARD)
  *   --snapshots           write heap snapshots after the warm-up and at the end, and diff them
- *   --no-inspector        never connect to the inspector (RSS only: what `npm start` sees)
- *   --no-drain            with --no-inspector: without the drain `npm start` runs (scripts/lib/inspector-drain.ts)
+ *   --no-inspector        never connect to the inspector (RSS only, as under `npm start`)
  *   --direct              send the traffic straight to the app's workerd, past wrangler's proxy
  *   --wrangler-arg X      an extra `wrangler pages dev` argument (repeatable; for comparisons)
  *   --out DIR             where soak-results.json and soak.svg go (default bench/; guard: temp)
@@ -31,7 +30,6 @@ import { localConfig, localIdentityProviderOptions } from '../lib/config'
 import { CLI_CLIENT_ID, CLI_REDIRECT_URI, getTokensFor } from '../lib/idp-login'
 import { runMigrations } from '../lib/migrate'
 import { startLocalPostgres } from '../lib/postgres'
-import { drainInspector } from '../lib/inspector-drain'
 import { loadOrCreateSecrets } from '../lib/secrets'
 import { fakeReferralValues } from '../../tests/factories/patients'
 import { createRandom } from '../../tests/factories/random'
@@ -63,7 +61,6 @@ const { values: args } = parseArgs({
     guard: { type: 'boolean', default: false },
     snapshots: { type: 'boolean', default: false },
     'no-inspector': { type: 'boolean', default: false },
-    'no-drain': { type: 'boolean', default: false },
     direct: { type: 'boolean', default: false },
     'wrangler-arg': { type: 'string', multiple: true, default: [] },
     out: { type: 'string' },
@@ -126,11 +123,7 @@ async function main() {
   if (!workerd) throw new Error('no workerd process running the app under wrangler')
   const inspector = args['no-inspector'] ? blindInspector() : await Inspector.connect(PORTS.inspector)
   onCleanup('inspector connection', () => inspector.close())
-  if (args['no-inspector'] && !args['no-drain']) {
-    const drain = drainInspector({ port: PORTS.inspector })
-    onCleanup('inspector drain', () => drain.stop())
-  }
-  say(`app ready at ${app.origin} (workerd pid ${workerd}, wrangler's proxy workerd pid ${proxy}, inspector ${PORTS.inspector}${args['no-inspector'] ? ` not watched, ${args['no-drain'] ? 'not drained' : 'drained as by npm start'}` : ''}${args['wrangler-arg']!.length ? `, extra: ${args['wrangler-arg']!.join(' ')}` : ''})`)
+  say(`app ready at ${app.origin} (workerd pid ${workerd}, wrangler's proxy workerd pid ${proxy}, inspector ${PORTS.inspector}${args['no-inspector'] ? ' not watched' : ''}${args['wrangler-arg']!.length ? `, extra: ${args['wrangler-arg']!.join(' ')}` : ''})`)
 
   let origin = app.origin
   if (args.direct) {
@@ -150,6 +143,8 @@ async function main() {
   for (const user of seeded.referrers) referrers.push({ email: user.email, cookie: await signInThroughApp({ appOrigin: app.origin, email: user.email, redirectTo: '/referrals/new' }) })
   const tokens: string[] = []
   for (const user of seeded.staff.slice(0, 4)) tokens.push((await getTokensFor({ issuer: idp.issuer, email: user.email, clientId: CLI_CLIENT_ID, redirectUri: CLI_REDIRECT_URI })).access_token)
+  const referrerTokens: string[] = []
+  for (const user of seeded.referrers.slice(0, 2)) referrerTokens.push((await getTokensFor({ issuer: idp.issuer, email: user.email, clientId: CLI_CLIENT_ID, redirectUri: CLI_REDIRECT_URI })).access_token)
   const referralIds = (await admin.query<{ id: string }>('select id from referrals where clinic_id = $1 order by id limit 200', [seeded.bigClinic.id])).rows.map((r) => r.id)
   const random = createRandom(6)
   const formBodies = Array.from({ length: 100 }, () => {
@@ -158,8 +153,8 @@ async function main() {
     for (const [k, v] of Object.entries(values)) if (v === true) form.set(k, 'on'); else if (v !== false && v !== null && v !== '') form.set(k, String(v))
     return form.toString()
   })
-  const steps = trafficSteps({ origin, signInOrigin: app.origin, staff, referrers, signInOutEmail: signInOut?.email ?? null, tokens, referralIds, formBodies }, args.mix!)
-  say(`${staff.length} staff and ${referrers.length} referrers signed in, ${tokens.length} API tokens${signInOut ? `, ${signInOut.email} signs in and out` : ''}`)
+  const steps = trafficSteps({ origin, signInOrigin: app.origin, staff, referrers, signInOutEmail: signInOut?.email ?? null, tokens, referrerTokens, referralIds, formBodies }, args.mix!)
+  say(`${staff.length} staff and ${referrers.length} referrers signed in, ${tokens.length + referrerTokens.length} API tokens${signInOut ? `, ${signInOut.email} signs in and out` : ''}`)
   // The limit is 100 requests a minute per user and this is load, not abuse: the bench's
   // superuser connection clears the counters every few seconds (the app's work per request,
   // counting included, stays the same).
