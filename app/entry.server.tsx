@@ -59,5 +59,7 @@ export const handleError: HandleErrorFunction = (error, { request, context }) =>
   if (request.signal.aborted) return
   // Thrown responses (404, 403, redirects) are answers, not errors.
   if (error instanceof Response || (error && typeof error === 'object' && 'status' in error && 'statusText' in error)) return
+  // The database away is a 503 (try again), not a bug: the pipeline replaces the 500 Remix renders.
+  context.noteFailure(error)
   logError(context.requestId, error, 'loader/action', { verbose: !isProduction(context.env) })
 }

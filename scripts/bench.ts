@@ -15,8 +15,11 @@
  *   --no-verify-after         skip verifying the big clinic's audit chain after the load
  *
  * Everything runs on loopback, on its own ports (app 9800, PostgreSQL 59432, relay 59433,
- * provider 59434, inspector 9801) and in its own temp folder, all removed at the end, on failure
- * and on Ctrl-C.
+ * provider 59434, PgBouncer 59435, inspector 9801; APP_PORT, PG_PORT, RELAY_PORT, IDP_PORT,
+ * PGBOUNCER_PORT and INSPECTOR_PORT move them) and in its own temp folder, all removed at the
+ * end, on failure and on Ctrl-C. The app reaches PostgreSQL through PgBouncer (transaction mode)
+ * when it is installed, as `npm start` runs it (PGBOUNCER=off: directly); the Node baselines
+ * connect directly. The run prints which path it measured.
  */
 import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -28,7 +31,9 @@ import { appBindings } from './lib/app-bindings'
 import { localConfig, localIdentityProviderOptions } from './lib/config'
 import { CLI_CLIENT_ID, CLI_REDIRECT_URI, getTokensFor } from './lib/idp-login'
 import { runMigrations } from './lib/migrate'
-import { startLocalPostgres, DATABASE_NAME, APP_ROLE, OWNER_ROLE } from './lib/postgres'
+import { startLocalPostgres, DATABASE_NAME, APP_ROLE, OWNER_ROLE, LOCAL_SUPERUSER } from './lib/postgres'
+import { findPgBouncer, startPgBouncer } from './lib/pgbouncer'
+import { APP_SESSIONS_WITHOUT_POOLER } from './lib/local-database'
 import { loadOrCreateSecrets } from './lib/secrets'
 import { DEMO_TENANT_ID } from './lib/demo-accounts'
 import { startApp, snapshotBuild } from './bench/app'
@@ -49,7 +54,12 @@ import type { FormValues } from '../app/referrals/form-data.server'
 import type { Env } from '../app/server/env.server'
 
 const REPO = resolve(import.meta.dirname, '..')
-const PORTS = { app: 9800, pg: 59432, relay: 59433, idp: 59434, inspector: 9801 }
+// Fixed so that two benches refuse to share a machine's ports; each can be moved by its variable.
+const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback)
+const PORTS = {
+  app: port('APP_PORT', 9800), pg: port('PG_PORT', 59432), relay: port('RELAY_PORT', 59433), idp: port('IDP_PORT', 59434),
+  pgbouncer: port('PGBOUNCER_PORT', 59435), inspector: port('INSPECTOR_PORT', 9801),
+}
 const PAGES: PageKind[] = ['queue', 'queue-deep', 'detail', 'submit', 'api-list']
 const DEEP_PAGES = 500
 
@@ -96,8 +106,8 @@ async function main() {
   const config = localConfig({
     APP_PORT: String(PORTS.app), PG_PORT: String(PORTS.pg), RELAY_PORT: String(PORTS.relay), IDP_PORT: String(PORTS.idp),
     DATA_DIR: tmp,
-    // Long enough that no session refreshes at the provider in the middle of a run.
-    IDP_ACCESS_TOKEN_TTL: '7200',
+    // Long enough that no session refreshes at the provider in the middle of a run (90 minutes: Entra's longest).
+    IDP_ACCESS_TOKEN_TTL: '5400',
   })
 
   // ---- 1. build, and a snapshot of it -------------------------------------------------------
@@ -112,9 +122,20 @@ async function main() {
   say('build snapshotted')
 
   // ---- 2. a throwaway database, migrated and seeded -------------------------------------------
-  const postgres = await startLocalPostgres({ dataDir: join(tmp, 'postgres'), port: PORTS.pg, persistent: false })
+  const pgbouncerBinary = findPgBouncer()
+  const postgres = await startLocalPostgres({ dataDir: join(tmp, 'postgres'), port: PORTS.pg, persistent: false, maxConnections: pgbouncerBinary ? 100 : APP_SESSIONS_WITHOUT_POOLER + 30 })
   onCleanup('postgres', () => postgres.stop())
-  const relay = await startRelayProcess({ port: PORTS.relay, postgresPort: PORTS.pg })
+  // The app's path as `npm start` has it (scripts/lib/local-database.ts).
+  const pgbouncer = pgbouncerBinary
+    ? await startPgBouncer({ binary: pgbouncerBinary, dir: join(tmp, 'pgbouncer'), port: PORTS.pgbouncer, postgresPort: PORTS.pg, database: DATABASE_NAME, users: [APP_ROLE, OWNER_ROLE, LOCAL_SUPERUSER], adminUsers: [LOCAL_SUPERUSER.user] })
+    : null
+  if (pgbouncer) onCleanup('pgbouncer', () => pgbouncer.stop())
+  const appUrl = pgbouncer ? postgres.appUrl.replace(`:${PORTS.pg}/`, `:${pgbouncer.port}/`) : postgres.appUrl
+  const connectionPath = pgbouncer
+    ? `app -> relay -> PgBouncer ${pgbouncer.version} (transaction mode, ${pgbouncer.poolSize} server connections) -> PostgreSQL; Node baselines -> relay -> PostgreSQL directly`
+    : 'app -> relay -> PostgreSQL directly (pgbouncer not installed, or PGBOUNCER=off); Node baselines the same'
+  say(`connection path measured: ${connectionPath}`)
+  const relay = await startRelayProcess({ port: PORTS.relay, postgresPort: PORTS.pg, pgbouncerPort: pgbouncer?.port })
   const wsProxy = `127.0.0.1:${relay.port}`
   await runMigrations({ url: postgres.ownerUrl, wsProxy })
   const secrets = loadOrCreateSecrets(tmp)
@@ -141,7 +162,7 @@ async function main() {
   const rateLimit = rateLimitSettings(appDir)
   const bindings = appBindings({
     config,
-    database: { appUrl: postgres.appUrl, wsProxy },
+    database: { appUrl, wsProxy },
     secrets,
     oidcAuthority: idp.issuer,
     extra: Object.fromEntries(rateLimit.overrides.map((name) => [name, '1000000'])),
@@ -209,7 +230,7 @@ async function main() {
       users: referrers.length,
       next: (i) => ({
         method: 'POST', path: '/referrals/new',
-        headers: { ...html, cookie: referrers[i % referrers.length]!.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+        headers: { ...html, cookie: referrers[i % referrers.length]!.cookie, 'content-type': 'application/x-www-form-urlencoded', origin: app.origin },
         body: formBodies[i % formBodies.length]!.replace('__KEY__', crypto.randomUUID()),
       }),
     },
@@ -391,6 +412,7 @@ async function main() {
   const results: Results = {
     meta: {
       date: new Date().toISOString(),
+      connectionPath,
       scale,
       durationSeconds: duration,
       baselineDurationSeconds: baselineDuration,

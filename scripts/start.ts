@@ -1,7 +1,8 @@
 /**
  * `npm start`: the whole of IntakePilot on loopback, real parts only (DESIGN §6).
- * embedded PostgreSQL -> migrations -> demo data (first run) -> Neon WebSocket relay ->
- * local OpenID provider -> the built app in workerd (wrangler pages dev).
+ * embedded PostgreSQL -> PgBouncer (when installed) -> migrations -> demo data (first run) ->
+ * Neon WebSocket relay -> local OpenID provider -> the built app in workerd (wrangler pages dev),
+ * watched: restarted when it exits or stops answering /healthz (scripts/lib/app-watchdog.ts).
  *
  *   --dev         the Vite dev server instead of the built app (`npm run dev`)
  *   --no-build    serve the existing build/ (the tests build once beforehand)
@@ -12,6 +13,8 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { appBindings, pagesDevArgs } from './lib/app-bindings'
+import { superviseApp, type Watchdog } from './lib/app-watchdog'
+import { startCheckpointSchedule } from './lib/audit-jobs'
 import { localConfig, localIdentityProviderOptions } from './lib/config'
 import { DEMO_ACCOUNTS, DEMO_PASSWORD } from './lib/demo-accounts'
 import type { IdentityProvider } from './lib/idp'
@@ -49,22 +52,16 @@ const release = claimStack(config.dataDir, {
 
 let database: LocalDatabase | undefined
 let idp: IdentityProvider | undefined
-let app: ChildProcess | undefined
+let app: Watchdog | undefined
 let stopping = false
+let stopCheckpoints: (() => void) | undefined
 
 async function shutdown(code: number) {
   if (stopping) return
   stopping = true
   say('stopping…')
-  if (app?.pid && app.exitCode === null) {
-    try {
-      process.kill(-app.pid, 'SIGTERM')
-    } catch {}
-    await new Promise((resolve) => {
-      const timer = setTimeout(resolve, 5000)
-      app!.once('exit', () => (clearTimeout(timer), resolve(null)))
-    })
-  }
+  stopCheckpoints?.()
+  await app?.stop()
   await idp?.close().catch(() => {})
   await database?.stopAll().catch(() => {})
   release()
@@ -80,9 +77,11 @@ try {
     dataDir: join(config.dataDir, 'postgres'),
     pgPort: config.pgPort,
     relayPort: config.relayPort,
+    pgbouncerPort: config.pgbouncerPort,
     persistent: true,
   })
   say(`PostgreSQL on 127.0.0.1:${config.pgPort} (local only: superuser ${LOCAL_SUPERUSER.user} / ${LOCAL_SUPERUSER.password}, database ${DATABASE_NAME})`)
+  say(database.connectionPath)
   await runMigrations({ url: database.ownerUrl, wsProxy: database.wsProxy })
   if (await seedIfEmpty({ url: database.ownerUrl, wsProxy: database.wsProxy, secrets })) say('seeded the demo clinics')
   say(`Neon WebSocket relay on 127.0.0.1:${config.relayPort}`)
@@ -101,23 +100,19 @@ try {
     corsOrigins: process.env.CORS_ORIGINS,
   })
   const env = { ...process.env, WRANGLER_SEND_METRICS: 'false' }
-  if (dev) {
-    app = spawn('npx', ['remix', 'vite:dev', '--host', '127.0.0.1', '--port', String(config.appPort), '--strictPort'], {
-      stdio: 'inherit',
-      detached: true,
-      env: { ...env, ...bindings, NODE_OPTIONS: '--experimental-websocket' },
-    })
-  } else {
-    if (!args.has('--no-build')) await run('npx', ['remix', 'vite:build'])
-    app = spawn('npx', pagesDevArgs(config, bindings), { stdio: ['ignore', 'inherit', 'inherit'], detached: true, env })
-  }
-  app.once('exit', (code) => {
-    if (!stopping) {
-      console.error(`[intakepilot] the app server exited (${code}); stopping everything.`)
-      void shutdown(1)
-    }
-  })
-  await waitForHealthy(`${config.appOrigin}/healthz`)
+  if (!dev && !args.has('--no-build')) await run('npx', ['remix', 'vite:build'])
+  const startApp = () =>
+    dev
+      ? spawn('npx', ['remix', 'vite:dev', '--host', '127.0.0.1', '--port', String(config.appPort), '--strictPort'], {
+          stdio: 'inherit',
+          detached: true,
+          env: { ...env, ...bindings, NODE_OPTIONS: '--experimental-websocket' },
+        })
+      : withoutHealthChecks(spawn('npx', pagesDevArgs(config, bindings), { stdio: ['ignore', 'pipe', 'inherit'], detached: true, env }))
+  app = superviseApp({ start: startApp, healthUrl: `${config.appOrigin}/healthz`, log: say })
+  await app.ready
+  // Signed checkpoints of the audit chains, every 5 minutes (docs/decisions/021).
+  stopCheckpoints = startCheckpointSchedule({ dataDir: config.dataDir })
   say(`ready: ${config.appOrigin}`)
   say(`sign in with any demo account, password "${DEMO_PASSWORD}":`)
   for (const a of DEMO_ACCOUNTS.filter((a) => a.role)) say(`  ${a.email.padEnd(30)} ${a.role}${a.status === 'disabled' ? ' (disabled)' : ''}`)
@@ -134,15 +129,19 @@ function run(command: string, commandArgs: string[]) {
   })
 }
 
-async function waitForHealthy(url: string) {
-  const deadline = Date.now() + 90_000
-  while (Date.now() < deadline) {
-    if (stopping) throw new Error('stopped while starting')
-    try {
-      const response = await fetch(url)
-      if (response.ok) return
-    } catch {}
-    await new Promise((r) => setTimeout(r, 300))
-  }
-  throw new Error(`the app did not answer ${url} within 90 s`)
+/**
+ * The app's output minus the watchdog's answered health checks (one every 5 s, two lines each:
+ * wrangler's and the app's own request log), which would bury everything else.
+ */
+function withoutHealthChecks(child: ChildProcess) {
+  const healthy = /GET \/healthz 200 OK|"route":"\/healthz","status":200,/
+  let rest = ''
+  child.stdout!.on('data', (chunk: Buffer) => {
+    const lines = (rest + chunk.toString('utf8')).split('\n')
+    rest = lines.pop() ?? ''
+    const kept = lines.filter((line) => !healthy.test(line))
+    if (kept.length) process.stdout.write(kept.join('\n') + '\n')
+  })
+  child.stdout!.on('end', () => rest && process.stdout.write(rest))
+  return child
 }

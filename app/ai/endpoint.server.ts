@@ -1,25 +1,27 @@
 /**
- * Which local model server a staff member's browser talks to: their own choice (a cookie
- * in their browser: the model runs on their machine), else the clinic's, else LM Studio's
- * default. The page's CSP allows exactly that origin, and nothing else, for connect-src.
+ * Which local model server a staff member's browser talks to: their own choice (kept with
+ * their user row, set on the AI settings page), else the clinic's, else LM Studio's default.
+ * The page's CSP allows exactly that origin, and nothing else, for connect-src.
+ *
+ * Never from a cookie: a cookie can be planted from a sibling origin, and it would widen the CSP
+ * and send referrals to whoever planted it (docs/decisions/020-server-side-sessions.md). Cookies
+ * of the old `intakepilot_ai_endpoint` are ignored.
  */
-import { readCookie } from '~/auth/session.server'
-import { isProduction, type Env } from '~/server/env.server'
+import { sql } from 'drizzle-orm'
+import type { TenantTx } from '~/tenancy/tenant.server'
 import { DEFAULT_AI_ENDPOINT, normalizeEndpoint } from './endpoint'
 
 export { DEFAULT_AI_ENDPOINT, normalizeEndpoint }
 
-const COOKIE = 'intakepilot_ai_endpoint'
-
-export function aiEndpointFor(request: Request, clinicSettings: { localAiEndpoint?: string } | null) {
-  const mine = normalizeEndpoint(decodeURIComponent(readCookie(request, COOKIE) ?? ''))
+export function aiEndpointFor(user: { aiEndpoint: string | null }, clinicSettings: { localAiEndpoint?: string } | null) {
+  const mine = normalizeEndpoint(user.aiEndpoint)
   const clinic = normalizeEndpoint(clinicSettings?.localAiEndpoint)
   const endpoint = mine ?? clinic ?? DEFAULT_AI_ENDPOINT
   return { endpoint, origin: new URL(endpoint).origin, source: mine ? 'you' : clinic ? 'clinic' : 'default' } as const
 }
 
-export function aiEndpointCookie(env: Env, endpoint: string | null) {
-  const attributes = ['Path=/', 'HttpOnly', 'SameSite=Lax', endpoint ? `Max-Age=${60 * 60 * 24 * 365}` : 'Max-Age=0']
-  if (isProduction(env)) attributes.push('Secure')
-  return `${COOKIE}=${endpoint ? encodeURIComponent(endpoint) : ''}; ${attributes.join('; ')}`
+/** The signed-in user's own endpoint (null: use the clinic's); only their own row (drizzle/0015). */
+export async function saveMyAiEndpoint(tx: TenantTx, endpoint: string | null) {
+  const result = await tx.execute<{ saved: boolean }>(sql`select user_ai_endpoint_set(${endpoint}) as saved`)
+  return Boolean(result.rows[0]?.saved)
 }

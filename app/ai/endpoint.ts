@@ -7,7 +7,9 @@ export function normalizeEndpoint(value: unknown): string | null {
   try {
     const url = new URL(value.trim())
     if (!['http:', 'https:'].includes(url.protocol) || url.username || url.password || url.search || url.hash) return null
-    return `${url.origin}${url.pathname.replace(/\/+$/, '')}`
+    const endpoint = `${url.origin}${url.pathname.replace(/\/+$/, '')}`
+    // Still at most 200 once normalised (an international host grows as punycode): the column's bound.
+    return endpoint.length <= 200 ? endpoint : null
   } catch {
     return null
   }

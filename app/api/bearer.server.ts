@@ -2,7 +2,7 @@
  * Who is calling /api/*: `Authorization: Bearer <access token>` only. Cookies are never read
  * here, so the API offers no CSRF surface. The token is verified with jose against the same
  * discovery and JWKS cache as sign-in (oidc.server.ts): RS256 only, iss, aud = API_AUDIENCE,
- * exp/nbf with a 60 s skew, `tid` on the allow-list; then (tid, oid) maps to the user who is
+ * exp/nbf with a 60 s skew, a lifetime (exp - iat) of at most 90 minutes, `tid` on the allow-list; then (tid, oid) maps to the user who is
  * already provisioned AND bound by an interactive sign-in (request_start, drizzle/0012).
  */
 import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose'
@@ -26,6 +26,13 @@ export class AccessTokenError extends Error {
   }
 }
 
+/**
+ * The longest access token the API accepts (exp - iat). Entra issues 60-90 minute access tokens;
+ * a longer one came from a misconfigured or impersonated issuer, and a stolen one would stay
+ * good for as long as it says (docs/decisions/020-server-side-sessions.md).
+ */
+export const MAX_ACCESS_TOKEN_LIFETIME_SECONDS = 90 * 60
+
 export type AccessTokenOptions = { authority: string; audience: string; allowedTenants: string[] }
 
 /** Verifies an access token; AccessTokenError says why one is refused. Other errors: the provider is unreachable. */
@@ -37,7 +44,7 @@ export async function verifyAccessToken(token: string, options: AccessTokenOptio
       algorithms: ['RS256'],
       audience: options.audience,
       clockTolerance: CLOCK_TOLERANCE_SECONDS,
-      requiredClaims: ['iss', 'aud', 'exp', 'tid', 'oid'],
+      requiredClaims: ['iss', 'aud', 'exp', 'iat', 'tid', 'oid'],
     }))
   } catch (error) {
     // Reaching the JWKS failed: the caller is not at fault, so this is not a 401.
@@ -45,6 +52,7 @@ export async function verifyAccessToken(token: string, options: AccessTokenOptio
     throw new AccessTokenError(error.code)
   }
   if (typeof payload.tid !== 'string' || typeof payload.oid !== 'string') throw new AccessTokenError('claims')
+  if (payload.exp! - payload.iat! > MAX_ACCESS_TOKEN_LIFETIME_SECONDS) throw new AccessTokenError('lifetime')
   // Multi-tenant Entra discovery says ".../{tenantid}/v2.0"; the token names its own tenant.
   if (payload.iss !== discovery.issuer.replace('{tenantid}', payload.tid)) throw new AccessTokenError('issuer')
   if (!options.allowedTenants.includes(payload.tid)) throw new AccessTokenError('tenant')

@@ -24,6 +24,8 @@ export function apiRoute<A extends Args>(fn: (args: A) => Promise<Response>) {
       return await fn(args)
     } catch (thrown) {
       if (thrown instanceof Response) return thrown
+      // The pipeline answers 503 for the database being away (failures.server.ts).
+      args.context.noteFailure(thrown)
       logError(args.context.requestId, thrown, 'api', { verbose: !isProduction(args.context.env) })
       return internalError(args.context.requestId)
     }

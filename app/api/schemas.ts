@@ -5,6 +5,10 @@
 import { z } from 'zod'
 import { auditOutcomes, referralPriorities, referralStatuses, userRoles } from '~/db/schema'
 import { QueueViewSchema } from '~/referrals/queue'
+import { hasNul, INT32_MAX, NUL_MESSAGE } from '~/utils/form-values'
+
+/** Versions are PostgreSQL `integer`s: a larger one is a bad request, not a database error. */
+const Version = z.number().int().min(1).max(INT32_MAX)
 
 export const ErrorSchema = z.object({
   error: z.string(),
@@ -66,13 +70,13 @@ export const ReferralSchema = ReferralSummarySchema.omit({ patient: true }).exte
 })
 
 export const CreateReferralBody = z.object({
-  formVersion: z.number().int().positive(),
+  formVersion: Version,
   data: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
 })
 
 export const UpdateReferralBody = z
   .object({
-    version: z.number().int(),
+    version: Version,
     status: z.enum(referralStatuses).optional(),
     assignedTo: z.uuid().nullable().optional(),
   })
@@ -93,7 +97,12 @@ export const EventSchema = z.object({
 
 export const CreateEventBody = z.object({
   type: z.enum(['note', 'message', 'reply']),
-  body: z.string().trim().min(1, 'Write something first').max(4000, 'Keep it under 4,000 characters'),
+  body: z
+    .string()
+    .trim()
+    .min(1, 'Write something first')
+    .max(4000, 'Keep it under 4,000 characters')
+    .refine((body) => !hasNul(body), `The text ${NUL_MESSAGE}`),
 })
 
 export const AuditLogSchema = z.object({

@@ -118,3 +118,41 @@ function fhirEntity(type: string | null, id: string | null, requestId: string | 
 }
 
 export const ndjsonLine = (r: AuditRecord) => `${JSON.stringify(fhirAuditEvent(r))}\n`
+
+/** The id of the NDJSON trailer resource. */
+export const EXPORT_TRAILER_ID = 'intakepilot-export-trailer'
+
+/**
+ * The last line of a complete export, stating how many rows it holds; a file without it was
+ * cut off. CSV: one cell starting with '#', no comma, after the last row:
+ * `# intakepilot-audit-export: 1102 rows; complete`. NDJSON: a FHIR R4 Parameters resource
+ * (valid FHIR, unlike a bare object, so a FHIR reader does not choke on it):
+ * `{"resourceType":"Parameters","id":"intakepilot-export-trailer","parameter":[{"name":"rows","valueInteger":1102},{"name":"complete","valueBoolean":true}]}`.
+ */
+export function exportTrailer(format: 'csv' | 'fhir', rows: number) {
+  if (format === 'csv') return `# intakepilot-audit-export: ${rows} rows; complete\r\n`
+  const trailer = {
+    resourceType: 'Parameters',
+    id: EXPORT_TRAILER_ID,
+    parameter: [
+      { name: 'rows', valueInteger: rows },
+      { name: 'complete', valueBoolean: true },
+    ],
+  }
+  return `${JSON.stringify(trailer)}\n`
+}
+
+/**
+ * The last line of an export that failed part-way, sent before the transfer is cut off. CSV:
+ * `# intakepilot-audit-export: FAILED after 500 rows; incomplete`. NDJSON: a FHIR
+ * OperationOutcome, as FHIR bulk data reports errors.
+ */
+export function exportFailure(format: 'csv' | 'fhir', rows: number) {
+  if (format === 'csv') return `# intakepilot-audit-export: FAILED after ${rows} rows; incomplete\r\n`
+  const outcome = {
+    resourceType: 'OperationOutcome',
+    id: EXPORT_TRAILER_ID,
+    issue: [{ severity: 'fatal', code: 'incomplete', diagnostics: `The export failed after ${rows} rows; this file is incomplete.` }],
+  }
+  return `${JSON.stringify(outcome)}\n`
+}

@@ -131,3 +131,14 @@ export async function verifyAuditChain(tx: TenantTx, clinicId: string): Promise<
   if (!r) throw new Error('audit_verify returned no row')
   return { ok: r.ok, checked: Number(r.checked), brokenSeq: r.broken_seq === null ? null : Number(r.broken_seq), reason: r.reason }
 }
+
+/** The clinic's chain head as its rows say: the last row's seq and hash (RLS: staff and admins). */
+export async function clinicChainHead(tx: TenantTx, clinicId: string) {
+  const [head] = await tx
+    .select({ seq: auditLogs.seq, hash: auditLogs.hash })
+    .from(auditLogs)
+    .where(eq(auditLogs.clinicId, clinicId))
+    .orderBy(desc(auditLogs.seq))
+    .limit(1)
+  return head?.seq && head.hash ? { seq: head.seq, hash: head.hash } : null
+}

@@ -4,13 +4,15 @@
  */
 import { z } from 'zod'
 import { auditOutcomes } from '~/db/enums'
+import { calendarDay } from '~/utils/form-values'
 import { AUDIT_ACTION_CODES } from './actions'
 
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' || v === null ? undefined : v), schema.optional())
 
 export const AuditViewSchema = z.object({
-  from: optional(z.iso.date()),
-  to: optional(z.iso.date()),
+  // Real days between 1900 and 2100: year 0 passes z.iso.date() and then fails in PostgreSQL.
+  from: optional(calendarDay('From')),
+  to: optional(calendarDay('To')),
   actor: optional(z.uuid()),
   action: optional(z.enum(AUDIT_ACTION_CODES)),
   outcome: optional(z.enum(auditOutcomes)),
@@ -52,11 +54,22 @@ export const dayAfter = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`)
 
 export const EXPORT_FORMATS = { csv: 'CSV', fhir: 'FHIR (NDJSON)' } as const
 
+/**
+ * The days an export may name. A day outside them is refused before anything runs: year 0, for
+ * one, is a valid ISO date that PostgreSQL has no such year for, and the export failed after it
+ * had begun (a file with a header and no rows).
+ */
+export const EXPORT_DAYS = { first: '1970-01-01', last: '2999-12-31' } as const
+const exportDay = (which: string) =>
+  z.iso
+    .date({ error: `Enter the ${which} day as YYYY-MM-DD` })
+    .refine((day) => day >= EXPORT_DAYS.first && day <= EXPORT_DAYS.last, { message: `The ${which} day must be between ${EXPORT_DAYS.first} and ${EXPORT_DAYS.last}` })
+
 export const AuditExportSchema = z
   .object({
     format: z.enum(['csv', 'fhir'], { error: 'Choose CSV or FHIR AuditEvent (NDJSON)' }),
-    from: z.iso.date({ error: 'Enter the first day as YYYY-MM-DD' }),
-    to: z.iso.date({ error: 'Enter the last day as YYYY-MM-DD' }),
+    from: exportDay('first'),
+    to: exportDay('last'),
   })
   .refine((v) => v.from <= v.to, { message: 'The last day must be on or after the first day', path: ['to'] })
 export type AuditExport = z.infer<typeof AuditExportSchema>

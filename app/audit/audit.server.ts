@@ -63,12 +63,24 @@ export function deniedEvent(attempt: PhiAttempt, status: 403 | 404): AuditEvent 
 
 export type AuditRequest = { requestId: string; ip: string | null; userAgent: string | null }
 
-export function auditRequest(request: Request, requestId: string): AuditRequest {
+/**
+ * The request as the trail records it. The IP is CF-Connecting-IP, and only behind Cloudflare
+ * (production), whose edge sets it and overwrites whatever the client sent; any other header
+ * (X-Forwarded-For, ...) is the client's to invent. Locally the header is the client's too
+ * (wrangler keeps one the client sends), so nothing is recorded there.
+ */
+export function auditRequest(request: Request, requestId: string, options = { behindCloudflare: false }): AuditRequest {
   return {
     requestId,
-    ip: request.headers.get('CF-Connecting-IP') ?? request.headers.get('X-Forwarded-For')?.split(',')[0]?.trim() ?? null,
+    ip: options.behindCloudflare ? clientIp(request.headers.get('CF-Connecting-IP')) : null,
     userAgent: request.headers.get('User-Agent')?.slice(0, 512) ?? null,
   }
+}
+
+/** An IPv4 or IPv6 address as Cloudflare writes it, or nothing. */
+function clientIp(value: string | null): string | null {
+  if (!value || value.length > 45) return null
+  return /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]*)$/.test(value) ? value : null
 }
 
 /**

@@ -2,9 +2,11 @@
  * Who is asking: resolved once per request by the pipeline, before any loader runs
  * (parallel loaders must never refresh tokens: they would race and overwrite cookies).
  *
- * session cookie -> (access token expired? refresh once at the provider, rotate) ->
- * the user row, read fresh every request, so a disabled user is out on their next click.
+ * session cookie -> the session row and the user row, read fresh every request (request_start),
+ * so a signed-out session or a disabled user is out on the next click -> (access token expired?
+ * refresh once at the provider, rotate).
  */
+import { OAuth2RequestError, type OAuth2Tokens } from 'arctic'
 import { sql } from 'drizzle-orm'
 import { sha256Hex } from '~/crypto/hash'
 import type { UserRole } from '~/db/schema'
@@ -13,7 +15,7 @@ import type { RateLimitVerdict } from '~/server/rate-limit.server'
 import type { RequestClinic, RequestStarter, StartedRequest } from '~/server/request-start.server'
 import type { TenantDatabase, TenantScope } from '~/tenancy/tenant.server'
 import { NO_SCOPE } from '~/tenancy/tenant.server'
-import { createEntraStrategy } from './oidc.server'
+import { createEntraStrategy, SignInUnavailableError, withProviderTimeout } from './oidc.server'
 import { openJson, openSession, readCookie, sealJson, sealSession, sessionCookieName, sessionSetCookie, type SessionData } from './session.server'
 
 export type SessionUser = {
@@ -23,6 +25,8 @@ export type SessionUser = {
   role: UserRole
   /** The clinic this request works in: the user's own, or the one a superadmin switched to. */
   clinicId: string | null
+  /** Their own local AI server (the AI settings page), or null for the clinic's. */
+  aiEndpoint: string | null
 }
 
 export type Identity = {
@@ -41,7 +45,7 @@ export type Identity = {
 }
 
 /** Nobody signed in (a sign-in route still counts against its client address's limit). */
-export const anonymousIdentity = (started: StartedRequest, fields: Partial<Identity> = {}): Identity => ({
+export const anonymousIdentity = (started: Pick<StartedRequest, 'rateLimit'> & Partial<StartedRequest>, fields: Partial<Identity> = {}): Identity => ({
   user: null,
   scope: NO_SCOPE,
   clinic: null,
@@ -55,7 +59,7 @@ export const anonymousIdentity = (started: StartedRequest, fields: Partial<Ident
 /** The identity of an active user the request started as (request_start). */
 export function signedInIdentity(started: StartedRequest & { user: NonNullable<StartedRequest['user']> }, fields: Partial<Identity> = {}): Identity {
   const { user: row, clinic } = started
-  const user: SessionUser = { id: row.id, email: row.email, displayName: row.displayName, role: row.role, clinicId: clinic?.id ?? null }
+  const user: SessionUser = { id: row.id, email: row.email, displayName: row.displayName, role: row.role, clinicId: clinic?.id ?? null, aiEndpoint: row.aiEndpoint }
   return {
     user,
     scope: { clinicId: user.clinicId, userId: row.id, role: row.role },
@@ -77,17 +81,20 @@ export async function resolveIdentity(request: Request, env: Env, db: TenantData
   let session = await openSession(env, raw)
   if (!session) return anonymousIdentity(await start(null), { setCookie: sessionSetCookie(env, null), endedBecause: 'expired' })
 
+  // The session row first: an ended session (signed out, disabled, role changed) is never
+  // refreshed at the provider, however valid its cookie and refresh token still are.
+  const started = await start({ userId: session.uid, sessionId: session.sid, switchedClinic: session.cid })
+  if (!started.user || started.user.status !== 'active') {
+    return anonymousIdentity(started, { setCookie: sessionSetCookie(env, null), endedBecause: 'disabled' })
+  }
+  if (!started.sessionLive) return anonymousIdentity(started, { setCookie: sessionSetCookie(env, null), endedBecause: 'expired' })
+
   let setCookie: string | null = null
   if (session.at - REFRESH_MARGIN_SECONDS <= Math.floor(Date.now() / 1000)) {
     const refreshed = await refreshSession(env, request, session, db)
-    if (!refreshed) return anonymousIdentity(await start(null), { setCookie: sessionSetCookie(env, null), endedBecause: 'expired' })
+    if (!refreshed) return anonymousIdentity(started, { setCookie: sessionSetCookie(env, null), endedBecause: 'expired' })
     session = refreshed
     setCookie = sessionSetCookie(env, await sealSession(env, session))
-  }
-
-  const started = await start({ userId: session.uid, switchedClinic: session.cid })
-  if (!started.user || started.user.status !== 'active') {
-    return anonymousIdentity(started, { setCookie: sessionSetCookie(env, null), endedBecause: 'disabled' })
   }
   return signedInIdentity({ ...started, user: started.user }, { setCookie, session })
 }
@@ -107,19 +114,23 @@ async function refreshSession(env: Env, request: Request, session: SessionData, 
       const result = await openJson<{ rt: string; at: number }>(env, 'refresh', earlier)
       return result ? { ...session, ...result } : null
     }
+    let tokens: OAuth2Tokens
     try {
       const strategy = await createEntraStrategy(env, request, async () => null)
-      const tokens = await strategy.refreshToken(session.rt)
-      const result = {
-        rt: tokens.hasRefreshToken() ? tokens.refreshToken() : session.rt,
-        at: Math.floor(Date.now() / 1000) + tokens.accessTokenExpiresInSeconds(),
-      }
-      await tx.execute(sql`select session_refresh_store(${tokenHash}, ${await sealJson(env, 'refresh', result)})`)
-      return { ...session, ...result }
-    } catch {
+      tokens = await withProviderTimeout(strategy.refreshToken(session.rt))
+    } catch (error) {
       // Revoked, rotated away, or the account is gone at the provider: the session ends.
-      return null
+      if (error instanceof OAuth2RequestError) return null
+      // Unreachable, too slow or failing: the session stays (the claim rolls back with this
+      // transaction) and the person is told that sign-in is unavailable.
+      throw error instanceof SignInUnavailableError ? error : new SignInUnavailableError(error)
     }
+    const result = {
+      rt: tokens.hasRefreshToken() ? tokens.refreshToken() : session.rt,
+      at: Math.floor(Date.now() / 1000) + tokens.accessTokenExpiresInSeconds(),
+    }
+    await tx.execute(sql`select session_refresh_store(${tokenHash}, ${await sealJson(env, 'refresh', result)})`)
+    return { ...session, ...result }
   })
 }
 

@@ -6,6 +6,7 @@
  * RS256 only, keys from the issuer's JWKS (cached; fetched again on an unknown kid),
  * iss, aud, exp, nbf, nonce, and `tid` on the deployment's allow-list.
  */
+import { data } from '@remix-run/cloudflare'
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose'
 import { MicrosoftStrategy } from 'remix-auth-microsoft'
 import type { Env } from '~/server/env.server'
@@ -13,6 +14,35 @@ import { isProduction } from '~/server/env.server'
 
 export const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access']
 export const CLOCK_TOLERANCE_SECONDS = 60
+/**
+ * Entra answers in well under a second; a provider that has not answered in this long is down.
+ * Shorter than the request deadline, so the answer is "sign-in is unavailable", not a timeout.
+ */
+export const PROVIDER_TIMEOUT_MS = 4000
+
+/**
+ * The identity provider could not be reached, timed out, or answered with a server error: an
+ * outage, not a verdict on the user. Nobody is signed out for it (docs/decisions/024-faults.md).
+ */
+export class SignInUnavailableError extends Error {
+  constructor(readonly cause: unknown) {
+    super('the identity provider is unavailable')
+    this.name = 'SignInUnavailableError'
+  }
+}
+
+/** What a route throws when it needs the provider and cannot reach it: a 503 the error boundary explains. */
+export const signInUnavailable = () => data({ reason: SIGN_IN_UNAVAILABLE }, { status: 503, headers: { 'Retry-After': '5' } })
+export const SIGN_IN_UNAVAILABLE = 'sign-in-unavailable'
+
+/** Gives up on a call to the provider after PROVIDER_TIMEOUT_MS (arctic's fetch takes no signal). */
+export function withProviderTimeout<T>(promise: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer from the identity provider within ${PROVIDER_TIMEOUT_MS} ms`)), PROVIDER_TIMEOUT_MS)
+  })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}
 
 export type OidcConfig = {
   authority: string
@@ -51,7 +81,10 @@ const keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>()
 export function discover(authority: string): Promise<Discovery> {
   let found = discoveries.get(authority)
   if (!found) {
-    found = fetch(`${authority}/.well-known/openid-configuration`, { headers: { Accept: 'application/json' } }).then(
+    found = fetch(`${authority}/.well-known/openid-configuration`, {
+      headers: { Accept: 'application/json' },
+      signal: AbortSignal.timeout(PROVIDER_TIMEOUT_MS),
+    }).then(
       async (response) => {
         if (!response.ok) throw new Error(`OpenID discovery failed (${response.status})`)
         const discovery = (await response.json()) as Discovery
@@ -173,7 +206,9 @@ export class EntraStrategy<User> extends MicrosoftStrategy<User> {
 /** The strategy for this request's environment (discovery is cached per isolate). */
 export async function createEntraStrategy<User>(env: Env, request: Request, verify: MicrosoftStrategy<User>['verify']) {
   const config = oidcConfig(env, request)
-  const discovery = await discover(config.authority)
+  const discovery = await discover(config.authority).catch((error) => {
+    throw new SignInUnavailableError(error)
+  })
   return new EntraStrategy<User>(discovery, config, nonceSecret(env), verify, env)
 }
 

@@ -11,7 +11,14 @@ export function redirectToCookie(env: Env, to: string | null) {
   return `${name(env)}=${to === null ? '' : encodeURIComponent(to)}; ${attributes.join('; ')}`
 }
 
+/** The remembered page, or home: a cookie that is not one we wrote (bad encoding, a foreign site) is ignored. */
 export function readRedirectTo(env: Env, request: Request) {
   const raw = readCookie(request, name(env))
-  return safeRedirect(raw ? decodeURIComponent(raw) : null, '/')
+  let to: string | null = null
+  try {
+    to = raw ? decodeURIComponent(raw) : null
+  } catch {
+    // Malformed percent-encoding (`%E0%A4%A`): not ours.
+  }
+  return safeRedirect(to, '/')
 }

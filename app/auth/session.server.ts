@@ -3,11 +3,18 @@
  * inside it is unreadable. The first of SESSION_SECRETS encrypts; every one decrypts, so a
  * secret can be rotated without signing everyone out. It holds only what the server needs:
  * ids, the refresh token and the access-token expiry (Entra tokens are large; 4 KB limit).
+ * The cookie alone signs nobody in: `sid` names a row in `sessions`, which request_start checks
+ * on every request, and which sign-out, a disable and a role change end
+ * (docs/decisions/020-server-side-sessions.md).
  */
+import { sql } from 'drizzle-orm'
 import { base64url, compactDecrypt, CompactEncrypt } from 'jose'
 import { isProduction, type Env } from '~/server/env.server'
+import type { TenantTx } from '~/tenancy/tenant.server'
 
 export type SessionData = {
+  /** The server-side session (sessions.id): live until it ends or is ended. */
+  sid: string
   /** IntakePilot user id. */
   uid: string
   /** The clinic a superadmin has switched to; others are always in their own. */
@@ -21,6 +28,7 @@ export type SessionData = {
 }
 
 export const SESSION_MAX_AGE_SECONDS = 12 * 60 * 60
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const encoder = new TextEncoder()
 
 export function sessionCookieName(env: Pick<Env, 'APP_ENV'>) {
@@ -78,7 +86,8 @@ export async function openSession(env: Env, token: string | undefined): Promise<
   try {
     const data = await openJson<SessionData>(env, 'session', token)
     if (!data) return null
-    if (typeof data.uid !== 'string' || typeof data.rt !== 'string' || typeof data.end !== 'number') return null
+    if (typeof data.sid !== 'string' || !UUID.test(data.sid)) return null
+    if (typeof data.uid !== 'string' || !UUID.test(data.uid) || typeof data.rt !== 'string' || typeof data.end !== 'number') return null
     if (data.end <= Math.floor(Date.now() / 1000)) return null
     return data
   } catch {
@@ -100,4 +109,22 @@ export function sessionSetCookie(env: Env, value: string | null) {
   if (isProduction(env)) attributes.push('Secure')
   attributes.push(value === null ? 'Max-Age=0' : `Max-Age=${SESSION_MAX_AGE_SECONDS}`)
   return `${sessionCookieName(env)}=${value ?? ''}; ${attributes.join('; ')}`
+}
+
+/**
+ * Sign-in: the server-side session for an active user (drizzle/0015 session_start), in the
+ * transaction that records the sign-in. Its end (epoch seconds) is the cookie's `end`.
+ */
+export async function startServerSession(tx: TenantTx, userId: string): Promise<{ sid: string; end: number }> {
+  const result = await tx.execute<{ session_id: string; ends_at: string | number }>(
+    sql`select * from session_start(${userId}::uuid, ${SESSION_MAX_AGE_SECONDS})`,
+  )
+  const row = result.rows[0]
+  if (!row) throw new Error('session_start returned no session')
+  return { sid: row.session_id, end: Number(row.ends_at) }
+}
+
+/** Sign-out: ends this session for good; its cookie, replayed, signs nobody in. Runs as the signed-in user. */
+export async function endServerSession(tx: TenantTx, sid: string) {
+  await tx.execute(sql`select session_end(${sid}::uuid)`)
 }

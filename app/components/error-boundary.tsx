@@ -8,7 +8,10 @@ export function GeneralErrorBoundary() {
   const error = useRouteError()
   const root = useRouteLoaderData<{ requestId?: string }>('root')
   const status = isRouteErrorResponse(error) ? error.status : 500
-  const { title, message } = describe(status)
+  const signInDown = isRouteErrorResponse(error) && error.data?.reason === 'sign-in-unavailable'
+  const { title, message } = signInDown
+    ? { title: 'Sign-in is unavailable', message: 'IntakePilot cannot reach the sign-in service right now. Please try again in a moment.' }
+    : describe(status)
   return (
     <main className="mx-auto max-w-xl px-6 py-16" role="alert">
       <p className="text-sm font-semibold text-brand-700">Error {status}</p>
@@ -36,6 +39,14 @@ function describe(status: number) {
       return { title: 'Not allowed', message: 'Your account does not have access to this page.' }
     case 404:
       return { title: 'Not found', message: 'There is nothing here, or you do not have access to it.' }
+    case 405:
+      return { title: 'This page does not do that', message: 'Nothing was changed. Go back and use the page’s own buttons.' }
+    case 408:
+      return { title: 'What was sent took too long to arrive', message: 'Nothing was saved. Check your connection and send it again.' }
+    case 413:
+      return { title: 'What was sent is too large', message: 'Nothing was saved. Shorten the longest text and send it again.' }
+    case 415:
+      return { title: 'This address takes forms only', message: 'Nothing was saved. Go back and use the page’s own form.' }
     case 429:
       return { title: 'Too many requests', message: 'Please wait a minute, then try again.' }
     case 503:

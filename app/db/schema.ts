@@ -60,6 +60,8 @@ export const users = pgTable(
     status: text('status', { enum: userStatuses }).notNull().default('invited'),
     /** Free-text practice name of a referrer, shown to staff. */
     organization: text('organization'),
+    /** A staff member's own local model server (OpenAI-compatible), set on the AI settings page. */
+    aiEndpoint: text('ai_endpoint'),
     lastSignInAt: timestamp('last_sign_in_at', { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -67,6 +69,9 @@ export const users = pgTable(
   (t) => [
     uniqueIndex('users_idp_identity_key').on(t.idpTenantId, t.idpObjectId),
     uniqueIndex('users_clinic_email_key').on(t.clinicId, sql`lower(${t.email})`),
+    // One account per person across clinics: a second clinic's invitation would leave sign-in
+    // unable to choose between them (docs/decisions/020-server-side-sessions.md).
+    uniqueIndex('users_email_key').on(sql`lower(${t.email})`),
     // Targets for composite foreign keys: a reference can never cross clinics.
     unique('users_clinic_id_key').on(t.clinicId, t.id),
     // Superadmins, and only they, belong to no clinic.

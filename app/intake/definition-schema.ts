@@ -5,6 +5,7 @@
  */
 import { z } from 'zod'
 import type { FieldType, IntakeField, IntakeFormDefinition } from '~/db/schema'
+import { INT32_MAX } from '~/utils/form-values'
 
 export const FIELD_TYPES = ['text', 'textarea', 'date', 'select', 'checkbox', 'phone', 'email', 'number'] as const satisfies readonly FieldType[]
 
@@ -94,13 +95,13 @@ const FieldSchema = z
 
 const SectionSchema = z.object({
   title: z.string({ error: 'Enter a section title' }).trim().min(1, 'Enter a section title').max(100, 'At most 100 characters'),
-  fields: z.array(FieldSchema).min(1, 'Add a field to this section, or remove the section'),
+  fields: z.array(FieldSchema).min(1, 'Add a field to this section, or remove the section').max(MAX_FIELDS, `A form can have at most ${MAX_FIELDS} fields`),
 })
 
 /** The one schema of the editor's form. `baseVersion`: the version the edit started from. */
 export const IntakeFormEditorSchema = z
   .object({
-    baseVersion: z.number().int().min(0),
+    baseVersion: z.number().int().min(0).max(INT32_MAX),
     sections: z.array(SectionSchema, { error: 'Add a section' }).min(1, 'Add a section').max(MAX_FIELDS),
   })
   .superRefine(

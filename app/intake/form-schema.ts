@@ -6,6 +6,7 @@
 import { parseWithZod } from '@conform-to/zod/v4'
 import { z } from 'zod'
 import type { IntakeField, IntakeFormDefinition } from '~/db/schema'
+import { ANY_DAY, BIRTH_DAY, calendarDay, hasNul, NEAR_DAY, NUL_MESSAGE, type DayRange } from '~/utils/form-values'
 
 const PHONE = /^[+()\d][\d\s().+-]{6,24}$/
 const TEXT_MAX = 300
@@ -13,9 +14,26 @@ const TEXTAREA_MAX = 4000
 
 export const intakeFields = (definition: IntakeFormDefinition) => definition.sections.flatMap((s) => s.fields)
 
+/**
+ * The days a date field may hold, from what its key says it is: a birth date is not in the
+ * future nor before 1900; an appointment or a requested date is within a few years of today;
+ * any other date (an injury, an onset) is a real day between 1900 and 2100.
+ */
+function dayRange(key: string): DayRange {
+  if (/(^|_)(dob|birth|birthdate)($|_)/.test(key) || key.endsWith('dob')) return BIRTH_DAY
+  if (/(appointment|requested|scheduled|preferred)/.test(key)) return NEAR_DAY
+  return ANY_DAY
+}
+
 function fieldSchema(field: IntakeField): z.ZodType {
   const required = `${field.label} is required`
-  const text = (max: number) => z.string({ error: required }).trim().min(1, required).max(max, `${field.label} must be at most ${max} characters`)
+  const text = (max: number) =>
+    z
+      .string({ error: required })
+      .trim()
+      .min(1, required)
+      .max(max, `${field.label} must be at most ${max} characters`)
+      .refine((value) => !hasNul(value), `${field.label} ${NUL_MESSAGE}`)
   let schema: z.ZodType
   switch (field.type) {
     case 'text':
@@ -34,11 +52,7 @@ function fieldSchema(field: IntakeField): z.ZodType {
       schema = z.coerce.number({ error: `${field.label} must be a number` }).finite()
       break
     case 'date':
-      schema = z
-        .string({ error: required })
-        .regex(/^\d{4}-\d{2}-\d{2}$/, `${field.label}: enter a date as YYYY-MM-DD`)
-        .refine((v) => !Number.isNaN(Date.parse(`${v}T00:00:00Z`)), `${field.label}: enter a real date`)
-        .refine((v) => !field.key.endsWith('dob') || v <= new Date().toISOString().slice(0, 10), `${field.label} cannot be in the future`)
+      schema = calendarDay(field.label, dayRange(field.key))
       break
     case 'select':
       schema = z.enum((field.options?.length ? field.options : ['']) as [string, ...string[]], { error: `Choose a ${field.label.toLowerCase()}` })

@@ -5,25 +5,11 @@
 import { and, asc, desc, eq, gte, inArray, isNull, lt, sql, type SQL } from 'drizzle-orm'
 import { referrals, users } from '~/db/schema'
 import type { TenantTx } from '~/tenancy/tenant.server'
-import { isPgTimestamp, isUuid } from '~/utils/keyset'
-import { OPEN_STATUSES, type QueueView } from './queue'
+import { decodeQueueCursor, encodeQueueCursor, OPEN_STATUSES, type QueueView } from './queue'
 
 export const PAGE_SIZE = 25
 
 const priorityRank = sql<number>`(case ${referrals.priority} when 'emergent' then 0 when 'urgent' then 1 else 2 end)`
-
-type Cursor = { r: number; t: string; id: string }
-
-const encodeCursor = (c: Cursor) => btoa(JSON.stringify(c)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
-function decodeCursor(value: string | undefined): Cursor | null {
-  if (!value) return null
-  try {
-    const c = JSON.parse(atob(value.replace(/-/g, '+').replace(/_/g, '/'))) as Cursor
-    return [0, 1, 2].includes(c.r) && isPgTimestamp(c.t) && isUuid(c.id) ? c : null
-  } catch {
-    return null
-  }
-}
 
 export async function queuePage(tx: TenantTx, view: QueueView, me: string, extra?: SQL) {
   const filters: (SQL | undefined)[] = [extra]
@@ -39,7 +25,7 @@ export async function queuePage(tx: TenantTx, view: QueueView, me: string, extra
 
   // Keyset: rows strictly after the cursor in the chosen order.
   // The cursor keeps PostgreSQL's microseconds (a JS Date would round them and skip rows).
-  const cursor = decodeCursor(view.cursor)
+  const cursor = decodeQueueCursor(view.cursor)
   if (cursor) {
     const t = sql`${cursor.t}::timestamptz`
     const id = sql`${cursor.id}::uuid`
@@ -78,7 +64,7 @@ export async function queuePage(tx: TenantTx, view: QueueView, me: string, extra
 
   const page = rows.slice(0, PAGE_SIZE)
   const last = page.at(-1)
-  const next = rows.length > PAGE_SIZE && last ? encodeCursor({ r: Number(last.rank), t: last.receivedKey, id: last.id }) : null
+  const next = rows.length > PAGE_SIZE && last ? encodeQueueCursor({ r: Number(last.rank), t: last.receivedKey, id: last.id }) : null
   return { rows: page, next }
 }
 

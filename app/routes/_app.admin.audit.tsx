@@ -13,6 +13,7 @@ import { hasPermission } from '~/auth/permissions'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { FieldError } from '~/components/forms'
 import { auditOutcomes } from '~/db/enums'
+import { parseForm } from '~/utils/form.server'
 
 export const meta: MetaFunction = () => [{ title: 'Audit trail · IntakePilot' }]
 
@@ -28,23 +29,27 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     page: await auditPage(tx, clinicId, view),
     members: await clinicMembers(tx, clinicId),
   }))
-  return {
-    view,
-    ignored,
-    ...page,
-    members,
-    canVerify: hasPermission(user, 'verify:audit-log:any'),
-    canExport: hasPermission(user, 'export:audit-log:any'),
-    today: new Date().toISOString().slice(0, 10),
-  }
+  // Filters it could not use: the page still shows, says which, and answers 400.
+  return data(
+    {
+      view,
+      ignored,
+      ...page,
+      members,
+      canVerify: hasPermission(user, 'verify:audit-log:any'),
+      canExport: hasPermission(user, 'export:audit-log:any'),
+      today: new Date().toISOString().slice(0, 10),
+    },
+    { status: ignored.length ? 400 : 200 },
+  )
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const user = requireUser(request, context)
   requirePermission(user, 'verify:audit-log:any')
   const clinicId = requireClinic(user)
-  const submission = parseWithZod(await request.formData(), { schema: VerifySchema })
-  if (submission.status !== 'success') return data({ check: null }, { status: 400 })
+  const submission = parseForm(await request.formData(), VerifySchema)
+  if (submission.status !== 'success') return data({ check: null, refused: 'This check was sent with fields it does not have. Reload the page and try again.' }, { status: 400 })
   const check = await context.db.tenant(async (tx) => {
     const result = await verifyAuditChain(tx, clinicId)
     await context.audit(tx, {
@@ -55,7 +60,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
     })
     return result
   })
-  return { check }
+  return { check, refused: null }
 }
 
 export default function AuditTrail() {
@@ -155,6 +160,9 @@ function VerifyPanel() {
           {navigation.state === 'submitting' && navigation.formMethod === 'POST' ? 'Verifying…' : 'Verify the audit trail'}
         </button>
       </Form>
+      {actionData?.refused ? (
+        <p role="alert" className="mt-3 rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-900">{actionData.refused}</p>
+      ) : null}
       {check ? (
         <p
           role={check.ok ? 'status' : 'alert'}

@@ -8,6 +8,7 @@ import { z } from 'zod'
 import { requireClinic, requirePermission, requireUser } from '~/auth/guards.server'
 import { FieldError } from '~/components/forms'
 import { users } from '~/db/schema'
+import { parseForm } from '~/utils/form.server'
 
 export const meta: MetaFunction = () => [{ title: 'Users · IntakePilot' }]
 
@@ -48,23 +49,30 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const formData = await request.formData()
 
   if (formData.get('intent') === 'invite') {
-    const submission = parseWithZod(formData, { schema: InviteSchema })
+    const submission = parseForm(formData, InviteSchema)
     if (submission.status !== 'success') return data({ invite: submission.reply(), change: null }, { status: 400 })
     const { email, displayName, role } = submission.value
-    const outcome = await context.db.tenant(async (tx) => {
-      const existing = await tx.select({ id: users.id }).from(users).where(and(eq(users.clinicId, clinicId), sql`lower(${users.email}) = ${email}`)).limit(1)
-      if (existing.length) return 'exists' as const
-      const [invited] = await tx.insert(users).values({ clinicId, email, displayName, role, status: 'invited' }).returning({ id: users.id })
-      await context.audit(tx, { action: 'user.invite', entityType: 'user', entityId: invited!.id, details: { role } })
-      return 'invited' as const
-    })
+    const outcome = await context.db
+      .tenant(async (tx) => {
+        const existing = await tx.select({ id: users.id }).from(users).where(and(eq(users.clinicId, clinicId), sql`lower(${users.email}) = ${email}`)).limit(1)
+        if (existing.length) return 'exists' as const
+        const [invited] = await tx.insert(users).values({ clinicId, email, displayName, role, status: 'invited' }).returning({ id: users.id })
+        await context.audit(tx, { action: 'user.invite', entityType: 'user', entityId: invited!.id, details: { role } })
+        return 'invited' as const
+      })
+      // One account per email (users_email_key, drizzle/0015): another clinic has this person.
+      .catch((error: unknown) => (isUniqueViolation(error, 'users_email_key') ? ('elsewhere' as const) : Promise.reject(error)))
     if (outcome === 'exists') {
       return data({ invite: submission.reply({ fieldErrors: { email: ['Someone with this email is already a user of this clinic'] } }), change: null }, { status: 400 })
+    }
+    if (outcome === 'elsewhere') {
+      const message = 'This email already has an IntakePilot account, so it cannot be invited again. Ask the person for another work email, or ask IntakePilot support to move their account.'
+      return data({ invite: submission.reply({ fieldErrors: { email: [message] } }), change: null }, { status: 400 })
     }
     return { invite: submission.reply({ resetForm: true }), change: null, notice: `Invited ${email}. They become active when they first sign in.` }
   }
 
-  const submission = parseWithZod(formData, { schema: ChangeSchema })
+  const submission = parseForm(formData, ChangeSchema)
   if (submission.status !== 'success') return data({ invite: null, change: submission.reply() }, { status: 400 })
   const change = submission.value
   const refusal = await context.db.tenant(async (tx) => {
@@ -93,6 +101,13 @@ export async function action({ request, context }: ActionFunctionArgs) {
   })
   if (refusal) return data({ invite: null, change: submission.reply({ formErrors: [refusal] }) }, { status: 409 })
   return { invite: null, change: submission.reply(), notice: 'Saved.' }
+}
+
+/** A unique-constraint refusal (23505) of that index; Drizzle wraps driver errors, so it may sit on `cause`. */
+function isUniqueViolation(error: unknown, constraint: string) {
+  const e = error as { code?: string; constraint?: string; cause?: { code?: string; constraint?: string } }
+  const driver = e?.code ? e : e?.cause
+  return driver?.code === '23505' && driver.constraint === constraint
 }
 
 export default function Users() {

@@ -11,6 +11,7 @@ import { hasPermission } from '~/auth/permissions'
 import { sealSession, sessionSetCookie } from '~/auth/session.server'
 import { FieldError } from '~/components/forms'
 import { clinics } from '~/db/schema'
+import { parseForm } from '~/utils/form.server'
 import { safeRedirect } from '~/utils/misc'
 
 export const meta: MetaFunction = () => [{ title: 'Clinics · IntakePilot' }]
@@ -42,7 +43,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
     await context.db.tenant((tx) => context.audit(tx, { action: 'clinic.switch', entityType: 'clinic', outcome: 'denied' }))
     throw new Response('Forbidden', { status: 403 })
   }
-  const submission = parseWithZod(await request.formData(), { schema: SwitchClinicSchema })
+  const submission = parseForm(await request.formData(), SwitchClinicSchema)
   if (submission.status !== 'success') return data({ result: submission.reply() }, { status: 400 })
   const { clinicId, reason } = submission.value
 

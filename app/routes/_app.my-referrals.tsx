@@ -1,4 +1,5 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/cloudflare'
+import { data } from '@remix-run/cloudflare'
 import { Link, useLoaderData } from '@remix-run/react'
 import { and, desc, eq, inArray, sql } from 'drizzle-orm'
 import { requireClinic, requirePhiPermission, requireUser } from '~/auth/guards.server'
@@ -20,11 +21,12 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   requireClinic(user)
   const url = new URL(request.url)
   const before = url.searchParams.get('before')
-  const [beforeTime, beforeId] = (before ?? '').split(',')
-  // A hand-edited link falls back to the newest page.
-  const beforeKey = isPgTimestamp(beforeTime) && isUuid(beforeId) ? [beforeTime, beforeId] : null
+  const [beforeTime, beforeId, ...rest] = (before ?? '').split(',')
+  // A hand-edited link shows the newest page, says so, and answers 400.
+  const beforeKey = isPgTimestamp(beforeTime) && isUuid(beforeId) && !rest.length ? [beforeTime, beforeId] : null
+  const badLink = before !== null && !beforeKey
   const cipher = phiCipherFromEnv(context.env)
-  return context.db.tenant(async (tx) => {
+  const page = await context.db.tenant(async (tx) => {
     const rows = await tx
       .select({
         id: referrals.id,
@@ -85,10 +87,11 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
       submitted: url.searchParams.get('submitted')?.replace(/[^A-Z0-9-]/g, '').slice(0, 20) ?? null,
     }
   })
+  return data({ ...page, badLink }, { status: badLink ? 400 : 200 })
 }
 
 export default function MyReferrals() {
-  const { items, next, submitted } = useLoaderData<typeof loader>()
+  const { items, next, submitted, badLink } = useLoaderData<typeof loader>()
   return (
     <main className="mx-auto max-w-5xl px-4 py-8 sm:px-6">
       <div className="flex flex-wrap items-end justify-between gap-4">
@@ -100,6 +103,11 @@ export default function MyReferrals() {
           New referral
         </Link>
       </div>
+      {badLink ? (
+        <p role="alert" className="mt-6 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900">
+          That page link was not one this list made: showing your newest referrals.
+        </p>
+      ) : null}
       {submitted ? (
         <div role="status" className="mt-6 rounded-lg border border-emerald-300 bg-emerald-50 p-4 text-emerald-900">
           <p className="font-semibold">Referral sent.</p>

@@ -10,12 +10,13 @@ import { normalizeHealthCard, normalizeNameDob, phiCipherFromEnv, type PhiCipher
 import { referralPriorities, referralStatuses } from '~/db/enums'
 import { referrals } from '~/db/schema'
 import { openPatientListing } from '~/referrals/form-data.server'
-import { validatePatientSearch } from '~/referrals/patient-search'
-import { DEFAULT_TURNAROUND_HOURS, parseQueueView, type QueueView } from '~/referrals/queue'
+import { PatientSearchSchema } from '~/referrals/patient-search'
+import { DEFAULT_TURNAROUND_HOURS, readQueueView, type QueueView } from '~/referrals/queue'
 import { queueUrl, SORTS } from '~/referrals/queue-url'
 import { clinicPeople, queuePage } from '~/referrals/queue.server'
 import type { TenantTx } from '~/tenancy/tenant.server'
 import type { AppLoadContext } from '@remix-run/cloudflare'
+import { parseForm } from '~/utils/form.server'
 
 export const meta: MetaFunction = () => [{ title: 'Queue · IntakePilot' }]
 export const handle = { phi: true }
@@ -24,8 +25,10 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = requireUser(request, context)
   await requirePhiPermission(context, user, 'read:referral:any', { action: 'referral.list' })
   const clinicId = requireClinic(user)
-  const view = parseQueueView(new URL(request.url))
-  return loadQueue(context, clinicId, user.id, view)
+  // A hand-edited address: what can be used still is, and the page says what could not (400).
+  const { view, problems } = readQueueView(new URL(request.url))
+  const queue = await loadQueue(context, clinicId, user.id, view)
+  return data({ ...queue, problems }, { status: problems.length ? 400 : 200 })
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
@@ -33,14 +36,14 @@ export async function action({ request, context }: ActionFunctionArgs) {
   // A refused search is recorded as one, without its terms.
   await requirePhiPermission(context, user, 'read:referral:any', { action: 'referral.list', details: { search: true } })
   const clinicId = requireClinic(user)
-  const submission = validatePatientSearch(await request.formData())
+  const submission = parseForm(await request.formData(), PatientSearchSchema)
   if (submission.status !== 'success') return data({ search: submission.reply(), results: null }, { status: 400 })
   const cipher = phiCipherFromEnv(context.env)
   const { healthCard, lastName, dob } = submission.value
   const byCard = healthCard ? await cipher.blindIndex('health_card', clinicId, normalizeHealthCard(healthCard)) : null
   const byName = lastName && dob ? await cipher.blindIndex('name_dob', clinicId, normalizeNameDob(lastName, dob)) : null
   const match = or(byCard ? eq(referrals.healthCardIndex, byCard) : undefined, byName ? eq(referrals.nameDobIndex, byName) : undefined)
-  const results = await loadQueue(context, clinicId, user.id, { ...parseQueueView(new URL(request.url)), status: 'all', cursor: undefined }, match, cipher)
+  const results = await loadQueue(context, clinicId, user.id, { ...readQueueView(new URL(request.url)).view, status: 'all', cursor: undefined }, match, cipher)
   // The search terms go back only as the form's own state, never into the URL.
   return { search: submission.reply(), results }
 }
@@ -80,7 +83,7 @@ async function loadQueue(context: AppLoadContext, clinicId: string, me: string, 
 }
 
 export default function Queue() {
-  const { view, items, next, referrers } = useLoaderData<typeof loader>()
+  const { view, items, next, referrers, problems } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
   const navigation = useNavigation()
   const results = actionData?.results
@@ -98,6 +101,17 @@ export default function Queue() {
           <p className="mt-1 text-slate-600">Referrals to triage and work. Opening a referral is recorded in its access history.</p>
         </div>
       </div>
+
+      {problems.length ? (
+        <div role="alert" className="mt-4 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900">
+          <p>Some of the view in the address could not be used and was left out:</p>
+          <ul className="mt-1 list-disc pl-5">
+            {problems.map((p) => (
+              <li key={p}>{p}</li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
 
       <Form method="get" className="mt-6 grid gap-3 rounded-lg border border-slate-200 bg-white p-4 sm:grid-cols-4 lg:grid-cols-8" aria-label="Filters">
         <Select name="status" label="Status" value={view.status} options={[['open', 'Open'], ['all', 'All'], ...referralStatuses.map((s) => [s, STATUS_LABELS[s]] as [string, string])]} />

@@ -1,5 +1,5 @@
 import type { ActionFunctionArgs } from '@remix-run/cloudflare'
-import { data, redirect } from '@remix-run/cloudflare'
+import { redirect } from '@remix-run/cloudflare'
 import { eq } from 'drizzle-orm'
 import { z } from 'zod'
 import { PROMPT_VERSION, referralAsText } from '~/ai/prompts'
@@ -11,6 +11,7 @@ import { phiCipherFromEnv } from '~/crypto/phi.server'
 import { referrals } from '~/db/schema'
 import { intakeFormVersion } from '~/intake/intake-forms.server'
 import { openFormData } from '~/referrals/form-data.server'
+import { parseForm } from '~/utils/form.server'
 
 const Text = z.string().trim().min(1, 'The model returned nothing').max(20_000)
 const SummariesSchema = z.discriminatedUnion('intent', [
@@ -25,9 +26,10 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   await requirePhiPermission(context, user, 'generate:summary:any', attempt)
   const clinicId = requireClinic(user)
   const referralId = await requirePhiId(context, params.id, attempt)
-  const parsed = SummariesSchema.safeParse(Object.fromEntries(await request.formData()))
-  if (!parsed.success) return data({ ok: false, message: 'The summaries could not be saved: the request was incomplete.' }, { status: 400 })
-  const work = parsed.data
+  const submission = parseForm(await request.formData(), SummariesSchema)
+  // A Response, not data(): a resource route posted to directly would otherwise answer 200.
+  if (submission.status !== 'success') return Response.json({ ok: false, message: 'The summaries could not be saved: the request was incomplete.' }, { status: 400 })
+  const work = submission.value
   const cipher = phiCipherFromEnv(context.env)
 
   const outcome = await context.db.tenant(async (tx) => {
@@ -61,5 +63,5 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   })
   if (!outcome) throw new Response('Not found', { status: 404 })
   if (outcome === 'decided') throw redirect(`/referrals/${referralId}`)
-  return { ok: true, message: 'Saved. Review each summary below and accept or reject it.' }
+  return Response.json({ ok: true, message: 'Saved. Review each summary below and accept or reject it.' })
 }

@@ -1,44 +1,30 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/cloudflare'
 import { data } from '@remix-run/cloudflare'
-import { Form, Link, useActionData, useLoaderData, useNavigation, useOutlet, type ShouldRevalidateFunction } from '@remix-run/react'
+import { Link, useActionData, useLoaderData, useOutlet, type ShouldRevalidateFunction } from '@remix-run/react'
 import { eq } from 'drizzle-orm'
-import { z } from 'zod'
 import { AiPanel } from '~/ai/ai-panel'
 import { aiEndpointFor } from '~/ai/endpoint.server'
 import { referralAsText } from '~/ai/prompts'
 import { readSummaries } from '~/ai/summaries.server'
 import { ReferralTabs } from '~/audit/referral-tabs'
 import { requireClinic, requireCurrentClinic, requirePhiId, requirePhiPermission, requireUser } from '~/auth/guards.server'
+import type { SessionUser } from '~/auth/identity.server'
 import { hasPermission } from '~/auth/permissions'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { DuplicateBadge, PriorityBadge, STATUS_LABELS, StatusBadge } from '~/components/referral-badges'
 import { phiCipherFromEnv, type PhiCipher } from '~/crypto/phi.server'
-import { referralStatuses } from '~/db/enums'
 import { users } from '~/db/schema'
 import { History, SubmittedForm } from '~/referrals/referral-details'
 import { openReferral, referralFacts } from '~/referrals/referral.server'
 import { performWork, WORK_ACTION, WORK_PERMISSION, type Work } from '~/referrals/work.server'
-import { NEXT_STATUSES } from '~/referrals/workflow'
+import { AssignForm, StatusForm, TextForm, type WorkAnswer } from '~/referrals/work-forms'
+import { isWorkIntent, WorkSchema } from '~/referrals/work-schema'
 import type { RequestClinic } from '~/server/request-start.server'
 import type { TenantTx } from '~/tenancy/tenant.server'
+import { parseForm } from '~/utils/form.server'
 
 export const meta: MetaFunction = () => [{ title: 'Referral · IntakePilot' }]
 export const handle = { phi: true }
-
-const Text = z.string({ error: 'Write something first' }).trim().min(1, 'Write something first').max(4000, 'Keep it under 4,000 characters')
-const WorkSchema = z.discriminatedUnion('intent', [
-  z.object({
-    intent: z.literal('status'),
-    to: z.enum(referralStatuses),
-    version: z.coerce.number().int(),
-    reason: z.string().trim().max(2000).optional(),
-    scheduledFor: z.string().optional(),
-  }),
-  z.object({ intent: z.literal('assign'), assignee: z.union([z.uuid(), z.literal('')]), version: z.coerce.number().int() }),
-  z.object({ intent: z.literal('note'), body: Text }),
-  z.object({ intent: z.literal('message'), body: Text }),
-  z.object({ intent: z.literal('reply'), body: Text }),
-])
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const user = requireUser(request, context)
@@ -56,7 +42,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     const referral = await openReferral(tx, cipher, context.audit, { id, staff, people: everyone })
     if (!referral) return null
     const people = (everyone ?? []).filter((p) => p.status === 'active').map(({ status: _, ...p }) => p)
-    const ai = staff ? await aiFor(tx, request, cipher, requireCurrentClinic(context), referral.row.id) : null
+    const ai = staff ? await aiFor(tx, user, cipher, requireCurrentClinic(context), referral.row.id) : null
     return { ...referral, people, everyone: everyone ?? [], ai }
   })
   // Not found and not theirs look the same: nothing says another clinic's referral exists.
@@ -86,8 +72,8 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
 }
 
 /** Staff see the AI summaries and may generate more with their local model. */
-async function aiFor(tx: TenantTx, request: Request, cipher: PhiCipher, { id: clinicId, settings }: RequestClinic, referralId: string) {
-  const { endpoint, source } = aiEndpointFor(request, settings)
+async function aiFor(tx: TenantTx, user: SessionUser, cipher: PhiCipher, { id: clinicId, settings }: RequestClinic, referralId: string) {
+  const { endpoint, source } = aiEndpointFor(user, settings)
   const summaries = await readSummaries(tx, cipher, clinicId, referralId)
   return { endpoint, source, summaries: summaries.map(({ text, ...s }) => ({ ...s, text })) }
 }
@@ -103,11 +89,15 @@ const DONE = {
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const user = requireUser(request, context)
   const clinicId = requireClinic(user)
-  const submission = WorkSchema.safeParse(Object.fromEntries(await request.formData()))
-  if (!submission.success) {
-    return data({ ok: false as const, message: submission.error.issues[0]?.message ?? 'Check the form', intent: null }, { status: 400 })
+  const formData = await request.formData()
+  const submission = parseForm(formData, WorkSchema)
+  if (submission.status !== 'success') {
+    // Each form shows its own errors; a post that names no form of this page gets the page's message.
+    const intent = formData.get('intent')
+    const known = isWorkIntent(intent)
+    return answer({ ok: false, message: known ? null : 'Check the form and try again.', intent: known ? intent : null, result: submission.reply() }, 400)
   }
-  const work = submission.data
+  const work = submission.value
   // The permission depends on the kind of work, so the form is parsed first; nothing of it is kept or recorded.
   const attempt = { action: WORK_ACTION[work.intent], entityId: params.id }
   await requirePhiPermission(context, user, WORK_PERMISSION[work.intent], attempt)
@@ -116,24 +106,29 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const { outcome } = await context.db.tenant((tx) =>
     performWork(tx, { clinicId, userId: user.id, cipher, audit: context.audit }, id, {
       ...work,
-      ...(work.intent === 'assign' ? { assignee: work.assignee || null } : {}),
+      ...(work.intent === 'assign' ? { assignee: work.assignee ?? null } : {}),
       ...(work.intent === 'status' ? { reason: work.reason || undefined, scheduledFor: work.scheduledFor || undefined } : {}),
     } as Work),
   )
   if (outcome === 'not-found') throw new Response('Not found', { status: 404 })
+  // What concerns the whole referral is said at the top of the page; what concerns a field, next to it.
   const refusals = {
-    conflict: [409, 'Someone else changed this referral while you were looking at it. The page now shows the latest; check it and try again.'],
-    'bad-move': [400, 'That status change is not allowed from the current status.'],
-    'bad-assignee': [400, 'Choose an active member of the clinic staff.'],
-    'needs-reason': [400, 'Give a reason: the referrer will see it.'],
-    'needs-date': [400, 'Give the appointment date.'],
+    conflict: [409, 'Someone else changed this referral while you were looking at it. The page now shows the latest; check it and try again.', null],
+    'bad-move': [400, 'That status change is not allowed from the current status.', null],
+    'bad-assignee': [400, 'Choose an active member of the clinic staff.', 'assignee'],
+    'needs-reason': [400, 'Give a reason: the referrer will see it.', 'reason'],
+    'needs-date': [400, 'Give the appointment date.', 'scheduledFor'],
   } as const
   if (outcome in refusals) {
-    const [status, message] = refusals[outcome as keyof typeof refusals]
-    return data({ ok: false as const, message, intent: work.intent }, { status })
+    const [status, message, field] = refusals[outcome as keyof typeof refusals]
+    const result = field ? submission.reply({ fieldErrors: { [field]: [message] } }) : submission.reply()
+    return answer({ ok: false, message: field ? null : message, intent: work.intent, result }, status)
   }
-  return { ok: true as const, message: work.intent === 'assign' && !work.assignee ? 'Unassigned.' : DONE[work.intent], intent: work.intent }
+  const done = work.intent === 'assign' && !work.assignee ? 'Unassigned.' : DONE[work.intent]
+  return answer({ ok: true, message: done, intent: work.intent, result: submission.reply({ resetForm: true }) })
 }
+
+const answer = (body: WorkAnswer, status = 200) => data(body, { status })
 
 // Remix skips reloading after a 4xx action; a 409 must reload, or every retry conflicts again.
 // Moving between this referral's tabs (or paging its access history) must not open it, and
@@ -148,8 +143,6 @@ export default function Referral() {
   const { staff, referral, definition, values, events, duplicates, assignees, accessHistory, ai } = useLoaderData<typeof loader>()
   const outlet = useOutlet()
   const actionData = useActionData<typeof action>()
-  const navigation = useNavigation()
-  const busy = navigation.state !== 'idle'
   const patient = `${values.patient_first_name ?? ''} ${values.patient_last_name ?? ''}`.trim() || 'Referral'
   // The referrer sees the conversation and the clinic's reasons (a decline, a booking date).
   const messages = events.filter((e) => e.type === 'message' || e.type === 'reply' || (e.type === 'status' && e.body))
@@ -170,7 +163,7 @@ export default function Referral() {
         Reference <span className="font-mono">{referral.referenceNumber}</span> · received {referral.receivedAt.slice(0, 10)} · form version {referral.formVersion} ·{' '}
         <Link to={`/referrals/${referral.id}/print`} reloadDocument className="text-brand-700 underline">Print view</Link>
       </p>
-      {actionData ? (
+      {actionData?.message ? (
         <p role={actionData.ok ? 'status' : 'alert'} className={`mt-4 rounded-md border px-3 py-2 text-sm ${actionData.ok ? 'border-emerald-300 bg-emerald-50 text-emerald-900' : 'border-red-300 bg-red-50 text-red-900'}`}>
           {actionData.message}
         </p>
@@ -196,37 +189,8 @@ export default function Referral() {
         <aside className="space-y-6">
           {staff ? (
             <section className="space-y-4 rounded-lg border border-slate-200 bg-white p-4" aria-label="Work this referral">
-              <Form method="post" className="space-y-2">
-                <input type="hidden" name="intent" value="status" />
-                <input type="hidden" name="version" value={referral.version} />
-                <label htmlFor="to" className="block text-sm font-medium">Move to</label>
-                <div className="flex gap-2">
-                  <select id="to" name="to" className="grow rounded-md border border-slate-300 px-2 py-1.5">
-                    {NEXT_STATUSES[referral.status].map((s) => (
-                      <option key={s} value={s}>{STATUS_LABELS[s]}</option>
-                    ))}
-                  </select>
-                  <button type="submit" disabled={busy} className="rounded-md bg-brand-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-brand-800 disabled:opacity-60">Change status</button>
-                </div>
-                <label htmlFor="reason" className="block text-xs text-slate-600">Reason (required to decline or cancel; the referrer sees it)</label>
-                <textarea id="reason" name="reason" rows={2} maxLength={2000} className="block w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm" />
-                <label htmlFor="scheduledFor" className="block text-xs text-slate-600">Appointment date (required to schedule)</label>
-                <input id="scheduledFor" name="scheduledFor" type="date" className="block rounded-md border border-slate-300 px-2 py-1.5 text-sm" />
-              </Form>
-              <Form method="post" className="space-y-2">
-                <input type="hidden" name="intent" value="assign" />
-                <input type="hidden" name="version" value={referral.version} />
-                <label htmlFor="assignee" className="block text-sm font-medium">Assigned to</label>
-                <div className="flex gap-2">
-                  <select id="assignee" name="assignee" defaultValue={referral.assignedTo ?? ''} key={referral.assignedTo ?? 'none'} className="grow rounded-md border border-slate-300 px-2 py-1.5">
-                    <option value="">Unassigned</option>
-                    {assignees.map((p) => (
-                      <option key={p.id} value={p.id}>{p.displayName}</option>
-                    ))}
-                  </select>
-                  <button type="submit" disabled={busy} className="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-50">Assign</button>
-                </div>
-              </Form>
+              <StatusForm status={referral.status} version={referral.version} />
+              <AssignForm assignedTo={referral.assignedTo} version={referral.version} assignees={assignees} />
               <TextForm intent="note" label="Internal note" button="Add note" help="Seen by clinic staff only." />
               <TextForm intent="message" label="Ask the referrer" button="Send question" help="The referrer sees this and can reply; the status becomes “Waiting on referrer”." />
             </section>
@@ -247,21 +211,6 @@ export default function Referral() {
         </aside>
       </div>
     </main>
-  )
-}
-
-function TextForm({ intent, label, button, help }: { intent: string; label: string; button: string; help?: string }) {
-  const actionData = useActionData<typeof action>()
-  const id = `${intent}-body`
-  const failed = actionData && !actionData.ok && actionData.intent === null
-  return (
-    <Form method="post" className="space-y-2" key={actionData?.ok ? `${intent}-${actionData.message}` : intent}>
-      <input type="hidden" name="intent" value={intent} />
-      <label htmlFor={id} className="block text-sm font-medium">{label}</label>
-      <textarea id={id} name="body" rows={3} required maxLength={4000} aria-describedby={help ? `${id}-help` : undefined} aria-invalid={failed || undefined} className="block w-full rounded-md border border-slate-300 px-2 py-1.5" />
-      {help ? <p id={`${id}-help`} className="text-xs text-slate-500">{help}</p> : null}
-      <button type="submit" className="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-50">{button}</button>
-    </Form>
   )
 }
 

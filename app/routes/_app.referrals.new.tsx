@@ -6,17 +6,20 @@ import { z } from 'zod'
 import { requireClinic, requireCurrentClinic, requirePermission, requireUser } from '~/auth/guards.server'
 import { useLazyValidation } from '~/components/forms'
 import { phiCipherFromEnv } from '~/crypto/phi.server'
-import { validateIntake } from '~/intake/form-schema'
+import { intakeSchema } from '~/intake/form-schema'
 import { IntakeFormFields } from '~/intake/intake-form-fields'
 import { currentIntakeForm, intakeFormVersion } from '~/intake/intake-forms.server'
-import { clearDraft, readDraft, stashDraft } from '~/referrals/draft.server'
+import { DRAFT_OWNER_FIELD } from '~/referrals/draft'
+import { draftOwnerToken, stashDraft, takeDraft } from '~/referrals/draft.server'
 import { createReferral } from '~/referrals/referrals.server'
 import type { FormValues } from '~/referrals/form-data.server'
+import { parseForm } from '~/utils/form.server'
+import { formInteger } from '~/utils/form-values'
 
 export const meta: MetaFunction = () => [{ title: 'New referral · IntakePilot' }]
 
 /** Fields every submission carries besides the clinic's own form fields. */
-const Envelope = z.object({ idempotencyKey: z.uuid(), formVersion: z.coerce.number().int().positive() })
+const Envelope = z.object({ idempotencyKey: z.uuid(), formVersion: formInteger(1) })
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = requireUser(request, context)
@@ -24,15 +27,19 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const clinicId = requireClinic(user)
   const form = await context.db.tenant((tx) => currentIntakeForm(tx, clinicId))
   if (!form) throw new Response('This clinic has not published a referral form yet', { status: 404 })
-  // A draft saved when the session ended mid-form comes back once, then is cleared.
-  const draft = await readDraft(context.env, request)
+  // A draft kept when the form could not be sent comes back once, to its own user in their clinic
+  // only; anyone else's is dropped (app/referrals/draft.server.ts).
+  const owner = { userId: user.id, clinicId }
+  const { draft, setCookies } = await takeDraft(context.env, request, owner)
   const headers = new Headers()
-  for (const cookie of clearDraft(context.env, request)) headers.append('Set-Cookie', cookie)
+  for (const cookie of setCookies) headers.append('Set-Cookie', cookie)
   return data(
     {
       form,
       idempotencyKey: draft?.idempotencyKey || crypto.randomUUID(),
       draft: draft?.values ?? null,
+      draftReason: draft?.reason ?? null,
+      draftOwner: await draftOwnerToken(context.env, owner),
     },
     { headers },
   )
@@ -43,13 +50,15 @@ export async function action({ request, context }: ActionFunctionArgs) {
   if (!context.user) {
     // The session ended while they were typing: keep every value, then ask them to sign in.
     const headers = new Headers()
-    for (const cookie of await stashDraft(context.env, formData)) headers.append('Set-Cookie', cookie)
+    for (const cookie of await stashDraft(context.env, formData, 'signed-out')) headers.append('Set-Cookie', cookie)
     throw redirect(`/login?${new URLSearchParams({ redirectTo: '/referrals/new', reason: 'expired' })}`, { headers })
   }
   const user = requireUser(request, context)
   requirePermission(user, 'create:referral:own')
   const clinic = requireCurrentClinic(context)
   const clinicId = clinic.id
+  // The owner token only matters to a draft (above, or the pipeline's); it is no field of the form.
+  formData.delete(DRAFT_OWNER_FIELD)
   const envelope = Envelope.safeParse({ idempotencyKey: formData.get('idempotencyKey'), formVersion: formData.get('formVersion') })
   if (!envelope.success) throw new Response('The form is out of date: reload the page', { status: 400 })
 
@@ -58,7 +67,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
     // Validate against the version the referrer filled in: the referral keeps that version.
     const form = await intakeFormVersion(tx, clinicId, envelope.data.formVersion)
     if (!form) return { error: 'stale-form' as const }
-    const submission = validateIntake(formData, form.definition)
+    const submission = parseForm(formData, intakeSchema(form.definition), { also: Object.keys(Envelope.shape) })
     if (submission.status !== 'success') return { submission }
     const created = await createReferral(tx, cipher, context.audit, {
       clinic,
@@ -75,7 +84,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
 }
 
 export default function NewReferral() {
-  const { form: intake, idempotencyKey, draft } = useLoaderData<typeof loader>()
+  const { form: intake, idempotencyKey, draft, draftReason, draftOwner } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
   const navigation = useNavigation()
   const submitting = navigation.state === 'submitting'
@@ -96,7 +105,10 @@ export default function NewReferral() {
       </p>
       {draft ? (
         <p role="status" className="mt-4 rounded-md border border-sky-300 bg-sky-50 px-3 py-2 text-sm text-sky-900">
-          Your session ended before the referral was sent. Everything you entered is below: check it and submit again.
+          {draftReason === 'unavailable'
+            ? 'IntakePilot was unavailable when you sent this referral, so it was not sent.'
+            : 'Your session ended before the referral was sent.'}{' '}
+          Everything you entered is below: check it and submit again.
         </p>
       ) : null}
       {form.errors?.length ? (
@@ -107,6 +119,7 @@ export default function NewReferral() {
       <Form method="post" {...getFormProps(form)} className="mt-6">
         <input type="hidden" name="idempotencyKey" value={idempotencyKey} />
         <input type="hidden" name="formVersion" value={intake.version} />
+        <input type="hidden" name={DRAFT_OWNER_FIELD} value={draftOwner} />
         <IntakeFormFields definition={intake.definition} fields={fields as never} />
         <div className="mt-6 flex items-center gap-4">
           <button

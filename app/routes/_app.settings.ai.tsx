@@ -3,7 +3,7 @@ import { data, redirect } from '@remix-run/cloudflare'
 import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import { eq, sql } from 'drizzle-orm'
 import { DEFAULT_AI_ENDPOINT } from '~/ai/endpoint'
-import { aiEndpointCookie, aiEndpointFor, normalizeEndpoint } from '~/ai/endpoint.server'
+import { aiEndpointFor, normalizeEndpoint, saveMyAiEndpoint } from '~/ai/endpoint.server'
 import { requireClinic, requireCurrentClinic, requirePermission, requireUser } from '~/auth/guards.server'
 import { hasPermission } from '~/auth/permissions'
 import { clinics } from '~/db/schema'
@@ -14,10 +14,10 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = requireUser(request, context)
   requirePermission(user, 'generate:summary:any')
   const clinic = requireCurrentClinic(context)
-  return { current: aiEndpointFor(request, clinic.settings), clinicEndpoint: clinic.settings.localAiEndpoint ?? '', isAdmin: hasPermission(user, 'manage:user:any') }
+  return { current: aiEndpointFor(user, clinic.settings), clinicEndpoint: clinic.settings.localAiEndpoint ?? '', isAdmin: hasPermission(user, 'manage:user:any') }
 }
 
-/** A staff member's own endpoint (a cookie: the model runs on their machine) or, for admins, the clinic's. */
+/** A staff member's own endpoint (kept with their user: the model runs on their machine) or, for admins, the clinic's. */
 export async function action({ request, context }: ActionFunctionArgs) {
   const user = requireUser(request, context)
   requirePermission(user, 'generate:summary:any')
@@ -36,7 +36,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
     )
     throw redirect('/settings/ai')
   }
-  throw redirect('/settings/ai', { headers: { 'Set-Cookie': aiEndpointCookie(context.env, endpoint) } })
+  await context.db.tenant((tx) => saveMyAiEndpoint(tx, endpoint))
+  throw redirect('/settings/ai')
 }
 
 export default function AiSettings() {
@@ -55,9 +56,9 @@ export default function AiSettings() {
       {actionData?.error ? <p role="alert" className="mt-4 rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-900">{actionData.error}</p> : null}
       <Form method="post" className="mt-6 space-y-2 rounded-lg border border-slate-200 bg-white p-4">
         <input type="hidden" name="scope" value="me" />
-        <label htmlFor="my-endpoint" className="block text-sm font-medium">Your model server (this browser)</label>
+        <label htmlFor="my-endpoint" className="block text-sm font-medium">Your model server</label>
         <input id="my-endpoint" name="endpoint" placeholder={DEFAULT_AI_ENDPOINT} defaultValue={current.source === 'you' ? current.endpoint : ''} className="block w-full rounded-md border border-slate-300 px-2 py-1.5 font-mono text-sm" />
-        <p className="text-xs text-slate-500">Leave empty to use the clinic&apos;s setting.</p>
+        <p className="text-xs text-slate-500">Kept with your account, wherever you sign in. Leave empty to use the clinic&apos;s setting.</p>
         <button type="submit" className="rounded-md bg-brand-700 px-3 py-1.5 text-sm font-medium text-white">Save mine</button>
       </Form>
       {isAdmin ? (

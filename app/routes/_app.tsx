@@ -18,7 +18,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     : null
   // Staff pages may reach the local AI server (and only it): the CSP of every page they load
   // says so, since a page reached by client-side navigation keeps its document's CSP.
-  if (current && hasPermission(user, 'generate:summary:any')) context.allowConnectTo(aiEndpointFor(request, current.settings).origin)
+  if (current && hasPermission(user, 'generate:summary:any')) context.allowConnectTo(aiEndpointFor(user, current.settings).origin)
   return {
     user: { displayName: user.displayName, email: user.email, role: user.role },
     clinic: current ? { id: current.id, name: current.name, slug: current.slug } : null,

@@ -7,7 +7,7 @@ import { Authenticator } from 'remix-auth'
 import { createEntraStrategy, IdTokenError, nonceFor, nonceSecret, oidcConfig, verifyIdToken } from '~/auth/oidc.server'
 import { homeFor } from '~/auth/permissions'
 import { readRedirectTo, redirectToCookie } from '~/auth/redirect-cookie.server'
-import { SESSION_MAX_AGE_SECONDS, sealSession, sessionSetCookie } from '~/auth/session.server'
+import { sealSession, sessionSetCookie, startServerSession } from '~/auth/session.server'
 import { readCookie } from '~/auth/session.server'
 import { recordAudit } from '~/audit/audit.server'
 import type { UserRole, UserStatus } from '~/db/schema'
@@ -66,15 +66,20 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   if (!tokens.hasRefreshToken()) return denied('no-refresh-token', user)
 
   const now = Math.floor(Date.now() / 1000)
+  const scope = { clinicId: user.clinic_id, userId: user.id, role: user.role }
+  const started = await context.db.withScope(scope).tenant(async (tx) => {
+    const session = await startServerSession(tx, user.id)
+    await recordAudit(tx, scope, context.auditRequest, { action: 'login', entityType: 'user', entityId: user.id })
+    return session
+  })
   const cookie = await sealSession(env, {
+    sid: started.sid,
     uid: user.id,
     cid: null,
     rt: tokens.refreshToken(),
     at: now + tokens.accessTokenExpiresInSeconds(),
-    end: now + SESSION_MAX_AGE_SECONDS,
+    end: started.end,
   })
-  const scope = { clinicId: user.clinic_id, userId: user.id, role: user.role }
-  await context.db.withScope(scope).tenant((tx) => recordAudit(tx, scope, context.auditRequest, { action: 'login', entityType: 'user', entityId: user.id }))
 
   const headers = clearFlowCookies(request, env)
   headers.append('Set-Cookie', sessionSetCookie(env, cookie))

@@ -1,7 +1,7 @@
 import type { ActionFunctionArgs } from '@remix-run/cloudflare'
 import { redirect } from '@remix-run/cloudflare'
 import { Authenticator } from 'remix-auth'
-import { createEntraStrategy } from '~/auth/oidc.server'
+import { createEntraStrategy, SignInUnavailableError, signInUnavailable } from '~/auth/oidc.server'
 import { redirectToCookie } from '~/auth/redirect-cookie.server'
 import { safeRedirect } from '~/utils/misc'
 
@@ -11,9 +11,12 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const form = await request.clone().formData()
   const redirectTo = safeRedirect(form.get('redirectTo'), '/')
   const authenticator = new Authenticator<never>()
-  authenticator.use(await createEntraStrategy<never>(context.env, request, async () => {
+  const strategy = await createEntraStrategy<never>(context.env, request, async () => {
     throw new Error('not a callback')
-  }), 'microsoft')
+  }).catch((error) => {
+    throw error instanceof SignInUnavailableError ? signInUnavailable() : error
+  })
+  authenticator.use(strategy, 'microsoft')
   try {
     await authenticator.authenticate('microsoft', request)
   } catch (thrown) {

@@ -32,6 +32,11 @@ declare module '@remix-run/cloudflare' {
     waitUntil: (promise: Promise<unknown>) => void
     /** Lets this page's scripts fetch from one more origin (CSP connect-src), e.g. the local AI server. */
     allowConnectTo: (origin: string) => void
+    /**
+     * Tells the pipeline about an error no route answered (handleError, the API's wrapper): the
+     * database being away becomes a 503 instead of the 500 Remix rendered (failures.server.ts).
+     */
+    noteFailure: (error: unknown) => void
   }
 }
 

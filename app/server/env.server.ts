@@ -28,6 +28,14 @@ export interface Env {
   API_AUDIENCE?: string
   /** Comma-separated origins allowed to call /api/* from a browser (CORS); never `*`. */
   CORS_ORIGINS?: string
+  /** Milliseconds a request may take before it is answered 503 (default 30 000); the tests shorten it. */
+  REQUEST_DEADLINE_MS?: string
+  /** Milliseconds a request body may take to arrive before it is answered 408 (default 10 000). */
+  REQUEST_BODY_TIMEOUT_MS?: string
+  /** The audit trail's signed checkpoints (R2, wrangler.toml; docs/decisions/021). */
+  AUDIT_CHECKPOINTS?: R2Bucket
+  /** Base64 key (32 bytes) that signs them: a Worker secret, never given to the database. */
+  AUDIT_CHECKPOINT_KEY?: string
 }
 
 export const isProduction = (env: Pick<Env, 'APP_ENV'>) => (env.APP_ENV ?? 'production') === 'production'

@@ -8,9 +8,11 @@ import { auditRequest, recordAudit } from '~/audit/audit.server'
 import { ApiRefusal, resolveApiIdentity } from '~/api/bearer.server'
 import { isApiPath } from '~/api/cors.server'
 import { anonymousIdentity, resolveIdentity } from '~/auth/identity.server'
-import { connectDatabase } from '~/db/client.server'
+import type { Client } from '@neondatabase/serverless'
+import { connectDatabase, type Database } from '~/db/client.server'
 import { createTenantDatabase, NO_SCOPE, type TenantScope } from '~/tenancy/tenant.server'
-import type { Env } from './env.server'
+import { isProduction, type Env } from './env.server'
+import { classifyFailure, type NotedFailure } from './failures.server'
 import { anonymousRateLimitKey, type RateLimitVerdict } from './rate-limit.server'
 import { requestStarter } from './request-start.server'
 import { createNonce } from './security-headers.server'
@@ -33,18 +35,23 @@ export async function createLoadContext(options: {
   nonce?: string
   /** Filled by loaders that need the page to reach another origin; read into the CSP. */
   connectOrigins?: string[]
+  /** The request's deadline: when it aborts, the connection is closed and nothing commits. */
+  signal?: AbortSignal
 }): Promise<{
   context: AppLoadContext
   scope: TenantScope
   sessionCookie: string | null
   rateLimit: RateLimitVerdict | null
   end: () => Promise<void>
+  /** What context.noteFailure was told, if anything. */
+  failure: () => NotedFailure | undefined
 }> {
   const { request, env } = options
   const requestId = options.requestId ?? crypto.randomUUID()
   const connection = connectDatabase({ url: env.DATABASE_URL, wsProxy: env.DATABASE_WS_PROXY })
   const end = () => connection.end().catch(() => {})
-  const anonymous = createTenantDatabase(connection.db, NO_SCOPE)
+  if (options.signal) closeOnAbort(connection.db, options.signal, end)
+  const anonymous = createTenantDatabase(connection.db, NO_SCOPE, options.signal)
   // Who is asking, their clinic and their rate-limit count: one statement (request_start).
   const start = requestStarter(connection.db, anonymousRateLimitKey(request))
   const { pathname } = new URL(request.url)
@@ -62,7 +69,8 @@ export async function createLoadContext(options: {
   })
   const rateLimit = identity.rateLimit
   const scope = identity.scope
-  const audited = auditRequest(request, requestId)
+  const audited = auditRequest(request, requestId, { behindCloudflare: isProduction(env) })
+  let failure: NotedFailure | undefined
   const context: AppLoadContext = {
     env,
     requestId,
@@ -77,6 +85,33 @@ export async function createLoadContext(options: {
     audit: (tx, event) => recordAudit(tx, scope, audited, event),
     waitUntil: options.waitUntil,
     allowConnectTo: (origin) => void options.connectOrigins?.push(origin),
+    noteFailure: (error) => void (failure ??= classifyFailure(error)),
   }
-  return { context, scope, sessionCookie: identity.setCookie, rateLimit, end }
+  return { context, scope, sessionCookie: identity.setCookie, rateLimit, end, failure: () => failure }
+}
+
+/**
+ * Past the deadline, the request's connection is closed at once, even mid-query (a statement
+ * waiting on a lock): ending the pool alone would wait for that query. The server rolls back
+ * the open transaction when the connection goes; db.tenant never sends its commit.
+ */
+function closeOnAbort(db: Database, signal: AbortSignal, end: () => Promise<void>) {
+  const pool = db.$client
+  // A pool's connections are whole clients (they can be ended), whatever the event's type says.
+  const clients = new Set<Client>()
+  pool.on('connect', (client: Client) => {
+    clients.add(client)
+    // A connection that drops mid-query fails that query (answered 503); it must not also be an
+    // uncaught 'error' event (the pool listens only while a connection is idle).
+    client.on('error', () => {})
+  })
+  pool.on('remove', (client: Client) => clients.delete(client))
+  signal.addEventListener(
+    'abort',
+    () => {
+      for (const client of clients) client.end().catch(() => {})
+      void end()
+    },
+    { once: true },
+  )
 }

@@ -1,89 +1,144 @@
 /**
  * The request pipeline (DESIGN §1): runs once per request, before Remix.
- * request id -> database for this request -> Remix -> security headers -> one log line.
- * Nothing that reaches the browser from here ever carries a stack trace.
+ * request id -> method, origin and body checks (the body read in full, bounded) -> database
+ * for this request -> Remix -> security headers -> one log line, all within the request's
+ * deadline. Nothing that reaches the browser from here ever carries a stack trace.
+ * docs/decisions/019-body-limits-and-deadlines.md
  */
 import { createRequestHandler, type ServerBuild } from '@remix-run/cloudflare'
 import { ApiRefusal } from '~/api/bearer.server'
 import { applyCors, isApiPath, isPreflight, preflightResponse } from '~/api/cors.server'
-import { apiError, asJsonError } from '~/api/errors.server'
+import { asJsonError } from '~/api/errors.server'
+import { sessionCookieName } from '~/auth/session.server'
 import { NO_SCOPE, type TenantScope } from '~/tenancy/tenant.server'
+import { checkSameOrigin } from './csrf.server'
+import { requestLimits, startDeadline } from './deadline.server'
 import type { Env } from './env.server'
 import { isProduction } from './env.server'
-import { sessionCookieName } from '~/auth/session.server'
+import { keepDraftWhileUnavailable } from '~/referrals/draft.server'
+import { DeadlineError } from './failures.server'
+import { SignInUnavailableError } from '~/auth/oidc.server'
 import { createLoadContext, UnavailableError } from './load-context.server'
 import { logError, logRequest } from './log.server'
 import { rateLimitHeaders, type RateLimitVerdict } from './rate-limit.server'
-import { createRoutePatternMatcher } from './route-pattern.server'
+import { internalError, refuse, tooManyRequests, unavailable, type Audience } from './refusals.server'
+import { BodyRefusal, DEFAULT_BODY_POLICY, hasBody, requireForm, takeBody } from './request-body.server'
+import { createRouteMatcher, pagePathOf, type RouteMatch } from './route-pattern.server'
 import { applySecurityHeaders, createNonce } from './security-headers.server'
 import { isSingleFetchRequest, reloadAsDocument } from './single-fetch.server'
 
 /** What the pipeline uses of a Pages Function's context (the Vite dev server passes the same). */
 export type PipelineContext = Pick<EventContext<Env, string, Record<string, unknown>>, 'request' | 'env' | 'waitUntil'>
 
+/** Methods a page or resource route answers; anything else is 405 before Remix runs. */
+const PAGE_METHODS = ['GET', 'HEAD', 'POST']
+const API_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
+
 /** `mode` is Remix's: `npm run dev` passes 'development' (vite.config.ts); every other run is production. */
 export function createRequestPipeline(build: ServerBuild, mode: 'production' | 'development' = 'production') {
   const handleRemixRequest = createRequestHandler(build, mode)
-  const routePattern = createRoutePatternMatcher(build)
+  const matchRoute = createRouteMatcher(build)
 
   return async function handle(ctx: PipelineContext): Promise<Response> {
     const started = Date.now()
-    const { request, env } = ctx
-    const requestId = crypto.randomUUID()
-    const nonce = createNonce()
-    const url = new URL(request.url)
+    const { request: incoming, env } = ctx
+    const url = new URL(incoming.url)
+    const api = isApiPath(url.pathname)
+    const to: Audience = { api, url, requestId: crypto.randomUUID(), nonce: createNonce(), method: incoming.method }
+    const route = matchRoute(api ? url.pathname : pagePathOf(url.pathname))
+    const limits = requestLimits(env)
+    const deadline = startDeadline(limits.deadlineMs)
     let scope: TenantScope = NO_SCOPE
     let sessionCookie: string | null = null
     let end: (() => Promise<void>) | undefined
     let rateLimit: RateLimitVerdict | null = null
-    const api = isApiPath(url.pathname)
+    // A referral sent while the database is unavailable is kept as a draft (draft.server.ts):
+    // a copy of the page form's body, read again only on that path.
+    let sentForm: Request | undefined
+    let draftCookies: string[] = []
     // What the request hands to waitUntil may still use the database: the pool ends after it.
     const deferred: Promise<unknown>[] = []
     const waitUntil = (promise: Promise<unknown>) => {
       deferred.push(promise)
       ctx.waitUntil(promise)
     }
-
     // Origins a page may fetch from besides its own (the referral page adds the local AI server).
     const connectOrigins: string[] = []
-    let response: Response
     // A page of ours (429, 503, 500) rather than Remix's answer.
     let refusedBeforeRemix = false
-    try {
-      if (api && isPreflight(request)) {
+
+    async function answer(): Promise<Response> {
+      if (api && isPreflight(incoming)) {
         // Browsers preflight without credentials: answered before identity and rate limit.
-        response = preflightResponse(request, env)
-      } else {
-        const built = await createLoadContext({ request, env, requestId, nonce, waitUntil, connectOrigins })
-        ;({ scope, sessionCookie, end, rateLimit } = built)
-        refusedBeforeRemix = Boolean(rateLimit && !rateLimit.allowed)
-        response = rateLimit && !rateLimit.allowed ? tooManyRequests(request, api, rateLimit, requestId, nonce) : await handleRemixRequest(request, built.context)
+        return preflightResponse(incoming, env)
       }
+      const refused = refuseMethodOrOrigin(incoming, env, to, route)
+      if (refused) {
+        refusedBeforeRemix = true
+        return refused
+      }
+      // The body is in (or refused) before the database is touched: a slow client holds no connection.
+      const request = await withBody(incoming, route, limits.bodyTimeoutMs, api, deadline.signal)
+      if (!api && request.method === 'POST') sentForm = request.clone() as Request
+      const built = await createLoadContext({ request, env, requestId: to.requestId, nonce: to.nonce, waitUntil, connectOrigins, signal: deadline.signal })
+      ;({ scope, sessionCookie, end, rateLimit } = built)
+      if (rateLimit && !rateLimit.allowed) {
+        refusedBeforeRemix = true
+        return tooManyRequests(to, rateLimit)
+      }
+      const response = await handleRemixRequest(request, built.context)
+      // Remix rendered a 500 for what was not a bug: the database away, or Remix's own origin check.
+      const seen = built.failure()
+      if (response.status >= 500 && seen) {
+        refusedBeforeRemix = true
+        const replaced = seen === 'cross-site' ? refuseCrossSite(to) : unavailable(to)
+        await response.body?.cancel()
+        if (seen !== 'cross-site' && sentForm) draftCookies = await keepDraftWhileUnavailable(sentForm, env)
+        // Whatever the route set (a kept draft, an ended session) still goes to the browser.
+        for (const cookie of response.headers.getSetCookie()) replaced.headers.append('Set-Cookie', cookie)
+        return replaced
+      }
+      return response
+    }
+
+    let response: Response
+    try {
+      response = await Promise.race([answer(), deadline.passed])
     } catch (error) {
       refusedBeforeRemix = true
       if (error instanceof ApiRefusal) {
         response = error.response
+      } else if (error instanceof BodyRefusal) {
+        response = refuseBody(to, error, limits.bodyTimeoutMs)
+      } else if (error instanceof DeadlineError) {
+        // What was typed is kept, as when the database is away (the body is already in memory).
+        if (sentForm) draftCookies = await keepDraftWhileUnavailable(sentForm, env)
+        response = unavailable(to, 'deadline')
       } else if (error instanceof UnavailableError) {
-        logError(requestId, error.cause, 'identity', { verbose: !isProduction(env) })
-        response = unavailable(url, requestId, nonce)
+        logError(to.requestId, error.cause, 'identity', { verbose: !isProduction(env) })
+        if (sentForm) draftCookies = await keepDraftWhileUnavailable(sentForm, env)
+        response = unavailable(to, error.cause instanceof SignInUnavailableError ? 'sign-in' : 'database')
       } else {
-        logError(requestId, error, 'pipeline', { verbose: !isProduction(env) })
-        response = internalError(url, requestId, nonce)
+        logError(to.requestId, error, 'pipeline', { verbose: !isProduction(env) })
+        response = internalError(to)
       }
     } finally {
+      // The answer is out; a body that streams after it (an export) is not cut off.
+      deadline.clear()
       if (end) ctx.waitUntil(Promise.allSettled(deferred).then(end))
     }
 
     // Under /api every failure has the JSON error shape, whoever produced it.
-    if (api) response = await asJsonError(response, requestId)
+    if (api) response = await asJsonError(response, to.requestId)
     // A refusal of the app's own data request: the client reloads the page to show it (single-fetch.server.ts).
-    else if (refusedBeforeRemix && isSingleFetchRequest(url)) response = reloadAsDocument(url)
+    else if (refusedBeforeRemix && isSingleFetchRequest(url) && !response.headers.has('X-Remix-Response')) response = reloadAsDocument(url)
     // Responses from Remix can have immutable headers; copy before adding ours.
     response = new Response(response.body, response)
-    response.headers.set('X-Request-Id', requestId)
+    response.headers.set('X-Request-Id', to.requestId)
     if (rateLimit) for (const [name, value] of Object.entries(rateLimitHeaders(rateLimit))) response.headers.set(name, value)
+    for (const cookie of draftCookies) response.headers.append('Set-Cookie', cookie)
     if (api) {
-      applyCors(response.headers, request, env)
+      applyCors(response.headers, incoming, env)
       response.headers.set('Cache-Control', 'no-store')
     }
     // A refreshed (or ended) session, unless the route itself set the cookie (sign-in, sign-out).
@@ -91,17 +146,17 @@ export function createRequestPipeline(build: ServerBuild, mode: 'production' | '
       response.headers.append('Set-Cookie', sessionCookie)
     }
     applySecurityHeaders(response.headers, {
-      nonce,
+      nonce: to.nonce,
       formActionOrigins: env.OIDC_AUTHORITY ? [new URL(env.OIDC_AUTHORITY).origin] : [],
       connectOrigins,
     })
     if (!isProduction(env)) response.headers.delete('Strict-Transport-Security')
     logRequest({
-      method: request.method,
-      route: routePattern(url.pathname),
+      method: incoming.method,
+      route: route.pattern,
       status: response.status,
       durationMs: Date.now() - started,
-      requestId,
+      requestId: to.requestId,
       clinicId: scope.clinicId,
       userId: scope.userId,
     })
@@ -109,60 +164,85 @@ export function createRequestPipeline(build: ServerBuild, mode: 'production' | '
   }
 }
 
-function tooManyRequests(request: Request, api: boolean, verdict: RateLimitVerdict, requestId: string, nonce: string) {
-  const limit = `at most ${verdict.limit} a minute per user`
-  if (api) return apiError(429, `Too many requests: ${limit}`, { requestId, retryAfterSeconds: verdict.resetSeconds })
-  const wait = verdict.resetSeconds === 1 ? '1 second' : `${verdict.resetSeconds} seconds`
-  // A GET can simply be asked again; a form that was sent is sent again from the page it came from.
-  const url = new URL(request.url)
-  const again =
-    request.method === 'GET'
-      ? `<p><a href="${escapeHtml(url.pathname + url.search)}">Try again</a> after that.</p>`
-      : '<p>After that, go back to the previous page and send the form again.</p>'
-  return htmlPage(429, {
-    title: 'Please wait a moment',
-    message: `You have made more requests in the last minute than IntakePilot allows (${limit}). You can carry on in ${wait}.`,
-    extra: again,
-    requestId,
-    nonce,
-  })
-}
-
-function unavailable(url: URL, requestId: string, nonce: string) {
-  const headers = { 'Retry-After': '5' }
-  if (url.pathname.startsWith('/api/') || url.pathname === '/healthz') {
-    return Response.json({ error: 'Service unavailable', details: { requestId }, code: 'UNAVAILABLE' }, { status: 503, headers })
+/** 405 for a method the route does not take; 403 for a state-changing request from another site. */
+function refuseMethodOrOrigin(request: Request, env: Env, to: Audience, route: RouteMatch): Response | null {
+  const methods = to.api ? API_METHODS : PAGE_METHODS
+  const allow = route.hasAction ? methods.filter((m) => m !== 'OPTIONS') : ['GET', 'HEAD']
+  if (!methods.includes(request.method) || (!route.hasAction && !['GET', 'HEAD'].includes(request.method) && route.pattern !== 'unmatched')) {
+    return refuse(to, {
+      status: 405,
+      title: 'This page does not do that',
+      message: `This address answers ${allow.join(', ')} requests only. Nothing was changed.`,
+      headers: { Allow: allow.join(', ') },
+    })
   }
-  const page = htmlPage(503, {
-    title: 'IntakePilot is temporarily unavailable',
-    message: 'Please try again in a moment. Nothing you entered has been lost.',
-    requestId,
-    nonce,
+  // /api/* takes bearer tokens and never reads cookies: there is nothing to forge.
+  if (to.api) return null
+  const verdict = checkSameOrigin(request, { appOrigin: env.APP_ORIGIN, sessionCookieName: sessionCookieName(env) })
+  return verdict.allowed ? null : refuseCrossSite(to)
+}
+
+function refuseCrossSite(to: Audience) {
+  return refuse(to, {
+    status: 403,
+    title: 'This form was sent from another site',
+    message:
+      'IntakePilot accepts forms only from its own pages, so this request was refused and nothing was changed. If a link or a page elsewhere brought you here, open IntakePilot directly and try again.',
   })
-  page.headers.set('Retry-After', '5')
-  return page
 }
 
-/** A page for when Remix itself could not answer: no scripts, styled under the nonce. */
-function htmlPage(status: number, page: { title: string; message: string; extra?: string; requestId: string; nonce: string }) {
-  const { title, message, extra = '', requestId, nonce } = page
-  const html = `<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${title} · IntakePilot</title>
-<style nonce="${nonce}">body{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1.5rem;color:#0f172a;line-height:1.5}a{color:#1d4ed8}code{background:#f1f5f9;padding:.1rem .3rem}.ref{color:#64748b;font-size:.875rem;margin-top:2rem}</style>
-<body><main><h1>${title}</h1><p>${message}</p>${extra}<p class="ref">Reference for support: <code>${requestId}</code></p></main></body></html>`
-  return new Response(html, { status, headers: { 'Content-Type': 'text/html; charset=utf-8' } })
-}
-
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
-
-function internalError(url: URL, requestId: string, nonce: string) {
-  if (url.pathname.startsWith('/api/')) {
-    return Response.json({ error: 'Internal error', details: { requestId }, code: 'INTERNAL' }, { status: 500 })
+function refuseBody(to: Audience, refusal: BodyRefusal, timeoutMs: number) {
+  const kb = Math.floor((refusal.maxBytes ?? 0) / 1024)
+  switch (refusal.reason) {
+    case 'too-large':
+      return refuse(to, {
+        status: 413,
+        title: 'What was sent is too large',
+        message: `IntakePilot takes at most ${kb} KB here, and this was more, so nothing was saved. Go back, shorten the longest text, and send it again.`,
+        details: { maxBytes: refusal.maxBytes },
+      })
+    case 'too-slow':
+      return refuse(to, {
+        status: 408,
+        title: 'What was sent took too long to arrive',
+        message: `The connection did not deliver the form within ${Math.round(timeoutMs / 1000)} seconds, so nothing was saved. Go back and send it again.`,
+        apiMessage: 'The request body did not arrive in time',
+        details: { timeoutSeconds: Math.round(timeoutMs / 1000) },
+        headers: { Connection: 'close' },
+      })
+    case 'not-a-form':
+      return refuse(to, {
+        status: 415,
+        title: 'This address takes forms only',
+        message: 'IntakePilot pages accept what a web form sends (application/x-www-form-urlencoded or multipart/form-data). Nothing was saved.',
+      })
+    case 'malformed-form':
+      return refuse(to, {
+        status: 400,
+        title: 'The form could not be read',
+        message: 'What was sent is not a complete form, so nothing was saved. Go back and send it again.',
+      })
   }
-  return htmlPage(500, {
-    title: 'Something went wrong',
-    message: 'Please try again. If it keeps happening, give the reference below to support.',
-    requestId,
-    nonce,
-  })
+}
+
+/**
+ * The request Remix gets: its body read in full (at most the route's limit), or, for a route
+ * that streams its body, counted on the way; and the deadline's signal. X-Forwarded-Host is
+ * dropped: nothing here uses it, and Remix's own origin check would compare the Origin with a
+ * value the client chose (the pipeline's check above is the one that decides).
+ */
+async function withBody(request: Request, route: RouteMatch, timeoutMs: number, api: boolean, signal: AbortSignal): Promise<Request> {
+  const headers = new Headers(request.headers)
+  headers.delete('X-Forwarded-Host')
+  if (!hasBody(request.method)) return new Request(request, { headers, signal })
+  const body = await takeBody(request, route.bodyPolicy ?? DEFAULT_BODY_POLICY, timeoutMs)
+  if (!(body instanceof ReadableStream)) {
+    // Page actions take forms; the API's routes check their own JSON (readJson: 415, 400).
+    if (!api) await requireForm(request.headers.get('Content-Type'), body)
+    headers.delete('Transfer-Encoding')
+    headers.set('Content-Length', String(body?.byteLength ?? 0))
+  }
+  // `cf` (workerd's request properties) is kept; `duplex` is what a streamed body needs under Node (npm run dev).
+  const init = { method: request.method, headers, body, signal, cf: (request as { cf?: unknown }).cf, ...(body instanceof ReadableStream ? { duplex: 'half' } : {}) }
+  return new Request(request.url, init as RequestInit)
 }

@@ -1,16 +1,17 @@
 /**
  * The first database round trip of every request: who is asking, the clinic they work in, and
  * their rate-limit count, in one statement outside any transaction (request_start,
- * drizzle/0012). Identity resolution decides *who* from the cookie or the bearer token; this
- * reads their row fresh (a disabled user is out on their next click) and counts the request.
+ * drizzle/0012, drizzle/0015). Identity resolution decides *who* from the cookie or the bearer
+ * token; this reads their row fresh (a disabled user is out on their next click), checks that a
+ * page's session is still live (docs/decisions/020-server-side-sessions.md) and counts the request.
  */
 import { sql } from 'drizzle-orm'
 import type { ClinicSettings, UserRole } from '~/db/schema'
 import type { Database } from '~/db/client.server'
 import { RATE_LIMITS, type RateLimitVerdict } from './rate-limit.server'
 
-/** Who a request claims to be, already verified: a session's user, or a bearer token's (tid, oid). */
-export type Caller = { userId: string; switchedClinic: string | null } | { tid: string; oid: string } | null
+/** Who a request claims to be, already verified: a session cookie's user and session, or a bearer token's (tid, oid). */
+export type Caller = { userId: string; sessionId: string; switchedClinic: string | null } | { tid: string; oid: string } | null
 
 export type StartedUser = {
   id: string
@@ -18,6 +19,8 @@ export type StartedUser = {
   displayName: string
   role: UserRole
   status: string
+  /** Their own local AI server, if they set one (the AI settings page). */
+  aiEndpoint: string | null
 }
 
 /** The clinic this request works in (the user's own, or the one a superadmin switched to). */
@@ -26,6 +29,8 @@ export type RequestClinic = { id: string; name: string; slug: string; settings: 
 export type StartedRequest = {
   /** The user row, whatever its status; null when there is none. */
   user: StartedUser | null
+  /** For a session caller: the session is live (not ended, not past its end). Always true for a bearer token. */
+  sessionLive: boolean
   clinic: RequestClinic | null
   /** Null when nobody is counted (anonymous, outside the sign-in routes; or an inactive user). */
   rateLimit: RateLimitVerdict | null
@@ -39,6 +44,8 @@ type Row = {
   display_name: string | null
   role: UserRole | null
   status: string | null
+  ai_endpoint: string | null
+  session_live: boolean
   clinic_id: string | null
   clinic_name: string | null
   clinic_slug: string | null
@@ -49,7 +56,7 @@ type Row = {
   reset_seconds: number | null
 }
 
-const NOBODY: StartedRequest = { user: null, clinic: null, rateLimit: null }
+const NOBODY: StartedRequest = { user: null, sessionLive: false, clinic: null, rateLimit: null }
 
 /**
  * @param anonymousKey the client address key when nobody is signed in on a sign-in route
@@ -59,19 +66,21 @@ export function requestStarter(db: Database, anonymousKey: string | null): Reque
   return async (caller) => {
     if (!caller && !anonymousKey) return NOBODY
     const userId = caller && 'userId' in caller ? caller.userId : null
+    const sessionId = caller && 'userId' in caller ? caller.sessionId : null
     const switched = caller && 'userId' in caller ? caller.switchedClinic : null
     const tid = caller && 'tid' in caller ? caller.tid : null
     const oid = caller && 'oid' in caller ? caller.oid : null
     const result = await db.execute<Row>(
-      sql`select * from request_start(${userId}::uuid, ${tid}, ${oid}, ${switched}::uuid, ${anonymousKey}, ${RATE_LIMITS.user}, ${RATE_LIMITS.signIn})`,
+      sql`select * from request_start(${userId}::uuid, ${sessionId}::uuid, ${tid}, ${oid}, ${switched}::uuid, ${anonymousKey}, ${RATE_LIMITS.user}, ${RATE_LIMITS.signIn})`,
     )
     const row = result.rows[0]
     if (!row) return NOBODY
     return {
       user:
         row.user_id && row.role
-          ? { id: row.user_id, email: row.email ?? '', displayName: row.display_name ?? '', role: row.role, status: row.status ?? '' }
+          ? { id: row.user_id, email: row.email ?? '', displayName: row.display_name ?? '', role: row.role, status: row.status ?? '', aiEndpoint: row.ai_endpoint }
           : null,
+      sessionLive: Boolean(row.session_live),
       clinic:
         row.clinic_id && row.clinic_name && row.clinic_slug
           ? { id: row.clinic_id, name: row.clinic_name, slug: row.clinic_slug, settings: row.clinic_settings ?? {} }

@@ -33,12 +33,17 @@ export type TenantDatabase = {
   withScope(scope: TenantScope): TenantDatabase
 }
 
-export function createTenantDatabase(db: Database, scope: TenantScope): TenantDatabase {
+/**
+ * @param deadline the request's: once it has aborted, no transaction starts and none commits
+ *   (the pipeline has answered 503; docs/decisions/019-body-limits-and-deadlines.md).
+ */
+export function createTenantDatabase(db: Database, scope: TenantScope, deadline?: AbortSignal): TenantDatabase {
   let begin: string | undefined
   return {
     scope,
     tenant: async (fn) => {
       begin ??= beginStatement(scope)
+      deadline?.throwIfAborted()
       const client = await db.$client.connect()
       // A connection whose transaction state is unknown is thrown away, never reused.
       let settled = false
@@ -52,6 +57,7 @@ export function createTenantDatabase(db: Database, scope: TenantScope): TenantDa
         try {
           result = await fn(tx)
           riders.delete(tx)
+          deadline?.throwIfAborted()
           // What rode along goes with the commit: one message, one round trip.
           const literal = (value: string) => client.escapeLiteral(value)
           await tx.execute(sql.raw([...withCommit.map((statement) => statement(literal)), 'commit'].join(';\n')))
@@ -67,7 +73,7 @@ export function createTenantDatabase(db: Database, scope: TenantScope): TenantDa
         client.release(settled ? undefined : true)
       }
     },
-    withScope: (next) => createTenantDatabase(db, next),
+    withScope: (next) => createTenantDatabase(db, next, deadline),
   }
 }
 

@@ -5,7 +5,7 @@
  * busy       share of all CPUs' time not idle, machine-wide (/proc/stat)
  * others     share of all CPUs' time NOT used by the bench's own process tree
  * components CPU milliseconds used by each part of the bench's tree: workerd (the app),
- *            postgres, the relay, wrangler (its Node/esbuild side), bench (this process: load
+ *            postgres, pgbouncer, the relay, wrangler (its Node/esbuild side), bench (this process: load
  *            generator and Node baselines). Times of exited children (PostgreSQL's per-connection
  *            backends) are counted through their parent (cutime/cstime).
  * Linux only (/proc); elsewhere the meter reports nulls.
@@ -19,6 +19,7 @@ function component(pid: number, comm: string): string {
   if (pid === process.pid) return 'bench'
   if (comm === 'workerd') return 'workerd'
   if (comm === 'postgres') return 'postgres'
+  if (comm === 'pgbouncer') return 'pgbouncer'
   if (comm === 'esbuild') return 'wrangler'
   try {
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8')

@@ -22,11 +22,12 @@ export type RelayHandle = {
 }
 
 if (process.env.INTAKEPILOT_BENCH_RELAY === '1') {
-  const postgresPort = Number(process.env.PG_PORT)
+  // PostgreSQL, and PgBouncer in front of it when there is one (the app's path).
+  const ports = String(process.env.PG_PORTS).split(',').map(Number)
   const statements: string[] = []
-  await traceStatements(postgresPort, (sql) => statements.push(sql))
+  await traceStatements(new Set(ports), (sql) => statements.push(sql))
   const { startRelay } = await import('../lib/ws-relay')
-  const relay = await startRelay({ port: Number(process.env.RELAY_PORT), postgresPort })
+  const relay = await startRelay({ port: Number(process.env.RELAY_PORT), targets: ports.map((port) => ({ port })) })
   process.on('message', (message: { id: number; cmd: 'count' | 'statements' }) => {
     const value = message.cmd === 'count' ? relay.roundTrips() : statements.splice(0)
     process.send!({ id: message.id, value })
@@ -41,7 +42,7 @@ if (process.env.INTAKEPILOT_BENCH_RELAY === '1') {
  * Watches what this process writes to PostgreSQL (the relay's TCP side) and reports the SQL of
  * each Query ('Q') and Parse ('P') message. Messages can span writes: each socket keeps a buffer.
  */
-async function traceStatements(postgresPort: number, onStatement: (sql: string) => void) {
+async function traceStatements(postgresPorts: Set<number>, onStatement: (sql: string) => void) {
   const net = (await import('node:net')).default
   const { syncBuiltinESMExports } = await import('node:module')
   // The relay's sockets to PostgreSQL, known from the moment they are created (writes can come
@@ -51,7 +52,7 @@ async function traceStatements(postgresPort: number, onStatement: (sql: string) 
   net.createConnection = function (...args: unknown[]) {
     const socket = (createConnection as (...a: unknown[]) => import('node:net').Socket)(...args)
     const options = args[0] as { port?: number } | number
-    if ((typeof options === 'object' ? Number(options.port) : Number(options)) === postgresPort) toPostgres.add(socket)
+    if (postgresPorts.has(typeof options === 'object' ? Number(options.port) : Number(options))) toPostgres.add(socket)
     return socket
   } as typeof createConnection
   syncBuiltinESMExports()
@@ -96,10 +97,10 @@ async function traceStatements(postgresPort: number, onStatement: (sql: string) 
 
 const collapse = (sql: string) => sql.replace(/\s+/g, ' ').trim()
 
-export async function startRelayProcess(options: { port: number; postgresPort: number }): Promise<RelayHandle> {
+export async function startRelayProcess(options: { port: number; postgresPort: number; pgbouncerPort?: number }): Promise<RelayHandle> {
   const child: ChildProcess = fork(fileURLToPath(import.meta.url), [], {
     execArgv: ['--import', 'tsx'],
-    env: { ...process.env, INTAKEPILOT_BENCH_RELAY: '1', RELAY_PORT: String(options.port), PG_PORT: String(options.postgresPort) },
+    env: { ...process.env, INTAKEPILOT_BENCH_RELAY: '1', RELAY_PORT: String(options.port), PG_PORTS: [options.postgresPort, ...(options.pgbouncerPort ? [options.pgbouncerPort] : [])].join(',') },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     detached: true,
   })

@@ -84,8 +84,8 @@ export function markdown(r: Results, pages: PageKind[], concurrencies: number[],
   lines.push('')
   lines.push('### CPU time per request during the app runs (ms, all cores; from /proc)')
   lines.push('')
-  lines.push('| page | conc. | workerd (app) | postgres | relay | load generator | total |')
-  lines.push('|---|---:|---:|---:|---:|---:|---:|')
+  lines.push('| page | conc. | workerd (app) | postgres | pgbouncer | relay | load generator | total |')
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|')
   for (const p of pages) {
     for (const c of concurrencies) {
       const s = r.load[p]?.[String(c)]
@@ -93,16 +93,16 @@ export function markdown(r: Results, pages: PageKind[], concurrencies: number[],
       if (!s || !cpu || !s.requests) continue
       const per = (k: string) => (cpu[k] ?? 0) / s.requests
       const total = Object.keys(cpu).reduce((n, k) => n + per(k), 0)
-      lines.push(`| ${PAGE_LABELS[p]} | ${c} | ${per('workerd').toFixed(1)} | ${per('postgres').toFixed(1)} | ${per('relay').toFixed(1)} | ${per('bench').toFixed(1)} | ${total.toFixed(1)} |`)
+      lines.push(`| ${PAGE_LABELS[p]} | ${c} | ${per('workerd').toFixed(1)} | ${per('postgres').toFixed(1)} | ${per('pgbouncer').toFixed(1)} | ${per('relay').toFixed(1)} | ${per('bench').toFixed(1)} | ${total.toFixed(1)} |`)
     }
   }
   lines.push('')
-  lines.push(`PostgreSQL CPU per page at c${lo} (ms): what a new connection costs the server`)
+  lines.push(`PostgreSQL CPU per page at c${lo} (ms): what a new connection costs the server. The app's path: ${r.meta.connectionPath ?? 'direct'}`)
   lines.push('')
-  lines.push('| page | app (2 or 1 new connections) | same SQL from Node, new connection per page | same SQL from Node, warm connection |')
-  lines.push('|---|---:|---:|---:|')
-  const pgPer = (s: Stats | undefined) => (s?.machine?.cpuMs && s.requests ? ((s.machine.cpuMs.postgres ?? 0) / s.requests).toFixed(1) : '—')
-  for (const p of pages) lines.push(`| ${PAGE_LABELS[p]} | ${pgPer(r.load[p]?.[lo])} | ${pgPer(r.baseline.perRequest[p]?.[lo])} | ${pgPer(r.baseline.warm.rls[p]?.[lo])} |`)
+  lines.push('| page | app | (PgBouncer, app) | same SQL from Node, new connection per page | same SQL from Node, warm connection |')
+  lines.push('|---|---:|---:|---:|---:|')
+  const pgPer = (s: Stats | undefined, part = 'postgres') => (s?.machine?.cpuMs && s.requests ? ((s.machine.cpuMs[part] ?? 0) / s.requests).toFixed(1) : '—')
+  for (const p of pages) lines.push(`| ${PAGE_LABELS[p]} | ${pgPer(r.load[p]?.[lo])} | ${pgPer(r.load[p]?.[lo], 'pgbouncer')} | ${pgPer(r.baseline.perRequest[p]?.[lo])} | ${pgPer(r.baseline.warm.rls[p]?.[lo])} |`)
   lines.push('')
   lines.push('### The same SQL without the app (Node, Neon driver): RLS overhead, and a new connection per page')
   lines.push('')

@@ -27,6 +27,8 @@ export function appBindings(options: {
     SESSION_SECRETS: secrets.sessionSecrets,
     PHI_KEYRING: secrets.phiKeyRing,
     PHI_BLIND_INDEX_KEY: secrets.phiBlindIndexKey,
+    // Signs the audit checkpoints; the bucket itself (AUDIT_CHECKPOINTS) comes from wrangler.toml.
+    AUDIT_CHECKPOINT_KEY: secrets.auditCheckpointKey,
     OIDC_AUTHORITY: options.oidcAuthority,
     OIDC_CLIENT_ID: config.webClientId,
     OIDC_CLIENT_SECRET: secrets.oidcClientSecret,

@@ -6,11 +6,14 @@ export type LocalConfig = ReturnType<typeof localConfig>
 export function localConfig(env: NodeJS.ProcessEnv = process.env) {
   const appPort = Number(env.APP_PORT ?? 8788)
   const idpPort = Number(env.IDP_PORT ?? 55434)
+  const pgPort = Number(env.PG_PORT ?? 55432)
   return {
     appPort,
-    pgPort: Number(env.PG_PORT ?? 55432),
+    pgPort,
     relayPort: Number(env.RELAY_PORT ?? 55433),
     idpPort,
+    /** PgBouncer, when installed (scripts/lib/pgbouncer.ts): next to the others, PostgreSQL's + 3 unless set. */
+    pgbouncerPort: Number(env.PGBOUNCER_PORT ?? pgPort + 3),
     dataDir: resolve(env.DATA_DIR ?? '.data'),
     appOrigin: `http://127.0.0.1:${appPort}`,
     /** Access-token lifetime at the local provider (tests shorten it). */

@@ -22,12 +22,37 @@ export type IdentityProvider = {
   issuer: string
   /** Revoke every grant/refresh token of that account (for "revoked refresh token" tests). */
   revokeAccount(email: string): Promise<void>
+  /** Stops listening (connections are refused) and listens again later, every grant kept: an outage (scripts/test-faults.ts). */
+  suspend(): Promise<void>
+  resume(): Promise<void>
   close(): Promise<void>
 }
 
 /** The delegated scope every access token carries in `scp`, as Entra names an API's default one. */
 export const API_SCOPE = 'access_as_user'
+
+/**
+ * Token lifetimes within Entra's (Microsoft identity platform token lifetimes): access tokens
+ * 60-90 minutes (never longer here; tests may ask for shorter, to exercise refreshes), ID
+ * tokens 1 hour, refresh tokens from 24 hours up to 90 days. A provider that issued a 10-year
+ * access token would let tests pass that production can never meet.
+ */
+export const TOKEN_LIFETIMES = {
+  accessTokenMaxSeconds: 90 * 60,
+  idTokenSeconds: 60 * 60,
+  refreshTokenMinSeconds: 24 * 60 * 60,
+  refreshTokenMaxSeconds: 90 * 24 * 60 * 60,
+} as const
+// Entra's default inactivity window for refresh tokens; within refreshTokenMin/MaxSeconds.
 const REFRESH_TOKEN_TTL = 14 * 24 * 60 * 60
+
+/** The access-token lifetime asked for, if Entra could issue it; else a clear error. */
+export function checkedAccessTokenTtl(seconds: number) {
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > TOKEN_LIFETIMES.accessTokenMaxSeconds) {
+    throw new Error(`Access-token lifetime ${seconds} s is out of range: Entra issues at most ${TOKEN_LIFETIMES.accessTokenMaxSeconds} s (90 minutes); set IDP_ACCESS_TOKEN_TTL to 1..${TOKEN_LIFETIMES.accessTokenMaxSeconds}`)
+  }
+  return seconds
+}
 
 // oidc-provider's Koa context and stored payloads, loosely: only what this file touches.
 type Ctx = { oidc: any; cookies: any; status: number; body: unknown; type: string; redirect(url: string): void }
@@ -42,7 +67,8 @@ export async function startIdentityProvider(options: {
   /** Where to keep the RS256 signing key (JWKS JSON) so restarts keep the kid; generated if missing. */
   jwksPath?: string
 }): Promise<IdentityProvider> {
-  const { port, apiAudience, accessTokenTtlSeconds = 900 } = options
+  const { port, apiAudience } = options
+  const accessTokenTtlSeconds = checkedAccessTokenTtl(options.accessTokenTtlSeconds ?? 900)
   const prefix = `/${DEMO_TENANT_ID}/v2.0`
   const issuer = `http://127.0.0.1:${port}${prefix}`
   const store = createStore()
@@ -107,7 +133,15 @@ export async function startIdentityProvider(options: {
     rotateRefreshToken: true,
     loadExistingGrant,
     interactions: { policy, url: async (_ctx: Ctx, interaction: Payload) => `${prefix}/interaction/${interaction.uid}` },
-    ttl: { AccessToken: accessTokenTtlSeconds, AuthorizationCode: 60, IdToken: 3600, Interaction: 3600, RefreshToken: REFRESH_TOKEN_TTL, Grant: REFRESH_TOKEN_TTL, Session: REFRESH_TOKEN_TTL },
+    ttl: {
+      AccessToken: accessTokenTtlSeconds,
+      AuthorizationCode: 60,
+      IdToken: TOKEN_LIFETIMES.idTokenSeconds,
+      Interaction: 3600,
+      RefreshToken: REFRESH_TOKEN_TTL,
+      Grant: REFRESH_TOKEN_TTL,
+      Session: REFRESH_TOKEN_TTL,
+    },
     async renderError(ctx: Ctx, out: Payload) {
       ctx.type = 'html'
       ctx.body = page('Sign-in error', `<h1>Something went wrong</h1><p><code>${esc(out.error)}</code>: ${esc(out.error_description ?? '')}</p>`)
@@ -244,11 +278,16 @@ export async function startIdentityProvider(options: {
     port,
     issuer,
     revokeAccount,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()))
-        server.closeAllConnections() // keep-alive sockets would hold close() open
-      }),
+    suspend: () => stopListening(),
+    resume: () => new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', () => (server.off('error', reject), resolve()))),
+    close: () => stopListening(),
+  }
+
+  function stopListening() {
+    return new Promise<void>((resolve, reject) => {
+      server.close((error) => (error ? reject(error) : resolve()))
+      server.closeAllConnections() // keep-alive sockets would hold close() open
+    })
   }
 }
 

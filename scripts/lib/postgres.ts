@@ -26,6 +26,8 @@ export async function startLocalPostgres(options: {
   port: number
   /** false: the data directory is deleted on stop (tests). */
   persistent: boolean
+  /** PostgreSQL's max_connections (its default is 100); see scripts/lib/local-database.ts. */
+  maxConnections?: number
 }): Promise<LocalPostgres> {
   const server = new EmbeddedPostgres({
     databaseDir: options.dataDir,
@@ -36,7 +38,7 @@ export async function startLocalPostgres(options: {
     persistent: options.persistent,
     // PostgreSQL refuses to run as root; the package then runs it as a 'postgres' OS user.
     createPostgresUser: true,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', ...(options.maxConnections ? ['-c', `max_connections=${options.maxConnections}`] : [])],
     onLog: () => {},
     onError: (error) => {
       const text = String(error)
@@ -75,6 +77,9 @@ async function bootstrap(server: EmbeddedPostgres) {
     }
     await role(OWNER_ROLE.user, OWNER_ROLE.password, 'LOGIN NOSUPERUSER CREATEROLE BYPASSRLS')
     await role(APP_ROLE.user, APP_ROLE.password, 'LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOINHERIT')
+    // On Neon the owner creates the runtime role (drizzle/0001) and so may ALTER it (its time
+    // limits, drizzle/0017); here the superuser created it, so the owner is given that right.
+    await admin.query(`GRANT ${APP_ROLE.user} TO ${OWNER_ROLE.user} WITH ADMIN OPTION, INHERIT FALSE, SET FALSE`)
     const db = await admin.query('select 1 from pg_database where datname = $1', [DATABASE_NAME])
     if (!db.rowCount) await admin.query(`CREATE DATABASE ${DATABASE_NAME} OWNER ${OWNER_ROLE.user}`)
   } finally {

@@ -11,20 +11,26 @@ export type LocalSecrets = {
   phiKeyRing: string
   phiBlindIndexKey: string
   oidcClientSecret: string
+  /** Signs the audit trail's checkpoints (docs/decisions/021); never given to the database. */
+  auditCheckpointKey: string
 }
 
 const key = () => randomBytes(32).toString('base64')
 
 export function loadOrCreateSecrets(dataDir: string): LocalSecrets {
   const file = join(dataDir, 'secrets.json')
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as LocalSecrets
-  mkdirSync(dataDir, { recursive: true })
+  const existing = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<LocalSecrets>) : null
+  // A data directory from before a secret existed gets the new one, and keeps all it had.
   const secrets: LocalSecrets = {
     sessionSecrets: randomBytes(32).toString('base64url'),
     phiKeyRing: JSON.stringify({ current: 'k1', keys: { k1: key() } }),
     phiBlindIndexKey: key(),
     oidcClientSecret: randomBytes(24).toString('base64url'),
+    auditCheckpointKey: key(),
+    ...existing,
   }
+  if (existing && Object.keys(secrets).every((name) => name in existing)) return secrets
+  mkdirSync(dataDir, { recursive: true })
   writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 })
   return secrets
 }

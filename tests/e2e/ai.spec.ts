@@ -5,7 +5,7 @@ import { PROMPT_VERSION } from '../../app/ai/prompts'
 import { E2E } from '../../playwright.config'
 import { startFakeLmStudio, type FakeLmStudio } from '../support/fake-lm-studio'
 import { ownerDatabase } from './db'
-import { signIn } from './support'
+import { SAME_ORIGIN, signIn } from './support'
 
 // Serial: one staff member, one referral, one stand-in model server.
 test.describe.configure({ mode: 'serial' })
@@ -23,7 +23,7 @@ test.afterAll(async () => {
 
 async function useEndpoint(page: import('@playwright/test').Page, endpoint: string) {
   await page.goto('/settings/ai')
-  await page.getByLabel('Your model server (this browser)').fill(endpoint)
+  await page.getByLabel('Your model server').fill(endpoint)
   await page.getByRole('button', { name: 'Save mine' }).click()
   await expect(page.getByTestId('ai-endpoint')).toHaveText(endpoint)
 }
@@ -122,7 +122,7 @@ test('a refused save is recorded: a referrer (403) and another clinic\'s staff (
     const context = await browser.newContext()
     const page = await context.newPage()
     await signIn(page, email, '/')
-    const response = await page.request.post(`/referrals/${id}/summaries`, { form, maxRedirects: 0 })
+    const response = await page.request.post(`/referrals/${id}/summaries`, { form, headers: SAME_ORIGIN, maxRedirects: 0 })
     expect(response.status(), email).toBe(status)
     const rows = await db.db.select().from(auditLogs).where(eq(auditLogs.requestId, response.headers()['x-request-id']!))
     expect(rows, email).toMatchObject([{ action: 'ai.generate', entityId: id, outcome: 'denied', details: { reason } }])

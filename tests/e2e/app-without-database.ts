@@ -1,8 +1,10 @@
 /**
  * A second IntakePilot on its own port, started as `npm start` starts the e2e stack (the same
- * build, bindings and identity provider) but with the database relay pointed at a port where
- * nothing listens: the database is unreachable. Its wrangler process group is always ended,
- * by stop() or, if the test process dies first, when it exits.
+ * build, bindings and identity provider): either with the database relay pointed at a port
+ * where nothing listens (the database is unreachable), or on the e2e stack's own database with
+ * bindings of its own (a short request deadline). Its own session secrets unless given the main
+ * stack's: API calls with bearer tokens work on it, page sessions of the main stack do not. Its wrangler process group
+ * is always ended, by stop() or, if the test process dies first, when it exits.
  */
 import { spawn } from 'node:child_process'
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
@@ -12,21 +14,29 @@ import { E2E } from '../../playwright.config'
 import { appBindings, pagesDevArgs } from '../../scripts/lib/app-bindings'
 import { localConfig } from '../../scripts/lib/config'
 import { DATABASE_NAME, APP_ROLE } from '../../scripts/lib/postgres'
-import { loadOrCreateSecrets } from '../../scripts/lib/secrets'
+import { loadOrCreateSecrets, type LocalSecrets } from '../../scripts/lib/secrets'
 import { freePort } from '../support/free-port'
 import { ISSUER } from './api-support'
 
-export async function startAppWithoutDatabase() {
+/** `secrets`: the e2e stack's own, so its cookies (session, drafts) open here too. */
+export const startAppWithoutDatabase = (options: { secrets?: LocalSecrets } = {}) => startSecondApp({ database: 'unreachable', ...options })
+
+/** `secrets`: the e2e stack's own, so its cookies (session, drafts) open here too; else new ones. */
+export async function startSecondApp(options: { database: 'unreachable' | 'shared'; bindings?: Record<string, string>; secrets?: LocalSecrets }) {
   const dataDir = mkdtempSync(join(tmpdir(), 'intakepilot-nodb-'))
   chmodSync(dataDir, 0o755)
   const [appPort, closedPort, inspectorPort] = [await freePort(), await freePort(), await freePort()]
   const config = localConfig({ ...process.env, APP_PORT: String(appPort), DATA_DIR: dataDir })
   const bindings = appBindings({
     config,
-    database: { appUrl: `postgres://${APP_ROLE.user}:${APP_ROLE.password}@127.0.0.1:${E2E.pgPort}/${DATABASE_NAME}`, wsProxy: `127.0.0.1:${closedPort}` },
-    secrets: loadOrCreateSecrets(dataDir),
+    database: {
+      appUrl: `postgres://${APP_ROLE.user}:${APP_ROLE.password}@127.0.0.1:${E2E.pgPort}/${DATABASE_NAME}`,
+      wsProxy: `127.0.0.1:${options.database === 'shared' ? E2E.relayPort : closedPort}`,
+    },
+    secrets: options.secrets ?? loadOrCreateSecrets(dataDir),
     oidcAuthority: ISSUER,
     corsOrigins: E2E.corsOrigin,
+    extra: options.bindings,
   })
   const args = pagesDevArgs(config, bindings, ['--inspector-port', String(inspectorPort)])
   const child = spawn('npx', args, { detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } })
@@ -55,7 +65,7 @@ export async function startAppWithoutDatabase() {
 
   const origin = config.appOrigin
   try {
-    // Ready when it answers at all (its /healthz is a 503 by design).
+    // Ready when it answers at all (without a database its /healthz is a 503 by design).
     const deadline = Date.now() + 60_000
     for (;;) {
       if (child.exitCode !== null) throw new Error(`wrangler exited (${child.exitCode}): ${stderr}`)

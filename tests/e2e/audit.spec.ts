@@ -9,7 +9,7 @@ import { expect, test, type Page } from '@playwright/test'
 import { and, asc, count, desc, eq, ne, notInArray, or, sql } from 'drizzle-orm'
 import { auditLogs, clinics, referrals, users } from '../../app/db/schema'
 import { ownerDatabase } from './db'
-import { signIn } from './support'
+import { SAME_ORIGIN, signIn } from './support'
 
 // Per group of tests, not per module: a worker may run this file's tests in several groups.
 let db: ReturnType<typeof ownerDatabase>
@@ -110,11 +110,17 @@ test('exports stream CSV and FHIR AuditEvent NDJSON in chain order, are recorded
   await signIn(page, ADMIN, '/admin/audit')
   const day = today()
 
-  const csv = await page.request.get(`/admin/audit/export?format=csv&from=${day}&to=${day}`)
+  // Headers a client may invent: neither is taken for the audit row's IP off Cloudflare.
+  const csv = await page.request.get(`/admin/audit/export?format=csv&from=${day}&to=${day}`, { headers: { 'X-Forwarded-For': '198.51.100.66', 'CF-Connecting-IP': '198.51.100.67' } })
   expect(csv.status()).toBe(200)
   expect(csv.headers()['content-type']).toBe('text/csv; charset=utf-8')
   expect(csv.headers()['content-disposition']).toBe(`attachment; filename="intakepilot-audit-${day}-to-${day}.csv"`)
-  const [header, ...lines] = parseCsv(await csv.text())
+  const csvText = await csv.text()
+  // A complete file ends with its trailer, which states the row count.
+  const trailer = /\r\n# intakepilot-audit-export: (\d+) rows; complete\r\n$/.exec(csvText)
+  expect(trailer).not.toBeNull()
+  const [header, ...lines] = parseCsv(csvText.slice(0, trailer!.index + 2))
+  expect(lines).toHaveLength(Number(trailer![1]))
   expect(header).toEqual(['id', 'seq', 'occurred_at', 'clinic_id', 'actor_id', 'actor_name', 'actor_role', 'action', 'entity_type', 'entity_id', 'outcome', 'request_id', 'ip', 'user_agent', 'details', 'prev_hash', 'hash'])
   const ours = lines.filter((l) => l[9] === referralId)
   expect(ours).toHaveLength(1102)
@@ -124,17 +130,20 @@ test('exports stream CSV and FHIR AuditEvent NDJSON in chain order, are recorded
   // A formula is neutralised; quotes, commas and line breaks survive the round trip.
   expect(ours.map((l) => l[13])).toContain(`'${formula}`)
   expect(ours.map((l) => l[13])).toContain(awkward)
-  // Recorded before streaming began: the export is in its own file.
-  const [csvRow] = await rowsOfRequest(csv.headers()['x-request-id'])
-  expect(csvRow).toMatchObject({ action: 'audit.export', actorId: userId(ADMIN), outcome: 'success', details: { format: 'csv', from: day, to: day } })
+  // Recorded before streaming began (the export is in its own file), and again when it was complete.
+  const [csvRow, csvEnd] = await rowsOfRequest(csv.headers()['x-request-id']).orderBy(auditLogs.seq)
+  expect(csvRow).toMatchObject({ action: 'audit.export', actorId: userId(ADMIN), outcome: 'success', ip: null, details: { format: 'csv', from: day, to: day, stage: 'started' } })
   expect(lines.some((l) => l[0] === String(csvRow!.id) && l[7] === 'audit.export')).toBe(true)
+  expect(csvEnd).toMatchObject({ action: 'audit.export', outcome: 'success', details: { format: 'csv', from: day, to: day, stage: 'complete', rows: lines.length } })
 
   const ndjson = await page.request.get(`/admin/audit/export?format=fhir&from=${day}&to=${day}`)
   expect(ndjson.status()).toBe(200)
   expect(ndjson.headers()['content-type']).toBe('application/fhir+ndjson')
   expect(ndjson.headers()['content-disposition']).toBe(`attachment; filename="intakepilot-audit-${day}-to-${day}.ndjson"`)
-  const events = (await ndjson.text()).trimEnd().split('\n').map((line) => JSON.parse(line))
+  const all = (await ndjson.text()).trimEnd().split('\n').map((line) => JSON.parse(line))
+  const events = all.slice(0, -1)
   for (const event of events) expect(event.resourceType).toBe('AuditEvent')
+  expect(all.at(-1)).toEqual({ resourceType: 'Parameters', id: 'intakepilot-export-trailer', parameter: [{ name: 'rows', valueInteger: events.length }, { name: 'complete', valueBoolean: true }] })
   const read = events.filter((e) => e.entity?.[0]?.what?.identifier?.value === referralId)
   expect(read).toHaveLength(1102)
   expect(read[0]).toMatchObject({
@@ -147,12 +156,18 @@ test('exports stream CSV and FHIR AuditEvent NDJSON in chain order, are recorded
     entity: [{ type: { code: 'referral' } }],
   })
   expect(Date.parse(read[0].recorded)).not.toBeNaN()
-  expect(await rowsOfRequest(ndjson.headers()['x-request-id'])).toMatchObject([{ action: 'audit.export', details: { format: 'fhir', from: day, to: day } }])
+  expect(await rowsOfRequest(ndjson.headers()['x-request-id']).orderBy(auditLogs.seq)).toMatchObject([
+    { action: 'audit.export', details: { format: 'fhir', from: day, to: day, stage: 'started' } },
+    { action: 'audit.export', outcome: 'success', details: { format: 'fhir', stage: 'complete', rows: events.length } },
+  ])
 
   for (const [query, message] of [
     [`format=xml&from=${day}&to=${day}`, 'Choose CSV or FHIR AuditEvent (NDJSON)'],
     [`format=csv&from=2026-02-30&to=${day}`, 'Enter the first day as YYYY-MM-DD'],
     [`format=csv&from=${day}&to=2000-01-01`, 'The last day must be on or after the first day'],
+    // Year 0 is an ISO date that PostgreSQL has no year for: refused before anything starts.
+    [`format=csv&from=0000-01-01&to=${day}`, 'The first day must be between 1970-01-01 and 2999-12-31'],
+    [`format=fhir&from=${day}&to=9999-12-31`, 'The last day must be between 1970-01-01 and 2999-12-31'],
     ['', 'Choose CSV or FHIR'],
   ]) {
     const refused = await page.request.get(`/admin/audit/export?${query}`)
@@ -179,7 +194,7 @@ test('staff cannot see, verify or export the audit trail', async ({ page }) => {
   await expect(page.getByRole('heading', { name: 'Not allowed' })).toBeVisible()
   await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit' })).toHaveCount(0)
   expect((await page.request.get('/admin/audit', { maxRedirects: 0 })).status()).toBe(403)
-  expect((await page.request.post('/admin/audit', { form: { intent: 'verify' }, maxRedirects: 0 })).status()).toBe(403)
+  expect((await page.request.post('/admin/audit', { form: { intent: 'verify' }, headers: SAME_ORIGIN, maxRedirects: 0 })).status()).toBe(403)
   const refused = await page.request.get(`/admin/audit/export?format=csv&from=${today()}&to=${today()}`, { maxRedirects: 0 })
   expect(refused.status()).toBe(403)
   expect(await rowsOfRequest(refused.headers()['x-request-id'])).toEqual([])

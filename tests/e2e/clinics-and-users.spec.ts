@@ -2,7 +2,7 @@ import { expect, test } from '@playwright/test'
 import { and, desc, eq } from 'drizzle-orm'
 import { auditLogs, clinics, users } from '../../app/db/schema'
 import { ownerDatabase } from './db'
-import { signIn } from './support'
+import { SAME_ORIGIN, signIn } from './support'
 
 const db = ownerDatabase()
 test.afterAll(() => db.end().catch(() => {}))
@@ -53,7 +53,7 @@ test('no one else sees the clinic menu, and a forged switch is refused and recor
   await expect(page).toHaveURL('/queue')
   await expect(page.getByTestId('clinic-menu')).toHaveCount(0)
   const [lakeview] = await db.db.select().from(clinics).where(eq(clinics.slug, 'lakeview'))
-  const response = await page.request.post('/clinics', { form: { clinicId: lakeview!.id, reason: 'let me in please' }, maxRedirects: 0 })
+  const response = await page.request.post('/clinics', { form: { clinicId: lakeview!.id, reason: 'let me in please' }, headers: SAME_ORIGIN, maxRedirects: 0 })
   expect(response.status()).toBe(403)
   await page.goto('/queue')
   await expect(page.getByTestId('current-clinic')).toHaveText('Northside Physiotherapy')

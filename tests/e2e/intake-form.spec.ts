@@ -3,7 +3,7 @@ import { and, asc, desc, eq } from 'drizzle-orm'
 import { auditLogs, clinics, intakeForms, users } from '../../app/db/schema'
 import { toEditorValue } from '../../app/intake/definition-schema'
 import { ownerDatabase } from './db'
-import { signIn } from './support'
+import { SAME_ORIGIN, signIn } from './support'
 
 /*
  * Riverbend's form must stay version 1 (other tests rely on it): only the refusal test runs
@@ -87,7 +87,7 @@ test.describe('Northside', () => {
     await signIn(page, 'admin@northside.test', '/admin/intake-form')
     await expect(page).toHaveURL('/admin/intake-form')
     const body = { ...asForm(toEditorValue(before.definition, before.version)), intent: 'publish' }
-    const answers = await Promise.all([0, 1].map(() => page.request.post('/admin/intake-form', { form: body, maxRedirects: 0 })))
+    const answers = await Promise.all([0, 1].map(() => page.request.post('/admin/intake-form', { form: body, headers: SAME_ORIGIN, maxRedirects: 0 })))
     expect(answers.map((a) => a.status()).sort()).toEqual([302, 409])
     expect(await answers.find((a) => a.status() === 409)!.text()).toContain('Someone else published a new version meanwhile; reload to see it')
     // The editor still open in the page started from the old version: refused too.
@@ -156,11 +156,11 @@ test('a bad definition shows errors next to the fields, keeps what was typed, an
   await expect(page).toHaveURL('/admin/intake-form')
 
   // Forged posts: a mangled list intent, a removed duplicate-detection field. Refused, never a 500.
-  const mangled = await page.request.post('/admin/intake-form', { form: { __intent__: '{not json', baseVersion: '1' }, maxRedirects: 0 })
+  const mangled = await page.request.post('/admin/intake-form', { form: { __intent__: '{not json', baseVersion: '1' }, headers: SAME_ORIGIN, maxRedirects: 0 })
   expect(mangled.status()).toBe(400)
   const value = toEditorValue(before.definition, before.version)
   value.sections[0]!.fields = value.sections[0]!.fields.filter((f) => f.key !== 'health_card_number')
-  const removed = await page.request.post('/admin/intake-form', { form: { ...asForm(value), intent: 'publish' }, maxRedirects: 0 })
+  const removed = await page.request.post('/admin/intake-form', { form: { ...asForm(value), intent: 'publish' }, headers: SAME_ORIGIN, maxRedirects: 0 })
   expect(removed.status()).toBe(400)
   expect(await removed.text()).toContain('used for duplicate detection: it cannot be removed')
 
@@ -174,7 +174,7 @@ test('staff cannot open or post to the intake form editor', async ({ page }) => 
   const response = await page.goto('/admin/intake-form')
   expect(response!.status()).toBe(403)
   await expect(page.getByRole('heading', { name: 'Not allowed' })).toBeVisible()
-  const post = await page.request.post('/admin/intake-form', { form: { intent: 'publish' }, maxRedirects: 0 })
+  const post = await page.request.post('/admin/intake-form', { form: { intent: 'publish' }, headers: SAME_ORIGIN, maxRedirects: 0 })
   expect(post.status()).toBe(403)
 })
 

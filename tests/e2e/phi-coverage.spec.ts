@@ -20,7 +20,7 @@ import { IDP_URL } from '../../playwright.config'
 import { DEMO_TENANT_ID } from '../../scripts/lib/demo-accounts'
 import { CLI_CLIENT_ID, CLI_REDIRECT_URI, getTokensFor } from '../../scripts/lib/idp-login'
 import { ownerDatabase } from './db'
-import { signIn } from './support'
+import { SAME_ORIGIN, signIn } from './support'
 
 // Per group of tests, not per module: a worker may run this file's tests in several groups.
 let db: ReturnType<typeof ownerDatabase>
@@ -60,7 +60,7 @@ const apiGet = (path: string) => api((request, headers) => request.get(path, { h
 const apiIds = async (response: APIResponse) => ((await response.json()).data as { id: string }[]).map((r) => r.id)
 const success = (action: AuditAction, entityId: string | null = null, details?: Record<string, unknown>) => ({ action, entityId, outcome: 'success' as const, details })
 const denied = (action: AuditAction, entityId: string | null = null, details?: Record<string, unknown>) => ({ action, entityId, outcome: 'denied' as const, details })
-const search = page((request) => request.post('/queue.data', { form: { healthCard: HEALTH_CARD }, maxRedirects: 0 }))
+const search = page((request) => request.post('/queue.data', { form: { healthCard: HEALTH_CARD }, headers: SAME_ORIGIN, maxRedirects: 0 }))
 
 /** Route id -> how each role visits it, and what the trail must then say. */
 const COVERAGE: Record<string, (fx: Fixtures) => Visit[]> = {
@@ -81,7 +81,7 @@ const COVERAGE: Record<string, (fx: Fixtures) => Visit[]> = {
     {
       as: 'referrer',
       what: 'a status change on their own referral (staff work)',
-      ...page((request) => request.post(`/referrals/${fx.own}`, { form: { intent: 'status', to: 'accepted', version: '1' }, maxRedirects: 0 })),
+      ...page((request) => request.post(`/referrals/${fx.own}`, { form: { intent: 'status', to: 'accepted', version: '1' }, headers: SAME_ORIGIN, maxRedirects: 0 })),
       status: 403,
       row: denied('referral.status', fx.own),
     },

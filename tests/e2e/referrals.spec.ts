@@ -6,7 +6,7 @@ import {
   auditFor, auditOfRequest, clinicBySlug, fillReferral, formEntries, go, referralByReference, referralValues,
   settled, signedInPage, signInAgain, submitReferral, test, uniquePatient, userByEmail,
 } from './referral-support'
-import { signIn } from './support'
+import { SAME_ORIGIN, signIn } from './support'
 
 /*
  * Referrers submit, staff work, and what each of them (and an attacker) can see. Every test
@@ -170,7 +170,7 @@ test('the same form submitted twice (double click, replay) creates exactly one r
   await fillReferral(page, referralValues(uniquePatient()))
   const entries = await formEntries(page)
   // Two posts of the very same form at once (what a double click does without JavaScript)...
-  const answers = await Promise.all([0, 1].map(() => page.request.post('/referrals/new', { form: entries, maxRedirects: 0 })))
+  const answers = await Promise.all([0, 1].map(() => page.request.post('/referrals/new', { form: entries, headers: SAME_ORIGIN, maxRedirects: 0 })))
   expect(answers.map((a) => a.status())).toEqual([302, 302])
   const location = answers[0]!.headers().location!
   expect(answers[1]!.headers().location).toBe(location)
@@ -243,9 +243,9 @@ test("a referrer cannot open another referrer's or another clinic's referral, no
   const queue = await go(page, '/queue')
   expect(queue!.status()).toBe(403)
   await expect(page.getByRole('heading', { name: 'Not allowed' })).toBeVisible()
-  expect((await page.request.post('/queue', { form: { healthCard: '1234' }, maxRedirects: 0 })).status()).toBe(403)
+  expect((await page.request.post('/queue', { form: { healthCard: '1234' }, headers: SAME_ORIGIN, maxRedirects: 0 })).status()).toBe(403)
   // Nor can they work a referral, even their own.
-  expect((await page.request.post(`/referrals/${own.id}`, { form: { intent: 'status', to: 'accepted', version: String(own.version) } })).status()).toBe(403)
+  expect((await page.request.post(`/referrals/${own.id}`, { form: { intent: 'status', to: 'accepted', version: String(own.version) }, headers: SAME_ORIGIN })).status()).toBe(403)
   expect((await o.select().from(referrals).where(and(eq(referrals.id, own.id), ne(referrals.status, own.status))))).toHaveLength(0)
 })
 
@@ -365,7 +365,7 @@ test('every open of a referral writes one referral.read row; the queue writes re
   expect(await auditFor(o, 'referral.read', id)).toHaveLength(before + 2)
 })
 
-test('a hand-edited "Older referrals" link never fails: a bad cursor shows the first page', async ({ page }) => {
+test('a hand-edited "Older referrals" link never fails: a bad cursor shows the first page, says so, and answers 400', async ({ page }) => {
   await signIn(page, 'referrer@lakeview.test')
   await expect(page).toHaveURL('/my-referrals')
   const firstPage = await page.getByRole('listitem').allTextContents()
@@ -378,6 +378,8 @@ test('a hand-edited "Older referrals" link never fails: a bad cursor shows the f
   const outcomes: Record<string, number> = {}
   for (const before of ['garbage', `yesterday,${id}`, `2026-02-30 00:00:00+00,${id}`, `2026-01-01 00:00:00+00,${'-'.repeat(36)}`]) {
     outcomes[before] = (await go(page, `/my-referrals?before=${encodeURIComponent(before)}`))!.status()
+    await expect(page.getByRole('alert'), before).toHaveText('That page link was not one this list made: showing your newest referrals.')
+    expect(await page.getByRole('listitem').allTextContents(), before).toEqual(firstPage)
   }
-  expect(outcomes).toEqual(Object.fromEntries(Object.keys(outcomes).map((k) => [k, 200])))
+  expect(outcomes).toEqual(Object.fromEntries(Object.keys(outcomes).map((k) => [k, 400])))
 })

@@ -1,7 +1,14 @@
 import { expect, type Page } from '@playwright/test'
-import { IDP_URL } from '../../playwright.config'
+import { APP_URL, IDP_URL } from '../../playwright.config'
 
 export const PASSWORD = 'intakepilot'
+
+/**
+ * What a browser sends with every form it posts from one of our pages. Playwright's request API
+ * sends no Origin, and a state-changing request that carries the session cookie without one is
+ * refused as cross-site (app/server/csrf.server.ts).
+ */
+export const SAME_ORIGIN = { Origin: APP_URL }
 
 /** Signs in through the real flow: our sign-in page -> the provider's page -> back. */
 export async function signIn(page: Page, email: string, path = '/') {

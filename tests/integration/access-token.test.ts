@@ -51,6 +51,14 @@ describe('verifyAccessToken', () => {
     expect(await reason(await issuer.sign(claims(), { key: privateKey, kid: 'not-published' }))).toBe('ERR_JWKS_NO_MATCHING_KEY')
     expect(await reason(await issuer.sign(claims(), { key: privateKey }))).toBe('ERR_JWS_SIGNATURE_VERIFICATION_FAILED')
   })
+  it('refuses a token that lives longer than Entra issues them (90 minutes), or says nothing of when it was issued', async () => {
+    const tenYears = 10 * 365 * 24 * 60 * 60
+    expect(await reason(await issuer.sign(claims({ iat: now(), exp: now() + tenYears })))).toBe('lifetime')
+    expect(await reason(await issuer.sign(claims({ iat: now() - 60, exp: now() + 90 * 60 - 59 })))).toBe('lifetime')
+    expect(await reason(await issuer.sign(claims({ iat: undefined })))).toBe('ERR_JWT_CLAIM_VALIDATION_FAILED')
+    // Control: exactly 90 minutes passes.
+    await expect(verify(await issuer.sign(claims({ iat: now() - 60, exp: now() + 90 * 60 - 60 })))).resolves.toBeTruthy()
+  })
   it('refuses a token without tid/oid', async () => {
     expect(await reason(await issuer.sign(claims({ oid: undefined })))).toBe('ERR_JWT_CLAIM_VALIDATION_FAILED')
   })

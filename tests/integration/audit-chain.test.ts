@@ -8,7 +8,6 @@ import { inject, beforeAll, describe, expect, test, afterAll } from 'vitest'
 import { connectDatabase } from '../../app/db/client.server'
 import { auditLogs, clinics, referrals, users } from '../../app/db/schema'
 import { recordAudit } from '../../app/audit/audit.server'
-import { applyRetention } from '../../scripts/lib/audit-jobs'
 import { useTestDatabase, sqlState } from '../support/db'
 
 const db = useTestDatabase()
@@ -129,25 +128,7 @@ describe('concurrency', () => {
 })
 
 describe('retention', () => {
-  test('removes rows past the period as a prefix, records a checkpoint, and the rest still verifies', async () => {
-    const { clinicId, scope } = await clinicWithTrail(0)
-    const old = new Date(Date.now() - 8 * 365 * 86_400_000)
-    for (let i = 0; i < 3; i++) {
-      await db.owner.insert(auditLogs).values({ clinicId, actorId: scope.userId, actorRole: 'staff', action: 'referral.read', occurredAt: old })
-    }
-    for (let i = 0; i < 2; i++) await db.as(scope).tenant((tx) => recordAudit(tx, scope, request, { action: 'referral.read' }))
-    const cutoff = new Date(Date.now() - 7 * 365 * 86_400_000)
-
-    const dryRun = await applyRetention(db.owner, { cutoff, apply: false })
-    expect(dryRun.find((p) => p.chain === clinicId)).toMatchObject({ removable: 3, throughSeq: 3 })
-    expect(await db.owner.$count(auditLogs, sql`${auditLogs.clinicId} = ${clinicId}`)).toBe(5)
-
-    await applyRetention(db.owner, { cutoff, apply: true })
-    const left = await db.owner.select({ seq: auditLogs.seq }).from(auditLogs).where(sql`${auditLogs.clinicId} = ${clinicId}`).orderBy(auditLogs.seq)
-    expect(left.map((r) => r.seq)).toEqual([4, 5])
-    expect(await verify(clinicId)).toMatchObject({ ok: true, checked: '2' })
-  })
-
+  // What the owner's retention may remove, and the signed checkpoint it leaves: audit-anchoring.test.ts.
   test('the runtime role cannot remove rows even with the retention switch', async () => {
     const { clinicId, scope } = await clinicWithTrail(1)
     const attempt = db.as({ ...scope, role: 'admin' }).tenant(async (tx) => {

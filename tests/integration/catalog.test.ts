@@ -65,7 +65,7 @@ describe('row-level security on every table', () => {
 })
 
 /** Bookkeeping only the owner (through the audit trigger) touches. */
-const OWNER_ONLY_TABLES = ['audit_chain_heads', 'rate_limits', 'session_refreshes']
+const OWNER_ONLY_TABLES = ['audit_chain_heads', 'rate_limits', 'session_refreshes', 'sessions']
 
 describe('the runtime role', () => {
   test('is not a superuser, cannot bypass RLS, create roles or databases', async () => {
@@ -133,7 +133,11 @@ describe('nothing in public runs with the owner rights unreviewed', () => {
     'rate_limit_hit', // drizzle/0007_rate_limits.sql: counts one hit for a key in the owner-only rate_limits table
     'session_refresh_claim', // drizzle/0009_session_refreshes.sql: lock + sealed result of one refresh-token use
     'session_refresh_store', // drizzle/0009_session_refreshes.sql: keeps that sealed result two minutes
-    'request_start', // drizzle/0012_request_start.sql: the caller's own user row (by session id or verified token; binds nothing), their clinic's name/slug/settings, and one rate_limit_hit
+    'request_start', // drizzle/0012_request_start.sql, drizzle/0015: the caller's own user row (by user + live session id, or verified token; binds nothing), their clinic's name/slug/settings, and one rate_limit_hit
+    'session_start', // drizzle/0015_server_sessions.sql: a session row for an active user, at most 12 hours
+    'session_end', // drizzle/0015_server_sessions.sql: ends the caller's own session (app.user_id) only
+    'users_end_sessions', // drizzle/0015_server_sessions.sql: trigger; a role or status change ends that user's sessions
+    'user_ai_endpoint_set', // drizzle/0015_server_sessions.sql: the caller's own ai_endpoint column, nothing else
     'audit_list_views', // drizzle/0013_audit_list_views.sql: ids of the caller's own clinic's list views that showed a referral (staff/admin only)
   ]
 

@@ -12,7 +12,7 @@ import { promisify } from 'node:util'
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEMO_TENANT_ID, FOREIGN_TENANT_ID, findDemoAccount } from '../../scripts/lib/demo-accounts'
-import { startIdentityProvider, type IdentityProvider } from '../../scripts/lib/idp'
+import { startIdentityProvider, TOKEN_LIFETIMES, type IdentityProvider } from '../../scripts/lib/idp'
 import { CLI_CLIENT_ID, CLI_REDIRECT_URI, discover, getTokensFor, refreshTokens } from '../../scripts/lib/idp-login'
 import { freePort } from '../support/free-port'
 
@@ -94,6 +94,19 @@ describe('local identity provider', () => {
     expect(access.exp! - access.iat!).toBe(TTL)
     expect(tokens.expires_in).toBe(TTL)
     expect(tokens.refresh_token).toEqual(expect.any(String))
+    // Entra's ID tokens live one hour.
+    expect(id.exp! - id.iat!).toBe(TOKEN_LIFETIMES.idTokenSeconds)
+  })
+
+  it('refuses to issue access tokens longer than Entra does (90 minutes), with a clear message', async () => {
+    for (const ttl of [10 * 365 * 24 * 60 * 60, TOKEN_LIFETIMES.accessTokenMaxSeconds + 1, 0, -5, 1.5, Number.NaN]) {
+      await expect(startIdentityProvider({ port: await freePort(), clients: [], apiAudience: API, accessTokenTtlSeconds: ttl, jwksPath }), String(ttl)).rejects.toThrow(
+        /IDP_ACCESS_TOKEN_TTL/,
+      )
+    }
+    // Control: the longest Entra issues starts.
+    const longest = await startIdentityProvider({ port: await freePort(), clients: [], apiAudience: API, accessTokenTtlSeconds: TOKEN_LIFETIMES.accessTokenMaxSeconds, jwksPath })
+    await longest.close()
   })
 
   it('puts a foreign account’s own tid in its tokens, from the same issuer', async () => {

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest'
 import {
   openSession,
   SESSION_MAX_AGE_SECONDS,
+  sealJson,
   sealSession,
   sessionCookieName,
   sessionSetCookie,
@@ -23,7 +24,7 @@ const now = () => Math.floor(Date.now() / 1000)
 const refreshToken = (length = 2048) => randomBytes(length * 2).toString('base64url').slice(0, length)
 
 function session(overrides: Partial<SessionData> = {}): SessionData {
-  return { uid: randomUUID(), cid: randomUUID(), rt: refreshToken(), at: now() + 3600, end: now() + SESSION_MAX_AGE_SECONDS, ...overrides }
+  return { sid: randomUUID(), uid: randomUUID(), cid: randomUUID(), rt: refreshToken(), at: now() + 3600, end: now() + SESSION_MAX_AGE_SECONDS, ...overrides }
 }
 
 /** Replaces the character at `index` with a different one of the base64url alphabet. */
@@ -87,6 +88,13 @@ describe('session cookie sealing', () => {
     const decoded = JSON.parse(new TextDecoder().decode(base64url.decode(header!)))
     const reencoded = base64url.encode(JSON.stringify({ ...decoded, x: 1 }))
     await expect(openSession(env, [reencoded, ...rest].join('.'))).resolves.toBeNull()
+  })
+
+  it('a cookie without a server-side session id (sealed before sessions had rows) opens as null', async () => {
+    const { sid: _sid, ...before } = session()
+    await expect(openSession(env, await sealJson(env, 'session', before))).resolves.toBeNull()
+    await expect(openSession(env, await sealJson(env, 'session', { ...before, sid: 'not-a-uuid' }))).resolves.toBeNull()
+    await expect(openSession(env, await sealJson(env, 'session', { ...before, sid: randomUUID() }))).resolves.not.toBeNull()
   })
 
   it.each([undefined, '', 'garbage', 'a.b.c.d.e', '....'])('opens %j as null', async (value) => {

@@ -1,8 +1,10 @@
 /**
  * The tenant context must not outlive its transaction (DESIGN §2): a pooled connection goes
  * from one request to the next, so whatever clinic it served last must not be there for the
- * next one. One Pool with max: 1 forces every transaction below onto the same connection,
- * and pg_backend_pid() proves it.
+ * next one. The transactions below go through a PgBouncer in transaction mode with ONE server
+ * connection (tests/support/pool-of-one.ts; straight to PostgreSQL when pgbouncer is not
+ * installed), from one client Pool with max: 1, so every one of them runs on the same PostgreSQL
+ * backend, and pg_backend_pid() proves it.
  */
 import { Pool } from '@neondatabase/serverless'
 import { eq, sql } from 'drizzle-orm'
@@ -12,15 +14,25 @@ import { useLocalRelay } from '../../app/db/client.server'
 import * as schema from '../../app/db/schema'
 import { createTenantDatabase, NO_SCOPE, type TenantScope } from '../../app/tenancy/tenant.server'
 import { sqlState, useTestDatabase } from '../support/db'
+import { pgbouncerInstalled, startPoolOfOne, type PoolOfOne } from '../support/pool-of-one'
 
 const db = useTestDatabase()
-// The app's own pool (connectDatabase) also has max: 1; this one is built the same way but keeps
-useLocalRelay(db.config.wsProxy)
-// its connection open between tests (idleTimeoutMillis: 0), so the pid stays comparable.
-const pool = new Pool({ connectionString: db.config.appUrl, max: 1, idleTimeoutMillis: 0 })
-pool.on('error', () => {})
-const single = drizzle({ client: pool, schema })
-afterAll(() => pool.end())
+let one: PoolOfOne | undefined
+let pool: Pool
+let single: ReturnType<typeof drizzle<typeof schema>>
+beforeAll(async () => {
+  one = pgbouncerInstalled ? await startPoolOfOne() : undefined
+  useLocalRelay(one?.wsProxy ?? db.config.wsProxy)
+  // The app's own pool (connectDatabase) also has max: 1; this one is built the same way but keeps
+  // its client connection open between tests (idleTimeoutMillis: 0).
+  pool = new Pool({ connectionString: one?.appUrl ?? db.config.directAppUrl, max: 1, idleTimeoutMillis: 0 })
+  pool.on('error', () => {})
+  single = drizzle({ client: pool, schema })
+})
+afterAll(async () => {
+  await pool.end()
+  await one?.stop()
+})
 const as = (scope: Partial<TenantScope>) => createTenantDatabase(single, { ...NO_SCOPE, ...scope })
 
 let northside: TenantScope

