@@ -35,9 +35,9 @@ export function snapshotBuild(repo: string, target: string) {
 
 export type RunningApp = { origin: string; process: ChildProcess; logFile: string; stop: () => Promise<void> }
 
-export async function startApp(options: { cwd: string; config: LocalConfig; bindings: Record<string, string>; logFile: string; inspectorPort: number }): Promise<RunningApp> {
+export async function startApp(options: { cwd: string; config: LocalConfig; bindings: Record<string, string>; logFile: string; inspectorPort: number; extraArgs?: string[] }): Promise<RunningApp> {
   const log = createWriteStream(options.logFile)
-  const child = spawn('npx', pagesDevArgs(options.config, options.bindings, ['--inspector-port', String(options.inspectorPort)]), {
+  const child = spawn('npx', pagesDevArgs(options.config, options.bindings, ['--inspector-port', String(options.inspectorPort), ...(options.extraArgs ?? [])]), {
     cwd: options.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,

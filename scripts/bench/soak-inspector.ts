@@ -1,0 +1,164 @@
+/**
+ * workerd's V8 inspector (through wrangler's inspector proxy, `--inspector-port`) and workerd's
+ * resident memory: what `npm run bench:soak` samples.
+ *
+ * - heap: Runtime.getHeapUsage (usedSize / totalSize of the Worker's isolate), optionally after a
+ *   full GC, so that "used" is what is kept alive, not garbage that has not been collected yet.
+ *   workerd never answers HeapProfiler.collectGarbage (V8 runs it as a platform task, which
+ *   workerd's inspector does not pump), so the GC is the one HeapProfiler.takeHeapSnapshot does
+ *   before it walks the heap; the snapshot itself is discarded.
+ * - snapshots: HeapProfiler.takeHeapSnapshot, written as a .heapsnapshot file (Chrome DevTools
+ *   opens it; soak-snapshot.ts diffs two of them).
+ * - RSS: VmRSS from /proc/<pid>/status of the workerd process under wrangler (Linux only).
+ */
+import { execFileSync } from 'node:child_process'
+import { createWriteStream, readdirSync, readFileSync } from 'node:fs'
+import WebSocket from 'ws'
+
+export type HeapUsage = { usedSize: number; totalSize: number }
+
+export class Inspector {
+  private nextId = 1
+  private pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>()
+  private listeners = new Map<string, (params: any) => void>()
+
+  private constructor(private socket: WebSocket) {
+    socket.on('message', (data) => {
+      const message = JSON.parse(String(data))
+      if (message.id !== undefined) {
+        const waiter = this.pending.get(message.id)
+        this.pending.delete(message.id)
+        if (message.error) waiter?.reject(new Error(`${message.error.message} (${message.error.code})`))
+        else waiter?.resolve(message.result)
+      } else if (message.method) {
+        this.listeners.get(message.method)?.(message.params)
+      }
+    })
+    socket.on('close', () => {
+      for (const waiter of this.pending.values()) waiter.reject(new Error('inspector connection closed'))
+      this.pending.clear()
+    })
+  }
+
+  /** Connects to the Worker's target listed at http://127.0.0.1:<port>/json. */
+  static async connect(port: number, timeoutMs = 30_000): Promise<Inspector> {
+    const deadline = Date.now() + timeoutMs
+    let lastError: unknown
+    while (Date.now() < deadline) {
+      try {
+        const targets = (await (await fetch(`http://127.0.0.1:${port}/json`)).json()) as { webSocketDebuggerUrl?: string }[]
+        const url = targets.find((t) => t.webSocketDebuggerUrl)?.webSocketDebuggerUrl
+        if (url) {
+          const socket = new WebSocket(url, { maxPayload: 1024 * 1024 * 1024 })
+          await new Promise<void>((resolve, reject) => {
+            socket.once('open', () => resolve())
+            socket.once('error', reject)
+          })
+          socket.on('error', () => {})
+          const inspector = new Inspector(socket)
+          // wrangler's inspector proxy switched Network events on for DevTools' Network panel; the
+          // soak has no use for one event per subrequest.
+          await inspector.send('Network.disable').catch(() => {})
+          return inspector
+        }
+        lastError = new Error('no target with a webSocketDebuggerUrl')
+      } catch (error) {
+        lastError = error
+      }
+      await new Promise((r) => setTimeout(r, 300))
+    }
+    throw new Error(`no inspector on 127.0.0.1:${port}: ${lastError instanceof Error ? lastError.message : lastError}`)
+  }
+
+  send<T = any>(method: string, params: Record<string, unknown> = {}, timeoutMs = 120_000): Promise<T> {
+    const id = this.nextId++
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id)
+        reject(new Error(`${method}: no answer within ${timeoutMs} ms`))
+      }, timeoutMs)
+      this.pending.set(id, {
+        resolve: (v) => (clearTimeout(timer), resolve(v)),
+        reject: (e) => (clearTimeout(timer), reject(e)),
+      })
+      this.socket.send(JSON.stringify({ id, method, params }))
+    })
+  }
+
+  async heapUsage(options: { gc?: boolean } = {}): Promise<HeapUsage> {
+    if (options.gc) await this.heapSnapshot(null)
+    const { usedSize, totalSize } = await this.send<HeapUsage>('Runtime.getHeapUsage')
+    return { usedSize, totalSize }
+  }
+
+  /** Writes a heap snapshot (after a full GC, which takeHeapSnapshot does itself) to `file`, or nowhere. */
+  async heapSnapshot(file: string | null): Promise<void> {
+    const out = file ? createWriteStream(file) : null
+    this.listeners.set('HeapProfiler.addHeapSnapshotChunk', ({ chunk }) => out?.write(chunk))
+    try {
+      await this.send('HeapProfiler.takeHeapSnapshot', { reportProgress: false, captureNumericValue: false }, 600_000)
+    } finally {
+      this.listeners.delete('HeapProfiler.addHeapSnapshotChunk')
+      if (out) await new Promise<void>((resolve) => out.end(resolve))
+    }
+  }
+
+  close() {
+    this.socket.close()
+  }
+}
+
+/**
+ * The two workerd processes `wrangler pages dev` runs under `rootPid`: `worker`, the one that runs
+ * the app (started with --inspector-addr), and `proxy`, wrangler's own (its ProxyWorker, which
+ * listens on the app's port and forwards to the worker, and its InspectorProxyWorker).
+ */
+export function findWorkerdPids(rootPid: number): { worker: number | null; proxy: number | null } {
+  const children = new Map<number, number[]>()
+  const names = new Map<number, string>()
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      names.set(Number(entry), comm)
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)])
+    } catch {}
+  }
+  const found = { worker: null as number | null, proxy: null as number | null }
+  const queue = [rootPid]
+  while (queue.length) {
+    const pid = queue.shift()!
+    if (pid !== rootPid && names.get(pid) === 'workerd') {
+      let cmdline = ''
+      try {
+        cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+      } catch {}
+      if (cmdline.includes('--inspector-addr')) found.worker ??= pid
+      else found.proxy ??= pid
+    }
+    queue.push(...(children.get(pid) ?? []))
+  }
+  return found
+}
+
+/** Resident memory of `pid` in bytes (VmRSS), or null when it is gone. */
+export function rssBytes(pid: number): number | null {
+  try {
+    const kb = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
+    return kb ? Number(kb) * 1024 : null
+  } catch {
+    return null
+  }
+}
+
+/** TCP ports `pid` listens on (ss -ltnp; Linux only). */
+export function listeningPorts(pid: number): number[] {
+  try {
+    const out = execFileSync('ss', ['-ltnpH'], { encoding: 'utf8' })
+    return out.split('\n').filter((l) => l.includes(`pid=${pid},`)).map((l) => Number(/:(\d+)\s/.exec(l.split(/\s+/)[3] + ' ')?.[1])).filter((p) => p > 0)
+  } catch {
+    return []
+  }
+}
