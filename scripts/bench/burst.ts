@@ -54,7 +54,7 @@ async function main() {
   const tmp = benchTempFolder('intakepilot-burst-')
   const config = localConfig({
     APP_PORT: env.APP_PORT ?? '9820', PG_PORT: env.PG_PORT ?? '59472', RELAY_PORT: env.RELAY_PORT ?? '59473',
-    IDP_PORT: env.IDP_PORT ?? '59474', PGBOUNCER_PORT: env.PGBOUNCER_PORT ?? '59475', DATA_DIR: tmp, IDP_ACCESS_TOKEN_TTL: '7200',
+    IDP_PORT: env.IDP_PORT ?? '59474', PGBOUNCER_PORT: env.PGBOUNCER_PORT ?? '59475', DATA_DIR: tmp, IDP_ACCESS_TOKEN_TTL: '5400',
   })
   say(`${cpus().length} CPUs, load average ${loadavg().map((n) => n.toFixed(2)).join(' ')}, CPU pressure ${cpuPressure() ?? '—'}`)
   if (!args['no-build']) {
