@@ -1,5 +1,5 @@
 /**
- * `npm run bench:audit` (issue 5 §8, issue 8; not part of `npm test`): what recording an audit
+ * `npm run bench:audit` (not part of `npm test`; decision 016): what recording an audit
  * row, hash chain included, adds to a request, on a near-empty trail and on a big one
  * (target: under 2 ms with 10 million rows in the trail). See bench/README.md.
  *

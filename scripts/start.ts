@@ -1,5 +1,5 @@
 /**
- * `npm start`: the whole of IntakePilot on loopback, real parts only (DESIGN §6).
+ * `npm start`: the whole of IntakePilot on loopback, real parts only.
  * embedded PostgreSQL -> PgBouncer (when installed) -> migrations -> demo data (first run) ->
  * Neon WebSocket relay -> local OpenID provider -> the built app in workerd (wrangler pages dev),
  * watched: restarted when it exits or stops answering /healthz (scripts/lib/app-watchdog.ts).

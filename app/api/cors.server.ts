@@ -1,5 +1,5 @@
 /**
- * CORS for /api/* (issue 6 §3): an allow-list of origins from CORS_ORIGINS, echoed one at a
+ * CORS for /api/*: an allow-list of origins from CORS_ORIGINS, echoed one at a
  * time (never `*`), no credentials (the API takes bearer tokens, never cookies), and
  * `Vary: Origin` on every answer so a cache never hands one origin's answer to another.
  */

@@ -1,5 +1,5 @@
 /**
- * The API's error shape (issue 6 §1): `{ error, details, code }` with its HTTP status.
+ * The API's error shape: `{ error, details, code }` with its HTTP status.
  * Thrown as Responses from resource routes, returned by the pipeline before Remix runs.
  * A 500 carries the request id and nothing else: no message, no stack, no SQL.
  */

@@ -1,5 +1,5 @@
 /**
- * Writing the audit trail (DESIGN §5). A row holds ids only, never PHI. Reads of PHI are
+ * Writing the audit trail (decisions 013, 016). A row holds ids only, never PHI. Reads of PHI are
  * recorded in the same transaction as the read: pass the transaction you read with.
  */
 import { auditLogs, type AuditOutcome } from '~/db/schema'
@@ -47,7 +47,7 @@ export type AuditEvent = {
 export type PhiAttempt = { action: AuditAction; entityId?: string; details?: Record<string, unknown> }
 
 /**
- * The row for a refused attempt on PHI (DESIGN §5: denied attempts are recorded too). PHI is
+ * The row for a refused attempt on PHI (denied attempts are recorded too: decision 013). PHI is
  * a referral's (its form data, its history), so the entity is always a referral. The reason
  * code tells a 403 (the role may not) from a 404 (not there, or not theirs to see).
  */
@@ -86,7 +86,7 @@ function clientIp(value: string | null): string | null {
 /**
  * Appends one row to the clinic's trail, in the transaction of the work it records. Inside
  * db.tenant the INSERT is sent with the commit (sendWithCommit): the same transaction, no round
- * trip of its own (issue 5 §8). The chain trigger numbers and hashes it either way.
+ * trip of its own (decision 016). The chain trigger numbers and hashes it either way.
  */
 export async function recordAudit(tx: TenantTx, scope: TenantScope, request: AuditRequest, event: AuditEvent) {
   const row = {

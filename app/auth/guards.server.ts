@@ -1,5 +1,5 @@
 /**
- * Guards that throw (DESIGN §7): loaders and actions call them FIRST, before any query.
+ * Guards that throw: loaders and actions call them FIRST, before any query.
  */
 import { redirect, type AppLoadContext } from '@remix-run/cloudflare'
 import { deniedEvent, type PhiAttempt } from '~/audit/audit.server'
@@ -27,7 +27,7 @@ export function requirePermission(user: SessionUser, permission: Permission) {
 
 /**
  * requirePermission for routes that show or change PHI (`handle.phi`): the refusal is itself
- * recorded (DESIGN §5), as the actor, in their own clinic's chain, before the 403 is thrown.
+ * recorded (decisions 013, 016), as the actor, in their own clinic's chain, before the 403 is thrown.
  * Under /api the pipeline gives the 403 the API's JSON error shape.
  */
 export async function requirePhiPermission(context: AppLoadContext, user: SessionUser, permission: Permission, attempt: PhiAttempt) {

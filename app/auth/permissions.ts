@@ -1,5 +1,5 @@
 /**
- * Who may do what: one table, permission strings `action:entity:access` (DESIGN §7).
+ * Who may do what: one table, permission strings `action:entity:access`.
  * Browser-safe (the header uses it to decide what to show); enforcement is on the server,
  * and row-level security is the second wall behind it.
  */

@@ -1,5 +1,5 @@
 /**
- * Field-level PHI encryption (DESIGN §4), with Web Crypto so it runs in workerd and Node.
+ * Field-level PHI encryption (decision 007), with Web Crypto so it runs in workerd and Node.
  *
  * - AES-256-GCM; a per-clinic data key derived with HKDF from the key ring's master key.
  * - The current kid encrypts; every kid in the ring decrypts (rotation re-encrypts later).

@@ -1,5 +1,5 @@
 /**
- * The consolidated IntakePilot schema (DESIGN §3). Every clinic-owned table carries
+ * The consolidated IntakePilot schema. Every clinic-owned table carries
  * `clinic_id` and an index that leads with it; row-level security for these tables is
  * written in drizzle/0001_tenancy.sql (FORCE RLS and grants are beyond the schema builder).
  */
@@ -106,7 +106,7 @@ export const intakeForms = pgTable(
 )
 
 
-/** An encrypted PHI value as stored inside jsonb (DESIGN §4). */
+/** An encrypted PHI value as stored inside jsonb (decision 007). */
 export type EncryptedValue = { v: 1; kid: string; iv: string; ct: string }
 
 export const referrals = pgTable(
@@ -196,7 +196,7 @@ export const processingResults = pgTable(
 )
 
 
-/** Append-only and hash-chained per clinic (DESIGN §5). Ids only, never PHI. */
+/** Append-only and hash-chained per clinic (decisions 013, 016). Ids only, never PHI. */
 export const auditLogs = pgTable(
   'audit_logs',
   {

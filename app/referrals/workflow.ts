@@ -18,7 +18,7 @@ export const NEEDS_DATE: ReferralStatus[] = ['scheduled']
 
 export const canMove = (from: ReferralStatus, to: ReferralStatus) => NEXT_STATUSES[from].includes(to)
 
-/** The turnaround timestamps a move sets (DESIGN §3): triaged, scheduled, closed. */
+/** The turnaround timestamps a move sets: triaged, scheduled, closed. */
 export function timestampsFor(from: ReferralStatus, to: ReferralStatus, now: Date, current: { triagedAt: Date | null }) {
   const set: { triagedAt?: Date; scheduledAt?: Date; closedAt?: Date | null } = {}
   if (from === 'received' && !current.triagedAt) set.triagedAt = now

@@ -1,5 +1,5 @@
 /**
- * The request pipeline (DESIGN §1): runs once per request, before Remix.
+ * The request pipeline: runs once per request, before Remix.
  * request id -> method, origin and body checks (the body read in full, bounded) -> database
  * for this request -> Remix -> security headers -> one log line, all within the request's
  * deadline. Nothing that reaches the browser from here ever carries a stack trace.

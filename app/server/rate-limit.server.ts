@@ -1,5 +1,5 @@
 /**
- * The exact rate limit (issue 6 §4, docs/decisions/011-rate-limits-in-postgres.md):
+ * The exact rate limit (docs/decisions/011-rate-limits-in-postgres.md):
  * 100 requests a minute per signed-in user, pages and API together, and per IP on the
  * sign-in routes. Counted in PostgreSQL by rate_limit_hit (drizzle/0007), atomically, inside
  * the request's first round trip (request_start, drizzle/0012; see request-start.server.ts).

@@ -1,5 +1,5 @@
 /**
- * db.tenant(fn): the ONLY way request code reaches the database (DESIGN §2), apart from the
+ * db.tenant(fn): the ONLY way request code reaches the database (decision 005), apart from the
  * request's first statement (request_start, app/server/request-start.server.ts).
  *
  * One transaction on the request's one connection: first the tenant context, transaction-local
@@ -7,7 +7,7 @@
  * fn(tx); then commit. Row-level security policies read these settings.
  *
  * `begin` and the settings go to the server as one simple-protocol message, one round trip
- * instead of two (issue 8). The simple protocol takes no bound parameters, so the three values
+ * instead of two (decision 014). The simple protocol takes no bound parameters, so the three values
  * are checked against their only possible shapes (a UUID, a role name, or nothing) before they
  * are written into the statement; anything else is refused before it reaches the server.
  */

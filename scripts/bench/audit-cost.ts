@@ -1,5 +1,5 @@
 /**
- * What recording an audit row adds to a request (issue 5 §8), measured with the app's own code:
+ * What recording an audit row adds to a request (decision 016), measured with the app's own code:
  * createTenantDatabase(...).tenant (the set_config transaction) and recordAudit, through the Neon
  * driver and the relay, as the runtime role (RLS on, the chain trigger running as it does in
  * production).

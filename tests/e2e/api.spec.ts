@@ -1,5 +1,5 @@
 /**
- * The JSON API (issue 6) over real HTTP against the built app in workerd, with real access
+ * The JSON API over real HTTP against the built app in workerd, with real access
  * tokens from the local provider (the headless CLI client). Every status code we can produce
  * from outside, every way a token is refused, tenancy (another clinic's id is a 404), CORS,
  * cookies ignored, and the exact rate limit.

@@ -1,6 +1,6 @@
 /**
  * A real internal failure, from the outside: a referral whose stored ciphertext no longer
- * decrypts (DESIGN §4: fails closed). The API answers 500 with the request id and nothing else;
+ * decrypts (it fails closed: decision 007). The API answers 500 with the request id and nothing else;
  * the page shows the error boundary with the same request id. Neither shows a stack, the
  * exception's message or any PHI.
  */

@@ -1,5 +1,5 @@
 /**
- * PHI-route coverage (DESIGN §5, §7): every route module that shows PHI says so with
+ * PHI-route coverage (decision 013): every route module that shows PHI says so with
  * `handle.phi`, pages and API alike, and this spec visits each one, as every role, for real
  * (a signed-in browser for pages, a bearer token for the API), and checks the audit trail:
  * exactly one row for each access, allowed or refused, with the right action, entity and

@@ -1,5 +1,5 @@
 /**
- * The rate limit as a person meets it (issue 6 §4): a signed-in user who has made 100 requests
+ * The rate limit as a person meets it: a signed-in user who has made 100 requests
  * this minute gets a friendly page, not an error dump: a plain heading, when they can carry on
  * (from Retry-After), no stack. The same user's API calls get 429 RATE_LIMITED JSON, since the
  * budget is per user, pages and API together.

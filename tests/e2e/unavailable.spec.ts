@@ -1,5 +1,5 @@
 /**
- * When the database cannot be reached (issue 6 §1: 503 UNAVAILABLE), seen from outside: an API
+ * When the database cannot be reached (503 UNAVAILABLE), seen from outside: an API
  * call with a perfectly good token gets the JSON error, a page gets a friendly 503 page, and
  * neither carries a stack trace, a driver error or anything about the user.
  */

@@ -1,5 +1,5 @@
 /**
- * What the catalog says about tenancy (DESIGN §2), read from pg_catalog as the superuser so that
+ * What the catalog says about tenancy (decision 005), read from pg_catalog as the superuser so that
  * nothing is hidden from the query. The isolation matrix proves behaviour for the tables we know
  * of; these checks catch the table, grant or role attribute nobody wrote a test for.
  */

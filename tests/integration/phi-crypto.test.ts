@@ -1,5 +1,5 @@
 /**
- * Field-level PHI encryption (DESIGN §4), from the outside: what decrypts, what must not, and
+ * Field-level PHI encryption (decision 007), from the outside: what decrypts, what must not, and
  * that nothing ever comes back as plaintext by accident. Pure Web Crypto, no database.
  */
 import { randomBytes, randomUUID } from 'node:crypto'

@@ -1,5 +1,5 @@
 /**
- * "Who accessed this" (issue 5 §3): a referral's access history holds the rows about it and the
+ * "Who accessed this" (decision 013): a referral's access history holds the rows about it and the
  * list views whose shown ids include it, marked as lists; never another clinic's, never for a
  * role that may not read the trail; paged in chain order without losing or repeating a row.
  */

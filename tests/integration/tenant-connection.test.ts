@@ -1,5 +1,5 @@
 /**
- * The tenant context must not outlive its transaction (DESIGN §2): a pooled connection goes
+ * The tenant context must not outlive its transaction (decision 005): a pooled connection goes
  * from one request to the next, so whatever clinic it served last must not be there for the
  * next one. The transactions below go through a PgBouncer in transaction mode with ONE server
  * connection (tests/support/pool-of-one.ts; straight to PostgreSQL when pgbouncer is not

@@ -1,5 +1,5 @@
 /**
- * The isolation matrix (DESIGN §2). For every clinic-owned table: what the runtime role can see
+ * The isolation matrix (decision 005). For every clinic-owned table: what the runtime role can see
  * and change from each tenant context, through db.tenant (RLS in force), checked against what
  * the owner (who bypasses RLS) says is really there. A new table is one line in TABLES; the
  * first test fails until it is added.
