@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (issue 8; not part of `npm test`): how fast IntakePilot serves a clinic at scale,
+ * `npm run bench` (not part of `npm test`): how fast IntakePilot serves a clinic at scale,
  * against the raw database, in one run. See bench/README.md for how to read the results.
  *
  *   --scale N                 data size multiplier (default 1: 20 x 10k + 1 x 100k referrals, 2M audit rows)

@@ -68,7 +68,7 @@ export async function startRelay(options: {
   })
   return {
     port: options.port,
-    // Client-to-server messages: with pipelining off, one per round trip (bench, issue 8).
+    // Client-to-server messages: with pipelining off, one per round trip (the bench counts them).
     roundTrips: () => messages,
     waiting: () => [...gates.values()].reduce((n, g) => n + g.waiting(), 0),
     close: () =>
