@@ -7,11 +7,26 @@
  * what is being measured halfway through.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { cpSync, createWriteStream, existsSync, readdirSync, readFileSync, symlinkSync } from 'node:fs'
+import { cpSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { pagesDevArgs } from '../lib/app-bindings'
 import type { LocalConfig } from '../lib/config'
 import { onCleanup, sleep, stopProcessGroup } from './cleanup'
+
+/** `npm run build` (unless told not to), then its snapshot in `<tmp>/app`: the folder to run wrangler in. */
+export async function buildAndSnapshot(repo: string, tmp: string, options: { build: boolean; say: (line: string) => void }) {
+  if (options.build) {
+    options.say('npm run build…')
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn('npm', ['run', 'build'], { cwd: repo, stdio: ['ignore', 'ignore', 'inherit'] })
+      child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`npm run build exited ${code}`))))
+    })
+  }
+  const appDir = join(tmp, 'app')
+  mkdirSync(appDir)
+  snapshotBuild(repo, appDir)
+  return appDir
+}
 
 export function snapshotBuild(repo: string, target: string) {
   for (const path of ['build', 'functions', 'app', 'public']) {

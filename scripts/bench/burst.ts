@@ -15,7 +15,6 @@
  *   --one-user N     requests of the one-user burst (default 200)
  *   --spread N       requests of the spread burst (default 500)
  */
-import { spawn } from 'node:child_process'
 import { request } from 'node:http'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
@@ -29,7 +28,7 @@ import { runMigrations } from '../lib/migrate'
 import { LOCAL_SUPERUSER } from '../lib/postgres'
 import { loadOrCreateSecrets } from '../lib/secrets'
 import { seedIfEmpty } from '../lib/seed'
-import { snapshotBuild, startApp } from './app'
+import { buildAndSnapshot, startApp } from './app'
 import { benchTempFolder, onCleanup, runBench, sleep } from './cleanup'
 import { percentile } from './load'
 import { cpuPressure, machineMeter } from './machine'
@@ -57,13 +56,7 @@ async function main() {
     IDP_PORT: env.IDP_PORT ?? '59474', PGBOUNCER_PORT: env.PGBOUNCER_PORT ?? '59475', DATA_DIR: tmp, IDP_ACCESS_TOKEN_TTL: '5400',
   })
   say(`${cpus().length} CPUs, load average ${loadavg().map((n) => n.toFixed(2)).join(' ')}, CPU pressure ${cpuPressure() ?? '—'}`)
-  if (!args['no-build']) {
-    say('npm run build…')
-    await run('npm', ['run', 'build'])
-  }
-  const appDir = join(tmp, 'app')
-  mkdirSync(appDir)
-  snapshotBuild(REPO, appDir)
+  const appDir = await buildAndSnapshot(REPO, tmp, { build: !args['no-build'], say })
 
   const database = await startLocalDatabase({ dataDir: join(tmp, 'postgres'), pgPort: config.pgPort, relayPort: config.relayPort, pgbouncerPort: config.pgbouncerPort, persistent: false })
   onCleanup('database', () => database.stopAll())
@@ -176,9 +169,3 @@ function get(origin: string, path: string, cookie: string): Promise<{ status: st
   })
 }
 
-function run(command: string, commandArgs: string[]) {
-  return new Promise<void>((resolve, reject) => {
-    const child = spawn(command, commandArgs, { cwd: REPO, stdio: ['ignore', 'ignore', 'inherit'] })
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${command} ${commandArgs.join(' ')} exited ${code}`))))
-  })
-}

@@ -20,7 +20,6 @@
  * Its own ports (app 8816, inspector 56060, PostgreSQL 56061, relay 56062, provider 56063; or
  * SOAK_PORT_BASE=N for N..N+3 and APP_PORT) and temp folder, all removed at the end.
  */
-import { spawn } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -33,7 +32,7 @@ import { startLocalPostgres } from '../lib/postgres'
 import { loadOrCreateSecrets } from '../lib/secrets'
 import { fakeReferralValues } from '../../tests/factories/patients'
 import { createRandom } from '../../tests/factories/random'
-import { snapshotBuild, startApp } from './app'
+import { buildAndSnapshot, startApp } from './app'
 import { benchTempFolder, onCleanup, runBench, sleep } from './cleanup'
 import { machineMeter } from './machine'
 import { connectPg } from './pg'
@@ -96,13 +95,7 @@ async function main() {
     // The longest the provider issues (90 minutes): no token refreshes halfway through a soak.
     IDP_ACCESS_TOKEN_TTL: '5400',
   })
-  if (!args['no-build']) {
-    say('npm run build…')
-    await run('npm', ['run', 'build'])
-  }
-  const appDir = join(tmp, 'app')
-  mkdirSync(appDir)
-  snapshotBuild(REPO, appDir)
+  const appDir = await buildAndSnapshot(REPO, tmp, { build: !args['no-build'], say })
 
   const postgres = await startLocalPostgres({ dataDir: join(tmp, 'postgres'), port: PORTS.pg, persistent: false })
   onCleanup('postgres', () => postgres.stop())
@@ -235,9 +228,3 @@ function blindInspector() {
   return { heapUsage: async (_?: { gc?: boolean }) => ({ usedSize: 0, totalSize: 0 }), heapSnapshot: async (_: string | null) => {}, close: () => {} } as unknown as Inspector
 }
 
-function run(command: string, commandArgs: string[]) {
-  return new Promise<void>((resolve, reject) => {
-    const child = spawn(command, commandArgs, { cwd: REPO, stdio: ['ignore', 'ignore', 'inherit'] })
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${command} ${commandArgs.join(' ')} exited ${code}`))))
-  })
-}
