@@ -38,15 +38,10 @@ const as = (scope: Partial<TenantScope>) => createTenantDatabase(single, { ...NO
 let northside: TenantScope
 let lakeview: TenantScope
 
-async function scopeOf(slug: string): Promise<TenantScope> {
-  const [clinic] = await db.owner.select().from(schema.clinics).where(eq(schema.clinics.slug, slug))
-  const [staff] = await db.owner.select().from(schema.users).where(eq(schema.users.email, `staff@${slug}.test`))
-  return { clinicId: clinic!.id, userId: staff!.id, role: 'staff' }
-}
 
 beforeAll(async () => {
-  northside = await scopeOf('northside')
-  lakeview = await scopeOf('lakeview')
+  northside = await db.staffScopeOf('northside')
+  lakeview = await db.staffScopeOf('lakeview')
 })
 
 /** What a connection carries: its backend, the three settings, and how many referrals RLS lets through. */

@@ -1,7 +1,9 @@
 /** Database handles for integration tests: the runtime role through db.tenant, and the owner. */
 import { inject } from 'vitest'
 import { afterAll } from 'vitest'
+import { eq } from 'drizzle-orm'
 import { connectDatabase } from '../../app/db/client.server'
+import * as schema from '../../app/db/schema'
 import {
   createTenantDatabase,
   NO_SCOPE,
@@ -24,6 +26,12 @@ export function useTestDatabase() {
     as: (scope: Partial<TenantScope>) => createTenantDatabase(app.db, { ...NO_SCOPE, ...scope }),
     /** The owner bypasses RLS: for setup and for checking what really is in a table. */
     owner: owner.db,
+    /** The tenant context of a clinic's demo staff member (`staff@<slug>.test`). */
+    staffScopeOf: async (slug: string): Promise<TenantScope> => {
+      const [clinic] = await owner.db.select().from(schema.clinics).where(eq(schema.clinics.slug, slug))
+      const [staff] = await owner.db.select().from(schema.users).where(eq(schema.users.email, `staff@${slug}.test`))
+      return { clinicId: clinic!.id, userId: staff!.id, role: 'staff' }
+    },
   }
 }
 
