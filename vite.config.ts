@@ -5,7 +5,7 @@ import tailwindcss from '@tailwindcss/vite'
 import { defineConfig, type Plugin } from 'vite'
 import tsconfigPaths from 'vite-tsconfig-paths'
 import { remixConfig } from './remix.config'
-import type { Env } from './app/server/env.server'
+import type { Env } from './app/utils/env.server'
 import type * as PipelineModule from './app/server/pipeline.server'
 
 /**

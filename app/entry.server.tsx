@@ -3,8 +3,8 @@ import { RemixServer } from '@remix-run/react'
 import { isbot } from 'isbot'
 import { renderToReadableStream } from 'react-dom/server'
 import { NonceProvider } from './components/nonce'
-import { isProduction } from './server/env.server'
-import { logError } from './server/log.server'
+import { isProduction } from './utils/env.server'
+import { logError } from './utils/log.server'
 
 const ABORT_DELAY = 5_000
 

@@ -6,7 +6,7 @@ import type { ServerBuild } from '@remix-run/cloudflare'
 // @ts-ignore: the server build exists only after `npm run build`.
 import * as build from '../build/server'
 import { createRequestPipeline } from '../app/server/pipeline.server'
-import type { Env } from '../app/server/env.server'
+import type { Env } from '../app/utils/env.server'
 
 const handle = createRequestPipeline(build as unknown as ServerBuild)
 

@@ -51,7 +51,7 @@ import { signInThroughApp } from './bench/sign-in'
 import { fakeReferralValues } from '../tests/factories/patients'
 import { createRandom } from '../tests/factories/random'
 import type { FormValues } from '../app/referrals/form-data.server'
-import type { Env } from '../app/server/env.server'
+import type { Env } from '../app/utils/env.server'
 
 const REPO = resolve(import.meta.dirname, '..')
 // Fixed so that two benches refuse to share a machine's ports; each can be moved by its variable.

@@ -8,8 +8,8 @@
 import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose'
 import { signedInIdentity, type Identity } from '~/auth/identity.server'
 import { CLOCK_TOLERANCE_SECONDS, discover, keySet } from '~/auth/oidc.server'
-import type { Env } from '~/server/env.server'
-import type { RequestStarter } from '~/server/request-start.server'
+import type { Env } from '~/utils/env.server'
+import type { RequestStarter } from '~/tenancy/request-start.server'
 import { apiError, invalidToken } from './errors.server'
 
 /** A request the API refuses before any route runs: the pipeline sends `response` as is. */

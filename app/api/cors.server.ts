@@ -3,7 +3,7 @@
  * time (never `*`), no credentials (the API takes bearer tokens, never cookies), and
  * `Vary: Origin` on every answer so a cache never hands one origin's answer to another.
  */
-import type { Env } from '~/server/env.server'
+import type { Env } from '~/utils/env.server'
 
 const ALLOWED_METHODS = 'GET, POST, PATCH, OPTIONS'
 const ALLOWED_HEADERS = 'Authorization, Content-Type, Idempotency-Key'

@@ -10,8 +10,8 @@ import type { SessionUser } from '~/auth/identity.server'
 import { hasPermission, type Permission } from '~/auth/permissions'
 import { phiCipherFromEnv } from '~/crypto/phi.server'
 import { openReferral } from '~/referrals/referral.server'
-import { isProduction } from '~/server/env.server'
-import { logError } from '~/server/log.server'
+import { isProduction } from '~/utils/env.server'
+import { logError } from '~/utils/log.server'
 import { apiError, internalError, validationError } from './errors.server'
 
 export const MAX_BODY_BYTES = 64 * 1024

@@ -3,7 +3,7 @@
  */
 import { redirect, type AppLoadContext } from '@remix-run/cloudflare'
 import { deniedEvent, type PhiAttempt } from '~/audit/audit.server'
-import type { RequestClinic } from '~/server/request-start.server'
+import type { RequestClinic } from '~/tenancy/request-start.server'
 import { isUuid } from '~/utils/keyset'
 import type { SessionUser } from './identity.server'
 import { hasPermission, type Permission } from './permissions'

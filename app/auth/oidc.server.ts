@@ -9,8 +9,8 @@
 import { data } from '@remix-run/cloudflare'
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose'
 import { MicrosoftStrategy } from 'remix-auth-microsoft'
-import type { Env } from '~/server/env.server'
-import { isProduction } from '~/server/env.server'
+import type { Env } from '~/utils/env.server'
+import { isProduction } from '~/utils/env.server'
 
 export const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access']
 export const CLOCK_TOLERANCE_SECONDS = 60

@@ -1,5 +1,5 @@
 /** Where to land after sign-in: kept in a short-lived cookie across the trip to the provider. */
-import { isProduction, type Env } from '~/server/env.server'
+import { isProduction, type Env } from '~/utils/env.server'
 import { safeRedirect } from '~/utils/misc'
 import { readCookie } from './session.server'
 

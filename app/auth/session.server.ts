@@ -9,7 +9,7 @@
  */
 import { sql } from 'drizzle-orm'
 import { base64url, compactDecrypt, CompactEncrypt } from 'jose'
-import { isProduction, type Env } from '~/server/env.server'
+import { isProduction, type Env } from '~/utils/env.server'
 import type { TenantTx } from '~/tenancy/tenant.server'
 
 export type SessionData = {

@@ -16,7 +16,7 @@
 import { base64url } from 'jose'
 import { openJson, readCookie, sealJson } from '~/auth/session.server'
 import { fromBase64, phiCipherFromEnv, toBase64, type FieldBinding } from '~/crypto/phi.server'
-import { isProduction, type Env } from '~/server/env.server'
+import { isProduction, type Env } from '~/utils/env.server'
 import { DRAFT_OWNER_FIELD } from './draft'
 
 /** Why the draft was kept: the page says which. */

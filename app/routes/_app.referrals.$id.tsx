@@ -19,7 +19,7 @@ import { openReferral, referralFacts } from '~/referrals/referral.server'
 import { performWork, WORK_ACTION, WORK_PERMISSION, type Work } from '~/referrals/work.server'
 import { AssignForm, StatusForm, TextForm, type WorkAnswer } from '~/referrals/work-forms'
 import { isWorkIntent, WorkSchema } from '~/referrals/work-schema'
-import type { RequestClinic } from '~/server/request-start.server'
+import type { RequestClinic } from '~/tenancy/request-start.server'
 import type { TenantTx } from '~/tenancy/tenant.server'
 import { parseForm } from '~/utils/form.server'
 

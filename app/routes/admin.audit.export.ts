@@ -3,8 +3,8 @@ import { auditExportStream, EXPORT_CONTENT_TYPES, exportFilename, type ExportEnd
 import { AuditExportSchema } from '~/audit/audit-view'
 import { checkpointClinic } from '~/audit/checkpoints.server'
 import { requireClinic, requirePermission, requireUser } from '~/auth/guards.server'
-import { isProduction } from '~/server/env.server'
-import { logError } from '~/server/log.server'
+import { isProduction } from '~/utils/env.server'
+import { logError } from '~/utils/log.server'
 import { invariantResponse } from '~/utils/misc'
 
 /**

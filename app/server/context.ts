@@ -2,8 +2,8 @@ import type { AuditEvent, AuditRequest } from '~/audit/audit.server'
 import type { SessionUser } from '~/auth/identity.server'
 import type { SessionData } from '~/auth/session.server'
 import type { TenantDatabase, TenantTx } from '~/tenancy/tenant.server'
-import type { Env } from './env.server'
-import type { RequestClinic } from './request-start.server'
+import type { Env } from '~/utils/env.server'
+import type { RequestClinic } from '~/tenancy/request-start.server'
 
 /** What every loader and action receives as `context` (built once per request by the pipeline). */
 declare module '@remix-run/cloudflare' {

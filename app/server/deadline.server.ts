@@ -3,8 +3,8 @@
  * connection is closed (load-context.server.ts) and no transaction commits (db.tenant checks
  * the signal before it commits). docs/decisions/019-body-limits-and-deadlines.md
  */
-import type { Env } from './env.server'
-import { DeadlineError } from './failures.server'
+import type { Env } from '~/utils/env.server'
+import { DeadlineError } from '~/utils/failures.server'
 import { DEFAULT_BODY_TIMEOUT_MS } from './request-body.server'
 
 export const DEFAULT_DEADLINE_MS = 30_000

@@ -7,7 +7,7 @@
 import { apiError, type ErrorStatus } from '~/api/errors.server'
 import { encode } from 'turbo-stream'
 import { reloadAsDocument } from './single-fetch.server'
-import type { RateLimitVerdict } from './rate-limit.server'
+import type { RateLimitVerdict } from '~/tenancy/rate-limit.server'
 
 /** Where the answer goes: the API, a single-fetch data request, or a page. */
 export type Audience = { api: boolean; url: URL; requestId: string; nonce: string; method: string }

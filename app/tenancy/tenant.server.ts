@@ -1,6 +1,6 @@
 /**
  * db.tenant(fn): the ONLY way request code reaches the database (decision 005), apart from the
- * request's first statement (request_start, app/server/request-start.server.ts).
+ * request's first statement (request_start, app/tenancy/request-start.server.ts).
  *
  * One transaction on the request's one connection: first the tenant context, transaction-local
  * (is_local = true) so that it cannot leak to the next user of a pooled connection; then

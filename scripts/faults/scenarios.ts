@@ -4,7 +4,7 @@
  */
 import { createServer, type Socket } from 'node:net'
 import { sql } from 'drizzle-orm'
-import type { Env } from '../../app/server/env.server'
+import type { Env } from '../../app/utils/env.server'
 import { openSession, sealSession, sessionCookieName } from '../../app/auth/session.server'
 import { retryWhilePortBusy } from './processes'
 import type { FaultStack } from './stack'

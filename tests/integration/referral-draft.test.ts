@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto'
 import { base64url } from 'jose'
 import { describe, expect, inject, it } from 'vitest'
 import { DRAFT_OWNER_FIELD, draftOwnerToken, keepDraftWhileUnavailable, stashDraft, takeDraft, type DraftOwner } from '../../app/referrals/draft.server'
-import type { Env } from '../../app/server/env.server'
+import type { Env } from '../../app/utils/env.server'
 
 const secrets = inject('secrets')
 const env = { APP_ENV: 'development', SESSION_SECRETS: secrets.sessionSecrets, PHI_KEYRING: secrets.phiKeyRing, PHI_BLIND_INDEX_KEY: secrets.phiBlindIndexKey } as Env

@@ -1,13 +1,13 @@
 /**
  * What is a 503 (the database away, try again) and what a 500 (a bug), on errors the real
  * driver and the real server produce, wrapped the way Drizzle wraps them; and that the error log
- * never carries a query's parameters (app/server/failures.server.ts, log.server.ts).
+ * never carries a query's parameters (app/utils/failures.server.ts, log.server.ts).
  */
 import { sql } from 'drizzle-orm'
 import { afterEach, describe, expect, test, vi } from 'vitest'
 import { connectDatabase, useLocalRelay } from '../../app/db/client.server'
-import { classifyFailure, isDatabaseUnavailable } from '../../app/server/failures.server'
-import { logError } from '../../app/server/log.server'
+import { classifyFailure, isDatabaseUnavailable } from '../../app/utils/failures.server'
+import { logError } from '../../app/utils/log.server'
 import { freePort } from '../support/free-port'
 import { useTestDatabase } from '../support/db'
 

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { endServerSession, SESSION_MAX_AGE_SECONDS, startServerSession } from '../../app/auth/session.server'
 import { connectDatabase } from '../../app/db/client.server'
 import { clinics, users } from '../../app/db/schema'
-import { requestStarter } from '../../app/server/request-start.server'
+import { requestStarter } from '../../app/tenancy/request-start.server'
 import { sqlState, useTestDatabase } from '../support/db'
 
 const { as, owner, config } = useTestDatabase()

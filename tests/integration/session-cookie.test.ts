@@ -15,7 +15,7 @@ import {
   sessionSetCookie,
   type SessionData,
 } from '../../app/auth/session.server'
-import type { Env } from '../../app/server/env.server'
+import type { Env } from '../../app/utils/env.server'
 
 const production = (secrets: string) => ({ APP_ENV: 'production', SESSION_SECRETS: secrets }) as Env
 const env = production('a,b')

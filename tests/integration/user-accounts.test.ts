@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { saveMyAiEndpoint } from '../../app/ai/endpoint.server'
 import { connectDatabase } from '../../app/db/client.server'
 import { clinics, users } from '../../app/db/schema'
-import { requestStarter } from '../../app/server/request-start.server'
+import { requestStarter } from '../../app/tenancy/request-start.server'
 import { startServerSession } from '../../app/auth/session.server'
 import { sqlState, useTestDatabase } from '../support/db'
 
