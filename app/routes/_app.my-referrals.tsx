@@ -2,7 +2,7 @@ import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/cloudflare'
 import { data } from '@remix-run/cloudflare'
 import { Link, useLoaderData } from '@remix-run/react'
 import { requireClinic, requirePhiPermission, requireUser } from '~/auth/guards.server'
-import { StatusBadge } from '~/components/referral-badges'
+import { StatusBadge } from '~/referrals/referral-badges'
 import { myReferralsPage, readMyReferralsCursor } from '~/referrals/my-referrals.server'
 import { showReferralList } from '~/referrals/referral-list.server'
 

@@ -2,7 +2,7 @@ import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/cloudflare'
 import { useLoaderData } from '@remix-run/react'
 import { requireUser } from '~/auth/guards.server'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
-import { STATUS_LABELS } from '~/components/referral-badges'
+import { STATUS_LABELS } from '~/referrals/referral-badges'
 import { SubmittedForm } from '~/referrals/referral-details'
 import { openReferral } from '~/referrals/open-referral.server'
 
