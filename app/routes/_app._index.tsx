@@ -2,7 +2,7 @@ import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/cloudflare'
 import { useLoaderData } from '@remix-run/react'
 import { count, sql } from 'drizzle-orm'
 import { requireClinic, requireUser } from '~/auth/guards.server'
-import { STATUS_LABELS } from '~/components/referral-badges'
+import { STATUS_LABELS } from '~/referrals/referral-badges'
 import { referralStatuses } from '~/db/enums'
 import { referrals } from '~/db/schema'
 
