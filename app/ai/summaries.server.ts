@@ -6,7 +6,6 @@
  */
 import { and, eq } from 'drizzle-orm'
 import type { PhiCipher } from '~/crypto/phi.server'
-import { sha256Hex } from '~/crypto/hash'
 import { processingResults, type EncryptedValue } from '~/db/schema'
 import type { TenantTx } from '~/tenancy/tenant.server'
 import type { SummaryKind } from './prompts'
