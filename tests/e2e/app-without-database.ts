@@ -41,7 +41,7 @@ export async function startSecondApp(options: { database: 'unreachable' | 'share
   const server = appServerCommand(config, bindings)
   const child = spawn(server.command, server.args, { detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...server.env } })
   let stderr = ''
-  child.stderr!.on('data', (chunk: Buffer) => void (stderr = (stderr + chunk.toString()).slice(-4000)))
+  child.stderr.on('data', (chunk: Buffer) => void (stderr = (stderr + chunk.toString()).slice(-4000)))
 
   const killGroup = (signal: NodeJS.Signals) => {
     try {

@@ -6,7 +6,7 @@
  * nothing may be written (no audit row for the request, no row in the form's table).
  */
 import { randomUUID } from 'node:crypto'
-import { expect, type APIRequestContext, type Page } from '@playwright/test'
+import { expect, type APIRequestContext } from '@playwright/test'
 import { and, count, eq, sql } from 'drizzle-orm'
 import { auditLogs, clinics, intakeForms, processingResults, referralEvents, referrals, users } from '../../app/db/schema'
 import { APP_URL } from '../../playwright.config'

@@ -19,7 +19,7 @@ const rows = (page: Page) => page.getByTestId('queue-row')
 const shown = (page: Page) =>
   rows(page).evaluateAll((trs) =>
     trs.map((tr) => {
-      const cells = [...tr.querySelectorAll('td')].map((td) => td.textContent!.trim())
+      const cells = [...tr.querySelectorAll('td')].map((td) => td.textContent.trim())
       return { id: tr.querySelector('a')!.getAttribute('href')!.split('/').pop()!, reference: cells[1]!, priority: cells[2]!, status: cells[3]!, assignee: cells[5]! }
     }),
   )
