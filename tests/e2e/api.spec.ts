@@ -27,8 +27,8 @@ test.describe('bearer tokens', () => {
     const tokens: TokenSet = await tokensFor('staff@northside.test')
     const [header, payload] = tokens.access_token.split('.') as [string, string]
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString())
-    const discovery = (await (await fetch(`${ISSUER}/.well-known/openid-configuration`)).json()) as { jwks_uri: string }
-    const published = ((await (await fetch(discovery.jwks_uri)).json()) as { keys: JWK[] }).keys[0]!
+    const discovery = await (await fetch(`${ISSUER}/.well-known/openid-configuration`)).json<{ jwks_uri: string }>()
+    const published = (await (await fetch(discovery.jwks_uri)).json<{ keys: JWK[] }>()).keys[0]!
     const { privateKey } = await generateKeyPair('RS256')
     const pem = await exportSPKI((await importJWK(published, 'RS256')) as CryptoKey)
     const hs256 = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256', kid: published.kid }).sign(new TextEncoder().encode(pem))
@@ -171,6 +171,7 @@ test.describe('rate limit', () => {
     // All requests must land in one fixed minute.
     const second = new Date().getUTCSeconds()
     if (second > 30) await new Promise((resolve) => setTimeout(resolve, (61 - second) * 1000))
+    // No other spec acts as Riverbend's second referrer: every request counted this minute is this test's.
     const headers = bearer(await token('referrer2@riverbend.test'))
     const statuses: number[] = []
     for (let batch = 0; batch < 11; batch++) {
