@@ -40,7 +40,7 @@ export async function startSecondApp(options: { database: 'unreachable' | 'share
   const args = pagesDevArgs(config, bindings, ['--inspector-port', String(inspectorPort)])
   const child = spawn('npx', args, { detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } })
   let stderr = ''
-  child.stderr!.on('data', (chunk: Buffer) => void (stderr = (stderr + chunk.toString()).slice(-4000)))
+  child.stderr.on('data', (chunk: Buffer) => void (stderr = (stderr + chunk.toString()).slice(-4000)))
 
   const killGroup = (signal: NodeJS.Signals) => {
     try {

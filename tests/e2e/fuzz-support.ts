@@ -140,14 +140,13 @@ export async function send(c: Case, who: Identity | null, api: boolean): Promise
   }
   if (c.extraCookie) cookies.push(c.extraCookie)
   if (cookies.length) headers.Cookie = cookies.join('; ')
-  let response: Response
   const init: RequestInit = { method: c.method, headers, body: c.body as BodyInit | undefined, redirect: 'manual' }
   try {
     new Request(new URL(c.path, APP_URL), init)
   } catch (error) {
     return { unsendable: String(error) }
   }
-  response = await fetch(new URL(c.path, APP_URL), { ...init, signal: AbortSignal.timeout(60_000) })
+  const response = await fetch(new URL(c.path, APP_URL), { ...init, signal: AbortSignal.timeout(60_000) })
   if (who && !api && c.credentials === 'valid') who.update(response)
   const chunks: Buffer[] = []
   let bytes = 0

@@ -68,7 +68,7 @@ async function setUp(owner: Owner): Promise<World> {
       body: JSON.stringify({ formVersion: version, data }),
     })
     expect(created.status, await created.clone().text()).toBe(201)
-    return ((await created.json()) as { data: { id: string } }).data.id
+    return (await created.json<{ data: { id: string } }>()).data.id
   }
   const [referralId, apiReferralId] = [await create(), await create()]
 
