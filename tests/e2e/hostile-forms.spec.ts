@@ -26,6 +26,9 @@ const [STAFF, REFERRER, ADMIN] = [`staff@${CLINIC}.test`, `referrer2@${CLINIC}.t
 
 type Answer = { status: number; size: number; text: string; requestId: string; setCookie: boolean }
 
+/** The worker's owner connection, for this file's helpers: set before each test (below). */
+let o: Owner
+
 /**
  * This spec sends hundreds of requests a minute as its three users, while other specs sign in as
  * them too; the rate limit is rate-limit-page.spec.ts's subject, so their counts are forgotten.
@@ -33,8 +36,6 @@ type Answer = { status: number; size: number; text: string; requestId: string; s
 const forgetRequestCounts = () =>
   o.execute(sql`delete from rate_limits where key in (select 'user:' || id from users where email in (${STAFF}, ${REFERRER}, ${ADMIN}))`)
 
-/** The worker's owner connection, for this file's helpers (every test goes through here first). */
-let o: Owner
 test.beforeEach(async ({ owner }) => {
   o = owner
   await forgetRequestCounts()

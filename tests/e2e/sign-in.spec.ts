@@ -1,5 +1,8 @@
 import { APP_URL, E2E, expect, revokeAtProvider, SESSION_COOKIE, signIn, test } from './fixtures'
 
+// Signing in is the subject here: each test walks the flow on its own page (signIn), refusals
+// included, where the other specs start from signedInAs.
+
 const ROLES = [
   { email: 'superadmin@intakepilot.test', role: 'superadmin', clinic: 'No clinic selected', home: '/clinics' },
   { email: 'admin@northside.test', role: 'admin', clinic: 'Northside Physiotherapy', home: '/queue' },
