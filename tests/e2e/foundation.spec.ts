@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test'
+import { expect, test } from './fixtures'
 
 test('the front door renders: sign-in page with its security headers', async ({ page }) => {
   const response = await page.goto('/login')
