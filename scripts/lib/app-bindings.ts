@@ -1,6 +1,6 @@
 /**
  * The bindings the app gets locally, and the command that runs the app with them:
- * one definition for `npm start` (scripts/start.ts) and `npm run bench` (scripts/bench.ts).
+ * one definition for `npm start` (scripts/start.ts) and `npm run bench` (scripts/bench/run.ts).
  */
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'

@@ -27,33 +27,33 @@ import { createServer } from 'node:net'
 import { cpus, loadavg } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { appBindings } from './lib/app-bindings'
-import { localConfig, localIdentityProviderOptions } from './lib/config'
-import { CLI_CLIENT_ID, CLI_REDIRECT_URI, getTokensFor } from './lib/idp-login'
-import { runMigrations } from './lib/migrate'
-import { startLocalPostgres, DATABASE_NAME, APP_ROLE, OWNER_ROLE, LOCAL_SUPERUSER } from './lib/postgres'
-import { findPgBouncer, startPgBouncer } from './lib/pgbouncer'
-import { APP_SESSIONS_WITHOUT_POOLER } from './lib/local-database'
-import { loadOrCreateSecrets } from './lib/secrets'
-import { DEMO_TENANT_ID } from './lib/demo-accounts'
-import { startApp, snapshotBuild } from './bench/app'
-import { connectAs, pageWork, perRequest, type BaselineInputs, type Mode, type PageKind } from './bench/baseline'
-import { benchTempFolder, onCleanup, runBench, sleep } from './bench/cleanup'
-import { fromHtml, pageJavaScript, readRemixManifest } from './bench/client-js'
-import { explainPage, type PlanReport, type ServerTime } from './bench/explain'
-import { fromRaw, runAutocannon, runLoop, runLoopRaw, type RawRun, type RequestSpec, type Stats } from './bench/load'
-import { cpuPressure } from './bench/machine'
-import { connectPg } from './bench/pg'
-import { startRelayProcess, type RelayHandle } from './bench/relay-process'
-import { markdown, PAGE_LABELS, verdicts, type Results, type RoundTrips } from './bench/report'
-import { bigClinicAccounts, seedBenchDatabase } from './bench/seed'
-import { signInThroughApp } from './bench/sign-in'
-import { fakeReferralValues } from '../tests/factories/patients'
-import { createRandom } from '../tests/factories/random'
-import type { FormValues } from '../app/referrals/form-data.server'
-import type { Env } from '../app/utils/env.server'
+import { appBindings } from '../lib/app-bindings'
+import { localConfig, localIdentityProviderOptions } from '../lib/config'
+import { CLI_CLIENT_ID, CLI_REDIRECT_URI, getTokensFor } from '../lib/idp-login'
+import { runMigrations } from '../lib/migrate'
+import { startLocalPostgres, DATABASE_NAME, APP_ROLE, OWNER_ROLE, LOCAL_SUPERUSER } from '../lib/postgres'
+import { findPgBouncer, startPgBouncer } from '../lib/pgbouncer'
+import { APP_SESSIONS_WITHOUT_POOLER } from '../lib/local-database'
+import { loadOrCreateSecrets } from '../lib/secrets'
+import { DEMO_TENANT_ID } from '../lib/demo-accounts'
+import { startApp, snapshotBuild } from './app'
+import { connectAs, pageWork, perRequest, type BaselineInputs, type Mode, type PageKind } from './baseline'
+import { benchTempFolder, onCleanup, runBench, sleep } from './cleanup'
+import { fromHtml, pageJavaScript, readRemixManifest } from './client-js'
+import { explainPage, type PlanReport, type ServerTime } from './explain'
+import { fromRaw, runAutocannon, runLoop, runLoopRaw, type RawRun, type RequestSpec, type Stats } from './load'
+import { cpuPressure } from './machine'
+import { connectPg } from './pg'
+import { startRelayProcess, type RelayHandle } from './relay-process'
+import { markdown, PAGE_LABELS, verdicts, type Results, type RoundTrips } from './report'
+import { bigClinicAccounts, seedBenchDatabase } from './seed'
+import { signInThroughApp } from './sign-in'
+import { fakeReferralValues } from '../../tests/factories/patients'
+import { createRandom } from '../../tests/factories/random'
+import type { FormValues } from '../../app/referrals/form-data.server'
+import type { Env } from '../../app/utils/env.server'
 
-const REPO = resolve(import.meta.dirname, '..')
+const REPO = resolve(import.meta.dirname, '../..')
 // Fixed so that two benches refuse to share a machine's ports; each can be moved by its variable.
 const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback)
 const PORTS = {
@@ -156,7 +156,7 @@ async function main() {
   await setScramIterations(scramIterations)
 
   // ---- 3. the identity provider and the app -------------------------------------------------------
-  const { startIdentityProvider } = await import('./lib/idp')
+  const { startIdentityProvider } = await import('../lib/idp')
   const idp = await startIdentityProvider(localIdentityProviderOptions(config, secrets))
   onCleanup('identity provider', () => idp.close())
   const rateLimit = rateLimitSettings(appDir)

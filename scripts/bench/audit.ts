@@ -21,18 +21,18 @@ import { createServer } from 'node:net'
 import { cpus, loadavg } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { runMigrations } from './lib/migrate'
-import { startLocalPostgres } from './lib/postgres'
-import { concurrentCost, insertTime, request, sequentialCost, type Concurrent, type InsertTime, type Scope, type Sequential } from './bench/audit-cost'
-import { loadAuditTrail, type AuditClinic, type AuditLoadResult } from './bench/audit-load'
-import { connectAs } from './bench/baseline'
-import { benchTempFolder, onCleanup, runBench } from './bench/cleanup'
-import { cpuPressure } from './bench/machine'
-import { connectPg, type PgClient } from './bench/pg'
-import { startRelayProcess } from './bench/relay-process'
-import { insertJson } from './bench/seed'
+import { runMigrations } from '../lib/migrate'
+import { startLocalPostgres } from '../lib/postgres'
+import { concurrentCost, insertTime, request, sequentialCost, type Concurrent, type InsertTime, type Scope, type Sequential } from './audit-cost'
+import { loadAuditTrail, type AuditClinic, type AuditLoadResult } from './audit-load'
+import { connectAs } from './baseline'
+import { benchTempFolder, onCleanup, runBench } from './cleanup'
+import { cpuPressure } from './machine'
+import { connectPg, type PgClient } from './pg'
+import { startRelayProcess } from './relay-process'
+import { insertJson } from './seed'
 
-const REPO = resolve(import.meta.dirname, '..')
+const REPO = resolve(import.meta.dirname, '../..')
 const PORTS = { pg: 59532, relay: 59533 }
 const TARGET_MS = 2
 
