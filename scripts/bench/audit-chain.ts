@@ -4,6 +4,7 @@
  * rows are then checked by the database's own audit_verify(), so a mismatch cannot go unnoticed.
  */
 import { createHash } from 'node:crypto'
+import type { PgClient } from './pg'
 
 export type AuditSeedRow = {
   id: number
@@ -71,4 +72,11 @@ export function auditHash(row: Omit<AuditSeedRow, 'hash'>) {
     row.prev_hash ?? '',
   ].join('|')
   return createHash('sha256').update(canonical, 'utf8').digest('hex')
+}
+
+/** The database's own check of one clinic's chain, timed. */
+export async function auditVerify(client: PgClient, clinicId: string) {
+  const t = performance.now()
+  const v = (await client.query<{ ok: boolean; checked: string; reason: string | null }>('select ok, checked, reason from audit_verify($1::uuid)', [clinicId])).rows[0]!
+  return { ok: v.ok, rows: Number(v.checked), reason: v.reason, ms: Math.round(performance.now() - t) }
 }

@@ -17,13 +17,13 @@
  * removed at the end, on failure and on Ctrl-C. The ports must be free: it refuses otherwise.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { cpus, loadavg } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { runMigrations } from '../lib/migrate'
 import { startLocalPostgres } from '../lib/postgres'
 import { concurrentCost, insertTime, request, sequentialCost, type Concurrent, type InsertTime, type Scope, type Sequential } from './audit-cost'
+import { auditVerify } from './audit-chain'
 import { loadAuditTrail, type AuditClinic, type AuditLoadResult } from './audit-load'
 import { connectAs } from './baseline'
 import { benchTempFolder, onCleanup, runBench } from './cleanup'
@@ -31,6 +31,7 @@ import { cpuPressure } from './machine'
 import { connectPg, type PgClient } from './pg'
 import { startRelayProcess } from './relay-process'
 import { insertJson } from './seed'
+import { assertPortsFree } from './ports'
 
 const REPO = resolve(import.meta.dirname, '../..')
 const PORTS = { pg: 59532, relay: 59533 }
@@ -66,7 +67,7 @@ const say = (line: string) => console.log(`[bench:audit ${((performance.now() - 
 await runBench('bench:audit', main, say)
 
 async function main() {
-  await assertPortsFree()
+  await assertPortsFree(PORTS, 'bench:audit')
   const tmp = benchTempFolder('intakepilot-bench-audit-')
   say(`${rows.toLocaleString('en')} rows over ${clinicCount} clinics; temp folder ${tmp}; ${cpus().length} CPUs, load average ${loadavg().map((n) => n.toFixed(2)).join(' ')}`)
 
@@ -109,9 +110,8 @@ async function main() {
   const load: AuditLoadResult = await loadAuditTrail({ superuserUrl: postgres.superuserUrl, clinics, rows, log: (l) => say(l) })
   await measure('big trail')
 
-  const t = performance.now()
-  const v = (await admin.query<{ ok: boolean; checked: string; reason: string | null }>('select ok, checked, reason from audit_verify($1::uuid)', [measured.id])).rows[0]!
-  const verify = { clinic: measured.slug, ok: v.ok, rows: Number(v.checked), reason: v.reason, ms: Math.round(performance.now() - t) }
+  const v = await auditVerify(admin, measured.id)
+  const verify = { clinic: measured.slug, ok: v.ok, rows: v.rows, reason: v.reason, ms: v.ms }
   say(`audit_verify(${measured.slug}): ${v.ok ? 'ok' : `BROKEN: ${v.reason}`}, ${verify.rows.toLocaleString('en')} rows in ${verify.ms} ms`)
   if (!v.ok) throw new Error(`the measured clinic's audit chain does not verify: ${v.reason}`)
 
@@ -218,16 +218,5 @@ function markdown(phases: Phase[], verify: { clinic: string; ok: boolean; rows: 
 
   function concurrent(s: { rps: number; p50: number; p95: number; p99: number }) {
     return `${s.rps.toFixed(0)} req/s; ${trio(s)}`
-  }
-}
-
-async function assertPortsFree() {
-  for (const [name, port] of Object.entries(PORTS)) {
-    const free = await new Promise<boolean>((resolve) => {
-      const server = createServer()
-      server.once('error', () => resolve(false))
-      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)))
-    })
-    if (!free) throw new Error(`port ${port} (${name}) is in use: is another bench:audit running?`)
   }
 }

@@ -25,7 +25,7 @@ import { DEMO_ACCOUNTS, DEMO_TENANT_ID, type DemoAccount } from '../lib/demo-acc
 import type { LocalSecrets } from '../lib/secrets'
 import { fakePatient, fakeReferralValues, type FakePatient } from '../../tests/factories/patients'
 import { createRandom, type Random } from '../../tests/factories/random'
-import { auditHash, isoMicros, type AuditSeedRow } from './audit-chain'
+import { auditHash, auditVerify, isoMicros, type AuditSeedRow } from './audit-chain'
 import { connectPg, type PgClient } from './pg'
 import { assertCompatible, createSeedCipher } from './seed-cipher'
 
@@ -293,10 +293,8 @@ export async function seedBenchDatabase(options: {
     const bigPlan = plans.at(-1)!
     const verifyPlan = plans[0]!
     const verify = await timed('audit_verify', async () => {
-      const t = performance.now()
-      const result = await admin.query<{ ok: boolean; checked: string; reason: string | null }>('select ok, checked, reason from audit_verify($1::uuid)', [verifyPlan.id])
-      const r = result.rows[0]!
-      return { clinic: verifyPlan.slug, rows: Number(r.checked), ok: r.ok, reason: r.reason, ms: Math.round(performance.now() - t) }
+      const v = await auditVerify(admin, verifyPlan.id)
+      return { clinic: verifyPlan.slug, rows: v.rows, ok: v.ok, reason: v.reason, ms: v.ms }
     })
     if (!verify.ok || verify.rows !== verifyPlan.auditRows) {
       throw new Error(`audit_verify(${verifyPlan.slug}) failed: ${verify.reason ?? `${verify.rows} rows checked, ${verifyPlan.auditRows} loaded`}`)
