@@ -145,6 +145,8 @@ export function pageWork(inputs: BaselineInputs, cipher: PhiCipher = phiCipherFr
   return work
 }
 
+export type PageWork = ReturnType<typeof pageWork>
+
 /** One page per iteration with a new Pool each time, as the app connects on Workers. */
 export function perRequest(url: string, wsProxy: string, fn: (db: Database, i: number) => Promise<void>) {
   return async (i: number) => {

@@ -12,6 +12,9 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
+import { resetRateLimits } from './measure'
+import type { PgClient } from './pg'
+import { getPage } from './requests'
 
 type ManifestEntry = { module: string; imports?: string[]; css?: string[]; parentId?: string }
 type RemixManifest = { entry: ManifestEntry; routes: Record<string, ManifestEntry & { id: string }> }
@@ -62,4 +65,25 @@ function measure(clientDir: string, route: string, files: string[]): PageJs {
     bytes: measured.reduce((n, f) => n + f.bytes, 0),
     gzip: measured.reduce((n, f) => n + f.gzip, 0),
   }
+}
+
+/** The JavaScript of the referral form, the queue and a referral, as the app serves them now. */
+export async function clientJavaScript(o: { appDir: string; appOrigin: string; admin: PgClient; queuePage: string; referrerCookie: string; staffCookie: string; referralId: string }) {
+  const clientDir = join(o.appDir, 'build', 'client')
+  await resetRateLimits(o.admin) // the baselines counted against the same users
+  const newForm = await getPage(o.appOrigin, '/referrals/new', o.referrerCookie)
+  const referralPage = await getPage(o.appOrigin, `/referrals/${o.referralId}`, o.staffCookie)
+  const { file: manifestFile } = readRemixManifest(clientDir)
+  const clientJs: Record<string, PageJs & { fromHtml?: PageJs }> = {}
+  for (const [route, label, html] of [
+    ['routes/_app.referrals.new', 'GET /referrals/new', newForm],
+    ['routes/_app.queue', 'GET /queue', o.queuePage],
+    ['routes/_app.referrals.$id', 'GET /referrals/:id', referralPage],
+  ] as const) {
+    const rendered = fromHtml(clientDir, label, html)
+    // With lazy route discovery the page inlines the part of the manifest it needs (and names
+    // the file's url in it without loading it): count the file only if the page loads it.
+    clientJs[route] = { ...pageJavaScript(clientDir, route, { includeManifest: rendered.files.some((f) => f.file === manifestFile) }), fromHtml: rendered }
+  }
+  return clientJs
 }
