@@ -90,9 +90,9 @@ export async function startStack(o: { tmp: string; appDir: string; config: Local
 
 /** Whether the rate limiter can be set from a binding (then it is set very high), and its per-user limit. */
 function rateLimitSettings(appDir: string) {
-  const file = join(appDir, 'app', 'server', 'rate-limit.server.ts')
+  const file = join(appDir, 'app', 'tenancy', 'rate-limit.server.ts')
   if (!existsSync(file)) return { present: false, perUser: 0, overrides: [] as string[], note: 'no rate limiter in this build' }
-  const source = readFileSync(file, 'utf8') + readFileSync(join(appDir, 'app', 'server', 'env.server.ts'), 'utf8')
+  const source = readFileSync(file, 'utf8') + readFileSync(join(appDir, 'app', 'utils', 'env.server.ts'), 'utf8')
   const overrides = [...new Set([...source.matchAll(/env\??\.(RATE_LIMIT\w*)/g, ), ...source.matchAll(/^\s*(RATE_LIMIT\w*)\??:/gm)].map((m) => m[1]!))]
   const perUser = Number(/(?:USER_LIMIT_PER_MINUTE\s*=|\buser:)\s*(\d+)/.exec(source)?.[1] ?? 100)
   return {
@@ -109,8 +109,8 @@ function run(cwd: string, command: string, commandArgs: string[], logFile: strin
   return new Promise<void>((resolve, reject) => {
     const child = spawn(command, commandArgs, { cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
     const output: Buffer[] = []
-    child.stdout!.on('data', (d: Buffer) => output.push(d))
-    child.stderr!.on('data', (d: Buffer) => output.push(d))
+    child.stdout.on('data', (d: Buffer) => output.push(d))
+    child.stderr.on('data', (d: Buffer) => output.push(d))
     const cancel = onCleanup(`${command} ${commandArgs.join(' ')}`, () => {
       try {
         process.kill(-child.pid!, 'SIGTERM')
