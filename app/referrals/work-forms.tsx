@@ -6,7 +6,7 @@
 import { getFormProps, getInputProps, getTextareaProps, useForm, type SubmissionResult } from '@conform-to/react'
 import { Form, useActionData, useNavigation } from '@remix-run/react'
 import { FieldError } from '~/components/forms'
-import { STATUS_LABELS } from '~/components/referral-badges'
+import { STATUS_LABELS } from './referral-badges'
 import type { ReferralStatus } from '~/db/enums'
 import type { WorkFields, WorkIntent } from './work-schema'
 import { NEXT_STATUSES } from './workflow'

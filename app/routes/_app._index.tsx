@@ -1,7 +1,7 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/cloudflare'
 import { useLoaderData } from '@remix-run/react'
 import { requireClinic, requireUser } from '~/auth/guards.server'
-import { STATUS_LABELS } from '~/components/referral-badges'
+import { STATUS_LABELS } from '~/referrals/referral-badges'
 import { referralCounts } from '~/referrals/status-counts.server'
 
 export const meta: MetaFunction = () => [{ title: 'Home · IntakePilot' }]
