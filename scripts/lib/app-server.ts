@@ -47,7 +47,8 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
   const entry = join(options.outDir, 'entry.js')
   writeFileSync(entry, pagesRoutingEntry(routes))
 
-  const assets = await wrangler.unstable_generateASSETSBinding({ directory: assetsDir, log: quietAssetLog })
+  // Declared as returning the handler, but it is an async function: the handler comes in a promise.
+  const assets = await (wrangler.unstable_generateASSETSBinding({ directory: assetsDir, log: quietAssetLog }) as unknown as Promise<(request: Request) => Promise<Response>>)
   const vars = Object.fromEntries(Object.entries(config.vars ?? {}).map(([k, v]) => [k, String(v)]))
   const miniflare = new Miniflare({
     host: options.host,
@@ -81,8 +82,8 @@ function bundleFunctions(options: { cwd: string; outDir: string; compatibilityDa
   return new Promise<void>((resolveBuild, reject) => {
     const child = spawn('npx', args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } })
     let output = ''
-    child.stdout!.on('data', (chunk: Buffer) => (output += chunk))
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk))
+    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')))
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')))
     child.once('error', reject)
     child.once('exit', (code) => (code === 0 ? resolveBuild() : reject(new Error(`wrangler pages functions build exited ${code}:\n${output}`))))
   })

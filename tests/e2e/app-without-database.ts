@@ -10,13 +10,12 @@ import { spawn } from 'node:child_process'
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { E2E } from '../../playwright.config'
 import { appBindings, appServerCommand } from '../../scripts/lib/app-bindings'
 import { localConfig } from '../../scripts/lib/config'
-import { DATABASE_NAME, APP_ROLE } from '../../scripts/lib/postgres'
+import { APP_ROLE } from '../../scripts/lib/postgres'
 import { loadOrCreateSecrets, type LocalSecrets } from '../../scripts/lib/secrets'
 import { freePort } from '../support/free-port'
-import { ISSUER } from './api-support'
+import { E2E, ISSUER, stackDatabaseUrl } from './fixtures'
 
 /** `secrets`: the e2e stack's own, so its cookies (session, drafts) open here too. */
 export const startAppWithoutDatabase = (options: { secrets?: LocalSecrets } = {}) => startSecondApp({ database: 'unreachable', ...options })
@@ -30,7 +29,7 @@ export async function startSecondApp(options: { database: 'unreachable' | 'share
   const bindings = appBindings({
     config,
     database: {
-      appUrl: `postgres://${APP_ROLE.user}:${APP_ROLE.password}@127.0.0.1:${E2E.pgPort}/${DATABASE_NAME}`,
+      appUrl: stackDatabaseUrl(APP_ROLE),
       wsProxy: `127.0.0.1:${options.database === 'shared' ? E2E.relayPort : closedPort}`,
     },
     secrets: options.secrets ?? loadOrCreateSecrets(dataDir),
@@ -41,7 +40,7 @@ export async function startSecondApp(options: { database: 'unreachable' | 'share
   const server = appServerCommand(config, bindings)
   const child = spawn(server.command, server.args, { detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...server.env } })
   let stderr = ''
-  child.stderr!.on('data', (chunk: Buffer) => void (stderr = (stderr + chunk.toString()).slice(-4000)))
+  child.stderr.on('data', (chunk: Buffer) => void (stderr = (stderr + chunk.toString()).slice(-4000)))
 
   const killGroup = (signal: NodeJS.Signals) => {
     try {
