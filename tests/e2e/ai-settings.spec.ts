@@ -1,11 +1,10 @@
-import { expect, test } from '@playwright/test'
-import { signIn } from './support'
+import { expect, test } from './fixtures'
 
 const NOT_AN_ENDPOINT = 'Enter an http:// or https:// address'
 const CLINIC_FIELD = "The clinic's default model server"
 
-test('an address that is not a model server is refused next to its field, in the form that sent it; nothing is saved', async ({ page }) => {
-  await signIn(page, 'admin@riverbend.test', '/settings/ai')
+test('an address that is not a model server is refused next to its field, in the form that sent it; nothing is saved', async ({ signedInAs }) => {
+  const page = await signedInAs('admin@riverbend.test', '/settings/ai')
   const before = await page.getByTestId('ai-endpoint').textContent()
   await page.getByLabel('Your model server').fill('ftp://files.example')
   await page.getByRole('button', { name: 'Save mine' }).click()
@@ -19,9 +18,8 @@ test('an address that is not a model server is refused next to its field, in the
 })
 
 test.describe('without JavaScript', () => {
-  test.use({ javaScriptEnabled: false })
-  test('the server refuses it the same way and keeps what was typed', async ({ page }) => {
-    await signIn(page, 'admin@riverbend.test', '/settings/ai')
+  test('the server refuses it the same way and keeps what was typed', async ({ signedInAs }) => {
+    const page = await signedInAs('admin@riverbend.test', '/settings/ai', { javaScriptEnabled: false })
     await page.getByLabel(CLINIC_FIELD).fill('http://user:secret@models.example/v1')
     await page.getByRole('button', { name: 'Save for the clinic' }).click()
     await expect(page.locator('#clinic-endpoint + ul[role=alert]')).toContainText(NOT_AN_ENDPOINT)
