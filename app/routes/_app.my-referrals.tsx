@@ -4,6 +4,7 @@ import { Link, useLoaderData } from '@remix-run/react'
 import { and, desc, eq, inArray, sql } from 'drizzle-orm'
 import { requireClinic, requirePhiPermission, requireUser } from '~/auth/guards.server'
 import { StatusBadge } from '~/components/referral-badges'
+import { buttonClass } from '~/components/ui/button'
 import { phiCipherFromEnv } from '~/crypto/phi.server'
 import { referralEvents, referrals } from '~/db/schema'
 import { openFields } from '~/referrals/form-data.server'
@@ -99,7 +100,7 @@ export default function MyReferrals() {
           <h1 className="text-2xl font-semibold tracking-tight">My referrals</h1>
           <p className="mt-1 text-slate-600">Referrals you have sent to this clinic, their status, and the clinic&apos;s questions.</p>
         </div>
-        <Link to="/referrals/new" className="rounded-md bg-brand-700 px-4 py-2 font-medium text-white shadow-sm hover:bg-brand-800">
+        <Link to="/referrals/new" className={buttonClass({ variant: 'primary', size: 'lg', className: 'shadow-sm' })}>
           New referral
         </Link>
       </div>
@@ -136,7 +137,7 @@ export default function MyReferrals() {
       </ul>
       {next ? (
         <p className="mt-4 text-right">
-          <Link to={`/my-referrals?before=${encodeURIComponent(next)}`} className="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium hover:bg-slate-50">
+          <Link to={`/my-referrals?before=${encodeURIComponent(next)}`} className={buttonClass()}>
             Older referrals
           </Link>
         </p>

@@ -5,6 +5,7 @@ import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/re
 import { z } from 'zod'
 import { requireClinic, requireCurrentClinic, requirePermission, requireUser } from '~/auth/guards.server'
 import { useLazyValidation } from '~/components/forms'
+import { Button } from '~/components/ui/button'
 import { phiCipherFromEnv } from '~/crypto/phi.server'
 import { intakeSchema } from '~/intake/form-schema'
 import { IntakeFormFields } from '~/intake/intake-form-fields'
@@ -122,13 +123,9 @@ export default function NewReferral() {
         <input type="hidden" name={DRAFT_OWNER_FIELD} value={draftOwner} />
         <IntakeFormFields definition={intake.definition} fields={fields as never} />
         <div className="mt-6 flex items-center gap-4">
-          <button
-            type="submit"
-            disabled={submitting}
-            className="rounded-md bg-brand-700 px-5 py-2.5 font-medium text-white shadow-sm hover:bg-brand-800 disabled:opacity-60"
-          >
+          <Button type="submit" variant="primary" size="xl" className="shadow-sm" disabled={submitting}>
             {submitting ? 'Sending…' : 'Send referral'}
-          </button>
+          </Button>
           <p className="text-sm text-slate-500">Form version {intake.version}</p>
         </div>
       </Form>
