@@ -2,6 +2,7 @@ import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/cloudflare'
 import { useLoaderData } from '@remix-run/react'
 import { count, sql } from 'drizzle-orm'
 import { requireClinic, requireUser } from '~/auth/guards.server'
+import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { STATUS_LABELS } from '~/components/referral-badges'
 import { referralStatuses } from '~/db/enums'
 import { referrals } from '~/db/schema'
@@ -52,4 +53,8 @@ export default function Home() {
       </dl>
     </main>
   )
+}
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />
 }

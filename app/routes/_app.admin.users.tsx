@@ -6,6 +6,7 @@ import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/re
 import { and, asc, eq, sql } from 'drizzle-orm'
 import { z } from 'zod'
 import { requireClinic, requirePermission, requireUser } from '~/auth/guards.server'
+import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { FieldError } from '~/components/forms'
 import { Button } from '~/components/ui/button'
 import { Select } from '~/components/ui/control'
@@ -203,4 +204,8 @@ export default function Users() {
       </Table>
     </main>
   )
+}
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />
 }

@@ -9,6 +9,7 @@ import { recordAudit } from '~/audit/audit.server'
 import { requirePermission, requireUser } from '~/auth/guards.server'
 import { hasPermission } from '~/auth/permissions'
 import { sealSession, sessionSetCookie } from '~/auth/session.server'
+import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { FieldError } from '~/components/forms'
 import { Button } from '~/components/ui/button'
 import { Field, SelectField } from '~/components/ui/field'
@@ -89,4 +90,8 @@ export default function Clinics() {
       </Form>
     </main>
   )
+}
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />
 }

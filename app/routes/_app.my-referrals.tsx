@@ -4,6 +4,7 @@ import { Link, useLoaderData } from '@remix-run/react'
 import { and, desc, eq, inArray, sql } from 'drizzle-orm'
 import { requireClinic, requirePhiPermission, requireUser } from '~/auth/guards.server'
 import { StatusBadge } from '~/components/referral-badges'
+import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { buttonClass } from '~/components/ui/button'
 import { phiCipherFromEnv } from '~/crypto/phi.server'
 import { referralEvents, referrals } from '~/db/schema'
@@ -144,4 +145,8 @@ export default function MyReferrals() {
       ) : null}
     </main>
   )
+}
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />
 }

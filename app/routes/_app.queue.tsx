@@ -4,6 +4,7 @@ import { getFormProps, getInputProps, useForm } from '@conform-to/react'
 import { Form, Link, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { eq, or } from 'drizzle-orm'
 import { requireClinic, requirePhiPermission, requireUser } from '~/auth/guards.server'
+import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { FieldError, useLazyValidation } from '~/components/forms'
 import { DuplicateBadge, PriorityBadge, STATUS_LABELS, StatusBadge } from '~/components/referral-badges'
 import { Button, buttonClass } from '~/components/ui/button'
@@ -215,4 +216,8 @@ export default function Queue() {
       ) : null}
     </main>
   )
+}
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />
 }

@@ -5,6 +5,7 @@ import { z } from 'zod'
 import { referralAccessPage } from '~/audit/audit-log.server'
 import { ActionName, Actor, OutcomeBadge, Pager, utcTime } from '~/audit/audit-ui'
 import { requireClinic, requirePermission, requireUser } from '~/auth/guards.server'
+import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { EmptyRow, Table, TableBody, TableHead, Td, Th } from '~/components/ui/table'
 import { referrals } from '~/db/schema'
 import { isUuid } from '~/referrals/referral.server'
@@ -79,4 +80,8 @@ export default function ReferralAccess() {
       <Pager first={cursor ? '.' : null} older={next ? `?cursor=${next}` : null} olderLabel="Earlier access" />
     </section>
   )
+}
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />
 }

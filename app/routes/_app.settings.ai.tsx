@@ -6,6 +6,7 @@ import { DEFAULT_AI_ENDPOINT } from '~/ai/endpoint'
 import { aiEndpointFor, normalizeEndpoint, saveMyAiEndpoint } from '~/ai/endpoint.server'
 import { requireClinic, requireCurrentClinic, requirePermission, requireUser } from '~/auth/guards.server'
 import { hasPermission } from '~/auth/permissions'
+import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { clinics } from '~/db/schema'
 
 export const meta: MetaFunction = () => [{ title: 'AI settings · IntakePilot' }]
@@ -71,4 +72,8 @@ export default function AiSettings() {
       ) : null}
     </main>
   )
+}
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />
 }
