@@ -2,7 +2,7 @@ import { defineConfig } from '@playwright/test'
 
 /**
  * End-to-end tests in Debian's Chromium against the BUILT app in real workerd
- * (`wrangler pages dev`), with a throwaway embedded PostgreSQL, the Neon relay and the
+ * (scripts/app-server.ts), with a throwaway embedded PostgreSQL, the Neon relay and the
  * local OpenID provider: `npm run test:e2e` builds first, then this starts the stack.
  */
 // E2E_PORT_OFFSET lets two runs share a machine (each gets its own stack).

@@ -32,6 +32,7 @@ const devPipeline: Plugin = {
     for (const key of BINDINGS) if (process.env[key]) (env as unknown as Record<string, string>)[key] = process.env[key]!
     // Returned: runs after Vite's own middleware, so modules and assets are still Vite's.
     return () => {
+      // eslint-disable-next-line @typescript-eslint/no-misused-promises -- the handler catches everything and hands it to next()
       server.middlewares.use(async (nodeRequest, nodeResponse, next) => {
         try {
           // Loaded through Vite per request (the ~/ paths, the same module graph, hot updates).

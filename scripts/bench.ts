@@ -15,8 +15,8 @@
  *   --no-verify-after         skip verifying the big clinic's audit chain after the load
  *
  * Everything runs on loopback, on its own ports (app 9800, PostgreSQL 59432, relay 59433,
- * provider 59434, PgBouncer 59435, inspector 9801; APP_PORT, PG_PORT, RELAY_PORT, IDP_PORT,
- * PGBOUNCER_PORT and INSPECTOR_PORT move them) and in its own temp folder, all removed at the
+ * provider 59434, PgBouncer 59435; APP_PORT, PG_PORT, RELAY_PORT, IDP_PORT and
+ * PGBOUNCER_PORT move them) and in its own temp folder, all removed at the
  * end, on failure and on Ctrl-C. The app reaches PostgreSQL through PgBouncer (transaction mode)
  * when it is installed, as `npm start` runs it (PGBOUNCER=off: directly); the Node baselines
  * connect directly. The run prints which path it measured.
@@ -58,7 +58,7 @@ const REPO = resolve(import.meta.dirname, '..')
 const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback)
 const PORTS = {
   app: port('APP_PORT', 9800), pg: port('PG_PORT', 59432), relay: port('RELAY_PORT', 59433), idp: port('IDP_PORT', 59434),
-  pgbouncer: port('PGBOUNCER_PORT', 59435), inspector: port('INSPECTOR_PORT', 9801),
+  pgbouncer: port('PGBOUNCER_PORT', 59435),
 }
 const PAGES: PageKind[] = ['queue', 'queue-deep', 'detail', 'submit', 'api-list']
 const DEEP_PAGES = 500
@@ -167,7 +167,7 @@ async function main() {
     oidcAuthority: idp.issuer,
     extra: Object.fromEntries(rateLimit.overrides.map((name) => [name, '1000000'])),
   })
-  const app = await startApp({ cwd: appDir, config, bindings, logFile: join(tmp, 'wrangler.log'), inspectorPort: PORTS.inspector })
+  const app = await startApp({ cwd: appDir, config, bindings, logFile: join(tmp, 'app.log') })
   phase('start')
   say(`app ready at ${app.origin}`)
 

@@ -1,7 +1,7 @@
 /**
  * `npm start`: the whole of IntakePilot on loopback, real parts only.
  * embedded PostgreSQL -> PgBouncer (when installed) -> migrations -> demo data (first run) ->
- * Neon WebSocket relay -> local OpenID provider -> the built app in workerd (wrangler pages dev),
+ * Neon WebSocket relay -> local OpenID provider -> the built app in workerd (scripts/app-server.ts),
  * watched: restarted when it exits or stops answering /healthz (scripts/lib/app-watchdog.ts).
  *
  *   --dev         the Vite dev server instead of the built app (`npm run dev`)
@@ -12,7 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { appBindings, pagesDevArgs } from './lib/app-bindings'
+import { appBindings, appServerCommand } from './lib/app-bindings'
 import { superviseApp, type Watchdog } from './lib/app-watchdog'
 import { startCheckpointSchedule } from './lib/audit-jobs'
 import { localConfig, localIdentityProviderOptions } from './lib/config'
@@ -101,6 +101,7 @@ try {
   })
   const env = { ...process.env, WRANGLER_SEND_METRICS: 'false' }
   if (!dev && !args.has('--no-build')) await run('npx', ['remix', 'vite:build'])
+  const server = appServerCommand(config, bindings)
   const startApp = () =>
     dev
       ? spawn('npx', ['remix', 'vite:dev', '--host', '127.0.0.1', '--port', String(config.appPort), '--strictPort'], {
@@ -108,7 +109,7 @@ try {
           detached: true,
           env: { ...env, ...bindings, NODE_OPTIONS: '--experimental-websocket' },
         })
-      : withoutHealthChecks(spawn('npx', pagesDevArgs(config, bindings), { stdio: ['ignore', 'pipe', 'inherit'], detached: true, env }))
+      : withoutHealthChecks(spawn(server.command, server.args, { stdio: ['ignore', 'pipe', 'inherit'], detached: true, env: { ...env, ...server.env } }))
   app = superviseApp({ start: startApp, healthUrl: `${config.appOrigin}/healthz`, log: say })
   await app.ready
   // Signed checkpoints of the audit chains, every 5 minutes (docs/decisions/021).
@@ -130,11 +131,11 @@ function run(command: string, commandArgs: string[]) {
 }
 
 /**
- * The app's output minus the watchdog's answered health checks (one every 5 s, two lines each:
- * wrangler's and the app's own request log), which would bury everything else.
+ * The app's output minus the watchdog's answered health checks (one every 5 s: the app's own
+ * request log line), which would bury everything else.
  */
 function withoutHealthChecks(child: ChildProcess) {
-  const healthy = /GET \/healthz 200 OK|"route":"\/healthz","status":200,/
+  const healthy = /"route":"\/healthz","status":200,/
   let rest = ''
   child.stdout!.on('data', (chunk: Buffer) => {
     const lines = (rest + chunk.toString('utf8')).split('\n')

@@ -7,7 +7,8 @@
  * and send referrals to whoever planted it (docs/decisions/020-server-side-sessions.md). Cookies
  * of the old `intakepilot_ai_endpoint` are ignored.
  */
-import { sql } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
+import { clinics } from '~/db/schema'
 import type { TenantTx } from '~/tenancy/tenant.server'
 import { DEFAULT_AI_ENDPOINT, normalizeEndpoint } from './endpoint'
 
@@ -24,4 +25,12 @@ export function aiEndpointFor(user: { aiEndpoint: string | null }, clinicSetting
 export async function saveMyAiEndpoint(tx: TenantTx, endpoint: string | null) {
   const result = await tx.execute<{ saved: boolean }>(sql`select user_ai_endpoint_set(${endpoint}) as saved`)
   return Boolean(result.rows[0]?.saved)
+}
+
+/** The clinic's default endpoint (null: LM Studio's); the clinic's other settings stay as they are. */
+export async function saveClinicAiEndpoint(tx: TenantTx, clinicId: string, endpoint: string | null) {
+  await tx
+    .update(clinics)
+    .set({ settings: endpoint ? sql`${clinics.settings} || ${JSON.stringify({ localAiEndpoint: endpoint })}::jsonb` : sql`${clinics.settings} - 'localAiEndpoint'` })
+    .where(eq(clinics.id, clinicId))
 }

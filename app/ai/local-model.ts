@@ -23,7 +23,7 @@ export async function listModels(endpoint: string, signal?: AbortSignal): Promis
     throw new LocalModelUnreachable()
   }
   if (!response.ok) throw new LocalModelUnreachable()
-  const body = (await response.json()) as { data?: { id: string }[] }
+  const body = await response.json<{ data?: { id: string }[] }>()
   return (body.data ?? []).map((m) => m.id)
 }
 

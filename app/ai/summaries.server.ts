@@ -5,11 +5,14 @@
  * accepted one of a kind is the referral's summary.
  */
 import { and, eq } from 'drizzle-orm'
+import { deniedEvent, type AuditEvent } from '~/audit/audit.server'
 import type { PhiCipher } from '~/crypto/phi.server'
 import { sha256Hex } from '~/crypto/hash'
-import { processingResults, type EncryptedValue } from '~/db/schema'
-import type { TenantTx } from '~/tenancy/tenant.server'
-import type { SummaryKind } from './prompts'
+import { processingResults, referrals, type EncryptedValue } from '~/db/schema'
+import { intakeFormVersion } from '~/intake/intake-forms.server'
+import { openFormData } from '~/referrals/form-data.server'
+import type { TenantDatabase, TenantTx } from '~/tenancy/tenant.server'
+import { PROMPT_VERSION, referralAsText, type SummaryKind } from './prompts'
 
 export type SummaryEntry = {
   id: string
@@ -26,6 +29,57 @@ export type SummaryEntry = {
 }
 type Stored = { entries?: SummaryEntry[] }
 
+/** The request's database, audit trail and PHI cipher. */
+export type SummaryDesk = {
+  db: TenantDatabase
+  audit: (tx: TenantTx, event: AuditEvent) => Promise<void>
+  phi: PhiCipher
+}
+/** The staff member at work, in their clinic. */
+type Staff = { clinicId: string; userId: string }
+
+export type Generation = { model: string; promptVersion: typeof PROMPT_VERSION; texts: Record<SummaryKind, string> }
+
+/**
+ * A staff member's browser generated summaries of a referral with their local model: they are
+ * kept, encrypted, as pending entries with their provenance, and the generation is recorded.
+ * The input hash is the server's own, over the referral as it is now (what was sent). False
+ * when the referral is not there, or is another clinic's: recorded like every refused attempt
+ * on PHI.
+ */
+export function saveGeneratedSummaries(desk: SummaryDesk, staff: Staff, referralId: string, generation: Generation): Promise<boolean> {
+  return desk.db.tenant(async (tx) => {
+    const [row] = await tx.select().from(referrals).where(eq(referrals.id, referralId)).limit(1)
+    if (!row) {
+      await desk.audit(tx, deniedEvent({ action: 'ai.generate', entityId: referralId }, 404))
+      return false
+    }
+    const form = await intakeFormVersion(tx, staff.clinicId, row.formVersion)
+    const values = await openFormData(desk.phi, form!.definition, { clinicId: staff.clinicId, referralId }, row.formData)
+    const inputHash = await sha256Hex(`${PROMPT_VERSION}\n${referralAsText(form!.definition, values)}`)
+    const ids = await saveSummaries(tx, desk.phi, { ...staff, referralId, model: generation.model, promptVersion: generation.promptVersion, inputHash, texts: generation.texts })
+    await desk.audit(tx, { action: 'ai.generate', entityType: 'referral', entityId: referralId, details: { entries: ids, model: generation.model, promptVersion: generation.promptVersion } })
+    return true
+  })
+}
+
+/**
+ * A staff member accepts or rejects one generated summary, recorded. False when the referral
+ * is not there (recorded as refused) or has no such entry.
+ */
+export function decideOnSummary(desk: Omit<SummaryDesk, 'phi'>, staff: Staff, referralId: string, choice: { entryId: string; decision: 'accepted' | 'rejected' }): Promise<boolean> {
+  return desk.db.tenant(async (tx) => {
+    const [row] = await tx.select({ id: referrals.id }).from(referrals).where(eq(referrals.id, referralId)).limit(1)
+    if (!row) {
+      await desk.audit(tx, deniedEvent({ action: 'ai.accept', entityId: referralId }, 404))
+      return false
+    }
+    const done = await decideSummary(tx, { ...staff, referralId, ...choice })
+    if (!done) return false
+    await desk.audit(tx, { action: 'ai.accept', entityType: 'referral', entityId: referralId, details: { entry: choice.entryId, decision: choice.decision } })
+    return true
+  })
+}
 
 async function load(tx: TenantTx, clinicId: string, referralId: string) {
   const [row] = await tx
@@ -44,7 +98,7 @@ async function store(tx: TenantTx, clinicId: string, referralId: string, existin
   }
 }
 
-export async function saveSummaries(
+async function saveSummaries(
   tx: TenantTx,
   cipher: PhiCipher,
   input: { clinicId: string; referralId: string; userId: string; model: string; promptVersion: string; inputHash: string; texts: Record<SummaryKind, string> },
@@ -72,7 +126,7 @@ export async function saveSummaries(
   return added
 }
 
-export async function decideSummary(
+async function decideSummary(
   tx: TenantTx,
   input: { clinicId: string; referralId: string; entryId: string; decision: 'accepted' | 'rejected'; userId: string },
 ) {

@@ -5,11 +5,9 @@
  */
 import type { AppLoadContext } from '@remix-run/cloudflare'
 import type { z } from 'zod'
-import { requirePhiId, requirePhiPermission } from '~/auth/guards.server'
 import type { SessionUser } from '~/auth/identity.server'
 import { hasPermission, type Permission } from '~/auth/permissions'
-import { phiCipherFromEnv } from '~/crypto/phi.server'
-import { openReferral } from '~/referrals/referral.server'
+import { openReferral } from '~/referrals/open-referral.server'
 import { isProduction } from '~/utils/env.server'
 import { logError } from '~/utils/log.server'
 import { apiError, internalError, validationError } from './errors.server'
@@ -71,17 +69,9 @@ export async function readJson<S extends z.ZodType>(request: Request, schema: S)
 }
 
 /**
- * GET of one referral over the API (its record or its history): the page's guards, RLS, audit
- * and decryption (openReferral); a refusal is recorded and answered 403/404 like on the page.
+ * GET of one referral over the API (its record or its history): the page's door (openReferral:
+ * guards, RLS, audit, decryption); a refusal is recorded and answered 403/404 like on the page.
  */
-export async function openApiReferral(context: AppLoadContext, referralId: string | undefined) {
-  const user = requireApiUser(context)
-  const staff = hasPermission(user, 'read:referral:any')
-  const attempt = { action: 'referral.read', entityId: referralId } as const
-  if (!staff) await requirePhiPermission(context, user, 'read:referral:own', attempt)
-  const id = await requirePhiId(context, referralId, attempt)
-  const cipher = phiCipherFromEnv(context.env)
-  const opened = await context.db.tenant((tx) => openReferral(tx, cipher, context.audit, { id, staff }))
-  if (!opened) throw apiError(404)
-  return { ...opened, staff }
+export function openApiReferral(context: AppLoadContext, referralId: string | undefined) {
+  return openReferral(context, requireApiUser(context), referralId)
 }

@@ -4,7 +4,7 @@
  * caller's clinic (and to staff and admins) whatever the filters say.
  */
 import { and, asc, desc, eq, gt, gte, lt, or, sql, type SQL } from 'drizzle-orm'
-import { auditLogs, users } from '~/db/schema'
+import { auditLogs, referrals, users } from '~/db/schema'
 import type { TenantTx } from '~/tenancy/tenant.server'
 import type { AuditRecord } from './audit-formats'
 import { dayAfter, dayStart, type AuditView } from './audit-view'
@@ -55,6 +55,15 @@ export async function auditPage(tx: TenantTx, clinicId: string, view: AuditView)
   return { rows: page, next: rows.length > AUDIT_PAGE_SIZE && last?.seq ? last.seq : null }
 }
 export type AuditPageRow = Awaited<ReturnType<typeof auditPage>>['rows'][number]
+
+/**
+ * A referral's access history, or null when the referral is not there: looked up through RLS
+ * first, so another clinic's referral is not found, and neither is its history.
+ */
+export async function referralAccessHistory(tx: TenantTx, clinicId: string, referralId: string, cursor?: number) {
+  const [found] = await tx.select({ id: referrals.id }).from(referrals).where(eq(referrals.id, referralId)).limit(1)
+  return found ? referralAccessPage(tx, clinicId, referralId, cursor) : null
+}
 
 /**
  * "Who accessed this": every row about the referral (opened, printed, changed, refused) and

@@ -87,7 +87,7 @@ export function discover(authority: string): Promise<Discovery> {
     }).then(
       async (response) => {
         if (!response.ok) throw new Error(`OpenID discovery failed (${response.status})`)
-        const discovery = (await response.json()) as Discovery
+        const discovery = await response.json<Discovery>()
         // The document must be the authority's own (multi-tenant Entra publishes a template).
         if (discovery.issuer !== authority && !discovery.issuer.includes('{tenantid}')) {
           throw new Error('OpenID discovery issuer does not match the configured authority')
@@ -169,7 +169,7 @@ export class EntraStrategy<User> extends MicrosoftStrategy<User> {
     env: Env,
   ) {
     super(
-      { clientId: config.clientId, clientSecret: config.clientSecret, redirectURI: config.redirectUri, scopes: OIDC_SCOPES as never[] },
+      { clientId: config.clientId, clientSecret: config.clientSecret, redirectURI: config.redirectUri, scopes: OIDC_SCOPES },
       verify,
     )
     this.options.authorizationEndpoint = new URL(discovery.authorization_endpoint)

@@ -71,7 +71,7 @@ export async function openJson<T>(env: Env, purpose: string, token: string | und
   if (!token) return null
   try {
     const keys = await keysFrom(env.SESSION_SECRETS, purpose)
-    const header = JSON.parse(new TextDecoder().decode(base64url.decode(token.split('.')[0] ?? '')))
+    const header = JSON.parse(new TextDecoder().decode(base64url.decode(token.split('.')[0] ?? ''))) as { kid?: unknown }
     const key = keys.find((k) => k.id === header.kid)
     if (!key) return null
     const { plaintext } = await compactDecrypt(token, key.key, { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] })

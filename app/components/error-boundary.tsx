@@ -8,7 +8,7 @@ export function GeneralErrorBoundary() {
   const error = useRouteError()
   const root = useRouteLoaderData<{ requestId?: string }>('root')
   const status = isRouteErrorResponse(error) ? error.status : 500
-  const signInDown = isRouteErrorResponse(error) && error.data?.reason === 'sign-in-unavailable'
+  const signInDown = isRouteErrorResponse(error) && (error.data as { reason?: unknown } | null)?.reason === 'sign-in-unavailable'
   const { title, message } = signInDown
     ? { title: 'Sign-in is unavailable', message: 'IntakePilot cannot reach the sign-in service right now. Please try again in a moment.' }
     : describe(status)

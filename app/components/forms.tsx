@@ -41,6 +41,7 @@ export function useLazyValidation<M, S extends Submission<unknown, unknown, unkn
       live = false
     }
     // Loaded once per mounted form: the module does not change while the page is up.
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- `load` is a new arrow each render, the module it loads is not
   }, [])
   if (!loaded) return { shouldValidate: 'onSubmit' as const, shouldRevalidate: 'onSubmit' as const }
   return { ...when, onValidate: ({ formData }: { formData: FormData }) => validate(loaded.module, formData) }

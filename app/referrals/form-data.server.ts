@@ -53,25 +53,3 @@ export async function patientIndexes(cipher: PhiCipher, clinicId: string, values
     nameDobIndex: last && dob ? await cipher.blindIndex('name_dob', clinicId, normalizeNameDob(last, dob)) : null,
   }
 }
-
-/** Just the named fields (a list shows the patient's name, not the whole referral). */
-export async function openFields(
-  cipher: PhiCipher,
-  ref: { clinicId: string; referralId: string },
-  stored: Record<string, unknown>,
-  keys: string[],
-) {
-  const open: Record<string, string> = {}
-  for (const key of keys) {
-    const value = stored[key]
-    if (value === undefined || value === null) continue
-    open[key] = await cipher.decrypt(value, { clinicId: ref.clinicId, recordId: ref.referralId, field: key })
-  }
-  return open
-}
-
-/** What a list shows of a patient: the name and date of birth, and nothing else of the referral. */
-export async function openPatientListing(cipher: PhiCipher, row: { id: string; clinicId: string; formData: Record<string, unknown> }) {
-  const p = await openFields(cipher, { clinicId: row.clinicId, referralId: row.id }, row.formData, ['patient_first_name', 'patient_last_name', 'patient_dob'])
-  return { firstName: p.patient_first_name ?? null, lastName: p.patient_last_name ?? null, dob: p.patient_dob ?? null }
-}

@@ -2,7 +2,8 @@
  * The queue query: filters, three sort orders and keyset pagination (no OFFSET: page 500
  * costs what page 1 costs). The cursor is the last row's sort key, opaque to the browser.
  */
-import { and, asc, desc, eq, gte, inArray, isNull, lt, sql, type SQL } from 'drizzle-orm'
+import { and, asc, desc, eq, gte, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm'
+import { normalizeHealthCard, normalizeNameDob, type PhiCipher } from '~/crypto/phi.server'
 import { referrals, users } from '~/db/schema'
 import type { TenantTx } from '~/tenancy/tenant.server'
 import { decodeQueueCursor, encodeQueueCursor, OPEN_STATUSES, type QueueView } from './queue'
@@ -11,7 +12,10 @@ export const PAGE_SIZE = 25
 
 const priorityRank = sql<number>`(case ${referrals.priority} when 'emergent' then 0 when 'urgent' then 1 else 2 end)`
 
-export async function queuePage(tx: TenantTx, view: QueueView, me: string, extra?: SQL) {
+/** A filter the caller adds to the view's (a patient search, a referrer's own). */
+export type QueueFilter = SQL
+
+export async function queuePage(tx: TenantTx, view: QueueView, me: string, extra?: QueueFilter) {
   const filters: (SQL | undefined)[] = [extra]
   if (view.status === 'open') filters.push(inArray(referrals.status, [...OPEN_STATUSES]))
   else if (view.status !== 'all') filters.push(eq(referrals.status, view.status))
@@ -74,4 +78,18 @@ export async function clinicPeople(tx: TenantTx, clinicId: string) {
     .from(users)
     .where(eq(users.clinicId, clinicId))
     .orderBy(asc(users.displayName))
+}
+
+/** Only the referrals this referrer sent (the API's list for a referrer; RLS says so too). */
+export const sentBy = (userId: string): SQL => eq(referrals.submittedBy, userId)
+
+/**
+ * A patient search, as a filter on the blind indexes: the terms themselves never reach the
+ * database. Either a health card number, or a last name with a date of birth, or both.
+ */
+export async function patientMatch(cipher: PhiCipher, clinicId: string, search: { healthCard?: string; lastName?: string; dob?: string }) {
+  const { healthCard, lastName, dob } = search
+  const byCard = healthCard ? await cipher.blindIndex('health_card', clinicId, normalizeHealthCard(healthCard)) : null
+  const byName = lastName && dob ? await cipher.blindIndex('name_dob', clinicId, normalizeNameDob(lastName, dob)) : null
+  return or(byCard ? eq(referrals.healthCardIndex, byCard) : undefined, byName ? eq(referrals.nameDobIndex, byName) : undefined)
 }

@@ -1,6 +1,6 @@
 /** Read-only views of a referral: its form (rendered with the version it was made with) and its history. */
 import type { IntakeFormDefinition } from '~/db/schema'
-import { STATUS_LABELS } from '~/components/referral-badges'
+import { STATUS_LABELS } from './referral-badges'
 import type { ReferralStatus } from '~/db/schema'
 
 export function SubmittedForm({ definition, values }: { definition: IntakeFormDefinition; values: Record<string, unknown> }) {

@@ -1,11 +1,9 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/cloudflare'
 import { useLoaderData } from '@remix-run/react'
-import { count, sql } from 'drizzle-orm'
 import { requireClinic, requireUser } from '~/auth/guards.server'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
-import { STATUS_LABELS } from '~/components/referral-badges'
-import { referralStatuses } from '~/db/enums'
-import { referrals } from '~/db/schema'
+import { STATUS_LABELS } from '~/referrals/referral-badges'
+import { referralCounts } from '~/referrals/status-counts.server'
 
 export const meta: MetaFunction = () => [{ title: 'Home · IntakePilot' }]
 
@@ -13,19 +11,12 @@ export const meta: MetaFunction = () => [{ title: 'Home · IntakePilot' }]
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = requireUser(request, context)
   requireClinic(user)
-  // RLS narrows a referrer to their own referrals; staff see the clinic's.
-  const rows = await context.db.tenant((tx) =>
-    tx
-      .select({ status: referrals.status, total: count(), overdue: sql<number>`count(*) filter (where ${referrals.priority} <> 'routine' and ${referrals.triagedAt} is null)` })
-      .from(referrals)
-      .groupBy(referrals.status),
-  )
-  const byStatus = Object.fromEntries(rows.map((r) => [r.status, Number(r.total)]))
+  const { byStatus, urgentUntriaged } = await referralCounts(context)
   return {
     role: user.role,
     displayName: user.displayName,
-    counts: referralStatuses.map((status) => ({ status, label: STATUS_LABELS[status], total: byStatus[status] ?? 0 })),
-    urgentUntriaged: rows.reduce((sum, r) => sum + Number(r.overdue), 0),
+    counts: byStatus.map(({ status, total }) => ({ status, label: STATUS_LABELS[status], total })),
+    urgentUntriaged,
   }
 }
 

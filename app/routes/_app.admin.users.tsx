@@ -3,7 +3,6 @@ import { data } from '@remix-run/cloudflare'
 import { getFormProps, getInputProps, getSelectProps, useForm } from '@conform-to/react'
 import { getZodConstraint, parseWithZod } from '@conform-to/zod/v4'
 import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
-import { and, asc, eq, sql } from 'drizzle-orm'
 import { z } from 'zod'
 import { requireClinic, requirePermission, requireUser } from '~/auth/guards.server'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
@@ -12,14 +11,11 @@ import { Button } from '~/components/ui/button'
 import { Select } from '~/components/ui/control'
 import { Field, SelectField } from '~/components/ui/field'
 import { Table, TableBody, TableHead, Td, Th } from '~/components/ui/table'
-import { users } from '~/db/schema'
+import { changeRole, clinicUsers, disableUser, enableUser, inviteUser, type UserChangeOutcome } from '~/users/clinic-users.server'
+import { CLINIC_ROLES, ROLE_LABELS } from '~/users/roles'
 import { parseForm } from '~/utils/form.server'
 
 export const meta: MetaFunction = () => [{ title: 'Users · IntakePilot' }]
-
-/** Roles a clinic admin can give; superadmins are made outside any clinic. */
-const CLINIC_ROLES = ['admin', 'staff', 'referrer'] as const
-const ROLE_LABELS: Record<(typeof CLINIC_ROLES)[number], string> = { admin: 'Admin', staff: 'Staff', referrer: 'Referrer' }
 
 const InviteSchema = z.object({
   intent: z.literal('invite'),
@@ -37,14 +33,14 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = requireUser(request, context)
   requirePermission(user, 'manage:user:any')
   const clinicId = requireClinic(user)
-  const members = await context.db.tenant((tx) =>
-    tx
-      .select({ id: users.id, email: users.email, displayName: users.displayName, role: users.role, status: users.status, lastSignInAt: users.lastSignInAt })
-      .from(users)
-      .where(eq(users.clinicId, clinicId))
-      .orderBy(asc(users.role), asc(users.displayName)),
-  )
-  return { members, me: user.id }
+  return { members: await clinicUsers(context, clinicId), me: user.id }
+}
+
+const ELSEWHERE =
+  'This email already has an IntakePilot account, so it cannot be invited again. Ask the person for another work email, or ask IntakePilot support to move their account.'
+const REFUSED: Record<Exclude<UserChangeOutcome, 'done'>, string> = {
+  'not-in-clinic': 'That user is not in this clinic.',
+  'last-admin': 'A clinic needs at least one active admin: make someone else an admin first.',
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
@@ -56,63 +52,25 @@ export async function action({ request, context }: ActionFunctionArgs) {
   if (formData.get('intent') === 'invite') {
     const submission = parseForm(formData, InviteSchema)
     if (submission.status !== 'success') return data({ invite: submission.reply(), change: null }, { status: 400 })
-    const { email, displayName, role } = submission.value
-    const outcome = await context.db
-      .tenant(async (tx) => {
-        const existing = await tx.select({ id: users.id }).from(users).where(and(eq(users.clinicId, clinicId), sql`lower(${users.email}) = ${email}`)).limit(1)
-        if (existing.length) return 'exists' as const
-        const [invited] = await tx.insert(users).values({ clinicId, email, displayName, role, status: 'invited' }).returning({ id: users.id })
-        await context.audit(tx, { action: 'user.invite', entityType: 'user', entityId: invited!.id, details: { role } })
-        return 'invited' as const
-      })
-      // One account per email (users_email_key, drizzle/0015): another clinic has this person.
-      .catch((error: unknown) => (isUniqueViolation(error, 'users_email_key') ? ('elsewhere' as const) : Promise.reject(error)))
+    const outcome = await inviteUser(context, clinicId, submission.value)
     if (outcome === 'exists') {
       return data({ invite: submission.reply({ fieldErrors: { email: ['Someone with this email is already a user of this clinic'] } }), change: null }, { status: 400 })
     }
-    if (outcome === 'elsewhere') {
-      const message = 'This email already has an IntakePilot account, so it cannot be invited again. Ask the person for another work email, or ask IntakePilot support to move their account.'
-      return data({ invite: submission.reply({ fieldErrors: { email: [message] } }), change: null }, { status: 400 })
-    }
-    return { invite: submission.reply({ resetForm: true }), change: null, notice: `Invited ${email}. They become active when they first sign in.` }
+    if (outcome === 'elsewhere') return data({ invite: submission.reply({ fieldErrors: { email: [ELSEWHERE] } }), change: null }, { status: 400 })
+    return { invite: submission.reply({ resetForm: true }), change: null, notice: `Invited ${submission.value.email}. They become active when they first sign in.` }
   }
 
   const submission = parseForm(formData, ChangeSchema)
   if (submission.status !== 'success') return data({ invite: null, change: submission.reply() }, { status: 400 })
   const change = submission.value
-  const refusal = await context.db.tenant(async (tx) => {
-    // Lock the clinic's admins: two admins demoting each other at once cannot both win.
-    const admins = await tx
-      .select({ id: users.id })
-      .from(users)
-      .where(and(eq(users.clinicId, clinicId), eq(users.role, 'admin'), eq(users.status, 'active')))
-      .for('update')
-    const [target] = await tx.select().from(users).where(and(eq(users.id, change.userId), eq(users.clinicId, clinicId))).limit(1)
-    if (!target) return 'That user is not in this clinic.'
-    const losesAdmin =
-      target.role === 'admin' && target.status === 'active' && (change.intent === 'disable' || (change.intent === 'role' && change.role !== 'admin'))
-    if (losesAdmin && admins.length <= 1) return 'A clinic needs at least one active admin: make someone else an admin first.'
-
-    if (change.intent === 'role') {
-      if (change.role === target.role) return null
-      await tx.update(users).set({ role: change.role, updatedAt: new Date() }).where(eq(users.id, target.id))
-      await context.audit(tx, { action: 'user.role', entityType: 'user', entityId: target.id, details: { from: target.role, to: change.role } })
-    } else {
-      const status = change.intent === 'disable' ? 'disabled' : target.idpObjectId ? 'active' : 'invited'
-      await tx.update(users).set({ status, updatedAt: new Date() }).where(eq(users.id, target.id))
-      await context.audit(tx, { action: change.intent === 'disable' ? 'user.disable' : 'user.enable', entityType: 'user', entityId: target.id })
-    }
-    return null
-  })
-  if (refusal) return data({ invite: null, change: submission.reply({ formErrors: [refusal] }) }, { status: 409 })
+  const outcome =
+    change.intent === 'role'
+      ? await changeRole(context, clinicId, change.userId, change.role)
+      : change.intent === 'disable'
+        ? await disableUser(context, clinicId, change.userId)
+        : await enableUser(context, clinicId, change.userId)
+  if (outcome !== 'done') return data({ invite: null, change: submission.reply({ formErrors: [REFUSED[outcome]] }) }, { status: 409 })
   return { invite: null, change: submission.reply(), notice: 'Saved.' }
-}
-
-/** A unique-constraint refusal (23505) of that index; Drizzle wraps driver errors, so it may sit on `cause`. */
-function isUniqueViolation(error: unknown, constraint: string) {
-  const e = error as { code?: string; constraint?: string; cause?: { code?: string; constraint?: string } }
-  const driver = e?.code ? e : e?.cause
-  return driver?.code === '23505' && driver.constraint === constraint
 }
 
 export default function Users() {

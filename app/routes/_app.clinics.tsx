@@ -3,9 +3,7 @@ import { data, redirect } from '@remix-run/cloudflare'
 import { getFormProps, getInputProps, getSelectProps, useForm } from '@conform-to/react'
 import { getZodConstraint, parseWithZod } from '@conform-to/zod/v4'
 import { Form, useActionData, useLoaderData } from '@remix-run/react'
-import { asc, eq } from 'drizzle-orm'
 import { z } from 'zod'
-import { recordAudit } from '~/audit/audit.server'
 import { requirePermission, requireUser } from '~/auth/guards.server'
 import { hasPermission } from '~/auth/permissions'
 import { sealSession, sessionSetCookie } from '~/auth/session.server'
@@ -13,7 +11,7 @@ import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { FieldError } from '~/components/forms'
 import { Button } from '~/components/ui/button'
 import { Field, SelectField } from '~/components/ui/field'
-import { clinics } from '~/db/schema'
+import { switchableClinics, switchClinic } from '~/users/clinic-switch.server'
 import { parseForm } from '~/utils/form.server'
 import { safeRedirect } from '~/utils/misc'
 
@@ -32,10 +30,7 @@ const SwitchClinicSchema = z.object({
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = requireUser(request, context)
   requirePermission(user, 'switch:clinic:any')
-  const list = await context.db.tenant((tx) =>
-    tx.select({ id: clinics.id, name: clinics.name, slug: clinics.slug }).from(clinics).orderBy(asc(clinics.name)),
-  )
-  return { clinics: list, currentId: user.clinicId }
+  return { clinics: await switchableClinics(context), currentId: user.clinicId }
 }
 
 /** The superadmin's clinic switch: a reason is required and recorded in that clinic's trail. */
@@ -50,14 +45,10 @@ export async function action({ request, context }: ActionFunctionArgs) {
   if (submission.status !== 'success') return data({ result: submission.reply() }, { status: 400 })
   const { clinicId, reason } = submission.value
 
-  const target = await context.db.tenant((tx) => tx.select({ id: clinics.id }).from(clinics).where(eq(clinics.id, clinicId)).limit(1))
-  if (!target.length) {
+  const outcome = await switchClinic(context, user, { clinicId, reason })
+  if (outcome === 'no-such-clinic') {
     return data({ result: submission.reply({ fieldErrors: { clinicId: ['That clinic does not exist'] } }) }, { status: 400 })
   }
-  const scope = { clinicId, userId: user.id, role: user.role }
-  await context.db
-    .withScope(scope)
-    .tenant((tx) => recordAudit(tx, scope, context.auditRequest, { action: 'clinic.switch', entityType: 'clinic', entityId: clinicId, details: { reason, from: user.clinicId } }))
   const cookie = await sealSession(context.env, { ...context.session!, cid: clinicId })
   throw redirect(safeRedirect(submission.value.redirectTo, '/'), { headers: { 'Set-Cookie': sessionSetCookie(context.env, cookie) } })
 }

@@ -1,20 +1,15 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/cloudflare'
 import { data } from '@remix-run/cloudflare'
 import { Link, useLoaderData } from '@remix-run/react'
-import { and, desc, eq, inArray, sql } from 'drizzle-orm'
 import { requireClinic, requirePhiPermission, requireUser } from '~/auth/guards.server'
-import { StatusBadge } from '~/components/referral-badges'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { buttonClass } from '~/components/ui/button'
-import { phiCipherFromEnv } from '~/crypto/phi.server'
-import { referralEvents, referrals } from '~/db/schema'
-import { openFields } from '~/referrals/form-data.server'
-import { isPgTimestamp, isUuid } from '~/utils/keyset'
+import { StatusBadge } from '~/referrals/referral-badges'
+import { myReferralsPage, readMyReferralsCursor } from '~/referrals/my-referrals.server'
+import { showReferralList } from '~/referrals/referral-list.server'
 
 export const meta: MetaFunction = () => [{ title: 'My referrals · IntakePilot' }]
 export const handle = { phi: true }
-
-const PAGE = 25
 
 /** A referrer's own referrals (RLS shows nothing else), newest first, with the clinic's questions. */
 export async function loader({ request, context }: LoaderFunctionArgs) {
@@ -22,70 +17,22 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   await requirePhiPermission(context, user, 'read:referral:own', { action: 'referral.list' })
   requireClinic(user)
   const url = new URL(request.url)
-  const before = url.searchParams.get('before')
-  const [beforeTime, beforeId, ...rest] = (before ?? '').split(',')
   // A hand-edited link shows the newest page, says so, and answers 400.
-  const beforeKey = isPgTimestamp(beforeTime) && isUuid(beforeId) && !rest.length ? [beforeTime, beforeId] : null
-  const badLink = before !== null && !beforeKey
-  const cipher = phiCipherFromEnv(context.env)
+  const { key: before, bad: badLink } = readMyReferralsCursor(url.searchParams.get('before'))
   const page = await context.db.tenant(async (tx) => {
-    const rows = await tx
-      .select({
-        id: referrals.id,
-        clinicId: referrals.clinicId,
-        referenceNumber: referrals.referenceNumber,
-        status: referrals.status,
-        receivedAt: referrals.receivedAt,
-        updatedAt: referrals.updatedAt,
-        formData: referrals.formData,
-        key: sql<string>`${referrals.receivedAt}::text`,
-      })
-      .from(referrals)
-      .where(
-        and(
-          eq(referrals.submittedBy, user.id),
-          beforeKey ? sql`(${referrals.receivedAt}, ${referrals.id}) < (${beforeKey[0]}::timestamptz, ${beforeKey[1]}::uuid)` : undefined,
-        ),
-      )
-      .orderBy(desc(referrals.receivedAt), desc(referrals.id))
-      .limit(PAGE + 1)
-    const page = rows.slice(0, PAGE)
-    const ids = page.map((r) => r.id)
-    // The clinic's latest word on each: an open question shows until the referrer replies.
-    const latest = ids.length
-      ? await tx
-          .selectDistinctOn([referralEvents.referralId], { referralId: referralEvents.referralId, type: referralEvents.type, createdAt: referralEvents.createdAt })
-          .from(referralEvents)
-          .where(
-            and(
-              inArray(referralEvents.referralId, ids),
-              inArray(referralEvents.type, ['message', 'reply', 'status']),
-              // The move to "Waiting on referrer" that comes with a question does not answer it.
-              sql`not (${referralEvents.type} = 'status' and ${referralEvents.data}->>'to' = 'info_requested')`,
-            ),
-          )
-          .orderBy(referralEvents.referralId, desc(referralEvents.createdAt))
-      : []
-    const items = await Promise.all(
-      page.map(async (r) => {
-        const p = await openFields(cipher, { clinicId: r.clinicId, referralId: r.id }, r.formData, ['patient_first_name', 'patient_last_name'])
-        const last = latest.find((l) => l.referralId === r.id)
-        return {
-          id: r.id,
-          referenceNumber: r.referenceNumber,
-          patient: `${p.patient_first_name ?? ''} ${p.patient_last_name ?? ''}`.trim(),
-          status: r.status,
-          receivedAt: r.receivedAt.toISOString(),
-          updatedAt: r.updatedAt.toISOString(),
-          question: last?.type === 'message',
-        }
-      }),
-    )
-    await context.audit(tx, { action: 'referral.list', entityType: 'referral', details: { ids } })
-    const lastRow = page.at(-1)
+    const { rows, next } = await myReferralsPage(tx, user.id, before)
+    const items = await showReferralList(tx, context, { rows, shows: 'name' }, (r, patient) => ({
+      id: r.id,
+      referenceNumber: r.referenceNumber,
+      patient: `${patient.firstName ?? ''} ${patient.lastName ?? ''}`.trim(),
+      status: r.status,
+      receivedAt: r.receivedAt.toISOString(),
+      updatedAt: r.updatedAt.toISOString(),
+      question: r.question,
+    }))
     return {
       items,
-      next: rows.length > PAGE && lastRow ? `${lastRow.key},${lastRow.id}` : null,
+      next,
       submitted: url.searchParams.get('submitted')?.replace(/[^A-Z0-9-]/g, '').slice(0, 20) ?? null,
     }
   })

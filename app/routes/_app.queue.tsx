@@ -2,23 +2,20 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remi
 import { data } from '@remix-run/cloudflare'
 import { getFormProps, getInputProps, useForm } from '@conform-to/react'
 import { Form, Link, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
-import { eq, or } from 'drizzle-orm'
 import { requireClinic, requirePhiPermission, requireUser } from '~/auth/guards.server'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { FieldError, useLazyValidation } from '~/components/forms'
-import { DuplicateBadge, PriorityBadge, STATUS_LABELS, StatusBadge } from '~/components/referral-badges'
 import { Button, buttonClass } from '~/components/ui/button'
 import { Input } from '~/components/ui/control'
 import { DateField, Field, filterProps, SelectField } from '~/components/ui/field'
 import { EmptyRow, Table, TableBody, TableHead, Td, Th } from '~/components/ui/table'
-import { normalizeHealthCard, normalizeNameDob, phiCipherFromEnv, type PhiCipher } from '~/crypto/phi.server'
+import { DuplicateBadge, PriorityBadge, STATUS_LABELS, StatusBadge } from '~/referrals/referral-badges'
 import { referralPriorities, referralStatuses } from '~/db/enums'
-import { referrals } from '~/db/schema'
-import { openPatientListing } from '~/referrals/form-data.server'
 import { PatientSearchSchema } from '~/referrals/patient-search'
 import { DEFAULT_TURNAROUND_HOURS, readQueueView, type QueueView } from '~/referrals/queue'
 import { queueUrl, SORTS } from '~/referrals/queue-url'
-import { clinicPeople, queuePage } from '~/referrals/queue.server'
+import { clinicPeople, patientMatch, queuePage, type QueueFilter } from '~/referrals/queue.server'
+import { showReferralList } from '~/referrals/referral-list.server'
 import type { TenantTx } from '~/tenancy/tenant.server'
 import type { AppLoadContext } from '@remix-run/cloudflare'
 import { parseForm } from '~/utils/form.server'
@@ -43,45 +40,34 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const clinicId = requireClinic(user)
   const submission = parseForm(await request.formData(), PatientSearchSchema)
   if (submission.status !== 'success') return data({ search: submission.reply(), results: null }, { status: 400 })
-  const cipher = phiCipherFromEnv(context.env)
-  const { healthCard, lastName, dob } = submission.value
-  const byCard = healthCard ? await cipher.blindIndex('health_card', clinicId, normalizeHealthCard(healthCard)) : null
-  const byName = lastName && dob ? await cipher.blindIndex('name_dob', clinicId, normalizeNameDob(lastName, dob)) : null
-  const match = or(byCard ? eq(referrals.healthCardIndex, byCard) : undefined, byName ? eq(referrals.nameDobIndex, byName) : undefined)
-  const results = await loadQueue(context, clinicId, user.id, { ...readQueueView(new URL(request.url)).view, status: 'all', cursor: undefined }, match, cipher)
+  const match = await patientMatch(context.phi, clinicId, submission.value)
+  const results = await loadQueue(context, clinicId, user.id, { ...readQueueView(new URL(request.url)).view, status: 'all', cursor: undefined }, match)
   // The search terms go back only as the form's own state, never into the URL.
   return { search: submission.reply(), results }
 }
 
-async function loadQueue(context: AppLoadContext, clinicId: string, me: string, view: QueueView, match?: ReturnType<typeof or>, cipher?: PhiCipher) {
-  const phi = cipher ?? phiCipherFromEnv(context.env)
+async function loadQueue(context: AppLoadContext, clinicId: string, me: string, view: QueueView, match?: QueueFilter) {
   return context.db.tenant(async (tx: TenantTx) => {
     const [{ rows, next }, people] = [await queuePage(tx, view, me, match), await clinicPeople(tx, clinicId)]
     const targets = { ...DEFAULT_TURNAROUND_HOURS, ...context.clinic?.settings.turnaroundHours }
     const names = new Map(people.map((p) => [p.id, p.displayName]))
-    const items = await Promise.all(
-      rows.map(async (row) => {
-        const patient = await openPatientListing(phi, row)
-        return {
-          id: row.id,
-          referenceNumber: row.referenceNumber,
-          patient: `${patient.lastName ?? '—'}, ${patient.firstName ?? ''}`.trim(),
-          dob: patient.dob,
-          status: row.status,
-          priority: row.priority,
-          receivedAt: row.receivedAt.toISOString(),
-          ageDays: Math.floor((Date.now() - row.receivedAt.getTime()) / 86_400_000),
-          // Against the clinic's turnaround target for its priority: overdue until it is triaged.
-          targetHours: targets[row.priority],
-          overdue: !row.triagedAt && Date.now() - row.receivedAt.getTime() > targets[row.priority] * 3_600_000,
-          assignee: row.assignedTo ? (names.get(row.assignedTo) ?? 'Someone') : null,
-          referrer: names.get(row.submittedBy) ?? 'Unknown',
-          duplicate: !!row.possibleDuplicateOf,
-        }
-      }),
-    )
-    // The list shows patient names: one audit row naming every referral shown.
-    await context.audit(tx, { action: 'referral.list', entityType: 'referral', details: { ids: items.map((i) => i.id), search: !!match } })
+    // The list shows patient names: one audit row names every referral shown.
+    const items = await showReferralList(tx, context, { rows, shows: 'name-and-dob', kind: { search: !!match } }, (row, patient) => ({
+      id: row.id,
+      referenceNumber: row.referenceNumber,
+      patient: `${patient.lastName ?? '—'}, ${patient.firstName ?? ''}`.trim(),
+      dob: patient.dob,
+      status: row.status,
+      priority: row.priority,
+      receivedAt: row.receivedAt.toISOString(),
+      ageDays: Math.floor((Date.now() - row.receivedAt.getTime()) / 86_400_000),
+      // Against the clinic's turnaround target for its priority: overdue until it is triaged.
+      targetHours: targets[row.priority],
+      overdue: !row.triagedAt && Date.now() - row.receivedAt.getTime() > targets[row.priority] * 3_600_000,
+      assignee: row.assignedTo ? (names.get(row.assignedTo) ?? 'Someone') : null,
+      referrer: names.get(row.submittedBy) ?? 'Unknown',
+      duplicate: !!row.possibleDuplicateOf,
+    }))
     const referrers = people.filter((p) => p.role === 'referrer').map((p) => ({ id: p.id, name: `${p.displayName}${p.organization ? ` (${p.organization})` : ''}` }))
     return { view, items, next, referrers }
   })

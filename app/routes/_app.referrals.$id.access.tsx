@@ -1,14 +1,12 @@
 import type { LoaderFunctionArgs } from '@remix-run/cloudflare'
 import { useLoaderData } from '@remix-run/react'
-import { eq } from 'drizzle-orm'
 import { z } from 'zod'
-import { referralAccessPage } from '~/audit/audit-log.server'
+import { referralAccessHistory } from '~/audit/audit-log.server'
 import { ActionName, Actor, OutcomeBadge, Pager, utcTime } from '~/audit/audit-ui'
 import { requireClinic, requirePermission, requireUser } from '~/auth/guards.server'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { EmptyRow, Table, TableBody, TableHead, Td, Th } from '~/components/ui/table'
-import { referrals } from '~/db/schema'
-import { isUuid } from '~/referrals/referral.server'
+import { isUuid } from '~/utils/keyset'
 import { invariantResponse } from '~/utils/misc'
 
 const CursorSchema = z.coerce.number().int().positive().optional().catch(undefined)
@@ -24,11 +22,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   invariantResponse(isUuid(params.id), 'Not found', { status: 404 })
   const referralId = params.id
   const cursor = CursorSchema.parse(new URL(request.url).searchParams.get('cursor') ?? undefined)
-  const page = await context.db.tenant(async (tx) => {
-    // Through RLS first: another clinic's referral is not there, and neither is its history.
-    const [found] = await tx.select({ id: referrals.id }).from(referrals).where(eq(referrals.id, referralId)).limit(1)
-    return found ? referralAccessPage(tx, clinicId, referralId, cursor) : null
-  })
+  const page = await context.db.tenant((tx) => referralAccessHistory(tx, clinicId, referralId, cursor))
   invariantResponse(page, 'Not found', { status: 404 })
   return { cursor: cursor ?? null, ...page }
 }

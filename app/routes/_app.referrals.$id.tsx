@@ -1,21 +1,19 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/cloudflare'
 import { data } from '@remix-run/cloudflare'
 import { Link, useActionData, useLoaderData, useOutlet, type ShouldRevalidateFunction } from '@remix-run/react'
-import { eq } from 'drizzle-orm'
 import { AiPanel } from '~/ai/ai-panel'
 import { aiEndpointFor } from '~/ai/endpoint.server'
 import { referralAsText } from '~/ai/prompts'
 import { readSummaries } from '~/ai/summaries.server'
-import { ReferralTabs } from '~/audit/referral-tabs'
+import { ReferralTabs } from '~/referrals/referral-tabs'
 import { requireClinic, requireCurrentClinic, requirePhiId, requirePhiPermission, requireUser } from '~/auth/guards.server'
 import type { SessionUser } from '~/auth/identity.server'
 import { hasPermission } from '~/auth/permissions'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
-import { DuplicateBadge, PriorityBadge, STATUS_LABELS, StatusBadge } from '~/components/referral-badges'
-import { phiCipherFromEnv, type PhiCipher } from '~/crypto/phi.server'
-import { users } from '~/db/schema'
+import { DuplicateBadge, PriorityBadge, STATUS_LABELS, StatusBadge } from '~/referrals/referral-badges'
+import type { PhiCipher } from '~/crypto/phi.server'
 import { History, SubmittedForm } from '~/referrals/referral-details'
-import { openReferral, referralFacts } from '~/referrals/referral.server'
+import { openReferral, referralFacts } from '~/referrals/open-referral.server'
 import { performWork, WORK_ACTION, WORK_PERMISSION, type Work } from '~/referrals/work.server'
 import { AssignForm, StatusForm, TextForm, type WorkAnswer } from '~/referrals/work-forms'
 import { isWorkIntent, WorkSchema } from '~/referrals/work-schema'
@@ -28,26 +26,12 @@ export const handle = { phi: true }
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const user = requireUser(request, context)
-  const staff = hasPermission(user, 'read:referral:any')
-  const attempt = { action: 'referral.read', entityId: params.id } as const
-  if (!staff) await requirePhiPermission(context, user, 'read:referral:own', attempt)
-  const clinicId = requireClinic(user)
-  const id = await requirePhiId(context, params.id, attempt)
-  const cipher = phiCipherFromEnv(context.env)
-  const opened = await context.db.tenant(async (tx) => {
-    // Staff: everyone in the clinic, former staff included (the history names them too); assignees are the active ones.
-    const everyone = staff
-      ? await tx.select({ id: users.id, displayName: users.displayName, role: users.role, status: users.status }).from(users).where(eq(users.clinicId, clinicId))
-      : undefined
-    const referral = await openReferral(tx, cipher, context.audit, { id, staff, people: everyone })
-    if (!referral) return null
-    const people = (everyone ?? []).filter((p) => p.status === 'active').map(({ status: _, ...p }) => p)
-    const ai = staff ? await aiFor(tx, user, cipher, requireCurrentClinic(context), referral.row.id) : null
-    return { ...referral, people, everyone: everyone ?? [], ai }
+  const { staff, row, form, values, events, duplicates, people: everyone, also: ai } = await openReferral(context, user, params.id, {
+    people: true,
+    also: (tx, referral) => (referral.staff ? aiFor(tx, user, context.phi, requireCurrentClinic(context), referral.row.id) : Promise.resolve(null)),
   })
-  // Not found and not theirs look the same: nothing says another clinic's referral exists.
-  if (!opened) throw new Response('Not found', { status: 404 })
-  const { row, form, values, events, duplicates, people, everyone, ai } = opened
+  // Staff: everyone in the clinic, former staff included (the history names them too); assignees are the active ones.
+  const people = everyone.filter((p) => p.status === 'active').map(({ status: _, ...p }) => p)
   const name = (id: unknown) => everyone.find((p) => p.id === id)?.displayName ?? null
   return {
     staff,
@@ -102,9 +86,8 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const attempt = { action: WORK_ACTION[work.intent], entityId: params.id }
   await requirePhiPermission(context, user, WORK_PERMISSION[work.intent], attempt)
   const id = await requirePhiId(context, params.id, attempt)
-  const cipher = phiCipherFromEnv(context.env)
   const { outcome } = await context.db.tenant((tx) =>
-    performWork(tx, { clinicId, userId: user.id, cipher, audit: context.audit }, id, {
+    performWork(tx, { clinicId, userId: user.id, cipher: context.phi, audit: context.audit }, id, {
       ...work,
       ...(work.intent === 'assign' ? { assignee: work.assignee ?? null } : {}),
       ...(work.intent === 'status' ? { reason: work.reason || undefined, scheduledFor: work.scheduledFor || undefined } : {}),

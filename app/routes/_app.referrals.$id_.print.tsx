@@ -1,12 +1,10 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/cloudflare'
 import { useLoaderData } from '@remix-run/react'
-import { requireClinic, requirePhiId, requirePhiPermission, requireUser } from '~/auth/guards.server'
-import { hasPermission } from '~/auth/permissions'
+import { requireUser } from '~/auth/guards.server'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
-import { STATUS_LABELS } from '~/components/referral-badges'
-import { phiCipherFromEnv } from '~/crypto/phi.server'
+import { STATUS_LABELS } from '~/referrals/referral-badges'
 import { SubmittedForm } from '~/referrals/referral-details'
-import { openReferral } from '~/referrals/referral.server'
+import { openReferral } from '~/referrals/open-referral.server'
 
 export const meta: MetaFunction = () => [{ title: 'Print referral · IntakePilot' }]
 export const handle = { phi: true }
@@ -14,14 +12,7 @@ export const handle = { phi: true }
 /** A printable referral. Printing is a PHI disclosure of its own: recorded as referral.print. */
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const user = requireUser(request, context)
-  const staff = hasPermission(user, 'read:referral:any')
-  const attempt = { action: 'referral.print', entityId: params.id } as const
-  if (!staff) await requirePhiPermission(context, user, 'read:referral:own', attempt)
-  requireClinic(user)
-  const id = await requirePhiId(context, params.id, attempt)
-  const cipher = phiCipherFromEnv(context.env)
-  const opened = await context.db.tenant((tx) => openReferral(tx, cipher, context.audit, { id, staff: false, action: 'referral.print' }))
-  if (!opened) throw new Response('Not found', { status: 404 })
+  const opened = await openReferral(context, user, params.id, { purpose: 'print' })
   return {
     referenceNumber: opened.row.referenceNumber,
     status: opened.row.status,

@@ -7,13 +7,12 @@ import { requireClinic, requireCurrentClinic, requirePermission, requireUser } f
 import { useLazyValidation } from '~/components/forms'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { Button } from '~/components/ui/button'
-import { phiCipherFromEnv } from '~/crypto/phi.server'
 import { intakeSchema } from '~/intake/form-schema'
 import { IntakeFormFields } from '~/intake/intake-form-fields'
 import { currentIntakeForm, intakeFormVersion } from '~/intake/intake-forms.server'
 import { DRAFT_OWNER_FIELD } from '~/referrals/draft'
 import { draftOwnerToken, stashDraft, takeDraft } from '~/referrals/draft.server'
-import { createReferral } from '~/referrals/referrals.server'
+import { createReferral } from '~/referrals/create-referral.server'
 import type { FormValues } from '~/referrals/form-data.server'
 import { parseForm } from '~/utils/form.server'
 import { formInteger } from '~/utils/form-values'
@@ -64,7 +63,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const envelope = Envelope.safeParse({ idempotencyKey: formData.get('idempotencyKey'), formVersion: formData.get('formVersion') })
   if (!envelope.success) throw new Response('The form is out of date: reload the page', { status: 400 })
 
-  const cipher = phiCipherFromEnv(context.env)
+  const cipher = context.phi
   const outcome = await context.db.tenant(async (tx) => {
     // Validate against the version the referrer filled in: the referral keeps that version.
     const form = await intakeFormVersion(tx, clinicId, envelope.data.formVersion)

@@ -1,13 +1,12 @@
 import type { LoaderFunctionArgs } from '@remix-run/cloudflare'
 import { Form, Link, NavLink, Outlet, useLoaderData, useLocation } from '@remix-run/react'
-import { asc } from 'drizzle-orm'
 import { aiEndpointFor } from '~/ai/endpoint.server'
 import { requireUser } from '~/auth/guards.server'
 import { hasPermission } from '~/auth/permissions'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { Button, buttonClass } from '~/components/ui/button'
 import { Input, Select } from '~/components/ui/control'
-import { clinics } from '~/db/schema'
+import { switchableClinics } from '~/users/clinic-switch.server'
 
 /** The signed-in shell: header with the clinic, navigation by role, the superadmin's clinic menu. */
 export async function loader({ request, context }: LoaderFunctionArgs) {
@@ -15,9 +14,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   // The current clinic came with the user (request_start); only the superadmin's menu needs a query
   // (RLS: a superadmin sees every clinic).
   const current = context.clinic
-  const switchable = hasPermission(user, 'switch:clinic:any')
-    ? await context.db.tenant((tx) => tx.select({ id: clinics.id, name: clinics.name, slug: clinics.slug }).from(clinics).orderBy(asc(clinics.name)))
-    : null
+  const switchable = hasPermission(user, 'switch:clinic:any') ? await switchableClinics(context) : null
   // Staff pages may reach the local AI server (and only it): the CSP of every page they load
   // says so, since a page reached by client-side navigation keeps its document's CSP.
   if (current && hasPermission(user, 'generate:summary:any')) context.allowConnectTo(aiEndpointFor(user, current.settings).origin)

@@ -8,8 +8,7 @@ import { apiError } from '~/api/errors.server'
 import { apiRoute, ok, openApiReferral, readJson, requireApiUser } from '~/api/handler.server'
 import { UpdateReferralBody } from '~/api/schemas'
 import { requirePhiId, requirePhiPermission } from '~/auth/guards.server'
-import { phiCipherFromEnv } from '~/crypto/phi.server'
-import { referralFacts } from '~/referrals/referral.server'
+import { referralFacts } from '~/referrals/open-referral.server'
 import { performWork, WORK_ACTION, WORK_PERMISSION, type Work } from '~/referrals/work.server'
 
 /** PHI: the referral's form data, decrypted (tests/e2e/phi-coverage.spec.ts visits every such route). */
@@ -39,7 +38,7 @@ export const action = apiRoute(async ({ request, params, context }: ActionFuncti
   const attempt = { action: WORK_ACTION[work.intent], entityId: params.id }
   await requirePhiPermission(context, user, WORK_PERMISSION[work.intent], attempt)
   const id = await requirePhiId(context, params.id, attempt)
-  const cipher = phiCipherFromEnv(context.env)
+  const cipher = context.phi
   const { outcome } = await context.db.tenant((tx) => performWork(tx, { clinicId: user.clinicId, userId: user.id, cipher, audit: context.audit }, id, work))
   if (outcome === 'not-found') throw apiError(404)
   if (outcome === 'conflict') throw apiError(409, 'The referral changed since you read it: GET it again, then retry with its version')

@@ -8,7 +8,6 @@ import { apiError } from '~/api/errors.server'
 import { apiRoute, ok, openApiReferral, readJson, requireApiUser } from '~/api/handler.server'
 import { CreateEventBody } from '~/api/schemas'
 import { requirePhiId, requirePhiPermission } from '~/auth/guards.server'
-import { phiCipherFromEnv } from '~/crypto/phi.server'
 import { performWork, WORK_ACTION, WORK_PERMISSION } from '~/referrals/work.server'
 
 /** PHI: notes and messages, decrypted (tests/e2e/phi-coverage.spec.ts visits every such route). */
@@ -36,7 +35,7 @@ export const action = apiRoute(async ({ request, params, context }: ActionFuncti
   const attempt = { action: WORK_ACTION[body.type], entityId: params.id }
   await requirePhiPermission(context, user, WORK_PERMISSION[body.type], attempt)
   const id = await requirePhiId(context, params.id, attempt)
-  const cipher = phiCipherFromEnv(context.env)
+  const cipher = context.phi
   const done = await context.db.tenant((tx) =>
     performWork(tx, { clinicId: user.clinicId, userId: user.id, cipher, audit: context.audit }, id, { intent: body.type, body: body.body }),
   )

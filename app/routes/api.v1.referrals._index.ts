@@ -5,20 +5,18 @@
  * first referral, 200 instead of 201).
  */
 import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/cloudflare'
-import { eq } from 'drizzle-orm'
 import { z } from 'zod'
 import { apiError, validationError } from '~/api/errors.server'
 import { apiRoute, ok, readJson, requireApiUser } from '~/api/handler.server'
 import { CreateReferralBody, ReferralListQuery } from '~/api/schemas'
 import { requirePhiPermission } from '~/auth/guards.server'
 import { hasPermission } from '~/auth/permissions'
-import { phiCipherFromEnv } from '~/crypto/phi.server'
-import { referrals } from '~/db/schema'
 import { intakeSchema } from '~/intake/form-schema'
 import { intakeFormVersion } from '~/intake/intake-forms.server'
-import { openPatientListing, type FormValues } from '~/referrals/form-data.server'
-import { PAGE_SIZE, queuePage } from '~/referrals/queue.server'
-import { createReferral } from '~/referrals/referrals.server'
+import type { FormValues } from '~/referrals/form-data.server'
+import { PAGE_SIZE, queuePage, sentBy } from '~/referrals/queue.server'
+import { showReferralList } from '~/referrals/referral-list.server'
+import { createReferral } from '~/referrals/create-referral.server'
 
 /** PHI: the list carries patient names (tests/e2e/phi-coverage.spec.ts visits every such route). */
 export const handle = { phi: true }
@@ -30,27 +28,21 @@ export const loader = apiRoute(async ({ request, context }: LoaderFunctionArgs) 
   // Unlike the page (which falls back to the default view), a program gets told what is wrong.
   const parsed = ReferralListQuery.safeParse(Object.fromEntries(new URL(request.url).searchParams))
   if (!parsed.success) throw validationError(parsed.error.issues)
-  const cipher = phiCipherFromEnv(context.env)
   const { items, next } = await context.db.tenant(async (tx) => {
-    const { rows, next } = await queuePage(tx, parsed.data, user.id, staff ? undefined : eq(referrals.submittedBy, user.id))
-    const items = await Promise.all(
-      rows.map(async (row) => {
-        return {
-          id: row.id,
-          referenceNumber: row.referenceNumber,
-          status: row.status,
-          priority: row.priority,
-          formVersion: row.formVersion,
-          receivedAt: row.receivedAt.toISOString(),
-          assignedTo: row.assignedTo,
-          submittedBy: row.submittedBy,
-          possibleDuplicate: staff && !!row.possibleDuplicateOf,
-          patient: await openPatientListing(cipher, row),
-        }
-      }),
-    )
-    // The list carries patient names: one audit row naming every referral returned (as /queue).
-    await context.audit(tx, { action: 'referral.list', entityType: 'referral', details: { ids: items.map((i) => i.id), api: true } })
+    const { rows, next } = await queuePage(tx, parsed.data, user.id, staff ? undefined : sentBy(user.id))
+    // The list carries patient names: one audit row names every referral returned (as /queue).
+    const items = await showReferralList(tx, context, { rows, shows: 'name-and-dob', kind: { api: true } }, (row, patient) => ({
+      id: row.id,
+      referenceNumber: row.referenceNumber,
+      status: row.status,
+      priority: row.priority,
+      formVersion: row.formVersion,
+      receivedAt: row.receivedAt.toISOString(),
+      assignedTo: row.assignedTo,
+      submittedBy: row.submittedBy,
+      possibleDuplicate: staff && !!row.possibleDuplicateOf,
+      patient,
+    }))
     return { items, next }
   })
   return ok(items, { pagination: { next, limit: PAGE_SIZE }, requestId: context.requestId })
@@ -73,7 +65,6 @@ export const action = apiRoute(async ({ request, context }: ActionFunctionArgs) 
   const key = z.uuid().safeParse(request.headers.get('Idempotency-Key'))
   if (!key.success) throw apiError(400, 'An Idempotency-Key header (a UUID) is required', { fields: { 'Idempotency-Key': ['Send a UUID'] } })
   const body = await readJson(request, CreateReferralBody)
-  const cipher = phiCipherFromEnv(context.env)
   // The clinic came with the user (request_start); the API refuses anyone without one.
   const clinic = context.clinic
   if (!clinic) throw apiError(403)
@@ -83,7 +74,7 @@ export const action = apiRoute(async ({ request, context }: ActionFunctionArgs) 
     if (!form) return { stale: true as const }
     const values = intakeSchema(form.definition).safeParse(asFormValues(body.data))
     if (!values.success) return { invalid: values.error.issues }
-    const created = await createReferral(tx, cipher, context.audit, {
+    const created = await createReferral(tx, context.phi, context.audit, {
       clinic,
       submittedBy: user.id,
       form,

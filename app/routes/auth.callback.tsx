@@ -1,7 +1,6 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/cloudflare'
 import { data, redirect } from '@remix-run/cloudflare'
 import { useLoaderData } from '@remix-run/react'
-import { sql } from 'drizzle-orm'
 import type { OAuth2Tokens } from 'arctic'
 import { Authenticator } from 'remix-auth'
 import { createEntraStrategy, IdTokenError, nonceFor, nonceSecret, oidcConfig, verifyIdToken } from '~/auth/oidc.server'
@@ -10,11 +9,9 @@ import { readRedirectTo, redirectToCookie } from '~/auth/redirect-cookie.server'
 import { sealSession, sessionSetCookie, startServerSession } from '~/auth/session.server'
 import { readCookie } from '~/auth/session.server'
 import { recordAudit } from '~/audit/audit.server'
-import type { UserRole, UserStatus } from '~/db/schema'
+import { signInUser, type SigningInUser } from '~/users/sign-in.server'
 
 export const meta: MetaFunction = () => [{ title: 'Sign-in · IntakePilot' }]
-
-type SignInRow = { id: string; clinic_id: string | null; role: UserRole; status: UserStatus }
 
 /**
  * The provider sends the user back here with a code: exchange it (PKCE), verify the ID
@@ -36,7 +33,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     throw redirect('/login?reason=failed')
   }
 
-  const denied = async (reason: string, user?: SignInRow) => {
+  const denied = async (reason: string, user?: SigningInUser) => {
     const scope = { clinicId: user?.clinic_id ?? null, userId: user?.id ?? null, role: user?.role ?? null }
     await context.db
       .withScope(scope)
@@ -57,10 +54,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     return denied(error instanceof IdTokenError ? `id-token-${error.reason}` : 'id-token-invalid')
   }
 
-  const result = await context.db.tenant((tx) =>
-    tx.execute<SignInRow>(sql`select * from sign_in_user(${identity.tid}, ${identity.oid}, ${identity.email})`),
-  )
-  const user = result.rows[0]
+  const user = await signInUser(context, identity)
   if (!user) return denied('not-provisioned')
   if (user.status !== 'active') return denied('disabled', user)
   if (!tokens.hasRefreshToken()) return denied('no-refresh-token', user)

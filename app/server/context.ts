@@ -1,6 +1,7 @@
 import type { AuditEvent, AuditRequest } from '~/audit/audit.server'
 import type { SessionUser } from '~/auth/identity.server'
 import type { SessionData } from '~/auth/session.server'
+import type { PhiCipher } from '~/crypto/phi.server'
 import type { TenantDatabase, TenantTx } from '~/tenancy/tenant.server'
 import type { Env } from '~/utils/env.server'
 import type { RequestClinic } from '~/tenancy/request-start.server'
@@ -25,6 +26,12 @@ declare module '@remix-run/cloudflare' {
     auditRequest: AuditRequest
     /** Records an audit event in the given transaction, as this request's user. */
     audit: (tx: TenantTx, event: AuditEvent) => Promise<void>
+    /**
+     * The PHI cipher for this deployment's keys, one per request: the clinic keys it derives
+     * are derived once for all of the request's reads. Built when first used, so a request
+     * that shows no PHI never reads the key ring.
+     */
+    phi: PhiCipher
     /**
      * Work that outlives the response, such as a streamed body that still queries (the
      * audit export): the request's database connection stays open until it settles.

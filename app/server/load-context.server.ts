@@ -8,6 +8,7 @@ import { auditRequest, recordAudit } from '~/audit/audit.server'
 import { ApiRefusal, resolveApiIdentity } from '~/api/bearer.server'
 import { isApiPath } from '~/api/cors.server'
 import { anonymousIdentity, resolveIdentity } from '~/auth/identity.server'
+import { phiCipherFromEnv, type PhiCipher } from '~/crypto/phi.server'
 import type { Client } from '@neondatabase/serverless'
 import { connectDatabase, type Database } from '~/db/client.server'
 import { createTenantDatabase, NO_SCOPE, type TenantScope } from '~/tenancy/tenant.server'
@@ -71,6 +72,7 @@ export async function createLoadContext(options: {
   const scope = identity.scope
   const audited = auditRequest(request, requestId, { behindCloudflare: isProduction(env) })
   let failure: NotedFailure | undefined
+  let phi: PhiCipher | undefined
   const context: AppLoadContext = {
     env,
     requestId,
@@ -83,6 +85,9 @@ export async function createLoadContext(options: {
     sessionCookie: identity.setCookie,
     auditRequest: audited,
     audit: (tx, event) => recordAudit(tx, scope, audited, event),
+    get phi() {
+      return (phi ??= phiCipherFromEnv(env))
+    },
     waitUntil: options.waitUntil,
     allowConnectTo: (origin) => void options.connectOrigins?.push(origin),
     noteFailure: (error) => void (failure ??= classifyFailure(error)),

@@ -13,13 +13,12 @@ import { sessionCookieName } from '~/auth/session.server'
 import { NO_SCOPE, type TenantScope } from '~/tenancy/tenant.server'
 import { checkSameOrigin } from './csrf.server'
 import { requestLimits, startDeadline } from './deadline.server'
-import type { Env } from '~/utils/env.server'
-import { isProduction } from '~/utils/env.server'
+import { EnvError, isProduction, readEnv, type Env } from '~/utils/env.server'
 import { keepDraftWhileUnavailable } from '~/referrals/draft.server'
 import { DeadlineError } from '~/utils/failures.server'
 import { SignInUnavailableError } from '~/auth/oidc.server'
 import { createLoadContext, UnavailableError } from './load-context.server'
-import { logError, logRequest } from '~/utils/log.server'
+import { logEnvProblems, logError, logRequest } from '~/utils/log.server'
 import { rateLimitHeaders, type RateLimitVerdict } from '~/tenancy/rate-limit.server'
 import { internalError, refuse, tooManyRequests, unavailable, type Audience } from './refusals.server'
 import { BodyRefusal, DEFAULT_BODY_POLICY, hasBody, requireForm, takeBody } from './request-body.server'
@@ -41,10 +40,13 @@ export function createRequestPipeline(build: ServerBuild, mode: 'production' | '
 
   return async function handle(ctx: PipelineContext): Promise<Response> {
     const started = Date.now()
-    const { request: incoming, env } = ctx
+    const { request: incoming } = ctx
     const url = new URL(incoming.url)
     const api = isApiPath(url.pathname)
     const to: Audience = { api, url, requestId: crypto.randomUUID(), nonce: createNonce(), method: incoming.method }
+    const checked = checkedEnv(ctx.env, to)
+    if (checked instanceof Response) return checked
+    const env: Env = checked
     const route = matchRoute(api ? url.pathname : pagePathOf(url.pathname))
     const limits = requestLimits(env)
     const deadline = startDeadline(limits.deadlineMs)
@@ -160,6 +162,23 @@ export function createRequestPipeline(build: ServerBuild, mode: 'production' | '
       clinicId: scope.clinicId,
       userId: scope.userId,
     })
+    return response
+  }
+}
+
+/**
+ * The bindings, checked once per isolate; with any missing or malformed, every request is a 500
+ * (the log names the bindings) rather than a failure on the first page that needs one.
+ */
+function checkedEnv(bindings: Env, to: Audience): Env | Response {
+  try {
+    return readEnv(bindings)
+  } catch (error) {
+    if (!(error instanceof EnvError)) throw error
+    logEnvProblems(to.requestId, error.problems)
+    const response = internalError(to)
+    applySecurityHeaders(response.headers, { nonce: to.nonce, formActionOrigins: [], connectOrigins: [] })
+    response.headers.set('X-Request-Id', to.requestId)
     return response
   }
 }

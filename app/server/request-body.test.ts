@@ -10,7 +10,7 @@ function streamed(chunks: Uint8Array[], options: { gapMs?: number; endless?: boo
     async pull(controller) {
       if (pulled < chunks.length) {
         await new Promise((resolve) => setTimeout(resolve, options.gapMs ?? 0))
-        controller.enqueue(chunks[pulled++]!)
+        controller.enqueue(chunks[pulled++])
       } else if (options.endless) {
         await new Promise((resolve) => setTimeout(resolve, 60_000))
       } else controller.close()

@@ -100,7 +100,7 @@ const isIndex = (value: unknown, max: number) => value === undefined || (Number.
 function checkIntent(serialized: string, shape: FormShape, lengths: ListLengths) {
   let intent: { type?: unknown; payload?: Record<string, unknown> }
   try {
-    intent = JSON.parse(serialized)
+    intent = JSON.parse(serialized) as typeof intent
   } catch {
     return refuse('intent')
   }
@@ -166,12 +166,11 @@ function bound(value: unknown, shape: FormShape): unknown {
 }
 
 function bounded<S extends z.ZodType>(submission: FormSubmission<S>, shape: FormShape): FormSubmission<S> {
-  const reply = submission.reply
-  const boundedReply = (options?: Parameters<typeof reply>[0]): SubmissionResult<string[]> => {
-    const result = reply(options)
+  const boundedReply = (options?: Parameters<typeof submission.reply>[0]): SubmissionResult<string[]> => {
+    const result = submission.reply(options)
     return result.initialValue ? { ...result, initialValue: bound(result.initialValue, shape) as typeof result.initialValue } : result
   }
-  return { ...submission, reply: boundedReply } as FormSubmission<S>
+  return { ...submission, reply: boundedReply }
 }
 
 /** A submission that is nothing but a form error: nothing of what was sent is kept or echoed. */

@@ -18,6 +18,11 @@ export function logRequest(line: RequestLogLine) {
   console.log(JSON.stringify({ level: 'info', msg: 'request', ...line }))
 }
 
+/** The bindings the environment lacks or has malformed (env.server.ts): names, never values. */
+export function logEnvProblems(requestId: string, problems: string[]) {
+  console.error(JSON.stringify({ level: 'error', msg: 'environment not usable', requestId, problems }))
+}
+
 /**
  * In production only the error's name and code are logged. Locally (demo data, no real
  * patients) the message and stack are added, so development is not done blind, but never a

@@ -1,19 +1,19 @@
 /**
  * The built app in workerd, as `npm start` runs it (same bindings, scripts/lib/app-bindings.ts),
- * but from a SNAPSHOT: build/ is shared with other people's work and the Pages Function bundles
- * app/ source when wrangler starts (and again whenever a watched file changes). So right after
- * the bench's one `npm run build`, build/, functions/, app/ and the config files are copied into
- * the bench's temp folder and wrangler runs there; nobody's later edit or rebuild can change
+ * but from a SNAPSHOT: build/ is shared with other people's work and the Pages Function is
+ * bundled (from functions/ and app/ source) when the app server starts. So right after the
+ * bench's one `npm run build`, build/, functions/, app/ and the config files are copied into the
+ * bench's temp folder and the app server runs there; nobody's later edit or rebuild can change
  * what is being measured halfway through.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { cpSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
-import { pagesDevArgs } from '../lib/app-bindings'
+import { appServerCommand } from '../lib/app-bindings'
 import type { LocalConfig } from '../lib/config'
 import { onCleanup, sleep, stopProcessGroup } from './cleanup'
 
-/** `npm run build` (unless told not to), then its snapshot in `<tmp>/app`: the folder to run wrangler in. */
+/** `npm run build` (unless told not to), then its snapshot in `<tmp>/app`: the folder to run the app server in. */
 export async function buildAndSnapshot(repo: string, tmp: string, options: { build: boolean; say: (line: string) => void }) {
   if (options.build) {
     options.say('npm run build…')
@@ -50,13 +50,14 @@ export function snapshotBuild(repo: string, target: string) {
 
 export type RunningApp = { origin: string; process: ChildProcess; logFile: string; stop: () => Promise<void> }
 
-export async function startApp(options: { cwd: string; config: LocalConfig; bindings: Record<string, string>; logFile: string; inspectorPort: number; extraArgs?: string[] }): Promise<RunningApp> {
+export async function startApp(options: { cwd: string; config: LocalConfig; bindings: Record<string, string>; logFile: string; inspectorPort?: number }): Promise<RunningApp> {
   const log = createWriteStream(options.logFile)
-  const child = spawn('npx', pagesDevArgs(options.config, options.bindings, ['--inspector-port', String(options.inspectorPort), ...(options.extraArgs ?? [])]), {
+  const server = appServerCommand(options.config, options.bindings, { inspectorPort: options.inspectorPort })
+  const child = spawn(server.command, server.args, {
     cwd: options.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1', NO_COLOR: '1' },
+    env: { ...process.env, ...server.env, CI: '1', NO_COLOR: '1' },
   })
   child.stdout!.pipe(log)
   child.stderr!.pipe(log)
@@ -64,11 +65,11 @@ export async function startApp(options: { cwd: string; config: LocalConfig; bind
     await stopProcessGroup(child)
     log.end()
   }
-  onCleanup('app (wrangler pages dev)', stop)
+  onCleanup('app (workerd)', stop)
   const origin = options.config.appOrigin
   const deadline = Date.now() + 120_000
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`wrangler pages dev exited (${child.exitCode}); see ${options.logFile}`)
+    if (child.exitCode !== null) throw new Error(`the app server exited (${child.exitCode}); see ${options.logFile}`)
     try {
       const response = await fetch(`${origin}/healthz`)
       if (response.ok) break

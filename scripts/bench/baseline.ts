@@ -34,8 +34,8 @@ import { clinics, referralEvents, referrals, users } from '../../app/db/schema'
 import { intakeFormVersion } from '../../app/intake/intake-forms.server'
 import { parseQueueView, type QueueView } from '../../app/referrals/queue'
 import { clinicPeople, queuePage } from '../../app/referrals/queue.server'
-import { createReferral } from '../../app/referrals/referrals.server'
-import { openReferral } from '../../app/referrals/referral.server'
+import { createReferral } from '../../app/referrals/create-referral.server'
+import { readReferral } from '../../app/referrals/open-referral.server'
 import { openFormData, type FormValues } from '../../app/referrals/form-data.server'
 import type { Env } from '../../app/utils/env.server'
 import { requestStarter } from '../../app/tenancy/request-start.server'
@@ -115,7 +115,7 @@ export function pageWork(inputs: BaselineInputs, cipher: PhiCipher = phiCipherFr
           // The clinic's people first (routes/_app.referrals.$id.tsx): the history's names come from them.
           const everyone = await tx.select({ id: users.id, displayName: users.displayName, role: users.role, status: users.status }).from(users).where(eq(users.clinicId, clinicId))
           const opened = mode === 'rls'
-            ? await openReferral(tx, cipher, audit(scope, audited), { id, staff: true, people: everyone })
+            ? await readReferral(tx, cipher, audit(scope, audited), { id, staff: true, people: everyone })
             : await openReferralWithClinicPredicate(tx, cipher, audit(scope, audited), { id, clinicId })
           if (!opened) throw new Error('baseline: referral not found')
           // The page's AI panel (aiFor in routes/_app.referrals.$id.tsx): the saved summaries.
@@ -158,7 +158,7 @@ export function perRequest(url: string, wsProxy: string, fn: (db: Database, i: n
 }
 
 /**
- * openReferral (app/referrals/referral.server.ts) statement for statement, with the clinic
+ * readReferral (app/referrals/open-referral.server.ts) statement for statement, with the clinic
  * predicate that RLS adds written out: the no-RLS twin used only for the RLS comparison.
  */
 async function openReferralWithClinicPredicate(

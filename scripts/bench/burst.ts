@@ -72,7 +72,7 @@ async function main() {
   const idp = await startIdentityProvider(localIdentityProviderOptions(config, secrets))
   onCleanup('identity provider', () => idp.close())
   const bindings = appBindings({ config, database, secrets, oidcAuthority: idp.issuer })
-  const app = await startApp({ cwd: appDir, config, bindings, logFile: join(tmp, 'wrangler.log'), inspectorPort: config.pgbouncerPort + 4 })
+  const app = await startApp({ cwd: appDir, config, bindings, logFile: join(tmp, 'app.log') })
   say(`app ready at ${app.origin}; signing in ${accounts.length} users through the app's OpenID Connect flow…`)
   const cookies: string[] = []
   for (const account of accounts) cookies.push(await signInThroughApp({ appOrigin: app.origin, email: account.email, redirectTo: '/queue' }))

@@ -1,8 +1,7 @@
 /**
  * bench/soak.svg: memory over the soak, hand-written SVG (no dependency), two panels on one time
  * axis. Top: the isolate's heap (used, and after a forced full GC) against the 128 MB an isolate
- * gets on Cloudflare. Bottom: RSS of the workerd that runs the app, and of wrangler's own proxy
- * workerd (local tooling; nothing like it runs on Cloudflare). The warm-up is shaded.
+ * gets on Cloudflare. Bottom: RSS of the workerd process that runs the app. The warm-up is shaded.
  */
 import type { Sample } from './soak-report'
 
@@ -11,7 +10,6 @@ type Summary = {
   requests: { soak: number; warmup: number; perSecond: number }
   heap: { baselineMb: number; endMb: number; growthMbPer10k: number | null; peakMb: number }
   rss: { baselineMb: number | null; endMb: number | null; growthMbPer10k: number | null }
-  proxyRss: { baselineMb: number | null; endMb: number | null; growthMbPer10k: number | null }
   machine: { others: number | null }
 }
 
@@ -41,7 +39,7 @@ export function soakChart(samples: Sample[], summary: Summary): string {
   out.push(`<rect width="${W}" height="${H}" fill="#fff"/>`)
   out.push(`<text x="${M.left}" y="22" font-size="15" font-weight="600">IntakePilot soak: ${Math.round(s.settings.minutes)} min of ${s.settings.mix === 'all' ? 'mixed traffic' : `${s.settings.mix} traffic`}, ${s.settings.connections} connections, after a ${s.settings.warmupSeconds} s warm-up</text>`)
   out.push(`<text x="${M.left}" y="40" fill="#475569">${esc(`${s.requests.soak.toLocaleString('en')} requests (${s.requests.perSecond}/s). Heap after GC ${s.heap.baselineMb} → ${s.heap.endMb} MB, ${s.heap.growthMbPer10k} MB per 10,000 requests, peak ${s.heap.peakMb} MB`)}</text>`)
-  out.push(`<text x="${M.left}" y="56" fill="#475569">${esc(`App's workerd RSS ${s.rss.baselineMb} → ${s.rss.endMb} MB; wrangler's proxy workerd ${s.proxyRss.baselineMb} → ${s.proxyRss.endMb} MB${pct}`)}</text>`)
+  out.push(`<text x="${M.left}" y="56" fill="#475569">${esc(`App's workerd RSS ${s.rss.baselineMb} → ${s.rss.endMb} MB, ${s.rss.growthMbPer10k} MB per 10,000 requests${pct}`)}</text>`)
 
   const panel = (top: number, title: string, lines: Line[], minMax: number, limit?: { at: number; label: string }) => {
     const bottom = top + PANEL
@@ -89,9 +87,8 @@ export function soakChart(samples: Sample[], summary: Summary): string {
     { points: mbOf((x) => x.heapAfterGc), color: '#0f766e', width: 2.5, label: 'heap after full GC', dots: true },
   ], 140, { at: 128, label: '128 MB (Cloudflare)' })
   const top2 = top1 + PANEL + M.gap
-  const bottom = panel(top2, 'Resident memory (RSS) of the local processes', [
+  const bottom = panel(top2, "Resident memory (RSS) of the app's workerd", [
     { points: mbOf((x) => x.rss), color: '#7c3aed', width: 2, label: "the app's workerd" },
-    { points: mbOf((x) => x.proxyRss), color: '#94a3b8', width: 2, label: "wrangler's proxy (local)", dash: '5 3' },
   ], 140)
   const tStep = niceStep(tMax / 60, 8)
   for (let m = 0; m * 60 <= tMax + 1e-9; m += tStep) {

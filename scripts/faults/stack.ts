@@ -24,7 +24,7 @@ import { retryWhilePortBusy } from './processes'
 /** k = 7 on the shared machine: app 8817, everything else 56070-56079 (FAULTS_PORT_BASE moves them). */
 export function faultPorts(env = process.env) {
   const base = Number(env.FAULTS_PORT_BASE ?? 56070)
-  return { app: Number(env.FAULTS_APP_PORT ?? 8817), pg: base, relay: base + 1, pgbouncer: base + 3, idp: base + 4, inspector: base + 5 }
+  return { app: Number(env.FAULTS_APP_PORT ?? 8817), pg: base, relay: base + 1, pgbouncer: base + 3, idp: base + 4 }
 }
 
 export type FaultStack = {
@@ -73,7 +73,7 @@ export async function startFaultStack(options: { repo: string; tmp: string; dead
   // workerd starts while the database is prepared; it is ready when /healthz answers 200.
   const appDir = join(tmp, 'app')
   snapshotBuild(options.repo, appDir)
-  const appStarting = startApp({ cwd: appDir, config, bindings, logFile: join(tmp, 'app.log'), inspectorPort: ports.inspector })
+  const appStarting = startApp({ cwd: appDir, config, bindings, logFile: join(tmp, 'app.log') })
   appStarting.catch(() => {})
 
   const postgres = await startManagedPostgres({ dataDir: join(config.dataDir, 'postgres'), port: ports.pg, log: say })

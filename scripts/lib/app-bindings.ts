@@ -1,8 +1,9 @@
 /**
- * The bindings the app gets locally, and the `wrangler pages dev` command line that passes them:
+ * The bindings the app gets locally, and the command that runs the app with them:
  * one definition for `npm start` (scripts/start.ts) and `npm run bench` (scripts/bench.ts).
  */
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { LocalConfig } from './config'
 import { DEMO_TENANT_ID } from './demo-accounts'
 import type { LocalSecrets } from './secrets'
@@ -39,12 +40,22 @@ export function appBindings(options: {
   }
 }
 
-/** Arguments for `npx wrangler pages dev ./build/client ...` with these bindings. */
-export function pagesDevArgs(config: LocalConfig, bindings: Record<string, string>, extraArgs: string[] = []) {
-  const bindingArgs = Object.entries(bindings).flatMap(([k, v]) => ['--binding', `${k}=${v}`])
-  return [
-    'wrangler', 'pages', 'dev', './build/client', '--ip', '127.0.0.1', '--port', String(config.appPort),
-    '--persist-to', join(config.dataDir, 'wrangler'), '--log-level', 'log', '--show-interactive-dev-session=false',
-    ...extraArgs, ...bindingArgs,
-  ]
+/**
+ * The command that runs the built app in workerd with these bindings (scripts/app-server.ts;
+ * docs/decisions/026-app-in-workerd-without-wrangler-proxy.md). Run it in the folder that holds
+ * functions/, build/ and wrangler.toml: the checkout, or the benches' snapshot of it.
+ */
+export function appServerCommand(config: LocalConfig, bindings: Record<string, string>, options: { inspectorPort?: number } = {}) {
+  return {
+    command: 'npx',
+    args: [
+      'tsx', APP_SERVER_SCRIPT, '--host', '127.0.0.1', '--port', String(config.appPort),
+      '--persist-to', join(config.dataDir, 'wrangler'),
+      ...(options.inspectorPort ? ['--inspector-port', String(options.inspectorPort)] : []),
+    ],
+    // In the environment, not the arguments: the secrets stay out of the process list.
+    env: { INTAKEPILOT_APP_BINDINGS: JSON.stringify(bindings), WRANGLER_SEND_METRICS: 'false' },
+  }
 }
+
+const APP_SERVER_SCRIPT = fileURLToPath(new URL('../app-server.ts', import.meta.url))

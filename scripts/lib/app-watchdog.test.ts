@@ -1,5 +1,5 @@
 /**
- * The watchdog against real processes: a small HTTP server stands in for wrangler pages dev, and
+ * The watchdog against real processes: a small HTTP server stands in for the app server, and
  * is killed, frozen (SIGSTOP: the process is there, the port accepts nothing) or made to answer
  * 503, with the watchdog's intervals shortened.
  */

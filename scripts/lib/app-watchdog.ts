@@ -1,5 +1,5 @@
 /**
- * `npm start`'s watchdog over the app server (wrangler pages dev / workerd, or the Vite dev
+ * `npm start`'s watchdog over the app server (workerd through scripts/app-server.ts, or the Vite dev
  * server): it restarts the app, with a clear log line, when the process exits or when /healthz
  * stops answering (a hung isolate answers nothing, and nothing else would notice). PostgreSQL,
  * PgBouncer, the relay and the identity provider keep running meanwhile: the app exiting is

@@ -1,7 +1,7 @@
 /**
  * The checkpoint bucket and key for Node jobs (audit verify, checkpoint, retention).
  *
- * Locally the bucket is the one `wrangler pages dev` gives the app (AUDIT_CHECKPOINTS in
+ * Locally the bucket is the one the app server gives the app (AUDIT_CHECKPOINTS in
  * wrangler.toml), reached through wrangler's own getPlatformProxy() over the same persist folder:
  * the documented way for a Node process to share a local binding's data with wrangler. With
  * AUDIT_CHECKPOINTS_REMOTE=1 (and wrangler's Cloudflare credentials) the same call reaches the
@@ -19,7 +19,7 @@ export const CHECKPOINT_BUCKET_NAME = 'intakepilot-audit-checkpoints'
 
 export type CheckpointStore = { bucket: R2Bucket; key: string; close: () => Promise<void> }
 
-/** Where `wrangler pages dev --persist-to <dir>` keeps its bindings' data (scripts/lib/app-bindings.ts). */
+/** Where the app server (`--persist-to <dir>`, as wrangler names it) keeps its bindings' data (scripts/lib/app-bindings.ts). */
 export const localPersistPath = (dataDir: string) => join(dataDir, 'wrangler', 'v3')
 
 export async function openCheckpointStore(options: { dataDir?: string; key?: string } = {}): Promise<CheckpointStore> {

@@ -5,22 +5,20 @@
  * cookies ignored, and the exact rate limit.
  */
 import { randomUUID } from 'node:crypto'
-import { expect, test, type APIRequestContext } from '@playwright/test'
+import type { APIRequestContext } from '@playwright/test'
 import { base64url, exportSPKI, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose'
-import { APP_URL, E2E } from '../../playwright.config'
 import type { TokenSet } from '../../scripts/lib/idp-login'
-import { bearer, expectError, ISSUER, referralBody, token, tokensFor } from './api-support'
-import { signIn } from './support'
+import { APP_URL, bearer, E2E, expect, expectError, ISSUER, referralBody, test, token, tokensFor } from './fixtures'
 
 test.describe('bearer tokens', () => {
-  test('a good token reaches /me; cookies are never accepted on /api', async ({ request, page }) => {
+  test('a good token reaches /me; cookies are never accepted on /api', async ({ request, signedInAs }) => {
     const me = await request.get('/api/v1/me', { headers: bearer(await token('staff@northside.test')) })
     expect(me.status()).toBe(200)
     expect((await me.json()).data).toMatchObject({ email: 'staff@northside.test', role: 'staff', permissions: expect.arrayContaining(['read:referral:any']) })
     expect(me.headers()['set-cookie']).toBeUndefined()
 
     // A signed-in browser's session cookie opens pages, but not the API.
-    await signIn(page, 'staff@northside.test', '/queue')
+    const page = await signedInAs('staff@northside.test', '/queue')
     await expect(page).toHaveURL(/\/queue/)
     await expectError(await page.context().request.get('/api/v1/me'), 401, 'UNAUTHENTICATED')
   })
@@ -29,8 +27,8 @@ test.describe('bearer tokens', () => {
     const tokens: TokenSet = await tokensFor('staff@northside.test')
     const [header, payload] = tokens.access_token.split('.') as [string, string]
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString())
-    const discovery = (await (await fetch(`${ISSUER}/.well-known/openid-configuration`)).json()) as { jwks_uri: string }
-    const published = ((await (await fetch(discovery.jwks_uri)).json()) as { keys: JWK[] }).keys[0]!
+    const discovery = await (await fetch(`${ISSUER}/.well-known/openid-configuration`)).json<{ jwks_uri: string }>()
+    const published = (await (await fetch(discovery.jwks_uri)).json<{ keys: JWK[] }>()).keys[0]!
     const { privateKey } = await generateKeyPair('RS256')
     const pem = await exportSPKI((await importJWK(published, 'RS256')) as CryptoKey)
     const hs256 = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256', kid: published.kid }).sign(new TextEncoder().encode(pem))
@@ -173,6 +171,7 @@ test.describe('rate limit', () => {
     // All requests must land in one fixed minute.
     const second = new Date().getUTCSeconds()
     if (second > 30) await new Promise((resolve) => setTimeout(resolve, (61 - second) * 1000))
+    // No other spec acts as Riverbend's second referrer: every request counted this minute is this test's.
     const headers = bearer(await token('referrer2@riverbend.test'))
     const statuses: number[] = []
     for (let batch = 0; batch < 11; batch++) {

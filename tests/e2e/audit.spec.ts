@@ -1,30 +1,21 @@
 /**
- * The audit trail for people (issue "Audit trail" §4, 5, 7): the viewer with its filters and
+ * The audit trail for people: the viewer with its filters and
  * paging, the chain check, the streamed exports, refusals, and a referral's access history.
  * Tampering itself is proven in tests/integration/audit-chain.test.ts.
  * Lakeview's admin does the work here (Riverbend's admin has their session revoked elsewhere).
  */
 import { randomUUID } from 'node:crypto'
-import { expect, test, type Page } from '@playwright/test'
+import type { Page } from '@playwright/test'
 import { and, asc, count, desc, eq, ne, notInArray, or, sql } from 'drizzle-orm'
 import { auditLogs, clinics, referrals, users } from '../../app/db/schema'
-import { ownerDatabase } from './db'
-import { SAME_ORIGIN, signIn } from './support'
-
-// Per group of tests, not per module: a worker may run this file's tests in several groups.
-let db: ReturnType<typeof ownerDatabase>
-test.beforeAll(() => {
-  db = ownerDatabase()
-})
-test.afterAll(() => db.end())
+import { expect, SAME_ORIGIN, test, today, type Owner } from './fixtures'
 
 const ADMIN = 'admin@lakeview.test'
 const STAFF = 'staff@lakeview.test'
-const today = () => new Date().toISOString().slice(0, 10)
 
-async function lakeview() {
-  const [clinic] = await db.db.select().from(clinics).where(eq(clinics.slug, 'lakeview'))
-  const members = await db.db.select().from(users).where(eq(users.clinicId, clinic!.id))
+async function lakeview(owner: Owner) {
+  const [clinic] = await owner.select().from(clinics).where(eq(clinics.slug, 'lakeview'))
+  const members = await owner.select().from(users).where(eq(users.clinicId, clinic!.id))
   return { clinicId: clinic!.id, userId: (email: string) => members.find((m) => m.email === email)!.id }
 }
 
@@ -32,21 +23,21 @@ async function lakeview() {
  * Entries as the app writes them, in bulk (paging and batching need many), through the real
  * chain trigger. Each test uses its own made-up referral id, so its rows are its own.
  */
-async function recordReads(n: number, entityId: string, extra: Partial<typeof auditLogs.$inferInsert> = {}) {
-  const { clinicId, userId } = await lakeview()
+async function recordReads(owner: Owner, n: number, entityId: string, extra: Partial<typeof auditLogs.$inferInsert> = {}) {
+  const { clinicId, userId } = await lakeview(owner)
   const row = { clinicId, actorId: userId(STAFF), actorRole: 'staff', action: 'referral.read', entityType: 'referral', entityId, requestId: `e2e-${randomUUID()}`, ip: '203.0.113.7', userAgent: 'e2e', ...extra }
-  for (let i = 0; i < n; i += 500) await db.db.insert(auditLogs).values(Array.from({ length: Math.min(500, n - i) }, () => row))
+  for (let i = 0; i < n; i += 500) await owner.insert(auditLogs).values(Array.from({ length: Math.min(500, n - i) }, () => row))
 }
 
 /** Remix has taken over the page: a click on a link is now a client navigation, not a new document. */
 const hydrated = (page: Page) => page.waitForFunction(() => (window as { __remixRouter?: { state: { initialized: boolean } } }).__remixRouter?.state.initialized === true)
 
-const rowsOfRequest = (requestId: string | undefined) => db.db.select().from(auditLogs).where(eq(auditLogs.requestId, requestId ?? 'none'))
+const rowsOfRequest = (owner: Owner, requestId: string | undefined) => owner.select().from(auditLogs).where(eq(auditLogs.requestId, requestId ?? 'none'))
 
-test('the viewer filters by day, user, action and referral, and pages in chain order; viewing is not recorded', async ({ page }) => {
+test('the viewer filters by day, user, action and referral, and pages in chain order; viewing is not recorded', async ({ signedInAs, owner }) => {
   const referralId = randomUUID()
-  await recordReads(60, referralId)
-  await signIn(page, ADMIN, '/admin/audit')
+  await recordReads(owner, 60, referralId)
+  const page = await signedInAs(ADMIN, '/admin/audit')
   await expect(page).toHaveURL('/admin/audit')
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit' }).click()
 
@@ -67,7 +58,7 @@ test('the viewer filters by day, user, action and referral, and pages in chain o
   await page.getByRole('link', { name: 'Older entries' }).click()
   await expect(rows).toHaveCount(10)
   const second = (await page.getByTestId('audit-seq').allTextContents()).map(Number)
-  const expected = await db.db.select({ seq: auditLogs.seq }).from(auditLogs).where(eq(auditLogs.entityId, referralId)).orderBy(desc(auditLogs.seq))
+  const expected = await owner.select({ seq: auditLogs.seq }).from(auditLogs).where(eq(auditLogs.entityId, referralId)).orderBy(desc(auditLogs.seq))
   expect([...first, ...second]).toEqual(expected.map((r) => r.seq))
   await expect(page.getByRole('link', { name: 'Older entries' })).toHaveCount(0)
   await page.getByRole('link', { name: 'Newest' }).click()
@@ -79,35 +70,35 @@ test('the viewer filters by day, user, action and referral, and pages in chain o
 
   // The viewer shows ids, not PHI: looking is not itself an entry.
   const response = await page.goto(`/admin/audit?referral=${referralId}`)
-  expect(await rowsOfRequest(response?.headers()['x-request-id'])).toEqual([])
+  expect(await rowsOfRequest(owner, response?.headers()['x-request-id'])).toEqual([])
   // A hand-edited address keeps what it can and says what it ignored.
   await page.goto(`/admin/audit?referral=${referralId}&from=yesterday`)
   await expect(page.getByRole('alert')).toContainText('were ignored: from')
   await expect(rows).toHaveCount(50)
 })
 
-test('an admin verifies the chain: intact, and the check is recorded', async ({ page }) => {
-  await signIn(page, ADMIN, '/admin/audit')
+test('an admin verifies the chain: intact, and the check is recorded', async ({ signedInAs, owner }) => {
+  const page = await signedInAs(ADMIN, '/admin/audit')
   const posted = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname.startsWith('/admin/audit'))
   await page.getByRole('button', { name: 'Verify the audit trail' }).click()
   const status = page.getByRole('status')
   await expect(status).toHaveText(/^Verified: \d+ entr(y|ies), chain intact\.$/)
   const checked = Number(/(\d+)/.exec((await status.textContent())!)![1])
   expect(checked).toBeGreaterThan(0)
-  const [row] = await rowsOfRequest((await posted).headers()['x-request-id'])
-  const { clinicId, userId } = await lakeview()
+  const [row] = await rowsOfRequest(owner, (await posted).headers()['x-request-id'])
+  const { clinicId, userId } = await lakeview(owner)
   expect(row).toMatchObject({ clinicId, actorId: userId(ADMIN), action: 'audit.verify', outcome: 'success', details: { checked, brokenSeq: null } })
 })
 
-test('exports stream CSV and FHIR AuditEvent NDJSON in chain order, are recorded first, and refuse bad requests', async ({ page }) => {
+test('exports stream CSV and FHIR AuditEvent NDJSON in chain order, are recorded first, and refuse bad requests', async ({ signedInAs, owner }) => {
   const referralId = randomUUID()
-  await recordReads(1100, referralId) // three batches of 500
+  await recordReads(owner, 1100, referralId) // three batches of 500
   const formula = '=HYPERLINK("http://evil.test","open")'
   const awkward = 'two\r\nlines, "quoted"'
-  await recordReads(1, referralId, { userAgent: formula })
-  await recordReads(1, referralId, { userAgent: awkward })
-  const { userId } = await lakeview()
-  await signIn(page, ADMIN, '/admin/audit')
+  await recordReads(owner, 1, referralId, { userAgent: formula })
+  await recordReads(owner, 1, referralId, { userAgent: awkward })
+  const { userId } = await lakeview(owner)
+  const page = await signedInAs(ADMIN, '/admin/audit')
   const day = today()
 
   // Headers a client may invent: neither is taken for the audit row's IP off Cloudflare.
@@ -131,7 +122,7 @@ test('exports stream CSV and FHIR AuditEvent NDJSON in chain order, are recorded
   expect(ours.map((l) => l[13])).toContain(`'${formula}`)
   expect(ours.map((l) => l[13])).toContain(awkward)
   // Recorded before streaming began (the export is in its own file), and again when it was complete.
-  const [csvRow, csvEnd] = await rowsOfRequest(csv.headers()['x-request-id']).orderBy(auditLogs.seq)
+  const [csvRow, csvEnd] = await rowsOfRequest(owner, csv.headers()['x-request-id']).orderBy(auditLogs.seq)
   expect(csvRow).toMatchObject({ action: 'audit.export', actorId: userId(ADMIN), outcome: 'success', ip: null, details: { format: 'csv', from: day, to: day, stage: 'started' } })
   expect(lines.some((l) => l[0] === String(csvRow!.id) && l[7] === 'audit.export')).toBe(true)
   expect(csvEnd).toMatchObject({ action: 'audit.export', outcome: 'success', details: { format: 'csv', from: day, to: day, stage: 'complete', rows: lines.length } })
@@ -156,7 +147,7 @@ test('exports stream CSV and FHIR AuditEvent NDJSON in chain order, are recorded
     entity: [{ type: { code: 'referral' } }],
   })
   expect(Date.parse(read[0].recorded)).not.toBeNaN()
-  expect(await rowsOfRequest(ndjson.headers()['x-request-id']).orderBy(auditLogs.seq)).toMatchObject([
+  expect(await rowsOfRequest(owner, ndjson.headers()['x-request-id']).orderBy(auditLogs.seq)).toMatchObject([
     { action: 'audit.export', details: { format: 'fhir', from: day, to: day, stage: 'started' } },
     { action: 'audit.export', outcome: 'success', details: { format: 'fhir', stage: 'complete', rows: events.length } },
   ])
@@ -173,7 +164,7 @@ test('exports stream CSV and FHIR AuditEvent NDJSON in chain order, are recorded
     const refused = await page.request.get(`/admin/audit/export?${query}`)
     expect(refused.status(), query).toBe(400)
     expect(await refused.text(), query).toContain(message)
-    expect(await rowsOfRequest(refused.headers()['x-request-id'])).toEqual([])
+    expect(await rowsOfRequest(owner, refused.headers()['x-request-id'])).toEqual([])
   }
 
   // From the page: the browser downloads the file and stays; a backwards range is caught first.
@@ -189,27 +180,27 @@ test('exports stream CSV and FHIR AuditEvent NDJSON in chain order, are recorded
   await expect(page).toHaveURL('/admin/audit')
 })
 
-test('staff cannot see, verify or export the audit trail', async ({ page }) => {
-  await signIn(page, STAFF, '/admin/audit')
+test('staff cannot see, verify or export the audit trail', async ({ signedInAs, owner }) => {
+  const page = await signedInAs(STAFF, '/admin/audit')
   await expect(page.getByRole('heading', { name: 'Not allowed' })).toBeVisible()
   await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit' })).toHaveCount(0)
   expect((await page.request.get('/admin/audit', { maxRedirects: 0 })).status()).toBe(403)
   expect((await page.request.post('/admin/audit', { form: { intent: 'verify' }, headers: SAME_ORIGIN, maxRedirects: 0 })).status()).toBe(403)
   const refused = await page.request.get(`/admin/audit/export?format=csv&from=${today()}&to=${today()}`, { maxRedirects: 0 })
   expect(refused.status()).toBe(403)
-  expect(await rowsOfRequest(refused.headers()['x-request-id'])).toEqual([])
+  expect(await rowsOfRequest(owner, refused.headers()['x-request-id'])).toEqual([])
 })
 
-test("who accessed this: the referral's reads, newest first, for staff only and only in their clinic", async ({ page, browser }) => {
-  const { clinicId } = await lakeview()
-  const [referral] = await db.db
+test("who accessed this: the referral's reads, newest first, for staff only and only in their clinic", async ({ signedInAs, owner }) => {
+  const { clinicId } = await lakeview(owner)
+  const [referral] = await owner
     .select({ id: referrals.id, submittedBy: referrals.submittedBy })
     .from(referrals)
     .where(eq(referrals.clinicId, clinicId))
     .orderBy(asc(referrals.id))
     .offset(Math.floor(Math.random() * 150))
     .limit(1)
-  await signIn(page, STAFF, `/referrals/${referral!.id}`)
+  const page = await signedInAs(STAFF, `/referrals/${referral!.id}`)
   await expect(page).toHaveURL(`/referrals/${referral!.id}`)
   // Switching tabs in the page does not open the referral again (a new document would).
   await hydrated(page)
@@ -223,29 +214,26 @@ test("who accessed this: the referral's reads, newest first, for staff only and 
   await expect(rows.first()).toContainText('staff')
   await expect(rows.first()).toContainText('referral.read')
   await expect(rows.first()).toContainText('success')
-  await expect(rows).toHaveCount(Math.min(await accessCount(referral!.id), 50))
+  await expect(rows).toHaveCount(Math.min(await accessCount(owner, referral!.id), 50))
   await page.getByRole('link', { name: 'Referral', exact: true }).click()
   await expect(page.getByRole('region', { name: 'Work this referral' })).toBeVisible()
 
   // Another clinic's referral, or no referral at all: not found.
-  const [elsewhere] = await db.db.select({ id: referrals.id }).from(referrals).where(ne(referrals.clinicId, clinicId)).limit(1)
+  const [elsewhere] = await owner.select({ id: referrals.id }).from(referrals).where(ne(referrals.clinicId, clinicId)).limit(1)
   expect((await page.request.get(`/referrals/${elsewhere!.id}/access`, { maxRedirects: 0 })).status()).toBe(404)
   expect((await page.request.get('/referrals/not-a-referral/access', { maxRedirects: 0 })).status()).toBe(404)
 
   // The referrer who sent it sees no such tab, and is refused the history.
-  const [sender] = await db.db.select({ email: users.email }).from(users).where(eq(users.id, referral!.submittedBy))
-  const theirs = await browser.newContext()
-  const referrer = await theirs.newPage()
-  await signIn(referrer, sender!.email, `/referrals/${referral!.id}`)
+  const [sender] = await owner.select({ email: users.email }).from(users).where(eq(users.id, referral!.submittedBy))
+  const referrer = await signedInAs(sender!.email, `/referrals/${referral!.id}`)
   await expect(referrer).toHaveURL(`/referrals/${referral!.id}`)
   await expect(referrer.getByRole('navigation', { name: 'Referral views' })).toHaveCount(0)
   expect((await referrer.request.get(`/referrals/${referral!.id}/access`, { maxRedirects: 0 })).status()).toBe(403)
-  await theirs.close()
 })
 
 /** Rows about a referral, plus the list views whose shown ids include it, counted as the owner sees them. */
-async function accessCount(referralId: string) {
-  const [counted] = await db.db
+async function accessCount(owner: Owner, referralId: string) {
+  const [counted] = await owner
     .select({ n: count() })
     .from(auditLogs)
     .where(
@@ -257,9 +245,9 @@ async function accessCount(referralId: string) {
   return counted!.n
 }
 
-test('who accessed this: the list views that showed the referral, marked as such; not on a referral the list did not show', async ({ page }) => {
-  const { clinicId } = await lakeview()
-  await signIn(page, STAFF, '/queue')
+test('who accessed this: the list views that showed the referral, marked as such; not on a referral the list did not show', async ({ signedInAs, owner }) => {
+  const { clinicId } = await lakeview(owner)
+  const page = await signedInAs(STAFF, '/queue')
   await expect(page).toHaveURL('/queue')
   // A queue page of its own (oldest first), loaded as a document: its reference is the response's request id.
   const listed = await page.goto('/queue?sort=age')
@@ -268,7 +256,7 @@ test('who accessed this: the list views that showed the referral, marked as such
   const hrefs = await page.getByTestId('queue-row').getByRole('link').evaluateAll((links) => links.map((a) => a.getAttribute('href')))
   const shownIds = hrefs.map((href) => href!.replace('/referrals/', ''))
   expect(shownIds.length).toBeGreaterThan(1)
-  const [notShown] = await db.db
+  const [notShown] = await owner
     .select({ id: referrals.id })
     .from(referrals)
     .where(and(eq(referrals.clinicId, clinicId), notInArray(referrals.id, shownIds)))
@@ -297,7 +285,7 @@ test('who accessed this: the list views that showed the referral, marked as such
   await expect(page.getByTestId('access-row').filter({ hasText: listRequest })).toHaveCount(0)
 
   // And the trail itself agrees: the view's row names the shown ids and not the other.
-  const [row] = await rowsOfRequest(listRequest)
+  const [row] = await rowsOfRequest(owner, listRequest)
   expect(row).toMatchObject({ action: 'referral.list', details: { ids: shownIds } })
 })
 

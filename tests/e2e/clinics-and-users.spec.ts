@@ -1,14 +1,9 @@
-import { expect, test } from '@playwright/test'
 import { and, desc, eq } from 'drizzle-orm'
 import { auditLogs, clinics, users } from '../../app/db/schema'
-import { ownerDatabase } from './db'
-import { SAME_ORIGIN, signIn } from './support'
+import { expect, SAME_ORIGIN, test } from './fixtures'
 
-const db = ownerDatabase()
-test.afterAll(() => db.end().catch(() => {}))
-
-test('the superadmin switches clinic with a reason; it is recorded and scopes what they see', async ({ page }) => {
-  await signIn(page, 'superadmin@intakepilot.test')
+test('the superadmin switches clinic with a reason; it is recorded and scopes what they see', async ({ signedInAs, owner }) => {
+  const page = await signedInAs('superadmin@intakepilot.test')
   await expect(page).toHaveURL('/clinics')
   // A reason is required: the form refuses without one and nothing changes.
   const main = page.getByRole('main')
@@ -22,8 +17,8 @@ test('the superadmin switches clinic with a reason; it is recorded and scopes wh
   await expect(page).toHaveURL('/')
   await expect(page.getByTestId('current-clinic')).toHaveText('Lakeview Orthopaedics')
 
-  const [lakeview] = await db.db.select().from(clinics).where(eq(clinics.slug, 'lakeview'))
-  const [row] = await db.db
+  const [lakeview] = await owner.select().from(clinics).where(eq(clinics.slug, 'lakeview'))
+  const [row] = await owner
     .select()
     .from(auditLogs)
     .where(and(eq(auditLogs.action, 'clinic.switch'), eq(auditLogs.clinicId, lakeview!.id)))
@@ -48,17 +43,17 @@ test('the superadmin switches clinic with a reason; it is recorded and scopes wh
   await expect(page.getByTestId('user-staff@riverbend.test')).toBeVisible()
 })
 
-test('no one else sees the clinic menu, and a forged switch is refused and recorded', async ({ page }) => {
-  await signIn(page, 'admin@northside.test')
+test('no one else sees the clinic menu, and a forged switch is refused and recorded', async ({ signedInAs, owner }) => {
+  const page = await signedInAs('admin@northside.test')
   await expect(page).toHaveURL('/queue')
   await expect(page.getByTestId('clinic-menu')).toHaveCount(0)
-  const [lakeview] = await db.db.select().from(clinics).where(eq(clinics.slug, 'lakeview'))
+  const [lakeview] = await owner.select().from(clinics).where(eq(clinics.slug, 'lakeview'))
   const response = await page.request.post('/clinics', { form: { clinicId: lakeview!.id, reason: 'let me in please' }, headers: SAME_ORIGIN, maxRedirects: 0 })
   expect(response.status()).toBe(403)
   await page.goto('/queue')
   await expect(page.getByTestId('current-clinic')).toHaveText('Northside Physiotherapy')
-  const [admin] = await db.db.select().from(users).where(eq(users.email, 'admin@northside.test'))
-  const [row] = await db.db
+  const [admin] = await owner.select().from(users).where(eq(users.email, 'admin@northside.test'))
+  const [row] = await owner
     .select()
     .from(auditLogs)
     .where(and(eq(auditLogs.action, 'clinic.switch'), eq(auditLogs.actorId, admin!.id)))
@@ -67,8 +62,8 @@ test('no one else sees the clinic menu, and a forged switch is refused and recor
   expect(row).toMatchObject({ outcome: 'denied' })
 })
 
-test('an admin invites a user by email; bad input changes nothing; the first sign-in binds and activates them', async ({ page }) => {
-  await signIn(page, 'admin@lakeview.test', '/admin/users')
+test('an admin invites a user by email; bad input changes nothing; the first sign-in binds and activates them', async ({ signedInAs, owner }) => {
+  const page = await signedInAs('admin@lakeview.test', '/admin/users')
   await page.getByLabel('Email').fill('not-an-email')
   await page.getByLabel('Name').fill('X')
   await page.getByRole('button', { name: 'Send invitation' }).click()
@@ -88,43 +83,36 @@ test('an admin invites a user by email; bad input changes nothing; the first sig
   await page.getByRole('button', { name: 'Send invitation' }).click()
   await expect(page.getByText(`Invited ${email}`)).toBeVisible()
   await expect(page.getByTestId(`user-${email}`)).toContainText('invited')
-  const [invited] = await db.db.select().from(users).where(eq(users.email, email))
+  const [invited] = await owner.select().from(users).where(eq(users.email, email))
   expect(invited).toMatchObject({ status: 'invited', role: 'referrer', idpObjectId: null })
-  const [audit] = await db.db.select().from(auditLogs).where(and(eq(auditLogs.action, 'user.invite'), eq(auditLogs.entityId, invited!.id)))
+  const [audit] = await owner.select().from(auditLogs).where(and(eq(auditLogs.action, 'user.invite'), eq(auditLogs.entityId, invited!.id)))
   expect(audit).toMatchObject({ outcome: 'success', actorRole: 'admin' })
 
   // Their first sign-in binds the invitation to their identity and makes them active.
-  const newcomer = await page.context().browser()!.newContext()
-  const theirPage = await newcomer.newPage()
-  await signIn(theirPage, email)
+  const theirPage = await signedInAs(email)
   await expect(theirPage).toHaveURL('/my-referrals')
   await expect(theirPage.getByTestId('current-clinic')).toHaveText('Lakeview Orthopaedics')
-  const [bound] = await db.db.select().from(users).where(eq(users.email, email))
+  const [bound] = await owner.select().from(users).where(eq(users.email, email))
   expect(bound).toMatchObject({ status: 'active', idpObjectId: '00000004-0000-4000-8000-000000000004' })
-  await newcomer.close()
 })
 
-test('the last admin cannot be disabled or demoted', async ({ page }) => {
-  await signIn(page, 'admin@riverbend.test', '/admin/users')
+test('the last admin cannot be disabled or demoted', async ({ signedInAs, owner }) => {
+  const page = await signedInAs('admin@riverbend.test', '/admin/users')
   const me = page.getByTestId('user-admin@riverbend.test')
   await me.getByRole('button', { name: 'Disable' }).click()
   await expect(page.getByText('A clinic needs at least one active admin')).toBeVisible()
   await me.getByLabel(/Role of/).selectOption('staff')
   await me.getByRole('button', { name: 'Change' }).click()
   await expect(page.getByText('A clinic needs at least one active admin')).toBeVisible()
-  const [admin] = await db.db.select().from(users).where(eq(users.email, 'admin@riverbend.test'))
+  const [admin] = await owner.select().from(users).where(eq(users.email, 'admin@riverbend.test'))
   expect(admin).toMatchObject({ role: 'admin', status: 'active' })
 })
 
-test('a user disabled by their admin is locked out on their very next request', async ({ browser }) => {
-  const staffContext = await browser.newContext()
-  const adminContext = await browser.newContext()
-  const staff = await staffContext.newPage()
-  const admin = await adminContext.newPage()
+test('a user disabled by their admin is locked out on their very next request', async ({ signedInAs }) => {
   // A fresh referrer account, so no other test is affected.
-  await signIn(admin, 'admin@northside.test', '/admin/users')
+  const admin = await signedInAs('admin@northside.test', '/admin/users')
   const row = admin.getByTestId('user-referrer2@northside.test')
-  await signIn(staff, 'referrer2@northside.test')
+  const staff = await signedInAs('referrer2@northside.test')
   await expect(staff).toHaveURL('/my-referrals')
 
   await row.getByRole('button', { name: 'Disable' }).click()
@@ -139,6 +127,4 @@ test('a user disabled by their admin is locked out on their very next request', 
 
   await admin.getByTestId('user-referrer2@northside.test').getByRole('button', { name: 'Enable' }).click()
   await expect(admin.getByTestId('user-referrer2@northside.test')).toContainText('active')
-  await staffContext.close()
-  await adminContext.close()
 })

@@ -3,9 +3,7 @@
  * the navigation and Sign out stay, and the error shows where the page would have been. Without
  * the page's own error boundary, the app shell's boundary would replace the whole screen.
  */
-import { expect, test, type Browser } from '@playwright/test'
-import { go } from './referral-support'
-import { signIn } from './support'
+import { expect, go, test } from './fixtures'
 
 const STAFF = 'staff@northside.test'
 const REFERRER = 'referrer2@northside.test'
@@ -16,16 +14,10 @@ const REFUSED = [
   { email: REFERRER, paths: ['/queue', '/settings/ai'] },
 ]
 
-async function signedIn(browser: Browser, email: string) {
-  const page = await (await browser.newContext()).newPage()
-  await signIn(page, email)
-  await expect(page.getByTestId('current-clinic')).toHaveText('Northside Physiotherapy')
-  return page
-}
-
 for (const { email, paths } of REFUSED) {
-  test(`a refused page keeps the app's header and navigation (${email})`, async ({ browser }) => {
-    const page = await signedIn(browser, email)
+  test(`a refused page keeps the app's header and navigation (${email})`, async ({ signedInAs }) => {
+    const page = await signedInAs(email)
+    await expect(page.getByTestId('current-clinic')).toHaveText('Northside Physiotherapy')
     for (const path of paths) {
       const response = await go(page, path)
       expect(response?.status(), path).toBe(403)
@@ -42,6 +34,5 @@ for (const { email, paths } of REFUSED) {
     await expect(page.getByRole('alert').getByRole('heading', { level: 1 })).toHaveText('Not allowed')
     await expect(page.getByTestId('current-clinic')).toHaveText('Northside Physiotherapy')
     await expect(page).toHaveURL(new RegExp(`${paths[0]}$`))
-    await page.context().close()
   })
 }

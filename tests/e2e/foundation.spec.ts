@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test'
+import { expect, test } from './fixtures'
 
 test('the front door renders: sign-in page with its security headers', async ({ page }) => {
   const response = await page.goto('/login')
@@ -28,7 +28,7 @@ test('a page without a session redirects to sign-in and remembers where it was',
   await expect(page).toHaveURL('/login?redirectTo=%2Fadmin%2Fusers%3Frole%3Dstaff')
 })
 
-test('an unknown page shows the friendly error with a request id, never a stack trace', async ({ page, request }) => {
+test('an unknown page shows the friendly error with a request id, never a stack trace', async ({ request }) => {
   const response = await request.get('/no-such-page', { maxRedirects: 0 })
   // Without a session even unknown pages go to sign-in first: nothing is revealed.
   expect([302, 404]).toContain(response.status())

@@ -142,7 +142,7 @@ function shaped(shape: Shape, fields: [string, unknown][], json: boolean, pick: 
     case 'json-deep':
       return { type: 'application/json', body: utf8(`${'['.repeat(50_000)}${']'.repeat(50_000)}`) }
     case 'text':
-      return { type: 'text/plain', body: utf8(fields.map(([n, v]) => `${n}=${isValue(v) ? asText(v) : v}`).join('\r\n')) }
+      return { type: 'text/plain', body: utf8(fields.map(([n, v]) => `${n}=${isValue(v) ? asText(v) : String(v)}`).join('\r\n')) }
     case 'binary':
       return { type: 'application/octet-stream', body: bytes }
     case 'multipart':

@@ -9,11 +9,9 @@ import { PROMPT_VERSION } from '../../app/ai/prompts'
 import { toEditorValue } from '../../app/intake/definition-schema'
 import { NEXT_STATUSES } from '../../app/referrals/workflow'
 import type { ReferralStatus, IntakeFormDefinition } from '../../app/db/schema'
-import type { ownerDatabase } from './db'
+import { today, type Owner } from './fixtures'
 import type { FieldSpec, Kind } from './fuzz-cases'
 import type { Base, Endpoint } from './fuzz-requests'
-
-type Owner = ReturnType<typeof ownerDatabase>['db']
 
 export type World = {
   db: Owner
@@ -32,7 +30,6 @@ export type World = {
 const spec = (kind: Kind, required = true): FieldSpec => ({ kind, required })
 const query = (fields: [string, string][]): Base => ({ type: 'query', fields, specs: {} })
 const form = (fields: [string, string][], specs: Record<string, FieldSpec>): Base => ({ type: 'form', fields, specs })
-const today = () => new Date().toISOString().slice(0, 10)
 
 async function one<T>(db: Owner, q: ReturnType<typeof sql>) {
   return (await db.execute<T & Record<string, unknown>>(q)).rows[0]!

@@ -5,18 +5,12 @@
  */
 import { Buffer } from 'node:buffer'
 import { sql } from 'drizzle-orm'
-import { APP_URL, IDP_URL } from '../../playwright.config'
-import { LEAKS, token } from './api-support'
-import type { ownerDatabase } from './db'
+import { APP_URL, IDP_URL, LEAKS, PASSWORD, SESSION_COOKIE, token, type Owner } from './fixtures'
 import type { CookieAttack } from './fuzz-cases'
 import type { Case, Role } from './fuzz-requests'
-import { PASSWORD } from './support'
-
-type Owner = ReturnType<typeof ownerDatabase>['db']
 
 /** Larger than any real page of the app (the biggest, the intake form editor, is ~150 KB). */
 export const MAX_ANSWER_BYTES = 256 * 1024
-export const SESSION_COOKIE = 'intakepilot_session'
 const ALLOWED_ORIGINS = new Set([new URL(APP_URL).origin, new URL(IDP_URL).origin])
 
 /** A stack frame, a source path or a module path: what no answer may carry. */
@@ -146,14 +140,13 @@ export async function send(c: Case, who: Identity | null, api: boolean): Promise
   }
   if (c.extraCookie) cookies.push(c.extraCookie)
   if (cookies.length) headers.Cookie = cookies.join('; ')
-  let response: Response
   const init: RequestInit = { method: c.method, headers, body: c.body as BodyInit | undefined, redirect: 'manual' }
   try {
     new Request(new URL(c.path, APP_URL), init)
   } catch (error) {
     return { unsendable: String(error) }
   }
-  response = await fetch(new URL(c.path, APP_URL), { ...init, signal: AbortSignal.timeout(60_000) })
+  const response = await fetch(new URL(c.path, APP_URL), { ...init, signal: AbortSignal.timeout(60_000) })
   if (who && !api && c.credentials === 'valid') who.update(response)
   const chunks: Buffer[] = []
   let bytes = 0

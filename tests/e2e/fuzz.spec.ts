@@ -16,12 +16,10 @@
  */
 import { readdirSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
-import { expect, test } from '@playwright/test'
 import fc from 'fast-check'
 import { sql } from 'drizzle-orm'
 import { PROMPT_VERSION } from '../../app/ai/prompts'
-import { APP_URL } from '../../playwright.config'
-import { ownerDatabase } from './db'
+import { APP_URL, expect, SESSION_COOKIE, test, type Owner } from './fixtures'
 import { bodyAttackArb, queryAttackArb, type Attack } from './fuzz-cases'
 import { buildCase, type Case, type Endpoint, type Role } from './fuzz-requests'
 import { COVERED_BY_OTHERS, endpoints, referralFields, type World } from './fuzz-routes'
@@ -40,10 +38,6 @@ const ACCOUNTS: Record<Exclude<Role, 'anonymous'>, string> = {
   superadmin: 'superadmin@intakepilot.test',
 }
 
-const db = ownerDatabase()
-const o = db.db
-test.afterAll(() => db.end())
-
 const identities = new Map<string, Identity>()
 const identity = (role: Role, account?: string) => {
   if (role === 'anonymous') return null
@@ -54,11 +48,11 @@ const identity = (role: Role, account?: string) => {
 
 let world: World | undefined
 /** The fuzzer's own referral (and a summary on it), made once per worker through the app itself. */
-async function setUp(): Promise<World> {
+async function setUp(owner: Owner): Promise<World> {
   if (world) return world
-  const id = async (q: ReturnType<typeof sql>) => (await o.execute<{ id: string }>(q)).rows[0]!.id
+  const id = async (q: ReturnType<typeof sql>) => (await owner.execute<{ id: string }>(q)).rows[0]!.id
   const partial = {
-    db: o,
+    db: owner,
     staffId: await id(sql`select id from users where email = 'staff@northside.test'`),
     spareUserId: await id(sql`select id from users where email = 'disabled@lakeview.test'`),
     northsideId: await id(sql`select id from clinics where slug = 'northside'`),
@@ -74,14 +68,14 @@ async function setUp(): Promise<World> {
       body: JSON.stringify({ formVersion: version, data }),
     })
     expect(created.status, await created.clone().text()).toBe(201)
-    return ((await created.json()) as { data: { id: string } }).data.id
+    return (await created.json<{ data: { id: string } }>()).data.id
   }
   const [referralId, apiReferralId] = [await create(), await create()]
 
   const staff = identity('staff')!
   const saved = await fetch(`${APP_URL}/referrals/${referralId}/summaries`, {
     method: 'POST',
-    headers: { Cookie: `intakepilot_session=${await staff.cookie()}`, 'Content-Type': 'application/x-www-form-urlencoded', Origin: APP_URL, 'Sec-Fetch-Site': 'same-origin' },
+    headers: { Cookie: `${SESSION_COOKIE}=${await staff.cookie()}`, 'Content-Type': 'application/x-www-form-urlencoded', Origin: APP_URL, 'Sec-Fetch-Site': 'same-origin' },
     body: new URLSearchParams({ intent: 'save', model: 'fuzz-model', promptVersion: PROMPT_VERSION, summary: 'S', triage: 'T', missing: 'M' }).toString(),
     redirect: 'manual',
   })
@@ -89,11 +83,11 @@ async function setUp(): Promise<World> {
   expect(saved.status, await saved.clone().text()).toBe(200)
   // Opened once by staff (the first opening sets first_opened_at): later readings write nothing.
   for (const id of [referralId, apiReferralId]) {
-    const opened = await fetch(`${APP_URL}/referrals/${id}`, { headers: { Cookie: `intakepilot_session=${await staff.cookie()}` }, redirect: 'manual' })
+    const opened = await fetch(`${APP_URL}/referrals/${id}`, { headers: { Cookie: `${SESSION_COOKIE}=${await staff.cookie()}` }, redirect: 'manual' })
     staff.update(opened)
     expect(opened.status).toBe(200)
   }
-  const summaryEntryId = (await o.execute<{ id: string }>(sql`select summaries->'entries'->0->>'id' as id from processing_results where referral_id = ${referralId}`)).rows[0]!.id
+  const summaryEntryId = (await owner.execute<{ id: string }>(sql`select summaries->'entries'->0->>'id' as id from processing_results where referral_id = ${referralId}`)).rows[0]!.id
   world = { ...partial, referralId, apiReferralId, summaryEntryId }
   return world
 }
@@ -117,7 +111,8 @@ function family(attack: Attack, c: Case) {
 }
 
 const hash = (s: string) => [...s].reduce((h, ch) => (Math.imul(h, 31) + ch.charCodeAt(0)) | 0, 0)
-const PLACEHOLDER_WORLD = { db: o, referralId: ':id', apiReferralId: ':id', summaryEntryId: '', staffId: '', spareUserId: '', northsideId: '', lakeviewId: '' }
+// For the endpoints' names and files only: nothing is sent, nor read from the database.
+const PLACEHOLDER_WORLD = { db: {} as Owner, referralId: ':id', apiReferralId: ':id', summaryEntryId: '', staffId: '', spareUserId: '', northsideId: '', lakeviewId: '' }
 const ENDPOINTS = endpoints(PLACEHOLDER_WORLD)
 
 test('every route module in app/routes is fuzzed', () => {
@@ -128,9 +123,9 @@ test('every route module in app/routes is fuzzed', () => {
 })
 
 for (const { name } of ENDPOINTS.filter((e) => !ONLY || e.name.includes(ONLY))) {
-  test(`fuzz ${name}`, async () => {
+  test(`fuzz ${name}`, async ({ owner }) => {
     test.setTimeout(60_000 + RUNS * 3_000)
-    const e = endpoints(await setUp()).find((x) => x.name === name)! as Endpoint
+    const e = endpoints(await setUp(owner)).find((x) => x.name === name)! as Endpoint
     const who = identity(e.role, e.account)
     const found = new Map<string, { example: string; times: number }>()
     const note = (key: string, example: string) => {
@@ -148,11 +143,11 @@ for (const { name } of ENDPOINTS.filter((e) => !ONLY || e.name.includes(ONLY))) 
     const arb = fc.tuple(e.method === 'GET' ? queryAttackArb : bodyAttackArb, fc.integer({ min: 0, max: 4 }))
     await fc.assert(
       fc.asyncProperty(arb, async ([attack, n]) => {
-        await resetRateLimits(o)
+        await resetRateLimits(owner)
         const c = buildCase(e, await e.base(), attack, Boolean(e.page) && n === 0)
         // Sign in (or get a token) before looking at the tables: signing in writes.
         if (who && c.credentials !== 'none') await (e.api ? who.bearer() : who.cookie())
-        const before = await fingerprint(o)
+        const before = await fingerprint(owner)
         const shown = `${c.method} ${c.path.length > 160 ? `${c.path.slice(0, 160)}…` : c.path} [${c.label}]`
         let answer
         try {
@@ -165,7 +160,7 @@ for (const { name } of ENDPOINTS.filter((e) => !ONLY || e.name.includes(ONLY))) 
         statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1)
         if (!answer.cut) largest = Math.max(largest, answer.bytes)
         const problems = problemsOf(c, answer, { api: Boolean(e.api), download: Boolean(e.download) })
-        const writes = changedTables(before, await fingerprint(o))
+        const writes = changedTables(before, await fingerprint(owner))
         const reading = c.method === 'GET' || c.method === 'HEAD'
         if (writes.length && (reading || refused(answer))) problems.push(`changed ${writes.join(', ')} though it ${reading ? 'only read' : `was refused (${answer.status})`}`)
         for (const problem of problems) note(`${problem.replace(/\d{3}\)/, (m) => m)} · ${family(attack, c)}`, `${shown} -> ${answer.status}`)

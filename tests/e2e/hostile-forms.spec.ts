@@ -6,17 +6,10 @@
  * nothing may be written (no audit row for the request, no row in the form's table).
  */
 import { randomUUID } from 'node:crypto'
-import { expect, type APIRequestContext, type Page } from '@playwright/test'
+import type { APIRequestContext } from '@playwright/test'
 import { and, count, eq, sql } from 'drizzle-orm'
 import { auditLogs, clinics, intakeForms, processingResults, referralEvents, referrals, users } from '../../app/db/schema'
-import { APP_URL } from '../../playwright.config'
-import { bearer, expectError, referralBody, token } from './api-support'
-import { ownerDatabase } from './db'
-import { fillReferral, formEntries, go, referralValues, signedInPage, test, uniquePatient } from './referral-support'
-
-const db = ownerDatabase()
-const o = db.db
-test.afterAll(() => db.end())
+import { APP_URL, bearer, cursor, expect, expectError, fillReferral, formEntries, go, referralBody, referralValues, test, token, uniquePatient, type Owner } from './fixtures'
 
 const INDEXES = [1e3, 1e5, 1e7, 1e8, 1e9]
 /**
@@ -33,6 +26,9 @@ const [STAFF, REFERRER, ADMIN] = [`staff@${CLINIC}.test`, `referrer2@${CLINIC}.t
 
 type Answer = { status: number; size: number; text: string; requestId: string; setCookie: boolean }
 
+/** The worker's owner connection, for this file's helpers: set before each test (below). */
+let o: Owner
+
 /**
  * This spec sends hundreds of requests a minute as its three users, while other specs sign in as
  * them too; the rate limit is rate-limit-page.spec.ts's subject, so their counts are forgotten.
@@ -40,7 +36,10 @@ type Answer = { status: number; size: number; text: string; requestId: string; s
 const forgetRequestCounts = () =>
   o.execute(sql`delete from rate_limits where key in (select 'user:' || id from users where email in (${STAFF}, ${REFERRER}, ${ADMIN}))`)
 
-test.beforeEach(() => forgetRequestCounts())
+test.beforeEach(async ({ owner }) => {
+  o = owner
+  await forgetRequestCounts()
+})
 
 async function send(request: APIRequestContext, path: string, body?: string | Record<string, unknown>, method = body === undefined ? 'GET' : 'POST'): Promise<Answer> {
   await forgetRequestCounts()
@@ -88,9 +87,9 @@ async function newReferral(request: APIRequestContext) {
   return (await response.json()).data.id as string
 }
 
-test('a staff member’s forms (patient search, work on a referral, AI summaries) refuse indexes up to 1e9', async ({ browser }) => {
+test('a staff member’s forms (patient search, work on a referral, AI summaries) refuse indexes up to 1e9', async ({ signedInAs }) => {
   test.setTimeout(180_000)
-  const page = await signedInPage(browser, STAFF, '/queue')
+  const page = await signedInAs(STAFF, '/queue')
   const id = await newReferral(page.request)
   const [events, version] = [await eventsOf(id), (await o.select().from(referrals).where(eq(referrals.id, id)))[0]!.version]
   for (const n of INDEXES) {
@@ -108,12 +107,11 @@ test('a staff member’s forms (patient search, work on a referral, AI summaries
   expect(await eventsOf(id)).toBe(events)
   expect((await o.select().from(referrals).where(eq(referrals.id, id)))[0]!.version).toBe(version)
   expect(await o.select().from(processingResults).where(eq(processingResults.referralId, id))).toEqual([])
-  await page.context().close()
 })
 
-test('a referrer’s forms (new referral, reply) refuse indexes up to 1e9, and nothing is created', async ({ browser }) => {
+test('a referrer’s forms (new referral, reply) refuse indexes up to 1e9, and nothing is created', async ({ signedInAs }) => {
   test.setTimeout(180_000)
-  const page = await signedInPage(browser, REFERRER, '/my-referrals')
+  const page = await signedInAs(REFERRER, '/my-referrals')
   const id = await newReferral(page.request)
   const events = await eventsOf(id)
   for (const n of INDEXES) {
@@ -123,12 +121,11 @@ test('a referrer’s forms (new referral, reply) refuse indexes up to 1e9, and n
     await expectRefused(page.request, await send(page.request, `/referrals/${id}`, `intent=reply&body[${n}]=x`), `reply body[${n}]`, REFUSED)
   }
   expect(await eventsOf(id)).toBe(events)
-  await page.context().close()
 })
 
-test('an admin’s forms (intake form editor, users, audit check) refuse indexes up to 1e9 and forged list buttons', async ({ browser }) => {
+test('an admin’s forms (intake form editor, users, audit check) refuse indexes up to 1e9 and forged list buttons', async ({ signedInAs }) => {
   test.setTimeout(240_000)
-  const page = await signedInPage(browser, ADMIN, '/admin/intake-form')
+  const page = await signedInAs(ADMIN, '/admin/intake-form')
   const editor = await page.locator('form#intake-form-editor').evaluate((el) => [...new FormData(el as HTMLFormElement)] as [string, string][])
   const published = Object.fromEntries(editor)
   const [versions, members] = [await versionsOf(), (await o.select({ n: count() }).from(users).where(eq(users.clinicId, await clinicId())))[0]!.n]
@@ -155,25 +152,22 @@ test('an admin’s forms (intake form editor, users, audit check) refuse indexes
   const add = JSON.stringify({ type: 'insert', payload: { name: 'sections', defaultValue: { title: '', fields: [{ label: '', key: '', type: 'text', phi: 'on' }] } } })
   const added = await send(page.request, '/admin/intake-form', editorBody(`__intent__=${encodeURIComponent(add)}`))
   expect(added.status).toBe(200)
-  await page.context().close()
 })
 
-test('the superadmin’s clinic switch refuses indexes up to 1e9 and switches nothing', async ({ browser }) => {
-  const page = await signedInPage(browser, 'superadmin@intakepilot.test', '/clinics')
+test('the superadmin’s clinic switch refuses indexes up to 1e9 and switches nothing', async ({ signedInAs }) => {
+  const page = await signedInAs('superadmin@intakepilot.test', '/clinics')
   for (const n of INDEXES) {
     const answer = await send(page.request, '/clinics', `clinicId[${n}]=${await clinicId()}&reason=Checking+the+queue+counts`)
     await expectRefused(page.request, answer, `clinicId[${n}]`, REFUSED)
     expect(answer.setCookie, 'no new session cookie').toBe(false)
   }
-  await page.context().close()
 })
 
-const cursor = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
 const YEAR_0_CURSOR = cursor({ r: 0, t: '0000-01-01 00:00:00+00', id: randomUUID() })
 
-test('year 0 and 10000 in filters and cursors: a page that says what it left out, or the API’s error; never a 500', async ({ browser, request }) => {
+test('year 0 and 10000 in filters and cursors: a page that says what it left out, or the API’s error; never a 500', async ({ signedInAs, request }) => {
   test.setTimeout(120_000)
-  const staff = await signedInPage(browser, STAFF, '/queue')
+  const staff = await signedInAs(STAFF, '/queue')
   for (const query of ['from=0000-01-01', 'to=0000-01-01', 'to=9999-12-31', 'from=10000-01-01', 'from=2026-02-30', `status=all&cursor=${YEAR_0_CURSOR}`, `sort=age&cursor=${YEAR_0_CURSOR}`]) {
     const answer = await send(staff.request, `/queue?${query}`)
     await expectRefused(staff.request, answer, `/queue?${query}`, 'could not be used and was left out')
@@ -192,26 +186,23 @@ test('year 0 and 10000 in filters and cursors: a page that says what it left out
   for (const query of ['from=0000-01-01', 'to=9999-12-31', 'to=10000-01-01']) {
     await expectError(await request.get(`/api/v1/audit-logs?${query}`, { headers: adminToken }), 400, 'VALIDATION_ERROR')
   }
-  await staff.context().close()
 
-  const admin = await signedInPage(browser, ADMIN, '/admin/audit')
+  const admin = await signedInAs(ADMIN, '/admin/audit')
   for (const query of ['from=0000-01-01', 'to=9999-12-31', 'from=10000-01-01']) {
     const answer = await send(admin.request, `/admin/audit?${query}`)
     await expectRefused(admin.request, answer, `/admin/audit?${query}`, 'were ignored')
   }
-  await admin.context().close()
 
-  const referrer = await signedInPage(browser, REFERRER, '/my-referrals')
+  const referrer = await signedInAs(REFERRER, '/my-referrals')
   for (const before of [`0000-01-01 00:00:00+00,${randomUUID()}`, `10000-01-01 00:00:00+00,${randomUUID()}`, 'garbage']) {
     const answer = await send(referrer.request, `/my-referrals?before=${encodeURIComponent(before)}`)
     await expectRefused(referrer.request, answer, `before=${before}`, 'That page link was not one this list made')
   }
-  await referrer.context().close()
 })
 
-test('U+0000 in stored text, integers past 2^31 and impossible days: field errors, 400, nothing written', async ({ browser, request }) => {
+test('U+0000 in stored text, integers past 2^31 and impossible days: field errors, 400, nothing written', async ({ signedInAs, request }) => {
   test.setTimeout(180_000)
-  const referrer = await signedInPage(browser, REFERRER, '/referrals/new')
+  const referrer = await signedInAs(REFERRER, '/referrals/new')
   await fillReferral(referrer, referralValues(uniquePatient()))
   const valid = await formEntries(referrer)
   const refer = async (change: Record<string, string>, label: string, shows: string, status = 400) => {
@@ -228,9 +219,8 @@ test('U+0000 in stored text, integers past 2^31 and impossible days: field error
   await refer({ patient_dob: '0000-01-01' }, 'year 0', 'on or after January 1, 1900')
   await refer({ patient_dob: '10000-01-01' }, 'year 10000', 'enter a date as YYYY-MM-DD')
   await refer({ patient_dob: `${new Date().getUTCFullYear() + 1}-01-01` }, 'born next year', 'cannot be in the future')
-  await referrer.context().close()
 
-  const staff = await signedInPage(browser, STAFF, '/queue')
+  const staff = await signedInAs(STAFF, '/queue')
   const id = await newReferral(staff.request)
   const staffToken = bearer(await token(STAFF))
   expect((await request.patch(`/api/v1/referrals/${id}`, { headers: staffToken, data: { version: 1, status: 'accepted' } })).status()).toBe(200)
@@ -261,9 +251,8 @@ test('U+0000 in stored text, integers past 2^31 and impossible days: field error
   await expectError(await post({ ...body, data: { ...body.data, patient_last_name: 'Zed\u0000' } }), 400, 'VALIDATION_ERROR')
   await expectError(await post({ ...body, data: { ...body.data, patient_dob: '1961-02-31' } }), 400, 'VALIDATION_ERROR')
   expect(await eventsOf(id)).toBe(events)
-  await staff.context().close()
 
-  const admin = await signedInPage(browser, ADMIN, '/admin/intake-form')
+  const admin = await signedInAs(ADMIN, '/admin/intake-form')
   const editor = await admin.locator('form#intake-form-editor').evaluate((el) => [...new FormData(el as HTMLFormElement)] as [string, string][])
   const versions = await versionsOf()
   const publish = async (change: Record<string, string>, label: string, shows: string) => {
@@ -278,18 +267,16 @@ test('U+0000 in stored text, integers past 2^31 and impossible days: field error
   const invite = await send(admin.request, '/admin/users', encode({ intent: 'invite', email, displayName: 'Null\u0000Person', role: 'staff' }))
   await expectRefused(admin.request, invite, 'NUL in a name', 'U+0000')
   expect(await o.select().from(users).where(and(eq(users.email, email)))).toEqual([])
-  await admin.context().close()
 
-  const superadmin = await signedInPage(browser, 'superadmin@intakepilot.test', '/clinics')
+  const superadmin = await signedInAs('superadmin@intakepilot.test', '/clinics')
   const sw = await send(superadmin.request, '/clinics', encode({ clinicId: await clinicId(), reason: 'Checking\u0000counts' }))
   await expectRefused(superadmin.request, sw, 'NUL in a switch reason', 'U+0000')
   expect(sw.setCookie).toBe(false)
-  await superadmin.context().close()
 })
 
-test('the referral page shows each work form’s errors next to its field, with JavaScript or without', async ({ browser }) => {
+test('the referral page shows each work form’s errors next to its field, with JavaScript or without', async ({ signedInAs }) => {
   for (const javaScriptEnabled of [true, false]) {
-    const page = await signedInPage(browser, STAFF, '/queue', { javaScriptEnabled })
+    const page = await signedInAs(STAFF, '/queue', { javaScriptEnabled })
     const id = await newReferral(page.request)
     await go(page, `/referrals/${id}`)
     const panel = page.getByRole('region', { name: 'Work this referral' })
@@ -307,6 +294,5 @@ test('the referral page shows each work form’s errors next to its field, with 
     await panel.getByRole('button', { name: 'Add note' }).click()
     await expect(page.getByRole('status')).toHaveText('Note added.')
     await expect(panel.getByLabel('Internal note')).toHaveValue('')
-    await page.context().close()
   }
 })

@@ -1,28 +1,19 @@
-import { expect, test, type Page } from '@playwright/test'
+import type { Page } from '@playwright/test'
 import { and, asc, desc, eq } from 'drizzle-orm'
 import { auditLogs, clinics, intakeForms, users } from '../../app/db/schema'
 import { toEditorValue } from '../../app/intake/definition-schema'
-import { ownerDatabase } from './db'
-import { SAME_ORIGIN, signIn } from './support'
+import { expect, SAME_ORIGIN, test, type Owner } from './fixtures'
 
 /*
  * Riverbend's form must stay version 1 (other tests rely on it): only the refusal test runs
  * there. Fields added to Northside's and Lakeview's forms are optional, and none is removed,
  * so later referrals with the default fields still go through.
  */
-// One connection per worker, opened on first use: with fullyParallel, afterAll runs after each test.
-let connection: ReturnType<typeof ownerDatabase> | null = null
-const owner = () => (connection ??= ownerDatabase()).db
-test.afterAll(async () => {
-  await connection?.end()
-  connection = null
-})
-
-async function forms(slug: string) {
-  const [clinic] = await owner().select().from(clinics).where(eq(clinics.slug, slug))
-  return owner().select().from(intakeForms).where(eq(intakeForms.clinicId, clinic!.id)).orderBy(asc(intakeForms.version))
+async function forms(owner: Owner, slug: string) {
+  const [clinic] = await owner.select().from(clinics).where(eq(clinics.slug, slug))
+  return owner.select().from(intakeForms).where(eq(intakeForms.clinicId, clinic!.id)).orderBy(asc(intakeForms.version))
 }
-const latest = async (slug: string) => (await forms(slug)).at(-1)!
+const latest = async (owner: Owner, slug: string) => (await forms(owner, slug)).at(-1)!
 
 const section = (page: Page, title: string) => page.getByRole('region', { name: `Section: ${title}`, exact: true })
 const field = (page: Page, name: string) => page.getByRole('group', { name, exact: true })
@@ -31,9 +22,9 @@ const field = (page: Page, name: string) => page.getByRole('group', { name, exac
 test.describe('Northside', () => {
   test.describe.configure({ mode: 'default' })
 
-  test('with JavaScript, an admin relabels, adds and moves fields in the browser, then publishes a new version', async ({ page }) => {
-    const before = await latest('northside')
-    await signIn(page, 'admin@northside.test', '/admin/intake-form')
+  test('with JavaScript, an admin relabels, adds and moves fields in the browser, then publishes a new version', async ({ signedInAs, owner }) => {
+    const before = await latest(owner, 'northside')
+    const page = await signedInAs('admin@northside.test', '/admin/intake-form')
     await expect(page).toHaveURL('/admin/intake-form')
     await expect(page.getByTestId('form-version')).toContainText(`Version ${before.version}, published`)
     // The three duplicate-detection fields are marked, and cannot be removed.
@@ -70,8 +61,8 @@ test.describe('Northside', () => {
     await expect(page.getByTestId('form-version')).toContainText(`Version ${next}, published`)
     await expect(field(page, 'Referral source').getByLabel('Options')).toHaveValue('Family doctor\nWalk-in clinic\nSpecialist')
 
-    const published = await latest('northside')
-    const [admin] = await owner().select().from(users).where(eq(users.email, 'admin@northside.test'))
+    const published = await latest(owner, 'northside')
+    const [admin] = await owner.select().from(users).where(eq(users.email, 'admin@northside.test'))
     expect(published).toMatchObject({ version: next, createdBy: admin!.id })
     expect(published.publishedAt).not.toBeNull()
     const fields = published.definition.sections.find((s) => s.title === 'Referral')!.fields
@@ -79,14 +70,14 @@ test.describe('Northside', () => {
     expect(fields[4]).toMatchObject({ label: 'Current medications and doses', phi: true })
     expect(fields[5]).toEqual({ key: 'referral_source', label: 'Referral source', type: 'select', required: false, phi: false, options: ['Family doctor', 'Walk-in clinic', 'Specialist'] })
     // The earlier version is untouched: referrals made with it still render with it.
-    expect((await forms('northside'))[0]!.definition.sections.find((s) => s.title === 'Referral')!.fields).toHaveLength(6)
-    const [audit] = await owner().select().from(auditLogs).where(and(eq(auditLogs.action, 'form.publish'), eq(auditLogs.entityId, published.id)))
+    expect((await forms(owner, 'northside'))[0]!.definition.sections.find((s) => s.title === 'Referral')!.fields).toHaveLength(6)
+    const [audit] = await owner.select().from(auditLogs).where(and(eq(auditLogs.action, 'form.publish'), eq(auditLogs.entityId, published.id)))
     expect(audit).toMatchObject({ outcome: 'success', actorId: admin!.id, actorRole: 'admin', entityType: 'intake_form', details: { version: next } })
   })
 
-  test('two publishes of the same version: one wins, the other is told to reload', async ({ page }) => {
-    const before = await latest('northside')
-    await signIn(page, 'admin@northside.test', '/admin/intake-form')
+  test('two publishes of the same version: one wins, the other is told to reload', async ({ signedInAs, owner }) => {
+    const before = await latest(owner, 'northside')
+    const page = await signedInAs('admin@northside.test', '/admin/intake-form')
     await expect(page).toHaveURL('/admin/intake-form')
     const body = { ...asForm(toEditorValue(before.definition, before.version)), intent: 'publish' }
     const answers = await Promise.all([0, 1].map(() => page.request.post('/admin/intake-form', { form: body, headers: SAME_ORIGIN, maxRedirects: 0 })))
@@ -96,18 +87,16 @@ test.describe('Northside', () => {
     await page.getByRole('button', { name: `Publish version ${before.version + 1}` }).click()
     await expect(page.getByRole('alert').filter({ hasText: 'Someone else published a new version meanwhile' })).toBeVisible()
 
-    const after = await forms('northside')
+    const after = await forms(owner, 'northside')
     expect(after.map((f) => f.version)).toEqual(Array.from({ length: before.version + 1 }, (_, i) => i + 1))
-    const audits = await owner().select().from(auditLogs).where(eq(auditLogs.entityId, after.at(-1)!.id)).orderBy(desc(auditLogs.id))
+    const audits = await owner.select().from(auditLogs).where(eq(auditLogs.entityId, after.at(-1)!.id)).orderBy(desc(auditLogs.id))
     expect(audits).toHaveLength(1)
   })
 })
 
-test('without JavaScript, every button works through the server, errors included, and publishing increments the version', async ({ browser }) => {
-  const context = await browser.newContext({ javaScriptEnabled: false })
-  const page = await context.newPage()
-  const before = await latest('lakeview')
-  await signIn(page, 'admin@lakeview.test', '/admin/intake-form')
+test('without JavaScript, every button works through the server, errors included, and publishing increments the version', async ({ signedInAs, owner }) => {
+  const before = await latest(owner, 'lakeview')
+  const page = await signedInAs('admin@lakeview.test', '/admin/intake-form', { javaScriptEnabled: false })
   await expect(page).toHaveURL('/admin/intake-form')
 
   const consent = section(page, 'Consent')
@@ -127,7 +116,7 @@ test('without JavaScript, every button works through the server, errors included
   await expect(page.getByRole('alert').filter({ hasText: 'Nothing was published' })).toBeVisible()
   await expect(language.getByText('Another field already uses the key “patient_phone”')).toBeVisible()
   await expect(language.getByLabel('Key', { exact: true })).toHaveValue('patient_phone')
-  expect((await latest('lakeview')).version).toBe(before.version)
+  expect((await latest(owner, 'lakeview')).version).toBe(before.version)
 
   await language.getByLabel('Key', { exact: true }).fill('preferred_language')
   await language.getByLabel('Help text').fill('If not English, we book an interpreter.')
@@ -135,17 +124,16 @@ test('without JavaScript, every button works through the server, errors included
   await expect(page).toHaveURL(`/admin/intake-form?published=${before.version + 1}`)
   await expect(page.getByRole('status')).toHaveText(`Published version ${before.version + 1}`)
 
-  const published = await latest('lakeview')
+  const published = await latest(owner, 'lakeview')
   expect(published.version).toBe(before.version + 1)
   expect(published.definition.sections.at(-1)!.fields[0]).toEqual({
     key: 'preferred_language', label: 'Preferred language', type: 'text', required: false, phi: true, help: 'If not English, we book an interpreter.',
   })
-  await context.close()
 })
 
-test('a bad definition shows errors next to the fields, keeps what was typed, and publishes nothing', async ({ page }) => {
-  const before = await latest('riverbend')
-  await signIn(page, 'admin@riverbend.test', '/admin/intake-form')
+test('a bad definition shows errors next to the fields, keeps what was typed, and publishes nothing', async ({ signedInAs, owner }) => {
+  const before = await latest(owner, 'riverbend')
+  const page = await signedInAs('admin@riverbend.test', '/admin/intake-form')
   await field(page, 'Relevant history').getByLabel('Label', { exact: true }).fill('')
   await field(page, 'Allergies').getByLabel('Key', { exact: true }).fill('medications')
   await field(page, 'Urgency').getByLabel('Options').fill(' ')
@@ -166,11 +154,11 @@ test('a bad definition shows errors next to the fields, keeps what was typed, an
   expect(removed.status()).toBe(400)
   expect(await removed.text()).toContain('used for duplicate detection: it cannot be removed')
 
-  expect((await latest('riverbend')).version).toBe(before.version)
+  expect((await latest(owner, 'riverbend')).version).toBe(before.version)
 })
 
-test('staff cannot open or post to the intake form editor', async ({ page }) => {
-  await signIn(page, 'staff@northside.test')
+test('staff cannot open or post to the intake form editor', async ({ signedInAs }) => {
+  const page = await signedInAs('staff@northside.test')
   await expect(page.getByTestId('current-clinic')).toHaveText('Northside Physiotherapy')
   await expect(page.getByRole('link', { name: 'Intake form' })).toHaveCount(0)
   const response = await page.goto('/admin/intake-form')

@@ -5,19 +5,15 @@
  * exception's message or any PHI.
  */
 import { randomUUID } from 'node:crypto'
-import { expect } from '@playwright/test'
 import { eq } from 'drizzle-orm'
 import { referrals } from '../../app/db/schema'
-import { bearer, LEAKS, referralBody, token } from './api-support'
-import { ownerDatabase } from './db'
-import { go, test } from './referral-support'
-import { signIn } from './support'
+import { bearer, expect, go, LEAKS, referralBody, test, token } from './fixtures'
 
 // Riverbend: no other spec opens this clinic's newest referral in full (the queue only decrypts names).
 const REFERRER = 'referrer@riverbend.test'
 const STAFF = 'staff@riverbend.test'
 
-test('a referral that no longer decrypts: 500 with only the request id, from the API and on the page', async ({ request, page }) => {
+test('a referral that no longer decrypts: 500 with only the request id, from the API and on the page', async ({ request, signedInAs, owner }) => {
   const referrer = await token(REFERRER)
   const body = await referralBody(request, referrer)
   const created = await request.post('/api/v1/referrals', { headers: { ...bearer(referrer), 'Idempotency-Key': randomUUID() }, data: body })
@@ -25,15 +21,14 @@ test('a referral that no longer decrypts: 500 with only the request id, from the
   const { id } = (await created.json()).data as { id: string }
   const phi = Object.values(body.data).filter((v): v is string => typeof v === 'string' && v.length > 3)
 
-  const owner = ownerDatabase()
-  const [row] = await owner.db.select({ formData: referrals.formData }).from(referrals).where(eq(referrals.id, id))
-  const stored = row!.formData as Record<string, unknown>
+  const [row] = await owner.select({ formData: referrals.formData }).from(referrals).where(eq(referrals.id, id))
+  const stored = row!.formData
   expect(stored.health_card_number).toMatchObject({ v: 1, ct: expect.any(String) })
   try {
     // What someone with database access might do: move a ciphertext to another field of the
     // same row. The field is bound into the authenticated data, so it no longer decrypts.
     // (A field the queue does not show: lists keep working for everyone else.)
-    await owner.db.update(referrals).set({ formData: { ...stored, health_card_number: stored.patient_phone } }).where(eq(referrals.id, id))
+    await owner.update(referrals).set({ formData: { ...stored, health_card_number: stored.patient_phone } }).where(eq(referrals.id, id))
 
     const staff = await token(STAFF)
     const api = await request.get(`/api/v1/referrals/${id}`, { headers: bearer(staff) })
@@ -47,7 +42,7 @@ test('a referral that no longer decrypts: 500 with only the request id, from the
     for (const value of phi) expect(text).not.toContain(value)
 
     // The page: the error boundary, inside the signed-in shell, with the request id to quote.
-    await signIn(page, STAFF, `/referrals/${id}`)
+    const page = await signedInAs(STAFF, `/referrals/${id}`)
     await expect(page.getByRole('alert')).toBeVisible()
     const response = (await go(page, `/referrals/${id}`))!
     expect(response.status()).toBe(500)
@@ -60,8 +55,7 @@ test('a referral that no longer decrypts: 500 with only the request id, from the
     for (const value of phi) expect(html).not.toContain(value)
     await expect(page.locator('body')).not.toContainText(body.data.patient_last_name as string)
   } finally {
-    await owner.db.update(referrals).set({ formData: stored }).where(eq(referrals.id, id))
-    await owner.end()
+    await owner.update(referrals).set({ formData: stored }).where(eq(referrals.id, id))
   }
   // Put back, it opens again: the 500 came from the stored value, nothing else.
   const again = await request.get(`/api/v1/referrals/${id}`, { headers: bearer(await token(STAFF)) })

@@ -12,22 +12,11 @@
 import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { expect, test, type APIRequestContext, type APIResponse, type Browser } from '@playwright/test'
+import type { APIRequestContext, APIResponse } from '@playwright/test'
 import { and, desc, eq, ne } from 'drizzle-orm'
 import type { AuditAction } from '../../app/audit/audit.server'
 import { auditLogs, clinics, referrals, users } from '../../app/db/schema'
-import { IDP_URL } from '../../playwright.config'
-import { DEMO_TENANT_ID } from '../../scripts/lib/demo-accounts'
-import { CLI_CLIENT_ID, CLI_REDIRECT_URI, getTokensFor } from '../../scripts/lib/idp-login'
-import { ownerDatabase } from './db'
-import { SAME_ORIGIN, signIn } from './support'
-
-// Per group of tests, not per module: a worker may run this file's tests in several groups.
-let db: ReturnType<typeof ownerDatabase>
-test.beforeAll(() => {
-  db = ownerDatabase()
-})
-test.afterAll(() => db.end())
+import { bearer, expect, SAME_ORIGIN, test, token, type Owner, type SignedInAs } from './fixtures'
 
 const ROLES = ['staff', 'admin', 'referrer'] as const
 type Role = (typeof ROLES)[number]
@@ -50,7 +39,6 @@ type Visit = {
 
 const EMAILS: Record<Role, string> = { staff: 'staff@northside.test', admin: 'admin@northside.test', referrer: 'referrer@northside.test' }
 const HOME: Record<Role, string> = { staff: '/queue', admin: '/queue', referrer: '/my-referrals' }
-const ISSUER = `${IDP_URL}/${DEMO_TENANT_ID}/v2.0`
 const HEALTH_CARD = '0000-000-000-XX'
 
 const page = (send: Send) => ({ via: 'page' as const, send })
@@ -155,12 +143,12 @@ console.log(JSON.stringify(Object.values(routes).filter((r) => r.module.handle?.
   return JSON.parse(output.trim().split('\n').at(-1)!) as string[]
 }
 
-async function fixtures(): Promise<Fixtures> {
-  const [clinic] = await db.db.select().from(clinics).where(eq(clinics.slug, 'northside'))
-  const members = await db.db.select().from(users).where(eq(users.clinicId, clinic!.id))
+async function fixtures(owner: Owner): Promise<Fixtures> {
+  const [clinic] = await owner.select().from(clinics).where(eq(clinics.slug, 'northside'))
+  const members = await owner.select().from(users).where(eq(users.clinicId, clinic!.id))
   const id = (email: string) => members.find((m) => m.email === email)!.id
   const latest = async (where: ReturnType<typeof and>) => {
-    const [row] = await db.db.select({ id: referrals.id }).from(referrals).where(where).orderBy(desc(referrals.receivedAt)).limit(1)
+    const [row] = await owner.select({ id: referrals.id }).from(referrals).where(where).orderBy(desc(referrals.receivedAt)).limit(1)
     return row!.id
   }
   return {
@@ -173,27 +161,24 @@ async function fixtures(): Promise<Fixtures> {
 }
 
 /** How one role calls: a signed-in browser for pages, a fresh bearer token for the API (made on first use). */
-function caller(browser: Browser, request: APIRequestContext, role: Role) {
-  let signedIn: Promise<{ close: () => Promise<void>; request: APIRequestContext }> | undefined
-  let token: Promise<string> | undefined
+function caller(signedInAs: SignedInAs, request: APIRequestContext, role: Role) {
+  let signedIn: Promise<APIRequestContext> | undefined
+  let access: Promise<string> | undefined
   return {
     async page() {
       signedIn ??= (async () => {
-        const context = await browser.newContext()
-        const tab = await context.newPage()
-        await signIn(tab, EMAILS[role])
+        const tab = await signedInAs(EMAILS[role])
         await expect(tab).toHaveURL(HOME[role])
-        return { close: () => context.close(), request: tab.request }
+        return tab.request
       })()
-      return (await signedIn).request
+      return signedIn
     },
     async bearer() {
       // Access tokens live 20 s in the e2e stack (+60 s skew): one test's visits fit in that.
-      token ??= getTokensFor({ issuer: ISSUER, email: EMAILS[role], clientId: CLI_CLIENT_ID, redirectUri: CLI_REDIRECT_URI }).then((t) => t.access_token)
-      return { Authorization: `Bearer ${await token}` }
+      access ??= token(EMAILS[role])
+      return bearer(await access)
     },
     api: request,
-    close: async () => (signedIn ? (await signedIn).close() : undefined),
   }
 }
 
@@ -204,21 +189,21 @@ test('the PHI routes in the build are exactly the routes this spec covers, pages
   expect(inBuild).toEqual(expect.arrayContaining(['routes/_app.queue', 'routes/api.v1.referrals._index']))
 })
 
-test('every PHI route is visited as every role', async () => {
-  const fx = await fixtures()
+test('every PHI route is visited as every role', async ({ owner }) => {
+  const fx = await fixtures(owner)
   for (const [routeId, visitsFor] of Object.entries(COVERAGE)) {
     expect(new Set(visitsFor(fx).map((v) => v.as)), routeId).toEqual(new Set(ROLES))
   }
 })
 
 for (const [routeId, visitsFor] of Object.entries(COVERAGE)) {
-  test(`${routeId}: each access, allowed or refused, is recorded once, as itself`, async ({ browser, playwright }) => {
-    const fx = await fixtures()
+  test(`${routeId}: each access, allowed or refused, is recorded once, as itself`, async ({ signedInAs, owner, playwright }) => {
+    const fx = await fixtures(owner)
     const visits = visitsFor(fx)
     if (visits.some((v) => v.via === 'page')) test.slow() // three people sign in
     // The API is called without cookies (it never reads them anyway).
     const bare = await playwright.request.newContext({ baseURL: test.info().project.use.baseURL })
-    const callers = new Map(ROLES.map((role) => [role, caller(browser, bare, role)]))
+    const callers = new Map(ROLES.map((role) => [role, caller(signedInAs, bare, role)]))
     try {
       for (const visit of visits) {
         const as = callers.get(visit.as)!
@@ -234,7 +219,7 @@ for (const [routeId, visitsFor] of Object.entries(COVERAGE)) {
 
         // The rows this one request wrote (other tests write concurrently; request ids are unique).
         // A write made while opening (first opened at) is recorded by its trigger as well: not counted.
-        const rows = await db.db.select().from(auditLogs).where(eq(auditLogs.requestId, requestId!))
+        const rows = await owner.select().from(auditLogs).where(eq(auditLogs.requestId, requestId!))
         const recorded = rows.filter((r) => r.action !== 'record.write')
         expect(recorded, label).toHaveLength(1)
         const [row] = recorded
@@ -263,7 +248,6 @@ for (const [routeId, visitsFor] of Object.entries(COVERAGE)) {
         if (visit.secret) expect(JSON.stringify(row), label).not.toContain(visit.secret)
       }
     } finally {
-      for (const as of callers.values()) await as.close()
       await bare.dispose()
     }
   })

@@ -1,35 +1,29 @@
-import { expect, type Page } from '@playwright/test'
+import type { Page } from '@playwright/test'
 import { and, asc, desc, eq, isNull, sql, type SQL } from 'drizzle-orm'
 import { referrals } from '../../app/db/schema'
-import { ownerDatabase } from './db'
-import { clinicBySlug, go, signedInPage, submitReferral, test, uniquePatient } from './referral-support'
-import { signIn } from './support'
+import { clinicBySlug, cursor, expect, go, submitReferral, test, uniquePatient, type Owner } from './fixtures'
 
 /*
  * The staff queue: filters that live in the URL, keyset pages, patient search that keeps PHI
  * out of URLs, and hand-edited URLs that must never break the page. Lakeview's and
  * Riverbend's seeded referrals are only read here.
  */
-const db = ownerDatabase()
-const o = db.db
-test.afterAll(() => db.end())
-
 const rows = (page: Page) => page.getByTestId('queue-row')
 /** The rows on screen: id (from the link), reference, priority, status and assignee cells. */
 const shown = (page: Page) =>
   rows(page).evaluateAll((trs) =>
     trs.map((tr) => {
-      const cells = [...tr.querySelectorAll('td')].map((td) => td.textContent!.trim())
+      const cells = [...tr.querySelectorAll('td')].map((td) => td.textContent.trim())
       return { id: tr.querySelector('a')!.getAttribute('href')!.split('/').pop()!, reference: cells[1]!, priority: cells[2]!, status: cells[3]!, assignee: cells[5]! }
     }),
   )
-const lakeviewIds = async (where: SQL | undefined, ...order: SQL[]) => {
-  const lakeview = await clinicBySlug(o, 'lakeview')
-  return (await o.select({ id: referrals.id }).from(referrals).where(and(eq(referrals.clinicId, lakeview.id), where)).orderBy(...order)).map((r) => r.id)
+const lakeviewIds = async (owner: Owner, where: SQL | undefined, ...order: SQL[]) => {
+  const lakeview = await clinicBySlug(owner, 'lakeview')
+  return (await owner.select({ id: referrals.id }).from(referrals).where(and(eq(referrals.clinicId, lakeview.id), where)).orderBy(...order)).map((r) => r.id)
 }
 
-test('filters live in the URL and work; a bookmarked URL reproduces the view', async ({ page, browser }) => {
-  await signIn(page, 'staff@lakeview.test', '/queue')
+test('filters live in the URL and work; a bookmarked URL reproduces the view', async ({ signedInAs, owner }) => {
+  const page = await signedInAs('staff@lakeview.test', '/queue')
   await expect(page).toHaveURL('/queue')
   const filters = page.getByRole('form', { name: 'Filters' })
   await filters.getByLabel('Status').selectOption('received')
@@ -40,19 +34,18 @@ test('filters live in the URL and work; a bookmarked URL reproduces the view', a
   const view = await shown(page)
   expect(view.length).toBeGreaterThan(0)
   for (const row of view) expect(row).toMatchObject({ status: 'New', priority: 'Urgent', assignee: 'Unassigned' })
-  const truth = await lakeviewIds(and(eq(referrals.status, 'received'), eq(referrals.priority, 'urgent'), isNull(referrals.assignedTo)), desc(referrals.receivedAt), desc(referrals.id))
+  const truth = await lakeviewIds(owner, and(eq(referrals.status, 'received'), eq(referrals.priority, 'urgent'), isNull(referrals.assignedTo)), desc(referrals.receivedAt), desc(referrals.id))
   expect(view.map((r) => r.id)).toEqual(truth.slice(0, 25))
 
   // Bookmarked (and opened again after signing in): the same view, the controls showing it.
   const bookmark = page.url().replace(/^https?:\/\/[^/]+/, '')
-  const again = await signedInPage(browser, 'staff@lakeview.test', bookmark)
+  const again = await signedInAs('staff@lakeview.test', bookmark)
   expect(again.url().endsWith(bookmark)).toBe(true)
   expect((await shown(again)).map((r) => r.id)).toEqual(view.map((r) => r.id))
   const againFilters = again.getByRole('form', { name: 'Filters' })
   await expect(againFilters.getByLabel('Status')).toHaveValue('received')
   await expect(againFilters.getByLabel('Priority')).toHaveValue('urgent')
   await expect(againFilters.getByLabel('Assigned to')).toHaveValue('unassigned')
-  await again.context().close()
 
   // Most urgent first: Lakeview has more than a page of emergent referrals, so page one is all emergent.
   await filters.getByLabel('Status').selectOption('all')
@@ -64,15 +57,15 @@ test('filters live in the URL and work; a bookmarked URL reproduces the view', a
   const urgentFirst = await shown(page)
   expect(urgentFirst.map((r) => r.priority)).toEqual(Array(25).fill('Emergent'))
   const rank = sql`case ${referrals.priority} when 'emergent' then 0 when 'urgent' then 1 else 2 end`
-  expect(urgentFirst.map((r) => r.id)).toEqual((await lakeviewIds(undefined, asc(rank), asc(referrals.receivedAt), asc(referrals.id))).slice(0, 25))
+  expect(urgentFirst.map((r) => r.id)).toEqual((await lakeviewIds(owner, undefined, asc(rank), asc(referrals.receivedAt), asc(referrals.id))).slice(0, 25))
   // Positive control: newest first (the default) is another order with other priorities in it.
   await go(page, '/queue?status=all')
   expect((await shown(page)).map((r) => r.priority)).toContain('Routine')
 })
 
-test('"Next page" walks every referral of the view exactly once, by cursor', async ({ page }) => {
+test('"Next page" walks every referral of the view exactly once, by cursor', async ({ signedInAs, owner }) => {
   test.setTimeout(120_000)
-  await signIn(page, 'staff@lakeview.test', '/queue?status=all&sort=age')
+  const page = await signedInAs('staff@lakeview.test', '/queue?status=all&sort=age')
   await expect(page).toHaveURL('/queue?status=all&sort=age')
   const seen: string[] = []
   for (let pages = 1; ; pages++) {
@@ -90,19 +83,19 @@ test('"Next page" walks every referral of the view exactly once, by cursor', asy
     await expect(page.getByRole('link', { name: 'First page' })).toBeVisible()
     await page.waitForFunction((first) => document.querySelector('[data-testid=queue-row] a')?.getAttribute('href') !== `/referrals/${first}`, onPage[0]!)
   }
-  const truth = await lakeviewIds(undefined, asc(referrals.receivedAt), asc(referrals.id))
+  const truth = await lakeviewIds(owner, undefined, asc(referrals.receivedAt), asc(referrals.id))
   expect(truth.length).toBeGreaterThan(200)
   expect(new Set(seen).size).toBe(seen.length)
   expect(seen).toEqual(truth)
 })
 
-test('patient search by health card (any formatting) or last name + DOB, never in the URL; reference number by GET', async ({ page, browser }) => {
-  const referrer = await signedInPage(browser, 'referrer2@riverbend.test')
+test('patient search by health card (any formatting) or last name + DOB, never in the URL; reference number by GET', async ({ signedInAs }) => {
+  // Northside's: Riverbend's second referrer spends an exact rate-limit budget in api.spec.ts.
+  const referrer = await signedInAs('referrer@northside.test')
   const patient = uniquePatient()
   const reference = await submitReferral(referrer, patient)
-  await referrer.context().close()
 
-  await signIn(page, 'staff@riverbend.test', '/queue')
+  const page = await signedInAs('staff@northside.test', '/queue')
   await expect(page).toHaveURL('/queue')
   const urls: string[] = []
   page.on('request', (r) => urls.push(r.url()))
@@ -142,11 +135,10 @@ test('patient search by health card (any formatting) or last name + DOB, never i
   expect((await shown(page)).map((r) => r.reference)).toEqual([reference])
 })
 
-const cursor = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
 const ID = '7f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d'
 
-test('a garbage cursor or bad filters in the URL never fail: the queue shows what it can, says what it left out, answers 400', async ({ page }) => {
-  await signIn(page, 'staff@lakeview.test', '/queue')
+test('a garbage cursor or bad filters in the URL never fail: the queue shows what it can, says what it left out, answers 400', async ({ signedInAs }) => {
+  const page = await signedInAs('staff@lakeview.test', '/queue')
   await expect(page).toHaveURL('/queue')
   const hostile = [
     '/queue?cursor=garbage',
@@ -176,8 +168,8 @@ test('a garbage cursor or bad filters in the URL never fail: the queue shows wha
 })
 
 // A cursor is only base64 JSON: anyone can write one whose fields pass the shape check but not PostgreSQL.
-test('a well-formed cursor with impossible values shows the first page too, with a 400', async ({ page }) => {
-  await signIn(page, 'staff@lakeview.test', '/queue?status=all')
+test('a well-formed cursor with impossible values shows the first page too, with a 400', async ({ signedInAs }) => {
+  const page = await signedInAs('staff@lakeview.test', '/queue?status=all')
   await expect(page).toHaveURL('/queue?status=all')
   const firstPage = (await shown(page)).map((r) => r.id)
   const crafted = {
@@ -199,8 +191,8 @@ test('a well-formed cursor with impossible values shows the first page too, with
   expect((await shown(page)).map((r) => r.id)).toEqual(firstPage)
 })
 
-test('an empty patient search, or a name without a date of birth, says what to enter', async ({ page, browser }) => {
-  await signIn(page, 'staff@lakeview.test', '/queue')
+test('an empty patient search, or a name without a date of birth, says what to enter', async ({ signedInAs }) => {
+  const page = await signedInAs('staff@lakeview.test', '/queue')
   await expect(page).toHaveURL('/queue')
   // With JavaScript the browser checks it (once its validation code has been fetched): nothing is posted.
   await page.waitForLoadState('networkidle')
@@ -219,10 +211,9 @@ test('an empty patient search, or a name without a date of birth, says what to e
   expect(posts).toEqual([])
 
   // The server says the same without JavaScript (and answers 400, not 500).
-  const plain = await signedInPage(browser, 'staff@lakeview.test', '/queue', { javaScriptEnabled: false })
+  const plain = await signedInAs('staff@lakeview.test', '/queue', { javaScriptEnabled: false })
   const answer = plain.waitForResponse((r) => r.request().method() === 'POST')
   await plain.getByRole('form', { name: 'Find a patient' }).getByRole('button', { name: 'Search patients' }).click()
   expect((await answer).status()).toBe(400)
   await expect(plain.getByRole('form', { name: 'Find a patient' }).getByText(message)).toBeVisible()
-  await plain.context().close()
 })

@@ -4,20 +4,18 @@
  * (from Retry-After), no stack. The same user's API calls get 429 RATE_LIMITED JSON, since the
  * budget is per user, pages and API together.
  */
-import { expect, test } from '@playwright/test'
-import { bearer, expectError, LEAKS, token } from './api-support'
-import { signIn } from './support'
+import { bearer, expect, expectError, LEAKS, test, token } from './fixtures'
 
 // A demo account only this spec uses (scripts/lib/demo-accounts.ts): its budget is spent here.
 const EMAIL = 'busy@riverbend.test'
 
-test('over 100 requests a minute: a friendly 429 page, and 429 JSON from the API', async ({ page }) => {
+test('over 100 requests a minute: a friendly 429 page, and 429 JSON from the API', async ({ signedInAs }) => {
   test.setTimeout(150_000)
   // The budget is a fixed minute: spend it and look at the page within one.
   const second = new Date().getUTCSeconds()
-  if (second > 25) await page.waitForTimeout((61 - second) * 1000)
+  if (second > 25) await new Promise((resolve) => setTimeout(resolve, (61 - second) * 1000))
 
-  await signIn(page, EMAIL, '/queue')
+  const page = await signedInAs(EMAIL, '/queue')
   await expect(page).toHaveURL(/\/queue/)
   // The rest of the budget, spent with the browser's own session cookie.
   const spend = page.context().request

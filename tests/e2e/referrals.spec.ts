@@ -1,28 +1,22 @@
-import { expect, type Page } from '@playwright/test'
+import type { Page } from '@playwright/test'
 import { and, asc, count, eq, ne } from 'drizzle-orm'
 import { referralEvents, referrals } from '../../app/db/schema'
-import { ownerDatabase } from './db'
 import {
-  auditFor, auditOfRequest, clinicBySlug, fillReferral, formEntries, go, referralByReference, referralValues,
-  settled, signedInPage, signInAgain, submitReferral, test, uniquePatient, userByEmail,
-} from './referral-support'
-import { SAME_ORIGIN, signIn } from './support'
+  auditFor, auditOfRequest, clinicBySlug, expect, fillReferral, formEntries, go, referralByReference, referralValues,
+  SAME_ORIGIN, SESSION_COOKIE, settled, signInAgain, submitReferral, test, uniquePatient, userByEmail, type Owner,
+} from './fixtures'
 
 /*
  * Referrers submit, staff work, and what each of them (and an attacker) can see. Every test
  * makes its own patients, so tests can run in parallel on the shared demo database.
  */
-const db = ownerDatabase()
-const o = db.db
-test.afterAll(() => db.end())
-
 const SEALED = { v: 1, kid: expect.any(String), iv: expect.any(String), ct: expect.any(String) }
-const withKey = (key: string) => o.select().from(referrals).where(eq(referrals.idempotencyKey, key))
+const withKey = (owner: Owner, key: string) => owner.select().from(referrals).where(eq(referrals.idempotencyKey, key))
 const requestId = (response: { headers(): Record<string, string> } | null) => response!.headers()['x-request-id']!
 
-test('with JavaScript, a referrer sends the form and gets a reference number; the PHI is encrypted at rest', async ({ page }) => {
+test('with JavaScript, a referrer sends the form and gets a reference number; the PHI is encrypted at rest', async ({ signedInAs, owner }) => {
   const patient = uniquePatient()
-  await signIn(page, 'referrer@northside.test', '/referrals/new')
+  const page = await signedInAs('referrer@northside.test', '/referrals/new')
   await expect(page).toHaveURL('/referrals/new')
   await fillReferral(page, referralValues(patient), { urgency: 'urgent' })
   await page.getByRole('button', { name: 'Send referral' }).click()
@@ -31,8 +25,8 @@ test('with JavaScript, a referrer sends the form and gets a reference number; th
   const reference = (await page.getByTestId('reference-number').textContent())!
   await expect(page.getByRole('link', { name: `${patient.first} ${patient.last}` })).toBeVisible()
 
-  const row = await referralByReference(o, reference)
-  const me = await userByEmail(o, 'referrer@northside.test')
+  const row = await referralByReference(owner, reference)
+  const me = await userByEmail(owner, 'referrer@northside.test')
   expect(row).toMatchObject({ submittedBy: me.id, status: 'received', priority: 'urgent' })
   for (const field of ['patient_last_name', 'patient_first_name', 'patient_dob', 'health_card_number', 'reason']) {
     expect(row.formData[field], field).toEqual(SEALED)
@@ -46,12 +40,12 @@ test('with JavaScript, a referrer sends the form and gets a reference number; th
   expect(row.formData.clinician_name).toBe('Dr. Amara Okafor')
 })
 
-test('without JavaScript, errors sit next to their fields, every value stays, nothing is created; corrected, it goes through', async ({ browser }) => {
+test('without JavaScript, errors sit next to their fields, every value stays, nothing is created; corrected, it goes through', async ({ signedInAs, owner }) => {
   // Riverbend's referrer submits only here, so their count is this test's to watch.
-  const me = await userByEmail(o, 'referrer@riverbend.test')
-  const mine = async () => (await o.select({ n: count() }).from(referrals).where(eq(referrals.submittedBy, me.id)))[0]!.n
+  const me = await userByEmail(owner, 'referrer@riverbend.test')
+  const mine = async () => (await owner.select({ n: count() }).from(referrals).where(eq(referrals.submittedBy, me.id)))[0]!.n
   const before = await mine()
-  const page = await signedInPage(browser, 'referrer@riverbend.test', '/referrals/new', { javaScriptEnabled: false })
+  const page = await signedInAs('referrer@riverbend.test', '/referrals/new', { javaScriptEnabled: false })
   await expect(page).toHaveURL('/referrals/new')
   const patient = uniquePatient()
   const typed = { ...referralValues(patient), patient_last_name: '', patient_dob: '', health_card_number: '', reason: '', patient_email: 'not-an-email', patient_phone: 'call me maybe' }
@@ -80,20 +74,19 @@ test('without JavaScript, errors sit next to their fields, every value stays, no
   for (const [name, value] of Object.entries(typed)) await expect(page.locator(`[name="${name}"]`), name).toHaveValue(value)
   await expect(page.locator('select[name=urgency]')).toHaveValue('emergent')
   await expect(page.locator('select[name=patient_sex]')).toHaveValue('Female')
-  expect(await withKey(key)).toHaveLength(0)
+  expect(await withKey(owner, key)).toHaveLength(0)
   expect(await mine()).toBe(before)
 
   await fillReferral(page, referralValues(patient), { urgency: 'emergent' })
   await page.getByRole('button', { name: 'Send referral' }).click()
   await expect(page).toHaveURL(/\/my-referrals\?submitted=RIV-/)
-  const row = await referralByReference(o, (await page.getByTestId('reference-number').textContent())!)
+  const row = await referralByReference(owner, (await page.getByTestId('reference-number').textContent())!)
   expect(row).toMatchObject({ submittedBy: me.id, priority: 'emergent' })
   expect(await mine()).toBe(before + 1)
-  await page.context().close()
 })
 
-test('with JavaScript, the browser shows the same errors, when a field is left and on submit, and posts nothing', async ({ page }) => {
-  await signIn(page, 'referrer@northside.test', '/referrals/new')
+test('with JavaScript, the browser shows the same errors, when a field is left and on submit, and posts nothing', async ({ signedInAs }) => {
+  const page = await signedInAs('referrer@northside.test', '/referrals/new')
   await expect(page).toHaveURL('/referrals/new')
   // The validation code is fetched after the page is up (until then the server validates).
   await page.waitForLoadState('networkidle')
@@ -131,19 +124,19 @@ test('with JavaScript, the browser shows the same errors, when a field is left a
   expect(posts).toEqual([])
 })
 
-test('when the session ends mid-form, sign-in brings back every value, and the resubmit creates exactly one referral', async ({ page, context }) => {
-  await signIn(page, 'referrer@northside.test', '/referrals/new')
+test('when the session ends mid-form, sign-in brings back every value, and the resubmit creates exactly one referral', async ({ signedInAs, owner }) => {
+  const page = await signedInAs('referrer@northside.test', '/referrals/new')
   await expect(page).toHaveURL('/referrals/new')
   const patient = uniquePatient()
   const values = referralValues(patient)
   await fillReferral(page, values, { urgency: 'urgent' })
   const key = await page.locator('input[name=idempotencyKey]').inputValue()
 
-  await context.clearCookies({ name: 'intakepilot_session' })
+  await page.context().clearCookies({ name: SESSION_COOKIE })
   await page.getByRole('button', { name: 'Send referral' }).click()
   await expect(page).toHaveURL('/login?redirectTo=%2Freferrals%2Fnew&reason=expired')
   await expect(page.getByText('Your session has ended')).toBeVisible()
-  expect(await withKey(key)).toHaveLength(0)
+  expect(await withKey(owner, key)).toHaveLength(0)
 
   await signInAgain(page, 'referrer@northside.test')
   await expect(page).toHaveURL('/referrals/new')
@@ -155,7 +148,7 @@ test('when the session ends mid-form, sign-in brings back every value, and the r
 
   await page.getByRole('button', { name: 'Send referral' }).click()
   await expect(page).toHaveURL(/\/my-referrals\?submitted=/)
-  const created = await withKey(key)
+  const created = await withKey(owner, key)
   expect(created).toHaveLength(1)
   expect(created[0]!.referenceNumber).toBe(await page.getByTestId('reference-number').textContent())
   // The draft was used once: a new form starts empty.
@@ -164,8 +157,8 @@ test('when the session ends mid-form, sign-in brings back every value, and the r
   await expect(page.getByText('Your session ended')).toHaveCount(0)
 })
 
-test('the same form submitted twice (double click, replay) creates exactly one referral', async ({ page }) => {
-  await signIn(page, 'referrer@northside.test', '/referrals/new')
+test('the same form submitted twice (double click, replay) creates exactly one referral', async ({ signedInAs, owner }) => {
+  const page = await signedInAs('referrer@northside.test', '/referrals/new')
   await expect(page).toHaveURL('/referrals/new')
   await fillReferral(page, referralValues(uniquePatient()))
   const entries = await formEntries(page)
@@ -177,17 +170,17 @@ test('the same form submitted twice (double click, replay) creates exactly one r
   // ...and then the button itself: the same referral, the same reference number.
   await page.getByRole('button', { name: 'Send referral' }).click()
   await expect(page).toHaveURL(location)
-  expect(await withKey(entries.idempotencyKey!)).toHaveLength(1)
+  expect(await withKey(owner, entries.idempotencyKey!)).toHaveLength(1)
 })
 
-test('a second referral for the same patient is flagged for staff and linked both ways; the referrer sees none of it', async ({ browser }) => {
+test('a second referral for the same patient is flagged for staff and linked both ways; the referrer sees none of it', async ({ signedInAs, owner }) => {
   test.slow() // three people sign in
-  const referrer = await signedInPage(browser, 'referrer@northside.test')
+  const referrer = await signedInAs('referrer@northside.test')
   const patient = uniquePatient()
   const firstRef = await submitReferral(referrer, patient)
   // The same card, written another way, for a patient entered with another name.
   const secondRef = await submitReferral(referrer, { ...uniquePatient(), card: patient.card.toLowerCase().replace(/-/g, ' ') })
-  const [first, second] = [await referralByReference(o, firstRef), await referralByReference(o, secondRef)]
+  const [first, second] = [await referralByReference(owner, firstRef), await referralByReference(owner, secondRef)]
   expect(second.possibleDuplicateOf).toBe(first.id)
   expect(first.possibleDuplicateOf).toBeNull()
 
@@ -202,7 +195,7 @@ test('a second referral for the same patient is flagged for staff and linked bot
     expect(await referrer.content()).not.toContain(other.id)
   }
 
-  const staff = await signedInPage(browser, 'staff@northside.test', `/queue?ref=${secondRef}`)
+  const staff = await signedInAs('staff@northside.test', `/queue?ref=${secondRef}`)
   await expect(staff.getByTestId('queue-row')).toHaveCount(1)
   await expect(staff.getByTestId('queue-row')).toContainText('Possible duplicate')
   await go(staff, `/queue?ref=${firstRef}`)
@@ -215,15 +208,13 @@ test('a second referral for the same patient is flagged for staff and linked bot
   await expect(staff).toHaveURL(`/referrals/${first.id}`)
   await expect(staff.getByText('Possible duplicate', { exact: true })).toBeVisible()
   await expect(staff.getByTestId('duplicates').getByRole('link', { name: secondRef })).toHaveAttribute('href', `/referrals/${second.id}`)
-  await referrer.context().close()
-  await staff.context().close()
 })
 
-test("a referrer cannot open another referrer's or another clinic's referral, nor the queue; denials are audited", async ({ page }) => {
-  const [me, colleague, lakeview] = [await userByEmail(o, 'referrer@northside.test'), await userByEmail(o, 'referrer2@northside.test'), await clinicBySlug(o, 'lakeview')]
-  const oneOf = async (where: ReturnType<typeof eq>) => (await o.select().from(referrals).where(where).orderBy(asc(referrals.receivedAt)).limit(1))[0]!
+test("a referrer cannot open another referrer's or another clinic's referral, nor the queue; denials are audited", async ({ signedInAs, owner }) => {
+  const [me, colleague, lakeview] = [await userByEmail(owner, 'referrer@northside.test'), await userByEmail(owner, 'referrer2@northside.test'), await clinicBySlug(owner, 'lakeview')]
+  const oneOf = async (where: ReturnType<typeof eq>) => (await owner.select().from(referrals).where(where).orderBy(asc(referrals.receivedAt)).limit(1))[0]!
   const [theirs, foreign, own] = [await oneOf(eq(referrals.submittedBy, colleague.id)), await oneOf(eq(referrals.clinicId, lakeview.id)), await oneOf(eq(referrals.submittedBy, me.id))]
-  await signIn(page, 'referrer@northside.test')
+  const page = await signedInAs('referrer@northside.test')
   await expect(page).toHaveURL('/my-referrals')
 
   for (const target of [theirs, foreign]) {
@@ -231,14 +222,14 @@ test("a referrer cannot open another referrer's or another clinic's referral, no
     expect(response!.status()).toBe(404)
     await expect(page.getByRole('heading', { name: 'Not found' })).toBeVisible()
     await expect(page.getByText(target.referenceNumber)).toHaveCount(0)
-    const audit = await auditOfRequest(o, requestId(response))
+    const audit = await auditOfRequest(owner, requestId(response))
     expect(audit).toEqual([expect.objectContaining({ action: 'referral.read', entityId: target.id, outcome: 'denied', actorId: me.id })])
   }
   // Positive control: their own referral opens, audited as a success.
   const opened = await go(page, `/referrals/${own.id}`)
   expect(opened!.status()).toBe(200)
   await expect(page.getByText(own.referenceNumber)).toBeVisible()
-  expect(await auditOfRequest(o, requestId(opened))).toEqual([expect.objectContaining({ action: 'referral.read', entityId: own.id, outcome: 'success' })])
+  expect(await auditOfRequest(owner, requestId(opened))).toEqual([expect.objectContaining({ action: 'referral.read', entityId: own.id, outcome: 'success' })])
 
   const queue = await go(page, '/queue')
   expect(queue!.status()).toBe(403)
@@ -246,7 +237,7 @@ test("a referrer cannot open another referrer's or another clinic's referral, no
   expect((await page.request.post('/queue', { form: { healthCard: '1234' }, headers: SAME_ORIGIN, maxRedirects: 0 })).status()).toBe(403)
   // Nor can they work a referral, even their own.
   expect((await page.request.post(`/referrals/${own.id}`, { form: { intent: 'status', to: 'accepted', version: String(own.version) }, headers: SAME_ORIGIN })).status()).toBe(403)
-  expect((await o.select().from(referrals).where(and(eq(referrals.id, own.id), ne(referrals.status, own.status))))).toHaveLength(0)
+  expect((await owner.select().from(referrals).where(and(eq(referrals.id, own.id), ne(referrals.status, own.status))))).toHaveLength(0)
 })
 
 async function work(page: Page, action: () => Promise<void>, message: string) {
@@ -254,27 +245,27 @@ async function work(page: Page, action: () => Promise<void>, message: string) {
   await expect(page.getByRole('status')).toHaveText(message)
 }
 
-test('staff triage, assign, note and ask; the referrer sees the question (never the note) and replies; bodies are encrypted', async ({ browser }) => {
+test('staff triage, assign, note and ask; the referrer sees the question (never the note) and replies; bodies are encrypted', async ({ signedInAs, owner }) => {
   test.slow() // three people sign in
-  const referrer = await signedInPage(browser, 'referrer@northside.test')
+  const referrer = await signedInAs('referrer@northside.test')
   const reference = await submitReferral(referrer, uniquePatient())
-  const { id } = await referralByReference(o, reference)
-  expect((await referralByReference(o, reference)).triagedAt).toBeNull()
+  const { id } = await referralByReference(owner, reference)
+  expect((await referralByReference(owner, reference)).triagedAt).toBeNull()
   const [NOTE, QUESTION, REPLY] = [`Internal: check imaging ${id.slice(0, 8)}`, `Could you send the X-ray report? ${id.slice(0, 8)}`, `Attached to the chart today ${id.slice(0, 8)}`]
 
-  const staff = await signedInPage(browser, 'staff@northside.test', `/referrals/${id}`)
+  const staff = await signedInAs('staff@northside.test', `/referrals/${id}`)
   const panel = staff.getByRole('region', { name: 'Work this referral' })
   const history = staff.getByRole('region', { name: 'History' })
   await panel.getByLabel('Move to').selectOption({ label: 'In review' })
   await work(staff, () => panel.getByRole('button', { name: 'Change status' }).click(), 'Status changed.')
   await expect(history.getByText('Status: New → In review')).toBeVisible()
-  expect((await referralByReference(o, reference)).triagedAt).not.toBeNull()
+  expect((await referralByReference(owner, reference)).triagedAt).not.toBeNull()
 
-  const staffUser = await userByEmail(o, 'staff@northside.test')
+  const staffUser = await userByEmail(owner, 'staff@northside.test')
   await panel.getByLabel('Assigned to').selectOption({ label: staffUser.displayName })
   await work(staff, () => panel.getByRole('button', { name: 'Assign' }).click(), 'Assigned.')
   await expect(history.getByText(`Assigned to ${staffUser.displayName}`)).toBeVisible()
-  expect((await referralByReference(o, reference)).assignedTo).toBe(staffUser.id)
+  expect((await referralByReference(owner, reference)).assignedTo).toBe(staffUser.id)
 
   await panel.getByLabel('Internal note').fill(NOTE)
   await work(staff, () => panel.getByRole('button', { name: 'Add note' }).click(), 'Note added.')
@@ -282,7 +273,7 @@ test('staff triage, assign, note and ask; the referrer sees the question (never 
   await panel.getByLabel('Ask the referrer').fill(QUESTION)
   await work(staff, () => panel.getByRole('button', { name: 'Send question' }).click(), 'Question sent to the referrer.')
   await expect(staff.getByRole('main').getByText('Waiting on referrer').first()).toBeVisible()
-  expect((await referralByReference(o, reference)).status).toBe('info_requested')
+  expect((await referralByReference(owner, reference)).status).toBe('info_requested')
 
   // The referrer: the question on their list and on the referral; the note nowhere.
   await go(referrer, '/my-referrals')
@@ -303,7 +294,7 @@ test('staff triage, assign, note and ask; the referrer sees the question (never 
   await expect(history.getByTestId('event-reply')).toContainText('Reply from the referrer')
 
   // At rest: every note and message body is an encrypted value with no plaintext in the row.
-  const events = await o.select().from(referralEvents).where(eq(referralEvents.referralId, id))
+  const events = await owner.select().from(referralEvents).where(eq(referralEvents.referralId, id))
   const bodies = events.filter((e) => ['note', 'message', 'reply'].includes(e.type))
   expect(bodies.map((e) => e.type).sort()).toEqual(['message', 'note', 'reply'])
   for (const event of bodies) {
@@ -311,15 +302,13 @@ test('staff triage, assign, note and ask; the referrer sees the question (never 
     for (const plain of [NOTE, QUESTION, REPLY]) expect(JSON.stringify(event)).not.toContain(plain)
   }
   expect(bodies.find((e) => e.type === 'note')!.visibleToReferrer).toBe(false)
-  await referrer.context().close()
-  await staff.context().close()
 })
 
-test('two staff on the same referral: the second change is refused with 409 and changes nothing', async ({ browser }) => {
+test('two staff on the same referral: the second change is refused with 409 and changes nothing', async ({ signedInAs, owner }) => {
   test.slow() // three people sign in
-  const referrer = await signedInPage(browser, 'referrer@northside.test')
-  const { id, version } = await referralByReference(o, await submitReferral(referrer, uniquePatient()))
-  const [first, second] = [await signedInPage(browser, 'staff@northside.test', `/referrals/${id}`), await signedInPage(browser, 'admin@northside.test', `/referrals/${id}`)]
+  const referrer = await signedInAs('referrer@northside.test')
+  const { id, version } = await referralByReference(owner, await submitReferral(referrer, uniquePatient()))
+  const [first, second] = [await signedInAs('staff@northside.test', `/referrals/${id}`), await signedInAs('admin@northside.test', `/referrals/${id}`)]
 
   await first.getByLabel('Move to').selectOption({ label: 'In review' })
   await work(first, () => first.getByRole('button', { name: 'Change status' }).click(), 'Status changed.')
@@ -330,43 +319,42 @@ test('two staff on the same referral: the second change is refused with 409 and 
   expect((await answer).status()).toBe(409)
   await expect(second.getByRole('alert')).toContainText('Someone else changed this referral while you were looking at it')
 
-  const [row] = await o.select().from(referrals).where(eq(referrals.id, id))
+  const [row] = await owner.select().from(referrals).where(eq(referrals.id, id))
   expect(row).toMatchObject({ status: 'in_review', version: version + 1 })
-  const statusEvents = await o.select().from(referralEvents).where(and(eq(referralEvents.referralId, id), eq(referralEvents.type, 'status')))
+  const statusEvents = await owner.select().from(referralEvents).where(and(eq(referralEvents.referralId, id), eq(referralEvents.type, 'status')))
   expect(statusEvents.map((e) => e.data)).toEqual([{ from: 'received', to: 'in_review' }])
   // As the message promises, the page now shows the latest, so a second try works from there.
   await expect(second.locator('input[name=version]').first()).toHaveValue(String(version + 1))
   await second.getByLabel('Move to').selectOption({ label: 'Declined' })
   await second.getByLabel(/^Reason/).fill('Outside our catchment area')
   await work(second, () => second.getByRole('button', { name: 'Change status' }).click(), 'Status changed.')
-  expect((await referralByReference(o, row!.referenceNumber)).status).toBe('declined')
-  for (const page of [referrer, first, second]) await page.context().close()
+  expect((await referralByReference(owner, row!.referenceNumber)).status).toBe('declined')
 })
 
-test('every open of a referral writes one referral.read row; the queue writes referral.list naming the ids shown', async ({ page }) => {
-  await signIn(page, 'staff@riverbend.test')
+test('every open of a referral writes one referral.read row; the queue writes referral.list naming the ids shown', async ({ signedInAs, owner }) => {
+  const page = await signedInAs('staff@riverbend.test')
   await expect(page).toHaveURL('/queue')
   const listed = await go(page, '/queue?status=all&sort=age')
   const shown = await page.getByTestId('queue-row').getByRole('link').evaluateAll((links) => links.map((a) => a.getAttribute('href')!.split('/').pop()!))
   expect(shown).toHaveLength(25)
-  const lists = (await auditOfRequest(o, requestId(listed))).filter((r) => r.action === 'referral.list')
+  const lists = (await auditOfRequest(owner, requestId(listed))).filter((r) => r.action === 'referral.list')
   expect(lists).toHaveLength(1)
   expect(lists[0]!.details).toMatchObject({ ids: shown })
 
   const id = shown[3]!
-  const before = (await auditFor(o, 'referral.read', id)).length
+  const before = (await auditFor(owner, 'referral.read', id)).length
   // In-app navigation (one data request) and a full page load: one row each, no more.
   const data = page.waitForResponse((r) => r.url().includes(`/referrals/${id}`) && r.request().method() === 'GET')
   await page.getByTestId('queue-row').nth(3).getByRole('link').click()
   await expect(page).toHaveURL(`/referrals/${id}`)
-  expect((await auditOfRequest(o, requestId(await data))).filter((r) => r.action === 'referral.read')).toHaveLength(1)
+  expect((await auditOfRequest(owner, requestId(await data))).filter((r) => r.action === 'referral.read')).toHaveLength(1)
   const reloaded = await settled(page).then(() => page.reload())
-  expect((await auditOfRequest(o, requestId(reloaded))).map((r) => [r.action, r.entityId])).toEqual([['referral.read', id]])
-  expect(await auditFor(o, 'referral.read', id)).toHaveLength(before + 2)
+  expect((await auditOfRequest(owner, requestId(reloaded))).map((r) => [r.action, r.entityId])).toEqual([['referral.read', id]])
+  expect(await auditFor(owner, 'referral.read', id)).toHaveLength(before + 2)
 })
 
-test('a hand-edited "Older referrals" link never fails: a bad cursor shows the first page, says so, and answers 400', async ({ page }) => {
-  await signIn(page, 'referrer@lakeview.test')
+test('a hand-edited "Older referrals" link never fails: a bad cursor shows the first page, says so, and answers 400', async ({ signedInAs }) => {
+  const page = await signedInAs('referrer@lakeview.test')
   await expect(page).toHaveURL('/my-referrals')
   const firstPage = await page.getByRole('listitem').allTextContents()
   // Positive control: the real link pages on.

@@ -8,17 +8,12 @@
  */
 import { randomUUID } from 'node:crypto'
 import { request as http } from 'node:http'
-import { expect, type APIRequestContext } from '@playwright/test'
+import type { APIRequestContext } from '@playwright/test'
 import { eq, sql } from 'drizzle-orm'
 import { clinics, processingResults, referralEvents, referrals } from '../../app/db/schema'
-import { APP_URL, E2E, IDP_URL } from '../../playwright.config'
-import { connectDatabase } from '../../scripts/lib/neon-node'
-import { DATABASE_NAME, LOCAL_SUPERUSER } from '../../scripts/lib/postgres'
-import { bearer, LEAKS, referralBody, token } from './api-support'
+import { LOCAL_SUPERUSER, OWNER_ROLE } from '../../scripts/lib/postgres'
 import { startSecondApp } from './app-without-database'
-import { ownerDatabase } from './db'
-import { test } from './referral-support'
-import { PASSWORD, SAME_ORIGIN, signIn } from './support'
+import { APP_URL, bearer, connectAs, E2E, expect, IDP_URL, LEAKS, PASSWORD, referralBody, SAME_ORIGIN, test, token } from './fixtures'
 
 const LIMIT = 64 * 1024
 const form = (bytes: number) => `notes=${'a'.repeat(bytes - 'notes='.length)}`
@@ -80,8 +75,8 @@ test.describe('bodies: 64 KB at most, forms only on pages', () => {
     expect(JSON.parse(chunked.body)).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', error: expect.any(String), details: { maxBytes: LIMIT } })
   })
 
-  test('a page action sent anything but a form: 415 or 400 with a page that says so, never a 500', async ({ page }) => {
-    await signIn(page, 'admin@riverbend.test', '/admin/users')
+  test('a page action sent anything but a form: 415 or 400 with a page that says so, never a 500', async ({ signedInAs }) => {
+    const page = await signedInAs('admin@riverbend.test', '/admin/users')
     await expect(page.getByRole('heading', { level: 1 })).toBeVisible()
     const actions = ['/queue', '/referrals/new', `/referrals/${randomUUID()}`, `/referrals/${randomUUID()}/summaries`, '/admin/intake-form', '/admin/users', '/admin/audit', '/clinics', '/settings/ai', '/logout', '/auth/microsoft', '/queue.data']
     const bodies: { name: string; headers: Record<string, string>; data: string; status: number; title: string }[] = [
@@ -111,8 +106,8 @@ test.describe('bodies: 64 KB at most, forms only on pages', () => {
   })
 })
 
-test('methods a page does not take: 405 with Allow; on /api, 405 in the JSON error shape', async ({ page, request }) => {
-  await signIn(page, 'admin@riverbend.test', '/queue')
+test('methods a page does not take: 405 with Allow; on /api, 405 in the JSON error shape', async ({ signedInAs, request }) => {
+  const page = await signedInAs('admin@riverbend.test', '/queue')
   await expect(page.getByRole('heading', { name: 'Queue' })).toBeVisible()
   for (const method of ['PATCH', 'PUT', 'DELETE']) {
     const response = await page.request.fetch('/queue', { method, headers: { ...SAME_ORIGIN, 'Content-Type': 'application/x-www-form-urlencoded' }, data: 'healthCard=1' })
@@ -131,8 +126,8 @@ test('methods a page does not take: 405 with Allow; on /api, 405 in the JSON err
 })
 
 test.describe('requests from another site change nothing', () => {
-  test('a page on another port of the same host posts to /logout: 403, and the session still works', async ({ page }) => {
-    await signIn(page, 'staff@riverbend.test', '/queue')
+  test('a page on another port of the same host posts to /logout: 403, and the session still works', async ({ signedInAs }) => {
+    const page = await signedInAs('staff@riverbend.test', '/queue')
     await expect(page.getByRole('heading', { name: 'Queue' })).toBeVisible()
     // Same site (same host, another port): SameSite=Lax sends the session cookie along.
     const attacker = `http://127.0.0.1:${E2E.appPort + 97}`
@@ -151,43 +146,38 @@ test.describe('requests from another site change nothing', () => {
     await expect(page.getByRole('heading', { name: 'Queue' })).toBeVisible()
   })
 
-  test('/referrals/:id/summaries from a foreign origin, or with the cookie and no origin: 403, nothing saved', async ({ page, request }) => {
+  test('/referrals/:id/summaries from a foreign origin, or with the cookie and no origin: 403, nothing saved', async ({ request, signedInAs, owner }) => {
     const staff = await token('staff@riverbend.test')
     const list = await request.get('/api/v1/referrals', { headers: bearer(staff) })
     const id = ((await list.json()).data as { id: string }[])[0]!.id
-    const owner = ownerDatabase()
-    try {
-      const saved = () => owner.db.select().from(processingResults).where(eq(processingResults.referralId, id))
-      const before = await saved()
-      await signIn(page, 'staff@riverbend.test', `/referrals/${id}`)
-      await expect(page.getByRole('heading', { name: 'AI summaries' })).toBeVisible()
-      const save = { intent: 'save', model: 'planted', promptVersion: 'v1', summary: 'planted', triage: 'planted', missing: 'planted' }
-      for (const [why, headers] of [
-        ['a foreign origin', { Origin: 'https://evil.example' }],
-        ['a sibling port', { Origin: `http://127.0.0.1:${E2E.appPort + 1}` }],
-        ['a sandboxed frame', { Origin: 'null' }],
-        ['cross-site fetch metadata', { ...SAME_ORIGIN, 'Sec-Fetch-Site': 'cross-site' }],
-        ['same-site fetch metadata', { 'Sec-Fetch-Site': 'same-site' }],
-        ['the cookie and no origin at all', {}],
-      ] as const) {
-        const response = await page.request.post(`/referrals/${id}/summaries`, { form: save, headers, maxRedirects: 0 })
-        expect(response.status(), why).toBe(403)
-        expect(heading(await response.text()), why).toBe('This form was sent from another site')
-      }
-      expect(await saved()).toEqual(before)
-    } finally {
-      await owner.end()
+    const saved = () => owner.select().from(processingResults).where(eq(processingResults.referralId, id))
+    const before = await saved()
+    const page = await signedInAs('staff@riverbend.test', `/referrals/${id}`)
+    await expect(page.getByRole('heading', { name: 'AI summaries' })).toBeVisible()
+    const save = { intent: 'save', model: 'planted', promptVersion: 'v1', summary: 'planted', triage: 'planted', missing: 'planted' }
+    for (const [why, headers] of [
+      ['a foreign origin', { Origin: 'https://evil.example' }],
+      ['a sibling port', { Origin: `http://127.0.0.1:${E2E.appPort + 1}` }],
+      ['a sandboxed frame', { Origin: 'null' }],
+      ['cross-site fetch metadata', { ...SAME_ORIGIN, 'Sec-Fetch-Site': 'cross-site' }],
+      ['same-site fetch metadata', { 'Sec-Fetch-Site': 'same-site' }],
+      ['the cookie and no origin at all', {}],
+    ] as const) {
+      const response = await page.request.post(`/referrals/${id}/summaries`, { form: save, headers, maxRedirects: 0 })
+      expect(response.status(), why).toBe(403)
+      expect(heading(await response.text()), why).toBe('This form was sent from another site')
     }
+    expect(await saved()).toEqual(before)
   })
 
-  test('a program without cookies and without Origin may start a sign-in; a forwarded host never makes a 500', async ({ page, playwright }) => {
+  test('a program without cookies and without Origin may start a sign-in; a forwarded host never makes a 500', async ({ signedInAs, playwright }) => {
     const program = await playwright.request.newContext({ baseURL: APP_URL })
     const signInStart = await program.post('/auth/microsoft', { form: { redirectTo: '/queue' }, maxRedirects: 0 })
     expect(signInStart.status()).toBe(302)
     await program.dispose()
 
     // Remix's own origin check compares Origin with X-Forwarded-Host and throws (a 500) when they differ.
-    await signIn(page, 'staff@riverbend.test', '/queue')
+    const page = await signedInAs('staff@riverbend.test', '/queue')
     await expect(page.getByRole('heading', { name: 'Queue' })).toBeVisible()
     const forwarded = await page.request.post('/queue', { headers: { ...SAME_ORIGIN, 'X-Forwarded-Host': 'evil.example' }, form: { healthCard: '0000000000' } })
     expect(forwarded.status()).toBe(200)
@@ -197,7 +187,7 @@ test.describe('requests from another site change nothing', () => {
 test.describe('redirect targets stay on this site, and a bad one is never a 500', () => {
   const TAB_TO_EVIL = encodeURIComponent('/\t/evil.example')
 
-  test('/login?redirectTo=: a tab or a newline is not a way out, nor a 500', async ({ request, page }) => {
+  test('/login?redirectTo=: a tab or a newline is not a way out, nor a 500', async ({ request, signedInAs }) => {
     for (const [to, kept] of [
       [TAB_TO_EVIL, '/'],
       [encodeURIComponent('//evil.example'), '/'],
@@ -209,7 +199,7 @@ test.describe('redirect targets stay on this site, and a bad one is never a 500'
       expect(await response.text(), to).toContain(`name="redirectTo" value="${kept}"`)
     }
     // Signed in, /login sends the user on at once: to home, not to evil.example.
-    await signIn(page, 'staff@riverbend.test', '/queue')
+    const page = await signedInAs('staff@riverbend.test', '/queue')
     await expect(page.getByRole('heading', { name: 'Queue' })).toBeVisible()
     const onward = await page.request.get(`/login?redirectTo=${TAB_TO_EVIL}`, { maxRedirects: 0 })
     expect(onward.status()).toBe(302)
@@ -230,11 +220,9 @@ test.describe('redirect targets stay on this site, and a bad one is never a 500'
     await expect(page.getByRole('heading', { name: 'Queue' })).toBeVisible()
   })
 
-  test('the clinic switch: a redirectTo that a browser reads as another host lands at home', async ({ page }) => {
-    const owner = ownerDatabase()
-    const [lakeview] = await owner.db.select({ id: clinics.id }).from(clinics).where(eq(clinics.slug, 'lakeview'))
-    await owner.end()
-    await signIn(page, 'superadmin@intakepilot.test', '/clinics')
+  test('the clinic switch: a redirectTo that a browser reads as another host lands at home', async ({ signedInAs, owner }) => {
+    const [lakeview] = await owner.select({ id: clinics.id }).from(clinics).where(eq(clinics.slug, 'lakeview'))
+    const page = await signedInAs('superadmin@intakepilot.test', '/clinics')
     await expect(page.getByRole('heading', { level: 1 })).toBeVisible()
     const form = { clinicId: lakeview!.id, reason: 'Support ticket 5120: redirect check', redirectTo: '/\t/evil.example' }
     const response = await page.request.post('/clinics', { form, headers: SAME_ORIGIN, maxRedirects: 0 })
@@ -263,7 +251,7 @@ test.describe('time: a deadline on the request and on its body', () => {
 
   /** Holds the referral's row lock from the owner's own connection until release() (as a long admin job would). */
   async function lockReferral(id: string) {
-    const owner = ownerDatabase()
+    const owner = connectAs(OWNER_ROLE)
     const client = await owner.db.$client.connect()
     await client.query('begin')
     await client.query('select 1 from referrals where id = $1 for update', [id])
@@ -278,7 +266,7 @@ test.describe('time: a deadline on the request and on its body', () => {
     }
   }
 
-  test('a database that hangs: 503 with Retry-After within the deadline, nothing written, the app carries on', async ({ request }) => {
+  test('a database that hangs: 503 with Retry-After within the deadline, nothing written, the app carries on', async ({ request, owner }) => {
     const id = await newReferral(request)
     const lock = await lockReferral(id)
     const started = Date.now()
@@ -297,17 +285,12 @@ test.describe('time: a deadline on the request and on its body', () => {
     expect(text).not.toMatch(LEAKS)
     expect(elapsed).toBeLessThan(6_000)
 
-    const owner = ownerDatabase()
-    try {
-      // Give the released UPDATE its chance to (wrongly) commit, then look.
-      await new Promise((resolve) => setTimeout(resolve, 1000))
-      const [row] = await owner.db.select({ status: referrals.status, version: referrals.version }).from(referrals).where(eq(referrals.id, id))
-      expect(row).toEqual({ status: 'received', version: 1 })
-      const events = await owner.db.select({ type: referralEvents.type }).from(referralEvents).where(eq(referralEvents.referralId, id))
-      expect(events).toEqual([{ type: 'created' }])
-    } finally {
-      await owner.end()
-    }
+    // Give the released UPDATE its chance to (wrongly) commit, then look.
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    const [row] = await owner.select({ status: referrals.status, version: referrals.version }).from(referrals).where(eq(referrals.id, id))
+    expect(row).toEqual({ status: 'received', version: 1 })
+    const events = await owner.select({ type: referralEvents.type }).from(referralEvents).where(eq(referralEvents.referralId, id))
+    expect(events).toEqual([{ type: 'created' }])
     // Nothing is stuck: the same change goes through now.
     const again = await request.patch(`${second.origin}/api/v1/referrals/${id}`, { headers: bearer(await token('staff@riverbend.test')), data: { status: 'in_review', version: 1 } })
     expect(again.status(), await again.text()).toBe(200)
@@ -316,7 +299,7 @@ test.describe('time: a deadline on the request and on its body', () => {
   test('a connection the database drops mid-request (after the identity step): 503 with Retry-After, not 500', async ({ request }) => {
     const id = await newReferral(request)
     const lock = await lockReferral(id)
-    const superuser = connectDatabase({ url: `postgres://${LOCAL_SUPERUSER.user}:${LOCAL_SUPERUSER.password}@127.0.0.1:${E2E.pgPort}/${DATABASE_NAME}`, wsProxy: `127.0.0.1:${E2E.relayPort}` })
+    const superuser = connectAs(LOCAL_SUPERUSER)
     try {
       const pending = request.patch(`/api/v1/referrals/${id}`, { headers: bearer(await token('staff@riverbend.test')), data: { status: 'in_review', version: 1 } })
       // The request's backend, waiting on our lock (and nobody else's), is ended as an administrator would.
@@ -345,7 +328,7 @@ test.describe('time: a deadline on the request and on its body', () => {
     const access = await token(who)
     const me = await request.get(`${second.origin}/api/v1/me`, { headers: bearer(access) })
     const userId = (await me.json()).data.id as string
-    const superuser = connectDatabase({ url: `postgres://${LOCAL_SUPERUSER.user}:${LOCAL_SUPERUSER.password}@127.0.0.1:${E2E.pgPort}/${DATABASE_NAME}`, wsProxy: `127.0.0.1:${E2E.relayPort}` })
+    const superuser = connectAs(LOCAL_SUPERUSER)
     // The request's first statement (request_start) counts it; nothing counted means no statement, no connection.
     const counted = async () =>
       Number((await superuser.db.execute<{ n: string }>(sql`select coalesce(sum(count), 0) as n from rate_limits where key = ${`user:${userId}`}`)).rows[0]!.n)

@@ -10,36 +10,31 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { expect, type APIRequestContext, type Browser, type BrowserContext, type Page } from '@playwright/test'
+import type { APIRequestContext, BrowserContext, Page } from '@playwright/test'
 import { eq, sql } from 'drizzle-orm'
 import { referrals, users } from '../../app/db/schema'
-import { APP_URL, E2E } from '../../playwright.config'
 import type { LocalSecrets } from '../../scripts/lib/secrets'
 import { startAppWithoutDatabase } from './app-without-database'
-import { ownerDatabase } from './db'
-import { fillReferral, formEntries, go, referralValues, settled, signInAgain, test, uniquePatient } from './referral-support'
-import { SAME_ORIGIN, signIn } from './support'
+import {
+  APP_URL, E2E, expect, fillReferral, formEntries, go, referralValues, SAME_ORIGIN, SESSION_COOKIE, settled, signIn, signInAgain, test, uniquePatient, type SignedInAs,
+} from './fixtures'
 
 test.describe.configure({ mode: 'serial' })
 
-const db = ownerDatabase()
-test.afterAll(() => db.end().catch(() => {}))
-
 const ME = 'referrer2@lakeview.test'
 const COLLEAGUE = 'referrer@lakeview.test'
-const SESSION = 'intakepilot_session'
 
-const sessionCookie = async (context: BrowserContext) => (await context.cookies()).find((c) => c.name === SESSION)!
+const sessionCookie = async (context: BrowserContext) => (await context.cookies()).find((c) => c.name === SESSION_COOKIE)!
 const draftCookies = async (context: BrowserContext) => (await context.cookies()).filter((c) => c.name.startsWith('intakepilot_draft_'))
 /** A request that carries only this session cookie, as an attacker replaying it would send it. */
 const replay = (request: APIRequestContext, value: string) =>
-  request.get(`${APP_URL}/my-referrals`, { headers: { Cookie: `${SESSION}=${value}` }, maxRedirects: 0 })
+  request.get(`${APP_URL}/my-referrals`, { headers: { Cookie: `${SESSION_COOKIE}=${value}` }, maxRedirects: 0 })
 async function expectSignedOut(request: APIRequestContext, value: string) {
   const response = await replay(request, value)
   expect(response.status()).toBe(302)
   expect(response.headers().location).toMatch(/^\/login\?redirectTo=%2Fmy-referrals/)
   // The cookie is cleared, never refreshed into a new one.
-  expect(response.headers()['set-cookie']).toMatch(new RegExp(`^${SESSION}=;.*Max-Age=0`))
+  expect(response.headers()['set-cookie']).toMatch(new RegExp(`^${SESSION_COOKIE}=;.*Max-Age=0`))
 }
 
 /**
@@ -57,16 +52,15 @@ async function signOut(page: Page) {
 }
 
 /** An admin of Lakeview, on the users page, in a browser of their own. */
-async function lakeviewAdmin(browser: Browser) {
-  const context = await browser.newContext()
-  const page = await context.newPage()
-  await signIn(page, 'admin@lakeview.test', '/admin/users')
+async function lakeviewAdmin(signedInAs: SignedInAs) {
+  const page = await signedInAs('admin@lakeview.test', '/admin/users')
   await expect(page).toHaveURL('/admin/users')
-  return { page, row: page.getByTestId(`user-${ME}`), close: () => context.close() }
+  return { page, row: page.getByTestId(`user-${ME}`) }
 }
 
-test('after sign-out, the old session cookie signs nobody in, even once its access token has expired', async ({ page, context, request }) => {
-  await signIn(page, COLLEAGUE)
+test('after sign-out, the old session cookie signs nobody in, even once its access token has expired', async ({ signedInAs, request }) => {
+  const page = await signedInAs(COLLEAGUE)
+  const context = page.context()
   await expect(page).toHaveURL('/my-referrals')
   const old = (await sessionCookie(context)).value
   // Control: the cookie alone works while the session is live.
@@ -75,7 +69,7 @@ test('after sign-out, the old session cookie signs nobody in, even once its acce
   await signOut(page)
   await expectSignedOut(request, old)
   // The browser carrying it again fares no better.
-  await context.addCookies([{ name: SESSION, value: old, domain: '127.0.0.1', path: '/', httpOnly: true, sameSite: 'Lax' }])
+  await context.addCookies([{ name: SESSION_COOKIE, value: old, domain: '127.0.0.1', path: '/', httpOnly: true, sameSite: 'Lax' }])
   await page.goto('/my-referrals')
   await expect(page).toHaveURL('/login?redirectTo=%2Fmy-referrals&reason=expired')
   // Past the access token's life, it is not refreshed at the provider either.
@@ -83,9 +77,10 @@ test('after sign-out, the old session cookie signs nobody in, even once its acce
   await expectSignedOut(request, old)
 })
 
-test('a disable and re-enable ends the session for good: the old cookie is refused, a new sign-in works', async ({ browser, page, context, request }) => {
-  const admin = await lakeviewAdmin(browser)
-  await signIn(page, ME)
+test('a disable and re-enable ends the session for good: the old cookie is refused, a new sign-in works', async ({ signedInAs, request }) => {
+  const admin = await lakeviewAdmin(signedInAs)
+  const page = await signedInAs(ME)
+  const context = page.context()
   await expect(page).toHaveURL('/my-referrals')
   const old = (await sessionCookie(context)).value
 
@@ -100,12 +95,12 @@ test('a disable and re-enable ends the session for good: the old cookie is refus
   await signInAgain(page, ME)
   await expect(page).toHaveURL('/my-referrals')
   await expect(page.getByTestId('current-clinic')).toHaveText('Lakeview Orthopaedics')
-  await admin.close()
 })
 
-test('a role change ends the session: the old cookie is refused; the next sign-in has the new role', async ({ browser, page, context, request }) => {
-  const admin = await lakeviewAdmin(browser)
-  await signIn(page, ME)
+test('a role change ends the session: the old cookie is refused; the next sign-in has the new role', async ({ signedInAs, request, owner }) => {
+  const admin = await lakeviewAdmin(signedInAs)
+  const page = await signedInAs(ME)
+  const context = page.context()
   await expect(page).toHaveURL('/my-referrals')
   const old = (await sessionCookie(context)).value
 
@@ -123,18 +118,18 @@ test('a role change ends the session: the old cookie is refused; the next sign-i
   } finally {
     await admin.row.getByLabel(/Role of/).selectOption('referrer')
     await admin.row.getByRole('button', { name: 'Change' }).click()
-    await expect.poll(async () => (await db.db.select({ role: users.role }).from(users).where(eq(users.email, ME)))[0]!.role).toBe('referrer')
-    await admin.close()
+    await expect.poll(async () => (await owner.select({ role: users.role }).from(users).where(eq(users.email, ME)))[0]!.role).toBe('referrer')
   }
 })
 
-test('two referrers on one browser: the second never sees the first one’s draft, and sign-out clears it', async ({ page, context }) => {
+test('two referrers on one browser: the second never sees the first one’s draft, and sign-out clears it', async ({ signedInAs }) => {
   const patient = uniquePatient()
-  await signIn(page, ME, '/referrals/new')
+  const page = await signedInAs(ME, '/referrals/new')
+  const context = page.context()
   await expect(page).toHaveURL('/referrals/new')
   await fillReferral(page, referralValues(patient))
   // The session ends mid-form; the referral is kept as a draft in this browser.
-  await context.clearCookies({ name: SESSION })
+  await context.clearCookies({ name: SESSION_COOKIE })
   await page.getByRole('button', { name: 'Send referral' }).click()
   await expect(page).toHaveURL('/login?redirectTo=%2Freferrals%2Fnew&reason=expired')
   expect((await draftCookies(context)).length).toBeGreaterThan(0)
@@ -155,7 +150,7 @@ test('two referrers on one browser: the second never sees the first one’s draf
   await signIn(page, ME, '/referrals/new')
   await expect(page).toHaveURL('/referrals/new')
   await fillReferral(page, referralValues(patient))
-  await context.clearCookies({ name: SESSION })
+  await context.clearCookies({ name: SESSION_COOKIE })
   await page.getByRole('button', { name: 'Send referral' }).click()
   await expect(page).toHaveURL(/\/login\?/)
   await go(page, '/login?redirectTo=%2Fmy-referrals')
@@ -171,9 +166,10 @@ test('two referrers on one browser: the second never sees the first one’s draf
   await expect(page.locator('[name=patient_last_name]')).toHaveValue('')
 })
 
-test('a planted AI-endpoint cookie changes neither the CSP nor where a referral is sent; a malformed one is no error', async ({ page, context }) => {
+test('a planted AI-endpoint cookie changes neither the CSP nor where a referral is sent; a malformed one is no error', async ({ signedInAs, owner }) => {
   const evil = 'http://evil.example:9999'
-  await signIn(page, 'staff@riverbend.test')
+  const page = await signedInAs('staff@riverbend.test')
+  const context = page.context()
   await expect(page).toHaveURL('/queue')
   for (const value of [encodeURIComponent(`${evil}/v1`), '%E0%A4%A', '%']) {
     await context.addCookies([{ name: 'intakepilot_ai_endpoint', value, domain: '127.0.0.1', path: '/' }])
@@ -204,11 +200,11 @@ test('a planted AI-endpoint cookie changes neither the CSP nor where a referral 
   await page.getByLabel('Your model server').fill('')
   await page.getByRole('button', { name: 'Save mine' }).click()
   await expect(page.getByTestId('ai-endpoint')).not.toHaveText('http://127.0.0.1:4321/v1')
-  await expect.poll(async () => (await db.db.select({ aiEndpoint: users.aiEndpoint }).from(users).where(eq(users.email, 'staff@riverbend.test')))[0]!.aiEndpoint).toBeNull()
+  await expect.poll(async () => (await owner.select({ aiEndpoint: users.aiEndpoint }).from(users).where(eq(users.email, 'staff@riverbend.test')))[0]!.aiEndpoint).toBeNull()
 })
 
-test('a second clinic cannot invite an email another clinic has: a field error that names no clinic', async ({ page }) => {
-  await signIn(page, 'admin@lakeview.test', '/admin/users')
+test('a second clinic cannot invite an email another clinic has: a field error that names no clinic', async ({ signedInAs, owner }) => {
+  const page = await signedInAs('admin@lakeview.test', '/admin/users')
   const main = page.getByRole('main')
   await main.getByLabel('Email').fill('Staff@Northside.test')
   await main.getByLabel('Name').fill('Someone Else')
@@ -216,7 +212,7 @@ test('a second clinic cannot invite an email another clinic has: a field error t
   await main.getByRole('button', { name: 'Send invitation' }).click()
   await expect(main.getByText('This email already has an IntakePilot account')).toBeVisible()
   await expect(main).not.toContainText('Northside')
-  const rows = await db.db.select({ email: users.email }).from(users).where(sql`lower(${users.email}) = 'staff@northside.test'`)
+  const rows = await owner.select({ email: users.email }).from(users).where(sql`lower(${users.email}) = 'staff@northside.test'`)
   expect(rows).toEqual([{ email: 'staff@northside.test' }])
 })
 
@@ -232,13 +228,14 @@ function e2eStackSecrets(): LocalSecrets {
   throw new Error(`no running e2e stack for ${APP_URL} in ${tmpdir()}`)
 }
 
-test('a referral sent while the database refuses connections is kept, offered again, and sent once', async ({ page, context }) => {
+test('a referral sent while the database refuses connections is kept, offered again, and sent once', async ({ signedInAs, owner }) => {
   test.setTimeout(150_000)
   // The same app and secrets, with its database unreachable: what the browser meets in an outage.
   const down = await startAppWithoutDatabase({ secrets: e2eStackSecrets() })
   try {
     const patient = uniquePatient()
-    await signIn(page, ME, '/referrals/new')
+    const page = await signedInAs(ME, '/referrals/new')
+    const context = page.context()
     await expect(page).toHaveURL('/referrals/new')
     await fillReferral(page, referralValues(patient))
     const entries = await formEntries(page)
@@ -252,7 +249,7 @@ test('a referral sent while the database refuses connections is kept, offered ag
     expect(sent.status()).toBe(503)
     expect(await sent.text()).toContain('Nothing you entered has been lost')
     expect(sent.headers()['set-cookie']).toContain('intakepilot_draft_0=')
-    expect(await db.db.select().from(referrals).where(eq(referrals.idempotencyKey, key))).toEqual([])
+    expect(await owner.select().from(referrals).where(eq(referrals.idempotencyKey, key))).toEqual([])
 
     // The database is back (the stack's own app): the form comes back filled, with the same key.
     await go(page, '/referrals/new')
@@ -267,7 +264,7 @@ test('a referral sent while the database refuses connections is kept, offered ag
     const retry = await context.request.post(`${APP_URL}/referrals/new`, { form: entries, headers: SAME_ORIGIN, maxRedirects: 0 })
     expect(retry.status()).toBe(302)
     expect(retry.headers().location).toBe(`/my-referrals?submitted=${reference}`)
-    const created = await db.db.select().from(referrals).where(eq(referrals.idempotencyKey, key))
+    const created = await owner.select().from(referrals).where(eq(referrals.idempotencyKey, key))
     expect(created).toHaveLength(1)
     expect(created[0]!.referenceNumber).toBe(reference)
   } finally {

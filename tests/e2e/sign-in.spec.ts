@@ -1,6 +1,7 @@
-import { expect, test } from '@playwright/test'
-import { APP_URL, E2E } from '../../playwright.config'
-import { revokeAtProvider, signIn } from './support'
+import { APP_URL, E2E, expect, revokeAtProvider, SESSION_COOKIE, signIn, test } from './fixtures'
+
+// Signing in is the subject here: each test walks the flow on its own page (signIn), refusals
+// included, where the other specs start from signedInAs.
 
 const ROLES = [
   { email: 'superadmin@intakepilot.test', role: 'superadmin', clinic: 'No clinic selected', home: '/clinics' },
@@ -16,7 +17,7 @@ for (const account of ROLES) {
     await expect(page).toHaveURL(account.home)
     await expect(page.getByTestId('current-clinic')).toHaveText(account.clinic)
     await expect(page.getByText(`· ${account.role}`)).toBeVisible()
-    const cookie = (await context.cookies()).find((c) => c.name === 'intakepilot_session')
+    const cookie = (await context.cookies()).find((c) => c.name === SESSION_COOKIE)
     expect(cookie?.httpOnly).toBe(true)
     expect(cookie?.sameSite).toBe('Lax')
 
@@ -26,7 +27,7 @@ for (const account of ROLES) {
     await expect(page).toHaveURL(/\/session\/end/)
     await page.getByRole('button', { name: 'Sign out' }).click()
     await expect(page).toHaveURL(new RegExp(`^${APP_URL}/login`))
-    expect((await context.cookies()).find((c) => c.name === 'intakepilot_session')).toBeUndefined()
+    expect((await context.cookies()).find((c) => c.name === SESSION_COOKIE)).toBeUndefined()
     await page.goto('/')
     await expect(page).toHaveURL('/login?redirectTo=%2F')
   })
@@ -57,7 +58,7 @@ test('a disabled account cannot sign in', async ({ page }) => {
 test('a tampered session cookie is refused', async ({ page, context }) => {
   await signIn(page, 'staff@northside.test')
   await expect(page).toHaveURL('/queue')
-  const cookie = (await context.cookies()).find((c) => c.name === 'intakepilot_session')!
+  const cookie = (await context.cookies()).find((c) => c.name === SESSION_COOKIE)!
   const flipped = cookie.value.slice(0, -5) + (cookie.value.at(-5) === 'A' ? 'B' : 'A') + cookie.value.slice(-4)
   await context.addCookies([{ ...cookie, value: flipped }])
   await page.goto('/')
@@ -67,12 +68,12 @@ test('a tampered session cookie is refused', async ({ page, context }) => {
 test('an expired access token is refreshed on the server, once, and the session goes on', async ({ page, context }) => {
   await signIn(page, 'staff@riverbend.test')
   await expect(page).toHaveURL('/queue')
-  const before = (await context.cookies()).find((c) => c.name === 'intakepilot_session')!.value
+  const before = (await context.cookies()).find((c) => c.name === SESSION_COOKIE)!.value
   await page.waitForTimeout((E2E.accessTokenTtlSeconds + 2) * 1000)
   await page.reload()
   await expect(page).toHaveURL('/queue')
   await expect(page.getByTestId('current-clinic')).toHaveText('Riverbend Sleep Clinic')
-  const after = (await context.cookies()).find((c) => c.name === 'intakepilot_session')!.value
+  const after = (await context.cookies()).find((c) => c.name === SESSION_COOKIE)!.value
   // A new cookie: the rotated refresh token and the new expiry.
   expect(after).not.toBe(before)
   await page.reload()

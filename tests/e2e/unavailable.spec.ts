@@ -3,10 +3,8 @@
  * call with a perfectly good token gets the JSON error, a page gets a friendly 503 page, and
  * neither carries a stack trace, a driver error or anything about the user.
  */
-import { expect, test } from '@playwright/test'
-import { E2E } from '../../playwright.config'
-import { bearer, LEAKS, token } from './api-support'
 import { startAppWithoutDatabase } from './app-without-database'
+import { bearer, E2E, expect, LEAKS, test, token } from './fixtures'
 
 test('database unreachable: 503 UNAVAILABLE JSON from the API, a friendly 503 page for people', async ({ request, page }) => {
   test.setTimeout(120_000)

@@ -66,7 +66,7 @@ describe('verifyIdToken (single-tenant authority)', () => {
       ['the SPKI PEM text', async (i) => new TextEncoder().encode(await exportSPKI(i.publicKey))],
       ['the SPKI PEM text, trimmed', async (i) => new TextEncoder().encode((await exportSPKI(i.publicKey)).trim())],
       ['the SPKI DER bytes', async (i) => new Uint8Array(await crypto.subtle.exportKey('spki', i.publicKey))],
-      ['the JWK n (as text)', async (i) => new TextEncoder().encode(i.publicJwk.n!)],
+      ['the JWK n (as text)', async (i) => new TextEncoder().encode(i.publicJwk.n)],
       ['the JWK n (decoded bytes)', async (i) => base64url.decode(i.publicJwk.n!)],
     ]
     it.each(secrets)('secret = %s', async (_, secretOf) => {
@@ -177,7 +177,7 @@ describe('verifyIdToken with a multi-tenant authority (issuer ".../{tenantid}/v2
   afterAll(() => issuer.close())
 
   it('publishes the templated issuer', async () => {
-    const doc = (await (await fetch(`${issuer.authority('organizations')}/.well-known/openid-configuration`)).json()) as { issuer: string }
+    const doc = await (await fetch(`${issuer.authority('organizations')}/.well-known/openid-configuration`)).json<{ issuer: string }>()
     expect(doc.issuer).toBe(`${issuer.origin}/{tenantid}/v2.0`)
   })
 

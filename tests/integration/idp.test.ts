@@ -45,7 +45,7 @@ describe('local identity provider', () => {
   it('publishes an Entra-shaped issuer that signs with RS256', async () => {
     const response = await fetch(`${idp.issuer}/.well-known/openid-configuration`)
     expect(response.status).toBe(200)
-    const doc = (await response.json()) as Record<string, string[] | string>
+    const doc = await response.json<Record<string, string[] | string>>()
     expect(idp.issuer).toBe(`http://127.0.0.1:${idp.port}/${DEMO_TENANT_ID}/v2.0`)
     expect(doc.issuer).toBe(idp.issuer)
     expect(doc.id_token_signing_alg_values_supported).toContain('RS256')
@@ -62,7 +62,7 @@ describe('local identity provider', () => {
     const again = await startIdentityProvider({ port: await freePort(), clients: [], apiAudience: API, jwksPath })
     try {
       for (const issuer of [idp.issuer, again.issuer]) {
-        const { keys } = (await (await fetch((await discover(issuer)).jwks_uri)).json()) as { keys: { kid: string; d?: string }[] }
+        const { keys } = await (await fetch((await discover(issuer)).jwks_uri)).json<{ keys: { kid: string; d?: string }[] }>()
         expect(keys.map((k) => k.kid)).toEqual([saved[0]!.kid])
         expect(keys[0]!.d).toBeUndefined()
       }

@@ -5,7 +5,7 @@
  * other's tenant context.
  */
 import { Pool } from '@neondatabase/serverless'
-import { eq, sql } from 'drizzle-orm'
+import { sql } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/neon-serverless'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'

@@ -30,7 +30,7 @@ async function clinicWith(...roles: ('staff' | 'referrer')[]) {
 type Scope = Awaited<ReturnType<typeof clinicWith>>[number]
 const record = (scope: Scope, event: AuditEvent) => db.as(scope).tenant((tx) => recordAudit(tx, scope, request, event))
 const list = (scope: Scope, ids: string[], flags: Record<string, boolean> = {}) => record(scope, { action: 'referral.list', entityType: 'referral', details: { ids, ...flags } })
-const history = (scope: Scope, referral: string, cursor?: number) => db.as(scope).tenant((tx) => referralAccessPage(tx, scope.clinicId!, referral, cursor))
+const history = (scope: Scope, referral: string, cursor?: number) => db.as(scope).tenant((tx) => referralAccessPage(tx, scope.clinicId, referral, cursor))
 const listViews = async (scope: Scope, referral: string) =>
   db.as(scope).tenant(async (tx) => (await tx.execute<{ id: string }>(sql`select audit_list_views(${referral}::uuid, null, 100) as id`)).rows.map((r) => Number(r.id)))
 

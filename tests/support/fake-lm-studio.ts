@@ -14,6 +14,7 @@ export async function startFakeLmStudio(port: number, options: { model?: string;
   let inFlight = 0
   let maxInFlight = 0
   let requests = 0
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- a test double: an error in it fails the test that uses it
   const server: Server = createServer(async (req, res) => {
     res.setHeader('Access-Control-Allow-Origin', '*')
     res.setHeader('Access-Control-Allow-Headers', 'Content-Type, Authorization')

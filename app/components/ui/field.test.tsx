@@ -11,9 +11,17 @@ const html = (node: React.ReactElement) => renderToStaticMarkup(node)
 
 describe('Field and its kin', () => {
   it('ties the label and the errors to the control', () => {
-    const out = html(<Field label="Email" inputProps={{ id: 'invite-email', name: 'email', 'aria-invalid': true, 'aria-describedby': 'invite-email-error' }} errors={['Enter a valid email address']} />)
+    const out = html(
+      <Field
+        label="Email"
+        inputProps={{ id: 'invite-email', name: 'email', 'aria-invalid': true, 'aria-describedby': 'invite-email-error' }}
+        errors={['Enter a valid email address']}
+      />,
+    )
     expect(out).toContain('<label for="invite-email"')
-    expect(out).toMatch(/<input id="invite-email" name="email" aria-invalid="true" aria-describedby="invite-email-error" class="[^"]*rounded-md border border-slate-300/)
+    expect(out).toMatch(
+      /<input id="invite-email" name="email" aria-invalid="true" aria-describedby="invite-email-error" class="[^"]*rounded-md border border-slate-300/,
+    )
     expect(out).toContain('<ul id="invite-email-error" role="alert"')
     expect(out).toContain('<li>Enter a valid email address</li>')
   })
@@ -24,15 +32,34 @@ describe('Field and its kin', () => {
   })
 
   it('keeps a filter’s value and sends it under its name', () => {
-    const out = html(<SelectField label="Status" selectProps={filterProps('status', 'all')} options={[['open', 'Open'], ['all', 'All']]} />)
+    const out = html(
+      <SelectField
+        label="Status"
+        selectProps={filterProps('status', 'all')}
+        options={[
+          ['open', 'Open'],
+          ['all', 'All'],
+        ]}
+      />,
+    )
     expect(out).toContain('<label for="filter-status"')
     expect(out).toMatch(/<select id="filter-status" name="status"/)
     expect(out).toContain('<option value="all" selected="">All</option>')
-    expect(html(<DateField label="From" inputProps={filterProps('from', undefined)} />)).toMatch(/<input id="filter-from" name="from" type="date"[^>]* value=""/)
+    expect(html(<DateField label="From" inputProps={filterProps('from', undefined)} />)).toMatch(
+      /<input id="filter-from" name="from" type="date"[^>]* value=""/,
+    )
   })
 
   it('renders text areas and choices given as children', () => {
-    expect(html(<TextareaField label="Note" textareaProps={{ id: 'note', name: 'body' }} errors={['Write something first']} />)).toContain('<ul id="note-error" role="alert"')
-    expect(html(<SelectField label="Role" selectProps={{ id: 'role' }}><option value="staff">Staff</option></SelectField>)).toContain('<option value="staff">Staff</option>')
+    expect(html(<TextareaField label="Note" textareaProps={{ id: 'note', name: 'body' }} errors={['Write something first']} />)).toContain(
+      '<ul id="note-error" role="alert"',
+    )
+    expect(
+      html(
+        <SelectField label="Role" selectProps={{ id: 'role' }}>
+          <option value="staff">Staff</option>
+        </SelectField>,
+      ),
+    ).toContain('<option value="staff">Staff</option>')
   })
 })
