@@ -1,5 +1,6 @@
 /** Small pieces shared by the audit viewer and a referral's access history. */
 import { Link } from '@remix-run/react'
+import { buttonClass } from '~/components/ui/button'
 import { actionLabel } from './actions'
 import { anonymousActor } from './audit-formats'
 
@@ -45,7 +46,7 @@ export function Pager({ first, older, olderLabel }: { first: string | null; olde
     <nav className="mt-4 flex justify-between text-sm" aria-label="Pages">
       {first ? <Link to={first} className="text-brand-700 underline">Newest</Link> : <span />}
       {older ? (
-        <Link to={older} className="rounded-md border border-slate-300 bg-white px-3 py-1.5 font-medium hover:bg-slate-50">
+        <Link to={older} className={buttonClass()}>
           {olderLabel}
         </Link>
       ) : null}

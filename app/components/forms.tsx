@@ -1,11 +1,12 @@
 import type { Submission } from '@conform-to/react'
 import { useEffect, useState } from 'react'
+import { cx } from './ui/control'
 
-/** Field errors, announced to screen readers and tied to their input by id. */
-export function FieldError({ id, errors }: { id: string; errors?: string[] }) {
+/** Field errors, announced to screen readers and tied to their input by id. `className` places them (a grid span). */
+export function FieldError({ id, errors, className }: { id: string; errors?: string[]; className?: string }) {
   if (!errors?.length) return null
   return (
-    <ul id={id} role="alert" className="mt-1 space-y-0.5 text-sm text-red-700">
+    <ul id={id} role="alert" className={cx('mt-1 space-y-0.5 text-sm text-red-700', className)}>
       {errors.map((e) => (
         <li key={e}>{e}</li>
       ))}

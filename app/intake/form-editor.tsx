@@ -5,6 +5,8 @@
  */
 import { getInputProps, getSelectProps, getTextareaProps, type FieldMetadata, type FormMetadata } from '@conform-to/react'
 import { FieldError } from '~/components/forms'
+import { Textarea } from '~/components/ui/control'
+import { Field, SelectField } from '~/components/ui/field'
 import { FIELD_TYPE_LABELS, FIELD_TYPES, NEW_FIELD, NEW_SECTION, PROTECTED_FIELDS, isProtectedKey, type IntakeFormEditorInput } from './definition-schema'
 
 type Form = FormMetadata<IntakeFormEditorInput, string[]>
@@ -13,7 +15,8 @@ type Section = FieldMetadata<IntakeFormEditorInput['sections'][number], IntakeFo
 type FieldList = FieldMetadata<IntakeFormEditorInput['sections'][number]['fields'], IntakeFormEditorInput, string[]>
 type Field = FieldMetadata<IntakeFormEditorInput['sections'][number]['fields'][number], IntakeFormEditorInput, string[]>
 
-const input = 'mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm aria-invalid:border-red-400'
+/** Added to the shared control look: the editor is dense, and a field in error has a red edge. */
+const editorControl = 'text-sm aria-invalid:border-red-400'
 const smallButton = 'rounded-md border border-slate-300 bg-white px-2 py-1 text-xs font-medium text-slate-700 hover:bg-slate-50 disabled:cursor-not-allowed disabled:opacity-40'
 const removeButton = 'rounded-md border border-red-200 bg-white px-2 py-1 text-xs font-medium text-red-700 hover:bg-red-50'
 
@@ -39,13 +42,14 @@ function SectionEditor({ form, sections, section, index, count }: { form: Form; 
   return (
     <section aria-label={`Section: ${name}`} className="rounded-lg border border-slate-200 bg-white shadow-sm">
       <div className="flex flex-wrap items-start gap-3 rounded-t-lg border-b border-slate-200 bg-slate-50 px-4 py-3">
-        <div className="min-w-60 flex-1">
-          <label htmlFor={title.id} className="block text-xs font-medium uppercase tracking-wide text-slate-500">
-            Section {index + 1} title
-          </label>
-          <input {...getInputProps(title, { type: 'text' })} className={`${input} bg-white font-semibold`} />
-          <FieldError id={title.errorId} errors={title.errors} />
-        </div>
+        <Field
+          className="min-w-60 flex-1"
+          label={`Section ${index + 1} title`}
+          labelClassName="block text-xs font-medium uppercase tracking-wide text-slate-500"
+          inputProps={getInputProps(title, { type: 'text' })}
+          controlClassName={`${editorControl} bg-white font-semibold`}
+          errors={title.errors}
+        />
         <div className="mt-5 flex gap-1">
           <button {...form.reorder.getButtonProps({ name: sections.name, from: index, to: index - 1 })} disabled={index === 0} aria-label={`Move section ${name} up`} className={smallButton}>
             ↑ Up
@@ -109,42 +113,49 @@ function FieldEditor({ form, list, field, index, count }: { form: Form; list: Fi
       </div>
 
       <div className="mt-3 grid gap-3 sm:grid-cols-6">
-        <div className="sm:col-span-3">
-          <label htmlFor={label.id} className="block text-sm font-medium">Label</label>
-          <input {...getInputProps(label, { type: 'text' })} maxLength={200} className={input} />
-          <FieldError id={label.errorId} errors={label.errors} />
-        </div>
-        <div className="sm:col-span-2">
-          <label htmlFor={key.id} className="block text-sm font-medium">Key</label>
-          <input {...getInputProps(key, { type: 'text' })} readOnly={!!locked} placeholder="e.g. referral_source" autoCapitalize="off" spellCheck={false} className={`${input} font-mono read-only:bg-slate-50 read-only:text-slate-500`} />
-          <FieldError id={key.errorId} errors={key.errors} />
-        </div>
-        <div className="sm:col-span-1">
-          <label htmlFor={type.id} className="block text-sm font-medium">Type</label>
-          {locked ? (
-            <>
-              <input type="hidden" name={type.name} value={PROTECTED_FIELDS[locked]} />
-              <select id={type.id} disabled value={PROTECTED_FIELDS[locked]} className={`${input} bg-slate-50 text-slate-500`}>
-                <option value={PROTECTED_FIELDS[locked]}>{FIELD_TYPE_LABELS[PROTECTED_FIELDS[locked]!]}</option>
-              </select>
-            </>
-          ) : (
-            <select {...getSelectProps(type)} className={input}>
-              {FIELD_TYPES.map((t) => (
-                <option key={t} value={t}>{FIELD_TYPE_LABELS[t]}</option>
-              ))}
-            </select>
-          )}
-          <FieldError id={type.errorId} errors={type.errors} />
-        </div>
+        <Field className="sm:col-span-3" label="Label" inputProps={{ ...getInputProps(label, { type: 'text' }), maxLength: 200 }} controlClassName={editorControl} errors={label.errors} />
+        <Field
+          className="sm:col-span-2"
+          label="Key"
+          inputProps={{ ...getInputProps(key, { type: 'text' }), readOnly: !!locked, placeholder: 'e.g. referral_source', autoCapitalize: 'off', spellCheck: false }}
+          controlClassName={`${editorControl} font-mono read-only:bg-slate-50 read-only:text-slate-500`}
+          errors={key.errors}
+        />
+        {locked ? (
+          <>
+            {/* A protected field keeps its type: shown, not editable, and sent as it is. */}
+            <input type="hidden" name={type.name} value={PROTECTED_FIELDS[locked]} />
+            <SelectField
+              className="sm:col-span-1"
+              label="Type"
+              selectProps={{ id: type.id, disabled: true, value: PROTECTED_FIELDS[locked] }}
+              options={[[PROTECTED_FIELDS[locked]!, FIELD_TYPE_LABELS[PROTECTED_FIELDS[locked]!]]]}
+              controlClassName={`${editorControl} bg-slate-50 text-slate-500`}
+              errors={type.errors}
+            />
+          </>
+        ) : (
+          <SelectField
+            className="sm:col-span-1"
+            label="Type"
+            selectProps={getSelectProps(type)}
+            options={FIELD_TYPES.map((t) => [t, FIELD_TYPE_LABELS[t]] as const)}
+            controlClassName={editorControl}
+            errors={type.errors}
+          />
+        )}
 
-        <div className="sm:col-span-4">
-          <label htmlFor={help.id} className="block text-sm font-medium">
-            Help text <span className="font-normal text-slate-400">(optional)</span>
-          </label>
-          <input {...getInputProps(help, { type: 'text' })} maxLength={300} className={input} />
-          <FieldError id={help.errorId} errors={help.errors} />
-        </div>
+        <Field
+          className="sm:col-span-4"
+          label={
+            <>
+              Help text <span className="font-normal text-slate-400">(optional)</span>
+            </>
+          }
+          inputProps={{ ...getInputProps(help, { type: 'text' }), maxLength: 300 }}
+          controlClassName={editorControl}
+          errors={help.errors}
+        />
         <div className="flex flex-col justify-end gap-1 sm:col-span-2">
           <label className="flex items-center gap-2 text-sm">
             <input {...getInputProps(required, { type: 'checkbox' })} className="size-4 rounded border-slate-300" />
@@ -173,7 +184,7 @@ function FieldEditor({ form, list, field, index, count }: { form: Form; list: Fi
           <label htmlFor={options.id} className="block text-xs text-slate-500">
             <span className="sr-only">Options: </span>One per line, or separated by commas.
           </label>
-          <textarea {...getTextareaProps(options)} rows={Math.min(8, Math.max(3, (options.value ?? '').split('\n').length))} className={`${input} font-mono`} />
+          <Textarea {...getTextareaProps(options)} rows={Math.min(8, Math.max(3, (options.value ?? '').split('\n').length))} className={`mt-1 block w-full ${editorControl} font-mono`} />
           <FieldError id={options.errorId} errors={options.errors} />
         </details>
       </div>

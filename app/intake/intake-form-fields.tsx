@@ -5,9 +5,12 @@
  */
 import { getInputProps, getSelectProps, getTextareaProps, type FieldMetadata } from '@conform-to/react'
 import { FieldError } from '~/components/forms'
+import { Field, SelectField, TextareaField } from '~/components/ui/field'
 import type { IntakeField, IntakeFormDefinition } from '~/db/schema'
 
-const control = 'mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 shadow-sm aria-[invalid]:border-red-500'
+/** Added to the shared control look: white boxes that stand out from the card, red when in error. */
+const control = 'bg-white shadow-sm aria-[invalid]:border-red-500'
+const labelLook = 'block text-sm font-medium text-slate-800'
 const LABELS: Record<string, string> = { routine: 'Routine', urgent: 'Urgent', emergent: 'Emergent' }
 
 export function IntakeFormFields({
@@ -62,41 +65,22 @@ function FieldControl({ field, meta }: { field: IntakeField; meta: FieldMetadata
       </div>
     )
   }
+  const frame = { label, help, errors: meta.errors, className: wide ? 'sm:col-span-2' : undefined, labelClassName: labelLook, controlClassName: control, size: 'large' as const }
+  if (field.type === 'textarea') return <TextareaField {...frame} textareaProps={{ ...getTextareaProps(meta), rows: 4, 'aria-describedby': describedBy }} />
+  if (field.type === 'select') {
+    const options = (field.options ?? []).map((option) => [option, LABELS[option] ?? option] as const)
+    return <SelectField {...frame} selectProps={{ ...getSelectProps(meta), 'aria-describedby': describedBy }} options={[['', 'Choose…'], ...options]} />
+  }
   return (
-    <div className={wide ? 'sm:col-span-2' : undefined}>
-      <label htmlFor={meta.id} className="block text-sm font-medium text-slate-800">
-        {label}
-      </label>
-      {field.type === 'textarea' ? (
-        <textarea key={meta.key} {...withoutKey(getTextareaProps(meta))} rows={4} aria-describedby={describedBy} className={control} />
-      ) : field.type === 'select' ? (
-        <select key={meta.key} {...withoutKey(getSelectProps(meta))} aria-describedby={describedBy} className={control}>
-          <option value="">Choose…</option>
-          {(field.options ?? []).map((option) => (
-            <option key={option} value={option}>
-              {LABELS[option] ?? option}
-            </option>
-          ))}
-        </select>
-      ) : (
-        <input
-          key={meta.key}
-          {...withoutKey(getInputProps(meta, { type: inputType(field) }))}
-          {...(field.type === 'phone' ? { autoComplete: 'tel', inputMode: 'tel' as const } : {})}
-          aria-describedby={describedBy}
-          className={control}
-        />
-      )}
-      {help}
-      <FieldError id={meta.errorId} errors={meta.errors} />
-    </div>
+    <Field
+      {...frame}
+      inputProps={{
+        ...getInputProps(meta, { type: inputType(field) }),
+        ...(field.type === 'phone' ? { autoComplete: 'tel', inputMode: 'tel' as const } : {}),
+        'aria-describedby': describedBy,
+      }}
+    />
   )
-}
-
-// conform returns a `key` (to reset uncontrolled inputs); React wants it passed directly.
-function withoutKey<T extends { key?: unknown }>(props: T): Omit<T, 'key'> {
-  const { key: _key, ...rest } = props
-  return rest
 }
 
 function inputType(field: IntakeField) {

@@ -6,6 +6,8 @@
 import { getFormProps, getInputProps, getTextareaProps, useForm, type SubmissionResult } from '@conform-to/react'
 import { Form, useActionData, useNavigation } from '@remix-run/react'
 import { FieldError } from '~/components/forms'
+import { Button } from '~/components/ui/button'
+import { Input, Select, Textarea } from '~/components/ui/control'
 import { STATUS_LABELS } from './referral-badges'
 import type { ReferralStatus } from '~/db/enums'
 import type { WorkFields, WorkIntent } from './work-schema'
@@ -31,19 +33,19 @@ export function StatusForm({ status, version }: { status: ReferralStatus; versio
       <input type="hidden" name="version" value={version} />
       <label htmlFor={fields.to.id} className="block text-sm font-medium">Move to</label>
       <div className="flex gap-2">
-        <select id={fields.to.id} name={fields.to.name} aria-invalid={invalid(fields.to.errors)} aria-describedby={fields.to.errors ? fields.to.errorId : undefined} className="grow rounded-md border border-slate-300 px-2 py-1.5">
+        <Select id={fields.to.id} name={fields.to.name} aria-invalid={invalid(fields.to.errors)} aria-describedby={fields.to.errors ? fields.to.errorId : undefined} className="grow">
           {NEXT_STATUSES[status].map((s) => (
             <option key={s} value={s}>{STATUS_LABELS[s]}</option>
           ))}
-        </select>
-        <button type="submit" disabled={busy} className="rounded-md bg-brand-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-brand-800 disabled:opacity-60">Change status</button>
+        </Select>
+        <Button type="submit" variant="primary" disabled={busy}>Change status</Button>
       </div>
       <FieldError id={fields.to.errorId} errors={fields.to.errors} />
       <label htmlFor={fields.reason.id} className="block text-xs text-slate-600">Reason (required to decline or cancel; the referrer sees it)</label>
-      <textarea {...getTextareaProps(fields.reason)} rows={2} maxLength={2000} className="block w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm" />
+      <Textarea {...getTextareaProps(fields.reason)} rows={2} maxLength={2000} className="block w-full text-sm" />
       <FieldError id={fields.reason.errorId} errors={fields.reason.errors} />
       <label htmlFor={fields.scheduledFor.id} className="block text-xs text-slate-600">Appointment date (required to schedule)</label>
-      <input {...getInputProps(fields.scheduledFor, { type: 'date' })} className="block rounded-md border border-slate-300 px-2 py-1.5 text-sm" />
+      <Input {...getInputProps(fields.scheduledFor, { type: 'date' })} className="block text-sm" />
       <FieldError id={fields.scheduledFor.errorId} errors={fields.scheduledFor.errors} />
       <FieldError id={fields.version.errorId} errors={fields.version.errors} />
       <FieldError id={form.errorId} errors={form.errors} />
@@ -60,21 +62,21 @@ export function AssignForm({ assignedTo, version, assignees }: { assignedTo: str
       <input type="hidden" name="version" value={version} />
       <label htmlFor={fields.assignee.id} className="block text-sm font-medium">Assigned to</label>
       <div className="flex gap-2">
-        <select
+        <Select
           id={fields.assignee.id}
           name={fields.assignee.name}
           defaultValue={assignedTo ?? ''}
           key={assignedTo ?? 'none'}
           aria-invalid={invalid(fields.assignee.errors)}
           aria-describedby={fields.assignee.errors ? fields.assignee.errorId : undefined}
-          className="grow rounded-md border border-slate-300 px-2 py-1.5"
+          className="grow"
         >
           <option value="">Unassigned</option>
           {assignees.map((p) => (
             <option key={p.id} value={p.id}>{p.displayName}</option>
           ))}
-        </select>
-        <button type="submit" disabled={busy} className="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-50">Assign</button>
+        </Select>
+        <Button type="submit" disabled={busy}>Assign</Button>
       </div>
       <FieldError id={fields.assignee.errorId} errors={fields.assignee.errors} />
       <FieldError id={fields.version.errorId} errors={fields.version.errors} />
@@ -90,17 +92,11 @@ export function TextForm({ intent, label, button, help }: { intent: 'note' | 'me
     <Form method="post" {...getFormProps(form)} className="space-y-2">
       <input type="hidden" name="intent" value={intent} />
       <label htmlFor={fields.body.id} className="block text-sm font-medium">{label}</label>
-      <textarea
-        {...getTextareaProps(fields.body, { ariaDescribedBy: help ? helpId : undefined })}
-        rows={3}
-        required
-        maxLength={4000}
-        className="block w-full rounded-md border border-slate-300 px-2 py-1.5"
-      />
+      <Textarea {...getTextareaProps(fields.body, { ariaDescribedBy: help ? helpId : undefined })} rows={3} required maxLength={4000} className="block w-full" />
       {help ? <p id={helpId} className="text-xs text-slate-500">{help}</p> : null}
       <FieldError id={fields.body.errorId} errors={fields.body.errors} />
       <FieldError id={form.errorId} errors={form.errors} />
-      <button type="submit" className="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-50">{button}</button>
+      <Button type="submit">{button}</Button>
     </Form>
   )
 }

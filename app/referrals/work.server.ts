@@ -3,8 +3,11 @@
  * referral page's action, for callers that are not the page (the JSON API). Same workflow
  * (workflow.ts), same optimistic concurrency on `version`, same events, encryption and audit.
  */
+import type { AppLoadContext } from '@remix-run/cloudflare'
 import { and, eq, sql } from 'drizzle-orm'
 import { deniedEvent, type AuditAction, type AuditEvent } from '~/audit/audit.server'
+import { requirePhiId, requirePhiPermission } from '~/auth/guards.server'
+import type { SessionUser } from '~/auth/identity.server'
 import type { PhiCipher } from '~/crypto/phi.server'
 import { referralEvents, referrals, users, type ReferralStatus } from '~/db/schema'
 import type { TenantTx } from '~/tenancy/tenant.server'
@@ -22,6 +25,19 @@ type Deps = {
   userId: string
   cipher: PhiCipher
   audit: (tx: TenantTx, event: AuditEvent) => Promise<void>
+}
+
+/**
+ * The one door for working a referral, from the page or the API: the permission this kind of
+ * work needs (a refusal is recorded), the id (a recorded 404), then performWork in one
+ * transaction as this request's user. The outcome is the caller's to word.
+ */
+export async function workOnReferral(context: AppLoadContext, user: SessionUser, clinicId: string, referralId: string | undefined, work: Work) {
+  const attempt = { action: WORK_ACTION[work.intent], entityId: referralId }
+  await requirePhiPermission(context, user, WORK_PERMISSION[work.intent], attempt)
+  const id = await requirePhiId(context, referralId, attempt)
+  const done = await context.db.tenant((tx) => performWork(tx, { clinicId, userId: user.id, cipher: context.phi, audit: context.audit }, id, work))
+  return { ...done, id }
 }
 
 export async function performWork(tx: TenantTx, deps: Deps, id: string, work: Work): Promise<{ outcome: WorkOutcome; eventId?: string }> {

@@ -1,6 +1,7 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/cloudflare'
 import { useLoaderData } from '@remix-run/react'
 import { requireClinic, requireUser } from '~/auth/guards.server'
+import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { STATUS_LABELS } from '~/referrals/referral-badges'
 import { referralCounts } from '~/referrals/status-counts.server'
 
@@ -43,4 +44,8 @@ export default function Home() {
       </dl>
     </main>
   )
+}
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />
 }

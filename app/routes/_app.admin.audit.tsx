@@ -11,7 +11,9 @@ import { AuditExportSchema, auditUrl, EXPORT_FORMATS, parseAuditView } from '~/a
 import { requireClinic, requirePermission, requireUser } from '~/auth/guards.server'
 import { hasPermission } from '~/auth/permissions'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
-import { FieldError } from '~/components/forms'
+import { Button } from '~/components/ui/button'
+import { DateField, Field, filterProps, SelectField } from '~/components/ui/field'
+import { EmptyRow, Table, TableBody, TableHead, Td, Th } from '~/components/ui/table'
 import { auditOutcomes } from '~/db/enums'
 import { parseForm } from '~/utils/form.server'
 
@@ -84,63 +86,52 @@ export default function AuditTrail() {
       </div>
 
       <Form method="get" key={auditUrl({ ...view, cursor: undefined })} className="mt-4 grid gap-3 rounded-lg border border-slate-200 bg-white p-4 sm:grid-cols-3 lg:grid-cols-7" aria-label="Filters">
-        <DateInput name="from" label="From" value={view.from} />
-        <DateInput name="to" label="To" value={view.to} />
-        <Select name="actor" label="User" value={view.actor ?? ''} options={[['', 'Anyone'], ...members.map((m) => [m.id, `${m.displayName} (${m.role})`] as [string, string])]} />
-        <Select name="action" label="Action" value={view.action ?? ''} options={[['', 'Any'], ...AUDIT_ACTION_CODES.map((a) => [a, `${a} · ${actionLabel(a)}`] as [string, string])]} />
-        <Select name="outcome" label="Outcome" value={view.outcome ?? ''} options={[['', 'Any'], ...auditOutcomes.map((o) => [o, o] as [string, string])]} />
-        <div>
-          <label htmlFor="filter-referral" className="block text-sm font-medium">Referral id</label>
-          <input id="filter-referral" name="referral" defaultValue={view.referral ?? ''} autoComplete="off" className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5 font-mono text-xs" />
-        </div>
+        <DateField label="From" inputProps={filterProps('from', view.from)} />
+        <DateField label="To" inputProps={filterProps('to', view.to)} />
+        <SelectField label="User" selectProps={filterProps('actor', view.actor)} options={[['', 'Anyone'], ...members.map((m) => [m.id, `${m.displayName} (${m.role})`] as const)]} />
+        <SelectField label="Action" selectProps={filterProps('action', view.action)} options={[['', 'Any'], ...AUDIT_ACTION_CODES.map((a) => [a, `${a} · ${actionLabel(a)}`] as const)]} />
+        <SelectField label="Outcome" selectProps={filterProps('outcome', view.outcome)} options={[['', 'Any'], ...auditOutcomes.map((o) => [o, o] as const)]} />
+        <Field label="Referral id" inputProps={{ ...filterProps('referral', view.referral), autoComplete: 'off' }} controlClassName="font-mono text-xs" />
         <div className="flex items-end gap-2">
-          <button type="submit" className="rounded-md bg-brand-700 px-3 py-2 text-sm font-medium text-white hover:bg-brand-800">Apply</button>
+          <Button type="submit" variant="primary" size="md">Apply</Button>
           <Link to="/admin/audit" className="rounded-md px-2 py-2 text-sm text-slate-600 underline">Reset</Link>
         </div>
       </Form>
 
-      <div className={`mt-4 overflow-x-auto rounded-lg border border-slate-200 bg-white ${navigation.state === 'loading' ? 'opacity-60' : ''}`}>
-        <table className="w-full text-left text-sm">
-          <thead className="bg-slate-50 text-slate-500">
-            <tr>
-              <th className="px-3 py-2 font-medium">#</th>
-              <th className="px-3 py-2 font-medium">Time (UTC)</th>
-              <th className="px-3 py-2 font-medium">Actor</th>
-              <th className="px-3 py-2 font-medium">Action</th>
-              <th className="px-3 py-2 font-medium">Entity</th>
-              <th className="px-3 py-2 font-medium">Outcome</th>
-              <th className="px-3 py-2 font-medium">Request id</th>
-              <th className="px-3 py-2 font-medium">IP</th>
+      <Table dense className="mt-4" busy={navigation.state === 'loading'}>
+        <TableHead>
+          <Th>#</Th>
+          <Th>Time (UTC)</Th>
+          <Th>Actor</Th>
+          <Th>Action</Th>
+          <Th>Entity</Th>
+          <Th>Outcome</Th>
+          <Th>Request id</Th>
+          <Th>IP</Th>
+        </TableHead>
+        <TableBody>
+          {rows.map((row) => (
+            <tr key={row.id} data-testid="audit-row" className="align-top">
+              <Td className="font-mono text-xs text-slate-500" data-testid="audit-seq">{row.seq}</Td>
+              <Td className="whitespace-nowrap font-mono text-xs">{utcTime(row.occurredAt)}</Td>
+              <Td><Actor id={row.actorId} name={row.actorName} role={row.actorRole} /></Td>
+              <Td><ActionName action={row.action} /></Td>
+              <Td className="text-xs">
+                {row.entityType ? <div className="text-slate-500">{row.entityType}</div> : null}
+                {row.entityType === 'referral' && row.entityId ? (
+                  <Link to={auditUrl({ referral: row.entityId })} className="break-all font-mono text-brand-700 hover:underline" title="Show this referral's entries">{row.entityId}</Link>
+                ) : (
+                  <span className="break-all font-mono">{row.entityId ?? ''}</span>
+                )}
+              </Td>
+              <Td><OutcomeBadge outcome={row.outcome} /></Td>
+              <Td className="font-mono text-xs text-slate-600">{row.requestId}</Td>
+              <Td className="font-mono text-xs text-slate-600">{row.ip}</Td>
             </tr>
-          </thead>
-          <tbody className="divide-y divide-slate-100">
-            {rows.map((row) => (
-              <tr key={row.id} data-testid="audit-row" className="align-top">
-                <td className="px-3 py-2 font-mono text-xs text-slate-500" data-testid="audit-seq">{row.seq}</td>
-                <td className="whitespace-nowrap px-3 py-2 font-mono text-xs">{utcTime(row.occurredAt)}</td>
-                <td className="px-3 py-2"><Actor id={row.actorId} name={row.actorName} role={row.actorRole} /></td>
-                <td className="px-3 py-2"><ActionName action={row.action} /></td>
-                <td className="px-3 py-2 text-xs">
-                  {row.entityType ? <div className="text-slate-500">{row.entityType}</div> : null}
-                  {row.entityType === 'referral' && row.entityId ? (
-                    <Link to={auditUrl({ referral: row.entityId })} className="break-all font-mono text-brand-700 hover:underline" title="Show this referral's entries">{row.entityId}</Link>
-                  ) : (
-                    <span className="break-all font-mono">{row.entityId ?? ''}</span>
-                  )}
-                </td>
-                <td className="px-3 py-2"><OutcomeBadge outcome={row.outcome} /></td>
-                <td className="px-3 py-2 font-mono text-xs text-slate-600">{row.requestId}</td>
-                <td className="px-3 py-2 font-mono text-xs text-slate-600">{row.ip}</td>
-              </tr>
-            ))}
-            {rows.length === 0 ? (
-              <tr>
-                <td colSpan={8} className="px-4 py-10 text-center text-slate-500">No audit entries match these filters.</td>
-              </tr>
-            ) : null}
-          </tbody>
-        </table>
-      </div>
+          ))}
+          {rows.length === 0 ? <EmptyRow columns={8}>No audit entries match these filters.</EmptyRow> : null}
+        </TableBody>
+      </Table>
       <Pager first={view.cursor ? auditUrl({ ...view, cursor: undefined }) : null} older={next ? auditUrl({ ...view, cursor: next }) : null} olderLabel="Older entries" />
     </main>
   )
@@ -156,9 +147,9 @@ function VerifyPanel() {
       <p className="mt-1 text-sm text-slate-600">Checks the hash chain: any entry changed, removed or reordered since it was written is found. The check is recorded.</p>
       <Form method="post" className="mt-3">
         <input type="hidden" name="intent" value="verify" />
-        <button type="submit" disabled={navigation.state === 'submitting'} className="rounded-md bg-brand-700 px-3 py-2 text-sm font-medium text-white hover:bg-brand-800 disabled:opacity-60">
+        <Button type="submit" variant="primary" size="md" disabled={navigation.state === 'submitting'}>
           {navigation.state === 'submitting' && navigation.formMethod === 'POST' ? 'Verifying…' : 'Verify the audit trail'}
-        </button>
+        </Button>
       </Form>
       {actionData?.refused ? (
         <p role="alert" className="mt-3 rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-900">{actionData.refused}</p>
@@ -193,50 +184,12 @@ function ExportPanel() {
       <p className="mt-1 text-sm text-slate-600">Every entry for these days (UTC), in chain order. The export is recorded.</p>
       {/* A plain document request: the browser downloads the file and stays on this page. */}
       <Form method="get" action="/admin/audit/export" reloadDocument {...getFormProps(form)} className="mt-3 grid gap-3 sm:grid-cols-[1fr_1fr_1fr_auto] sm:items-start">
-        <div>
-          <label htmlFor={fields.from.id} className="block text-sm font-medium">First day</label>
-          <input {...getInputProps(fields.from, { type: 'date' })} className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5" />
-          <FieldError id={fields.from.errorId} errors={fields.from.errors} />
-        </div>
-        <div>
-          <label htmlFor={fields.to.id} className="block text-sm font-medium">Last day</label>
-          <input {...getInputProps(fields.to, { type: 'date' })} className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5" />
-          <FieldError id={fields.to.errorId} errors={fields.to.errors} />
-        </div>
-        <div>
-          <label htmlFor={fields.format.id} className="block text-sm font-medium">Format</label>
-          <select {...getSelectProps(fields.format)} className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5">
-            {Object.entries(EXPORT_FORMATS).map(([value, label]) => (
-              <option key={value} value={value}>{label}</option>
-            ))}
-          </select>
-          <FieldError id={fields.format.errorId} errors={fields.format.errors} />
-        </div>
-        <button type="submit" className="mt-6 rounded-md border border-slate-300 px-3 py-2 text-sm font-medium hover:bg-slate-50">Download</button>
+        <DateField label="First day" inputProps={getInputProps(fields.from, { type: 'date' })} errors={fields.from.errors} />
+        <DateField label="Last day" inputProps={getInputProps(fields.to, { type: 'date' })} errors={fields.to.errors} />
+        <SelectField label="Format" selectProps={getSelectProps(fields.format)} options={Object.entries(EXPORT_FORMATS)} errors={fields.format.errors} />
+        <Button type="submit" size="md" className="mt-6">Download</Button>
       </Form>
     </section>
-  )
-}
-
-function Select({ name, label, value, options }: { name: string; label: string; value: string; options: [string, string][] }) {
-  return (
-    <div>
-      <label htmlFor={`filter-${name}`} className="block text-sm font-medium">{label}</label>
-      <select id={`filter-${name}`} name={name} defaultValue={value} className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5">
-        {options.map(([v, text]) => (
-          <option key={v} value={v}>{text}</option>
-        ))}
-      </select>
-    </div>
-  )
-}
-
-function DateInput({ name, label, value }: { name: string; label: string; value?: string }) {
-  return (
-    <div>
-      <label htmlFor={`filter-${name}`} className="block text-sm font-medium">{label}</label>
-      <input id={`filter-${name}`} type="date" name={name} defaultValue={value ?? ''} className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5" />
-    </div>
   )
 }
 

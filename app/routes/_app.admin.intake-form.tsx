@@ -5,6 +5,7 @@ import { getZodConstraint, parseWithZod } from '@conform-to/zod/v4'
 import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { requireClinic, requirePermission, requireUser } from '~/auth/guards.server'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
+import { Button } from '~/components/ui/button'
 import { intakeForms } from '~/db/schema'
 import { defaultIntakeForm } from '~/intake/default-form'
 import { IntakeFormEditorSchema, MAX_FIELDS, toDefinition, toEditorValue } from '~/intake/definition-schema'
@@ -152,15 +153,9 @@ function Editor() {
         <IntakeFormEditor form={form} sections={fields.sections} />
         <div className="sticky bottom-0 mt-6 flex flex-wrap items-center justify-end gap-3 rounded-t-lg border border-b-0 border-slate-200 bg-white px-4 py-3 shadow-[0_-4px_12px_-6px_rgb(0_0_0/0.15)]">
           <p className="mr-auto text-sm text-slate-600">Publishing makes this version {version + 1}, used for new referrals from now on.</p>
-          <button
-            type="submit"
-            name="intent"
-            value="publish"
-            disabled={publishing}
-            className="rounded-md bg-brand-700 px-4 py-2 text-sm font-medium text-white hover:bg-brand-800 disabled:opacity-60"
-          >
+          <Button type="submit" name="intent" value="publish" variant="primary" size="lg" className="text-sm" disabled={publishing}>
             {publishing ? 'Publishing…' : `Publish version ${version + 1}`}
-          </button>
+          </Button>
         </div>
       </Form>
     </main>

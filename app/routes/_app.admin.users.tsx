@@ -5,7 +5,12 @@ import { getZodConstraint, parseWithZod } from '@conform-to/zod/v4'
 import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { z } from 'zod'
 import { requireClinic, requirePermission, requireUser } from '~/auth/guards.server'
+import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { FieldError } from '~/components/forms'
+import { Button } from '~/components/ui/button'
+import { Select } from '~/components/ui/control'
+import { Field, SelectField } from '~/components/ui/field'
+import { Table, TableBody, TableHead, Td, Th } from '~/components/ui/table'
 import { changeRole, clinicUsers, disableUser, enableUser, inviteUser, type UserChangeOutcome } from '~/users/clinic-users.server'
 import { CLINIC_ROLES, ROLE_LABELS } from '~/users/roles'
 import { parseForm } from '~/utils/form.server'
@@ -102,77 +107,63 @@ export default function Users() {
         </h2>
         <Form method="post" {...getFormProps(form)} className="mt-4 grid gap-4 sm:grid-cols-4 sm:items-start">
           <input type="hidden" name="intent" value="invite" />
-          <div>
-            <label htmlFor={fields.email.id} className="block text-sm font-medium">Email</label>
-            <input {...getInputProps(fields.email, { type: 'email' })} className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5" />
-            <FieldError id={fields.email.errorId} errors={fields.email.errors} />
-          </div>
-          <div>
-            <label htmlFor={fields.displayName.id} className="block text-sm font-medium">Name</label>
-            <input {...getInputProps(fields.displayName, { type: 'text' })} className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5" />
-            <FieldError id={fields.displayName.errorId} errors={fields.displayName.errors} />
-          </div>
-          <div>
-            <label htmlFor={fields.role.id} className="block text-sm font-medium">Role</label>
-            <select {...getSelectProps(fields.role)} className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5">
-              <option value="">Choose…</option>
-              {CLINIC_ROLES.map((r) => (
-                <option key={r} value={r}>{ROLE_LABELS[r]}</option>
-              ))}
-            </select>
-            <FieldError id={fields.role.errorId} errors={fields.role.errors} />
-          </div>
-          <button type="submit" disabled={navigation.state === 'submitting'} className="mt-6 rounded-md bg-brand-700 px-4 py-2 text-sm font-medium text-white hover:bg-brand-800 disabled:opacity-60">
+          <Field label="Email" inputProps={getInputProps(fields.email, { type: 'email' })} errors={fields.email.errors} />
+          <Field label="Name" inputProps={getInputProps(fields.displayName, { type: 'text' })} errors={fields.displayName.errors} />
+          <SelectField label="Role" selectProps={getSelectProps(fields.role)} options={[['', 'Choose…'], ...CLINIC_ROLES.map((r) => [r, ROLE_LABELS[r]] as const)]} errors={fields.role.errors} />
+          <Button type="submit" variant="primary" size="lg" className="mt-6 text-sm" disabled={navigation.state === 'submitting'}>
             Send invitation
-          </button>
+          </Button>
+          <FieldError id={form.errorId} errors={form.errors} className="sm:col-span-4" />
         </Form>
       </section>
 
-      <table className="mt-6 w-full overflow-hidden rounded-lg border border-slate-200 bg-white text-left text-sm">
-        <thead className="bg-slate-50 text-slate-500">
-          <tr>
-            <th className="px-4 py-2 font-medium">Name</th>
-            <th className="px-4 py-2 font-medium">Email</th>
-            <th className="px-4 py-2 font-medium">Role</th>
-            <th className="px-4 py-2 font-medium">Status</th>
-            <th className="px-4 py-2 font-medium"><span className="sr-only">Actions</span></th>
-          </tr>
-        </thead>
-        <tbody className="divide-y divide-slate-100">
+      <Table className="mt-6">
+        <TableHead>
+          <Th>Name</Th>
+          <Th>Email</Th>
+          <Th>Role</Th>
+          <Th>Status</Th>
+          <Th><span className="sr-only">Actions</span></Th>
+        </TableHead>
+        <TableBody>
           {members.map((m) => (
             <tr key={m.id} data-testid={`user-${m.email}`}>
-              <td className="px-4 py-2 font-medium">{m.displayName}{m.id === me ? <span className="text-slate-400"> (you)</span> : null}</td>
-              <td className="px-4 py-2 text-slate-600">{m.email}</td>
-              <td className="px-4 py-2">
+              <Td className="font-medium">{m.displayName}{m.id === me ? <span className="text-slate-400"> (you)</span> : null}</Td>
+              <Td className="text-slate-600">{m.email}</Td>
+              <Td>
                 <Form method="post" className="flex items-center gap-2">
                   <input type="hidden" name="intent" value="role" />
                   <input type="hidden" name="userId" value={m.id} />
-                  <select name="role" defaultValue={m.role} aria-label={`Role of ${m.displayName}`} className="rounded-md border border-slate-300 px-2 py-1">
+                  <Select name="role" defaultValue={m.role} aria-label={`Role of ${m.displayName}`} size="compact">
                     {CLINIC_ROLES.map((r) => (
                       <option key={r} value={r}>{ROLE_LABELS[r]}</option>
                     ))}
-                  </select>
-                  <button type="submit" className="rounded-md border border-slate-300 px-2 py-1 hover:bg-slate-50">Change</button>
+                  </Select>
+                  <Button type="submit" size="compact">Change</Button>
                 </Form>
-              </td>
-              <td className="px-4 py-2">
+              </Td>
+              <Td>
                 <span className={`rounded-full px-2 py-0.5 text-xs font-medium ${m.status === 'active' ? 'bg-emerald-50 text-emerald-800' : m.status === 'invited' ? 'bg-sky-50 text-sky-800' : 'bg-slate-100 text-slate-600'}`}>
                   {m.status}
                 </span>
-              </td>
-              <td className="px-4 py-2 text-right">
+              </Td>
+              <Td className="text-right">
                 <Form method="post">
                   <input type="hidden" name="intent" value={m.status === 'disabled' ? 'enable' : 'disable'} />
                   <input type="hidden" name="userId" value={m.id} />
-                  <button type="submit" className="rounded-md border border-slate-300 px-2 py-1 hover:bg-slate-50">
+                  <Button type="submit" size="compact">
                     {m.status === 'disabled' ? 'Enable' : 'Disable'}
-                  </button>
+                  </Button>
                 </Form>
-              </td>
+              </Td>
             </tr>
           ))}
-        </tbody>
-      </table>
+        </TableBody>
+      </Table>
     </main>
   )
+}
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />
 }

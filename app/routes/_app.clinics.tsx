@@ -7,7 +7,10 @@ import { z } from 'zod'
 import { requirePermission, requireUser } from '~/auth/guards.server'
 import { hasPermission } from '~/auth/permissions'
 import { sealSession, sessionSetCookie } from '~/auth/session.server'
+import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { FieldError } from '~/components/forms'
+import { Button } from '~/components/ui/button'
+import { Field, SelectField } from '~/components/ui/field'
 import { switchableClinics, switchClinic } from '~/users/clinic-switch.server'
 import { parseForm } from '~/utils/form.server'
 import { safeRedirect } from '~/utils/misc'
@@ -69,31 +72,17 @@ export default function Clinics() {
         audit trail.
       </p>
       <Form method="post" {...getFormProps(form)} className="mt-6 space-y-4 rounded-lg border border-slate-200 bg-white p-5">
-        <div>
-          <label htmlFor={fields.clinicId.id} className="block text-sm font-medium">
-            Clinic
-          </label>
-          <select {...getSelectProps(fields.clinicId)} className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-2">
-            <option value="">Choose a clinic</option>
-            {clinics.map((c) => (
-              <option key={c.id} value={c.id}>
-                {c.name}
-              </option>
-            ))}
-          </select>
-          <FieldError id={fields.clinicId.errorId} errors={fields.clinicId.errors} />
-        </div>
-        <div>
-          <label htmlFor={fields.reason.id} className="block text-sm font-medium">
-            Reason
-          </label>
-          <input {...getInputProps(fields.reason, { type: 'text' })} className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-2" />
-          <FieldError id={fields.reason.errorId} errors={fields.reason.errors} />
-        </div>
-        <button type="submit" className="rounded-md bg-brand-700 px-4 py-2 font-medium text-white hover:bg-brand-800">
+        <SelectField label="Clinic" selectProps={getSelectProps(fields.clinicId)} options={[['', 'Choose a clinic'], ...clinics.map((c) => [c.id, c.name] as const)]} errors={fields.clinicId.errors} />
+        <Field label="Reason" inputProps={getInputProps(fields.reason, { type: 'text' })} errors={fields.reason.errors} />
+        <FieldError id={form.errorId} errors={form.errors} />
+        <Button type="submit" variant="primary" size="lg">
           Switch clinic
-        </button>
+        </Button>
       </Form>
     </main>
   )
+}
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />
 }

@@ -2,6 +2,8 @@ import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/cloudflare'
 import { data } from '@remix-run/cloudflare'
 import { Link, useLoaderData } from '@remix-run/react'
 import { requireClinic, requirePhiPermission, requireUser } from '~/auth/guards.server'
+import { GeneralErrorBoundary } from '~/components/error-boundary'
+import { buttonClass } from '~/components/ui/button'
 import { StatusBadge } from '~/referrals/referral-badges'
 import { myReferralsPage, readMyReferralsCursor } from '~/referrals/my-referrals.server'
 import { showReferralList } from '~/referrals/referral-list.server'
@@ -46,7 +48,7 @@ export default function MyReferrals() {
           <h1 className="text-2xl font-semibold tracking-tight">My referrals</h1>
           <p className="mt-1 text-slate-600">Referrals you have sent to this clinic, their status, and the clinic&apos;s questions.</p>
         </div>
-        <Link to="/referrals/new" className="rounded-md bg-brand-700 px-4 py-2 font-medium text-white shadow-sm hover:bg-brand-800">
+        <Link to="/referrals/new" className={buttonClass({ variant: 'primary', size: 'lg', className: 'shadow-sm' })}>
           New referral
         </Link>
       </div>
@@ -83,11 +85,15 @@ export default function MyReferrals() {
       </ul>
       {next ? (
         <p className="mt-4 text-right">
-          <Link to={`/my-referrals?before=${encodeURIComponent(next)}`} className="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium hover:bg-slate-50">
+          <Link to={`/my-referrals?before=${encodeURIComponent(next)}`} className={buttonClass()}>
             Older referrals
           </Link>
         </p>
       ) : null}
     </main>
   )
+}
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />
 }

@@ -3,7 +3,12 @@ import { data } from '@remix-run/cloudflare'
 import { getFormProps, getInputProps, useForm } from '@conform-to/react'
 import { Form, Link, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { requireClinic, requirePhiPermission, requireUser } from '~/auth/guards.server'
+import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { FieldError, useLazyValidation } from '~/components/forms'
+import { Button, buttonClass } from '~/components/ui/button'
+import { Input } from '~/components/ui/control'
+import { DateField, Field, filterProps, SelectField } from '~/components/ui/field'
+import { EmptyRow, Table, TableBody, TableHead, Td, Th } from '~/components/ui/table'
 import { DuplicateBadge, PriorityBadge, STATUS_LABELS, StatusBadge } from '~/referrals/referral-badges'
 import { referralPriorities, referralStatuses } from '~/db/enums'
 import { PatientSearchSchema } from '~/referrals/patient-search'
@@ -99,18 +104,18 @@ export default function Queue() {
         </div>
       ) : null}
 
-      <Form method="get" className="mt-6 grid gap-3 rounded-lg border border-slate-200 bg-white p-4 sm:grid-cols-4 lg:grid-cols-8" aria-label="Filters">
-        <Select name="status" label="Status" value={view.status} options={[['open', 'Open'], ['all', 'All'], ...referralStatuses.map((s) => [s, STATUS_LABELS[s]] as [string, string])]} />
-        <Select name="priority" label="Priority" value={view.priority ?? ''} options={[['', 'Any'], ...referralPriorities.map((p) => [p, p[0]!.toUpperCase() + p.slice(1)] as [string, string])]} />
-        <Select name="assignee" label="Assigned to" value={view.assignee} options={[['anyone', 'Anyone'], ['me', 'Me'], ['unassigned', 'Unassigned']]} />
-        <Select name="referrer" label="Referrer" value={view.referrer ?? ''} options={[['', 'Any'], ...referrers.map((r) => [r.id, r.name] as [string, string])]} />
-        <DateInput name="from" label="Received from" value={view.from} />
-        <DateInput name="to" label="Received to" value={view.to} />
-        <Select name="sort" label="Sort" value={view.sort} options={Object.entries(SORTS)} />
+      <Form method="get" className="mt-6 grid gap-3 rounded-lg border border-slate-200 bg-white p-4 text-sm sm:grid-cols-4 lg:grid-cols-8" aria-label="Filters">
+        <SelectField label="Status" selectProps={filterProps('status', view.status)} options={[['open', 'Open'], ['all', 'All'], ...referralStatuses.map((s) => [s, STATUS_LABELS[s]] as const)]} />
+        <SelectField label="Priority" selectProps={filterProps('priority', view.priority)} options={[['', 'Any'], ...referralPriorities.map((p) => [p, p[0]!.toUpperCase() + p.slice(1)] as const)]} />
+        <SelectField label="Assigned to" selectProps={filterProps('assignee', view.assignee)} options={[['anyone', 'Anyone'], ['me', 'Me'], ['unassigned', 'Unassigned']]} />
+        <SelectField label="Referrer" selectProps={filterProps('referrer', view.referrer)} options={[['', 'Any'], ...referrers.map((r) => [r.id, r.name] as const)]} />
+        <DateField label="Received from" inputProps={filterProps('from', view.from)} />
+        <DateField label="Received to" inputProps={filterProps('to', view.to)} />
+        <SelectField label="Sort" selectProps={filterProps('sort', view.sort)} options={Object.entries(SORTS)} />
         <div className="flex items-end gap-2">
-          <button type="submit" className="rounded-md bg-brand-700 px-3 py-2 text-sm font-medium text-white hover:bg-brand-800">
+          <Button type="submit" variant="primary" size="md">
             Apply
-          </button>
+          </Button>
           <Link to="/queue" className="rounded-md px-2 py-2 text-sm text-slate-600 underline">
             Reset
           </Link>
@@ -118,32 +123,32 @@ export default function Queue() {
       </Form>
 
       <div className="mt-3 grid gap-3 lg:grid-cols-2">
-        <Form method="get" className="flex items-end gap-2 rounded-lg border border-slate-200 bg-white p-4" aria-label="Find by reference number">
-          <label className="grow text-sm font-medium">
-            Reference number
-            <input name="ref" defaultValue={view.ref ?? ''} placeholder="NOR-7K3M9PX" className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5 uppercase" />
-          </label>
-          <button type="submit" className="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-50">Find</button>
+        <Form method="get" className="flex items-end gap-2 rounded-lg border border-slate-200 bg-white p-4 text-sm" aria-label="Find by reference number">
+          <Field label="Reference number" className="grow" inputProps={{ id: 'find-ref', name: 'ref', defaultValue: view.ref ?? '', placeholder: 'NOR-7K3M9PX' }} controlClassName="uppercase" />
+          <Button type="submit">Find</Button>
         </Form>
         <Form method="post" {...getFormProps(searchForm)} className="rounded-lg border border-slate-200 bg-white p-4" aria-label="Find a patient">
+          {/* One row of boxes; their errors under the row, where they do not push the boxes apart. */}
           <div className="flex flex-wrap items-end gap-2">
             <label htmlFor={searchFields.healthCard.id} className="text-sm font-medium">
               Health card
-              <input {...getInputProps(searchFields.healthCard, { type: 'text' })} autoComplete="off" className="mt-1 block w-40 rounded-md border border-slate-300 px-2 py-1.5" />
+              <Input {...getInputProps(searchFields.healthCard, { type: 'text' })} autoComplete="off" className="mt-1 block w-40" />
             </label>
             <span className="pb-2 text-sm text-slate-500">or</span>
             <label htmlFor={searchFields.lastName.id} className="text-sm font-medium">
               Last name
-              <input {...getInputProps(searchFields.lastName, { type: 'text' })} autoComplete="off" className="mt-1 block w-36 rounded-md border border-slate-300 px-2 py-1.5" />
+              <Input {...getInputProps(searchFields.lastName, { type: 'text' })} autoComplete="off" className="mt-1 block w-36" />
             </label>
             <label htmlFor={searchFields.dob.id} className="text-sm font-medium">
               Date of birth
-              <input {...getInputProps(searchFields.dob, { type: 'date' })} className="mt-1 block rounded-md border border-slate-300 px-2 py-1.5" />
+              <Input {...getInputProps(searchFields.dob, { type: 'date' })} className="mt-1 block" />
             </label>
-            <button type="submit" className="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-50">Search patients</button>
+            <Button type="submit">Search patients</Button>
           </div>
           <FieldError id={searchFields.healthCard.errorId} errors={searchFields.healthCard.errors} />
+          <FieldError id={searchFields.lastName.errorId} errors={searchFields.lastName.errors} />
           <FieldError id={searchFields.dob.errorId} errors={searchFields.dob.errors} />
+          <FieldError id={searchForm.errorId} errors={searchForm.errors} />
         </Form>
       </div>
 
@@ -154,77 +159,51 @@ export default function Queue() {
         </p>
       ) : null}
 
-      <div className={`mt-4 overflow-x-auto rounded-lg border border-slate-200 bg-white ${navigation.state === 'loading' ? 'opacity-60' : ''}`}>
-        <table className="w-full text-left text-sm">
-          <thead className="bg-slate-50 text-slate-500">
-            <tr>
-              <th className="px-4 py-2 font-medium">Patient</th>
-              <th className="px-4 py-2 font-medium">Reference</th>
-              <th className="px-4 py-2 font-medium">Priority</th>
-              <th className="px-4 py-2 font-medium">Status</th>
-              <th className="px-4 py-2 font-medium">Received</th>
-              <th className="px-4 py-2 font-medium">Assigned</th>
-              <th className="px-4 py-2 font-medium">Referrer</th>
+      <Table className="mt-4" busy={navigation.state === 'loading'}>
+        <TableHead>
+          <Th>Patient</Th>
+          <Th>Reference</Th>
+          <Th>Priority</Th>
+          <Th>Status</Th>
+          <Th>Received</Th>
+          <Th>Assigned</Th>
+          <Th>Referrer</Th>
+        </TableHead>
+        <TableBody>
+          {shown.map((item) => (
+            <tr key={item.id} className="hover:bg-slate-50" data-testid="queue-row">
+              <Td>
+                <Link to={`/referrals/${item.id}`} className="font-medium text-brand-800 hover:underline">{item.patient}</Link>
+                {item.dob ? <div className="text-xs text-slate-500">DOB {item.dob}</div> : null}
+                {item.duplicate ? <div className="mt-1"><DuplicateBadge /></div> : null}
+              </Td>
+              <Td className="font-mono text-xs">{item.referenceNumber}</Td>
+              <Td><PriorityBadge priority={item.priority} /></Td>
+              <Td><StatusBadge status={item.status} /></Td>
+              <Td className="whitespace-nowrap">
+                {item.receivedAt.slice(0, 10)}
+                <div className="text-xs text-slate-500">
+                  {item.ageDays === 0 ? 'today' : `${item.ageDays} d ago`} · target {item.targetHours < 48 ? `${item.targetHours} h` : `${Math.round(item.targetHours / 24)} d`}
+                </div>
+                {item.overdue ? <div className="mt-0.5 text-xs font-semibold text-red-700" data-testid="overdue">Overdue for triage</div> : null}
+              </Td>
+              <Td>{item.assignee ?? <span className="text-slate-400">Unassigned</span>}</Td>
+              <Td className="text-slate-600">{item.referrer}</Td>
             </tr>
-          </thead>
-          <tbody className="divide-y divide-slate-100">
-            {shown.map((item) => (
-              <tr key={item.id} className="hover:bg-slate-50" data-testid="queue-row">
-                <td className="px-4 py-2">
-                  <Link to={`/referrals/${item.id}`} className="font-medium text-brand-800 hover:underline">{item.patient}</Link>
-                  {item.dob ? <div className="text-xs text-slate-500">DOB {item.dob}</div> : null}
-                  {item.duplicate ? <div className="mt-1"><DuplicateBadge /></div> : null}
-                </td>
-                <td className="px-4 py-2 font-mono text-xs">{item.referenceNumber}</td>
-                <td className="px-4 py-2"><PriorityBadge priority={item.priority} /></td>
-                <td className="px-4 py-2"><StatusBadge status={item.status} /></td>
-                <td className="px-4 py-2 whitespace-nowrap">
-                  {item.receivedAt.slice(0, 10)}
-                  <div className="text-xs text-slate-500">
-                    {item.ageDays === 0 ? 'today' : `${item.ageDays} d ago`} · target {item.targetHours < 48 ? `${item.targetHours} h` : `${Math.round(item.targetHours / 24)} d`}
-                  </div>
-                  {item.overdue ? <div className="mt-0.5 text-xs font-semibold text-red-700" data-testid="overdue">Overdue for triage</div> : null}
-                </td>
-                <td className="px-4 py-2">{item.assignee ?? <span className="text-slate-400">Unassigned</span>}</td>
-                <td className="px-4 py-2 text-slate-600">{item.referrer}</td>
-              </tr>
-            ))}
-            {shown.length === 0 ? (
-              <tr>
-                <td colSpan={7} className="px-4 py-10 text-center text-slate-500">No referrals match this view.</td>
-              </tr>
-            ) : null}
-          </tbody>
-        </table>
-      </div>
+          ))}
+          {shown.length === 0 ? <EmptyRow columns={7}>No referrals match this view.</EmptyRow> : null}
+        </TableBody>
+      </Table>
       {!results ? (
         <nav className="mt-4 flex justify-between text-sm" aria-label="Pages">
           {view.cursor ? <Link to={queueUrl({ ...view, cursor: undefined })} className="text-brand-700 underline">First page</Link> : <span />}
-          {next ? <Link to={queueUrl({ ...view, cursor: next })} className="rounded-md border border-slate-300 bg-white px-3 py-1.5 font-medium hover:bg-slate-50">Next page</Link> : null}
+          {next ? <Link to={queueUrl({ ...view, cursor: next })} className={buttonClass()}>Next page</Link> : null}
         </nav>
       ) : null}
     </main>
   )
 }
 
-function Select({ name, label, value, options }: { name: string; label: string; value: string; options: [string, string][] }) {
-  return (
-    <label className="text-sm font-medium">
-      {label}
-      <select name={name} defaultValue={value} className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5">
-        {options.map(([v, text]) => (
-          <option key={v} value={v}>{text}</option>
-        ))}
-      </select>
-    </label>
-  )
-}
-
-function DateInput({ name, label, value }: { name: string; label: string; value?: string }) {
-  return (
-    <label className="text-sm font-medium">
-      {label}
-      <input type="date" name={name} defaultValue={value ?? ''} className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5" />
-    </label>
-  )
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />
 }

@@ -4,6 +4,8 @@ import { z } from 'zod'
 import { referralAccessHistory } from '~/audit/audit-log.server'
 import { ActionName, Actor, OutcomeBadge, Pager, utcTime } from '~/audit/audit-ui'
 import { requireClinic, requirePermission, requireUser } from '~/auth/guards.server'
+import { GeneralErrorBoundary } from '~/components/error-boundary'
+import { EmptyRow, Table, TableBody, TableHead, Td, Th } from '~/components/ui/table'
 import { isUuid } from '~/utils/keyset'
 import { invariantResponse } from '~/utils/misc'
 
@@ -45,39 +47,35 @@ export default function ReferralAccess() {
         Every time it was opened, changed or printed, every refused attempt, and every list that showed it (queue pages, patient searches, API lists),
         newest first, from the audit trail. Times are UTC; the reference finds the request in the full trail.
       </p>
-      <div className="mt-3 overflow-x-auto rounded-lg border border-slate-200 bg-white">
-        <table className="w-full text-left text-sm">
-          <thead className="bg-slate-50 text-slate-500">
-            <tr>
-              <th className="px-4 py-2 font-medium">Time (UTC)</th>
-              <th className="px-4 py-2 font-medium">Who</th>
-              <th className="px-4 py-2 font-medium">Action</th>
-              <th className="px-4 py-2 font-medium">Outcome</th>
-              <th className="px-4 py-2 font-medium">Reference</th>
+      <Table className="mt-3">
+        <TableHead>
+          <Th>Time (UTC)</Th>
+          <Th>Who</Th>
+          <Th>Action</Th>
+          <Th>Outcome</Th>
+          <Th>Reference</Th>
+        </TableHead>
+        <TableBody>
+          {rows.map((row) => (
+            <tr key={row.id} data-testid="access-row" className="align-top">
+              <Td className="whitespace-nowrap font-mono text-xs">{utcTime(row.occurredAt)}</Td>
+              <Td><Actor id={row.actorId} name={row.actorName} role={row.actorRole} /></Td>
+              <Td>
+                <ActionName action={row.action} />
+                {row.list ? <SeenInList kind={row.list} /> : null}
+              </Td>
+              <Td><OutcomeBadge outcome={row.outcome} /></Td>
+              <Td className="font-mono text-xs text-slate-600">{row.requestId}</Td>
             </tr>
-          </thead>
-          <tbody className="divide-y divide-slate-100">
-            {rows.map((row) => (
-              <tr key={row.id} data-testid="access-row" className="align-top">
-                <td className="whitespace-nowrap px-4 py-2 font-mono text-xs">{utcTime(row.occurredAt)}</td>
-                <td className="px-4 py-2"><Actor id={row.actorId} name={row.actorName} role={row.actorRole} /></td>
-                <td className="px-4 py-2">
-                  <ActionName action={row.action} />
-                  {row.list ? <SeenInList kind={row.list} /> : null}
-                </td>
-                <td className="px-4 py-2"><OutcomeBadge outcome={row.outcome} /></td>
-                <td className="px-4 py-2 font-mono text-xs text-slate-600">{row.requestId}</td>
-              </tr>
-            ))}
-            {rows.length === 0 ? (
-              <tr>
-                <td colSpan={5} className="px-4 py-8 text-center text-slate-500">No recorded access yet.</td>
-              </tr>
-            ) : null}
-          </tbody>
-        </table>
-      </div>
+          ))}
+          {rows.length === 0 ? <EmptyRow columns={5}>No recorded access yet.</EmptyRow> : null}
+        </TableBody>
+      </Table>
       <Pager first={cursor ? '.' : null} older={next ? `?cursor=${next}` : null} olderLabel="Earlier access" />
     </section>
   )
+}
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />
 }

@@ -4,7 +4,6 @@ import { z } from 'zod'
 import { PROMPT_VERSION } from '~/ai/prompts'
 import { decideOnSummary, saveGeneratedSummaries } from '~/ai/summaries.server'
 import { requireClinic, requirePhiId, requirePhiPermission, requireUser } from '~/auth/guards.server'
-import { phiCipherFromEnv } from '~/crypto/phi.server'
 import { parseForm } from '~/utils/form.server'
 
 const Text = z.string().trim().min(1, 'The model returned nothing').max(20_000)
@@ -31,9 +30,8 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     if (!decided) throw new Response('Not found', { status: 404 })
     throw redirect(`/referrals/${referralId}`)
   }
-  const desk = { db: context.db, audit: context.audit, phi: phiCipherFromEnv(context.env) }
   const generation = { model: work.model, promptVersion: work.promptVersion, texts: { summary: work.summary, triage: work.triage, missing: work.missing } }
-  const saved = await saveGeneratedSummaries(desk, staff, referralId, generation)
+  const saved = await saveGeneratedSummaries(context, staff, referralId, generation)
   if (!saved) throw new Response('Not found', { status: 404 })
   return Response.json({ ok: true, message: 'Saved. Review each summary below and accept or reject it.' })
 }

@@ -6,7 +6,7 @@ import { aiEndpointFor } from '~/ai/endpoint.server'
 import { referralAsText } from '~/ai/prompts'
 import { readSummaries } from '~/ai/summaries.server'
 import { ReferralTabs } from '~/referrals/referral-tabs'
-import { requireClinic, requireCurrentClinic, requirePhiId, requirePhiPermission, requireUser } from '~/auth/guards.server'
+import { requireClinic, requireCurrentClinic, requireUser } from '~/auth/guards.server'
 import type { SessionUser } from '~/auth/identity.server'
 import { hasPermission } from '~/auth/permissions'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
@@ -14,7 +14,7 @@ import { DuplicateBadge, PriorityBadge, STATUS_LABELS, StatusBadge } from '~/ref
 import type { PhiCipher } from '~/crypto/phi.server'
 import { History, SubmittedForm } from '~/referrals/referral-details'
 import { openReferral, referralFacts } from '~/referrals/open-referral.server'
-import { performWork, WORK_ACTION, WORK_PERMISSION, type Work } from '~/referrals/work.server'
+import { workOnReferral, type Work } from '~/referrals/work.server'
 import { AssignForm, StatusForm, TextForm, type WorkAnswer } from '~/referrals/work-forms'
 import { isWorkIntent, WorkSchema } from '~/referrals/work-schema'
 import type { RequestClinic } from '~/tenancy/request-start.server'
@@ -83,16 +83,11 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   }
   const work = submission.value
   // The permission depends on the kind of work, so the form is parsed first; nothing of it is kept or recorded.
-  const attempt = { action: WORK_ACTION[work.intent], entityId: params.id }
-  await requirePhiPermission(context, user, WORK_PERMISSION[work.intent], attempt)
-  const id = await requirePhiId(context, params.id, attempt)
-  const { outcome } = await context.db.tenant((tx) =>
-    performWork(tx, { clinicId, userId: user.id, cipher: context.phi, audit: context.audit }, id, {
-      ...work,
-      ...(work.intent === 'assign' ? { assignee: work.assignee ?? null } : {}),
-      ...(work.intent === 'status' ? { reason: work.reason || undefined, scheduledFor: work.scheduledFor || undefined } : {}),
-    } as Work),
-  )
+  const { outcome } = await workOnReferral(context, user, clinicId, params.id, {
+    ...work,
+    ...(work.intent === 'assign' ? { assignee: work.assignee ?? null } : {}),
+    ...(work.intent === 'status' ? { reason: work.reason || undefined, scheduledFor: work.scheduledFor || undefined } : {}),
+  } as Work)
   if (outcome === 'not-found') throw new Response('Not found', { status: 404 })
   // What concerns the whole referral is said at the top of the page; what concerns a field, next to it.
   const refusals = {

@@ -5,6 +5,8 @@ import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/re
 import { z } from 'zod'
 import { requireClinic, requireCurrentClinic, requirePermission, requireUser } from '~/auth/guards.server'
 import { useLazyValidation } from '~/components/forms'
+import { GeneralErrorBoundary } from '~/components/error-boundary'
+import { Button } from '~/components/ui/button'
 import { intakeSchema } from '~/intake/form-schema'
 import { IntakeFormFields } from '~/intake/intake-form-fields'
 import { currentIntakeForm, intakeFormVersion } from '~/intake/intake-forms.server'
@@ -121,16 +123,16 @@ export default function NewReferral() {
         <input type="hidden" name={DRAFT_OWNER_FIELD} value={draftOwner} />
         <IntakeFormFields definition={intake.definition} fields={fields as never} />
         <div className="mt-6 flex items-center gap-4">
-          <button
-            type="submit"
-            disabled={submitting}
-            className="rounded-md bg-brand-700 px-5 py-2.5 font-medium text-white shadow-sm hover:bg-brand-800 disabled:opacity-60"
-          >
+          <Button type="submit" variant="primary" size="xl" className="shadow-sm" disabled={submitting}>
             {submitting ? 'Sending…' : 'Send referral'}
-          </button>
+          </Button>
           <p className="text-sm text-slate-500">Form version {intake.version}</p>
         </div>
       </Form>
     </main>
   )
+}
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />
 }

@@ -8,7 +8,10 @@ import { DEFAULT_AI_ENDPOINT, normalizeEndpoint } from '~/ai/endpoint'
 import { aiEndpointFor, saveClinicAiEndpoint, saveMyAiEndpoint } from '~/ai/endpoint.server'
 import { requireClinic, requireCurrentClinic, requirePermission, requireUser } from '~/auth/guards.server'
 import { hasPermission } from '~/auth/permissions'
+import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { FieldError } from '~/components/forms'
+import { Button } from '~/components/ui/button'
+import { Input } from '~/components/ui/control'
 import { parseForm } from '~/utils/form.server'
 
 export const meta: MetaFunction = () => [{ title: 'AI settings · IntakePilot' }]
@@ -68,20 +71,20 @@ export default function AiSettings() {
       <Form method="post" {...getFormProps(mine.form)} className="mt-6 space-y-2 rounded-lg border border-slate-200 bg-white p-4">
         <input type="hidden" name="scope" value="me" />
         <label htmlFor={mine.endpoint.id} className="block text-sm font-medium">Your model server</label>
-        <input {...getInputProps(mine.endpoint, { type: 'text' })} placeholder={DEFAULT_AI_ENDPOINT} className="block w-full rounded-md border border-slate-300 px-2 py-1.5 font-mono text-sm" />
+        <Input {...getInputProps(mine.endpoint, { type: 'text' })} placeholder={DEFAULT_AI_ENDPOINT} className="block w-full font-mono text-sm" />
         <FieldError id={mine.endpoint.errorId} errors={mine.endpoint.errors} />
         <FieldError id={mine.form.errorId} errors={mine.form.errors} />
         <p className="text-xs text-slate-500">Kept with your account, wherever you sign in. Leave empty to use the clinic&apos;s setting.</p>
-        <button type="submit" className="rounded-md bg-brand-700 px-3 py-1.5 text-sm font-medium text-white">Save mine</button>
+        <Button type="submit" variant="primary">Save mine</Button>
       </Form>
       {isAdmin ? (
         <Form method="post" {...getFormProps(clinic.form)} className="mt-4 space-y-2 rounded-lg border border-slate-200 bg-white p-4">
           <input type="hidden" name="scope" value="clinic" />
           <label htmlFor={clinic.endpoint.id} className="block text-sm font-medium">The clinic&apos;s default model server</label>
-          <input {...getInputProps(clinic.endpoint, { type: 'text' })} placeholder={DEFAULT_AI_ENDPOINT} className="block w-full rounded-md border border-slate-300 px-2 py-1.5 font-mono text-sm" />
+          <Input {...getInputProps(clinic.endpoint, { type: 'text' })} placeholder={DEFAULT_AI_ENDPOINT} className="block w-full font-mono text-sm" />
           <FieldError id={clinic.endpoint.errorId} errors={clinic.endpoint.errors} />
           <FieldError id={clinic.form.errorId} errors={clinic.form.errors} />
-          <button type="submit" className="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium">Save for the clinic</button>
+          <Button type="submit">Save for the clinic</Button>
         </Form>
       ) : null}
     </main>
@@ -100,4 +103,8 @@ function useEndpointForm(scope: 'me' | 'clinic', actionData: { scope: string; re
     shouldRevalidate: 'onInput',
   })
   return { form, endpoint: fields.endpoint }
+}
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />
 }

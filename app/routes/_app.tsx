@@ -4,6 +4,8 @@ import { aiEndpointFor } from '~/ai/endpoint.server'
 import { requireUser } from '~/auth/guards.server'
 import { hasPermission } from '~/auth/permissions'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
+import { Button, buttonClass } from '~/components/ui/button'
+import { Input, Select } from '~/components/ui/control'
 import { switchableClinics } from '~/users/clinic-switch.server'
 
 /** The signed-in shell: header with the clinic, navigation by role, the superadmin's clinic menu. */
@@ -56,9 +58,7 @@ export default function AppShell() {
               {user.displayName} <span className="text-slate-400">· {user.role}</span>
             </span>
             <Form method="post" action="/logout">
-              <button type="submit" className="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-50">
-                Sign out
-              </button>
+              <Button type="submit">Sign out</Button>
             </Form>
           </div>
         </div>
@@ -73,7 +73,7 @@ function ClinicMenu({ clinics, currentId }: { clinics: { id: string; name: strin
   const location = useLocation()
   return (
     <details className="relative" data-testid="clinic-menu">
-      <summary className="cursor-pointer list-none rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-50">
+      <summary className={buttonClass({ className: 'cursor-pointer list-none' })}>
         Switch clinic
       </summary>
       <Form method="post" action="/clinics" className="absolute right-0 z-10 mt-2 w-80 space-y-3 rounded-lg border border-slate-200 bg-white p-4 shadow-lg">
@@ -81,23 +81,23 @@ function ClinicMenu({ clinics, currentId }: { clinics: { id: string; name: strin
         <label htmlFor="clinic-menu-clinic" className="block text-sm font-medium">
           Clinic
         </label>
-        <select id="clinic-menu-clinic" name="clinicId" defaultValue={currentId ?? ''} required className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5">
-            <option value="" disabled>
-              Choose a clinic
+        <Select id="clinic-menu-clinic" name="clinicId" defaultValue={currentId ?? ''} required className="mt-1 block w-full">
+          <option value="" disabled>
+            Choose a clinic
+          </option>
+          {clinics.map((c) => (
+            <option key={c.id} value={c.id}>
+              {c.name}
             </option>
-            {clinics.map((c) => (
-              <option key={c.id} value={c.id}>
-                {c.name}
-              </option>
-            ))}
-        </select>
+          ))}
+        </Select>
         <label htmlFor="clinic-menu-reason" className="block text-sm font-medium">
           Reason (recorded in the clinic&apos;s audit trail)
         </label>
-        <input id="clinic-menu-reason" name="reason" required minLength={5} maxLength={200} className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5" />
-        <button type="submit" className="w-full rounded-md bg-brand-700 px-3 py-2 text-sm font-medium text-white hover:bg-brand-800">
+        <Input id="clinic-menu-reason" name="reason" required minLength={5} maxLength={200} className="mt-1 block w-full" />
+        <Button type="submit" variant="primary" size="md" className="w-full">
           Switch
-        </button>
+        </Button>
       </Form>
     </details>
   )

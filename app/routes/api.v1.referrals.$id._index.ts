@@ -7,9 +7,8 @@ import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/cloudfla
 import { apiError } from '~/api/errors.server'
 import { apiRoute, ok, openApiReferral, readJson, requireApiUser } from '~/api/handler.server'
 import { UpdateReferralBody } from '~/api/schemas'
-import { requirePhiId, requirePhiPermission } from '~/auth/guards.server'
 import { referralFacts } from '~/referrals/open-referral.server'
-import { performWork, WORK_ACTION, WORK_PERMISSION, type Work } from '~/referrals/work.server'
+import { workOnReferral, type Work } from '~/referrals/work.server'
 
 /** PHI: the referral's form data, decrypted (tests/e2e/phi-coverage.spec.ts visits every such route). */
 export const handle = { phi: true }
@@ -35,11 +34,7 @@ export const action = apiRoute(async ({ request, params, context }: ActionFuncti
     body.status !== undefined
       ? { intent: 'status', to: body.status, version: body.version, reason: body.reason, scheduledFor: body.scheduledFor }
       : { intent: 'assign', assignee: body.assignedTo ?? null, version: body.version }
-  const attempt = { action: WORK_ACTION[work.intent], entityId: params.id }
-  await requirePhiPermission(context, user, WORK_PERMISSION[work.intent], attempt)
-  const id = await requirePhiId(context, params.id, attempt)
-  const cipher = context.phi
-  const { outcome } = await context.db.tenant((tx) => performWork(tx, { clinicId: user.clinicId, userId: user.id, cipher, audit: context.audit }, id, work))
+  const { outcome, id } = await workOnReferral(context, user, user.clinicId, params.id, work)
   if (outcome === 'not-found') throw apiError(404)
   if (outcome === 'conflict') throw apiError(409, 'The referral changed since you read it: GET it again, then retry with its version')
   if (outcome === 'bad-move') throw apiError(400, 'That status change is not allowed from the current status', { fields: { status: ['Not allowed from the current status'] } })

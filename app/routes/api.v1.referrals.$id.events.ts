@@ -7,8 +7,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/cloudfla
 import { apiError } from '~/api/errors.server'
 import { apiRoute, ok, openApiReferral, readJson, requireApiUser } from '~/api/handler.server'
 import { CreateEventBody } from '~/api/schemas'
-import { requirePhiId, requirePhiPermission } from '~/auth/guards.server'
-import { performWork, WORK_ACTION, WORK_PERMISSION } from '~/referrals/work.server'
+import { workOnReferral } from '~/referrals/work.server'
 
 /** PHI: notes and messages, decrypted (tests/e2e/phi-coverage.spec.ts visits every such route). */
 export const handle = { phi: true }
@@ -32,13 +31,7 @@ export const action = apiRoute(async ({ request, params, context }: ActionFuncti
   if (request.method !== 'POST') throw apiError(405, undefined, null, { Allow: 'GET, POST' })
   const user = requireApiUser(context)
   const body = await readJson(request, CreateEventBody)
-  const attempt = { action: WORK_ACTION[body.type], entityId: params.id }
-  await requirePhiPermission(context, user, WORK_PERMISSION[body.type], attempt)
-  const id = await requirePhiId(context, params.id, attempt)
-  const cipher = context.phi
-  const done = await context.db.tenant((tx) =>
-    performWork(tx, { clinicId: user.clinicId, userId: user.id, cipher, audit: context.audit }, id, { intent: body.type, body: body.body }),
-  )
+  const done = await workOnReferral(context, user, user.clinicId, params.id, { intent: body.type, body: body.body })
   if (done.outcome === 'not-found') throw apiError(404)
   return ok({ id: done.eventId, type: body.type }, { status: 201, requestId: context.requestId })
 })

