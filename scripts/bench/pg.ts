@@ -5,16 +5,10 @@
  */
 import pg from 'pg'
 
-export type QueryResult<R> = { rows: R[]; rowCount: number | null }
-export type PgClient = {
-  connect(): Promise<void>
-  query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<QueryResult<R>>
-  end(): Promise<void>
-  on(event: 'error', listener: (error: Error) => void): void
-}
+export type PgClient = pg.Client
 
 export async function connectPg(url: string): Promise<PgClient> {
-  const client = new pg.Client({ connectionString: url }) as unknown as PgClient
+  const client = new pg.Client({ connectionString: url })
   client.on('error', () => {})
   await client.connect()
   return client
