@@ -36,6 +36,12 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   return { members: await clinicUsers(context, clinicId), me: user.id }
 }
 
+/**
+ * Every form posts here, without the page's query: a Remix form's default action repeats the
+ * address, so one form per user would repeat whatever was put after `?` once per row.
+ */
+const USERS_PAGE = '/admin/users'
+
 const ELSEWHERE =
   'This email already has an IntakePilot account, so it cannot be invited again. Ask the person for another work email, or ask IntakePilot support to move their account.'
 const REFUSED: Record<Exclude<UserChangeOutcome, 'done'>, string> = {
@@ -105,7 +111,7 @@ export default function Users() {
         <h2 id="invite-heading" className="font-semibold">
           Invite a user
         </h2>
-        <Form method="post" {...getFormProps(form)} className="mt-4 grid gap-4 sm:grid-cols-4 sm:items-start">
+        <Form method="post" action={USERS_PAGE} {...getFormProps(form)} className="mt-4 grid gap-4 sm:grid-cols-4 sm:items-start">
           <input type="hidden" name="intent" value="invite" />
           <Field label="Email" inputProps={getInputProps(fields.email, { type: 'email' })} errors={fields.email.errors} />
           <Field label="Name" inputProps={getInputProps(fields.displayName, { type: 'text' })} errors={fields.displayName.errors} />
@@ -131,7 +137,7 @@ export default function Users() {
               <Td className="font-medium">{m.displayName}{m.id === me ? <span className="text-slate-400"> (you)</span> : null}</Td>
               <Td className="text-slate-600">{m.email}</Td>
               <Td>
-                <Form method="post" className="flex items-center gap-2">
+                <Form method="post" action={USERS_PAGE} className="flex items-center gap-2">
                   <input type="hidden" name="intent" value="role" />
                   <input type="hidden" name="userId" value={m.id} />
                   <Select name="role" defaultValue={m.role} aria-label={`Role of ${m.displayName}`} size="compact">
@@ -148,7 +154,7 @@ export default function Users() {
                 </span>
               </Td>
               <Td className="text-right">
-                <Form method="post">
+                <Form method="post" action={USERS_PAGE}>
                   <input type="hidden" name="intent" value={m.status === 'disabled' ? 'enable' : 'disable'} />
                   <input type="hidden" name="userId" value={m.id} />
                   <Button type="submit" size="compact">

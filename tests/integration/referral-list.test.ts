@@ -11,7 +11,6 @@ import { recordAudit } from '../../app/audit/audit.server'
 import { createPhiCipher, parseKeyRing, PhiDecryptError } from '../../app/crypto/phi.server'
 import * as s from '../../app/db/schema'
 import { createReferral } from '../../app/referrals/create-referral.server'
-import type { FormValues } from '../../app/referrals/form-data.server'
 import { showReferralList } from '../../app/referrals/referral-list.server'
 import type { TenantScope, TenantTx } from '../../app/tenancy/tenant.server'
 import { fakeReferralValues } from '../factories/patients'
@@ -29,7 +28,7 @@ async function lakeview() {
   const [form] = await db.owner.select().from(s.intakeForms).where(eq(s.intakeForms.clinicId, staff.clinicId!)).limit(1)
   const as: TenantScope = { clinicId: staff.clinicId, userId: referrer!.id, role: 'referrer' }
   const submit = async () => {
-    const values = fakeReferralValues(random, { clinicSlug: 'lakeview', services: ['Physiotherapy assessment'], clinician: { name: 'Dr. Test', practice: 'Test practice' } }) as FormValues
+    const values = fakeReferralValues(random, { clinicSlug: 'lakeview', services: ['Physiotherapy assessment'], clinician: { name: 'Dr. Test', practice: 'Test practice' } })
     const created = await db.as(as).tenant((tx) =>
       createReferral(tx, phi, (t, e) => recordAudit(t, as, { requestId: randomUUID(), ip: null, userAgent: null }, e), {
         clinic: { id: staff.clinicId!, slug: 'lakeview' },
@@ -60,7 +59,7 @@ describe('a list of referrals', () => {
   test('shows the names and writes one referral.list row naming exactly the referrals shown', async () => {
     const { staff, submit } = await lakeview()
     const [one, two] = [await submit(), await submit()]
-    const { shown, recorded } = await list(staff, [one.id, two.id], 'name-and-dob')
+    const { shown, recorded } = list(staff, [one.id, two.id], 'name-and-dob')
     const items = await shown
     expect(items.sort((a, b) => a.id.localeCompare(b.id))).toEqual(
       [one, two]
@@ -89,7 +88,7 @@ describe('a list of referrals', () => {
     const [other] = await db.owner.select({ formData: s.referrals.formData }).from(s.referrals).where(eq(s.referrals.id, two.id))
     const [mine] = await db.owner.select({ formData: s.referrals.formData }).from(s.referrals).where(eq(s.referrals.id, one.id))
     await db.owner.update(s.referrals).set({ formData: { ...mine!.formData, patient_last_name: other!.formData.patient_last_name } }).where(eq(s.referrals.id, one.id))
-    const { shown, recorded } = await list(staff, [one.id, two.id], 'name')
+    const { shown, recorded } = list(staff, [one.id, two.id], 'name')
     await expect(shown).rejects.toBeInstanceOf(PhiDecryptError)
     expect(await recorded()).toEqual([])
   })
