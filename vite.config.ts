@@ -16,9 +16,21 @@ import type * as PipelineModule from './app/server/pipeline.server'
  * (the same values it passes to wrangler in `npm start`).
  */
 const BINDINGS = [
-  'APP_ENV', 'APP_ORIGIN', 'DATABASE_URL', 'DATABASE_WS_PROXY', 'SESSION_SECRETS', 'PHI_KEYRING', 'PHI_BLIND_INDEX_KEY',
-  'OIDC_AUTHORITY', 'OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET', 'OIDC_ALLOWED_TENANTS', 'API_AUDIENCE', 'CORS_ORIGINS',
-  'REQUEST_DEADLINE_MS', 'REQUEST_BODY_TIMEOUT_MS',
+  'APP_ENV',
+  'APP_ORIGIN',
+  'DATABASE_URL',
+  'DATABASE_WS_PROXY',
+  'SESSION_SECRETS',
+  'PHI_KEYRING',
+  'PHI_BLIND_INDEX_KEY',
+  'OIDC_AUTHORITY',
+  'OIDC_CLIENT_ID',
+  'OIDC_CLIENT_SECRET',
+  'OIDC_ALLOWED_TENANTS',
+  'API_AUDIENCE',
+  'CORS_ORIGINS',
+  'REQUEST_DEADLINE_MS',
+  'REQUEST_BODY_TIMEOUT_MS',
 ] as const
 
 /** In place of Remix's Cloudflare dev proxy, which calls Remix directly and so skips the pipeline. */

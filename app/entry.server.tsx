@@ -31,7 +31,10 @@ export default async function handleRequest(
     },
   )
   // A failed render is logged by onError; either way the abort timer is no longer needed.
-  body.allReady.then(() => clearTimeout(timeout), () => clearTimeout(timeout))
+  body.allReady.then(
+    () => clearTimeout(timeout),
+    () => clearTimeout(timeout),
+  )
   if (isbot(request.headers.get('user-agent') || '')) await body.allReady
 
   responseHeaders.set('Content-Type', 'text/html; charset=utf-8')

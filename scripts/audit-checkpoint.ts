@@ -28,7 +28,10 @@ async function once() {
 
 await once()
 if (every !== null) {
-  const timer = setInterval(() => void once().catch((error) => console.error('[audit:checkpoint] failed:', error instanceof Error ? error.message : error)), every * 1000)
+  const timer = setInterval(
+    () => void once().catch((error) => console.error('[audit:checkpoint] failed:', error instanceof Error ? error.message : error)),
+    every * 1000,
+  )
   const stop = () => (clearInterval(timer), process.exit(0))
   process.on('SIGINT', stop)
   process.on('SIGTERM', stop)

@@ -21,7 +21,8 @@ const connection = ownerConnection()
 const store = values.apply ? await openCheckpointStore() : undefined
 const plans = await withDatabase(connection, (db) => applyRetention(db, { cutoff, apply: !!values.apply, store })).finally(() => store?.close())
 const total = plans.reduce((n, p) => n + p.removable, 0)
-for (const p of plans) if (p.removable) console.log(`${p.chain === '-' ? 'outside any clinic' : `clinic ${p.chain}`}: ${p.removable} rows through seq ${p.throughSeq}`)
+for (const p of plans)
+  if (p.removable) console.log(`${p.chain === '-' ? 'outside any clinic' : `clinic ${p.chain}`}: ${p.removable} rows through seq ${p.throughSeq}`)
 console.log(
   values.apply
     ? `Removed ${total} audit rows older than ${cutoff.toISOString().slice(0, 10)}; signed checkpoints recorded.`

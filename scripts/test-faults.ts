@@ -41,7 +41,8 @@ async function main() {
   const origin = stack.app.origin
   const recorder = new Recorder()
 
-  const page = async (email: string) => new Client(email, origin, recorder, { sessionCookie: await signInThroughApp({ appOrigin: origin, email }), patienceMs: PATIENCE_MS })
+  const page = async (email: string) =>
+    new Client(email, origin, recorder, { sessionCookie: await signInThroughApp({ appOrigin: origin, email }), patienceMs: PATIENCE_MS })
   const api = async (email: string) => {
     const tokens = await getTokensFor({ issuer: stack.idp.issuer, email, clientId: CLI_CLIENT_ID, redirectUri: CLI_REDIRECT_URI })
     return new Client(`${email} (API)`, origin, recorder, { bearer: tokens.access_token, patienceMs: PATIENCE_MS })
@@ -86,11 +87,17 @@ async function main() {
   recorder.phase = 'settling referrals'
   await settleReferrals([pageSubmits, apiSubmits])
   const intents = [...pageSubmits.intents, ...apiSubmits.intents]
-  const rows = await countReferrals(stack, intents.map((i) => i.key))
+  const rows = await countReferrals(
+    stack,
+    intents.map((i) => i.key),
+  )
 
   const checks: Check[] = []
   for (const p of phases) {
-    checks.push({ ...clearAnswers(p.name, answersIn(recorder.answers, p.name), DEADLINE_MS, { expectRefusals: true }), check: `${p.fault}: every answer is a success or 503 + Retry-After (page / JSON), within the deadline` })
+    checks.push({
+      ...clearAnswers(p.name, answersIn(recorder.answers, p.name), DEADLINE_MS, { expectRefusals: true }),
+      check: `${p.fault}: every answer is a success or 503 + Retry-After (page / JSON), within the deadline`,
+    })
     checks.push(resumed(p.name, answersIn(recorder.answers, `${p.name}, after`), p.recoveredMs, DEADLINE_MS))
   }
   checks.push(...referralChecks(intents, rows))
@@ -98,10 +105,19 @@ async function main() {
   checks.push(...overallChecks(recorder.answers, stack.app.process.pid === appPid && stack.app.process.exitCode === null))
 
   const failed = printTable(checks, say)
-  say(`PostgreSQL 18 (embedded)${stack.pgbouncer ? `, PgBouncer ${stack.pgbouncer.version()} in transaction mode` : ', no PgBouncer'}; deadline ${DEADLINE_MS} ms; ${recorder.answers.length} requests; ${((performance.now() - started) / 1000).toFixed(0)} s in all`)
+  say(
+    `PostgreSQL 18 (embedded)${stack.pgbouncer ? `, PgBouncer ${stack.pgbouncer.version()} in transaction mode` : ', no PgBouncer'}; deadline ${DEADLINE_MS} ms; ${recorder.answers.length} requests; ${((performance.now() - started) / 1000).toFixed(0)} s in all`,
+  )
   const keep = join(repo, '.data', 'test-faults')
   mkdirSync(keep, { recursive: true })
-  writeFileSync(join(keep, 'answers.json'), JSON.stringify(recorder.answers.map(({ body, ...a }) => ({ ...a, verdict: judge({ body, ...a }, DEADLINE_MS), body: body.slice(0, 300) })), null, 1))
+  writeFileSync(
+    join(keep, 'answers.json'),
+    JSON.stringify(
+      recorder.answers.map(({ body, ...a }) => ({ ...a, verdict: judge({ body, ...a }, DEADLINE_MS), body: body.slice(0, 300) })),
+      null,
+      1,
+    ),
+  )
   cpSync(stack.app.logFile, join(keep, 'app.log'))
   say(`every answer: .data/test-faults/answers.json; the app's log: .data/test-faults/app.log`)
   if (failed) throw new Error(`${failed} check(s) failed`)
@@ -121,7 +137,8 @@ function referralChecks(intents: Submitter['intents'], rows: Awaited<ReturnType<
       area,
       check: 'none lost: every referral sent (and resent after a refusal) exists, counted as the owner',
       pass: lost.length === 0 && rejected.length === 0 && refused.length > 0,
-      detail: `${intents.length} referrals (page and API), ${refused.length} refused at least once; ${lost.length} missing` +
+      detail:
+        `${intents.length} referrals (page and API), ${refused.length} refused at least once; ${lost.length} missing` +
         (rejected.length ? `; ${rejected.length} rejected (${rejected[0]!.rejected})` : '') +
         (refused.length ? '' : '; none was refused, so nothing was shown'),
     },
@@ -135,7 +152,9 @@ function referralChecks(intents: Submitter['intents'], rows: Awaited<ReturnType<
       area,
       check: 'what the referrer typed is offered again (same key) on the form after a refused submit',
       pass: drafts.length > 0 && drafts.every((i) => i.draftOffered),
-      detail: drafts.length ? `${drafts.filter((i) => i.draftOffered).length}/${drafts.length} page submits refused and then offered again` : 'no page submit was refused before the form answered again',
+      detail: drafts.length
+        ? `${drafts.filter((i) => i.draftOffered).length}/${drafts.length} page submits refused and then offered again`
+        : 'no page submit was refused before the form answered again',
     },
   ]
 }
@@ -182,10 +201,16 @@ function overallChecks(answers: Answer[], sameApp: boolean): Check[] {
       area: 'whole run',
       check: 'never a 500, never a request left without an answer',
       pass: errors.length === 0 && hangs.length === 0,
-      detail: `${answers.length} requests: ${errors.length} × 5xx other than 503, ${hangs.length} unanswered` +
+      detail:
+        `${answers.length} requests: ${errors.length} × 5xx other than 503, ${hangs.length} unanswered` +
         (errors[0] ? `; first: ${errors[0].method} ${errors[0].path} ${errors[0].status} during "${errors[0].phase}"` : ''),
     },
-    { area: 'whole run', check: 'the app server was never restarted', pass: sameApp, detail: sameApp ? 'one workerd process throughout' : 'the app process exited' },
+    {
+      area: 'whole run',
+      check: 'the app server was never restarted',
+      pass: sameApp,
+      detail: sameApp ? 'one workerd process throughout' : 'the app process exited',
+    },
   ]
 }
 

@@ -23,7 +23,13 @@ export type ShownSummary = {
 type Run = { state: 'idle' | 'connecting' | 'streaming' | 'saving' | 'done' | 'failed' | 'cancelled'; texts: Record<SummaryKind, string>; error?: string }
 const EMPTY = { summary: '', triage: '', missing: '' }
 
-export function AiPanel({ referralId, endpoint, source, referralText, summaries }: {
+export function AiPanel({
+  referralId,
+  endpoint,
+  source,
+  referralText,
+  summaries,
+}: {
   referralId: string
   endpoint: string
   source: 'you' | 'clinic' | 'default'
@@ -75,14 +81,20 @@ export function AiPanel({ referralId, endpoint, source, referralText, summaries 
   const accepted = SUMMARY_KINDS.map((kind) => summaries.find((s) => s.kind === kind && s.decision === 'accepted')).filter(Boolean) as ShownSummary[]
   return (
     <section aria-labelledby="ai-heading" className="rounded-lg border border-slate-200 bg-white p-4">
-      <h2 id="ai-heading" className="font-semibold">AI summaries</h2>
+      <h2 id="ai-heading" className="font-semibold">
+        AI summaries
+      </h2>
       {accepted.length ? (
         <div className="mt-3 space-y-3" data-testid="accepted-summaries">
           {accepted.map((s) => (
             <div key={s.id} className="rounded-md bg-emerald-50 p-3 text-sm">
-              <p className="font-medium text-emerald-900">{KIND_LABELS[s.kind]} <span className="font-normal text-emerald-800">(accepted)</span></p>
+              <p className="font-medium text-emerald-900">
+                {KIND_LABELS[s.kind]} <span className="font-normal text-emerald-800">(accepted)</span>
+              </p>
               <p className="mt-1 whitespace-pre-wrap text-slate-800">{s.text}</p>
-              <p className="mt-1 text-xs text-slate-500">{s.model} · {s.promptVersion} · {s.generatedByName} · {s.generatedAt.slice(0, 16).replace('T', ' ')} UTC</p>
+              <p className="mt-1 text-xs text-slate-500">
+                {s.model} · {s.promptVersion} · {s.generatedByName} · {s.generatedAt.slice(0, 16).replace('T', ' ')} UTC
+              </p>
             </div>
           ))}
         </div>
@@ -91,33 +103,58 @@ export function AiPanel({ referralId, endpoint, source, referralText, summaries 
         <div className="mt-3 space-y-3">
           <p className="text-xs text-slate-600" data-testid="ai-destination">
             The referral is sent from this browser only to <span className="font-mono">{endpoint}</span>
-            {source === 'you' ? ' (your setting)' : source === 'clinic' ? ' (your clinic’s setting)' : ' (LM Studio’s default)'}, never to IntakePilot or anyone else.{' '}
-            <a href="/settings/ai" className="underline">Change</a>
+            {source === 'you' ? ' (your setting)' : source === 'clinic' ? ' (your clinic’s setting)' : ' (LM Studio’s default)'}, never to IntakePilot or anyone
+            else.{' '}
+            <a href="/settings/ai" className="underline">
+              Change
+            </a>
           </p>
           <div className="flex flex-wrap items-center gap-2">
             {models.length > 1 ? (
               <label className="text-sm">
                 Model{' '}
                 <select value={model} onChange={(e) => setModel(e.target.value)} className="rounded-md border border-slate-300 px-2 py-1">
-                  {models.map((m) => <option key={m} value={m}>{m}</option>)}
+                  {models.map((m) => (
+                    <option key={m} value={m}>
+                      {m}
+                    </option>
+                  ))}
                 </select>
               </label>
             ) : null}
-            <button type="button" onClick={generate} disabled={busy} className="rounded-md bg-brand-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-brand-800 disabled:opacity-60">
+            <button
+              type="button"
+              onClick={generate}
+              disabled={busy}
+              className="rounded-md bg-brand-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-brand-800 disabled:opacity-60"
+            >
               {busy ? 'Generating…' : 'Generate AI summaries'}
             </button>
             {busy ? (
-              <button type="button" onClick={() => abort.current?.abort()} className="rounded-md border border-slate-300 px-3 py-1.5 text-sm">Cancel</button>
+              <button type="button" onClick={() => abort.current?.abort()} className="rounded-md border border-slate-300 px-3 py-1.5 text-sm">
+                Cancel
+              </button>
             ) : null}
           </div>
           {run.state === 'failed' ? (
             <div role="alert" className="rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900">
               <p className="font-medium">The local model server at {endpoint} could not be reached. Nothing was saved.</p>
-              <p className="mt-1">Start LM Studio, load a model, and start its server (Developer tab → Start Server). Turn on “Enable CORS” in the server settings so this page may talk to it, then try again.</p>
+              <p className="mt-1">
+                Start LM Studio, load a model, and start its server (Developer tab → Start Server). Turn on “Enable CORS” in the server settings so this page
+                may talk to it, then try again.
+              </p>
             </div>
           ) : null}
-          {run.state === 'cancelled' ? <p role="status" className="text-sm text-slate-600">Cancelled. Nothing was saved.</p> : null}
-          {save.data ? <p role="status" className="text-sm text-slate-700">{save.data.message}</p> : null}
+          {run.state === 'cancelled' ? (
+            <p role="status" className="text-sm text-slate-600">
+              Cancelled. Nothing was saved.
+            </p>
+          ) : null}
+          {save.data ? (
+            <p role="status" className="text-sm text-slate-700">
+              {save.data.message}
+            </p>
+          ) : null}
           {run.state !== 'idle' && run.state !== 'failed' ? (
             <div className="space-y-2">
               {SUMMARY_KINDS.map((kind) => (
@@ -136,9 +173,13 @@ export function AiPanel({ referralId, endpoint, source, referralText, summaries 
           <ul className="mt-2 space-y-2">
             {summaries.map((s) => (
               <li key={s.id} className="rounded-md border border-slate-200 p-2 text-sm" data-testid="summary-entry">
-                <p className="font-medium">{KIND_LABELS[s.kind]} · <span className="text-slate-500">{s.decision}</span></p>
+                <p className="font-medium">
+                  {KIND_LABELS[s.kind]} · <span className="text-slate-500">{s.decision}</span>
+                </p>
                 <p className="mt-1 whitespace-pre-wrap text-slate-700">{s.text}</p>
-                <p className="mt-1 text-xs text-slate-500">{s.model} · {s.promptVersion} · {s.generatedByName} · {s.generatedAt.slice(0, 16).replace('T', ' ')} UTC</p>
+                <p className="mt-1 text-xs text-slate-500">
+                  {s.model} · {s.promptVersion} · {s.generatedByName} · {s.generatedAt.slice(0, 16).replace('T', ' ')} UTC
+                </p>
                 {s.decision === 'pending' ? (
                   <div className="mt-2 flex gap-2">
                     {(['accepted', 'rejected'] as const).map((decision) => (

@@ -31,6 +31,8 @@ export async function saveMyAiEndpoint(tx: TenantTx, endpoint: string | null) {
 export async function saveClinicAiEndpoint(tx: TenantTx, clinicId: string, endpoint: string | null) {
   await tx
     .update(clinics)
-    .set({ settings: endpoint ? sql`${clinics.settings} || ${JSON.stringify({ localAiEndpoint: endpoint })}::jsonb` : sql`${clinics.settings} - 'localAiEndpoint'` })
+    .set({
+      settings: endpoint ? sql`${clinics.settings} || ${JSON.stringify({ localAiEndpoint: endpoint })}::jsonb` : sql`${clinics.settings} - 'localAiEndpoint'`,
+    })
     .where(eq(clinics.id, clinicId))
 }

@@ -14,4 +14,3 @@ export function normalizeEndpoint(value: unknown): string | null {
     return null
   }
 }
-

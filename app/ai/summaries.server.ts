@@ -57,8 +57,20 @@ export function saveGeneratedSummaries(desk: SummaryDesk, staff: Staff, referral
     const form = await intakeFormVersion(tx, staff.clinicId, row.formVersion)
     const values = await openFormData(desk.phi, form!.definition, { clinicId: staff.clinicId, referralId }, row.formData)
     const inputHash = await sha256Hex(`${PROMPT_VERSION}\n${referralAsText(form!.definition, values)}`)
-    const ids = await saveSummaries(tx, desk.phi, { ...staff, referralId, model: generation.model, promptVersion: generation.promptVersion, inputHash, texts: generation.texts })
-    await desk.audit(tx, { action: 'ai.generate', entityType: 'referral', entityId: referralId, details: { entries: ids, model: generation.model, promptVersion: generation.promptVersion } })
+    const ids = await saveSummaries(tx, desk.phi, {
+      ...staff,
+      referralId,
+      model: generation.model,
+      promptVersion: generation.promptVersion,
+      inputHash,
+      texts: generation.texts,
+    })
+    await desk.audit(tx, {
+      action: 'ai.generate',
+      entityType: 'referral',
+      entityId: referralId,
+      details: { entries: ids, model: generation.model, promptVersion: generation.promptVersion },
+    })
     return true
   })
 }
@@ -67,7 +79,12 @@ export function saveGeneratedSummaries(desk: SummaryDesk, staff: Staff, referral
  * A staff member accepts or rejects one generated summary, recorded. False when the referral
  * is not there (recorded as refused) or has no such entry.
  */
-export function decideOnSummary(desk: Omit<SummaryDesk, 'phi'>, staff: Staff, referralId: string, choice: { entryId: string; decision: 'accepted' | 'rejected' }): Promise<boolean> {
+export function decideOnSummary(
+  desk: Omit<SummaryDesk, 'phi'>,
+  staff: Staff,
+  referralId: string,
+  choice: { entryId: string; decision: 'accepted' | 'rejected' },
+): Promise<boolean> {
   return desk.db.tenant(async (tx) => {
     const [row] = await tx.select({ id: referrals.id }).from(referrals).where(eq(referrals.id, referralId)).limit(1)
     if (!row) {

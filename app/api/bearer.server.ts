@@ -77,7 +77,10 @@ export async function resolveApiIdentity(request: Request, env: Env, start: Requ
     verified = await verifyAccessToken(token, {
       authority: env.OIDC_AUTHORITY.replace(/\/$/, ''),
       audience: env.API_AUDIENCE,
-      allowedTenants: (env.OIDC_ALLOWED_TENANTS ?? '').split(',').map((t) => t.trim()).filter(Boolean),
+      allowedTenants: (env.OIDC_ALLOWED_TENANTS ?? '')
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean),
     })
   } catch (error) {
     if (error instanceof AccessTokenError) throw new ApiRefusal(invalidToken(error.reason))

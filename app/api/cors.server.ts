@@ -15,7 +15,10 @@ export const isApiPath = (pathname: string) => pathname === '/api' || pathname.s
 function allowedOrigin(request: Request, env: Pick<Env, 'CORS_ORIGINS'>): string | null {
   const origin = request.headers.get('Origin')
   if (!origin) return null
-  const list = (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim().replace(/\/$/, '')).filter((o) => o && o !== '*')
+  const list = (env.CORS_ORIGINS ?? '')
+    .split(',')
+    .map((o) => o.trim().replace(/\/$/, ''))
+    .filter((o) => o && o !== '*')
   return list.includes(origin) ? origin : null
 }
 

@@ -13,7 +13,19 @@ const Version = z.number().int().min(1).max(INT32_MAX)
 export const ErrorSchema = z.object({
   error: z.string(),
   details: z.unknown(),
-  code: z.enum(['VALIDATION_ERROR', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'METHOD_NOT_ALLOWED', 'CONFLICT', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'RATE_LIMITED', 'INTERNAL', 'UNAVAILABLE']),
+  code: z.enum([
+    'VALIDATION_ERROR',
+    'UNAUTHENTICATED',
+    'FORBIDDEN',
+    'NOT_FOUND',
+    'METHOD_NOT_ALLOWED',
+    'CONFLICT',
+    'PAYLOAD_TOO_LARGE',
+    'UNSUPPORTED_MEDIA_TYPE',
+    'RATE_LIMITED',
+    'INTERNAL',
+    'UNAVAILABLE',
+  ]),
 })
 
 export const envelope = <T extends z.ZodType>(data: T) =>
@@ -79,7 +91,12 @@ export const UpdateReferralBody = z
     version: Version,
     status: z.enum(referralStatuses).optional(),
     /** Required when declining or cancelling: the referrer sees it. */
-    reason: z.string().trim().max(2000).refine((v) => !hasNul(v), NUL_MESSAGE).optional(),
+    reason: z
+      .string()
+      .trim()
+      .max(2000)
+      .refine((v) => !hasNul(v), NUL_MESSAGE)
+      .optional(),
     /** Required when scheduling: the appointment day, YYYY-MM-DD. */
     scheduledFor: calendarDay('Appointment date', NEAR_DAY).optional(),
     assignedTo: z.uuid().nullable().optional(),

@@ -18,8 +18,7 @@ export const EXPORT_BATCH_SIZE = 500
 
 export const EXPORT_CONTENT_TYPES = { csv: 'text/csv; charset=utf-8', fhir: 'application/fhir+ndjson' } as const
 
-export const exportFilename = ({ format, from, to }: AuditExport) =>
-  `intakepilot-audit-${from}-to-${to}.${format === 'csv' ? 'csv' : 'ndjson'}`
+export const exportFilename = ({ format, from, to }: AuditExport) => `intakepilot-audit-${from}-to-${to}.${format === 'csv' ? 'csv' : 'ndjson'}`
 
 /** How an export ended: every row and the trailer sent, a failure, or the client went away. */
 export type ExportEnd = { stage: 'complete' | 'failed' | 'cancelled'; rows: number }

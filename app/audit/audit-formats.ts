@@ -85,7 +85,9 @@ export function fhirAuditEvent(r: AuditRecord) {
     ...(r.outcome === 'success' ? {} : { outcomeDesc: r.outcome }),
     agent: [
       {
-        ...(r.actorId ? { who: { identifier: { value: r.actorId }, ...(r.actorName ? { display: r.actorName } : {}) } } : { who: { display: anonymousActor(r.actorRole) } }),
+        ...(r.actorId
+          ? { who: { identifier: { value: r.actorId }, ...(r.actorName ? { display: r.actorName } : {}) } }
+          : { who: { display: anonymousActor(r.actorRole) } }),
         requestor: true,
         ...(r.actorRole ? { role: [{ text: r.actorRole }] } : {}),
         ...(r.ip ? { network: { address: r.ip, type: '2' } } : {}),

@@ -15,7 +15,7 @@ describe('the IP an audit row records', () => {
     expect(auditRequest(request({ 'CF-Connecting-IP': 'x'.repeat(100) }), 'r', behind).ip).toBeNull()
   })
 
-  test('anywhere else both headers are the client\'s own: nothing is recorded', () => {
+  test("anywhere else both headers are the client's own: nothing is recorded", () => {
     expect(auditRequest(request({ 'CF-Connecting-IP': '198.51.100.4', 'X-Forwarded-For': '6.6.6.6' }), 'r').ip).toBeNull()
     expect(auditRequest(request({ 'CF-Connecting-IP': '198.51.100.4' }), 'r', { behindCloudflare: false }).ip).toBeNull()
   })

@@ -44,7 +44,13 @@ export function Pager({ first, older, olderLabel }: { first: string | null; olde
   if (!first && !older) return null
   return (
     <nav className="mt-4 flex justify-between text-sm" aria-label="Pages">
-      {first ? <Link to={first} className="text-brand-700 underline">Newest</Link> : <span />}
+      {first ? (
+        <Link to={first} className="text-brand-700 underline">
+          Newest
+        </Link>
+      ) : (
+        <span />
+      )}
       {older ? (
         <Link to={older} className={buttonClass()}>
           {olderLabel}

@@ -45,8 +45,7 @@ export const checkpointObjectKey = (c: Pick<Checkpoint, 'kind' | 'chain' | 'seq'
   `${PREFIX}${c.chain}/${c.kind}/${String(c.seq).padStart(19, '0')}-${c.hash.slice(0, 16)}`
 
 /** The signed text: fixed field order, nothing left to a serialiser's choices. */
-const signedText = (c: Checkpoint) =>
-  ['intakepilot-audit-checkpoint/v1', c.kind, c.chain, String(c.seq), c.hash, c.at, c.by, c.cutoff ?? ''].join('|')
+const signedText = (c: Checkpoint) => ['intakepilot-audit-checkpoint/v1', c.kind, c.chain, String(c.seq), c.hash, c.at, c.by, c.cutoff ?? ''].join('|')
 
 async function hmacKey(secret: string) {
   const raw = base64Bytes(secret)

@@ -59,7 +59,14 @@ export const anonymousIdentity = (started: Pick<StartedRequest, 'rateLimit'> & P
 /** The identity of an active user the request started as (request_start). */
 export function signedInIdentity(started: StartedRequest & { user: NonNullable<StartedRequest['user']> }, fields: Partial<Identity> = {}): Identity {
   const { user: row, clinic } = started
-  const user: SessionUser = { id: row.id, email: row.email, displayName: row.displayName, role: row.role, clinicId: clinic?.id ?? null, aiEndpoint: row.aiEndpoint }
+  const user: SessionUser = {
+    id: row.id,
+    email: row.email,
+    displayName: row.displayName,
+    role: row.role,
+    clinicId: clinic?.id ?? null,
+    aiEndpoint: row.aiEndpoint,
+  }
   return {
     user,
     scope: { clinicId: user.clinicId, userId: row.id, role: row.role },
@@ -133,4 +140,3 @@ async function refreshSession(env: Env, request: Request, session: SessionData, 
     return { ...session, ...result }
   })
 }
-

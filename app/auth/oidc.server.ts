@@ -61,7 +61,10 @@ export function oidcConfig(env: Env, request: Request): OidcConfig {
     authority: env.OIDC_AUTHORITY.replace(/\/$/, ''),
     clientId: env.OIDC_CLIENT_ID,
     clientSecret: env.OIDC_CLIENT_SECRET,
-    allowedTenants: (env.OIDC_ALLOWED_TENANTS ?? '').split(',').map((t) => t.trim()).filter(Boolean),
+    allowedTenants: (env.OIDC_ALLOWED_TENANTS ?? '')
+      .split(',')
+      .map((t) => t.trim())
+      .filter(Boolean),
     redirectUri: `${origin}/auth/callback`,
   }
 }
@@ -84,17 +87,15 @@ export function discover(authority: string): Promise<Discovery> {
     found = fetch(`${authority}/.well-known/openid-configuration`, {
       headers: { Accept: 'application/json' },
       signal: AbortSignal.timeout(PROVIDER_TIMEOUT_MS),
-    }).then(
-      async (response) => {
-        if (!response.ok) throw new Error(`OpenID discovery failed (${response.status})`)
-        const discovery = await response.json<Discovery>()
-        // The document must be the authority's own (multi-tenant Entra publishes a template).
-        if (discovery.issuer !== authority && !discovery.issuer.includes('{tenantid}')) {
-          throw new Error('OpenID discovery issuer does not match the configured authority')
-        }
-        return discovery
-      },
-    )
+    }).then(async (response) => {
+      if (!response.ok) throw new Error(`OpenID discovery failed (${response.status})`)
+      const discovery = await response.json<Discovery>()
+      // The document must be the authority's own (multi-tenant Entra publishes a template).
+      if (discovery.issuer !== authority && !discovery.issuer.includes('{tenantid}')) {
+        throw new Error('OpenID discovery issuer does not match the configured authority')
+      }
+      return discovery
+    })
     found.catch(() => discoveries.delete(authority))
     discoveries.set(authority, found)
   }
@@ -152,7 +153,10 @@ export async function verifyIdToken(
 export async function nonceFor(state: string, secret: string) {
   const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
   const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(`nonce:${state}`)))
-  return btoa(String.fromCharCode(...mac)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+  return btoa(String.fromCharCode(...mac))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '')
 }
 
 /**
@@ -168,10 +172,7 @@ export class EntraStrategy<User> extends MicrosoftStrategy<User> {
     verify: MicrosoftStrategy<User>['verify'],
     env: Env,
   ) {
-    super(
-      { clientId: config.clientId, clientSecret: config.clientSecret, redirectURI: config.redirectUri, scopes: OIDC_SCOPES },
-      verify,
-    )
+    super({ clientId: config.clientId, clientSecret: config.clientSecret, redirectURI: config.redirectUri, scopes: OIDC_SCOPES }, verify)
     this.options.authorizationEndpoint = new URL(discovery.authorization_endpoint)
     this.options.tokenEndpoint = new URL(discovery.token_endpoint)
     // The PKCE state cookie: short-lived, HttpOnly, and origin-bound in production.

@@ -5,12 +5,7 @@
  */
 import type { UserRole } from '~/db/schema'
 
-const referrer = [
-  'create:referral:own',
-  'read:referral:own',
-  'reply:referral:own',
-  'read:intake-form:any',
-] as const
+const referrer = ['create:referral:own', 'read:referral:own', 'reply:referral:own', 'read:intake-form:any'] as const
 
 const staff = [
   'read:referral:any',
@@ -22,22 +17,11 @@ const staff = [
   'read:intake-form:any',
 ] as const
 
-const admin = [
-  ...staff,
-  'manage:user:any',
-  'update:intake-form:any',
-  'read:audit-log:any',
-  'export:audit-log:any',
-  'verify:audit-log:any',
-] as const
+const admin = [...staff, 'manage:user:any', 'update:intake-form:any', 'read:audit-log:any', 'export:audit-log:any', 'verify:audit-log:any'] as const
 
 const superadmin = [...admin, 'switch:clinic:any', 'manage:clinic:any'] as const
 
-export type Permission =
-  | (typeof referrer)[number]
-  | (typeof staff)[number]
-  | (typeof admin)[number]
-  | (typeof superadmin)[number]
+export type Permission = (typeof referrer)[number] | (typeof staff)[number] | (typeof admin)[number] | (typeof superadmin)[number]
 
 export const PERMISSIONS: Record<UserRole, readonly Permission[]> = { referrer, staff, admin, superadmin }
 

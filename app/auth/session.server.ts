@@ -40,7 +40,10 @@ export function sessionCookieName(env: Pick<Env, 'APP_ENV'>) {
 type Key = { id: string; key: Uint8Array }
 
 async function keysFrom(secrets: string | undefined, purpose = 'session'): Promise<Key[]> {
-  const list = (secrets ?? '').split(',').map((s) => s.trim()).filter(Boolean)
+  const list = (secrets ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
   if (!list.length) throw new Error('SESSION_SECRETS is not configured')
   return Promise.all(
     list.map(async (secret) => {
@@ -61,9 +64,7 @@ export async function sealSession(env: Env, data: SessionData) {
  */
 export async function sealJson(env: Env, purpose: string, data: unknown) {
   const [current] = await keysFrom(env.SESSION_SECRETS, purpose)
-  return new CompactEncrypt(encoder.encode(JSON.stringify(data)))
-    .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: current!.id })
-    .encrypt(current!.key)
+  return new CompactEncrypt(encoder.encode(JSON.stringify(data))).setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: current!.id }).encrypt(current!.key)
 }
 
 /** null for anything that is not a value we sealed for this purpose, unchanged. */

@@ -110,7 +110,11 @@ export const normalizeHealthCard = (value: string) => value.toUpperCase().replac
 
 /** Last name without accents, spaces or punctuation, plus an ISO date of birth. */
 export const normalizeNameDob = (lastName: string, dateOfBirth: string) =>
-  `${lastName.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z]/g, '')}|${dateOfBirth.trim()}`
+  `${lastName
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z]/g, '')}|${dateOfBirth.trim()}`
 
 export function toBase64(bytes: Uint8Array) {
   let binary = ''

@@ -4,28 +4,16 @@
  * written in drizzle/0001_tenancy.sql (FORCE RLS and grants are beyond the schema builder).
  */
 import { sql } from 'drizzle-orm'
-import {
-  bigint,
-  bigserial,
-  boolean,
-  check,
-  foreignKey,
-  index,
-  unique,
-  integer,
-  jsonb,
-  pgTable,
-  text,
-  timestamp,
-  uniqueIndex,
-  uuid,
-} from 'drizzle-orm/pg-core'
+import { bigint, bigserial, boolean, check, foreignKey, index, unique, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 
 import { auditOutcomes, referralEventTypes, referralPriorities, referralStatuses, userRoles, userStatuses } from './enums'
 
 export * from './enums'
 
-const id = () => uuid('id').primaryKey().default(sql`gen_random_uuid()`)
+const id = () =>
+  uuid('id')
+    .primaryKey()
+    .default(sql`gen_random_uuid()`)
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow()
 const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow()
 
@@ -43,7 +31,6 @@ export const clinics = pgTable('clinics', {
   settings: jsonb('settings').$type<ClinicSettings>().notNull().default({}),
   createdAt: createdAt(),
 })
-
 
 export const users = pgTable(
   'users',
@@ -95,7 +82,9 @@ export const intakeForms = pgTable(
   'intake_forms',
   {
     id: id(),
-    clinicId: uuid('clinic_id').notNull().references(() => clinics.id),
+    clinicId: uuid('clinic_id')
+      .notNull()
+      .references(() => clinics.id),
     version: integer('version').notNull(),
     definition: jsonb('definition').$type<IntakeFormDefinition>().notNull(),
     publishedAt: timestamp('published_at', { withTimezone: true }),
@@ -105,7 +94,6 @@ export const intakeForms = pgTable(
   (t) => [uniqueIndex('intake_forms_clinic_version_key').on(t.clinicId, t.version)],
 )
 
-
 /** An encrypted PHI value as stored inside jsonb (decision 007). */
 export type EncryptedValue = { v: 1; kid: string; iv: string; ct: string }
 
@@ -113,7 +101,9 @@ export const referrals = pgTable(
   'referrals',
   {
     id: id(),
-    clinicId: uuid('clinic_id').notNull().references(() => clinics.id),
+    clinicId: uuid('clinic_id')
+      .notNull()
+      .references(() => clinics.id),
     /** Human reference number given to the referrer, unique within the clinic. */
     referenceNumber: text('reference_number').notNull(),
     formVersion: integer('form_version').notNull(),
@@ -155,12 +145,13 @@ export const referrals = pgTable(
   ],
 )
 
-
 export const referralEvents = pgTable(
   'referral_events',
   {
     id: id(),
-    clinicId: uuid('clinic_id').notNull().references(() => clinics.id),
+    clinicId: uuid('clinic_id')
+      .notNull()
+      .references(() => clinics.id),
     referralId: uuid('referral_id').notNull(),
     actorId: uuid('actor_id').references(() => users.id),
     type: text('type', { enum: referralEventTypes }).notNull(),
@@ -171,7 +162,9 @@ export const referralEvents = pgTable(
     /** Messages and replies are shown to the referrer; notes never are. */
     visibleToReferrer: boolean('visible_to_referrer').notNull().default(false),
     /** clock_timestamp(), not now(): events written in one transaction (created, then assigned) keep their order. */
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().default(sql`clock_timestamp()`),
+    createdAt: timestamp('created_at', { withTimezone: true })
+      .notNull()
+      .default(sql`clock_timestamp()`),
   },
   (t) => [
     index('referral_events_clinic_referral_idx').on(t.clinicId, t.referralId, t.createdAt),
@@ -183,7 +176,9 @@ export const processingResults = pgTable(
   'processing_results',
   {
     id: id(),
-    clinicId: uuid('clinic_id').notNull().references(() => clinics.id),
+    clinicId: uuid('clinic_id')
+      .notNull()
+      .references(() => clinics.id),
     referralId: uuid('referral_id').notNull(),
     summaries: jsonb('summaries').$type<Record<string, unknown>>().notNull().default({}),
     createdAt: createdAt(),
@@ -194,7 +189,6 @@ export const processingResults = pgTable(
     foreignKey({ name: 'processing_results_referral_fk', columns: [t.clinicId, t.referralId], foreignColumns: [referrals.clinicId, referrals.id] }),
   ],
 )
-
 
 /** Append-only and hash-chained per clinic (decisions 013, 016). Ids only, never PHI. */
 export const auditLogs = pgTable(

@@ -11,7 +11,14 @@ export function defaultIntakeForm(requestedServices: string[]): IntakeFormDefini
           { key: 'patient_last_name', label: 'Last name', type: 'text', required: true, phi: true },
           { key: 'patient_dob', label: 'Date of birth', type: 'date', required: true, phi: true },
           { key: 'patient_sex', label: 'Sex', type: 'select', required: false, phi: true, options: ['Female', 'Male', 'Intersex', 'Prefer not to say'] },
-          { key: 'health_card_number', label: 'Health card / insurance number', type: 'text', required: true, phi: true, help: 'As printed on the card, including any version code.' },
+          {
+            key: 'health_card_number',
+            label: 'Health card / insurance number',
+            type: 'text',
+            required: true,
+            phi: true,
+            help: 'As printed on the card, including any version code.',
+          },
           { key: 'patient_phone', label: 'Phone', type: 'phone', required: true, phi: true },
           { key: 'patient_email', label: 'Email', type: 'email', required: false, phi: true },
           { key: 'patient_address', label: 'Address', type: 'textarea', required: false, phi: true },
@@ -30,7 +37,14 @@ export function defaultIntakeForm(requestedServices: string[]): IntakeFormDefini
       {
         title: 'Referral',
         fields: [
-          { key: 'reason', label: 'Reason for referral', type: 'textarea', required: true, phi: true, help: 'The question you want answered, and what has been tried.' },
+          {
+            key: 'reason',
+            label: 'Reason for referral',
+            type: 'textarea',
+            required: true,
+            phi: true,
+            help: 'The question you want answered, and what has been tried.',
+          },
           { key: 'urgency', label: 'Urgency', type: 'select', required: true, phi: false, options: ['routine', 'urgent', 'emergent'] },
           { key: 'requested_service', label: 'Requested service', type: 'select', required: true, phi: false, options: requestedServices },
           { key: 'history', label: 'Relevant history', type: 'textarea', required: false, phi: true },
@@ -41,7 +55,13 @@ export function defaultIntakeForm(requestedServices: string[]): IntakeFormDefini
       {
         title: 'Consent',
         fields: [
-          { key: 'consent', label: 'The patient consents to this referral and to the sharing of this information with the clinic.', type: 'checkbox', required: true, phi: false },
+          {
+            key: 'consent',
+            label: 'The patient consents to this referral and to the sharing of this information with the clinic.',
+            type: 'checkbox',
+            required: true,
+            phi: false,
+          },
         ],
       },
     ],

@@ -75,10 +75,23 @@ describe('the intake form editor schema', () => {
   test('forged shapes are errors, never exceptions', () => {
     const shapes: [string, string][][] = [
       [['sections', 'abc']],
-      [['sections[0]', 'abc'], ['baseVersion', 'x']],
-      [['sections[0].fields', 'zzz'], ['sections[0].title', 'T']],
-      [['sections[0].fields[0]', 'q'], ['sections[1].fields[0].key', 'patient_dob'], ['sections[1].fields[0].type', 'nope']],
-      [['sections[0].fields[0].key', 'a'], ['sections[0].fields[0].options', 'x'.repeat(10_000)]],
+      [
+        ['sections[0]', 'abc'],
+        ['baseVersion', 'x'],
+      ],
+      [
+        ['sections[0].fields', 'zzz'],
+        ['sections[0].title', 'T'],
+      ],
+      [
+        ['sections[0].fields[0]', 'q'],
+        ['sections[1].fields[0].key', 'patient_dob'],
+        ['sections[1].fields[0].type', 'nope'],
+      ],
+      [
+        ['sections[0].fields[0].key', 'a'],
+        ['sections[0].fields[0].options', 'x'.repeat(10_000)],
+      ],
     ]
     for (const shape of shapes) {
       const data = new FormData()

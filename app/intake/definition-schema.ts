@@ -67,10 +67,7 @@ const isObject = (payload: { value: unknown }) => typeof payload.value === 'obje
 const FieldSchema = z
   .object({
     label: z.string({ error: 'Enter a label' }).trim().min(1, 'Enter a label').max(200, 'At most 200 characters'),
-    key: z
-      .string({ error: 'Enter a key' })
-      .trim()
-      .regex(KEY_PATTERN, 'Use 2–50 lowercase letters, digits and underscores, starting with a letter'),
+    key: z.string({ error: 'Enter a key' }).trim().regex(KEY_PATTERN, 'Use 2–50 lowercase letters, digits and underscores, starting with a letter'),
     type: z.enum(FIELD_TYPES, { error: 'Choose a type' }),
     required: z.boolean().default(false),
     phi: z.boolean().default(false),

@@ -17,7 +17,8 @@ type Field = FieldMetadata<IntakeFormEditorInput['sections'][number]['fields'][n
 
 /** Added to the shared control look: the editor is dense, and a field in error has a red edge. */
 const editorControl = 'text-sm aria-invalid:border-red-400'
-const smallButton = 'rounded-md border border-slate-300 bg-white px-2 py-1 text-xs font-medium text-slate-700 hover:bg-slate-50 disabled:cursor-not-allowed disabled:opacity-40'
+const smallButton =
+  'rounded-md border border-slate-300 bg-white px-2 py-1 text-xs font-medium text-slate-700 hover:bg-slate-50 disabled:cursor-not-allowed disabled:opacity-40'
 const removeButton = 'rounded-md border border-red-200 bg-white px-2 py-1 text-xs font-medium text-red-700 hover:bg-red-50'
 
 export function IntakeFormEditor({ form, sections }: { form: Form; sections: Sections }) {
@@ -28,7 +29,10 @@ export function IntakeFormEditor({ form, sections }: { form: Form; sections: Sec
         <SectionEditor key={section.key} form={form} sections={sections} section={section} index={index} count={list.length} />
       ))}
       <FieldError id={sections.errorId} errors={sections.errors} />
-      <button {...form.insert.getButtonProps({ name: sections.name, defaultValue: NEW_SECTION })} className="w-full rounded-lg border-2 border-dashed border-slate-300 px-4 py-3 text-sm font-medium text-slate-600 hover:border-brand-400 hover:text-brand-800">
+      <button
+        {...form.insert.getButtonProps({ name: sections.name, defaultValue: NEW_SECTION })}
+        className="w-full rounded-lg border-2 border-dashed border-slate-300 px-4 py-3 text-sm font-medium text-slate-600 hover:border-brand-400 hover:text-brand-800"
+      >
         + Add section
       </button>
     </div>
@@ -51,10 +55,20 @@ function SectionEditor({ form, sections, section, index, count }: { form: Form; 
           errors={title.errors}
         />
         <div className="mt-5 flex gap-1">
-          <button {...form.reorder.getButtonProps({ name: sections.name, from: index, to: index - 1 })} disabled={index === 0} aria-label={`Move section ${name} up`} className={smallButton}>
+          <button
+            {...form.reorder.getButtonProps({ name: sections.name, from: index, to: index - 1 })}
+            disabled={index === 0}
+            aria-label={`Move section ${name} up`}
+            className={smallButton}
+          >
             ↑ Up
           </button>
-          <button {...form.reorder.getButtonProps({ name: sections.name, from: index, to: index + 1 })} disabled={index === count - 1} aria-label={`Move section ${name} down`} className={smallButton}>
+          <button
+            {...form.reorder.getButtonProps({ name: sections.name, from: index, to: index + 1 })}
+            disabled={index === count - 1}
+            aria-label={`Move section ${name} down`}
+            className={smallButton}
+          >
             ↓ Down
           </button>
           {list.some((f) => isProtectedKey(f.getFieldset().key.initialValue)) ? null : (
@@ -73,7 +87,11 @@ function SectionEditor({ form, sections, section, index, count }: { form: Form; 
       </ol>
       <div className="border-t border-slate-100 px-4 py-3">
         <FieldError id={fields.errorId} errors={fields.errors} />
-        <button {...form.insert.getButtonProps({ name: fields.name, defaultValue: NEW_FIELD })} aria-label={`Add a field to ${name}`} className="rounded-md border border-brand-200 bg-brand-50 px-3 py-1.5 text-sm font-medium text-brand-800 hover:bg-brand-100">
+        <button
+          {...form.insert.getButtonProps({ name: fields.name, defaultValue: NEW_FIELD })}
+          aria-label={`Add a field to ${name}`}
+          className="rounded-md border border-brand-200 bg-brand-50 px-3 py-1.5 text-sm font-medium text-brand-800 hover:bg-brand-100"
+        >
           + Add field
         </button>
       </div>
@@ -99,10 +117,20 @@ function FieldEditor({ form, list, field, index, count }: { form: Form; list: Fi
             Used for duplicate detection
           </span>
         ) : null}
-        <button {...form.reorder.getButtonProps({ name: list.name, from: index, to: index - 1 })} disabled={index === 0} aria-label={`Move ${name} up`} className={smallButton}>
+        <button
+          {...form.reorder.getButtonProps({ name: list.name, from: index, to: index - 1 })}
+          disabled={index === 0}
+          aria-label={`Move ${name} up`}
+          className={smallButton}
+        >
           ↑ Up
         </button>
-        <button {...form.reorder.getButtonProps({ name: list.name, from: index, to: index + 1 })} disabled={index === count - 1} aria-label={`Move ${name} down`} className={smallButton}>
+        <button
+          {...form.reorder.getButtonProps({ name: list.name, from: index, to: index + 1 })}
+          disabled={index === count - 1}
+          aria-label={`Move ${name} down`}
+          className={smallButton}
+        >
           ↓ Down
         </button>
         {locked ? null : (
@@ -113,11 +141,23 @@ function FieldEditor({ form, list, field, index, count }: { form: Form; list: Fi
       </div>
 
       <div className="mt-3 grid gap-3 sm:grid-cols-6">
-        <Field className="sm:col-span-3" label="Label" inputProps={{ ...getInputProps(label, { type: 'text' }), maxLength: 200 }} controlClassName={editorControl} errors={label.errors} />
+        <Field
+          className="sm:col-span-3"
+          label="Label"
+          inputProps={{ ...getInputProps(label, { type: 'text' }), maxLength: 200 }}
+          controlClassName={editorControl}
+          errors={label.errors}
+        />
         <Field
           className="sm:col-span-2"
           label="Key"
-          inputProps={{ ...getInputProps(key, { type: 'text' }), readOnly: !!locked, placeholder: 'e.g. referral_source', autoCapitalize: 'off', spellCheck: false }}
+          inputProps={{
+            ...getInputProps(key, { type: 'text' }),
+            readOnly: !!locked,
+            placeholder: 'e.g. referral_source',
+            autoCapitalize: 'off',
+            spellCheck: false,
+          }}
           controlClassName={`${editorControl} font-mono read-only:bg-slate-50 read-only:text-slate-500`}
           errors={key.errors}
         />
@@ -184,7 +224,11 @@ function FieldEditor({ form, list, field, index, count }: { form: Form; list: Fi
           <label htmlFor={options.id} className="block text-xs text-slate-500">
             <span className="sr-only">Options: </span>One per line, or separated by commas.
           </label>
-          <Textarea {...getTextareaProps(options)} rows={Math.min(8, Math.max(3, (options.value ?? '').split('\n').length))} className={`mt-1 block w-full ${editorControl} font-mono`} />
+          <Textarea
+            {...getTextareaProps(options)}
+            rows={Math.min(8, Math.max(3, (options.value ?? '').split('\n').length))}
+            className={`mt-1 block w-full ${editorControl} font-mono`}
+          />
           <FieldError id={options.errorId} errors={options.errors} />
         </details>
       </div>

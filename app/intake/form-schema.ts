@@ -46,7 +46,10 @@ function fieldSchema(field: IntakeField): z.ZodType {
       schema = text(30).regex(PHONE, `${field.label}: enter a phone number, e.g. (416) 555-0123`)
       break
     case 'email':
-      schema = z.email({ error: `${field.label}: enter a valid email address` }).trim().max(254)
+      schema = z
+        .email({ error: `${field.label}: enter a valid email address` })
+        .trim()
+        .max(254)
       break
     case 'number':
       schema = z.coerce.number({ error: `${field.label} must be a number` }).finite()
@@ -60,7 +63,10 @@ function fieldSchema(field: IntakeField): z.ZodType {
     case 'checkbox':
       schema = field.required
         ? z.literal('on', { error: `${field.label.split('.')[0]}: this must be confirmed` }).transform(() => true)
-        : z.literal('on').optional().transform((v) => v === 'on')
+        : z
+            .literal('on')
+            .optional()
+            .transform((v) => v === 'on')
       return schema
   }
   return field.required ? schema : schema.optional()

@@ -13,13 +13,7 @@ const control = 'bg-white shadow-sm aria-[invalid]:border-red-500'
 const labelLook = 'block text-sm font-medium text-slate-800'
 const LABELS: Record<string, string> = { routine: 'Routine', urgent: 'Urgent', emergent: 'Emergent' }
 
-export function IntakeFormFields({
-  definition,
-  fields,
-}: {
-  definition: IntakeFormDefinition
-  fields: Record<string, FieldMetadata<unknown>>
-}) {
+export function IntakeFormFields({ definition, fields }: { definition: IntakeFormDefinition; fields: Record<string, FieldMetadata<unknown>> }) {
   return (
     <div className="space-y-8">
       {definition.sections.map((section) => (
@@ -65,7 +59,15 @@ function FieldControl({ field, meta }: { field: IntakeField; meta: FieldMetadata
       </div>
     )
   }
-  const frame = { label, help, errors: meta.errors, className: wide ? 'sm:col-span-2' : undefined, labelClassName: labelLook, controlClassName: control, size: 'large' as const }
+  const frame = {
+    label,
+    help,
+    errors: meta.errors,
+    className: wide ? 'sm:col-span-2' : undefined,
+    labelClassName: labelLook,
+    controlClassName: control,
+    size: 'large' as const,
+  }
   if (field.type === 'textarea') return <TextareaField {...frame} textareaProps={{ ...getTextareaProps(meta), rows: 4, 'aria-describedby': describedBy }} />
   if (field.type === 'select') {
     const options = (field.options ?? []).map((option) => [option, LABELS[option] ?? option] as const)

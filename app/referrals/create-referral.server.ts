@@ -19,12 +19,7 @@ export type NewReferral = {
   idempotencyKey: string
 }
 
-export async function createReferral(
-  tx: TenantTx,
-  cipher: PhiCipher,
-  audit: (tx: TenantTx, event: AuditEvent) => Promise<void>,
-  input: NewReferral,
-) {
+export async function createReferral(tx: TenantTx, cipher: PhiCipher, audit: (tx: TenantTx, event: AuditEvent) => Promise<void>, input: NewReferral) {
   const existing = await tx
     .select({ id: referrals.id, referenceNumber: referrals.referenceNumber })
     .from(referrals)
@@ -34,24 +29,24 @@ export async function createReferral(
 
   const id = crypto.randomUUID()
   const indexes = await patientIndexes(cipher, input.clinic.id, input.values)
-  const duplicate = await tx.execute<{ id: string | null }>(
-    sql`select find_open_duplicate(${indexes.healthCardIndex}, ${indexes.nameDobIndex}, ${id}) as id`,
-  )
+  const duplicate = await tx.execute<{ id: string | null }>(sql`select find_open_duplicate(${indexes.healthCardIndex}, ${indexes.nameDobIndex}, ${id}) as id`)
   const urgency = input.values.urgency
   const priority: ReferralPriority = urgency === 'urgent' || urgency === 'emergent' ? urgency : 'routine'
   const referenceNumber = newReferenceNumber(input.clinic.slug)
-  const inserted = await tx.insert(referrals).values({
-    id,
-    clinicId: input.clinic.id,
-    referenceNumber,
-    formVersion: input.form.version,
-    submittedBy: input.submittedBy,
-    priority,
-    formData: await sealFormData(cipher, input.form.definition, { clinicId: input.clinic.id, referralId: id }, input.values),
-    ...indexes,
-    possibleDuplicateOf: duplicate.rows[0]?.id ?? null,
-    idempotencyKey: input.idempotencyKey,
-  })
+  const inserted = await tx
+    .insert(referrals)
+    .values({
+      id,
+      clinicId: input.clinic.id,
+      referenceNumber,
+      formVersion: input.form.version,
+      submittedBy: input.submittedBy,
+      priority,
+      formData: await sealFormData(cipher, input.form.definition, { clinicId: input.clinic.id, referralId: id }, input.values),
+      ...indexes,
+      possibleDuplicateOf: duplicate.rows[0]?.id ?? null,
+      idempotencyKey: input.idempotencyKey,
+    })
     // A concurrent double submit: the first one wins; this one waits for it, then finds it.
     .onConflictDoNothing({ target: [referrals.clinicId, referrals.submittedBy, referrals.idempotencyKey] })
     .returning({ id: referrals.id })

@@ -9,19 +9,12 @@ export type FormValues = Record<string, string | boolean | number | null>
 
 const fieldsOf = (definition: IntakeFormDefinition) => definition.sections.flatMap((s) => s.fields)
 
-export async function sealFormData(
-  cipher: PhiCipher,
-  definition: IntakeFormDefinition,
-  ref: { clinicId: string; referralId: string },
-  values: FormValues,
-) {
+export async function sealFormData(cipher: PhiCipher, definition: IntakeFormDefinition, ref: { clinicId: string; referralId: string }, values: FormValues) {
   const sealed: Record<string, unknown> = {}
   for (const field of fieldsOf(definition)) {
     const value = values[field.key]
     if (value === undefined || value === null || value === '') continue
-    sealed[field.key] = field.phi
-      ? await cipher.encrypt(String(value), { clinicId: ref.clinicId, recordId: ref.referralId, field: field.key })
-      : value
+    sealed[field.key] = field.phi ? await cipher.encrypt(String(value), { clinicId: ref.clinicId, recordId: ref.referralId, field: field.key }) : value
   }
   return sealed
 }

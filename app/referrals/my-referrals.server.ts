@@ -41,7 +41,11 @@ export async function myReferralsPage(tx: TenantTx, userId: string, before: [str
   const ids = page.map((r) => r.id)
   const latest = ids.length
     ? await tx
-        .selectDistinctOn([referralEvents.referralId], { referralId: referralEvents.referralId, type: referralEvents.type, createdAt: referralEvents.createdAt })
+        .selectDistinctOn([referralEvents.referralId], {
+          referralId: referralEvents.referralId,
+          type: referralEvents.type,
+          createdAt: referralEvents.createdAt,
+        })
         .from(referralEvents)
         .where(
           and(

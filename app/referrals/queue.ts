@@ -41,7 +41,12 @@ export const QueueViewSchema = z.object({
   to: optional(calendarDay('Received to')),
   sort: optional(z.enum(['received', 'priority', 'age'])).default('received'),
   ref: optional(z.string().trim().toUpperCase().max(20)),
-  cursor: optional(z.string().max(500).refine((c) => decodeQueueCursor(c) !== null, 'The page link is not one this queue made')),
+  cursor: optional(
+    z
+      .string()
+      .max(500)
+      .refine((c) => decodeQueueCursor(c) !== null, 'The page link is not one this queue made'),
+  ),
 })
 export type QueueView = z.infer<typeof QueueViewSchema>
 

@@ -8,7 +8,11 @@ import type { TenantDatabase } from '~/tenancy/tenant.server'
 export async function referralCounts(desk: { db: TenantDatabase }) {
   const rows = await desk.db.tenant((tx) =>
     tx
-      .select({ status: referrals.status, total: count(), overdue: sql<number>`count(*) filter (where ${referrals.priority} <> 'routine' and ${referrals.triagedAt} is null)` })
+      .select({
+        status: referrals.status,
+        total: count(),
+        overdue: sql<number>`count(*) filter (where ${referrals.priority} <> 'routine' and ${referrals.triagedAt} is null)`,
+      })
       .from(referrals)
       .groupBy(referrals.status),
   )

@@ -31,20 +31,36 @@ export function StatusForm({ status, version }: { status: ReferralStatus; versio
       <input type="hidden" name="intent" value="status" />
       {/* Not conform's: after a conflict the page reloads, and the next try must carry the new version. */}
       <input type="hidden" name="version" value={version} />
-      <label htmlFor={fields.to.id} className="block text-sm font-medium">Move to</label>
+      <label htmlFor={fields.to.id} className="block text-sm font-medium">
+        Move to
+      </label>
       <div className="flex gap-2">
-        <Select id={fields.to.id} name={fields.to.name} aria-invalid={invalid(fields.to.errors)} aria-describedby={fields.to.errors ? fields.to.errorId : undefined} className="grow">
+        <Select
+          id={fields.to.id}
+          name={fields.to.name}
+          aria-invalid={invalid(fields.to.errors)}
+          aria-describedby={fields.to.errors ? fields.to.errorId : undefined}
+          className="grow"
+        >
           {NEXT_STATUSES[status].map((s) => (
-            <option key={s} value={s}>{STATUS_LABELS[s]}</option>
+            <option key={s} value={s}>
+              {STATUS_LABELS[s]}
+            </option>
           ))}
         </Select>
-        <Button type="submit" variant="primary" disabled={busy}>Change status</Button>
+        <Button type="submit" variant="primary" disabled={busy}>
+          Change status
+        </Button>
       </div>
       <FieldError id={fields.to.errorId} errors={fields.to.errors} />
-      <label htmlFor={fields.reason.id} className="block text-xs text-slate-600">Reason (required to decline or cancel; the referrer sees it)</label>
+      <label htmlFor={fields.reason.id} className="block text-xs text-slate-600">
+        Reason (required to decline or cancel; the referrer sees it)
+      </label>
       <Textarea {...getTextareaProps(fields.reason)} rows={2} maxLength={2000} className="block w-full text-sm" />
       <FieldError id={fields.reason.errorId} errors={fields.reason.errors} />
-      <label htmlFor={fields.scheduledFor.id} className="block text-xs text-slate-600">Appointment date (required to schedule)</label>
+      <label htmlFor={fields.scheduledFor.id} className="block text-xs text-slate-600">
+        Appointment date (required to schedule)
+      </label>
       <Input {...getInputProps(fields.scheduledFor, { type: 'date' })} className="block text-sm" />
       <FieldError id={fields.scheduledFor.errorId} errors={fields.scheduledFor.errors} />
       <FieldError id={fields.version.errorId} errors={fields.version.errors} />
@@ -53,14 +69,24 @@ export function StatusForm({ status, version }: { status: ReferralStatus; versio
   )
 }
 
-export function AssignForm({ assignedTo, version, assignees }: { assignedTo: string | null; version: number; assignees: { id: string; displayName: string }[] }) {
+export function AssignForm({
+  assignedTo,
+  version,
+  assignees,
+}: {
+  assignedTo: string | null
+  version: number
+  assignees: { id: string; displayName: string }[]
+}) {
   const [form, fields] = useWorkForm('assign')
   const busy = useNavigation().state !== 'idle'
   return (
     <Form method="post" {...getFormProps(form)} className="space-y-2">
       <input type="hidden" name="intent" value="assign" />
       <input type="hidden" name="version" value={version} />
-      <label htmlFor={fields.assignee.id} className="block text-sm font-medium">Assigned to</label>
+      <label htmlFor={fields.assignee.id} className="block text-sm font-medium">
+        Assigned to
+      </label>
       <div className="flex gap-2">
         <Select
           id={fields.assignee.id}
@@ -73,10 +99,14 @@ export function AssignForm({ assignedTo, version, assignees }: { assignedTo: str
         >
           <option value="">Unassigned</option>
           {assignees.map((p) => (
-            <option key={p.id} value={p.id}>{p.displayName}</option>
+            <option key={p.id} value={p.id}>
+              {p.displayName}
+            </option>
           ))}
         </Select>
-        <Button type="submit" disabled={busy}>Assign</Button>
+        <Button type="submit" disabled={busy}>
+          Assign
+        </Button>
       </div>
       <FieldError id={fields.assignee.errorId} errors={fields.assignee.errors} />
       <FieldError id={fields.version.errorId} errors={fields.version.errors} />
@@ -91,9 +121,21 @@ export function TextForm({ intent, label, button, help }: { intent: 'note' | 'me
   return (
     <Form method="post" {...getFormProps(form)} className="space-y-2">
       <input type="hidden" name="intent" value={intent} />
-      <label htmlFor={fields.body.id} className="block text-sm font-medium">{label}</label>
-      <Textarea {...getTextareaProps(fields.body, { ariaDescribedBy: help ? helpId : undefined })} rows={3} required maxLength={4000} className="block w-full" />
-      {help ? <p id={helpId} className="text-xs text-slate-500">{help}</p> : null}
+      <label htmlFor={fields.body.id} className="block text-sm font-medium">
+        {label}
+      </label>
+      <Textarea
+        {...getTextareaProps(fields.body, { ariaDescribedBy: help ? helpId : undefined })}
+        rows={3}
+        required
+        maxLength={4000}
+        className="block w-full"
+      />
+      {help ? (
+        <p id={helpId} className="text-xs text-slate-500">
+          {help}
+        </p>
+      ) : null}
       <FieldError id={fields.body.errorId} errors={fields.body.errors} />
       <FieldError id={form.errorId} errors={form.errors} />
       <Button type="submit">{button}</Button>

@@ -82,7 +82,10 @@ export async function performWork(tx: TenantTx, deps: Deps, id: string, work: Wo
     case 'assign': {
       const to = work.assignee
       if (to) {
-        const [member] = await tx.select({ role: users.role }).from(users).where(and(eq(users.id, to), eq(users.clinicId, clinicId), eq(users.status, 'active')))
+        const [member] = await tx
+          .select({ role: users.role })
+          .from(users)
+          .where(and(eq(users.id, to), eq(users.clinicId, clinicId), eq(users.status, 'active')))
         if (!member || member.role === 'referrer') return { outcome: 'bad-assignee' }
       }
       const changed = await bump({ assignedTo: to }, work.version)

@@ -51,7 +51,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
   requirePermission(user, 'verify:audit-log:any')
   const clinicId = requireClinic(user)
   const submission = parseForm(await request.formData(), VerifySchema)
-  if (submission.status !== 'success') return data({ check: null, refused: 'This check was sent with fields it does not have. Reload the page and try again.' }, { status: 400 })
+  if (submission.status !== 'success')
+    return data({ check: null, refused: 'This check was sent with fields it does not have. Reload the page and try again.' }, { status: 400 })
   const check = await context.db.tenant(async (tx) => {
     const result = await verifyAuditChain(tx, clinicId)
     await context.audit(tx, {
@@ -71,9 +72,7 @@ export default function AuditTrail() {
   return (
     <main className="mx-auto max-w-7xl px-4 py-8 sm:px-6">
       <h1 className="text-2xl font-semibold tracking-tight">Audit trail</h1>
-      <p className="mt-1 text-slate-600">
-        Every access to patient information and every change, in the order recorded. Entries hold ids only. Times are UTC.
-      </p>
+      <p className="mt-1 text-slate-600">Every access to patient information and every change, in the order recorded. Entries hold ids only. Times are UTC.</p>
       {ignored.length ? (
         <p role="alert" className="mt-4 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900">
           Some filters in the address were not understood and were ignored: {ignored.join(', ')}.
@@ -85,16 +84,33 @@ export default function AuditTrail() {
         {canExport ? <ExportPanel /> : null}
       </div>
 
-      <Form method="get" key={auditUrl({ ...view, cursor: undefined })} className="mt-4 grid gap-3 rounded-lg border border-slate-200 bg-white p-4 sm:grid-cols-3 lg:grid-cols-7" aria-label="Filters">
+      <Form
+        method="get"
+        key={auditUrl({ ...view, cursor: undefined })}
+        className="mt-4 grid gap-3 rounded-lg border border-slate-200 bg-white p-4 sm:grid-cols-3 lg:grid-cols-7"
+        aria-label="Filters"
+      >
         <DateField label="From" inputProps={filterProps('from', view.from)} />
         <DateField label="To" inputProps={filterProps('to', view.to)} />
-        <SelectField label="User" selectProps={filterProps('actor', view.actor)} options={[['', 'Anyone'], ...members.map((m) => [m.id, `${m.displayName} (${m.role})`] as const)]} />
-        <SelectField label="Action" selectProps={filterProps('action', view.action)} options={[['', 'Any'], ...AUDIT_ACTION_CODES.map((a) => [a, `${a} · ${actionLabel(a)}`] as const)]} />
+        <SelectField
+          label="User"
+          selectProps={filterProps('actor', view.actor)}
+          options={[['', 'Anyone'], ...members.map((m) => [m.id, `${m.displayName} (${m.role})`] as const)]}
+        />
+        <SelectField
+          label="Action"
+          selectProps={filterProps('action', view.action)}
+          options={[['', 'Any'], ...AUDIT_ACTION_CODES.map((a) => [a, `${a} · ${actionLabel(a)}`] as const)]}
+        />
         <SelectField label="Outcome" selectProps={filterProps('outcome', view.outcome)} options={[['', 'Any'], ...auditOutcomes.map((o) => [o, o] as const)]} />
         <Field label="Referral id" inputProps={{ ...filterProps('referral', view.referral), autoComplete: 'off' }} controlClassName="font-mono text-xs" />
         <div className="flex items-end gap-2">
-          <Button type="submit" variant="primary" size="md">Apply</Button>
-          <Link to="/admin/audit" className="rounded-md px-2 py-2 text-sm text-slate-600 underline">Reset</Link>
+          <Button type="submit" variant="primary" size="md">
+            Apply
+          </Button>
+          <Link to="/admin/audit" className="rounded-md px-2 py-2 text-sm text-slate-600 underline">
+            Reset
+          </Link>
         </div>
       </Form>
 
@@ -112,19 +128,33 @@ export default function AuditTrail() {
         <TableBody>
           {rows.map((row) => (
             <tr key={row.id} data-testid="audit-row" className="align-top">
-              <Td className="font-mono text-xs text-slate-500" data-testid="audit-seq">{row.seq}</Td>
+              <Td className="font-mono text-xs text-slate-500" data-testid="audit-seq">
+                {row.seq}
+              </Td>
               <Td className="whitespace-nowrap font-mono text-xs">{utcTime(row.occurredAt)}</Td>
-              <Td><Actor id={row.actorId} name={row.actorName} role={row.actorRole} /></Td>
-              <Td><ActionName action={row.action} /></Td>
+              <Td>
+                <Actor id={row.actorId} name={row.actorName} role={row.actorRole} />
+              </Td>
+              <Td>
+                <ActionName action={row.action} />
+              </Td>
               <Td className="text-xs">
                 {row.entityType ? <div className="text-slate-500">{row.entityType}</div> : null}
                 {row.entityType === 'referral' && row.entityId ? (
-                  <Link to={auditUrl({ referral: row.entityId })} className="break-all font-mono text-brand-700 hover:underline" title="Show this referral's entries">{row.entityId}</Link>
+                  <Link
+                    to={auditUrl({ referral: row.entityId })}
+                    className="break-all font-mono text-brand-700 hover:underline"
+                    title="Show this referral's entries"
+                  >
+                    {row.entityId}
+                  </Link>
                 ) : (
                   <span className="break-all font-mono">{row.entityId ?? ''}</span>
                 )}
               </Td>
-              <Td><OutcomeBadge outcome={row.outcome} /></Td>
+              <Td>
+                <OutcomeBadge outcome={row.outcome} />
+              </Td>
               <Td className="font-mono text-xs text-slate-600">{row.requestId}</Td>
               <Td className="font-mono text-xs text-slate-600">{row.ip}</Td>
             </tr>
@@ -132,7 +162,11 @@ export default function AuditTrail() {
           {rows.length === 0 ? <EmptyRow columns={8}>No audit entries match these filters.</EmptyRow> : null}
         </TableBody>
       </Table>
-      <Pager first={view.cursor ? auditUrl({ ...view, cursor: undefined }) : null} older={next ? auditUrl({ ...view, cursor: next }) : null} olderLabel="Older entries" />
+      <Pager
+        first={view.cursor ? auditUrl({ ...view, cursor: undefined }) : null}
+        older={next ? auditUrl({ ...view, cursor: next }) : null}
+        olderLabel="Older entries"
+      />
     </main>
   )
 }
@@ -143,8 +177,12 @@ function VerifyPanel() {
   const check = actionData?.check
   return (
     <section aria-labelledby="verify-heading" className="rounded-lg border border-slate-200 bg-white p-4">
-      <h2 id="verify-heading" className="font-semibold">Integrity</h2>
-      <p className="mt-1 text-sm text-slate-600">Checks the hash chain: any entry changed, removed or reordered since it was written is found. The check is recorded.</p>
+      <h2 id="verify-heading" className="font-semibold">
+        Integrity
+      </h2>
+      <p className="mt-1 text-sm text-slate-600">
+        Checks the hash chain: any entry changed, removed or reordered since it was written is found. The check is recorded.
+      </p>
       <Form method="post" className="mt-3">
         <input type="hidden" name="intent" value="verify" />
         <Button type="submit" variant="primary" size="md" disabled={navigation.state === 'submitting'}>
@@ -152,7 +190,9 @@ function VerifyPanel() {
         </Button>
       </Form>
       {actionData?.refused ? (
-        <p role="alert" className="mt-3 rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-900">{actionData.refused}</p>
+        <p role="alert" className="mt-3 rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-900">
+          {actionData.refused}
+        </p>
       ) : null}
       {check ? (
         <p
@@ -180,14 +220,24 @@ function ExportPanel() {
   })
   return (
     <section aria-labelledby="export-heading" className="rounded-lg border border-slate-200 bg-white p-4">
-      <h2 id="export-heading" className="font-semibold">Export</h2>
+      <h2 id="export-heading" className="font-semibold">
+        Export
+      </h2>
       <p className="mt-1 text-sm text-slate-600">Every entry for these days (UTC), in chain order. The export is recorded.</p>
       {/* A plain document request: the browser downloads the file and stays on this page. */}
-      <Form method="get" action="/admin/audit/export" reloadDocument {...getFormProps(form)} className="mt-3 grid gap-3 sm:grid-cols-[1fr_1fr_1fr_auto] sm:items-start">
+      <Form
+        method="get"
+        action="/admin/audit/export"
+        reloadDocument
+        {...getFormProps(form)}
+        className="mt-3 grid gap-3 sm:grid-cols-[1fr_1fr_1fr_auto] sm:items-start"
+      >
         <DateField label="First day" inputProps={getInputProps(fields.from, { type: 'date' })} errors={fields.from.errors} />
         <DateField label="Last day" inputProps={getInputProps(fields.to, { type: 'date' })} errors={fields.to.errors} />
         <SelectField label="Format" selectProps={getSelectProps(fields.format)} options={Object.entries(EXPORT_FORMATS)} errors={fields.format.errors} />
-        <Button type="submit" size="md" className="mt-6">Download</Button>
+        <Button type="submit" size="md" className="mt-6">
+          Download
+        </Button>
       </Form>
     </section>
   )

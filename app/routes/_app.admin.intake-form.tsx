@@ -124,9 +124,8 @@ function Editor() {
         </div>
       </div>
       <p className="mt-3 max-w-3xl text-sm text-slate-600">
-        What referrers fill in. Changes take effect when you publish them as a new version; every referral keeps the version it was
-        made with. Mark as PHI anything about the patient: it is encrypted. Fields used for duplicate detection can be relabelled but
-        not removed.
+        What referrers fill in. Changes take effect when you publish them as a new version; every referral keeps the version it was made with. Mark as PHI
+        anything about the patient: it is encrypted. Fields used for duplicate detection can be relabelled but not removed.
       </p>
       {notice ? (
         <p role="status" className="mt-4 rounded-md border border-emerald-300 bg-emerald-50 px-3 py-2 text-sm text-emerald-900">

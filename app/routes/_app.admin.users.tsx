@@ -36,6 +36,12 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   return { members: await clinicUsers(context, clinicId), me: user.id }
 }
 
+/**
+ * Every form posts here, without the page's query: a Remix form's default action repeats the
+ * address, so one form per user would repeat whatever was put after `?` once per row.
+ */
+const USERS_PAGE = '/admin/users'
+
 const ELSEWHERE =
   'This email already has an IntakePilot account, so it cannot be invited again. Ask the person for another work email, or ask IntakePilot support to move their account.'
 const REFUSED: Record<Exclude<UserChangeOutcome, 'done'>, string> = {
@@ -54,10 +60,17 @@ export async function action({ request, context }: ActionFunctionArgs) {
     if (submission.status !== 'success') return data({ invite: submission.reply(), change: null }, { status: 400 })
     const outcome = await inviteUser(context, clinicId, submission.value)
     if (outcome === 'exists') {
-      return data({ invite: submission.reply({ fieldErrors: { email: ['Someone with this email is already a user of this clinic'] } }), change: null }, { status: 400 })
+      return data(
+        { invite: submission.reply({ fieldErrors: { email: ['Someone with this email is already a user of this clinic'] } }), change: null },
+        { status: 400 },
+      )
     }
     if (outcome === 'elsewhere') return data({ invite: submission.reply({ fieldErrors: { email: [ELSEWHERE] } }), change: null }, { status: 400 })
-    return { invite: submission.reply({ resetForm: true }), change: null, notice: `Invited ${submission.value.email}. They become active when they first sign in.` }
+    return {
+      invite: submission.reply({ resetForm: true }),
+      change: null,
+      notice: `Invited ${submission.value.email}. They become active when they first sign in.`,
+    }
   }
 
   const submission = parseForm(formData, ChangeSchema)
@@ -105,11 +118,16 @@ export default function Users() {
         <h2 id="invite-heading" className="font-semibold">
           Invite a user
         </h2>
-        <Form method="post" {...getFormProps(form)} className="mt-4 grid gap-4 sm:grid-cols-4 sm:items-start">
+        <Form method="post" action={USERS_PAGE} {...getFormProps(form)} className="mt-4 grid gap-4 sm:grid-cols-4 sm:items-start">
           <input type="hidden" name="intent" value="invite" />
           <Field label="Email" inputProps={getInputProps(fields.email, { type: 'email' })} errors={fields.email.errors} />
           <Field label="Name" inputProps={getInputProps(fields.displayName, { type: 'text' })} errors={fields.displayName.errors} />
-          <SelectField label="Role" selectProps={getSelectProps(fields.role)} options={[['', 'Choose…'], ...CLINIC_ROLES.map((r) => [r, ROLE_LABELS[r]] as const)]} errors={fields.role.errors} />
+          <SelectField
+            label="Role"
+            selectProps={getSelectProps(fields.role)}
+            options={[['', 'Choose…'], ...CLINIC_ROLES.map((r) => [r, ROLE_LABELS[r]] as const)]}
+            errors={fields.role.errors}
+          />
           <Button type="submit" variant="primary" size="lg" className="mt-6 text-sm" disabled={navigation.state === 'submitting'}>
             Send invitation
           </Button>
@@ -123,32 +141,43 @@ export default function Users() {
           <Th>Email</Th>
           <Th>Role</Th>
           <Th>Status</Th>
-          <Th><span className="sr-only">Actions</span></Th>
+          <Th>
+            <span className="sr-only">Actions</span>
+          </Th>
         </TableHead>
         <TableBody>
           {members.map((m) => (
             <tr key={m.id} data-testid={`user-${m.email}`}>
-              <Td className="font-medium">{m.displayName}{m.id === me ? <span className="text-slate-400"> (you)</span> : null}</Td>
+              <Td className="font-medium">
+                {m.displayName}
+                {m.id === me ? <span className="text-slate-400"> (you)</span> : null}
+              </Td>
               <Td className="text-slate-600">{m.email}</Td>
               <Td>
-                <Form method="post" className="flex items-center gap-2">
+                <Form method="post" action={USERS_PAGE} className="flex items-center gap-2">
                   <input type="hidden" name="intent" value="role" />
                   <input type="hidden" name="userId" value={m.id} />
                   <Select name="role" defaultValue={m.role} aria-label={`Role of ${m.displayName}`} size="compact">
                     {CLINIC_ROLES.map((r) => (
-                      <option key={r} value={r}>{ROLE_LABELS[r]}</option>
+                      <option key={r} value={r}>
+                        {ROLE_LABELS[r]}
+                      </option>
                     ))}
                   </Select>
-                  <Button type="submit" size="compact">Change</Button>
+                  <Button type="submit" size="compact">
+                    Change
+                  </Button>
                 </Form>
               </Td>
               <Td>
-                <span className={`rounded-full px-2 py-0.5 text-xs font-medium ${m.status === 'active' ? 'bg-emerald-50 text-emerald-800' : m.status === 'invited' ? 'bg-sky-50 text-sky-800' : 'bg-slate-100 text-slate-600'}`}>
+                <span
+                  className={`rounded-full px-2 py-0.5 text-xs font-medium ${m.status === 'active' ? 'bg-emerald-50 text-emerald-800' : m.status === 'invited' ? 'bg-sky-50 text-sky-800' : 'bg-slate-100 text-slate-600'}`}
+                >
                   {m.status}
                 </span>
               </Td>
               <Td className="text-right">
-                <Form method="post">
+                <Form method="post" action={USERS_PAGE}>
                   <input type="hidden" name="intent" value={m.status === 'disabled' ? 'enable' : 'disable'} />
                   <input type="hidden" name="userId" value={m.id} />
                   <Button type="submit" size="compact">

@@ -68,11 +68,15 @@ export default function Clinics() {
     <main className="mx-auto max-w-xl px-6 py-10">
       <h1 className="text-2xl font-semibold tracking-tight">Work in a clinic</h1>
       <p className="mt-2 text-slate-600">
-        Everything you see after switching is that clinic&apos;s data. The switch and its reason are recorded in the clinic&apos;s
-        audit trail.
+        Everything you see after switching is that clinic&apos;s data. The switch and its reason are recorded in the clinic&apos;s audit trail.
       </p>
       <Form method="post" {...getFormProps(form)} className="mt-6 space-y-4 rounded-lg border border-slate-200 bg-white p-5">
-        <SelectField label="Clinic" selectProps={getSelectProps(fields.clinicId)} options={[['', 'Choose a clinic'], ...clinics.map((c) => [c.id, c.name] as const)]} errors={fields.clinicId.errors} />
+        <SelectField
+          label="Clinic"
+          selectProps={getSelectProps(fields.clinicId)}
+          options={[['', 'Choose a clinic'], ...clinics.map((c) => [c.id, c.name] as const)]}
+          errors={fields.clinicId.errors}
+        />
         <Field label="Reason" inputProps={getInputProps(fields.reason, { type: 'text' })} errors={fields.reason.errors} />
         <FieldError id={form.errorId} errors={form.errors} />
         <Button type="submit" variant="primary" size="lg">

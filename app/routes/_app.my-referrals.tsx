@@ -33,7 +33,11 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     return {
       items,
       next,
-      submitted: url.searchParams.get('submitted')?.replace(/[^A-Z0-9-]/g, '').slice(0, 20) ?? null,
+      submitted:
+        url.searchParams
+          .get('submitted')
+          ?.replace(/[^A-Z0-9-]/g, '')
+          .slice(0, 20) ?? null,
     }
   })
   return data({ ...page, badLink }, { status: badLink ? 400 : 200 })
@@ -61,7 +65,11 @@ export default function MyReferrals() {
         <div role="status" className="mt-6 rounded-lg border border-emerald-300 bg-emerald-50 p-4 text-emerald-900">
           <p className="font-semibold">Referral sent.</p>
           <p className="mt-1">
-            Your reference number is <span className="font-mono text-lg font-semibold" data-testid="reference-number">{submitted}</span>. Quote it if you call the clinic.
+            Your reference number is{' '}
+            <span className="font-mono text-lg font-semibold" data-testid="reference-number">
+              {submitted}
+            </span>
+            . Quote it if you call the clinic.
           </p>
         </div>
       ) : null}
@@ -78,7 +86,9 @@ export default function MyReferrals() {
                 The clinic asked a question
               </Link>
             ) : null}
-            <span className="text-xs text-slate-500">sent {item.receivedAt.slice(0, 10)} · updated {item.updatedAt.slice(0, 10)}</span>
+            <span className="text-xs text-slate-500">
+              sent {item.receivedAt.slice(0, 10)} · updated {item.updatedAt.slice(0, 10)}
+            </span>
           </li>
         ))}
         {items.length === 0 ? <li className="px-4 py-10 text-center text-slate-500">You have not sent any referrals yet.</li> : null}

@@ -68,7 +68,9 @@ async function loadQueue(context: AppLoadContext, clinicId: string, me: string, 
       referrer: names.get(row.submittedBy) ?? 'Unknown',
       duplicate: !!row.possibleDuplicateOf,
     }))
-    const referrers = people.filter((p) => p.role === 'referrer').map((p) => ({ id: p.id, name: `${p.displayName}${p.organization ? ` (${p.organization})` : ''}` }))
+    const referrers = people
+      .filter((p) => p.role === 'referrer')
+      .map((p) => ({ id: p.id, name: `${p.displayName}${p.organization ? ` (${p.organization})` : ''}` }))
     return { view, items, next, referrers }
   })
 }
@@ -82,7 +84,11 @@ export default function Queue() {
   const [searchForm, searchFields] = useForm({
     id: 'patient-search',
     lastResult: actionData?.search,
-    ...useLazyValidation(() => import('~/referrals/patient-search'), (m, formData) => m.validatePatientSearch(formData), { shouldRevalidate: 'onInput' }),
+    ...useLazyValidation(
+      () => import('~/referrals/patient-search'),
+      (m, formData) => m.validatePatientSearch(formData),
+      { shouldRevalidate: 'onInput' },
+    ),
   })
   return (
     <main className="mx-auto max-w-7xl px-4 py-8 sm:px-6">
@@ -105,10 +111,30 @@ export default function Queue() {
       ) : null}
 
       <Form method="get" className="mt-6 grid gap-3 rounded-lg border border-slate-200 bg-white p-4 text-sm sm:grid-cols-4 lg:grid-cols-8" aria-label="Filters">
-        <SelectField label="Status" selectProps={filterProps('status', view.status)} options={[['open', 'Open'], ['all', 'All'], ...referralStatuses.map((s) => [s, STATUS_LABELS[s]] as const)]} />
-        <SelectField label="Priority" selectProps={filterProps('priority', view.priority)} options={[['', 'Any'], ...referralPriorities.map((p) => [p, p[0]!.toUpperCase() + p.slice(1)] as const)]} />
-        <SelectField label="Assigned to" selectProps={filterProps('assignee', view.assignee)} options={[['anyone', 'Anyone'], ['me', 'Me'], ['unassigned', 'Unassigned']]} />
-        <SelectField label="Referrer" selectProps={filterProps('referrer', view.referrer)} options={[['', 'Any'], ...referrers.map((r) => [r.id, r.name] as const)]} />
+        <SelectField
+          label="Status"
+          selectProps={filterProps('status', view.status)}
+          options={[['open', 'Open'], ['all', 'All'], ...referralStatuses.map((s) => [s, STATUS_LABELS[s]] as const)]}
+        />
+        <SelectField
+          label="Priority"
+          selectProps={filterProps('priority', view.priority)}
+          options={[['', 'Any'], ...referralPriorities.map((p) => [p, p[0]!.toUpperCase() + p.slice(1)] as const)]}
+        />
+        <SelectField
+          label="Assigned to"
+          selectProps={filterProps('assignee', view.assignee)}
+          options={[
+            ['anyone', 'Anyone'],
+            ['me', 'Me'],
+            ['unassigned', 'Unassigned'],
+          ]}
+        />
+        <SelectField
+          label="Referrer"
+          selectProps={filterProps('referrer', view.referrer)}
+          options={[['', 'Any'], ...referrers.map((r) => [r.id, r.name] as const)]}
+        />
         <DateField label="Received from" inputProps={filterProps('from', view.from)} />
         <DateField label="Received to" inputProps={filterProps('to', view.to)} />
         <SelectField label="Sort" selectProps={filterProps('sort', view.sort)} options={Object.entries(SORTS)} />
@@ -124,7 +150,12 @@ export default function Queue() {
 
       <div className="mt-3 grid gap-3 lg:grid-cols-2">
         <Form method="get" className="flex items-end gap-2 rounded-lg border border-slate-200 bg-white p-4 text-sm" aria-label="Find by reference number">
-          <Field label="Reference number" className="grow" inputProps={{ id: 'find-ref', name: 'ref', defaultValue: view.ref ?? '', placeholder: 'NOR-7K3M9PX' }} controlClassName="uppercase" />
+          <Field
+            label="Reference number"
+            className="grow"
+            inputProps={{ id: 'find-ref', name: 'ref', defaultValue: view.ref ?? '', placeholder: 'NOR-7K3M9PX' }}
+            controlClassName="uppercase"
+          />
           <Button type="submit">Find</Button>
         </Form>
         <Form method="post" {...getFormProps(searchForm)} className="rounded-lg border border-slate-200 bg-white p-4" aria-label="Find a patient">
@@ -155,7 +186,9 @@ export default function Queue() {
       {results ? (
         <p role="status" className="mt-4 text-sm text-slate-700">
           {results.items.length} referral{results.items.length === 1 ? '' : 's'} for this patient, any status.{' '}
-          <Link to={queueUrl(view)} className="text-brand-700 underline">Back to the queue</Link>
+          <Link to={queueUrl(view)} className="text-brand-700 underline">
+            Back to the queue
+          </Link>
         </p>
       ) : null}
 
@@ -173,19 +206,34 @@ export default function Queue() {
           {shown.map((item) => (
             <tr key={item.id} className="hover:bg-slate-50" data-testid="queue-row">
               <Td>
-                <Link to={`/referrals/${item.id}`} className="font-medium text-brand-800 hover:underline">{item.patient}</Link>
+                <Link to={`/referrals/${item.id}`} className="font-medium text-brand-800 hover:underline">
+                  {item.patient}
+                </Link>
                 {item.dob ? <div className="text-xs text-slate-500">DOB {item.dob}</div> : null}
-                {item.duplicate ? <div className="mt-1"><DuplicateBadge /></div> : null}
+                {item.duplicate ? (
+                  <div className="mt-1">
+                    <DuplicateBadge />
+                  </div>
+                ) : null}
               </Td>
               <Td className="font-mono text-xs">{item.referenceNumber}</Td>
-              <Td><PriorityBadge priority={item.priority} /></Td>
-              <Td><StatusBadge status={item.status} /></Td>
+              <Td>
+                <PriorityBadge priority={item.priority} />
+              </Td>
+              <Td>
+                <StatusBadge status={item.status} />
+              </Td>
               <Td className="whitespace-nowrap">
                 {item.receivedAt.slice(0, 10)}
                 <div className="text-xs text-slate-500">
-                  {item.ageDays === 0 ? 'today' : `${item.ageDays} d ago`} · target {item.targetHours < 48 ? `${item.targetHours} h` : `${Math.round(item.targetHours / 24)} d`}
+                  {item.ageDays === 0 ? 'today' : `${item.ageDays} d ago`} · target{' '}
+                  {item.targetHours < 48 ? `${item.targetHours} h` : `${Math.round(item.targetHours / 24)} d`}
                 </div>
-                {item.overdue ? <div className="mt-0.5 text-xs font-semibold text-red-700" data-testid="overdue">Overdue for triage</div> : null}
+                {item.overdue ? (
+                  <div className="mt-0.5 text-xs font-semibold text-red-700" data-testid="overdue">
+                    Overdue for triage
+                  </div>
+                ) : null}
               </Td>
               <Td>{item.assignee ?? <span className="text-slate-400">Unassigned</span>}</Td>
               <Td className="text-slate-600">{item.referrer}</Td>
@@ -196,8 +244,18 @@ export default function Queue() {
       </Table>
       {!results ? (
         <nav className="mt-4 flex justify-between text-sm" aria-label="Pages">
-          {view.cursor ? <Link to={queueUrl({ ...view, cursor: undefined })} className="text-brand-700 underline">First page</Link> : <span />}
-          {next ? <Link to={queueUrl({ ...view, cursor: next })} className={buttonClass()}>Next page</Link> : null}
+          {view.cursor ? (
+            <Link to={queueUrl({ ...view, cursor: undefined })} className="text-brand-700 underline">
+              First page
+            </Link>
+          ) : (
+            <span />
+          )}
+          {next ? (
+            <Link to={queueUrl({ ...view, cursor: next })} className={buttonClass()}>
+              Next page
+            </Link>
+          ) : null}
         </nav>
       ) : null}
     </main>

@@ -32,7 +32,10 @@ const LIST_KINDS = { list: 'seen in a list', search: 'seen in a list (patient se
 /** The referral was one of the rows a list showed, not opened by itself. */
 function SeenInList({ kind }: { kind: keyof typeof LIST_KINDS }) {
   return (
-    <span data-testid="seen-in-list" className="mt-1 inline-flex rounded-full bg-sky-50 px-2 py-0.5 text-xs font-medium text-sky-800 ring-1 ring-inset ring-sky-200">
+    <span
+      data-testid="seen-in-list"
+      className="mt-1 inline-flex rounded-full bg-sky-50 px-2 py-0.5 text-xs font-medium text-sky-800 ring-1 ring-inset ring-sky-200"
+    >
       {LIST_KINDS[kind]}
     </span>
   )
@@ -42,10 +45,12 @@ export default function ReferralAccess() {
   const { cursor, rows, next } = useLoaderData<typeof loader>()
   return (
     <section aria-labelledby="access-heading" className="mt-6">
-      <h2 id="access-heading" className="font-semibold">Who accessed this referral</h2>
+      <h2 id="access-heading" className="font-semibold">
+        Who accessed this referral
+      </h2>
       <p className="mt-1 text-sm text-slate-600">
-        Every time it was opened, changed or printed, every refused attempt, and every list that showed it (queue pages, patient searches, API lists),
-        newest first, from the audit trail. Times are UTC; the reference finds the request in the full trail.
+        Every time it was opened, changed or printed, every refused attempt, and every list that showed it (queue pages, patient searches, API lists), newest
+        first, from the audit trail. Times are UTC; the reference finds the request in the full trail.
       </p>
       <Table className="mt-3">
         <TableHead>
@@ -59,12 +64,16 @@ export default function ReferralAccess() {
           {rows.map((row) => (
             <tr key={row.id} data-testid="access-row" className="align-top">
               <Td className="whitespace-nowrap font-mono text-xs">{utcTime(row.occurredAt)}</Td>
-              <Td><Actor id={row.actorId} name={row.actorName} role={row.actorRole} /></Td>
+              <Td>
+                <Actor id={row.actorId} name={row.actorName} role={row.actorRole} />
+              </Td>
               <Td>
                 <ActionName action={row.action} />
                 {row.list ? <SeenInList kind={row.list} /> : null}
               </Td>
-              <Td><OutcomeBadge outcome={row.outcome} /></Td>
+              <Td>
+                <OutcomeBadge outcome={row.outcome} />
+              </Td>
               <Td className="font-mono text-xs text-slate-600">{row.requestId}</Td>
             </tr>
           ))}

@@ -8,7 +8,14 @@ import { parseForm } from '~/utils/form.server'
 
 const Text = z.string().trim().min(1, 'The model returned nothing').max(20_000)
 const SummariesSchema = z.discriminatedUnion('intent', [
-  z.object({ intent: z.literal('save'), model: z.string().trim().min(1).max(200), promptVersion: z.literal(PROMPT_VERSION), summary: Text, triage: Text, missing: Text }),
+  z.object({
+    intent: z.literal('save'),
+    model: z.string().trim().min(1).max(200),
+    promptVersion: z.literal(PROMPT_VERSION),
+    summary: Text,
+    triage: Text,
+    missing: Text,
+  }),
   z.object({ intent: z.literal('decide'), entryId: z.uuid(), decision: z.enum(['accepted', 'rejected']) }),
 ])
 
@@ -21,7 +28,8 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const referralId = await requirePhiId(context, params.id, attempt)
   const submission = parseForm(await request.formData(), SummariesSchema)
   // A Response, not data(): a resource route posted to directly would otherwise answer 200.
-  if (submission.status !== 'success') return Response.json({ ok: false, message: 'The summaries could not be saved: the request was incomplete.' }, { status: 400 })
+  if (submission.status !== 'success')
+    return Response.json({ ok: false, message: 'The summaries could not be saved: the request was incomplete.' }, { status: 400 })
   const work = submission.value
   const staff = { clinicId, userId: user.id }
 

@@ -26,7 +26,16 @@ export const handle = { phi: true }
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const user = requireUser(request, context)
-  const { staff, row, form, values, events, duplicates, people: everyone, also: ai } = await openReferral(context, user, params.id, {
+  const {
+    staff,
+    row,
+    form,
+    values,
+    events,
+    duplicates,
+    people: everyone,
+    also: ai,
+  } = await openReferral(context, user, params.id, {
     people: true,
     also: (tx, referral) => (referral.staff ? aiFor(tx, user, context.phi, requireCurrentClinic(context), referral.row.id) : Promise.resolve(null)),
   })
@@ -111,7 +120,15 @@ const answer = (body: WorkAnswer, status = 200) => data(body, { status })
 // Remix skips reloading after a 4xx action; a 409 must reload, or every retry conflicts again.
 // Moving between this referral's tabs (or paging its access history) must not open it, and
 // record a read, again: single fetch reloads every route unless this says otherwise.
-export const shouldRevalidate: ShouldRevalidateFunction = ({ actionStatus, formMethod, currentParams, nextParams, currentUrl, nextUrl, defaultShouldRevalidate }) => {
+export const shouldRevalidate: ShouldRevalidateFunction = ({
+  actionStatus,
+  formMethod,
+  currentParams,
+  nextParams,
+  currentUrl,
+  nextUrl,
+  defaultShouldRevalidate,
+}) => {
   if (actionStatus === 409) return true
   if (!formMethod && currentParams.id === nextParams.id && currentUrl.href !== nextUrl.href) return false
   return defaultShouldRevalidate
@@ -138,11 +155,17 @@ export default function Referral() {
         {staff && duplicates.length ? <DuplicateBadge /> : null}
       </div>
       <p className="mt-1 text-sm text-slate-600">
-        Reference <span className="font-mono">{referral.referenceNumber}</span> · received {referral.receivedAt.slice(0, 10)} · form version {referral.formVersion} ·{' '}
-        <Link to={`/referrals/${referral.id}/print`} reloadDocument className="text-brand-700 underline">Print view</Link>
+        Reference <span className="font-mono">{referral.referenceNumber}</span> · received {referral.receivedAt.slice(0, 10)} · form version{' '}
+        {referral.formVersion} ·{' '}
+        <Link to={`/referrals/${referral.id}/print`} reloadDocument className="text-brand-700 underline">
+          Print view
+        </Link>
       </p>
       {actionData?.message ? (
-        <p role={actionData.ok ? 'status' : 'alert'} className={`mt-4 rounded-md border px-3 py-2 text-sm ${actionData.ok ? 'border-emerald-300 bg-emerald-50 text-emerald-900' : 'border-red-300 bg-red-50 text-red-900'}`}>
+        <p
+          role={actionData.ok ? 'status' : 'alert'}
+          className={`mt-4 rounded-md border px-3 py-2 text-sm ${actionData.ok ? 'border-emerald-300 bg-emerald-50 text-emerald-900' : 'border-red-300 bg-red-50 text-red-900'}`}
+        >
           {actionData.message}
         </p>
       ) : null}
@@ -152,7 +175,10 @@ export default function Referral() {
           {duplicates.map((d, i) => (
             <span key={d.id}>
               {i ? ', ' : ''}
-              <Link to={`/referrals/${d.id}`} className="font-mono underline">{d.referenceNumber}</Link> ({STATUS_LABELS[d.status as keyof typeof STATUS_LABELS]})
+              <Link to={`/referrals/${d.id}`} className="font-mono underline">
+                {d.referenceNumber}
+              </Link>{' '}
+              ({STATUS_LABELS[d.status as keyof typeof STATUS_LABELS]})
             </span>
           ))}
         </div>
@@ -170,7 +196,12 @@ export default function Referral() {
               <StatusForm status={referral.status} version={referral.version} />
               <AssignForm assignedTo={referral.assignedTo} version={referral.version} assignees={assignees} />
               <TextForm intent="note" label="Internal note" button="Add note" help="Seen by clinic staff only." />
-              <TextForm intent="message" label="Ask the referrer" button="Send question" help="The referrer sees this and can reply; the status becomes “Waiting on referrer”." />
+              <TextForm
+                intent="message"
+                label="Ask the referrer"
+                button="Send question"
+                help="The referrer sees this and can reply; the status becomes “Waiting on referrer”."
+              />
             </section>
           ) : (
             <section className="space-y-3 rounded-lg border border-slate-200 bg-white p-4" aria-label="Messages">

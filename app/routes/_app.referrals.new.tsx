@@ -93,10 +93,14 @@ export default function NewReferral() {
     id: `referral-v${intake.version}`,
     lastResult: actionData?.result,
     defaultValue: draft ?? undefined,
-    ...useLazyValidation(() => import('~/intake/form-schema'), (m, formData) => m.validateIntake(formData, intake.definition), {
-      shouldValidate: 'onBlur',
-      shouldRevalidate: 'onInput',
-    }),
+    ...useLazyValidation(
+      () => import('~/intake/form-schema'),
+      (m, formData) => m.validateIntake(formData, intake.definition),
+      {
+        shouldValidate: 'onBlur',
+        shouldRevalidate: 'onInput',
+      },
+    ),
   })
   return (
     <main className="mx-auto max-w-4xl px-4 py-8 sm:px-6">

@@ -33,7 +33,11 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = requireUser(request, context)
   requirePermission(user, 'generate:summary:any')
   const clinic = requireCurrentClinic(context)
-  return { current: aiEndpointFor(user, clinic.settings), clinicEndpoint: clinic.settings.localAiEndpoint ?? '', isAdmin: hasPermission(user, 'manage:user:any') }
+  return {
+    current: aiEndpointFor(user, clinic.settings),
+    clinicEndpoint: clinic.settings.localAiEndpoint ?? '',
+    isAdmin: hasPermission(user, 'manage:user:any'),
+  }
 }
 
 /** A staff member's own endpoint (kept with their user: the model runs on their machine) or, for admins, the clinic's. */
@@ -42,7 +46,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
   requirePermission(user, 'generate:summary:any')
   const clinicId = requireClinic(user)
   const submission = parseForm(await request.formData(), AiEndpointSchema)
-  if (submission.status !== 'success') return data({ scope: submission.payload.scope === 'clinic' ? 'clinic' : 'me', result: submission.reply() }, { status: 400 })
+  if (submission.status !== 'success')
+    return data({ scope: submission.payload.scope === 'clinic' ? 'clinic' : 'me', result: submission.reply() }, { status: 400 })
   const { scope, endpoint } = submission.value
   if (scope === 'clinic') {
     requirePermission(user, 'manage:user:any')
@@ -62,25 +67,35 @@ export default function AiSettings() {
     <main className="mx-auto max-w-2xl px-4 py-8 sm:px-6">
       <h1 className="text-2xl font-semibold tracking-tight">AI summaries</h1>
       <p className="mt-2 text-slate-600">
-        Summaries are made by a model running on your own computer (LM Studio or another OpenAI-compatible server). Your browser sends the
-        referral to it directly; patient information never goes to IntakePilot&apos;s servers or anyone else for this.
+        Summaries are made by a model running on your own computer (LM Studio or another OpenAI-compatible server). Your browser sends the referral to it
+        directly; patient information never goes to IntakePilot&apos;s servers or anyone else for this.
       </p>
       <p className="mt-4 text-sm">
-        Now used: <span className="font-mono" data-testid="ai-endpoint">{current.endpoint}</span> ({current.source === 'you' ? 'your setting' : current.source === 'clinic' ? 'the clinic’s setting' : 'LM Studio’s default'})
+        Now used:{' '}
+        <span className="font-mono" data-testid="ai-endpoint">
+          {current.endpoint}
+        </span>{' '}
+        ({current.source === 'you' ? 'your setting' : current.source === 'clinic' ? 'the clinic’s setting' : 'LM Studio’s default'})
       </p>
       <Form method="post" {...getFormProps(mine.form)} className="mt-6 space-y-2 rounded-lg border border-slate-200 bg-white p-4">
         <input type="hidden" name="scope" value="me" />
-        <label htmlFor={mine.endpoint.id} className="block text-sm font-medium">Your model server</label>
+        <label htmlFor={mine.endpoint.id} className="block text-sm font-medium">
+          Your model server
+        </label>
         <Input {...getInputProps(mine.endpoint, { type: 'text' })} placeholder={DEFAULT_AI_ENDPOINT} className="block w-full font-mono text-sm" />
         <FieldError id={mine.endpoint.errorId} errors={mine.endpoint.errors} />
         <FieldError id={mine.form.errorId} errors={mine.form.errors} />
         <p className="text-xs text-slate-500">Kept with your account, wherever you sign in. Leave empty to use the clinic&apos;s setting.</p>
-        <Button type="submit" variant="primary">Save mine</Button>
+        <Button type="submit" variant="primary">
+          Save mine
+        </Button>
       </Form>
       {isAdmin ? (
         <Form method="post" {...getFormProps(clinic.form)} className="mt-4 space-y-2 rounded-lg border border-slate-200 bg-white p-4">
           <input type="hidden" name="scope" value="clinic" />
-          <label htmlFor={clinic.endpoint.id} className="block text-sm font-medium">The clinic&apos;s default model server</label>
+          <label htmlFor={clinic.endpoint.id} className="block text-sm font-medium">
+            The clinic&apos;s default model server
+          </label>
           <Input {...getInputProps(clinic.endpoint, { type: 'text' })} placeholder={DEFAULT_AI_ENDPOINT} className="block w-full font-mono text-sm" />
           <FieldError id={clinic.endpoint.errorId} errors={clinic.endpoint.errors} />
           <FieldError id={clinic.form.errorId} errors={clinic.form.errors} />

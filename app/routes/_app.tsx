@@ -73,9 +73,7 @@ function ClinicMenu({ clinics, currentId }: { clinics: { id: string; name: strin
   const location = useLocation()
   return (
     <details className="relative" data-testid="clinic-menu">
-      <summary className={buttonClass({ className: 'cursor-pointer list-none' })}>
-        Switch clinic
-      </summary>
+      <summary className={buttonClass({ className: 'cursor-pointer list-none' })}>Switch clinic</summary>
       <Form method="post" action="/clinics" className="absolute right-0 z-10 mt-2 w-80 space-y-3 rounded-lg border border-slate-200 bg-white p-4 shadow-lg">
         <input type="hidden" name="redirectTo" value={location.pathname.startsWith('/clinics') ? '/' : location.pathname} />
         <label htmlFor="clinic-menu-clinic" className="block text-sm font-medium">

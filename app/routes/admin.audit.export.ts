@@ -32,7 +32,12 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     // How it ended, as a second row: complete (with the row count), failed or cancelled.
     onEnd: ({ stage, rows }: ExportEnd) =>
       context.db.tenant((tx) =>
-        context.audit(tx, { action: 'audit.export', entityType: 'audit_log', outcome: stage === 'complete' ? 'success' : 'error', details: { format, from, to, stage, rows } }),
+        context.audit(tx, {
+          action: 'audit.export',
+          entityType: 'audit_log',
+          outcome: stage === 'complete' ? 'success' : 'error',
+          details: { format, from, to, stage, rows },
+        }),
       ),
   })
   // The body queries as the client reads it, after this returns: keep the connection until then.

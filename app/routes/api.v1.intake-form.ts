@@ -10,7 +10,15 @@ export const loader = apiRoute(async ({ context }: LoaderFunctionArgs) => {
   const form = await context.db.tenant((tx) => currentIntakeForm(tx, user.clinicId))
   if (!form) throw apiError(404, 'This clinic has not published a referral form yet')
   const fields = form.definition.sections.flatMap((section) =>
-    section.fields.map((f) => ({ key: f.key, label: f.label, section: section.title, type: f.type, required: f.required, phi: f.phi, ...(f.options ? { options: f.options } : {}) })),
+    section.fields.map((f) => ({
+      key: f.key,
+      label: f.label,
+      section: section.title,
+      type: f.type,
+      required: f.required,
+      phi: f.phi,
+      ...(f.options ? { options: f.options } : {}),
+    })),
   )
   return ok({ version: form.version, publishedAt: form.publishedAt?.toISOString() ?? null, fields }, { requestId: context.requestId })
 })

@@ -8,13 +8,14 @@ import * as S from '~/api/schemas'
 
 const json = (schema: z.ZodType, io: 'input' | 'output' = 'output') => z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' })
 const body = (schema: z.ZodType) => ({ required: true, content: { 'application/json': { schema: json(schema, 'input') } } })
-const success = (schema: z.ZodType, status = '200') => ({ [status]: { description: 'Success', content: { 'application/json': { schema: json(S.envelope(schema)) } } } })
+const success = (schema: z.ZodType, status = '200') => ({
+  [status]: { description: 'Success', content: { 'application/json': { schema: json(S.envelope(schema)) } } },
+})
 const errors = Object.fromEntries(
   ['400', '401', '403', '404', '409', '413', '415', '429', '500', '503'].map((s) => [s, { $ref: '#/components/responses/Error' }]),
 )
 const id = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }
-const query = (schema: z.ZodObject) =>
-  Object.keys(schema.shape).map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } }))
+const query = (schema: z.ZodObject) => Object.keys(schema.shape).map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } }))
 
 export function openApiDocument() {
   return {
@@ -39,11 +40,19 @@ export function openApiDocument() {
       },
       '/referrals/{id}': {
         get: { parameters: [id], responses: { ...success(S.ReferralSchema), ...errors } },
-        patch: { parameters: [id], requestBody: body(S.UpdateReferralBody), responses: { ...success(z.object({ id: z.uuid(), updated: z.boolean() })), ...errors } },
+        patch: {
+          parameters: [id],
+          requestBody: body(S.UpdateReferralBody),
+          responses: { ...success(z.object({ id: z.uuid(), updated: z.boolean() })), ...errors },
+        },
       },
       '/referrals/{id}/events': {
         get: { parameters: [id], responses: { ...success(z.array(S.EventSchema)), ...errors } },
-        post: { parameters: [id], requestBody: body(S.CreateEventBody), responses: { ...success(z.object({ id: z.uuid(), type: z.string() }), '201'), ...errors } },
+        post: {
+          parameters: [id],
+          requestBody: body(S.CreateEventBody),
+          responses: { ...success(z.object({ id: z.uuid(), type: z.string() }), '201'), ...errors },
+        },
       },
       '/audit-logs': { get: { responses: { ...success(z.array(S.AuditLogSchema)), ...errors } } },
     },

@@ -86,9 +86,12 @@ export const action = apiRoute(async ({ request, context }: ActionFunctionArgs) 
   if ('stale' in outcome) throw apiError(409, 'That form version does not exist for this clinic; fetch /api/v1/intake-form', { formVersion: body.formVersion })
   if ('invalid' in outcome) throw validationError(outcome.invalid ?? [], 'data')
   const { id, referenceNumber, created } = outcome.created
-  return ok({ id, referenceNumber }, {
-    status: created ? 201 : 200,
-    headers: { Location: `/api/v1/referrals/${id}` },
-    requestId: context.requestId,
-  })
+  return ok(
+    { id, referenceNumber },
+    {
+      status: created ? 201 : 200,
+      headers: { Location: `/api/v1/referrals/${id}` },
+      requestId: context.requestId,
+    },
+  )
 })

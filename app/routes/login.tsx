@@ -52,9 +52,7 @@ export default function Login() {
             {pending ? 'Redirecting…' : 'Sign in with Microsoft'}
           </button>
         </Form>
-        <p className="mt-6 text-xs text-slate-500">
-          Access is by invitation from your clinic. Every access to patient information is recorded.
-        </p>
+        <p className="mt-6 text-xs text-slate-500">Access is by invitation from your clinic. Every access to patient information is recorded.</p>
       </div>
     </main>
   )

@@ -22,7 +22,9 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const headers = new Headers([['Set-Cookie', sessionSetCookie(env, null)]])
   for (const cookie of clearDraft(env, request)) headers.append('Set-Cookie', cookie)
   const config = oidcConfig(env, request)
-  const endSession = await discover(config.authority).then((d) => d.end_session_endpoint).catch(() => undefined)
+  const endSession = await discover(config.authority)
+    .then((d) => d.end_session_endpoint)
+    .catch(() => undefined)
   const back = `${env.APP_ORIGIN ?? new URL(request.url).origin}/login`
   if (!endSession) throw redirect('/login?reason=signed-out', { headers })
   const url = new URL(endSession)

@@ -42,5 +42,4 @@ function originOf(value: string) {
   }
 }
 
-const hasCookie = (request: Request, name: string) =>
-  (request.headers.get('Cookie') ?? '').split(';').some((part) => part.trim().split('=')[0] === name)
+const hasCookie = (request: Request, name: string) => (request.headers.get('Cookie') ?? '').split(';').some((part) => part.trim().split('=')[0] === name)

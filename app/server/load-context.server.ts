@@ -59,11 +59,12 @@ export async function createLoadContext(options: {
   // /api/* takes a bearer token and never reads cookies (no CSRF surface); pages take the session.
   // Remix's route discovery (/__manifest) reads no data: it needs nobody, and must not end a
   // session (that would take the "your account was disabled" notice from the next page).
-  const identity = await (pathname === ROUTE_DISCOVERY_PATH
-    ? Promise.resolve(anonymousIdentity({ user: null, clinic: null, rateLimit: null }))
-    : isApiPath(pathname)
-      ? resolveApiIdentity(request, env, start)
-      : resolveIdentity(request, env, anonymous, start)
+  const identity = await (
+    pathname === ROUTE_DISCOVERY_PATH
+      ? Promise.resolve(anonymousIdentity({ user: null, clinic: null, rateLimit: null }))
+      : isApiPath(pathname)
+        ? resolveApiIdentity(request, env, start)
+        : resolveIdentity(request, env, anonymous, start)
   ).catch(async (error) => {
     await end()
     throw error instanceof ApiRefusal ? error : new UnavailableError(error)

@@ -17,7 +17,11 @@ describe('a deployment whose bindings are not usable', () => {
     const logged: string[] = []
     vi.spyOn(console, 'error').mockImplementation((line: string) => void logged.push(line))
     const handle = createRequestPipeline(build)
-    const response = await handle({ request: new Request(`https://intake.example.org${path}`) as PipelineContext['request'], env: lacking, waitUntil: () => {} })
+    const response = await handle({
+      request: new Request(`https://intake.example.org${path}`) as PipelineContext['request'],
+      env: lacking,
+      waitUntil: () => {},
+    })
     expect(response.status).toBe(500)
     expect(response.headers.get('Content-Type')).toContain(type)
     expect(response.headers.get('Content-Security-Policy')).toBeTruthy()
@@ -26,7 +30,9 @@ describe('a deployment whose bindings are not usable', () => {
     expect(logged).toHaveLength(1)
     const line = JSON.parse(logged[0]!)
     expect(line).toMatchObject({ level: 'error', msg: 'environment not usable', requestId: response.headers.get('X-Request-Id') })
-    expect(line.problems).toEqual(expect.arrayContaining(['SESSION_SECRETS is missing', 'PHI_KEYRING is missing', 'OIDC_AUTHORITY is missing', 'API_AUDIENCE is missing']))
+    expect(line.problems).toEqual(
+      expect.arrayContaining(['SESSION_SECRETS is missing', 'PHI_KEYRING is missing', 'OIDC_AUTHORITY is missing', 'API_AUDIENCE is missing']),
+    )
     expect(logged[0]).not.toContain('hunter2')
   })
 })

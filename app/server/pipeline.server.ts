@@ -280,6 +280,13 @@ async function withBody(request: Request, route: RouteMatch, timeoutMs: number, 
     headers.set('Content-Length', String(body?.byteLength ?? 0))
   }
   // `cf` (workerd's request properties) is kept; `duplex` is what a streamed body needs under Node (npm run dev).
-  const init = { method: request.method, headers, body, signal, cf: (request as { cf?: unknown }).cf, ...(body instanceof ReadableStream ? { duplex: 'half' } : {}) }
+  const init = {
+    method: request.method,
+    headers,
+    body,
+    signal,
+    cf: (request as { cf?: unknown }).cf,
+    ...(body instanceof ReadableStream ? { duplex: 'half' } : {}),
+  }
   return new Request(request.url, init as RequestInit)
 }

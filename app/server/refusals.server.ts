@@ -57,7 +57,11 @@ export function unavailable(to: Audience, why: 'database' | 'deadline' | 'sign-i
   const headers = { 'Retry-After': RETRY_AFTER_SECONDS }
   if (to.api || to.url.pathname === '/healthz') {
     const message =
-      why === 'deadline' ? 'The request took too long and was stopped; nothing was saved. Try again' : why === 'sign-in' ? 'Sign-in is unavailable' : 'Service unavailable'
+      why === 'deadline'
+        ? 'The request took too long and was stopped; nothing was saved. Try again'
+        : why === 'sign-in'
+          ? 'Sign-in is unavailable'
+          : 'Service unavailable'
     return Response.json({ error: message, details: { requestId: to.requestId }, code: 'UNAVAILABLE' }, { status: 503, headers })
   }
   // The app's own data request: the client reloads the page, which shows this page with its Retry-After.
@@ -72,18 +76,18 @@ export function unavailable(to: Audience, why: 'database' | 'deadline' | 'sign-i
           nonce: to.nonce,
         })
       : why === 'deadline'
-      ? htmlPage(503, {
-          title: 'IntakePilot is taking too long',
-          message: 'This request did not finish in time, so it was stopped before anything was saved. Please try again in a moment.',
-          requestId: to.requestId,
-          nonce: to.nonce,
-        })
-      : htmlPage(503, {
-          title: 'IntakePilot is temporarily unavailable',
-          message: 'Please try again in a moment. Nothing you entered has been lost.',
-          requestId: to.requestId,
-          nonce: to.nonce,
-        })
+        ? htmlPage(503, {
+            title: 'IntakePilot is taking too long',
+            message: 'This request did not finish in time, so it was stopped before anything was saved. Please try again in a moment.',
+            requestId: to.requestId,
+            nonce: to.nonce,
+          })
+        : htmlPage(503, {
+            title: 'IntakePilot is temporarily unavailable',
+            message: 'Please try again in a moment. Nothing you entered has been lost.',
+            requestId: to.requestId,
+            nonce: to.nonce,
+          })
   page.headers.set('Retry-After', RETRY_AFTER_SECONDS)
   return page
 }
@@ -107,8 +111,7 @@ function htmlPage(status: number, page: { title: string; message: string; extra?
   return new Response(html, { status, headers: { 'Content-Type': 'text/html; charset=utf-8' } })
 }
 
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
 
 const isSingleFetch = (url: URL) => url.pathname.endsWith('.data')
 

@@ -21,7 +21,11 @@ function streamed(chunks: Uint8Array[], options: { gapMs?: number; endless?: boo
   return { request: new Request('https://x.test/queue', { method: 'POST', body, headers, duplex: 'half' } as RequestInit), pulled: () => pulled }
 }
 const bytes = (n: number) => new Uint8Array(n).fill(97)
-const refusal = async (work: Promise<unknown>) => work.then(() => null, (e: unknown) => (e instanceof BodyRefusal ? e.reason : e))
+const refusal = async (work: Promise<unknown>) =>
+  work.then(
+    () => null,
+    (e: unknown) => (e instanceof BodyRefusal ? e.reason : e),
+  )
 
 describe('takeBody: never reads past the limit, never waits past its time', () => {
   test('a declared Content-Length over the limit is refused before a byte is read', async () => {

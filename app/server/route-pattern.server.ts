@@ -27,8 +27,7 @@ export function createRouteMatcher(build: ServerBuild) {
     siblings.push(node)
     byParent.set(route.parentId, siblings)
   }
-  const attach = (nodes: Tree[]): Tree[] =>
-    nodes.map((node) => (node.index ? node : { ...node, children: attach(byParent.get(node.id) ?? []) }))
+  const attach = (nodes: Tree[]): Tree[] => nodes.map((node) => (node.index ? node : { ...node, children: attach(byParent.get(node.id) ?? []) }))
   const tree = attach(byParent.get(undefined) ?? [])
 
   return (pathname: string): RouteMatch => {

@@ -29,7 +29,10 @@ export function reloadAsDocument(url: URL, headers?: HeadersInit): Response {
     { [REDIRECT]: redirect },
     {
       // The same plugin type Remix's server encodes its redirects with (@remix-run/server-runtime single-fetch).
-      plugins: [(value: unknown) => (value && typeof value === 'object' && REDIRECT in value ? ['SingleFetchRedirect', (value as Record<symbol, unknown>)[REDIRECT]] : false)],
+      plugins: [
+        (value: unknown) =>
+          value && typeof value === 'object' && REDIRECT in value ? ['SingleFetchRedirect', (value as Record<symbol, unknown>)[REDIRECT]] : false,
+      ],
     },
   )
   const response = new Response(body, { status: 202, headers })

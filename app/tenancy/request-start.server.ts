@@ -78,7 +78,14 @@ export function requestStarter(db: Database, anonymousKey: string | null): Reque
     return {
       user:
         row.user_id && row.role
-          ? { id: row.user_id, email: row.email ?? '', displayName: row.display_name ?? '', role: row.role, status: row.status ?? '', aiEndpoint: row.ai_endpoint }
+          ? {
+              id: row.user_id,
+              email: row.email ?? '',
+              displayName: row.display_name ?? '',
+              role: row.role,
+              status: row.status ?? '',
+              aiEndpoint: row.ai_endpoint,
+            }
           : null,
       sessionLive: Boolean(row.session_live),
       clinic:

@@ -25,7 +25,12 @@ export async function switchClinic(
   await desk.db
     .withScope(scope)
     .tenant((tx) =>
-      recordAudit(tx, scope, desk.auditRequest, { action: 'clinic.switch', entityType: 'clinic', entityId: to.clinicId, details: { reason: to.reason, from: user.clinicId } }),
+      recordAudit(tx, scope, desk.auditRequest, {
+        action: 'clinic.switch',
+        entityType: 'clinic',
+        entityId: to.clinicId,
+        details: { reason: to.reason, from: user.clinicId },
+      }),
     )
   return 'switched'
 }

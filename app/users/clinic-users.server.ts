@@ -38,7 +38,11 @@ export async function inviteUser(desk: UserDesk, clinicId: string, invitation: I
   const { email, displayName, role } = invitation
   return desk.db
     .tenant(async (tx) => {
-      const existing = await tx.select({ id: users.id }).from(users).where(and(eq(users.clinicId, clinicId), sql`lower(${users.email}) = ${email}`)).limit(1)
+      const existing = await tx
+        .select({ id: users.id })
+        .from(users)
+        .where(and(eq(users.clinicId, clinicId), sql`lower(${users.email}) = ${email}`))
+        .limit(1)
       if (existing.length) return 'exists' as const
       const [invited] = await tx.insert(users).values({ clinicId, email, displayName, role, status: 'invited' }).returning({ id: users.id })
       await desk.audit(tx, { action: 'user.invite', entityType: 'user', entityId: invited!.id, details: { role } })
@@ -76,7 +80,10 @@ export function enableUser(desk: UserDesk, clinicId: string, userId: string): Pr
   return desk.db.tenant(async (tx) => {
     const target = await lockedTarget(tx, clinicId, userId, () => false)
     if (typeof target === 'string') return target
-    await tx.update(users).set({ status: target.idpObjectId ? 'active' : 'invited', updatedAt: new Date() }).where(eq(users.id, target.id))
+    await tx
+      .update(users)
+      .set({ status: target.idpObjectId ? 'active' : 'invited', updatedAt: new Date() })
+      .where(eq(users.id, target.id))
     await desk.audit(tx, { action: 'user.enable', entityType: 'user', entityId: target.id })
     return 'done'
   })
@@ -89,13 +96,22 @@ type User = typeof users.$inferSelect
  * transaction ends; a refusal when there is no such user, or when `losesAdmin` says an active
  * admin stops being one and they are the last.
  */
-async function lockedTarget(tx: TenantTx, clinicId: string, userId: string, losesAdmin: (user: User) => boolean): Promise<User | Exclude<UserChangeOutcome, 'done'>> {
+async function lockedTarget(
+  tx: TenantTx,
+  clinicId: string,
+  userId: string,
+  losesAdmin: (user: User) => boolean,
+): Promise<User | Exclude<UserChangeOutcome, 'done'>> {
   const admins = await tx
     .select({ id: users.id })
     .from(users)
     .where(and(eq(users.clinicId, clinicId), eq(users.role, 'admin'), eq(users.status, 'active')))
     .for('update')
-  const [target] = await tx.select().from(users).where(and(eq(users.id, userId), eq(users.clinicId, clinicId))).limit(1)
+  const [target] = await tx
+    .select()
+    .from(users)
+    .where(and(eq(users.id, userId), eq(users.clinicId, clinicId)))
+    .limit(1)
   if (!target) return 'not-in-clinic'
   if (target.status === 'active' && losesAdmin(target) && admins.length <= 1) return 'last-admin'
   return target

@@ -57,7 +57,10 @@ export class EnvError extends Error {
 const given = (v: unknown) => typeof v === 'string' && v.trim() !== ''
 // Bindings are strings; an empty one is as good as none.
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (given(v) ? v : undefined), schema.optional())
-const text = z.string({ error: (issue) => (issue.input === undefined ? 'is missing' : 'must be text') }).trim().min(1, 'is missing')
+const text = z
+  .string({ error: (issue) => (issue.input === undefined ? 'is missing' : 'must be text') })
+  .trim()
+  .min(1, 'is missing')
 
 function base64Bytes(value: string) {
   try {
@@ -77,10 +80,20 @@ const isUrl = (v: string, protocols: string[]) => {
 }
 const httpUrl = text.refine((v) => isUrl(v, ['https:', 'http:']), 'must be an http(s) URL')
 const isOrigin = (v: string) => isUrl(v, ['https:', 'http:']) && new URL(v).origin === v.replace(/\/$/, '')
-const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean)
+const list = (v: string) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
 const milliseconds = text.regex(/^[1-9][0-9]*$/, 'must be a whole number of milliseconds')
 
-const KeyRing = z.object({ current: z.string().min(1), keys: z.record(z.string(), z.string().refine((k) => base64Bytes(k) === 32)) })
+const KeyRing = z.object({
+  current: z.string().min(1),
+  keys: z.record(
+    z.string(),
+    z.string().refine((k) => base64Bytes(k) === 32),
+  ),
+})
 function isKeyRing(v: string) {
   try {
     const ring = KeyRing.safeParse(JSON.parse(v))

@@ -21,7 +21,17 @@ const UNAVAILABLE_SQLSTATES = new Set([
   '55P03', // lock_not_available: lock_timeout
 ])
 /** Operating-system and socket errors, as Node and the Neon driver report them. */
-const UNAVAILABLE_SYSTEM_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED'])
+const UNAVAILABLE_SYSTEM_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNABORTED',
+])
 /**
  * What node-postgres (inside the Neon driver) says when the connection is gone or never came:
  * these carry no code. Matched on the start of the message, which names no value.

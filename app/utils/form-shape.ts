@@ -6,10 +6,7 @@
  */
 import type { z } from 'zod'
 
-export type FormShape =
-  | { kind: 'value'; maxLength: number }
-  | { kind: 'object'; keys: Map<string, FormShape> }
-  | { kind: 'list'; item: FormShape; max: number }
+export type FormShape = { kind: 'value'; maxLength: number } | { kind: 'object'; keys: Map<string, FormShape> } | { kind: 'list'; item: FormShape; max: number }
 
 /** A value whose schema names no maximum: echoed back at most this long. */
 const DEFAULT_VALUE_LENGTH = 10_000

@@ -6,9 +6,12 @@ import { BIRTH_DAY, calendarDay, dayFromToday, formInteger, INT32_MAX, isCalenda
 const messages = (result: { success: boolean; error?: { issues: { message: string }[] } }) => (result.success ? [] : result.error!.issues.map((i) => i.message))
 
 describe('calendar days', () => {
-  test.each(['1961-02-31', '1900-02-29', '2026-99-99', '2026-00-10', '2026-04-31', '2023-02-29', '2026-1-05', '20261-01-01', '10000-01-01', '', 'yesterday'])('%s is not a day', (day) => {
-    expect(isCalendarDay(day)).toBe(false)
-  })
+  test.each(['1961-02-31', '1900-02-29', '2026-99-99', '2026-00-10', '2026-04-31', '2023-02-29', '2026-1-05', '20261-01-01', '10000-01-01', '', 'yesterday'])(
+    '%s is not a day',
+    (day) => {
+      expect(isCalendarDay(day)).toBe(false)
+    },
+  )
   test.each(['2000-02-29', '2024-02-29', '1961-02-28', '2026-12-31', '0000-01-01', '9999-12-31'])('%s is a day', (day) => {
     expect(isCalendarDay(day)).toBe(true)
   })
@@ -48,7 +51,10 @@ describe('calendar days', () => {
 })
 
 describe('whole numbers that fit PostgreSQL’s integer', () => {
-  test.each([['1', 1], [String(INT32_MAX), INT32_MAX]])('%s is fine', (text, value) => {
+  test.each([
+    ['1', 1],
+    [String(INT32_MAX), INT32_MAX],
+  ])('%s is fine', (text, value) => {
     expect(formInteger(1).parse(text)).toBe(value)
   })
   test.each(['2147483648', '1e10', '9007199254740993', '1.5', '-1', '0', 'NaN', 'Infinity'])('%s is refused', (text) => {

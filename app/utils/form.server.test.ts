@@ -60,7 +60,22 @@ describe('the form guard: names are checked before conform builds anything', () 
     // The gap is the schema's business (fields need a key), not a refusal.
     expect(ok.status).toBe('error')
     expect(Object.values(FORM_REFUSED)).not.toContain(ok.reply().error?.['']?.[0])
-    for (const name of ['sections[0].fields[100].label', 'sections[0].fields[0].nope', 'sections[0].nope', 'sections.0.title', 'sections[0]', 'sections', 'sections[0].fields[0].label.x', 'sections[].title', 'sections[0]..title', '.baseVersion', 'constructor', '__proto__[0]', 'sections[0x10].title', 'sections[-1].title']) {
+    for (const name of [
+      'sections[0].fields[100].label',
+      'sections[0].fields[0].nope',
+      'sections[0].nope',
+      'sections.0.title',
+      'sections[0]',
+      'sections',
+      'sections[0].fields[0].label.x',
+      'sections[].title',
+      'sections[0]..title',
+      '.baseVersion',
+      'constructor',
+      '__proto__[0]',
+      'sections[0x10].title',
+      'sections[-1].title',
+    ]) {
       const refused = parseForm(form([...editorForm(), [name, 'x']]), IntakeFormEditorSchema, EDITOR)
       expect(refused.reply().error, name).toEqual({ '': [expect.any(String)] })
     }
@@ -75,7 +90,13 @@ describe('the form guard: names are checked before conform builds anything', () 
 
   test('a field sent twice, a file, conform’s reserved names and unknown fields are refused', () => {
     const cases: [string, [string, string | Blob][]][] = [
-      ['twice', [['healthCard', '1'], ['healthCard', '2']]],
+      [
+        'twice',
+        [
+          ['healthCard', '1'],
+          ['healthCard', '2'],
+        ],
+      ],
       ['file', [['healthCard', new Blob(['x'])]]],
       ['unknown', [['__state__', '{}']]],
       ['intent', [['__intent__', '{"type":"validate","payload":{}}']]],
@@ -87,8 +108,26 @@ describe('the form guard: names are checked before conform builds anything', () 
       expect(submission.reply().error, reason).toEqual({ '': [FORM_REFUSED[reason as keyof typeof FORM_REFUSED]] })
     }
     // Names the form adds itself pass, within a length.
-    expect(parseForm(form([['healthCard', '1'], ['extra', 'y']]), PatientSearchSchema, { also: ['extra'] }).status).toBe('success')
-    expect(parseForm(form([['healthCard', '1'], ['extra', 'y'.repeat(201)]]), PatientSearchSchema, { also: ['extra'] }).status).toBe('error')
+    expect(
+      parseForm(
+        form([
+          ['healthCard', '1'],
+          ['extra', 'y'],
+        ]),
+        PatientSearchSchema,
+        { also: ['extra'] },
+      ).status,
+    ).toBe('success')
+    expect(
+      parseForm(
+        form([
+          ['healthCard', '1'],
+          ['extra', 'y'.repeat(201)],
+        ]),
+        PatientSearchSchema,
+        { also: ['extra'] },
+      ).status,
+    ).toBe('error')
   })
 
   test('list intents: the editor’s own buttons work; forged ones are refused', () => {
@@ -112,13 +151,19 @@ describe('the form guard: names are checked before conform builds anything', () 
       { type: 'insert' },
     ]
     for (const value of forged) {
-      const submission = parseForm(form([...editorForm(), ['__intent__', typeof value === 'string' ? value : JSON.stringify(value)]]), IntakeFormEditorSchema, EDITOR)
+      const submission = parseForm(
+        form([...editorForm(), ['__intent__', typeof value === 'string' ? value : JSON.stringify(value)]]),
+        IntakeFormEditorSchema,
+        EDITOR,
+      )
       expect(submission.status, JSON.stringify(value)).toBe('error')
       const [refusal] = submission.reply().error?.[''] ?? []
       expect([FORM_REFUSED.intent, FORM_REFUSED.tooMany], JSON.stringify(value)).toContain(refusal)
     }
     // A form without list buttons takes no intent at all.
-    expect(parseForm(form([['__intent__', JSON.stringify({ type: 'insert', payload: { name: 'healthCard' } })]]), PatientSearchSchema).reply().error).toEqual({ '': [FORM_REFUSED.intent] })
+    expect(parseForm(form([['__intent__', JSON.stringify({ type: 'insert', payload: { name: 'healthCard' } })]]), PatientSearchSchema).reply().error).toEqual({
+      '': [FORM_REFUSED.intent],
+    })
   })
 
   test('U+0000 in any text is a field error, whatever else is right', () => {
@@ -128,18 +173,31 @@ describe('the form guard: names are checked before conform builds anything', () 
     expect(reply.error?.healthCard).toEqual([expect.stringContaining('U+0000')])
     // The echo leaves the character out.
     expect(reply.initialValue).toEqual({ healthCard: 'abc' })
-    const note = parseForm(form([['intent', 'note'], ['body', 'fine\u0000']]), WorkSchema)
+    const note = parseForm(
+      form([
+        ['intent', 'note'],
+        ['body', 'fine\u0000'],
+      ]),
+      WorkSchema,
+    )
     expect(note.reply().error).toEqual({ body: [expect.stringContaining('U+0000')] })
   })
 
   test('the reply echoes at most what each field can hold', () => {
-    const submission = parseForm(form([['intent', 'note'], ['body', 'x'.repeat(50_000)]]), WorkSchema)
+    const submission = parseForm(
+      form([
+        ['intent', 'note'],
+        ['body', 'x'.repeat(50_000)],
+      ]),
+      WorkSchema,
+    )
     expect(submission.status).toBe('error')
     expect(replySize(submission)).toBeLessThan(4_300)
   })
 
   test('every form schema has a shape, and a list without .max() is a mistake caught here', () => {
-    for (const schema of [PatientSearchSchema, IntakeFormEditorSchema, WorkSchema, intakeSchema(defaultIntakeForm(['A']))]) expect(() => formShape(schema)).not.toThrow()
+    for (const schema of [PatientSearchSchema, IntakeFormEditorSchema, WorkSchema, intakeSchema(defaultIntakeForm(['A']))])
+      expect(() => formShape(schema)).not.toThrow()
     expect(() => formShape(z.object({ tags: z.array(z.string()) }))).toThrow(/needs a \.max\(\)/)
     expect(() => formShape(z.object({ anything: z.record(z.string(), z.string()) }))).toThrow()
   })

@@ -54,7 +54,13 @@ function describe(error: Error) {
 }
 
 const databaseError = (e: DatabaseError) =>
-  [`SQLSTATE ${e.code}`, e.table && `table ${e.table}`, e.column && `column ${e.column}`, e.constraint && `constraint ${e.constraint}`, e.routine && `in ${e.routine}`]
+  [
+    `SQLSTATE ${e.code}`,
+    e.table && `table ${e.table}`,
+    e.column && `column ${e.column}`,
+    e.constraint && `constraint ${e.constraint}`,
+    e.routine && `in ${e.routine}`,
+  ]
     .filter(Boolean)
     .join(', ')
 

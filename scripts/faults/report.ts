@@ -19,7 +19,8 @@ export function clearAnswers(area: string, answers: Answer[], deadlineMs: number
     area,
     check: 'every answer: success, or 503 + Retry-After (page / JSON error), within the deadline',
     pass: bad.length === 0 && felt && answers.length > 0,
-    detail: `${answers.length} requests: ${judged.length - bad.length - refused} ok, ${refused} × 503, ${bad.length} bad; slowest ${Math.round(slowest)} ms` +
+    detail:
+      `${answers.length} requests: ${judged.length - bad.length - refused} ok, ${refused} × 503, ${bad.length} bad; slowest ${Math.round(slowest)} ms` +
       (felt ? '' : '; no request felt the fault (was it injected?)') +
       (problems ? `; ${problems}` : ''),
   }
@@ -31,7 +32,8 @@ export function resumed(area: string, answers: Answer[], recoveredMs: number | n
     area,
     check: 'work resumes by itself (same app process): /healthz back, then every request succeeds',
     pass: recoveredMs !== null && bad.length === 0 && answers.length > 0,
-    detail: `${recoveredMs === null ? '/healthz not back within 30 s' : `/healthz back ${(recoveredMs / 1000).toFixed(1)} s after the fault ended`}; ` +
+    detail:
+      `${recoveredMs === null ? '/healthz not back within 30 s' : `/healthz back ${(recoveredMs / 1000).toFixed(1)} s after the fault ended`}; ` +
       `${answers.length - bad.length}/${answers.length} requests after it succeeded` +
       (bad.length ? `; ${summarize(bad.map((a) => `${a.method} ${a.path}: ${a.status || 'no answer'}`))}` : ''),
   }
@@ -40,7 +42,10 @@ export function resumed(area: string, answers: Answer[], recoveredMs: number | n
 function summarize(lines: string[]) {
   const counts = new Map<string, number>()
   for (const line of lines) counts.set(line, (counts.get(line) ?? 0) + 1)
-  return [...counts].slice(0, 4).map(([line, n]) => (n > 1 ? `${n} × ${line}` : line)).join('; ')
+  return [...counts]
+    .slice(0, 4)
+    .map(([line, n]) => (n > 1 ? `${n} × ${line}` : line))
+    .join('; ')
 }
 
 export function printTable(checks: Check[], say: (line: string) => void) {
@@ -55,6 +60,8 @@ export function printTable(checks: Check[], say: (line: string) => void) {
   }
   const failed = checks.filter((c) => c.pass === false).length
   say('')
-  say(`${checks.length - failed - checks.filter((c) => c.pass === null).length} passed, ${failed} failed, ${checks.filter((c) => c.pass === null).length} skipped`)
+  say(
+    `${checks.length - failed - checks.filter((c) => c.pass === null).length} passed, ${failed} failed, ${checks.filter((c) => c.pass === null).length} skipped`,
+  )
   return failed
 }

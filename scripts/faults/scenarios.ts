@@ -45,7 +45,13 @@ export async function waitHealthy(origin: string, timeoutMs: number) {
 }
 
 /** A server crash: SIGKILL by pid, down for a while, started again; then load on the recovered stack. */
-export async function killPhase(recorder: Recorder, stack: FaultStack, name: string, target: { pid: () => number; kill: () => Promise<void>; start: () => Promise<void> }, downMs: number): Promise<PhaseRecord> {
+export async function killPhase(
+  recorder: Recorder,
+  stack: FaultStack,
+  name: string,
+  target: { pid: () => number; kill: () => Promise<void>; start: () => Promise<void> },
+  downMs: number,
+): Promise<PhaseRecord> {
   recorder.phase = name
   await sleep(1000)
   const pid = target.pid()
@@ -60,7 +66,13 @@ export async function killPhase(recorder: Recorder, stack: FaultStack, name: str
 }
 
 /** A server that hangs: SIGSTOP, held past the deadline, SIGCONT. */
-export async function freezePhase(recorder: Recorder, stack: FaultStack, name: string, target: { pid: () => number; freeze: () => void; thaw: () => void }, holdMs: number): Promise<PhaseRecord> {
+export async function freezePhase(
+  recorder: Recorder,
+  stack: FaultStack,
+  name: string,
+  target: { pid: () => number; freeze: () => void; thaw: () => void },
+  holdMs: number,
+): Promise<PhaseRecord> {
   recorder.phase = name
   await sleep(1000)
   const pid = target.pid()
@@ -116,7 +128,15 @@ export async function identityProviderPhase(recorder: Recorder, stack: FaultStac
   if (!session) throw new Error('could not open the test session cookie (the session format changed?)')
   stale.setCookieHeader(`${name}=${await sealSession(env, { ...session, at: Math.floor(Date.now() / 1000) - 60 })}`)
   const staleCookie = stale.cookie(name)
-  const findings: IdpFindings = { freshDuringOutage: [], staleRefused: [], staleHanging: [], staleAfter: null, freshAfter: null, staleCookieRenewed: false, signInDuringOutage: null }
+  const findings: IdpFindings = {
+    freshDuringOutage: [],
+    staleRefused: [],
+    staleHanging: [],
+    staleAfter: null,
+    freshAfter: null,
+    staleCookieRenewed: false,
+    signInDuringOutage: null,
+  }
 
   recorder.phase = 'identity provider refuses connections'
   await stack.idp.suspend()
@@ -131,7 +151,10 @@ export async function identityProviderPhase(recorder: Recorder, stack: FaultStac
     recorder.phase = 'identity provider hangs'
     const held = new Set<Socket>()
     const blackHole = createServer((socket) => void held.add(socket.on('error', () => {})))
-    await retryWhilePortBusy('black hole', () => new Promise<void>((resolve, reject) => blackHole.once('error', reject).listen(stack.idp.port, '127.0.0.1', () => resolve())))
+    await retryWhilePortBusy(
+      'black hole',
+      () => new Promise<void>((resolve, reject) => blackHole.once('error', reject).listen(stack.idp.port, '127.0.0.1', () => resolve())),
+    )
     try {
       findings.staleHanging.push(await stale.send('GET', '/queue'))
       findings.freshDuringOutage.push(await fresh.send('GET', '/queue'))
@@ -166,7 +189,10 @@ export async function countReferrals(stack: FaultStack, keys: string[]) {
   try {
     const rows = await owner.db.execute<{ key: string; n: number; references: string[] }>(
       sql`select idempotency_key as key, count(*)::int as n, array_agg(reference_number) as references
-          from referrals where idempotency_key in (${sql.join(keys.map((k) => sql`${k}`), sql`, `)}) group by idempotency_key`,
+          from referrals where idempotency_key in (${sql.join(
+            keys.map((k) => sql`${k}`),
+            sql`, `,
+          )}) group by idempotency_key`,
     )
     return new Map(rows.rows.map((r) => [r.key, { n: r.n, references: r.references }]))
   } finally {

@@ -59,7 +59,9 @@ export async function startFaultStack(options: { repo: string; tmp: string; dead
   // The app through PgBouncer when there is one (as Neon's -pooler endpoint); the owner straight
   // to PostgreSQL. The relay connects only when asked, so it can start first.
   const appDbPort = findPgBouncer() ? ports.pgbouncer : ports.pg
-  const relay = await retryWhilePortBusy('relay', () => startRelay({ port: ports.relay, targets: [{ port: ports.pg }, ...(appDbPort !== ports.pg ? [{ port: appDbPort }] : [])] }))
+  const relay = await retryWhilePortBusy('relay', () =>
+    startRelay({ port: ports.relay, targets: [{ port: ports.pg }, ...(appDbPort !== ports.pg ? [{ port: appDbPort }] : [])] }),
+  )
   onCleanup('relay', () => relay.close())
   const wsProxy = `127.0.0.1:${ports.relay}`
   const bindings = appBindings({

@@ -41,7 +41,8 @@ export function judge(answer: Answer, deadlineMs: number): { verdict: Verdict; w
     if (LEAKS.test(answer.body)) return { verdict: 'bad', why: '503 that shows internals' }
     if (answer.path.startsWith('/api/')) {
       const json = safeJson(answer.body)
-      if (!answer.contentType.includes('application/json') || typeof json?.error !== 'string' || typeof json?.code !== 'string') return { verdict: 'bad', why: '503 without the JSON error shape' }
+      if (!answer.contentType.includes('application/json') || typeof json?.error !== 'string' || typeof json?.code !== 'string')
+        return { verdict: 'bad', why: '503 without the JSON error shape' }
     } else if (!answer.contentType.includes('text/html') || !/<h1[^>]*>[^<]+/.test(answer.body)) {
       return { verdict: 'bad', why: '503 without a page that says what happened' }
     }
@@ -91,7 +92,11 @@ export class Client {
   }
 
   async send(method: 'GET' | 'POST', path: string, body?: { form?: URLSearchParams; json?: unknown; headers?: Record<string, string> }): Promise<Answer> {
-    const headers: Record<string, string> = { 'user-agent': 'IntakePilot-faults', accept: path.startsWith('/api/') ? 'application/json' : 'text/html', ...body?.headers }
+    const headers: Record<string, string> = {
+      'user-agent': 'IntakePilot-faults',
+      accept: path.startsWith('/api/') ? 'application/json' : 'text/html',
+      ...body?.headers,
+    }
     if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ')
     if (this.options.bearer) headers.authorization = `Bearer ${this.options.bearer}`
     let payload: string | undefined
@@ -107,9 +112,28 @@ export class Client {
     const at = this.recorder.now()
     const phase = this.recorder.phase
     const started = performance.now()
-    const answer: Answer = { client: this.name, phase, method, path, at, ms: 0, status: 0, retryAfter: null, contentType: '', location: null, body: '', signedOut: false }
+    const answer: Answer = {
+      client: this.name,
+      phase,
+      method,
+      path,
+      at,
+      ms: 0,
+      status: 0,
+      retryAfter: null,
+      contentType: '',
+      location: null,
+      body: '',
+      signedOut: false,
+    }
     try {
-      const response = await fetch(`${this.origin}${path}`, { method, headers, body: payload, redirect: 'manual', signal: AbortSignal.timeout(this.options.patienceMs) })
+      const response = await fetch(`${this.origin}${path}`, {
+        method,
+        headers,
+        body: payload,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.options.patienceMs),
+      })
       answer.body = (await response.text()).slice(0, 20_000)
       answer.status = response.status
       answer.retryAfter = response.headers.get('retry-after')

@@ -49,8 +49,14 @@ export function appServerCommand(config: LocalConfig, bindings: Record<string, s
   return {
     command: 'npx',
     args: [
-      'tsx', APP_SERVER_SCRIPT, '--host', '127.0.0.1', '--port', String(config.appPort),
-      '--persist-to', join(config.dataDir, 'wrangler'),
+      'tsx',
+      APP_SERVER_SCRIPT,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(config.appPort),
+      '--persist-to',
+      join(config.dataDir, 'wrangler'),
       ...(options.inspectorPort ? ['--inspector-port', String(options.inspectorPort)] : []),
     ],
     // In the environment, not the arguments: the secrets stay out of the process list.

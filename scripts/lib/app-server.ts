@@ -48,7 +48,9 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
   writeFileSync(entry, pagesRoutingEntry(routes))
 
   // Declared as returning the handler, but it is an async function: the handler comes in a promise.
-  const assets = await (wrangler.unstable_generateASSETSBinding({ directory: assetsDir, log: quietAssetLog }) as unknown as Promise<(request: Request) => Promise<Response>>)
+  const assets = await (wrangler.unstable_generateASSETSBinding({ directory: assetsDir, log: quietAssetLog }) as unknown as Promise<
+    (request: Request) => Promise<Response>
+  >)
   const vars = Object.fromEntries(Object.entries(config.vars ?? {}).map(([k, v]) => [k, String(v)]))
   const miniflare = new Miniflare({
     host: options.host,
@@ -69,7 +71,9 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
     compatibilityDate,
     compatibilityFlags,
     bindings: { ...vars, ...options.bindings },
-    r2Buckets: Object.fromEntries((config.r2_buckets ?? []).map((b: { binding: string; bucket_name?: string }) => [b.binding, { id: b.bucket_name ?? b.binding }])),
+    r2Buckets: Object.fromEntries(
+      (config.r2_buckets ?? []).map((b: { binding: string; bucket_name?: string }) => [b.binding, { id: b.bucket_name ?? b.binding }]),
+    ),
     serviceBindings: { ASSETS: (request: unknown) => assets(request as never) as never },
   })
   const url = await miniflare.ready

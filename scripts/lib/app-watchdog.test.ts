@@ -45,7 +45,11 @@ async function supervised(env: Record<string, string> = {}) {
 
 const until = async (what: () => boolean | Promise<boolean>, ms = 8_000) => {
   const deadline = Date.now() + ms
-  while (!(await Promise.resolve().then(what).catch(() => false))) {
+  while (
+    !(await Promise.resolve()
+      .then(what)
+      .catch(() => false))
+  ) {
     if (Date.now() > deadline) throw new Error('timed out')
     await new Promise((r) => setTimeout(r, 50))
   }

@@ -118,7 +118,9 @@ export function superviseApp(options: WatchdogOptions): Watchdog {
       }
       failures++
       if (failures >= allowedFailures) {
-        options.log(`the app server has not answered ${options.healthUrl} ${failures} times in a row (${intervalMs / 1000} s apart, ${timeoutMs / 1000} s timeout each): it is hung; restarting it`)
+        options.log(
+          `the app server has not answered ${options.healthUrl} ${failures} times in a row (${intervalMs / 1000} s apart, ${timeoutMs / 1000} s timeout each): it is hung; restarting it`,
+        )
         failures = 0
         stoppedAsHung = current
         kill(current)

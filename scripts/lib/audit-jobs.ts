@@ -77,10 +77,7 @@ export type RetentionPlan = { chain: string; removable: number; throughSeq: numb
  * verifier knows the start of the chain went on purpose. The in-database checkpoint is kept
  * too, for audit_verify() (the admin's quick check in the app).
  */
-export async function applyRetention(
-  db: Database,
-  options: { cutoff: Date; apply: boolean; store?: CheckpointAccess },
-): Promise<RetentionPlan[]> {
+export async function applyRetention(db: Database, options: { cutoff: Date; apply: boolean; store?: CheckpointAccess }): Promise<RetentionPlan[]> {
   const latest = new Date()
   latest.setUTCFullYear(latest.getUTCFullYear() - RETENTION_YEARS)
   if (options.cutoff > latest) throw new Error(`retention keeps ${RETENTION_YEARS} years: the cutoff must be on or before ${latest.toISOString()}`)
@@ -97,7 +94,12 @@ export async function applyRetention(
       ) as through
     ) p
     order by h.chain`)
-  const result = plans.rows.map((p) => ({ chain: p.chain, removable: Number(p.removable), throughSeq: p.through_seq ? Number(p.through_seq) : null, hash: p.hash }))
+  const result = plans.rows.map((p) => ({
+    chain: p.chain,
+    removable: Number(p.removable),
+    throughSeq: p.through_seq ? Number(p.through_seq) : null,
+    hash: p.hash,
+  }))
   const work = result.filter((p) => p.throughSeq && p.removable > 0 && p.hash)
   if (!options.apply || !work.length) return result.map(({ hash: _, ...plan }) => plan)
   if (!options.store) throw new Error('retention needs the checkpoint bucket and key: it leaves a signed checkpoint')
@@ -109,7 +111,15 @@ export async function applyRetention(
 
   const at = new Date().toISOString()
   for (const plan of work) {
-    await writeCheckpoint(store.bucket, store.key, { kind: 'retention', chain: plan.chain, seq: plan.throughSeq!, hash: plan.hash!, at, by: 'retention', cutoff: options.cutoff.toISOString() })
+    await writeCheckpoint(store.bucket, store.key, {
+      kind: 'retention',
+      chain: plan.chain,
+      seq: plan.throughSeq!,
+      hash: plan.hash!,
+      at,
+      by: 'retention',
+      cutoff: options.cutoff.toISOString(),
+    })
   }
   await db.transaction(async (tx) => {
     // The one exception to append-only, for this transaction and the owner only; the trigger

@@ -33,7 +33,14 @@ export async function openCheckpointStore(options: { dataDir?: string; key?: str
     // The bucket alone, marked remote: nothing else of the app's configuration is needed.
     configDir = mkdtempSync(join(tmpdir(), 'intakepilot-r2-'))
     configPath = join(configDir, 'wrangler.json')
-    writeFileSync(configPath, JSON.stringify({ name: 'intakepilot-audit-jobs', compatibility_date: '2026-04-20', r2_buckets: [{ binding: 'AUDIT_CHECKPOINTS', bucket_name: CHECKPOINT_BUCKET_NAME, remote: true }] }))
+    writeFileSync(
+      configPath,
+      JSON.stringify({
+        name: 'intakepilot-audit-jobs',
+        compatibility_date: '2026-04-20',
+        r2_buckets: [{ binding: 'AUDIT_CHECKPOINTS', bucket_name: CHECKPOINT_BUCKET_NAME, remote: true }],
+      }),
+    )
   }
   const proxy = await getPlatformProxy<{ AUDIT_CHECKPOINTS: R2Bucket }>({
     configPath,

@@ -116,14 +116,13 @@ export async function verifyChain(db: Queryable, chain: string, checkpoints: Sig
         // The start: seq 1, or the row after a signed retention checkpoint.
         if (seq === 1) expectedPrev = null
         else if (retention && seq === retention.seq + 1) expectedPrev = retention.hash
-        else if (retention && seq <= retention.seq) expectedPrev = row.prev_hash // removal under way: checked at retention.seq
+        else if (retention && seq <= retention.seq)
+          expectedPrev = row.prev_hash // removal under way: checked at retention.seq
         else return fail(`${rows(removedThrough + 1, seq - 1)} missing (no signed retention checkpoint covers them)`, removedThrough + 1)
         expectedSeq = seq
       }
       if (seq !== expectedSeq) {
-        return seq > expectedSeq
-          ? fail(`${rows(expectedSeq, seq - 1)} missing`, expectedSeq)
-          : fail(`row seq ${seq} (id ${id}) is out of order`, seq, id)
+        return seq > expectedSeq ? fail(`${rows(expectedSeq, seq - 1)} missing`, expectedSeq) : fail(`row seq ${seq} (id ${id}) is out of order`, seq, id)
       }
       if (row.prev_hash !== expectedPrev) return fail(`row seq ${seq} (id ${id}) does not follow the row before it (replaced or reordered)`, seq, id)
       if (row.hash !== rowHash(row)) return fail(`row seq ${seq} (id ${id}): content changed after it was written`, seq, id)
@@ -156,7 +155,10 @@ export async function verifyChain(db: Queryable, chain: string, checkpoints: Sig
   const beyond = heads.filter((h) => h.seq > lastSeq)
   if (beyond.length) {
     const newest = beyond.at(-1)!
-    return fail(`${rows(lastSeq + 1, newest.seq)} missing: the chain ends at seq ${lastSeq}, and a checkpoint signed at ${newest.at} (${newest.by}) saw seq ${newest.seq}`, lastSeq + 1)
+    return fail(
+      `${rows(lastSeq + 1, newest.seq)} missing: the chain ends at seq ${lastSeq}, and a checkpoint signed at ${newest.at} (${newest.by}) saw seq ${newest.seq}`,
+      lastSeq + 1,
+    )
   }
   verdict.unanchored = lastSeq - Math.max(lastMatched, removedThrough)
   return verdict

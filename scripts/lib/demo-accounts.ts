@@ -39,8 +39,22 @@ const clinicAccounts = DEMO_CLINICS.flatMap((clinic, c): DemoAccount[] => {
   return [
     { email: `admin@${clinic.slug}.test`, name: `${clinicName} Admin`, role: 'admin', status: 'active', n: base + 1 },
     { email: `staff@${clinic.slug}.test`, name: `${clinicName} Intake Coordinator`, role: 'staff', status: 'active', n: base + 2 },
-    { email: `referrer@${clinic.slug}.test`, name: 'Dr. Amara Okafor', role: 'referrer', status: 'active', n: base + 3, organization: 'Maple Family Health Team' },
-    { email: `referrer2@${clinic.slug}.test`, name: 'Dr. Luis Fernandes', role: 'referrer', status: 'active', n: base + 4, organization: 'Harbourfront Walk-in Clinic' },
+    {
+      email: `referrer@${clinic.slug}.test`,
+      name: 'Dr. Amara Okafor',
+      role: 'referrer',
+      status: 'active',
+      n: base + 3,
+      organization: 'Maple Family Health Team',
+    },
+    {
+      email: `referrer2@${clinic.slug}.test`,
+      name: 'Dr. Luis Fernandes',
+      role: 'referrer',
+      status: 'active',
+      n: base + 4,
+      organization: 'Harbourfront Walk-in Clinic',
+    },
     { email: `disabled@${clinic.slug}.test`, name: `${clinicName} Former Staff`, role: 'staff', status: 'disabled', n: base + 5 },
   ].map(({ n, ...a }) => ({
     ...a,
@@ -64,10 +78,26 @@ export const DEMO_ACCOUNTS: DemoAccount[] = [
   },
   ...clinicAccounts,
   // Spends their whole rate-limit budget in tests/e2e/rate-limit-page.spec.ts: no other test uses them.
-  { email: 'busy@riverbend.test', name: 'Riverbend Night Coordinator', oid: oid(5), tid: DEMO_TENANT_ID, clinicSlug: 'riverbend', role: 'staff', status: 'active' },
+  {
+    email: 'busy@riverbend.test',
+    name: 'Riverbend Night Coordinator',
+    oid: oid(5),
+    tid: DEMO_TENANT_ID,
+    clinicSlug: 'riverbend',
+    role: 'staff',
+    status: 'active',
+  },
   // Sends a body that never arrives in tests/e2e/request-bounds.spec.ts, which counts their
   // requests: no other test uses them.
-  { email: 'unhurried@lakeview.test', name: 'Lakeview Weekend Coordinator', oid: oid(6), tid: DEMO_TENANT_ID, clinicSlug: 'lakeview', role: 'staff', status: 'active' },
+  {
+    email: 'unhurried@lakeview.test',
+    name: 'Lakeview Weekend Coordinator',
+    oid: oid(6),
+    tid: DEMO_TENANT_ID,
+    clinicSlug: 'lakeview',
+    role: 'staff',
+    status: 'active',
+  },
   // Signs in at the provider, but no clinic has provisioned them.
   { email: 'stranger@intakepilot.test', name: 'Unprovisioned Person', oid: oid(2), tid: DEMO_TENANT_ID, clinicSlug: null, role: null, status: null },
   // Known to the provider but not yet to IntakePilot: a clinic admin invites them by email,
@@ -77,5 +107,4 @@ export const DEMO_ACCOUNTS: DemoAccount[] = [
   { email: 'outsider@elsewhere.test', name: 'Foreign Tenant User', oid: oid(3), tid: FOREIGN_TENANT_ID, clinicSlug: null, role: null, status: null },
 ]
 
-export const findDemoAccount = (email: string) =>
-  DEMO_ACCOUNTS.find((a) => a.email.toLowerCase() === email.trim().toLowerCase())
+export const findDemoAccount = (email: string) => DEMO_ACCOUNTS.find((a) => a.email.toLowerCase() === email.trim().toLowerCase())

@@ -110,12 +110,16 @@ export async function getTokensFor(options: {
   const code = returned.get('code')
   if (!code) throw new Error(`Sign-in as ${email} did not reach ${redirectUri} with a code`)
 
-  const tokens = await tokenRequest(endpoints.token_endpoint, { clientId, clientSecret }, {
-    grant_type: 'authorization_code',
-    code,
-    redirect_uri: redirectUri,
-    code_verifier: verifier,
-  })
+  const tokens = await tokenRequest(
+    endpoints.token_endpoint,
+    { clientId, clientSecret },
+    {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: redirectUri,
+      code_verifier: verifier,
+    },
+  )
   const idPayload = JSON.parse(Buffer.from(String(tokens.id_token).split('.')[1] ?? '', 'base64url').toString('utf8'))
   if (idPayload.nonce !== nonce) throw new Error('The ID token did not echo the nonce')
   return { ...(tokens as Omit<TokenSet, 'nonce' | 'idpCookies'>), nonce, idpCookies: jar.header(new URL(issuer)) }

@@ -49,7 +49,9 @@ const REFRESH_TOKEN_TTL = 14 * 24 * 60 * 60
 /** The access-token lifetime asked for, if Entra could issue it; else a clear error. */
 export function checkedAccessTokenTtl(seconds: number) {
   if (!Number.isInteger(seconds) || seconds < 1 || seconds > TOKEN_LIFETIMES.accessTokenMaxSeconds) {
-    throw new Error(`Access-token lifetime ${seconds} s is out of range: Entra issues at most ${TOKEN_LIFETIMES.accessTokenMaxSeconds} s (90 minutes); set IDP_ACCESS_TOKEN_TTL to 1..${TOKEN_LIFETIMES.accessTokenMaxSeconds}`)
+    throw new Error(
+      `Access-token lifetime ${seconds} s is out of range: Entra issues at most ${TOKEN_LIFETIMES.accessTokenMaxSeconds} s (90 minutes); set IDP_ACCESS_TOKEN_TTL to 1..${TOKEN_LIFETIMES.accessTokenMaxSeconds}`,
+    )
   }
   return seconds
 }
@@ -161,8 +163,8 @@ export async function startIdentityProvider(options: {
   async function loadExistingGrant(ctx: Ctx) {
     const { oidc } = ctx
     const grantId = oidc.result?.consent?.grantId ?? oidc.session.grantIdFor(oidc.client.clientId)
-    const grant = (grantId && (await oidc.provider.Grant.find(grantId))) ||
-      new oidc.provider.Grant({ clientId: oidc.client.clientId, accountId: oidc.session.accountId })
+    const grant =
+      (grantId && (await oidc.provider.Grant.find(grantId))) || new oidc.provider.Grant({ clientId: oidc.client.clientId, accountId: oidc.session.accountId })
     grant.addOIDCScope([...oidc.requestParamOIDCScopes].join(' '))
     if (oidc.requestParamClaims.size) grant.addOIDCClaims([...oidc.requestParamClaims])
     for (const [indicator, server] of Object.entries<Payload>(oidc.resourceServers)) grant.addResourceScope(indicator, server.scope)
@@ -185,9 +187,12 @@ export async function startIdentityProvider(options: {
       ctx.cookies.set(provider.cookieName('session'), null, { httpOnly: true, sameSite: 'lax' })
       return redirectAfterLogout(ctx)
     }
-    ctx.body = page('Sign out', `<h1>Sign out of the local identity provider?</h1>${form}
+    ctx.body = page(
+      'Sign out',
+      `<h1>Sign out of the local identity provider?</h1>${form}
 <button type="submit" form="op.logoutForm" name="logout" value="yes" autofocus>Sign out</button>
-<button type="submit" form="op.logoutForm" class="secondary">Stay signed in</button>`)
+<button type="submit" form="op.logoutForm" class="secondary">Stay signed in</button>`,
+    )
   }
 
   /** oidc-provider already checked post_logout_redirect_uri against the hint's client. */
@@ -247,7 +252,13 @@ export async function startIdentityProvider(options: {
     for await (const chunk of req) chunks.push(chunk as Buffer)
     const params = new URLSearchParams(Buffer.concat(chunks).toString('utf8'))
     if (params.get('grant_type') === 'refresh_token' && params.has('scope')) {
-      params.set('scope', (params.get('scope') ?? '').split(' ').filter((s) => s && s !== 'offline_access').join(' '))
+      params.set(
+        'scope',
+        (params.get('scope') ?? '')
+          .split(' ')
+          .filter((s) => s && s !== 'offline_access')
+          .join(' '),
+      )
     }
     Object.assign(req, { body: params.toString() })
   }
@@ -270,7 +281,8 @@ export async function startIdentityProvider(options: {
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(error.code === 'EADDRINUSE' ? new Error(`Port ${port} is in use: is another identity provider (npm start) running?`) : error))
+      reject(error.code === 'EADDRINUSE' ? new Error(`Port ${port} is in use: is another identity provider (npm start) running?`) : error),
+    )
     server.listen(port, '127.0.0.1', resolve)
   })
 
@@ -279,7 +291,8 @@ export async function startIdentityProvider(options: {
     issuer,
     revokeAccount,
     suspend: () => stopListening(),
-    resume: () => new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', () => (server.off('error', reject), resolve()))),
+    resume: () =>
+      new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', () => (server.off('error', reject), resolve()))),
     close: () => stopListening(),
   }
 
@@ -329,12 +342,24 @@ function createStore() {
     async upsert(id: string, payload: Payload, expiresIn?: number) {
       entries.set(`${this.model}:${id}`, { payload, expiresAt: expiresIn ? Date.now() + (expiresIn + 60) * 1000 : Infinity })
     }
-    async find(id: string) { return live(`${this.model}:${id}`) }
-    async findByUid(uid: string) { return findWhere(this.model, (p) => p.uid === uid) }
-    async findByUserCode(userCode: string) { return findWhere(this.model, (p) => p.userCode === userCode) }
-    async consume(id: string) { Object.assign(live(`${this.model}:${id}`) ?? {}, { consumed: Math.floor(Date.now() / 1000) }) }
-    async destroy(id: string) { entries.delete(`${this.model}:${id}`) }
-    async revokeByGrantId(grantId: string) { deleteWhere((p, model) => model === this.model && p.grantId === grantId) }
+    async find(id: string) {
+      return live(`${this.model}:${id}`)
+    }
+    async findByUid(uid: string) {
+      return findWhere(this.model, (p) => p.uid === uid)
+    }
+    async findByUserCode(userCode: string) {
+      return findWhere(this.model, (p) => p.userCode === userCode)
+    }
+    async consume(id: string) {
+      Object.assign(live(`${this.model}:${id}`) ?? {}, { consumed: Math.floor(Date.now() / 1000) })
+    }
+    async destroy(id: string) {
+      entries.delete(`${this.model}:${id}`)
+    }
+    async revokeByGrantId(grantId: string) {
+      deleteWhere((p, model) => model === this.model && p.grantId === grantId)
+    }
   }
   return { Adapter, deleteWhere }
 }
@@ -367,8 +392,7 @@ function send(res: ServerResponse, status: number, body: string | object) {
   res.end(typeof body === 'object' ? JSON.stringify(body) : body)
 }
 
-const esc = (value: unknown) =>
-  String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
+const esc = (value: unknown) => String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
 
 function page(title: string, body: string) {
   return `<!doctype html>
@@ -382,7 +406,9 @@ button{padding:.5rem 1rem;font-size:1rem;background:#1d4ed8;color:#fff;border:0;
 }
 
 function loginPage(action: string, login = '', error?: string) {
-  return page('Sign in', `<h1>Sign in</h1>
+  return page(
+    'Sign in',
+    `<h1>Sign in</h1>
 <p>Local stand-in for Microsoft Entra ID. Every demo account's password is <code>${esc(DEMO_PASSWORD)}</code>.</p>
 ${error ? `<p class="error" role="alert">${esc(error)}</p>` : ''}
 <form method="post" action="${esc(action)}">
@@ -393,5 +419,6 @@ ${error ? `<p class="error" role="alert">${esc(error)}</p>` : ''}
 <datalist id="demo-accounts">${DEMO_ACCOUNTS.map((a) => `<option value="${esc(a.email)}">`).join('')}</datalist>
 <table><thead><tr><th>Demo account</th><th>Name</th></tr></thead><tbody>
 ${DEMO_ACCOUNTS.map((a) => `<tr><td><code>${esc(a.email)}</code></td><td>${esc(a.name)}</td></tr>`).join('\n')}
-</tbody></table>`)
+</tbody></table>`,
+  )
 }

@@ -43,7 +43,8 @@ function runAs(): { uid: number; gid: number } | undefined {
   const id = (flag: string) => Number(spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' }).stdout.trim())
   const uid = id('-u')
   const gid = id('-g')
-  if (!Number.isInteger(uid) || !Number.isInteger(gid) || uid <= 0) throw new Error('pgbouncer: no "postgres" OS user to run as (PgBouncer refuses to run as root)')
+  if (!Number.isInteger(uid) || !Number.isInteger(gid) || uid <= 0)
+    throw new Error('pgbouncer: no "postgres" OS user to run as (PgBouncer refuses to run as root)')
   return { uid, gid }
 }
 

@@ -50,8 +50,7 @@ export async function startLocalPostgres(options: {
   await server.start()
   await bootstrap(server)
 
-  const url = (role: { user: string; password: string }) =>
-    `postgres://${role.user}:${role.password}@127.0.0.1:${options.port}/${DATABASE_NAME}`
+  const url = (role: { user: string; password: string }) => `postgres://${role.user}:${role.password}@127.0.0.1:${options.port}/${DATABASE_NAME}`
   return {
     port: options.port,
     ownerUrl: url(OWNER_ROLE),

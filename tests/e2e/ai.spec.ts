@@ -55,7 +55,11 @@ test('generates three summaries in parallel from the browser, saves them with pr
     expect(entry.text).toMatchObject({ v: 1, kid: expect.any(String), iv: expect.any(String), ct: expect.any(String) })
   }
   expect(JSON.stringify(result!.summaries)).not.toContain('Red flag')
-  const [generated] = await owner.select().from(auditLogs).where(and(eq(auditLogs.action, 'ai.generate'), eq(auditLogs.entityId, referralId))).orderBy(desc(auditLogs.id))
+  const [generated] = await owner
+    .select()
+    .from(auditLogs)
+    .where(and(eq(auditLogs.action, 'ai.generate'), eq(auditLogs.entityId, referralId)))
+    .orderBy(desc(auditLogs.id))
   expect(generated).toMatchObject({ outcome: 'success', actorId: staff!.id })
 })
 
@@ -67,7 +71,10 @@ test('accepting a summary makes it the referral’s summary, and is recorded', a
   await triage.getByRole('button', { name: 'Accept' }).click()
   await expect(page.getByTestId('accepted-summaries')).toContainText('Red flag')
   const referralId = referralUrl.split('/').pop()!
-  const [accepted] = await owner.select().from(auditLogs).where(and(eq(auditLogs.action, 'ai.accept'), eq(auditLogs.entityId, referralId)))
+  const [accepted] = await owner
+    .select()
+    .from(auditLogs)
+    .where(and(eq(auditLogs.action, 'ai.accept'), eq(auditLogs.entityId, referralId)))
   expect(accepted?.details).toMatchObject({ decision: 'accepted' })
 })
 
@@ -91,7 +98,10 @@ test('the CSP blocks any other origin', async ({ signedInAs }) => {
   const page = await signedInAs('staff@lakeview.test', new URL(referralUrl).pathname)
   const blocked = await page.evaluate(async (port) => {
     const violation = new Promise<string>((resolve) => document.addEventListener('securitypolicyviolation', (e) => resolve(e.violatedDirective)))
-    const outcome = await fetch(`http://127.0.0.1:${port}/v1/models`).then(() => 'fetched', () => 'refused')
+    const outcome = await fetch(`http://127.0.0.1:${port}/v1/models`).then(
+      () => 'fetched',
+      () => 'refused',
+    )
     return { outcome, directive: await violation }
   }, E2E.appPort + 1)
   expect(blocked).toEqual({ outcome: 'refused', directive: 'connect-src' })
@@ -103,7 +113,7 @@ test('without JavaScript there is no generate button', async ({ signedInAs }) =>
   await expect(page.getByRole('button', { name: 'Generate AI summaries' })).toHaveCount(0)
 })
 
-test('a refused save is recorded: a referrer (403) and another clinic\'s staff (404) change nothing', async ({ signedInAs, owner }) => {
+test("a refused save is recorded: a referrer (403) and another clinic's staff (404) change nothing", async ({ signedInAs, owner }) => {
   const id = new URL(referralUrl).pathname.split('/').at(-1)!
   const countSaved = async () => (await owner.select().from(processingResults).where(eq(processingResults.referralId, id))).length
   const before = await countSaved()

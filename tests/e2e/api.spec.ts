@@ -112,13 +112,22 @@ test.describe('referrals', () => {
     const note = await request.post(`/api/v1/referrals/${id}/events`, { headers: bearer(staff), data: { type: 'note', body: 'Called the patient' } })
     expect(note.status(), await note.text()).toBe(201)
     const events = (await (await request.get(`/api/v1/referrals/${id}/events`, { headers: bearer(staff) })).json()).data
-    expect(events.map((e: { type: string; body: string | null }) => [e.type, e.body])).toEqual(expect.arrayContaining([['note', 'Called the patient'], ['status', null]]))
+    expect(events.map((e: { type: string; body: string | null }) => [e.type, e.body])).toEqual(
+      expect.arrayContaining([
+        ['note', 'Called the patient'],
+        ['status', null],
+      ]),
+    )
 
     // Another clinic: the id does not exist for them (404, never 403), for every verb.
     const stranger = await token('staff@lakeview.test')
     await expectError(await request.get(`/api/v1/referrals/${id}`, { headers: bearer(stranger) }), 404, 'NOT_FOUND')
     await expectError(await request.get(`/api/v1/referrals/${id}/events`, { headers: bearer(stranger) }), 404, 'NOT_FOUND')
-    await expectError(await request.patch(`/api/v1/referrals/${id}`, { headers: bearer(stranger), data: { status: 'accepted', version: referral.version + 1 } }), 404, 'NOT_FOUND')
+    await expectError(
+      await request.patch(`/api/v1/referrals/${id}`, { headers: bearer(stranger), data: { status: 'accepted', version: referral.version + 1 } }),
+      404,
+      'NOT_FOUND',
+    )
     await expectError(await request.get(`/api/v1/referrals/${randomUUID()}`, { headers: bearer(staff) }), 404, 'NOT_FOUND')
     await expectError(await request.get('/api/v1/no-such-thing', { headers: bearer(staff) }), 404, 'NOT_FOUND')
   })
@@ -128,10 +137,18 @@ test.describe('referrals', () => {
     const headers = { ...bearer(referrer), 'Idempotency-Key': randomUUID() }
     const body = await referralBody(request, referrer)
     await expectError(await request.post('/api/v1/referrals', { headers: bearer(referrer), data: body }), 400, 'VALIDATION_ERROR')
-    const invalid = await expectError(await request.post('/api/v1/referrals', { headers, data: { ...body, data: { ...body.data, patient_dob: 'yesterday' } } }), 400, 'VALIDATION_ERROR')
+    const invalid = await expectError(
+      await request.post('/api/v1/referrals', { headers, data: { ...body, data: { ...body.data, patient_dob: 'yesterday' } } }),
+      400,
+      'VALIDATION_ERROR',
+    )
     expect(Object.keys(invalid.details.fields)).toContain('data.patient_dob')
     await expectError(await request.post('/api/v1/referrals', { headers, data: { ...body, formVersion: 99999 } }), 409, 'CONFLICT')
-    await expectError(await request.post('/api/v1/referrals', { headers: { ...headers, 'Content-Type': 'text/plain' }, data: JSON.stringify(body) }), 415, 'UNSUPPORTED_MEDIA_TYPE')
+    await expectError(
+      await request.post('/api/v1/referrals', { headers: { ...headers, 'Content-Type': 'text/plain' }, data: JSON.stringify(body) }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    )
     const big = { ...body, data: { ...body.data, reason: 'x'.repeat(70 * 1024) } }
     await expectError(await request.post('/api/v1/referrals', { headers, data: big }), 413, 'PAYLOAD_TOO_LARGE')
     await expectError(await request.get('/api/v1/audit-logs', { headers: bearer(referrer) }), 403, 'FORBIDDEN')
@@ -143,7 +160,10 @@ test.describe('referrals', () => {
 
 test.describe('CORS', () => {
   const preflight = (request: APIRequestContext, origin: string) =>
-    request.fetch('/api/v1/referrals', { method: 'OPTIONS', headers: { Origin: origin, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization, content-type' } })
+    request.fetch('/api/v1/referrals', {
+      method: 'OPTIONS',
+      headers: { Origin: origin, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization, content-type' },
+    })
 
   test('a preflight from an allowed origin gets the headers; another origin gets none', async ({ request }) => {
     const allowed = await preflight(request, E2E.corsOrigin)

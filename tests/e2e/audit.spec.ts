@@ -25,14 +25,30 @@ async function lakeview(owner: Owner) {
  */
 async function recordReads(owner: Owner, n: number, entityId: string, extra: Partial<typeof auditLogs.$inferInsert> = {}) {
   const { clinicId, userId } = await lakeview(owner)
-  const row = { clinicId, actorId: userId(STAFF), actorRole: 'staff', action: 'referral.read', entityType: 'referral', entityId, requestId: `e2e-${randomUUID()}`, ip: '203.0.113.7', userAgent: 'e2e', ...extra }
+  const row = {
+    clinicId,
+    actorId: userId(STAFF),
+    actorRole: 'staff',
+    action: 'referral.read',
+    entityType: 'referral',
+    entityId,
+    requestId: `e2e-${randomUUID()}`,
+    ip: '203.0.113.7',
+    userAgent: 'e2e',
+    ...extra,
+  }
   for (let i = 0; i < n; i += 500) await owner.insert(auditLogs).values(Array.from({ length: Math.min(500, n - i) }, () => row))
 }
 
 /** Remix has taken over the page: a click on a link is now a client navigation, not a new document. */
-const hydrated = (page: Page) => page.waitForFunction(() => (window as { __remixRouter?: { state: { initialized: boolean } } }).__remixRouter?.state.initialized === true)
+const hydrated = (page: Page) =>
+  page.waitForFunction(() => (window as { __remixRouter?: { state: { initialized: boolean } } }).__remixRouter?.state.initialized === true)
 
-const rowsOfRequest = (owner: Owner, requestId: string | undefined) => owner.select().from(auditLogs).where(eq(auditLogs.requestId, requestId ?? 'none'))
+const rowsOfRequest = (owner: Owner, requestId: string | undefined) =>
+  owner
+    .select()
+    .from(auditLogs)
+    .where(eq(auditLogs.requestId, requestId ?? 'none'))
 
 test('the viewer filters by day, user, action and referral, and pages in chain order; viewing is not recorded', async ({ signedInAs, owner }) => {
   const referralId = randomUUID()
@@ -102,7 +118,9 @@ test('exports stream CSV and FHIR AuditEvent NDJSON in chain order, are recorded
   const day = today()
 
   // Headers a client may invent: neither is taken for the audit row's IP off Cloudflare.
-  const csv = await page.request.get(`/admin/audit/export?format=csv&from=${day}&to=${day}`, { headers: { 'X-Forwarded-For': '198.51.100.66', 'CF-Connecting-IP': '198.51.100.67' } })
+  const csv = await page.request.get(`/admin/audit/export?format=csv&from=${day}&to=${day}`, {
+    headers: { 'X-Forwarded-For': '198.51.100.66', 'CF-Connecting-IP': '198.51.100.67' },
+  })
   expect(csv.status()).toBe(200)
   expect(csv.headers()['content-type']).toBe('text/csv; charset=utf-8')
   expect(csv.headers()['content-disposition']).toBe(`attachment; filename="intakepilot-audit-${day}-to-${day}.csv"`)
@@ -112,7 +130,25 @@ test('exports stream CSV and FHIR AuditEvent NDJSON in chain order, are recorded
   expect(trailer).not.toBeNull()
   const [header, ...lines] = parseCsv(csvText.slice(0, trailer!.index + 2))
   expect(lines).toHaveLength(Number(trailer![1]))
-  expect(header).toEqual(['id', 'seq', 'occurred_at', 'clinic_id', 'actor_id', 'actor_name', 'actor_role', 'action', 'entity_type', 'entity_id', 'outcome', 'request_id', 'ip', 'user_agent', 'details', 'prev_hash', 'hash'])
+  expect(header).toEqual([
+    'id',
+    'seq',
+    'occurred_at',
+    'clinic_id',
+    'actor_id',
+    'actor_name',
+    'actor_role',
+    'action',
+    'entity_type',
+    'entity_id',
+    'outcome',
+    'request_id',
+    'ip',
+    'user_agent',
+    'details',
+    'prev_hash',
+    'hash',
+  ])
   const ours = lines.filter((l) => l[9] === referralId)
   expect(ours).toHaveLength(1102)
   const seqs = ours.map((l) => Number(l[1]))
@@ -123,18 +159,38 @@ test('exports stream CSV and FHIR AuditEvent NDJSON in chain order, are recorded
   expect(ours.map((l) => l[13])).toContain(awkward)
   // Recorded before streaming began (the export is in its own file), and again when it was complete.
   const [csvRow, csvEnd] = await rowsOfRequest(owner, csv.headers()['x-request-id']).orderBy(auditLogs.seq)
-  expect(csvRow).toMatchObject({ action: 'audit.export', actorId: userId(ADMIN), outcome: 'success', ip: null, details: { format: 'csv', from: day, to: day, stage: 'started' } })
+  expect(csvRow).toMatchObject({
+    action: 'audit.export',
+    actorId: userId(ADMIN),
+    outcome: 'success',
+    ip: null,
+    details: { format: 'csv', from: day, to: day, stage: 'started' },
+  })
   expect(lines.some((l) => l[0] === String(csvRow!.id) && l[7] === 'audit.export')).toBe(true)
-  expect(csvEnd).toMatchObject({ action: 'audit.export', outcome: 'success', details: { format: 'csv', from: day, to: day, stage: 'complete', rows: lines.length } })
+  expect(csvEnd).toMatchObject({
+    action: 'audit.export',
+    outcome: 'success',
+    details: { format: 'csv', from: day, to: day, stage: 'complete', rows: lines.length },
+  })
 
   const ndjson = await page.request.get(`/admin/audit/export?format=fhir&from=${day}&to=${day}`)
   expect(ndjson.status()).toBe(200)
   expect(ndjson.headers()['content-type']).toBe('application/fhir+ndjson')
   expect(ndjson.headers()['content-disposition']).toBe(`attachment; filename="intakepilot-audit-${day}-to-${day}.ndjson"`)
-  const all = (await ndjson.text()).trimEnd().split('\n').map((line) => JSON.parse(line))
+  const all = (await ndjson.text())
+    .trimEnd()
+    .split('\n')
+    .map((line) => JSON.parse(line))
   const events = all.slice(0, -1)
   for (const event of events) expect(event.resourceType).toBe('AuditEvent')
-  expect(all.at(-1)).toEqual({ resourceType: 'Parameters', id: 'intakepilot-export-trailer', parameter: [{ name: 'rows', valueInteger: events.length }, { name: 'complete', valueBoolean: true }] })
+  expect(all.at(-1)).toEqual({
+    resourceType: 'Parameters',
+    id: 'intakepilot-export-trailer',
+    parameter: [
+      { name: 'rows', valueInteger: events.length },
+      { name: 'complete', valueBoolean: true },
+    ],
+  })
   const read = events.filter((e) => e.entity?.[0]?.what?.identifier?.value === referralId)
   expect(read).toHaveLength(1102)
   expect(read[0]).toMatchObject({
@@ -253,7 +309,10 @@ test('who accessed this: the list views that showed the referral, marked as such
   const listed = await page.goto('/queue?sort=age')
   const listRequest = listed!.headers()['x-request-id']!
   expect(listRequest).toMatch(/^[0-9a-f-]{36}$/)
-  const hrefs = await page.getByTestId('queue-row').getByRole('link').evaluateAll((links) => links.map((a) => a.getAttribute('href')))
+  const hrefs = await page
+    .getByTestId('queue-row')
+    .getByRole('link')
+    .evaluateAll((links) => links.map((a) => a.getAttribute('href')))
   const shownIds = hrefs.map((href) => href!.replace('/referrals/', ''))
   expect(shownIds.length).toBeGreaterThan(1)
   const [notShown] = await owner

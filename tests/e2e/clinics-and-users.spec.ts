@@ -85,7 +85,10 @@ test('an admin invites a user by email; bad input changes nothing; the first sig
   await expect(page.getByTestId(`user-${email}`)).toContainText('invited')
   const [invited] = await owner.select().from(users).where(eq(users.email, email))
   expect(invited).toMatchObject({ status: 'invited', role: 'referrer', idpObjectId: null })
-  const [audit] = await owner.select().from(auditLogs).where(and(eq(auditLogs.action, 'user.invite'), eq(auditLogs.entityId, invited!.id)))
+  const [audit] = await owner
+    .select()
+    .from(auditLogs)
+    .where(and(eq(auditLogs.action, 'user.invite'), eq(auditLogs.entityId, invited!.id)))
   expect(audit).toMatchObject({ outcome: 'success', actorRole: 'admin' })
 
   // Their first sign-in binds the invitation to their identity and makes them active.

@@ -42,7 +42,8 @@ export const cursor = (value: unknown) => Buffer.from(JSON.stringify(value)).toS
 /* ---------------------------------------------------------------- the database */
 
 /** The e2e stack's database as `role`, through its Neon relay. */
-export const stackDatabaseUrl = (role: { user: string; password: string }) => `postgres://${role.user}:${role.password}@127.0.0.1:${E2E.pgPort}/${DATABASE_NAME}`
+export const stackDatabaseUrl = (role: { user: string; password: string }) =>
+  `postgres://${role.user}:${role.password}@127.0.0.1:${E2E.pgPort}/${DATABASE_NAME}`
 /** A connection of its own (end it): for a superuser, or a transaction held across requests. */
 export const connectAs = (role: { user: string; password: string }) => connectDatabase({ url: stackDatabaseUrl(role), wsProxy: `127.0.0.1:${E2E.relayPort}` })
 export type Owner = ReturnType<typeof connectDatabase>['db']
@@ -168,7 +169,9 @@ export async function referralBody(request: APIRequestContext, access: string) {
   const data: Record<string, string | boolean | number> = {}
   for (const f of form.fields as { key: string; type: string; required: boolean; options?: string[] }[]) {
     if (!f.required) continue
-    data[f.key] = { date: '1980-02-03', phone: '(416) 555-0123', email: 'p@example.test', number: 1, checkbox: true, select: f.options?.[0] ?? '' }[f.type] ?? `API ${f.key}`
+    data[f.key] =
+      { date: '1980-02-03', phone: '(416) 555-0123', email: 'p@example.test', number: 1, checkbox: true, select: f.options?.[0] ?? '' }[f.type] ??
+      `API ${f.key}`
   }
   data.patient_last_name = `Api${randomUUID().slice(0, 8)}`
   return { formVersion: form.version as number, data }
@@ -255,7 +258,12 @@ export async function clinicBySlug(db: Owner, slug: string) {
 }
 
 /** The audit rows one request wrote (every response carries its X-Request-Id). */
-export const auditOfRequest = (db: Owner, requestId: string) => db.select().from(auditLogs).where(eq(auditLogs.requestId, requestId)).orderBy(desc(auditLogs.id))
+export const auditOfRequest = (db: Owner, requestId: string) =>
+  db.select().from(auditLogs).where(eq(auditLogs.requestId, requestId)).orderBy(desc(auditLogs.id))
 
 export const auditFor = (db: Owner, action: string, entityId: string) =>
-  db.select().from(auditLogs).where(and(eq(auditLogs.action, action), eq(auditLogs.entityId, entityId))).orderBy(desc(auditLogs.id))
+  db
+    .select()
+    .from(auditLogs)
+    .where(and(eq(auditLogs.action, action), eq(auditLogs.entityId, entityId)))
+    .orderBy(desc(auditLogs.id))

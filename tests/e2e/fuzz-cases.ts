@@ -39,7 +39,22 @@ export const HOSTILE_TEXT = [
   'x'.repeat(4_001),
   'y'.repeat(70_000),
 ]
-export const NUMBERS = ['2147483648', '-2147483649', '4294967296', '9007199254740993', '-0', 'NaN', '1e309', '-1e309', 'Infinity', '1.5', '1e3', '0x7fffffff0', '٣', '99999999999999999999999']
+export const NUMBERS = [
+  '2147483648',
+  '-2147483649',
+  '4294967296',
+  '9007199254740993',
+  '-0',
+  'NaN',
+  '1e309',
+  '-1e309',
+  'Infinity',
+  '1.5',
+  '1e3',
+  '0x7fffffff0',
+  '٣',
+  '99999999999999999999999',
+]
 export const DATES = [
   '0000-01-01',
   '10000-01-01',
@@ -92,7 +107,25 @@ export const CONFORM_INTENTS = [
   'not json',
   '{"type":"insert"',
 ]
-export const JSON_LITERALS = ['2147483648', '9007199254740993', '-0', '1e309', '-1e309', 'NaN', 'Infinity', 'null', 'true', '[]', '{}', '"\\u0000"', '"a\\u0000b"', '"\\ud800"', '[[[[[[[[[[1]]]]]]]]]]', '{"__proto__":{"x":1}}', `"${'z'.repeat(70_000)}"`]
+export const JSON_LITERALS = [
+  '2147483648',
+  '9007199254740993',
+  '-0',
+  '1e309',
+  '-1e309',
+  'NaN',
+  'Infinity',
+  'null',
+  'true',
+  '[]',
+  '{}',
+  '"\\u0000"',
+  '"a\\u0000b"',
+  '"\\ud800"',
+  '[[[[[[[[[[1]]]]]]]]]]',
+  '{"__proto__":{"x":1}}',
+  `"${'z'.repeat(70_000)}"`,
+]
 
 const year = fc.oneof(fc.constantFrom(0, 1, 1899, 1900, 1961, 2000, 2026, 9999, 10000, 275760), fc.integer({ min: 0, max: 12000 }))
 const madeUpDate = fc
@@ -116,7 +149,24 @@ export const valueArb: fc.Arbitrary<Value> = fc.oneof(
 export const INDEXES = [0, 1, 7, 99, 2_000, 100_000, 10_000_000, 100_000_000, 1_000_000_000]
 const indexArb = fc.oneof(fc.constantFrom(...INDEXES, 2 ** 31, 2 ** 53, -1), fc.integer({ min: 0, max: 1_000_000_000 }))
 const unknownName = fc.oneof(
-  fc.constantFrom('__proto__', 'constructor', 'prototype', '__proto__.polluted', 'constructor.prototype.polluted', '__intent__', '__state__', 'a.b.c.d.e', 'x[0][1][2]', '[0]', '.', '', 'a\u0000b', 'name with spaces', '名前', '__proto__[0]'),
+  fc.constantFrom(
+    '__proto__',
+    'constructor',
+    'prototype',
+    '__proto__.polluted',
+    'constructor.prototype.polluted',
+    '__intent__',
+    '__state__',
+    'a.b.c.d.e',
+    'x[0][1][2]',
+    '[0]',
+    '.',
+    '',
+    'a\u0000b',
+    'name with spaces',
+    '名前',
+    '__proto__[0]',
+  ),
   fc.stringMatching(/^[a-z_][a-z0-9_.[\]]{0,20}$/),
 )
 
@@ -142,10 +192,41 @@ export type Shape =
   | 'many-fields'
   | 'bom'
 export const SHAPES: Shape[] = [
-  'none', 'empty', 'json', 'json-garbage', 'json-array', 'json-deep', 'text', 'binary', 'multipart', 'multipart-no-boundary', 'multipart-broken',
-  'multipart-wrong-boundary', 'multipart-file', 'urlencoded-as-json', 'odd-content-type', 'utf16', 'bad-percent', 'big', 'many-fields', 'bom',
+  'none',
+  'empty',
+  'json',
+  'json-garbage',
+  'json-array',
+  'json-deep',
+  'text',
+  'binary',
+  'multipart',
+  'multipart-no-boundary',
+  'multipart-broken',
+  'multipart-wrong-boundary',
+  'multipart-file',
+  'urlencoded-as-json',
+  'odd-content-type',
+  'utf16',
+  'bad-percent',
+  'big',
+  'many-fields',
+  'bom',
 ]
-export const ODD_CONTENT_TYPES = ['', 'application/x-www-form-urlencoded;', 'multipart/form-data; boundary=', 'multipart/form-data; boundary="', 'application/json; charset=utf-32', 'text/html', '*/*', 'application/x-www-form-urlencoded, application/json', 'APPLICATION/X-WWW-FORM-URLENCODED', 'a'.repeat(5000), 'multipart/mixed; boundary=x', 'application/octet-stream']
+export const ODD_CONTENT_TYPES = [
+  '',
+  'application/x-www-form-urlencoded;',
+  'multipart/form-data; boundary=',
+  'multipart/form-data; boundary="',
+  'application/json; charset=utf-32',
+  'text/html',
+  '*/*',
+  'application/x-www-form-urlencoded, application/json',
+  'APPLICATION/X-WWW-FORM-URLENCODED',
+  'a'.repeat(5000),
+  'multipart/mixed; boundary=x',
+  'application/octet-stream',
+]
 
 export type CookieAttack =
   | { t: 'none' }
@@ -156,7 +237,21 @@ export type CookieAttack =
   | { t: 'huge' }
   | { t: 'garbage'; header: string }
   | { t: 'extra'; name: 'intakepilot_redirect' | 'intakepilot_ai_endpoint' | 'oauth2' | '__Host-intakepilot_session'; value: string }
-const COOKIE_VALUES = ['%E0%A4%A', '%', '%FF', '%00', '/\t/evil.example', '%2F%09%2Fevil.example', 'javascript:alert(1)', 'http://evil.example/v1', 'http://127.0.0.1:1/v1', '%0D%0A', 'x'.repeat(4000), '"quoted"', '']
+const COOKIE_VALUES = [
+  '%E0%A4%A',
+  '%',
+  '%FF',
+  '%00',
+  '/\t/evil.example',
+  '%2F%09%2Fevil.example',
+  'javascript:alert(1)',
+  'http://evil.example/v1',
+  'http://127.0.0.1:1/v1',
+  '%0D%0A',
+  'x'.repeat(4000),
+  '"quoted"',
+  '',
+]
 const cookieArb: fc.Arbitrary<CookieAttack> = fc.oneof(
   fc.constant({ t: 'none' as const }),
   fc.integer({ min: 0, max: 4000 }).map((keep) => ({ t: 'truncated' as const, keep })),
@@ -164,9 +259,14 @@ const cookieArb: fc.Arbitrary<CookieAttack> = fc.oneof(
   fc.constant({ t: 'empty' as const }),
   fc.constant({ t: 'twice' as const }),
   fc.constant({ t: 'huge' as const }),
-  fc.constantFrom('=;=;;', 'intakepilot_session', ';;;;', 'a=b; a=c; intakepilot_session=%', `${'k'.repeat(3000)}=v`).map((header) => ({ t: 'garbage' as const, header })),
   fc
-    .tuple(fc.constantFrom('intakepilot_redirect', 'intakepilot_ai_endpoint', 'oauth2', '__Host-intakepilot_session') as fc.Arbitrary<'intakepilot_redirect'>, fc.constantFrom(...COOKIE_VALUES))
+    .constantFrom('=;=;;', 'intakepilot_session', ';;;;', 'a=b; a=c; intakepilot_session=%', `${'k'.repeat(3000)}=v`)
+    .map((header) => ({ t: 'garbage' as const, header })),
+  fc
+    .tuple(
+      fc.constantFrom('intakepilot_redirect', 'intakepilot_ai_endpoint', 'oauth2', '__Host-intakepilot_session') as fc.Arbitrary<'intakepilot_redirect'>,
+      fc.constantFrom(...COOKIE_VALUES),
+    )
     .map(([name, value]) => ({ t: 'extra' as const, name, value })),
 )
 
@@ -198,12 +298,21 @@ export type Attack =
 
 /** Attacks on a request with a body (page actions, API writes). */
 export const bodyAttackArb: fc.Arbitrary<Attack> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ t: fc.constant('set' as const), pick: fc.nat(), value: valueArb, multipart: fc.boolean(), redirect: fc.constantFrom(...REDIRECTS) }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({ t: fc.constant('set' as const), pick: fc.nat(), value: valueArb, multipart: fc.boolean(), redirect: fc.constantFrom(...REDIRECTS) }),
+  },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('remove' as const), pick: fc.nat(), multipart: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('repeat' as const), pick: fc.nat(), value: valueArb }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('index' as const), pick: fc.nat(), index: indexArb, nested: fc.boolean(), multipart: fc.boolean() }) },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('unknown' as const), name: unknownName, value: fc.oneof(valueArb, fc.constantFrom(...CONFORM_INTENTS).map(text)) }) },
-  { weight: 4, arbitrary: fc.record({ t: fc.constant('shape' as const), shape: fc.constantFrom(...SHAPES), pick: fc.nat(), bytes: fc.uint8Array({ maxLength: 200 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ t: fc.constant('unknown' as const), name: unknownName, value: fc.oneof(valueArb, fc.constantFrom(...CONFORM_INTENTS).map(text)) }),
+  },
+  {
+    weight: 4,
+    arbitrary: fc.record({ t: fc.constant('shape' as const), shape: fc.constantFrom(...SHAPES), pick: fc.nat(), bytes: fc.uint8Array({ maxLength: 200 }) }),
+  },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('method' as const), method: fc.constantFrom(...METHODS) }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('cookie' as const), cookie: cookieArb }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('origin' as const), foreign: fc.constantFrom(...FOREIGN) }) },
@@ -212,9 +321,21 @@ export const bodyAttackArb: fc.Arbitrary<Attack> = fc.oneof(
 
 /** Attacks on a GET (query parameters are the fields). */
 export const queryAttackArb: fc.Arbitrary<Attack> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ t: fc.constant('set' as const), pick: fc.nat(), value: valueArb, multipart: fc.constant(false), redirect: fc.constantFrom(...REDIRECTS) }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      t: fc.constant('set' as const),
+      pick: fc.nat(),
+      value: valueArb,
+      multipart: fc.constant(false),
+      redirect: fc.constantFrom(...REDIRECTS),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('repeat' as const), pick: fc.nat(), value: valueArb }) },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant('index' as const), pick: fc.nat(), index: indexArb, nested: fc.boolean(), multipart: fc.constant(false) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ t: fc.constant('index' as const), pick: fc.nat(), index: indexArb, nested: fc.boolean(), multipart: fc.constant(false) }),
+  },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('unknown' as const), name: unknownName, value: valueArb }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('method' as const), method: fc.constantFrom(...METHODS) }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('cookie' as const), cookie: cookieArb }) },

@@ -4,7 +4,17 @@
  */
 import { Buffer } from 'node:buffer'
 import { APP_URL } from '../../playwright.config'
-import { describeValue, mustRefuse, type Attack, type FieldSpec, type CookieAttack, type Foreign, type Shape, type Value, ODD_CONTENT_TYPES } from './fuzz-cases'
+import {
+  describeValue,
+  mustRefuse,
+  type Attack,
+  type FieldSpec,
+  type CookieAttack,
+  type Foreign,
+  type Shape,
+  type Value,
+  ODD_CONTENT_TYPES,
+} from './fuzz-cases'
 
 export type Role = 'staff' | 'admin' | 'referrer' | 'superadmin' | 'anonymous'
 
@@ -121,7 +131,13 @@ function refuseJson(spec: FieldSpec | undefined, literal: string): string | null
   return null
 }
 
-function shaped(shape: Shape, fields: [string, unknown][], json: boolean, pick: number, bytes: Uint8Array): { type?: string; body?: Uint8Array; note?: string } {
+function shaped(
+  shape: Shape,
+  fields: [string, unknown][],
+  json: boolean,
+  pick: number,
+  bytes: Uint8Array,
+): { type?: string; body?: Uint8Array; note?: string } {
   const form = urlencoded(fields)
   const asJson = json ? jsonWith(fields) : JSON.stringify(Object.fromEntries(fields.map(([n, v]) => [n, isValue(v) ? asText(v) : v])))
   const boundary = '----fuzz7MA4YWxkTrZu0gW'
@@ -162,7 +178,10 @@ function shaped(shape: Shape, fields: [string, unknown][], json: boolean, pick: 
       return { type, body: utf8(json ? asJson : form), note: JSON.stringify(type.slice(0, 40)) }
     }
     case 'utf16':
-      return { type: `${json ? 'application/json' : 'application/x-www-form-urlencoded'}; charset=utf-16le`, body: Buffer.from(json ? asJson : form, 'utf16le') }
+      return {
+        type: `${json ? 'application/json' : 'application/x-www-form-urlencoded'}; charset=utf-16le`,
+        body: Buffer.from(json ? asJson : form, 'utf16le'),
+      }
     case 'bad-percent':
       return { type: 'application/x-www-form-urlencoded', body: utf8(`${form}&%=%E0%A4%A&%zz=%&a%00b=%FF`) }
     case 'big':
@@ -244,7 +263,13 @@ export function buildCase(endpoint: Endpoint, base: Base, attack: Attack, single
       if (json) jsonBody = jsonWith(base.fields, attack.name, jsonLiteral(attack.value))
       break
     case 'shape':
-      shape = shaped(attack.shape, fields.filter(([n]) => !n.startsWith(':')), json, attack.pick, attack.bytes)
+      shape = shaped(
+        attack.shape,
+        fields.filter(([n]) => !n.startsWith(':')),
+        json,
+        attack.pick,
+        attack.bytes,
+      )
       label = `body: ${attack.shape}${shape.note ? ` (${shape.note})` : ''}`
       break
     case 'method':

@@ -34,15 +34,29 @@ const form = (fields: [string, string][], specs: Record<string, FieldSpec>): Bas
 async function one<T>(db: Owner, q: ReturnType<typeof sql>) {
   return (await db.execute<T & Record<string, unknown>>(q)).rows[0]!
 }
-const referralState = (w: World, id = w.referralId) => one<{ status: ReferralStatus; version: number }>(w.db, sql`select status, version from referrals where id = ${id}`)
+const referralState = (w: World, id = w.referralId) =>
+  one<{ status: ReferralStatus; version: number }>(w.db, sql`select status, version from referrals where id = ${id}`)
 
 /** A status move the referral can make now: through accepted and scheduled (which needs a date), and back. */
 async function statusBase(w: World): Promise<Base> {
   const { status, version } = await referralState(w)
   const to: ReferralStatus = status === 'accepted' ? 'scheduled' : NEXT_STATUSES[status].includes('accepted') ? 'accepted' : 'in_review'
   return form(
-    [[':id', w.referralId], ['intent', 'status'], ['to', to], ['version', String(version)], ['reason', 'Fuzz move'], ['scheduledFor', to === 'scheduled' ? '2027-03-15' : '']],
-    { intent: spec('enum'), to: spec('enum'), version: spec('int'), reason: spec('text', false), scheduledFor: spec(to === 'scheduled' ? 'date' : 'free', to === 'scheduled') },
+    [
+      [':id', w.referralId],
+      ['intent', 'status'],
+      ['to', to],
+      ['version', String(version)],
+      ['reason', 'Fuzz move'],
+      ['scheduledFor', to === 'scheduled' ? '2027-03-15' : ''],
+    ],
+    {
+      intent: spec('enum'),
+      to: spec('enum'),
+      version: spec('int'),
+      reason: spec('text', false),
+      scheduledFor: spec(to === 'scheduled' ? 'date' : 'free', to === 'scheduled'),
+    },
   )
 }
 
@@ -54,9 +68,21 @@ export async function referralFields(w: World) {
   )
   const fields: [string, string][] = []
   const specs: Record<string, FieldSpec> = {}
-  const KINDS: Record<string, Kind> = { text: 'text', textarea: 'text', phone: 'text', email: 'text', date: 'date', select: 'enum', number: 'free', checkbox: 'free' }
+  const KINDS: Record<string, Kind> = {
+    text: 'text',
+    textarea: 'text',
+    phone: 'text',
+    email: 'text',
+    date: 'date',
+    select: 'enum',
+    number: 'free',
+    checkbox: 'free',
+  }
   for (const f of row.definition.sections.flatMap((s) => s.fields)) {
-    const value = { date: '1980-02-03', phone: '(416) 555-0123', email: 'fuzz@example.test', number: '1', checkbox: 'on', select: f.options?.[0] ?? '' }[f.type as string] ?? `Fuzz ${f.key}`
+    const value =
+      { date: '1980-02-03', phone: '(416) 555-0123', email: 'fuzz@example.test', number: '1', checkbox: 'on', select: f.options?.[0] ?? '' }[
+        f.type as string
+      ] ?? `Fuzz ${f.key}`
     fields.push([f.key, value])
     specs[f.key] = spec(KINDS[f.type] ?? 'free', f.required)
   }
@@ -65,7 +91,10 @@ export async function referralFields(w: World) {
 
 /** Lakeview's current form as its editor posts it (conform's names: sections[0].fields[1].label). */
 async function editorBase(w: World): Promise<Base> {
-  const row = await one<{ version: number; definition: IntakeFormDefinition }>(w.db, sql`select version, definition from intake_forms where clinic_id = ${w.lakeviewId} order by version desc limit 1`)
+  const row = await one<{ version: number; definition: IntakeFormDefinition }>(
+    w.db,
+    sql`select version, definition from intake_forms where clinic_id = ${w.lakeviewId} order by version desc limit 1`,
+  )
   const value = toEditorValue(row.definition, row.version)
   const fields: [string, string][] = [['baseVersion', String(value.baseVersion)]]
   const specs: Record<string, FieldSpec> = { baseVersion: spec('int'), intent: spec('enum') }
@@ -74,7 +103,13 @@ async function editorBase(w: World): Promise<Base> {
     specs[`sections[${s}].title`] = spec('text')
     section.fields.forEach((f, i) => {
       const name = `sections[${s}].fields[${i}]`
-      for (const [key, v] of [['label', f.label], ['key', f.key], ['type', f.type], ['help', f.help], ['options', f.options]] as const) {
+      for (const [key, v] of [
+        ['label', f.label],
+        ['key', f.key],
+        ['type', f.type],
+        ['help', f.help],
+        ['options', f.options],
+      ] as const) {
         fields.push([`${name}.${key}`, v])
         specs[`${name}.${key}`] = spec(key === 'type' ? 'enum' : 'text', key !== 'help' && key !== 'options')
       }
@@ -97,88 +132,619 @@ export function endpoints(w: World): (Endpoint & { file: string })[] {
   const spare = () => one<{ role: string; status: string }>(w.db, sql`select role, status from users where id = ${w.spareUserId}`)
   return [
     { file: '_app._index.tsx', name: 'GET /', method: 'GET', role: 'staff', path: '/', page: true, base: async () => query([['view', 'all']]) },
-    { file: '_app.admin.audit.tsx', name: 'GET /admin/audit', method: 'GET', role: 'admin', path: '/admin/audit', page: true,
-      base: async () => query([['from', '2026-01-01'], ['to', today()], ['actor', w.staffId], ['action', 'referral.read'], ['outcome', 'success'], ['referral', R], ['cursor', '100']]) },
-    { file: '_app.admin.audit.tsx', name: 'POST /admin/audit (verify)', method: 'POST', role: 'admin', path: '/admin/audit', page: true, base: async () => form([['intent', 'verify']], { intent: spec('enum') }) },
-    { file: '_app.admin.intake-form.tsx', name: 'GET /admin/intake-form', method: 'GET', role: 'admin', path: '/admin/intake-form', page: true, base: async () => query([['published', '1']]) },
-    { file: '_app.admin.intake-form.tsx', name: 'POST /admin/intake-form (publish)', method: 'POST', role: 'admin', path: '/admin/intake-form', page: true, base: () => editorBase(w) },
-    { file: '_app.admin.users.tsx', name: 'GET /admin/users', method: 'GET', role: 'admin', path: '/admin/users', page: true, base: async () => query([['q', 'x']]) },
-    { file: '_app.admin.users.tsx', name: 'POST /admin/users (invite)', method: 'POST', role: 'admin', path: '/admin/users', page: true,
-      base: async () => form([['intent', 'invite'], ['email', `fuzz.invitee.${++invited}@example.test`], ['displayName', 'Fuzz Invitee'], ['role', 'staff']], { intent: spec('enum'), email: spec('free'), displayName: spec('text'), role: spec('enum') }) },
-    { file: '_app.admin.users.tsx', name: 'POST /admin/users (role)', method: 'POST', role: 'admin', path: '/admin/users', page: true,
-      base: async () => form([['intent', 'role'], ['userId', w.spareUserId], ['role', (await spare()).role === 'staff' ? 'referrer' : 'staff']], { intent: spec('enum'), userId: spec('uuid'), role: spec('enum') }) },
-    { file: '_app.admin.users.tsx', name: 'POST /admin/users (disable, enable)', method: 'POST', role: 'admin', path: '/admin/users', page: true,
-      base: async () => form([['intent', (await spare()).status === 'disabled' ? 'enable' : 'disable'], ['userId', w.spareUserId]], { intent: spec('enum'), userId: spec('uuid') }) },
-    { file: '_app.clinics.tsx', name: 'GET /clinics', method: 'GET', role: 'superadmin', path: '/clinics', page: true, base: async () => query([['clinic', w.northsideId]]) },
-    { file: '_app.clinics.tsx', name: 'POST /clinics (switch)', method: 'POST', role: 'superadmin', path: '/clinics', page: true,
-      base: async () => form([['clinicId', w.northsideId], ['reason', 'Fuzzing the clinic switch'], ['redirectTo', '/queue']], { clinicId: spec('uuid'), reason: spec('text'), redirectTo: spec('free', false) }) },
-    { file: '_app.my-referrals.tsx', name: 'GET /my-referrals', method: 'GET', role: 'referrer', path: '/my-referrals', page: true,
-      base: async () => query([['before', `2026-11-25 17:23:36.123456+00,${R}`], ['submitted', 'NOR-7K3M9PX']]) },
-    { file: '_app.queue.tsx', name: 'GET /queue', method: 'GET', role: 'staff', path: '/queue', page: true,
-      base: async () => query([['status', 'all'], ['priority', 'urgent'], ['assignee', 'me'], ['referrer', w.staffId], ['from', '2026-01-01'], ['to', today()], ['sort', 'age'], ['ref', 'NOR'], ['cursor', '']]) },
-    { file: '_app.queue.tsx', name: 'POST /queue (patient search)', method: 'POST', role: 'staff', path: '/queue', page: true,
-      base: async () => form([['healthCard', '1234-567-890-AB'], ['lastName', 'Fuzz'], ['dob', '1980-02-03']], {}) },
-    { file: '_app.referrals.$id.access.tsx', name: 'GET /referrals/:id/access', method: 'GET', role: 'staff', path: '/referrals/:id/access', page: true,
-      base: async () => ({ ...query([['cursor', '5']]), fields: [[':id', R], ['cursor', '5']] }) },
-    { file: '_app.referrals.$id.summaries.ts', name: 'POST /referrals/:id/summaries (save)', method: 'POST', role: 'staff', path: '/referrals/:id/summaries',
+    {
+      file: '_app.admin.audit.tsx',
+      name: 'GET /admin/audit',
+      method: 'GET',
+      role: 'admin',
+      path: '/admin/audit',
+      page: true,
       base: async () =>
-        form([[':id', R], ['intent', 'save'], ['model', 'fuzz-model'], ['promptVersion', PROMPT_VERSION], ['summary', 'S'], ['triage', 'T'], ['missing', 'M']],
-          { intent: spec('enum'), model: spec('text'), promptVersion: spec('enum'), summary: spec('text'), triage: spec('text'), missing: spec('text') }) },
-    { file: '_app.referrals.$id.summaries.ts', name: 'POST /referrals/:id/summaries (decide)', method: 'POST', role: 'staff', path: '/referrals/:id/summaries',
-      base: async () => form([[':id', R], ['intent', 'decide'], ['entryId', w.summaryEntryId], ['decision', 'accepted']], { intent: spec('enum'), entryId: spec('uuid'), decision: spec('enum') }) },
-    { file: '_app.referrals.$id.tsx', name: 'GET /referrals/:id', method: 'GET', role: 'staff', path: '/referrals/:id', page: true, base: async () => ({ ...query([]), fields: [[':id', R], ['tab', 'history']] }) },
-    { file: '_app.referrals.$id.tsx', name: 'POST /referrals/:id (status)', method: 'POST', role: 'staff', path: '/referrals/:id', page: true, base: () => statusBase(w) },
-    { file: '_app.referrals.$id.tsx', name: 'POST /referrals/:id (assign)', method: 'POST', role: 'staff', path: '/referrals/:id', page: true,
-      base: async () => work(w, 'assign', [['assignee', w.staffId], ['version', await version()]], { assignee: spec('uuid', false), version: spec('int') }) },
-    { file: '_app.referrals.$id.tsx', name: 'POST /referrals/:id (note)', method: 'POST', role: 'staff', path: '/referrals/:id', page: true, base: async () => work(w, 'note', [['body', 'Fuzz note']], { body: spec('text') }) },
-    { file: '_app.referrals.$id.tsx', name: 'POST /referrals/:id (message)', method: 'POST', role: 'staff', path: '/referrals/:id', page: true, base: async () => work(w, 'message', [['body', 'Fuzz question']], { body: spec('text') }) },
-    { file: '_app.referrals.$id.tsx', name: 'POST /referrals/:id (reply)', method: 'POST', role: 'referrer', path: '/referrals/:id', page: true, base: async () => work(w, 'reply', [['body', 'Fuzz reply']], { body: spec('text') }) },
-    { file: '_app.referrals.$id_.print.tsx', name: 'GET /referrals/:id/print', method: 'GET', role: 'staff', path: '/referrals/:id/print', page: true, base: async () => ({ ...query([]), fields: [[':id', R], ['copy', '1']] }) },
-    { file: '_app.referrals.new.tsx', name: 'GET /referrals/new', method: 'GET', role: 'referrer', path: '/referrals/new', page: true, base: async () => query([['draft', '1']]) },
-    { file: '_app.referrals.new.tsx', name: 'POST /referrals/new', method: 'POST', role: 'referrer', path: '/referrals/new', page: true,
+        query([
+          ['from', '2026-01-01'],
+          ['to', today()],
+          ['actor', w.staffId],
+          ['action', 'referral.read'],
+          ['outcome', 'success'],
+          ['referral', R],
+          ['cursor', '100'],
+        ]),
+    },
+    {
+      file: '_app.admin.audit.tsx',
+      name: 'POST /admin/audit (verify)',
+      method: 'POST',
+      role: 'admin',
+      path: '/admin/audit',
+      page: true,
+      base: async () => form([['intent', 'verify']], { intent: spec('enum') }),
+    },
+    {
+      file: '_app.admin.intake-form.tsx',
+      name: 'GET /admin/intake-form',
+      method: 'GET',
+      role: 'admin',
+      path: '/admin/intake-form',
+      page: true,
+      base: async () => query([['published', '1']]),
+    },
+    {
+      file: '_app.admin.intake-form.tsx',
+      name: 'POST /admin/intake-form (publish)',
+      method: 'POST',
+      role: 'admin',
+      path: '/admin/intake-form',
+      page: true,
+      base: () => editorBase(w),
+    },
+    {
+      file: '_app.admin.users.tsx',
+      name: 'GET /admin/users',
+      method: 'GET',
+      role: 'admin',
+      path: '/admin/users',
+      page: true,
+      base: async () => query([['q', 'x']]),
+    },
+    {
+      file: '_app.admin.users.tsx',
+      name: 'POST /admin/users (invite)',
+      method: 'POST',
+      role: 'admin',
+      path: '/admin/users',
+      page: true,
+      base: async () =>
+        form(
+          [
+            ['intent', 'invite'],
+            ['email', `fuzz.invitee.${++invited}@example.test`],
+            ['displayName', 'Fuzz Invitee'],
+            ['role', 'staff'],
+          ],
+          { intent: spec('enum'), email: spec('free'), displayName: spec('text'), role: spec('enum') },
+        ),
+    },
+    {
+      file: '_app.admin.users.tsx',
+      name: 'POST /admin/users (role)',
+      method: 'POST',
+      role: 'admin',
+      path: '/admin/users',
+      page: true,
+      base: async () =>
+        form(
+          [
+            ['intent', 'role'],
+            ['userId', w.spareUserId],
+            ['role', (await spare()).role === 'staff' ? 'referrer' : 'staff'],
+          ],
+          { intent: spec('enum'), userId: spec('uuid'), role: spec('enum') },
+        ),
+    },
+    {
+      file: '_app.admin.users.tsx',
+      name: 'POST /admin/users (disable, enable)',
+      method: 'POST',
+      role: 'admin',
+      path: '/admin/users',
+      page: true,
+      base: async () =>
+        form(
+          [
+            ['intent', (await spare()).status === 'disabled' ? 'enable' : 'disable'],
+            ['userId', w.spareUserId],
+          ],
+          { intent: spec('enum'), userId: spec('uuid') },
+        ),
+    },
+    {
+      file: '_app.clinics.tsx',
+      name: 'GET /clinics',
+      method: 'GET',
+      role: 'superadmin',
+      path: '/clinics',
+      page: true,
+      base: async () => query([['clinic', w.northsideId]]),
+    },
+    {
+      file: '_app.clinics.tsx',
+      name: 'POST /clinics (switch)',
+      method: 'POST',
+      role: 'superadmin',
+      path: '/clinics',
+      page: true,
+      base: async () =>
+        form(
+          [
+            ['clinicId', w.northsideId],
+            ['reason', 'Fuzzing the clinic switch'],
+            ['redirectTo', '/queue'],
+          ],
+          { clinicId: spec('uuid'), reason: spec('text'), redirectTo: spec('free', false) },
+        ),
+    },
+    {
+      file: '_app.my-referrals.tsx',
+      name: 'GET /my-referrals',
+      method: 'GET',
+      role: 'referrer',
+      path: '/my-referrals',
+      page: true,
+      base: async () =>
+        query([
+          ['before', `2026-11-25 17:23:36.123456+00,${R}`],
+          ['submitted', 'NOR-7K3M9PX'],
+        ]),
+    },
+    {
+      file: '_app.queue.tsx',
+      name: 'GET /queue',
+      method: 'GET',
+      role: 'staff',
+      path: '/queue',
+      page: true,
+      base: async () =>
+        query([
+          ['status', 'all'],
+          ['priority', 'urgent'],
+          ['assignee', 'me'],
+          ['referrer', w.staffId],
+          ['from', '2026-01-01'],
+          ['to', today()],
+          ['sort', 'age'],
+          ['ref', 'NOR'],
+          ['cursor', ''],
+        ]),
+    },
+    {
+      file: '_app.queue.tsx',
+      name: 'POST /queue (patient search)',
+      method: 'POST',
+      role: 'staff',
+      path: '/queue',
+      page: true,
+      base: async () =>
+        form(
+          [
+            ['healthCard', '1234-567-890-AB'],
+            ['lastName', 'Fuzz'],
+            ['dob', '1980-02-03'],
+          ],
+          {},
+        ),
+    },
+    {
+      file: '_app.referrals.$id.access.tsx',
+      name: 'GET /referrals/:id/access',
+      method: 'GET',
+      role: 'staff',
+      path: '/referrals/:id/access',
+      page: true,
+      base: async () => ({
+        ...query([['cursor', '5']]),
+        fields: [
+          [':id', R],
+          ['cursor', '5'],
+        ],
+      }),
+    },
+    {
+      file: '_app.referrals.$id.summaries.ts',
+      name: 'POST /referrals/:id/summaries (save)',
+      method: 'POST',
+      role: 'staff',
+      path: '/referrals/:id/summaries',
+      base: async () =>
+        form(
+          [
+            [':id', R],
+            ['intent', 'save'],
+            ['model', 'fuzz-model'],
+            ['promptVersion', PROMPT_VERSION],
+            ['summary', 'S'],
+            ['triage', 'T'],
+            ['missing', 'M'],
+          ],
+          { intent: spec('enum'), model: spec('text'), promptVersion: spec('enum'), summary: spec('text'), triage: spec('text'), missing: spec('text') },
+        ),
+    },
+    {
+      file: '_app.referrals.$id.summaries.ts',
+      name: 'POST /referrals/:id/summaries (decide)',
+      method: 'POST',
+      role: 'staff',
+      path: '/referrals/:id/summaries',
+      base: async () =>
+        form(
+          [
+            [':id', R],
+            ['intent', 'decide'],
+            ['entryId', w.summaryEntryId],
+            ['decision', 'accepted'],
+          ],
+          { intent: spec('enum'), entryId: spec('uuid'), decision: spec('enum') },
+        ),
+    },
+    {
+      file: '_app.referrals.$id.tsx',
+      name: 'GET /referrals/:id',
+      method: 'GET',
+      role: 'staff',
+      path: '/referrals/:id',
+      page: true,
+      base: async () => ({
+        ...query([]),
+        fields: [
+          [':id', R],
+          ['tab', 'history'],
+        ],
+      }),
+    },
+    {
+      file: '_app.referrals.$id.tsx',
+      name: 'POST /referrals/:id (status)',
+      method: 'POST',
+      role: 'staff',
+      path: '/referrals/:id',
+      page: true,
+      base: () => statusBase(w),
+    },
+    {
+      file: '_app.referrals.$id.tsx',
+      name: 'POST /referrals/:id (assign)',
+      method: 'POST',
+      role: 'staff',
+      path: '/referrals/:id',
+      page: true,
+      base: async () =>
+        work(
+          w,
+          'assign',
+          [
+            ['assignee', w.staffId],
+            ['version', await version()],
+          ],
+          { assignee: spec('uuid', false), version: spec('int') },
+        ),
+    },
+    {
+      file: '_app.referrals.$id.tsx',
+      name: 'POST /referrals/:id (note)',
+      method: 'POST',
+      role: 'staff',
+      path: '/referrals/:id',
+      page: true,
+      base: async () => work(w, 'note', [['body', 'Fuzz note']], { body: spec('text') }),
+    },
+    {
+      file: '_app.referrals.$id.tsx',
+      name: 'POST /referrals/:id (message)',
+      method: 'POST',
+      role: 'staff',
+      path: '/referrals/:id',
+      page: true,
+      base: async () => work(w, 'message', [['body', 'Fuzz question']], { body: spec('text') }),
+    },
+    {
+      file: '_app.referrals.$id.tsx',
+      name: 'POST /referrals/:id (reply)',
+      method: 'POST',
+      role: 'referrer',
+      path: '/referrals/:id',
+      page: true,
+      base: async () => work(w, 'reply', [['body', 'Fuzz reply']], { body: spec('text') }),
+    },
+    {
+      file: '_app.referrals.$id_.print.tsx',
+      name: 'GET /referrals/:id/print',
+      method: 'GET',
+      role: 'staff',
+      path: '/referrals/:id/print',
+      page: true,
+      base: async () => ({
+        ...query([]),
+        fields: [
+          [':id', R],
+          ['copy', '1'],
+        ],
+      }),
+    },
+    {
+      file: '_app.referrals.new.tsx',
+      name: 'GET /referrals/new',
+      method: 'GET',
+      role: 'referrer',
+      path: '/referrals/new',
+      page: true,
+      base: async () => query([['draft', '1']]),
+    },
+    {
+      file: '_app.referrals.new.tsx',
+      name: 'POST /referrals/new',
+      method: 'POST',
+      role: 'referrer',
+      path: '/referrals/new',
+      page: true,
       base: async () => {
         const { version: v, fields, specs } = await referralFields(w)
-        return form([['idempotencyKey', '6f1d2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b'], ['formVersion', String(v)], ...fields], { idempotencyKey: spec('free'), formVersion: spec('int'), ...specs })
-      } },
-    { file: '_app.settings.ai.tsx', name: 'GET /settings/ai', method: 'GET', role: 'staff', path: '/settings/ai', page: true, base: async () => query([['scope', 'me']]) },
-    { file: '_app.settings.ai.tsx', name: 'POST /settings/ai (mine)', method: 'POST', role: 'staff', path: '/settings/ai', page: true,
-      base: async () => form([['scope', 'me'], ['endpoint', 'http://localhost:1234/v1']], { scope: spec('free', false), endpoint: spec('text', false) }) },
-    { file: '_app.settings.ai.tsx', name: 'POST /settings/ai (clinic)', method: 'POST', role: 'admin', path: '/settings/ai', page: true,
-      base: async () => form([['scope', 'clinic'], ['endpoint', 'http://localhost:1234/v1']], { scope: spec('free', false), endpoint: spec('text', false) }) },
-    { file: 'admin.audit.export.ts', name: 'GET /admin/audit/export', method: 'GET', role: 'admin', path: '/admin/audit/export', download: true,
-      base: async () => query([['format', 'csv'], ['from', today()], ['to', today()]]) },
-    { file: 'api.v1.audit-logs.ts', name: 'GET /api/v1/audit-logs', method: 'GET', role: 'admin', path: '/api/v1/audit-logs', api: true,
-      base: async () => query([['from', '2026-01-01'], ['to', today()], ['actor', w.staffId], ['action', 'referral.read'], ['outcome', 'success'], ['referral', R], ['cursor', '100']]) },
-    { file: 'api.v1.intake-form.ts', name: 'GET /api/v1/intake-form', method: 'GET', role: 'staff', path: '/api/v1/intake-form', api: true, base: async () => query([['version', '1']]) },
-    { file: 'api.v1.me.ts', name: 'GET /api/v1/me', method: 'GET', role: 'staff', path: '/api/v1/me', api: true, base: async () => query([['fields', 'email']]) },
-    { file: 'api.v1.openapi[.]json.ts', name: 'GET /api/v1/openapi.json', method: 'GET', role: 'staff', path: '/api/v1/openapi.json', api: true, base: async () => query([['v', '3']]) },
-    { file: 'api.v1.referrals._index.ts', name: 'GET /api/v1/referrals', method: 'GET', role: 'staff', path: '/api/v1/referrals', api: true,
-      base: async () => query([['status', 'all'], ['priority', 'urgent'], ['assignee', 'me'], ['referrer', w.staffId], ['from', '2026-01-01'], ['to', today()], ['sort', 'age'], ['ref', 'NOR'], ['cursor', '']]) },
-    { file: 'api.v1.referrals._index.ts', name: 'POST /api/v1/referrals', method: 'POST', role: 'referrer', path: '/api/v1/referrals', api: true,
+        return form([['idempotencyKey', '6f1d2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b'], ['formVersion', String(v)], ...fields], {
+          idempotencyKey: spec('free'),
+          formVersion: spec('int'),
+          ...specs,
+        })
+      },
+    },
+    {
+      file: '_app.settings.ai.tsx',
+      name: 'GET /settings/ai',
+      method: 'GET',
+      role: 'staff',
+      path: '/settings/ai',
+      page: true,
+      base: async () => query([['scope', 'me']]),
+    },
+    {
+      file: '_app.settings.ai.tsx',
+      name: 'POST /settings/ai (mine)',
+      method: 'POST',
+      role: 'staff',
+      path: '/settings/ai',
+      page: true,
+      base: async () =>
+        form(
+          [
+            ['scope', 'me'],
+            ['endpoint', 'http://localhost:1234/v1'],
+          ],
+          { scope: spec('free', false), endpoint: spec('text', false) },
+        ),
+    },
+    {
+      file: '_app.settings.ai.tsx',
+      name: 'POST /settings/ai (clinic)',
+      method: 'POST',
+      role: 'admin',
+      path: '/settings/ai',
+      page: true,
+      base: async () =>
+        form(
+          [
+            ['scope', 'clinic'],
+            ['endpoint', 'http://localhost:1234/v1'],
+          ],
+          { scope: spec('free', false), endpoint: spec('text', false) },
+        ),
+    },
+    {
+      file: 'admin.audit.export.ts',
+      name: 'GET /admin/audit/export',
+      method: 'GET',
+      role: 'admin',
+      path: '/admin/audit/export',
+      download: true,
+      base: async () =>
+        query([
+          ['format', 'csv'],
+          ['from', today()],
+          ['to', today()],
+        ]),
+    },
+    {
+      file: 'api.v1.audit-logs.ts',
+      name: 'GET /api/v1/audit-logs',
+      method: 'GET',
+      role: 'admin',
+      path: '/api/v1/audit-logs',
+      api: true,
+      base: async () =>
+        query([
+          ['from', '2026-01-01'],
+          ['to', today()],
+          ['actor', w.staffId],
+          ['action', 'referral.read'],
+          ['outcome', 'success'],
+          ['referral', R],
+          ['cursor', '100'],
+        ]),
+    },
+    {
+      file: 'api.v1.intake-form.ts',
+      name: 'GET /api/v1/intake-form',
+      method: 'GET',
+      role: 'staff',
+      path: '/api/v1/intake-form',
+      api: true,
+      base: async () => query([['version', '1']]),
+    },
+    {
+      file: 'api.v1.me.ts',
+      name: 'GET /api/v1/me',
+      method: 'GET',
+      role: 'staff',
+      path: '/api/v1/me',
+      api: true,
+      base: async () => query([['fields', 'email']]),
+    },
+    {
+      file: 'api.v1.openapi[.]json.ts',
+      name: 'GET /api/v1/openapi.json',
+      method: 'GET',
+      role: 'staff',
+      path: '/api/v1/openapi.json',
+      api: true,
+      base: async () => query([['v', '3']]),
+    },
+    {
+      file: 'api.v1.referrals._index.ts',
+      name: 'GET /api/v1/referrals',
+      method: 'GET',
+      role: 'staff',
+      path: '/api/v1/referrals',
+      api: true,
+      base: async () =>
+        query([
+          ['status', 'all'],
+          ['priority', 'urgent'],
+          ['assignee', 'me'],
+          ['referrer', w.staffId],
+          ['from', '2026-01-01'],
+          ['to', today()],
+          ['sort', 'age'],
+          ['ref', 'NOR'],
+          ['cursor', ''],
+        ]),
+    },
+    {
+      file: 'api.v1.referrals._index.ts',
+      name: 'POST /api/v1/referrals',
+      method: 'POST',
+      role: 'referrer',
+      path: '/api/v1/referrals',
+      api: true,
       headers: () => ({ 'Idempotency-Key': '0b9c8d7e-6f5a-4b3c-9d2e-1f0a9b8c7d6e' }),
       base: async () => {
         const { version: v, fields, specs } = await referralFields(w)
-        const data = fields.map(([k, value]): [string, unknown] => [`data.${k}`, value === 'on' ? true : specs[k]!.kind === 'free' && /^\d+$/.test(value) ? Number(value) : value])
-        return { type: 'json', fields: [['formVersion', v], ...data], specs: { formVersion: spec('int'), ...Object.fromEntries(Object.entries(specs).map(([k, s]) => [`data.${k}`, s])) } }
-      } },
-    { file: 'api.v1.referrals.$id._index.ts', name: 'GET /api/v1/referrals/:id', method: 'GET', role: 'staff', path: '/api/v1/referrals/:id', api: true, base: async () => ({ ...query([]), fields: [[':id', R], ['expand', 'events']] }) },
-    { file: 'api.v1.referrals.$id._index.ts', name: 'PATCH /api/v1/referrals/:id (status)', method: 'PATCH', role: 'staff', path: '/api/v1/referrals/:id', api: true,
+        const data = fields.map(([k, value]): [string, unknown] => [
+          `data.${k}`,
+          value === 'on' ? true : specs[k]!.kind === 'free' && /^\d+$/.test(value) ? Number(value) : value,
+        ])
+        return {
+          type: 'json',
+          fields: [['formVersion', v], ...data],
+          specs: { formVersion: spec('int'), ...Object.fromEntries(Object.entries(specs).map(([k, s]) => [`data.${k}`, s])) },
+        }
+      },
+    },
+    {
+      file: 'api.v1.referrals.$id._index.ts',
+      name: 'GET /api/v1/referrals/:id',
+      method: 'GET',
+      role: 'staff',
+      path: '/api/v1/referrals/:id',
+      api: true,
+      base: async () => ({
+        ...query([]),
+        fields: [
+          [':id', R],
+          ['expand', 'events'],
+        ],
+      }),
+    },
+    {
+      file: 'api.v1.referrals.$id._index.ts',
+      name: 'PATCH /api/v1/referrals/:id (status)',
+      method: 'PATCH',
+      role: 'staff',
+      path: '/api/v1/referrals/:id',
+      api: true,
       base: async () => {
         const { status, version: v } = await referralState(w, w.apiReferralId)
         // Back and forth between in review and info requested: moves that need no reason or date.
         const to = NEXT_STATUSES[status].find((s) => s === 'in_review' || s === 'info_requested') ?? 'in_review'
-        return { type: 'json', fields: [[':id', w.apiReferralId], ['version', v], ['status', to]], specs: { version: spec('int'), status: spec('enum') } }
-      } },
-    { file: 'api.v1.referrals.$id._index.ts', name: 'PATCH /api/v1/referrals/:id (assign)', method: 'PATCH', role: 'staff', path: '/api/v1/referrals/:id', api: true,
-      base: async () => ({ type: 'json', fields: [[':id', R], ['version', (await referralState(w)).version], ['assignedTo', w.staffId]], specs: { version: spec('int'), assignedTo: spec('uuid', false) } }) },
-    { file: 'api.v1.referrals.$id.events.ts', name: 'GET /api/v1/referrals/:id/events', method: 'GET', role: 'staff', path: '/api/v1/referrals/:id/events', api: true, base: async () => ({ ...query([]), fields: [[':id', R], ['since', '0']] }) },
-    { file: 'api.v1.referrals.$id.events.ts', name: 'POST /api/v1/referrals/:id/events', method: 'POST', role: 'staff', path: '/api/v1/referrals/:id/events', api: true,
-      base: async () => ({ type: 'json', fields: [[':id', R], ['type', 'note'], ['body', 'Fuzz API note']], specs: { type: spec('enum'), body: spec('text') } }) },
-    { file: 'auth.callback.tsx', name: 'GET /auth/callback', method: 'GET', role: 'anonymous', path: '/auth/callback', base: async () => query([['code', 'fuzz-code'], ['state', 'fuzz-state'], ['error', '']]) },
-    { file: 'auth.microsoft.tsx', name: 'POST /auth/microsoft', method: 'POST', role: 'anonymous', path: '/auth/microsoft', base: async () => form([['redirectTo', '/queue']], { redirectTo: spec('free', false) }) },
+        return {
+          type: 'json',
+          fields: [
+            [':id', w.apiReferralId],
+            ['version', v],
+            ['status', to],
+          ],
+          specs: { version: spec('int'), status: spec('enum') },
+        }
+      },
+    },
+    {
+      file: 'api.v1.referrals.$id._index.ts',
+      name: 'PATCH /api/v1/referrals/:id (assign)',
+      method: 'PATCH',
+      role: 'staff',
+      path: '/api/v1/referrals/:id',
+      api: true,
+      base: async () => ({
+        type: 'json',
+        fields: [
+          [':id', R],
+          ['version', (await referralState(w)).version],
+          ['assignedTo', w.staffId],
+        ],
+        specs: { version: spec('int'), assignedTo: spec('uuid', false) },
+      }),
+    },
+    {
+      file: 'api.v1.referrals.$id.events.ts',
+      name: 'GET /api/v1/referrals/:id/events',
+      method: 'GET',
+      role: 'staff',
+      path: '/api/v1/referrals/:id/events',
+      api: true,
+      base: async () => ({
+        ...query([]),
+        fields: [
+          [':id', R],
+          ['since', '0'],
+        ],
+      }),
+    },
+    {
+      file: 'api.v1.referrals.$id.events.ts',
+      name: 'POST /api/v1/referrals/:id/events',
+      method: 'POST',
+      role: 'staff',
+      path: '/api/v1/referrals/:id/events',
+      api: true,
+      base: async () => ({
+        type: 'json',
+        fields: [
+          [':id', R],
+          ['type', 'note'],
+          ['body', 'Fuzz API note'],
+        ],
+        specs: { type: spec('enum'), body: spec('text') },
+      }),
+    },
+    {
+      file: 'auth.callback.tsx',
+      name: 'GET /auth/callback',
+      method: 'GET',
+      role: 'anonymous',
+      path: '/auth/callback',
+      base: async () =>
+        query([
+          ['code', 'fuzz-code'],
+          ['state', 'fuzz-state'],
+          ['error', ''],
+        ]),
+    },
+    {
+      file: 'auth.microsoft.tsx',
+      name: 'POST /auth/microsoft',
+      method: 'POST',
+      role: 'anonymous',
+      path: '/auth/microsoft',
+      base: async () => form([['redirectTo', '/queue']], { redirectTo: spec('free', false) }),
+    },
     { file: 'healthz.ts', name: 'GET /healthz', method: 'GET', role: 'anonymous', path: '/healthz', base: async () => query([['deep', '1']]) },
-    { file: 'login.tsx', name: 'GET /login (signed in)', method: 'GET', role: 'staff', path: '/login', page: true, base: async () => query([['redirectTo', '/queue'], ['reason', 'expired']]) },
-    { file: 'logout.tsx', name: 'POST /logout', method: 'POST', role: 'staff', account: 'staff@riverbend.test', path: '/logout', base: async () => form([['from', 'menu']], {}) },
+    {
+      file: 'login.tsx',
+      name: 'GET /login (signed in)',
+      method: 'GET',
+      role: 'staff',
+      path: '/login',
+      page: true,
+      base: async () =>
+        query([
+          ['redirectTo', '/queue'],
+          ['reason', 'expired'],
+        ]),
+    },
+    {
+      file: 'logout.tsx',
+      name: 'POST /logout',
+      method: 'POST',
+      role: 'staff',
+      account: 'staff@riverbend.test',
+      path: '/logout',
+      base: async () => form([['from', 'menu']], {}),
+    },
   ]
 }
 

@@ -57,7 +57,11 @@ async function webSignIn(email: string): Promise<string> {
     if (response.status >= 300 && response.status < 400 && location) url = new URL(location, url)
     else if (response.status === 200 && !submitted && url.pathname.includes('/interaction/')) {
       submitted = true
-      response = await idp.fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ login: email, password: PASSWORD }).toString() })
+      response = await idp.fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ login: email, password: PASSWORD }).toString(),
+      })
       url = new URL(response.headers.get('location') ?? url.href, url)
     } else throw new Error(`Signing in as ${email} stopped at ${url.pathname} (${response.status})`)
   }
@@ -113,7 +117,9 @@ function spoiled(attack: CookieAttack, real: string, api: boolean): Record<strin
     case 'empty':
       return wrap('')
     case 'twice':
-      return api ? { Authorization: `Bearer ${real.slice(0, 12)}, Bearer ${real}` } : { Cookie: `${SESSION_COOKIE}=${real.slice(0, 12)}; ${SESSION_COOKIE}=${real}` }
+      return api
+        ? { Authorization: `Bearer ${real.slice(0, 12)}, Bearer ${real}` }
+        : { Cookie: `${SESSION_COOKIE}=${real.slice(0, 12)}; ${SESSION_COOKIE}=${real}` }
     case 'huge':
       return wrap(`${real}${'A'.repeat(8_000)}`)
     case 'garbage':
@@ -191,7 +197,8 @@ export function problemsOf(c: Case, a: Answer, options: { api: boolean; download
   if (a.status >= 500) problems.push(`answered ${a.status}`)
   if (a.cut && !(options.download && a.status === 200)) problems.push(`answered more than ${MAX_ANSWER_BYTES / 1024} KB`)
   if (STACK.test(a.text)) problems.push(`a stack trace or source path in the body: ${JSON.stringify(STACK.exec(a.text)![0])}`)
-  if (options.api && a.status >= 400 && !byRuntime && LEAKS.test(a.text)) problems.push(`an internal error in the JSON: ${JSON.stringify(LEAKS.exec(a.text)![0])}`)
+  if (options.api && a.status >= 400 && !byRuntime && LEAKS.test(a.text))
+    problems.push(`an internal error in the JSON: ${JSON.stringify(LEAKS.exec(a.text)![0])}`)
   const location = redirectTarget(a) ?? a.headers.get('location')
   if (location !== null) {
     const target = new URL(location, new URL(c.path, APP_URL))
@@ -204,7 +211,8 @@ export function problemsOf(c: Case, a: Answer, options: { api: boolean; download
     } catch {
       body = null
     }
-    if (!body || typeof body.error !== 'string' || typeof body.code !== 'string' || !('details' in body)) problems.push(`a ${a.status} that is not the API's { error, details, code }`)
+    if (!body || typeof body.error !== 'string' || typeof body.code !== 'string' || !('details' in body))
+      problems.push(`a ${a.status} that is not the API's { error, details, code }`)
   }
   if (c.refuse && a.status < 400 && !refused(a)) problems.push(`accepted (${a.status}) though ${c.refuse}`)
   return problems

@@ -75,7 +75,12 @@ async function setUp(owner: Owner): Promise<World> {
   const staff = identity('staff')!
   const saved = await fetch(`${APP_URL}/referrals/${referralId}/summaries`, {
     method: 'POST',
-    headers: { Cookie: `${SESSION_COOKIE}=${await staff.cookie()}`, 'Content-Type': 'application/x-www-form-urlencoded', Origin: APP_URL, 'Sec-Fetch-Site': 'same-origin' },
+    headers: {
+      Cookie: `${SESSION_COOKIE}=${await staff.cookie()}`,
+      'Content-Type': 'application/x-www-form-urlencoded',
+      Origin: APP_URL,
+      'Sec-Fetch-Site': 'same-origin',
+    },
     body: new URLSearchParams({ intent: 'save', model: 'fuzz-model', promptVersion: PROMPT_VERSION, summary: 'S', triage: 'T', missing: 'M' }).toString(),
     redirect: 'manual',
   })
@@ -87,7 +92,9 @@ async function setUp(owner: Owner): Promise<World> {
     staff.update(opened)
     expect(opened.status).toBe(200)
   }
-  const summaryEntryId = (await owner.execute<{ id: string }>(sql`select summaries->'entries'->0->>'id' as id from processing_results where referral_id = ${referralId}`)).rows[0]!.id
+  const summaryEntryId = (
+    await owner.execute<{ id: string }>(sql`select summaries->'entries'->0->>'id' as id from processing_results where referral_id = ${referralId}`)
+  ).rows[0]!.id
   world = { ...partial, referralId, apiReferralId, summaryEntryId }
   return world
 }
@@ -112,13 +119,25 @@ function family(attack: Attack, c: Case) {
 
 const hash = (s: string) => [...s].reduce((h, ch) => (Math.imul(h, 31) + ch.charCodeAt(0)) | 0, 0)
 // For the endpoints' names and files only: nothing is sent, nor read from the database.
-const PLACEHOLDER_WORLD = { db: {} as Owner, referralId: ':id', apiReferralId: ':id', summaryEntryId: '', staffId: '', spareUserId: '', northsideId: '', lakeviewId: '' }
+const PLACEHOLDER_WORLD = {
+  db: {} as Owner,
+  referralId: ':id',
+  apiReferralId: ':id',
+  summaryEntryId: '',
+  staffId: '',
+  spareUserId: '',
+  northsideId: '',
+  lakeviewId: '',
+}
 const ENDPOINTS = endpoints(PLACEHOLDER_WORLD)
 
 test('every route module in app/routes is fuzzed', () => {
   const files = readdirSync('app/routes').sort()
   const covered = new Set([...ENDPOINTS.map((e) => e.file), ...Object.keys(COVERED_BY_OTHERS)])
-  expect(files.filter((f) => !covered.has(f)), 'route modules with no entry in tests/e2e/fuzz-routes.ts').toEqual([])
+  expect(
+    files.filter((f) => !covered.has(f)),
+    'route modules with no entry in tests/e2e/fuzz-routes.ts',
+  ).toEqual([])
   expect([...covered].filter((f) => !files.includes(f)).sort(), 'fuzz entries for route modules that are gone').toEqual([])
 })
 
@@ -137,7 +156,10 @@ for (const { name } of ENDPOINTS.filter((e) => !ONLY || e.name.includes(ONLY))) 
     if (who) await (e.api ? who.bearer() : who.cookie())
     const good = buildCase(e, await e.base(), { t: 'valid' }, false)
     const accepted = await send(good, who, Boolean(e.api))
-    expect('status' in accepted && accepted.status < 400, `${good.method} ${good.path} as sent by the page: ${'status' in accepted ? `${accepted.status} ${accepted.text.slice(0, 300)}` : accepted.unsendable}`).toBe(true)
+    expect(
+      'status' in accepted && accepted.status < 400,
+      `${good.method} ${good.path} as sent by the page: ${'status' in accepted ? `${accepted.status} ${accepted.text.slice(0, 300)}` : accepted.unsendable}`,
+    ).toBe(true)
     const statuses = new Map<number, number>()
     let largest = 0
     const arb = fc.tuple(e.method === 'GET' ? queryAttackArb : bodyAttackArb, fc.integer({ min: 0, max: 4 }))
@@ -162,7 +184,8 @@ for (const { name } of ENDPOINTS.filter((e) => !ONLY || e.name.includes(ONLY))) 
         const problems = problemsOf(c, answer, { api: Boolean(e.api), download: Boolean(e.download) })
         const writes = changedTables(before, await fingerprint(owner))
         const reading = c.method === 'GET' || c.method === 'HEAD'
-        if (writes.length && (reading || refused(answer))) problems.push(`changed ${writes.join(', ')} though it ${reading ? 'only read' : `was refused (${answer.status})`}`)
+        if (writes.length && (reading || refused(answer)))
+          problems.push(`changed ${writes.join(', ')} though it ${reading ? 'only read' : `was refused (${answer.status})`}`)
         for (const problem of problems) note(`${problem.replace(/\d{3}\)/, (m) => m)} · ${family(attack, c)}`, `${shown} -> ${answer.status}`)
         return true
       }),

@@ -9,7 +9,22 @@ import { randomUUID } from 'node:crypto'
 import type { APIRequestContext } from '@playwright/test'
 import { and, count, eq, sql } from 'drizzle-orm'
 import { auditLogs, clinics, intakeForms, processingResults, referralEvents, referrals, users } from '../../app/db/schema'
-import { APP_URL, bearer, cursor, expect, expectError, fillReferral, formEntries, go, referralBody, referralValues, test, token, uniquePatient, type Owner } from './fixtures'
+import {
+  APP_URL,
+  bearer,
+  cursor,
+  expect,
+  expectError,
+  fillReferral,
+  formEntries,
+  go,
+  referralBody,
+  referralValues,
+  test,
+  token,
+  uniquePatient,
+  type Owner,
+} from './fixtures'
 
 const INDEXES = [1e3, 1e5, 1e7, 1e8, 1e9]
 /**
@@ -41,7 +56,12 @@ test.beforeEach(async ({ owner }) => {
   await forgetRequestCounts()
 })
 
-async function send(request: APIRequestContext, path: string, body?: string | Record<string, unknown>, method = body === undefined ? 'GET' : 'POST'): Promise<Answer> {
+async function send(
+  request: APIRequestContext,
+  path: string,
+  body?: string | Record<string, unknown>,
+  method = body === undefined ? 'GET' : 'POST',
+): Promise<Answer> {
   await forgetRequestCounts()
   const form = typeof body === 'string'
   const response = await request.fetch(path, {
@@ -52,7 +72,13 @@ async function send(request: APIRequestContext, path: string, body?: string | Re
     timeout: 30_000,
   })
   const bytes = await response.body()
-  return { status: response.status(), size: bytes.length, text: bytes.toString('utf8'), requestId: response.headers()['x-request-id'] ?? '', setCookie: 'set-cookie' in response.headers() }
+  return {
+    status: response.status(),
+    size: bytes.length,
+    text: bytes.toString('utf8'),
+    requestId: response.headers()['x-request-id'] ?? '',
+    setCookie: 'set-cookie' in response.headers(),
+  }
 }
 
 /**
@@ -61,7 +87,9 @@ async function send(request: APIRequestContext, path: string, body?: string | Re
  */
 const READS = ['referral.read', 'referral.list']
 const writtenBy = async (requestId: string) =>
-  (await o.select({ action: auditLogs.action }).from(auditLogs).where(eq(auditLogs.requestId, requestId))).map((r) => r.action).filter((a) => !READS.includes(a))
+  (await o.select({ action: auditLogs.action }).from(auditLogs).where(eq(auditLogs.requestId, requestId)))
+    .map((r) => r.action)
+    .filter((a) => !READS.includes(a))
 
 /** A refusal: the status, small, saying `shows`, nothing written for the request, and the app still up. */
 async function expectRefused(request: APIRequestContext, answer: Answer, label: string, shows?: string, status = 400) {
@@ -75,14 +103,23 @@ async function expectRefused(request: APIRequestContext, answer: Answer, label: 
 
 const encode = (entries: Record<string, string>) => new URLSearchParams(entries).toString()
 const clinicId = async () => (await o.select({ id: clinics.id }).from(clinics).where(eq(clinics.slug, CLINIC)))[0]!.id
-const versionsOf = async () => (await o.select({ n: count() }).from(intakeForms).where(eq(intakeForms.clinicId, await clinicId())))[0]!.n
+const versionsOf = async () =>
+  (
+    await o
+      .select({ n: count() })
+      .from(intakeForms)
+      .where(eq(intakeForms.clinicId, await clinicId()))
+  )[0]!.n
 const eventsOf = async (id: string) => (await o.select({ n: count() }).from(referralEvents).where(eq(referralEvents.referralId, id)))[0]!.n
 
 /** A referral of this spec's own, sent through the API by the referrer. */
 async function newReferral(request: APIRequestContext) {
   await forgetRequestCounts()
   const access = await token(REFERRER)
-  const response = await request.post('/api/v1/referrals', { headers: { ...bearer(access), 'Idempotency-Key': randomUUID() }, data: await referralBody(request, access) })
+  const response = await request.post('/api/v1/referrals', {
+    headers: { ...bearer(access), 'Idempotency-Key': randomUUID() },
+    data: await referralBody(request, access),
+  })
   expect(response.status()).toBe(201)
   return (await response.json()).data.id as string
 }
@@ -95,8 +132,18 @@ test('a staff member’s forms (patient search, work on a referral, AI summaries
   for (const n of INDEXES) {
     await expectRefused(page.request, await send(page.request, '/queue', `healthCard[${n}]=x`), `/queue healthCard[${n}]`, REFUSED)
     await expectRefused(page.request, await send(page.request, `/referrals/${id}`, `intent=note&body[${n}]=x`), `note body[${n}]`, REFUSED)
-    await expectRefused(page.request, await send(page.request, `/referrals/${id}`, `intent=status&to=in_review&version[${n}]=${version}`), `status version[${n}]`, REFUSED)
-    await expectRefused(page.request, await send(page.request, `/referrals/${id}`, `intent=assign&assignee[${n}]=x&version=${version}`), `assign assignee[${n}]`, REFUSED)
+    await expectRefused(
+      page.request,
+      await send(page.request, `/referrals/${id}`, `intent=status&to=in_review&version[${n}]=${version}`),
+      `status version[${n}]`,
+      REFUSED,
+    )
+    await expectRefused(
+      page.request,
+      await send(page.request, `/referrals/${id}`, `intent=assign&assignee[${n}]=x&version=${version}`),
+      `assign assignee[${n}]`,
+      REFUSED,
+    )
     const summary = await send(page.request, `/referrals/${id}/summaries`, `intent=save&model=m&promptVersion=referral-v1&summary[${n}]=x&triage=t&missing=m`)
     await expectRefused(page.request, summary, `summaries summary[${n}]`, 'the request was incomplete')
     expect(JSON.parse(summary.text)).toMatchObject({ ok: false })
@@ -116,7 +163,12 @@ test('a referrer’s forms (new referral, reply) refuse indexes up to 1e9, and n
   const events = await eventsOf(id)
   for (const n of INDEXES) {
     const key = randomUUID()
-    await expectRefused(page.request, await send(page.request, '/referrals/new', `idempotencyKey=${key}&formVersion=1&patient_first_name[${n}]=x`), `new referral [${n}]`, REFUSED)
+    await expectRefused(
+      page.request,
+      await send(page.request, '/referrals/new', `idempotencyKey=${key}&formVersion=1&patient_first_name[${n}]=x`),
+      `new referral [${n}]`,
+      REFUSED,
+    )
     expect(await o.select().from(referrals).where(eq(referrals.idempotencyKey, key))).toEqual([])
     await expectRefused(page.request, await send(page.request, `/referrals/${id}`, `intent=reply&body[${n}]=x`), `reply body[${n}]`, REFUSED)
   }
@@ -128,28 +180,71 @@ test('an admin’s forms (intake form editor, users, audit check) refuse indexes
   const page = await signedInAs(ADMIN, '/admin/intake-form')
   const editor = await page.locator('form#intake-form-editor').evaluate((el) => [...new FormData(el as HTMLFormElement)] as [string, string][])
   const published = Object.fromEntries(editor)
-  const [versions, members] = [await versionsOf(), (await o.select({ n: count() }).from(users).where(eq(users.clinicId, await clinicId())))[0]!.n]
+  const [versions, members] = [
+    await versionsOf(),
+    (
+      await o
+        .select({ n: count() })
+        .from(users)
+        .where(eq(users.clinicId, await clinicId()))
+    )[0]!.n,
+  ]
   const editorBody = (extra: string) => `${new URLSearchParams(editor)}&${extra}`
   for (const n of INDEXES) {
     // The 53-byte body of the report: sections[2000] alone rendered 5.3 MB.
-    await expectRefused(page.request, await send(page.request, '/admin/intake-form', `baseVersion=${published.baseVersion}&sections[${n}].title=x`), `sections[${n}]`, REFUSED)
-    await expectRefused(page.request, await send(page.request, '/admin/intake-form', editorBody(`sections[0].fields[${n}].label=x&intent=publish`)), `fields[${n}]`, REFUSED)
+    await expectRefused(
+      page.request,
+      await send(page.request, '/admin/intake-form', `baseVersion=${published.baseVersion}&sections[${n}].title=x`),
+      `sections[${n}]`,
+      REFUSED,
+    )
+    await expectRefused(
+      page.request,
+      await send(page.request, '/admin/intake-form', editorBody(`sections[0].fields[${n}].label=x&intent=publish`)),
+      `fields[${n}]`,
+      REFUSED,
+    )
     const forged = JSON.stringify({ type: 'update', payload: { name: `sections[${n}]`, value: 'x' } })
-    await expectRefused(page.request, await send(page.request, '/admin/intake-form', editorBody(`__intent__=${encodeURIComponent(forged)}`)), `update intent [${n}]`, REFUSED)
-    await expectRefused(page.request, await send(page.request, '/admin/users', `intent=invite&email[${n}]=x&displayName=Hostile&role=staff`), `invite email[${n}]`, REFUSED)
+    await expectRefused(
+      page.request,
+      await send(page.request, '/admin/intake-form', editorBody(`__intent__=${encodeURIComponent(forged)}`)),
+      `update intent [${n}]`,
+      REFUSED,
+    )
+    await expectRefused(
+      page.request,
+      await send(page.request, '/admin/users', `intent=invite&email[${n}]=x&displayName=Hostile&role=staff`),
+      `invite email[${n}]`,
+      REFUSED,
+    )
     await expectRefused(page.request, await send(page.request, '/admin/users', `intent=role&userId[${n}]=x&role=staff`), `role userId[${n}]`, REFUSED)
     await expectRefused(page.request, await send(page.request, '/admin/audit', `intent[${n}]=verify`), `verify intent[${n}]`, REFUSED)
   }
   // An insert that carries 1,000 fields in one button press (the form holds 100).
   const many = JSON.stringify({ type: 'insert', payload: { name: 'sections', defaultValue: { title: '', fields: Array.from({ length: 1_000 }, () => ({})) } } })
-  await expectRefused(page.request, await send(page.request, '/admin/intake-form', editorBody(`__intent__=${encodeURIComponent(many)}`)), 'insert of 1,000 fields', REFUSED)
+  await expectRefused(
+    page.request,
+    await send(page.request, '/admin/intake-form', editorBody(`__intent__=${encodeURIComponent(many)}`)),
+    'insert of 1,000 fields',
+    REFUSED,
+  )
   // 100 sections of 100 fields: every index within its list, 10,000 fields together.
   const wide = Array.from({ length: 100 }, (_, s) => `sections[${s}].fields[99].label=x`).join('&')
   await expectRefused(page.request, await send(page.request, '/admin/intake-form', `baseVersion=${published.baseVersion}&${wide}`), '100 x 100 fields', REFUSED)
   expect(await versionsOf()).toBe(versions)
-  expect((await o.select({ n: count() }).from(users).where(eq(users.clinicId, await clinicId())))[0]!.n).toBe(members)
+  expect(
+    (
+      await o
+        .select({ n: count() })
+        .from(users)
+        .where(eq(users.clinicId, await clinicId()))
+    )[0]!.n,
+  ).toBe(members)
   // The editor's own buttons still work without JavaScript: add a section.
-  const add = JSON.stringify({ type: 'insert', payload: { name: 'sections', defaultValue: { title: '', fields: [{ label: '', key: '', type: 'text', phi: 'on' }] } } })
+  const add = JSON.stringify({
+    type: 'insert',
+    payload: { name: 'sections', defaultValue: { title: '', fields: [{ label: '', key: '', type: 'text', phi: 'on' }] } },
+  })
   const added = await send(page.request, '/admin/intake-form', editorBody(`__intent__=${encodeURIComponent(add)}`))
   expect(added.status).toBe(200)
 })
@@ -168,7 +263,15 @@ const YEAR_0_CURSOR = cursor({ r: 0, t: '0000-01-01 00:00:00+00', id: randomUUID
 test('year 0 and 10000 in filters and cursors: a page that says what it left out, or the API’s error; never a 500', async ({ signedInAs, request }) => {
   test.setTimeout(120_000)
   const staff = await signedInAs(STAFF, '/queue')
-  for (const query of ['from=0000-01-01', 'to=0000-01-01', 'to=9999-12-31', 'from=10000-01-01', 'from=2026-02-30', `status=all&cursor=${YEAR_0_CURSOR}`, `sort=age&cursor=${YEAR_0_CURSOR}`]) {
+  for (const query of [
+    'from=0000-01-01',
+    'to=0000-01-01',
+    'to=9999-12-31',
+    'from=10000-01-01',
+    'from=2026-02-30',
+    `status=all&cursor=${YEAR_0_CURSOR}`,
+    `sort=age&cursor=${YEAR_0_CURSOR}`,
+  ]) {
     const answer = await send(staff.request, `/queue?${query}`)
     await expectRefused(staff.request, answer, `/queue?${query}`, 'could not be used and was left out')
   }
@@ -230,10 +333,22 @@ test('U+0000 in stored text, integers past 2^31 and impossible days: field error
     await expectRefused(staff.request, answer, label, shows)
   }
   await work({ intent: 'note', body: 'Imaging\u0000' }, 'NUL in a note', 'U+0000')
-  await work({ intent: 'status', to: 'scheduled', version: '2', scheduledFor: '2026-99-99' }, 'appointment on 2026-99-99', 'Appointment date: enter a real date')
-  await work({ intent: 'status', to: 'scheduled', version: '2', scheduledFor: '2126-01-01' }, 'appointment in a century', 'Appointment date: enter a date on or before')
+  await work(
+    { intent: 'status', to: 'scheduled', version: '2', scheduledFor: '2026-99-99' },
+    'appointment on 2026-99-99',
+    'Appointment date: enter a real date',
+  )
+  await work(
+    { intent: 'status', to: 'scheduled', version: '2', scheduledFor: '2126-01-01' },
+    'appointment in a century',
+    'Appointment date: enter a date on or before',
+  )
   await work({ intent: 'status', to: 'declined', version: INT32_PLUS_ONE, reason: 'x' }, 'version 2^31', 'Reload the page: this form is out of date')
-  const summary = await send(staff.request, `/referrals/${id}/summaries`, encode({ intent: 'save', model: 'm', promptVersion: 'referral-v1', summary: 'S\u0000', triage: 't', missing: 'm' }))
+  const summary = await send(
+    staff.request,
+    `/referrals/${id}/summaries`,
+    encode({ intent: 'save', model: 'm', promptVersion: 'referral-v1', summary: 'S\u0000', triage: 't', missing: 'm' }),
+  )
   await expectRefused(staff.request, summary, 'NUL in a summary', '"ok":false')
   const incomplete = await send(staff.request, `/referrals/${id}/summaries`, encode({ intent: 'save', model: 'm' }))
   await expectRefused(staff.request, incomplete, 'an incomplete summary', '"ok":false')
@@ -242,8 +357,20 @@ test('U+0000 in stored text, integers past 2^31 and impossible days: field error
   expect(await o.select().from(processingResults).where(eq(processingResults.referralId, id))).toEqual([])
 
   // The API: the same rules, its error shape.
-  expect((await expectError(await request.post(`/api/v1/referrals/${id}/events`, { headers: staffToken, data: { type: 'note', body: 'a\u0000b' } }), 400, 'VALIDATION_ERROR')).details.fields).toHaveProperty('body')
-  await expectError(await request.patch(`/api/v1/referrals/${id}`, { headers: staffToken, data: { version: 2 ** 31, status: 'declined' } }), 400, 'VALIDATION_ERROR')
+  expect(
+    (
+      await expectError(
+        await request.post(`/api/v1/referrals/${id}/events`, { headers: staffToken, data: { type: 'note', body: 'a\u0000b' } }),
+        400,
+        'VALIDATION_ERROR',
+      )
+    ).details.fields,
+  ).toHaveProperty('body')
+  await expectError(
+    await request.patch(`/api/v1/referrals/${id}`, { headers: staffToken, data: { version: 2 ** 31, status: 'declined' } }),
+    400,
+    'VALIDATION_ERROR',
+  )
   const referrerToken = await token(REFERRER)
   const body = await referralBody(request, referrerToken)
   const post = (data: unknown) => request.post('/api/v1/referrals', { headers: { ...bearer(referrerToken), 'Idempotency-Key': randomUUID() }, data })
@@ -266,7 +393,12 @@ test('U+0000 in stored text, integers past 2^31 and impossible days: field error
   const email = `hostile-${randomUUID().slice(0, 8)}@riverbend.test`
   const invite = await send(admin.request, '/admin/users', encode({ intent: 'invite', email, displayName: 'Null\u0000Person', role: 'staff' }))
   await expectRefused(admin.request, invite, 'NUL in a name', 'U+0000')
-  expect(await o.select().from(users).where(and(eq(users.email, email)))).toEqual([])
+  expect(
+    await o
+      .select()
+      .from(users)
+      .where(and(eq(users.email, email))),
+  ).toEqual([])
 
   const superadmin = await signedInAs('superadmin@intakepilot.test', '/clinics')
   const sw = await send(superadmin.request, '/clinics', encode({ clinicId: await clinicId(), reason: 'Checking\u0000counts' }))

@@ -49,9 +49,25 @@ test.describe('Northside', () => {
     await source.getByLabel('Type', { exact: true }).selectOption('select')
     await source.getByLabel('Options').fill('Family doctor\nWalk-in clinic\nSpecialist')
     await source.getByLabel('PHI').uncheck()
-    await expect(referral.locator('legend')).toHaveText(['Reason for referral', 'Urgency', 'Requested service', 'Relevant history', 'Current medications and doses', 'Allergies', 'Referral source'])
+    await expect(referral.locator('legend')).toHaveText([
+      'Reason for referral',
+      'Urgency',
+      'Requested service',
+      'Relevant history',
+      'Current medications and doses',
+      'Allergies',
+      'Referral source',
+    ])
     await source.getByRole('button', { name: 'Move Referral source up' }).click()
-    await expect(referral.locator('legend')).toHaveText(['Reason for referral', 'Urgency', 'Requested service', 'Relevant history', 'Current medications and doses', 'Referral source', 'Allergies'])
+    await expect(referral.locator('legend')).toHaveText([
+      'Reason for referral',
+      'Urgency',
+      'Requested service',
+      'Relevant history',
+      'Current medications and doses',
+      'Referral source',
+      'Allergies',
+    ])
     expect(posts).toEqual([])
 
     const next = before.version + 1
@@ -68,10 +84,20 @@ test.describe('Northside', () => {
     const fields = published.definition.sections.find((s) => s.title === 'Referral')!.fields
     expect(fields.map((f) => f.key)).toEqual(['reason', 'urgency', 'requested_service', 'history', 'medications', 'referral_source', 'allergies'])
     expect(fields[4]).toMatchObject({ label: 'Current medications and doses', phi: true })
-    expect(fields[5]).toEqual({ key: 'referral_source', label: 'Referral source', type: 'select', required: false, phi: false, options: ['Family doctor', 'Walk-in clinic', 'Specialist'] })
+    expect(fields[5]).toEqual({
+      key: 'referral_source',
+      label: 'Referral source',
+      type: 'select',
+      required: false,
+      phi: false,
+      options: ['Family doctor', 'Walk-in clinic', 'Specialist'],
+    })
     // The earlier version is untouched: referrals made with it still render with it.
     expect((await forms(owner, 'northside'))[0]!.definition.sections.find((s) => s.title === 'Referral')!.fields).toHaveLength(6)
-    const [audit] = await owner.select().from(auditLogs).where(and(eq(auditLogs.action, 'form.publish'), eq(auditLogs.entityId, published.id)))
+    const [audit] = await owner
+      .select()
+      .from(auditLogs)
+      .where(and(eq(auditLogs.action, 'form.publish'), eq(auditLogs.entityId, published.id)))
     expect(audit).toMatchObject({ outcome: 'success', actorId: admin!.id, actorRole: 'admin', entityType: 'intake_form', details: { version: next } })
   })
 
@@ -89,7 +115,11 @@ test.describe('Northside', () => {
 
     const after = await forms(owner, 'northside')
     expect(after.map((f) => f.version)).toEqual(Array.from({ length: before.version + 1 }, (_, i) => i + 1))
-    const audits = await owner.select().from(auditLogs).where(eq(auditLogs.entityId, after.at(-1)!.id)).orderBy(desc(auditLogs.id))
+    const audits = await owner
+      .select()
+      .from(auditLogs)
+      .where(eq(auditLogs.entityId, after.at(-1)!.id))
+      .orderBy(desc(auditLogs.id))
     expect(audits).toHaveLength(1)
   })
 })
@@ -127,7 +157,12 @@ test('without JavaScript, every button works through the server, errors included
   const published = await latest(owner, 'lakeview')
   expect(published.version).toBe(before.version + 1)
   expect(published.definition.sections.at(-1)!.fields[0]).toEqual({
-    key: 'preferred_language', label: 'Preferred language', type: 'text', required: false, phi: true, help: 'If not English, we book an interpreter.',
+    key: 'preferred_language',
+    label: 'Preferred language',
+    type: 'text',
+    required: false,
+    phi: true,
+    help: 'If not English, we book an interpreter.',
   })
 })
 
@@ -175,7 +210,13 @@ function asForm(value: ReturnType<typeof toEditorValue>) {
     form[`sections[${s}].title`] = section.title
     section.fields.forEach((f, i) => {
       const name = `sections[${s}].fields[${i}]`
-      Object.assign(form, { [`${name}.label`]: f.label, [`${name}.key`]: f.key, [`${name}.type`]: f.type, [`${name}.help`]: f.help, [`${name}.options`]: f.options })
+      Object.assign(form, {
+        [`${name}.label`]: f.label,
+        [`${name}.key`]: f.key,
+        [`${name}.type`]: f.type,
+        [`${name}.help`]: f.help,
+        [`${name}.options`]: f.options,
+      })
       if (f.required) form[`${name}.required`] = 'on'
       if (f.phi) form[`${name}.phi`] = 'on'
     })

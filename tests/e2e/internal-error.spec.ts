@@ -28,7 +28,10 @@ test('a referral that no longer decrypts: 500 with only the request id, from the
     // What someone with database access might do: move a ciphertext to another field of the
     // same row. The field is bound into the authenticated data, so it no longer decrypts.
     // (A field the queue does not show: lists keep working for everyone else.)
-    await owner.update(referrals).set({ formData: { ...stored, health_card_number: stored.patient_phone } }).where(eq(referrals.id, id))
+    await owner
+      .update(referrals)
+      .set({ formData: { ...stored, health_card_number: stored.patient_phone } })
+      .where(eq(referrals.id, id))
 
     const staff = await token(STAFF)
     const api = await request.get(`/api/v1/referrals/${id}`, { headers: bearer(staff) })

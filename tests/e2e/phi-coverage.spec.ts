@@ -46,8 +46,18 @@ const api = (send: Send) => ({ via: 'api' as const, send })
 const get = (path: string) => page((request) => request.get(path, { maxRedirects: 0 }))
 const apiGet = (path: string) => api((request, headers) => request.get(path, { headers }))
 const apiIds = async (response: APIResponse) => ((await response.json()).data as { id: string }[]).map((r) => r.id)
-const success = (action: AuditAction, entityId: string | null = null, details?: Record<string, unknown>) => ({ action, entityId, outcome: 'success' as const, details })
-const denied = (action: AuditAction, entityId: string | null = null, details?: Record<string, unknown>) => ({ action, entityId, outcome: 'denied' as const, details })
+const success = (action: AuditAction, entityId: string | null = null, details?: Record<string, unknown>) => ({
+  action,
+  entityId,
+  outcome: 'success' as const,
+  details,
+})
+const denied = (action: AuditAction, entityId: string | null = null, details?: Record<string, unknown>) => ({
+  action,
+  entityId,
+  outcome: 'denied' as const,
+  details,
+})
 const search = page((request) => request.post('/queue.data', { form: { healthCard: HEALTH_CARD }, headers: SAME_ORIGIN, maxRedirects: 0 }))
 
 /** Route id -> how each role visits it, and what the trail must then say. */
@@ -55,7 +65,14 @@ const COVERAGE: Record<string, (fx: Fixtures) => Visit[]> = {
   'routes/_app.queue': () => [
     { as: 'staff', what: 'the queue', ...get('/queue'), status: 200, row: success('referral.list', null, { search: false }) },
     { as: 'admin', what: 'the queue', ...get('/queue'), status: 200, row: success('referral.list', null, { search: false }) },
-    { as: 'staff', what: 'a patient search (posted as the browser does, single fetch)', ...search, status: 200, row: success('referral.list', null, { search: true }), secret: HEALTH_CARD },
+    {
+      as: 'staff',
+      what: 'a patient search (posted as the browser does, single fetch)',
+      ...search,
+      status: 200,
+      row: success('referral.list', null, { search: true }),
+      secret: HEALTH_CARD,
+    },
     { as: 'referrer', what: 'the queue', ...get('/queue'), status: 403, row: denied('referral.list') },
     { as: 'referrer', what: 'a patient search', ...search, status: 403, row: denied('referral.list', null, { search: true }), secret: HEALTH_CARD },
   ],
@@ -69,7 +86,9 @@ const COVERAGE: Record<string, (fx: Fixtures) => Visit[]> = {
     {
       as: 'referrer',
       what: 'a status change on their own referral (staff work)',
-      ...page((request) => request.post(`/referrals/${fx.own}`, { form: { intent: 'status', to: 'accepted', version: '1' }, headers: SAME_ORIGIN, maxRedirects: 0 })),
+      ...page((request) =>
+        request.post(`/referrals/${fx.own}`, { form: { intent: 'status', to: 'accepted', version: '1' }, headers: SAME_ORIGIN, maxRedirects: 0 }),
+      ),
       status: 403,
       row: denied('referral.status', fx.own),
     },
@@ -87,7 +106,14 @@ const COVERAGE: Record<string, (fx: Fixtures) => Visit[]> = {
   ],
   'routes/api.v1.referrals._index': () => [
     { as: 'staff', what: 'the API list', ...apiGet('/api/v1/referrals'), status: 200, row: success('referral.list', null, { api: true }), shown: apiIds },
-    { as: 'admin', what: 'the API list, most urgent first', ...apiGet('/api/v1/referrals?sort=priority&status=all'), status: 200, row: success('referral.list', null, { api: true }), shown: apiIds },
+    {
+      as: 'admin',
+      what: 'the API list, most urgent first',
+      ...apiGet('/api/v1/referrals?sort=priority&status=all'),
+      status: 200,
+      row: success('referral.list', null, { api: true }),
+      shown: apiIds,
+    },
     { as: 'referrer', what: 'their API list', ...apiGet('/api/v1/referrals'), status: 200, row: success('referral.list', null, { api: true }), shown: apiIds },
     {
       as: 'staff',
@@ -101,8 +127,20 @@ const COVERAGE: Record<string, (fx: Fixtures) => Visit[]> = {
     { as: 'staff', what: 'a referral over the API', ...apiGet(`/api/v1/referrals/${fx.own}`), status: 200, row: success('referral.read', fx.own) },
     { as: 'admin', what: 'a referral over the API', ...apiGet(`/api/v1/referrals/${fx.others}`), status: 200, row: success('referral.read', fx.others) },
     { as: 'referrer', what: 'their own referral over the API', ...apiGet(`/api/v1/referrals/${fx.own}`), status: 200, row: success('referral.read', fx.own) },
-    { as: 'referrer', what: "another referrer's referral over the API", ...apiGet(`/api/v1/referrals/${fx.others}`), status: 404, row: denied('referral.read', fx.others) },
-    { as: 'staff', what: "another clinic's referral over the API", ...apiGet(`/api/v1/referrals/${fx.foreign}`), status: 404, row: denied('referral.read', fx.foreign) },
+    {
+      as: 'referrer',
+      what: "another referrer's referral over the API",
+      ...apiGet(`/api/v1/referrals/${fx.others}`),
+      status: 404,
+      row: denied('referral.read', fx.others),
+    },
+    {
+      as: 'staff',
+      what: "another clinic's referral over the API",
+      ...apiGet(`/api/v1/referrals/${fx.foreign}`),
+      status: 404,
+      row: denied('referral.read', fx.foreign),
+    },
     { as: 'admin', what: 'something that is not an id', ...apiGet('/api/v1/referrals/Smith-1980'), status: 404, row: denied('referral.read'), secret: 'Smith' },
     {
       as: 'referrer',
@@ -113,10 +151,34 @@ const COVERAGE: Record<string, (fx: Fixtures) => Visit[]> = {
     },
   ],
   'routes/api.v1.referrals.$id.events': (fx) => [
-    { as: 'staff', what: "a referral's history over the API", ...apiGet(`/api/v1/referrals/${fx.own}/events`), status: 200, row: success('referral.read', fx.own) },
-    { as: 'admin', what: "another clinic's history over the API", ...apiGet(`/api/v1/referrals/${fx.foreign}/events`), status: 404, row: denied('referral.read', fx.foreign) },
-    { as: 'referrer', what: 'their own history over the API', ...apiGet(`/api/v1/referrals/${fx.own}/events`), status: 200, row: success('referral.read', fx.own) },
-    { as: 'referrer', what: "another referrer's history over the API", ...apiGet(`/api/v1/referrals/${fx.others}/events`), status: 404, row: denied('referral.read', fx.others) },
+    {
+      as: 'staff',
+      what: "a referral's history over the API",
+      ...apiGet(`/api/v1/referrals/${fx.own}/events`),
+      status: 200,
+      row: success('referral.read', fx.own),
+    },
+    {
+      as: 'admin',
+      what: "another clinic's history over the API",
+      ...apiGet(`/api/v1/referrals/${fx.foreign}/events`),
+      status: 404,
+      row: denied('referral.read', fx.foreign),
+    },
+    {
+      as: 'referrer',
+      what: 'their own history over the API',
+      ...apiGet(`/api/v1/referrals/${fx.own}/events`),
+      status: 200,
+      row: success('referral.read', fx.own),
+    },
+    {
+      as: 'referrer',
+      what: "another referrer's history over the API",
+      ...apiGet(`/api/v1/referrals/${fx.others}/events`),
+      status: 404,
+      row: denied('referral.read', fx.others),
+    },
     {
       as: 'referrer',
       what: 'an internal note over the API (staff work)',

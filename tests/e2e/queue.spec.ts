@@ -14,12 +14,24 @@ const shown = (page: Page) =>
   rows(page).evaluateAll((trs) =>
     trs.map((tr) => {
       const cells = [...tr.querySelectorAll('td')].map((td) => td.textContent.trim())
-      return { id: tr.querySelector('a')!.getAttribute('href')!.split('/').pop()!, reference: cells[1]!, priority: cells[2]!, status: cells[3]!, assignee: cells[5]! }
+      return {
+        id: tr.querySelector('a')!.getAttribute('href')!.split('/').pop()!,
+        reference: cells[1]!,
+        priority: cells[2]!,
+        status: cells[3]!,
+        assignee: cells[5]!,
+      }
     }),
   )
 const lakeviewIds = async (owner: Owner, where: SQL | undefined, ...order: SQL[]) => {
   const lakeview = await clinicBySlug(owner, 'lakeview')
-  return (await owner.select({ id: referrals.id }).from(referrals).where(and(eq(referrals.clinicId, lakeview.id), where)).orderBy(...order)).map((r) => r.id)
+  return (
+    await owner
+      .select({ id: referrals.id })
+      .from(referrals)
+      .where(and(eq(referrals.clinicId, lakeview.id), where))
+      .orderBy(...order)
+  ).map((r) => r.id)
 }
 
 test('filters live in the URL and work; a bookmarked URL reproduces the view', async ({ signedInAs, owner }) => {
@@ -34,7 +46,12 @@ test('filters live in the URL and work; a bookmarked URL reproduces the view', a
   const view = await shown(page)
   expect(view.length).toBeGreaterThan(0)
   for (const row of view) expect(row).toMatchObject({ status: 'New', priority: 'Urgent', assignee: 'Unassigned' })
-  const truth = await lakeviewIds(owner, and(eq(referrals.status, 'received'), eq(referrals.priority, 'urgent'), isNull(referrals.assignedTo)), desc(referrals.receivedAt), desc(referrals.id))
+  const truth = await lakeviewIds(
+    owner,
+    and(eq(referrals.status, 'received'), eq(referrals.priority, 'urgent'), isNull(referrals.assignedTo)),
+    desc(referrals.receivedAt),
+    desc(referrals.id),
+  )
   expect(view.map((r) => r.id)).toEqual(truth.slice(0, 25))
 
   // Bookmarked (and opened again after signing in): the same view, the controls showing it.
@@ -107,7 +124,13 @@ test('patient search by health card (any formatting) or last name + DOB, never i
     await search.getByRole('button', { name: 'Search patients' }).click()
   }
   const digits = patient.card.replace(/-/g, '')
-  for (const healthCard of [patient.card, patient.card.toLowerCase(), patient.card.replace(/-/g, ' '), ` ${digits.toLowerCase()} `, digits.replace(/(.{3})/g, '$1-')]) {
+  for (const healthCard of [
+    patient.card,
+    patient.card.toLowerCase(),
+    patient.card.replace(/-/g, ' '),
+    ` ${digits.toLowerCase()} `,
+    digits.replace(/(.{3})/g, '$1-'),
+  ]) {
     await find({ healthCard })
     await expect(page.getByRole('status')).toHaveText(/^1 referral for this patient/)
     expect((await shown(page)).map((r) => r.reference)).toEqual([reference])

@@ -2,8 +2,24 @@ import type { Page } from '@playwright/test'
 import { and, asc, count, eq, ne } from 'drizzle-orm'
 import { referralEvents, referrals } from '../../app/db/schema'
 import {
-  auditFor, auditOfRequest, clinicBySlug, expect, fillReferral, formEntries, go, referralByReference, referralValues,
-  SAME_ORIGIN, SESSION_COOKIE, settled, signInAgain, submitReferral, test, uniquePatient, userByEmail, type Owner,
+  auditFor,
+  auditOfRequest,
+  clinicBySlug,
+  expect,
+  fillReferral,
+  formEntries,
+  go,
+  referralByReference,
+  referralValues,
+  SAME_ORIGIN,
+  SESSION_COOKIE,
+  settled,
+  signInAgain,
+  submitReferral,
+  test,
+  uniquePatient,
+  userByEmail,
+  type Owner,
 } from './fixtures'
 
 /*
@@ -40,7 +56,10 @@ test('with JavaScript, a referrer sends the form and gets a reference number; th
   expect(row.formData.clinician_name).toBe('Dr. Amara Okafor')
 })
 
-test('without JavaScript, errors sit next to their fields, every value stays, nothing is created; corrected, it goes through', async ({ signedInAs, owner }) => {
+test('without JavaScript, errors sit next to their fields, every value stays, nothing is created; corrected, it goes through', async ({
+  signedInAs,
+  owner,
+}) => {
   // Riverbend's referrer submits only here, so their count is this test's to watch.
   const me = await userByEmail(owner, 'referrer@riverbend.test')
   const mine = async () => (await owner.select({ n: count() }).from(referrals).where(eq(referrals.submittedBy, me.id)))[0]!.n
@@ -48,7 +67,15 @@ test('without JavaScript, errors sit next to their fields, every value stays, no
   const page = await signedInAs('referrer@riverbend.test', '/referrals/new', { javaScriptEnabled: false })
   await expect(page).toHaveURL('/referrals/new')
   const patient = uniquePatient()
-  const typed = { ...referralValues(patient), patient_last_name: '', patient_dob: '', health_card_number: '', reason: '', patient_email: 'not-an-email', patient_phone: 'call me maybe' }
+  const typed = {
+    ...referralValues(patient),
+    patient_last_name: '',
+    patient_dob: '',
+    health_card_number: '',
+    reason: '',
+    patient_email: 'not-an-email',
+    patient_phone: 'call me maybe',
+  }
   const key = await page.locator('input[name=idempotencyKey]').inputValue()
   await fillReferral(page, typed, { urgency: 'emergent', consent: false })
   await page.getByRole('button', { name: 'Send referral' }).click()
@@ -211,9 +238,17 @@ test('a second referral for the same patient is flagged for staff and linked bot
 })
 
 test("a referrer cannot open another referrer's or another clinic's referral, nor the queue; denials are audited", async ({ signedInAs, owner }) => {
-  const [me, colleague, lakeview] = [await userByEmail(owner, 'referrer@northside.test'), await userByEmail(owner, 'referrer2@northside.test'), await clinicBySlug(owner, 'lakeview')]
+  const [me, colleague, lakeview] = [
+    await userByEmail(owner, 'referrer@northside.test'),
+    await userByEmail(owner, 'referrer2@northside.test'),
+    await clinicBySlug(owner, 'lakeview'),
+  ]
   const oneOf = async (where: ReturnType<typeof eq>) => (await owner.select().from(referrals).where(where).orderBy(asc(referrals.receivedAt)).limit(1))[0]!
-  const [theirs, foreign, own] = [await oneOf(eq(referrals.submittedBy, colleague.id)), await oneOf(eq(referrals.clinicId, lakeview.id)), await oneOf(eq(referrals.submittedBy, me.id))]
+  const [theirs, foreign, own] = [
+    await oneOf(eq(referrals.submittedBy, colleague.id)),
+    await oneOf(eq(referrals.clinicId, lakeview.id)),
+    await oneOf(eq(referrals.submittedBy, me.id)),
+  ]
   const page = await signedInAs('referrer@northside.test')
   await expect(page).toHaveURL('/my-referrals')
 
@@ -236,8 +271,17 @@ test("a referrer cannot open another referrer's or another clinic's referral, no
   await expect(page.getByRole('heading', { name: 'Not allowed' })).toBeVisible()
   expect((await page.request.post('/queue', { form: { healthCard: '1234' }, headers: SAME_ORIGIN, maxRedirects: 0 })).status()).toBe(403)
   // Nor can they work a referral, even their own.
-  expect((await page.request.post(`/referrals/${own.id}`, { form: { intent: 'status', to: 'accepted', version: String(own.version) }, headers: SAME_ORIGIN })).status()).toBe(403)
-  expect((await owner.select().from(referrals).where(and(eq(referrals.id, own.id), ne(referrals.status, own.status))))).toHaveLength(0)
+  expect(
+    (
+      await page.request.post(`/referrals/${own.id}`, { form: { intent: 'status', to: 'accepted', version: String(own.version) }, headers: SAME_ORIGIN })
+    ).status(),
+  ).toBe(403)
+  expect(
+    await owner
+      .select()
+      .from(referrals)
+      .where(and(eq(referrals.id, own.id), ne(referrals.status, own.status))),
+  ).toHaveLength(0)
 })
 
 async function work(page: Page, action: () => Promise<void>, message: string) {
@@ -251,7 +295,11 @@ test('staff triage, assign, note and ask; the referrer sees the question (never 
   const reference = await submitReferral(referrer, uniquePatient())
   const { id } = await referralByReference(owner, reference)
   expect((await referralByReference(owner, reference)).triagedAt).toBeNull()
-  const [NOTE, QUESTION, REPLY] = [`Internal: check imaging ${id.slice(0, 8)}`, `Could you send the X-ray report? ${id.slice(0, 8)}`, `Attached to the chart today ${id.slice(0, 8)}`]
+  const [NOTE, QUESTION, REPLY] = [
+    `Internal: check imaging ${id.slice(0, 8)}`,
+    `Could you send the X-ray report? ${id.slice(0, 8)}`,
+    `Attached to the chart today ${id.slice(0, 8)}`,
+  ]
 
   const staff = await signedInAs('staff@northside.test', `/referrals/${id}`)
   const panel = staff.getByRole('region', { name: 'Work this referral' })
@@ -321,7 +369,10 @@ test('two staff on the same referral: the second change is refused with 409 and 
 
   const [row] = await owner.select().from(referrals).where(eq(referrals.id, id))
   expect(row).toMatchObject({ status: 'in_review', version: version + 1 })
-  const statusEvents = await owner.select().from(referralEvents).where(and(eq(referralEvents.referralId, id), eq(referralEvents.type, 'status')))
+  const statusEvents = await owner
+    .select()
+    .from(referralEvents)
+    .where(and(eq(referralEvents.referralId, id), eq(referralEvents.type, 'status')))
   expect(statusEvents.map((e) => e.data)).toEqual([{ from: 'received', to: 'in_review' }])
   // As the message promises, the page now shows the latest, so a second try works from there.
   await expect(second.locator('input[name=version]').first()).toHaveValue(String(version + 1))
@@ -335,7 +386,10 @@ test('every open of a referral writes one referral.read row; the queue writes re
   const page = await signedInAs('staff@riverbend.test')
   await expect(page).toHaveURL('/queue')
   const listed = await go(page, '/queue?status=all&sort=age')
-  const shown = await page.getByTestId('queue-row').getByRole('link').evaluateAll((links) => links.map((a) => a.getAttribute('href')!.split('/').pop()!))
+  const shown = await page
+    .getByTestId('queue-row')
+    .getByRole('link')
+    .evaluateAll((links) => links.map((a) => a.getAttribute('href')!.split('/').pop()!))
   expect(shown).toHaveLength(25)
   const lists = (await auditOfRequest(owner, requestId(listed))).filter((r) => r.action === 'referral.list')
   expect(lists).toHaveLength(1)

@@ -16,7 +16,21 @@ import { referrals, users } from '../../app/db/schema'
 import type { LocalSecrets } from '../../scripts/lib/secrets'
 import { startAppWithoutDatabase } from './app-without-database'
 import {
-  APP_URL, E2E, expect, fillReferral, formEntries, go, referralValues, SAME_ORIGIN, SESSION_COOKIE, settled, signIn, signInAgain, test, uniquePatient, type SignedInAs,
+  APP_URL,
+  E2E,
+  expect,
+  fillReferral,
+  formEntries,
+  go,
+  referralValues,
+  SAME_ORIGIN,
+  SESSION_COOKIE,
+  settled,
+  signIn,
+  signInAgain,
+  test,
+  uniquePatient,
+  type SignedInAs,
 } from './fixtures'
 
 test.describe.configure({ mode: 'serial' })
@@ -200,7 +214,9 @@ test('a planted AI-endpoint cookie changes neither the CSP nor where a referral 
   await page.getByLabel('Your model server').fill('')
   await page.getByRole('button', { name: 'Save mine' }).click()
   await expect(page.getByTestId('ai-endpoint')).not.toHaveText('http://127.0.0.1:4321/v1')
-  await expect.poll(async () => (await owner.select({ aiEndpoint: users.aiEndpoint }).from(users).where(eq(users.email, 'staff@riverbend.test')))[0]!.aiEndpoint).toBeNull()
+  await expect
+    .poll(async () => (await owner.select({ aiEndpoint: users.aiEndpoint }).from(users).where(eq(users.email, 'staff@riverbend.test')))[0]!.aiEndpoint)
+    .toBeNull()
 })
 
 test('a second clinic cannot invite an email another clinic has: a field error that names no clinic', async ({ signedInAs, owner }) => {
@@ -212,7 +228,10 @@ test('a second clinic cannot invite an email another clinic has: a field error t
   await main.getByRole('button', { name: 'Send invitation' }).click()
   await expect(main.getByText('This email already has an IntakePilot account')).toBeVisible()
   await expect(main).not.toContainText('Northside')
-  const rows = await owner.select({ email: users.email }).from(users).where(sql`lower(${users.email}) = 'staff@northside.test'`)
+  const rows = await owner
+    .select({ email: users.email })
+    .from(users)
+    .where(sql`lower(${users.email}) = 'staff@northside.test'`)
   expect(rows).toEqual([{ email: 'staff@northside.test' }])
 })
 

@@ -2,13 +2,96 @@
 import type { FormValues } from '../../app/referrals/form-data.server'
 import type { Random } from './random'
 
-const FIRST = ['Olivia', 'Liam', 'Emma', 'Noah', 'Ava', 'Ethan', 'Sophia', 'Lucas', 'Mia', 'Mateo', 'Chloe', 'Arjun', 'Priya', 'Wei', 'Mei', 'Kwame', 'Fatima', 'Omar', 'Aiyana', 'Jean-Luc', 'Zoë', 'Hiroshi', 'Ngozi', 'Santiago', 'Ingrid', 'Tomasz', 'Leila', 'Dmitri', 'Aroha', 'Siobhan']
-const LAST = ['Tremblay', 'Nguyen', 'Singh', 'Smith', 'Côté', 'MacDonald', 'Patel', 'Chen', 'Okafor', 'Gagnon', 'Williams', 'Kowalski', 'Haddad', 'Brown', "O'Neill", 'Fernandes', 'Roy', 'Lee', 'Martin', 'Ahmed', 'Bouchard', 'Campbell', 'Yamamoto', 'Mensah', 'Larsen', 'Petrov', 'García', 'Wilson', 'Morin', 'Thompson']
+const FIRST = [
+  'Olivia',
+  'Liam',
+  'Emma',
+  'Noah',
+  'Ava',
+  'Ethan',
+  'Sophia',
+  'Lucas',
+  'Mia',
+  'Mateo',
+  'Chloe',
+  'Arjun',
+  'Priya',
+  'Wei',
+  'Mei',
+  'Kwame',
+  'Fatima',
+  'Omar',
+  'Aiyana',
+  'Jean-Luc',
+  'Zoë',
+  'Hiroshi',
+  'Ngozi',
+  'Santiago',
+  'Ingrid',
+  'Tomasz',
+  'Leila',
+  'Dmitri',
+  'Aroha',
+  'Siobhan',
+]
+const LAST = [
+  'Tremblay',
+  'Nguyen',
+  'Singh',
+  'Smith',
+  'Côté',
+  'MacDonald',
+  'Patel',
+  'Chen',
+  'Okafor',
+  'Gagnon',
+  'Williams',
+  'Kowalski',
+  'Haddad',
+  'Brown',
+  "O'Neill",
+  'Fernandes',
+  'Roy',
+  'Lee',
+  'Martin',
+  'Ahmed',
+  'Bouchard',
+  'Campbell',
+  'Yamamoto',
+  'Mensah',
+  'Larsen',
+  'Petrov',
+  'García',
+  'Wilson',
+  'Morin',
+  'Thompson',
+]
 const STREETS = ['Maple Ave', 'King St W', 'Lakeshore Blvd', 'Elm Dr', 'Queen St E', 'Birch Cres', 'Riverside Rd', 'Main St', 'Oak Park Way', 'Harbour Lane']
 const CITIES = ['Toronto, ON', 'Mississauga, ON', 'Hamilton, ON', 'Oakville, ON', 'Burlington, ON', 'Guelph, ON']
-const MEDS = ['None', 'Metformin 500 mg BID', 'Ramipril 5 mg daily', 'Atorvastatin 20 mg daily', 'Naproxen 250 mg PRN', 'Levothyroxine 75 mcg daily', 'Sertraline 50 mg daily', 'Salbutamol inhaler PRN', 'Acetaminophen 500 mg PRN']
+const MEDS = [
+  'None',
+  'Metformin 500 mg BID',
+  'Ramipril 5 mg daily',
+  'Atorvastatin 20 mg daily',
+  'Naproxen 250 mg PRN',
+  'Levothyroxine 75 mcg daily',
+  'Sertraline 50 mg daily',
+  'Salbutamol inhaler PRN',
+  'Acetaminophen 500 mg PRN',
+]
 const ALLERGIES = ['No known drug allergies', 'Penicillin (rash)', 'Sulfa drugs', 'Codeine (nausea)', 'Latex', 'Shellfish']
-const HISTORY = ['Type 2 diabetes', 'Hypertension', 'Asthma', 'Hypothyroidism', 'Previous ACL repair (2019)', 'Osteoarthritis both knees', 'GERD', 'Anxiety', 'Obesity (BMI 34)', 'No significant history']
+const HISTORY = [
+  'Type 2 diabetes',
+  'Hypertension',
+  'Asthma',
+  'Hypothyroidism',
+  'Previous ACL repair (2019)',
+  'Osteoarthritis both knees',
+  'GERD',
+  'Anxiety',
+  'Obesity (BMI 34)',
+  'No significant history',
+]
 
 export const REASONS: Record<string, string[]> = {
   northside: [

@@ -5,15 +5,7 @@
  */
 import { eq } from 'drizzle-orm'
 import type { Database } from '../../app/db/client.server'
-import {
-  clinics,
-  intakeForms,
-  referralEvents,
-  referrals,
-  users,
-  type ReferralPriority,
-  type ReferralStatus,
-} from '../../app/db/schema'
+import { clinics, intakeForms, referralEvents, referrals, users, type ReferralPriority, type ReferralStatus } from '../../app/db/schema'
 import type { PhiCipher } from '../../app/crypto/phi.server'
 import { defaultIntakeForm, REQUESTED_SERVICES } from '../../app/intake/default-form'
 import { patientIndexes, sealFormData } from '../../app/referrals/form-data.server'
@@ -23,8 +15,19 @@ import { fakePatient, fakeReferralValues, type FakePatient } from './patients'
 import { createRandom } from './random'
 
 const STATUS_MIX: ReferralStatus[] = [
-  'received', 'received', 'received', 'in_review', 'in_review', 'info_requested',
-  'accepted', 'accepted', 'scheduled', 'scheduled', 'declined', 'closed', 'closed',
+  'received',
+  'received',
+  'received',
+  'in_review',
+  'in_review',
+  'info_requested',
+  'accepted',
+  'accepted',
+  'scheduled',
+  'scheduled',
+  'declined',
+  'closed',
+  'closed',
 ]
 const OPEN: ReferralStatus[] = ['received', 'in_review', 'info_requested', 'accepted', 'scheduled']
 const DAY = 86_400_000
@@ -102,7 +105,15 @@ export async function seedDemoData(db: Database, cipher: PhiCipher, options: { r
       })
       events.push({ clinicId: clinic!.id, referralId: id, actorId: referrer.id, type: 'created', createdAt: received, visibleToReferrer: true })
       if (triaged) {
-        events.push({ clinicId: clinic!.id, referralId: id, actorId: workers[0]!.id, type: 'status', data: { from: 'received', to: status }, createdAt: at(1), visibleToReferrer: true })
+        events.push({
+          clinicId: clinic!.id,
+          referralId: id,
+          actorId: workers[0]!.id,
+          type: 'status',
+          data: { from: 'received', to: status },
+          createdAt: at(1),
+          visibleToReferrer: true,
+        })
       }
       if (status === 'info_requested') {
         const messageId = crypto.randomUUID()
@@ -112,7 +123,11 @@ export async function seedDemoData(db: Database, cipher: PhiCipher, options: { r
           referralId: id,
           actorId: workers[0]!.id,
           type: 'message',
-          body: await cipher.encrypt('Could you send the most recent imaging report and the current medication list?', { clinicId: clinic!.id, recordId: messageId, field: 'body' }),
+          body: await cipher.encrypt('Could you send the most recent imaging report and the current medication list?', {
+            clinicId: clinic!.id,
+            recordId: messageId,
+            field: 'body',
+          }),
           createdAt: at(1.1),
           visibleToReferrer: true,
         })
@@ -125,7 +140,15 @@ export async function seedDemoData(db: Database, cipher: PhiCipher, options: { r
           referralId: id,
           actorId: workers[0]!.id,
           type: 'note',
-          body: await cipher.encrypt(random.pick(['Reviewed history; appropriate for our service.', 'Called the patient to confirm contact details.', 'Needs imaging before the first visit.', 'Discussed with the clinical lead.']), { clinicId: clinic!.id, recordId: noteId, field: 'body' }),
+          body: await cipher.encrypt(
+            random.pick([
+              'Reviewed history; appropriate for our service.',
+              'Called the patient to confirm contact details.',
+              'Needs imaging before the first visit.',
+              'Discussed with the clinical lead.',
+            ]),
+            { clinicId: clinic!.id, recordId: noteId, field: 'body' },
+          ),
           createdAt: at(1.05),
         })
       }

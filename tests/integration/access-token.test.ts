@@ -21,11 +21,21 @@ beforeAll(async () => {
 afterAll(() => issuer.close())
 
 const claims = (overrides: JWTPayload = {}): JWTPayload => ({
-  iss: issuer.issuerFor(TENANT), aud: AUDIENCE, tid: TENANT, oid: randomUUID(), iat: now(), nbf: now(), exp: now() + 600, ...overrides,
+  iss: issuer.issuerFor(TENANT),
+  aud: AUDIENCE,
+  tid: TENANT,
+  oid: randomUUID(),
+  iat: now(),
+  nbf: now(),
+  exp: now() + 600,
+  ...overrides,
 })
 const verify = (token: string) => verifyAccessToken(token, { authority: issuer.authority(TENANT), audience: AUDIENCE, allowedTenants: [TENANT] })
 async function reason(token: string) {
-  const error = await verify(token).then(() => null, (e: unknown) => e)
+  const error = await verify(token).then(
+    () => null,
+    (e: unknown) => e,
+  )
   expect(error).toBeInstanceOf(AccessTokenError)
   return (error as AccessTokenError).reason
 }
@@ -44,7 +54,9 @@ describe('verifyAccessToken', () => {
   it('refuses the wrong audience, issuer and tenant', async () => {
     expect(await reason(await issuer.sign(claims({ aud: 'intakepilot-web' })))).toBe('ERR_JWT_CLAIM_VALIDATION_FAILED')
     expect(await reason(await issuer.sign(claims({ iss: 'https://evil.example/v2.0' })))).toBe('issuer')
-    expect(await reason(await issuer.sign(claims({ tid: '00000000-0000-4000-8000-00000000dead', iss: issuer.issuerFor('00000000-0000-4000-8000-00000000dead') })))).toBe('issuer')
+    expect(
+      await reason(await issuer.sign(claims({ tid: '00000000-0000-4000-8000-00000000dead', iss: issuer.issuerFor('00000000-0000-4000-8000-00000000dead') }))),
+    ).toBe('issuer')
   })
   it('refuses an unknown kid and a token signed by another key under the known kid', async () => {
     const { privateKey } = await generateKeyPair('RS256')
@@ -66,7 +78,10 @@ describe('verifyAccessToken', () => {
 
 describe('the OpenAPI document', () => {
   it('is generated from the zod schemas', () => {
-    const doc = openApiDocument() as { openapi: string; paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { properties?: object } }> } }>> }
+    const doc = openApiDocument() as {
+      openapi: string
+      paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { properties?: object } }> } }>>
+    }
     expect(doc.openapi).toBe('3.1.0')
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/me', '/referrals', '/referrals/{id}', '/referrals/{id}/events', '/audit-logs']))
     expect(Object.keys(doc.paths['/referrals']!.post!.requestBody!.content['application/json']!.schema.properties!)).toEqual(['formVersion', 'data'])

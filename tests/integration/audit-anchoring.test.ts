@@ -36,14 +36,18 @@ afterAll(async () => {
 
 async function clinicWithTrail(rows: number) {
   const slug = `anchor-${crypto.randomUUID().slice(0, 8)}`
-  const [clinic] = await db.owner.insert(clinics).values({ slug, name: `Anchor ${slug}` }).returning()
+  const [clinic] = await db.owner
+    .insert(clinics)
+    .values({ slug, name: `Anchor ${slug}` })
+    .returning()
   const [staff] = await db.owner
     .insert(users)
     .values({ clinicId: clinic!.id, email: `staff@${slug}.test`, displayName: 'Auditor', role: 'staff', status: 'active' })
     .returning()
   const scope = { clinicId: clinic!.id, userId: staff!.id, role: 'staff' as const }
   const append = async (n: number) => {
-    for (let i = 0; i < n; i++) await db.as(scope).tenant((tx) => recordAudit(tx, scope, request, { action: 'referral.read', entityType: 'referral', entityId: `r-${i}` }))
+    for (let i = 0; i < n; i++)
+      await db.as(scope).tenant((tx) => recordAudit(tx, scope, request, { action: 'referral.read', entityType: 'referral', entityId: `r-${i}` }))
   }
   await append(rows)
   return { clinicId: clinic!.id, scope, append }
@@ -93,7 +97,14 @@ describe('a trail that nobody touched', () => {
     const { clinicId } = await clinicWithTrail(2)
     const [head] = (await checkpoint()).filter((h) => h.chain === clinicId)
     // Someone with the bucket but not the key writes a checkpoint that says "seq 1 was the head".
-    const forged = await writeCheckpoint(store.bucket, randomBytes(32).toString('base64'), { kind: 'head', chain: clinicId, seq: 1, hash: head!.hash, at: new Date().toISOString(), by: 'forger' })
+    const forged = await writeCheckpoint(store.bucket, randomBytes(32).toString('base64'), {
+      kind: 'head',
+      chain: clinicId,
+      seq: 1,
+      hash: head!.hash,
+      at: new Date().toISOString(),
+      by: 'forger',
+    })
     const listing = await readCheckpoints(store.bucket, store.key)
     expect(listing.badSignature).toContain(forged)
     expect(listing.valid.filter((c) => c.chain === clinicId).map((c) => c.seq)).toEqual([2])
@@ -126,14 +137,25 @@ describe('the owner rewrites the trail: the verifier says BROKEN and where', () 
     for (let i = 0; i < 4; i++) await append(1).then(checkpoint)
     await rewrite(clinicId, sql`update audit_logs set outcome = 'denied' where clinic_id = ${clinicId}::uuid and seq = 3`, 3)
     const result = await verdict(clinicId)
-    const [row3] = await db.owner.select({ id: auditLogs.id }).from(auditLogs).where(sql`${auditLogs.clinicId} = ${clinicId} and ${auditLogs.seq} = 3`)
-    expect(result).toMatchObject({ ok: false, brokenSeq: 3, brokenId: row3!.id, problem: expect.stringMatching(new RegExp(`^row seq 3 \\(id ${row3!.id}\\) rewritten`)) })
+    const [row3] = await db.owner
+      .select({ id: auditLogs.id })
+      .from(auditLogs)
+      .where(sql`${auditLogs.clinicId} = ${clinicId} and ${auditLogs.seq} = 3`)
+    expect(result).toMatchObject({
+      ok: false,
+      brokenSeq: 3,
+      brokenId: row3!.id,
+      problem: expect.stringMatching(new RegExp(`^row seq 3 \\(id ${row3!.id}\\) rewritten`)),
+    })
   })
 
   test('(b) audit_verify() replaced with one that always says OK, and a row edited', async () => {
     const { clinicId } = await clinicWithTrail(4)
     await checkpoint()
-    const [row2] = await db.owner.select({ id: auditLogs.id }).from(auditLogs).where(sql`${auditLogs.clinicId} = ${clinicId} and ${auditLogs.seq} = 2`)
+    const [row2] = await db.owner
+      .select({ id: auditLogs.id })
+      .from(auditLogs)
+      .where(sql`${auditLogs.clinicId} = ${clinicId} and ${auditLogs.seq} = 2`)
     // Rolled back at the end, seen by the verifier before that: the replaced function would
     // otherwise answer for every other test's trail too.
     await rollingBack(async (tx) => {
@@ -143,7 +165,12 @@ describe('the owner rewrites the trail: the verifier says BROKEN and where', () 
       await tx.execute(sql`alter table audit_logs disable trigger user`)
       await tx.execute(sql`update audit_logs set actor_role = 'admin' where clinic_id = ${clinicId}::uuid and seq = 2`)
       expect(await databaseSays(clinicId, tx)).toBe(true)
-      expect(await verdict(clinicId, tx)).toMatchObject({ ok: false, brokenSeq: 2, brokenId: row2!.id, problem: `row seq 2 (id ${row2!.id}): content changed after it was written` })
+      expect(await verdict(clinicId, tx)).toMatchObject({
+        ok: false,
+        brokenSeq: 2,
+        brokenId: row2!.id,
+        problem: `row seq 2 (id ${row2!.id}): content changed after it was written`,
+      })
     })
   })
 
@@ -163,7 +190,11 @@ describe('the owner rewrites the trail: the verifier says BROKEN and where', () 
       await tx.execute(sql`delete from audit_logs where clinic_id = ${clinicId}::uuid and seq >= 4`)
       await tx.execute(sql`alter table audit_logs enable trigger user`)
     })
-    expect(await verdict(clinicId)).toMatchObject({ ok: false, brokenSeq: 4, problem: expect.stringMatching(/^rows seq 4–5 are missing: the chain ends at seq 3, and a checkpoint signed at .* saw seq 5$/) })
+    expect(await verdict(clinicId)).toMatchObject({
+      ok: false,
+      brokenSeq: 4,
+      problem: expect.stringMatching(/^rows seq 4–5 are missing: the chain ends at seq 3, and a checkpoint signed at .* saw seq 5$/),
+    })
     await db.owner.transaction(async (tx) => {
       await tx.execute(sql`alter table audit_logs disable trigger user`)
       await tx.execute(sql`delete from audit_logs where clinic_id = ${clinicId}::uuid and seq = 2`)
@@ -181,7 +212,11 @@ describe('the owner rewrites the trail: the verifier says BROKEN and where', () 
     await append(1)
     await checkpoint()
     expect(await databaseSays(clinicId)).toBe(true)
-    expect(await verdict(clinicId)).toMatchObject({ ok: false, brokenSeq: 5, problem: expect.stringMatching(/^row seq 5 is missing: the chain ends at seq 4, and a checkpoint signed at .* saw seq 5$/) })
+    expect(await verdict(clinicId)).toMatchObject({
+      ok: false,
+      brokenSeq: 5,
+      problem: expect.stringMatching(/^row seq 5 is missing: the chain ends at seq 4, and a checkpoint signed at .* saw seq 5$/),
+    })
     await append(1) // seq 5 again, but not the row that was signed
     expect(await verdict(clinicId)).toMatchObject({ ok: false, brokenSeq: 5, problem: expect.stringMatching(/^row seq 5 \(id \d+\) rewritten/) })
     const { stdout } = await runVerify(clinicId)
@@ -195,7 +230,9 @@ describe('the owner rewrites the trail: the verifier says BROKEN and where', () 
       await tx.execute(sql`alter table audit_logs disable trigger user`)
       await tx.execute(sql`delete from audit_logs where clinic_id = ${clinicId}::uuid and seq <= 2`)
       // The in-database checkpoint says it was retention: the owner can write that table.
-      await tx.execute(sql`insert into audit_checkpoints (chain, seq, hash, removed_rows) select ${clinicId}, 2, prev_hash, 2 from audit_logs where clinic_id = ${clinicId}::uuid and seq = 3`)
+      await tx.execute(
+        sql`insert into audit_checkpoints (chain, seq, hash, removed_rows) select ${clinicId}, 2, prev_hash, 2 from audit_logs where clinic_id = ${clinicId}::uuid and seq = 3`,
+      )
       await tx.execute(sql`alter table audit_logs enable trigger user`)
     })
     expect(await databaseSays(clinicId)).toBe(true)
@@ -218,7 +255,11 @@ describe('retention', () => {
     const cutoff = yearsAgo(7)
     expect(await applyRetention(db.owner, { cutoff, apply: false })).toContainEqual({ chain: clinicId, removable: 3, throughSeq: 3 })
     await applyRetention(db.owner, { cutoff, apply: true, store })
-    const left = await db.owner.select({ seq: auditLogs.seq }).from(auditLogs).where(sql`${auditLogs.clinicId} = ${clinicId}`).orderBy(auditLogs.seq)
+    const left = await db.owner
+      .select({ seq: auditLogs.seq })
+      .from(auditLogs)
+      .where(sql`${auditLogs.clinicId} = ${clinicId}`)
+      .orderBy(auditLogs.seq)
     expect(left.map((r) => r.seq)).toEqual([4, 5])
     const signed = (await readCheckpoints(store.bucket, store.key)).valid.filter((c) => c.chain === clinicId)
     expect(signed).toContainEqual(expect.objectContaining({ kind: 'retention', seq: 3, by: 'retention', cutoff: cutoff.toISOString() }))
@@ -247,7 +288,7 @@ describe('retention', () => {
   })
 })
 
-describe('the database decides a row\'s time and id', () => {
+describe("the database decides a row's time and id", () => {
   test('the runtime role cannot back-date a row or pick its id; the next row does not collide', async () => {
     const { clinicId, scope } = await clinicWithTrail(1)
     const [{ max }] = (await db.owner.execute<{ max: string }>(sql`select max(id)::text as max from audit_logs`)).rows as [{ max: string }]
@@ -257,7 +298,10 @@ describe('the database decides a row\'s time and id', () => {
       tx.execute(sql`insert into audit_logs (id, clinic_id, actor_id, actor_role, action, occurred_at)
         values (${aheadId}, ${clinicId}::uuid, ${scope.userId}::uuid, 'staff', 'referral.read', '2020-01-01T00:00:00Z')`),
     )
-    const [written] = await db.owner.select().from(auditLogs).where(sql`${auditLogs.clinicId} = ${clinicId} and ${auditLogs.seq} = 2`)
+    const [written] = await db.owner
+      .select()
+      .from(auditLogs)
+      .where(sql`${auditLogs.clinicId} = ${clinicId} and ${auditLogs.seq} = 2`)
     expect(written!.occurredAt.getTime()).toBeGreaterThanOrEqual(before - 5_000)
     expect(written!.id).not.toBe(aheadId)
     // Rows after it draw ids from the sequence past the one the client asked for: no collision.
@@ -269,7 +313,10 @@ describe('the database decides a row\'s time and id', () => {
   test('the owner cannot either', async () => {
     const { clinicId, scope } = await clinicWithTrail(0)
     await db.owner.insert(auditLogs).values({ id: 1, clinicId, actorId: scope.userId, action: 'referral.read', occurredAt: new Date('2015-06-01T00:00:00Z') })
-    const [row] = await db.owner.select().from(auditLogs).where(sql`${auditLogs.clinicId} = ${clinicId}`)
+    const [row] = await db.owner
+      .select()
+      .from(auditLogs)
+      .where(sql`${auditLogs.clinicId} = ${clinicId}`)
     expect(row!.id).not.toBe(1)
     expect(row!.occurredAt.getUTCFullYear()).toBe(new Date().getUTCFullYear())
   })

@@ -21,7 +21,10 @@ const request = { requestId: 'test', ip: '127.0.0.1', userAgent: 'vitest' }
 /** A clinic of its own per test, so tampering with one chain leaves the others intact. */
 async function clinicWithTrail(rows: number) {
   const slug = `audit-${crypto.randomUUID().slice(0, 8)}`
-  const [clinic] = await db.owner.insert(clinics).values({ slug, name: `Audit ${slug}` }).returning()
+  const [clinic] = await db.owner
+    .insert(clinics)
+    .values({ slug, name: `Audit ${slug}` })
+    .returning()
   const [staff] = await db.owner
     .insert(users)
     .values({ clinicId: clinic!.id, email: `staff@${slug}.test`, displayName: 'Auditor', role: 'staff', status: 'active' })
@@ -51,7 +54,11 @@ describe('a clean chain', () => {
   test('verifies, numbered 1..n with each row linked to the one before', async () => {
     const { clinicId } = await clinicWithTrail(5)
     expect(await verify(clinicId)).toMatchObject({ ok: true, checked: '5' })
-    const rows = await db.owner.select().from(auditLogs).where(sql`${auditLogs.clinicId} = ${clinicId}`).orderBy(auditLogs.seq)
+    const rows = await db.owner
+      .select()
+      .from(auditLogs)
+      .where(sql`${auditLogs.clinicId} = ${clinicId}`)
+      .orderBy(auditLogs.seq)
     expect(rows.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5])
     expect(rows[0]!.prevHash).toBeNull()
     for (let i = 1; i < rows.length; i++) expect(rows[i]!.prevHash).toBe(rows[i - 1]!.hash)
@@ -112,7 +119,10 @@ describe('concurrency', () => {
   })
 
   test('many writers at once: every row numbered once, in one unbroken chain', async () => {
-    const [staff] = await db.owner.select().from(users).where(sql`${users.clinicId} = ${clinicId}`)
+    const [staff] = await db.owner
+      .select()
+      .from(users)
+      .where(sql`${users.clinicId} = ${clinicId}`)
     const scope = { clinicId, userId: staff!.id, role: 'staff' as const }
     const writers = Array.from({ length: 40 }, (_, i) =>
       db.as(scope).tenant(async (tx) => {
@@ -121,7 +131,11 @@ describe('concurrency', () => {
       }),
     )
     await Promise.all(writers)
-    const rows = await db.owner.select({ seq: auditLogs.seq }).from(auditLogs).where(sql`${auditLogs.clinicId} = ${clinicId}`).orderBy(auditLogs.seq)
+    const rows = await db.owner
+      .select({ seq: auditLogs.seq })
+      .from(auditLogs)
+      .where(sql`${auditLogs.clinicId} = ${clinicId}`)
+      .orderBy(auditLogs.seq)
     expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1))
     expect(await verify(clinicId)).toMatchObject({ ok: true, checked: '40' })
   })
@@ -144,14 +158,23 @@ describe('writes to PHI tables are recorded by the database', () => {
   test('a write that bypasses the application still leaves an audit row (ids only)', async () => {
     const [referral] = await db.owner.select().from(referrals).limit(1)
     // As the owner, outside any application code: a console session, say.
-    await db.owner.update(referrals).set({ updatedAt: new Date() }).where(sql`${referrals.id} = ${referral!.id}`)
+    await db.owner
+      .update(referrals)
+      .set({ updatedAt: new Date() })
+      .where(sql`${referrals.id} = ${referral!.id}`)
     const rows = await db.owner
       .select()
       .from(auditLogs)
       .where(sql`${auditLogs.action} = 'record.write' and ${auditLogs.entityId} = ${referral!.id}`)
       .orderBy(sql`${auditLogs.seq} desc`)
       .limit(1)
-    expect(rows[0]).toMatchObject({ clinicId: referral!.clinicId, entityType: 'referrals', actorId: null, actorRole: 'db:intakepilot_owner', details: { op: 'update' } })
+    expect(rows[0]).toMatchObject({
+      clinicId: referral!.clinicId,
+      entityType: 'referrals',
+      actorId: null,
+      actorRole: 'db:intakepilot_owner',
+      details: { op: 'update' },
+    })
     expect(await verify(referral!.clinicId)).toMatchObject({ ok: true })
   })
 })
@@ -165,7 +188,11 @@ describe('rows sent with the commit (db.tenant: no round trip of their own)', ()
       await recordAudit(tx, scope, { requestId: `req'--`, ip: `1.2.3.4'`, userAgent: hostile }, { action: 'referral.list', entityType: 'referral', details })
       await recordAudit(tx, scope, request, { action: 'referral.read', entityType: 'referral', entityId: 'second' })
     })
-    const rows = await db.owner.select().from(auditLogs).where(sql`${auditLogs.clinicId} = ${clinicId}`).orderBy(auditLogs.seq)
+    const rows = await db.owner
+      .select()
+      .from(auditLogs)
+      .where(sql`${auditLogs.clinicId} = ${clinicId}`)
+      .orderBy(auditLogs.seq)
     expect(rows).toMatchObject([
       { seq: 1, userAgent: hostile.replace('\u0000', ''), requestId: `req'--`, ip: `1.2.3.4'`, details, actorId: scope.userId, actorRole: 'staff' },
       { seq: 2, entityId: 'second' },
@@ -181,9 +208,19 @@ describe('rows sent with the commit (db.tenant: no round trip of their own)', ()
         throw new Error('the work failed')
       }),
     ).rejects.toThrow('the work failed')
-    expect(await db.owner.select().from(auditLogs).where(sql`${auditLogs.clinicId} = ${clinicId}`)).toEqual([])
+    expect(
+      await db.owner
+        .select()
+        .from(auditLogs)
+        .where(sql`${auditLogs.clinicId} = ${clinicId}`),
+    ).toEqual([])
     // The connection is clean for the next transaction, which records as usual.
     await db.as(scope).tenant((tx) => recordAudit(tx, scope, request, { action: 'referral.read', entityType: 'referral', entityId: 'kept' }))
-    expect(await db.owner.select().from(auditLogs).where(sql`${auditLogs.clinicId} = ${clinicId}`)).toMatchObject([{ entityId: 'kept', seq: 1 }])
+    expect(
+      await db.owner
+        .select()
+        .from(auditLogs)
+        .where(sql`${auditLogs.clinicId} = ${clinicId}`),
+    ).toMatchObject([{ entityId: 'kept', seq: 1 }])
   })
 })

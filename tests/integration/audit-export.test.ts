@@ -16,14 +16,26 @@ const today = new Date().toISOString().slice(0, 10)
 
 async function clinicWithTrail(rows: number) {
   const slug = `export-${crypto.randomUUID().slice(0, 8)}`
-  const [clinic] = await db.owner.insert(clinics).values({ slug, name: `Export ${slug}` }).returning()
+  const [clinic] = await db.owner
+    .insert(clinics)
+    .values({ slug, name: `Export ${slug}` })
+    .returning()
   const [admin] = await db.owner
     .insert(users)
     .values({ clinicId: clinic!.id, email: `admin@${slug}.test`, displayName: 'Admin', role: 'admin', status: 'active' })
     .returning()
   const scope = { clinicId: clinic!.id, userId: admin!.id, role: 'admin' as const }
   for (let i = 0; i < rows; i++) {
-    await db.as(scope).tenant((tx) => recordAudit(tx, scope, { requestId: 'export-test', ip: null, userAgent: null }, { action: 'referral.read', entityType: 'referral', entityId: `r-${i}` }))
+    await db
+      .as(scope)
+      .tenant((tx) =>
+        recordAudit(
+          tx,
+          scope,
+          { requestId: 'export-test', ip: null, userAgent: null },
+          { action: 'referral.read', entityType: 'referral', entityId: `r-${i}` },
+        ),
+      )
   }
   return scope
 }
@@ -31,11 +43,16 @@ async function clinicWithTrail(rows: number) {
 function exporting(scope: Awaited<ReturnType<typeof clinicWithTrail>>, format: 'csv' | 'fhir', tenant = db.as(scope)) {
   const ends: ExportEnd[] = []
   const errors: unknown[] = []
-  const { stream, done } = auditExportStream(tenant, scope.clinicId, { format, from: today, to: today }, {
-    batchSize: 3,
-    onError: (error) => errors.push(error),
-    onEnd: async (end) => void ends.push(end),
-  })
+  const { stream, done } = auditExportStream(
+    tenant,
+    scope.clinicId,
+    { format, from: today, to: today },
+    {
+      batchSize: 3,
+      onError: (error) => errors.push(error),
+      onEnd: async (end) => void ends.push(end),
+    },
+  )
   return { reader: stream.getReader(), done, ends, errors }
 }
 
@@ -61,15 +78,27 @@ describe('a complete export', () => {
   test('NDJSON: the events, then a FHIR Parameters trailer; an empty range says 0 rows', async () => {
     const scope = await clinicWithTrail(4)
     const { reader, done, ends } = exporting(scope, 'fhir')
-    const lines = (await readAll(reader)).trimEnd().split('\n').map((l) => JSON.parse(l))
+    const lines = (await readAll(reader))
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l))
     await done
     expect(lines.slice(0, -1).every((l) => l.resourceType === 'AuditEvent')).toBe(true)
     expect(lines.slice(0, -1)).toHaveLength(4)
-    expect(lines.at(-1)).toEqual({ resourceType: 'Parameters', id: 'intakepilot-export-trailer', parameter: [{ name: 'rows', valueInteger: 4 }, { name: 'complete', valueBoolean: true }] })
+    expect(lines.at(-1)).toEqual({
+      resourceType: 'Parameters',
+      id: 'intakepilot-export-trailer',
+      parameter: [
+        { name: 'rows', valueInteger: 4 },
+        { name: 'complete', valueBoolean: true },
+      ],
+    })
     expect(ends).toEqual([{ stage: 'complete', rows: 4 }])
 
     const empty = exporting(await clinicWithTrail(0), 'fhir')
-    expect(await readAll(empty.reader)).toBe('{"resourceType":"Parameters","id":"intakepilot-export-trailer","parameter":[{"name":"rows","valueInteger":0},{"name":"complete","valueBoolean":true}]}\n')
+    expect(await readAll(empty.reader)).toBe(
+      '{"resourceType":"Parameters","id":"intakepilot-export-trailer","parameter":[{"name":"rows","valueInteger":0},{"name":"complete","valueBoolean":true}]}\n',
+    )
   })
 })
 

@@ -84,7 +84,8 @@ describe('the runtime role', () => {
 
   test('owns nothing in public: no table, sequence, view or function, nor the schema', async () => {
     // Control: the owner role does own the tables, so the query looks in the right place.
-    const ownedBy = (role: string) => rows(sql`
+    const ownedBy = (role: string) =>
+      rows(sql`
       select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
         where n.nspname = 'public' and c.relowner = (select oid from pg_roles where rolname = ${role})
       union all

@@ -26,7 +26,10 @@ type Clinic = { id: string; admin: string; desk: UserDesk; otherDesk: UserDesk }
 const clinic = { a: {} as Clinic, b: {} as Clinic }
 
 async function newClinic(key: string): Promise<Clinic> {
-  const [row] = await owner.insert(clinics).values({ slug: `users-${key}-${tag}`, name: `Users ${key}` }).returning()
+  const [row] = await owner
+    .insert(clinics)
+    .values({ slug: `users-${key}-${tag}`, name: `Users ${key}` })
+    .returning()
   const admin = await addUser(row!.id, `admin-${key}-${tag}@users.test`, 'admin')
   const scope: TenantScope = { clinicId: row!.id, userId: admin, role: 'admin' }
   const audit: UserDesk['audit'] = (tx, event) => recordAudit(tx, scope, request, event)
@@ -36,16 +39,26 @@ async function newClinic(key: string): Promise<Clinic> {
 async function addUser(clinicId: string, email: string, role: 'admin' | 'staff', status: 'active' | 'invited' = 'active') {
   const [row] = await owner
     .insert(users)
-    .values({ clinicId, email, displayName: email, role, status, idpTenantId: status === 'active' ? tag : null, idpObjectId: status === 'active' ? randomUUID() : null })
+    .values({
+      clinicId,
+      email,
+      displayName: email,
+      role,
+      status,
+      idpTenantId: status === 'active' ? tag : null,
+      idpObjectId: status === 'active' ? randomUUID() : null,
+    })
     .returning()
   return row!.id
 }
 
 /** How many sessions wait, directly or in the queue behind another waiter, on the given one. */
 async function waitingBehind(pid: number) {
-  const { rows } = await owner.execute<{ pid: number; blockers: number[] }>(sql`select pid, pg_blocking_pids(pid) as blockers from pg_stat_activity where cardinality(pg_blocking_pids(pid)) > 0`)
+  const { rows } = await owner.execute<{ pid: number; blockers: number[] }>(
+    sql`select pid, pg_blocking_pids(pid) as blockers from pg_stat_activity where cardinality(pg_blocking_pids(pid)) > 0`,
+  )
   const behind = new Set([pid])
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false
     for (const row of rows) if (!behind.has(row.pid) && row.blockers.some((b) => behind.has(b))) grew = Boolean(behind.add(row.pid))
   }
@@ -53,7 +66,11 @@ async function waitingBehind(pid: number) {
 }
 
 const userRow = async (id: string) => (await owner.select().from(users).where(eq(users.id, id)))[0]!
-const auditsOf = (entityId: string) => owner.select().from(auditLogs).where(and(eq(auditLogs.entityId, entityId), eq(auditLogs.requestId, request.requestId)))
+const auditsOf = (entityId: string) =>
+  owner
+    .select()
+    .from(auditLogs)
+    .where(and(eq(auditLogs.entityId, entityId), eq(auditLogs.requestId, request.requestId)))
 
 beforeAll(async () => {
   clinic.a = await newClinic('a')
@@ -70,7 +87,10 @@ describe('inviting a user', () => {
 
     expect(await inviteUser(clinic.a.desk, clinic.a.id, { email, displayName: 'Again', role: 'admin' })).toBe('exists')
     expect(await inviteUser(clinic.b.desk, clinic.b.id, { email, displayName: 'Elsewhere', role: 'staff' })).toBe('elsewhere')
-    const rows = await owner.select().from(users).where(sql`lower(${users.email}) = ${email}`)
+    const rows = await owner
+      .select()
+      .from(users)
+      .where(sql`lower(${users.email}) = ${email}`)
     expect(rows).toEqual([invited])
     expect(await auditsOf(invited!.id)).toHaveLength(1)
   })
@@ -108,7 +128,10 @@ describe('the last admin', () => {
     })
     const outcomes = await racing
     expect(outcomes.sort()).toEqual(['done', 'last-admin'])
-    const admins = await owner.select().from(users).where(and(inArray(users.id, [first, second]), eq(users.role, 'admin'), eq(users.status, 'active')))
+    const admins = await owner
+      .select()
+      .from(users)
+      .where(and(inArray(users.id, [first, second]), eq(users.role, 'admin'), eq(users.status, 'active')))
     expect(admins).toHaveLength(1)
   })
 })

@@ -17,7 +17,11 @@ const database = useTestDatabase()
 type Args = Parameters<typeof loader>[0]
 async function healthz(db: ReturnType<typeof connectDatabase>['db']) {
   const started = performance.now()
-  const response = await loader({ context: { db: createTenantDatabase(db, NO_SCOPE) }, request: new Request('http://app/healthz'), params: {} } as unknown as Args)
+  const response = await loader({
+    context: { db: createTenantDatabase(db, NO_SCOPE) },
+    request: new Request('http://app/healthz'),
+    params: {},
+  } as unknown as Args)
   return { status: response.status, body: await response.json(), ms: performance.now() - started, retryAfter: response.headers.get('Retry-After') }
 }
 

@@ -25,8 +25,17 @@ beforeAll(async () => {
 function claims(issuer: FakeIssuer, overrides: JWTPayload = {}): JWTPayload {
   const t = now()
   return {
-    iss: issuer.issuerFor(TENANT), aud: CLIENT_ID, tid: TENANT, oid: OID, nonce,
-    iat: t, nbf: t, exp: t + 3600, email: 'clinician@example.org', name: 'Dr Test', ...overrides,
+    iss: issuer.issuerFor(TENANT),
+    aud: CLIENT_ID,
+    tid: TENANT,
+    oid: OID,
+    nonce,
+    iat: t,
+    nbf: t,
+    exp: t + 3600,
+    email: 'clinician@example.org',
+    name: 'Dr Test',
+    ...overrides,
   }
 }
 
@@ -51,7 +60,10 @@ describe('verifyIdToken (single-tenant authority)', () => {
 
   it('accepts a good token (positive control) and returns tid/oid, not only the email', async () => {
     await expect(verify(await issuer.sign(claims(issuer)))).resolves.toEqual({
-      tid: TENANT, oid: OID, email: 'clinician@example.org', name: 'Dr Test',
+      tid: TENANT,
+      oid: OID,
+      email: 'clinician@example.org',
+      name: 'Dr Test',
     })
   })
 
@@ -142,8 +154,7 @@ describe('verifyIdToken with an unknown kid', () => {
 
   it('refuses a token signed by a key not in the JWKS, refetching the JWKS once (not zero, not every time)', async () => {
     const rogue = await generateKeyPair('RS256')
-    const verify = (token: string) =>
-      verifyIdToken(token, { authority: issuer.authority(TENANT), clientId: CLIENT_ID, allowedTenants: [TENANT], nonce })
+    const verify = (token: string) => verifyIdToken(token, { authority: issuer.authority(TENANT), clientId: CLIENT_ID, allowedTenants: [TENANT], nonce })
     const rogueToken = () => issuer.sign(claims(issuer), { key: rogue.privateKey, kid: 'not-published' })
 
     // Cold cache: the key set is fetched once, the kid is not in it.
@@ -171,8 +182,7 @@ describe('verifyIdToken with a multi-tenant authority (issuer ".../{tenantid}/v2
   let verify: (token: string) => Promise<unknown>
   beforeAll(async () => {
     issuer = await startFakeIssuer()
-    verify = (token) =>
-      verifyIdToken(token, { authority: issuer.authority('organizations'), clientId: CLIENT_ID, allowedTenants: [TENANT], nonce })
+    verify = (token) => verifyIdToken(token, { authority: issuer.authority('organizations'), clientId: CLIENT_ID, allowedTenants: [TENANT], nonce })
   })
   afterAll(() => issuer.close())
 
@@ -185,7 +195,7 @@ describe('verifyIdToken with a multi-tenant authority (issuer ".../{tenantid}/v2
     await expect(verify(await issuer.sign(claims(issuer)))).resolves.toMatchObject({ tid: TENANT, oid: OID })
   })
 
-  it("refuses a token whose iss names a different tenant than its tid", async () => {
+  it('refuses a token whose iss names a different tenant than its tid', async () => {
     const token = await issuer.sign(claims(issuer, { iss: issuer.issuerFor(OTHER_TENANT) }))
     expect(await refusal(verify(token))).toBe('issuer')
   })

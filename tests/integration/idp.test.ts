@@ -30,8 +30,7 @@ let idp: IdentityProvider
 
 const signIn = (email: string, extra: { password?: string; prompt?: string } = {}) =>
   getTokensFor({ issuer: idp.issuer, email, clientId: web.clientId, clientSecret: web.clientSecret, redirectUri: web.redirectUris[0]!, ...extra })
-const refresh = (refreshToken: string) =>
-  refreshTokens({ issuer: idp.issuer, clientId: web.clientId, clientSecret: web.clientSecret, refreshToken })
+const refresh = (refreshToken: string) => refreshTokens({ issuer: idp.issuer, clientId: web.clientId, clientSecret: web.clientSecret, refreshToken })
 
 beforeAll(async () => {
   idp = await startIdentityProvider({ port: await freePort(), clients: [web], apiAudience: API, accessTokenTtlSeconds: TTL, jwksPath })
@@ -100,12 +99,19 @@ describe('local identity provider', () => {
 
   it('refuses to issue access tokens longer than Entra does (90 minutes), with a clear message', async () => {
     for (const ttl of [10 * 365 * 24 * 60 * 60, TOKEN_LIFETIMES.accessTokenMaxSeconds + 1, 0, -5, 1.5, Number.NaN]) {
-      await expect(startIdentityProvider({ port: await freePort(), clients: [], apiAudience: API, accessTokenTtlSeconds: ttl, jwksPath }), String(ttl)).rejects.toThrow(
-        /IDP_ACCESS_TOKEN_TTL/,
-      )
+      await expect(
+        startIdentityProvider({ port: await freePort(), clients: [], apiAudience: API, accessTokenTtlSeconds: ttl, jwksPath }),
+        String(ttl),
+      ).rejects.toThrow(/IDP_ACCESS_TOKEN_TTL/)
     }
     // Control: the longest Entra issues starts.
-    const longest = await startIdentityProvider({ port: await freePort(), clients: [], apiAudience: API, accessTokenTtlSeconds: TOKEN_LIFETIMES.accessTokenMaxSeconds, jwksPath })
+    const longest = await startIdentityProvider({
+      port: await freePort(),
+      clients: [],
+      apiAudience: API,
+      accessTokenTtlSeconds: TOKEN_LIFETIMES.accessTokenMaxSeconds,
+      jwksPath,
+    })
     await longest.close()
   })
 
@@ -120,7 +126,10 @@ describe('local identity provider', () => {
     const second = await refresh(first.refresh_token!)
     expect(second.refresh_token).toEqual(expect.any(String))
     expect(second.refresh_token).not.toBe(first.refresh_token)
-    const { payload } = await jwtVerify(second.access_token, createRemoteJWKSet(new URL((await discover(idp.issuer)).jwks_uri)), { issuer: idp.issuer, audience: API })
+    const { payload } = await jwtVerify(second.access_token, createRemoteJWKSet(new URL((await discover(idp.issuer)).jwks_uri)), {
+      issuer: idp.issuer,
+      audience: API,
+    })
     expect(payload.preferred_username).toBe('admin@lakeview.test')
     expect(second.expires_in).toBe(TTL)
 

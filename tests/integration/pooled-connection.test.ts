@@ -64,13 +64,15 @@ test('no request code and no database function keeps session state (named statem
   expect(sessionStateIn("db.select().from(t).prepare('q1')")).toEqual(['a named prepared statement (Drizzle .prepare)'])
   expect(sessionStateIn('PREPARE q1 AS select 1')).toEqual(['a named prepared statement (SQL PREPARE)'])
   expect(sessionStateIn("sql`SET app.clinic_id = 'x'`")).toEqual(['a session setting (SET without LOCAL)'])
-  expect(sessionStateIn("BEGIN\n  SET statement_timeout TO 0;")).toEqual(['a session setting (SET without LOCAL)'])
+  expect(sessionStateIn('BEGIN\n  SET statement_timeout TO 0;')).toEqual(['a session setting (SET without LOCAL)'])
   expect(sessionStateIn("select set_config('app.role', 'staff', false)")).toEqual(['a session setting (set_config with is_local false)'])
   expect(sessionStateIn('PERFORM pg_advisory_lock(42)')).toEqual(['a session advisory lock'])
   expect(sessionStateIn('LISTEN queue_events')).toEqual(['LISTEN'])
   expect(sessionStateIn('CREATE TEMP TABLE x (id int)')).toEqual(['a temporary table'])
   expect(sessionStateIn('DECLARE c CURSOR WITH HOLD FOR select 1')).toEqual(['a cursor held past its transaction'])
-  expect(sessionStateIn("SET LOCAL app.clinic_id = 'x'; select set_config('app.role', 'staff', true); select pg_advisory_xact_lock(1); UPDATE t SET a = 1")).toEqual([])
+  expect(
+    sessionStateIn("SET LOCAL app.clinic_id = 'x'; select set_config('app.role', 'staff', true); select pg_advisory_xact_lock(1); UPDATE t SET a = 1"),
+  ).toEqual([])
 
   const root = join(import.meta.dirname, '..', '..')
   const files = [...filesUnder(join(root, 'app'), /\.tsx?$/), ...filesUnder(join(root, 'drizzle'), /\.sql$/)]
@@ -80,8 +82,13 @@ test('no request code and no database function keeps session state (named statem
 })
 
 test("the runtime role's time limits are in force on the app's connections (PgBouncer's server connections when installed)", async () => {
-  const limits = await db.as(northside).tenant(async (tx) => (await tx.execute(sql`select current_setting('statement_timeout') as statement,
-    current_setting('idle_in_transaction_session_timeout') as idle`)).rows[0])
+  const limits = await db.as(northside).tenant(
+    async (tx) =>
+      (
+        await tx.execute(sql`select current_setting('statement_timeout') as statement,
+    current_setting('idle_in_transaction_session_timeout') as idle`)
+      ).rows[0],
+  )
   expect(limits).toEqual({ statement: '15s', idle: '10s' })
   // Control: they are the role's, not the server's defaults (the owner runs migrations without them).
   const owner = (await db.owner.execute(sql`select current_setting('statement_timeout') as statement`)).rows[0]
@@ -161,12 +168,14 @@ describe.skipIf(!pgbouncerInstalled)('through PgBouncer', () => {
       const b = request()
       const order: string[] = []
       let bStarted!: Promise<Context>
-      const aDone = a.in(northside, async () => {
-        // B asks for the one server connection while A's transaction holds it.
-        bStarted = b.in(lakeview).then((context) => (order.push('b done'), context))
-        await new Promise((r) => setTimeout(r, 200))
-        order.push('a still inside')
-      }).then((context) => (order.push('a committed'), context))
+      const aDone = a
+        .in(northside, async () => {
+          // B asks for the one server connection while A's transaction holds it.
+          bStarted = b.in(lakeview).then((context) => (order.push('b done'), context))
+          await new Promise((r) => setTimeout(r, 200))
+          order.push('a still inside')
+        })
+        .then((context) => (order.push('a committed'), context))
       const aContext = await aDone
       const bContext = await bStarted
       expect(order).toEqual(['a still inside', 'a committed', 'b done'])

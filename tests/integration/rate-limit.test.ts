@@ -31,7 +31,10 @@ describe('rate_limit_hit', () => {
     const results = await Promise.all(Array.from({ length: 200 }, (_, i) => hit(i, key)))
     expect(results.filter((r) => r.allowed)).toHaveLength(100)
     // Remaining counts down 99..0 across the allowed hits, each exactly once.
-    const remaining = results.filter((r) => r.allowed).map((r) => r.remaining).sort((a, b) => a - b)
+    const remaining = results
+      .filter((r) => r.allowed)
+      .map((r) => r.remaining)
+      .sort((a, b) => a - b)
     expect(remaining).toEqual(Array.from({ length: 100 }, (_, i) => i))
     for (const r of results) expect(r.reset_seconds).toBeGreaterThanOrEqual(1)
     for (const r of results) expect(r.reset_seconds).toBeLessThanOrEqual(60)

@@ -15,7 +15,10 @@ const request = { requestId: 'vitest', ip: '127.0.0.1', userAgent: 'vitest' }
 
 async function clinicWith(...roles: ('staff' | 'referrer')[]) {
   const slug = `access-${crypto.randomUUID().slice(0, 8)}`
-  const [clinic] = await db.owner.insert(clinics).values({ slug, name: `Access ${slug}` }).returning()
+  const [clinic] = await db.owner
+    .insert(clinics)
+    .values({ slug, name: `Access ${slug}` })
+    .returning()
   const scopes: { clinicId: string; userId: string; role: 'staff' | 'referrer' }[] = []
   for (const role of roles) {
     const [user] = await db.owner
@@ -29,10 +32,13 @@ async function clinicWith(...roles: ('staff' | 'referrer')[]) {
 
 type Scope = Awaited<ReturnType<typeof clinicWith>>[number]
 const record = (scope: Scope, event: AuditEvent) => db.as(scope).tenant((tx) => recordAudit(tx, scope, request, event))
-const list = (scope: Scope, ids: string[], flags: Record<string, boolean> = {}) => record(scope, { action: 'referral.list', entityType: 'referral', details: { ids, ...flags } })
+const list = (scope: Scope, ids: string[], flags: Record<string, boolean> = {}) =>
+  record(scope, { action: 'referral.list', entityType: 'referral', details: { ids, ...flags } })
 const history = (scope: Scope, referral: string, cursor?: number) => db.as(scope).tenant((tx) => referralAccessPage(tx, scope.clinicId, referral, cursor))
 const listViews = async (scope: Scope, referral: string) =>
-  db.as(scope).tenant(async (tx) => (await tx.execute<{ id: string }>(sql`select audit_list_views(${referral}::uuid, null, 100) as id`)).rows.map((r) => Number(r.id)))
+  db
+    .as(scope)
+    .tenant(async (tx) => (await tx.execute<{ id: string }>(sql`select audit_list_views(${referral}::uuid, null, 100) as id`)).rows.map((r) => Number(r.id)))
 
 describe("a referral's access history", () => {
   test('holds the rows about it and the lists that showed it, marked by kind; not the lists that did not', async () => {

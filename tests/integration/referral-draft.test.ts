@@ -10,7 +10,12 @@ import { DRAFT_OWNER_FIELD, draftOwnerToken, keepDraftWhileUnavailable, stashDra
 import type { Env } from '../../app/utils/env.server'
 
 const secrets = inject('secrets')
-const env = { APP_ENV: 'development', SESSION_SECRETS: secrets.sessionSecrets, PHI_KEYRING: secrets.phiKeyRing, PHI_BLIND_INDEX_KEY: secrets.phiBlindIndexKey } as Env
+const env = {
+  APP_ENV: 'development',
+  SESSION_SECRETS: secrets.sessionSecrets,
+  PHI_KEYRING: secrets.phiKeyRing,
+  PHI_BLIND_INDEX_KEY: secrets.phiBlindIndexKey,
+} as Env
 const owner = (): DraftOwner => ({ userId: randomUUID(), clinicId: randomUUID() })
 const PATIENT = { patient_last_name: 'Okonkwo-Draftson', health_card_number: '9876-543-210-XY', reason: 'Knee pain, 3 weeks' }
 

@@ -11,7 +11,6 @@ import { recordAudit } from '../../app/audit/audit.server'
 import { createPhiCipher, parseKeyRing, PhiDecryptError } from '../../app/crypto/phi.server'
 import * as s from '../../app/db/schema'
 import { createReferral } from '../../app/referrals/create-referral.server'
-import type { FormValues } from '../../app/referrals/form-data.server'
 import { showReferralList } from '../../app/referrals/referral-list.server'
 import type { TenantScope, TenantTx } from '../../app/tenancy/tenant.server'
 import { fakeReferralValues } from '../factories/patients'
@@ -29,7 +28,11 @@ async function lakeview() {
   const [form] = await db.owner.select().from(s.intakeForms).where(eq(s.intakeForms.clinicId, staff.clinicId!)).limit(1)
   const as: TenantScope = { clinicId: staff.clinicId, userId: referrer!.id, role: 'referrer' }
   const submit = async () => {
-    const values = fakeReferralValues(random, { clinicSlug: 'lakeview', services: ['Physiotherapy assessment'], clinician: { name: 'Dr. Test', practice: 'Test practice' } }) as FormValues
+    const values = fakeReferralValues(random, {
+      clinicSlug: 'lakeview',
+      services: ['Physiotherapy assessment'],
+      clinician: { name: 'Dr. Test', practice: 'Test practice' },
+    })
     const created = await db.as(as).tenant((tx) =>
       createReferral(tx, phi, (t, e) => recordAudit(t, as, { requestId: randomUUID(), ip: null, userAgent: null }, e), {
         clinic: { id: staff.clinicId!, slug: 'lakeview' },
@@ -49,7 +52,10 @@ function list(staff: TenantScope, ids: string[], shows: 'name' | 'name-and-dob')
   const requestId = randomUUID()
   const audit = (tx: TenantTx, event: Parameters<typeof recordAudit>[3]) => recordAudit(tx, staff, { requestId, ip: null, userAgent: null }, event)
   const shown = db.as(staff).tenant(async (tx) => {
-    const rows = await tx.select({ id: s.referrals.id, clinicId: s.referrals.clinicId, formData: s.referrals.formData }).from(s.referrals).where(inArray(s.referrals.id, ids))
+    const rows = await tx
+      .select({ id: s.referrals.id, clinicId: s.referrals.clinicId, formData: s.referrals.formData })
+      .from(s.referrals)
+      .where(inArray(s.referrals.id, ids))
     return showReferralList(tx, { phi, audit }, { rows, shows, kind: { search: false } }, (row, patient) => ({ id: row.id, ...patient }))
   })
   const recorded = async () => db.owner.select().from(s.auditLogs).where(eq(s.auditLogs.requestId, requestId))
@@ -60,7 +66,7 @@ describe('a list of referrals', () => {
   test('shows the names and writes one referral.list row naming exactly the referrals shown', async () => {
     const { staff, submit } = await lakeview()
     const [one, two] = [await submit(), await submit()]
-    const { shown, recorded } = await list(staff, [one.id, two.id], 'name-and-dob')
+    const { shown, recorded } = list(staff, [one.id, two.id], 'name-and-dob')
     const items = await shown
     expect(items.sort((a, b) => a.id.localeCompare(b.id))).toEqual(
       [one, two]
@@ -88,8 +94,11 @@ describe('a list of referrals', () => {
     const [one, two] = [await submit(), await submit()]
     const [other] = await db.owner.select({ formData: s.referrals.formData }).from(s.referrals).where(eq(s.referrals.id, two.id))
     const [mine] = await db.owner.select({ formData: s.referrals.formData }).from(s.referrals).where(eq(s.referrals.id, one.id))
-    await db.owner.update(s.referrals).set({ formData: { ...mine!.formData, patient_last_name: other!.formData.patient_last_name } }).where(eq(s.referrals.id, one.id))
-    const { shown, recorded } = await list(staff, [one.id, two.id], 'name')
+    await db.owner
+      .update(s.referrals)
+      .set({ formData: { ...mine!.formData, patient_last_name: other!.formData.patient_last_name } })
+      .where(eq(s.referrals.id, one.id))
+    const { shown, recorded } = list(staff, [one.id, two.id], 'name')
     await expect(shown).rejects.toBeInstanceOf(PhiDecryptError)
     expect(await recorded()).toEqual([])
   })

@@ -49,16 +49,28 @@ const audit = (who: TenantScope) => (tx: TenantTx, event: Parameters<typeof reco
 /** A patient no other test has: the health card number is unique to this call. */
 type Values = FormValues & Record<'health_card_number' | 'patient_last_name' | 'patient_dob', string>
 function newValues(clinic: Clinic, patient?: Partial<Record<string, string>>): Values {
-  const values = fakeReferralValues(random, { clinicSlug: clinic.slug, services: ['Physiotherapy assessment'], clinician: { name: 'Dr. Test', practice: 'Test practice' } })
+  const values = fakeReferralValues(random, {
+    clinicSlug: clinic.slug,
+    services: ['Physiotherapy assessment'],
+    clinician: { name: 'Dr. Test', practice: 'Test practice' },
+  })
   return { ...values, health_card_number: `${randomUUID().slice(0, 8)}-IT`, ...patient } as Values
 }
 
 /** What the new-referral route does: one db.tenant transaction as the referrer. */
 function submit(clinic: Clinic, values: Values, idempotencyKey = randomUUID(), who: 'referrer' | 'referrer2' = 'referrer') {
   const as = scope(clinic, who)
-  return db.as(as).tenant((tx) =>
-    createReferral(tx, cipher, audit(as), { clinic: { id: clinic.id, slug: clinic.slug }, submittedBy: clinic[who], form: clinic.form, values, idempotencyKey }),
-  )
+  return db
+    .as(as)
+    .tenant((tx) =>
+      createReferral(tx, cipher, audit(as), {
+        clinic: { id: clinic.id, slug: clinic.slug },
+        submittedBy: clinic[who],
+        form: clinic.form,
+        values,
+        idempotencyKey,
+      }),
+    )
 }
 const ownerReferral = async (id: string) => (await db.owner.select().from(s.referrals).where(eq(s.referrals.id, id)))[0]!
 
@@ -71,11 +83,17 @@ describe('createReferral', () => {
     expect(new Set(results.map((r) => r.referenceNumber)).size).toBe(1)
     expect(results.filter((r) => r.created)).toHaveLength(1)
 
-    const rows = await db.owner.select().from(s.referrals).where(and(eq(s.referrals.submittedBy, c.northside.referrer), eq(s.referrals.idempotencyKey, key)))
+    const rows = await db.owner
+      .select()
+      .from(s.referrals)
+      .where(and(eq(s.referrals.submittedBy, c.northside.referrer), eq(s.referrals.idempotencyKey, key)))
     expect(rows.map((r) => r.id)).toEqual([results[0]!.id])
     const events = await db.owner.select().from(s.referralEvents).where(eq(s.referralEvents.referralId, results[0]!.id))
     expect(events.map((e) => e.type)).toEqual(['created'])
-    const audits = await db.owner.select().from(s.auditLogs).where(and(eq(s.auditLogs.action, 'referral.create'), eq(s.auditLogs.entityId, results[0]!.id)))
+    const audits = await db.owner
+      .select()
+      .from(s.auditLogs)
+      .where(and(eq(s.auditLogs.action, 'referral.create'), eq(s.auditLogs.entityId, results[0]!.id)))
     expect(audits).toHaveLength(1)
 
     // Positive control: another key (a second, deliberate referral) is another row.
@@ -110,10 +128,19 @@ describe('createReferral', () => {
     const patient = newValues(c.northside)
     const first = await submit(c.northside, patient)
     // Another referrer (who cannot see the first under RLS), same card written differently.
-    const second = await submit(c.northside, { ...newValues(c.northside), health_card_number: patient.health_card_number.toLowerCase().replace('-', ' ') }, undefined, 'referrer2')
+    const second = await submit(
+      c.northside,
+      { ...newValues(c.northside), health_card_number: patient.health_card_number.toLowerCase().replace('-', ' ') },
+      undefined,
+      'referrer2',
+    )
     expect((await ownerReferral(second.id)).possibleDuplicateOf).toBe(first.id)
     // Same last name (written differently) and date of birth, another card: the first one's patient.
-    const third = await submit(c.northside, { ...newValues(c.northside), patient_last_name: ` ${patient.patient_last_name.toUpperCase()} `, patient_dob: patient.patient_dob })
+    const third = await submit(c.northside, {
+      ...newValues(c.northside),
+      patient_last_name: ` ${patient.patient_last_name.toUpperCase()} `,
+      patient_dob: patient.patient_dob,
+    })
     expect((await ownerReferral(third.id)).possibleDuplicateOf).toBe(first.id)
     // Positive control: a new patient is not flagged.
     const stranger = await submit(c.northside, newValues(c.northside, { patient_last_name: `Unique${randomUUID().slice(0, 6)}` }))
@@ -127,12 +154,23 @@ describe('find_open_duplicate', () => {
   async function plant(clinic: Clinic, index: string, status: s.ReferralStatus = 'received') {
     const [row] = await db.owner
       .insert(s.referrals)
-      .values({ clinicId: clinic.id, referenceNumber: `PROBE-${randomUUID()}`, formVersion: 1, submittedBy: clinic.referrer2, status, formData: {}, healthCardIndex: index, nameDobIndex: index })
+      .values({
+        clinicId: clinic.id,
+        referenceNumber: `PROBE-${randomUUID()}`,
+        formVersion: 1,
+        submittedBy: clinic.referrer2,
+        status,
+        formData: {},
+        healthCardIndex: index,
+        nameDobIndex: index,
+      })
       .returning({ id: s.referrals.id })
     return row!.id
   }
   const find = (who: Partial<TenantScope>, card: string | null, nameDob: string | null = null, exclude: string | null = null) =>
-    db.as(who).tenant(async (tx) => (await tx.execute<{ id: string | null }>(sql`select find_open_duplicate(${card}, ${nameDob}, ${exclude}::uuid) as id`)).rows[0]!.id)
+    db
+      .as(who)
+      .tenant(async (tx) => (await tx.execute<{ id: string | null }>(sql`select find_open_duplicate(${card}, ${nameDob}, ${exclude}::uuid) as id`)).rows[0]!.id)
 
   test("only the caller's own clinic is searched", async () => {
     const index = crafted()
@@ -198,7 +236,13 @@ describe('queuePage keyset pagination', () => {
       filters.status === 'open' ? sql`${s.referrals.status} in ('received','in_review','info_requested','accepted','scheduled')` : undefined,
       'assignee' in filters ? sql`${s.referrals.assignedTo} is null` : undefined,
     )
-    const truth = (await db.owner.select({ id: s.referrals.id }).from(s.referrals).where(where).orderBy(...ORDER[sort])).map((r) => r.id)
+    const truth = (
+      await db.owner
+        .select({ id: s.referrals.id })
+        .from(s.referrals)
+        .where(where)
+        .orderBy(...ORDER[sort])
+    ).map((r) => r.id)
     expect(truth.length).toBeGreaterThan(2 * PAGE_SIZE)
     expect(pages.flat()).toEqual(truth)
     expect(pages).toHaveLength(Math.ceil(truth.length / PAGE_SIZE))
@@ -209,7 +253,10 @@ describe('queuePage keyset pagination', () => {
       const tag = `TIE-${randomUUID().slice(0, 8)}`
       // 60 rows in one microsecond, and 10 one microsecond later (a millisecond-rounded cursor would repeat them).
       const at = (micro: number) => sql`${`2001-02-03 04:05:06.789${String(micro).padStart(3, '0')}+00`}::timestamptz`
-      for (const [micro, count] of [[123, 60], [124, 10]] as const) {
+      for (const [micro, count] of [
+        [123, 60],
+        [124, 10],
+      ] as const) {
         await tx.insert(s.referrals).values(
           Array.from({ length: count }, (_, i) => ({
             clinicId: c.riverbend.id,
@@ -224,7 +271,13 @@ describe('queuePage keyset pagination', () => {
       }
       const mine = sql`${s.referrals.referenceNumber} like ${`${tag}-%`}`
       const pages = await walk((fn) => fn(tx), view({ status: 'all', sort }), mine)
-      const truth = (await tx.select({ id: s.referrals.id }).from(s.referrals).where(mine).orderBy(...ORDER[sort])).map((r) => r.id)
+      const truth = (
+        await tx
+          .select({ id: s.referrals.id })
+          .from(s.referrals)
+          .where(mine)
+          .orderBy(...ORDER[sort])
+      ).map((r) => r.id)
       expect(truth).toHaveLength(70)
       expect(new Set(pages.flat()).size).toBe(70)
       expect(pages.flat()).toEqual(truth)

@@ -23,10 +23,12 @@ const failure = async (work: () => Promise<unknown>) => {
 
 describe('the database away is a 503', () => {
   test('a statement timeout (57014), as statement_timeout ends a statement that waits too long', async () => {
-    const error = await failure(() => as({}).tenant(async (tx) => {
-      await tx.execute(sql`set local statement_timeout = '50ms'`)
-      await tx.execute(sql`select pg_sleep(1)`)
-    }))
+    const error = await failure(() =>
+      as({}).tenant(async (tx) => {
+        await tx.execute(sql`set local statement_timeout = '50ms'`)
+        await tx.execute(sql`select pg_sleep(1)`)
+      }),
+    )
     expect((error as { cause?: { code?: string } }).cause?.code).toBe('57014')
     expect(isDatabaseUnavailable(error)).toBe(true)
   })
@@ -74,7 +76,7 @@ describe('a bug is a 500', () => {
 describe('the error log', () => {
   afterEach(() => vi.restoreAllMocks())
 
-  test('never carries a failed query\'s parameters, even when verbose (development)', async () => {
+  test("never carries a failed query's parameters, even when verbose (development)", async () => {
     const secret = 'Zedlagep-4F1A-951-3A3-66'
     const error = await failure(() => as({}).tenant((tx) => tx.execute(sql`select ${secret}::int`)))
     expect(String((error as Error).message)).toContain(secret)

@@ -31,7 +31,8 @@ async function newUser(role: 'staff' | 'referrer' | 'admin' = 'staff', status: '
     .returning()
   return row!
 }
-const open = (userId: string, clinic = clinicId, role = 'staff') => as({ clinicId: clinic, userId, role: role as never }).tenant((tx) => startServerSession(tx, userId))
+const open = (userId: string, clinic = clinicId, role = 'staff') =>
+  as({ clinicId: clinic, userId, role: role as never }).tenant((tx) => startServerSession(tx, userId))
 const page = (userId: string, sessionId: string) => start({ userId, sessionId, switchedClinic: null })
 const sessionRow = async (id: string) =>
   (await owner.execute<{ ended_at: string | null; ended_because: string | null }>(sql`select ended_at, ended_because from sessions where id = ${id}`)).rows[0]
@@ -39,7 +40,10 @@ const sessionRow = async (id: string) =>
 const asAdmin = () => as({ clinicId, userId: adminId, role: 'admin' })
 
 beforeAll(async () => {
-  const [clinic] = await owner.insert(clinics).values({ slug, name: `Sessions ${slug}` }).returning()
+  const [clinic] = await owner
+    .insert(clinics)
+    .values({ slug, name: `Sessions ${slug}` })
+    .returning()
   clinicId = clinic!.id
   adminId = (await newUser('admin')).id
 })
@@ -61,7 +65,9 @@ describe('session_start', () => {
     const invited = await newUser('staff', 'invited')
     expect(await sqlState(open(invited.id))).toBe('22023')
     const user = await newUser()
-    const tooLong = as({ clinicId, userId: user.id, role: 'staff' }).tenant((tx) => tx.execute(sql`select * from session_start(${user.id}::uuid, ${SESSION_MAX_AGE_SECONDS + 1})`))
+    const tooLong = as({ clinicId, userId: user.id, role: 'staff' }).tenant((tx) =>
+      tx.execute(sql`select * from session_start(${user.id}::uuid, ${SESSION_MAX_AGE_SECONDS + 1})`),
+    )
     expect(await sqlState(tooLong)).toBe('22023')
   })
 })
@@ -126,7 +132,12 @@ describe('what ends a session', () => {
     const session = await open(user.id, clinicId, 'referrer')
     await asAdmin().tenant((tx) => tx.update(users).set({ displayName: 'Renamed', updatedAt: new Date() }).where(eq(users.id, user.id)))
     expect((await page(user.id, session.sid)).sessionLive).toBe(true)
-    await asAdmin().tenant((tx) => tx.update(users).set({ role: 'staff' }).where(and(eq(users.id, user.id), eq(users.clinicId, clinicId))))
+    await asAdmin().tenant((tx) =>
+      tx
+        .update(users)
+        .set({ role: 'staff' })
+        .where(and(eq(users.id, user.id), eq(users.clinicId, clinicId))),
+    )
     expect((await page(user.id, session.sid)).sessionLive).toBe(false)
     expect(await sessionRow(session.sid)).toMatchObject({ ended_because: 'role' })
   })
@@ -146,6 +157,8 @@ describe('the runtime role and the sessions table', () => {
     const scoped = as({ clinicId, userId: user.id, role: 'staff' })
     expect(await sqlState(scoped.tenant((tx) => tx.execute(sql`select * from sessions`)))).toBe('42501')
     expect(await sqlState(scoped.tenant((tx) => tx.execute(sql`update sessions set ended_at = null where id = ${session.sid}`)))).toBe('42501')
-    expect(await sqlState(scoped.tenant((tx) => tx.execute(sql`insert into sessions (user_id, expires_at) values (${user.id}, now() + interval '1 day')`)))).toBe('42501')
+    expect(
+      await sqlState(scoped.tenant((tx) => tx.execute(sql`insert into sessions (user_id, expires_at) values (${user.id}, now() + interval '1 day')`))),
+    ).toBe('42501')
   })
 })

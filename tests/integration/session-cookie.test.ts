@@ -21,7 +21,10 @@ const production = (secrets: string) => ({ APP_ENV: 'production', SESSION_SECRET
 const env = production('a,b')
 const now = () => Math.floor(Date.now() / 1000)
 /** base64url alphabet; 2048 random characters, the size of a large Entra refresh token. */
-const refreshToken = (length = 2048) => randomBytes(length * 2).toString('base64url').slice(0, length)
+const refreshToken = (length = 2048) =>
+  randomBytes(length * 2)
+    .toString('base64url')
+    .slice(0, length)
 
 function session(overrides: Partial<SessionData> = {}): SessionData {
   return { sid: randomUUID(), uid: randomUUID(), cid: randomUUID(), rt: refreshToken(), at: now() + 3600, end: now() + SESSION_MAX_AGE_SECONDS, ...overrides }
@@ -147,7 +150,10 @@ describe('session Set-Cookie header', () => {
 
     const cleared = sessionSetCookie(env, null)
     expect(cleared.startsWith(`${name}=;`)).toBe(true)
-    const clearedAttributes = cleared.split(';').slice(1).map((s) => s.trim().toLowerCase())
+    const clearedAttributes = cleared
+      .split(';')
+      .slice(1)
+      .map((s) => s.trim().toLowerCase())
     expect(clearedAttributes).toEqual(expect.arrayContaining(['max-age=0', 'secure', 'path=/', 'httponly', 'samesite=lax']))
     expect(clearedAttributes.some((a) => a.startsWith('domain'))).toBe(false)
   })

@@ -38,7 +38,6 @@ const as = (scope: Partial<TenantScope>) => createTenantDatabase(single, { ...NO
 let northside: TenantScope
 let lakeview: TenantScope
 
-
 beforeAll(async () => {
   northside = await db.staffScopeOf('northside')
   lakeview = await db.staffScopeOf('lakeview')
@@ -59,7 +58,10 @@ const bare = async () => (await single.execute(CONTEXT)).rows[0] as Context
 /** Unset ('' once set_config has run on the connection, null before): nothing to inherit, no rows. */
 function expectNoContext({ clinic_id, user_id, role, referrals }: Context) {
   expect({ clinic_id: clinic_id ?? '', user_id: user_id ?? '', role: role ?? '', referrals }).toEqual({
-    clinic_id: '', user_id: '', role: '', referrals: 0,
+    clinic_id: '',
+    user_id: '',
+    role: '',
+    referrals: 0,
   })
 }
 

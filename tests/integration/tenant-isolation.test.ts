@@ -36,20 +36,69 @@ type Case = {
 const rnd = () => randomUUID()
 const TABLES: Case[] = [
   // clinics has no clinic_id: its "cross-clinic insert" is creating a clinic, which only a superadmin may.
-  { table: s.clinics, owner: s.clinics.id, writer: 'superadmin', target: (c) => c.clinicId, update: { name: 'Renamed' }, updatable: true,
-    row: () => ({ slug: `probe-${rnd()}`, name: 'Probe' }) },
-  { table: s.users, owner: s.users.clinicId, writer: 'admin', target: (c) => c.staff, update: { displayName: 'Renamed' }, updatable: true,
-    row: (c) => ({ clinicId: c.clinicId, email: `${rnd()}@probe.test`, displayName: 'Probe', role: 'staff' }) },
-  { table: s.intakeForms, owner: s.intakeForms.clinicId, writer: 'admin', target: (c) => c.form, update: { publishedAt: null }, updatable: false,
-    row: (c) => ({ clinicId: c.clinicId, version: 900_000 + Math.floor(Math.random() * 99_999), definition: { sections: [] } }) },
-  { table: s.referrals, owner: s.referrals.clinicId, writer: 'staff', target: (c) => c.referral, update: { status: 'declined' }, updatable: true,
-    row: (c) => ({ clinicId: c.clinicId, referenceNumber: `PROBE-${rnd()}`, formVersion: 1, submittedBy: c.referrer, formData: {} }) },
-  { table: s.referralEvents, owner: s.referralEvents.clinicId, writer: 'staff', target: (c) => c.event, update: { visibleToReferrer: false }, updatable: false,
-    row: (c) => ({ clinicId: c.clinicId, referralId: c.referral, type: 'note', actorId: c.staff }) },
-  { table: s.processingResults, owner: s.processingResults.clinicId, writer: 'staff', target: (c) => c.result, update: { summaries: { x: 1 } }, updatable: true,
-    row: (c) => ({ clinicId: c.clinicId, referralId: c.freeReferral }) },
-  { table: s.auditLogs, owner: s.auditLogs.clinicId, writer: 'staff', target: (c) => c.audit, update: { action: 'tampered' }, updatable: false,
-    row: (c) => ({ clinicId: c.clinicId, action: 'test.probe', actorId: c.staff }) },
+  {
+    table: s.clinics,
+    owner: s.clinics.id,
+    writer: 'superadmin',
+    target: (c) => c.clinicId,
+    update: { name: 'Renamed' },
+    updatable: true,
+    row: () => ({ slug: `probe-${rnd()}`, name: 'Probe' }),
+  },
+  {
+    table: s.users,
+    owner: s.users.clinicId,
+    writer: 'admin',
+    target: (c) => c.staff,
+    update: { displayName: 'Renamed' },
+    updatable: true,
+    row: (c) => ({ clinicId: c.clinicId, email: `${rnd()}@probe.test`, displayName: 'Probe', role: 'staff' }),
+  },
+  {
+    table: s.intakeForms,
+    owner: s.intakeForms.clinicId,
+    writer: 'admin',
+    target: (c) => c.form,
+    update: { publishedAt: null },
+    updatable: false,
+    row: (c) => ({ clinicId: c.clinicId, version: 900_000 + Math.floor(Math.random() * 99_999), definition: { sections: [] } }),
+  },
+  {
+    table: s.referrals,
+    owner: s.referrals.clinicId,
+    writer: 'staff',
+    target: (c) => c.referral,
+    update: { status: 'declined' },
+    updatable: true,
+    row: (c) => ({ clinicId: c.clinicId, referenceNumber: `PROBE-${rnd()}`, formVersion: 1, submittedBy: c.referrer, formData: {} }),
+  },
+  {
+    table: s.referralEvents,
+    owner: s.referralEvents.clinicId,
+    writer: 'staff',
+    target: (c) => c.event,
+    update: { visibleToReferrer: false },
+    updatable: false,
+    row: (c) => ({ clinicId: c.clinicId, referralId: c.referral, type: 'note', actorId: c.staff }),
+  },
+  {
+    table: s.processingResults,
+    owner: s.processingResults.clinicId,
+    writer: 'staff',
+    target: (c) => c.result,
+    update: { summaries: { x: 1 } },
+    updatable: true,
+    row: (c) => ({ clinicId: c.clinicId, referralId: c.freeReferral }),
+  },
+  {
+    table: s.auditLogs,
+    owner: s.auditLogs.clinicId,
+    writer: 'staff',
+    target: (c) => c.audit,
+    update: { action: 'tampered' },
+    updatable: false,
+    row: (c) => ({ clinicId: c.clinicId, action: 'test.probe', actorId: c.staff }),
+  },
 ]
 const caseOf = (table: PgTable) => TABLES.find((c) => c.table === table)!
 
@@ -59,20 +108,25 @@ const scope = (slug: Slug, who: Member | 'superadmin'): TenantScope => ({
   userId: who === 'superadmin' ? superadminId : f[slug][who],
   role: who === 'referrer2' ? 'referrer' : who,
 })
-const idsQuery = (table: PgTable, where?: SQL) =>
-  sql`select ${idOf(table)}::text as id from ${table} ${where ? sql`where ${where}` : sql``} order by 1`
+const idsQuery = (table: PgTable, where?: SQL) => sql`select ${idOf(table)}::text as id from ${table} ${where ? sql`where ${where}` : sql``} order by 1`
 const idsOf = (result: { rows: unknown[] }) => (result.rows as { id: string }[]).map((r) => r.id)
 const ownerIds = async (table: PgTable, where?: SQL) => idsOf(await db.owner.execute(idsQuery(table, where)))
-const tenantIds = async (who: Partial<TenantScope>, table: PgTable, where?: SQL) =>
-  idsOf(await db.as(who).tenant((tx) => tx.execute(idsQuery(table, where))))
+const tenantIds = async (who: Partial<TenantScope>, table: PgTable, where?: SQL) => idsOf(await db.as(who).tenant((tx) => tx.execute(idsQuery(table, where))))
 const ownerRow = async (table: PgTable, id: string | number) =>
   (await db.owner.execute(sql`select to_jsonb(t) as row from ${table} t where t.id = ${id}`)).rows[0]
 
 // Drizzle's builders are typed per table; the matrix drives them generically.
 const insert = (tx: TenantTx, c: Case, row: Record<string, unknown>) =>
-  tx.insert(c.table).values(row as never).returning({ one: sql`1` })
+  tx
+    .insert(c.table)
+    .values(row as never)
+    .returning({ one: sql`1` })
 const update = (tx: TenantTx, c: Case, id: string | number, set = c.update) =>
-  tx.update(c.table).set(set as never).where(eq(idOf(c.table), id)).returning({ one: sql`1` })
+  tx
+    .update(c.table)
+    .set(set as never)
+    .where(eq(idOf(c.table), id))
+    .returning({ one: sql`1` })
 
 /** Other test files write to the same database concurrently: visible must sit between two owner reads. */
 async function expectExactly(visible: () => Promise<string[]>, truth: () => Promise<string[]>) {
@@ -103,8 +157,17 @@ async function loadClinic(slug: Slug): Promise<Clinic> {
   const noResult = sql`not exists (select 1 from processing_results p where p.referral_id = ${s.referrals.id})`
   const [free] = await o.select().from(s.referrals).where(and(own, noResult)).limit(1)
   return {
-    clinicId, staff: user('staff'), admin: user('admin'), referrer: user('referrer'), referrer2: user('referrer2'),
-    referral: referral!.id, freeReferral: free!.id, form: form!.id, event: event!.id, result: stored!.id, audit: logged!.id,
+    clinicId,
+    staff: user('staff'),
+    admin: user('admin'),
+    referrer: user('referrer'),
+    referrer2: user('referrer2'),
+    referral: referral!.id,
+    freeReferral: free!.id,
+    form: form!.id,
+    event: event!.id,
+    result: stored!.id,
+    audit: logged!.id,
   }
 }
 
@@ -139,7 +202,10 @@ describe.each(TABLES.map((c) => ({ ...c, name: getTableName(c.table) })))('$name
   })
 
   test("own clinic staff see exactly their clinic's rows", async () => {
-    await expectExactly(() => tenantIds(scope('northside', 'staff'), c.table), () => ownerIds(c.table, northside()))
+    await expectExactly(
+      () => tenantIds(scope('northside', 'staff'), c.table),
+      () => ownerIds(c.table, northside()),
+    )
   })
 
   test.each(['staff', 'admin'] as const)("a stranger clinic's %s sees none of northside's rows", async (who) => {
@@ -155,7 +221,7 @@ describe.each(TABLES.map((c) => ({ ...c, name: getTableName(c.table) })))('$name
     expect(inserted).toHaveLength(1)
   })
 
-  test("a cross-clinic UPDATE touches nothing, and the owner sees the row unchanged", async () => {
+  test('a cross-clinic UPDATE touches nothing, and the owner sees the row unchanged', async () => {
     const id = c.target(f.northside)
     const before = await ownerRow(c.table, id)
     expect(before).toBeDefined()
@@ -172,14 +238,18 @@ describe.each(TABLES.map((c) => ({ ...c, name: getTableName(c.table) })))('$name
   })
 
   // Only for tables with an UPDATE grant and a clinic_id column (clinics has neither to move).
-  if (c.updatable && c.owner !== idOf(c.table)) test('an own row cannot be moved into another clinic', async () => {
-    const move = { clinicId: f.northside.clinicId }
-    const attempt = rolledBack(db.as(scope('lakeview', c.writer)), (tx) => update(tx, c, c.target(f.lakeview), move))
-    expect(await sqlState(attempt)).toBe('42501')
-  })
+  if (c.updatable && c.owner !== idOf(c.table))
+    test('an own row cannot be moved into another clinic', async () => {
+      const move = { clinicId: f.northside.clinicId }
+      const attempt = rolledBack(db.as(scope('lakeview', c.writer)), (tx) => update(tx, c, c.target(f.lakeview), move))
+      expect(await sqlState(attempt)).toBe('42501')
+    })
 
   test('DELETE is refused outright (no grant), in any clinic, and the owner still sees the rows', async () => {
-    for (const [slug, who] of [['lakeview', 'admin'], ['northside', 'admin']] as const) {
+    for (const [slug, who] of [
+      ['lakeview', 'admin'],
+      ['northside', 'admin'],
+    ] as const) {
       const attempt = db.as(scope('lakeview', who)).tenant((tx) => tx.delete(c.table).where(eq(idOf(c.table), c.target(f[slug]))))
       expect(await sqlState(attempt)).toBe('42501')
       expect(await ownerRow(c.table, c.target(f[slug]))).toBeDefined()
@@ -199,7 +269,10 @@ describe('a referrer sees only what they submitted', () => {
   const submittedBy = (who: Member) => sql`${s.referrals.submittedBy} = ${f.northside[who]}`
 
   test('referrals: exactly their own, none of another referrer at the same clinic', async () => {
-    await expectExactly(() => tenantIds(referrer(), s.referrals), () => ownerIds(s.referrals, submittedBy('referrer')))
+    await expectExactly(
+      () => tenantIds(referrer(), s.referrals),
+      () => ownerIds(s.referrals, submittedBy('referrer')),
+    )
     const others = await ownerIds(s.referrals, submittedBy('referrer2'))
     expect(others).not.toHaveLength(0)
     expect(await tenantIds(referrer(), s.referrals, submittedBy('referrer2'))).toEqual([])
@@ -209,7 +282,10 @@ describe('a referrer sees only what they submitted', () => {
     const mine = sql`referral_id in (select id from referrals where submitted_by = ${f.northside.referrer})`
     const hidden = await ownerIds(s.referralEvents, sql`${mine} and not visible_to_referrer`)
     expect(hidden).not.toHaveLength(0) // there are staff notes on their referrals to hide
-    await expectExactly(() => tenantIds(referrer(), s.referralEvents), () => ownerIds(s.referralEvents, sql`${mine} and visible_to_referrer`))
+    await expectExactly(
+      () => tenantIds(referrer(), s.referralEvents),
+      () => ownerIds(s.referralEvents, sql`${mine} and visible_to_referrer`),
+    )
   })
 
   test('processing results and the audit trail: nothing at all', async () => {
@@ -223,7 +299,14 @@ describe('a referrer sees only what they submitted', () => {
     const row = (who: Member) => ({ ...caseOf(s.referrals).row(f.northside), submittedBy: f.northside[who] })
     const asReferrer = db.as(referrer())
     expect(await sqlState(asReferrer.tenant((tx) => tx.insert(s.referrals).values(row('referrer2') as never)))).toBe('42501')
-    expect(await rolledBack(asReferrer, (tx) => tx.insert(s.referrals).values(row('referrer') as never).returning())).toHaveLength(1)
+    expect(
+      await rolledBack(asReferrer, (tx) =>
+        tx
+          .insert(s.referrals)
+          .values(row('referrer') as never)
+          .returning(),
+      ),
+    ).toHaveLength(1)
   })
 
   test('cannot change a referral another referrer submitted', async () => {
@@ -240,17 +323,22 @@ describe('a referrer sees only what they submitted', () => {
  * (an error) or touch nothing.
  */
 describe('no escalation through the users table or foreign keys', () => {
-  const selfUpdate = (set: Record<string, unknown>) =>
-    rolledBack(db.as(scope('lakeview', 'staff')), (tx) => update(tx, caseOf(s.users), f.lakeview.staff, set))
+  const selfUpdate = (set: Record<string, unknown>) => rolledBack(db.as(scope('lakeview', 'staff')), (tx) => update(tx, caseOf(s.users), f.lakeview.staff, set))
 
   // Only admins update users; a staff member's update of their own row touches nothing.
   test('a user cannot move themselves into another clinic', async () => {
-    const outcome = await selfUpdate({ clinicId: f.northside.clinicId }).then((rows) => rows, (error) => error)
+    const outcome = await selfUpdate({ clinicId: f.northside.clinicId }).then(
+      (rows) => rows,
+      (error) => error,
+    )
     expect(outcome instanceof Error || (Array.isArray(outcome) && outcome.length === 0)).toBe(true)
   })
 
   test('a user cannot make themselves superadmin', async () => {
-    const outcome = await selfUpdate({ clinicId: null, role: 'superadmin' }).then((rows) => rows, (error) => error)
+    const outcome = await selfUpdate({ clinicId: null, role: 'superadmin' }).then(
+      (rows) => rows,
+      (error) => error,
+    )
     expect(outcome instanceof Error || (Array.isArray(outcome) && outcome.length === 0)).toBe(true)
   })
 

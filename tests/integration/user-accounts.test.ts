@@ -22,7 +22,10 @@ const ids = { a: '', b: '', adminA: '', adminB: '' }
 
 beforeAll(async () => {
   for (const key of ['a', 'b'] as const) {
-    const [clinic] = await owner.insert(clinics).values({ slug: `accounts-${key}-${tag}`, name: `Accounts ${key}` }).returning()
+    const [clinic] = await owner
+      .insert(clinics)
+      .values({ slug: `accounts-${key}-${tag}`, name: `Accounts ${key}` })
+      .returning()
     ids[key] = clinic!.id
     const [admin] = await owner
       .insert(users)
@@ -41,10 +44,16 @@ describe('one account per email', () => {
   test('a second clinic cannot invite an email another clinic has, whatever its case', async () => {
     const email = `shared-${tag}@accounts.test`
     await invite('a', email)
-    const error = await invite('b', email.toUpperCase()).then(() => null, (e: unknown) => e as { cause?: { code?: string; constraint?: string } })
+    const error = await invite('b', email.toUpperCase()).then(
+      () => null,
+      (e: unknown) => e as { cause?: { code?: string; constraint?: string } },
+    )
     // The users page recognises exactly this refusal (code and constraint) to show its field error.
     expect(error?.cause).toMatchObject({ code: '23505', constraint: 'users_email_key' })
-    const rows = await owner.select().from(users).where(sql`lower(${users.email}) = ${email}`)
+    const rows = await owner
+      .select()
+      .from(users)
+      .where(sql`lower(${users.email}) = ${email}`)
     expect(rows.map((r) => r.clinicId)).toEqual([ids.a])
   })
 
@@ -55,7 +64,10 @@ describe('one account per email', () => {
 
 describe('a staff member’s own AI endpoint', () => {
   test('is set on their own row only, and comes back with them from request_start', async () => {
-    const [me] = await owner.insert(users).values({ clinicId: ids.a, email: `me-${tag}@accounts.test`, displayName: 'Me', role: 'staff', status: 'active' }).returning()
+    const [me] = await owner
+      .insert(users)
+      .values({ clinicId: ids.a, email: `me-${tag}@accounts.test`, displayName: 'Me', role: 'staff', status: 'active' })
+      .returning()
     const mine = as({ clinicId: ids.a, userId: me!.id, role: 'staff' })
     expect(await mine.tenant((tx) => saveMyAiEndpoint(tx, 'http://10.0.0.5:1234/v1'))).toBe(true)
     const [row] = await owner.select({ aiEndpoint: users.aiEndpoint }).from(users).where(eq(users.id, me!.id))
@@ -74,16 +86,24 @@ describe('a staff member’s own AI endpoint', () => {
   })
 
   test('staff cannot reach the column, or their role, through the users policies', async () => {
-    const [me] = await owner.insert(users).values({ clinicId: ids.a, email: `plain-${tag}@accounts.test`, displayName: 'Plain', role: 'staff', status: 'active' }).returning()
+    const [me] = await owner
+      .insert(users)
+      .values({ clinicId: ids.a, email: `plain-${tag}@accounts.test`, displayName: 'Plain', role: 'staff', status: 'active' })
+      .returning()
     const mine = as({ clinicId: ids.a, userId: me!.id, role: 'staff' })
-    const updated = await mine.tenant((tx) => tx.update(users).set({ aiEndpoint: 'http://evil.example', role: 'admin' }).where(eq(users.id, me!.id)).returning())
+    const updated = await mine.tenant((tx) =>
+      tx.update(users).set({ aiEndpoint: 'http://evil.example', role: 'admin' }).where(eq(users.id, me!.id)).returning(),
+    )
     expect(updated).toEqual([])
     const [row] = await owner.select().from(users).where(eq(users.id, me!.id))
     expect(row).toMatchObject({ aiEndpoint: null, role: 'staff' })
   })
 
   test('the column refuses anything but a bounded http(s) address', async () => {
-    const [me] = await owner.insert(users).values({ clinicId: ids.a, email: `shape-${tag}@accounts.test`, displayName: 'Shape', role: 'staff', status: 'active' }).returning()
+    const [me] = await owner
+      .insert(users)
+      .values({ clinicId: ids.a, email: `shape-${tag}@accounts.test`, displayName: 'Shape', role: 'staff', status: 'active' })
+      .returning()
     const mine = as({ clinicId: ids.a, userId: me!.id, role: 'staff' })
     for (const bad of ['javascript:alert(1)', 'http://a b', `http://${'a'.repeat(200)}.example`]) {
       expect(await sqlState(mine.tenant((tx) => saveMyAiEndpoint(tx, bad))), bad).toBe('23514')

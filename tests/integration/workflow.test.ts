@@ -32,19 +32,36 @@ beforeAll(async () => {
 /** A fresh referral in a given state (a copy of a seeded one, as the owner). */
 async function referralIn(status: s.ReferralStatus) {
   const id = randomUUID()
-  await db.owner.insert(s.referrals).values({ ...template, id, status, referenceNumber: `WF-${id.slice(0, 8)}`, idempotencyKey: null, version: 1, triagedAt: null, closedAt: null, scheduledAt: null })
+  await db.owner
+    .insert(s.referrals)
+    .values({
+      ...template,
+      id,
+      status,
+      referenceNumber: `WF-${id.slice(0, 8)}`,
+      idempotencyKey: null,
+      version: 1,
+      triagedAt: null,
+      closedAt: null,
+      scheduledAt: null,
+    })
   return id
 }
 
 const work = (id: string, to: s.ReferralStatus, extra: { reason?: string; scheduledFor?: string } = {}) =>
   db.as(staff).tenant((tx) =>
-    performWork(tx, { clinicId: staff.clinicId!, userId: staff.userId!, cipher, audit: (t, e) => recordAudit(t, staff, { requestId: 'wf', ip: null, userAgent: null }, e) }, id, {
-      intent: 'status',
-      to,
-      version: 1,
-      reason: extra.reason ?? 'Reason given by the test',
-      scheduledFor: extra.scheduledFor ?? '2026-12-03',
-    }),
+    performWork(
+      tx,
+      { clinicId: staff.clinicId!, userId: staff.userId!, cipher, audit: (t, e) => recordAudit(t, staff, { requestId: 'wf', ip: null, userAgent: null }, e) },
+      id,
+      {
+        intent: 'status',
+        to,
+        version: 1,
+        reason: extra.reason ?? 'Reason given by the test',
+        scheduledFor: extra.scheduledFor ?? '2026-12-03',
+      },
+    ),
   )
 
 const ALL = s.referralStatuses
@@ -80,7 +97,10 @@ test('a decline needs a reason and a booking a date; both are encrypted and show
   const accepted = await referralIn('accepted')
   expect(await work(accepted, 'scheduled', { scheduledFor: 'soon' })).toMatchObject({ outcome: 'needs-date' })
   expect(await work(accepted, 'scheduled', { reason: '', scheduledFor: '2026-12-03' })).toMatchObject({ outcome: 'done' })
-  for (const [referralId, text] of [[id, 'Outside our catchment area'], [accepted, 'Appointment on 2026-12-03']] as const) {
+  for (const [referralId, text] of [
+    [id, 'Outside our catchment area'],
+    [accepted, 'Appointment on 2026-12-03'],
+  ] as const) {
     const [event] = await db.owner.select().from(s.referralEvents).where(eq(s.referralEvents.referralId, referralId))
     expect(event).toMatchObject({ type: 'status', visibleToReferrer: true })
     expect(JSON.stringify(event!.body)).not.toContain(text.slice(0, 10))

@@ -4,13 +4,7 @@ import { afterAll } from 'vitest'
 import { eq } from 'drizzle-orm'
 import { connectDatabase } from '../../app/db/client.server'
 import * as schema from '../../app/db/schema'
-import {
-  createTenantDatabase,
-  NO_SCOPE,
-  type TenantDatabase,
-  type TenantScope,
-  type TenantTx,
-} from '../../app/tenancy/tenant.server'
+import { createTenantDatabase, NO_SCOPE, type TenantDatabase, type TenantScope, type TenantTx } from '../../app/tenancy/tenant.server'
 
 export function useTestDatabase() {
   const config = inject('database')
@@ -29,7 +23,10 @@ export function useTestDatabase() {
     /** The tenant context of a clinic's demo staff member (`staff@<slug>.test`). */
     staffScopeOf: async (slug: string): Promise<TenantScope> => {
       const [clinic] = await owner.db.select().from(schema.clinics).where(eq(schema.clinics.slug, slug))
-      const [staff] = await owner.db.select().from(schema.users).where(eq(schema.users.email, `staff@${slug}.test`))
+      const [staff] = await owner.db
+        .select()
+        .from(schema.users)
+        .where(eq(schema.users.email, `staff@${slug}.test`))
       return { clinicId: clinic!.id, userId: staff!.id, role: 'staff' }
     },
   }

@@ -30,12 +30,17 @@ export async function startFakeLmStudio(port: number, options: { model?: string;
       const { messages } = JSON.parse(body) as { messages: { role: string; content: string }[] }
       const system = messages[0]?.content ?? ''
       const kind = system.includes('triage') ? 'Triage' : system.includes('missing') ? 'Missing' : 'Summary'
-      const words = `${kind}: ${kind === 'Triage' ? 'urgent. Red flag: weight loss (reported in history).' : kind === 'Missing' ? 'Please send the latest imaging report.' : 'Adult patient referred for assessment.'}`.split(' ')
+      const words =
+        `${kind}: ${kind === 'Triage' ? 'urgent. Red flag: weight loss (reported in history).' : kind === 'Missing' ? 'Please send the latest imaging report.' : 'Adult patient referred for assessment.'}`.split(
+          ' ',
+        )
       inFlight++
       maxInFlight = Math.max(maxInFlight, inFlight)
       res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive' })
       for (const word of words) {
-        res.write(`data: ${JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion.chunk', model, choices: [{ index: 0, delta: { content: `${word} ` } }] })}\n\n`)
+        res.write(
+          `data: ${JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion.chunk', model, choices: [{ index: 0, delta: { content: `${word} ` } }] })}\n\n`,
+        )
         await new Promise((r) => setTimeout(r, options.tokenDelayMs ?? 60))
       }
       res.write('data: [DONE]\n\n')
