@@ -8,6 +8,8 @@ import * as build from '../build/server'
 import { createRequestPipeline } from '../app/server/pipeline.server'
 import type { Env } from '../app/utils/env.server'
 
-const handle = createRequestPipeline(build as unknown as ServerBuild)
+// Through unknown: the module's type is `any` before the first build and its own shape after it.
+const serverBuild: unknown = build
+const handle = createRequestPipeline(serverBuild as ServerBuild)
 
 export const onRequest: PagesFunction<Env> = (context) => handle(context)

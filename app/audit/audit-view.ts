@@ -61,11 +61,9 @@ export const EXPORT_FORMATS = { csv: 'CSV', fhir: 'FHIR (NDJSON)' } as const
  */
 export const EXPORT_DAYS = { first: '1970-01-01', last: '2999-12-31' } as const
 const exportDay = (which: string) =>
-  z.iso
-    .date({ error: `Enter the ${which} day as YYYY-MM-DD` })
-    .refine((day) => day >= EXPORT_DAYS.first && day <= EXPORT_DAYS.last, {
-      message: `The ${which} day must be between ${EXPORT_DAYS.first} and ${EXPORT_DAYS.last}`,
-    })
+  z.iso.date({ error: `Enter the ${which} day as YYYY-MM-DD` }).refine((day) => day >= EXPORT_DAYS.first && day <= EXPORT_DAYS.last, {
+    message: `The ${which} day must be between ${EXPORT_DAYS.first} and ${EXPORT_DAYS.last}`,
+  })
 
 export const AuditExportSchema = z
   .object({

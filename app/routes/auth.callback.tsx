@@ -35,17 +35,15 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 
   const denied = async (reason: string, user?: SigningInUser) => {
     const scope = { clinicId: user?.clinic_id ?? null, userId: user?.id ?? null, role: user?.role ?? null }
-    await context.db
-      .withScope(scope)
-      .tenant((tx) =>
-        recordAudit(tx, scope, context.auditRequest, {
-          action: 'login.denied',
-          entityType: 'user',
-          entityId: user?.id,
-          outcome: 'denied',
-          details: { reason },
-        }),
-      )
+    await context.db.withScope(scope).tenant((tx) =>
+      recordAudit(tx, scope, context.auditRequest, {
+        action: 'login.denied',
+        entityType: 'user',
+        entityId: user?.id,
+        outcome: 'denied',
+        details: { reason },
+      }),
+    )
     return data({ reason }, { status: reason === 'not-provisioned' || reason === 'disabled' ? 403 : 401, headers: clearFlowCookies(request, env) })
   }
 

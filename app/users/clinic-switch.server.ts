@@ -22,15 +22,13 @@ export async function switchClinic(
   if (!target.length) return 'no-such-clinic'
   // Recorded as the user working in the clinic they switch to, in that clinic's chain.
   const scope = { clinicId: to.clinicId, userId: user.id, role: user.role }
-  await desk.db
-    .withScope(scope)
-    .tenant((tx) =>
-      recordAudit(tx, scope, desk.auditRequest, {
-        action: 'clinic.switch',
-        entityType: 'clinic',
-        entityId: to.clinicId,
-        details: { reason: to.reason, from: user.clinicId },
-      }),
-    )
+  await desk.db.withScope(scope).tenant((tx) =>
+    recordAudit(tx, scope, desk.auditRequest, {
+      action: 'clinic.switch',
+      entityType: 'clinic',
+      entityId: to.clinicId,
+      details: { reason: to.reason, from: user.clinicId },
+    }),
+  )
   return 'switched'
 }

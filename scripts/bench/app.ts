@@ -44,13 +44,21 @@ export function snapshotBuild(repo: string, target: string) {
   const referenced = [...server.matchAll(/"\/assets\/([^"]+\.js)"/g)].map((m) => m[1]!)
   const missing = referenced.filter((f) => !files.has(f))
   if (!referenced.length || missing.length) {
-    throw new Error(`build/ is inconsistent (server build names ${missing.length} client files that are not there; another build running?): run the bench again`)
+    throw new Error(
+      `build/ is inconsistent (server build names ${missing.length} client files that are not there; another build running?): run the bench again`,
+    )
   }
 }
 
 export type RunningApp = { origin: string; process: ChildProcess; logFile: string; stop: () => Promise<void> }
 
-export async function startApp(options: { cwd: string; config: LocalConfig; bindings: Record<string, string>; logFile: string; inspectorPort?: number }): Promise<RunningApp> {
+export async function startApp(options: {
+  cwd: string
+  config: LocalConfig
+  bindings: Record<string, string>
+  logFile: string
+  inspectorPort?: number
+}): Promise<RunningApp> {
   const log = createWriteStream(options.logFile)
   const server = appServerCommand(options.config, options.bindings, { inspectorPort: options.inspectorPort })
   const child = spawn(server.command, server.args, {

@@ -77,6 +77,7 @@ export function auditHash(row: Omit<AuditSeedRow, 'hash'>) {
 /** The database's own check of one clinic's chain, timed. */
 export async function auditVerify(client: PgClient, clinicId: string) {
   const t = performance.now()
-  const v = (await client.query<{ ok: boolean; checked: string; reason: string | null }>('select ok, checked, reason from audit_verify($1::uuid)', [clinicId])).rows[0]!
+  const v = (await client.query<{ ok: boolean; checked: string; reason: string | null }>('select ok, checked, reason from audit_verify($1::uuid)', [clinicId]))
+    .rows[0]!
   return { ok: v.ok, rows: Number(v.checked), reason: v.reason, ms: Math.round(performance.now() - t) }
 }

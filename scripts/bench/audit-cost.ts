@@ -56,7 +56,14 @@ export async function request(db: Database, scope: Scope, withAudit: boolean) {
  * rest). The order rotates every round, so that anything else the machine does lands on all.
  * `requests` rounds, or fewer if `maxSeconds` runs out first (a busy machine).
  */
-export async function sequentialCost(options: { appUrl: string; wsProxy: string; scope: Scope; requests: number; maxSeconds: number; warmup: number }): Promise<Sequential> {
+export async function sequentialCost(options: {
+  appUrl: string
+  wsProxy: string
+  scope: Scope
+  requests: number
+  maxSeconds: number
+  warmup: number
+}): Promise<Sequential> {
   const sync = connectAs(options.appUrl, options.wsProxy, 1)
   const async = connectAs(options.appUrl, options.wsProxy, 1)
   try {

@@ -55,7 +55,9 @@ export async function loadAuditTrail(options: {
     // Checkpoints during the load only cost time; the setting is reset before anything is measured.
     await admin.query(`alter system set max_wal_size = '16GB'`)
     await admin.query('select pg_reload_conf()')
-    const heads = new Map((await admin.query<{ chain: string; seq: string; hash: string }>('select chain, seq, hash from audit_chain_heads')).rows.map((h) => [h.chain, h]))
+    const heads = new Map(
+      (await admin.query<{ chain: string; seq: string; hash: string }>('select chain, seq, hash from audit_chain_heads')).rows.map((h) => [h.chain, h]),
+    )
     const chains: Chain[] = clinics.map((c) => {
       const head = heads.get(c.id)
       return { ...c, seq: Number(head?.seq ?? 0), prev: head?.hash || null, entities: Array.from({ length: ENTITIES_PER_CLINIC }, () => crypto.randomUUID()) }
@@ -72,7 +74,10 @@ export async function loadAuditTrail(options: {
     const job = { superuserUrl: options.superuserUrl, rows, firstId, startMicros: endMicros - stepMicros * rows, stepMicros, chains, workers }
     const finalHeads = await timed('insert', async () => {
       const sent = new Array<number>(workers).fill(0)
-      const progress = setInterval(() => log(`  ${sent.reduce((a, b) => a + b, 0).toLocaleString('en')} of ${rows.toLocaleString('en')} audit rows sent`), 30_000)
+      const progress = setInterval(
+        () => log(`  ${sent.reduce((a, b) => a + b, 0).toLocaleString('en')} of ${rows.toLocaleString('en')} audit rows sent`),
+        30_000,
+      )
       try {
         const results = await Promise.all(Array.from({ length: workers }, (_, worker) => runWorker({ ...job, worker }, (n) => (sent[worker] = n))))
         nodeWaitedMs = results.reduce((n, r) => n + r.waitMs, 0)
@@ -87,7 +92,9 @@ export async function loadAuditTrail(options: {
       [JSON.stringify(finalHeads)],
     )
     await admin.query(`select setval('audit_logs_id_seq', $1)`, [firstId + rows - 1])
-    log(`audit rows loaded: ${rows.toLocaleString('en')} in ${chains.length} chains by ${workers} workers (${(timingsMs.insert! / 1000).toFixed(1)} s; they waited ${(nodeWaitedMs / 1000).toFixed(1)} s for PostgreSQL)`)
+    log(
+      `audit rows loaded: ${rows.toLocaleString('en')} in ${chains.length} chains by ${workers} workers (${(timingsMs.insert! / 1000).toFixed(1)} s; they waited ${(nodeWaitedMs / 1000).toFixed(1)} s for PostgreSQL)`,
+    )
 
     const builders = await Promise.all([connectPg(options.superuserUrl), connectPg(options.superuserUrl)])
     try {
@@ -122,7 +129,9 @@ function runWorker(job: Job, onProgress: (sent: number) => void) {
     })
     worker.once('error', reject)
     // Done once it has closed its connection and exited.
-    worker.once('exit', (code) => (result && code === 0 ? resolve(result) : reject(new Error(`audit load worker ${job.worker} exited (${code}) before it finished`))))
+    worker.once('exit', (code) =>
+      result && code === 0 ? resolve(result) : reject(new Error(`audit load worker ${job.worker} exited (${code}) before it finished`)),
+    )
   }).finally(cancel)
 }
 
@@ -140,9 +149,14 @@ async function loadShare(job: Job) {
       if (c % job.workers !== job.worker) continue
       const chain = job.chains[c]!
       const row = auditRow(random, {
-        id: job.firstId + i, clinicId: chain.id, seq: ++chain.seq, prevHash: chain.prev,
+        id: job.firstId + i,
+        clinicId: chain.id,
+        seq: ++chain.seq,
+        prevHash: chain.prev,
         occurredMicros: job.startMicros + i * job.stepMicros + random.int(0, job.stepMicros - 1),
-        referralIds: chain.entities, staff: chain.staff, referrers: chain.referrers,
+        referralIds: chain.entities,
+        staff: chain.staff,
+        referrers: chain.referrers,
       })
       chain.prev = row.hash
       batch.push(row)
@@ -155,7 +169,9 @@ async function loadShare(job: Job) {
     }
     if (batch.length) await loader.submit('audit_logs', batch)
     await loader.drain()
-    const heads = job.chains.filter((_, c) => c % job.workers === job.worker && job.chains[c]!.prev).map((ch) => ({ chain: ch.id, seq: ch.seq, hash: ch.prev! }))
+    const heads = job.chains
+      .filter((_, c) => c % job.workers === job.worker && job.chains[c]!.prev)
+      .map((ch) => ({ chain: ch.id, seq: ch.seq, hash: ch.prev! }))
     parentPort!.postMessage({ done: true, heads, waitMs: loader.waitMs } satisfies FromWorker)
   } finally {
     await loader.end()

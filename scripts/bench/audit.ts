@@ -55,8 +55,13 @@ const maxSeconds = Number(args.seconds)
 const writers = Number(args.writers)
 const writerSeconds = Number(args['writer-seconds'])
 const explainRepeats = Number(args.explain)
-if (![rows, clinicCount, requests, maxSeconds, writers, writerSeconds, explainRepeats].every((n) => Number.isInteger(n) ? n >= 1 : n > 0) || clinicCount < 2) {
-  console.error('usage: npm run bench:audit -- [--rows 10000000] [--clinics 20] [--requests 3000] [--seconds 60] [--writers 10] [--writer-seconds 6] [--explain 300]')
+if (
+  ![rows, clinicCount, requests, maxSeconds, writers, writerSeconds, explainRepeats].every((n) => (Number.isInteger(n) ? n >= 1 : n > 0)) ||
+  clinicCount < 2
+) {
+  console.error(
+    'usage: npm run bench:audit -- [--rows 10000000] [--clinics 20] [--requests 3000] [--seconds 60] [--writers 10] [--writer-seconds 6] [--explain 300]',
+  )
   process.exit(2)
 }
 
@@ -69,7 +74,11 @@ await runBench('bench:audit', main, say)
 async function main() {
   await assertPortsFree(PORTS, 'bench:audit')
   const tmp = benchTempFolder('intakepilot-bench-audit-')
-  say(`${rows.toLocaleString('en')} rows over ${clinicCount} clinics; temp folder ${tmp}; ${cpus().length} CPUs, load average ${loadavg().map((n) => n.toFixed(2)).join(' ')}`)
+  say(
+    `${rows.toLocaleString('en')} rows over ${clinicCount} clinics; temp folder ${tmp}; ${cpus().length} CPUs, load average ${loadavg()
+      .map((n) => n.toFixed(2))
+      .join(' ')}`,
+  )
 
   const postgres = await startLocalPostgres({ dataDir: join(tmp, 'postgres'), port: PORTS.pg, persistent: false })
   onCleanup('postgres', () => postgres.stop())
@@ -92,9 +101,15 @@ async function main() {
     const trailRows = Number((await admin.query<{ n: string }>('select count(*) as n from audit_logs')).rows[0]!.n)
     say(`${label}: ${trailRows.toLocaleString('en')} rows in the trail`)
     const sequential = await sequentialCost({ appUrl: postgres.appUrl, wsProxy, scope, requests, maxSeconds, warmup: 150 })
-    say(`  one at a time, ${sequential.with.requests} rounds: without ${fmt(sequential.without)}; with ${fmt(sequential.with)}; added p50 ${sequential.added.p50} ms, p95 ${sequential.added.p95} ms, p99 ${sequential.added.p99} ms (median of pairs ${sequential.added.pairedMedian} ms); commit not waiting for the flush ${fmt(sequential.noFlush)}; CPU busy ${sequential.with.machine?.busy} (others ${sequential.with.machine?.others})`)
+    say(
+      `  one at a time, ${sequential.with.requests} rounds: without ${fmt(sequential.without)}; with ${fmt(sequential.with)}; added p50 ${sequential.added.p50} ms, p95 ${sequential.added.p95} ms, p99 ${sequential.added.p99} ms (median of pairs ${sequential.added.pairedMedian} ms); commit not waiting for the flush ${fmt(sequential.noFlush)}; CPU busy ${sequential.with.machine?.busy} (others ${sequential.with.machine?.others})`,
+    )
     const insert = await insertTime({ appUrl: postgres.appUrl, wsProxy, scope, repeats: explainRepeats })
-    say(`  the INSERT in the database: execution p50 ${insert.executionMs.p50} ms, p95 ${insert.executionMs.p95} ms (triggers ${Object.entries(insert.triggerMs).map(([n, t]) => `${n} p50 ${t.p50} ms`).join(', ')}), planning p50 ${insert.planningMs.p50} ms`)
+    say(
+      `  the INSERT in the database: execution p50 ${insert.executionMs.p50} ms, p95 ${insert.executionMs.p95} ms (triggers ${Object.entries(insert.triggerMs)
+        .map(([n, t]) => `${n} p50 ${t.p50} ms`)
+        .join(', ')}), planning p50 ${insert.planningMs.p50} ms`,
+    )
     const sameClinicScopes = measured.staff.map((userId): Scope => ({ clinicId: measured.id, userId, role: 'staff' }))
     const sameClinic = await concurrentCost({ appUrl: postgres.appUrl, wsProxy, scopes: sameClinicScopes, writers, seconds: writerSeconds })
     say(`  ${writers} writers, one clinic: without ${fmtRate(sameClinic.without)}; with ${fmtRate(sameClinic.with)}`)
@@ -119,7 +134,13 @@ async function main() {
   const results = {
     meta: {
       date: new Date().toISOString(),
-      rows, clinics: clinicCount, requests, maxSeconds, writers, writerSeconds, explainRepeats,
+      rows,
+      clinics: clinicCount,
+      requests,
+      maxSeconds,
+      writers,
+      writerSeconds,
+      explainRepeats,
       request: { statements: statements.without, auditStatements: statements.added },
       load,
       machine: { cpus: cpus().length, loadAverageAtEnd: loadavg(), cpuPressureAtEnd: cpuPressure(), node: process.version },
@@ -142,17 +163,37 @@ async function main() {
 /** Clinics, each with an admin, staff and referrers (the loaded rows' actors), loaded as the superuser. */
 async function createClinics(admin: PgClient, n: number): Promise<(AuditClinic & { slug: string })[]> {
   const clinics = Array.from({ length: n }, (_, c) => ({
-    id: crypto.randomUUID(), slug: `audit-${String(c + 1).padStart(2, '0')}`,
-    staff: Array.from({ length: Math.max(writers, 3) }, () => crypto.randomUUID()), referrers: Array.from({ length: 6 }, () => crypto.randomUUID()),
+    id: crypto.randomUUID(),
+    slug: `audit-${String(c + 1).padStart(2, '0')}`,
+    staff: Array.from({ length: Math.max(writers, 3) }, () => crypto.randomUUID()),
+    referrers: Array.from({ length: 6 }, () => crypto.randomUUID()),
   }))
   const users = clinics.flatMap((c) => [
-    ...c.staff.map((id, i) => ({ id, clinic_id: c.id, email: `staff${i + 1}@${c.slug}.test`, display_name: `Staff ${i + 1}`, role: 'staff', status: 'active' })),
-    ...c.referrers.map((id, i) => ({ id, clinic_id: c.id, email: `referrer${i + 1}@${c.slug}.test`, display_name: `Referrer ${i + 1}`, role: 'referrer', status: 'active' })),
+    ...c.staff.map((id, i) => ({
+      id,
+      clinic_id: c.id,
+      email: `staff${i + 1}@${c.slug}.test`,
+      display_name: `Staff ${i + 1}`,
+      role: 'staff',
+      status: 'active',
+    })),
+    ...c.referrers.map((id, i) => ({
+      id,
+      clinic_id: c.id,
+      email: `referrer${i + 1}@${c.slug}.test`,
+      display_name: `Referrer ${i + 1}`,
+      role: 'referrer',
+      status: 'active',
+    })),
   ])
   await admin.query('begin')
   // Setup, not the code under test: no trigger rows in the trail before the first measurement.
   await admin.query('set local session_replication_role = replica')
-  await insertJson(admin, 'clinics', clinics.map((c) => ({ id: c.id, slug: c.slug, name: `Audit Bench ${c.slug.slice(6)}`, settings: {} })))
+  await insertJson(
+    admin,
+    'clinics',
+    clinics.map((c) => ({ id: c.id, slug: c.slug, name: `Audit Bench ${c.slug.slice(6)}`, settings: {} })),
+  )
   await insertJson(admin, 'users', users)
   await admin.query('commit')
   return clinics
@@ -171,7 +212,9 @@ async function statementsOf(relay: Awaited<ReturnType<typeof startRelayProcess>>
     // db.tenant sends the row with the commit: as many messages (round trips), the last one carrying the INSERT.
     const added = withAudit.filter((s) => !without.includes(s))
     if (withAudit.length !== without.length || added.length !== 1 || !/^insert into audit_logs [\s\S]*;\s*commit$/i.test(added[0]!)) {
-      throw new Error(`expected the audited request to send its audit INSERT with the commit:\n  without: ${without.join('\n           ')}\n  with:    ${withAudit.join('\n           ')}`)
+      throw new Error(
+        `expected the audited request to send its audit INSERT with the commit:\n  without: ${without.join('\n           ')}\n  with:    ${withAudit.join('\n           ')}`,
+      )
     }
     return { without, with: withAudit, added }
   } finally {
@@ -193,7 +236,10 @@ function markdown(phases: Phase[], verify: { clinic: string; ok: boolean; rows: 
   const trio = (s: { p50: number; p95: number; p99: number }) => `${ms(s.p50)} / ${ms(s.p95)} / ${ms(s.p99)}`
   const met = (n: number) => (n < TARGET_MS ? 'met' : 'NOT met')
   const rest = (p: Phase) => p.sequential.added.p50 - p.sequential.flushWait.p50 - p.insert.executionMs.p50
-  const trigger = (p: Phase) => Object.entries(p.insert.triggerMs).map(([name, t]) => `${name} ${ms(t.p50)}`).join(', ')
+  const trigger = (p: Phase) =>
+    Object.entries(p.insert.triggerMs)
+      .map(([name, t]) => `${name} ${ms(t.p50)}`)
+      .join(', ')
   const lines = [
     `| audit row cost (p50 / p95 / p99) | trail: ${head(small)} | trail: ${head(big)} | target |`,
     '|---|---|---|---|',

@@ -85,14 +85,22 @@ export function pageWork(inputs: BaselineInputs, cipher: PhiCipher = phiCipherFr
   const shell = async (db: Database, scope: TenantScope, mode: Mode) => {
     if (scope.role !== 'superadmin') return
     await createTenantDatabase(db, scope).tenant((tx) =>
-      tx.select({ id: clinics.id, name: clinics.name, slug: clinics.slug }).from(clinics).where(mode === 'norls' ? eq(clinics.id, clinicId) : undefined).orderBy(asc(clinics.name)),
+      tx
+        .select({ id: clinics.id, name: clinics.name, slug: clinics.slug })
+        .from(clinics)
+        .where(mode === 'norls' ? eq(clinics.id, clinicId) : undefined)
+        .orderBy(asc(clinics.name)),
     )
   }
   const queue = async (db: Database, mode: Mode, view: QueueView, api: boolean, me: string, scope: TenantScope, audited: ReturnType<typeof auditRequest>) =>
     createTenantDatabase(db, scope).tenant(async (tx) => {
       const { rows } = await queuePage(tx, view, me, mode === 'norls' ? eq(referrals.clinicId, clinicId) : undefined)
       if (!api) await clinicPeople(tx, clinicId)
-      await recordAudit(tx, scope, audited, { action: 'referral.list', entityType: 'referral', details: { ids: rows.map((r) => r.id), ...(api ? { api: true } : { search: false }) } })
+      await recordAudit(tx, scope, audited, {
+        action: 'referral.list',
+        entityType: 'referral',
+        details: { ids: rows.map((r) => r.id), ...(api ? { api: true } : { search: false }) },
+      })
     })
 
   const queuePageWork = (cursor?: string) => async (db: Database, mode: Mode) => {
@@ -113,10 +121,14 @@ export function pageWork(inputs: BaselineInputs, cipher: PhiCipher = phiCipherFr
         shell(db, scope, mode),
         tdb.tenant(async (tx) => {
           // The clinic's people first (routes/_app.referrals.$id.tsx): the history's names come from them.
-          const everyone = await tx.select({ id: users.id, displayName: users.displayName, role: users.role, status: users.status }).from(users).where(eq(users.clinicId, clinicId))
-          const opened = mode === 'rls'
-            ? await readReferral(tx, cipher, audit(scope, audited), { id, staff: true, people: everyone })
-            : await openReferralWithClinicPredicate(tx, cipher, audit(scope, audited), { id, clinicId })
+          const everyone = await tx
+            .select({ id: users.id, displayName: users.displayName, role: users.role, status: users.status })
+            .from(users)
+            .where(eq(users.clinicId, clinicId))
+          const opened =
+            mode === 'rls'
+              ? await readReferral(tx, cipher, audit(scope, audited), { id, staff: true, people: everyone })
+              : await openReferralWithClinicPredicate(tx, cipher, audit(scope, audited), { id, clinicId })
           if (!opened) throw new Error('baseline: referral not found')
           // The page's AI panel (aiFor in routes/_app.referrals.$id.tsx): the saved summaries.
           await readSummaries(tx, cipher, clinicId, id)
@@ -129,7 +141,13 @@ export function pageWork(inputs: BaselineInputs, cipher: PhiCipher = phiCipherFr
       await createTenantDatabase(db, scope).tenant(async (tx) => {
         const form = await intakeFormVersion(tx, clinicId, 1)
         if (!form) throw new Error('baseline: no form version 1')
-        await createReferral(tx, cipher, audit(scope, audited), { clinic, submittedBy: userId, form, values: inputs.submission(i), idempotencyKey: crypto.randomUUID() })
+        await createReferral(tx, cipher, audit(scope, audited), {
+          clinic,
+          submittedBy: userId,
+          form,
+          values: inputs.submission(i),
+          idempotencyKey: crypto.randomUUID(),
+        })
       })
     },
     async 'api-list'(db, mode) {
@@ -170,17 +188,32 @@ async function openReferralWithClinicPredicate(
   options: { id: string; clinicId: string },
 ) {
   const inClinic = (column: Parameters<typeof eq>[0], rest: SQL | undefined) => and(eq(column, options.clinicId), rest)
-  const [row] = await tx.select().from(referrals).where(inClinic(referrals.clinicId, eq(referrals.id, options.id))).limit(1)
+  const [row] = await tx
+    .select()
+    .from(referrals)
+    .where(inClinic(referrals.clinicId, eq(referrals.id, options.id)))
+    .limit(1)
   if (!row) return null
   const form = await intakeFormVersion(tx, row.clinicId, row.formVersion)
   if (!form) throw new Error('referral form version missing')
   await openFormData(cipher, form.definition, { clinicId: row.clinicId, referralId: row.id }, row.formData)
-  const eventRows = await tx.select().from(referralEvents).where(inClinic(referralEvents.clinicId, eq(referralEvents.referralId, row.id))).orderBy(asc(referralEvents.createdAt))
+  const eventRows = await tx
+    .select()
+    .from(referralEvents)
+    .where(inClinic(referralEvents.clinicId, eq(referralEvents.referralId, row.id)))
+    .orderBy(asc(referralEvents.createdAt))
   // The history's names come from the clinic's people, read before (as the page does).
   for (const e of eventRows) if (e.body) await cipher.decrypt(e.body, { clinicId: row.clinicId, recordId: e.id, field: 'body' })
-  if (!row.firstOpenedAt) await tx.update(referrals).set({ firstOpenedAt: new Date() }).where(inClinic(referrals.clinicId, eq(referrals.id, row.id)))
+  if (!row.firstOpenedAt)
+    await tx
+      .update(referrals)
+      .set({ firstOpenedAt: new Date() })
+      .where(inClinic(referrals.clinicId, eq(referrals.id, row.id)))
   const links = [eq(referrals.possibleDuplicateOf, row.id), row.possibleDuplicateOf ? eq(referrals.id, row.possibleDuplicateOf) : undefined]
-  await tx.select({ id: referrals.id, referenceNumber: referrals.referenceNumber, status: referrals.status }).from(referrals).where(inClinic(referrals.clinicId, or(...links)))
+  await tx
+    .select({ id: referrals.id, referenceNumber: referrals.referenceNumber, status: referrals.status })
+    .from(referrals)
+    .where(inClinic(referrals.clinicId, or(...links)))
   await audit(tx, { action: 'referral.read', entityType: 'referral', entityId: row.id })
   return row
 }

@@ -52,13 +52,28 @@ async function main() {
   const env = process.env
   const tmp = benchTempFolder('intakepilot-burst-')
   const config = localConfig({
-    APP_PORT: env.APP_PORT ?? '9820', PG_PORT: env.PG_PORT ?? '59472', RELAY_PORT: env.RELAY_PORT ?? '59473',
-    IDP_PORT: env.IDP_PORT ?? '59474', PGBOUNCER_PORT: env.PGBOUNCER_PORT ?? '59475', DATA_DIR: tmp, IDP_ACCESS_TOKEN_TTL: '5400',
+    APP_PORT: env.APP_PORT ?? '9820',
+    PG_PORT: env.PG_PORT ?? '59472',
+    RELAY_PORT: env.RELAY_PORT ?? '59473',
+    IDP_PORT: env.IDP_PORT ?? '59474',
+    PGBOUNCER_PORT: env.PGBOUNCER_PORT ?? '59475',
+    DATA_DIR: tmp,
+    IDP_ACCESS_TOKEN_TTL: '5400',
   })
-  say(`${cpus().length} CPUs, load average ${loadavg().map((n) => n.toFixed(2)).join(' ')}, CPU pressure ${cpuPressure() ?? '—'}`)
+  say(
+    `${cpus().length} CPUs, load average ${loadavg()
+      .map((n) => n.toFixed(2))
+      .join(' ')}, CPU pressure ${cpuPressure() ?? '—'}`,
+  )
   const appDir = await buildAndSnapshot(REPO, tmp, { build: !args['no-build'], say })
 
-  const database = await startLocalDatabase({ dataDir: join(tmp, 'postgres'), pgPort: config.pgPort, relayPort: config.relayPort, pgbouncerPort: config.pgbouncerPort, persistent: false })
+  const database = await startLocalDatabase({
+    dataDir: join(tmp, 'postgres'),
+    pgPort: config.pgPort,
+    relayPort: config.relayPort,
+    pgbouncerPort: config.pgbouncerPort,
+    persistent: false,
+  })
   onCleanup('database', () => database.stopAll())
   say(`connection path measured: ${database.connectionPath}`)
   await runMigrations({ url: database.ownerUrl, wsProxy: database.wsProxy })
@@ -88,10 +103,19 @@ async function main() {
     await freshRateLimitWindow(admin)
     const result = await fire(app.origin, burst.requests, burst.cookie, admin, database.pgbouncer ? config.pgbouncerPort : null)
     results.push({ burst: burst.name, ...result })
-    say(`${burst.name}: ${burst.requests} concurrent GET /queue -> ${Object.entries(result.statuses).map(([s, n]) => `${n} x ${s}`).join(', ')}; p50 ${result.p50} ms, p95 ${result.p95} ms, max ${result.max} ms; ` +
-      `PostgreSQL backends at most ${result.peakBackends}${result.peakWaiting === null ? '' : `, clients waiting in PgBouncer at most ${result.peakWaiting}`}; CPU busy ${result.machine.busy} (others ${result.machine.others})`)
+    say(
+      `${burst.name}: ${burst.requests} concurrent GET /queue -> ${Object.entries(result.statuses)
+        .map(([s, n]) => `${n} x ${s}`)
+        .join(', ')}; p50 ${result.p50} ms, p95 ${result.p95} ms, max ${result.max} ms; ` +
+        `PostgreSQL backends at most ${result.peakBackends}${result.peakWaiting === null ? '' : `, clients waiting in PgBouncer at most ${result.peakWaiting}`}; CPU busy ${result.machine.busy} (others ${result.machine.others})`,
+    )
   }
-  const out = { date: new Date().toISOString(), connectionPath: database.connectionPath, machine: { cpus: cpus().length, loadAverage: loadavg(), cpuPressure: cpuPressure() }, results }
+  const out = {
+    date: new Date().toISOString(),
+    connectionPath: database.connectionPath,
+    machine: { cpus: cpus().length, loadAverage: loadavg(), cpuPressure: cpuPressure() },
+    results,
+  }
   mkdirSync(join(REPO, 'bench'), { recursive: true })
   writeFileSync(join(REPO, 'bench', 'burst-results.json'), JSON.stringify(out, null, 2))
   say('wrote bench/burst-results.json')
@@ -101,8 +125,13 @@ async function main() {
 async function provisionUsers(admin: PgClient, count: number): Promise<DemoAccount[]> {
   const oid = (n: number) => `0000${n.toString(16).padStart(4, '0')}-0000-4000-8000-${n.toString(16).padStart(12, '0')}`
   const accounts: DemoAccount[] = Array.from({ length: count }, (_, i) => ({
-    email: `burst${i + 1}@northside.test`, name: `Burst Coordinator ${i + 1}`, oid: oid(0x9000 + i), tid: DEMO_TENANT_ID,
-    clinicSlug: 'northside', role: 'staff', status: 'active',
+    email: `burst${i + 1}@northside.test`,
+    name: `Burst Coordinator ${i + 1}`,
+    oid: oid(0x9000 + i),
+    tid: DEMO_TENANT_ID,
+    clinicSlug: 'northside',
+    role: 'staff',
+    status: 'active',
   }))
   DEMO_ACCOUNTS.push(...accounts)
   await admin.query(
@@ -124,10 +153,13 @@ async function fire(origin: string, n: number, cookie: (i: number) => string, ad
   let sampling = true
   let peakBackends = 0
   let peakWaiting: number | null = pgbouncerPort === null ? null : 0
-  const bouncer = pgbouncerPort === null ? null : await connectPg(`postgres://${LOCAL_SUPERUSER.user}:${LOCAL_SUPERUSER.password}@127.0.0.1:${pgbouncerPort}/pgbouncer`)
+  const bouncer =
+    pgbouncerPort === null ? null : await connectPg(`postgres://${LOCAL_SUPERUSER.user}:${LOCAL_SUPERUSER.password}@127.0.0.1:${pgbouncerPort}/pgbouncer`)
   const sampler = (async () => {
     while (sampling) {
-      const r = await admin.query<{ n: number }>(`select count(*)::int as n from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()`)
+      const r = await admin.query<{ n: number }>(
+        `select count(*)::int as n from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()`,
+      )
       peakBackends = Math.max(peakBackends, r.rows[0]!.n)
       if (bouncer) {
         const pools = (await bouncer.query<{ database: string; cl_waiting: string }>('SHOW POOLS')).rows
@@ -149,9 +181,15 @@ async function fire(origin: string, n: number, cookie: (i: number) => string, ad
   const latencies = answers.map((a) => a.ms).sort((a, b) => a - b)
   const round = (x: number) => Math.round(x)
   return {
-    requests: n, seconds: Math.round(seconds * 100) / 100, statuses,
-    p50: round(percentile(latencies, 50)), p95: round(percentile(latencies, 95)), max: round(latencies.at(-1)!),
-    peakBackends, peakWaiting, machine,
+    requests: n,
+    seconds: Math.round(seconds * 100) / 100,
+    statuses,
+    p50: round(percentile(latencies, 50)),
+    p95: round(percentile(latencies, 95)),
+    max: round(latencies.at(-1)!),
+    peakBackends,
+    peakWaiting,
+    machine,
   }
 }
 
@@ -159,13 +197,16 @@ async function fire(origin: string, n: number, cookie: (i: number) => string, ad
 function get(origin: string, path: string, cookie: string): Promise<{ status: string; ms: number }> {
   const t = performance.now()
   return new Promise((resolve) => {
-    const req = request(`${origin}${path}`, { agent: false, headers: { cookie, accept: 'text/html', 'user-agent': 'IntakePilot-burst' }, timeout: 60_000 }, (res) => {
-      res.resume()
-      res.on('end', () => resolve({ status: String(res.statusCode), ms: performance.now() - t }))
-    })
+    const req = request(
+      `${origin}${path}`,
+      { agent: false, headers: { cookie, accept: 'text/html', 'user-agent': 'IntakePilot-burst' }, timeout: 60_000 },
+      (res) => {
+        res.resume()
+        res.on('end', () => resolve({ status: String(res.statusCode), ms: performance.now() - t }))
+      },
+    )
     req.on('timeout', () => req.destroy(new Error('timeout')))
     req.on('error', (error) => resolve({ status: error.message === 'timeout' ? 'timeout' : 'connection error', ms: performance.now() - t }))
     req.end()
   })
 }
-

@@ -14,7 +14,9 @@ let running: Promise<void> | null = null
 export function onCleanup(name: string, run: () => unknown) {
   if (running) {
     // Cleaning up already (Ctrl-C while this was starting): undo it now and stop the caller.
-    void Promise.resolve().then(run).catch(() => {})
+    void Promise.resolve()
+      .then(run)
+      .catch(() => {})
     throw new Error(`stopping: ${name} was not kept`)
   }
   const task = { name, run }

@@ -68,7 +68,15 @@ function measure(clientDir: string, route: string, files: string[]): PageJs {
 }
 
 /** The JavaScript of the referral form, the queue and a referral, as the app serves them now. */
-export async function clientJavaScript(o: { appDir: string; appOrigin: string; admin: PgClient; queuePage: string; referrerCookie: string; staffCookie: string; referralId: string }) {
+export async function clientJavaScript(o: {
+  appDir: string
+  appOrigin: string
+  admin: PgClient
+  queuePage: string
+  referrerCookie: string
+  staffCookie: string
+  referralId: string
+}) {
   const clientDir = join(o.appDir, 'build', 'client')
   await resetRateLimits(o.admin) // the baselines counted against the same users
   const newForm = await getPage(o.appOrigin, '/referrals/new', o.referrerCookie)

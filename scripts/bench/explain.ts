@@ -55,7 +55,11 @@ export async function explainPage(options: {
     let context: { sql: string; params: unknown[] } | null = null
     // db.tenant sends the audit rows with the commit, as one message: replay each INSERT on its own.
     const statementsOf = (query: { sql: string; params: unknown[] }) =>
-      query.sql.trim().replace(/;\ncommit$/, '').split(/;\n(?=insert into audit_logs )/).map((sql) => ({ sql, params: query.params }))
+      query.sql
+        .trim()
+        .replace(/;\ncommit$/, '')
+        .split(/;\n(?=insert into audit_logs )/)
+        .map((sql) => ({ sql, params: query.params }))
     for (const query of log.flatMap(statementsOf)) {
       const text = query.sql.trim()
       if (/set_config\('app\.clinic_id'/.test(text)) {

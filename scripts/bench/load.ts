@@ -30,7 +30,11 @@ export type RequestSpec = { method?: 'GET' | 'POST'; path: string; headers: Reco
 
 type AutocannonResult = { errors: number; timeouts: number; statusCodeStats: Record<string, { count: number }>; duration: number }
 type AutocannonRequest = { setupRequest: (req: Record<string, unknown>) => Record<string, unknown> }
-type Instance = { on(event: 'response', fn: (client: unknown, status: number, bytes: number, ms: number) => void): void; on(event: 'done', fn: (result: AutocannonResult) => void): void; stop(): void }
+type Instance = {
+  on(event: 'response', fn: (client: unknown, status: number, bytes: number, ms: number) => void): void
+  on(event: 'done', fn: (result: AutocannonResult) => void): void
+  stop(): void
+}
 type Autocannon = (opts: Record<string, unknown>, cb?: (err: Error | null, result: AutocannonResult) => void) => Instance
 
 // autocannon is CommonJS without type declarations.
@@ -96,14 +100,16 @@ export function runAutocannon(options: {
           if (Number(code) !== options.expectStatus) unexpected[code] = count
         }
         const unexpectedCount = Object.values(unexpected).reduce((a, b) => a + b, 0)
-        resolve(summarize(latencies, Math.min(seconds, result.duration || seconds), {
-          errors: result.errors,
-          unexpected,
-          unexpectedCount,
-          statuses,
-          capped: latencies.length >= options.maxRequests && seconds < options.durationSeconds - 0.5,
-          machine: meter(),
-        }))
+        resolve(
+          summarize(latencies, Math.min(seconds, result.duration || seconds), {
+            errors: result.errors,
+            unexpected,
+            unexpectedCount,
+            statuses,
+            capped: latencies.length >= options.maxRequests && seconds < options.durationSeconds - 0.5,
+            machine: meter(),
+          }),
+        )
       },
     )
     instance.on('response', (_client, _status, _bytes, ms) => {
@@ -115,7 +121,12 @@ export function runAutocannon(options: {
 export type RawRun = { latencies: number[]; seconds: number; errors: number; capped: boolean; machine: ReturnType<ReturnType<typeof machineMeter>> }
 
 /** A closed loop of `concurrency` workers calling `fn` for `durationSeconds` (the Node baselines). */
-export async function runLoopRaw(options: { concurrency: number; durationSeconds: number; maxRequests?: number; fn: (i: number) => Promise<void> }): Promise<RawRun> {
+export async function runLoopRaw(options: {
+  concurrency: number
+  durationSeconds: number
+  maxRequests?: number
+  fn: (i: number) => Promise<void>
+}): Promise<RawRun> {
   const latencies: number[] = []
   let errors = 0
   let i = 0
@@ -157,12 +168,16 @@ export function fromRaw(runs: RawRun[]): Stats {
   const avg = (v: number[]) => (v.length ? Math.round((v.reduce((a, b) => a + b, 0) / v.length) * 100) / 100 : null)
   const cpuMs: Record<string, number> = {}
   for (const r of runs) for (const [k, v] of Object.entries(r.machine.cpuMs ?? {})) cpuMs[k] = (cpuMs[k] ?? 0) + v
-  return summarize(runs.flatMap((r) => r.latencies), seconds, {
-    errors: runs.reduce((n, r) => n + r.errors, 0),
-    unexpected: {},
-    unexpectedCount: 0,
-    statuses: {},
-    capped: runs.some((r) => r.capped),
-    machine: { busy: avg(busy), others: avg(others), cpuMs },
-  })
+  return summarize(
+    runs.flatMap((r) => r.latencies),
+    seconds,
+    {
+      errors: runs.reduce((n, r) => n + r.errors, 0),
+      unexpected: {},
+      unexpectedCount: 0,
+      statuses: {},
+      capped: runs.some((r) => r.capped),
+      machine: { busy: avg(busy), others: avg(others), cpuMs },
+    },
+  )
 }

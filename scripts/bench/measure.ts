@@ -33,13 +33,29 @@ export async function loadTheApp(o: {
     load[p] = {}
     for (const c of o.concurrencies) {
       await resetRateLimits(admin)
-      await runAutocannon({ origin: appOrigin, connections: c, durationSeconds: 60, maxRequests: Math.max(c * 3, 20), expectStatus: specs[p].expect, next: specs[p].next })
+      await runAutocannon({
+        origin: appOrigin,
+        connections: c,
+        durationSeconds: 60,
+        maxRequests: Math.max(c * 3, 20),
+        expectStatus: specs[p].expect,
+        next: specs[p].next,
+      })
       await resetRateLimits(admin)
       // Stay inside the per-user budget of this minute window (users rotate every request).
       const cap = rateLimit.overrides.length || !limit ? 10_000_000 : Math.floor(specs[p].users * limit * 0.95)
-      const stats = await runAutocannon({ origin: appOrigin, connections: c, durationSeconds: duration, maxRequests: cap, expectStatus: specs[p].expect, next: specs[p].next })
+      const stats = await runAutocannon({
+        origin: appOrigin,
+        connections: c,
+        durationSeconds: duration,
+        maxRequests: cap,
+        expectStatus: specs[p].expect,
+        next: specs[p].next,
+      })
       load[p][String(c)] = stats
-      say(`app  ${PAGE_LABELS[p].padEnd(22)} c${String(c).padEnd(3)} ${stats.rps.toFixed(1).padStart(7)} req/s  p50 ${stats.p50} ms  p95 ${stats.p95} ms  p99 ${stats.p99} ms  errors ${stats.errors}  unexpected ${JSON.stringify(stats.unexpected)}${stats.capped ? '  (capped)' : ''}  CPU busy ${stats.machine?.busy} (others ${stats.machine?.others})`)
+      say(
+        `app  ${PAGE_LABELS[p].padEnd(22)} c${String(c).padEnd(3)} ${stats.rps.toFixed(1).padStart(7)} req/s  p50 ${stats.p50} ms  p95 ${stats.p95} ms  p99 ${stats.p99} ms  errors ${stats.errors}  unexpected ${JSON.stringify(stats.unexpected)}${stats.capped ? '  (capped)' : ''}  CPU busy ${stats.machine?.busy} (others ${stats.machine?.others})`,
+      )
     }
   }
   // Connection set-up as `npm start` has it: PostgreSQL's default 4096 SCRAM iterations.
@@ -48,7 +64,14 @@ export async function loadTheApp(o: {
     await setScramIterations(admin, 4096)
     await resetRateLimits(admin)
     await runAutocannon({ origin: appOrigin, connections: 1, durationSeconds: 60, maxRequests: 5, expectStatus: 200, next: specs.queue.next })
-    const stats = await runAutocannon({ origin: appOrigin, connections: 1, durationSeconds: duration, maxRequests: Math.floor(o.staffCount * (limit || 100) * 0.9), expectStatus: 200, next: specs.queue.next })
+    const stats = await runAutocannon({
+      origin: appOrigin,
+      connections: 1,
+      durationSeconds: duration,
+      maxRequests: Math.floor(o.staffCount * (limit || 100) * 0.9),
+      expectStatus: 200,
+      next: specs.queue.next,
+    })
     scramDefault = { iterations: 4096, stats }
     say(`app  Queue, first page with 4096 SCRAM iterations, c1: ${stats.rps.toFixed(1)} req/s  p50 ${stats.p50} ms  p95 ${stats.p95} ms`)
     await setScramIterations(admin, o.scramIterations)
@@ -58,9 +81,20 @@ export async function loadTheApp(o: {
 }
 
 /** The same SQL from Node: on warm connections with and without RLS, then a new connection per page. */
-export async function runBaselines(o: { database: Database; pages: PageKind[]; work: PageWork; concurrencies: number[]; baselineDuration: number; rlsDuration: number; say: Say }) {
+export async function runBaselines(o: {
+  database: Database
+  pages: PageKind[]
+  work: PageWork
+  concurrencies: number[]
+  baselineDuration: number
+  rlsDuration: number
+  say: Say
+}) {
   const { database, work, concurrencies, say } = o
-  const baseline: Results['baseline'] = { perRequest: {} as Results['baseline']['perRequest'], warm: { rls: {} as Results['baseline']['perRequest'], norls: {} as Results['baseline']['perRequest'] } }
+  const baseline: Results['baseline'] = {
+    perRequest: {} as Results['baseline']['perRequest'],
+    warm: { rls: {} as Results['baseline']['perRequest'], norls: {} as Results['baseline']['perRequest'] },
+  }
   // The floor (RLS) and the same without RLS, interleaved (RLS, no RLS, RLS, no RLS: half the time
   // each) so that a change in the machine's other load does not land on one side only.
   for (const p of o.pages) {
@@ -77,7 +111,9 @@ export async function runBaselines(o: { database: Database; pages: PageKind[]; w
         for (const mode of ['rls', 'norls'] as Mode[]) {
           const stats = fromRaw(runs[mode])
           baseline.warm[mode][p][String(c)] = stats
-          say(`sql  ${PAGE_LABELS[p].padEnd(22)} c${String(c).padEnd(3)} ${stats.rps.toFixed(1).padStart(7)} req/s  p50 ${stats.p50} ms  p95 ${stats.p95} ms  (warm connection, ${mode === 'rls' ? 'RLS: the floor' : 'no RLS'})  CPU busy ${stats.machine?.busy} (others ${stats.machine?.others})`)
+          say(
+            `sql  ${PAGE_LABELS[p].padEnd(22)} c${String(c).padEnd(3)} ${stats.rps.toFixed(1).padStart(7)} req/s  p50 ${stats.p50} ms  p95 ${stats.p95} ms  (warm connection, ${mode === 'rls' ? 'RLS: the floor' : 'no RLS'})  CPU busy ${stats.machine?.busy} (others ${stats.machine?.others})`,
+          )
         }
       } finally {
         await pools.rls.end()
@@ -89,9 +125,15 @@ export async function runBaselines(o: { database: Database; pages: PageKind[]; w
   for (const p of o.pages) {
     baseline.perRequest[p] = {}
     const c = Math.min(...concurrencies)
-    const stats = await runLoop({ concurrency: c, durationSeconds: o.rlsDuration, fn: perRequest(database.appUrl, database.wsProxy, (db, i) => work[p](db, 'rls', i)) })
+    const stats = await runLoop({
+      concurrency: c,
+      durationSeconds: o.rlsDuration,
+      fn: perRequest(database.appUrl, database.wsProxy, (db, i) => work[p](db, 'rls', i)),
+    })
     baseline.perRequest[p][String(c)] = stats
-    say(`node ${PAGE_LABELS[p].padEnd(22)} c${String(c).padEnd(3)} ${stats.rps.toFixed(1).padStart(7)} req/s  p50 ${stats.p50} ms  p95 ${stats.p95} ms  (new connection per page, RLS)  CPU busy ${stats.machine?.busy} (others ${stats.machine?.others})`)
+    say(
+      `node ${PAGE_LABELS[p].padEnd(22)} c${String(c).padEnd(3)} ${stats.rps.toFixed(1).padStart(7)} req/s  p50 ${stats.p50} ms  p95 ${stats.p95} ms  (new connection per page, RLS)  CPU busy ${stats.machine?.busy} (others ${stats.machine?.others})`,
+    )
   }
   return baseline
 }
@@ -108,8 +150,11 @@ export async function explainPages(o: { database: Database; pages: PageKind[]; w
       serverTime[mode][p] = result.server
       if (mode === 'rls') plans[p] = result.plans
     }
-    for (const plan of plans[p]!.filter((q) => q.warning)) say(`plan warning, ${PAGE_LABELS[p]}: ${plan.warning} (${plan.executionMs} ms): ${plan.sql.slice(0, 160)}…`)
-    say(`database time, ${PAGE_LABELS[p]}: ${serverTime.rls[p]!.totalMs} ms with RLS, ${serverTime.norls[p]!.totalMs} ms without (planning + execution of its ${serverTime.rls[p]!.statements.length} statements)`)
+    for (const plan of plans[p]!.filter((q) => q.warning))
+      say(`plan warning, ${PAGE_LABELS[p]}: ${plan.warning} (${plan.executionMs} ms): ${plan.sql.slice(0, 160)}…`)
+    say(
+      `database time, ${PAGE_LABELS[p]}: ${serverTime.rls[p]!.totalMs} ms with RLS, ${serverTime.norls[p]!.totalMs} ms without (planning + execution of its ${serverTime.rls[p]!.statements.length} statements)`,
+    )
   }
   return { plans, serverTime }
 }

@@ -100,7 +100,12 @@ const collapse = (sql: string) => sql.replace(/\s+/g, ' ').trim()
 export async function startRelayProcess(options: { port: number; postgresPort: number; pgbouncerPort?: number }): Promise<RelayHandle> {
   const child: ChildProcess = fork(fileURLToPath(import.meta.url), [], {
     execArgv: ['--import', 'tsx'],
-    env: { ...process.env, INTAKEPILOT_BENCH_RELAY: '1', RELAY_PORT: String(options.port), PG_PORTS: [options.postgresPort, ...(options.pgbouncerPort ? [options.pgbouncerPort] : [])].join(',') },
+    env: {
+      ...process.env,
+      INTAKEPILOT_BENCH_RELAY: '1',
+      RELAY_PORT: String(options.port),
+      PG_PORTS: [options.postgresPort, ...(options.pgbouncerPort ? [options.pgbouncerPort] : [])].join(','),
+    },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     detached: true,
   })

@@ -40,24 +40,41 @@ export function verdicts(r: Results, pages: PageKind[], concurrencies: number[])
   out.push({ measure: `queue p95 at concurrency ${hi}`, target: '≤ 50 ms', result: `${ms(queueHi?.p95)} ms`, met: queueHi ? queueHi.p95 <= 50 : null })
   const deepLo = ratio(r.load['queue-deep']?.[lo]?.p50, r.load.queue?.[lo]?.p50)
   const deepHi = ratio(r.load['queue-deep']?.[hi]?.p95, r.load.queue?.[hi]?.p95)
-  out.push({ measure: 'the deep page vs the first page', target: '≤ 1.2×', result: `p50 at c${lo}: ${x(deepLo)}, p95 at c${hi}: ${x(deepHi)}`, met: Number.isNaN(deepLo) ? null : deepLo <= 1.2 && (Number.isNaN(deepHi) || deepHi <= 1.2) })
+  out.push({
+    measure: 'the deep page vs the first page',
+    target: '≤ 1.2×',
+    result: `p50 at c${lo}: ${x(deepLo)}, p95 at c${hi}: ${x(deepHi)}`,
+    met: Number.isNaN(deepLo) ? null : deepLo <= 1.2 && (Number.isNaN(deepHi) || deepHi <= 1.2),
+  })
   const det = concurrencies.map((c) => r.load.detail?.[String(c)]).filter(Boolean) as Stats[]
-  out.push({ measure: 'referral detail p95', target: '≤ 60 ms', result: concurrencies.map((c) => `c${c}: ${ms(r.load.detail?.[String(c)]?.p95)} ms`).join(', '), met: det.length ? det.every((s) => s.p95 <= 60) : null })
+  out.push({
+    measure: 'referral detail p95',
+    target: '≤ 60 ms',
+    result: concurrencies.map((c) => `c${c}: ${ms(r.load.detail?.[String(c)]?.p95)} ms`).join(', '),
+    met: det.length ? det.every((s) => s.p95 <= 60) : null,
+  })
   const rls = pages.map((p) => ({ p, v: ratio(r.serverTime.rls[p]?.totalMs, r.serverTime.norls[p]?.totalMs) })).filter((e) => !Number.isNaN(e.v))
   const worst = rls.reduce((a, b) => (b.v > a.v ? b : a), rls[0] ?? { p: 'queue' as PageKind, v: NaN })
   const e2e = pages.map((p) => ratio(r.baseline.warm.rls[p]?.[lo]?.p50, r.baseline.warm.norls[p]?.[lo]?.p50)).filter((v) => !Number.isNaN(v))
   out.push({
     measure: 'RLS overhead (database time per page, RLS / no RLS)',
     target: '≤ 1.15×',
-    result: rls.length ? `worst ${x(worst.v)} (${PAGE_LABELS[worst.p]}); end to end on a warm connection, p50 at c${lo}: ${e2e.length ? `${x(Math.min(...e2e))} to ${x(Math.max(...e2e))}` : '—'}` : '—',
+    result: rls.length
+      ? `worst ${x(worst.v)} (${PAGE_LABELS[worst.p]}); end to end on a warm connection, p50 at c${lo}: ${e2e.length ? `${x(Math.min(...e2e))} to ${x(Math.max(...e2e))}` : '—'}`
+      : '—',
     met: rls.length ? rls.every((e) => e.v <= 1.15) : null,
   })
   const trips = pages.map((p) => ({ p, n: r.roundTrips[p]?.app ?? NaN })).filter((e) => !Number.isNaN(e.n))
   const most = trips.reduce((a, b) => (b.n > a.n ? b : a), trips[0] ?? { p: 'queue' as PageKind, n: NaN })
-  out.push({ measure: 'database round trips per page', target: '≤ 3', result: trips.length ? `${trips.map((t) => t.n).join(' / ')} (worst ${most.n}: ${PAGE_LABELS[most.p]})` : '—', met: trips.length ? trips.every((t) => t.n <= 3) : null })
+  out.push({
+    measure: 'database round trips per page',
+    target: '≤ 3',
+    result: trips.length ? `${trips.map((t) => t.n).join(' / ')} (worst ${most.n}: ${PAGE_LABELS[most.p]})` : '—',
+    met: trips.length ? trips.every((t) => t.n <= 3) : null,
+  })
   let errors = 0
   let unexpected = 0
-  for (const p of pages) for (const s of Object.values(r.load[p] ?? {})) (errors += s.errors), (unexpected += s.unexpectedCount)
+  for (const p of pages) for (const s of Object.values(r.load[p] ?? {})) ((errors += s.errors), (unexpected += s.unexpectedCount))
   out.push({ measure: 'errors', target: '0', result: `${errors} errors, ${unexpected} unexpected statuses`, met: errors + unexpected === 0 })
   const form = r.clientJs['routes/_app.referrals.new']
   out.push({ measure: "referrer's form JavaScript", target: '≤ 120 KB gzip', result: form ? kb(form.gzip) : '—', met: form ? form.gzip <= 120 * 1024 : null })
@@ -67,20 +84,30 @@ export function verdicts(r: Results, pages: PageKind[], concurrencies: number[])
 export function markdown(r: Results, pages: PageKind[], concurrencies: number[], verdictList: Verdict[]): string {
   const lines: string[] = []
   const lo = String(Math.min(...concurrencies))
-  lines.push(`### Load on the app (workerd), clinic of ${r.meta.bigClinicReferrals} referrals, ${r.meta.durationSeconds} s per row; floor = the same SQL from Node on a warm connection`)
+  lines.push(
+    `### Load on the app (workerd), clinic of ${r.meta.bigClinicReferrals} referrals, ${r.meta.durationSeconds} s per row; floor = the same SQL from Node on a warm connection`,
+  )
   lines.push('')
-  lines.push('| page | conc. | req/s | p50 ms | p95 ms | p99 ms | errors | unexpected status | floor req/s | floor p50 ms | app/floor (p50) | CPU busy (others) |')
+  lines.push(
+    '| page | conc. | req/s | p50 ms | p95 ms | p99 ms | errors | unexpected status | floor req/s | floor p50 ms | app/floor (p50) | CPU busy (others) |',
+  )
   lines.push('|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|')
   for (const p of pages) {
     for (const c of concurrencies) {
       const s = r.load[p]?.[String(c)]
       const f = r.baseline.warm.rls[p]?.[String(c)]
       if (!s) continue
-      const bad = Object.entries(s.unexpected).map(([code, n]) => `${n}× ${code}`).join(', ') || '0'
-      lines.push(`| ${PAGE_LABELS[p]} | ${c} | ${s.rps.toFixed(1)}${s.capped ? '*' : ''} | ${ms(s.p50)} | ${ms(s.p95)} | ${ms(s.p99)} | ${s.errors} | ${bad} | ${f ? f.rps.toFixed(1) : '—'} | ${ms(f?.p50)} | ${x(ratio(s.p50, f?.p50))} | ${pct(s.machine?.busy)} (${pct(s.machine?.others)}) |`)
+      const bad =
+        Object.entries(s.unexpected)
+          .map(([code, n]) => `${n}× ${code}`)
+          .join(', ') || '0'
+      lines.push(
+        `| ${PAGE_LABELS[p]} | ${c} | ${s.rps.toFixed(1)}${s.capped ? '*' : ''} | ${ms(s.p50)} | ${ms(s.p95)} | ${ms(s.p99)} | ${s.errors} | ${bad} | ${f ? f.rps.toFixed(1) : '—'} | ${ms(f?.p50)} | ${x(ratio(s.p50, f?.p50))} | ${pct(s.machine?.busy)} (${pct(s.machine?.others)}) |`,
+      )
     }
   }
-  if (pages.some((p) => Object.values(r.load[p] ?? {}).some((s) => s.capped))) lines.push('', '\\* stopped at its request cap (the per-user rate-limit budget) before the full duration.')
+  if (pages.some((p) => Object.values(r.load[p] ?? {}).some((s) => s.capped)))
+    lines.push('', '\\* stopped at its request cap (the per-user rate-limit budget) before the full duration.')
   lines.push('')
   lines.push('### CPU time per request during the app runs (ms, all cores; from /proc)')
   lines.push('')
@@ -93,7 +120,9 @@ export function markdown(r: Results, pages: PageKind[], concurrencies: number[],
       if (!s || !cpu || !s.requests) continue
       const per = (k: string) => (cpu[k] ?? 0) / s.requests
       const total = Object.keys(cpu).reduce((n, k) => n + per(k), 0)
-      lines.push(`| ${PAGE_LABELS[p]} | ${c} | ${per('workerd').toFixed(1)} | ${per('postgres').toFixed(1)} | ${per('pgbouncer').toFixed(1)} | ${per('relay').toFixed(1)} | ${per('bench').toFixed(1)} | ${total.toFixed(1)} |`)
+      lines.push(
+        `| ${PAGE_LABELS[p]} | ${c} | ${per('workerd').toFixed(1)} | ${per('postgres').toFixed(1)} | ${per('pgbouncer').toFixed(1)} | ${per('relay').toFixed(1)} | ${per('bench').toFixed(1)} | ${total.toFixed(1)} |`,
+      )
     }
   }
   lines.push('')
@@ -102,11 +131,16 @@ export function markdown(r: Results, pages: PageKind[], concurrencies: number[],
   lines.push('| page | app | (PgBouncer, app) | same SQL from Node, new connection per page | same SQL from Node, warm connection |')
   lines.push('|---|---:|---:|---:|---:|')
   const pgPer = (s: Stats | undefined, part = 'postgres') => (s?.machine?.cpuMs && s.requests ? ((s.machine.cpuMs[part] ?? 0) / s.requests).toFixed(1) : '—')
-  for (const p of pages) lines.push(`| ${PAGE_LABELS[p]} | ${pgPer(r.load[p]?.[lo])} | ${pgPer(r.load[p]?.[lo], 'pgbouncer')} | ${pgPer(r.baseline.perRequest[p]?.[lo])} | ${pgPer(r.baseline.warm.rls[p]?.[lo])} |`)
+  for (const p of pages)
+    lines.push(
+      `| ${PAGE_LABELS[p]} | ${pgPer(r.load[p]?.[lo])} | ${pgPer(r.load[p]?.[lo], 'pgbouncer')} | ${pgPer(r.baseline.perRequest[p]?.[lo])} | ${pgPer(r.baseline.warm.rls[p]?.[lo])} |`,
+    )
   lines.push('')
   lines.push('### The same SQL without the app (Node, Neon driver): RLS overhead, and a new connection per page')
   lines.push('')
-  lines.push('| page | conc. | RLS p50 ms | RLS p95 ms | no-RLS p50 ms | no-RLS p95 ms | RLS / no-RLS (p50) | new connection per page, p50 ms | database time, RLS ms | database time, no RLS ms | RLS / no-RLS (database) |')
+  lines.push(
+    '| page | conc. | RLS p50 ms | RLS p95 ms | no-RLS p50 ms | no-RLS p95 ms | RLS / no-RLS (p50) | new connection per page, p50 ms | database time, RLS ms | database time, no RLS ms | RLS / no-RLS (database) |',
+  )
   lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
   for (const p of pages) {
     for (const c of concurrencies) {
@@ -116,14 +150,18 @@ export function markdown(r: Results, pages: PageKind[], concurrencies: number[],
       const first = c === concurrencies[0]
       const sa = r.serverTime.rls[p]?.totalMs
       const sb = r.serverTime.norls[p]?.totalMs
-      lines.push(`| ${PAGE_LABELS[p]} | ${c} | ${ms(a?.p50)} | ${ms(a?.p95)} | ${ms(b?.p50)} | ${ms(b?.p95)} | ${x(ratio(a?.p50, b?.p50))} | ${ms(r.baseline.perRequest[p]?.[String(c)]?.p50)} | ${first ? ms(sa) : ''} | ${first ? ms(sb) : ''} | ${first ? x(ratio(sa, sb)) : ''} |`)
+      lines.push(
+        `| ${PAGE_LABELS[p]} | ${c} | ${ms(a?.p50)} | ${ms(a?.p95)} | ${ms(b?.p50)} | ${ms(b?.p95)} | ${x(ratio(a?.p50, b?.p50))} | ${ms(r.baseline.perRequest[p]?.[String(c)]?.p50)} | ${first ? ms(sa) : ''} | ${first ? ms(sb) : ''} | ${first ? x(ratio(sa, sb)) : ''} |`,
+      )
     }
   }
   const scram = r.meta.queueWithDefaultScram as { iterations: number; stats: Stats } | null
   if (scram) {
     const base = r.load.queue?.[lo]
     lines.push('')
-    lines.push(`Connection set-up: with the roles' SCRAM verifiers at ${scram.iterations} iterations (PostgreSQL's default, as \`npm start\` runs) instead of ${r.meta.scramIterations}, the queue's first page at c1 takes p50 ${ms(scram.stats.p50)} ms / p95 ${ms(scram.stats.p95)} ms (${scram.stats.rps.toFixed(1)} req/s) instead of p50 ${ms(base?.p50)} ms.`)
+    lines.push(
+      `Connection set-up: with the roles' SCRAM verifiers at ${scram.iterations} iterations (PostgreSQL's default, as \`npm start\` runs) instead of ${r.meta.scramIterations}, the queue's first page at c1 takes p50 ${ms(scram.stats.p50)} ms / p95 ${ms(scram.stats.p95)} ms (${scram.stats.rps.toFixed(1)} req/s) instead of p50 ${ms(base?.p50)} ms.`,
+    )
   }
   lines.push('')
   lines.push('### Database round trips for one request')
@@ -139,9 +177,15 @@ export function markdown(r: Results, pages: PageKind[], concurrencies: number[],
   lines.push('')
   lines.push('| page | route | files | raw | gzip | rendered page references (gzip) |')
   lines.push('|---|---|---:|---:|---:|---:|')
-  const names: Record<string, string> = { 'routes/_app.referrals.new': "Referrer's form", 'routes/_app.queue': 'Queue', 'routes/_app.referrals.$id': 'Referral' }
+  const names: Record<string, string> = {
+    'routes/_app.referrals.new': "Referrer's form",
+    'routes/_app.queue': 'Queue',
+    'routes/_app.referrals.$id': 'Referral',
+  }
   for (const [route, js] of Object.entries(r.clientJs)) {
-    lines.push(`| ${names[route] ?? route} | \`${route}\` | ${js.files.length} | ${kb(js.bytes)} | ${kb(js.gzip)} | ${js.fromHtml ? kb(js.fromHtml.gzip) : '—'} |`)
+    lines.push(
+      `| ${names[route] ?? route} | \`${route}\` | ${js.files.length} | ${kb(js.bytes)} | ${kb(js.gzip)} | ${js.fromHtml ? kb(js.fromHtml.gzip) : '—'} |`,
+    )
   }
   lines.push('')
   lines.push('### Targets')

@@ -55,9 +55,15 @@ export async function prepareRequests(o: { appOrigin: string; admin: PgClient; s
     const row = await admin.query<{ r: number; t: string; id: string }>(
       `select (case priority when 'emergent' then 0 when 'urgent' then 1 else 2 end) as r, received_at::text as t, id from referrals
         where clinic_id = $1 and ${OPEN}
-        order by received_at desc, id desc offset $2 limit 1`, [clinicId, pages * 25 - 1])
+        order by received_at desc, id desc offset $2 limit 1`,
+      [clinicId, pages * 25 - 1],
+    )
     const c = row.rows[0]!
-    return Buffer.from(JSON.stringify({ r: Number(c.r), t: c.t, id: c.id })).toString('base64').replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+    return Buffer.from(JSON.stringify({ r: Number(c.r), t: c.t, id: c.id }))
+      .toString('base64')
+      .replace(/\+/g, '-')
+      .replace(/\//g, '_')
+      .replace(/=+$/, '')
   }
   // The computed cursor must be the one the queue's own Next link carries.
   const firstPage = await getPage(appOrigin, '/queue', firstStaff.cookie)
@@ -72,28 +78,50 @@ export async function prepareRequests(o: { appOrigin: string; admin: PgClient; s
   const ids = (await admin.query<{ id: string }>(`select id from referrals where clinic_id = $1 order by random() limit 500`, [clinicId])).rows.map((r) => r.id)
   const random = createRandom(8)
   const submissions: FormValues[] = Array.from({ length: 500 }, () =>
-    fakeReferralValues(random, { clinicSlug: o.seeded.bigClinic.template, services: o.seeded.bigClinic.services, clinician: { name: 'Dr. Amara Okafor', practice: 'Maple Family Health Team' } }),
+    fakeReferralValues(random, {
+      clinicSlug: o.seeded.bigClinic.template,
+      services: o.seeded.bigClinic.services,
+      clinician: { name: 'Dr. Amara Okafor', practice: 'Maple Family Health Team' },
+    }),
   )
   const formBodies = submissions.map((values) => {
     const form = new URLSearchParams({ idempotencyKey: '__KEY__', formVersion: '1' })
-    for (const [k, v] of Object.entries(values)) if (v === true) form.set(k, 'on'); else if (v !== false && v !== null && v !== '') form.set(k, String(v))
+    for (const [k, v] of Object.entries(values))
+      if (v === true) form.set(k, 'on')
+      else if (v !== false && v !== null && v !== '') form.set(k, String(v))
     return form.toString()
   })
   const html = { accept: 'text/html', 'user-agent': 'IntakePilot-bench' }
   const specs: Record<PageKind, PageSpec> = {
     queue: { expect: 200, users: staff.length, next: (i) => ({ path: '/queue', headers: { ...html, cookie: staff[i % staff.length]!.cookie } }) },
-    'queue-deep': { expect: 200, users: staff.length, next: (i) => ({ path: `/queue?cursor=${deepCursor}`, headers: { ...html, cookie: staff[i % staff.length]!.cookie } }) },
-    detail: { expect: 200, users: staff.length, next: (i) => ({ path: `/referrals/${ids[i % ids.length]}`, headers: { ...html, cookie: staff[i % staff.length]!.cookie } }) },
+    'queue-deep': {
+      expect: 200,
+      users: staff.length,
+      next: (i) => ({ path: `/queue?cursor=${deepCursor}`, headers: { ...html, cookie: staff[i % staff.length]!.cookie } }),
+    },
+    detail: {
+      expect: 200,
+      users: staff.length,
+      next: (i) => ({ path: `/referrals/${ids[i % ids.length]}`, headers: { ...html, cookie: staff[i % staff.length]!.cookie } }),
+    },
     submit: {
       expect: 302,
       users: referrers.length,
       next: (i) => ({
-        method: 'POST', path: '/referrals/new',
+        method: 'POST',
+        path: '/referrals/new',
         headers: { ...html, cookie: referrers[i % referrers.length]!.cookie, 'content-type': 'application/x-www-form-urlencoded', origin: appOrigin },
         body: formBodies[i % formBodies.length]!.replace('__KEY__', crypto.randomUUID()),
       }),
     },
-    'api-list': { expect: 200, users: tokens.length, next: (i) => ({ path: '/api/v1/referrals', headers: { accept: 'application/json', 'user-agent': 'IntakePilot-bench', authorization: `Bearer ${tokens[i % tokens.length]}` } }) },
+    'api-list': {
+      expect: 200,
+      users: tokens.length,
+      next: (i) => ({
+        path: '/api/v1/referrals',
+        headers: { accept: 'application/json', 'user-agent': 'IntakePilot-bench', authorization: `Bearer ${tokens[i % tokens.length]}` },
+      }),
+    },
   }
   // The API route is being written as this runs: bench it only if it is there and answers.
   const apiProbe = await fetchSpec(appOrigin, specs['api-list'].next(0))

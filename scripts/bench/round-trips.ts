@@ -38,10 +38,12 @@ export async function countRoundTrips(o: {
     const appCounts = []
     const nodeCounts = []
     for (let k = 0; k < 3; k++) {
-      appCounts.push(await countDbWork(relay, superuserUrl, statsNoise, async () => {
-        const r = await fetchSpec(appOrigin, specs[p].next(0))
-        if (r.status !== specs[p].expect) throw new Error(`${p}: ${r.status}`)
-      }))
+      appCounts.push(
+        await countDbWork(relay, superuserUrl, statsNoise, async () => {
+          const r = await fetchSpec(appOrigin, specs[p].next(0))
+          if (r.status !== specs[p].expect) throw new Error(`${p}: ${r.status}`)
+        }),
+      )
       nodeCounts.push(await countDbWork(relay, superuserUrl, statsNoise, () => perRequest(o.appUrl, o.wsProxy, (db, i) => work[p](db, 'rls', i))(0)))
     }
     roundTrips[p] = {
@@ -61,7 +63,9 @@ export async function countRoundTrips(o: {
     const drift = { onlyInApp: multisetMinus(appStatements, nodeStatements), onlyInBaseline: multisetMinus(nodeStatements, appStatements) }
     if (drift.onlyInApp.length || drift.onlyInBaseline.length) statementDrift[p] = drift
     const t = roundTrips[p]
-    say(`round trips, ${PAGE_LABELS[p]}: app ${t.app} (${t.connections} connections, ${t.transactions} transactions, ${appStatements.length} statements), same SQL from Node ${t.baseline}`)
+    say(
+      `round trips, ${PAGE_LABELS[p]}: app ${t.app} (${t.connections} connections, ${t.transactions} transactions, ${appStatements.length} statements), same SQL from Node ${t.baseline}`,
+    )
     for (const sql of drift.onlyInApp) say(`  BASELINE DRIFT: the app runs, the baseline does not: ${sql.slice(0, 140)}`)
     for (const sql of drift.onlyInBaseline) say(`  BASELINE DRIFT: the baseline runs, the app does not: ${sql.slice(0, 140)}`)
   }
@@ -87,7 +91,9 @@ async function dbStats(superuserUrl: string): Promise<DbStats> {
   // A fresh connection each time, so that no session's unflushed statistics linger in between.
   const client = await connectPg(superuserUrl)
   try {
-    const r = await client.query<{ sessions: string; xacts: string }>(`select sessions, xact_commit + xact_rollback as xacts from pg_stat_database where datname = current_database()`)
+    const r = await client.query<{ sessions: string; xacts: string }>(
+      `select sessions, xact_commit + xact_rollback as xacts from pg_stat_database where datname = current_database()`,
+    )
     return { sessions: Number(r.rows[0]!.sessions), xacts: Number(r.rows[0]!.xacts) }
   } finally {
     await client.end()

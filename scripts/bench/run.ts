@@ -51,7 +51,10 @@ const REPO = resolve(import.meta.dirname, '../..')
 // Fixed so that two benches refuse to share a machine's ports; each can be moved by its variable.
 const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback)
 const PORTS = {
-  app: port('APP_PORT', 9800), pg: port('PG_PORT', 59432), relay: port('RELAY_PORT', 59433), idp: port('IDP_PORT', 59434),
+  app: port('APP_PORT', 9800),
+  pg: port('PG_PORT', 59432),
+  relay: port('RELAY_PORT', 59433),
+  idp: port('IDP_PORT', 59434),
   pgbouncer: port('PGBOUNCER_PORT', 59435),
 }
 
@@ -95,9 +98,16 @@ await runBench('bench', main, say)
 async function main() {
   await assertPortsFree(PORTS, 'bench')
   const tmp = benchTempFolder('intakepilot-bench-')
-  say(`scale ${scale}, temp folder ${tmp}, ${cpus().length} CPUs, load average ${loadavg().map((n) => n.toFixed(2)).join(' ')}`)
+  say(
+    `scale ${scale}, temp folder ${tmp}, ${cpus().length} CPUs, load average ${loadavg()
+      .map((n) => n.toFixed(2))
+      .join(' ')}`,
+  )
   const config = localConfig({
-    APP_PORT: String(PORTS.app), PG_PORT: String(PORTS.pg), RELAY_PORT: String(PORTS.relay), IDP_PORT: String(PORTS.idp),
+    APP_PORT: String(PORTS.app),
+    PG_PORT: String(PORTS.pg),
+    RELAY_PORT: String(PORTS.relay),
+    IDP_PORT: String(PORTS.idp),
     DATA_DIR: tmp,
     // Long enough that no session refreshes at the provider in the middle of a run (90 minutes: Entra's longest).
     IDP_ACCESS_TOKEN_TTL: '5400',
@@ -122,15 +132,40 @@ async function main() {
 
   const { firstStaff, firstAccount, referrers } = users
   const work = pageWork({
-    env: bindings as unknown as Env, origin: app.origin, clinicId: requests.clinicId,
+    env: bindings as unknown as Env,
+    origin: app.origin,
+    clinicId: requests.clinicId,
     staff: { cookie: firstStaff.cookie, userId: firstStaff.userId, tid: DEMO_TENANT_ID, oid: firstAccount.oid },
     referrer: { cookie: referrers[0]!.cookie, userId: referrers[0]!.userId },
-    deepCursor: requests.deepCursor, referralIds: requests.ids, submission: (i) => requests.submissions[i % requests.submissions.length]!,
+    deepCursor: requests.deepCursor,
+    referralIds: requests.ids,
+    submission: (i) => requests.submissions[i % requests.submissions.length]!,
   })
-  const counted = await countRoundTrips({ appOrigin: app.origin, relay, superuserUrl: postgres.superuserUrl, appUrl: postgres.appUrl, wsProxy, pages, specs, work, say })
+  const counted = await countRoundTrips({
+    appOrigin: app.origin,
+    relay,
+    superuserUrl: postgres.superuserUrl,
+    appUrl: postgres.appUrl,
+    wsProxy,
+    pages,
+    specs,
+    work,
+    say,
+  })
   phase('round_trips')
 
-  const { load, scramDefault } = await loadTheApp({ appOrigin: app.origin, admin, pages, specs, concurrencies, duration, rateLimit, scramIterations, staffCount: users.staff.length, say })
+  const { load, scramDefault } = await loadTheApp({
+    appOrigin: app.origin,
+    admin,
+    pages,
+    specs,
+    concurrencies,
+    duration,
+    rateLimit,
+    scramIterations,
+    staffCount: users.staff.length,
+    say,
+  })
   phase('load')
 
   const database = { appUrl: postgres.appUrl, ownerUrl: postgres.ownerUrl, wsProxy }
@@ -143,40 +178,59 @@ async function main() {
   const verifyAfter = args['no-verify-after'] ? null : await verifyChainAfterLoad(admin, seeded.bigClinic)
   phase('verify_after')
 
-  const clientJs = await clientJavaScript({ appDir, appOrigin: app.origin, admin, queuePage: requests.firstPage, referrerCookie: referrers[0]!.cookie, staffCookie: firstStaff.cookie, referralId: requests.ids[0]! })
+  const clientJs = await clientJavaScript({
+    appDir,
+    appOrigin: app.origin,
+    admin,
+    queuePage: requests.firstPage,
+    referrerCookie: referrers[0]!.cookie,
+    staffCookie: firstStaff.cookie,
+    referralId: requests.ids[0]!,
+  })
 
   phase('report')
-  writeReport({
-    meta: {
-      date: new Date().toISOString(),
-      connectionPath: db.connectionPath,
-      scale,
-      durationSeconds: duration,
-      baselineDurationSeconds: baselineDuration,
-      rlsDurationSeconds: rlsDuration,
-      concurrencies,
-      bigClinicReferrals: seeded.bigClinic.referrals.toLocaleString('en'),
-      counts: seeded.counts,
-      seedTimingsMs: seeded.timings,
-      auditVerify: { afterLoad: seeded.verify, afterBench: verifyAfter },
-      deepPage: { pages: requests.depth, openReferrals: requests.openCount },
-      rateLimit,
-      scramIterations,
-      queueWithDefaultScram: scramDefault,
-      statementsPerPage: counted.statementLists,
-      baselineDrift: counted.statementDrift,
-      pagesBenched: pages,
-      apiListStatus: requests.apiStatus,
-      machine: { cpus: cpus().length, loadAverageAtStart, loadAverageAtEnd: loadavg(), cpuPressureAtStart, cpuPressureAtEnd: cpuPressure(), node: process.version },
-      phasesSeconds: phases,
-      totalSeconds: Math.round((performance.now() - startedAt) / 100) / 10,
+  writeReport(
+    {
+      meta: {
+        date: new Date().toISOString(),
+        connectionPath: db.connectionPath,
+        scale,
+        durationSeconds: duration,
+        baselineDurationSeconds: baselineDuration,
+        rlsDurationSeconds: rlsDuration,
+        concurrencies,
+        bigClinicReferrals: seeded.bigClinic.referrals.toLocaleString('en'),
+        counts: seeded.counts,
+        seedTimingsMs: seeded.timings,
+        auditVerify: { afterLoad: seeded.verify, afterBench: verifyAfter },
+        deepPage: { pages: requests.depth, openReferrals: requests.openCount },
+        rateLimit,
+        scramIterations,
+        queueWithDefaultScram: scramDefault,
+        statementsPerPage: counted.statementLists,
+        baselineDrift: counted.statementDrift,
+        pagesBenched: pages,
+        apiListStatus: requests.apiStatus,
+        machine: {
+          cpus: cpus().length,
+          loadAverageAtStart,
+          loadAverageAtEnd: loadavg(),
+          cpuPressureAtStart,
+          cpuPressureAtEnd: cpuPressure(),
+          node: process.version,
+        },
+        phasesSeconds: phases,
+        totalSeconds: Math.round((performance.now() - startedAt) / 100) / 10,
+      },
+      load,
+      baseline,
+      roundTrips: counted.roundTrips,
+      serverTime,
+      clientJs,
     },
-    load,
-    baseline,
-    roundTrips: counted.roundTrips,
-    serverTime,
-    clientJs,
-  }, pages, plans)
+    pages,
+    plans,
+  )
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -185,7 +239,9 @@ async function main() {
 async function verifyChainAfterLoad(admin: PgClient, clinic: SeededClinic) {
   const v = await auditVerify(admin, clinic.id)
   const verifyAfter = { clinic: clinic.slug, rows: v.rows, ok: v.ok, ms: v.ms }
-  say(`audit_verify(${clinic.slug}) after the load: ${v.ok ? 'ok' : `BROKEN: ${v.reason}`}, ${verifyAfter.rows.toLocaleString('en')} rows in ${verifyAfter.ms} ms`)
+  say(
+    `audit_verify(${clinic.slug}) after the load: ${v.ok ? 'ok' : `BROKEN: ${v.reason}`}, ${verifyAfter.rows.toLocaleString('en')} rows in ${verifyAfter.ms} ms`,
+  )
   if (!v.ok) throw new Error(`the big clinic's audit chain does not verify after the load: ${v.reason}`)
   return verifyAfter
 }
@@ -197,6 +253,10 @@ function writeReport(results: Results, pages: PageKind[], plans: Record<string, 
   mkdirSync(join(REPO, 'bench'), { recursive: true })
   writeFileSync(join(REPO, 'bench', 'results.json'), JSON.stringify({ ...results, verdicts: verdictList, plans, table }, null, 2))
   console.log(`\n${table}\n`)
-  say(`phases (s): ${Object.entries(phases).map(([k, v]) => `${k} ${v}`).join(', ')}`)
+  say(
+    `phases (s): ${Object.entries(phases)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  )
   say(`wrote bench/results.json; total ${results.meta.totalSeconds} s`)
 }

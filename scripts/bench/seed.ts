@@ -33,8 +33,19 @@ export const DEFAULTS = { smallClinics: 20, referralsPerSmallClinic: 10_000, big
 
 /** The same mix as the demo seed (tests/factories/seed.ts). */
 const STATUS_MIX: ReferralStatus[] = [
-  'received', 'received', 'received', 'in_review', 'in_review', 'info_requested',
-  'accepted', 'accepted', 'scheduled', 'scheduled', 'declined', 'closed', 'closed',
+  'received',
+  'received',
+  'received',
+  'in_review',
+  'in_review',
+  'info_requested',
+  'accepted',
+  'accepted',
+  'scheduled',
+  'scheduled',
+  'declined',
+  'closed',
+  'closed',
 ]
 const OPEN: ReadonlySet<ReferralStatus> = new Set(['received', 'in_review', 'info_requested', 'accepted', 'scheduled'])
 const DAY_MS = 86_400_000
@@ -89,7 +100,13 @@ export async function seedBenchDatabase(options: {
 
   try {
     // ---- clinics, users, forms -------------------------------------------------------------
-    type ClinicPlan = SeededClinic & { template: (typeof TEMPLATES)[number]; staff: string[]; referrers: { id: string; name: string; org: string }[]; adminId: string; services: string[] }
+    type ClinicPlan = SeededClinic & {
+      template: (typeof TEMPLATES)[number]
+      staff: string[]
+      referrers: { id: string; name: string; org: string }[]
+      adminId: string
+      services: string[]
+    }
     const plans: ClinicPlan[] = []
     const userRows: Record<string, unknown>[] = []
     const bigStaff: BenchUser[] = []
@@ -102,15 +119,29 @@ export async function seedBenchDatabase(options: {
         const slug = isBig ? 'bigclinic' : `bench-${String(c + 1).padStart(2, '0')}`
         const template = TEMPLATES[c % TEMPLATES.length]!
         const plan: ClinicPlan = {
-          id: crypto.randomUUID(), slug, template, referrals: isBig ? big : perSmall, auditRows: 0,
-          staff: [], referrers: [], adminId: '', services: REQUESTED_SERVICES[template]!,
+          id: crypto.randomUUID(),
+          slug,
+          template,
+          referrals: isBig ? big : perSmall,
+          auditRows: 0,
+          staff: [],
+          referrers: [],
+          adminId: '',
+          services: REQUESTED_SERVICES[template]!,
         }
         plan.auditRows = Math.round(auditTotal * shareOf(plan.referrals))
         const user = (u: { email: string; name: string; role: string; oid?: string; org?: string }) => {
           const id = crypto.randomUUID()
           userRows.push({
-            id, clinic_id: plan.id, idp_tenant_id: DEMO_TENANT_ID, idp_object_id: u.oid ?? crypto.randomUUID(),
-            email: u.email, display_name: u.name, role: u.role, status: 'active', organization: u.org ?? null,
+            id,
+            clinic_id: plan.id,
+            idp_tenant_id: DEMO_TENANT_ID,
+            idp_object_id: u.oid ?? crypto.randomUUID(),
+            email: u.email,
+            display_name: u.name,
+            role: u.role,
+            status: 'active',
+            organization: u.org ?? null,
           })
           return id
         }
@@ -120,7 +151,13 @@ export async function seedBenchDatabase(options: {
           // spread over many real sign-ins (the rate limit counts per user).
           for (const account of bigClinicAccounts()) {
             const referrer = account.email.startsWith('referrer')
-            const id = user({ email: account.email, name: account.name, role: referrer ? 'referrer' : 'staff', oid: account.oid, org: account.organization ?? (referrer ? 'Family practice' : undefined) })
+            const id = user({
+              email: account.email,
+              name: account.name,
+              role: referrer ? 'referrer' : 'staff',
+              oid: account.oid,
+              org: account.organization ?? (referrer ? 'Family practice' : undefined),
+            })
             const benchUser: BenchUser = { id, email: account.email, role: referrer ? 'referrer' : 'staff', displayName: account.name }
             if (referrer) {
               plan.referrers.push({ id, name: account.name, org: account.organization ?? 'Family practice' })
@@ -142,15 +179,31 @@ export async function seedBenchDatabase(options: {
       }
       await admin.query('begin')
       await admin.query(`set local session_replication_role = replica`)
-      await insertJson(admin, 'clinics', plans.map((p) => ({
-        id: p.id, slug: p.slug, name: p.slug === 'bigclinic' ? 'Big Clinic (100k referrals)' : `Bench Clinic ${p.slug.slice(6)}`,
-        settings: { turnaroundHours: { emergent: 24, urgent: 72, routine: 336 } }, created_at: new Date(now - 400 * DAY_MS).toISOString(),
-      })))
+      await insertJson(
+        admin,
+        'clinics',
+        plans.map((p) => ({
+          id: p.id,
+          slug: p.slug,
+          name: p.slug === 'bigclinic' ? 'Big Clinic (100k referrals)' : `Bench Clinic ${p.slug.slice(6)}`,
+          settings: { turnaroundHours: { emergent: 24, urgent: 72, routine: 336 } },
+          created_at: new Date(now - 400 * DAY_MS).toISOString(),
+        })),
+      )
       await insertJson(admin, 'users', userRows)
-      await insertJson(admin, 'intake_forms', plans.map((p) => ({
-        id: crypto.randomUUID(), clinic_id: p.id, version: 1, definition: defaultIntakeForm(p.services),
-        published_at: new Date(now - 200 * DAY_MS).toISOString(), created_by: p.adminId, created_at: new Date(now - 200 * DAY_MS).toISOString(),
-      })))
+      await insertJson(
+        admin,
+        'intake_forms',
+        plans.map((p) => ({
+          id: crypto.randomUUID(),
+          clinic_id: p.id,
+          version: 1,
+          definition: defaultIntakeForm(p.services),
+          published_at: new Date(now - 200 * DAY_MS).toISOString(),
+          created_by: p.adminId,
+          created_at: new Date(now - 200 * DAY_MS).toISOString(),
+        })),
+      )
       await admin.query('commit')
     })
 
@@ -183,7 +236,12 @@ export async function seedBenchDatabase(options: {
           // About one patient in thirty is referred again: the duplicate check has work to do.
           const patient = patients.length > 10 && random.chance(1 / 30) ? random.pick(patients) : fakePatient(random)
           if (patients.length < 5000) patients.push(patient)
-          const values = fakeReferralValues(random, { clinicSlug: plan.template, services: plan.services, clinician: { name: referrer.name, practice: referrer.org }, patient })
+          const values = fakeReferralValues(random, {
+            clinicSlug: plan.template,
+            services: plan.services,
+            clinician: { name: referrer.name, practice: referrer.org },
+            patient,
+          })
           const status = random.pick(STATUS_MIX)
           const received = now - random.int(0, 120 * DAY_MS)
           const at = (days: number) => new Date(Math.min(now, received + days * DAY_MS)).toISOString()
@@ -200,30 +258,76 @@ export async function seedBenchDatabase(options: {
           references.add(reference)
           const receivedIso = new Date(received).toISOString()
           rows.push({
-            id, clinic_id: plan.id, reference_number: reference, form_version: 1, submitted_by: referrer.id, status,
-            priority: values.urgency as ReferralPriority, assigned_to: triaged && random.chance(0.75) ? random.pick(plan.staff) : null,
-            form_data: formData, health_card_index: indexes.healthCardIndex, name_dob_index: indexes.nameDobIndex,
-            possible_duplicate_of: duplicateOf ?? null, idempotency_key: null, received_at: receivedIso,
-            first_opened_at: triaged ? at(0.2) : null, triaged_at: triaged ? at(1) : null,
+            id,
+            clinic_id: plan.id,
+            reference_number: reference,
+            form_version: 1,
+            submitted_by: referrer.id,
+            status,
+            priority: values.urgency as ReferralPriority,
+            assigned_to: triaged && random.chance(0.75) ? random.pick(plan.staff) : null,
+            form_data: formData,
+            health_card_index: indexes.healthCardIndex,
+            name_dob_index: indexes.nameDobIndex,
+            possible_duplicate_of: duplicateOf ?? null,
+            idempotency_key: null,
+            received_at: receivedIso,
+            first_opened_at: triaged ? at(0.2) : null,
+            triaged_at: triaged ? at(1) : null,
             scheduled_at: status === 'scheduled' || status === 'closed' ? at(random.int(3, 20)) : null,
             closed_at: status === 'closed' || status === 'declined' ? at(random.int(5, 40)) : null,
-            version: 1, created_at: receivedIso, updated_at: receivedIso,
+            version: 1,
+            created_at: receivedIso,
+            updated_at: receivedIso,
           })
           const event = (e: { type: string; actor: string; data?: object; body?: object | null; visible: boolean; at: string; id?: string }) =>
-            eventRows.push({ id: e.id ?? crypto.randomUUID(), clinic_id: plan.id, referral_id: id, actor_id: e.actor, type: e.type, data: e.data ?? {}, body: e.body ?? null, visible_to_referrer: e.visible, created_at: e.at })
+            eventRows.push({
+              id: e.id ?? crypto.randomUUID(),
+              clinic_id: plan.id,
+              referral_id: id,
+              actor_id: e.actor,
+              type: e.type,
+              data: e.data ?? {},
+              body: e.body ?? null,
+              visible_to_referrer: e.visible,
+              created_at: e.at,
+            })
           const worker = plan.staff[0]!
           event({ type: 'created', actor: referrer.id, visible: true, at: receivedIso })
           if (triaged) event({ type: 'status', actor: worker, data: { from: 'received', to: status }, visible: true, at: at(1) })
           if (status === 'info_requested') {
             const eventId = crypto.randomUUID()
-            event({ id: eventId, type: 'message', actor: worker, visible: true, at: at(1.1),
-              body: cipher.encryptSync('Could you send the most recent imaging report and the current medication list?', { clinicId: plan.id, recordId: eventId, field: 'body' }) })
+            event({
+              id: eventId,
+              type: 'message',
+              actor: worker,
+              visible: true,
+              at: at(1.1),
+              body: cipher.encryptSync('Could you send the most recent imaging report and the current medication list?', {
+                clinicId: plan.id,
+                recordId: eventId,
+                field: 'body',
+              }),
+            })
             encrypted++
           }
           if (triaged && random.chance(0.4)) {
             const eventId = crypto.randomUUID()
-            event({ id: eventId, type: 'note', actor: worker, visible: false, at: at(1.05),
-              body: cipher.encryptSync(random.pick(['Reviewed history; appropriate for our service.', 'Called the patient to confirm contact details.', 'Needs imaging before the first visit.']), { clinicId: plan.id, recordId: eventId, field: 'body' }) })
+            event({
+              id: eventId,
+              type: 'note',
+              actor: worker,
+              visible: false,
+              at: at(1.05),
+              body: cipher.encryptSync(
+                random.pick([
+                  'Reviewed history; appropriate for our service.',
+                  'Called the patient to confirm contact details.',
+                  'Needs imaging before the first visit.',
+                ]),
+                { clinicId: plan.id, recordId: eventId, field: 'body' },
+              ),
+            })
             encrypted++
           }
           if (rows.length >= BATCH) {
@@ -237,7 +341,9 @@ export async function seedBenchDatabase(options: {
       }
       await loader.drain()
     })
-    log(`referrals loaded: ${plans.reduce((n, p) => n + p.referrals, 0).toLocaleString('en')} referrals, ${events.toLocaleString('en')} events, ${encrypted.toLocaleString('en')} encrypted values (${(timings.referrals! / 1000).toFixed(1)} s)`)
+    log(
+      `referrals loaded: ${plans.reduce((n, p) => n + p.referrals, 0).toLocaleString('en')} referrals, ${events.toLocaleString('en')} events, ${encrypted.toLocaleString('en')} encrypted values (${(timings.referrals! / 1000).toFixed(1)} s)`,
+    )
 
     // ---- audit trail with its hash chain ------------------------------------------------------
     let nextId = 1
@@ -253,9 +359,14 @@ export async function seedBenchDatabase(options: {
         let rows: AuditSeedRow[] = []
         for (let seq = 1; seq <= plan.auditRows; seq++) {
           const row = auditRow(random, {
-            id: nextId++, clinicId: plan.id, seq, prevHash: prev,
+            id: nextId++,
+            clinicId: plan.id,
+            seq,
+            prevHash: prev,
             occurredMicros: start + (seq - 1) * step + random.int(0, Math.max(0, step - 1)),
-            referralIds: ids, staff: actors, referrers: plan.referrers.map((r) => r.id),
+            referralIds: ids,
+            staff: actors,
+            referrers: plan.referrers.map((r) => r.id),
           })
           prev = row.hash
           rows.push(row)
@@ -268,20 +379,27 @@ export async function seedBenchDatabase(options: {
         if (prev) heads.push({ chain: plan.id, seq: plan.auditRows, hash: prev })
       }
       await loader.drain()
-      await admin.query(`insert into audit_chain_heads (chain, seq, hash) select chain, seq, hash from json_populate_recordset(null::audit_chain_heads, $1::json)`, [JSON.stringify(heads)])
+      await admin.query(
+        `insert into audit_chain_heads (chain, seq, hash) select chain, seq, hash from json_populate_recordset(null::audit_chain_heads, $1::json)`,
+        [JSON.stringify(heads)],
+      )
       await admin.query(`select setval('audit_logs_id_seq', $1)`, [nextId - 1])
     })
     log(`audit trail loaded: ${(nextId - 1).toLocaleString('en')} rows in ${heads.length} chains (${(timings.audit! / 1000).toFixed(1)} s)`)
 
     await timed('create_indexes', () => recreateIndexes(loader.clients, dropped))
-    log(`${dropped.length} indexes built again (${(timings.create_indexes! / 1000).toFixed(1)} s); node waited ${(loader.waitMs / 1000).toFixed(1)} s for PostgreSQL during the load`)
+    log(
+      `${dropped.length} indexes built again (${(timings.create_indexes! / 1000).toFixed(1)} s); node waited ${(loader.waitMs / 1000).toFixed(1)} s for PostgreSQL during the load`,
+    )
     timings.node_waiting_for_postgres = Math.round(loader.waitMs)
 
     // ---- as a database that has been running: statistics, visibility map, a checkpoint -----------
     await timed('vacuum_analyze', async () => {
       await Promise.all([
         loader.clients[0]!.query('vacuum (analyze) referrals'),
-        loader.clients[1]!.query('vacuum (analyze) referral_events').then(() => loader.clients[1]!.query('vacuum (analyze) users, clinics, intake_forms, audit_chain_heads')),
+        loader.clients[1]!.query('vacuum (analyze) referral_events').then(() =>
+          loader.clients[1]!.query('vacuum (analyze) users, clinics, intake_forms, audit_chain_heads'),
+        ),
       ])
       await admin.query('vacuum (analyze) audit_logs')
       await admin.query('alter system reset max_wal_size')
@@ -330,22 +448,66 @@ function referenceNumber(random: Random, slug: string) {
   return `${slug.slice(0, 3).toUpperCase()}-${code}`
 }
 
-export function auditRow(random: Random, o: { id: number; clinicId: string; seq: number; prevHash: string | null; occurredMicros: number; referralIds: string[]; staff: string[]; referrers: string[] }): AuditSeedRow {
+export function auditRow(
+  random: Random,
+  o: {
+    id: number
+    clinicId: string
+    seq: number
+    prevHash: string | null
+    occurredMicros: number
+    referralIds: string[]
+    staff: string[]
+    referrers: string[]
+  },
+): AuditSeedRow {
   const r = random.next()
   const staff = random.pick(o.staff)
   let row: Pick<AuditSeedRow, 'actor_id' | 'actor_role' | 'action' | 'entity_type' | 'entity_id' | 'details'>
-  if (r < 0.55) row = { actor_id: staff, actor_role: 'staff', action: 'referral.read', entity_type: 'referral', entity_id: random.pick(o.referralIds), details: null }
+  if (r < 0.55)
+    row = { actor_id: staff, actor_role: 'staff', action: 'referral.read', entity_type: 'referral', entity_id: random.pick(o.referralIds), details: null }
   else if (r < 0.65) {
     const ids = Array.from({ length: 25 }, () => random.pick(o.referralIds))
     row = { actor_id: staff, actor_role: 'staff', action: 'referral.list', entity_type: 'referral', entity_id: null, details: { ids, search: false } }
-  } else if (r < 0.8) row = { actor_id: random.pick(o.referrers), actor_role: 'referrer', action: 'referral.create', entity_type: 'referral', entity_id: random.pick(o.referralIds), details: null }
-  else if (r < 0.9) row = { actor_id: staff, actor_role: 'staff', action: 'referral.status', entity_type: 'referral', entity_id: random.pick(o.referralIds), details: { from: 'received', to: 'in_review' } }
+  } else if (r < 0.8)
+    row = {
+      actor_id: random.pick(o.referrers),
+      actor_role: 'referrer',
+      action: 'referral.create',
+      entity_type: 'referral',
+      entity_id: random.pick(o.referralIds),
+      details: null,
+    }
+  else if (r < 0.9)
+    row = {
+      actor_id: staff,
+      actor_role: 'staff',
+      action: 'referral.status',
+      entity_type: 'referral',
+      entity_id: random.pick(o.referralIds),
+      details: { from: 'received', to: 'in_review' },
+    }
   else if (r < 0.97) row = { actor_id: staff, actor_role: 'staff', action: 'login', entity_type: 'user', entity_id: staff, details: null }
-  else row = { actor_id: staff, actor_role: 'staff', action: 'referral.note', entity_type: 'referral', entity_id: random.pick(o.referralIds), details: { event: 'note' } }
+  else
+    row = {
+      actor_id: staff,
+      actor_role: 'staff',
+      action: 'referral.note',
+      entity_type: 'referral',
+      entity_id: random.pick(o.referralIds),
+      details: { event: 'note' },
+    }
   const base = {
-    id: o.id, clinic_id: o.clinicId, seq: o.seq, ...row,
-    request_id: crypto.randomUUID(), ip: `10.${random.int(0, 255)}.${random.int(0, 255)}.${random.int(1, 254)}`, user_agent: USER_AGENT,
-    outcome: random.chance(0.01) ? 'denied' : 'success', occurred_at: isoMicros(o.occurredMicros), prev_hash: o.prevHash,
+    id: o.id,
+    clinic_id: o.clinicId,
+    seq: o.seq,
+    ...row,
+    request_id: crypto.randomUUID(),
+    ip: `10.${random.int(0, 255)}.${random.int(0, 255)}.${random.int(1, 254)}`,
+    user_agent: USER_AGENT,
+    outcome: random.chance(0.01) ? 'denied' : 'success',
+    occurred_at: isoMicros(o.occurredMicros),
+    prev_hash: o.prevHash,
   }
   return { ...base, hash: auditHash(base) }
 }

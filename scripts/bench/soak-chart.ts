@@ -37,9 +37,15 @@ export function soakChart(samples: Sample[], summary: Summary): string {
   const pct = s.machine.others === null ? '' : `; other agents used ${Math.round(s.machine.others * 100)}% of the machine's CPU meanwhile`
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" font-family="system-ui, sans-serif" font-size="12">`)
   out.push(`<rect width="${W}" height="${H}" fill="#fff"/>`)
-  out.push(`<text x="${M.left}" y="22" font-size="15" font-weight="600">IntakePilot soak: ${Math.round(s.settings.minutes)} min of ${s.settings.mix === 'all' ? 'mixed traffic' : `${s.settings.mix} traffic`}, ${s.settings.connections} connections, after a ${s.settings.warmupSeconds} s warm-up</text>`)
-  out.push(`<text x="${M.left}" y="40" fill="#475569">${esc(`${s.requests.soak.toLocaleString('en')} requests (${s.requests.perSecond}/s). Heap after GC ${s.heap.baselineMb} → ${s.heap.endMb} MB, ${s.heap.growthMbPer10k} MB per 10,000 requests, peak ${s.heap.peakMb} MB`)}</text>`)
-  out.push(`<text x="${M.left}" y="56" fill="#475569">${esc(`App's workerd RSS ${s.rss.baselineMb} → ${s.rss.endMb} MB, ${s.rss.growthMbPer10k} MB per 10,000 requests${pct}`)}</text>`)
+  out.push(
+    `<text x="${M.left}" y="22" font-size="15" font-weight="600">IntakePilot soak: ${Math.round(s.settings.minutes)} min of ${s.settings.mix === 'all' ? 'mixed traffic' : `${s.settings.mix} traffic`}, ${s.settings.connections} connections, after a ${s.settings.warmupSeconds} s warm-up</text>`,
+  )
+  out.push(
+    `<text x="${M.left}" y="40" fill="#475569">${esc(`${s.requests.soak.toLocaleString('en')} requests (${s.requests.perSecond}/s). Heap after GC ${s.heap.baselineMb} → ${s.heap.endMb} MB, ${s.heap.growthMbPer10k} MB per 10,000 requests, peak ${s.heap.peakMb} MB`)}</text>`,
+  )
+  out.push(
+    `<text x="${M.left}" y="56" fill="#475569">${esc(`App's workerd RSS ${s.rss.baselineMb} → ${s.rss.endMb} MB, ${s.rss.growthMbPer10k} MB per 10,000 requests${pct}`)}</text>`,
+  )
 
   const panel = (top: number, title: string, lines: Line[], minMax: number, limit?: { at: number; label: string }) => {
     const bottom = top + PANEL
@@ -58,7 +64,9 @@ export function soakChart(samples: Sample[], summary: Summary): string {
     out.push(`<text x="${M.left}" y="${top - 6}" font-weight="600">${esc(title)}</text>`)
     out.push(`<text transform="translate(18 ${(top + PANEL / 2).toFixed(0)}) rotate(-90)" text-anchor="middle" fill="#475569">MB</text>`)
     if (limit) {
-      out.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${y(limit.at).toFixed(1)}" y2="${y(limit.at).toFixed(1)}" stroke="#dc2626" stroke-dasharray="6 4"/>`)
+      out.push(
+        `<line x1="${M.left}" x2="${W - M.right}" y1="${y(limit.at).toFixed(1)}" y2="${y(limit.at).toFixed(1)}" stroke="#dc2626" stroke-dasharray="6 4"/>`,
+      )
     }
     lines.forEach((line, row) => {
       if (!line.points.length) return
@@ -66,7 +74,9 @@ export function soakChart(samples: Sample[], summary: Summary): string {
       out.push(`<path d="${d}" fill="none" stroke="${line.color}" stroke-width="${line.width}"${line.dash ? ` stroke-dasharray="${line.dash}"` : ''}/>`)
       if (line.dots) for (const [t, v] of line.points) out.push(`<circle cx="${x(t).toFixed(1)}" cy="${y(v).toFixed(1)}" r="2.5" fill="${line.color}"/>`)
       const ly = top + 12 + row * 20
-      out.push(`<line x1="${W - M.right + 12}" x2="${W - M.right + 36}" y1="${ly}" y2="${ly}" stroke="${line.color}" stroke-width="2.5"${line.dash ? ` stroke-dasharray="${line.dash}"` : ''}/>`)
+      out.push(
+        `<line x1="${W - M.right + 12}" x2="${W - M.right + 36}" y1="${ly}" y2="${ly}" stroke="${line.color}" stroke-width="2.5"${line.dash ? ` stroke-dasharray="${line.dash}"` : ''}/>`,
+      )
       out.push(`<text x="${W - M.right + 42}" y="${ly + 4}">${esc(line.label)}</text>`)
     })
     if (limit) {
@@ -79,17 +89,25 @@ export function soakChart(samples: Sample[], summary: Summary): string {
     return bottom
   }
 
-  const mbOf = (pick: (s: Sample) => number | null) =>
-    samples.filter((x) => pick(x) !== null).map((x): [number, number] => [x.t, pick(x)! / MB])
+  const mbOf = (pick: (s: Sample) => number | null) => samples.filter((x) => pick(x) !== null).map((x): [number, number] => [x.t, pick(x)! / MB])
   const top1 = M.top + 18
-  panel(top1, "The Worker's heap (V8 isolate)", [
-    { points: mbOf((x) => x.heapUsed), color: '#0ea5e9', width: 1.2, label: 'heap used' },
-    { points: mbOf((x) => x.heapAfterGc), color: '#0f766e', width: 2.5, label: 'heap after full GC', dots: true },
-  ], 140, { at: 128, label: '128 MB (Cloudflare)' })
+  panel(
+    top1,
+    "The Worker's heap (V8 isolate)",
+    [
+      { points: mbOf((x) => x.heapUsed), color: '#0ea5e9', width: 1.2, label: 'heap used' },
+      { points: mbOf((x) => x.heapAfterGc), color: '#0f766e', width: 2.5, label: 'heap after full GC', dots: true },
+    ],
+    140,
+    { at: 128, label: '128 MB (Cloudflare)' },
+  )
   const top2 = top1 + PANEL + M.gap
-  const bottom = panel(top2, "Resident memory (RSS) of the app's workerd", [
-    { points: mbOf((x) => x.rss), color: '#7c3aed', width: 2, label: "the app's workerd" },
-  ], 140)
+  const bottom = panel(
+    top2,
+    "Resident memory (RSS) of the app's workerd",
+    [{ points: mbOf((x) => x.rss), color: '#7c3aed', width: 2, label: "the app's workerd" }],
+    140,
+  )
   const tStep = niceStep(tMax / 60, 8)
   for (let m = 0; m * 60 <= tMax + 1e-9; m += tStep) {
     const px = x(m * 60).toFixed(1)

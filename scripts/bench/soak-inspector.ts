@@ -136,4 +136,3 @@ export function rssBytes(pid: number): number | null {
     return null
   }
 }
-

@@ -49,7 +49,10 @@ export function summarize(input: {
   settings: { minutes: number; warmupSeconds: number; connections: number; mix: string; sampleSeconds: number; guard: boolean }
 }) {
   const { samples, tally, machine, settings } = input
-  const baseIndex = Math.max(0, samples.findIndex((s) => s.phase === 'baseline'))
+  const baseIndex = Math.max(
+    0,
+    samples.findIndex((s) => s.phase === 'baseline'),
+  )
   const base = samples[baseIndex]!
   const soak = samples.slice(baseIndex)
   const last = samples[samples.length - 1]!
@@ -91,7 +94,15 @@ export function summarize(input: {
     date: new Date().toISOString(),
     settings,
     machine: { cpus: cpus().length, busy: machine.busy, others: machine.others, cpuMs: machine.cpuMs },
-    requests: { warmup: base.requests, soak: requests, perSecond: round(requests / Math.max(seconds, 1)), errors: tally.errors, unexpected, byKind: tally.byKind, unexpectedByKind: tally.unexpected },
+    requests: {
+      warmup: base.requests,
+      soak: requests,
+      perSecond: round(requests / Math.max(seconds, 1)),
+      errors: tally.errors,
+      unexpected,
+      byKind: tally.byKind,
+      unexpectedByKind: tally.unexpected,
+    },
     heap: {
       beforeLoadMb: round(samples[0]!.heapAfterGc! / MB, 2),
       baselineMb: round(heapStart / MB, 2),
@@ -108,14 +119,33 @@ export function summarize(input: {
   const yes = (ok: boolean) => (ok ? 'yes' : 'NO')
   const lines = [
     `requests: ${base.requests} in the warm-up, ${requests} in the soak (${json.requests.perSecond}/s); ${unexpected} unexpected, ${tally.errors} errors${tally.firstError ? ` (first: ${tally.firstError})` : ''}`,
-    ...Object.entries(tally.byKind).map(([kind, codes]) => `  ${kind.padEnd(15)} ${Object.entries(codes).map(([c, n]) => `${c} x ${n}`).join(', ')}`),
-    ...(unexpected ? [`unexpected: ${Object.entries(tally.unexpected).map(([k, n]) => `${k} x ${n}`).join(', ')}`] : []),
+    ...Object.entries(tally.byKind).map(
+      ([kind, codes]) =>
+        `  ${kind.padEnd(15)} ${Object.entries(codes)
+          .map(([c, n]) => `${c} x ${n}`)
+          .join(', ')}`,
+    ),
+    ...(unexpected
+      ? [
+          `unexpected: ${Object.entries(tally.unexpected)
+            .map(([k, n]) => `${k} x ${n}`)
+            .join(', ')}`,
+        ]
+      : []),
     `heap after GC: ${json.heap.beforeLoadMb} MB before load, ${json.heap.baselineMb} MB after the warm-up, ${json.heap.endMb} MB at the end (${json.heap.endChangePercent >= 0 ? '+' : ''}${json.heap.endChangePercent}%); ${heapGrowth} MB per 10,000 requests; peak ${json.heap.peakMb} MB`,
-    ...([['workerd RSS (the app)', json.rss]] as const).map(([name, r]) =>
-      `${name}: ${r.beforeLoadMb} MB before load, ${r.baselineMb} MB after the warm-up, ${r.endMb} MB at the end; ${r.growthMbPer10k} MB per 10,000 requests; peak ${r.peakMb} MB`),
+    ...([['workerd RSS (the app)', json.rss]] as const).map(
+      ([name, r]) =>
+        `${name}: ${r.beforeLoadMb} MB before load, ${r.baselineMb} MB after the warm-up, ${r.endMb} MB at the end; ${r.growthMbPer10k} MB per 10,000 requests; peak ${r.peakMb} MB`,
+    ),
     `machine during the soak: ${machine.busy === null ? '?' : Math.round(machine.busy * 100)}% busy, ${machine.others === null ? '?' : Math.round(machine.others * 100)}% of it others (not this soak)`,
     `targets: heap ends within 10%: ${yes(targets.endWithin10Percent)}; grows < 5 MB per 10,000 requests: ${yes(targets.growthUnder5MbPer10k)}; never over 128 MB: ${yes(targets.peakUnder128Mb)}`,
-    ...(settings.guard ? [guardReason ? `guard: FAILED: ${guardReason}` : `guard: passed (${round(growthMb)} MB kept after GC over ${requests} requests; limit ${GUARD.maxGrowthMb} MB)`] : []),
+    ...(settings.guard
+      ? [
+          guardReason
+            ? `guard: FAILED: ${guardReason}`
+            : `guard: passed (${round(growthMb)} MB kept after GC over ${requests} requests; limit ${GUARD.maxGrowthMb} MB)`,
+        ]
+      : []),
   ]
   return { json, lines, guardPassed: guardReason === null, guardReason, grewTooMuch: guardReason !== null && requests >= GUARD.minRequests }
 }

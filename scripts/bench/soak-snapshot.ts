@@ -26,9 +26,12 @@ export function groupSnapshot(file: string): Map<string, Group> {
   for (let i = 0; i < data.nodes.length; i += width) {
     const type = types[data.nodes[i + typeAt]!]!
     const name = data.strings[data.nodes[i + nameAt]!] ?? ''
-    const key = type === 'string' || type === 'concatenated string' || type === 'sliced string'
-      ? `string "${name.slice(0, 40).replace(/\s+/g, ' ')}"`
-      : type === 'object' || type === 'closure' || type === 'native' ? `${type} ${name}` : `(${type})`
+    const key =
+      type === 'string' || type === 'concatenated string' || type === 'sliced string'
+        ? `string "${name.slice(0, 40).replace(/\s+/g, ' ')}"`
+        : type === 'object' || type === 'closure' || type === 'native'
+          ? `${type} ${name}`
+          : `(${type})`
     const group = groups.get(key) ?? { count: 0, size: 0 }
     group.count++
     group.size += data.nodes[i + sizeAt]!
@@ -50,7 +53,13 @@ export function diffSnapshots(before: string, after: string, top = 25): string[]
   const kb = (n: number) => `${(n / 1024).toFixed(0)} KB`
   return [
     `total self size ${kb(total(a))} -> ${kb(total(b))} (${total(b) >= total(a) ? '+' : ''}${kb(total(b) - total(a))})`,
-    ...rows.slice(0, top).map((r) => `${(r.dSize >= 0 ? '+' : '') + kb(r.dSize)}`.padStart(10) + `  ${String(r.dCount >= 0 ? `+${r.dCount}` : r.dCount).padStart(8)} objects  ${r.key.slice(0, 90)}`),
+    ...rows
+      .slice(0, top)
+      .map(
+        (r) =>
+          `${(r.dSize >= 0 ? '+' : '') + kb(r.dSize)}`.padStart(10) +
+          `  ${String(r.dCount >= 0 ? `+${r.dCount}` : r.dCount).padStart(8)} objects  ${r.key.slice(0, 90)}`,
+      ),
   ]
 }
 

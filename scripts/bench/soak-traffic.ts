@@ -29,8 +29,20 @@ export const MIXES: Record<string, Record<string, number>> = {
   // What the finding measured: plain page traffic of signed-in staff.
   pages: { queue: 1, referral: 1 },
   all: {
-    queue: 22, referral: 22, 'referral-data': 4, submit: 8, 'api-list': 10, 'api-detail': 12, 'sign-in-out': 1,
-    'bad-cursor': 3, 'bad-id': 3, 'bad-api-json': 3, 'no-token': 3, 'bad-token': 3, 'not-found': 3, 'anonymous-page': 3,
+    queue: 22,
+    referral: 22,
+    'referral-data': 4,
+    submit: 8,
+    'api-list': 10,
+    'api-detail': 12,
+    'sign-in-out': 1,
+    'bad-cursor': 3,
+    'bad-id': 3,
+    'bad-api-json': 3,
+    'no-token': 3,
+    'bad-token': 3,
+    'not-found': 3,
+    'anonymous-page': 3,
   },
 }
 
@@ -52,14 +64,18 @@ export function trafficSteps(input: TrafficInputs, mixName: string): Step[] {
     'referral-data': { expect: [200], run: staffPage((i) => `/referrals/${pick(input.referralIds, i)}.data`) },
     submit: {
       expect: [302],
-      run: (i) => status('/referrals/new', {
-        method: 'POST',
-        headers: { ...html, origin, cookie: pick(input.referrers, i).cookie, 'content-type': 'application/x-www-form-urlencoded' },
-        body: pick(input.formBodies, i).replace('__KEY__', crypto.randomUUID()),
-      }),
+      run: (i) =>
+        status('/referrals/new', {
+          method: 'POST',
+          headers: { ...html, origin, cookie: pick(input.referrers, i).cookie, 'content-type': 'application/x-www-form-urlencoded' },
+          body: pick(input.formBodies, i).replace('__KEY__', crypto.randomUUID()),
+        }),
     },
     'api-list': { expect: [200], run: (i) => status('/api/v1/referrals', { headers: { ...json, authorization: `Bearer ${pick(input.tokens, i)}` } }) },
-    'api-detail': { expect: [200], run: (i) => status(`/api/v1/referrals/${pick(input.referralIds, i)}`, { headers: { ...json, authorization: `Bearer ${pick(input.tokens, i)}` } }) },
+    'api-detail': {
+      expect: [200],
+      run: (i) => status(`/api/v1/referrals/${pick(input.referralIds, i)}`, { headers: { ...json, authorization: `Bearer ${pick(input.tokens, i)}` } }),
+    },
     'sign-in-out': {
       expect: [302, 303],
       run: async () => {
@@ -74,11 +90,17 @@ export function trafficSteps(input: TrafficInputs, mixName: string): Step[] {
     'bad-id': { expect: [400, 404], run: staffPage(() => '/referrals/not-a-uuid') },
     'bad-api-json': {
       expect: [400, 415, 422],
-      run: (i) => status('/api/v1/referrals', {
-        method: 'POST',
-        headers: { ...json, 'content-type': 'application/json', 'idempotency-key': crypto.randomUUID(), authorization: `Bearer ${pick(input.referrerTokens, i)}` },
-        body: '{"formVersion": 1, "data": {',
-      }),
+      run: (i) =>
+        status('/api/v1/referrals', {
+          method: 'POST',
+          headers: {
+            ...json,
+            'content-type': 'application/json',
+            'idempotency-key': crypto.randomUUID(),
+            authorization: `Bearer ${pick(input.referrerTokens, i)}`,
+          },
+          body: '{"formVersion": 1, "data": {',
+        }),
     },
     'no-token': { expect: [401], run: () => status('/api/v1/referrals', { headers: json }) },
     'bad-token': { expect: [401], run: () => status('/api/v1/referrals', { headers: { ...json, authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.e30.x' } }) },
@@ -96,7 +118,13 @@ export function trafficSteps(input: TrafficInputs, mixName: string): Step[] {
   return round
 }
 
-export type Tally = { requests: number; byKind: Record<string, Record<string, number>>; unexpected: Record<string, number>; errors: number; firstError: string | null }
+export type Tally = {
+  requests: number
+  byKind: Record<string, Record<string, number>>
+  unexpected: Record<string, number>
+  errors: number
+  firstError: string | null
+}
 
 /** Runs the mix with `connections` workers until `stop()` says so; `tally` is updated live. */
 export async function runTraffic(options: { steps: Step[]; connections: number; stop: () => boolean; tally: Tally }) {
@@ -112,7 +140,9 @@ export async function runTraffic(options: { steps: Step[]; connections: number; 
           code = String(await step.run(Math.floor(n / steps.length)))
         } catch (error) {
           tally.errors++
-          tally.firstError ??= `${step.kind}: ${error instanceof Error ? error.message : error}`
+          // fetch's own message is "fetch failed": the cause says which (refused, reset, timed out).
+          const cause = error instanceof Error && error.cause instanceof Error ? ` (${(error.cause as NodeJS.ErrnoException).code ?? error.cause.message})` : ''
+          tally.firstError ??= `${step.kind}: ${error instanceof Error ? error.message : String(error)}${cause}`
           code = 'error'
           await new Promise((r) => setTimeout(r, 100))
         }

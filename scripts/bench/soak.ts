@@ -92,9 +92,16 @@ process.exit(guardFailed ? GUARD_FAILED : (process.exitCode ?? 0))
 
 async function main() {
   const tmp = benchTempFolder('intakepilot-soak-')
-  say(`${guard ? 'guard: ' : ''}${args.mix} mix, ${connections} connections, ${warmupSeconds} s warm-up + ${soakSeconds} s; ${cpus().length} CPUs, load average ${loadavg().map((n) => n.toFixed(2)).join(' ')}`)
+  say(
+    `${guard ? 'guard: ' : ''}${args.mix} mix, ${connections} connections, ${warmupSeconds} s warm-up + ${soakSeconds} s; ${cpus().length} CPUs, load average ${loadavg()
+      .map((n) => n.toFixed(2))
+      .join(' ')}`,
+  )
   const config = localConfig({
-    APP_PORT: String(PORTS.app), PG_PORT: String(PORTS.pg), RELAY_PORT: String(PORTS.relay), IDP_PORT: String(PORTS.idp),
+    APP_PORT: String(PORTS.app),
+    PG_PORT: String(PORTS.pg),
+    RELAY_PORT: String(PORTS.relay),
+    IDP_PORT: String(PORTS.idp),
     DATA_DIR: tmp,
     // The longest the provider issues (90 minutes): no token refreshes halfway through a soak.
     IDP_ACCESS_TOKEN_TTL: '5400',
@@ -118,7 +125,11 @@ async function main() {
   onCleanup('identity provider', () => idp.close())
   const bindings = appBindings({ config, database: { appUrl: postgres.appUrl, wsProxy }, secrets, oidcAuthority: idp.issuer })
   const app = await startApp({
-    cwd: appDir, config, bindings, logFile: join(tmp, 'app.log'), inspectorPort: PORTS.inspector,
+    cwd: appDir,
+    config,
+    bindings,
+    logFile: join(tmp, 'app.log'),
+    inspectorPort: PORTS.inspector,
   })
   const workerd = findWorkerdPid(app.process.pid!)
   if (!workerd) throw new Error('no workerd process running the app under the app server')
@@ -131,23 +142,40 @@ async function main() {
   // ---- who sends what -----------------------------------------------------------------------
   const signInOut = seeded.staff.length > 2 ? seeded.staff[seeded.staff.length - 1]! : null
   const staff: Session[] = []
-  for (const user of seeded.staff.filter((u) => u !== signInOut)) staff.push({ email: user.email, cookie: await signInThroughApp({ appOrigin: app.origin, email: user.email, redirectTo: '/queue' }) })
+  for (const user of seeded.staff.filter((u) => u !== signInOut))
+    staff.push({ email: user.email, cookie: await signInThroughApp({ appOrigin: app.origin, email: user.email, redirectTo: '/queue' }) })
   const referrers: Session[] = []
-  for (const user of seeded.referrers) referrers.push({ email: user.email, cookie: await signInThroughApp({ appOrigin: app.origin, email: user.email, redirectTo: '/referrals/new' }) })
+  for (const user of seeded.referrers)
+    referrers.push({ email: user.email, cookie: await signInThroughApp({ appOrigin: app.origin, email: user.email, redirectTo: '/referrals/new' }) })
   const tokens: string[] = []
-  for (const user of seeded.staff.slice(0, 4)) tokens.push((await getTokensFor({ issuer: idp.issuer, email: user.email, clientId: CLI_CLIENT_ID, redirectUri: CLI_REDIRECT_URI })).access_token)
+  for (const user of seeded.staff.slice(0, 4))
+    tokens.push((await getTokensFor({ issuer: idp.issuer, email: user.email, clientId: CLI_CLIENT_ID, redirectUri: CLI_REDIRECT_URI })).access_token)
   const referrerTokens: string[] = []
-  for (const user of seeded.referrers.slice(0, 2)) referrerTokens.push((await getTokensFor({ issuer: idp.issuer, email: user.email, clientId: CLI_CLIENT_ID, redirectUri: CLI_REDIRECT_URI })).access_token)
-  const referralIds = (await admin.query<{ id: string }>('select id from referrals where clinic_id = $1 order by id limit 200', [seeded.bigClinic.id])).rows.map((r) => r.id)
+  for (const user of seeded.referrers.slice(0, 2))
+    referrerTokens.push((await getTokensFor({ issuer: idp.issuer, email: user.email, clientId: CLI_CLIENT_ID, redirectUri: CLI_REDIRECT_URI })).access_token)
+  const referralIds = (
+    await admin.query<{ id: string }>('select id from referrals where clinic_id = $1 order by id limit 200', [seeded.bigClinic.id])
+  ).rows.map((r) => r.id)
   const random = createRandom(6)
   const formBodies = Array.from({ length: 100 }, () => {
-    const values = fakeReferralValues(random, { clinicSlug: seeded.bigClinic.template, services: seeded.bigClinic.services, clinician: { name: 'Dr. Amara Okafor', practice: 'Maple Family Health Team' } })
+    const values = fakeReferralValues(random, {
+      clinicSlug: seeded.bigClinic.template,
+      services: seeded.bigClinic.services,
+      clinician: { name: 'Dr. Amara Okafor', practice: 'Maple Family Health Team' },
+    })
     const form = new URLSearchParams({ idempotencyKey: '__KEY__', formVersion: '1' })
-    for (const [k, v] of Object.entries(values)) if (v === true) form.set(k, 'on'); else if (v !== false && v !== null && v !== '') form.set(k, String(v))
+    for (const [k, v] of Object.entries(values))
+      if (v === true) form.set(k, 'on')
+      else if (v !== false && v !== null && v !== '') form.set(k, String(v))
     return form.toString()
   })
-  const steps = trafficSteps({ origin, signInOrigin: app.origin, staff, referrers, signInOutEmail: signInOut?.email ?? null, tokens, referrerTokens, referralIds, formBodies }, args.mix!)
-  say(`${staff.length} staff and ${referrers.length} referrers signed in, ${tokens.length + referrerTokens.length} API tokens${signInOut ? `, ${signInOut.email} signs in and out` : ''}`)
+  const steps = trafficSteps(
+    { origin, signInOrigin: app.origin, staff, referrers, signInOutEmail: signInOut?.email ?? null, tokens, referrerTokens, referralIds, formBodies },
+    args.mix!,
+  )
+  say(
+    `${staff.length} staff and ${referrers.length} referrers signed in, ${tokens.length + referrerTokens.length} API tokens${signInOut ? `, ${signInOut.email} signs in and out` : ''}`,
+  )
   // The limit is 100 requests a minute per user and this is load, not abuse: the bench's
   // superuser connection clears the counters every few seconds (the app's work per request,
   // counting included, stays the same).
@@ -163,7 +191,15 @@ async function main() {
   const meter = machineMeter()
   let warmMeter: ReturnType<typeof machineMeter> | null = warmupSeconds === 0 ? meter : null
   const initial = await inspector.heapUsage({ gc: true })
-  samples.push({ t: 0, requests: 0, heapUsed: initial.usedSize, heapTotal: initial.totalSize, heapAfterGc: initial.usedSize, rss: rssBytes(workerd), phase: 'start' })
+  samples.push({
+    t: 0,
+    requests: 0,
+    heapUsed: initial.usedSize,
+    heapTotal: initial.totalSize,
+    heapAfterGc: initial.usedSize,
+    rss: rssBytes(workerd),
+    phase: 'start',
+  })
   say(`before any load: heap ${mb(initial.usedSize)} after GC, RSS ${mb(rssBytes(workerd))}`)
   // The guard stops at a number of requests (or the time, whichever comes first).
   let baselineRequests = Infinity
@@ -181,7 +217,15 @@ async function main() {
     const gc = done || endOfWarmup || k % gcEvery === 0
     const heap = await inspector.heapUsage()
     const afterGc = gc ? (await inspector.heapUsage({ gc: true })).usedSize : null
-    samples.push({ t: elapsed(), requests: tally.requests, heapUsed: heap.usedSize, heapTotal: heap.totalSize, heapAfterGc: afterGc, rss: rssBytes(workerd), phase: warm ? 'soak' : 'warmup' })
+    samples.push({
+      t: elapsed(),
+      requests: tally.requests,
+      heapUsed: heap.usedSize,
+      heapTotal: heap.totalSize,
+      heapAfterGc: afterGc,
+      rss: rssBytes(workerd),
+      phase: warm ? 'soak' : 'warmup',
+    })
     if (endOfWarmup) {
       warm = true
       baselineRequests = tally.requests
@@ -194,11 +238,23 @@ async function main() {
     }
     if (gc || done) {
       const s = samples[samples.length - 1]!
-      say(`${Math.round(s.t).toString().padStart(5)} s ${String(s.requests).padStart(7)} requests  heap ${mb(s.heapUsed)} (${mb(s.heapAfterGc)} after GC)  RSS ${mb(s.rss)}${endOfWarmup ? '  <- baseline (end of warm-up)' : ''}`)
+      say(
+        `${Math.round(s.t).toString().padStart(5)} s ${String(s.requests).padStart(7)} requests  heap ${mb(s.heapUsed)} (${mb(s.heapAfterGc)} after GC)  RSS ${mb(s.rss)}${endOfWarmup ? '  <- baseline (end of warm-up)' : ''}`,
+      )
     }
     if (done) break
   }
   await traffic
+  if (args['no-inspector']) {
+    // Unwatched, V8 defers full collections while the heap is cheap to grow: attach once at the
+    // end to tell garbage that had not been collected from memory the app keeps.
+    const late = await Inspector.connect(PORTS.inspector)
+    const before = rssBytes(workerd)
+    const kept = await late.heapUsage({ gc: true })
+    await sleep(5000)
+    say(`after the traffic, one full GC: heap ${mb(kept.usedSize)} kept (${mb(kept.totalSize)} reserved); RSS ${mb(before)} -> ${mb(rssBytes(workerd))}`)
+    late.close()
+  }
   const machine = (warmMeter ?? meter)()
   if (args.snapshots) {
     snapshotFiles.push(join(tmp, 'end.heapsnapshot'))
@@ -208,7 +264,12 @@ async function main() {
   }
 
   // ---- results --------------------------------------------------------------------------------
-  const result = summarize({ samples, tally, machine, settings: { minutes: soakSeconds / 60, warmupSeconds, connections, mix: args.mix!, sampleSeconds, guard } })
+  const result = summarize({
+    samples,
+    tally,
+    machine,
+    settings: { minutes: soakSeconds / 60, warmupSeconds, connections, mix: args.mix!, sampleSeconds, guard },
+  })
   for (const line of result.lines) say(line)
   if (outDir) {
     mkdirSync(outDir, { recursive: true })
@@ -233,17 +294,26 @@ function plantLeak(appDir: string, kb: number) {
   const source = readFileSync(file, 'utf8')
   const handler = 'export const onRequest: PagesFunction<Env> = (context) => handle(context)'
   if (!source.includes(handler)) throw new Error(`--plant-leak: ${file} no longer has the handler line it patches`)
-  writeFileSync(file, source.replace(handler, `const kept: string[] = []
+  writeFileSync(
+    file,
+    source.replace(
+      handler,
+      `const kept: string[] = []
 export const onRequest: PagesFunction<Env> = (context) => {
   // A flat string on the heap (decoded, not 'x'.repeat(), which V8 builds from shared halves).
   kept.push(new TextDecoder().decode(new Uint8Array(${Math.round(kb * 1024)}).fill(120)))
   return handle(context)
-}`))
+}`,
+    ),
+  )
   say(`planted a leak of ${kb} KB per request in the snapshot's functions/[[path]].ts`)
 }
 
 /** Stands in for the inspector with --no-inspector: heap figures read 0. */
 function blindInspector() {
-  return { heapUsage: async (_?: { gc?: boolean }) => ({ usedSize: 0, totalSize: 0 }), heapSnapshot: async (_: string | null) => {}, close: () => {} } as unknown as Inspector
+  return {
+    heapUsage: async (_?: { gc?: boolean }) => ({ usedSize: 0, totalSize: 0 }),
+    heapSnapshot: async (_: string | null) => {},
+    close: () => {},
+  } as unknown as Inspector
 }
-

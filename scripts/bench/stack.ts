@@ -40,10 +40,23 @@ export async function buildAndSnapshot(o: { repo: string; tmp: string; build: bo
 export async function startDatabase(o: { tmp: string; ports: BenchPorts; scale: number; say: Say; onSeeded: () => void }) {
   const { ports, say } = o
   const pgbouncerBinary = findPgBouncer()
-  const postgres = await startLocalPostgres({ dataDir: join(o.tmp, 'postgres'), port: ports.pg, persistent: false, maxConnections: pgbouncerBinary ? 100 : APP_SESSIONS_WITHOUT_POOLER + 30 })
+  const postgres = await startLocalPostgres({
+    dataDir: join(o.tmp, 'postgres'),
+    port: ports.pg,
+    persistent: false,
+    maxConnections: pgbouncerBinary ? 100 : APP_SESSIONS_WITHOUT_POOLER + 30,
+  })
   onCleanup('postgres', () => postgres.stop())
   const pgbouncer = pgbouncerBinary
-    ? await startPgBouncer({ binary: pgbouncerBinary, dir: join(o.tmp, 'pgbouncer'), port: ports.pgbouncer, postgresPort: ports.pg, database: DATABASE_NAME, users: [APP_ROLE, OWNER_ROLE, LOCAL_SUPERUSER], adminUsers: [LOCAL_SUPERUSER.user] })
+    ? await startPgBouncer({
+        binary: pgbouncerBinary,
+        dir: join(o.tmp, 'pgbouncer'),
+        port: ports.pgbouncer,
+        postgresPort: ports.pg,
+        database: DATABASE_NAME,
+        users: [APP_ROLE, OWNER_ROLE, LOCAL_SUPERUSER],
+        adminUsers: [LOCAL_SUPERUSER.user],
+      })
     : null
   if (pgbouncer) onCleanup('pgbouncer', () => pgbouncer.stop())
   const appUrl = pgbouncer ? postgres.appUrl.replace(`:${ports.pg}/`, `:${pgbouncer.port}/`) : postgres.appUrl
@@ -72,7 +85,13 @@ export async function setScramIterations(admin: PgClient, n: number) {
 }
 
 /** The identity provider, then the app server on the snapshot, its rate limiter raised where a binding can. */
-export async function startStack(o: { tmp: string; appDir: string; config: LocalConfig; secrets: LocalSecrets; database: { appUrl: string; wsProxy: string } }) {
+export async function startStack(o: {
+  tmp: string
+  appDir: string
+  config: LocalConfig
+  secrets: LocalSecrets
+  database: { appUrl: string; wsProxy: string }
+}) {
   const { startIdentityProvider } = await import('../lib/idp')
   const idp = await startIdentityProvider(localIdentityProviderOptions(o.config, o.secrets))
   onCleanup('identity provider', () => idp.close())
@@ -93,7 +112,7 @@ function rateLimitSettings(appDir: string) {
   const file = join(appDir, 'app', 'tenancy', 'rate-limit.server.ts')
   if (!existsSync(file)) return { present: false, perUser: 0, overrides: [] as string[], note: 'no rate limiter in this build' }
   const source = readFileSync(file, 'utf8') + readFileSync(join(appDir, 'app', 'utils', 'env.server.ts'), 'utf8')
-  const overrides = [...new Set([...source.matchAll(/env\??\.(RATE_LIMIT\w*)/g, ), ...source.matchAll(/^\s*(RATE_LIMIT\w*)\??:/gm)].map((m) => m[1]!))]
+  const overrides = [...new Set([...source.matchAll(/env\??\.(RATE_LIMIT\w*)/g), ...source.matchAll(/^\s*(RATE_LIMIT\w*)\??:/gm)].map((m) => m[1]!))]
   const perUser = Number(/(?:USER_LIMIT_PER_MINUTE\s*=|\buser:)\s*(\d+)/.exec(source)?.[1] ?? 100)
   return {
     present: true,

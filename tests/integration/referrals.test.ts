@@ -60,17 +60,15 @@ function newValues(clinic: Clinic, patient?: Partial<Record<string, string>>): V
 /** What the new-referral route does: one db.tenant transaction as the referrer. */
 function submit(clinic: Clinic, values: Values, idempotencyKey = randomUUID(), who: 'referrer' | 'referrer2' = 'referrer') {
   const as = scope(clinic, who)
-  return db
-    .as(as)
-    .tenant((tx) =>
-      createReferral(tx, cipher, audit(as), {
-        clinic: { id: clinic.id, slug: clinic.slug },
-        submittedBy: clinic[who],
-        form: clinic.form,
-        values,
-        idempotencyKey,
-      }),
-    )
+  return db.as(as).tenant((tx) =>
+    createReferral(tx, cipher, audit(as), {
+      clinic: { id: clinic.id, slug: clinic.slug },
+      submittedBy: clinic[who],
+      form: clinic.form,
+      values,
+      idempotencyKey,
+    }),
+  )
 }
 const ownerReferral = async (id: string) => (await db.owner.select().from(s.referrals).where(eq(s.referrals.id, id)))[0]!
 

@@ -32,19 +32,17 @@ beforeAll(async () => {
 /** A fresh referral in a given state (a copy of a seeded one, as the owner). */
 async function referralIn(status: s.ReferralStatus) {
   const id = randomUUID()
-  await db.owner
-    .insert(s.referrals)
-    .values({
-      ...template,
-      id,
-      status,
-      referenceNumber: `WF-${id.slice(0, 8)}`,
-      idempotencyKey: null,
-      version: 1,
-      triagedAt: null,
-      closedAt: null,
-      scheduledAt: null,
-    })
+  await db.owner.insert(s.referrals).values({
+    ...template,
+    id,
+    status,
+    referenceNumber: `WF-${id.slice(0, 8)}`,
+    idempotencyKey: null,
+    version: 1,
+    triagedAt: null,
+    closedAt: null,
+    scheduledAt: null,
+  })
   return id
 }
 
