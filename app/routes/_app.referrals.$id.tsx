@@ -187,10 +187,10 @@ export default function Referral() {
       {accessHistory ? <ReferralTabs /> : null}
       {outlet}
       <div className={`mt-6 grid gap-6 lg:grid-cols-3 ${outlet ? 'hidden' : ''}`}>
-        <div className="lg:col-span-2">
+        <div className="min-w-0 lg:col-span-2">
           <SubmittedForm definition={definition} values={values} />
         </div>
-        <aside className="space-y-6">
+        <aside className="min-w-0 space-y-6">
           {staff ? (
             <section className="space-y-4 rounded-lg border border-slate-200 bg-white p-4" aria-label="Work this referral">
               <StatusForm status={referral.status} version={referral.version} />
