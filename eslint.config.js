@@ -57,8 +57,8 @@ export default defineConfig(
     },
   },
   {
-    // The bench tooling in scripts/ is being reorganised (the lead's part of this refactor): these rules
-    // come back there once it lands; each has findings in scripts/ today and nowhere else.
+    // Not yet met by the local tooling in scripts/ (28 findings left after --fix, mostly template
+    // strings of unknown values and the untyped oidc-provider); app/ and tests/ hold to all of them.
     files: ['scripts/**'],
     rules: {
       '@typescript-eslint/ban-ts-comment': 'off',
