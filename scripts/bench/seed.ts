@@ -25,28 +25,13 @@ import { DEMO_ACCOUNTS, DEMO_TENANT_ID, type DemoAccount } from '../lib/demo-acc
 import type { LocalSecrets } from '../lib/secrets'
 import { fakePatient, fakeReferralValues, type FakePatient } from '../../tests/factories/patients'
 import { createRandom, type Random } from '../../tests/factories/random'
+import { STATUS_MIX } from '../../tests/factories/seed'
 import { auditHash, auditVerify, isoMicros, type AuditSeedRow } from './audit-chain'
 import { connectPg, type PgClient } from './pg'
 import { assertCompatible, createSeedCipher } from './seed-cipher'
 
 export const DEFAULTS = { smallClinics: 20, referralsPerSmallClinic: 10_000, bigClinicReferrals: 100_000, auditRows: 2_000_000 }
 
-/** The same mix as the demo seed (tests/factories/seed.ts). */
-const STATUS_MIX: ReferralStatus[] = [
-  'received',
-  'received',
-  'received',
-  'in_review',
-  'in_review',
-  'info_requested',
-  'accepted',
-  'accepted',
-  'scheduled',
-  'scheduled',
-  'declined',
-  'closed',
-  'closed',
-]
 const OPEN: ReadonlySet<ReferralStatus> = new Set(['received', 'in_review', 'info_requested', 'accepted', 'scheduled'])
 const DAY_MS = 86_400_000
 const TEMPLATES = ['northside', 'lakeview', 'riverbend'] as const

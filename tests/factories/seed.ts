@@ -14,7 +14,8 @@ import { DEMO_ACCOUNTS, DEMO_CLINICS } from '../../scripts/lib/demo-accounts'
 import { fakePatient, fakeReferralValues, type FakePatient } from './patients'
 import { createRandom } from './random'
 
-const STATUS_MIX: ReferralStatus[] = [
+/** How the demo clinics' referrals spread over the statuses; the bench seeds the same mix. */
+export const STATUS_MIX: readonly ReferralStatus[] = [
   'received',
   'received',
   'received',
