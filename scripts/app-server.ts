@@ -3,6 +3,10 @@
  * restarts it; the tests and benches stop it by its process group):
  *
  *   tsx scripts/app-server.ts --port 8787 [--host 127.0.0.1] [--persist-to DIR] [--inspector-port N]
+ *                             [--bundle-dir DIR --sourcemap]
+ *
+ * --bundle-dir keeps the bundled Worker in DIR (otherwise a temp folder, removed at exit) and
+ * --sourcemap writes its source map there: `npm run bench -- --profile` reads both.
  *
  * Bindings come as JSON in INTAKEPILOT_APP_BINDINGS (secrets stay out of the process list).
  * scripts/lib/app-server.ts says what it runs and why not `wrangler pages dev`.
@@ -19,10 +23,13 @@ const { values } = parseArgs({
     port: { type: 'string' },
     'persist-to': { type: 'string', default: '.wrangler/state' },
     'inspector-port': { type: 'string' },
+    'bundle-dir': { type: 'string' },
+    sourcemap: { type: 'boolean', default: false },
   },
 })
 if (!values.port) throw new Error('--port is required')
-const outDir = mkdtempSync(join(tmpdir(), 'intakepilot-worker-'))
+const keptBundle = values['bundle-dir']
+const outDir = keptBundle ?? mkdtempSync(join(tmpdir(), 'intakepilot-worker-'))
 const bindings = JSON.parse(process.env.INTAKEPILOT_APP_BINDINGS ?? '{}') as Record<string, string>
 
 const server = await startAppServer({
@@ -33,6 +40,7 @@ const server = await startAppServer({
   persistTo: values['persist-to']!,
   inspectorPort: values['inspector-port'] ? Number(values['inspector-port']) : undefined,
   outDir,
+  sourcemap: values.sourcemap,
 })
 console.log(`[app] workerd ready on ${server.url.origin}`)
 
@@ -41,7 +49,7 @@ async function stop() {
   if (stopping) return
   stopping = true
   await server.dispose().catch(() => {})
-  rmSync(outDir, { recursive: true, force: true })
+  if (!keptBundle) rmSync(outDir, { recursive: true, force: true })
   process.exit(0)
 }
 process.on('SIGINT', () => void stop())

@@ -58,9 +58,10 @@ export async function startApp(options: {
   bindings: Record<string, string>
   logFile: string
   inspectorPort?: number
+  bundleDir?: string
 }): Promise<RunningApp> {
   const log = createWriteStream(options.logFile)
-  const server = appServerCommand(options.config, options.bindings, { inspectorPort: options.inspectorPort })
+  const server = appServerCommand(options.config, options.bindings, { inspectorPort: options.inspectorPort, bundleDir: options.bundleDir })
   const child = spawn(server.command, server.args, {
     cwd: options.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],

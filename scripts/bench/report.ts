@@ -1,4 +1,5 @@
 /** The markdown table printed at the end (and the target verdicts stored in results.json). */
+import type { PageProfile } from './profile'
 import type { Stats } from './load'
 import type { PageJs } from './client-js'
 import type { PageKind } from './baseline'
@@ -22,6 +23,8 @@ export type Results = {
   /** The database's own time per page (planning + execution of its statements), with and without RLS. */
   serverTime: Record<'rls' | 'norls', Record<string, ServerTime>>
   clientJs: Record<string, PageJs & { fromHtml?: PageJs }>
+  /** --profile: where workerd's CPU went, per page (profile.ts). */
+  profiles?: Record<string, PageProfile>
 }
 
 export type Verdict = { measure: string; target: string; result: string; met: boolean | null }

@@ -13,6 +13,8 @@
  *                             what `npm start` uses: every run also measures the queue that way)
  *   --no-build                use the existing build/ instead of running `npm run build` first
  *   --no-verify-after         skip verifying the big clinic's audit chain after the load
+ *   --profile                 after the load, profile workerd's CPU per page (profile.ts): writes
+ *                             bench/profiles/<page>.cpuprofile and prints where the time went
  *
  * Everything runs on loopback, on its own ports (app 9800, PostgreSQL 59432, relay 59433,
  * provider 59434, PgBouncer 59435; APP_PORT, PG_PORT, RELAY_PORT, IDP_PORT and
@@ -38,10 +40,11 @@ import { benchTempFolder, runBench } from './cleanup'
 import { clientJavaScript } from './client-js'
 import type { PlanReport } from './explain'
 import { cpuPressure } from './machine'
-import { explainPages, loadTheApp, runBaselines } from './measure'
+import { explainPages, loadTheApp, resetRateLimits, runBaselines } from './measure'
 import type { PgClient } from './pg'
 import { assertPortsFree } from './ports'
 import { markdown, verdicts, type Results } from './report'
+import { profilePages, profileTable, type PageProfile } from './profile'
 import { prepareRequests, signIn } from './requests'
 import { countRoundTrips } from './round-trips'
 import type { SeededClinic } from './seed'
@@ -56,6 +59,7 @@ const PORTS = {
   relay: port('RELAY_PORT', 59433),
   idp: port('IDP_PORT', 59434),
   pgbouncer: port('PGBOUNCER_PORT', 59435),
+  inspector: port('INSPECTOR_PORT', 59436),
 }
 
 const { values: args } = parseArgs({
@@ -68,6 +72,7 @@ const { values: args } = parseArgs({
     'no-build': { type: 'boolean', default: false },
     'no-verify-after': { type: 'boolean', default: false },
     'scram-iterations': { type: 'string', default: '1' },
+    profile: { type: 'boolean', default: false },
   },
 })
 const scale = Number(args.scale)
@@ -121,7 +126,8 @@ async function main() {
   const { postgres, relay, wsProxy, seeded, admin } = db
   await setScramIterations(admin, scramIterations)
 
-  const { idp, rateLimit, bindings, app } = await startStack({ tmp, appDir, config, secrets: db.secrets, database: { appUrl: db.appUrl, wsProxy } })
+  const profile = args.profile ? { inspectorPort: PORTS.inspector, bundleDir: join(tmp, 'worker') } : undefined
+  const { idp, rateLimit, bindings, app } = await startStack({ tmp, appDir, config, secrets: db.secrets, database: { appUrl: db.appUrl, wsProxy }, profile })
   phase('start')
   say(`app ready at ${app.origin}`)
 
@@ -167,6 +173,22 @@ async function main() {
     say,
   })
   phase('load')
+
+  let profiles: Record<string, PageProfile> | undefined
+  if (profile) {
+    profiles = await profilePages({
+      ...profile,
+      outDir: join(REPO, 'bench', 'profiles'),
+      appOrigin: app.origin,
+      pages,
+      specs,
+      durationSeconds: duration,
+      capFor: (p) => (rateLimit.overrides.length || !rateLimit.perUser ? 10_000_000 : Math.floor(specs[p].users * rateLimit.perUser * 0.95)),
+      beforeEach: () => resetRateLimits(admin),
+      say,
+    })
+    phase('profile')
+  }
 
   const database = { appUrl: postgres.appUrl, ownerUrl: postgres.ownerUrl, wsProxy }
   const baseline = await runBaselines({ database, pages, work, concurrencies, baselineDuration, rlsDuration, say })
@@ -227,6 +249,7 @@ async function main() {
       roundTrips: counted.roundTrips,
       serverTime,
       clientJs,
+      ...(profiles ? { profiles } : {}),
     },
     pages,
     plans,
@@ -253,6 +276,7 @@ function writeReport(results: Results, pages: PageKind[], plans: Record<string, 
   mkdirSync(join(REPO, 'bench'), { recursive: true })
   writeFileSync(join(REPO, 'bench', 'results.json'), JSON.stringify({ ...results, verdicts: verdictList, plans, table }, null, 2))
   console.log(`\n${table}\n`)
+  if (results.profiles) console.log(`## Where workerd's CPU went (--profile; sampled after the measured runs)\n\n${profileTable(results.profiles)}`)
   say(
     `phases (s): ${Object.entries(phases)
       .map(([k, v]) => `${k} ${v}`)

@@ -91,6 +91,8 @@ export async function startStack(o: {
   config: LocalConfig
   secrets: LocalSecrets
   database: { appUrl: string; wsProxy: string }
+  /** --profile: the app's inspector, and its bundle kept with a source map (profile.ts). */
+  profile?: { inspectorPort: number; bundleDir: string }
 }) {
   const { startIdentityProvider } = await import('../lib/idp')
   const idp = await startIdentityProvider(localIdentityProviderOptions(o.config, o.secrets))
@@ -103,7 +105,7 @@ export async function startStack(o: {
     oidcAuthority: idp.issuer,
     extra: Object.fromEntries(rateLimit.overrides.map((name) => [name, '1000000'])),
   })
-  const app = await startApp({ cwd: o.appDir, config: o.config, bindings, logFile: join(o.tmp, 'app.log') })
+  const app = await startApp({ cwd: o.appDir, config: o.config, bindings, logFile: join(o.tmp, 'app.log'), ...o.profile })
   return { idp, rateLimit, bindings, app }
 }
 

@@ -45,7 +45,11 @@ export function appBindings(options: {
  * docs/decisions/026-app-in-workerd-without-wrangler-proxy.md). Run it in the folder that holds
  * functions/, build/ and wrangler.toml: the checkout, or the benches' snapshot of it.
  */
-export function appServerCommand(config: LocalConfig, bindings: Record<string, string>, options: { inspectorPort?: number } = {}) {
+export function appServerCommand(
+  config: LocalConfig,
+  bindings: Record<string, string>,
+  options: { inspectorPort?: number; /** keep the bundle, with its source map, here */ bundleDir?: string } = {},
+) {
   return {
     command: 'npx',
     args: [
@@ -58,6 +62,7 @@ export function appServerCommand(config: LocalConfig, bindings: Record<string, s
       '--persist-to',
       join(config.dataDir, 'wrangler'),
       ...(options.inspectorPort ? ['--inspector-port', String(options.inspectorPort)] : []),
+      ...(options.bundleDir ? ['--bundle-dir', options.bundleDir, '--sourcemap'] : []),
     ],
     // In the environment, not the arguments: the secrets stay out of the process list.
     env: { INTAKEPILOT_APP_BINDINGS: JSON.stringify(bindings), WRANGLER_SEND_METRICS: 'false' },

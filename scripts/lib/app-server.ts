@@ -29,6 +29,8 @@ export type AppServerOptions = {
   inspectorPort?: number
   /** Where the bundled Worker is written. */
   outDir: string
+  /** Write index.js.map beside the bundle (the bench's CPU profiles map samples to packages with it). */
+  sourcemap?: boolean
 }
 
 export type AppServer = { url: URL; dispose: () => Promise<void> }
@@ -42,7 +44,7 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
   const compatibilityFlags = config.compatibility_flags ?? []
 
   mkdirSync(options.outDir, { recursive: true })
-  await bundleFunctions({ cwd: options.cwd, outDir: options.outDir, compatibilityDate, compatibilityFlags })
+  await bundleFunctions({ cwd: options.cwd, outDir: options.outDir, compatibilityDate, compatibilityFlags, sourcemap: options.sourcemap ?? false })
   const routes = JSON.parse(readFileSync(join(assetsDir, '_routes.json'), 'utf8')) as { include: string[]; exclude: string[] }
   const entry = join(options.outDir, 'entry.js')
   writeFileSync(entry, pagesRoutingEntry(routes))
@@ -80,8 +82,9 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
   return { url, dispose: () => miniflare.dispose() }
 }
 
-function bundleFunctions(options: { cwd: string; outDir: string; compatibilityDate: string; compatibilityFlags: string[] }) {
+function bundleFunctions(options: { cwd: string; outDir: string; compatibilityDate: string; compatibilityFlags: string[]; sourcemap: boolean }) {
   const args = ['wrangler', 'pages', 'functions', 'build', 'functions', '--outdir', options.outDir, '--compatibility-date', options.compatibilityDate]
+  if (options.sourcemap) args.push('--sourcemap')
   for (const flag of options.compatibilityFlags) args.push('--compatibility-flags', flag)
   return new Promise<void>((resolveBuild, reject) => {
     const child = spawn('npx', args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } })
