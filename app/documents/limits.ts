@@ -41,5 +41,12 @@ export function formatBytes(bytes: number) {
   return `${bytes} bytes`
 }
 
+/**
+ * The body policy of a route that takes documents (app/server/request-body.server.ts): read as a
+ * stream, at most the largest referral plus its form. A bigger body is refused outright (413);
+ * within this, the upload field says which limit a file broke.
+ */
+export const DOCUMENT_UPLOAD_BODY = { maxBytes: MAX_REFERRAL_BYTES + MB, streamed: true } as const
+
 /** The form field that carries files, on every form that takes them. */
 export const DOCUMENTS_FIELD = 'documents'

@@ -121,6 +121,8 @@ export function useDocumentUpload<R>(endpoint: string) {
     request.upload.onprogress = (e) => setProgress({ sent: e.loaded, total: e.lengthComputable ? e.total : e.loaded })
     request.onload = () => {
       setProgress(null)
+      // Signed out meanwhile: the page's own action keeps what was typed and asks them to sign in.
+      if (request.status === 401) return form.submit()
       const reply = request.response as UploadAnswer<R> | { error?: string } | null
       if (reply && 'redirectTo' in reply) return navigate(reply.redirectTo)
       if (reply && 'result' in reply) return setAnswer(reply)

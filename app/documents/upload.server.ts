@@ -219,3 +219,25 @@ function concat(pieces: Uint8Array[]): Uint8Array<ArrayBuffer> {
   }
   return out
 }
+
+/**
+ * The text fields of a multipart body, its files read past and dropped: for a form that cannot
+ * be taken (its sender's session ended) but whose typing is worth keeping.
+ */
+export async function receiveFieldsOnly(request: Request): Promise<FormData> {
+  const boundary = multipartBoundary(request.headers.get('Content-Type'))
+  const fields = new FormData()
+  if (!boundary || !request.body) return fields
+  let fieldBytes = 0
+  for await (const part of readMultipart(request.body, boundary)) {
+    const pieces: Uint8Array[] = []
+    for await (const piece of part.body) {
+      if (part.filename !== null) continue
+      fieldBytes += piece.byteLength
+      if (fieldBytes > MAX_FIELD_BYTES) throw new MultipartError('form fields too large')
+      pieces.push(piece)
+    }
+    if (part.filename === null) fields.append(part.name, new TextDecoder().decode(concat(pieces)))
+  }
+  return fields
+}
