@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto'
 import { fileTypeFromBuffer } from 'file-type/core'
 import type { DocumentCipher } from '~/crypto/phi.server'
-import { DOCUMENTS_FIELD, formatBytes, isDocumentType, MAX_FILES_PER_REFERRAL, type DocumentLimits, type DocumentType } from './limits'
+import { DOCUMENT_TYPES, DOCUMENTS_FIELD, EXTENSIONS, formatBytes, isDocumentType, MAX_FILES_PER_REFERRAL, type DocumentLimits, type DocumentType } from './limits'
 import { multipartBoundary, MultipartError, readMultipart } from './multipart.server'
 
 /** What is sealed at a time: the unit of memory per file (plaintext plus one sealed copy). */
@@ -137,6 +137,9 @@ async function stageFile(body: AsyncGenerator<Uint8Array<ArrayBuffer>>, target: 
     if (type === null) {
       type = await recognise(chunk)
       if (!type) return notAType(name)
+      const ending = /\.([^.]{1,10})$/.exec(name)?.[1]?.toLowerCase()
+      if (ending && !EXTENSIONS[type].includes(ending))
+        return `“${name}” is a ${DOCUMENT_TYPES[type]} file, but its name ends in .${ending}: rename it to .${EXTENSIONS[type][0]}, or attach the right file.`
     }
     if (type === 'text/plain' && !isText(text, chunk, false)) return notAType(name)
     hash.update(chunk)
