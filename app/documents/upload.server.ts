@@ -11,7 +11,16 @@
 import { createHash } from 'node:crypto'
 import { fileTypeFromBuffer } from 'file-type/core'
 import type { DocumentCipher } from '~/crypto/phi.server'
-import { DOCUMENT_TYPES, DOCUMENTS_FIELD, EXTENSIONS, formatBytes, isDocumentType, MAX_FILES_PER_REFERRAL, type DocumentLimits, type DocumentType } from './limits'
+import {
+  DOCUMENT_TYPES,
+  DOCUMENTS_FIELD,
+  EXTENSIONS,
+  formatBytes,
+  isDocumentType,
+  MAX_FILES_PER_REFERRAL,
+  type DocumentLimits,
+  type DocumentType,
+} from './limits'
 import { multipartBoundary, MultipartError, readMultipart } from './multipart.server'
 
 /** What is sealed at a time: the unit of memory per file (plaintext plus one sealed copy). */
@@ -51,6 +60,8 @@ export const chunkKey = (clinicId: string, referralId: string, documentId: strin
 
 /** Reads a multipart request body, staging its files. Throws MultipartError for a body that is not a form. */
 export async function receiveUpload(request: Request, target: UploadTarget): Promise<Upload> {
+  // A form without files may come urlencoded (a script, an older page): its fields, bounded as any form's.
+  if (isUrlEncoded(request)) return { fields: await urlEncodedFields(request), staged: [], problems: [] }
   const boundary = multipartBoundary(request.headers.get('Content-Type'))
   if (!boundary || !request.body) throw new MultipartError('not a multipart form')
   const fields = new FormData()
@@ -228,6 +239,7 @@ function concat(pieces: Uint8Array[]): Uint8Array<ArrayBuffer> {
  * be taken (its sender's session ended) but whose typing is worth keeping.
  */
 export async function receiveFieldsOnly(request: Request): Promise<FormData> {
+  if (isUrlEncoded(request)) return urlEncodedFields(request)
   const boundary = multipartBoundary(request.headers.get('Content-Type'))
   const fields = new FormData()
   if (!boundary || !request.body) return fields
@@ -242,5 +254,26 @@ export async function receiveFieldsOnly(request: Request): Promise<FormData> {
     }
     if (part.filename === null) fields.append(part.name, new TextDecoder().decode(concat(pieces)))
   }
+  return fields
+}
+
+const isUrlEncoded = (request: Request) => /^application\/x-www-form-urlencoded\s*(;|$)/i.test(request.headers.get('Content-Type') ?? '')
+
+async function urlEncodedFields(request: Request): Promise<FormData> {
+  const pieces: Uint8Array[] = []
+  let size = 0
+  const reader = request.body?.getReader()
+  for (;;) {
+    const read = await reader?.read()
+    if (!read || read.done) break
+    size += read.value.byteLength
+    if (size > MAX_FIELD_BYTES) {
+      void reader!.cancel().catch(() => {})
+      throw new MultipartError('form fields too large')
+    }
+    pieces.push(read.value)
+  }
+  const fields = new FormData()
+  for (const [name, value] of new URLSearchParams(new TextDecoder().decode(concat(pieces)))) fields.append(name, value)
   return fields
 }

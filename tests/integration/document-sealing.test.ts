@@ -66,7 +66,12 @@ describe('sealed in chunks', () => {
   test('round trip: the bytes, their size and SHA-256, in ceil(size / chunk) sealed chunks holding no plaintext', async () => {
     const bytes = text(3 * CHUNK_BYTES + 123)
     const { objects, bucket, doc, row } = await stage(bytes)
-    expect(doc).toMatchObject({ contentType: 'text/plain', sizeBytes: bytes.byteLength, chunkCount: 4, sha256: createHash('sha256').update(bytes).digest('hex') })
+    expect(doc).toMatchObject({
+      contentType: 'text/plain',
+      sizeBytes: bytes.byteLength,
+      chunkCount: 4,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+    })
     expect(objects.size).toBe(4)
     for (const sealed of objects.values()) expect(Buffer.from(sealed).includes(Buffer.from('Lab report'))).toBe(false)
     expect(Buffer.from(await read(bucket, row)).equals(Buffer.from(bytes))).toBe(true)
@@ -149,7 +154,13 @@ describe('what is refused is not kept', () => {
   test('text that turns out to be binary after its first chunk is refused, and what was written of it is deleted', async () => {
     const { objects, bucket } = memoryBucket()
     const bytes = new Uint8Array([...text(2 * CHUNK_BYTES), 0, 1, 2, 0xff, 0xfe])
-    const upload = await receiveUpload(uploadRequest([{ name: 'notes.txt', bytes }]), { bucket, cipher, clinicId: randomUUID(), referralId: randomUUID(), limits })
+    const upload = await receiveUpload(uploadRequest([{ name: 'notes.txt', bytes }]), {
+      bucket,
+      cipher,
+      clinicId: randomUUID(),
+      referralId: randomUUID(),
+      limits,
+    })
     expect(upload.problems).toEqual([expect.stringContaining('is not a PDF, JPEG, PNG, TIFF or plain text file')])
     expect(objects.size).toBe(0)
   })

@@ -183,7 +183,10 @@ async function loadClinic(slug: Slug): Promise<Clinic> {
   const noResult = sql`not exists (select 1 from processing_results p where p.referral_id = ${s.referrals.id})`
   const [free] = await o.select().from(s.referrals).where(and(own, noResult)).limit(1)
   // Documents: one on the referrer's referral, one on their colleague's (the referrer test hides it).
-  const [document] = await o.insert(s.referralDocuments).values(documentRow(clinicId, referral!.id, user('staff'))).returning()
+  const [document] = await o
+    .insert(s.referralDocuments)
+    .values(documentRow(clinicId, referral!.id, user('staff')))
+    .returning()
   const theirs = and(eq(s.referrals.clinicId, clinicId), eq(s.referrals.submittedBy, user('referrer2')))
   const [colleagues] = await o.select().from(s.referrals).where(theirs).limit(1)
   await o.insert(s.referralDocuments).values(documentRow(clinicId, colleagues!.id, user('staff')))
