@@ -19,7 +19,6 @@ import { documentCipherFromEnv } from '~/crypto/phi.server'
 import type { TenantTx } from '~/tenancy/tenant.server'
 import { recordDocuments, type AttachedWith, type RecordOutcome } from './documents.server'
 import { documentLimits, formatBytes, type DocumentLimits } from './limits'
-import { MultipartError } from './multipart.server'
 import { discardDocuments, receiveUpload, type DocumentBucket, type Upload, type UploadTarget } from './upload.server'
 
 export type ReferralUpload = Upload & { target: UploadTarget }
@@ -34,19 +33,16 @@ export function documentStore(context: AppLoadContext): { bucket: DocumentBucket
 /**
  * Reads the request's multipart body: its text fields, and its files staged for `referralId`
  * (an existing referral's, or the id a new one will be created with). A body that is not a
- * well-formed form is a 400; what was staged of it is gone.
+ * well-formed form is refused (400) by the pipeline; what was staged of it is gone.
  */
 export async function receiveReferralUpload(context: AppLoadContext, request: Request, referralId: string): Promise<ReferralUpload> {
   const clinicId = context.clinic?.id
   if (!clinicId) throw new Error('receiveReferralUpload needs the clinic of the request')
   const { bucket, limits } = documentStore(context)
   const target: UploadTarget = { bucket, cipher: documentCipherFromEnv(context.env), clinicId, referralId, limits }
-  try {
-    return { ...(await receiveUpload(request, target)), target }
-  } catch (error) {
-    if (error instanceof MultipartError) throw new Response('The form could not be read: send it again', { status: 400 })
-    throw error
-  }
+  // A body that is not a form, or passes the route's limit, throws (MultipartError, the pipeline's
+  // BodyRefusal): the pipeline answers it as for any form (400, 413), with nothing kept.
+  return { ...(await receiveUpload(request, target)), target }
 }
 
 /** Records the staged files in the caller's transaction; see the top of this file. */

@@ -76,7 +76,7 @@ export async function receiveUpload(request: Request, target: UploadTarget): Pro
         const pieces: Uint8Array[] = []
         for await (const piece of part.body) {
           fieldBytes += piece.byteLength
-          if (fieldBytes > MAX_FIELD_BYTES) throw new MultipartError('form fields too large')
+          if (fieldBytes > MAX_FIELD_BYTES) throw new FormTooLarge(MAX_FIELD_BYTES)
           pieces.push(piece)
         }
         fields.append(part.name, new TextDecoder().decode(concat(pieces)))
@@ -249,7 +249,7 @@ export async function receiveFieldsOnly(request: Request): Promise<FormData> {
     for await (const piece of part.body) {
       if (part.filename !== null) continue
       fieldBytes += piece.byteLength
-      if (fieldBytes > MAX_FIELD_BYTES) throw new MultipartError('form fields too large')
+      if (fieldBytes > MAX_FIELD_BYTES) throw new FormTooLarge(MAX_FIELD_BYTES)
       pieces.push(piece)
     }
     if (part.filename === null) fields.append(part.name, new TextDecoder().decode(concat(pieces)))
@@ -269,11 +269,20 @@ async function urlEncodedFields(request: Request): Promise<FormData> {
     size += read.value.byteLength
     if (size > MAX_FIELD_BYTES) {
       void reader!.cancel().catch(() => {})
-      throw new MultipartError('form fields too large')
+      throw new FormTooLarge(MAX_FIELD_BYTES)
     }
     pieces.push(read.value)
   }
   const fields = new FormData()
   for (const [name, value] of new URLSearchParams(new TextDecoder().decode(concat(pieces)))) fields.append(name, value)
   return fields
+}
+
+/** A form without files larger than any form may be: the pipeline answers 413 (its BodyRefusal, by name). */
+class FormTooLarge extends Error {
+  override name = 'BodyRefusal'
+  readonly reason = 'too-large'
+  constructor(readonly maxBytes: number) {
+    super('too-large')
+  }
 }

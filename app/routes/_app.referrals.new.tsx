@@ -48,7 +48,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   if (!context.user) {
     // The session ended while they were typing: keep every value (not the files), then ask them to sign in.
     const headers = new Headers()
-    const fields = await receiveFieldsOnly(request).catch(() => new FormData())
+    const fields = await receiveFieldsOnly(request)
     for (const cookie of await stashDraft(context.env, fields, 'signed-out')) headers.append('Set-Cookie', cookie)
     throw redirect(`/login?${new URLSearchParams({ redirectTo: '/referrals/new', reason: 'expired' })}`, { headers })
   }

@@ -21,7 +21,7 @@ import { createLoadContext, UnavailableError } from './load-context.server'
 import { logEnvProblems, logError, logRequest } from '~/utils/log.server'
 import { rateLimitHeaders, type RateLimitVerdict } from '~/tenancy/rate-limit.server'
 import { internalError, refuse, tooManyRequests, unavailable, type Audience } from './refusals.server'
-import { BodyRefusal, DEFAULT_BODY_POLICY, hasBody, requireForm, takeBody } from './request-body.server'
+import { BodyRefusal, DEFAULT_BODY_POLICY, hasBody, requireForm, requireFormType, takeBody } from './request-body.server'
 import { createRouteMatcher, pagePathOf, type RouteMatch } from './route-pattern.server'
 import { applySecurityHeaders, createNonce } from './security-headers.server'
 import { isSingleFetchRequest, reloadAsDocument } from './single-fetch.server'
@@ -81,7 +81,10 @@ export function createRequestPipeline(build: ServerBuild, mode: 'production' | '
       }
       // The body is in (or refused) before the database is touched: a slow client holds no connection.
       const request = await withBody(incoming, route, limits.bodyTimeoutMs, api, deadline.signal)
-      if (!api && request.method === 'POST') sentForm = request.clone() as Request
+      // A streamed upload is not copied (a copy nobody reads would keep every byte of it): only a small one,
+      // whose typing the draft can keep (at most a form's 64 KB, declared).
+      const small = !route.bodyPolicy?.streamed || Number(request.headers.get('Content-Length') ?? Infinity) <= DEFAULT_BODY_POLICY.maxBytes
+      if (!api && request.method === 'POST' && small) sentForm = request.clone() as Request
       const built = await createLoadContext({ request, env, requestId: to.requestId, nonce: to.nonce, waitUntil, connectOrigins, signal: deadline.signal })
       ;({ scope, sessionCookie, end, rateLimit } = built)
       if (rateLimit && !rateLimit.allowed) {
@@ -93,9 +96,16 @@ export function createRequestPipeline(build: ServerBuild, mode: 'production' | '
       const seen = built.failure()
       if (response.status >= 500 && seen) {
         refusedBeforeRemix = true
-        const replaced = seen === 'cross-site' ? refuseCrossSite(to) : unavailable(to)
+        const replaced =
+          seen === 'cross-site'
+            ? refuseCrossSite(to)
+            : seen === 'body-malformed'
+              ? refuseBody(to, new BodyRefusal('malformed-form'), limits.bodyTimeoutMs)
+              : seen.startsWith('body-too-large:')
+                ? refuseBody(to, new BodyRefusal('too-large', Number(seen.split(':')[1])), limits.bodyTimeoutMs)
+                : unavailable(to)
         await response.body?.cancel()
-        if (seen !== 'cross-site' && sentForm) draftCookies = await keepDraftWhileUnavailable(sentForm, env)
+        if (seen === 'unavailable' && sentForm) draftCookies = await keepDraftWhileUnavailable(sentForm, env)
         // Whatever the route set (a kept draft, an ended session) still goes to the browser.
         for (const cookie of response.headers.getSetCookie()) replaced.headers.append('Set-Cookie', cookie)
         return replaced
@@ -273,6 +283,8 @@ async function withBody(request: Request, route: RouteMatch, timeoutMs: number, 
   headers.delete('X-Forwarded-Host')
   if (!hasBody(request.method)) return new Request(request, { headers, signal })
   const body = await takeBody(request, route.bodyPolicy ?? DEFAULT_BODY_POLICY, timeoutMs)
+  // A streamed page body (an upload) is read by its route; what it must be is checked here, as for any form.
+  if (body instanceof ReadableStream && !api) requireFormType(request.headers.get('Content-Type'))
   if (!(body instanceof ReadableStream)) {
     // Page actions take forms; the API's routes check their own JSON (readJson: 415, 400).
     if (!api) await requireForm(request.headers.get('Content-Type'), body)

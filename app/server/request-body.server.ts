@@ -99,14 +99,19 @@ function byteLimit(maxBytes: number) {
 
 const FORM_TYPES = ['application/x-www-form-urlencoded', 'multipart/form-data']
 
+/** What a form's Content-Type must be (also for a streamed upload, which its route parses). */
+export function requireFormType(contentType: string | null) {
+  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase()
+  if (!FORM_TYPES.includes(type)) throw new BodyRefusal('not-a-form')
+  if (type === 'multipart/form-data' && !/;\s*boundary=/i.test(contentType!)) throw new BodyRefusal('malformed-form')
+}
+
 /**
  * A page action's body must be a form that parses (what every browser form sends): anything
  * else is refused here, with a clear 415 or 400, instead of failing inside the action.
  */
 export async function requireForm(contentType: string | null, body: Uint8Array | null) {
-  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase()
-  if (!FORM_TYPES.includes(type)) throw new BodyRefusal('not-a-form')
-  if (type === 'multipart/form-data' && !/;\s*boundary=/i.test(contentType!)) throw new BodyRefusal('malformed-form')
+  requireFormType(contentType)
   try {
     // The same parser the action will use, on the bytes already in memory (at most 64 KB).
     await new Response(body as BodyInit | null, { headers: { 'Content-Type': contentType! } }).formData()

@@ -90,7 +90,7 @@ export function errorCode(error: unknown): string | undefined {
  */
 const REMIX_ORIGIN_CHECK = /header does not match `origin` header|headers are not provided\. One of these is needed to compare the `origin` header/
 
-export type NotedFailure = 'unavailable' | 'cross-site'
+export type NotedFailure = 'unavailable' | 'cross-site' | 'body-malformed' | `body-too-large:${number}`
 
 /**
  * What an error the route did not answer itself means for the response: the database away
@@ -101,6 +101,13 @@ export type NotedFailure = 'unavailable' | 'cross-site'
  */
 export function classifyFailure(error: unknown): NotedFailure | undefined {
   if (isDatabaseUnavailable(error)) return 'unavailable'
+  // A streamed body (an upload) that went past its limit while the route read it, or that is not
+  // a form after all: by name, since the pipeline's BodyRefusal class is another bundle's copy.
+  if (error instanceof Error && error.name === 'BodyRefusal') {
+    const { reason, maxBytes } = error as { reason?: unknown; maxBytes?: unknown }
+    return reason === 'too-large' ? `body-too-large:${Number(maxBytes) || 0}` : 'body-malformed'
+  }
+  if (error instanceof Error && error.name === 'MultipartError') return 'body-malformed'
   if (error instanceof Error && REMIX_ORIGIN_CHECK.test(error.message)) return 'cross-site'
   return undefined
 }

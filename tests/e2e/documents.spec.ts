@@ -366,3 +366,23 @@ test('the referrer replies to the clinic with a document', async ({ signedInAs, 
 })
 
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64')
+
+test('an upload that is not a form, or a broken one: the pipeline refuses it with a clear page, after the route read it', async ({ signedInAs }) => {
+  const referrer = await signedInAs('referrer@northside.test', '/referrals/new')
+  const heading = (html: string) => html.match(/<h1>(.*?)<\/h1>/)?.[1]
+  const post = (headers: Record<string, string>, data: Buffer | string) =>
+    referrer.request.post('/referrals/new', { headers: { Origin: new URL(referrer.url()).origin, ...headers }, data, maxRedirects: 0 })
+  const json = await post({ 'Content-Type': 'application/json' }, '{}')
+  expect([json.status(), heading(await json.text())]).toEqual([415, 'This address takes forms only'])
+  const broken = await post({ 'Content-Type': 'multipart/form-data; boundary=XyZ' }, '--XyZ\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--Xy')
+  expect([broken.status(), heading(await broken.text())]).toEqual([400, 'The form could not be read'])
+  const declared = await referrer.request
+    .post('/referrals/new', {
+      headers: { Origin: new URL(referrer.url()).origin, 'Content-Type': 'multipart/form-data; boundary=XyZ', 'Content-Length': String(52 * MB) },
+      data: Buffer.alloc(16),
+      maxRedirects: 0,
+    })
+    .catch(() => null)
+  // Refused from its Content-Length, before a byte of it is read (or the connection is cut).
+  if (declared) expect(declared.status()).toBe(413)
+})

@@ -52,7 +52,8 @@ test.describe('bodies: 64 KB at most, forms only on pages', () => {
     expect(page).not.toMatch(LEAKS)
 
     const body = form(LIMIT + 1024)
-    const chunked = await raw(`${APP_URL}/referrals/new`, {
+    // (/queue: /referrals/new reads its body as a stream, an upload of up to 51 MB: tests/e2e/documents.spec.ts.)
+    const chunked = await raw(`${APP_URL}/queue`, {
       headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Transfer-Encoding': 'chunked' },
       chunks: [body.slice(0, 30_000), body.slice(30_000)],
     })
@@ -133,6 +134,9 @@ test.describe('bodies: 64 KB at most, forms only on pages', () => {
     ]
     for (const path of actions) {
       for (const body of bodies) {
+        // /referrals/new streams its body (uploads): the route, not the pipeline, parses it, after the
+        // permission check, so an admin's broken multipart is a 403 there (a referrer's: documents.spec.ts).
+        if (path === '/referrals/new' && body.name === 'broken multipart') continue
         const response = await page.request.post(path, { headers: { ...SAME_ORIGIN, ...body.headers }, data: Buffer.from(body.data), maxRedirects: 0 })
         const text = await response.text()
         expect(response.status(), `${body.name} to ${path}`).toBe(body.status)
