@@ -1,0 +1,141 @@
+/**
+ * Memory while a 10 MB document is uploaded (docs/decisions/027-referral-documents.md): the built
+ * app in real workerd with its V8 inspector, a throwaway PostgreSQL and OpenID provider, the demo
+ * seed. Staff POST a 10 MB PDF to a referral over the API, sent slowly in 256 KB pieces, while
+ * the isolate's heap is sampled; then the bytes are read back and compared.
+ *
+ *   npx tsx scripts/documents-memory.ts [--no-build] [--max-mb 10]
+ *
+ * Fails (exit 1) when the heap grew by more than --max-mb during the upload (default 10, the file's size: the
+ * file is sealed 256 KB at a time, so growth should be a few chunks, far below the file's size).
+ * Ports: app 8811, inspector 56010, PostgreSQL 56011, relay 56012, provider 56013.
+ */
+import { createHash } from 'node:crypto'
+import { join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { appBindings } from './lib/app-bindings'
+import { localConfig, localIdentityProviderOptions } from './lib/config'
+import { CLI_CLIENT_ID, CLI_REDIRECT_URI, getTokensFor } from './lib/idp-login'
+import { runMigrations } from './lib/migrate'
+import { startLocalPostgres } from './lib/postgres'
+import { loadOrCreateSecrets } from './lib/secrets'
+import { seedIfEmpty } from './lib/seed'
+import { buildAndSnapshot, startApp } from './bench/app'
+import { benchTempFolder, onCleanup, runBench, sleep } from './bench/cleanup'
+import { connectPg } from './bench/pg'
+import { startRelayProcess } from './bench/relay-process'
+import { findWorkerdPid, Inspector, rssBytes } from './bench/soak-inspector'
+
+const REPO = resolve(import.meta.dirname, '..')
+const PORTS = { app: 8811, inspector: 56010, pg: 56011, relay: 56012, idp: 56013 }
+const MB = 1024 * 1024
+const { values: args } = parseArgs({ options: { 'no-build': { type: 'boolean', default: false }, 'max-mb': { type: 'string', default: '10' } } })
+const say = (line: string) => console.log(`[documents-memory] ${line}`)
+
+await runBench(
+  'documents-memory',
+  async () => {
+    const tmp = benchTempFolder('intakepilot-documents-memory-')
+    const config = localConfig({
+      APP_PORT: String(PORTS.app),
+      PG_PORT: String(PORTS.pg),
+      RELAY_PORT: String(PORTS.relay),
+      IDP_PORT: String(PORTS.idp),
+      DATA_DIR: tmp,
+    })
+    const appDir = await buildAndSnapshot(REPO, tmp, { build: !args['no-build'], say })
+    const postgres = await startLocalPostgres({ dataDir: join(tmp, 'postgres'), port: PORTS.pg, persistent: false })
+    onCleanup('postgres', () => postgres.stop())
+    const relay = await startRelayProcess({ port: PORTS.relay, postgresPort: PORTS.pg })
+    const wsProxy = `127.0.0.1:${relay.port}`
+    await runMigrations({ url: postgres.ownerUrl, wsProxy })
+    const secrets = loadOrCreateSecrets(tmp)
+    await seedIfEmpty({ url: postgres.ownerUrl, wsProxy, secrets })
+    const { startIdentityProvider } = await import('./lib/idp')
+    const idp = await startIdentityProvider(localIdentityProviderOptions(config, secrets))
+    onCleanup('identity provider', () => idp.close())
+    const bindings = appBindings({ config, database: { appUrl: postgres.appUrl, wsProxy }, secrets, oidcAuthority: idp.issuer })
+    const app = await startApp({ cwd: appDir, config, bindings, logFile: join(tmp, 'app.log'), inspectorPort: PORTS.inspector })
+    const inspector = await Inspector.connect(PORTS.inspector)
+    onCleanup('inspector connection', () => inspector.close())
+
+    const pg = await connectPg(postgres.superuserUrl)
+    onCleanup('superuser connection', () => pg.end())
+    const { rows } = await pg.query<{ id: string }>(
+      `select r.id from referrals r join clinics c on c.id = r.clinic_id where c.slug = 'northside' order by r.received_at desc limit 1`,
+    )
+    const referralId = rows[0]!.id
+    const access = (await getTokensFor({ issuer: idp.issuer, email: 'staff@northside.test', clientId: CLI_CLIENT_ID, redirectUri: CLI_REDIRECT_URI }))
+      .access_token
+
+    // A 10 MB PDF (its first bytes say PDF; the rest is a comment), as one multipart body.
+    const file = Buffer.alloc(10 * MB, 0x25)
+    Buffer.from('%PDF-1.4\n').copy(file)
+    const boundary = 'documents-memory-boundary'
+    const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="documents"; filename="scan.pdf"\r\nContent-Type: application/pdf\r\n\r\n`)
+    const tail = Buffer.from(`\r\n--${boundary}--\r\n`)
+    const body = Buffer.concat([head, file, tail])
+
+    // The JS heap does not count ArrayBuffer contents (uploaded bytes live there): V8 reports them
+    // as backingStorageSize; workerd's RSS is the other witness.
+    const workerd = findWorkerdPid(app.process.pid!)
+    const usage = async () => {
+      const u = await inspector.send<{ usedSize: number; backingStorageSize?: number }>('Runtime.getHeapUsage')
+      return u.usedSize + (u.backingStorageSize ?? 0)
+    }
+    await inspector.heapUsage({ gc: true })
+    const baseline = { usedSize: await usage(), rss: (workerd && rssBytes(workerd)) || 0 }
+    say(`before: ${(baseline.usedSize / MB).toFixed(1)} MB used (heap and array buffers), workerd RSS ${(baseline.rss / MB).toFixed(0)} MB`)
+    let peak = baseline.usedSize
+    let peakRss = baseline.rss
+    let sampling = true
+    const sampler = (async () => {
+      while (sampling) {
+        peak = Math.max(peak, await usage())
+        peakRss = Math.max(peakRss, (workerd && rssBytes(workerd)) || 0)
+        await sleep(20)
+      }
+    })()
+    const PIECE = 256 * 1024
+    let offset = 0
+    const stream = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (offset >= body.length) return controller.close()
+        controller.enqueue(body.subarray(offset, offset + PIECE))
+        offset += PIECE
+        await sleep(15) // slow enough that the heap is sampled many times mid-upload
+      },
+    })
+    const started = Date.now()
+    const response = await fetch(`${app.origin}/api/v1/referrals/${referralId}/documents`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${access}`, 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Content-Length': String(body.length) },
+      body: stream,
+      duplex: 'half',
+    } as RequestInit)
+    const answer = await response.text()
+    sampling = false
+    await sampler
+    if (response.status !== 201) throw new Error(`upload answered ${response.status}: ${answer.slice(0, 300)}`)
+    const grew = (peak - baseline.usedSize) / MB
+    say(
+      `uploaded ${(file.length / MB).toFixed(0)} MB in ${Date.now() - started} ms; peak ${(peak / MB).toFixed(1)} MB used, +${grew.toFixed(1)} MB over before; workerd RSS peak +${((peakRss - baseline.rss) / MB).toFixed(0)} MB`,
+    )
+
+    const listed = (await (
+      await fetch(`${app.origin}/api/v1/referrals/${referralId}/documents`, { headers: { Authorization: `Bearer ${access}` } })
+    ).json()) as {
+      data: { id: string; sizeBytes: number }[]
+    }
+    const doc = listed.data.at(-1)!
+    const back = Buffer.from(
+      await (await fetch(`${app.origin}/api/v1/referrals/${referralId}/documents/${doc.id}`, { headers: { Authorization: `Bearer ${access}` } })).arrayBuffer(),
+    )
+    const same = createHash('sha256').update(back).digest('hex') === createHash('sha256').update(file).digest('hex')
+    say(`read back ${(back.length / MB).toFixed(1)} MB: ${same ? 'identical' : 'DIFFERENT'}`)
+    void app
+    if (!same) throw new Error('the document read back is not the one uploaded')
+    if (grew > Number(args['max-mb'])) throw new Error(`the heap grew by ${grew.toFixed(1)} MB during a 10 MB upload (limit ${args['max-mb']} MB)`)
+  },
+  say,
+)
