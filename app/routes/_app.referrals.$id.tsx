@@ -4,7 +4,7 @@ import { Link, useActionData, useLoaderData, useOutlet, type ShouldRevalidateFun
 import { AiPanel } from '~/ai/ai-panel'
 import { aiEndpointFor } from '~/ai/endpoint.server'
 import { referralAsText } from '~/ai/prompts'
-import { readSummaries } from '~/ai/summaries.server'
+import { openSummaries } from '~/ai/summaries.server'
 import { ReferralTabs } from '~/referrals/referral-tabs'
 import { requireClinic, requireCurrentClinic, requireUser } from '~/auth/guards.server'
 import type { SessionUser } from '~/auth/identity.server'
@@ -18,7 +18,6 @@ import { workOnReferral, type Work } from '~/referrals/work.server'
 import { AssignForm, StatusForm, TextForm, type WorkAnswer } from '~/referrals/work-forms'
 import { isWorkIntent, WorkSchema } from '~/referrals/work-schema'
 import type { RequestClinic } from '~/tenancy/request-start.server'
-import type { TenantTx } from '~/tenancy/tenant.server'
 import { parseForm } from '~/utils/form.server'
 
 export const meta: MetaFunction = () => [{ title: 'Referral · IntakePilot' }]
@@ -34,11 +33,9 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     events,
     duplicates,
     people: everyone,
-    also: ai,
-  } = await openReferral(context, user, params.id, {
-    people: true,
-    also: (tx, referral) => (referral.staff ? aiFor(tx, user, context.phi, requireCurrentClinic(context), referral.row.id) : Promise.resolve(null)),
-  })
+    storedSummaries,
+  } = await openReferral(context, user, params.id, { people: true, summaries: true })
+  const ai = staff ? await aiFor(user, context.phi, requireCurrentClinic(context), storedSummaries) : null
   // Staff: everyone in the clinic, former staff included (the history names them too); assignees are the active ones.
   const people = everyone.filter((p) => p.status === 'active').map(({ status: _, ...p }) => p)
   const name = (id: unknown) => everyone.find((p) => p.id === id)?.displayName ?? null
@@ -64,10 +61,10 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   }
 }
 
-/** Staff see the AI summaries and may generate more with their local model. */
-async function aiFor(tx: TenantTx, user: SessionUser, cipher: PhiCipher, { id: clinicId, settings }: RequestClinic, referralId: string) {
+/** Staff see the AI summaries (read with the referral) and may generate more with their local model. */
+async function aiFor(user: SessionUser, cipher: PhiCipher, { id: clinicId, settings }: RequestClinic, stored: Record<string, unknown> | null) {
   const { endpoint, source } = aiEndpointFor(user, settings)
-  const summaries = await readSummaries(tx, cipher, clinicId, referralId)
+  const summaries = await openSummaries(cipher, clinicId, stored)
   return { endpoint, source, summaries: summaries.map(({ text, ...s }) => ({ ...s, text })) }
 }
 
