@@ -75,7 +75,7 @@ type EventJson = {
 
 /**
  * The open itself, in the caller's transaction: what openReferral runs once the caller may.
- * One statement reads the referral with everything its page shows (decision 027): its form
+ * One statement reads the referral with everything its page shows (decision 029): its form
  * version, its history and the names in it, the possible duplicates and, when asked, the clinic's
  * people and the saved AI summaries, each a subquery under the same RLS as a statement of its
  * own. Exported for the benchmark's baseline (scripts/bench/baseline.ts), which runs it without

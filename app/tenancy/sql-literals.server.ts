@@ -1,6 +1,6 @@
 /**
  * A statement's bound values written into its text as literals, so that it can share one
- * simple-protocol message with `begin` (tenant.server.ts; decision 027).
+ * simple-protocol message with `begin` (tenant.server.ts; decision 029).
  *
  * A literal means what the bound value meant: node-postgres sends every value as text with no
  * declared type, and PostgreSQL resolves an untyped parameter exactly as it resolves an untyped

@@ -9,7 +9,7 @@
  * `begin` and the settings go to the server as one simple-protocol message (decision 014), and
  * that message also carries the transaction's first statement, with its values written out as
  * literals (sql-literals.server.ts): the transaction's first read costs no round trip of its own
- * for `begin` (decision 027). The simple protocol takes no bound parameters, so the three settings
+ * for `begin` (decision 029). The simple protocol takes no bound parameters, so the three settings
  * are checked against their only possible shapes (a UUID, a role name, or nothing) before they
  * are written into the statement; anything else is refused before it reaches the server.
  */
