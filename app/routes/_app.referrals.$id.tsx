@@ -6,6 +6,8 @@ import { aiEndpointFor } from '~/ai/endpoint.server'
 import { referralAsText } from '~/ai/prompts'
 import { openSummaries } from '~/ai/summaries.server'
 import { ReferralTabs } from '~/referrals/referral-tabs'
+import { DocumentList } from '~/documents/document-list'
+import { listDocuments } from '~/documents/documents.server'
 import { requireClinic, requireCurrentClinic, requireUser } from '~/auth/guards.server'
 import type { SessionUser } from '~/auth/identity.server'
 import { hasPermission } from '~/auth/permissions'
@@ -34,7 +36,13 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     duplicates,
     people: everyone,
     storedSummaries,
-  } = await openReferral(context, user, params.id, { people: true, summaries: true })
+    also: documents,
+  } = await openReferral(context, user, params.id, {
+    people: true,
+    summaries: true,
+    // The documents' names are read with the referral (its referral.read row covers them).
+    also: (tx, referral) => listDocuments(tx, context.phi, referral.row.id),
+  })
   const ai = staff ? await aiFor(user, context.phi, requireCurrentClinic(context), storedSummaries) : null
   // Staff: everyone in the clinic, former staff included (the history names them too); assignees are the active ones.
   const people = everyone.filter((p) => p.status === 'active').map(({ status: _, ...p }) => p)
@@ -49,6 +57,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     values,
     events: events.map((e) => (e.type === 'assignment' ? { ...e, data: { ...e.data, toName: name(e.data.to) } } : e)),
     duplicates,
+    documents: documents ?? [],
     assignees: people.filter((p) => p.role !== 'referrer'),
     accessHistory: hasPermission(user, 'read:referral-access:any'),
     ai: ai
@@ -132,7 +141,7 @@ export const shouldRevalidate: ShouldRevalidateFunction = ({
 }
 
 export default function Referral() {
-  const { staff, referral, definition, values, events, duplicates, assignees, accessHistory, ai } = useLoaderData<typeof loader>()
+  const { staff, referral, definition, values, events, duplicates, documents, assignees, accessHistory, ai } = useLoaderData<typeof loader>()
   const outlet = useOutlet()
   const actionData = useActionData<typeof action>()
   const patient = `${values.patient_first_name ?? ''} ${values.patient_last_name ?? ''}`.trim() || 'Referral'
@@ -181,13 +190,24 @@ export default function Referral() {
         </div>
       ) : null}
 
-      {accessHistory ? <ReferralTabs /> : null}
+      <ReferralTabs accessHistory={accessHistory} />
       {outlet}
       <div className={`mt-6 grid gap-6 lg:grid-cols-3 ${outlet ? 'hidden' : ''}`}>
         <div className="min-w-0 lg:col-span-2">
           <SubmittedForm definition={definition} values={values} />
         </div>
         <aside className="min-w-0 space-y-6">
+          <section aria-labelledby="referral-documents" className="rounded-lg border border-slate-200 bg-white p-4">
+            <h2 id="referral-documents" className="font-semibold">
+              Documents
+            </h2>
+            <div className="mt-2">
+              <DocumentList referralId={referral.id} documents={documents} />
+            </div>
+            <Link to="documents" className="mt-2 inline-block text-sm text-brand-700 underline">
+              {staff ? 'Attach documents' : 'Reply with documents'}
+            </Link>
+          </section>
           {staff ? (
             <section className="space-y-4 rounded-lg border border-slate-200 bg-white p-4" aria-label="Work this referral">
               <StatusForm status={referral.status} version={referral.version} />
