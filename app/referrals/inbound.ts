@@ -53,17 +53,21 @@ export const receivedAtOf = (day: string, time?: string) => new Date(`${day}T${t
 export function inboundSchema(definition: IntakeFormDefinition) {
   return intakeSchema(definition)
     .extend(inboundFields)
-    .superRefine((value, ctx) => {
-      const v = value as { receivedOn?: unknown; receivedTime?: unknown; referrerId?: unknown; referrerName?: unknown }
-      if (v.referrerId === SOMEONE_ELSE && !v.referrerName) {
-        ctx.addIssue({ code: 'custom', path: ['referrerName'], message: 'Type the referrer’s name, or choose them from the list' })
-      }
-      if (typeof v.receivedOn === 'string' && typeof v.receivedTime === 'string' && TIME.test(v.receivedTime)) {
-        const at = receivedAtOf(v.receivedOn, v.receivedTime)
-        if (at.getTime() > Date.now() + CLOCK_SKEW_MS)
-          ctx.addIssue({ code: 'custom', path: ['receivedTime'], message: 'Time received cannot be in the future' })
-      }
-    })
+    .superRefine(
+      (value, ctx) => {
+        const v = value as { receivedOn?: unknown; receivedTime?: unknown; referrerId?: unknown; referrerName?: unknown }
+        if (v.referrerId === SOMEONE_ELSE && !v.referrerName) {
+          ctx.addIssue({ code: 'custom', path: ['referrerName'], message: 'Type the referrer’s name, or choose them from the list' })
+        }
+        if (typeof v.receivedOn === 'string' && typeof v.receivedTime === 'string' && TIME.test(v.receivedTime)) {
+          const at = receivedAtOf(v.receivedOn, v.receivedTime)
+          if (at.getTime() > Date.now() + CLOCK_SKEW_MS)
+            ctx.addIssue({ code: 'custom', path: ['receivedTime'], message: 'Time received cannot be in the future' })
+        }
+        // Also when other fields are wrong (a missing one stops zod's refinements otherwise): every error shows at once.
+      },
+      { when: () => true },
+    )
 }
 
 /** What the page adds, as parsed; the clinic's own fields are beside them. */

@@ -55,7 +55,7 @@ export default function AppShell() {
           <div className="ml-auto flex items-center gap-3">
             {switchable ? <ClinicMenu clinics={switchable} currentId={clinic?.id ?? null} /> : null}
             <span className="text-sm text-slate-700" title={user.email}>
-              {user.displayName} <span className="text-slate-400">· {user.role}</span>
+              {user.displayName} <span className="text-slate-500">· {user.role}</span>
             </span>
             <Form method="post" action="/logout">
               <Button type="submit">Sign out</Button>

@@ -261,6 +261,12 @@ describe('refused: nothing is written', () => {
     await refusedWrites(result.idempotencyKey)
   })
 
+  test('every error at once: a missing field does not hide the rules between fields', async () => {
+    const result = await enter(c.northside, posted(c.northside, { receivedOn: dayFromToday(), receivedTime: '23:59', referrerId: SOMEONE_ELSE }))
+    expect('errors' in result && Object.keys(result.errors ?? {})).toEqual(expect.arrayContaining(['arrivedVia', 'referrerName']))
+    await refusedWrites(result.idempotencyKey)
+  })
+
   test('a required field of the clinic’s own form missing is its own field error', async () => {
     const result = await enter(
       c.northside,
