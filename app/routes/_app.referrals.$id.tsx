@@ -12,10 +12,10 @@ import { requireClinic, requireCurrentClinic, requireUser } from '~/auth/guards.
 import type { SessionUser } from '~/auth/identity.server'
 import { hasPermission } from '~/auth/permissions'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
-import { DuplicateBadge, PriorityBadge, STATUS_LABELS, StatusBadge } from '~/referrals/referral-badges'
+import { type CHANNEL_LABELS, DuplicateBadge, EnteredBadge, PriorityBadge, STATUS_LABELS, StatusBadge } from '~/referrals/referral-badges'
 import type { PhiCipher } from '~/crypto/phi.server'
 import { History, SubmittedForm } from '~/referrals/referral-details'
-import { openReferral, referralFacts } from '~/referrals/open-referral.server'
+import { openReferral, referralFacts, type OpenedReferral } from '~/referrals/open-referral.server'
 import { workOnReferral, type Work } from '~/referrals/work.server'
 import { AssignForm, StatusForm, TextForm, type WorkAnswer } from '~/referrals/work-forms'
 import { isWorkIntent, WorkSchema } from '~/referrals/work-schema'
@@ -52,6 +52,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     referral: {
       ...referralFacts(row),
       possibleDuplicateOf: staff ? row.possibleDuplicateOf : null,
+      entered: enteredByStaff(row, staff, name),
     },
     definition: form.definition,
     values,
@@ -68,6 +69,15 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
         }
       : null,
   }
+}
+
+/** Entered by staff from a fax or a call: how, and (for staff) by whom, when, and a referrer typed in. */
+function enteredByStaff(row: OpenedReferral['row'], staff: boolean, name: (id: unknown) => string | null) {
+  if (!row.channel) return null
+  const facts = { channel: row.channel, enteredAt: row.createdAt.toISOString() }
+  if (!staff) return facts
+  const referrer = row.referrerName ? `${row.referrerName}${row.referrerOrganization ? ` (${row.referrerOrganization})` : ''}` : null
+  return { ...facts, by: name(row.enteredBy) ?? 'Former staff member', typedInReferrer: referrer }
 }
 
 /** Staff see the AI summaries (read with the referral) and may generate more with their local model. */
@@ -159,6 +169,7 @@ export default function Referral() {
         <StatusBadge status={referral.status} />
         <PriorityBadge priority={referral.priority} />
         {staff && duplicates.length ? <DuplicateBadge /> : null}
+        {referral.entered ? <EnteredBadge channel={referral.entered.channel} /> : null}
       </div>
       <p className="mt-1 text-sm text-slate-600">
         Reference <span className="font-mono">{referral.referenceNumber}</span> · received {referral.receivedAt.slice(0, 10)} · form version{' '}
@@ -167,6 +178,7 @@ export default function Referral() {
           Print view
         </Link>
       </p>
+      {referral.entered ? <EnteredLine entered={referral.entered} received={referral.receivedAt} /> : null}
       {actionData?.message ? (
         <p
           role={actionData.ok ? 'status' : 'alert'}
@@ -237,6 +249,18 @@ export default function Referral() {
         </aside>
       </div>
     </main>
+  )
+}
+
+const ARRIVED: Record<keyof typeof CHANNEL_LABELS, string> = { fax: 'a fax', phone: 'a phone call', email: 'an email', walk_in: 'a walk-in visit' }
+
+function EnteredLine({ entered, received }: { entered: NonNullable<ReturnType<typeof enteredByStaff>>; received: string }) {
+  const at = (iso: string) => `${iso.slice(0, 16).replace('T', ' ')} UTC`
+  return (
+    <p className="mt-1 text-sm text-slate-600" data-testid="entered-line">
+      Entered by {'by' in entered ? entered.by : 'clinic staff'} on {at(entered.enteredAt)} from {ARRIVED[entered.channel]} received {at(received)}
+      {'typedInReferrer' in entered && entered.typedInReferrer ? <> · referrer (no account here): {entered.typedInReferrer}</> : null}
+    </p>
   )
 }
 

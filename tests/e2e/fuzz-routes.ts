@@ -475,6 +475,51 @@ export function endpoints(w: World): (Endpoint & { file: string })[] {
       },
     },
     {
+      file: '_app.referrals.inbound.tsx',
+      name: 'GET /referrals/inbound',
+      method: 'GET',
+      role: 'staff',
+      path: '/referrals/inbound',
+      page: true,
+      base: async () => query([['entered', 'NOR-7K3M9PX']]),
+    },
+    {
+      file: '_app.referrals.inbound.tsx',
+      name: 'POST /referrals/inbound',
+      method: 'POST',
+      role: 'staff',
+      path: '/referrals/inbound',
+      page: true,
+      base: async () => {
+        const { version: v, fields, specs } = await referralFields(w)
+        const { id: referrer } = await one<{ id: string }>(w.db, sql`select id from users where email = 'referrer@northside.test'`)
+        return form(
+          [
+            ['idempotencyKey', '0c9e1f2a-3b4c-4d5e-8f6a-7b8c9d0e1f2a'],
+            ['formVersion', String(v)],
+            ['arrivedVia', 'fax'],
+            ['receivedOn', today()],
+            ['receivedTime', ''],
+            ['referrerId', referrer],
+            ['referrerName', ''],
+            ['referrerPractice', ''],
+            ...fields,
+          ],
+          {
+            idempotencyKey: spec('free'),
+            formVersion: spec('int'),
+            arrivedVia: spec('enum'),
+            receivedOn: spec('date'),
+            receivedTime: spec('free', false),
+            referrerId: spec('free'),
+            referrerName: spec('text', false),
+            referrerPractice: spec('text', false),
+            ...specs,
+          },
+        )
+      },
+    },
+    {
       file: '_app.settings.ai.tsx',
       name: 'GET /settings/ai',
       method: 'GET',
