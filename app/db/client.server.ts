@@ -22,6 +22,9 @@ export function drizzleFor(pool: Pool, logger?: Logger) {
   return db
 }
 
+/** The statement log a pool's Drizzle was given, if any: db.tenant writes its `begin` there (it is not sent through Drizzle). */
+export const statementLogger = (db: Database): Logger | undefined => loggers.get(db)
+
 /** Drizzle on one of the pool's connections (a transaction opened by hand), one per connection. */
 const onConnection = new WeakMap<PoolClient, Omit<Database, '$client'>>()
 export function drizzleOnConnection(db: Database, client: PoolClient): Omit<Database, '$client'> {

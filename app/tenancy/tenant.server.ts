@@ -15,7 +15,7 @@
  */
 import { sql } from 'drizzle-orm'
 import type { PoolClient } from '@neondatabase/serverless'
-import { drizzleOnConnection, type Database } from '~/db/client.server'
+import { drizzleOnConnection, statementLogger, type Database } from '~/db/client.server'
 import { inlineParameters } from './sql-literals.server'
 import { userRoles, type UserRole } from '~/db/enums'
 
@@ -52,6 +52,8 @@ export function createTenantDatabase(db: Database, scope: TenantScope, deadline?
       // A connection whose transaction state is unknown is thrown away, never reused.
       let settled = false
       const started = beginWithFirstStatement(client, begin)
+      // What is logged is what runs, in order: the settings, then the statements (the bench replays them).
+      statementLogger(db)?.logQuery(begin, [])
       try {
         const tx = drizzleOnConnection(db, client)
         const withCommit: CommitStatement[] = []
