@@ -189,7 +189,10 @@ function beginWithFirstStatement(client: PoolClient, begin: string) {
     ride(text: string, params: unknown[]): (() => Promise<Record<string, unknown>[]>) | null {
       if (sent) return null
       let settle!: (result: unknown, error?: unknown) => void
-      const done = new Promise<unknown>((resolve, reject) => (settle = (result, error) => (error === undefined ? resolve(result) : reject(error))))
+      const done = new Promise<unknown>(
+        (resolve, reject) =>
+          (settle = (result, error) => (error === undefined ? resolve(result) : reject(error instanceof Error ? error : new Error(String(error))))),
+      )
       // Settled with the first statement, which may fail before anyone awaits this one.
       done.catch(() => {})
       const entry = { text, params, settle, done }
