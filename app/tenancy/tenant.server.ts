@@ -104,9 +104,17 @@ export async function readAlongside<T, Row extends Record<string, unknown>>(tx: 
 
 /** A statement written out with its values as literals (escaped by the driver), sent with the commit. */
 export type CommitStatement = (literal: (value: string) => string) => string
-const riders = new WeakMap<TenantTx, CommitStatement[]>()
+/**
+ * What rides with a transaction's first message and with its commit, by transaction. Kept in one
+ * registry per isolate (Symbol.for), not per module: the Pages Function's bundle (the pipeline,
+ * which opens transactions) and the Remix server build (the routes, which add riders) each carry
+ * their own copy of this module, and a module-level map would not be the same map in both.
+ */
+type Registry = { riders: WeakMap<TenantTx, CommitStatement[]>; firstMessages: WeakMap<TenantTx, ReturnType<typeof beginWithFirstStatement>> }
+const registryKey = Symbol.for('intakepilot.tenant-transactions')
+const registry = ((globalThis as Record<symbol, unknown>)[registryKey] ??= { riders: new WeakMap(), firstMessages: new WeakMap() }) as Registry
+const { riders, firstMessages } = registry
 const dialect = new PgDialect()
-const firstMessages = new WeakMap<TenantTx, ReturnType<typeof beginWithFirstStatement>>()
 
 /**
  * Sends `statement` with this transaction's commit instead of on its own: a write nothing in the
