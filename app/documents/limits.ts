@@ -21,6 +21,15 @@ export const DOCUMENT_TYPES = {
 export type DocumentType = keyof typeof DOCUMENT_TYPES
 export const isDocumentType = (value: string): value is DocumentType => Object.hasOwn(DOCUMENT_TYPES, value)
 
+/** The name endings each type may have: a name that says one type while the bytes say another is refused. */
+export const EXTENSIONS: Record<DocumentType, readonly string[]> = {
+  'application/pdf': ['pdf'],
+  'image/jpeg': ['jpg', 'jpeg', 'jpe', 'jfif'],
+  'image/png': ['png'],
+  'image/tiff': ['tif', 'tiff'],
+  'text/plain': ['txt', 'text'],
+}
+
 /** Shown in the page (PDFs and the images a browser draws); TIFF and text are downloaded or shown as text. */
 export const INLINE_TYPES: readonly DocumentType[] = ['application/pdf', 'image/jpeg', 'image/png', 'text/plain']
 

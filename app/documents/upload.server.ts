@@ -11,7 +11,16 @@
 import { createHash } from 'node:crypto'
 import { fileTypeFromBuffer } from 'file-type/core'
 import type { DocumentCipher } from '~/crypto/phi.server'
-import { DOCUMENTS_FIELD, formatBytes, isDocumentType, MAX_FILES_PER_REFERRAL, type DocumentLimits, type DocumentType } from './limits'
+import {
+  DOCUMENT_TYPES,
+  DOCUMENTS_FIELD,
+  EXTENSIONS,
+  formatBytes,
+  isDocumentType,
+  MAX_FILES_PER_REFERRAL,
+  type DocumentLimits,
+  type DocumentType,
+} from './limits'
 import { multipartBoundary, MultipartError, readMultipart } from './multipart.server'
 
 /** What is sealed at a time: the unit of memory per file (plaintext plus one sealed copy). */
@@ -51,9 +60,8 @@ export const chunkKey = (clinicId: string, referralId: string, documentId: strin
 
 /** Reads a multipart request body, staging its files. Throws MultipartError for a body that is not a form. */
 export async function receiveUpload(request: Request, target: UploadTarget): Promise<Upload> {
-  // A form without a file input (a page from before attachments, a script) sends its fields urlencoded: no files.
-  if (/^application\/x-www-form-urlencoded\b/i.test(request.headers.get('Content-Type') ?? ''))
-    return { fields: await urlencodedFields(request), staged: [], problems: [] }
+  // A form without files may come urlencoded (a script, an older page): its fields, bounded as any form's.
+  if (isUrlEncoded(request)) return { fields: await urlEncodedFields(request), staged: [], problems: [] }
   const boundary = multipartBoundary(request.headers.get('Content-Type'))
   if (!boundary || !request.body) throw new MultipartError('not a multipart form')
   const fields = new FormData()
@@ -140,6 +148,9 @@ async function stageFile(body: AsyncGenerator<Uint8Array<ArrayBuffer>>, target: 
     if (type === null) {
       type = await recognise(chunk)
       if (!type) return notAType(name)
+      const ending = /\.([^.]{1,10})$/.exec(name)?.[1]?.toLowerCase()
+      if (ending && !EXTENSIONS[type].includes(ending))
+        return `“${name}” is a ${DOCUMENT_TYPES[type]} file, but its name ends in .${ending}: rename it to .${EXTENSIONS[type][0]}, or attach the right file.`
     }
     if (type === 'text/plain' && !isText(text, chunk, false)) return notAType(name)
     hash.update(chunk)
@@ -228,6 +239,7 @@ function concat(pieces: Uint8Array[]): Uint8Array<ArrayBuffer> {
  * be taken (its sender's session ended) but whose typing is worth keeping.
  */
 export async function receiveFieldsOnly(request: Request): Promise<FormData> {
+  if (isUrlEncoded(request)) return urlEncodedFields(request)
   const boundary = multipartBoundary(request.headers.get('Content-Type'))
   const fields = new FormData()
   if (!boundary || !request.body) return fields
@@ -245,28 +257,23 @@ export async function receiveFieldsOnly(request: Request): Promise<FormData> {
   return fields
 }
 
-/** An urlencoded body's fields, read to at most MAX_FIELD_BYTES (the multipart fields' own limit). */
-async function urlencodedFields(request: Request): Promise<FormData> {
+const isUrlEncoded = (request: Request) => /^application\/x-www-form-urlencoded\s*(;|$)/i.test(request.headers.get('Content-Type') ?? '')
+
+async function urlEncodedFields(request: Request): Promise<FormData> {
   const pieces: Uint8Array[] = []
-  let bytes = 0
-  if (request.body) {
-    for await (const piece of request.body as unknown as AsyncIterable<Uint8Array>) {
-      bytes += piece.byteLength
-      if (bytes > MAX_FIELD_BYTES) throw new MultipartError('form fields too large')
-      pieces.push(piece)
+  let size = 0
+  const reader = request.body?.getReader()
+  for (;;) {
+    const read = await reader?.read()
+    if (!read || read.done) break
+    size += read.value.byteLength
+    if (size > MAX_FIELD_BYTES) {
+      void reader!.cancel().catch(() => {})
+      throw new MultipartError('form fields too large')
     }
+    pieces.push(read.value)
   }
   const fields = new FormData()
-  for (const [name, value] of new URLSearchParams(new TextDecoder().decode(concatBytes(pieces)))) fields.append(name, value)
+  for (const [name, value] of new URLSearchParams(new TextDecoder().decode(concat(pieces)))) fields.append(name, value)
   return fields
-}
-
-function concatBytes(pieces: Uint8Array[]) {
-  const out = new Uint8Array(pieces.reduce((n, p) => n + p.byteLength, 0))
-  let at = 0
-  for (const piece of pieces) {
-    out.set(piece, at)
-    at += piece.byteLength
-  }
-  return out
 }

@@ -202,7 +202,7 @@ export default function Referral() {
         </div>
       ) : null}
 
-      <ReferralTabs accessHistory={accessHistory} />
+      {accessHistory ? <ReferralTabs /> : null}
       {outlet}
       <div className={`mt-6 grid gap-6 lg:grid-cols-3 ${outlet ? 'hidden' : ''}`}>
         <div className="min-w-0 lg:col-span-2">

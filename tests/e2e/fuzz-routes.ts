@@ -20,6 +20,8 @@ export type World = {
   /** Another, moved only over the API (the page's moves take the first through accepted, where the API cannot move it on). */
   apiReferralId: string
   summaryEntryId: string
+  /** A document on referralId, attached by staff. */
+  documentId: string
   staffId: string
   /** Lakeview's former staff member: the admin's role and status changes land on them. */
   spareUserId: string
@@ -450,6 +452,57 @@ export function endpoints(w: World): (Endpoint & { file: string })[] {
       }),
     },
     {
+      file: '_app.referrals.$id_.documents.tsx',
+      name: 'GET /referrals/:id/documents',
+      method: 'GET',
+      role: 'staff',
+      path: '/referrals/:id/documents',
+      page: true,
+      base: async () => query([[':id', R]]),
+    },
+    {
+      file: '_app.referrals.$id_.documents_.$documentId.tsx',
+      name: 'GET /referrals/:id/documents/:documentId',
+      method: 'GET',
+      role: 'staff',
+      path: '/referrals/:id/documents/:documentId',
+      page: true,
+      base: async () =>
+        query([
+          [':id', R],
+          [':documentId', w.documentId],
+        ]),
+    },
+    {
+      file: '_app.referrals.$id_.documents_.$documentId.content.ts',
+      name: 'GET /referrals/:id/documents/:documentId/content',
+      method: 'GET',
+      role: 'staff',
+      path: '/referrals/:id/documents/:documentId/content',
+      download: true,
+      base: async () =>
+        query([
+          [':id', R],
+          [':documentId', w.documentId],
+          ['download', '1'],
+        ]),
+    },
+    {
+      file: '_app.referrals.new_.upload.ts',
+      name: 'POST /referrals/new/upload',
+      method: 'POST',
+      role: 'referrer',
+      path: '/referrals/new/upload',
+      base: async () => {
+        const { version: v, fields, specs } = await referralFields(w)
+        return form([['idempotencyKey', '7f1d2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b'], ['formVersion', String(v)], ...fields], {
+          idempotencyKey: spec('free'),
+          formVersion: spec('int'),
+          ...specs,
+        })
+      },
+    },
+    {
       file: '_app.referrals.new.tsx',
       name: 'GET /referrals/new',
       method: 'GET',
@@ -745,6 +798,29 @@ export function endpoints(w: World): (Endpoint & { file: string })[] {
         ],
         specs: { type: spec('enum'), body: spec('text') },
       }),
+    },
+    {
+      file: 'api.v1.referrals.$id.documents.ts',
+      name: 'GET /api/v1/referrals/:id/documents',
+      method: 'GET',
+      role: 'staff',
+      path: '/api/v1/referrals/:id/documents',
+      api: true,
+      base: async () => query([[':id', R]]),
+    },
+    {
+      file: 'api.v1.referrals.$id.documents.$documentId.ts',
+      name: 'GET /api/v1/referrals/:id/documents/:documentId',
+      method: 'GET',
+      role: 'staff',
+      path: '/api/v1/referrals/:id/documents/:documentId',
+      api: true,
+      download: true,
+      base: async () =>
+        query([
+          [':id', R],
+          [':documentId', w.documentId],
+        ]),
     },
     {
       file: 'auth.callback.tsx',

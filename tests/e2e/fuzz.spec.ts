@@ -59,7 +59,7 @@ async function setUp(owner: Owner): Promise<World> {
     lakeviewId: await id(sql`select id from clinics where slug = 'lakeview'`),
   }
   const referrer = identity('referrer')!
-  const { version, fields } = await referralFields({ ...partial, referralId: '', apiReferralId: '', summaryEntryId: '' })
+  const { version, fields } = await referralFields({ ...partial, referralId: '', apiReferralId: '', summaryEntryId: '', documentId: '' })
   const data = Object.fromEntries(fields.map(([k, v]) => [k, v === 'on' ? true : v]))
   const create = async () => {
     const created = await fetch(`${APP_URL}/api/v1/referrals`, {
@@ -95,7 +95,17 @@ async function setUp(owner: Owner): Promise<World> {
   const summaryEntryId = (
     await owner.execute<{ id: string }>(sql`select summaries->'entries'->0->>'id' as id from processing_results where referral_id = ${referralId}`)
   ).rows[0]!.id
-  world = { ...partial, referralId, apiReferralId, summaryEntryId }
+  // A document on the fuzzed referral, attached by staff over the API (multipart).
+  const upload = new FormData()
+  upload.append('documents', new File(['%PDF-1.4\n%%EOF\n'], 'fuzz.pdf'))
+  const attached = await fetch(`${APP_URL}/api/v1/referrals/${referralId}/documents`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${await staff.bearer()}` },
+    body: upload,
+  })
+  expect(attached.status, await attached.clone().text()).toBe(201)
+  const documentId = (await owner.execute<{ id: string }>(sql`select id from referral_documents where referral_id = ${referralId} limit 1`)).rows[0]!.id
+  world = { ...partial, referralId, apiReferralId, summaryEntryId, documentId }
   return world
 }
 
@@ -124,6 +134,7 @@ const PLACEHOLDER_WORLD = {
   referralId: ':id',
   apiReferralId: ':id',
   summaryEntryId: '',
+  documentId: ':documentId',
   staffId: '',
   spareUserId: '',
   northsideId: '',

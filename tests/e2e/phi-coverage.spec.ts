@@ -16,12 +16,12 @@ import type { APIRequestContext, APIResponse } from '@playwright/test'
 import { and, desc, eq, ne } from 'drizzle-orm'
 import type { AuditAction } from '../../app/audit/audit.server'
 import { auditLogs, clinics, referrals, users } from '../../app/db/schema'
-import { bearer, expect, SAME_ORIGIN, test, token, type Owner, type SignedInAs } from './fixtures'
+import { APP_URL, bearer, expect, SAME_ORIGIN, test, token, type Owner, type SignedInAs } from './fixtures'
 
 const ROLES = ['staff', 'admin', 'referrer'] as const
 type Role = (typeof ROLES)[number]
 /** `foreign`: a referral of another clinic; `own` is the referrer's, `others` another referrer's. */
-type Fixtures = { clinicId: string; userIds: Record<Role, string>; own: string; others: string; foreign: string }
+type Fixtures = { clinicId: string; userIds: Record<Role, string>; own: string; others: string; foreign: string; doc: { referralId: string; id: string } }
 type Send = (request: APIRequestContext, headers: Record<string, string>) => Promise<APIResponse>
 type Visit = {
   as: Role
@@ -58,6 +58,7 @@ const denied = (action: AuditAction, entityId: string | null = null, details?: R
   outcome: 'denied' as const,
   details,
 })
+const docPath = (fx: Fixtures, referralId = fx.doc.referralId, tail = '') => `/referrals/${referralId}/documents/${fx.doc.id}${tail}`
 const search = page((request) => request.post('/queue.data', { form: { healthCard: HEALTH_CARD }, headers: SAME_ORIGIN, maxRedirects: 0 }))
 
 /** Route id -> how each role visits it, and what the trail must then say. */
@@ -98,6 +99,84 @@ const COVERAGE: Record<string, (fx: Fixtures) => Visit[]> = {
     { as: 'admin', what: "another clinic's print view", ...get(`/referrals/${fx.foreign}/print`), status: 404, row: denied('referral.print', fx.foreign) },
     { as: 'referrer', what: 'their own print view', ...get(`/referrals/${fx.own}/print`), status: 200, row: success('referral.print', fx.own) },
     { as: 'referrer', what: "another referrer's print view", ...get(`/referrals/${fx.others}/print`), status: 404, row: denied('referral.print', fx.others) },
+  ],
+  'routes/_app.referrals.$id_.documents': (fx) => [
+    { as: 'staff', what: "a referral's documents", ...get(`/referrals/${fx.own}/documents`), status: 200, row: success('document.list', fx.own) },
+    { as: 'admin', what: "another clinic's documents", ...get(`/referrals/${fx.foreign}/documents`), status: 404, row: denied('document.list', fx.foreign) },
+    { as: 'referrer', what: 'their own documents', ...get(`/referrals/${fx.own}/documents`), status: 200, row: success('document.list', fx.own) },
+    { as: 'referrer', what: "another referrer's documents", ...get(`/referrals/${fx.others}/documents`), status: 404, row: denied('document.list', fx.others) },
+  ],
+  'routes/_app.referrals.$id_.documents_.$documentId': (fx) => [
+    {
+      as: 'staff',
+      what: 'a document page',
+      ...get(docPath(fx)),
+      status: 200,
+      row: success('document.read', fx.doc.referralId, { documentId: fx.doc.id, download: false }),
+    },
+    { as: 'admin', what: 'the document under another clinic', ...get(docPath(fx, fx.foreign)), status: 404, row: denied('document.read', fx.foreign) },
+    { as: 'referrer', what: 'a document of their own', ...get(docPath(fx)), status: 200, row: success('document.read', fx.doc.referralId) },
+    {
+      as: 'referrer',
+      what: "the document under another referrer's referral",
+      ...get(docPath(fx, fx.others)),
+      status: 404,
+      row: denied('document.read', fx.others),
+    },
+  ],
+  'routes/_app.referrals.$id_.documents_.$documentId.content': (fx) => [
+    {
+      as: 'staff',
+      what: "a document's bytes",
+      ...get(docPath(fx, undefined, '/content')),
+      status: 200,
+      row: success('document.read', fx.doc.referralId, { download: false }),
+    },
+    {
+      as: 'admin',
+      what: 'a download',
+      ...get(docPath(fx, undefined, '/content?download=1')),
+      status: 200,
+      row: success('document.read', fx.doc.referralId, { download: true }),
+    },
+    { as: 'referrer', what: 'their own document', ...get(docPath(fx, undefined, '/content')), status: 200, row: success('document.read', fx.doc.referralId) },
+    { as: 'referrer', what: "another referrer's", ...get(docPath(fx, fx.others, '/content')), status: 404, row: denied('document.read', fx.others) },
+  ],
+  'routes/api.v1.referrals.$id.documents': (fx) => [
+    { as: 'staff', what: 'the API document list', ...apiGet(`/api/v1/referrals/${fx.own}/documents`), status: 200, row: success('document.list', fx.own) },
+    {
+      as: 'admin',
+      what: "another clinic's over the API",
+      ...apiGet(`/api/v1/referrals/${fx.foreign}/documents`),
+      status: 404,
+      row: denied('document.list', fx.foreign),
+    },
+    { as: 'referrer', what: 'their own over the API', ...apiGet(`/api/v1/referrals/${fx.own}/documents`), status: 200, row: success('document.list', fx.own) },
+    {
+      as: 'referrer',
+      what: "another referrer's over the API",
+      ...apiGet(`/api/v1/referrals/${fx.others}/documents`),
+      status: 404,
+      row: denied('document.list', fx.others),
+    },
+  ],
+  'routes/api.v1.referrals.$id.documents.$documentId': (fx) => [
+    {
+      as: 'staff',
+      what: 'a file over the API',
+      ...apiGet(`/api/v1${docPath(fx)}`),
+      status: 200,
+      row: success('document.read', fx.doc.referralId, { download: true }),
+    },
+    {
+      as: 'admin',
+      what: "a file under another clinic's referral",
+      ...apiGet(`/api/v1${docPath(fx, fx.foreign)}`),
+      status: 404,
+      row: denied('document.read', fx.foreign),
+    },
+    { as: 'referrer', what: 'their own file over the API', ...apiGet(`/api/v1${docPath(fx)}`), status: 200, row: success('document.read', fx.doc.referralId) },
+    { as: 'referrer', what: "another referrer's file", ...apiGet(`/api/v1${docPath(fx, fx.others)}`), status: 404, row: denied('document.read', fx.others) },
   ],
   'routes/_app.my-referrals': () => [
     { as: 'referrer', what: 'their referrals', ...get('/my-referrals'), status: 200, row: success('referral.list') },
@@ -205,6 +284,22 @@ console.log(JSON.stringify(Object.values(routes).filter((r) => r.module.handle?.
   return JSON.parse(output.trim().split('\n').at(-1)!) as string[]
 }
 
+/** One document on a referral of referrer@ (attached once per worker, by staff over the API). */
+let documentOn: Promise<Fixtures['doc']> | undefined
+async function attachTo(referralId: string) {
+  const form = new FormData()
+  form.append('documents', new File(['%PDF-1.4\n%%EOF\n'], 'coverage.pdf'))
+  const response = await fetch(`${APP_URL}/api/v1/referrals/${referralId}/documents`, {
+    method: 'POST',
+    headers: bearer(await token(EMAILS.staff)),
+    body: form,
+  })
+  expect(response.status, await response.clone().text()).toBe(201)
+  const listed = await fetch(`${APP_URL}/api/v1/referrals/${referralId}/documents`, { headers: bearer(await token(EMAILS.staff)) })
+  const [doc] = ((await listed.json()) as { data: { id: string }[] }).data
+  return { referralId, id: doc!.id }
+}
+
 async function fixtures(owner: Owner): Promise<Fixtures> {
   const [clinic] = await owner.select().from(clinics).where(eq(clinics.slug, 'northside'))
   const members = await owner.select().from(users).where(eq(users.clinicId, clinic!.id))
@@ -213,10 +308,12 @@ async function fixtures(owner: Owner): Promise<Fixtures> {
     const [row] = await owner.select({ id: referrals.id }).from(referrals).where(where).orderBy(desc(referrals.receivedAt)).limit(1)
     return row!.id
   }
+  const own = await latest(and(eq(referrals.clinicId, clinic!.id), eq(referrals.submittedBy, id(EMAILS.referrer))))
   return {
+    doc: await (documentOn ??= attachTo(own)),
     clinicId: clinic!.id,
     userIds: { staff: id(EMAILS.staff), admin: id(EMAILS.admin), referrer: id(EMAILS.referrer) },
-    own: await latest(and(eq(referrals.clinicId, clinic!.id), eq(referrals.submittedBy, id(EMAILS.referrer)))),
+    own,
     others: await latest(and(eq(referrals.clinicId, clinic!.id), eq(referrals.submittedBy, id('referrer2@northside.test')))),
     foreign: await latest(ne(referrals.clinicId, clinic!.id)),
   }

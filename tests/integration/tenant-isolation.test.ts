@@ -17,7 +17,7 @@ const db = useTestDatabase()
 type Slug = 'northside' | 'lakeview'
 type Member = 'staff' | 'admin' | 'referrer' | 'referrer2'
 /** Ids of one clinic's rows; referral is one of referrer@'s, freeReferral has no processing result. */
-type Clinic = Record<Member | 'clinicId' | 'referral' | 'freeReferral' | 'form' | 'event' | 'result', string> & { audit: number }
+type Clinic = Record<Member | 'clinicId' | 'referral' | 'freeReferral' | 'form' | 'event' | 'result' | 'document', string> & { audit: number }
 const f = {} as Record<Slug, Clinic>
 let superadminId = ''
 
@@ -29,7 +29,8 @@ type Case = {
   writer: 'staff' | 'admin' | 'superadmin'
   row: (c: Clinic) => Record<string, unknown>
   target: (c: Clinic) => string | number
-  update: Record<string, unknown>
+  /** What an UPDATE sets; a function of the acting clinic where it must name its own people. */
+  update: Record<string, unknown> | ((actor: Clinic) => Record<string, unknown>)
   /** false: the runtime role has no UPDATE grant, so any UPDATE is refused outright. */
   updatable: boolean
 }
@@ -91,6 +92,16 @@ const TABLES: Case[] = [
     row: (c) => ({ clinicId: c.clinicId, referralId: c.freeReferral }),
   },
   {
+    table: s.referralDocuments,
+    owner: s.referralDocuments.clinicId,
+    writer: 'staff',
+    target: (c) => c.document,
+    // Removal is the only change (a column grant): as the acting staff member, with a reason.
+    update: (actor) => ({ removedAt: new Date(), removedBy: actor.staff, removalReason: SEALED }),
+    updatable: true,
+    row: (c) => documentRow(c.clinicId, c.referral, c.staff),
+  },
+  {
     table: s.auditLogs,
     owner: s.auditLogs.clinicId,
     writer: 'staff',
@@ -100,6 +111,20 @@ const TABLES: Case[] = [
     row: (c) => ({ clinicId: c.clinicId, action: 'test.probe', actorId: c.staff }),
   },
 ]
+/** Shaped like a sealed value; the matrix never decrypts. */
+const SEALED = { v: 1 as const, kid: 'k1', iv: 'AAAAAAAAAAAAAAAA', ct: 'AAAA' }
+const documentRow = (clinicId: string, referralId: string, uploadedBy: string) => ({
+  clinicId,
+  referralId,
+  uploadedBy,
+  attachedWith: 'staff' as 'staff' | 'reply',
+  contentType: 'application/pdf',
+  sizeBytes: 1,
+  sha256: 'a'.repeat(64),
+  chunkBytes: 262144,
+  chunkCount: 1,
+  name: SEALED,
+})
 const caseOf = (table: PgTable) => TABLES.find((c) => c.table === table)!
 
 const idOf = (table: PgTable) => (table as unknown as { id: PgColumn }).id
@@ -121,7 +146,8 @@ const insert = (tx: TenantTx, c: Case, row: Record<string, unknown>) =>
     .insert(c.table)
     .values(row as never)
     .returning({ one: sql`1` })
-const update = (tx: TenantTx, c: Case, id: string | number, set = c.update) =>
+// Every UPDATE the matrix tries is made from lakeview (into northside's rows, or its own).
+const update = (tx: TenantTx, c: Case, id: string | number, set = typeof c.update === 'function' ? c.update(f.lakeview) : c.update) =>
   tx
     .update(c.table)
     .set(set as never)
@@ -156,6 +182,14 @@ async function loadClinic(slug: Slug): Promise<Clinic> {
   const [logged] = await o.insert(s.auditLogs).values(audit).returning()
   const noResult = sql`not exists (select 1 from processing_results p where p.referral_id = ${s.referrals.id})`
   const [free] = await o.select().from(s.referrals).where(and(own, noResult)).limit(1)
+  // Documents: one on the referrer's referral, one on their colleague's (the referrer test hides it).
+  const [document] = await o
+    .insert(s.referralDocuments)
+    .values(documentRow(clinicId, referral!.id, user('staff')))
+    .returning()
+  const theirs = and(eq(s.referrals.clinicId, clinicId), eq(s.referrals.submittedBy, user('referrer2')))
+  const [colleagues] = await o.select().from(s.referrals).where(theirs).limit(1)
+  await o.insert(s.referralDocuments).values(documentRow(clinicId, colleagues!.id, user('staff')))
   return {
     clinicId,
     staff: user('staff'),
@@ -168,6 +202,7 @@ async function loadClinic(slug: Slug): Promise<Clinic> {
     event: event!.id,
     result: stored!.id,
     audit: logged!.id,
+    document: document!.id,
   }
 }
 
@@ -286,6 +321,27 @@ describe('a referrer sees only what they submitted', () => {
       () => tenantIds(referrer(), s.referralEvents),
       () => ownerIds(s.referralEvents, sql`${mine} and visible_to_referrer`),
     )
+  })
+
+  test('documents: only those on their own referrals', async () => {
+    const mine = sql`referral_id in (select id from referrals where submitted_by = ${f.northside.referrer})`
+    expect(await ownerIds(s.referralDocuments, sql`not ${mine} and clinic_id = ${f.northside.clinicId}`)).not.toHaveLength(0)
+    await expectExactly(
+      () => tenantIds(referrer(), s.referralDocuments),
+      () => ownerIds(s.referralDocuments, mine),
+    )
+  })
+
+  test('documents: a referrer attaches to their own referral only, as themselves, and never removes one', async () => {
+    const own = { ...documentRow(f.northside.clinicId, f.northside.referral, f.northside.referrer), attachedWith: 'reply' }
+    const asReferrer = db.as(referrer())
+    expect(await rolledBack(asReferrer, (tx) => insert(tx, caseOf(s.referralDocuments), own))).toHaveLength(1)
+    const [theirs] = await ownerIds(s.referrals, submittedBy('referrer2'))
+    expect(await sqlState(asReferrer.tenant((tx) => insert(tx, caseOf(s.referralDocuments), { ...own, referralId: theirs })))).toBe('42501')
+    expect(await sqlState(asReferrer.tenant((tx) => insert(tx, caseOf(s.referralDocuments), { ...own, uploadedBy: f.northside.staff })))).toBe('42501')
+    expect(await sqlState(asReferrer.tenant((tx) => insert(tx, caseOf(s.referralDocuments), { ...own, attachedWith: 'staff' })))).toBe('42501')
+    const removal = { removedAt: new Date(), removedBy: f.northside.referrer, removalReason: SEALED }
+    expect(await asReferrer.tenant((tx) => update(tx, caseOf(s.referralDocuments), f.northside.document, removal))).toHaveLength(0)
   })
 
   test('processing results and the audit trail: nothing at all', async () => {

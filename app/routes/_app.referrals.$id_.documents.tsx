@@ -1,6 +1,7 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/cloudflare'
 import { data } from '@remix-run/cloudflare'
-import { Form, useActionData, useLoaderData, useNavigation, useParams } from '@remix-run/react'
+import type { MetaFunction } from '@remix-run/cloudflare'
+import { Form, Link, useActionData, useLoaderData, useNavigation, useParams } from '@remix-run/react'
 import { requireClinic, requireUser } from '~/auth/guards.server'
 import { hasPermission } from '~/auth/permissions'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
@@ -14,6 +15,7 @@ import { attachToReferral, documentsOfReferral } from '~/documents/referral-docu
 import { DocumentsField } from '~/documents/upload-field'
 import { replyInTransaction } from '~/referrals/work.server'
 
+export const meta: MetaFunction = () => [{ title: 'Documents · IntakePilot' }]
 /** PHI: the documents' names. Attaching takes files: the body is read as a stream. */
 export const handle = { phi: true, requestBody: DOCUMENT_UPLOAD_BODY }
 
@@ -54,50 +56,57 @@ export default function ReferralDocuments() {
   const sending = useNavigation().state === 'submitting'
   const errors = answer && !answer.ok ? (answer.errors as { documents?: string[]; message?: string[] }) : null
   return (
-    <section aria-labelledby="documents-heading" className="mt-6 grid gap-6 lg:grid-cols-3">
-      <div className="min-w-0 lg:col-span-2">
-        <h2 id="documents-heading" className="font-semibold">
-          Documents
-        </h2>
-        <div className="mt-2">
-          <DocumentList referralId={id!} documents={documents} />
+    <main className="mx-auto max-w-7xl px-4 py-8 sm:px-6">
+      <p className="text-sm">
+        <Link to={`/referrals/${id}`} className="text-brand-700 underline">
+          ← The referral
+        </Link>
+      </p>
+      <h1 id="documents-heading" className="mt-2 text-2xl font-semibold tracking-tight">
+        Documents
+      </h1>
+      <section aria-labelledby="documents-heading" className="mt-6 grid gap-6 lg:grid-cols-3">
+        <div className="min-w-0 lg:col-span-2">
+          <div className="mt-2">
+            <DocumentList referralId={id!} documents={documents} />
+          </div>
         </div>
-      </div>
-      <div className="min-w-0 rounded-lg border border-slate-200 bg-white p-4">
-        <h3 className="font-semibold">{staff ? 'Attach documents' : 'Reply with documents'}</h3>
-        {answer?.message ? (
-          <p role="status" className="mt-2 rounded-md border border-emerald-300 bg-emerald-50 px-3 py-2 text-sm text-emerald-900">
-            {answer.message}
-          </p>
-        ) : null}
-        {/* A new key after each success empties the form (a remounted file input holds no files). */}
-        <Form method="post" encType="multipart/form-data" key={answer?.ok ? answer.message : 'form'}>
-          {staff ? null : (
-            <div className="mt-3">
-              <label htmlFor="reply-message" className="block text-sm font-medium">
-                Reply to the clinic
-              </label>
-              <Textarea
-                id="reply-message"
-                name="message"
-                rows={3}
-                required
-                maxLength={5000}
-                defaultValue={answer && !answer.ok ? answer.typed : ''}
-                aria-invalid={errors?.message ? true : undefined}
-                aria-describedby={errors?.message ? 'reply-message-error' : undefined}
-                className="mt-1 block w-full"
-              />
-              <FieldError id="reply-message-error" errors={errors?.message} />
-            </div>
-          )}
-          <DocumentsField id="attach-documents" label={staff ? 'Files' : 'Files for the clinic'} limits={limits} errors={errors?.documents} />
-          <Button type="submit" variant="primary" size="md" className="mt-4" disabled={sending}>
-            {sending ? 'Sending…' : staff ? 'Attach' : 'Send reply'}
-          </Button>
-        </Form>
-      </div>
-    </section>
+        <div className="min-w-0 rounded-lg border border-slate-200 bg-white p-4">
+          <h2 className="font-semibold">{staff ? 'Attach documents' : 'Reply with documents'}</h2>
+          {answer?.message ? (
+            <p role="status" className="mt-2 rounded-md border border-emerald-300 bg-emerald-50 px-3 py-2 text-sm text-emerald-900">
+              {answer.message}
+            </p>
+          ) : null}
+          {/* A new key after each success empties the form (a remounted file input holds no files). */}
+          <Form method="post" encType="multipart/form-data" key={answer?.ok ? answer.message : 'form'}>
+            {staff ? null : (
+              <div className="mt-3">
+                <label htmlFor="reply-message" className="block text-sm font-medium">
+                  Reply to the clinic
+                </label>
+                <Textarea
+                  id="reply-message"
+                  name="message"
+                  rows={3}
+                  required
+                  maxLength={5000}
+                  defaultValue={answer && !answer.ok ? answer.typed : ''}
+                  aria-invalid={errors?.message ? true : undefined}
+                  aria-describedby={errors?.message ? 'reply-message-error' : undefined}
+                  className="mt-1 block w-full"
+                />
+                <FieldError id="reply-message-error" errors={errors?.message} />
+              </div>
+            )}
+            <DocumentsField id="attach-documents" label={staff ? 'Files' : 'Files for the clinic'} limits={limits} errors={errors?.documents} />
+            <Button type="submit" variant="primary" size="md" className="mt-4" disabled={sending}>
+              {sending ? 'Sending…' : staff ? 'Attach' : 'Send reply'}
+            </Button>
+          </Form>
+        </div>
+      </section>
+    </main>
   )
 }
 

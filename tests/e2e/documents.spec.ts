@@ -1,0 +1,368 @@
+/**
+ * Referral documents end to end (docs/decisions/027-referral-documents.md): attached with a new
+ * referral with JavaScript off and on, refused when they break a rule (nothing stored, in R2 or
+ * in the database), viewed inline and downloaded by staff (audited, in "Who accessed this"),
+ * hidden from other clinics and other referrers, removed with a reason, over the API, and never
+ * on disk in plaintext.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { and, eq, sql } from 'drizzle-orm'
+import type { Page } from '@playwright/test'
+import { auditLogs, clinics, referralDocuments, referrals } from '../../app/db/schema'
+import { bearer, E2E, expect, fillReferral, go, referralValues, test, token, uniquePatient, type Owner, type Patient } from './fixtures'
+
+/* ------------------------------------------------------------------ files */
+
+const MB = 1024 * 1024
+/** A small, valid PDF whose text is `marker`. */
+function pdf(marker: string) {
+  const stream = `BT /F1 18 Tf 40 760 Td (${marker}) Tj ET`
+  const objects = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
+    `<< /Length ${stream.length} >>\nstream\n${stream}\nendstream`,
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
+  ]
+  let body = '%PDF-1.4\n'
+  const offsets: number[] = []
+  objects.forEach((o, i) => {
+    offsets.push(body.length)
+    body += `${i + 1} 0 obj\n${o}\nendobj\n`
+  })
+  const xref = body.length
+  body += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}`
+  body += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`
+  return Buffer.from(body, 'latin1')
+}
+/** A PDF of about `bytes`, padded with a comment (still a PDF by its first bytes). */
+const bigPdf = (bytes: number, marker: string) => Buffer.concat([pdf(marker), Buffer.alloc(Math.max(0, bytes - pdf(marker).length), '%')])
+const ELF = Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]), Buffer.alloc(4096, 1)])
+const marker = () => `MARKER-${crypto.randomUUID()}`
+
+/* ------------------------------------------------------------------ the stack's R2 on disk */
+
+/** Where the app server persists its R2 buckets: its --persist-to, from its command line. */
+function r2Folder() {
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    let args: string[]
+    try {
+      args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
+    } catch {
+      continue
+    }
+    const at = args.indexOf('--persist-to')
+    if (args.some((a) => a.endsWith('scripts/app-server.ts')) && args[args.indexOf('--port') + 1] === String(E2E.appPort) && at > 0) {
+      return join(args[at + 1]!, 'v3', 'r2')
+    }
+  }
+  throw new Error('the e2e app server is not running')
+}
+function filesUnder(dir: string): string[] {
+  try {
+    return readdirSync(dir).flatMap((name) => {
+      const path = join(dir, name)
+      return statSync(path).isDirectory() ? filesUnder(path) : [path]
+    })
+  } catch {
+    return []
+  }
+}
+const blobCount = () => filesUnder(join(r2Folder(), 'intakepilot-documents', 'blobs')).length
+
+/* ------------------------------------------------------------------ steps */
+
+async function attach(page: Page, files: { name: string; mimeType: string; buffer: Buffer }[], selector = 'input[name=documents]') {
+  await page.locator(selector).setInputFiles(files)
+}
+async function sendReferral(page: Page, patient: Patient, files: { name: string; mimeType: string; buffer: Buffer }[]) {
+  await go(page, '/referrals/new')
+  await fillReferral(page, referralValues(patient))
+  await attach(page, files)
+  await page.getByRole('button', { name: 'Send referral' }).click()
+}
+/** The newest referral of a referrer, created after `since`. */
+async function newestReferral(db: Owner, submittedBy: string, since: Date) {
+  const rows = await db
+    .select()
+    .from(referrals)
+    .where(and(eq(referrals.submittedBy, submittedBy), sql`${referrals.createdAt} >= ${since.toISOString()}`))
+  return rows
+}
+const documentsOf = (db: Owner, referralId: string) => db.select().from(referralDocuments).where(eq(referralDocuments.referralId, referralId))
+const userId = async (db: Owner, email: string) => (await db.execute<{ id: string }>(sql`select id from users where email = ${email}`)).rows[0]!.id
+
+/* ------------------------------------------------------------------ tests */
+
+test('with JavaScript off, a referrer attaches a PDF to a new referral; staff see it inline and download it, both audited', async ({ signedInAs, owner }) => {
+  const patient = uniquePatient()
+  const secret = marker()
+  const referrer = await signedInAs('referrer@northside.test', '/', { javaScriptEnabled: false })
+  const since = new Date(Date.now() - 1000)
+  await sendReferral(referrer, patient, [{ name: 'consult letter.pdf', mimeType: 'application/pdf', buffer: pdf(secret) }])
+  await expect(referrer).toHaveURL(/\/my-referrals\?submitted=/)
+  const [referral] = await newestReferral(owner, await userId(owner, 'referrer@northside.test'), since)
+  const [doc] = await documentsOf(owner, referral!.id)
+  expect(doc).toMatchObject({ contentType: 'application/pdf', sizeBytes: pdf(secret).length, attachedWith: 'referral' })
+  // The name is encrypted like any PHI field.
+  expect(JSON.stringify(doc!.name)).not.toContain('consult')
+
+  const staff = await signedInAs('staff@northside.test', `/referrals/${referral!.id}`, { javaScriptEnabled: false })
+  await expect(staff.getByTestId('document')).toHaveCount(1)
+  await staff.getByRole('link', { name: 'consult letter.pdf' }).first().click()
+  await expect(staff).toHaveURL(new RegExp(`/referrals/${referral!.id}/documents/${doc!.id}$`))
+  await expect(staff.getByRole('heading', { name: 'consult letter.pdf' })).toBeVisible()
+  const frame = staff.locator('iframe[title="Document: consult letter.pdf"]')
+  await expect(frame).toHaveAttribute('src', `/referrals/${referral!.id}/documents/${doc!.id}/content`)
+  // Names and types never in URLs: the document id only.
+  expect(staff.url()).not.toContain('consult')
+
+  const inline = await staff.request.get(`/referrals/${referral!.id}/documents/${doc!.id}/content`)
+  expect(inline.status()).toBe(200)
+  expect(inline.headers()['content-type']).toBe('application/pdf')
+  expect(inline.headers()['content-disposition']).toMatch(/^inline;/)
+  expect(inline.headers()['content-security-policy']).toContain("default-src 'none'")
+  expect(inline.headers()['content-security-policy']).toContain("frame-ancestors 'self'")
+  expect(Buffer.from(await inline.body()).equals(pdf(secret))).toBe(true)
+  const download = await staff.request.get(`/referrals/${referral!.id}/documents/${doc!.id}/content?download=1`)
+  expect(download.headers()['content-disposition']).toMatch(/^attachment;.*consult%20letter\.pdf/)
+  expect(Buffer.from(await download.body()).equals(pdf(secret))).toBe(true)
+
+  const reads = await owner
+    .select()
+    .from(auditLogs)
+    .where(and(eq(auditLogs.action, 'document.read'), eq(auditLogs.entityId, referral!.id), eq(auditLogs.outcome, 'success')))
+  expect(reads.map((r) => r.details)).toEqual(
+    expect.arrayContaining([
+      { documentId: doc!.id, download: false },
+      { documentId: doc!.id, download: true },
+    ]),
+  )
+  expect(reads.length).toBeGreaterThanOrEqual(3) // the page, the inline bytes, the download
+  for (const row of reads) expect(JSON.stringify(row)).not.toContain('consult')
+
+  await go(staff, `/referrals/${referral!.id}/access`)
+  await expect(staff.getByTestId('access-row').filter({ hasText: 'Opened a document' }).first()).toBeVisible()
+
+  // The print view lists it.
+  await go(staff, `/referrals/${referral!.id}/print`)
+  await expect(staff.getByTestId('document')).toHaveText(/consult letter\.pdf/)
+})
+
+test('the persisted R2 data holds no plaintext: a unique marker is in no blob on disk', async ({ signedInAs, owner }) => {
+  const secret = marker()
+  const referrer = await signedInAs('referrer@northside.test', '/', { javaScriptEnabled: false })
+  const since = new Date(Date.now() - 1000)
+  const text = Buffer.from(`Lab report\n${secret}\n`.repeat(20_000)) // several chunks
+  await sendReferral(referrer, uniquePatient(), [{ name: `${secret}.txt`, mimeType: 'text/plain', buffer: text }])
+  await expect(referrer).toHaveURL(/\/my-referrals\?submitted=/)
+  const [referral] = await newestReferral(owner, await userId(owner, 'referrer@northside.test'), since)
+  const [doc] = await documentsOf(owner, referral!.id)
+  expect(doc!.chunkCount).toBeGreaterThan(1)
+  const files = filesUnder(r2Folder())
+  expect(files.length).toBeGreaterThan(0)
+  for (const file of files) {
+    const bytes = readFileSync(file)
+    expect(bytes.includes(Buffer.from(secret)), file).toBe(false)
+    expect(bytes.includes(Buffer.from('Lab report')), file).toBe(false)
+  }
+  // The database has neither the text nor the name.
+  const dump = await owner.execute(sql`select row_to_json(d)::text as row from referral_documents d where d.id = ${doc!.id}`)
+  expect(JSON.stringify(dump.rows)).not.toContain(secret)
+})
+
+test('with JavaScript on, a chosen file can be removed before sending, and the rest goes with progress', async ({ signedInAs, owner }) => {
+  const referrer = await signedInAs('referrer@northside.test')
+  const since = new Date(Date.now() - 1000)
+  await go(referrer, '/referrals/new')
+  await fillReferral(referrer, referralValues(uniquePatient()))
+  await attach(referrer, [
+    { name: 'keep.pdf', mimeType: 'application/pdf', buffer: pdf(marker()) },
+    { name: 'drop.pdf', mimeType: 'application/pdf', buffer: pdf(marker()) },
+  ])
+  await expect(referrer.getByTestId('chosen-file')).toHaveCount(2)
+  await referrer.getByRole('button', { name: 'Remove drop.pdf' }).click()
+  await expect(referrer.getByTestId('chosen-file')).toHaveCount(1)
+  const upload = referrer.waitForRequest((r) => r.url().endsWith('/referrals/new/upload') && r.method() === 'POST')
+  await referrer.getByRole('button', { name: 'Send referral' }).click()
+  await upload
+  await expect(referrer).toHaveURL(/\/my-referrals\?submitted=/)
+  const [referral] = await newestReferral(owner, await userId(owner, 'referrer@northside.test'), since)
+  const docs = await documentsOf(owner, referral!.id)
+  expect(docs).toHaveLength(1)
+})
+
+test.describe('refused files: a clear field error, what was typed is kept, nothing is stored', () => {
+  const cases = [
+    {
+      what: 'a PDF renamed .png',
+      file: () => ({ name: 'scan.png', mimeType: 'image/png', buffer: pdf(marker()) }),
+      error: /is a PDF file, but its name ends in \.png/,
+    },
+    {
+      what: 'an executable renamed .pdf',
+      file: () => ({ name: 'report.pdf', mimeType: 'application/pdf', buffer: ELF }),
+      error: /is not a PDF, JPEG, PNG, TIFF or plain text file/,
+    },
+    {
+      what: 'a file over 10 MB',
+      file: () => ({ name: 'huge.pdf', mimeType: 'application/pdf', buffer: bigPdf(10 * MB + 1, marker()) }),
+      error: /larger than 10 MB/,
+    },
+  ]
+  for (const c of cases)
+    test(`${c.what}`, async ({ signedInAs, owner }) => {
+      const patient = uniquePatient()
+      const referrer = await signedInAs('referrer2@northside.test', '/', { javaScriptEnabled: false })
+      const since = new Date(Date.now() - 1000)
+      const blobs = blobCount()
+      await sendReferral(referrer, patient, [c.file()])
+      await expect(referrer.getByText(c.error)).toBeVisible()
+      await expect(referrer.locator('input[name=patient_last_name]')).toHaveValue(patient.last)
+      expect(await newestReferral(owner, await userId(owner, 'referrer2@northside.test'), since)).toHaveLength(0)
+      expect(blobCount()).toBe(blobs)
+    })
+})
+
+test.describe('a clinic that lowered its limits', () => {
+  test.describe.configure({ mode: 'serial' })
+  let before: unknown
+  test.beforeAll(async ({ owner }) => {
+    const [clinic] = await owner.select().from(clinics).where(eq(clinics.slug, 'riverbend'))
+    before = clinic!.settings
+    await owner
+      .update(clinics)
+      .set({ settings: sql`${clinics.settings} || ${JSON.stringify({ documentLimits: { fileBytes: MB, referralBytes: Math.floor(1.5 * MB) } })}::jsonb` })
+      .where(eq(clinics.slug, 'riverbend'))
+  })
+  test.afterAll(async ({ owner }) => {
+    await owner
+      .update(clinics)
+      .set({ settings: before as never })
+      .where(eq(clinics.slug, 'riverbend'))
+  })
+
+  test('over the referral limit together: refused, none of the files kept', async ({ signedInAs, owner }) => {
+    const referrer = await signedInAs('referrer@riverbend.test', '/referrals/new', { javaScriptEnabled: false })
+    await expect(referrer.getByText('up to 1 MB a file and 1.5 MB in all')).toBeVisible()
+    const since = new Date(Date.now() - 1000)
+    const blobs = blobCount()
+    const patient = uniquePatient()
+    await go(referrer, '/referrals/new')
+    const values = referralValues(patient)
+    await fillReferral(referrer, values)
+    await attach(referrer, [
+      { name: 'a.pdf', mimeType: 'application/pdf', buffer: bigPdf(0.9 * MB, marker()) },
+      { name: 'b.pdf', mimeType: 'application/pdf', buffer: bigPdf(0.9 * MB, marker()) },
+    ])
+    await referrer.getByRole('button', { name: 'Send referral' }).click()
+    await expect(referrer.getByText('Together the files are larger than 1.5 MB')).toBeVisible()
+    expect(await newestReferral(owner, await userId(owner, 'referrer@riverbend.test'), since)).toHaveLength(0)
+    expect(blobCount()).toBe(blobs)
+  })
+})
+
+test("another clinic's staff and a colleague referrer get 404 for the list and for the file", async ({ signedInAs, owner, request }) => {
+  const referrer = await signedInAs('referrer@northside.test', '/', { javaScriptEnabled: false })
+  const since = new Date(Date.now() - 1000)
+  await sendReferral(referrer, uniquePatient(), [{ name: 'x.pdf', mimeType: 'application/pdf', buffer: pdf(marker()) }])
+  await expect(referrer).toHaveURL(/\/my-referrals\?submitted=/)
+  const [referral] = await newestReferral(owner, await userId(owner, 'referrer@northside.test'), since)
+  const [doc] = await documentsOf(owner, referral!.id)
+  const paths = [
+    `/referrals/${referral!.id}/documents`,
+    `/referrals/${referral!.id}/documents/${doc!.id}`,
+    `/referrals/${referral!.id}/documents/${doc!.id}/content`,
+  ]
+  for (const who of ['staff@lakeview.test', 'referrer2@northside.test']) {
+    const page = await signedInAs(who)
+    for (const path of paths) expect((await page.request.get(path)).status(), `${who} ${path}`).toBe(404)
+    const access = await token(who)
+    for (const path of [`/api/v1${paths[0]}`, `/api/v1/referrals/${referral!.id}/documents/${doc!.id}`]) {
+      const response = await request.get(path, { headers: bearer(access) })
+      expect(response.status(), `${who} ${path}`).toBe(404)
+    }
+  }
+  // The owner's own referrer may.
+  expect((await referrer.request.get(paths[2]!)).status()).toBe(200)
+})
+
+test('staff attach a document at any time, over the page (JavaScript off) and the API, and remove one with a reason', async ({
+  signedInAs,
+  owner,
+  request,
+}) => {
+  const referrer = await signedInAs('referrer@northside.test', '/', { javaScriptEnabled: false })
+  const since = new Date(Date.now() - 1000)
+  await sendReferral(referrer, uniquePatient(), [])
+  await expect(referrer).toHaveURL(/\/my-referrals\?submitted=/)
+  const [referral] = await newestReferral(owner, await userId(owner, 'referrer@northside.test'), since)
+  expect(await documentsOf(owner, referral!.id)).toHaveLength(0)
+
+  const staff = await signedInAs('staff@northside.test', `/referrals/${referral!.id}/documents`, { javaScriptEnabled: false })
+  await attach(staff, [{ name: 'faxed original.pdf', mimeType: 'application/pdf', buffer: pdf(marker()) }], 'input#attach-documents')
+  await staff.getByRole('button', { name: 'Attach' }).click()
+  await expect(staff.getByRole('status')).toHaveText('Document attached.')
+  const tab = staff.getByRole('region', { name: 'Documents' })
+  await expect(tab.getByTestId('document')).toHaveCount(1)
+
+  const access = await token('staff@northside.test')
+  const multipart = { documents: { name: 'lab.png', mimeType: 'image/png', buffer: PNG } }
+  const posted = await request.post(`/api/v1/referrals/${referral!.id}/documents`, { headers: bearer(access), multipart })
+  expect(posted.status(), await posted.text()).toBe(201)
+  const listed = await request.get(`/api/v1/referrals/${referral!.id}/documents`, { headers: bearer(access) })
+  const list = (await listed.json()).data as { id: string; name: string; contentType: string }[]
+  expect(list.map((d) => [d.name, d.contentType])).toEqual([
+    ['faxed original.pdf', 'application/pdf'],
+    ['lab.png', 'image/png'],
+  ])
+  const file = await request.get(`/api/v1/referrals/${referral!.id}/documents/${list[1]!.id}`, { headers: bearer(access) })
+  expect(file.headers()['content-type']).toBe('image/png')
+  expect(Buffer.from(await file.body()).equals(PNG)).toBe(true)
+  const refused = await request.post(`/api/v1/referrals/${referral!.id}/documents`, {
+    headers: bearer(access),
+    multipart: { documents: { name: 'x.pdf', mimeType: 'application/pdf', buffer: ELF } },
+  })
+  expect(refused.status()).toBe(400)
+  expect(await refused.json()).toMatchObject({ code: expect.any(String), details: { fields: { documents: [expect.stringContaining('is not a PDF')] } } })
+
+  // Removing asks for a reason, then hides it; the row and its bytes stay.
+  await go(staff, `/referrals/${referral!.id}/documents/${list[0]!.id}`)
+  await staff.getByText('Remove this document').click()
+  await staff.getByLabel('Reason (kept with the referral)').fill('Sent to the wrong clinic')
+  await staff.getByRole('button', { name: 'Remove' }).click()
+  await expect(staff).toHaveURL(new RegExp(`/referrals/${referral!.id}/documents$`))
+  await expect(tab.getByTestId('document')).toHaveText([/lab\.png/])
+  const [removed] = await owner.select().from(referralDocuments).where(eq(referralDocuments.id, list[0]!.id))
+  expect(removed!.removedAt).not.toBeNull()
+  expect(JSON.stringify(removed!.removalReason)).not.toContain('wrong clinic')
+  const audit = await owner
+    .select()
+    .from(auditLogs)
+    .where(and(eq(auditLogs.action, 'document.remove'), eq(auditLogs.entityId, referral!.id)))
+  expect(audit).toHaveLength(1)
+  expect((await staff.request.get(`/referrals/${referral!.id}/documents/${list[0]!.id}/content`)).status()).toBe(404)
+
+  // The OpenAPI document describes the three operations.
+  const openapi = await (await request.get('/api/v1/openapi.json', { headers: bearer(await token('staff@northside.test')) })).json()
+  expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/referrals/{id}/documents', '/referrals/{id}/documents/{documentId}']))
+  expect(openapi.paths['/referrals/{id}/documents'].post.requestBody.content).toHaveProperty('multipart/form-data')
+})
+
+test('the referrer replies to the clinic with a document', async ({ signedInAs, owner }) => {
+  const referrer = await signedInAs('referrer@northside.test', '/', { javaScriptEnabled: false })
+  const since = new Date(Date.now() - 1000)
+  await sendReferral(referrer, uniquePatient(), [])
+  await expect(referrer).toHaveURL(/\/my-referrals\?submitted=/)
+  const [referral] = await newestReferral(owner, await userId(owner, 'referrer@northside.test'), since)
+  await go(referrer, `/referrals/${referral!.id}/documents`)
+  await referrer.locator('#reply-message').fill('Here is the MRI report you asked for.')
+  await attach(referrer, [{ name: 'mri.pdf', mimeType: 'application/pdf', buffer: pdf(marker()) }], 'input#attach-documents')
+  await referrer.getByRole('button', { name: 'Send reply' }).click()
+  await expect(referrer.getByRole('status')).toHaveText('Document attached.')
+  const [doc] = await documentsOf(owner, referral!.id)
+  expect(doc).toMatchObject({ attachedWith: 'reply' })
+})
+
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64')
