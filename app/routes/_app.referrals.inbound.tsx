@@ -10,6 +10,7 @@ import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { Button } from '~/components/ui/button'
 import { Field, SelectField } from '~/components/ui/field'
 import { intakeChannels } from '~/db/enums'
+import type { IntakeFormDefinition } from '~/db/schema'
 import { IntakeFormFields } from '~/intake/intake-form-fields'
 import { currentIntakeForm, intakeFormVersion } from '~/intake/intake-forms.server'
 import { inboundSchema, SOMEONE_ELSE, type InboundValues } from '~/referrals/inbound'
@@ -85,7 +86,9 @@ export default function NewInboundReferral() {
     // A new key after each entry: the next fax starts from an empty form.
     id: `inbound-v${intake.version}-${idempotencyKey}`,
     lastResult: actionData?.result,
-    defaultValue: { receivedOn: today },
+    // Every list starts on "Choose…": after an entry the page comes back for the next one, and conform
+    // would otherwise leave its lists with nothing selected.
+    defaultValue: { ...emptyChoices(intake.definition), arrivedVia: '', referrerId: '', receivedOn: today },
     ...useLazyValidation(
       () => import('~/referrals/inbound'),
       (m, formData) => m.validateInbound(formData, intake.definition),
@@ -118,7 +121,7 @@ export default function NewInboundReferral() {
           {form.errors.join(' ')}
         </p>
       ) : null}
-      <Form method="post" {...getFormProps(form)} className="mt-6 space-y-8">
+      <Form key={idempotencyKey} method="post" {...getFormProps(form)} className="mt-6 space-y-8">
         <input type="hidden" name="idempotencyKey" value={idempotencyKey} />
         <input type="hidden" name="formVersion" value={intake.version} />
         <Section title="How it arrived">
@@ -131,7 +134,7 @@ export default function NewInboundReferral() {
           <Field {...frame(f.receivedOn!, 'Date received')} inputProps={{ ...getInputProps(f.receivedOn!, { type: 'date' }), max: today }} />
           <Field
             {...frame(f.receivedTime!, 'Time received', false)}
-            help={<Help id={`${f.receivedTime!.id}-help`}>24-hour, UTC, from the fax header or the call log. Without it, the day’s start counts.</Help>}
+            help={<Help id={`${f.receivedTime!.id}-help`}>In UTC, from the fax header or the call log. Without it, the day’s start counts.</Help>}
             inputProps={{ ...getInputProps(f.receivedTime!, { type: 'time' }), 'aria-describedby': describedBy(f.receivedTime!) }}
           />
         </Section>
@@ -163,6 +166,9 @@ export default function NewInboundReferral() {
     </main>
   )
 }
+
+const emptyChoices = (definition: IntakeFormDefinition) =>
+  Object.fromEntries(definition.sections.flatMap((s) => s.fields.filter((f) => f.type === 'select').map((f) => [f.key, ''])))
 
 /** The same look as the intake form's sections (app/intake/intake-form-fields.tsx). */
 function Section({ title, children }: { title: string; children: ReactNode }) {

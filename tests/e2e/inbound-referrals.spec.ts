@@ -136,6 +136,9 @@ test('with JavaScript, a referrer typed in: the form says what is missing before
   expect(audit!.details).toEqual({ channel: 'phone', enteredBy: staff.id, referrer: 'typed-in' })
   // The form is empty again for the next one.
   await expect(inboundForm(page).locator('input[name=patient_last_name]')).toHaveValue('')
+  for (const name of ['arrivedVia', 'referrerId', 'urgency']) {
+    await expect(inboundForm(page).locator(`select[name=${name}] option:checked`), name).toHaveText(/Choose/)
+  }
 
   await go(page, `/queue?ref=${reference}&status=all`)
   const queueRow = page.getByTestId('queue-row').filter({ hasText: reference })
