@@ -138,3 +138,14 @@ export const AuditLogSchema = z.object({
   outcome: z.enum(auditOutcomes),
   requestId: z.string().nullable(),
 })
+
+/** A referral's document, as GET /referrals/{id}/documents lists it (the file itself is GET .../{documentId}). */
+export const DocumentSchema = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  contentType: z.enum(['application/pdf', 'image/jpeg', 'image/png', 'image/tiff', 'text/plain']),
+  sizeBytes: z.number().int(),
+  createdAt: z.string(),
+  attachedWith: z.enum(['referral', 'reply', 'staff']),
+  uploadedBy: z.uuid().nullable(),
+})

@@ -12,6 +12,13 @@ import type { EncryptedValue } from '~/db/schema'
 
 export type KeyRing = { current: string; keys: Record<string, string> }
 export type FieldBinding = { clinicId: string; recordId: string; field: string }
+/**
+ * Where one sealed chunk of a document belongs (docs/decisions/027-referral-documents.md): its
+ * clinic, referral, document, position, and whether it is the last. A chunk moved to another
+ * document or referral, put out of order, or a document cut short after any chunk but its last,
+ * does not open.
+ */
+export type ChunkBinding = { clinicId: string; referralId: string; documentId: string; index: number; last: boolean }
 
 export class PhiDecryptError extends Error {
   constructor(readonly field: string) {
@@ -39,12 +46,9 @@ export function isEncryptedValue(value: unknown): value is EncryptedValue {
   return !!v && typeof v === 'object' && v.v === 1 && typeof v.kid === 'string' && typeof v.iv === 'string' && typeof v.ct === 'string'
 }
 
-export type PhiCipher = ReturnType<typeof createPhiCipher>
-
-export function createPhiCipher(options: { keyRing: KeyRing; blindIndexKey: string }) {
-  const { keyRing } = options
+/** The clinic's data key for a kid, derived once per cipher (HKDF from the ring's master key). */
+function clinicDataKeys(keyRing: KeyRing) {
   const dataKeys = new Map<string, Promise<CryptoKey>>()
-  let hmacKey: Promise<CryptoKey> | undefined
 
   function dataKey(kid: string, clinicId: string) {
     const cacheKey = `${kid}:${clinicId}`
@@ -64,9 +68,20 @@ export function createPhiCipher(options: { keyRing: KeyRing; blindIndexKey: stri
           ),
         )
       dataKeys.set(cacheKey, key)
+      // A derivation that failed is tried again next time, not kept.
+      key.catch(() => dataKeys.delete(cacheKey))
     }
     return key
   }
+  return dataKey
+}
+
+export type PhiCipher = ReturnType<typeof createPhiCipher>
+
+export function createPhiCipher(options: { keyRing: KeyRing; blindIndexKey: string }) {
+  const { keyRing } = options
+  const dataKey = clinicDataKeys(keyRing)
+  let hmacKey: Promise<CryptoKey> | undefined
 
   const aad = (b: FieldBinding) => encoder.encode(`${b.clinicId}|${b.recordId}|${b.field}`)
 
@@ -105,6 +120,60 @@ export function createPhiCipher(options: { keyRing: KeyRing; blindIndexKey: stri
   }
 }
 
+export type DocumentCipher = ReturnType<typeof createDocumentCipher>
+
+/**
+ * Documents are sealed in chunks under the same clinic data keys as PHI fields
+ * (docs/decisions/027-referral-documents.md); a separate object, so PhiCipher stays as it was.
+ */
+export function createDocumentCipher(options: { keyRing: KeyRing }) {
+  const { keyRing } = options
+  const dataKey = clinicDataKeys(keyRing)
+  // A prefix no field binding can have (a clinic id is a UUID), so a chunk never opens as a field.
+  const chunkAad = (b: ChunkBinding) => encoder.encode(`document|${b.clinicId}|${b.referralId}|${b.documentId}|${b.index}|${b.last ? 'last' : 'more'}`)
+
+  return {
+    /**
+     * One chunk of a document, sealed: [1][kid length][kid][iv (12)][ciphertext + tag (16)].
+     * The kid travels with every chunk, so a document sealed before a rotation still opens.
+     */
+    async sealChunk(plaintext: Uint8Array<ArrayBuffer>, binding: ChunkBinding): Promise<Uint8Array> {
+      const kid = keyRing.current
+      const kidBytes = encoder.encode(kid)
+      const iv = crypto.getRandomValues(new Uint8Array(12))
+      const ct = new Uint8Array(
+        await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: chunkAad(binding) }, await dataKey(kid, binding.clinicId), plaintext),
+      )
+      const sealed = new Uint8Array(2 + kidBytes.byteLength + iv.byteLength + ct.byteLength)
+      sealed[0] = 1
+      sealed[1] = kidBytes.byteLength
+      sealed.set(kidBytes, 2)
+      sealed.set(iv, 2 + kidBytes.byteLength)
+      sealed.set(ct, 2 + kidBytes.byteLength + iv.byteLength)
+      return sealed
+    },
+
+    /** The plaintext of a sealed chunk, or PhiDecryptError: anything altered, moved or unknown fails closed. */
+    async openChunk(sealed: Uint8Array<ArrayBuffer>, binding: ChunkBinding): Promise<Uint8Array> {
+      const field = `document chunk ${binding.index}`
+      if (sealed.byteLength < 2 || sealed[0] !== 1) throw new PhiDecryptError(field)
+      const kidEnd = 2 + sealed[1]!
+      const kid = decoder.decode(sealed.subarray(2, kidEnd))
+      if (!Object.hasOwn(keyRing.keys, kid) || sealed.byteLength < kidEnd + 12 + 16) throw new PhiDecryptError(field)
+      try {
+        const plain = await crypto.subtle.decrypt(
+          { name: 'AES-GCM', iv: sealed.subarray(kidEnd, kidEnd + 12), additionalData: chunkAad(binding) },
+          await dataKey(kid, binding.clinicId),
+          sealed.subarray(kidEnd + 12),
+        )
+        return new Uint8Array(plain)
+      } catch {
+        throw new PhiDecryptError(field)
+      }
+    },
+  }
+}
+
 /** Health card numbers compare without spaces, dashes or case. */
 export const normalizeHealthCard = (value: string) => value.toUpperCase().replace(/[^A-Z0-9]/g, '')
 
@@ -129,8 +198,21 @@ export function fromBase64(text: string) {
   return bytes
 }
 
-/** The cipher for this deployment's keys (PHI_KEYRING, PHI_BLIND_INDEX_KEY). */
+/**
+ * The cipher for this deployment's keys (PHI_KEYRING, PHI_BLIND_INDEX_KEY), built once per isolate
+ * and kept while the bindings stay the same: the ring is parsed, and each clinic's data key
+ * derived (HKDF), once, not on every request. The keys it keeps are non-extractable CryptoKeys.
+ */
 export function phiCipherFromEnv(env: { PHI_KEYRING?: string; PHI_BLIND_INDEX_KEY?: string }) {
   if (!env.PHI_BLIND_INDEX_KEY) throw new Error('PHI_BLIND_INDEX_KEY is not configured')
-  return createPhiCipher({ keyRing: parseKeyRing(env.PHI_KEYRING), blindIndexKey: env.PHI_BLIND_INDEX_KEY })
+  if (kept && kept.keyRing === env.PHI_KEYRING && kept.blindIndexKey === env.PHI_BLIND_INDEX_KEY) return kept.cipher
+  const cipher = createPhiCipher({ keyRing: parseKeyRing(env.PHI_KEYRING), blindIndexKey: env.PHI_BLIND_INDEX_KEY })
+  kept = { keyRing: env.PHI_KEYRING, blindIndexKey: env.PHI_BLIND_INDEX_KEY, cipher }
+  return cipher
+}
+let kept: { keyRing: string | undefined; blindIndexKey: string; cipher: PhiCipher } | undefined
+
+/** The document cipher for this deployment's key ring (PHI_KEYRING). */
+export function documentCipherFromEnv(env: { PHI_KEYRING?: string }) {
+  return createDocumentCipher({ keyRing: parseKeyRing(env.PHI_KEYRING) })
 }

@@ -22,6 +22,8 @@ export type ClinicSettings = {
   turnaroundHours?: Partial<Record<'routine' | 'urgent' | 'emergent', number>>
   /** OpenAI-compatible endpoint on staff machines (LM Studio). */
   localAiEndpoint?: string
+  /** Lower limits for attachments than the defaults (app/documents/limits.ts); never higher. */
+  documentLimits?: { fileBytes?: number; referralBytes?: number }
 }
 
 export const clinics = pgTable('clinics', {
@@ -201,6 +203,45 @@ export const processingResults = pgTable(
   (t) => [
     uniqueIndex('processing_results_clinic_referral_key').on(t.clinicId, t.referralId),
     foreignKey({ name: 'processing_results_referral_fk', columns: [t.clinicId, t.referralId], foreignColumns: [referrals.clinicId, referrals.id] }),
+  ],
+)
+
+/**
+ * A document attached to a referral (docs/decisions/027-referral-documents.md). The bytes are in
+ * R2, sealed in `chunk_count` chunks of `chunk_bytes`; the name is PHI, encrypted. Removal is a
+ * soft delete: the removal columns are the only ones the runtime role may update.
+ */
+export const referralDocuments = pgTable(
+  'referral_documents',
+  {
+    id: id(),
+    clinicId: uuid('clinic_id')
+      .notNull()
+      .references(() => clinics.id),
+    referralId: uuid('referral_id').notNull(),
+    uploadedBy: uuid('uploaded_by')
+      .notNull()
+      .references(() => users.id),
+    /** With the new referral, with a reply to the clinic, or by staff. */
+    attachedWith: text('attached_with', { enum: ['referral', 'reply', 'staff'] }).notNull(),
+    /** Recognised from the bytes, never from the name or the browser's claim. */
+    contentType: text('content_type').notNull(),
+    sizeBytes: bigint('size_bytes', { mode: 'number' }).notNull(),
+    /** SHA-256 of the plaintext, hex. */
+    sha256: text('sha256').notNull(),
+    chunkBytes: integer('chunk_bytes').notNull(),
+    chunkCount: integer('chunk_count').notNull(),
+    name: jsonb('name').$type<EncryptedValue>().notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true })
+      .notNull()
+      .default(sql`clock_timestamp()`),
+    removedAt: timestamp('removed_at', { withTimezone: true }),
+    removedBy: uuid('removed_by').references(() => users.id),
+    removalReason: jsonb('removal_reason').$type<EncryptedValue>(),
+  },
+  (t) => [
+    index('referral_documents_clinic_referral_idx').on(t.clinicId, t.referralId, t.createdAt),
+    foreignKey({ name: 'referral_documents_referral_fk', columns: [t.clinicId, t.referralId], foreignColumns: [referrals.clinicId, referrals.id] }),
   ],
 )
 

@@ -17,6 +17,8 @@ export type NewReferral = {
   form: { version: number; definition: IntakeFormDefinition }
   values: FormValues
   idempotencyKey: string
+  /** The id to create it with, when documents were already sealed for it (app/documents/attach.server.ts). */
+  id?: string
   /** Entered by staff on the referrer's behalf: who, how it came, when it first reached the clinic. */
   entered?: EnteredByStaff
 }
@@ -40,7 +42,7 @@ export async function createReferral(tx: TenantTx, cipher: PhiCipher, audit: (tx
     .limit(1)
   if (existing[0]) return { ...existing[0], created: false }
 
-  const id = crypto.randomUUID()
+  const id = input.id ?? crypto.randomUUID()
   const entered = input.entered
   const indexes = await patientIndexes(cipher, input.clinic.id, input.values)
   const duplicate = await tx.execute<{ id: string | null }>(sql`select find_open_duplicate(${indexes.healthCardIndex}, ${indexes.nameDobIndex}, ${id}) as id`)

@@ -130,3 +130,11 @@ export const WORK_PERMISSION = {
   message: 'update:referral:any',
   reply: 'reply:referral:own',
 } as const
+
+/** A referrer's reply inside the caller's transaction (one that also attaches documents to it). */
+export function replyInTransaction(context: AppLoadContext, user: SessionUser, clinicId: string) {
+  return async (tx: TenantTx, referralId: string, body: string) => {
+    const { outcome } = await performWork(tx, { clinicId, userId: user.id, cipher: context.phi, audit: context.audit }, referralId, { intent: 'reply', body })
+    return outcome === 'done' ? ('done' as const) : ('not-found' as const)
+  }
+}

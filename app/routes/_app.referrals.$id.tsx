@@ -4,8 +4,10 @@ import { Link, useActionData, useLoaderData, useOutlet, type ShouldRevalidateFun
 import { AiPanel } from '~/ai/ai-panel'
 import { aiEndpointFor } from '~/ai/endpoint.server'
 import { referralAsText } from '~/ai/prompts'
-import { readSummaries } from '~/ai/summaries.server'
+import { openSummaries } from '~/ai/summaries.server'
 import { ReferralTabs } from '~/referrals/referral-tabs'
+import { DocumentList } from '~/documents/document-list'
+import { listDocuments } from '~/documents/documents.server'
 import { requireClinic, requireCurrentClinic, requireUser } from '~/auth/guards.server'
 import type { SessionUser } from '~/auth/identity.server'
 import { hasPermission } from '~/auth/permissions'
@@ -18,7 +20,6 @@ import { workOnReferral, type Work } from '~/referrals/work.server'
 import { AssignForm, StatusForm, TextForm, type WorkAnswer } from '~/referrals/work-forms'
 import { isWorkIntent, WorkSchema } from '~/referrals/work-schema'
 import type { RequestClinic } from '~/tenancy/request-start.server'
-import type { TenantTx } from '~/tenancy/tenant.server'
 import { parseForm } from '~/utils/form.server'
 
 export const meta: MetaFunction = () => [{ title: 'Referral · IntakePilot' }]
@@ -34,11 +35,15 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     events,
     duplicates,
     people: everyone,
-    also: ai,
+    storedSummaries,
+    also: documents,
   } = await openReferral(context, user, params.id, {
     people: true,
-    also: (tx, referral) => (referral.staff ? aiFor(tx, user, context.phi, requireCurrentClinic(context), referral.row.id) : Promise.resolve(null)),
+    summaries: true,
+    // The documents' names are read with the referral (its referral.read row covers them).
+    also: (tx, referral) => listDocuments(tx, context.phi, referral.row.id),
   })
+  const ai = staff ? await aiFor(user, context.phi, requireCurrentClinic(context), storedSummaries) : null
   // Staff: everyone in the clinic, former staff included (the history names them too); assignees are the active ones.
   const people = everyone.filter((p) => p.status === 'active').map(({ status: _, ...p }) => p)
   const name = (id: unknown) => everyone.find((p) => p.id === id)?.displayName ?? null
@@ -53,6 +58,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     values,
     events: events.map((e) => (e.type === 'assignment' ? { ...e, data: { ...e.data, toName: name(e.data.to) } } : e)),
     duplicates,
+    documents: documents ?? [],
     assignees: people.filter((p) => p.role !== 'referrer'),
     accessHistory: hasPermission(user, 'read:referral-access:any'),
     ai: ai
@@ -74,10 +80,10 @@ function enteredByStaff(row: OpenedReferral['row'], staff: boolean, name: (id: u
   return { ...facts, by: name(row.enteredBy) ?? 'Former staff member', typedInReferrer: referrer }
 }
 
-/** Staff see the AI summaries and may generate more with their local model. */
-async function aiFor(tx: TenantTx, user: SessionUser, cipher: PhiCipher, { id: clinicId, settings }: RequestClinic, referralId: string) {
+/** Staff see the AI summaries (read with the referral) and may generate more with their local model. */
+async function aiFor(user: SessionUser, cipher: PhiCipher, { id: clinicId, settings }: RequestClinic, stored: Record<string, unknown> | null) {
   const { endpoint, source } = aiEndpointFor(user, settings)
-  const summaries = await readSummaries(tx, cipher, clinicId, referralId)
+  const summaries = await openSummaries(cipher, clinicId, stored)
   return { endpoint, source, summaries: summaries.map(({ text, ...s }) => ({ ...s, text })) }
 }
 
@@ -145,7 +151,7 @@ export const shouldRevalidate: ShouldRevalidateFunction = ({
 }
 
 export default function Referral() {
-  const { staff, referral, definition, values, events, duplicates, assignees, accessHistory, ai } = useLoaderData<typeof loader>()
+  const { staff, referral, definition, values, events, duplicates, documents, assignees, accessHistory, ai } = useLoaderData<typeof loader>()
   const outlet = useOutlet()
   const actionData = useActionData<typeof action>()
   const patient = `${values.patient_first_name ?? ''} ${values.patient_last_name ?? ''}`.trim() || 'Referral'
@@ -196,13 +202,24 @@ export default function Referral() {
         </div>
       ) : null}
 
-      {accessHistory ? <ReferralTabs /> : null}
+      <ReferralTabs accessHistory={accessHistory} />
       {outlet}
       <div className={`mt-6 grid gap-6 lg:grid-cols-3 ${outlet ? 'hidden' : ''}`}>
         <div className="min-w-0 lg:col-span-2">
           <SubmittedForm definition={definition} values={values} />
         </div>
         <aside className="min-w-0 space-y-6">
+          <section aria-labelledby="referral-documents" className="rounded-lg border border-slate-200 bg-white p-4">
+            <h2 id="referral-documents" className="font-semibold">
+              Documents
+            </h2>
+            <div className="mt-2">
+              <DocumentList referralId={referral.id} documents={documents} />
+            </div>
+            <Link to="documents" className="mt-2 inline-block text-sm text-brand-700 underline">
+              {staff ? 'Attach documents' : 'Reply with documents'}
+            </Link>
+          </section>
           {staff ? (
             <section className="space-y-4 rounded-lg border border-slate-200 bg-white p-4" aria-label="Work this referral">
               <StatusForm status={referral.status} version={referral.version} />

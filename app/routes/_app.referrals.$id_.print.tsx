@@ -5,6 +5,8 @@ import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { STATUS_LABELS } from '~/referrals/referral-badges'
 import { SubmittedForm } from '~/referrals/referral-details'
 import { openReferral } from '~/referrals/open-referral.server'
+import { DocumentList } from '~/documents/document-list'
+import { listDocuments } from '~/documents/documents.server'
 
 export const meta: MetaFunction = () => [{ title: 'Print referral · IntakePilot' }]
 export const handle = { phi: true }
@@ -12,7 +14,7 @@ export const handle = { phi: true }
 /** A printable referral. Printing is a PHI disclosure of its own: recorded as referral.print. */
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const user = requireUser(request, context)
-  const opened = await openReferral(context, user, params.id, { purpose: 'print' })
+  const opened = await openReferral(context, user, params.id, { purpose: 'print', also: (tx, referral) => listDocuments(tx, context.phi, referral.row.id) })
   return {
     referenceNumber: opened.row.referenceNumber,
     status: opened.row.status,
@@ -20,6 +22,8 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     formVersion: opened.row.formVersion,
     definition: opened.form.definition,
     values: opened.values,
+    id: opened.row.id,
+    documents: opened.also ?? [],
     printedAt: new Date().toISOString(),
     printedBy: user.displayName,
   }
@@ -39,6 +43,14 @@ export default function PrintReferral() {
       <div className="mt-6">
         <SubmittedForm definition={r.definition} values={r.values} />
       </div>
+      <section aria-labelledby="print-documents" className="mt-6 break-inside-avoid">
+        <h2 id="print-documents" className="font-semibold">
+          Documents attached ({r.documents.length})
+        </h2>
+        <div className="mt-2">
+          <DocumentList referralId={r.id} documents={r.documents} links={false} />
+        </div>
+      </section>
     </main>
   )
 }

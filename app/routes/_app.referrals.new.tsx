@@ -2,25 +2,22 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remi
 import { data, redirect } from '@remix-run/cloudflare'
 import { getFormProps, useForm } from '@conform-to/react'
 import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
-import { z } from 'zod'
 import { requireClinic, requireCurrentClinic, requirePermission, requireUser } from '~/auth/guards.server'
 import { useLazyValidation } from '~/components/forms'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { Button } from '~/components/ui/button'
-import { intakeSchema } from '~/intake/form-schema'
+import { documentLimits, DOCUMENT_UPLOAD_BODY, DOCUMENTS_FIELD } from '~/documents/limits'
+import { DocumentsField, useDocumentUpload } from '~/documents/upload-field'
+import { receiveFieldsOnly } from '~/documents/upload.server'
 import { IntakeFormFields } from '~/intake/intake-form-fields'
-import { currentIntakeForm, intakeFormVersion } from '~/intake/intake-forms.server'
+import { currentIntakeForm } from '~/intake/intake-forms.server'
 import { DRAFT_OWNER_FIELD } from '~/referrals/draft'
 import { draftOwnerToken, stashDraft, takeDraft } from '~/referrals/draft.server'
-import { createReferral } from '~/referrals/create-referral.server'
-import type { FormValues } from '~/referrals/form-data.server'
-import { parseForm } from '~/utils/form.server'
-import { formInteger } from '~/utils/form-values'
+import { submitReferral, type SubmitOutcome } from '~/referrals/submit-referral.server'
 
 export const meta: MetaFunction = () => [{ title: 'New referral · IntakePilot' }]
-
-/** Fields every submission carries besides the clinic's own form fields. */
-const Envelope = z.object({ idempotencyKey: z.uuid(), formVersion: formInteger(1) })
+/** Attachments come with the form: the body is read as a stream (app/documents/upload.server.ts). */
+export const handle = { requestBody: DOCUMENT_UPLOAD_BODY }
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = requireUser(request, context)
@@ -41,57 +38,49 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
       draft: draft?.values ?? null,
       draftReason: draft?.reason ?? null,
       draftOwner: await draftOwnerToken(context.env, owner),
+      limits: documentLimits(context.clinic?.settings),
     },
     { headers },
   )
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
-  const formData = await request.formData()
   if (!context.user) {
-    // The session ended while they were typing: keep every value, then ask them to sign in.
+    // The session ended while they were typing: keep every value (not the files), then ask them to sign in.
     const headers = new Headers()
-    for (const cookie of await stashDraft(context.env, formData, 'signed-out')) headers.append('Set-Cookie', cookie)
+    const fields = await receiveFieldsOnly(request).catch(() => new FormData())
+    for (const cookie of await stashDraft(context.env, fields, 'signed-out')) headers.append('Set-Cookie', cookie)
     throw redirect(`/login?${new URLSearchParams({ redirectTo: '/referrals/new', reason: 'expired' })}`, { headers })
   }
   const user = requireUser(request, context)
   requirePermission(user, 'create:referral:own')
-  const clinic = requireCurrentClinic(context)
-  const clinicId = clinic.id
-  // The owner token only matters to a draft (above, or the pipeline's); it is no field of the form.
-  formData.delete(DRAFT_OWNER_FIELD)
-  const envelope = Envelope.safeParse({ idempotencyKey: formData.get('idempotencyKey'), formVersion: formData.get('formVersion') })
-  if (!envelope.success) throw new Response('The form is out of date: reload the page', { status: 400 })
+  const outcome = await submitReferral(context, request, user, requireCurrentClinic(context))
+  return answer(outcome)
+}
 
-  const cipher = context.phi
-  const outcome = await context.db.tenant(async (tx) => {
-    // Validate against the version the referrer filled in: the referral keeps that version.
-    const form = await intakeFormVersion(tx, clinicId, envelope.data.formVersion)
-    if (!form) return { error: 'stale-form' as const }
-    const submission = parseForm(formData, intakeSchema(form.definition), { also: [...Object.keys(Envelope.shape), DRAFT_OWNER_FIELD] })
-    if (submission.status !== 'success') return { submission }
-    const created = await createReferral(tx, cipher, context.audit, {
-      clinic,
-      submittedBy: user.id,
-      form,
-      values: submission.value as FormValues,
-      idempotencyKey: envelope.data.idempotencyKey,
-    })
-    return { created }
-  })
-  if ('error' in outcome) throw new Response('The form is out of date: reload the page', { status: 409 })
-  if ('submission' in outcome) return data({ result: outcome.submission!.reply() }, { status: 400 })
-  throw redirect(`/my-referrals?${new URLSearchParams({ submitted: outcome.created.referenceNumber })}`)
+/** The outcome as the page shows it; the upload endpoint (referrals.new.upload) says the same in JSON. */
+function answer(outcome: SubmitOutcome) {
+  switch (outcome.kind) {
+    case 'bad-envelope':
+      throw new Response('The form is out of date: reload the page', { status: 400 })
+    case 'stale':
+      throw new Response('The form is out of date: reload the page', { status: 409 })
+    case 'invalid':
+      return data({ result: outcome.result }, { status: 400 })
+    case 'created':
+      throw redirect(`/my-referrals?${new URLSearchParams({ submitted: outcome.referenceNumber })}`)
+  }
 }
 
 export default function NewReferral() {
-  const { form: intake, idempotencyKey, draft, draftReason, draftOwner } = useLoaderData<typeof loader>()
+  const { form: intake, idempotencyKey, draft, draftReason, draftOwner, limits } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
   const navigation = useNavigation()
-  const submitting = navigation.state === 'submitting'
+  const upload = useDocumentUpload<NonNullable<typeof actionData>['result']>('/referrals/new/upload')
+  const submitting = navigation.state === 'submitting' || upload.sending
   const [form, fields] = useForm({
     id: `referral-v${intake.version}`,
-    lastResult: actionData?.result,
+    lastResult: upload.answer?.result ?? actionData?.result,
     defaultValue: draft ?? undefined,
     ...useLazyValidation(
       () => import('~/intake/form-schema'),
@@ -102,6 +91,7 @@ export default function NewReferral() {
       },
     ),
   })
+  const formProps = getFormProps(form)
   return (
     <main className="mx-auto max-w-4xl px-4 py-8 sm:px-6">
       <h1 className="text-2xl font-semibold tracking-tight">New referral</h1>
@@ -116,16 +106,32 @@ export default function NewReferral() {
           Everything you entered is below: check it and submit again.
         </p>
       ) : null}
-      {form.errors?.length ? (
+      {form.errors?.length || upload.answer?.message ? (
         <p role="alert" className="mt-4 rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-900">
-          {form.errors.join(' ')}
+          {[...(form.errors ?? []), upload.answer?.message].filter(Boolean).join(' ')}
         </p>
       ) : null}
-      <Form method="post" {...getFormProps(form)} className="mt-6">
+      <Form
+        method="post"
+        encType="multipart/form-data"
+        reloadDocument
+        {...formProps}
+        onSubmit={(event) => {
+          formProps.onSubmit(event)
+          upload.onSubmit(event)
+        }}
+        className="mt-6"
+      >
         <input type="hidden" name="idempotencyKey" value={idempotencyKey} />
         <input type="hidden" name="formVersion" value={intake.version} />
         <input type="hidden" name={DRAFT_OWNER_FIELD} value={draftOwner} />
         <IntakeFormFields definition={intake.definition} fields={fields as never} />
+        <DocumentsField
+          label="Attachments (consult letter, imaging, lab reports)"
+          limits={limits}
+          errors={fields[DOCUMENTS_FIELD as never]?.errors}
+          progress={upload.progress}
+        />
         <div className="mt-6 flex items-center gap-4">
           <Button type="submit" variant="primary" size="xl" className="shadow-sm" disabled={submitting}>
             {submitting ? 'Sending…' : 'Send referral'}

@@ -54,6 +54,44 @@ export function openApiDocument() {
           responses: { ...success(z.object({ id: z.uuid(), type: z.string() }), '201'), ...errors },
         },
       },
+      '/referrals/{id}/documents': {
+        get: { parameters: [id], responses: { ...success(z.array(S.DocumentSchema)), ...errors } },
+        post: {
+          parameters: [id],
+          requestBody: {
+            required: true,
+            content: {
+              'multipart/form-data': {
+                schema: {
+                  type: 'object',
+                  required: ['documents'],
+                  properties: {
+                    documents: {
+                      type: 'array',
+                      items: { type: 'string', format: 'binary' },
+                      description: 'PDF, JPEG, PNG, TIFF or plain text, recognised by their bytes; 10 MB a file, 50 MB a referral (a clinic may set less)',
+                    },
+                    message: { type: 'string', maxLength: 5000, description: 'A referrer attaches with a reply to the clinic: required for them' },
+                  },
+                },
+              },
+            },
+          },
+          responses: { ...success(z.object({ attached: z.number().int() }), '201'), ...errors },
+        },
+      },
+      '/referrals/{id}/documents/{documentId}': {
+        get: {
+          parameters: [id, { name: 'documentId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+          responses: {
+            '200': {
+              description: 'The file, streamed, with its recognised Content-Type',
+              content: { '*/*': { schema: { type: 'string', format: 'binary' } } },
+            },
+            ...errors,
+          },
+        },
+      },
       '/audit-logs': { get: { responses: { ...success(z.array(S.AuditLogSchema)), ...errors } } },
     },
   }

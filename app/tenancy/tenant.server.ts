@@ -6,13 +6,17 @@
  * (is_local = true) so that it cannot leak to the next user of a pooled connection; then
  * fn(tx); then commit. Row-level security policies read these settings.
  *
- * `begin` and the settings go to the server as one simple-protocol message, one round trip
- * instead of two (decision 014). The simple protocol takes no bound parameters, so the three values
+ * `begin` and the settings go to the server as one simple-protocol message (decision 014), and
+ * that message also carries the transaction's first statement, with its values written out as
+ * literals (sql-literals.server.ts): the transaction's first read costs no round trip of its own
+ * for `begin` (decision 029). The simple protocol takes no bound parameters, so the three settings
  * are checked against their only possible shapes (a UUID, a role name, or nothing) before they
  * are written into the statement; anything else is refused before it reaches the server.
  */
 import { sql } from 'drizzle-orm'
-import { drizzleOnConnection, type Database } from '~/db/client.server'
+import type { PoolClient } from '@neondatabase/serverless'
+import { drizzleOnConnection, statementLogger, type Database } from '~/db/client.server'
+import { inlineParameters } from './sql-literals.server'
 import { userRoles, type UserRole } from '~/db/enums'
 
 export type TenantScope = {
@@ -47,10 +51,11 @@ export function createTenantDatabase(db: Database, scope: TenantScope, deadline?
       const client = await db.$client.connect()
       // A connection whose transaction state is unknown is thrown away, never reused.
       let settled = false
+      const started = beginWithFirstStatement(client, begin)
+      // What is logged is what runs, in order: the settings, then the statements (the bench replays them).
+      statementLogger(db)?.logQuery(begin, [])
       try {
         const tx = drizzleOnConnection(db, client)
-        // No parameters: node-postgres sends it as one simple-protocol message (both statements).
-        await tx.execute(sql.raw(begin))
         const withCommit: CommitStatement[] = []
         riders.set(tx, withCommit)
         let result: Awaited<ReturnType<typeof fn>>
@@ -63,13 +68,15 @@ export function createTenantDatabase(db: Database, scope: TenantScope, deadline?
           await tx.execute(sql.raw([...withCommit.map((statement) => statement(literal)), 'commit'].join(';\n')))
         } catch (error) {
           riders.delete(tx)
-          await client.query('rollback')
+          // Nothing reached the server: there is no transaction to roll back.
+          if (started.sent()) await started.send('rollback')
           settled = true
           throw error
         }
         settled = true
         return result
       } finally {
+        started.restore()
         client.release(settled ? undefined : true)
       }
     },
@@ -107,4 +114,35 @@ export function beginStatement(scope: TenantScope): string {
   const user = literal(scope.userId, (v) => UUID.test(v), 'userId')
   const role = literal(scope.role, (v) => (userRoles as readonly string[]).includes(v), 'role')
   return `begin; select set_config('app.clinic_id', ${clinic}, true), set_config('app.user_id', ${user}, true), set_config('app.role', ${role}, true)`
+}
+
+type Query = PoolClient['query']
+type QueryConfig = { text: string; values?: unknown[]; name?: string; rowMode?: string; types?: unknown }
+
+/**
+ * Until the transaction's first statement, `begin` waits: the first query on the connection is
+ * sent as `begin; set_config…; <the statement with its values as literals>`, one message, and
+ * answers with that statement's result. A statement whose values cannot be written out as literals
+ * (sql-literals.server.ts says which) sends `begin` on its own first, as before.
+ */
+function beginWithFirstStatement(client: PoolClient, begin: string) {
+  const call = client.query.bind(client) as (config: unknown, values?: unknown[]) => Promise<unknown>
+  const restore = () => void delete (client as Partial<Pick<PoolClient, 'query'>>).query
+  let sent = false
+  const first = async (config: string | QueryConfig, values?: unknown[]): Promise<unknown> => {
+    restore()
+    sent = true
+    const query: QueryConfig = typeof config === 'string' ? { text: config } : config
+    const inlined = query.name ? null : inlineParameters(query.text, values ?? query.values ?? [], (v) => client.escapeLiteral(v))
+    if (inlined === null) {
+      await call(begin)
+      return call(config, values)
+    }
+    // Several statements in one simple-protocol message answer with one result each: the last is the caller's.
+    const results = await call({ ...query, values: undefined, text: `${begin};\n${inlined}` })
+    return Array.isArray(results) ? (results.at(-1) as unknown) : results
+  }
+  // An own property over the prototype's method, for this transaction's first statement only.
+  client.query = first as unknown as Query
+  return { sent: () => sent, send: (text: string) => call(text), restore }
 }

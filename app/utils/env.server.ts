@@ -42,6 +42,8 @@ export interface Env {
   AUDIT_CHECKPOINTS?: R2Bucket
   /** Base64 key (32 bytes) that signs them: a Worker secret, never given to the database. */
   AUDIT_CHECKPOINT_KEY?: string
+  /** Referral documents, sealed in chunks (R2, wrangler.toml; docs/decisions/027). */
+  DOCUMENTS?: R2Bucket
 }
 
 export const isProduction = (env: Pick<Env, 'APP_ENV'>) => (env.APP_ENV ?? 'production') === 'production'

@@ -1,0 +1,142 @@
+/**
+ * A referral's documents in the database: recording what was staged in R2, the list, opening
+ * one (audited), and removing one (a soft delete, audited). Ids in the audit rows, never a name.
+ * docs/decisions/027-referral-documents.md
+ */
+import { and, asc, count, eq, isNull, sql } from 'drizzle-orm'
+import { deniedEvent, type AuditEvent } from '~/audit/audit.server'
+import type { PhiCipher } from '~/crypto/phi.server'
+import { referralDocuments, referrals, users } from '~/db/schema'
+import type { TenantTx } from '~/tenancy/tenant.server'
+import { MAX_FILES_PER_REFERRAL, type DocumentLimits, type DocumentType } from './limits'
+import type { StagedDocument } from './upload.server'
+
+type Audit = (tx: TenantTx, event: AuditEvent) => Promise<void>
+export type DocumentRow = typeof referralDocuments.$inferSelect
+export type AttachedWith = DocumentRow['attachedWith']
+
+export type ListedDocument = {
+  id: string
+  name: string
+  contentType: DocumentType
+  sizeBytes: number
+  createdAt: string
+  attachedWith: AttachedWith
+  uploadedBy: { id: string; displayName: string; role: string } | null
+}
+
+export type RecordOutcome = 'recorded' | 'not-found' | 'too-much'
+
+/**
+ * Records staged documents on a referral, in the caller's transaction (the same one that
+ * creates the referral, for a new one: all or none). 'too-much' when, with what the referral
+ * has already, they pass the clinic's limit; the caller then discards them from R2.
+ */
+export async function recordDocuments(
+  tx: TenantTx,
+  deps: { cipher: PhiCipher; audit: Audit },
+  input: { clinicId: string; referralId: string; uploadedBy: string; attachedWith: AttachedWith; staged: StagedDocument[]; limits: DocumentLimits },
+): Promise<RecordOutcome> {
+  if (!input.staged.length) return 'recorded'
+  const [referral] = await tx.select({ id: referrals.id }).from(referrals).where(eq(referrals.id, input.referralId)).limit(1)
+  if (!referral) return 'not-found'
+  const [held] = await tx
+    .select({ files: count(), bytes: sql<string>`coalesce(sum(${referralDocuments.sizeBytes}), 0)` })
+    .from(referralDocuments)
+    .where(and(eq(referralDocuments.referralId, input.referralId), isNull(referralDocuments.removedAt)))
+  const adding = input.staged.reduce((n, d) => n + d.sizeBytes, 0)
+  if (Number(held!.bytes) + adding > input.limits.referralBytes || held!.files + input.staged.length > MAX_FILES_PER_REFERRAL) return 'too-much'
+  const rows = await Promise.all(
+    input.staged.map(async (d) => ({
+      id: d.id,
+      clinicId: input.clinicId,
+      referralId: input.referralId,
+      uploadedBy: input.uploadedBy,
+      attachedWith: input.attachedWith,
+      contentType: d.contentType,
+      sizeBytes: d.sizeBytes,
+      sha256: d.sha256,
+      chunkBytes: d.chunkBytes,
+      chunkCount: d.chunkCount,
+      name: await deps.cipher.encrypt(d.name, { clinicId: input.clinicId, recordId: d.id, field: 'name' }),
+    })),
+  )
+  await tx.insert(referralDocuments).values(rows)
+  await deps.audit(tx, {
+    action: 'document.attach',
+    entityType: 'referral',
+    entityId: input.referralId,
+    details: { documentIds: rows.map((r) => r.id), with: input.attachedWith },
+  })
+  return 'recorded'
+}
+
+/** The referral's documents that are not removed, oldest first, names decrypted (the caller records the read). */
+export async function listDocuments(tx: TenantTx, cipher: PhiCipher, referralId: string): Promise<ListedDocument[]> {
+  const rows = await tx
+    .select({ document: referralDocuments, uploader: { id: users.id, displayName: users.displayName, role: users.role } })
+    .from(referralDocuments)
+    .leftJoin(users, eq(users.id, referralDocuments.uploadedBy))
+    .where(and(eq(referralDocuments.referralId, referralId), isNull(referralDocuments.removedAt)))
+    .orderBy(asc(referralDocuments.createdAt), asc(referralDocuments.id))
+  return Promise.all(
+    rows.map(async ({ document: d, uploader }) => ({
+      id: d.id,
+      name: await cipher.decrypt(d.name, { clinicId: d.clinicId, recordId: d.id, field: 'name' }),
+      contentType: d.contentType as DocumentType,
+      sizeBytes: d.sizeBytes,
+      createdAt: d.createdAt.toISOString(),
+      attachedWith: d.attachedWith,
+      uploadedBy: uploader?.id ? uploader : null,
+    })),
+  )
+}
+
+/**
+ * One document, to be viewed or downloaded: its row and decrypted name, with the read recorded
+ * (document.read, under the referral, so "Who accessed this" shows it). Not there, removed, or
+ * not theirs: null, with the refusal recorded.
+ */
+export async function openDocument(
+  tx: TenantTx,
+  deps: { cipher: PhiCipher; audit: Audit },
+  input: { referralId: string; documentId: string; download: boolean },
+) {
+  const [row] = await tx
+    .select()
+    .from(referralDocuments)
+    .where(and(eq(referralDocuments.id, input.documentId), eq(referralDocuments.referralId, input.referralId), isNull(referralDocuments.removedAt)))
+    .limit(1)
+  if (!row) {
+    await deps.audit(tx, deniedEvent({ action: 'document.read', entityId: input.referralId, details: { documentId: input.documentId } }, 404))
+    return null
+  }
+  const name = await deps.cipher.decrypt(row.name, { clinicId: row.clinicId, recordId: row.id, field: 'name' })
+  await deps.audit(tx, {
+    action: 'document.read',
+    entityType: 'referral',
+    entityId: row.referralId,
+    details: { documentId: row.id, download: input.download },
+  })
+  return { row, name }
+}
+
+/** Soft delete with a reason (encrypted: it may name the patient). Staff only (RLS too). */
+export async function removeDocument(
+  tx: TenantTx,
+  deps: { cipher: PhiCipher; audit: Audit },
+  input: { clinicId: string; referralId: string; documentId: string; removedBy: string; reason: string },
+): Promise<boolean> {
+  const removed = await tx
+    .update(referralDocuments)
+    .set({
+      removedAt: new Date(),
+      removedBy: input.removedBy,
+      removalReason: await deps.cipher.encrypt(input.reason, { clinicId: input.clinicId, recordId: input.documentId, field: 'removal_reason' }),
+    })
+    .where(and(eq(referralDocuments.id, input.documentId), eq(referralDocuments.referralId, input.referralId), isNull(referralDocuments.removedAt)))
+    .returning({ id: referralDocuments.id })
+  if (!removed.length) return false
+  await deps.audit(tx, { action: 'document.remove', entityType: 'referral', entityId: input.referralId, details: { documentId: input.documentId } })
+  return true
+}
