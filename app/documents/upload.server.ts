@@ -51,6 +51,9 @@ export const chunkKey = (clinicId: string, referralId: string, documentId: strin
 
 /** Reads a multipart request body, staging its files. Throws MultipartError for a body that is not a form. */
 export async function receiveUpload(request: Request, target: UploadTarget): Promise<Upload> {
+  // A form without a file input (a page from before attachments, a script) sends its fields urlencoded: no files.
+  if (/^application\/x-www-form-urlencoded\b/i.test(request.headers.get('Content-Type') ?? ''))
+    return { fields: await urlencodedFields(request), staged: [], problems: [] }
   const boundary = multipartBoundary(request.headers.get('Content-Type'))
   if (!boundary || !request.body) throw new MultipartError('not a multipart form')
   const fields = new FormData()
@@ -240,4 +243,30 @@ export async function receiveFieldsOnly(request: Request): Promise<FormData> {
     if (part.filename === null) fields.append(part.name, new TextDecoder().decode(concat(pieces)))
   }
   return fields
+}
+
+/** An urlencoded body's fields, read to at most MAX_FIELD_BYTES (the multipart fields' own limit). */
+async function urlencodedFields(request: Request): Promise<FormData> {
+  const pieces: Uint8Array[] = []
+  let bytes = 0
+  if (request.body) {
+    for await (const piece of request.body as unknown as AsyncIterable<Uint8Array>) {
+      bytes += piece.byteLength
+      if (bytes > MAX_FIELD_BYTES) throw new MultipartError('form fields too large')
+      pieces.push(piece)
+    }
+  }
+  const fields = new FormData()
+  for (const [name, value] of new URLSearchParams(new TextDecoder().decode(concatBytes(pieces)))) fields.append(name, value)
+  return fields
+}
+
+function concatBytes(pieces: Uint8Array[]) {
+  const out = new Uint8Array(pieces.reduce((n, p) => n + p.byteLength, 0))
+  let at = 0
+  for (const piece of pieces) {
+    out.set(piece, at)
+    at += piece.byteLength
+  }
+  return out
 }

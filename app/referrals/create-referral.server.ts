@@ -34,18 +34,15 @@ export type EnteredByStaff = {
   referrer?: { name: string; organization: string | null }
 }
 
+/**
+ * The insert decides: a key already used (or being used by a concurrent submit) inserts nothing,
+ * and the referral it created is returned instead. The duplicate check runs inside the insert.
+ * Two statements for a new referral (the insert, its first event), one round trip each.
+ */
 export async function createReferral(tx: TenantTx, cipher: PhiCipher, audit: (tx: TenantTx, event: AuditEvent) => Promise<void>, input: NewReferral) {
-  const existing = await tx
-    .select({ id: referrals.id, referenceNumber: referrals.referenceNumber })
-    .from(referrals)
-    .where(and(eq(referrals.clinicId, input.clinic.id), eq(referrals.submittedBy, input.submittedBy), eq(referrals.idempotencyKey, input.idempotencyKey)))
-    .limit(1)
-  if (existing[0]) return { ...existing[0], created: false }
-
   const id = input.id ?? crypto.randomUUID()
   const entered = input.entered
   const indexes = await patientIndexes(cipher, input.clinic.id, input.values)
-  const duplicate = await tx.execute<{ id: string | null }>(sql`select find_open_duplicate(${indexes.healthCardIndex}, ${indexes.nameDobIndex}, ${id}) as id`)
   const urgency = input.values.urgency
   const priority: ReferralPriority = urgency === 'urgent' || urgency === 'emergent' ? urgency : 'routine'
   const referenceNumber = newReferenceNumber(input.clinic.slug)
@@ -60,7 +57,7 @@ export async function createReferral(tx: TenantTx, cipher: PhiCipher, audit: (tx
       priority,
       formData: await sealFormData(cipher, input.form.definition, { clinicId: input.clinic.id, referralId: id }, input.values),
       ...indexes,
-      possibleDuplicateOf: duplicate.rows[0]?.id ?? null,
+      possibleDuplicateOf: sql`find_open_duplicate(${indexes.healthCardIndex}, ${indexes.nameDobIndex}, ${id}::uuid)`,
       idempotencyKey: input.idempotencyKey,
       ...(entered && {
         enteredBy: entered.by,
@@ -70,7 +67,7 @@ export async function createReferral(tx: TenantTx, cipher: PhiCipher, audit: (tx
         referrerOrganization: entered.referrer?.organization ?? null,
       }),
     })
-    // A concurrent double submit: the first one wins; this one waits for it, then finds it.
+    // A repeated key, or a concurrent double submit: the first one wins (this one waits for it), then is found.
     .onConflictDoNothing({ target: [referrals.clinicId, referrals.submittedBy, referrals.idempotencyKey] })
     .returning({ id: referrals.id })
   if (!inserted.length) {

@@ -14,7 +14,7 @@ import { referralPriorities, referralStatuses } from '~/db/enums'
 import { PatientSearchSchema } from '~/referrals/patient-search'
 import { DEFAULT_TURNAROUND_HOURS, readQueueView, type QueueView } from '~/referrals/queue'
 import { queueUrl, SORTS } from '~/referrals/queue-url'
-import { clinicPeople, patientMatch, queuePage, type QueueFilter } from '~/referrals/queue.server'
+import { patientMatch, queuePageWithPeople, type QueueFilter } from '~/referrals/queue.server'
 import { showReferralList } from '~/referrals/referral-list.server'
 import type { TenantTx } from '~/tenancy/tenant.server'
 import type { AppLoadContext } from '@remix-run/cloudflare'
@@ -48,7 +48,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
 
 async function loadQueue(context: AppLoadContext, clinicId: string, me: string, view: QueueView, match?: QueueFilter) {
   return context.db.tenant(async (tx: TenantTx) => {
-    const [{ rows, next }, people] = [await queuePage(tx, view, me, match), await clinicPeople(tx, clinicId)]
+    const { rows, next, people } = await queuePageWithPeople(tx, view, me, clinicId, match)
     const targets = { ...DEFAULT_TURNAROUND_HOURS, ...context.clinic?.settings.turnaroundHours }
     const names = new Map(people.map((p) => [p.id, p.displayName]))
     // The list shows patient names: one audit row names every referral shown.

@@ -13,7 +13,8 @@
  * are checked against their only possible shapes (a UUID, a role name, or nothing) before they
  * are written into the statement; anything else is refused before it reaches the server.
  */
-import { sql } from 'drizzle-orm'
+import { sql, type SQL } from 'drizzle-orm'
+import { PgDialect } from 'drizzle-orm/pg-core'
 import type { PoolClient } from '@neondatabase/serverless'
 import { drizzleOnConnection, statementLogger, type Database } from '~/db/client.server'
 import { inlineParameters } from './sql-literals.server'
@@ -58,6 +59,7 @@ export function createTenantDatabase(db: Database, scope: TenantScope, deadline?
         const tx = drizzleOnConnection(db, client)
         const withCommit: CommitStatement[] = []
         riders.set(tx, withCommit)
+        firstMessages.set(tx, started)
         let result: Awaited<ReturnType<typeof fn>>
         try {
           result = await fn(tx)
@@ -84,9 +86,27 @@ export function createTenantDatabase(db: Database, scope: TenantScope, deadline?
   }
 }
 
+/**
+ * Runs `first` (whose first statement opens the transaction) with `alongside` sent in the same
+ * message, before it: two independent reads for one round trip. `alongside`'s rows come back as
+ * plain objects named by its column aliases (no Drizzle mapping). When the transaction is
+ * already open, or either statement's values cannot be written out as literals, the two are
+ * sent one after the other instead.
+ */
+export async function readAlongside<T, Row extends Record<string, unknown>>(tx: TenantTx, alongside: SQL, first: () => Promise<T>): Promise<[T, Row[]]> {
+  const started = firstMessages.get(tx)
+  const query = dialect.sqlToQuery(alongside)
+  const rider = started?.ride(query.sql, query.params)
+  const result = await first()
+  const rows = rider ? await rider() : ((await tx.execute(alongside)).rows as Row[])
+  return [result, rows as Row[]]
+}
+
 /** A statement written out with its values as literals (escaped by the driver), sent with the commit. */
 export type CommitStatement = (literal: (value: string) => string) => string
 const riders = new WeakMap<TenantTx, CommitStatement[]>()
+const dialect = new PgDialect()
+const firstMessages = new WeakMap<TenantTx, ReturnType<typeof beginWithFirstStatement>>()
 
 /**
  * Sends `statement` with this transaction's commit instead of on its own: a write nothing in the
@@ -128,21 +148,69 @@ type QueryConfig = { text: string; values?: unknown[]; name?: string; rowMode?: 
 function beginWithFirstStatement(client: PoolClient, begin: string) {
   const call = client.query.bind(client) as (config: unknown, values?: unknown[]) => Promise<unknown>
   const restore = () => void delete (client as Partial<Pick<PoolClient, 'query'>>).query
+  const literal = (v: string) => client.escapeLiteral(v)
   let sent = false
+  // Reads that go in the same message, before the first statement (readAlongside).
+  const alongside: { text: string; params: unknown[]; settle: (result: unknown, error?: unknown) => void; done: Promise<unknown> }[] = []
   const first = async (config: string | QueryConfig, values?: unknown[]): Promise<unknown> => {
     restore()
     sent = true
     const query: QueryConfig = typeof config === 'string' ? { text: config } : config
-    const inlined = query.name ? null : inlineParameters(query.text, values ?? query.values ?? [], (v) => client.escapeLiteral(v))
-    if (inlined === null) {
+    const inlined = query.name ? null : inlineParameters(query.text, values ?? query.values ?? [], literal)
+    const riders = alongside.map((r) => inlineParameters(r.text, r.params, literal))
+    if (inlined === null || riders.some((r) => r === null)) {
       await call(begin)
+      for (const r of alongside)
+        await call({ text: r.text, values: r.params }).then(
+          (result) => r.settle(result),
+          (error) => r.settle(null, error),
+        )
       return call(config, values)
     }
     // Several statements in one simple-protocol message answer with one result each: the last is the caller's.
-    const results = await call({ ...query, values: undefined, text: `${begin};\n${inlined}` })
-    return Array.isArray(results) ? (results.at(-1) as unknown) : results
+    let results: unknown
+    try {
+      results = await call({ ...query, values: undefined, text: [begin, ...riders, inlined].join(';\n') })
+    } catch (error) {
+      for (const r of alongside) r.settle(null, error)
+      throw error
+    }
+    const list = Array.isArray(results) ? (results as unknown[]) : [results]
+    alongside.forEach((r, i) => r.settle(list[list.length - 1 - alongside.length + i]))
+    return list.at(-1)
   }
   // An own property over the prototype's method, for this transaction's first statement only.
   client.query = first as unknown as Query
-  return { sent: () => sent, send: (text: string) => call(text), restore }
+  return {
+    sent: () => sent,
+    send: (text: string) => call(text),
+    restore,
+    /** Queues a read for the first statement's message; null once that has gone (send it on its own). */
+    ride(text: string, params: unknown[]): (() => Promise<Record<string, unknown>[]>) | null {
+      if (sent) return null
+      let settle!: (result: unknown, error?: unknown) => void
+      const done = new Promise<unknown>(
+        (resolve, reject) =>
+          (settle = (result, error) => (error === undefined ? resolve(result) : reject(error instanceof Error ? error : new Error(String(error))))),
+      )
+      // Settled with the first statement, which may fail before anyone awaits this one.
+      done.catch(() => {})
+      const entry = { text, params, settle, done }
+      alongside.push(entry)
+      return async () => {
+        // The first statement never went: this read goes on its own (and opens the transaction).
+        if (!sent) {
+          alongside.splice(alongside.indexOf(entry), 1)
+          return rowsOf(await (client.query as unknown as (c: unknown) => Promise<unknown>)({ text, values: params }))
+        }
+        return rowsOf(await done)
+      }
+    },
+  }
+}
+
+/** A result's rows as objects, whether the message's statement asked for arrays (Drizzle's selects) or not. */
+function rowsOf(result: unknown): Record<string, unknown>[] {
+  const { rows, fields } = result as { rows: unknown[]; fields: { name: string }[] }
+  return rows.map((row) => (Array.isArray(row) ? Object.fromEntries(fields.map((f, i) => [f.name, row[i]])) : (row as Record<string, unknown>)))
 }

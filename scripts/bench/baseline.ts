@@ -4,7 +4,7 @@
  *
  * "Same SQL" is kept by calling the app's own query code wherever it takes a transaction:
  * resolveIdentity and requestStarter (session cookie or token -> request_start: the user, the
- * clinic and the rate-limit count in one statement), queuePage, clinicPeople, openReferral,
+ * clinic and the rate-limit count in one statement), queuePage, queuePageWithPeople, openReferral,
  * createReferral, intakeFormVersion, openSummaries, recordAudit, createTenantDatabase (the
  * begin + set_config transaction wrapper). What the routes write inline (the detail's people
  * list) is copied from them. Loaders that Remix runs in parallel run in parallel here too, on the request's pool.
@@ -33,7 +33,7 @@ import * as schema from '../../app/db/schema'
 import { clinics, referralEvents, referrals, users } from '../../app/db/schema'
 import { intakeFormVersion } from '../../app/intake/intake-forms.server'
 import { parseQueueView, type QueueView } from '../../app/referrals/queue'
-import { clinicPeople, queuePage } from '../../app/referrals/queue.server'
+import { queuePage, queuePageWithPeople } from '../../app/referrals/queue.server'
 import { createReferral } from '../../app/referrals/create-referral.server'
 import { readReferral } from '../../app/referrals/open-referral.server'
 import { openFormData, type FormValues } from '../../app/referrals/form-data.server'
@@ -94,8 +94,9 @@ export function pageWork(inputs: BaselineInputs, cipher: PhiCipher = phiCipherFr
   }
   const queue = async (db: Database, mode: Mode, view: QueueView, api: boolean, me: string, scope: TenantScope, audited: ReturnType<typeof auditRequest>) =>
     createTenantDatabase(db, scope).tenant(async (tx) => {
-      const { rows } = await queuePage(tx, view, me, mode === 'norls' ? eq(referrals.clinicId, clinicId) : undefined)
-      if (!api) await clinicPeople(tx, clinicId)
+      const inClinic = mode === 'norls' ? eq(referrals.clinicId, clinicId) : undefined
+      // The page reads the clinic's people in the same message (queuePageWithPeople); the API does not.
+      const { rows } = api ? await queuePage(tx, view, me, inClinic) : await queuePageWithPeople(tx, view, me, clinicId, inClinic)
       await recordAudit(tx, scope, audited, {
         action: 'referral.list',
         entityType: 'referral',

@@ -11,7 +11,7 @@ import { eq, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { drizzleFor, useLocalRelay, type Database } from '../../app/db/client.server'
 import * as schema from '../../app/db/schema'
-import { createTenantDatabase, NO_SCOPE, type TenantScope } from '../../app/tenancy/tenant.server'
+import { createTenantDatabase, NO_SCOPE, readAlongside, type TenantScope } from '../../app/tenancy/tenant.server'
 import { sqlState, useTestDatabase } from '../support/db'
 import { pgbouncerInstalled, startPoolOfOne, type PoolOfOne } from '../support/pool-of-one'
 
@@ -163,5 +163,27 @@ test("the transaction's first statement rides with begin, its values written out
     return (await tx.execute(sql`select length(${bytes}::bytea) as n, current_setting('app.clinic_id', true) as clinic_id`)).rows[0] as { n: number }
   })
   expect(bound).toEqual({ n: 3, clinic_id: northside.clinicId })
+  expectNoContext(await bare())
+})
+
+test('readAlongside: a second read goes in the first statement’s message, under the same context; later, or failing, it behaves as a read of its own', async () => {
+  const alongside = sql`select current_setting('app.clinic_id', true) as "clinicId", ${"it's"}::text as quoted`
+  const [first, rows] = await as(northside).tenant((tx) =>
+    readAlongside(tx, alongside, async () => (await tx.execute(sql`select count(*)::int as n from referrals`)).rows[0] as { n: number }),
+  )
+  expect(rows).toEqual([{ clinicId: northside.clinicId, quoted: "it's" }])
+  expect(first.n).toBeGreaterThan(0)
+  // The transaction is already open: the read is sent on its own, with the same result.
+  const [, later] = await as(lakeview).tenant(async (tx) => {
+    await tx.execute(sql`select 1`)
+    return readAlongside(tx, alongside, async () => null)
+  })
+  expect(later).toEqual([{ clinicId: lakeview.clinicId, quoted: "it's" }])
+  // `first` sends nothing: the read opens the transaction itself.
+  const [, alone] = await as(northside).tenant((tx) => readAlongside(tx, alongside, async () => null))
+  expect(alone).toEqual([{ clinicId: northside.clinicId, quoted: "it's" }])
+  // The message fails: both fail, the transaction rolls back, the connection comes back clean.
+  const failing = as(northside).tenant((tx) => readAlongside(tx, alongside, () => tx.execute(sql`select 1 / 0`)))
+  expect(await sqlState(failing)).toBe('22012')
   expectNoContext(await bare())
 })
