@@ -4,14 +4,22 @@
  * createReferral like any other, and counts from when it first reached the clinic.
  * docs/decisions/028-referrals-entered-by-staff.md
  */
+import type { AppLoadContext } from '@remix-run/cloudflare'
 import { and, asc, eq, ne } from 'drizzle-orm'
 import type { AuditEvent } from '~/audit/audit.server'
+import type { SessionUser } from '~/auth/identity.server'
 import type { PhiCipher } from '~/crypto/phi.server'
 import { users, type IntakeFormDefinition } from '~/db/schema'
+import { discardReferralUpload, receiveReferralUpload, storeReferralDocuments, type ReferralUpload } from '~/documents/attach.server'
+import { DOCUMENTS_FIELD } from '~/documents/limits'
+import { intakeFormVersion } from '~/intake/intake-forms.server'
+import type { RequestClinic } from '~/tenancy/request-start.server'
 import type { TenantTx } from '~/tenancy/tenant.server'
+import { parseForm } from '~/utils/form.server'
 import { createReferral } from './create-referral.server'
 import type { FormValues } from './form-data.server'
-import { INBOUND_KEYS, receivedAtOf, SOMEONE_ELSE, type InboundValues } from './inbound'
+import { inboundSchema, INBOUND_KEYS, receivedAtOf, SOMEONE_ELSE, type InboundValues } from './inbound'
+import { Envelope, type SubmitOutcome } from './submit-referral.server'
 
 /** The clinic's referrers who can be picked: its referrer accounts, except disabled ones. */
 export async function knownReferrers(tx: TenantTx, clinicId: string) {
@@ -24,6 +32,8 @@ export async function knownReferrers(tx: TenantTx, clinicId: string) {
 }
 
 export type InboundReferral = {
+  /** The id the new referral takes (its attachments are staged under it). */
+  id?: string
   clinic: { id: string; slug: string }
   /** The staff member entering it. */
   enteredBy: string
@@ -45,6 +55,7 @@ export async function enterInboundReferral(tx: TenantTx, cipher: PhiCipher, audi
   }
   const values = Object.fromEntries(Object.entries(input.values).filter(([key]) => !(INBOUND_KEYS as string[]).includes(key))) as FormValues
   const created = await createReferral(tx, cipher, audit, {
+    id: input.id,
     clinic: input.clinic,
     submittedBy: typedIn ? input.enteredBy : referrerId,
     form: input.form,
@@ -58,4 +69,71 @@ export async function enterInboundReferral(tx: TenantTx, cipher: PhiCipher, audi
     },
   })
   return { created }
+}
+
+/** Where the page goes after an entry: itself, for the next one, saying which it was. */
+export const enteredUrl = (referenceNumber: string) => `/referrals/inbound?${new URLSearchParams({ entered: referenceNumber })}`
+
+export const UNKNOWN_REFERRER = 'Choose one of this clinic’s referrers from the list'
+
+class Refused extends Error {}
+
+/**
+ * The page's form with the faxed original attached, for both faces of the page (its action
+ * without JavaScript, its upload endpoint with it), as submitReferral does for a referrer's: the
+ * files are sealed into R2 while the body arrives, then one transaction checks the form, creates
+ * the referral and records them. Anything refused keeps nothing: no row, no R2 object.
+ */
+export async function submitInboundReferral(context: AppLoadContext, request: Request, user: SessionUser, clinic: RequestClinic): Promise<SubmitOutcome> {
+  const upload = await receiveReferralUpload(context, request, crypto.randomUUID())
+  const keep = { value: false }
+  try {
+    return await submit(context, upload, user, clinic, keep)
+  } finally {
+    if (!keep.value) await discardReferralUpload(upload)
+  }
+}
+
+async function submit(
+  context: AppLoadContext,
+  upload: ReferralUpload,
+  user: SessionUser,
+  clinic: RequestClinic,
+  keep: { value: boolean },
+): Promise<SubmitOutcome> {
+  const formData = upload.fields
+  const envelope = Envelope.safeParse({ idempotencyKey: formData.get('idempotencyKey'), formVersion: formData.get('formVersion') })
+  if (!envelope.success) return { kind: 'bad-envelope' }
+  try {
+    return await context.db.tenant(async (tx) => {
+      // Checked against the version the page showed: the referral keeps that version.
+      const form = await intakeFormVersion(tx, clinic.id, envelope.data.formVersion)
+      if (!form) return { kind: 'stale' as const }
+      const submission = parseForm(formData, inboundSchema(form.definition), { also: Object.keys(Envelope.shape) })
+      const fileErrors: Record<string, string[]> = upload.problems.length ? { [DOCUMENTS_FIELD]: upload.problems } : {}
+      if (submission.status !== 'success' || upload.problems.length) return { kind: 'invalid' as const, result: submission.reply({ fieldErrors: fileErrors }) }
+      const entered = await enterInboundReferral(tx, context.phi, context.audit, {
+        id: upload.target.referralId,
+        clinic,
+        enteredBy: user.id,
+        form,
+        values: submission.value as InboundValues,
+        idempotencyKey: envelope.data.idempotencyKey,
+      })
+      if (!('created' in entered) || !entered.created) {
+        return { kind: 'invalid' as const, result: submission.reply({ fieldErrors: { referrerId: [UNKNOWN_REFERRER] } }) }
+      }
+      const { created } = entered
+      // A repeated submit finds the first one, which has its own documents: these go.
+      if (!created.created) return { kind: 'created' as const, referenceNumber: created.referenceNumber }
+      const recorded = await storeReferralDocuments(tx, context, upload, { uploadedBy: user.id, attachedWith: 'staff' })
+      if (recorded !== 'recorded') throw new Refused()
+      keep.value = true
+      return { kind: 'created' as const, referenceNumber: created.referenceNumber }
+    })
+  } catch (error) {
+    keep.value = false
+    if (error instanceof Refused) return { kind: 'bad-envelope' }
+    throw error
+  }
 }

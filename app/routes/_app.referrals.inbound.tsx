@@ -3,25 +3,26 @@ import { data, redirect } from '@remix-run/cloudflare'
 import { getFormProps, getInputProps, getSelectProps, useForm, type FieldMetadata } from '@conform-to/react'
 import { Form, Link, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import type { ReactNode } from 'react'
-import { z } from 'zod'
 import { requireClinic, requireCurrentClinic, requirePermission, requireUser } from '~/auth/guards.server'
 import { useLazyValidation } from '~/components/forms'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { Button } from '~/components/ui/button'
 import { Field, SelectField } from '~/components/ui/field'
 import { intakeChannels } from '~/db/enums'
+import { documentLimits, DOCUMENT_UPLOAD_BODY, DOCUMENTS_FIELD } from '~/documents/limits'
+import { DocumentsField, useDocumentUpload } from '~/documents/upload-field'
+import type { IntakeFormDefinition } from '~/db/schema'
 import { IntakeFormFields } from '~/intake/intake-form-fields'
-import { currentIntakeForm, intakeFormVersion } from '~/intake/intake-forms.server'
-import { inboundSchema, SOMEONE_ELSE, type InboundValues } from '~/referrals/inbound'
+import { currentIntakeForm } from '~/intake/intake-forms.server'
+import { SOMEONE_ELSE } from '~/referrals/inbound'
 import { CHANNEL_LABELS } from '~/referrals/referral-badges'
-import { enterInboundReferral, knownReferrers } from '~/referrals/inbound.server'
-import { parseForm } from '~/utils/form.server'
-import { dayFromToday, formInteger } from '~/utils/form-values'
+import { enteredUrl, knownReferrers, submitInboundReferral } from '~/referrals/inbound.server'
+import { dayFromToday } from '~/utils/form-values'
 
 export const meta: MetaFunction = () => [{ title: 'New inbound referral · IntakePilot' }]
 
-/** Fields every submission carries besides the form's own. */
-const Envelope = z.object({ idempotencyKey: z.uuid(), formVersion: formInteger(1) })
+/** The faxed original comes with the form: the body is read as a stream (app/documents/upload.server.ts). */
+export const handle = { requestBody: DOCUMENT_UPLOAD_BODY }
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = requireUser(request, context)
@@ -39,6 +40,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     referrers: [...referrers.map((r) => [r.id, r.name] as const), [SOMEONE_ELSE, 'Someone else: type their name below'] as const],
     idempotencyKey: crypto.randomUUID(),
     today: dayFromToday(),
+    limits: documentLimits(context.clinic?.settings),
     // The reference number of the one just entered (never PHI); anything else in the link is dropped.
     entered: entered && /^[A-Z0-9]{3}-[0-9A-Z]{7}$/.test(entered) ? entered : null,
   }
@@ -47,45 +49,32 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 export async function action({ request, context }: ActionFunctionArgs) {
   const user = requireUser(request, context)
   requirePermission(user, 'create:referral:any')
-  const clinic = requireCurrentClinic(context)
-  const formData = await request.formData()
-  const envelope = Envelope.safeParse({ idempotencyKey: formData.get('idempotencyKey'), formVersion: formData.get('formVersion') })
-  if (!envelope.success) throw new Response('The form is out of date: reload the page', { status: 400 })
-
-  const outcome = await context.db.tenant(async (tx) => {
-    // Checked against the version the page showed: the referral keeps that version.
-    const form = await intakeFormVersion(tx, clinic.id, envelope.data.formVersion)
-    if (!form) return { error: 'stale-form' as const }
-    const submission = parseForm(formData, inboundSchema(form.definition), { also: Object.keys(Envelope.shape) })
-    if (submission.status !== 'success') return { submission }
-    const entered = await enterInboundReferral(tx, context.phi, context.audit, {
-      clinic,
-      enteredBy: user.id,
-      form,
-      values: submission.value as InboundValues,
-      idempotencyKey: envelope.data.idempotencyKey,
-    })
-    return { submission, ...entered }
-  })
-  if ('error' in outcome) throw new Response('The form is out of date: reload the page', { status: 409 })
-  const { submission } = outcome
-  if (submission.status !== 'success') return data({ result: submission.reply() }, { status: 400 })
-  if (!('created' in outcome) || !outcome.created) {
-    return data({ result: submission.reply({ fieldErrors: { referrerId: ['Choose one of this clinic’s referrers from the list'] } }) }, { status: 400 })
+  const outcome = await submitInboundReferral(context, request, user, requireCurrentClinic(context))
+  switch (outcome.kind) {
+    case 'bad-envelope':
+      throw new Response('The form is out of date: reload the page', { status: 400 })
+    case 'stale':
+      throw new Response('The form is out of date: reload the page', { status: 409 })
+    case 'invalid':
+      return data({ result: outcome.result }, { status: 400 })
+    case 'created':
+      throw redirect(enteredUrl(outcome.referenceNumber))
   }
-  throw redirect(`/referrals/inbound?${new URLSearchParams({ entered: outcome.created.referenceNumber })}`)
 }
 
 export default function NewInboundReferral() {
-  const { form: intake, referrers, idempotencyKey, today, entered } = useLoaderData<typeof loader>()
+  const { form: intake, referrers, idempotencyKey, today, limits, entered } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
   const navigation = useNavigation()
-  const submitting = navigation.state === 'submitting'
+  const upload = useDocumentUpload<NonNullable<typeof actionData>['result']>('/referrals/inbound/upload')
+  const submitting = navigation.state === 'submitting' || upload.sending
   const [form, fields] = useForm({
     // A new key after each entry: the next fax starts from an empty form.
     id: `inbound-v${intake.version}-${idempotencyKey}`,
-    lastResult: actionData?.result,
-    defaultValue: { receivedOn: today },
+    lastResult: upload.answer?.result ?? actionData?.result,
+    // Every list starts on "Choose…": after an entry the page comes back for the next one, and conform
+    // would otherwise leave its lists with nothing selected.
+    defaultValue: { ...emptyChoices(intake.definition), arrivedVia: '', referrerId: '', receivedOn: today },
     ...useLazyValidation(
       () => import('~/referrals/inbound'),
       (m, formData) => m.validateInbound(formData, intake.definition),
@@ -93,6 +82,7 @@ export default function NewInboundReferral() {
     ),
   })
   const f = fields as unknown as Record<string, FieldMetadata<string>>
+  const formProps = getFormProps(form)
   return (
     <main className="mx-auto max-w-4xl px-4 py-8 sm:px-6">
       <h1 className="text-2xl font-semibold tracking-tight">New inbound referral</h1>
@@ -113,12 +103,23 @@ export default function NewInboundReferral() {
           </p>
         </div>
       ) : null}
-      {form.errors?.length ? (
+      {form.errors?.length || upload.answer?.message ? (
         <p role="alert" className="mt-4 rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-900">
-          {form.errors.join(' ')}
+          {[...(form.errors ?? []), upload.answer?.message].filter(Boolean).join(' ')}
         </p>
       ) : null}
-      <Form method="post" {...getFormProps(form)} className="mt-6 space-y-8">
+      <Form
+        key={idempotencyKey}
+        method="post"
+        encType="multipart/form-data"
+        reloadDocument
+        {...formProps}
+        onSubmit={(event) => {
+          formProps.onSubmit(event)
+          upload.onSubmit(event)
+        }}
+        className="mt-6 space-y-8"
+      >
         <input type="hidden" name="idempotencyKey" value={idempotencyKey} />
         <input type="hidden" name="formVersion" value={intake.version} />
         <Section title="How it arrived">
@@ -131,7 +132,7 @@ export default function NewInboundReferral() {
           <Field {...frame(f.receivedOn!, 'Date received')} inputProps={{ ...getInputProps(f.receivedOn!, { type: 'date' }), max: today }} />
           <Field
             {...frame(f.receivedTime!, 'Time received', false)}
-            help={<Help id={`${f.receivedTime!.id}-help`}>24-hour, UTC, from the fax header or the call log. Without it, the day’s start counts.</Help>}
+            help={<Help id={`${f.receivedTime!.id}-help`}>In UTC, from the fax header or the call log. Without it, the day’s start counts.</Help>}
             inputProps={{ ...getInputProps(f.receivedTime!, { type: 'time' }), 'aria-describedby': describedBy(f.receivedTime!) }}
           />
         </Section>
@@ -152,6 +153,15 @@ export default function NewInboundReferral() {
             inputProps={{ ...getInputProps(f.referrerPractice!, { type: 'text' }), autoComplete: 'off' }}
           />
         </Section>
+        <fieldset className="rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
+          <legend className="px-1 text-base font-semibold text-slate-900">The original</legend>
+          <DocumentsField
+            label="Attach the faxed original, or a scan of what was handed in (optional)"
+            limits={limits}
+            errors={f[DOCUMENTS_FIELD]?.errors}
+            progress={upload.progress}
+          />
+        </fieldset>
         <IntakeFormFields definition={intake.definition} fields={fields as never} />
         <div className="flex flex-wrap items-center gap-4">
           <Button type="submit" variant="primary" size="xl" className="shadow-sm" disabled={submitting}>
@@ -163,6 +173,9 @@ export default function NewInboundReferral() {
     </main>
   )
 }
+
+const emptyChoices = (definition: IntakeFormDefinition) =>
+  Object.fromEntries(definition.sections.flatMap((s) => s.fields.filter((f) => f.type === 'select').map((f) => [f.key, ''])))
 
 /** The same look as the intake form's sections (app/intake/intake-form-fields.tsx). */
 function Section({ title, children }: { title: string; children: ReactNode }) {

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import type { Page } from '@playwright/test'
 import { count, eq } from 'drizzle-orm'
-import { referrals } from '../../app/db/schema'
+import { referralDocuments, referrals } from '../../app/db/schema'
 import {
   auditFor,
   expect,
@@ -136,6 +136,9 @@ test('with JavaScript, a referrer typed in: the form says what is missing before
   expect(audit!.details).toEqual({ channel: 'phone', enteredBy: staff.id, referrer: 'typed-in' })
   // The form is empty again for the next one.
   await expect(inboundForm(page).locator('input[name=patient_last_name]')).toHaveValue('')
+  for (const name of ['arrivedVia', 'referrerId', 'urgency']) {
+    await expect(inboundForm(page).locator(`select[name=${name}] option:checked`), name).toHaveText(/Choose/)
+  }
 
   await go(page, `/queue?ref=${reference}&status=all`)
   const queueRow = page.getByTestId('queue-row').filter({ hasText: reference })
@@ -204,4 +207,45 @@ test('without JavaScript, bad input gets field errors next to the fields, keeps 
   await expect(inboundForm(page).locator('input[name=patient_last_name]')).toHaveValue(patient.last)
   await expect(inboundForm(page).locator('input[name=receivedOn]')).toHaveValue(daysAgo(-3))
   expect(await withKey(owner, key)).toBe(0)
+})
+
+const PDF = Buffer.from(
+  '%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n',
+)
+const EXECUTABLE = Buffer.concat([Buffer.from('MZ'), Buffer.alloc(254, 0x90)])
+
+test('without JavaScript, the faxed original is attached with the referral; an executable named .pdf is refused and nothing is kept', async ({
+  signedInAs,
+  owner,
+}) => {
+  const patient = uniquePatient()
+  const page = await signedInAs(STAFF, '/referrals/inbound', { javaScriptEnabled: false })
+  const referrerAccount = await userByEmail(owner, 'referrer@northside.test')
+  const fill = async () => {
+    await fillInbound(page, { arrivedVia: 'Fax', receivedOn: daysAgo(1), referrer: `${referrerAccount.displayName} (${referrerAccount.organization})` })
+    await fillReferral(page, referralValues(patient))
+  }
+  await fill()
+  await inboundForm(page).locator('input[name=documents]').setInputFiles({ name: 'fax.pdf', mimeType: 'application/pdf', buffer: EXECUTABLE })
+  const key = (await formEntries(page)).idempotencyKey!
+  const [refused] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'POST'),
+    page.getByRole('button', { name: 'Enter referral' }).click(),
+  ])
+  expect(refused.status()).toBe(400)
+  await expect(page.getByTestId('documents-field').getByRole('alert')).toBeVisible()
+  await expect(inboundForm(page).locator('input[name=patient_last_name]')).toHaveValue(patient.last)
+  expect(await withKey(owner, key)).toBe(0)
+
+  await inboundForm(page).locator('input[name=documents]').setInputFiles({ name: 'fax.pdf', mimeType: 'application/pdf', buffer: PDF })
+  await page.getByRole('button', { name: 'Enter referral' }).click()
+  await expect(page).toHaveURL(/\/referrals\/inbound\?entered=/)
+  const row = await referralByReference(owner, (await page.getByTestId('reference-number').textContent())!)
+  const staff = await userByEmail(owner, STAFF)
+  const documents = await owner.select().from(referralDocuments).where(eq(referralDocuments.referralId, row.id))
+  expect(documents).toHaveLength(1)
+  expect(documents[0]).toMatchObject({ uploadedBy: staff.id, attachedWith: 'staff', contentType: 'application/pdf', sizeBytes: PDF.length })
+
+  await go(page, `/referrals/${row.id}`)
+  await expect(page.getByTestId('document-list').getByTestId('document')).toHaveCount(1)
 })
