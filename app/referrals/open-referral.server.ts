@@ -14,6 +14,7 @@ import type { SessionUser } from '~/auth/identity.server'
 import { hasPermission } from '~/auth/permissions'
 import type { PhiCipher } from '~/crypto/phi.server'
 import { intakeForms, referralEvents, referrals, type EncryptedValue } from '~/db/schema'
+import type { StoredDocument } from '~/documents/documents.server'
 import { sendWithCommit, type TenantTx } from '~/tenancy/tenant.server'
 import { openFormData } from './form-data.server'
 
@@ -39,7 +40,13 @@ export async function openReferral<T = null>(
   context: AppLoadContext,
   user: SessionUser,
   referralId: string | undefined,
-  options: { purpose?: Purpose; people?: boolean; summaries?: boolean; also?: (tx: TenantTx, referral: OpenedReferral) => Promise<T> } = {},
+  options: {
+    purpose?: Purpose
+    people?: boolean
+    summaries?: boolean
+    documents?: boolean
+    also?: (tx: TenantTx, referral: OpenedReferral) => Promise<T>
+  } = {},
 ): Promise<OpenedReferral & { also: T | null }> {
   const { purpose = 'read' } = options
   const staff = hasPermission(user, 'read:referral:any')
@@ -54,6 +61,7 @@ export async function openReferral<T = null>(
       action: attempt.action,
       people: staff && !!options.people,
       summaries: staff && !!options.summaries,
+      documents: !!options.documents,
     })
     if (!referral) return null
     const shown = { ...referral, staff }
@@ -93,6 +101,8 @@ export async function readReferral(
     people?: boolean
     /** Also the saved AI summaries, still encrypted (app/ai opens them). */
     summaries?: boolean
+    /** Also its documents that are not removed, oldest first, names still encrypted (app/documents opens them). */
+    documents?: boolean
     /** Only the bench's no-RLS twin: each read also names the clinic, as RLS would. */
     clinicId?: string
   },
@@ -126,6 +136,12 @@ export async function readReferral(
             string,
             unknown
           > | null>`(select p.summaries from processing_results p where p.referral_id = ${referrals.id} and p.clinic_id = ${referrals.clinicId})`
+        : sql<null>`null`,
+      documents: options.documents
+        ? sql<StoredDocument[]>`coalesce((select json_agg(json_build_object('id', d.id, 'clinicId', d.clinic_id, 'name', d.name, 'contentType', d.content_type,
+        'sizeBytes', d.size_bytes, 'createdAt', d.created_at, 'attachedWith', d.attached_with,
+        'uploadedBy', (select json_build_object('id', u.id, 'displayName', u.display_name, 'role', u.role) from users u where u.id = d.uploaded_by))
+        order by d.created_at, d.id) from referral_documents d where d.referral_id = ${referrals.id} and d.removed_at is null${inClinic(sql`d.clinic_id`)}), '[]'::json)`
         : sql<null>`null`,
     })
     .from(referrals)
@@ -172,6 +188,7 @@ export async function readReferral(
     duplicates: found.duplicates ?? [],
     people,
     storedSummaries: found.summaries,
+    storedDocuments: found.documents ?? [],
   }
 }
 

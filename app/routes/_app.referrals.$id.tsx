@@ -7,7 +7,7 @@ import { referralAsText } from '~/ai/prompts'
 import { openSummaries } from '~/ai/summaries.server'
 import { ReferralTabs } from '~/referrals/referral-tabs'
 import { DocumentList } from '~/documents/document-list'
-import { listDocuments } from '~/documents/documents.server'
+import { openDocumentList } from '~/documents/documents.server'
 import { requireClinic, requireCurrentClinic, requireUser } from '~/auth/guards.server'
 import type { SessionUser } from '~/auth/identity.server'
 import { hasPermission } from '~/auth/permissions'
@@ -36,13 +36,10 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     duplicates,
     people: everyone,
     storedSummaries,
-    also: documents,
-  } = await openReferral(context, user, params.id, {
-    people: true,
-    summaries: true,
-    // The documents' names are read with the referral (its referral.read row covers them).
-    also: (tx, referral) => listDocuments(tx, context.phi, referral.row.id),
-  })
+    storedDocuments,
+  } = await openReferral(context, user, params.id, { people: true, summaries: true, documents: true })
+  // The documents' names are read with the referral (its referral.read row covers them).
+  const documents = await openDocumentList(context.phi, storedDocuments)
   const ai = staff ? await aiFor(user, context.phi, requireCurrentClinic(context), storedSummaries) : null
   // Staff: everyone in the clinic, former staff included (the history names them too); assignees are the active ones.
   const people = everyone.filter((p) => p.status === 'active').map(({ status: _, ...p }) => p)
@@ -58,7 +55,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     values,
     events: events.map((e) => (e.type === 'assignment' ? { ...e, data: { ...e.data, toName: name(e.data.to) } } : e)),
     duplicates,
-    documents: documents ?? [],
+    documents,
     assignees: people.filter((p) => p.role !== 'referrer'),
     accessHistory: hasPermission(user, 'read:referral-access:any'),
     ai: ai

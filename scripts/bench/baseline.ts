@@ -24,6 +24,7 @@ import { and, asc, eq, or, type SQL } from 'drizzle-orm'
 import { Pool } from '@neondatabase/serverless'
 import { drizzle } from 'drizzle-orm/neon-serverless'
 import { openSummaries } from '../../app/ai/summaries.server'
+import { openDocumentList } from '../../app/documents/documents.server'
 import type { AuditEvent } from '../../app/audit/audit.server'
 import { auditRequest, recordAudit } from '../../app/audit/audit.server'
 import { resolveIdentity } from '../../app/auth/identity.server'
@@ -121,16 +122,18 @@ export function pageWork(inputs: BaselineInputs, cipher: PhiCipher = phiCipherFr
       await Promise.all([
         shell(db, scope, mode),
         tdb.tenant(async (tx) => {
-          // routes/_app.referrals.$id.tsx: the referral with the clinic's people and the saved AI summaries, in one statement.
+          // routes/_app.referrals.$id.tsx: the referral with the clinic's people, the saved AI summaries and the documents, in one statement.
           const opened = await readReferral(tx, cipher, audit(scope, audited), {
             id,
             staff: true,
             people: true,
             summaries: true,
+            documents: true,
             ...(mode === 'rls' ? {} : { clinicId }),
           })
           if (!opened) throw new Error('baseline: referral not found')
           await openSummaries(cipher, clinicId, opened.storedSummaries)
+          await openDocumentList(cipher, opened.storedDocuments)
         }),
       ])
     },
