@@ -162,7 +162,12 @@ export async function readSummaries(tx: TenantTx, cipher: PhiCipher, clinicId: s
     .select({ summaries: processingResults.summaries })
     .from(processingResults)
     .where(and(eq(processingResults.clinicId, clinicId), eq(processingResults.referralId, referralId)))
-  const entries = ((row?.summaries ?? {}) as Stored).entries ?? []
+  return openSummaries(cipher, clinicId, row?.summaries ?? null)
+}
+
+/** Saved summaries as read with the referral (openReferral's `summaries`), decrypted, newest first. */
+export async function openSummaries(cipher: PhiCipher, clinicId: string, stored: Record<string, unknown> | null) {
+  const entries = ((stored ?? {}) as Stored).entries ?? []
   const open = await Promise.all(
     entries.map(async (e) => ({
       ...e,

@@ -8,6 +8,8 @@ import type { UserRole } from '~/db/schema'
 const referrer = ['create:referral:own', 'read:referral:own', 'reply:referral:own', 'read:intake-form:any'] as const
 
 const staff = [
+  // Entering a referral that came by fax, phone, email or in person, on the referrer's behalf.
+  'create:referral:any',
   'read:referral:any',
   'update:referral:any',
   'note:referral:any',

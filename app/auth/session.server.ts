@@ -39,7 +39,24 @@ export function sessionCookieName(env: Pick<Env, 'APP_ENV'>) {
 
 type Key = { id: string; key: Uint8Array }
 
-async function keysFrom(secrets: string | undefined, purpose = 'session'): Promise<Key[]> {
+/**
+ * The keys of each purpose, derived once per isolate (two SHA-256 digests per secret) and kept
+ * while SESSION_SECRETS stays the same; a handful of purposes, so a handful of entries.
+ */
+const derived = new Map<string, Promise<Key[]>>()
+function keysFrom(secrets: string | undefined, purpose = 'session'): Promise<Key[]> {
+  const cacheKey = `${purpose}\0${secrets ?? ''}`
+  let keys = derived.get(cacheKey)
+  if (!keys) {
+    if (derived.size >= 32) derived.clear()
+    keys = deriveKeys(secrets, purpose)
+    derived.set(cacheKey, keys)
+    keys.catch(() => derived.delete(cacheKey))
+  }
+  return keys
+}
+
+async function deriveKeys(secrets: string | undefined, purpose: string): Promise<Key[]> {
   const list = (secrets ?? '')
     .split(',')
     .map((s) => s.trim())

@@ -68,6 +68,8 @@ function clinicDataKeys(keyRing: KeyRing) {
           ),
         )
       dataKeys.set(cacheKey, key)
+      // A derivation that failed is tried again next time, not kept.
+      key.catch(() => dataKeys.delete(cacheKey))
     }
     return key
   }
@@ -196,11 +198,19 @@ export function fromBase64(text: string) {
   return bytes
 }
 
-/** The cipher for this deployment's keys (PHI_KEYRING, PHI_BLIND_INDEX_KEY). */
+/**
+ * The cipher for this deployment's keys (PHI_KEYRING, PHI_BLIND_INDEX_KEY), built once per isolate
+ * and kept while the bindings stay the same: the ring is parsed, and each clinic's data key
+ * derived (HKDF), once, not on every request. The keys it keeps are non-extractable CryptoKeys.
+ */
 export function phiCipherFromEnv(env: { PHI_KEYRING?: string; PHI_BLIND_INDEX_KEY?: string }) {
   if (!env.PHI_BLIND_INDEX_KEY) throw new Error('PHI_BLIND_INDEX_KEY is not configured')
-  return createPhiCipher({ keyRing: parseKeyRing(env.PHI_KEYRING), blindIndexKey: env.PHI_BLIND_INDEX_KEY })
+  if (kept && kept.keyRing === env.PHI_KEYRING && kept.blindIndexKey === env.PHI_BLIND_INDEX_KEY) return kept.cipher
+  const cipher = createPhiCipher({ keyRing: parseKeyRing(env.PHI_KEYRING), blindIndexKey: env.PHI_BLIND_INDEX_KEY })
+  kept = { keyRing: env.PHI_KEYRING, blindIndexKey: env.PHI_BLIND_INDEX_KEY, cipher }
+  return cipher
 }
+let kept: { keyRing: string | undefined; blindIndexKey: string; cipher: PhiCipher } | undefined
 
 /** The document cipher for this deployment's key ring (PHI_KEYRING). */
 export function documentCipherFromEnv(env: { PHI_KEYRING?: string }) {

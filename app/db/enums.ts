@@ -14,6 +14,10 @@ export type ReferralStatus = (typeof referralStatuses)[number]
 export const referralPriorities = ['routine', 'urgent', 'emergent'] as const
 export type ReferralPriority = (typeof referralPriorities)[number]
 
+/** How a referral that staff entered on the referrer's behalf reached the clinic (docs/decisions/028-referrals-entered-by-staff.md). */
+export const intakeChannels = ['fax', 'phone', 'email', 'walk_in'] as const
+export type IntakeChannel = (typeof intakeChannels)[number]
+
 export const referralEventTypes = ['status', 'note', 'assignment', 'message', 'reply', 'created'] as const
 export type ReferralEventType = (typeof referralEventTypes)[number]
 

@@ -6,7 +6,7 @@
 import { sql } from 'drizzle-orm'
 import { bigint, bigserial, boolean, check, foreignKey, index, unique, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 
-import { auditOutcomes, referralEventTypes, referralPriorities, referralStatuses, userRoles, userStatuses } from './enums'
+import { auditOutcomes, intakeChannels, referralEventTypes, referralPriorities, referralStatuses, userRoles, userStatuses } from './enums'
 
 export * from './enums'
 
@@ -126,6 +126,16 @@ export const referrals = pgTable(
     scheduledAt: timestamp('scheduled_at', { withTimezone: true }),
     closedAt: timestamp('closed_at', { withTimezone: true }),
     version: integer('version').notNull().default(1),
+    /**
+     * Entered by staff on the referrer's behalf (a fax, a call): who entered it and how it came.
+     * Null for a referral the referrer sent themselves. received_at is then when it first
+     * reached the clinic, and created_at when it was entered (docs/decisions/028-referrals-entered-by-staff.md).
+     */
+    enteredBy: uuid('entered_by'),
+    channel: text('channel', { enum: intakeChannels }),
+    /** A referrer without an account here, as staff typed them in (submitted_by is then the staff member). */
+    referrerName: text('referrer_name'),
+    referrerOrganization: text('referrer_organization'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -136,6 +146,10 @@ export const referrals = pgTable(
     // name another clinic's user, and a guessed id from elsewhere is simply not found.
     foreignKey({ name: 'referrals_submitted_by_fk', columns: [t.clinicId, t.submittedBy], foreignColumns: [users.clinicId, users.id] }),
     foreignKey({ name: 'referrals_assigned_to_fk', columns: [t.clinicId, t.assignedTo], foreignColumns: [users.clinicId, users.id] }),
+    foreignKey({ name: 'referrals_entered_by_fk', columns: [t.clinicId, t.enteredBy], foreignColumns: [users.clinicId, users.id] }),
+    // Entered by staff: always with its channel; a typed-in referrer only on such a referral.
+    check('referrals_entered_with_channel', sql`(${t.enteredBy} is null) = (${t.channel} is null)`),
+    check('referrals_typed_referrer_entered', sql`${t.referrerName} is null or ${t.enteredBy} is not null`),
     uniqueIndex('referrals_clinic_idempotency_key').on(t.clinicId, t.submittedBy, t.idempotencyKey),
     // The queue: newest first within a status, keyset-paginated on (received_at, id).
     index('referrals_clinic_status_received_idx').on(t.clinicId, t.status, t.receivedAt.desc(), t.id.desc()),

@@ -79,15 +79,29 @@ export async function listDocuments(tx: TenantTx, cipher: PhiCipher, referralId:
     .leftJoin(users, eq(users.id, referralDocuments.uploadedBy))
     .where(and(eq(referralDocuments.referralId, referralId), isNull(referralDocuments.removedAt)))
     .orderBy(asc(referralDocuments.createdAt), asc(referralDocuments.id))
+  return openDocumentList(
+    cipher,
+    rows.map(({ document: d, uploader }) => ({ ...d, createdAt: d.createdAt.toISOString(), uploadedBy: uploader?.id ? uploader : null })),
+  )
+}
+
+/** A document as read with its referral (openReferral's `documents`), its name still encrypted. */
+export type StoredDocument = Pick<typeof referralDocuments.$inferSelect, 'id' | 'clinicId' | 'name' | 'contentType' | 'sizeBytes' | 'attachedWith'> & {
+  createdAt: string
+  uploadedBy: { id: string; displayName: string; role: string } | null
+}
+
+/** The list as the referral page shows it: names decrypted, times as ISO strings. */
+export function openDocumentList(cipher: PhiCipher, stored: StoredDocument[]): Promise<ListedDocument[]> {
   return Promise.all(
-    rows.map(async ({ document: d, uploader }) => ({
+    stored.map(async (d) => ({
       id: d.id,
       name: await cipher.decrypt(d.name, { clinicId: d.clinicId, recordId: d.id, field: 'name' }),
       contentType: d.contentType as DocumentType,
-      sizeBytes: d.sizeBytes,
-      createdAt: d.createdAt.toISOString(),
+      sizeBytes: Number(d.sizeBytes),
+      createdAt: new Date(d.createdAt).toISOString(),
       attachedWith: d.attachedWith,
-      uploadedBy: uploader?.id ? uploader : null,
+      uploadedBy: d.uploadedBy,
     })),
   )
 }

@@ -5,7 +5,7 @@
  */
 import { and, eq, sql } from 'drizzle-orm'
 import type { PhiCipher } from '~/crypto/phi.server'
-import { referralEvents, referrals, type IntakeFormDefinition, type ReferralPriority } from '~/db/schema'
+import { referralEvents, referrals, type IntakeChannel, type IntakeFormDefinition, type ReferralPriority } from '~/db/schema'
 import type { TenantTx } from '~/tenancy/tenant.server'
 import type { AuditEvent } from '~/audit/audit.server'
 import { patientIndexes, sealFormData, type FormValues } from './form-data.server'
@@ -19,19 +19,30 @@ export type NewReferral = {
   idempotencyKey: string
   /** The id to create it with, when documents were already sealed for it (app/documents/attach.server.ts). */
   id?: string
+  /** Entered by staff on the referrer's behalf: who, how it came, when it first reached the clinic. */
+  entered?: EnteredByStaff
 }
 
-export async function createReferral(tx: TenantTx, cipher: PhiCipher, audit: (tx: TenantTx, event: AuditEvent) => Promise<void>, input: NewReferral) {
-  const existing = await tx
-    .select({ id: referrals.id, referenceNumber: referrals.referenceNumber })
-    .from(referrals)
-    .where(and(eq(referrals.clinicId, input.clinic.id), eq(referrals.submittedBy, input.submittedBy), eq(referrals.idempotencyKey, input.idempotencyKey)))
-    .limit(1)
-  if (existing[0]) return { ...existing[0], created: false }
+/**
+ * `submittedBy` is then the referrer's account, or the staff member when the referrer has none
+ * here and was typed in (`referrer`). docs/decisions/028-referrals-entered-by-staff.md
+ */
+export type EnteredByStaff = {
+  by: string
+  channel: IntakeChannel
+  receivedAt: Date
+  referrer?: { name: string; organization: string | null }
+}
 
+/**
+ * The insert decides: a key already used (or being used by a concurrent submit) inserts nothing,
+ * and the referral it created is returned instead. The duplicate check runs inside the insert.
+ * Two statements for a new referral (the insert, its first event), one round trip each.
+ */
+export async function createReferral(tx: TenantTx, cipher: PhiCipher, audit: (tx: TenantTx, event: AuditEvent) => Promise<void>, input: NewReferral) {
   const id = input.id ?? crypto.randomUUID()
+  const entered = input.entered
   const indexes = await patientIndexes(cipher, input.clinic.id, input.values)
-  const duplicate = await tx.execute<{ id: string | null }>(sql`select find_open_duplicate(${indexes.healthCardIndex}, ${indexes.nameDobIndex}, ${id}) as id`)
   const urgency = input.values.urgency
   const priority: ReferralPriority = urgency === 'urgent' || urgency === 'emergent' ? urgency : 'routine'
   const referenceNumber = newReferenceNumber(input.clinic.slug)
@@ -46,10 +57,17 @@ export async function createReferral(tx: TenantTx, cipher: PhiCipher, audit: (tx
       priority,
       formData: await sealFormData(cipher, input.form.definition, { clinicId: input.clinic.id, referralId: id }, input.values),
       ...indexes,
-      possibleDuplicateOf: duplicate.rows[0]?.id ?? null,
+      possibleDuplicateOf: sql`find_open_duplicate(${indexes.healthCardIndex}, ${indexes.nameDobIndex}, ${id}::uuid)`,
       idempotencyKey: input.idempotencyKey,
+      ...(entered && {
+        enteredBy: entered.by,
+        channel: entered.channel,
+        receivedAt: entered.receivedAt,
+        referrerName: entered.referrer?.name ?? null,
+        referrerOrganization: entered.referrer?.organization ?? null,
+      }),
     })
-    // A concurrent double submit: the first one wins; this one waits for it, then finds it.
+    // A repeated key, or a concurrent double submit: the first one wins (this one waits for it), then is found.
     .onConflictDoNothing({ target: [referrals.clinicId, referrals.submittedBy, referrals.idempotencyKey] })
     .returning({ id: referrals.id })
   if (!inserted.length) {
@@ -62,10 +80,13 @@ export async function createReferral(tx: TenantTx, cipher: PhiCipher, audit: (tx
   await tx.insert(referralEvents).values({
     clinicId: input.clinic.id,
     referralId: id,
-    actorId: input.submittedBy,
+    actorId: entered?.by ?? input.submittedBy,
     type: 'created',
+    data: entered ? { channel: entered.channel } : {},
     visibleToReferrer: true,
   })
-  await audit(tx, { action: 'referral.create', entityType: 'referral', entityId: id })
+  // Who entered it is the row's actor; for which referrer is an id, or only that one was typed in (never a name).
+  const details = entered ? { channel: entered.channel, enteredBy: entered.by, referrer: entered.referrer ? 'typed-in' : input.submittedBy } : undefined
+  await audit(tx, { action: 'referral.create', entityType: 'referral', entityId: id, ...(details && { details }) })
   return { id, referenceNumber, created: true }
 }

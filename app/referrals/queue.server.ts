@@ -4,8 +4,8 @@
  */
 import { and, asc, desc, eq, gte, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm'
 import { normalizeHealthCard, normalizeNameDob, type PhiCipher } from '~/crypto/phi.server'
-import { referrals, users } from '~/db/schema'
-import type { TenantTx } from '~/tenancy/tenant.server'
+import { referrals, type UserRole } from '~/db/schema'
+import { readAlongside, type TenantTx } from '~/tenancy/tenant.server'
 import { decodeQueueCursor, encodeQueueCursor, OPEN_STATUSES, type QueueView } from './queue'
 
 export const PAGE_SIZE = 25
@@ -56,6 +56,9 @@ export async function queuePage(tx: TenantTx, view: QueueView, me: string, extra
       triagedAt: referrals.triagedAt,
       assignedTo: referrals.assignedTo,
       submittedBy: referrals.submittedBy,
+      enteredBy: referrals.enteredBy,
+      channel: referrals.channel,
+      referrerName: referrals.referrerName,
       possibleDuplicateOf: referrals.possibleDuplicateOf,
       formData: referrals.formData,
       rank: priorityRank,
@@ -72,12 +75,17 @@ export async function queuePage(tx: TenantTx, view: QueueView, me: string, extra
   return { rows: page, next }
 }
 
-export async function clinicPeople(tx: TenantTx, clinicId: string) {
-  return tx
-    .select({ id: users.id, displayName: users.displayName, role: users.role, organization: users.organization })
-    .from(users)
-    .where(eq(users.clinicId, clinicId))
-    .orderBy(asc(users.displayName))
+export type ClinicPerson = { id: string; displayName: string; role: UserRole; organization: string | null }
+
+/**
+ * The queue's page and the clinic's people (the names in it and the referrer filter), the two
+ * reads in one message (readAlongside: one round trip). `extra` is an added filter (a patient
+ * search, or the bench's clinic predicate).
+ */
+export async function queuePageWithPeople(tx: TenantTx, view: QueueView, me: string, clinicId: string, extra?: QueueFilter) {
+  const people = sql`select id, display_name as "displayName", role, organization from users where clinic_id = ${clinicId} order by display_name`
+  const [page, rows] = await readAlongside<Awaited<ReturnType<typeof queuePage>>, ClinicPerson>(tx, people, () => queuePage(tx, view, me, extra))
+  return { ...page, people: rows }
 }
 
 /** Only the referrals this referrer sent (the API's list for a referrer; RLS says so too). */

@@ -1,4 +1,4 @@
-import type { ReferralPriority, ReferralStatus } from '~/db/schema'
+import type { IntakeChannel, ReferralPriority, ReferralStatus } from '~/db/schema'
 
 export const STATUS_LABELS: Record<ReferralStatus, string> = {
   received: 'New',
@@ -10,6 +10,9 @@ export const STATUS_LABELS: Record<ReferralStatus, string> = {
   closed: 'Completed',
   cancelled: 'Cancelled',
 }
+
+/** How a referral entered by staff reached the clinic. */
+export const CHANNEL_LABELS: Record<IntakeChannel, string> = { fax: 'Fax', phone: 'Phone call', email: 'Email', walk_in: 'Walk-in' }
 
 const STATUS_STYLES: Record<ReferralStatus, string> = {
   received: 'bg-sky-50 text-sky-800 ring-sky-200',
@@ -40,4 +43,17 @@ export function PriorityBadge({ priority }: { priority: ReferralPriority }) {
 
 export function DuplicateBadge() {
   return <span className={`${badge} bg-fuchsia-50 text-fuchsia-800 ring-fuchsia-200`}>Possible duplicate</span>
+}
+
+/** Entered by staff from a fax, a call, an email or a walk-in (the channel is in its accessible name and on hover). */
+export function EnteredBadge({ channel }: { channel: IntakeChannel }) {
+  return (
+    <span
+      className={`${badge} bg-violet-50 text-violet-800 ring-violet-200`}
+      title={`Entered by staff: ${CHANNEL_LABELS[channel].toLowerCase()}`}
+      data-testid="entered-by-staff"
+    >
+      Entered by staff<span className="sr-only"> ({CHANNEL_LABELS[channel].toLowerCase()})</span>
+    </span>
+  )
 }

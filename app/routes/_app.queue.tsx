@@ -9,12 +9,12 @@ import { Button, buttonClass } from '~/components/ui/button'
 import { Input } from '~/components/ui/control'
 import { DateField, Field, filterProps, SelectField } from '~/components/ui/field'
 import { EmptyRow, Table, TableBody, TableHead, Td, Th } from '~/components/ui/table'
-import { DuplicateBadge, PriorityBadge, STATUS_LABELS, StatusBadge } from '~/referrals/referral-badges'
+import { DuplicateBadge, EnteredBadge, PriorityBadge, STATUS_LABELS, StatusBadge } from '~/referrals/referral-badges'
 import { referralPriorities, referralStatuses } from '~/db/enums'
 import { PatientSearchSchema } from '~/referrals/patient-search'
 import { DEFAULT_TURNAROUND_HOURS, readQueueView, type QueueView } from '~/referrals/queue'
 import { queueUrl, SORTS } from '~/referrals/queue-url'
-import { clinicPeople, patientMatch, queuePage, type QueueFilter } from '~/referrals/queue.server'
+import { patientMatch, queuePageWithPeople, type QueueFilter } from '~/referrals/queue.server'
 import { showReferralList } from '~/referrals/referral-list.server'
 import type { TenantTx } from '~/tenancy/tenant.server'
 import type { AppLoadContext } from '@remix-run/cloudflare'
@@ -48,7 +48,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
 
 async function loadQueue(context: AppLoadContext, clinicId: string, me: string, view: QueueView, match?: QueueFilter) {
   return context.db.tenant(async (tx: TenantTx) => {
-    const [{ rows, next }, people] = [await queuePage(tx, view, me, match), await clinicPeople(tx, clinicId)]
+    const { rows, next, people } = await queuePageWithPeople(tx, view, me, clinicId, match)
     const targets = { ...DEFAULT_TURNAROUND_HOURS, ...context.clinic?.settings.turnaroundHours }
     const names = new Map(people.map((p) => [p.id, p.displayName]))
     // The list shows patient names: one audit row names every referral shown.
@@ -65,7 +65,9 @@ async function loadQueue(context: AppLoadContext, clinicId: string, me: string, 
       targetHours: targets[row.priority],
       overdue: !row.triagedAt && Date.now() - row.receivedAt.getTime() > targets[row.priority] * 3_600_000,
       assignee: row.assignedTo ? (names.get(row.assignedTo) ?? 'Someone') : null,
-      referrer: names.get(row.submittedBy) ?? 'Unknown',
+      // A referrer typed in by staff has no account: their name is on the referral.
+      referrer: row.referrerName ?? names.get(row.submittedBy) ?? 'Unknown',
+      entered: row.channel,
       duplicate: !!row.possibleDuplicateOf,
     }))
     const referrers = people
@@ -210,9 +212,10 @@ export default function Queue() {
                   {item.patient}
                 </Link>
                 {item.dob ? <div className="text-xs text-slate-500">DOB {item.dob}</div> : null}
-                {item.duplicate ? (
-                  <div className="mt-1">
-                    <DuplicateBadge />
+                {item.duplicate || item.entered ? (
+                  <div className="mt-1 flex flex-wrap gap-1">
+                    {item.duplicate ? <DuplicateBadge /> : null}
+                    {item.entered ? <EnteredBadge channel={item.entered} /> : null}
                   </div>
                 ) : null}
               </Td>

@@ -4,23 +4,22 @@ import { Link, useActionData, useLoaderData, useOutlet, type ShouldRevalidateFun
 import { AiPanel } from '~/ai/ai-panel'
 import { aiEndpointFor } from '~/ai/endpoint.server'
 import { referralAsText } from '~/ai/prompts'
-import { readSummaries } from '~/ai/summaries.server'
+import { openSummaries } from '~/ai/summaries.server'
 import { ReferralTabs } from '~/referrals/referral-tabs'
 import { DocumentList } from '~/documents/document-list'
-import { listDocuments } from '~/documents/documents.server'
+import { openDocumentList } from '~/documents/documents.server'
 import { requireClinic, requireCurrentClinic, requireUser } from '~/auth/guards.server'
 import type { SessionUser } from '~/auth/identity.server'
 import { hasPermission } from '~/auth/permissions'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
-import { DuplicateBadge, PriorityBadge, STATUS_LABELS, StatusBadge } from '~/referrals/referral-badges'
+import { type CHANNEL_LABELS, DuplicateBadge, EnteredBadge, PriorityBadge, STATUS_LABELS, StatusBadge } from '~/referrals/referral-badges'
 import type { PhiCipher } from '~/crypto/phi.server'
 import { History, SubmittedForm } from '~/referrals/referral-details'
-import { openReferral, referralFacts } from '~/referrals/open-referral.server'
+import { openReferral, referralFacts, type OpenedReferral } from '~/referrals/open-referral.server'
 import { workOnReferral, type Work } from '~/referrals/work.server'
 import { AssignForm, StatusForm, TextForm, type WorkAnswer } from '~/referrals/work-forms'
 import { isWorkIntent, WorkSchema } from '~/referrals/work-schema'
 import type { RequestClinic } from '~/tenancy/request-start.server'
-import type { TenantTx } from '~/tenancy/tenant.server'
 import { parseForm } from '~/utils/form.server'
 
 export const meta: MetaFunction = () => [{ title: 'Referral · IntakePilot' }]
@@ -36,17 +35,13 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     events,
     duplicates,
     people: everyone,
-    also,
-  } = await openReferral(context, user, params.id, {
-    people: true,
-    // The documents' names are read with the referral (its referral.read row covers them).
-    also: async (tx, referral) => ({
-      ai: referral.staff ? await aiFor(tx, user, context.phi, requireCurrentClinic(context), referral.row.id) : null,
-      documents: await listDocuments(tx, context.phi, referral.row.id),
-    }),
-  })
+    storedSummaries,
+    storedDocuments,
+  } = await openReferral(context, user, params.id, { people: true, summaries: true, documents: true })
+  // The documents' names are read with the referral (its referral.read row covers them).
+  const documents = await openDocumentList(context.phi, storedDocuments)
+  const ai = staff ? await aiFor(user, context.phi, requireCurrentClinic(context), storedSummaries) : null
   // Staff: everyone in the clinic, former staff included (the history names them too); assignees are the active ones.
-  const { ai, documents } = also!
   const people = everyone.filter((p) => p.status === 'active').map(({ status: _, ...p }) => p)
   const name = (id: unknown) => everyone.find((p) => p.id === id)?.displayName ?? null
   return {
@@ -54,6 +49,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     referral: {
       ...referralFacts(row),
       possibleDuplicateOf: staff ? row.possibleDuplicateOf : null,
+      entered: enteredByStaff(row, staff, name),
     },
     definition: form.definition,
     values,
@@ -72,10 +68,19 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   }
 }
 
-/** Staff see the AI summaries and may generate more with their local model. */
-async function aiFor(tx: TenantTx, user: SessionUser, cipher: PhiCipher, { id: clinicId, settings }: RequestClinic, referralId: string) {
+/** Entered by staff from a fax or a call: how, and (for staff) by whom, when, and a referrer typed in. */
+function enteredByStaff(row: OpenedReferral['row'], staff: boolean, name: (id: unknown) => string | null) {
+  if (!row.channel) return null
+  const facts = { channel: row.channel, enteredAt: row.createdAt.toISOString() }
+  if (!staff) return facts
+  const referrer = row.referrerName ? `${row.referrerName}${row.referrerOrganization ? ` (${row.referrerOrganization})` : ''}` : null
+  return { ...facts, by: name(row.enteredBy) ?? 'Former staff member', typedInReferrer: referrer }
+}
+
+/** Staff see the AI summaries (read with the referral) and may generate more with their local model. */
+async function aiFor(user: SessionUser, cipher: PhiCipher, { id: clinicId, settings }: RequestClinic, stored: Record<string, unknown> | null) {
   const { endpoint, source } = aiEndpointFor(user, settings)
-  const summaries = await readSummaries(tx, cipher, clinicId, referralId)
+  const summaries = await openSummaries(cipher, clinicId, stored)
   return { endpoint, source, summaries: summaries.map(({ text, ...s }) => ({ ...s, text })) }
 }
 
@@ -161,6 +166,7 @@ export default function Referral() {
         <StatusBadge status={referral.status} />
         <PriorityBadge priority={referral.priority} />
         {staff && duplicates.length ? <DuplicateBadge /> : null}
+        {referral.entered ? <EnteredBadge channel={referral.entered.channel} /> : null}
       </div>
       <p className="mt-1 text-sm text-slate-600">
         Reference <span className="font-mono">{referral.referenceNumber}</span> · received {referral.receivedAt.slice(0, 10)} · form version{' '}
@@ -169,6 +175,7 @@ export default function Referral() {
           Print view
         </Link>
       </p>
+      {referral.entered ? <EnteredLine entered={referral.entered} received={referral.receivedAt} /> : null}
       {actionData?.message ? (
         <p
           role={actionData.ok ? 'status' : 'alert'}
@@ -239,6 +246,18 @@ export default function Referral() {
         </aside>
       </div>
     </main>
+  )
+}
+
+const ARRIVED: Record<keyof typeof CHANNEL_LABELS, string> = { fax: 'a fax', phone: 'a phone call', email: 'an email', walk_in: 'a walk-in visit' }
+
+function EnteredLine({ entered, received }: { entered: NonNullable<ReturnType<typeof enteredByStaff>>; received: string }) {
+  const at = (iso: string) => `${iso.slice(0, 16).replace('T', ' ')} UTC`
+  return (
+    <p className="mt-1 text-sm text-slate-600" data-testid="entered-line">
+      Entered by {'by' in entered ? entered.by : 'clinic staff'} on {at(entered.enteredAt)} from {ARRIVED[entered.channel]} received {at(received)}
+      {'typedInReferrer' in entered && entered.typedInReferrer ? <> · referrer (no account here): {entered.typedInReferrer}</> : null}
+    </p>
   )
 }
 

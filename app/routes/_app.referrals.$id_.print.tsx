@@ -6,7 +6,7 @@ import { STATUS_LABELS } from '~/referrals/referral-badges'
 import { SubmittedForm } from '~/referrals/referral-details'
 import { openReferral } from '~/referrals/open-referral.server'
 import { DocumentList } from '~/documents/document-list'
-import { listDocuments } from '~/documents/documents.server'
+import { openDocumentList } from '~/documents/documents.server'
 
 export const meta: MetaFunction = () => [{ title: 'Print referral · IntakePilot' }]
 export const handle = { phi: true }
@@ -14,7 +14,7 @@ export const handle = { phi: true }
 /** A printable referral. Printing is a PHI disclosure of its own: recorded as referral.print. */
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const user = requireUser(request, context)
-  const opened = await openReferral(context, user, params.id, { purpose: 'print', also: (tx, referral) => listDocuments(tx, context.phi, referral.row.id) })
+  const opened = await openReferral(context, user, params.id, { purpose: 'print', documents: true })
   return {
     referenceNumber: opened.row.referenceNumber,
     status: opened.row.status,
@@ -23,7 +23,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     definition: opened.form.definition,
     values: opened.values,
     id: opened.row.id,
-    documents: opened.also ?? [],
+    documents: await openDocumentList(context.phi, opened.storedDocuments),
     printedAt: new Date().toISOString(),
     printedBy: user.displayName,
   }

@@ -55,7 +55,7 @@ export default function AppShell() {
           <div className="ml-auto flex items-center gap-3">
             {switchable ? <ClinicMenu clinics={switchable} currentId={clinic?.id ?? null} /> : null}
             <span className="text-sm text-slate-700" title={user.email}>
-              {user.displayName} <span className="text-slate-400">· {user.role}</span>
+              {user.displayName} <span className="text-slate-500">· {user.role}</span>
             </span>
             <Form method="post" action="/logout">
               <Button type="submit">Sign out</Button>
@@ -104,7 +104,7 @@ function ClinicMenu({ clinics, currentId }: { clinics: { id: string; name: strin
 function navigationFor(role: string) {
   const items = [{ to: '/', label: 'Home' }]
   if (role === 'referrer') items.push({ to: '/my-referrals', label: 'My referrals' }, { to: '/referrals/new', label: 'New referral' })
-  else items.push({ to: '/queue', label: 'Queue' })
+  else items.push({ to: '/queue', label: 'Queue' }, { to: '/referrals/inbound', label: 'New inbound referral' })
   if (role === 'admin' || role === 'superadmin') items.push({ to: '/admin/users', label: 'Users' })
   if (role === 'admin' || role === 'superadmin') items.push({ to: '/admin/intake-form', label: 'Intake form' })
   if (role === 'admin' || role === 'superadmin') items.push({ to: '/admin/audit', label: 'Audit' })

@@ -4,8 +4,8 @@
  *
  * "Same SQL" is kept by calling the app's own query code wherever it takes a transaction:
  * resolveIdentity and requestStarter (session cookie or token -> request_start: the user, the
- * clinic and the rate-limit count in one statement), queuePage, clinicPeople, openReferral,
- * createReferral, intakeFormVersion, readSummaries, recordAudit, createTenantDatabase (the
+ * clinic and the rate-limit count in one statement), queuePage, queuePageWithPeople, openReferral,
+ * createReferral, intakeFormVersion, openSummaries, recordAudit, createTenantDatabase (the
  * begin + set_config transaction wrapper). What the routes write inline (the detail's people
  * list) is copied from them. Loaders that Remix runs in parallel run in parallel here too, on the request's pool.
  * The bench compares the statements the relay sees from the app and from this code for one
@@ -23,7 +23,8 @@
 import { and, asc, eq, or, type SQL } from 'drizzle-orm'
 import { Pool } from '@neondatabase/serverless'
 import { drizzle } from 'drizzle-orm/neon-serverless'
-import { readSummaries } from '../../app/ai/summaries.server'
+import { openSummaries } from '../../app/ai/summaries.server'
+import { openDocumentList } from '../../app/documents/documents.server'
 import type { AuditEvent } from '../../app/audit/audit.server'
 import { auditRequest, recordAudit } from '../../app/audit/audit.server'
 import { resolveIdentity } from '../../app/auth/identity.server'
@@ -33,7 +34,7 @@ import * as schema from '../../app/db/schema'
 import { clinics, referralEvents, referrals, users } from '../../app/db/schema'
 import { intakeFormVersion } from '../../app/intake/intake-forms.server'
 import { parseQueueView, type QueueView } from '../../app/referrals/queue'
-import { clinicPeople, queuePage } from '../../app/referrals/queue.server'
+import { queuePage, queuePageWithPeople } from '../../app/referrals/queue.server'
 import { createReferral } from '../../app/referrals/create-referral.server'
 import { readReferral } from '../../app/referrals/open-referral.server'
 import { openFormData, type FormValues } from '../../app/referrals/form-data.server'
@@ -94,8 +95,9 @@ export function pageWork(inputs: BaselineInputs, cipher: PhiCipher = phiCipherFr
   }
   const queue = async (db: Database, mode: Mode, view: QueueView, api: boolean, me: string, scope: TenantScope, audited: ReturnType<typeof auditRequest>) =>
     createTenantDatabase(db, scope).tenant(async (tx) => {
-      const { rows } = await queuePage(tx, view, me, mode === 'norls' ? eq(referrals.clinicId, clinicId) : undefined)
-      if (!api) await clinicPeople(tx, clinicId)
+      const inClinic = mode === 'norls' ? eq(referrals.clinicId, clinicId) : undefined
+      // The page reads the clinic's people in the same message (queuePageWithPeople); the API does not.
+      const { rows } = api ? await queuePage(tx, view, me, inClinic) : await queuePageWithPeople(tx, view, me, clinicId, inClinic)
       await recordAudit(tx, scope, audited, {
         action: 'referral.list',
         entityType: 'referral',
@@ -120,18 +122,18 @@ export function pageWork(inputs: BaselineInputs, cipher: PhiCipher = phiCipherFr
       await Promise.all([
         shell(db, scope, mode),
         tdb.tenant(async (tx) => {
-          // The clinic's people first (routes/_app.referrals.$id.tsx): the history's names come from them.
-          const everyone = await tx
-            .select({ id: users.id, displayName: users.displayName, role: users.role, status: users.status })
-            .from(users)
-            .where(eq(users.clinicId, clinicId))
-          const opened =
-            mode === 'rls'
-              ? await readReferral(tx, cipher, audit(scope, audited), { id, staff: true, people: everyone })
-              : await openReferralWithClinicPredicate(tx, cipher, audit(scope, audited), { id, clinicId })
+          // routes/_app.referrals.$id.tsx: the referral with the clinic's people, the saved AI summaries and the documents, in one statement.
+          const opened = await readReferral(tx, cipher, audit(scope, audited), {
+            id,
+            staff: true,
+            people: true,
+            summaries: true,
+            documents: true,
+            ...(mode === 'rls' ? {} : { clinicId }),
+          })
           if (!opened) throw new Error('baseline: referral not found')
-          // The page's AI panel (aiFor in routes/_app.referrals.$id.tsx): the saved summaries.
-          await readSummaries(tx, cipher, clinicId, id)
+          await openSummaries(cipher, clinicId, opened.storedSummaries)
+          await openDocumentList(cipher, opened.storedDocuments)
         }),
       ])
     },
@@ -175,45 +177,4 @@ export function perRequest(url: string, wsProxy: string, fn: (db: Database, i: n
       await connection.end().catch(() => {})
     }
   }
-}
-
-/**
- * readReferral (app/referrals/open-referral.server.ts) statement for statement, with the clinic
- * predicate that RLS adds written out: the no-RLS twin used only for the RLS comparison.
- */
-async function openReferralWithClinicPredicate(
-  tx: TenantTx,
-  cipher: PhiCipher,
-  audit: (tx: TenantTx, event: AuditEvent) => Promise<void>,
-  options: { id: string; clinicId: string },
-) {
-  const inClinic = (column: Parameters<typeof eq>[0], rest: SQL | undefined) => and(eq(column, options.clinicId), rest)
-  const [row] = await tx
-    .select()
-    .from(referrals)
-    .where(inClinic(referrals.clinicId, eq(referrals.id, options.id)))
-    .limit(1)
-  if (!row) return null
-  const form = await intakeFormVersion(tx, row.clinicId, row.formVersion)
-  if (!form) throw new Error('referral form version missing')
-  await openFormData(cipher, form.definition, { clinicId: row.clinicId, referralId: row.id }, row.formData)
-  const eventRows = await tx
-    .select()
-    .from(referralEvents)
-    .where(inClinic(referralEvents.clinicId, eq(referralEvents.referralId, row.id)))
-    .orderBy(asc(referralEvents.createdAt))
-  // The history's names come from the clinic's people, read before (as the page does).
-  for (const e of eventRows) if (e.body) await cipher.decrypt(e.body, { clinicId: row.clinicId, recordId: e.id, field: 'body' })
-  if (!row.firstOpenedAt)
-    await tx
-      .update(referrals)
-      .set({ firstOpenedAt: new Date() })
-      .where(inClinic(referrals.clinicId, eq(referrals.id, row.id)))
-  const links = [eq(referrals.possibleDuplicateOf, row.id), row.possibleDuplicateOf ? eq(referrals.id, row.possibleDuplicateOf) : undefined]
-  await tx
-    .select({ id: referrals.id, referenceNumber: referrals.referenceNumber, status: referrals.status })
-    .from(referrals)
-    .where(inClinic(referrals.clinicId, or(...links)))
-  await audit(tx, { action: 'referral.read', entityType: 'referral', entityId: row.id })
-  return row
 }

@@ -168,6 +168,8 @@ class SourceLookup {
 
 /** node_modules/<package> (scoped or not) → the package; the app's own files → what they are. */
 export function groupOf(source: string): string {
+  // drizzle-orm's own source maps point one folder above its package (`../src/…`).
+  if (/node_modules\/src\//.test(source)) return 'drizzle-orm'
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(source)?.[1]
   if (pkg) return pkg === 'react-dom' ? 'react-dom/server' : pkg
   if (/app\/utils\/log\.server/.test(source)) return 'logging'

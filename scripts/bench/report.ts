@@ -84,8 +84,52 @@ export function verdicts(r: Results, pages: PageKind[], concurrencies: number[])
   return out
 }
 
+/** What each page may cost: workerd CPU per request (ms) and app / floor (p50 at the lowest concurrency). */
+const CPU_TARGETS: Partial<Record<PageKind, number>> = { queue: 8, 'queue-deep': 8, detail: 8, 'api-list': 5 }
+const APP_FLOOR_TARGET = 1.5
+const ROUND_TRIP_TARGET = 4
+
+/**
+ * The first table the bench prints: what a page costs (workerd and PostgreSQL CPU per request,
+ * app / floor, round trips) beside its target, and the run-wide targets under it.
+ */
+export function headline(r: Results, pages: PageKind[], concurrencies: number[]): string {
+  const lo = String(Math.min(...concurrencies))
+  const hi = String(Math.max(...concurrencies))
+  const mark = (met: boolean | null) => (met === null ? '' : met ? 'met' : '**missed**')
+  const cpu = (s: Stats | undefined, part: string) => (s?.machine?.cpuMs && s.requests ? (s.machine.cpuMs[part] ?? 0) / s.requests : NaN)
+  const lines = [
+    `### Headline: what a page costs (c${lo}; CPU from /proc; app -> database path: ${r.meta.connectionPath ?? 'direct'})`,
+    '',
+    `| page | workerd CPU ms / request | target | PostgreSQL CPU ms / request | app p50 / floor p50 | target | round trips | target | others' CPU during the run |`,
+    '|---|---:|---|---:|---:|---|---:|---|---:|',
+  ]
+  for (const p of pages) {
+    const s = r.load[p]?.[lo]
+    const workerd = cpu(s, 'workerd')
+    const target = CPU_TARGETS[p]
+    const appFloor = ratio(s?.p50, r.baseline.warm.rls[p]?.[lo]?.p50)
+    const trips = r.roundTrips[p]?.app
+    lines.push(
+      `| ${PAGE_LABELS[p]} | ${ms(workerd)} | ${target ? `≤ ${target} ${mark(Number.isNaN(workerd) ? null : workerd <= target)}` : '—'} | ${ms(cpu(s, 'postgres'))} | ${x(appFloor)} | ≤ ${APP_FLOOR_TARGET}× ${mark(Number.isNaN(appFloor) ? null : appFloor <= APP_FLOOR_TARGET)} | ${trips ?? '—'} | ≤ ${ROUND_TRIP_TARGET} ${mark(trips === undefined ? null : trips <= ROUND_TRIP_TARGET)} | ${pct(s?.machine?.others)} |`,
+    )
+  }
+  const queueHi = r.load.queue?.[hi]
+  const rls = pages.map((p) => ratio(r.serverTime.rls[p]?.totalMs, r.serverTime.norls[p]?.totalMs)).filter((v) => !Number.isNaN(v))
+  const form = r.clientJs['routes/_app.referrals.new']
+  lines.push(
+    '',
+    '| run-wide measure | result | target | |',
+    '|---|---:|---|---|',
+    `| queue throughput at c${hi} | ${queueHi ? `${queueHi.rps.toFixed(1)} req/s (others ${pct(queueHi.machine?.others)})` : '—'} | ≥ 80 req/s | ${mark(queueHi ? queueHi.rps >= 80 : null)} |`,
+    `| RLS / no RLS, database time, worst page | ${rls.length ? x(Math.max(...rls)) : '—'} | ≤ 1.15× | ${mark(rls.length ? Math.max(...rls) <= 1.15 : null)} |`,
+    `| JavaScript on the referrer's form | ${form ? `${kb(form.gzip)} gzip` : '—'} | ≤ 80 KB gzip | ${mark(form ? form.gzip <= 80 * 1024 : null)} |`,
+  )
+  return lines.join('\n')
+}
+
 export function markdown(r: Results, pages: PageKind[], concurrencies: number[], verdictList: Verdict[]): string {
-  const lines: string[] = []
+  const lines: string[] = [headline(r, pages, concurrencies), '']
   const lo = String(Math.min(...concurrencies))
   lines.push(
     `### Load on the app (workerd), clinic of ${r.meta.bigClinicReferrals} referrals, ${r.meta.durationSeconds} s per row; floor = the same SQL from Node on a warm connection`,

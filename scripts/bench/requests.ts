@@ -84,12 +84,15 @@ export async function prepareRequests(o: { appOrigin: string; admin: PgClient; s
       clinician: { name: 'Dr. Amara Okafor', practice: 'Maple Family Health Team' },
     }),
   )
+  // Multipart, as the page's form (it takes attachments) makes the browser send it; no file attached.
+  const boundary = '----IntakePilotBench7MA4YWxkTrZu0gW'
+  const part = (name: string, value: string) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`
   const formBodies = submissions.map((values) => {
-    const form = new URLSearchParams({ idempotencyKey: '__KEY__', formVersion: '1' })
+    let body = part('idempotencyKey', '__KEY__') + part('formVersion', '1')
     for (const [k, v] of Object.entries(values))
-      if (v === true) form.set(k, 'on')
-      else if (v !== false && v !== null && v !== '') form.set(k, String(v))
-    return form.toString()
+      if (v === true) body += part(k, 'on')
+      else if (v !== false && v !== null && v !== '') body += part(k, String(v))
+    return `${body}--${boundary}--\r\n`
   })
   const html = { accept: 'text/html', 'user-agent': 'IntakePilot-bench' }
   const specs: Record<PageKind, PageSpec> = {
@@ -110,7 +113,7 @@ export async function prepareRequests(o: { appOrigin: string; admin: PgClient; s
       next: (i) => ({
         method: 'POST',
         path: '/referrals/new',
-        headers: { ...html, cookie: referrers[i % referrers.length]!.cookie, 'content-type': 'application/x-www-form-urlencoded', origin: appOrigin },
+        headers: { ...html, cookie: referrers[i % referrers.length]!.cookie, 'content-type': `multipart/form-data; boundary=${boundary}`, origin: appOrigin },
         body: formBodies[i % formBodies.length]!.replace('__KEY__', crypto.randomUUID()),
       }),
     },

@@ -22,7 +22,8 @@ export type Role = 'staff' | 'admin' | 'referrer' | 'superadmin' | 'anonymous'
  * A request the endpoint accepts. Names starting with ':' are path parameters (`/referrals/:id`);
  * JSON bodies are listed by dotted path (`data.patient_dob`).
  */
-export type Base = { type: 'form' | 'query' | 'json'; fields: [string, unknown][]; specs: Record<string, FieldSpec> }
+/** `multipart`: the page's form is multipart/form-data (it takes files), so the valid request and its variants are too. */
+export type Base = { type: 'form' | 'query' | 'json'; fields: [string, unknown][]; specs: Record<string, FieldSpec>; multipart?: boolean }
 
 export type Endpoint = {
   /** e.g. "POST /queue" */
@@ -214,7 +215,7 @@ export function buildCase(endpoint: Endpoint, base: Base, attack: Attack, single
   let cookieAttack: CookieAttack | undefined
   let extraCookie: string | undefined
   let shape: ReturnType<typeof shaped> | null = null
-  let multipartBody = false
+  let multipartBody = base.multipart === true
   let jsonBody: string | undefined
 
   switch (attack.t) {
@@ -233,7 +234,7 @@ export function buildCase(endpoint: Endpoint, base: Base, attack: Attack, single
         fields = attack.t === 'set' ? fields.map(([n, v]) => [n, n === name ? value : v]) : [...fields, [name, value]]
         if (attack.t === 'set' && spec) refuse = mustRefuse(spec, asText(value))
       }
-      multipartBody = attack.t === 'set' && attack.multipart
+      multipartBody ||= attack.t === 'set' && attack.multipart
       break
     }
     case 'remove': {
@@ -244,7 +245,7 @@ export function buildCase(endpoint: Endpoint, base: Base, attack: Attack, single
       if (json) jsonBody = jsonWith(base.fields, undefined, undefined, name)
       const spec = base.specs[name]
       if (spec) refuse = mustRefuse(spec, null)
-      multipartBody = attack.multipart
+      multipartBody ||= attack.multipart
       break
     }
     case 'index': {
@@ -254,7 +255,7 @@ export function buildCase(endpoint: Endpoint, base: Base, attack: Attack, single
       label = `field name ${renamed}`
       fields = fields.map(([n, v]) => [n === name ? renamed : n, v])
       if (json) jsonBody = jsonWith(fields)
-      multipartBody = attack.multipart
+      multipartBody ||= attack.multipart
       break
     }
     case 'unknown':

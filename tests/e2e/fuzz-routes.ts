@@ -91,6 +91,37 @@ export async function referralFields(w: World) {
   return { version: row.version, fields, specs }
 }
 
+/** The New inbound referral form as the page posts it (multipart: it takes the faxed original). */
+async function inboundBase(w: World): Promise<Base> {
+  const { version: v, fields, specs } = await referralFields(w)
+  const { id: referrer } = await one<{ id: string }>(w.db, sql`select id from users where email = 'referrer@northside.test'`)
+  const base = form(
+    [
+      ['idempotencyKey', '0c9e1f2a-3b4c-4d5e-8f6a-7b8c9d0e1f2a'],
+      ['formVersion', String(v)],
+      ['arrivedVia', 'fax'],
+      ['receivedOn', today()],
+      ['receivedTime', ''],
+      ['referrerId', referrer],
+      ['referrerName', ''],
+      ['referrerPractice', ''],
+      ...fields,
+    ],
+    {
+      idempotencyKey: spec('free'),
+      formVersion: spec('int'),
+      arrivedVia: spec('enum'),
+      receivedOn: spec('date'),
+      receivedTime: spec('free', false),
+      referrerId: spec('free'),
+      referrerName: spec('text', false),
+      referrerPractice: spec('text', false),
+      ...specs,
+    },
+  )
+  return { ...base, multipart: true }
+}
+
 /** Lakeview's current form as its editor posts it (conform's names: sections[0].fields[1].label). */
 async function editorBase(w: World): Promise<Base> {
   const row = await one<{ version: number; definition: IntakeFormDefinition }>(
@@ -520,12 +551,40 @@ export function endpoints(w: World): (Endpoint & { file: string })[] {
       page: true,
       base: async () => {
         const { version: v, fields, specs } = await referralFields(w)
-        return form([['idempotencyKey', '6f1d2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b'], ['formVersion', String(v)], ...fields], {
+        // Multipart, as the page sends it since it takes attachments.
+        const base = form([['idempotencyKey', '6f1d2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b'], ['formVersion', String(v)], ...fields], {
           idempotencyKey: spec('free'),
           formVersion: spec('int'),
           ...specs,
         })
+        return { ...base, multipart: true }
       },
+    },
+    {
+      file: '_app.referrals.inbound.tsx',
+      name: 'GET /referrals/inbound',
+      method: 'GET',
+      role: 'staff',
+      path: '/referrals/inbound',
+      page: true,
+      base: async () => query([['entered', 'NOR-7K3M9PX']]),
+    },
+    {
+      file: '_app.referrals.inbound.tsx',
+      name: 'POST /referrals/inbound',
+      method: 'POST',
+      role: 'staff',
+      path: '/referrals/inbound',
+      page: true,
+      base: async () => inboundBase(w),
+    },
+    {
+      file: '_app.referrals.inbound_.upload.ts',
+      name: 'POST /referrals/inbound/upload',
+      method: 'POST',
+      role: 'staff',
+      path: '/referrals/inbound/upload',
+      base: async () => inboundBase(w),
     },
     {
       file: '_app.settings.ai.tsx',

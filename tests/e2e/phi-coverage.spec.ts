@@ -296,7 +296,7 @@ async function attachTo(referralId: string) {
   })
   expect(response.status, await response.clone().text()).toBe(201)
   const listed = await fetch(`${APP_URL}/api/v1/referrals/${referralId}/documents`, { headers: bearer(await token(EMAILS.staff)) })
-  const [doc] = ((await listed.json()) as { data: { id: string }[] }).data
+  const [doc] = (await listed.json<{ data: { id: string }[] }>()).data
   return { referralId, id: doc!.id }
 }
 

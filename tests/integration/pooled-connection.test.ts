@@ -6,12 +6,10 @@
  */
 import { Pool } from '@neondatabase/serverless'
 import { sql } from 'drizzle-orm'
-import { drizzle } from 'drizzle-orm/neon-serverless'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { useLocalRelay } from '../../app/db/client.server'
-import * as schema from '../../app/db/schema'
+import { drizzleFor, useLocalRelay } from '../../app/db/client.server'
 import { createTenantDatabase, NO_SCOPE, type TenantScope } from '../../app/tenancy/tenant.server'
 import { connectPg } from '../../scripts/bench/pg'
 import { LOCAL_SUPERUSER } from '../../scripts/lib/postgres'
@@ -131,7 +129,7 @@ describe.skipIf(!pgbouncerInstalled)('through PgBouncer', () => {
       const pool = new Pool({ connectionString: one.appUrl, max: 1, idleTimeoutMillis: 0 })
       pool.on('error', () => {})
       clients.push(pool)
-      const single = drizzle({ client: pool, schema })
+      const single = drizzleFor(pool)
       return {
         pool,
         in: async (scope: Partial<TenantScope>, during?: () => Promise<void>) =>

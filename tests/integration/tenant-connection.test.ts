@@ -8,18 +8,17 @@
  */
 import { Pool } from '@neondatabase/serverless'
 import { eq, sql } from 'drizzle-orm'
-import { drizzle } from 'drizzle-orm/neon-serverless'
 import { afterAll, beforeAll, expect, test } from 'vitest'
-import { useLocalRelay } from '../../app/db/client.server'
+import { drizzleFor, useLocalRelay, type Database } from '../../app/db/client.server'
 import * as schema from '../../app/db/schema'
-import { createTenantDatabase, NO_SCOPE, type TenantScope } from '../../app/tenancy/tenant.server'
+import { createTenantDatabase, NO_SCOPE, readAlongside, type TenantScope } from '../../app/tenancy/tenant.server'
 import { sqlState, useTestDatabase } from '../support/db'
 import { pgbouncerInstalled, startPoolOfOne, type PoolOfOne } from '../support/pool-of-one'
 
 const db = useTestDatabase()
 let one: PoolOfOne | undefined
 let pool: Pool
-let single: ReturnType<typeof drizzle<typeof schema>>
+let single: Database
 beforeAll(async () => {
   one = pgbouncerInstalled ? await startPoolOfOne() : undefined
   useLocalRelay(one?.wsProxy ?? db.config.wsProxy)
@@ -27,7 +26,7 @@ beforeAll(async () => {
   // its client connection open between tests (idleTimeoutMillis: 0).
   pool = new Pool({ connectionString: one?.appUrl ?? db.config.directAppUrl, max: 1, idleTimeoutMillis: 0 })
   pool.on('error', () => {})
-  single = drizzle({ client: pool, schema })
+  single = drizzleFor(pool)
 })
 afterAll(async () => {
   await pool.end()
@@ -144,4 +143,47 @@ test('scope values of any other shape never reach the server (begin and the sett
   const [table] = (await db.owner.execute(sql`select to_regclass('public.referrals')::text as t, (select count(*)::int from referrals) as n`)).rows
   expect(table).toMatchObject({ t: 'referrals' })
   expect((table as { n: number }).n).toBeGreaterThan(0)
+})
+
+test("the transaction's first statement rides with begin, its values written out as literals: they arrive verbatim, under the clinic's context", async () => {
+  const hostile = `O'Brien'); drop table referrals; -- \\' \\\\ $1 $$ E'x' é 💊 end`
+  const first = await as(northside).tenant(async (tx) => {
+    const [row] = (
+      await tx.execute(
+        sql`select ${hostile}::text as text, ${42} + 0 as number, ${null}::text as nothing, current_setting('app.clinic_id', true) as clinic_id, (select count(*)::int from referrals) as referrals limit ${1}`,
+      )
+    ).rows as { text: string; number: number; nothing: null; clinic_id: string; referrals: number }[]
+    return row
+  })
+  expect(first).toEqual({ text: hostile, number: 42, nothing: null, clinic_id: northside.clinicId, referrals: expect.any(Number) })
+  expect(first!.referrals).toBeGreaterThan(0)
+  // A value with no literal form of its own (bytes) is bound as before, after a begin of its own.
+  const bound = await as(northside).tenant(async (tx) => {
+    const bytes = Buffer.from([1, 2, 3])
+    return (await tx.execute(sql`select length(${bytes}::bytea) as n, current_setting('app.clinic_id', true) as clinic_id`)).rows[0] as { n: number }
+  })
+  expect(bound).toEqual({ n: 3, clinic_id: northside.clinicId })
+  expectNoContext(await bare())
+})
+
+test('readAlongside: a second read goes in the first statement’s message, under the same context; later, or failing, it behaves as a read of its own', async () => {
+  const alongside = sql`select current_setting('app.clinic_id', true) as "clinicId", ${"it's"}::text as quoted`
+  const [first, rows] = await as(northside).tenant((tx) =>
+    readAlongside(tx, alongside, async () => (await tx.execute(sql`select count(*)::int as n from referrals`)).rows[0] as { n: number }),
+  )
+  expect(rows).toEqual([{ clinicId: northside.clinicId, quoted: "it's" }])
+  expect(first.n).toBeGreaterThan(0)
+  // The transaction is already open: the read is sent on its own, with the same result.
+  const [, later] = await as(lakeview).tenant(async (tx) => {
+    await tx.execute(sql`select 1`)
+    return readAlongside(tx, alongside, async () => null)
+  })
+  expect(later).toEqual([{ clinicId: lakeview.clinicId, quoted: "it's" }])
+  // `first` sends nothing: the read opens the transaction itself.
+  const [, alone] = await as(northside).tenant((tx) => readAlongside(tx, alongside, async () => null))
+  expect(alone).toEqual([{ clinicId: northside.clinicId, quoted: "it's" }])
+  // The message fails: both fail, the transaction rolls back, the connection comes back clean.
+  const failing = as(northside).tenant((tx) => readAlongside(tx, alongside, () => tx.execute(sql`select 1 / 0`)))
+  expect(await sqlState(failing)).toBe('22012')
+  expectNoContext(await bare())
 })
