@@ -108,6 +108,7 @@ function navigationFor(role: string) {
   if (role === 'admin' || role === 'superadmin') items.push({ to: '/admin/users', label: 'Users' })
   if (role === 'admin' || role === 'superadmin') items.push({ to: '/admin/intake-form', label: 'Intake form' })
   if (role === 'admin' || role === 'superadmin') items.push({ to: '/admin/audit', label: 'Audit' })
+  if (role === 'admin' || role === 'superadmin') items.push({ to: '/admin/documents', label: 'Document limits' })
   return items
 }
 

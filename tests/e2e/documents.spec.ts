@@ -261,6 +261,21 @@ test.describe('a clinic that lowered its limits', () => {
     expect(await newestReferral(owner, await userId(owner, 'referrer@riverbend.test'), since)).toHaveLength(0)
     expect(blobCount()).toBe(blobs)
   })
+
+  test('an admin lowers the limits in the clinic settings, never above the maximum', async ({ signedInAs, owner }) => {
+    const admin = await signedInAs('admin@riverbend.test', '/admin/documents', { javaScriptEnabled: false })
+    await admin.getByLabel('Largest file (MB)').fill('11')
+    await admin.getByRole('button', { name: 'Save' }).click()
+    await expect(admin.getByText('At most 10 MB', { exact: true })).toBeVisible()
+    await admin.getByLabel('Largest file (MB)').fill('2')
+    await admin.getByLabel(/documents together \(MB\)/).fill('3')
+    await admin.getByRole('button', { name: 'Save' }).click()
+    await expect(admin.getByRole('status')).toHaveText('Saved.')
+    const [clinic] = await owner.select().from(clinics).where(eq(clinics.slug, 'riverbend'))
+    expect(clinic!.settings.documentLimits).toEqual({ fileBytes: 2 * MB, referralBytes: 3 * MB })
+    const staff = await signedInAs('staff@riverbend.test', '/admin/documents')
+    expect((await staff.request.get('/admin/documents')).status()).toBe(403)
+  })
 })
 
 test("another clinic's staff and a colleague referrer get 404 for the list and for the file", async ({ signedInAs, owner, request }) => {

@@ -483,6 +483,22 @@ export function endpoints(w: World): (Endpoint & { file: string })[] {
       }),
     },
     {
+      file: '_app.admin.documents.tsx',
+      name: 'POST /admin/documents',
+      method: 'POST',
+      role: 'admin',
+      path: '/admin/documents',
+      page: true,
+      base: async () =>
+        form(
+          [
+            ['fileMb', '10'],
+            ['referralMb', '50'],
+          ],
+          { fileMb: spec('int'), referralMb: spec('int') },
+        ),
+    },
+    {
       file: '_app.referrals.$id_.documents.tsx',
       name: 'GET /referrals/:id/documents',
       method: 'GET',

@@ -1,0 +1,12 @@
+/** A clinic's own, lower, document limits (clinics.settings.documentLimits); the clinic's other settings stay as they are. */
+import { eq, sql } from 'drizzle-orm'
+import { clinics } from '~/db/schema'
+import type { TenantTx } from '~/tenancy/tenant.server'
+import type { DocumentLimits } from './limits'
+
+export async function saveDocumentLimits(tx: TenantTx, clinicId: string, limits: DocumentLimits) {
+  await tx
+    .update(clinics)
+    .set({ settings: sql`${clinics.settings} || ${JSON.stringify({ documentLimits: limits })}::jsonb` })
+    .where(eq(clinics.id, clinicId))
+}
