@@ -102,6 +102,8 @@ async function submit(
   keep: { value: boolean },
 ): Promise<SubmitOutcome> {
   const formData = upload.fields
+  // An urlencoded post of the page's form (no files) names the file input with an empty value.
+  if (!formData.getAll(DOCUMENTS_FIELD).some((v) => v !== '')) formData.delete(DOCUMENTS_FIELD)
   const envelope = Envelope.safeParse({ idempotencyKey: formData.get('idempotencyKey'), formVersion: formData.get('formVersion') })
   if (!envelope.success) return { kind: 'bad-envelope' }
   try {

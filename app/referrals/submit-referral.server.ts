@@ -48,6 +48,8 @@ async function submit(
   const formData = upload.fields
   // The owner token only matters to a draft (the pipeline's); it is no field of the form.
   formData.delete(DRAFT_OWNER_FIELD)
+  // An urlencoded post of the page's form (no files) names the file input with an empty value.
+  if (!formData.getAll(DOCUMENTS_FIELD).some((v) => v !== '')) formData.delete(DOCUMENTS_FIELD)
   const envelope = Envelope.safeParse({ idempotencyKey: formData.get('idempotencyKey'), formVersion: formData.get('formVersion') })
   if (!envelope.success) return { kind: 'bad-envelope' }
   try {

@@ -226,9 +226,11 @@ export async function fillReferral(page: Page, values: Record<string, string>, o
   if (options.consent !== false) await f.locator('input[name=consent]').check()
 }
 
-/** The form's fields as the browser would post them (for replaying a submit). */
+/** The form's text fields as the browser would post them (for replaying a submit without files: the file input is left out). */
 export const formEntries = (page: Page) =>
-  referralForm(page).evaluate((el) => Object.fromEntries(new FormData(el as HTMLFormElement)) as Record<string, string>)
+  referralForm(page).evaluate(
+    (el) => Object.fromEntries([...new FormData(el as HTMLFormElement)].filter(([, value]) => typeof value === 'string')) as Record<string, string>,
+  )
 
 /** Submits a referral through the page as the signed-in referrer; returns its reference number. */
 export async function submitReferral(page: Page, patient: Patient, options: { urgency?: string } = {}) {
