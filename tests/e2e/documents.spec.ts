@@ -193,7 +193,7 @@ test('with JavaScript on, a chosen file can be removed before sending, and the r
   expect(docs).toHaveLength(1)
 })
 
-test.describe('refused files: a clear field error, what was typed is kept, nothing is stored', () => {
+test.describe('refused files: a clear field error, what was typed is kept, nothing is stored @storage', () => {
   const cases = [
     {
       what: 'a PDF renamed .png',
@@ -225,7 +225,7 @@ test.describe('refused files: a clear field error, what was typed is kept, nothi
     })
 })
 
-test.describe('a clinic that lowered its limits', () => {
+test.describe('a clinic that lowered its limits @storage', () => {
   test.describe.configure({ mode: 'serial' })
   let before: unknown
   test.beforeAll(async ({ owner }) => {
@@ -382,7 +382,7 @@ test('the referrer replies to the clinic with a document', async ({ signedInAs, 
 
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64')
 
-test('an upload that is not a form, a broken one, or one past any referral: refused with a clear page, nothing kept', async ({ signedInAs }) => {
+test('an upload that is not a form, a broken one, or one past any referral: refused with a clear page, nothing kept @storage', async ({ signedInAs }) => {
   const referrer = await signedInAs('referrer@northside.test', '/referrals/new')
   const heading = (html: string) => html.match(/<h1>(.*?)<\/h1>/)?.[1]
   const post = (headers: Record<string, string>, data: Buffer | string) =>
