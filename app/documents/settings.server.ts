@@ -4,9 +4,12 @@ import { clinics } from '~/db/schema'
 import type { TenantTx } from '~/tenancy/tenant.server'
 import type { DocumentLimits } from './limits'
 
-export async function saveDocumentLimits(tx: TenantTx, clinicId: string, limits: DocumentLimits) {
-  await tx
+/** False when nothing was saved: RLS lets only the clinic's own admins change its settings (not a superadmin who switched in). */
+export async function saveDocumentLimits(tx: TenantTx, clinicId: string, limits: DocumentLimits): Promise<boolean> {
+  const saved = await tx
     .update(clinics)
     .set({ settings: sql`${clinics.settings} || ${JSON.stringify({ documentLimits: limits })}::jsonb` })
     .where(eq(clinics.id, clinicId))
+    .returning({ id: clinics.id })
+  return saved.length > 0
 }

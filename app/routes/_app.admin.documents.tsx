@@ -45,7 +45,9 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const submission = parseForm(await request.formData(), LimitsSchema)
   if (submission.status !== 'success') return data({ result: submission.reply() }, { status: 400 })
   const { fileMb, referralMb } = submission.value
-  await context.db.tenant((tx) => saveDocumentLimits(tx, clinicId, { fileBytes: fileMb * MB, referralBytes: referralMb * MB }))
+  const saved = await context.db.tenant((tx) => saveDocumentLimits(tx, clinicId, { fileBytes: fileMb * MB, referralBytes: referralMb * MB }))
+  // Never a "Saved." for what was not: the clinic's own admins set its limits.
+  if (!saved) throw new Response("Only this clinic's own administrators can change its document limits. Nothing was changed.", { status: 403 })
   throw redirect('/admin/documents?saved=1')
 }
 
