@@ -59,6 +59,25 @@ export function storeReferralDocuments(
   )
 }
 
+/**
+ * A new referral's form with its files: received and staged (for the id the referral will be
+ * created with), handed to `use`, then discarded unless `use` set `keep.value` (they were
+ * recorded with the referral). A refusal or a failure anywhere keeps no R2 object.
+ */
+export async function withNewReferralUpload<T>(
+  context: AppLoadContext,
+  request: Request,
+  use: (upload: ReferralUpload, keep: { value: boolean }) => Promise<T>,
+): Promise<T> {
+  const upload = await receiveReferralUpload(context, request, crypto.randomUUID())
+  const keep = { value: false }
+  try {
+    return await use(upload, keep)
+  } finally {
+    if (!keep.value) await discardReferralUpload(upload)
+  }
+}
+
 export function discardReferralUpload(upload: ReferralUpload) {
   return discardDocuments(upload.target, upload.staged)
 }

@@ -274,7 +274,11 @@ async function urlEncodedFields(request: Request): Promise<FormData> {
     pieces.push(read.value)
   }
   const fields = new FormData()
-  for (const [name, value] of new URLSearchParams(new TextDecoder().decode(concat(pieces)))) fields.append(name, value)
+  for (const [name, value] of new URLSearchParams(new TextDecoder().decode(concat(pieces)))) {
+    // The page's empty file input, as an urlencoded post of its form names it: no file, no field.
+    if (name === DOCUMENTS_FIELD && value === '') continue
+    fields.append(name, value)
+  }
   return fields
 }
 

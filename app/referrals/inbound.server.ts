@@ -10,7 +10,7 @@ import type { AuditEvent } from '~/audit/audit.server'
 import type { SessionUser } from '~/auth/identity.server'
 import type { PhiCipher } from '~/crypto/phi.server'
 import { users, type IntakeFormDefinition } from '~/db/schema'
-import { discardReferralUpload, receiveReferralUpload, storeReferralDocuments, type ReferralUpload } from '~/documents/attach.server'
+import { storeReferralDocuments, withNewReferralUpload, type ReferralUpload } from '~/documents/attach.server'
 import { DOCUMENTS_FIELD } from '~/documents/limits'
 import { intakeFormVersion } from '~/intake/intake-forms.server'
 import type { RequestClinic } from '~/tenancy/request-start.server'
@@ -84,14 +84,8 @@ class Refused extends Error {}
  * files are sealed into R2 while the body arrives, then one transaction checks the form, creates
  * the referral and records them. Anything refused keeps nothing: no row, no R2 object.
  */
-export async function submitInboundReferral(context: AppLoadContext, request: Request, user: SessionUser, clinic: RequestClinic): Promise<SubmitOutcome> {
-  const upload = await receiveReferralUpload(context, request, crypto.randomUUID())
-  const keep = { value: false }
-  try {
-    return await submit(context, upload, user, clinic, keep)
-  } finally {
-    if (!keep.value) await discardReferralUpload(upload)
-  }
+export function submitInboundReferral(context: AppLoadContext, request: Request, user: SessionUser, clinic: RequestClinic): Promise<SubmitOutcome> {
+  return withNewReferralUpload(context, request, (upload, keep) => submit(context, upload, user, clinic, keep))
 }
 
 async function submit(
@@ -102,8 +96,6 @@ async function submit(
   keep: { value: boolean },
 ): Promise<SubmitOutcome> {
   const formData = upload.fields
-  // An urlencoded post of the page's form (no files) names the file input with an empty value.
-  if (!formData.getAll(DOCUMENTS_FIELD).some((v) => v !== '')) formData.delete(DOCUMENTS_FIELD)
   const envelope = Envelope.safeParse({ idempotencyKey: formData.get('idempotencyKey'), formVersion: formData.get('formVersion') })
   if (!envelope.success) return { kind: 'bad-envelope' }
   try {

@@ -9,7 +9,7 @@ import type { AppLoadContext } from '@remix-run/cloudflare'
 import type { SubmissionResult } from '@conform-to/react'
 import { z } from 'zod'
 import type { SessionUser } from '~/auth/identity.server'
-import { discardReferralUpload, receiveReferralUpload, storeReferralDocuments, type ReferralUpload } from '~/documents/attach.server'
+import { storeReferralDocuments, withNewReferralUpload, type ReferralUpload } from '~/documents/attach.server'
 import { DOCUMENTS_FIELD } from '~/documents/limits'
 import { intakeSchema } from '~/intake/form-schema'
 import { intakeFormVersion } from '~/intake/intake-forms.server'
@@ -28,14 +28,8 @@ export type SubmitOutcome =
 
 class Refused extends Error {}
 
-export async function submitReferral(context: AppLoadContext, request: Request, user: SessionUser, clinic: RequestClinic): Promise<SubmitOutcome> {
-  const upload = await receiveReferralUpload(context, request, crypto.randomUUID())
-  const keep = { value: false }
-  try {
-    return await submit(context, upload, user, clinic, keep)
-  } finally {
-    if (!keep.value) await discardReferralUpload(upload)
-  }
+export function submitReferral(context: AppLoadContext, request: Request, user: SessionUser, clinic: RequestClinic): Promise<SubmitOutcome> {
+  return withNewReferralUpload(context, request, (upload, keep) => submit(context, upload, user, clinic, keep))
 }
 
 async function submit(
@@ -48,8 +42,6 @@ async function submit(
   const formData = upload.fields
   // The owner token only matters to a draft (the pipeline's); it is no field of the form.
   formData.delete(DRAFT_OWNER_FIELD)
-  // An urlencoded post of the page's form (no files) names the file input with an empty value.
-  if (!formData.getAll(DOCUMENTS_FIELD).some((v) => v !== '')) formData.delete(DOCUMENTS_FIELD)
   const envelope = Envelope.safeParse({ idempotencyKey: formData.get('idempotencyKey'), formVersion: formData.get('formVersion') })
   if (!envelope.success) return { kind: 'bad-envelope' }
   try {
