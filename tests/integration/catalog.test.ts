@@ -56,6 +56,16 @@ describe('row-level security on every table', () => {
     expect(bare).toEqual(OWNER_ONLY_TABLES.map((relname) => ({ relname })))
   })
 
+  test('every policy reads the tenant settings through a sub-select: once per statement, not once per row (drizzle/0020)', async () => {
+    const policies = await rows<{ policy: string; expr: string }>(sql`select c.relname || '.' || p.polname as policy,
+        coalesce(pg_get_expr(p.polqual, p.polrelid), '') || ' ' || coalesce(pg_get_expr(p.polwithcheck, p.polrelid), '') as expr
+      from pg_policy p join pg_class c on c.oid = p.polrelid join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'public'`)
+    // Control: the policies do read the settings (else the check below is vacuous).
+    expect(policies.filter((p) => p.expr.includes('current_setting(')).length).toBeGreaterThan(10)
+    const bare = policies.filter((p) => (p.expr.match(/current_setting\(/g) ?? []).length !== (p.expr.match(/\(\s*SELECT current_setting\(/g) ?? []).length)
+    expect(bare.map((p) => `${p.policy}: ${p.expr}`)).toEqual([])
+  })
+
   test('owner-only tables (the audit chain heads) grant the runtime role nothing at all', async () => {
     for (const table of OWNER_ONLY_TABLES) {
       const [grants] = await rows(sql`select has_table_privilege(${APP}, ${table}, 'select, insert, update, delete, truncate') as any`)
