@@ -13,7 +13,7 @@
  * are checked against their only possible shapes (a UUID, a role name, or nothing) before they
  * are written into the statement; anything else is refused before it reaches the server.
  */
-import { sql, type SQL } from 'drizzle-orm'
+import { sql, type Logger, type SQL } from 'drizzle-orm'
 import { PgDialect } from 'drizzle-orm/pg-core'
 import type { PoolClient } from '@neondatabase/serverless'
 import { drizzleOnConnection, statementLogger, type Database } from '~/db/client.server'
@@ -52,9 +52,10 @@ export function createTenantDatabase(db: Database, scope: TenantScope, deadline?
       const client = await db.$client.connect()
       // A connection whose transaction state is unknown is thrown away, never reused.
       let settled = false
-      const started = beginWithFirstStatement(client, begin)
       // What is logged is what runs, in order: the settings, then the statements (the bench replays them).
-      statementLogger(db)?.logQuery(begin, [])
+      const logger = statementLogger(db)
+      logger?.logQuery(begin, [])
+      const started = beginWithFirstStatement(client, begin, logger)
       try {
         const tx = drizzleOnConnection(db, client)
         const withCommit: CommitStatement[] = []
@@ -153,7 +154,7 @@ type QueryConfig = { text: string; values?: unknown[]; name?: string; rowMode?: 
  * answers with that statement's result. A statement whose values cannot be written out as literals
  * (sql-literals.server.ts says which) sends `begin` on its own first, as before.
  */
-function beginWithFirstStatement(client: PoolClient, begin: string) {
+function beginWithFirstStatement(client: PoolClient, begin: string, logger?: Logger) {
   const call = client.query.bind(client) as (config: unknown, values?: unknown[]) => Promise<unknown>
   const restore = () => void delete (client as Partial<Pick<PoolClient, 'query'>>).query
   const literal = (v: string) => client.escapeLiteral(v)
@@ -196,6 +197,7 @@ function beginWithFirstStatement(client: PoolClient, begin: string) {
     /** Queues a read for the first statement's message; null once that has gone (send it on its own). */
     ride(text: string, params: unknown[]): (() => Promise<Record<string, unknown>[]>) | null {
       if (sent) return null
+      logger?.logQuery(text, params)
       let settle!: (result: unknown, error?: unknown) => void
       const done = new Promise<unknown>(
         (resolve, reject) =>
