@@ -96,17 +96,19 @@ function withTimeout<T>(promise: Promise<T>, ms: number, name: string) {
  * A bench's whole life: signal handlers, main(), a one-line failure, then everything registered
  * with onCleanup, whatever happened. Sets the process exit code.
  */
-export async function runBench(name: string, main: () => Promise<void>, say: (line: string) => void) {
+export async function runBench(name: string, main: () => Promise<void>, say: (line: string) => void): Promise<number> {
   installSignalHandlers()
-  process.exitCode = await main().then(
+  const code = await main().then(
     () => 0,
     (error) => {
       console.error(`[${name}] failed: ${error instanceof Error ? (error.stack ?? error.message) : error}`)
       return 1
     },
   )
+  process.exitCode = code
   await cleanupAll()
   say('cleaned up')
+  return code
 }
 
 /** A temp folder removed at cleanup; PostgreSQL (its own OS user when we are root) can enter it. */
