@@ -6,7 +6,7 @@
 import { and, eq, sql } from 'drizzle-orm'
 import type { PhiCipher } from '~/crypto/phi.server'
 import { referralEvents, referrals, type IntakeChannel, type IntakeFormDefinition, type ReferralPriority } from '~/db/schema'
-import type { TenantTx } from '~/tenancy/tenant.server'
+import { writeWithCommit, type TenantTx } from '~/tenancy/tenant.server'
 import type { AuditEvent } from '~/audit/audit.server'
 import { patientIndexes, sealFormData, type FormValues } from './form-data.server'
 import { newReferenceNumber } from './reference-number'
@@ -37,7 +37,7 @@ export type EnteredByStaff = {
 /**
  * The insert decides: a key already used (or being used by a concurrent submit) inserts nothing,
  * and the referral it created is returned instead. The duplicate check runs inside the insert.
- * Two statements for a new referral (the insert, its first event), one round trip each.
+ * One statement for a new referral (the insert); its first event and the audit row go with the commit.
  */
 export async function createReferral(tx: TenantTx, cipher: PhiCipher, audit: (tx: TenantTx, event: AuditEvent) => Promise<void>, input: NewReferral) {
   const id = input.id ?? crypto.randomUUID()
@@ -77,14 +77,21 @@ export async function createReferral(tx: TenantTx, cipher: PhiCipher, audit: (tx
       .where(and(eq(referrals.clinicId, input.clinic.id), eq(referrals.submittedBy, input.submittedBy), eq(referrals.idempotencyKey, input.idempotencyKey)))
     return { ...first!, created: false }
   }
-  await tx.insert(referralEvents).values({
-    clinicId: input.clinic.id,
-    referralId: id,
-    actorId: entered?.by ?? input.submittedBy,
-    type: 'created',
-    data: entered ? { channel: entered.channel } : {},
-    visibleToReferrer: true,
-  })
+  // Its first history event goes with the commit (nothing here reads it back). Its time is the
+  // transaction's start, now(): before any event a later statement of this transaction writes
+  // (those take clock_timestamp()), as if it had been written first.
+  await writeWithCommit(
+    tx,
+    tx.insert(referralEvents).values({
+      clinicId: input.clinic.id,
+      referralId: id,
+      actorId: entered?.by ?? input.submittedBy,
+      type: 'created',
+      data: entered ? { channel: entered.channel } : {},
+      visibleToReferrer: true,
+      createdAt: sql`now()`,
+    }),
+  )
   // Who entered it is the row's actor; for which referrer is an id, or only that one was typed in (never a name).
   const details = entered ? { channel: entered.channel, enteredBy: entered.by, referrer: entered.referrer ? 'typed-in' : input.submittedBy } : undefined
   await audit(tx, { action: 'referral.create', entityType: 'referral', entityId: id, ...(details && { details }) })

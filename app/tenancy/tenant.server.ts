@@ -103,6 +103,18 @@ export async function readAlongside<T, Row extends Record<string, unknown>>(tx: 
   return [result, rows as Row[]]
 }
 
+/**
+ * A Drizzle write sent with this transaction's commit (sendWithCommit), its values written out as
+ * literals; sent at once instead when they cannot be (inlineParameters) or `tx` is not a
+ * db.tenant transaction. Only for a write nothing in the transaction reads back.
+ */
+export async function writeWithCommit(tx: TenantTx, query: { toSQL(): { sql: string; params: unknown[] } } & PromiseLike<unknown>): Promise<void> {
+  const { sql: text, params } = query.toSQL()
+  const writable = inlineParameters(text, params, (value) => value) !== null
+  if (writable && sendWithCommit(tx, (literal) => inlineParameters(text, params, literal)!)) return
+  await query
+}
+
 /** A statement written out with its values as literals (escaped by the driver), sent with the commit. */
 export type CommitStatement = (literal: (value: string) => string) => string
 /**

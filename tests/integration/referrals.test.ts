@@ -73,6 +73,39 @@ function submit(clinic: Clinic, values: Values, idempotencyKey = randomUUID(), w
 const ownerReferral = async (id: string) => (await db.owner.select().from(s.referrals).where(eq(s.referrals.id, id)))[0]!
 
 describe('createReferral', () => {
+  test('its first history event goes with the commit, yet stands before what the same transaction writes after it; a rollback writes neither', async () => {
+    const as = scope(c.northside, 'referrer')
+    const { id } = await db.as(as).tenant(async (tx) => {
+      const created = await createReferral(tx, cipher, audit(as), {
+        clinic: { id: c.northside.id, slug: c.northside.slug },
+        submittedBy: c.northside.referrer,
+        form: c.northside.form,
+        values: newValues(c.northside),
+        idempotencyKey: randomUUID(),
+      })
+      // A later event of the same transaction (clock_timestamp(): written after the insert above).
+      await tx.insert(s.referralEvents).values({ clinicId: c.northside.id, referralId: created.id, actorId: c.northside.referrer, type: 'reply', visibleToReferrer: true })
+      return created
+    })
+    const events = await db.owner.select().from(s.referralEvents).where(eq(s.referralEvents.referralId, id)).orderBy(s.referralEvents.createdAt)
+    expect(events.map((e) => e.type)).toEqual(['created', 'reply'])
+
+    const key = randomUUID()
+    const failing = db.as(as).tenant(async (tx) => {
+      await createReferral(tx, cipher, audit(as), {
+        clinic: { id: c.northside.id, slug: c.northside.slug },
+        submittedBy: c.northside.referrer,
+        form: c.northside.form,
+        values: newValues(c.northside),
+        idempotencyKey: key,
+      })
+      throw new Error('the request failed after the insert')
+    })
+    await expect(failing).rejects.toThrow('the request failed after the insert')
+    const left = await db.owner.select().from(s.referrals).where(eq(s.referrals.idempotencyKey, key))
+    expect(left).toEqual([])
+  })
+
   test('five concurrent submits with the same idempotency key create exactly one referral', async () => {
     const key = randomUUID()
     const values = newValues(c.northside)
