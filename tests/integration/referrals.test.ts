@@ -84,7 +84,9 @@ describe('createReferral', () => {
         idempotencyKey: randomUUID(),
       })
       // A later event of the same transaction (clock_timestamp(): written after the insert above).
-      await tx.insert(s.referralEvents).values({ clinicId: c.northside.id, referralId: created.id, actorId: c.northside.referrer, type: 'reply', visibleToReferrer: true })
+      await tx
+        .insert(s.referralEvents)
+        .values({ clinicId: c.northside.id, referralId: created.id, actorId: c.northside.referrer, type: 'reply', visibleToReferrer: true })
       return created
     })
     const events = await db.owner.select().from(s.referralEvents).where(eq(s.referralEvents.referralId, id)).orderBy(s.referralEvents.createdAt)
