@@ -30,11 +30,12 @@ export default defineConfig({
   // The fuzz suite runs alone after the others: it checks that refused requests write nothing
   // by comparing whole tables, and it resets rate limits (tests/e2e/fuzz.spec.ts).
   // Run it by itself with `npx playwright test --project=fuzz --no-deps`.
-  // Tests tagged @storage count the R2 blobs on disk before and after a refused upload: they run
-  // after the others, one at a time, so that nobody else's upload lands in between.
+  // The documents tests count and search the R2 blobs on disk and find their referral as a shared
+  // referrer's newest: they run after the others, one at a time, so nobody else's upload or
+  // referral lands in between.
   projects: [
-    { name: 'e2e', testIgnore: /fuzz\.spec\.ts$/, grepInvert: /@storage/ },
-    { name: 'storage', testIgnore: /fuzz\.spec\.ts$/, grep: /@storage/, dependencies: ['e2e'], fullyParallel: false },
+    { name: 'e2e', testIgnore: [/fuzz\.spec\.ts$/, /documents\.spec\.ts$/] },
+    { name: 'storage', testMatch: /documents\.spec\.ts$/, dependencies: ['e2e'], fullyParallel: false },
     { name: 'fuzz', testMatch: /fuzz\.spec\.ts$/, dependencies: ['storage'], fullyParallel: false },
   ],
   use: {
