@@ -235,13 +235,23 @@ test('a second clinic cannot invite an email another clinic has: a field error t
   expect(rows).toEqual([{ email: 'staff@northside.test' }])
 })
 
+function isRunning(pid: number) {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
 /** The e2e stack's own secrets (npm start --ephemeral keeps them in its data folder). */
 function e2eStackSecrets(): LocalSecrets {
   for (const entry of readdirSync(tmpdir())) {
     const stack = join(tmpdir(), entry, 'stack.json')
     if (!entry.startsWith('intakepilot-') || !existsSync(stack)) continue
     const info = JSON.parse(readFileSync(stack, 'utf8')) as { appOrigin: string; pid: number }
-    if (info.appOrigin !== APP_URL) continue
+    // A stack that was killed leaves its folder behind, with the same origin and other secrets.
+    if (info.appOrigin !== APP_URL || !isRunning(info.pid)) continue
     return JSON.parse(readFileSync(join(tmpdir(), entry, 'secrets.json'), 'utf8')) as LocalSecrets
   }
   throw new Error(`no running e2e stack for ${APP_URL} in ${tmpdir()}`)
