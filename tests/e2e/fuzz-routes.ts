@@ -499,6 +499,23 @@ export function endpoints(w: World): (Endpoint & { file: string })[] {
         ),
     },
     {
+      file: '_app.admin.clinic.tsx',
+      name: 'POST /admin/clinic (time zone)',
+      method: 'POST',
+      role: 'admin',
+      path: '/admin/clinic',
+      page: true,
+      // The default zone: whatever the fuzzer does, a valid case leaves the clinic where it was.
+      base: async () =>
+        form(
+          [
+            ['intent', 'time-zone'],
+            ['timeZone', 'America/Toronto'],
+          ],
+          { intent: spec('enum'), timeZone: spec('enum') },
+        ),
+    },
+    {
       file: '_app.referrals.$id_.documents.tsx',
       name: 'GET /referrals/:id/documents',
       method: 'GET',
