@@ -4,6 +4,7 @@ import { aiEndpointFor } from '~/ai/endpoint.server'
 import { requireUser } from '~/auth/guards.server'
 import { hasPermission } from '~/auth/permissions'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
+import { MAIN_CONTENT } from '~/components/skip-link'
 import { Button, buttonClass } from '~/components/ui/button'
 import { Input, Select } from '~/components/ui/control'
 import { switchableClinics } from '~/users/clinic-switch.server'
@@ -66,7 +67,10 @@ export default function AppShell() {
           </div>
         </div>
       </header>
-      <Outlet />
+      {/* Where the skip link leads: past the header and navigation, to the page (or its error). */}
+      <div id={MAIN_CONTENT} tabIndex={-1} className="outline-none">
+        <Outlet />
+      </div>
     </div>
   )
 }
