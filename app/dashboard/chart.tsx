@@ -18,7 +18,7 @@ const FILL: Record<Tone, string> = {
 
 export function ChartFigure({ id, title, summary, chart, children }: { id: string; title: string; summary: string; chart: Chart; children: ReactNode }) {
   return (
-    <figure className="rounded-lg border border-slate-200 bg-white p-4" aria-labelledby={`${id}-title`} data-testid={`chart-${id}`}>
+    <figure className="min-w-0 rounded-lg border border-slate-200 bg-white p-4" aria-labelledby={`${id}-title`} data-testid={`chart-${id}`}>
       <h2 id={`${id}-title`} className="text-base font-semibold">
         {title}
       </h2>
