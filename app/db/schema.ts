@@ -20,6 +20,8 @@ const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull(
 export type ClinicSettings = {
   /** Hours from received to triaged, by priority. */
   turnaroundHours?: Partial<Record<'routine' | 'urgent' | 'emergent', number>>
+  /** Hours from received to booked (scheduled), by priority: the turnaround dashboard's second target. */
+  bookingHours?: Partial<Record<'routine' | 'urgent' | 'emergent', number>>
   /** OpenAI-compatible endpoint on staff machines (LM Studio). */
   localAiEndpoint?: string
   /** Lower limits for attachments than the defaults (app/documents/limits.ts); never higher. */
