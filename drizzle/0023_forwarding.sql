@@ -47,8 +47,10 @@ CREATE TRIGGER referrals_forwarding_guard BEFORE INSERT OR UPDATE ON referrals
 --> statement-breakpoint
 
 -- The caller's tenant context, when it is clinic staff who may forward: the clinic, or null.
+-- Not a definer itself: it runs inside the definers below, with their rights, and the runtime
+-- role may not call it.
 CREATE FUNCTION forwarding_clinic() RETURNS uuid
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+LANGUAGE sql STABLE SET search_path = public, pg_temp AS $$
   SELECT u.clinic_id FROM users u
   WHERE u.id = nullif(current_setting('app.user_id', true), '')::uuid
     AND u.status = 'active'
@@ -137,7 +139,7 @@ CREATE FUNCTION forward_referral(
   p_reason_for_sender jsonb,
   p_reason_for_receiver jsonb,
   p_request_id text
-) RETURNS TABLE (outcome text, reference_number text)
+) RETURNS TABLE (outcome text, reference_number text, clinic_name text)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   v_clinic uuid := forwarding_clinic();
@@ -173,30 +175,30 @@ BEGIN
     WHERE r.id = p_referral AND r.clinic_id = v_clinic
     FOR UPDATE OF r;
   IF NOT FOUND THEN
-    RETURN QUERY SELECT 'not-found'::text, NULL::text;
+    RETURN QUERY SELECT 'not-found'::text, NULL::text, NULL::text;
     RETURN;
   END IF;
   IF v_from.version <> p_version THEN
-    RETURN QUERY SELECT 'conflict'::text, NULL::text;
+    RETURN QUERY SELECT 'conflict'::text, NULL::text, NULL::text;
     RETURN;
   END IF;
   -- Before a booking: once the patient has an appointment, or the referral is done, it stays.
   IF v_from.status NOT IN ('received', 'in_review', 'info_requested', 'accepted') THEN
-    RETURN QUERY SELECT 'bad-move'::text, NULL::text;
+    RETURN QUERY SELECT 'bad-move'::text, NULL::text, NULL::text;
     RETURN;
   END IF;
 
   SELECT c.id, c.name, c.slug INTO v_to FROM clinics c
     WHERE c.id = p_to_clinic AND c.id <> v_clinic AND c.settings->'acceptsForwards' = 'true'::jsonb;
   IF NOT FOUND THEN
-    RETURN QUERY SELECT 'not-accepting'::text, NULL::text;
+    RETURN QUERY SELECT 'not-accepting'::text, NULL::text, NULL::text;
     RETURN;
   END IF;
 
   SELECT f.definition INTO v_definition FROM intake_forms f
     WHERE f.clinic_id = v_to.id AND f.version = p_form_version AND f.published_at IS NOT NULL;
   IF NOT FOUND THEN
-    RETURN QUERY SELECT 'stale-form'::text, NULL::text;
+    RETURN QUERY SELECT 'stale-form'::text, NULL::text, NULL::text;
     RETURN;
   END IF;
 
@@ -249,7 +251,7 @@ BEGIN
             jsonb_build_object('from', v_from.status, 'to', 'forwarded', 'toClinic', v_to.id, 'referenceNumber', v_reference),
             p_reason_for_sender, true);
 
-  RETURN QUERY SELECT 'forwarded'::text, v_reference;
+  RETURN QUERY SELECT 'forwarded'::text, v_reference, v_to.name;
 END $$;
 --> statement-breakpoint
 REVOKE ALL ON FUNCTION forward_referral(uuid, integer, uuid, integer, uuid, uuid, uuid, jsonb, text, text, jsonb, jsonb, text) FROM PUBLIC;
