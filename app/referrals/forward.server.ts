@@ -15,7 +15,7 @@ import type { PhiCipher } from '~/crypto/phi.server'
 import { intakeForms, referrals, type IntakeFormDefinition, type ReferralStatus } from '~/db/schema'
 import type { TenantTx } from '~/tenancy/tenant.server'
 import { openFormData, patientIndexes, sealFormData, type FormValues } from './form-data.server'
-import { FORWARDABLE } from './forward'
+import { FORWARDABLE, type ForwardedFacts } from './forward'
 
 export type ForwardTarget = { id: string; name: string }
 
@@ -161,4 +161,15 @@ export function carryOver(values: FormValues, from: IntakeFormDefinition, to: In
     else notCarried.push(field.label)
   }
   return { carried, notCarried }
+}
+
+/** Where a referral went or came from, from its own row (the hand-off wrote it there). */
+export function forwardedFacts(row: typeof referrals.$inferSelect): ForwardedFacts {
+  return {
+    to:
+      row.forwardedToName && row.forwardedToReference
+        ? { name: row.forwardedToName, referenceNumber: row.forwardedToReference, at: (row.forwardedAt ?? row.updatedAt).toISOString() }
+        : null,
+    from: row.forwardedFromName ? { name: row.forwardedFromName } : null,
+  }
 }
