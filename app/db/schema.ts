@@ -24,6 +24,8 @@ export type ClinicSettings = {
   localAiEndpoint?: string
   /** Lower limits for attachments than the defaults (app/documents/limits.ts); never higher. */
   documentLimits?: { fileBytes?: number; referralBytes?: number }
+  /** IANA time zone every page and export shows times in (app/utils/clinic-time.ts); America/Toronto when unset. */
+  timeZone?: string
   /** Other clinics may forward referrals here (docs/decisions/032-forwarding-between-clinics.md). */
   acceptsForwards?: boolean
 }
