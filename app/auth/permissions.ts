@@ -14,6 +14,8 @@ const staff = [
   'update:referral:any',
   'note:referral:any',
   'assign:referral:any',
+  // Handing a referral to another clinic that accepts forwards (docs/decisions/032-forwarding-between-clinics.md).
+  'forward:referral:any',
   'generate:summary:any',
   'read:referral-access:any',
   'read:intake-form:any',

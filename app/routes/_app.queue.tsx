@@ -66,7 +66,7 @@ async function loadQueue(context: AppLoadContext, clinicId: string, me: string, 
       overdue: !row.triagedAt && Date.now() - row.receivedAt.getTime() > targets[row.priority] * 3_600_000,
       assignee: row.assignedTo ? (names.get(row.assignedTo) ?? 'Someone') : null,
       // A referrer typed in by staff has no account: their name is on the referral.
-      referrer: row.referrerName ?? names.get(row.submittedBy) ?? 'Unknown',
+      referrer: row.referrerName ?? (row.submittedBy ? names.get(row.submittedBy) : undefined) ?? 'Unknown',
       entered: row.channel,
       duplicate: !!row.possibleDuplicateOf,
     }))
