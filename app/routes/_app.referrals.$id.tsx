@@ -101,7 +101,12 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const formData = await request.formData()
   if (formData.get('intent') === ACKNOWLEDGE_REPLY) {
     const done = await acknowledgeReply(context, user, params.id)
-    return answer({ ok: true, message: done === 'acknowledged' ? 'Reply marked as seen.' : 'Someone already marked this reply as seen.', intent: null, result: null })
+    return answer({
+      ok: true,
+      message: done === 'acknowledged' ? 'Reply marked as seen.' : 'Someone already marked this reply as seen.',
+      intent: null,
+      result: null,
+    })
   }
   const submission = parseForm(formData, WorkSchema)
   if (submission.status !== 'success') {

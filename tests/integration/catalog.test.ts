@@ -42,7 +42,16 @@ describe('row-level security on every table', () => {
       order by 1`)
     // The tables we know of must be found; a new one joins this list by itself.
     expect(tenantTables.map((t) => t.relname)).toEqual(
-      expect.arrayContaining(['audit_logs', 'intake_forms', 'processing_results', 'referral_documents', 'referral_events', 'referrals', 'saved_queue_views', 'users']),
+      expect.arrayContaining([
+        'audit_logs',
+        'intake_forms',
+        'processing_results',
+        'referral_documents',
+        'referral_events',
+        'referrals',
+        'saved_queue_views',
+        'users',
+      ]),
     )
     for (const table of tenantTables) {
       expect(table, table.relname).toMatchObject({ forced: true, leading_index: expect.any(String) })

@@ -60,14 +60,16 @@ async function waitingReferral() {
 }
 
 const work = (who: TenantScope, id: string, w: Work) =>
-  db.as(who).tenant((tx) =>
-    performWork(
-      tx,
-      { clinicId: who.clinicId!, userId: who.userId!, cipher, audit: (t, e) => recordAudit(t, who, { requestId: 'qw', ip: null, userAgent: null }, e) },
-      id,
-      w,
-    ),
-  )
+  db
+    .as(who)
+    .tenant((tx) =>
+      performWork(
+        tx,
+        { clinicId: who.clinicId!, userId: who.userId!, cipher, audit: (t, e) => recordAudit(t, who, { requestId: 'qw', ip: null, userAgent: null }, e) },
+        id,
+        w,
+      ),
+    )
 const marker = async (id: string) => (await db.owner.select({ at: s.referrals.replyReceivedAt }).from(s.referrals).where(eq(s.referrals.id, id)))[0]!.at
 const replies = async (id: string) =>
   db.owner
@@ -110,9 +112,9 @@ describe('Reply received', () => {
   test('a referrer cannot set or clear the marker themselves, and the "Reply received" view finds it for staff', async () => {
     const id = await waitingReferral()
     await work(referrer, id, { intent: 'reply', body: 'Here it is.' })
-    const cleared = await db.as(referrer).tenant((tx) =>
-      tx.update(s.referrals).set({ replyReceivedAt: null }).where(eq(s.referrals.id, id)).returning({ id: s.referrals.id }),
-    )
+    const cleared = await db
+      .as(referrer)
+      .tenant((tx) => tx.update(s.referrals).set({ replyReceivedAt: null }).where(eq(s.referrals.id, id)).returning({ id: s.referrals.id }))
     expect(cleared).toEqual([])
     expect(await marker(id)).not.toBeNull()
     const view = QueueViewSchema.parse({ status: 'replied', ref: `QW-${id.slice(0, 8).toUpperCase()}` })
@@ -163,7 +165,8 @@ describe('the queue page read: total and saved views in one message', () => {
     // The limit, counted among the user's own views only.
     const owner = { clinicId: staff.clinicId!, userId: staff.userId! }
     const have = (await read(staff)).savedViews.length
-    for (let i = have; i < MAX_SAVED_VIEWS; i++) expect(await db.as(staff).tenant((tx) => saveView(tx, owner, `Filler ${i} ${randomUUID()}`, view))).toBe('saved')
+    for (let i = have; i < MAX_SAVED_VIEWS; i++)
+      expect(await db.as(staff).tenant((tx) => saveView(tx, owner, `Filler ${i} ${randomUUID()}`, view))).toBe('saved')
     expect(await db.as(staff).tenant((tx) => saveView(tx, owner, 'One too many', view))).toBe('full')
     await db.owner
       .delete(s.savedQueueViews)
