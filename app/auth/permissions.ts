@@ -14,9 +14,13 @@ const staff = [
   'update:referral:any',
   'note:referral:any',
   'assign:referral:any',
+  // Handing a referral to another clinic that accepts forwards (docs/decisions/032-forwarding-between-clinics.md).
+  'forward:referral:any',
   'generate:summary:any',
   'read:referral-access:any',
   'read:intake-form:any',
+  // The turnaround dashboard: counts and durations, no patient information.
+  'read:turnaround:any',
 ] as const
 
 const admin = [

@@ -675,6 +675,24 @@ export function endpoints(w: World): (Endpoint & { file: string })[] {
         ]),
     },
     {
+      file: '_app.turnaround.tsx',
+      name: 'GET /turnaround',
+      method: 'GET',
+      role: 'staff',
+      path: '/turnaround',
+      page: true,
+      base: async () => ({ ...query([['weeks', '12']]), specs: { weeks: spec('enum') } }),
+    },
+    {
+      file: 'turnaround[.]csv.ts',
+      name: 'GET /turnaround.csv',
+      method: 'GET',
+      role: 'staff',
+      path: '/turnaround.csv',
+      download: true,
+      base: async () => ({ ...query([['weeks', '4']]), specs: { weeks: spec('enum') } }),
+    },
+    {
       file: 'api.v1.audit-logs.ts',
       name: 'GET /api/v1/audit-logs',
       method: 'GET',
@@ -919,4 +937,6 @@ export function endpoints(w: World): (Endpoint & { file: string })[] {
 /** Route modules with nothing of their own to fuzz, and why. */
 export const COVERED_BY_OTHERS: Record<string, string> = {
   '_app.tsx': 'the layout: its loader runs in every _app.* page above',
+  '_app.$.tsx': 'reads nothing it is sent: every address and method answers 404 in the shell (tests/e2e/error-shell.spec.ts)',
+  'api.$.ts': 'reads nothing it is sent: every address and method answers the JSON 404 (tests/e2e/error-shell.spec.ts)',
 }
