@@ -1,11 +1,12 @@
 /** A forwarded referral's line under its heading: where it went (and its reference there), or where it came from. */
 import type { ForwardedFacts } from './forward'
+import { ClinicDate } from '~/utils/use-clinic-time'
 
 export function ForwardedNote({ forwarded }: { forwarded: ForwardedFacts }) {
   if (forwarded.to) {
     return (
       <p className="mt-3 rounded-md border border-slate-300 bg-slate-50 px-3 py-2 text-sm text-slate-800" data-testid="forwarded-to">
-        Forwarded to <strong>{forwarded.to.name}</strong> on {forwarded.to.at.slice(0, 10)}. Their reference:{' '}
+        Forwarded to <strong>{forwarded.to.name}</strong> on <ClinicDate iso={forwarded.to.at} />. Their reference:{' '}
         <span className="font-mono">{forwarded.to.referenceNumber}</span>. This record is closed here.
       </p>
     )
