@@ -19,9 +19,19 @@ const staff = [
   'generate:summary:any',
   'read:referral-access:any',
   'read:intake-form:any',
+  // The turnaround dashboard: counts and durations, no patient information.
+  'read:turnaround:any',
 ] as const
 
-const admin = [...staff, 'manage:user:any', 'update:clinic-settings:own', 'update:intake-form:any', 'read:audit-log:any', 'export:audit-log:any', 'verify:audit-log:any'] as const
+const admin = [
+  ...staff,
+  'manage:user:any',
+  'update:clinic-settings:own',
+  'update:intake-form:any',
+  'read:audit-log:any',
+  'export:audit-log:any',
+  'verify:audit-log:any',
+] as const
 
 const superadmin = [...admin, 'switch:clinic:any', 'manage:clinic:any'] as const
 

@@ -20,6 +20,8 @@ const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull(
 export type ClinicSettings = {
   /** Hours from received to triaged, by priority. */
   turnaroundHours?: Partial<Record<'routine' | 'urgent' | 'emergent', number>>
+  /** Hours from received to booked (scheduled), by priority: the turnaround dashboard's second target. */
+  bookingHours?: Partial<Record<'routine' | 'urgent' | 'emergent', number>>
   /** OpenAI-compatible endpoint on staff machines (LM Studio). */
   localAiEndpoint?: string
   /** Lower limits for attachments than the defaults (app/documents/limits.ts); never higher. */
@@ -130,6 +132,11 @@ export const referrals = pgTable(
     triagedAt: timestamp('triaged_at', { withTimezone: true }),
     scheduledAt: timestamp('scheduled_at', { withTimezone: true }),
     closedAt: timestamp('closed_at', { withTimezone: true }),
+    /**
+     * The first reply from the referrer that staff have not acknowledged yet; null when there is
+     * none. Set by the database with the reply (drizzle/0021), cleared by an acknowledgement.
+     */
+    replyReceivedAt: timestamp('reply_received_at', { withTimezone: true }),
     version: integer('version').notNull().default(1),
     /**
      * Entered by staff on the referrer's behalf (a fax, a call): who entered it and how it came.
@@ -176,6 +183,28 @@ export const referrals = pgTable(
     index('referrals_clinic_assigned_idx').on(t.clinicId, t.assignedTo),
     index('referrals_clinic_health_card_idx').on(t.clinicId, t.healthCardIndex),
     index('referrals_clinic_name_dob_idx').on(t.clinicId, t.nameDobIndex),
+    index('referrals_clinic_reply_received_idx')
+      .on(t.clinicId, t.replyReceivedAt.desc(), t.id.desc())
+      .where(sql`${t.replyReceivedAt} is not null`),
+  ],
+)
+
+/** A user's own saved queue view: a name and the view's query string (never PHI). Only its owner sees it (RLS). */
+export const savedQueueViews = pgTable(
+  'saved_queue_views',
+  {
+    id: id(),
+    clinicId: uuid('clinic_id')
+      .notNull()
+      .references(() => clinics.id),
+    userId: uuid('user_id').notNull(),
+    name: text('name').notNull(),
+    query: text('query').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('saved_queue_views_clinic_user_name_key').on(t.clinicId, t.userId, sql`lower(${t.name})`),
+    foreignKey({ name: 'saved_queue_views_user_fk', columns: [t.clinicId, t.userId], foreignColumns: [users.clinicId, users.id] }),
   ],
 )
 

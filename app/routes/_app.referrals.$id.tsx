@@ -21,6 +21,8 @@ import { forwardedFacts } from '~/referrals/forward.server'
 import { openReferral, referralFacts, type OpenedReferral } from '~/referrals/open-referral.server'
 import { workOnReferral, type Work } from '~/referrals/work.server'
 import { AssignForm, StatusForm, TextForm, type WorkAnswer } from '~/referrals/work-forms'
+import { ReplyReceived } from '~/referrals/reply-received'
+import { ACKNOWLEDGE_REPLY, acknowledgeReply } from '~/referrals/reply-received.server'
 import { isWorkIntent, WorkSchema } from '~/referrals/work-schema'
 import type { RequestClinic } from '~/tenancy/request-start.server'
 import { parseForm } from '~/utils/form.server'
@@ -52,6 +54,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     referral: {
       ...referralFacts(row),
       possibleDuplicateOf: staff ? row.possibleDuplicateOf : null,
+      replyReceivedAt: staff ? (row.replyReceivedAt?.toISOString() ?? null) : null,
       entered: enteredByStaff(row, staff, name),
       forwarded: forwardedFacts(row),
     },
@@ -100,6 +103,15 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const user = requireUser(request, context)
   const clinicId = requireClinic(user)
   const formData = await request.formData()
+  if (formData.get('intent') === ACKNOWLEDGE_REPLY) {
+    const done = await acknowledgeReply(context, user, params.id)
+    return answer({
+      ok: true,
+      message: done === 'acknowledged' ? 'Reply marked as seen.' : 'Someone already marked this reply as seen.',
+      intent: null,
+      result: null,
+    })
+  }
   const submission = parseForm(formData, WorkSchema)
   if (submission.status !== 'success') {
     // Each form shows its own errors; a post that names no form of this page gets the page's message.
@@ -189,6 +201,7 @@ export default function Referral() {
           {actionData.message}
         </p>
       ) : null}
+      {referral.replyReceivedAt ? <ReplyReceived since={referral.replyReceivedAt} events={events} /> : null}
       {staff && duplicates.length ? (
         <div className="mt-4 rounded-md border border-fuchsia-200 bg-fuchsia-50 px-3 py-2 text-sm text-fuchsia-900" data-testid="duplicates">
           Possible duplicate of the same patient (matching health card, or last name and date of birth):{' '}
