@@ -73,7 +73,7 @@ async function loadQueue(context: AppLoadContext, clinicId: string, me: string, 
       assignee: row.assignedTo ? (names.get(row.assignedTo) ?? 'Someone') : null,
       assignedToMe: row.assignedTo === me,
       // A referrer typed in by staff has no account: their name is on the referral.
-      referrer: row.referrerName ?? names.get(row.submittedBy) ?? 'Unknown',
+      referrer: row.referrerName ?? (row.submittedBy ? names.get(row.submittedBy) : undefined) ?? 'Unknown',
       entered: row.channel,
       duplicate: !!row.possibleDuplicateOf,
       replyReceived: !!row.replyReceivedAt,

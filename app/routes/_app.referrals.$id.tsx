@@ -15,6 +15,9 @@ import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { type CHANNEL_LABELS, DuplicateBadge, EnteredBadge, PriorityBadge, STATUS_LABELS, StatusBadge } from '~/referrals/referral-badges'
 import type { PhiCipher } from '~/crypto/phi.server'
 import { History, SubmittedForm } from '~/referrals/referral-details'
+import { FORWARDABLE } from '~/referrals/forward'
+import { ForwardedNote } from '~/referrals/forward-note'
+import { forwardedFacts } from '~/referrals/forward.server'
 import { openReferral, referralFacts, type OpenedReferral } from '~/referrals/open-referral.server'
 import { workOnReferral, type Work } from '~/referrals/work.server'
 import { AssignForm, StatusForm, TextForm, type WorkAnswer } from '~/referrals/work-forms'
@@ -53,6 +56,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
       possibleDuplicateOf: staff ? row.possibleDuplicateOf : null,
       replyReceivedAt: staff ? (row.replyReceivedAt?.toISOString() ?? null) : null,
       entered: enteredByStaff(row, staff, name),
+      forwarded: forwardedFacts(row),
     },
     definition: form.definition,
     values,
@@ -188,6 +192,7 @@ export default function Referral() {
         </Link>
       </p>
       {referral.entered ? <EnteredLine entered={referral.entered} received={referral.receivedAt} /> : null}
+      <ForwardedNote forwarded={referral.forwarded} />
       {actionData?.message ? (
         <p
           role={actionData.ok ? 'status' : 'alert'}
@@ -241,6 +246,11 @@ export default function Referral() {
                 button="Send question"
                 help="The referrer sees this and can reply; the status becomes “Waiting on referrer”."
               />
+              {FORWARDABLE.includes(referral.status) ? (
+                <Link to="forward" className="inline-block text-sm text-brand-700 underline">
+                  Forward to another clinic
+                </Link>
+              ) : null}
             </section>
           ) : (
             <section className="space-y-3 rounded-lg border border-slate-200 bg-white p-4" aria-label="Messages">

@@ -164,6 +164,9 @@ describe('nothing in public runs with the owner rights unreviewed', () => {
     'user_ai_endpoint_set', // drizzle/0015_server_sessions.sql: the caller's own ai_endpoint column, nothing else
     'referral_reply_received', // drizzle/0021_queue_replies_and_saved_views.sql: trigger; marks the reply's own referral, that column only
     'audit_list_views', // drizzle/0013_audit_list_views.sql: ids of the caller's own clinic's list views that showed a referral (staff/admin only)
+    'forward_targets', // drizzle/0023_forwarding.sql: name and id of the other clinics that accept forwards (active staff/admin of a clinic only)
+    'forward_target_form', // drizzle/0023_forwarding.sql: an accepting clinic's current published form definition (no patient data), same callers
+    'forward_referral', // drizzle/0023_forwarding.sql: the hand-off; every argument checked, both sides written from the rows, no dynamic SQL
   ]
 
   test('SECURITY DEFINER functions: only the reviewed ones, each with a pinned search_path and no PUBLIC execute', async () => {
