@@ -9,6 +9,7 @@ export const STATUS_LABELS: Record<ReferralStatus, string> = {
   declined: 'Declined',
   closed: 'Completed',
   cancelled: 'Cancelled',
+  forwarded: 'Forwarded',
 }
 
 /** How a referral entered by staff reached the clinic. */
@@ -23,6 +24,7 @@ const STATUS_STYLES: Record<ReferralStatus, string> = {
   declined: 'bg-slate-100 text-slate-700 ring-slate-200',
   closed: 'bg-slate-100 text-slate-600 ring-slate-200',
   cancelled: 'bg-slate-100 text-slate-500 ring-slate-200',
+  forwarded: 'bg-slate-100 text-slate-600 ring-slate-200',
 }
 
 const PRIORITY_STYLES: Record<ReferralPriority, string> = {

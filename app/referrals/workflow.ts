@@ -10,6 +10,9 @@ export const NEXT_STATUSES: Record<ReferralStatus, ReferralStatus[]> = {
   declined: ['in_review'],
   closed: ['in_review'],
   cancelled: ['in_review'],
+  // Reached only by forwarding it to another clinic (app/referrals/forward.server.ts), and terminal:
+  // the referral lives on at the other clinic.
+  forwarded: [],
 }
 
 /** A decline needs a reason (the referrer sees it); a booking needs its date. */
