@@ -123,12 +123,15 @@ async function inboundBase(w: World): Promise<Base> {
 }
 
 /** Lakeview's current form as its editor posts it (conform's names: sections[0].fields[1].label). */
+let editorEdits = 0
 async function editorBase(w: World): Promise<Base> {
   const row = await one<{ version: number; definition: IntakeFormDefinition }>(
     w.db,
     sql`select version, definition from intake_forms where clinic_id = ${w.lakeviewId} order by version desc limit 1`,
   )
   const value = toEditorValue(row.definition, row.version)
+  // A publish that changes nothing is refused: the page's own request changes one help text.
+  value.sections[0]!.fields[0]!.help = `Fuzz edit ${Date.now()}.${++editorEdits}`
   const fields: [string, string][] = [['baseVersion', String(value.baseVersion)]]
   const specs: Record<string, FieldSpec> = { baseVersion: spec('int'), intent: spec('enum') }
   value.sections.forEach((section, s) => {
