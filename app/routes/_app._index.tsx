@@ -27,10 +27,9 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 
 export default function Home() {
   const { role, displayName, counts, untriaged } = useLoaderData<typeof loader>()
-  const firstName = displayName.split(' ')[0]
   return (
     <main className="mx-auto max-w-7xl px-4 py-8 sm:px-6">
-      <h1 className="text-2xl font-semibold tracking-tight">Hello, {firstName}</h1>
+      <h1 className="text-2xl font-semibold tracking-tight">Hello, {displayName}</h1>
       <p className="mt-1 text-slate-600">{role === 'referrer' ? 'Your referrals to this clinic, by status.' : 'Referrals in this clinic, by status.'}</p>
       {untriaged && untriaged.emergent + untriaged.urgent > 0 ? <UntriagedBanner {...untriaged} /> : null}
       <dl className="mt-6 grid grid-cols-2 gap-3 sm:grid-cols-4 lg:grid-cols-7">
