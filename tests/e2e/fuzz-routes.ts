@@ -51,6 +51,7 @@ async function statusBase(w: World): Promise<Base> {
       ['version', String(version)],
       ['reason', 'Fuzz move'],
       ['scheduledFor', to === 'scheduled' ? '2027-03-15' : ''],
+      ['scheduledTime', to === 'scheduled' ? '10:30' : ''],
     ],
     {
       intent: spec('enum'),
@@ -58,6 +59,7 @@ async function statusBase(w: World): Promise<Base> {
       version: spec('int'),
       reason: spec('text', false),
       scheduledFor: spec(to === 'scheduled' ? 'date' : 'free', to === 'scheduled'),
+      scheduledTime: spec('free', to === 'scheduled'),
     },
   )
 }
@@ -123,12 +125,15 @@ async function inboundBase(w: World): Promise<Base> {
 }
 
 /** Lakeview's current form as its editor posts it (conform's names: sections[0].fields[1].label). */
+let editorEdits = 0
 async function editorBase(w: World): Promise<Base> {
   const row = await one<{ version: number; definition: IntakeFormDefinition }>(
     w.db,
     sql`select version, definition from intake_forms where clinic_id = ${w.lakeviewId} order by version desc limit 1`,
   )
   const value = toEditorValue(row.definition, row.version)
+  // A publish that changes nothing is refused: the page's own request changes one help text.
+  value.sections[0]!.fields[0]!.help = `Fuzz edit ${Date.now()}.${++editorEdits}`
   const fields: [string, string][] = [['baseVersion', String(value.baseVersion)]]
   const specs: Record<string, FieldSpec> = { baseVersion: spec('int'), intent: spec('enum') }
   value.sections.forEach((section, s) => {
