@@ -309,7 +309,7 @@ test('the editor passes axe (WCAG 2.2 AA): folded, and unfolded with errors', as
   }
   await scan('folded')
   for (const title of ['Patient', 'Referring clinician', 'Referral', 'Consent']) await openSection(page, title)
-  for (const summary of await page.locator('form#intake-form-editor summary', { hasText: 'Advanced' }).all()) await summary.click()
+  for (const summary of await section(page, 'Referral').locator('summary', { hasText: 'Advanced' }).all()) await summary.click()
   await field(page, 'Relevant history').getByLabel('Label', { exact: true }).fill('')
   await field(page, 'Urgency').getByLabel('Options').fill(' ')
   await page.getByRole('button', { name: /^Publish version/ }).click()
