@@ -23,7 +23,15 @@ const staff = [
   'read:turnaround:any',
 ] as const
 
-const admin = [...staff, 'manage:user:any', 'update:clinic-settings:own', 'update:intake-form:any', 'read:audit-log:any', 'export:audit-log:any', 'verify:audit-log:any'] as const
+const admin = [
+  ...staff,
+  'manage:user:any',
+  'update:clinic-settings:own',
+  'update:intake-form:any',
+  'read:audit-log:any',
+  'export:audit-log:any',
+  'verify:audit-log:any',
+] as const
 
 const superadmin = [...admin, 'switch:clinic:any', 'manage:clinic:any'] as const
 

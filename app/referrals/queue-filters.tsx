@@ -4,7 +4,7 @@
  * when it does not. Below 640 px they fold away behind "Filters and search" (a <details>, so it
  * opens without JavaScript too); on a wider screen they are always shown.
  */
-import { Form, Link, useSubmit } from '@remix-run/react'
+import { Form, Link, useNavigate } from '@remix-run/react'
 import { useEffect, useRef, type ReactNode } from 'react'
 import { Button } from '~/components/ui/button'
 import { Input } from '~/components/ui/control'
@@ -104,8 +104,13 @@ function useFormShowing(view: QueueView) {
 
 /** Filters and searches, folded away on a phone. `children`: the searches (reference number, patient). */
 export function QueueFilters({ view, referrers, children }: { view: QueueView; referrers: { id: string; name: string }[]; children: ReactNode }) {
-  const submit = useSubmit()
+  const navigate = useNavigate()
   const form = useFormShowing(view)
+  // With JavaScript the view's address is the queue's own (no empty or default parameters).
+  const apply = (target: HTMLFormElement) => {
+    const values = Object.fromEntries([...new FormData(target)].map(([k, v]) => [k, String(v)]))
+    navigate(queueUrl(values))
+  }
   const active =
     (['priority', 'referrer', 'from', 'to'] as const).filter((k) => view[k]).length + (view.status !== 'open' ? 1 : 0) + (view.assignee !== 'anyone' ? 1 : 0)
   return (
@@ -119,7 +124,11 @@ export function QueueFilters({ view, referrers, children }: { view: QueueView; r
         aria-label="Filters"
         ref={form}
         // With JavaScript a filter applies as soon as it changes; the Apply button is for without.
-        onChange={(event) => submit(event.currentTarget, { replace: true })}
+        onChange={(event) => apply(event.currentTarget)}
+        onSubmit={(event) => {
+          event.preventDefault()
+          apply(event.currentTarget)
+        }}
       >
         <SelectField
           label="Status"

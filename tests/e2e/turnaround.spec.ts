@@ -23,12 +23,18 @@ async function counts(owner: Owner, slug: string, since: string) {
   return row!
 }
 
-const card = (page: Page, label: string) => page.locator('dl > div', { has: page.locator('dt', { hasText: label }) }).locator('dd').first()
+const card = (page: Page, label: string) =>
+  page
+    .locator('dl > div', { has: page.locator('dt', { hasText: label }) })
+    .locator('dd')
+    .first()
 const number = async (page: Page, label: string) => Number((await card(page, label).innerText()).replace(/[^\d]/g, ''))
 
 async function seriousViolations(page: Page) {
   const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']).analyze()
-  return results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)
 }
 
 test('staff see turnaround against the targets, six charts each with its data table, the numbers the database holds', async ({ signedInAs, owner }) => {
@@ -46,7 +52,14 @@ test('staff see turnaround against the targets, six charts each with its data ta
   expect(await number(page, 'Open now')).toBeLessThanOrEqual(after.open)
   expect(await number(page, 'Open now')).toBeGreaterThanOrEqual(after.open - 5)
 
-  for (const title of ['Time to triage', 'Time to booking', 'How long open referrals have waited', 'Referrals received by week', 'Referrals by referrer', 'Decline reasons']) {
+  for (const title of [
+    'Time to triage',
+    'Time to booking',
+    'How long open referrals have waited',
+    'Referrals received by week',
+    'Referrals by referrer',
+    'Decline reasons',
+  ]) {
     const figure = page.getByRole('figure', { name: title })
     // The image's name says what it shows, in words and numbers.
     await expect(figure.getByRole('img')).toHaveAccessibleName(new RegExp(`^${title} .*\\d`))
@@ -100,7 +113,9 @@ test('the CSV holds the page’s numbers, a fact a row, and nothing about a pati
   expect(received).toBeGreaterThanOrEqual(truth.received - 5)
   expect(lines.filter((l) => l.startsWith('weekly,'))).toHaveLength(26)
   // No patient: none of the clinic's reference numbers, and no field of a referral's form.
-  const refs = await owner.execute<{ reference_number: string }>(sql`select reference_number from referrals r join clinics c on c.id = r.clinic_id where c.slug = 'riverbend'`)
+  const refs = await owner.execute<{ reference_number: string }>(
+    sql`select reference_number from referrals r join clinics c on c.id = r.clinic_id where c.slug = 'riverbend'`,
+  )
   for (const { reference_number } of refs.rows) expect(csv).not.toContain(reference_number)
 })
 
@@ -130,8 +145,11 @@ test('the home page’s counts open the queue filtered to what they counted', as
   const banner = page.getByTestId('untriaged-banner')
   const lakeview = await clinicBySlug(owner, 'lakeview')
   const truth = async (priority: string) =>
-    (await owner.execute<{ n: number }>(sql`select count(*)::int as n from referrals where clinic_id = ${lakeview.id} and status = 'received' and priority = ${priority}`))
-      .rows[0]!.n
+    (
+      await owner.execute<{ n: number }>(
+        sql`select count(*)::int as n from referrals where clinic_id = ${lakeview.id} and status = 'received' and priority = ${priority}`,
+      )
+    ).rows[0]!.n
   const emergentLink = banner.getByRole('link', { name: /^\d+ emergent$/ })
   const shown = Number((await emergentLink.innerText()).split(' ')[0])
   expect(shown).toBeLessThanOrEqual(await truth('emergent'))

@@ -324,19 +324,15 @@ describe('forward_referral() called directly cannot write arbitrary rows', () =>
     expect(await update({ priority: 'urgent' })).toBe('no error')
     const row = (await ownerRow(id))!
     const insert = sqlState(
-      db
-        .as(staff)
-        .tenant((tx) =>
-          tx
-            .insert(s.referrals)
-            .values({
-              ...row,
-              id: randomUUID(),
-              referenceNumber: `FW-${randomUUID().slice(0, 8)}`,
-              idempotencyKey: null,
-              forwardedFromClinicId: c.lakeview.id,
-            }),
-        ),
+      db.as(staff).tenant((tx) =>
+        tx.insert(s.referrals).values({
+          ...row,
+          id: randomUUID(),
+          referenceNumber: `FW-${randomUUID().slice(0, 8)}`,
+          idempotencyKey: null,
+          forwardedFromClinicId: c.lakeview.id,
+        }),
+      ),
     )
     expect(await insert).toBe('42501')
   })
