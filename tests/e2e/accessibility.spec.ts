@@ -83,6 +83,8 @@ const PAGES: { as: string; paths: (string | [path: string, status: number])[] }[
   },
   { as: 'staff@riverbend.test', paths: ['/referrals/:referral/print', '/referrals/inbound', '/settings/ai', ['/admin/users', 403], ['/nowhere/at/all', 404]] },
   { as: 'admin@riverbend.test', paths: ['/admin/users', '/admin/intake-form', '/admin/documents', ['/clinics', 403]] },
+  { as: 'admin@riverbend.test', paths: ['/admin/clinic', '/turnaround'] },
+  { as: 'staff@riverbend.test', paths: ['/turnaround', '/referrals/:referral/forward'] },
   {
     as: 'admin@riverbend.test',
     paths: [
@@ -138,6 +140,20 @@ test('the new referral form sent empty, as the server answers it without JavaScr
   await expect(page.getByTestId('error-summary')).toBeFocused()
   const scan = scanner(page)
   await scan.now('/referrals/new, the server reply to an empty form')
+  expect(scan.found).toEqual([])
+})
+
+test('staff: the queue with rows selected, and its keyboard shortcuts dialog open', async ({ signedInAs }) => {
+  const page = await signedInAs('staff@riverbend.test', '/queue')
+  const scan = scanner(page)
+  await page
+    .getByRole('checkbox', { name: /^Select / })
+    .first()
+    .check()
+  await scan.now('/queue, a row selected')
+  await page.getByRole('button', { name: /Keyboard shortcuts/ }).click()
+  await expect(page.getByRole('dialog', { name: 'Keyboard shortcuts' })).toBeVisible()
+  await scan.now('/queue, the shortcuts dialog open')
   expect(scan.found).toEqual([])
 })
 
