@@ -51,6 +51,7 @@ async function statusBase(w: World): Promise<Base> {
       ['version', String(version)],
       ['reason', 'Fuzz move'],
       ['scheduledFor', to === 'scheduled' ? '2027-03-15' : ''],
+      ['scheduledTime', to === 'scheduled' ? '10:30' : ''],
     ],
     {
       intent: spec('enum'),
@@ -58,6 +59,7 @@ async function statusBase(w: World): Promise<Base> {
       version: spec('int'),
       reason: spec('text', false),
       scheduledFor: spec(to === 'scheduled' ? 'date' : 'free', to === 'scheduled'),
+      scheduledTime: spec('free', to === 'scheduled'),
     },
   )
 }
