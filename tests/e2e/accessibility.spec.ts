@@ -55,10 +55,7 @@ const referralIdOf = async (owner: Owner, slug: string, submitter?: string) => {
   return row!.id
 }
 
-/**
- * Pages as they open, by who opens them: a few to a test, so each test stays short on a busy
- * machine. `:referral` is a seeded referral the account may open (for a referrer: their own).
- */
+/** Pages as they open, by who opens them. `:referral` is a seeded referral the account may open (for a referrer: their own). */
 const PAGES: { as: string; paths: (string | [path: string, status: number])[] }[] = [
   { as: 'referrer@lakeview.test', paths: ['/', '/my-referrals', ['/my-referrals?before=not-a-cursor', 400], ['/settings/ai', 403]] },
   { as: 'referrer@lakeview.test', paths: ['/referrals/:referral', '/referrals/:referral/documents', '/referrals/:referral/print', '/referrals/new'] },
@@ -102,7 +99,10 @@ test('signed out: the sign-in page and its messages; an unknown page goes to sig
   expect(scan.found).toEqual([])
 })
 
-for (const [n, { as, paths }] of PAGES.entries()) {
+// Two or three pages to a test: each test stays well inside the default timeout on a busy machine.
+const GROUPS = PAGES.flatMap(({ as, paths }) => Array.from({ length: Math.ceil(paths.length / 3) }, (_, i) => ({ as, paths: paths.slice(i * 3, i * 3 + 3) })))
+
+for (const [n, { as, paths }] of GROUPS.entries()) {
   test(`${as} (${n + 1}): ${paths.map((p) => (typeof p === 'string' ? p : `${p[0]} (${p[1]})`)).join(', ')}`, async ({ signedInAs, owner }) => {
     const page = await signedInAs(as)
     const slug = as.split('@')[1]!.replace('.test', '')
