@@ -182,7 +182,7 @@ test('another clinic’s referrer cannot be picked: a field error, every value k
     page.getByRole('button', { name: 'Enter referral' }).click(),
   ])
   expect(response.status()).toBe(400)
-  await expect(page.getByText('Choose one of this clinic’s referrers from the list')).toBeVisible()
+  await expect(page.getByRole('alert').getByText('Choose one of this clinic’s referrers from the list')).toBeVisible()
   await expect(inboundForm(page).locator('input[name=patient_last_name]')).toHaveValue(patient.last)
   expect(await withKey(owner, key)).toBe(0)
 })
