@@ -1,7 +1,8 @@
 import AxeBuilder from '@axe-core/playwright'
 import type { Page } from '@playwright/test'
-import { sql } from 'drizzle-orm'
-import { clinicBySlug, expect, test, type Owner } from './fixtures'
+import { and, desc, eq, sql } from 'drizzle-orm'
+import { auditLogs, clinics } from '../../app/db/schema'
+import { clinicBySlug, expect, SAME_ORIGIN, test, type Owner } from './fixtures'
 
 /*
  * The Turnaround page, its CSV and the home page's links into the queue, as staff see them:
@@ -23,12 +24,18 @@ async function counts(owner: Owner, slug: string, since: string) {
   return row!
 }
 
-const card = (page: Page, label: string) => page.locator('dl > div', { has: page.locator('dt', { hasText: label }) }).locator('dd').first()
+const card = (page: Page, label: string) =>
+  page
+    .locator('dl > div', { has: page.locator('dt', { hasText: label }) })
+    .locator('dd')
+    .first()
 const number = async (page: Page, label: string) => Number((await card(page, label).innerText()).replace(/[^\d]/g, ''))
 
 async function seriousViolations(page: Page) {
   const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']).analyze()
-  return results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)
 }
 
 test('staff see turnaround against the targets, six charts each with its data table, the numbers the database holds', async ({ signedInAs, owner }) => {
@@ -46,7 +53,14 @@ test('staff see turnaround against the targets, six charts each with its data ta
   expect(await number(page, 'Open now')).toBeLessThanOrEqual(after.open)
   expect(await number(page, 'Open now')).toBeGreaterThanOrEqual(after.open - 5)
 
-  for (const title of ['Time to triage', 'Time to booking', 'How long open referrals have waited', 'Referrals received by week', 'Referrals by referrer', 'Decline reasons']) {
+  for (const title of [
+    'Time to triage',
+    'Time to booking',
+    'How long open referrals have waited',
+    'Referrals received by week',
+    'Referrals by referrer',
+    'Decline reasons',
+  ]) {
     const figure = page.getByRole('figure', { name: title })
     // The image's name says what it shows, in words and numbers.
     await expect(figure.getByRole('img')).toHaveAccessibleName(new RegExp(`^${title} .*\\d`))
@@ -100,7 +114,9 @@ test('the CSV holds the page’s numbers, a fact a row, and nothing about a pati
   expect(received).toBeGreaterThanOrEqual(truth.received - 5)
   expect(lines.filter((l) => l.startsWith('weekly,'))).toHaveLength(26)
   // No patient: none of the clinic's reference numbers, and no field of a referral's form.
-  const refs = await owner.execute<{ reference_number: string }>(sql`select reference_number from referrals r join clinics c on c.id = r.clinic_id where c.slug = 'riverbend'`)
+  const refs = await owner.execute<{ reference_number: string }>(
+    sql`select reference_number from referrals r join clinics c on c.id = r.clinic_id where c.slug = 'riverbend'`,
+  )
   for (const { reference_number } of refs.rows) expect(csv).not.toContain(reference_number)
 })
 
@@ -130,8 +146,11 @@ test('the home page’s counts open the queue filtered to what they counted', as
   const banner = page.getByTestId('untriaged-banner')
   const lakeview = await clinicBySlug(owner, 'lakeview')
   const truth = async (priority: string) =>
-    (await owner.execute<{ n: number }>(sql`select count(*)::int as n from referrals where clinic_id = ${lakeview.id} and status = 'received' and priority = ${priority}`))
-      .rows[0]!.n
+    (
+      await owner.execute<{ n: number }>(
+        sql`select count(*)::int as n from referrals where clinic_id = ${lakeview.id} and status = 'received' and priority = ${priority}`,
+      )
+    ).rows[0]!.n
   const emergentLink = banner.getByRole('link', { name: /^\d+ emergent$/ })
   const shown = Number((await emergentLink.innerText()).split(' ')[0])
   expect(shown).toBeLessThanOrEqual(await truth('emergent'))
@@ -145,4 +164,66 @@ test('the home page’s counts open the queue filtered to what they counted', as
   const referrer = await signedInAs('referrer@lakeview.test', '/')
   await expect(referrer.getByTestId('untriaged-banner')).toHaveCount(0)
   await expect(referrer.locator('dl a')).toHaveCount(0)
+})
+
+test('an admin sets the booking targets on the clinic settings page; the dashboard measures against them; bad values change nothing', async ({
+  signedInAs,
+  owner,
+}) => {
+  // Riverbend's booking targets only: the triage ones drive the queue's overdue marker, which other tests read.
+  const before = await clinicBySlug(owner, 'riverbend')
+  try {
+    const page = await signedInAs('admin@riverbend.test', '/admin/clinic')
+    const section = page.getByRole('region', { name: 'Turnaround targets' })
+    const booking = section.getByRole('group', { name: 'Time to booking (days)' })
+    await expect(booking.getByLabel('Emergent')).toHaveValue('3')
+    await expect(section.getByRole('group', { name: 'Time to triage (hours)' }).getByLabel('Routine')).toHaveValue('336')
+    expect(await seriousViolations(page)).toEqual([])
+
+    await booking.getByLabel('Emergent').fill('0')
+    await section.getByRole('button', { name: 'Save targets' }).click()
+    await expect(booking.getByLabel('Emergent')).toHaveAttribute('aria-invalid', 'true')
+    await expect(section.getByText('The emergent booking target is at least 1 day')).toBeVisible()
+    expect((await clinicBySlug(owner, 'riverbend')).settings).toEqual(before.settings)
+
+    for (const value of ['99999', 'abc', '1.5', '-3', '']) {
+      const fields = {
+        intent: 'turnaround-targets',
+        triage_emergent: '24',
+        triage_urgent: '72',
+        triage_routine: '336',
+        booking_urgent: '14',
+        booking_routine: '90',
+      }
+      const response = await page.request.post('/admin/clinic', { form: { ...fields, booking_emergent: value }, headers: SAME_ORIGIN })
+      expect(response.status(), value).toBe(400)
+    }
+    expect((await clinicBySlug(owner, 'riverbend')).settings).toEqual(before.settings)
+
+    await booking.getByLabel('Emergent').fill('5')
+    await section.getByRole('button', { name: 'Save targets' }).click()
+    await expect(section.getByRole('status')).toHaveText('Saved.')
+    const after = await clinicBySlug(owner, 'riverbend')
+    expect(after.settings.bookingHours).toEqual({ emergent: 120, urgent: 336, routine: 2160 })
+    expect(after.settings.turnaroundHours).toEqual(before.settings.turnaroundHours)
+    const [row] = await owner
+      .select()
+      .from(auditLogs)
+      .where(and(eq(auditLogs.clinicId, after.id), eq(auditLogs.action, 'clinic.settings')))
+      .orderBy(desc(auditLogs.seq))
+      .limit(1)
+    expect(row?.details).toMatchObject({ section: 'turnaround-targets', bookingHours: { emergent: 120 } })
+
+    await page.goto('/turnaround')
+    const figure = page.getByRole('figure', { name: 'Time to booking' })
+    await figure.getByText('Show the data as a table').click()
+    const table = figure.getByRole('table')
+    await expect(table.getByRole('row', { name: /^Emergent/ })).toContainText('5 days')
+
+    const staff = await signedInAs('staff@riverbend.test')
+    const refused = await staff.request.post('/admin/clinic', { form: { intent: 'turnaround-targets', booking_emergent: '1' }, headers: SAME_ORIGIN })
+    expect(refused.status()).toBe(403)
+  } finally {
+    await owner.update(clinics).set({ settings: before.settings }).where(eq(clinics.id, before.id))
+  }
 })
