@@ -80,6 +80,8 @@ test('without JavaScript: an admin accepts forwards, staff forward a referral wi
     await staff.getByRole('link', { name: 'Back to the referral' }).click()
     await expect(staff.getByTestId('forwarded-to')).toContainText(`Forwarded to Lakeview Orthopaedics`)
     await expect(staff.getByTestId('forwarded-to')).toContainText(theirs)
+    // When, in the clinic's time zone, named (Toronto by default).
+    await expect(staff.getByTestId('forwarded-to')).toContainText(/ on \d{4}-\d{2}-\d{2} \d{2}:\d{2} E[SD]T\./)
     await expect(staff.getByText('Forwarded', { exact: true }).first()).toBeVisible()
     await expect(staff.getByRole('link', { name: 'Forward to another clinic' })).toHaveCount(0)
     expect((await referralByReference(owner, reference)).status).toBe('forwarded')
