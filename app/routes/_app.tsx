@@ -38,7 +38,7 @@ export default function AppShell() {
           <span className="text-sm text-slate-500" data-testid="current-clinic">
             {clinic ? clinic.name : 'No clinic selected'}
           </span>
-          <nav aria-label="Main" className="flex gap-1">
+          <nav aria-label="Main" className="flex flex-wrap gap-1">
             {nav.map((item) => (
               <NavLink
                 key={item.to}
