@@ -81,7 +81,9 @@ test('an admin invites a user by email; bad input changes nothing; the first sig
   await page.getByLabel('Name').fill('Nadia Newhire')
   await page.getByLabel('Role', { exact: true }).selectOption('referrer')
   await page.getByRole('button', { name: 'Add user' }).click()
-  await expect(page.getByRole('status')).toHaveText(`Added ${email}. They can sign in now with their Microsoft work account; until they do, they show as “Not signed in yet”.`)
+  await expect(page.getByRole('status')).toHaveText(
+    `Added ${email}. They can sign in now with their Microsoft work account; until they do, they show as “Not signed in yet”.`,
+  )
   await expect(page.getByTestId(`user-${email}`)).toContainText('Not signed in yet')
   const [invited] = await owner.select().from(users).where(eq(users.email, email))
   expect(invited).toMatchObject({ status: 'invited', role: 'referrer', idpObjectId: null })
