@@ -71,7 +71,8 @@ export const ReferralSummarySchema = z.object({
   formVersion: z.number().int(),
   receivedAt: z.string(),
   assignedTo: z.uuid().nullable(),
-  submittedBy: z.uuid(),
+  /** Null for a referral forwarded from another clinic: its referrer has no account here. */
+  submittedBy: z.uuid().nullable(),
   possibleDuplicate: z.boolean(),
   patient: z.object({ firstName: z.string().nullable(), lastName: z.string().nullable(), dob: z.string().nullable() }),
 })

@@ -11,6 +11,7 @@ export type AuditAction =
   | 'login.denied'
   | 'logout'
   | 'clinic.switch'
+  | 'clinic.settings'
   | 'referral.read'
   | 'referral.list'
   | 'referral.create'
@@ -19,6 +20,9 @@ export type AuditAction =
   | 'referral.note'
   | 'referral.assign'
   | 'referral.print'
+  /** Sent to another clinic (the sender's trail), and arrived from one (the receiver's, written by forward_referral()). */
+  | 'referral.forward'
+  | 'referral.receive'
   | 'document.attach'
   | 'document.list'
   | 'document.read'

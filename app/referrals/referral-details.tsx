@@ -63,7 +63,7 @@ function describe(event: HistoryEvent) {
   const label = (s: unknown) => STATUS_LABELS[s as ReferralStatus] ?? String(s)
   switch (event.type) {
     case 'created':
-      return 'Referral received'
+      return event.data.forwardedFrom ? 'Referral received, forwarded from another clinic' : 'Referral received'
     case 'status':
       return `Status: ${label(event.data.from)} → ${label(event.data.to)}`
     case 'assignment':

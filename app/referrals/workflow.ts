@@ -10,6 +10,9 @@ export const NEXT_STATUSES: Record<ReferralStatus, ReferralStatus[]> = {
   declined: ['in_review'],
   closed: ['in_review'],
   cancelled: ['in_review'],
+  // Reached only by forwarding it to another clinic (app/referrals/forward.server.ts), and terminal:
+  // the referral lives on at the other clinic.
+  forwarded: [],
 }
 
 /** A decline needs a reason (the referrer sees it); a booking needs its date and time. */
@@ -35,6 +38,8 @@ export const MOVE_LABELS: Record<ReferralStatus, string> = {
   declined: 'Decline',
   closed: 'Mark as completed',
   cancelled: 'Cancel referral',
+  // Never a button here: forwarding has its own page (app/routes/_app.referrals.$id_.forward.tsx).
+  forwarded: 'Forward to another clinic',
 }
 
 /** The same buttons where the move goes back (reopening a closed one, unbooking). */

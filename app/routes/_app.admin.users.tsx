@@ -6,7 +6,7 @@ import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/re
 import { z } from 'zod'
 import { requireClinic, requirePermission, requireUser } from '~/auth/guards.server'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
-import { FieldError } from '~/components/forms'
+import { ErrorSummary, FieldError } from '~/components/forms'
 import { Button } from '~/components/ui/button'
 import { Select } from '~/components/ui/control'
 import { Field, SelectField } from '~/components/ui/field'
@@ -132,6 +132,7 @@ function AddUserForm() {
       <h2 id="invite-heading" className="font-semibold">
         Add a user
       </h2>
+      <ErrorSummary form={form} />
       <p className="mt-1 text-sm text-slate-600">
         No email is sent: tell them to sign in with their Microsoft work account at this address. Their account becomes active when they first do.
       </p>

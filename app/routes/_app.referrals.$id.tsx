@@ -15,10 +15,15 @@ import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { type CHANNEL_LABELS, DuplicateBadge, EnteredBadge, PriorityBadge, STATUS_LABELS, StatusBadge } from '~/referrals/referral-badges'
 import type { PhiCipher } from '~/crypto/phi.server'
 import { History, SubmittedForm } from '~/referrals/referral-details'
+import { FORWARDABLE } from '~/referrals/forward'
+import { ForwardedNote } from '~/referrals/forward-note'
+import { forwardedFacts } from '~/referrals/forward.server'
 import { openReferral, referralFacts, type OpenedReferral } from '~/referrals/open-referral.server'
 import { workOnReferral, type Work } from '~/referrals/work.server'
 import { StatusForm } from '~/referrals/status-form'
 import { AssignForm, TextForm, type WorkAnswer } from '~/referrals/work-forms'
+import { ReplyReceived } from '~/referrals/reply-received'
+import { ACKNOWLEDGE_REPLY, acknowledgeReply } from '~/referrals/reply-received.server'
 import { isWorkIntent, WorkSchema } from '~/referrals/work-schema'
 import type { RequestClinic } from '~/tenancy/request-start.server'
 import { referralStatuses, type ReferralStatus } from '~/db/enums'
@@ -51,7 +56,9 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     referral: {
       ...referralFacts(row),
       possibleDuplicateOf: staff ? row.possibleDuplicateOf : null,
+      replyReceivedAt: staff ? (row.replyReceivedAt?.toISOString() ?? null) : null,
       entered: enteredByStaff(row, staff, name),
+      forwarded: forwardedFacts(row),
     },
     definition: form.definition,
     values,
@@ -99,6 +106,15 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const user = requireUser(request, context)
   const clinicId = requireClinic(user)
   const formData = await request.formData()
+  if (formData.get('intent') === ACKNOWLEDGE_REPLY) {
+    const done = await acknowledgeReply(context, user, params.id)
+    return answer({
+      ok: true,
+      message: done === 'acknowledged' ? 'Reply marked as seen.' : 'Someone already marked this reply as seen.',
+      intent: null,
+      result: null,
+    })
+  }
   const submission = parseForm(formData, WorkSchema)
   if (submission.status !== 'success') {
     // Each form shows its own errors; a post that names no form of this page gets the page's message.
@@ -198,6 +214,7 @@ export default function Referral() {
         </Link>
       </p>
       {referral.entered ? <EnteredLine entered={referral.entered} received={referral.receivedAt} /> : null}
+      <ForwardedNote forwarded={referral.forwarded} />
       {actionData?.message ? (
         <p
           role={actionData.ok ? 'status' : 'alert'}
@@ -206,6 +223,7 @@ export default function Referral() {
           {actionData.message}
         </p>
       ) : null}
+      {referral.replyReceivedAt ? <ReplyReceived since={referral.replyReceivedAt} events={events} /> : null}
       {staff && duplicates.length ? (
         <div className="mt-4 rounded-md border border-fuchsia-200 bg-fuchsia-50 px-3 py-2 text-sm text-fuchsia-900" data-testid="duplicates">
           Possible duplicate of the same patient (matching health card, or last name and date of birth):{' '}
@@ -250,6 +268,11 @@ export default function Referral() {
                 button="Send question"
                 help="The referrer sees this and can reply; the status becomes “Waiting on referrer”."
               />
+              {FORWARDABLE.includes(referral.status) ? (
+                <Link to="forward" className="inline-block text-sm text-brand-700 underline">
+                  Forward to another clinic
+                </Link>
+              ) : null}
             </section>
           ) : (
             <section className="space-y-3 rounded-lg border border-slate-200 bg-white p-4" aria-label="Messages">

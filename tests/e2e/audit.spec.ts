@@ -280,7 +280,7 @@ test("who accessed this: the referral's reads, newest first, for staff only and 
   expect((await page.request.get('/referrals/not-a-referral/access', { maxRedirects: 0 })).status()).toBe(404)
 
   // The referrer who sent it sees no such tab, and is refused the history.
-  const [sender] = await owner.select({ email: users.email }).from(users).where(eq(users.id, referral!.submittedBy))
+  const [sender] = await owner.select({ email: users.email }).from(users).where(eq(users.id, referral!.submittedBy!))
   const referrer = await signedInAs(sender!.email, `/referrals/${referral!.id}`)
   await expect(referrer).toHaveURL(`/referrals/${referral!.id}`)
   await expect(referrer.getByRole('navigation', { name: 'Referral views' })).toHaveCount(0)

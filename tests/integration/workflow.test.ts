@@ -42,6 +42,8 @@ async function referralIn(status: s.ReferralStatus) {
     triagedAt: null,
     closedAt: null,
     scheduledAt: null,
+    // A forwarded referral says where it went (drizzle/0023); the owner may write it as such.
+    forwardedToClinicId: status === 'forwarded' ? template.clinicId : null,
   })
   return id
 }
