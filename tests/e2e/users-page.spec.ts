@@ -25,7 +25,8 @@ for (const javaScriptEnabled of [true, false]) {
     await main.getByLabel('Name').fill('Someone New')
     await main.getByRole('button', { name: 'Add user' }).click()
     await expect(main.getByLabel('Email')).toHaveAttribute('aria-invalid', 'true')
-    await expect(main.getByText('Enter a valid email address')).toBeVisible()
+    // At the field, and in the form's error summary.
+    await expect(main.getByText('Enter a valid email address').first()).toBeVisible()
 
     // A change to a member (the same role again: it is saved and recorded, and harms nobody's tests).
     const row = main.getByTestId('user-referrer@lakeview.test')
