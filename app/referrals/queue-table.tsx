@@ -8,6 +8,8 @@
 import { Form, Link } from '@remix-run/react'
 import type { ReactNode } from 'react'
 import { cx } from '~/components/ui/control'
+import { clinicDay } from '~/utils/clinic-time'
+import { useClinicTimeZone } from '~/utils/use-clinic-time'
 import type { IntakeChannel, ReferralPriority, ReferralStatus } from '~/db/schema'
 import type { QueueView } from './queue'
 import { queueUrl } from './queue-url'
@@ -72,6 +74,8 @@ function SortHeader({ view, label, sorts }: { view: QueueView; label: string; so
 }
 
 export function QueueTable({ view, items, busy, selectable }: { view: QueueView; items: QueueItem[]; busy: boolean; selectable: boolean }) {
+  // The day it was received, as the clinic counts days.
+  const zone = useClinicTimeZone()
   return (
     <div className={cx('mt-2 sm:overflow-hidden sm:rounded-lg sm:border sm:border-slate-200 sm:bg-white', busy && 'opacity-60')}>
       <table className="block w-full text-left text-sm sm:table" aria-label="Referrals" aria-describedby="queue-total">
@@ -130,7 +134,7 @@ export function QueueTable({ view, items, busy, selectable }: { view: QueueView;
                 {item.replyReceived ? <ReplyMarker /> : null}
               </Cell>
               <Cell label="Received" className="sm:whitespace-nowrap">
-                {item.receivedAt.slice(0, 10)}
+                {clinicDay(item.receivedAt, zone)}
                 <div className="text-xs text-slate-600 max-sm:inline max-sm:pl-2">
                   {item.ageDays === 0 ? 'today' : `${item.ageDays} d ago`} · target{' '}
                   {item.targetHours < 48 ? `${item.targetHours} h` : `${Math.round(item.targetHours / 24)} d`}

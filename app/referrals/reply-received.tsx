@@ -5,13 +5,13 @@
  */
 import { Form, useNavigation } from '@remix-run/react'
 import { Button } from '~/components/ui/button'
+import { useClinicTime } from '~/utils/use-clinic-time'
 import type { HistoryEvent } from './referral-details'
-
-const at = (iso: string) => `${iso.slice(0, 16).replace('T', ' ')} UTC`
 
 /** `since`: the first reply not yet acknowledged; every reply from then on is shown, with the question before it. */
 export function ReplyReceived({ since, events }: { since: string; events: HistoryEvent[] }) {
   const busy = useNavigation().state !== 'idle'
+  const at = useClinicTime()
   // Both times are PostgreSQL's microseconds cut to JavaScript's milliseconds: a millisecond of slack.
   const from = Date.parse(since) - 1
   const replies = events.filter((e) => e.type === 'reply' && Date.parse(e.createdAt) >= from)
