@@ -177,7 +177,8 @@ function FieldEditor({
   // Locked by what the server sent, not by what is typed: a new field cannot become one.
   const locked = isProtectedKey(key.initialValue) ? key.initialValue : null
   // A published key is where referrals already store this field's answers: it stays.
-  const fixedKey = locked !== null || (typeof key.initialValue === 'string' && context.publishedKeys.has(key.initialValue))
+  // (A field that took a published key as a duplicate is the one in error: it stays editable.)
+  const fixedKey = locked !== null || (typeof key.initialValue === 'string' && context.publishedKeys.has(key.initialValue) && !key.errors?.length)
   const isSelect = type.value === 'select'
   const name = label.value || key.value || 'New field'
   const keyHelpId = `${key.id}-help`
@@ -261,7 +262,8 @@ function FieldEditor({
           controlClassName={editorControl}
           errors={help.errors}
         />
-        <div className="flex flex-col justify-end gap-1 sm:col-span-2">
+        {/* Checkboxes 24 px apart at least (WCAG 2.2 target size). */}
+        <div className="flex flex-col justify-end gap-2 sm:col-span-2">
           <label className="flex items-center gap-2 text-sm">
             <input key={requiredProps.key} {...withoutKey(requiredProps)} className="size-4 rounded border-slate-300" />
             Required

@@ -20,11 +20,13 @@ import { ForwardedNote } from '~/referrals/forward-note'
 import { forwardedFacts } from '~/referrals/forward.server'
 import { openReferral, referralFacts, type OpenedReferral } from '~/referrals/open-referral.server'
 import { workOnReferral, type Work } from '~/referrals/work.server'
-import { AssignForm, StatusForm, TextForm, type WorkAnswer } from '~/referrals/work-forms'
+import { StatusForm } from '~/referrals/status-form'
+import { AssignForm, TextForm, type WorkAnswer } from '~/referrals/work-forms'
 import { ReplyReceived } from '~/referrals/reply-received'
 import { ACKNOWLEDGE_REPLY, acknowledgeReply } from '~/referrals/reply-received.server'
 import { isWorkIntent, WorkSchema } from '~/referrals/work-schema'
 import type { RequestClinic } from '~/tenancy/request-start.server'
+import { referralStatuses, type ReferralStatus } from '~/db/enums'
 import { parseForm } from '~/utils/form.server'
 
 export const meta: MetaFunction = () => [{ title: 'Referral · IntakePilot' }]
@@ -64,6 +66,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     duplicates,
     documents,
     assignees: people.filter((p) => p.role !== 'referrer'),
+    me: staff && hasPermission(user, 'assign:referral:any') && people.some((p) => p.id === user.id && p.role !== 'referrer') ? user.id : null,
     accessHistory: hasPermission(user, 'read:referral-access:any'),
     ai: ai
       ? {
@@ -117,14 +120,25 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     // Each form shows its own errors; a post that names no form of this page gets the page's message.
     const intent = formData.get('intent')
     const known = isWorkIntent(intent)
-    return answer({ ok: false, message: known ? null : 'Check the form and try again.', intent: known ? intent : null, result: submission.reply() }, 400)
+    return answer(
+      {
+        ok: false,
+        message: known ? null : 'Check the form and try again.',
+        intent: known ? intent : null,
+        result: submission.reply(),
+        move: askedMove(formData),
+      },
+      400,
+    )
   }
   const work = submission.value
   // The permission depends on the kind of work, so the form is parsed first; nothing of it is kept or recorded.
   const { outcome } = await workOnReferral(context, user, clinicId, params.id, {
     ...work,
     ...(work.intent === 'assign' ? { assignee: work.assignee ?? null } : {}),
-    ...(work.intent === 'status' ? { reason: work.reason || undefined, scheduledFor: work.scheduledFor || undefined } : {}),
+    ...(work.intent === 'status'
+      ? { reason: work.reason || undefined, scheduledFor: work.scheduledFor || undefined, scheduledTime: work.scheduledTime || undefined }
+      : {}),
   } as Work)
   if (outcome === 'not-found') throw new Response('Not found', { status: 404 })
   // What concerns the whole referral is said at the top of the page; what concerns a field, next to it.
@@ -138,13 +152,21 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   if (outcome in refusals) {
     const [status, message, field] = refusals[outcome as keyof typeof refusals]
     const result = field ? submission.reply({ fieldErrors: { [field]: [message] } }) : submission.reply()
-    return answer({ ok: false, message: field ? null : message, intent: work.intent, result }, status)
+    return answer({ ok: false, message: field ? null : message, intent: work.intent, result, move: askedMove(formData) }, status)
   }
-  const done = work.intent === 'assign' && !work.assignee ? 'Unassigned.' : DONE[work.intent]
+  // A move names where the referral now stands: two moves in a row must not read the same.
+  const done =
+    work.intent === 'status' ? `Status changed to ${STATUS_LABELS[work.to]}.` : work.intent === 'assign' && !work.assignee ? 'Unassigned.' : DONE[work.intent]
   return answer({ ok: true, message: done, intent: work.intent, result: submission.reply({ resetForm: true }) })
 }
 
 const answer = (body: WorkAnswer, status = 200) => data(body, { status })
+
+/** The move a refused status post asked for, when it is one (its small form shows the errors). */
+const askedMove = (formData: FormData) => {
+  const to = formData.get('to')
+  return formData.get('intent') === 'status' && referralStatuses.includes(to as ReferralStatus) ? (to as ReferralStatus) : null
+}
 
 // Remix skips reloading after a 4xx action; a 409 must reload, or every retry conflicts again.
 // Moving between this referral's tabs (or paging its access history) must not open it, and
@@ -164,7 +186,7 @@ export const shouldRevalidate: ShouldRevalidateFunction = ({
 }
 
 export default function Referral() {
-  const { staff, referral, definition, values, events, duplicates, documents, assignees, accessHistory, ai } = useLoaderData<typeof loader>()
+  const { staff, referral, definition, values, events, duplicates, documents, assignees, me, accessHistory, ai } = useLoaderData<typeof loader>()
   const outlet = useOutlet()
   const actionData = useActionData<typeof action>()
   const patient = `${values.patient_first_name ?? ''} ${values.patient_last_name ?? ''}`.trim() || 'Referral'
@@ -237,8 +259,8 @@ export default function Referral() {
           </section>
           {staff ? (
             <section className="space-y-4 rounded-lg border border-slate-200 bg-white p-4" aria-label="Work this referral">
-              <StatusForm status={referral.status} version={referral.version} />
-              <AssignForm assignedTo={referral.assignedTo} version={referral.version} assignees={assignees} />
+              <StatusForm referralId={referral.id} status={referral.status} version={referral.version} />
+              <AssignForm assignedTo={referral.assignedTo} version={referral.version} assignees={assignees} me={me} />
               <TextForm intent="note" label="Internal note" button="Add note" help="Seen by clinic staff only." />
               <TextForm
                 intent="message"

@@ -35,6 +35,7 @@ type Answer =
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const user = requireUser(request, context)
+  await requirePhiPermission(context, user, 'forward:referral:any', { action: 'referral.forward', entityId: params.id })
   const clinicId = requireClinic(user)
   const submission = parseForm(await request.formData(), ForwardSchema)
   if (submission.status !== 'success') return answer({ ok: false, message: null, result: submission.reply() }, 400)

@@ -51,6 +51,7 @@ async function statusBase(w: World): Promise<Base> {
       ['version', String(version)],
       ['reason', 'Fuzz move'],
       ['scheduledFor', to === 'scheduled' ? '2027-03-15' : ''],
+      ['scheduledTime', to === 'scheduled' ? '10:30' : ''],
     ],
     {
       intent: spec('enum'),
@@ -58,6 +59,7 @@ async function statusBase(w: World): Promise<Base> {
       version: spec('int'),
       reason: spec('text', false),
       scheduledFor: spec(to === 'scheduled' ? 'date' : 'free', to === 'scheduled'),
+      scheduledTime: spec('free', to === 'scheduled'),
     },
   )
 }
@@ -123,12 +125,15 @@ async function inboundBase(w: World): Promise<Base> {
 }
 
 /** Lakeview's current form as its editor posts it (conform's names: sections[0].fields[1].label). */
+let editorEdits = 0
 async function editorBase(w: World): Promise<Base> {
   const row = await one<{ version: number; definition: IntakeFormDefinition }>(
     w.db,
     sql`select version, definition from intake_forms where clinic_id = ${w.lakeviewId} order by version desc limit 1`,
   )
   const value = toEditorValue(row.definition, row.version)
+  // A publish that changes nothing is refused: the page's own request changes one help text.
+  value.sections[0]!.fields[0]!.help = `Fuzz edit ${Date.now()}.${++editorEdits}`
   const fields: [string, string][] = [['baseVersion', String(value.baseVersion)]]
   const specs: Record<string, FieldSpec> = { baseVersion: spec('int'), intent: spec('enum') }
   value.sections.forEach((section, s) => {
@@ -481,6 +486,59 @@ export function endpoints(w: World): (Endpoint & { file: string })[] {
           ['copy', '1'],
         ],
       }),
+    },
+    {
+      file: '_app.referrals.$id_.forward.tsx',
+      name: 'GET /referrals/:id/forward',
+      method: 'GET',
+      role: 'staff',
+      path: '/referrals/:id/forward',
+      page: true,
+      base: async () => query([[':id', R]]),
+    },
+    {
+      file: '_app.referrals.$id_.forward.tsx',
+      name: 'POST /referrals/:id/forward',
+      method: 'POST',
+      role: 'staff',
+      path: '/referrals/:id/forward',
+      page: true,
+      // A referral of its own each time (a forward closes the one the other entries work on), with
+      // no PHI to seal again, to Lakeview, which accepts forwards for this.
+      base: async () => {
+        await w.db.execute(sql`update clinics set settings = settings || '{"acceptsForwards": true}'::jsonb where id = ${w.lakeviewId}`)
+        const fresh = await one<{ id: string; version: number }>(
+          w.db,
+          sql`insert into referrals (clinic_id, reference_number, form_version, submitted_by, form_data)
+            select ${w.northsideId}, 'FZF-' || substr(md5(random()::text), 1, 8), max(version), ${w.staffId}, '{"urgency": "routine"}'::jsonb
+            from intake_forms where clinic_id = ${w.northsideId} returning id, version`,
+        )
+        return form(
+          [
+            [':id', fresh.id],
+            ['toClinic', w.lakeviewId],
+            ['reason', 'Fuzz forward'],
+            ['version', String(fresh.version)],
+          ],
+          { toClinic: spec('uuid'), reason: spec('text'), version: spec('int') },
+        )
+      },
+    },
+    {
+      file: '_app.admin.clinic.tsx',
+      name: 'POST /admin/clinic (forwarded referrals)',
+      method: 'POST',
+      role: 'admin',
+      path: '/admin/clinic',
+      page: true,
+      base: async () =>
+        form(
+          [
+            ['intent', 'forwards'],
+            ['acceptsForwards', 'on'],
+          ],
+          { intent: spec('enum'), acceptsForwards: spec('enum', false) },
+        ),
     },
     {
       file: '_app.admin.documents.tsx',
