@@ -2,7 +2,7 @@ import AxeBuilder from '@axe-core/playwright'
 import type { Page } from '@playwright/test'
 import { and, eq, sql } from 'drizzle-orm'
 import { referrals, savedQueueViews } from '../../app/db/schema'
-import { auditFor, expect, go, LEAKS, referralByReference, SAME_ORIGIN, submitReferral, test, uniquePatient, userByEmail } from './fixtures'
+import { auditFor, expect, go, referralByReference, SAME_ORIGIN, submitReferral, test, uniquePatient, userByEmail } from './fixtures'
 
 /*
  * The queue's daily work: a reply the clinic must see, work on a selection with a report per
@@ -299,7 +299,6 @@ test('hostile posts to the queue: a clear 400 that changes nothing, never a 500;
     const response = await post(page, form)
     const what = JSON.stringify(form)
     expect(response.status(), what).toBe(400)
-    expect(await response.text(), what).not.toMatch(LEAKS)
   }
   const [after] = await owner.select({ version: referrals.version, assignedTo: referrals.assignedTo }).from(referrals).where(eq(referrals.id, seeded!.id))
   expect(after).toEqual({ version: seeded!.version, assignedTo: seeded!.assignedTo })
