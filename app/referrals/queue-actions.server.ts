@@ -6,6 +6,7 @@
  */
 import type { AppLoadContext } from '@remix-run/cloudflare'
 import { data } from '@remix-run/cloudflare'
+import { requirePermission } from '~/auth/guards.server'
 import type { SessionUser } from '~/auth/identity.server'
 import { parseForm } from '~/utils/form.server'
 import type { QueueView } from './queue'
@@ -20,6 +21,8 @@ type WorkAnswer = { report?: QueueWorkReport; errors?: QueueWorkErrors; viewErro
 const answer = (work: WorkAnswer, status = 200) => data({ work }, { status })
 
 export async function queueAction(context: AppLoadContext, user: SessionUser, clinicId: string, formData: FormData, view: QueueView) {
+  // The queue's own people only (a referrer has no queue, so no views of it either).
+  requirePermission(user, 'read:referral:any')
   const intent = formData.get('intent')
   if (intent === 'save-view' || intent === 'delete-view') return savedViewAction(context, user, clinicId, formData, view)
   const submission = parseForm(formData, QueueWorkSchema)

@@ -27,78 +27,90 @@ export type QueueWorkErrors = Partial<Record<'selected' | 'assignee' | 'to' | 'r
 
 export function QueueWorkBar({ assignees, errors }: { assignees: { id: string; name: string }[]; errors?: QueueWorkErrors }) {
   const ticked = useTicked()
+  const failed = !!errors && Object.values(errors).some((e) => e?.length)
+  // Folded away on a phone, like the filters (open when it has something to say).
   return (
-    <Form method="post" id={WORK_FORM} aria-label="Work on the selected referrals" className="mt-4 rounded-lg border border-slate-200 bg-white p-3 text-sm">
-      <div className="flex flex-wrap items-end gap-x-4 gap-y-2">
-        <p className="w-full font-medium sm:w-auto sm:self-center" aria-live="polite" data-testid="selected-count">
-          {ticked === null ? 'Tick referrals below, then:' : `${ticked} selected`}
-        </p>
-        <div className="flex flex-wrap items-end gap-2">
-          <label htmlFor="bulk-assignee" className="block">
-            <span className="block text-xs font-medium">Assign to</span>
-            <Select
-              id="bulk-assignee"
-              name="assignee"
-              defaultValue=""
-              size="compact"
-              className="mt-1 max-w-48"
-              aria-describedby={errors?.assignee ? 'bulk-assignee-error' : undefined}
-            >
-              <option value="">Nobody (unassign)</option>
-              {assignees.map((a) => (
-                <option key={a.id} value={a.id}>
-                  {a.name}
-                </option>
-              ))}
-            </Select>
-          </label>
-          <Button type="submit" name="intent" value="bulk-assign">
-            Assign selected
-          </Button>
+    <details className="mt-4 sm:[&::details-content]:[content-visibility:visible]" open={failed || undefined}>
+      <summary className="cursor-pointer rounded-lg border border-slate-200 bg-white px-4 py-3 text-sm font-medium sm:hidden">
+        Work on the selection{ticked ? ` (${ticked} selected)` : ''}
+      </summary>
+      <Form
+        method="post"
+        id={WORK_FORM}
+        aria-label="Work on the selected referrals"
+        className="mt-2 rounded-lg border border-slate-200 bg-white p-3 text-sm sm:mt-0"
+      >
+        <div className="flex flex-wrap items-end gap-x-4 gap-y-2">
+          <p className="w-full font-medium sm:w-auto sm:self-center" aria-live="polite" data-testid="selected-count">
+            {ticked === null ? 'Tick referrals below, then:' : `${ticked} selected`}
+          </p>
+          <div className="flex flex-wrap items-end gap-2">
+            <label htmlFor="bulk-assignee" className="block">
+              <span className="block text-xs font-medium">Assign to</span>
+              <Select
+                id="bulk-assignee"
+                name="assignee"
+                defaultValue=""
+                size="compact"
+                className="mt-1 max-w-48"
+                aria-describedby={errors?.assignee ? 'bulk-assignee-error' : undefined}
+              >
+                <option value="">Nobody (unassign)</option>
+                {assignees.map((a) => (
+                  <option key={a.id} value={a.id}>
+                    {a.name}
+                  </option>
+                ))}
+              </Select>
+            </label>
+            <Button type="submit" name="intent" value="bulk-assign">
+              Assign selected
+            </Button>
+          </div>
+          <div className="flex flex-wrap items-end gap-2">
+            <label htmlFor="bulk-to" className="block">
+              <span className="block text-xs font-medium">Status</span>
+              <Select
+                id="bulk-to"
+                name="to"
+                defaultValue=""
+                size="compact"
+                className="mt-1"
+                aria-describedby={errors?.to ? 'bulk-to-error' : undefined}
+                aria-invalid={errors?.to ? true : undefined}
+              >
+                <option value="">Choose a status</option>
+                {BULK_STATUSES.map((s) => (
+                  <option key={s} value={s}>
+                    {STATUS_LABELS[s]}
+                  </option>
+                ))}
+              </Select>
+            </label>
+            <label htmlFor="bulk-reason" className="block">
+              <span className="block text-xs font-medium">Reason (decline, cancel)</span>
+              <Input
+                id="bulk-reason"
+                name="reason"
+                size="compact"
+                className="mt-1 w-48"
+                maxLength={2000}
+                aria-describedby={errors?.reason ? 'bulk-reason-error' : undefined}
+                aria-invalid={errors?.reason ? true : undefined}
+              />
+            </label>
+            <Button type="submit" name="intent" value="bulk-status">
+              Change status
+            </Button>
+          </div>
         </div>
-        <div className="flex flex-wrap items-end gap-2">
-          <label htmlFor="bulk-to" className="block">
-            <span className="block text-xs font-medium">Status</span>
-            <Select
-              id="bulk-to"
-              name="to"
-              defaultValue=""
-              size="compact"
-              className="mt-1"
-              aria-describedby={errors?.to ? 'bulk-to-error' : undefined}
-              aria-invalid={errors?.to ? true : undefined}
-            >
-              <option value="">Choose a status</option>
-              {BULK_STATUSES.map((s) => (
-                <option key={s} value={s}>
-                  {STATUS_LABELS[s]}
-                </option>
-              ))}
-            </Select>
-          </label>
-          <label htmlFor="bulk-reason" className="block">
-            <span className="block text-xs font-medium">Reason (decline, cancel)</span>
-            <Input
-              id="bulk-reason"
-              name="reason"
-              size="compact"
-              className="mt-1 w-48"
-              maxLength={2000}
-              aria-describedby={errors?.reason ? 'bulk-reason-error' : undefined}
-              aria-invalid={errors?.reason ? true : undefined}
-            />
-          </label>
-          <Button type="submit" name="intent" value="bulk-status">
-            Change status
-          </Button>
-        </div>
-      </div>
-      <FieldError id="bulk-selected-error" errors={errors?.selected} />
-      <FieldError id="bulk-assignee-error" errors={errors?.assignee} />
-      <FieldError id="bulk-to-error" errors={errors?.to} />
-      <FieldError id="bulk-reason-error" errors={errors?.reason} />
-      <FieldError id="bulk-form-error" errors={errors?.form} />
-    </Form>
+        <FieldError id="bulk-selected-error" errors={errors?.selected} />
+        <FieldError id="bulk-assignee-error" errors={errors?.assignee} />
+        <FieldError id="bulk-to-error" errors={errors?.to} />
+        <FieldError id="bulk-reason-error" errors={errors?.reason} />
+        <FieldError id="bulk-form-error" errors={errors?.form} />
+      </Form>
+    </details>
   )
 }
 

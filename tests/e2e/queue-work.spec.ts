@@ -2,7 +2,7 @@ import AxeBuilder from '@axe-core/playwright'
 import type { Page } from '@playwright/test'
 import { and, eq, sql } from 'drizzle-orm'
 import { referrals, savedQueueViews } from '../../app/db/schema'
-import { auditFor, expect, go, referralByReference, submitReferral, test, uniquePatient, userByEmail } from './fixtures'
+import { auditFor, expect, go, referralByReference, SAME_ORIGIN, submitReferral, test, uniquePatient, userByEmail } from './fixtures'
 
 /*
  * The queue's daily work: a reply the clinic must see, work on a selection with a report per
@@ -273,4 +273,42 @@ test('on a 390 px phone: cards, folded filters, nothing scrolls sideways', async
   await page.setViewportSize({ width: 1280, height: 900 })
   await expect(page.getByRole('form', { name: 'Filters' })).toBeVisible()
   await expect(page.getByText('Filters and search')).toBeHidden()
+})
+
+test('hostile posts to the queue: a clear 400 that changes nothing, never a 500; a referrer is refused', async ({ signedInAs, owner }) => {
+  const page = await signedInAs(STAFF, '/queue')
+  const [seeded] = await owner
+    .select({ id: referrals.id, version: referrals.version, assignedTo: referrals.assignedTo })
+    .from(referrals)
+    .where(eq(referrals.clinicId, (await userByEmail(owner, STAFF)).clinicId!))
+    .limit(1)
+  const post = (who: Page, form: Record<string, string>) => who.request.post('/queue', { form, headers: SAME_ORIGIN, maxRedirects: 0 })
+  const hostile: Record<string, string>[] = [
+    { intent: 'bulk-assign', 'selected[0]': 'garbage' },
+    { intent: 'bulk-assign', 'selected[99]': `${seeded!.id}:${seeded!.version}` },
+    { intent: 'bulk-assign', 'selected[0]': `${seeded!.id}:0` },
+    { intent: 'bulk-assign', 'selected[0]': `${seeded!.id}:${seeded!.version}`, assignee: 'everyone' },
+    { intent: 'bulk-status', 'selected[0]': `${seeded!.id}:${seeded!.version}`, to: 'scheduled' },
+    { intent: 'assign-me', referral: `${seeded!.id}` },
+    { intent: 'nothing-we-know' },
+    { intent: 'save-view', name: '' },
+    { intent: 'save-view', name: 'x'.repeat(61) },
+    { intent: 'delete-view', view: 'not-a-uuid' },
+  ]
+  for (const form of hostile) {
+    const response = await post(page, form)
+    const what = JSON.stringify(form)
+    expect(response.status(), what).toBe(400)
+  }
+  const [after] = await owner.select({ version: referrals.version, assignedTo: referrals.assignedTo }).from(referrals).where(eq(referrals.id, seeded!.id))
+  expect(after).toEqual({ version: seeded!.version, assignedTo: seeded!.assignedTo })
+
+  const referrer = await signedInAs(REFERRER)
+  const refused: Record<string, string>[] = [
+    { intent: 'save-view', name: 'Mine' },
+    { intent: 'assign-me', referral: `${seeded!.id}:${seeded!.version}` },
+  ]
+  for (const form of refused) {
+    expect((await post(referrer, form)).status(), JSON.stringify(form)).toBe(403)
+  }
 })
