@@ -5,7 +5,7 @@
  */
 import type { AppLoadContext } from '@remix-run/cloudflare'
 import type { ReferralPriority } from '~/db/enums'
-import type { ClinicSettings } from '~/db/schema'
+import { clinicTimeZone } from '~/utils/clinic-time'
 import { agingBars, horizontalBars, weeklyLine } from './charts.server'
 import {
   AGE_BANDS,
@@ -19,19 +19,6 @@ import {
   type PeriodWeeks,
 } from './turnaround'
 import { turnaround } from './turnaround.server'
-
-const DEFAULT_TIME_ZONE = 'America/Toronto'
-
-/** The clinic's zone when it names one the runtime knows; weeks and days are the clinic's. */
-export function clinicTimeZone(settings: ClinicSettings | null | undefined): string {
-  const zone = (settings as { timeZone?: unknown } | null | undefined)?.timeZone
-  if (typeof zone !== 'string' || zone.length > 64) return DEFAULT_TIME_ZONE
-  try {
-    return new Intl.DateTimeFormat('en-CA', { timeZone: zone }).resolvedOptions().timeZone
-  } catch {
-    return DEFAULT_TIME_ZONE
-  }
-}
 
 /** `?weeks=` from the URL: one of the offered periods, or a problem the page states (400). */
 export function readPeriod(url: URL): { weeks: PeriodWeeks; problem: string | null } {

@@ -83,10 +83,13 @@ export async function turnaround(tx: TenantTx, o: { clinicId: string; weeks: Per
     ), weeks as (
       select to_char(w, 'YYYY-MM-DD') as week, w
         from bounds, generate_series(date_trunc('week', bounds.since at time zone ${o.timeZone}), date_trunc('week', now() at time zone ${o.timeZone}), interval '1 week') as w
+    ), per_week as (
+      select date_trunc('week', p.received_at at time zone ${o.timeZone}) as w, count(*)::int as total from period p group by 1
     ), weekly as (
-      select weeks.week, count(p.id)::int as total
-        from weeks left join period p on date_trunc('week', p.received_at at time zone ${o.timeZone}) = weeks.w
-       group by weeks.week, weeks.w order by weeks.w
+      -- Counted once per week, then joined to the list of weeks: joining the weeks to every
+      -- referral of the period would test each referral against each week (the bench's plan warning).
+      select weeks.week, coalesce(per_week.total, 0) as total, weeks.w
+        from weeks left join per_week using (w)
     ), by_referrer as (
       select p.submitted_by, p.referrer_name, p.referrer_organization, count(*)::int as total, count(*) filter (where p.status = 'declined')::int as declined
         from period p group by 1, 2, 3
@@ -117,7 +120,7 @@ export async function turnaround(tx: TenantTx, o: { clinicId: string; weeks: Per
            (select json_agg(json_build_object('priority', priority, 'received', received, 'reached', booked, 'withinTarget', booked_in_time,
                                               'medianHours', booking_median, 'p90Hours', booking_p90)) from steps) as booking,
            (select json_agg(aging) from aging) as aging,
-           (select json_agg(json_build_object('week', week, 'total', total)) from weekly) as weekly,
+           (select json_agg(json_build_object('week', week, 'total', total) order by w) from weekly) as weekly,
            (select json_agg(json_build_object('id', id, 'name', name, 'organization', organization, 'total', total, 'declined', declined) order by n) from referrers) as referrers,
            (select count(*)::int from period where status = 'declined') as declined,
            (select json_agg(reasons order by total desc, reason) from reasons) as decline_reasons

@@ -1,7 +1,7 @@
 /** The clinic settings page's section: whether other IntakePilot clinics may forward referrals here. */
 import { getFormProps, getInputProps, useForm, type SubmissionResult } from '@conform-to/react'
 import { Form } from '@remix-run/react'
-import { FieldError } from '~/components/forms'
+import { ErrorSummary, FieldError } from '~/components/forms'
 import { Button } from '~/components/ui/button'
 import { FORWARDS_INTENT } from './forward-setting'
 
@@ -22,6 +22,7 @@ export function AcceptsForwardsSection({ accepts, saved, lastResult }: { accepts
           Saved.
         </p>
       ) : null}
+      <ErrorSummary form={form} />
       <Form method="post" {...getFormProps(form)} className="mt-4 space-y-4">
         <input type="hidden" name="intent" value={FORWARDS_INTENT} />
         <div className="flex items-start gap-2">

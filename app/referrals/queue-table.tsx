@@ -12,6 +12,7 @@ import type { IntakeChannel, ReferralPriority, ReferralStatus } from '~/db/schem
 import type { QueueView } from './queue'
 import { queueUrl } from './queue-url'
 import { DuplicateBadge, EnteredBadge, PriorityBadge, StatusBadge } from './referral-badges'
+import { ClinicDate } from '~/utils/use-clinic-time'
 
 export type QueueItem = {
   id: string
@@ -130,7 +131,7 @@ export function QueueTable({ view, items, busy, selectable }: { view: QueueView;
                 {item.replyReceived ? <ReplyMarker /> : null}
               </Cell>
               <Cell label="Received" className="sm:whitespace-nowrap">
-                {item.receivedAt.slice(0, 10)}
+                <ClinicDate iso={item.receivedAt} />
                 <div className="text-xs text-slate-600 max-sm:inline max-sm:pl-2">
                   {item.ageDays === 0 ? 'today' : `${item.ageDays} d ago`} · target{' '}
                   {item.targetHours < 48 ? `${item.targetHours} h` : `${Math.round(item.targetHours / 24)} d`}

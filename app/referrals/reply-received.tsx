@@ -6,8 +6,7 @@
 import { Form, useNavigation } from '@remix-run/react'
 import { Button } from '~/components/ui/button'
 import type { HistoryEvent } from './referral-details'
-
-const at = (iso: string) => `${iso.slice(0, 16).replace('T', ' ')} UTC`
+import { ClinicTime } from '~/utils/use-clinic-time'
 
 /** `since`: the first reply not yet acknowledged; every reply from then on is shown, with the question before it. */
 export function ReplyReceived({ since, events }: { since: string; events: HistoryEvent[] }) {
@@ -30,7 +29,7 @@ export function ReplyReceived({ since, events }: { since: string; events: Histor
         {replies.map((reply) => (
           <li key={reply.id} className="rounded-md border border-sky-200 bg-white p-3">
             <p className="text-xs text-slate-600">
-              {reply.actor?.displayName ?? 'The referrer'} · <time dateTime={reply.createdAt}>{at(reply.createdAt)}</time>
+              {reply.actor?.displayName ?? 'The referrer'} · <ClinicTime iso={reply.createdAt} />
             </p>
             <p className="mt-1 whitespace-pre-wrap text-slate-900">{reply.body}</p>
           </li>

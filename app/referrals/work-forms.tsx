@@ -58,7 +58,7 @@ export function AssignForm({
             key={assignedTo ?? 'none'}
             aria-invalid={invalid(fields.assignee.errors)}
             aria-describedby={fields.assignee.errors ? fields.assignee.errorId : undefined}
-            className="grow"
+            className="min-w-0 grow"
           >
             <option value="">Unassigned</option>
             {assignees.map((p) => (

@@ -17,10 +17,10 @@ import { FormChanges, FormPreview } from '~/intake/form-preview'
 import { currentIntakeForm } from '~/intake/intake-forms.server'
 import { parseForm } from '~/utils/form.server'
 import { invariantResponse } from '~/utils/misc'
+import { clinicTimeZone, formatClinicTime } from '~/utils/clinic-time'
 
 export const meta: MetaFunction = () => [{ title: 'Intake form · IntakePilot' }]
 
-const PUBLISHED_AT = new Intl.DateTimeFormat('en-CA', { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' })
 const SOMEONE_ELSE_PUBLISHED = 'Someone else published a new version meanwhile; reload to see it.'
 const nothingChanged = (version: number) => `Nothing has changed since version ${version}: there is nothing to publish.`
 
@@ -33,7 +33,8 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const published = Number(new URL(request.url).searchParams.get('published'))
   return {
     version,
-    publishedAt: current?.publishedAt ? `${PUBLISHED_AT.format(current.publishedAt)} UTC` : null,
+    // In the clinic's zone, named (the page's text is the server's: no clock read twice).
+    publishedAt: current?.publishedAt ? formatClinicTime(current.publishedAt, clinicTimeZone(context.clinic?.settings)) : null,
     // A clinic always gets a version 1; this is only a starting point should one be missing.
     defaultValue: toEditorValue(current?.definition ?? defaultIntakeForm(['Consultation']), version),
     notice: Number.isInteger(published) && published >= 1 && published <= version ? `Published version ${published}` : null,

@@ -7,6 +7,7 @@ import { buttonClass } from '~/components/ui/button'
 import { StatusBadge } from '~/referrals/referral-badges'
 import { myReferralsPage, readMyReferralsCursor } from '~/referrals/my-referrals.server'
 import { showReferralList } from '~/referrals/referral-list.server'
+import { ClinicDate } from '~/utils/use-clinic-time'
 
 export const meta: MetaFunction = () => [{ title: 'My referrals · IntakePilot' }]
 export const handle = { phi: true }
@@ -93,7 +94,7 @@ export default function MyReferrals() {
               </Link>
             ) : null}
             <span className="text-xs text-slate-500">
-              sent {item.receivedAt.slice(0, 10)} · updated {item.updatedAt.slice(0, 10)}
+              sent <ClinicDate iso={item.receivedAt} /> · updated <ClinicDate iso={item.updatedAt} />
             </span>
           </li>
         ))}

@@ -28,6 +28,7 @@ import { isWorkIntent, WorkSchema } from '~/referrals/work-schema'
 import type { RequestClinic } from '~/tenancy/request-start.server'
 import { referralStatuses, type ReferralStatus } from '~/db/enums'
 import { parseForm } from '~/utils/form.server'
+import { ClinicDate, useClinicTime } from '~/utils/use-clinic-time'
 
 export const meta: MetaFunction = () => [{ title: 'Referral · IntakePilot' }]
 export const handle = { phi: true }
@@ -207,7 +208,7 @@ export default function Referral() {
         {referral.entered ? <EnteredBadge channel={referral.entered.channel} /> : null}
       </div>
       <p className="mt-1 text-sm text-slate-600">
-        Reference <span className="font-mono">{referral.referenceNumber}</span> · received {referral.receivedAt.slice(0, 10)} · form version{' '}
+        Reference <span className="font-mono">{referral.referenceNumber}</span> · received <ClinicDate iso={referral.receivedAt} /> · form version{' '}
         {referral.formVersion} ·{' '}
         <Link to={`/referrals/${referral.id}/print`} reloadDocument className="text-brand-700 underline">
           Print view
@@ -297,7 +298,7 @@ export default function Referral() {
 const ARRIVED: Record<keyof typeof CHANNEL_LABELS, string> = { fax: 'a fax', phone: 'a phone call', email: 'an email', walk_in: 'a walk-in visit' }
 
 function EnteredLine({ entered, received }: { entered: NonNullable<ReturnType<typeof enteredByStaff>>; received: string }) {
-  const at = (iso: string) => `${iso.slice(0, 16).replace('T', ' ')} UTC`
+  const at = useClinicTime()
   return (
     <p className="mt-1 text-sm text-slate-600" data-testid="entered-line">
       Entered by {'by' in entered ? entered.by : 'clinic staff'} on {at(entered.enteredAt)} from {ARRIVED[entered.channel]} received {at(received)}

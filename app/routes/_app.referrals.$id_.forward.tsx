@@ -4,7 +4,7 @@ import { getFormProps, getSelectProps, getTextareaProps, useForm, type Submissio
 import { Form, Link, useActionData, useLoaderData, useNavigation, type ShouldRevalidateFunction } from '@remix-run/react'
 import { refusePhi, requireClinic, requirePhiId, requirePhiPermission, requireUser } from '~/auth/guards.server'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
-import { FieldError } from '~/components/forms'
+import { ErrorSummary, FieldError } from '~/components/forms'
 import { Button } from '~/components/ui/button'
 import { SelectField, TextareaField } from '~/components/ui/field'
 import { STATUS_LABELS } from '~/referrals/referral-badges'
@@ -132,6 +132,7 @@ export default function ForwardReferral() {
               {answered.message}
             </p>
           ) : null}
+          <ErrorSummary form={form} />
           <Form method="post" {...getFormProps(form)} className="mt-6 space-y-4 rounded-lg border border-slate-200 bg-white p-4">
             <input type="hidden" name="version" value={referral.version} />
             <SelectField label="Clinic" errors={fields.toClinic.errors} selectProps={{ ...getSelectProps(fields.toClinic), defaultValue: '' }}>

@@ -55,10 +55,7 @@ const referralIdOf = async (owner: Owner, slug: string, submitter?: string) => {
   return row!.id
 }
 
-/**
- * Pages as they open, by who opens them: a few to a test, so each test stays short on a busy
- * machine. `:referral` is a seeded referral the account may open (for a referrer: their own).
- */
+/** Pages as they open, by who opens them. `:referral` is a seeded referral the account may open (for a referrer: their own). */
 const PAGES: { as: string; paths: (string | [path: string, status: number])[] }[] = [
   { as: 'referrer@lakeview.test', paths: ['/', '/my-referrals', ['/my-referrals?before=not-a-cursor', 400], ['/settings/ai', 403]] },
   { as: 'referrer@lakeview.test', paths: ['/referrals/:referral', '/referrals/:referral/documents', '/referrals/:referral/print', '/referrals/new'] },
@@ -83,6 +80,8 @@ const PAGES: { as: string; paths: (string | [path: string, status: number])[] }[
   },
   { as: 'staff@riverbend.test', paths: ['/referrals/:referral/print', '/referrals/inbound', '/settings/ai', ['/admin/users', 403], ['/nowhere/at/all', 404]] },
   { as: 'admin@riverbend.test', paths: ['/admin/users', '/admin/intake-form', '/admin/documents', ['/clinics', 403]] },
+  { as: 'admin@riverbend.test', paths: ['/admin/clinic', '/turnaround'] },
+  { as: 'staff@riverbend.test', paths: ['/turnaround', '/referrals/:referral/forward'] },
   {
     as: 'admin@riverbend.test',
     paths: [
@@ -100,7 +99,10 @@ test('signed out: the sign-in page and its messages; an unknown page goes to sig
   expect(scan.found).toEqual([])
 })
 
-for (const [n, { as, paths }] of PAGES.entries()) {
+// Two or three pages to a test: each test stays well inside the default timeout on a busy machine.
+const GROUPS = PAGES.flatMap(({ as, paths }) => Array.from({ length: Math.ceil(paths.length / 3) }, (_, i) => ({ as, paths: paths.slice(i * 3, i * 3 + 3) })))
+
+for (const [n, { as, paths }] of GROUPS.entries()) {
   test(`${as} (${n + 1}): ${paths.map((p) => (typeof p === 'string' ? p : `${p[0]} (${p[1]})`)).join(', ')}`, async ({ signedInAs, owner }) => {
     const page = await signedInAs(as)
     const slug = as.split('@')[1]!.replace('.test', '')
@@ -138,6 +140,20 @@ test('the new referral form sent empty, as the server answers it without JavaScr
   await expect(page.getByTestId('error-summary')).toBeFocused()
   const scan = scanner(page)
   await scan.now('/referrals/new, the server reply to an empty form')
+  expect(scan.found).toEqual([])
+})
+
+test('staff: the queue with rows selected, and its keyboard shortcuts dialog open', async ({ signedInAs }) => {
+  const page = await signedInAs('staff@riverbend.test', '/queue')
+  const scan = scanner(page)
+  await page
+    .getByRole('checkbox', { name: /^Select / })
+    .first()
+    .check()
+  await scan.now('/queue, a row selected')
+  await page.getByRole('button', { name: /Keyboard shortcuts/ }).click()
+  await expect(page.getByRole('dialog', { name: 'Keyboard shortcuts' })).toBeVisible()
+  await scan.now('/queue, the shortcuts dialog open')
   expect(scan.found).toEqual([])
 })
 

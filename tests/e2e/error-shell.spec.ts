@@ -78,3 +78,18 @@ test('the first Tab reaches "Skip to main content", which leads past the header 
   await page.keyboard.press('Tab')
   expect(await page.evaluate(() => !!document.activeElement?.closest('main') && !document.activeElement.closest('header'))).toBe(true)
 })
+
+test('on a 390 px phone the header, with all of an admin’s links, wraps instead of scrolling sideways', async ({ signedInAs }, testInfo) => {
+  const page = await signedInAs('admin@northside.test')
+  await page.setViewportSize({ width: 390, height: 844 })
+  for (const path of ['/', '/no-such-page']) {
+    await go(page, path)
+    await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' })).toBeInViewport()
+    const { scrollWidth, clientWidth } = await page.evaluate(() => ({
+      scrollWidth: document.documentElement.scrollWidth,
+      clientWidth: document.documentElement.clientWidth,
+    }))
+    expect(scrollWidth, path).toBeLessThanOrEqual(clientWidth)
+  }
+  await testInfo.attach('header at 390 px', { body: await page.screenshot(), contentType: 'image/png' })
+})

@@ -62,10 +62,10 @@ test('without JavaScript: an admin accepts forwards, staff forward a referral wi
     const clinic = staff.getByLabel('Clinic')
     await expect(clinic.locator('option')).toHaveText(['Choose a clinic', 'Lakeview Orthopaedics'])
     await staff.getByRole('button', { name: 'Forward referral' }).click()
-    await expect(staff.getByText('Choose the clinic to forward it to')).toBeVisible()
+    await expect(staff.getByRole('alert').getByText('Choose the clinic to forward it to')).toBeVisible()
     await expect(clinic).toHaveAttribute('aria-invalid', 'true')
     await expect(staff.getByLabel('Reason')).toHaveAttribute('aria-invalid', 'true')
-    await expect(staff.getByText('Give a reason: the referrer and the receiving clinic see it')).toBeVisible()
+    await expect(staff.getByRole('alert').getByText('Give a reason: the referrer and the receiving clinic see it')).toBeVisible()
     expect((await referralByReference(owner, reference)).status).toBe('received')
 
     await clinic.selectOption({ label: 'Lakeview Orthopaedics' })
@@ -153,7 +153,7 @@ test('with JavaScript: a clinic that does not accept forwards, a forged clinic i
     await expectNoSeriousAxe(staff)
     // The errors with JavaScript too, and axe with them shown.
     await staff.getByRole('button', { name: 'Forward referral' }).click()
-    await expect(staff.getByText('Choose the clinic to forward it to')).toBeVisible()
+    await expect(staff.getByRole('alert').getByText('Choose the clinic to forward it to')).toBeVisible()
     await expectNoSeriousAxe(staff)
 
     const rowsIn = async (clinicId: string) => (await owner.select({ n: count() }).from(referrals).where(eq(referrals.clinicId, clinicId)))[0]!.n

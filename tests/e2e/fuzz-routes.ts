@@ -574,6 +574,36 @@ export function endpoints(w: World): (Endpoint & { file: string })[] {
         ),
     },
     {
+      file: '_app.admin.clinic.tsx',
+      name: 'POST /admin/clinic (turnaround targets)',
+      method: 'POST',
+      role: 'admin',
+      path: '/admin/clinic',
+      page: true,
+      // The defaults: whatever the fuzzer does, a valid case leaves the targets as they were.
+      base: async () =>
+        form(
+          [
+            ['intent', 'turnaround-targets'],
+            ['triage_emergent', '24'],
+            ['triage_urgent', '72'],
+            ['triage_routine', '336'],
+            ['booking_emergent', '3'],
+            ['booking_urgent', '14'],
+            ['booking_routine', '90'],
+          ],
+          {
+            intent: spec('enum'),
+            triage_emergent: spec('int'),
+            triage_urgent: spec('int'),
+            triage_routine: spec('int'),
+            booking_emergent: spec('int'),
+            booking_urgent: spec('int'),
+            booking_routine: spec('int'),
+          },
+        ),
+    },
+    {
       file: '_app.referrals.$id_.documents.tsx',
       name: 'GET /referrals/:id/documents',
       method: 'GET',

@@ -1,7 +1,8 @@
 import AxeBuilder from '@axe-core/playwright'
 import type { Page } from '@playwright/test'
-import { sql } from 'drizzle-orm'
-import { clinicBySlug, expect, test, type Owner } from './fixtures'
+import { and, desc, eq, sql } from 'drizzle-orm'
+import { auditLogs, clinics } from '../../app/db/schema'
+import { clinicBySlug, expect, SAME_ORIGIN, test, type Owner } from './fixtures'
 
 /*
  * The Turnaround page, its CSV and the home page's links into the queue, as staff see them:
@@ -163,4 +164,66 @@ test('the home page’s counts open the queue filtered to what they counted', as
   const referrer = await signedInAs('referrer@lakeview.test', '/')
   await expect(referrer.getByTestId('untriaged-banner')).toHaveCount(0)
   await expect(referrer.locator('dl a')).toHaveCount(0)
+})
+
+test('an admin sets the booking targets on the clinic settings page; the dashboard measures against them; bad values change nothing', async ({
+  signedInAs,
+  owner,
+}) => {
+  // Riverbend's booking targets only: the triage ones drive the queue's overdue marker, which other tests read.
+  const before = await clinicBySlug(owner, 'riverbend')
+  try {
+    const page = await signedInAs('admin@riverbend.test', '/admin/clinic')
+    const section = page.getByRole('region', { name: 'Turnaround targets' })
+    const booking = section.getByRole('group', { name: 'Time to booking (days)' })
+    await expect(booking.getByLabel('Emergent')).toHaveValue('3')
+    await expect(section.getByRole('group', { name: 'Time to triage (hours)' }).getByLabel('Routine')).toHaveValue('336')
+    expect(await seriousViolations(page)).toEqual([])
+
+    await booking.getByLabel('Emergent').fill('0')
+    await section.getByRole('button', { name: 'Save targets' }).click()
+    await expect(booking.getByLabel('Emergent')).toHaveAttribute('aria-invalid', 'true')
+    await expect(section.getByText('The emergent booking target is at least 1 day')).toBeVisible()
+    expect((await clinicBySlug(owner, 'riverbend')).settings).toEqual(before.settings)
+
+    for (const value of ['99999', 'abc', '1.5', '-3', '']) {
+      const fields = {
+        intent: 'turnaround-targets',
+        triage_emergent: '24',
+        triage_urgent: '72',
+        triage_routine: '336',
+        booking_urgent: '14',
+        booking_routine: '90',
+      }
+      const response = await page.request.post('/admin/clinic', { form: { ...fields, booking_emergent: value }, headers: SAME_ORIGIN })
+      expect(response.status(), value).toBe(400)
+    }
+    expect((await clinicBySlug(owner, 'riverbend')).settings).toEqual(before.settings)
+
+    await booking.getByLabel('Emergent').fill('5')
+    await section.getByRole('button', { name: 'Save targets' }).click()
+    await expect(section.getByRole('status')).toHaveText('Saved.')
+    const after = await clinicBySlug(owner, 'riverbend')
+    expect(after.settings.bookingHours).toEqual({ emergent: 120, urgent: 336, routine: 2160 })
+    expect(after.settings.turnaroundHours).toEqual(before.settings.turnaroundHours)
+    const [row] = await owner
+      .select()
+      .from(auditLogs)
+      .where(and(eq(auditLogs.clinicId, after.id), eq(auditLogs.action, 'clinic.settings')))
+      .orderBy(desc(auditLogs.seq))
+      .limit(1)
+    expect(row?.details).toMatchObject({ section: 'turnaround-targets', bookingHours: { emergent: 120 } })
+
+    await page.goto('/turnaround')
+    const figure = page.getByRole('figure', { name: 'Time to booking' })
+    await figure.getByText('Show the data as a table').click()
+    const table = figure.getByRole('table')
+    await expect(table.getByRole('row', { name: /^Emergent/ })).toContainText('5 days')
+
+    const staff = await signedInAs('staff@riverbend.test')
+    const refused = await staff.request.post('/admin/clinic', { form: { intent: 'turnaround-targets', booking_emergent: '1' }, headers: SAME_ORIGIN })
+    expect(refused.status()).toBe(403)
+  } finally {
+    await owner.update(clinics).set({ settings: before.settings }).where(eq(clinics.id, before.id))
+  }
 })
