@@ -100,11 +100,11 @@ export async function performForward(tx: TenantTx, deps: Deps, request: ForwardR
     .leftJoin(intakeForms, and(eq(intakeForms.clinicId, referrals.clinicId), eq(intakeForms.version, referrals.formVersion)))
     .where(eq(referrals.id, request.referralId))
     .limit(1)
-  const refused = async (outcome: 'not-found' | 'conflict' | 'bad-move' | 'not-accepting' | 'stale-form') => {
-    await audit(tx, {
-      ...deniedEvent({ action: 'referral.forward', entityId: request.referralId }, 404),
-      details: { reason: outcome, ...(outcome === 'not-accepting' ? { toClinic: request.toClinic } : {}) },
-    })
+  // A referral not there (or another clinic's) is the usual recorded 404 (decision 013); a
+  // refused target or a stale form says which, as a code, with the clinic id it named.
+  const refused = async (outcome: 'not-found' | 'not-accepting' | 'stale-form') => {
+    const event = deniedEvent({ action: 'referral.forward', entityId: request.referralId }, 404)
+    await audit(tx, outcome === 'not-found' ? event : { ...event, details: { reason: outcome.replace('-', '_'), toClinic: request.toClinic } })
     return { outcome }
   }
   if (!found) return refused('not-found')

@@ -2,7 +2,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remi
 import { data } from '@remix-run/cloudflare'
 import { getFormProps, getSelectProps, getTextareaProps, useForm, type SubmissionResult } from '@conform-to/react'
 import { Form, Link, useActionData, useLoaderData, useNavigation, type ShouldRevalidateFunction } from '@remix-run/react'
-import { requireClinic, requirePhiId, requirePhiPermission, requireUser } from '~/auth/guards.server'
+import { refusePhi, requireClinic, requirePhiId, requirePhiPermission, requireUser } from '~/auth/guards.server'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { ErrorSummary, FieldError } from '~/components/forms'
 import { Button } from '~/components/ui/button'
@@ -17,7 +17,11 @@ export const meta: MetaFunction = () => [{ title: 'Forward a referral · IntakeP
 /** The action opens the referral's PHI (to seal it for the other clinic). */
 export const handle = { phi: true }
 
-/** The referral's reference and status, and the clinics it can go to. No PHI is shown here. */
+/**
+ * The referral's reference and status, and the clinics it can go to. No PHI is shown here, so
+ * opening the page is not recorded as an access; a refusal is (decision 013), as an attempt to
+ * forward: another clinic's or a missing referral is a recorded 404, like the action's.
+ */
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const user = requireUser(request, context)
   const attempt = { action: 'referral.forward', entityId: params.id } as const
@@ -25,7 +29,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   requireClinic(user)
   const id = await requirePhiId(context, params.id, attempt)
   const found = await context.db.tenant((tx) => forwardPageData(tx, id))
-  if (!found) throw new Response('Not found', { status: 404 })
+  if (!found) return refusePhi(context, attempt, 404)
   return { referral: { ...found, forwardable: FORWARDABLE.includes(found.status) } }
 }
 

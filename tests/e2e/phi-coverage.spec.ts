@@ -29,8 +29,11 @@ type Visit = {
   via: 'page' | 'api'
   send: Send
   status: 200 | 403 | 404
-  /** The one row this access must write (a write's own trigger rows aside). */
-  row: { action: AuditAction; entityId: string | null; outcome: 'success' | 'denied'; details?: Record<string, unknown> }
+  /**
+   * The one row this access must write (a write's own trigger rows aside); `null` for a visit
+   * that shows no PHI (a page that only leads to a PHI action): not an access, so no row at all.
+   */
+  row: { action: AuditAction; entityId: string | null; outcome: 'success' | 'denied'; details?: Record<string, unknown> } | null
   /** A list: the ids it returned, which its row must name exactly. */
   shown?: (response: APIResponse) => Promise<string[]>
   /** What the request carried that must never reach the trail (search terms). */
@@ -59,6 +62,15 @@ const denied = (action: AuditAction, entityId: string | null = null, details?: R
   details,
 })
 const docPath = (fx: Fixtures, referralId = fx.doc.referralId, tail = '') => `/referrals/${referralId}/documents/${fx.doc.id}${tail}`
+/** A forward as the page posts it (a refused one: a forward that went through would close a referral other visits use). */
+const forward = (referralId: string) =>
+  page((request) =>
+    request.post(`/referrals/${referralId}/forward`, {
+      form: { toClinic: crypto.randomUUID(), reason: 'Patient Smith moved', version: '1' },
+      headers: SAME_ORIGIN,
+      maxRedirects: 0,
+    }),
+  )
 const search = page((request) => request.post('/queue.data', { form: { healthCard: HEALTH_CARD }, headers: SAME_ORIGIN, maxRedirects: 0 }))
 
 /** Route id -> how each role visits it, and what the trail must then say. */
@@ -99,6 +111,43 @@ const COVERAGE: Record<string, (fx: Fixtures) => Visit[]> = {
     { as: 'admin', what: "another clinic's print view", ...get(`/referrals/${fx.foreign}/print`), status: 404, row: denied('referral.print', fx.foreign) },
     { as: 'referrer', what: 'their own print view', ...get(`/referrals/${fx.own}/print`), status: 200, row: success('referral.print', fx.own) },
     { as: 'referrer', what: "another referrer's print view", ...get(`/referrals/${fx.others}/print`), status: 404, row: denied('referral.print', fx.others) },
+  ],
+  'routes/_app.referrals.$id_.forward': (fx) => [
+    // The page shows the reference, status and the clinics it can go to, no PHI (decision 032):
+    // opening it is not an access. Only the forward opens the PHI; it is recorded as referral.forward.
+    { as: 'staff', what: 'the forward page', ...get(`/referrals/${fx.own}/forward`), status: 200, row: null },
+    {
+      as: 'admin',
+      what: "another clinic's forward page",
+      ...get(`/referrals/${fx.foreign}/forward`),
+      status: 404,
+      row: denied('referral.forward', fx.foreign),
+    },
+    {
+      as: 'admin',
+      what: 'something that is not an id',
+      ...get('/referrals/Smith-1980/forward'),
+      status: 404,
+      row: denied('referral.forward'),
+      secret: 'Smith',
+    },
+    { as: 'referrer', what: 'the forward page (staff work)', ...get(`/referrals/${fx.own}/forward`), status: 403, row: denied('referral.forward', fx.own) },
+    {
+      as: 'staff',
+      what: "forwarding another clinic's referral",
+      ...forward(fx.foreign),
+      status: 404,
+      row: denied('referral.forward', fx.foreign),
+      secret: 'Smith',
+    },
+    {
+      as: 'referrer',
+      what: 'forwarding their own referral (staff work)',
+      ...forward(fx.own),
+      status: 403,
+      row: denied('referral.forward', fx.own),
+      secret: 'Smith',
+    },
   ],
   'routes/_app.referrals.$id_.documents': (fx) => [
     { as: 'staff', what: "a referral's documents", ...get(`/referrals/${fx.own}/documents`), status: 200, row: success('document.list', fx.own) },
@@ -380,6 +429,10 @@ for (const [routeId, visitsFor] of Object.entries(COVERAGE)) {
         // A write made while opening (first opened at) is recorded by its trigger as well: not counted.
         const rows = await owner.select().from(auditLogs).where(eq(auditLogs.requestId, requestId!))
         const recorded = rows.filter((r) => r.action !== 'record.write')
+        if (!visit.row) {
+          expect(recorded, label).toEqual([])
+          continue
+        }
         expect(recorded, label).toHaveLength(1)
         const [row] = recorded
         expect(row, label).toMatchObject({
