@@ -32,10 +32,11 @@ export default defineConfig({
   // Run it by itself with `npx playwright test --project=fuzz --no-deps`.
   // The documents tests count and search the R2 blobs on disk and find their referral as a shared
   // referrer's newest: they run after the others, one at a time, so nobody else's upload or
-  // referral lands in between.
+  // referral lands in between. The clinic settings tests change Northside's time zone for a moment, and
+  // every other test that reads a Northside time expects Toronto's: they run there too.
   projects: [
-    { name: 'e2e', testIgnore: [/fuzz\.spec\.ts$/, /documents\.spec\.ts$/] },
-    { name: 'storage', testMatch: /documents\.spec\.ts$/, dependencies: ['e2e'], fullyParallel: false },
+    { name: 'e2e', testIgnore: [/fuzz\.spec\.ts$/, /documents\.spec\.ts$/, /clinic-settings\.spec\.ts$/] },
+    { name: 'storage', testMatch: [/documents\.spec\.ts$/, /clinic-settings\.spec\.ts$/], dependencies: ['e2e'], fullyParallel: false },
     { name: 'fuzz', testMatch: /fuzz\.spec\.ts$/, dependencies: ['storage'], fullyParallel: false },
   ],
   use: {

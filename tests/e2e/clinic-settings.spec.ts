@@ -72,7 +72,7 @@ test('with JavaScript an unknown zone is refused at the field; a forged one chan
       ;(element as unknown as { value: string }).value = 'Mars/Olympus'
     })
     await page.getByRole('button', { name: 'Save time zone' }).click()
-    await expect(page.getByText('Choose a time zone from the list')).toBeVisible()
+    await expect(page.getByRole('alert').getByText('Choose a time zone from the list')).toBeVisible()
     await expect(page.getByLabel('Clinic time zone')).toHaveAttribute('aria-invalid', 'true')
     expect((await northside(owner)).settings).toEqual(before.settings)
 

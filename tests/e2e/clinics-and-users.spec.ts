@@ -121,7 +121,7 @@ test('a user disabled by their admin is locked out on their very next request', 
   await expect(staff).toHaveURL('/my-referrals')
 
   await row.getByRole('button', { name: 'Disable' }).click()
-  await expect(row).toContainText('disabled')
+  await expect(row).toContainText('Disabled')
   // The browser's own background request (Remix route discovery) lands first: it reads no data
   // and must not end the session, or the next page could not say why the user is out.
   const discovery = await staff.context().request.get('/__manifest?p=%2Fmy-referrals&version=x')

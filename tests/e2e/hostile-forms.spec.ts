@@ -28,10 +28,11 @@ import {
 
 const INDEXES = [1e3, 1e5, 1e7, 1e8, 1e9]
 /**
- * A page with its own data is 30 to 80 KB (the audit viewer shows 50 rows), a JSON answer
+ * A page with its own data is 30 to 80 KB (the audit viewer shows 50 rows), the intake form
+ * editor about 150 KB (every field's editor and the live preview of the form), a JSON answer
  * a few hundred bytes; an echoed or rendered amplification is megabytes.
  */
-const SMALL_PAGE = 128 * 1024
+const SMALL_PAGE = 192 * 1024
 const SMALL_JSON = 64 * 1024
 /** Every refusal of the form guard ends so; it never repeats what was sent. */
 const REFUSED = 'Reload the page and try again.'

@@ -18,6 +18,7 @@ import {
   userByEmail,
   type Owner,
 } from './fixtures'
+import { clinicInstant } from '../../app/utils/clinic-time'
 
 /*
  * Referrals that came by fax, phone, email or in person, entered by staff on the referrer's
@@ -26,6 +27,8 @@ import {
  * clinic's referrer, bad input) with nothing stored.
  */
 const STAFF = 'staff@northside.test'
+/** Northside keeps the default zone: a received day and time are Toronto's. */
+const CLINIC_ZONE = 'America/Toronto'
 const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10)
 const withKey = async (owner: Owner, key: string) => (await owner.select({ n: count() }).from(referrals).where(eq(referrals.idempotencyKey, key)))[0]!.n
 const inboundForm = (page: Page) => page.locator('form:has(input[name=idempotencyKey])')
@@ -76,7 +79,8 @@ test('without JavaScript, staff enter a faxed referral received two days ago: th
   const row = await referralByReference(owner, reference)
   const staff = await userByEmail(owner, STAFF)
   expect(row).toMatchObject({ submittedBy: referrerAccount.id, enteredBy: staff.id, channel: 'fax', priority: 'emergent', referrerName: null })
-  expect(row.receivedAt.toISOString()).toBe(`${daysAgo(2)}T00:00:00.000Z`)
+  // The day and time are the clinic's (Northside: Toronto, the default zone).
+  expect(row.receivedAt.toISOString()).toBe(clinicInstant(daysAgo(2), '00:00', CLINIC_ZONE)!.toISOString())
   const [audit] = await auditFor(owner, 'referral.create', row.id)
   expect(audit).toMatchObject({ actorId: staff.id, outcome: 'success', details: { channel: 'fax', enteredBy: staff.id, referrer: referrerAccount.id } })
   expect(JSON.stringify(audit)).not.toContain(patient.last)
@@ -131,7 +135,7 @@ test('with JavaScript, a referrer typed in: the form says what is missing before
     referrerName: name,
     referrerOrganization: 'Harbour Walk-in Clinic',
   })
-  expect(row.receivedAt.toISOString()).toBe(`${daysAgo(1)}T14:05:00.000Z`)
+  expect(row.receivedAt.toISOString()).toBe(clinicInstant(daysAgo(1), '14:05', CLINIC_ZONE)!.toISOString())
   const [audit] = await auditFor(owner, 'referral.create', row.id)
   expect(audit!.details).toEqual({ channel: 'phone', enteredBy: staff.id, referrer: 'typed-in' })
   // The form is empty again for the next one.
