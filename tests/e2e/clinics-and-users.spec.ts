@@ -131,5 +131,5 @@ test('a user disabled by their admin is locked out on their very next request', 
   await expect(staff.getByText('Your account has been disabled')).toBeVisible()
 
   await admin.getByTestId('user-referrer2@northside.test').getByRole('button', { name: 'Enable' }).click()
-  await expect(admin.getByTestId('user-referrer2@northside.test')).toContainText('active')
+  await expect(admin.getByTestId('user-referrer2@northside.test')).toContainText('Active')
 })

@@ -99,9 +99,9 @@ test('a disable and re-enable ends the session for good: the old cookie is refus
   const old = (await sessionCookie(context)).value
 
   await admin.row.getByRole('button', { name: 'Disable' }).click()
-  await expect(admin.row).toContainText('disabled')
+  await expect(admin.row).toContainText('Disabled')
   await admin.row.getByRole('button', { name: 'Enable' }).click()
-  await expect(admin.row).toContainText('active')
+  await expect(admin.row).toContainText('Active')
 
   await expectSignedOut(request, old)
   await page.reload()
