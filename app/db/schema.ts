@@ -69,6 +69,8 @@ export const users = pgTable(
 )
 
 export type FieldType = 'text' | 'textarea' | 'date' | 'select' | 'checkbox' | 'phone' | 'email' | 'number'
+/** A shape a text field's value must have (app/intake/field-formats.ts). */
+export type FieldFormat = 'ontario-health-card' | 'bc-phn' | 'quebec-ramq'
 export type IntakeField = {
   key: string
   label: string
@@ -77,6 +79,8 @@ export type IntakeField = {
   phi: boolean
   help?: string
   options?: string[]
+  /** Text fields only. */
+  format?: FieldFormat
 }
 export type IntakeFormDefinition = { sections: { title: string; fields: IntakeField[] }[] }
 
