@@ -300,3 +300,5 @@ export const auditCheckpoints = pgTable('audit_checkpoints', {
   removedRows: bigint('removed_rows', { mode: 'number' }).notNull(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 })
+
+export * from './referrer-schema'
