@@ -9,7 +9,7 @@ import type { IntakeField, IntakeFormDefinition } from '~/db/schema'
 import { ANY_DAY, BIRTH_DAY, calendarDay, hasNul, NEAR_DAY, NUL_MESSAGE, type DayRange } from '~/utils/form-values'
 import { FIELD_FORMATS, fitsFormat } from './field-formats'
 
-const PHONE = /^[+()\d][\d\s().+-]{6,24}$/
+export const PHONE = /^[+()\d][\d\s().+-]{6,24}$/
 const TEXT_MAX = 300
 const TEXTAREA_MAX = 4000
 
