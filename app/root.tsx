@@ -3,6 +3,7 @@ import { Links, Meta, Outlet, Scripts, ScrollRestoration, useRouteLoaderData } f
 import type { ReactNode } from 'react'
 import { GeneralErrorBoundary } from './components/error-boundary'
 import { useNonce } from './components/nonce'
+import { MAIN_CONTENT, SkipLink } from './components/skip-link'
 import tailwindHref from './tailwind.css?url'
 
 export const links: LinksFunction = () => [
@@ -27,6 +28,7 @@ export function Layout({ children }: { children: ReactNode }) {
         <Links />
       </head>
       <body className="h-full">
+        <SkipLink />
         {children}
         <ScrollRestoration nonce={nonce} />
         <Scripts nonce={nonce} />
@@ -40,7 +42,12 @@ export default function App() {
 }
 
 export function ErrorBoundary() {
-  return <GeneralErrorBoundary />
+  // Outside the app shell (it failed, or the page is not one of its own): the skip link's target is here.
+  return (
+    <div id={MAIN_CONTENT} tabIndex={-1}>
+      <GeneralErrorBoundary />
+    </div>
+  )
 }
 
 export const useRootData = () => useRouteLoaderData<typeof loader>('root')

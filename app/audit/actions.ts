@@ -27,6 +27,7 @@ export const AUDIT_ACTIONS: Record<AuditAction, ActionInfo> = {
   'login.denied': { label: 'Sign-in refused', type: 'userAuthentication', crude: 'E' },
   logout: { label: 'Signed out', type: 'userAuthentication', crude: 'E' },
   'clinic.switch': { label: 'Switched clinic', type: 'applicationActivity', crude: 'E' },
+  'clinic.settings': { label: 'Changed a clinic setting', type: 'applicationActivity', crude: 'U' },
   'referral.read': { label: 'Opened a referral', type: 'patientRecord', crude: 'R' },
   'referral.list': { label: 'Listed referrals', type: 'patientRecord', crude: 'R' },
   'referral.create': { label: 'Created a referral', type: 'patientRecord', crude: 'C' },

@@ -11,6 +11,7 @@ export type AuditAction =
   | 'login.denied'
   | 'logout'
   | 'clinic.switch'
+  | 'clinic.settings'
   | 'referral.read'
   | 'referral.list'
   | 'referral.create'

@@ -19,7 +19,7 @@ const staff = [
   'read:intake-form:any',
 ] as const
 
-const admin = [...staff, 'manage:user:any', 'update:intake-form:any', 'read:audit-log:any', 'export:audit-log:any', 'verify:audit-log:any'] as const
+const admin = [...staff, 'manage:user:any', 'update:clinic-settings:own', 'update:intake-form:any', 'read:audit-log:any', 'export:audit-log:any', 'verify:audit-log:any'] as const
 
 const superadmin = [...admin, 'switch:clinic:any', 'manage:clinic:any'] as const
 

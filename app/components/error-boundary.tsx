@@ -13,20 +13,23 @@ export function GeneralErrorBoundary() {
     ? { title: 'Sign-in is unavailable', message: 'IntakePilot cannot reach the sign-in service right now. Please try again in a moment.' }
     : describe(status)
   return (
-    <main className="mx-auto max-w-xl px-6 py-16" role="alert">
-      <p className="text-sm font-semibold text-brand-700">Error {status}</p>
-      <h1 className="mt-2 text-2xl font-semibold tracking-tight">{title}</h1>
-      <p className="mt-3 text-slate-600">{message}</p>
-      {root?.requestId ? (
-        <p className="mt-6 text-sm text-slate-500">
-          Reference for support: <code className="rounded bg-slate-100 px-1.5 py-0.5">{root.requestId}</code>
+    // The alert sits inside the main landmark: on <main> itself it would replace the landmark.
+    <main className="mx-auto max-w-xl px-6 py-16">
+      <div role="alert">
+        <p className="text-sm font-semibold text-brand-700">Error {status}</p>
+        <h1 className="mt-2 text-2xl font-semibold tracking-tight">{title}</h1>
+        <p className="mt-3 text-slate-600">{message}</p>
+        {root?.requestId ? (
+          <p className="mt-6 text-sm text-slate-500">
+            Reference for support: <code className="rounded bg-slate-100 px-1.5 py-0.5">{root.requestId}</code>
+          </p>
+        ) : null}
+        <p className="mt-8">
+          <a className="font-medium text-brand-700 underline" href="/">
+            Back to IntakePilot
+          </a>
         </p>
-      ) : null}
-      <p className="mt-8">
-        <a className="font-medium text-brand-700 underline" href="/">
-          Back to IntakePilot
-        </a>
-      </p>
+      </div>
     </main>
   )
 }

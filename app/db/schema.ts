@@ -24,6 +24,8 @@ export type ClinicSettings = {
   localAiEndpoint?: string
   /** Lower limits for attachments than the defaults (app/documents/limits.ts); never higher. */
   documentLimits?: { fileBytes?: number; referralBytes?: number }
+  /** IANA time zone every page and export shows times in (app/utils/clinic-time.ts); America/Toronto when unset. */
+  timeZone?: string
 }
 
 export const clinics = pgTable('clinics', {

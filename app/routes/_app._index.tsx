@@ -22,10 +22,9 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 
 export default function Home() {
   const { role, displayName, counts, urgentUntriaged } = useLoaderData<typeof loader>()
-  const firstName = displayName.split(' ')[0]
   return (
     <main className="mx-auto max-w-7xl px-4 py-8 sm:px-6">
-      <h1 className="text-2xl font-semibold tracking-tight">Hello, {firstName}</h1>
+      <h1 className="text-2xl font-semibold tracking-tight">Hello, {displayName}</h1>
       <p className="mt-1 text-slate-600">{role === 'referrer' ? 'Your referrals to this clinic, by status.' : 'Referrals in this clinic, by status.'}</p>
       {role !== 'referrer' && urgentUntriaged > 0 ? (
         <p className="mt-4 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900" role="status">

@@ -6,7 +6,7 @@ import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import { z } from 'zod'
 import { requireClinic, requireCurrentClinic, requirePermission, requireUser } from '~/auth/guards.server'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
-import { FieldError } from '~/components/forms'
+import { ErrorSummary, FieldError } from '~/components/forms'
 import { Button } from '~/components/ui/button'
 import { Input } from '~/components/ui/control'
 import { documentLimits, MAX_FILE_BYTES, MAX_REFERRAL_BYTES, MB } from '~/documents/limits'
@@ -73,6 +73,7 @@ export default function DocumentLimitsPage() {
           Saved.
         </p>
       ) : null}
+      <ErrorSummary form={form} />
       <Form method="post" {...getFormProps(form)} className="mt-6 space-y-4 rounded-lg border border-slate-200 bg-white p-4">
         <div>
           <label htmlFor={fields.fileMb.id} className="block text-sm font-medium">

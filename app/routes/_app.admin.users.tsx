@@ -6,7 +6,7 @@ import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/re
 import { z } from 'zod'
 import { requireClinic, requirePermission, requireUser } from '~/auth/guards.server'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
-import { FieldError } from '~/components/forms'
+import { ErrorSummary, FieldError } from '~/components/forms'
 import { Button } from '~/components/ui/button'
 import { Select } from '~/components/ui/control'
 import { Field, SelectField } from '~/components/ui/field'
@@ -118,6 +118,7 @@ export default function Users() {
         <h2 id="invite-heading" className="font-semibold">
           Invite a user
         </h2>
+        <ErrorSummary form={form} />
         <Form method="post" action={USERS_PAGE} {...getFormProps(form)} className="mt-4 grid gap-4 sm:grid-cols-4 sm:items-start">
           <input type="hidden" name="intent" value="invite" />
           <Field label="Email" inputProps={getInputProps(fields.email, { type: 'email' })} errors={fields.email.errors} />

@@ -8,7 +8,7 @@ import { requirePermission, requireUser } from '~/auth/guards.server'
 import { hasPermission } from '~/auth/permissions'
 import { sealSession, sessionSetCookie } from '~/auth/session.server'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
-import { FieldError } from '~/components/forms'
+import { ErrorSummary, FieldError } from '~/components/forms'
 import { Button } from '~/components/ui/button'
 import { Field, SelectField } from '~/components/ui/field'
 import { switchableClinics, switchClinic } from '~/users/clinic-switch.server'
@@ -70,6 +70,7 @@ export default function Clinics() {
       <p className="mt-2 text-slate-600">
         Everything you see after switching is that clinic&apos;s data. The switch and its reason are recorded in the clinic&apos;s audit trail.
       </p>
+      <ErrorSummary form={form} />
       <Form method="post" {...getFormProps(form)} className="mt-6 space-y-4 rounded-lg border border-slate-200 bg-white p-5">
         <SelectField
           label="Clinic"

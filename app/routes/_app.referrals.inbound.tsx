@@ -4,7 +4,7 @@ import { getFormProps, getInputProps, getSelectProps, useForm, type FieldMetadat
 import { Form, Link, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import type { ReactNode } from 'react'
 import { requireClinic, requireCurrentClinic, requirePermission, requireUser } from '~/auth/guards.server'
-import { useLazyValidation } from '~/components/forms'
+import { ErrorSummary, useLazyValidation } from '~/components/forms'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { Button } from '~/components/ui/button'
 import { Field, SelectField } from '~/components/ui/field'
@@ -103,11 +103,7 @@ export default function NewInboundReferral() {
           </p>
         </div>
       ) : null}
-      {form.errors?.length || upload.answer?.message ? (
-        <p role="alert" className="mt-4 rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-900">
-          {[...(form.errors ?? []), upload.answer?.message].filter(Boolean).join(' ')}
-        </p>
-      ) : null}
+      <ErrorSummary form={form} messages={[upload.answer?.message]} fieldIds={{ [DOCUMENTS_FIELD]: 'documents' }} />
       <Form
         key={idempotencyKey}
         method="post"

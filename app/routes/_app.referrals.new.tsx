@@ -3,7 +3,7 @@ import { data, redirect } from '@remix-run/cloudflare'
 import { getFormProps, useForm } from '@conform-to/react'
 import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { requireClinic, requireCurrentClinic, requirePermission, requireUser } from '~/auth/guards.server'
-import { useLazyValidation } from '~/components/forms'
+import { ErrorSummary, useLazyValidation } from '~/components/forms'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { Button } from '~/components/ui/button'
 import { documentLimits, DOCUMENT_UPLOAD_BODY, DOCUMENTS_FIELD } from '~/documents/limits'
@@ -106,11 +106,7 @@ export default function NewReferral() {
           Everything you entered is below: check it and submit again.
         </p>
       ) : null}
-      {form.errors?.length || upload.answer?.message ? (
-        <p role="alert" className="mt-4 rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-900">
-          {[...(form.errors ?? []), upload.answer?.message].filter(Boolean).join(' ')}
-        </p>
-      ) : null}
+      <ErrorSummary form={form} messages={[upload.answer?.message]} fieldIds={{ [DOCUMENTS_FIELD]: 'documents' }} />
       <Form
         method="post"
         encType="multipart/form-data"

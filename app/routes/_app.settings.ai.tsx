@@ -9,7 +9,7 @@ import { aiEndpointFor, saveClinicAiEndpoint, saveMyAiEndpoint } from '~/ai/endp
 import { requireClinic, requireCurrentClinic, requirePermission, requireUser } from '~/auth/guards.server'
 import { hasPermission } from '~/auth/permissions'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
-import { FieldError } from '~/components/forms'
+import { ErrorSummary, FieldError } from '~/components/forms'
 import { Button } from '~/components/ui/button'
 import { Input } from '~/components/ui/control'
 import { parseForm } from '~/utils/form.server'
@@ -77,6 +77,7 @@ export default function AiSettings() {
         </span>{' '}
         ({current.source === 'you' ? 'your setting' : current.source === 'clinic' ? 'the clinic’s setting' : 'LM Studio’s default'})
       </p>
+      <ErrorSummary form={mine.form} />
       <Form method="post" {...getFormProps(mine.form)} className="mt-6 space-y-2 rounded-lg border border-slate-200 bg-white p-4">
         <input type="hidden" name="scope" value="me" />
         <label htmlFor={mine.endpoint.id} className="block text-sm font-medium">
@@ -91,16 +92,19 @@ export default function AiSettings() {
         </Button>
       </Form>
       {isAdmin ? (
-        <Form method="post" {...getFormProps(clinic.form)} className="mt-4 space-y-2 rounded-lg border border-slate-200 bg-white p-4">
-          <input type="hidden" name="scope" value="clinic" />
-          <label htmlFor={clinic.endpoint.id} className="block text-sm font-medium">
-            The clinic&apos;s default model server
-          </label>
-          <Input {...getInputProps(clinic.endpoint, { type: 'text' })} placeholder={DEFAULT_AI_ENDPOINT} className="block w-full font-mono text-sm" />
-          <FieldError id={clinic.endpoint.errorId} errors={clinic.endpoint.errors} />
-          <FieldError id={clinic.form.errorId} errors={clinic.form.errors} />
-          <Button type="submit">Save for the clinic</Button>
-        </Form>
+        <>
+          <ErrorSummary form={clinic.form} />
+          <Form method="post" {...getFormProps(clinic.form)} className="mt-4 space-y-2 rounded-lg border border-slate-200 bg-white p-4">
+            <input type="hidden" name="scope" value="clinic" />
+            <label htmlFor={clinic.endpoint.id} className="block text-sm font-medium">
+              The clinic&apos;s default model server
+            </label>
+            <Input {...getInputProps(clinic.endpoint, { type: 'text' })} placeholder={DEFAULT_AI_ENDPOINT} className="block w-full font-mono text-sm" />
+            <FieldError id={clinic.endpoint.errorId} errors={clinic.endpoint.errors} />
+            <FieldError id={clinic.form.errorId} errors={clinic.form.errors} />
+            <Button type="submit">Save for the clinic</Button>
+          </Form>
+        </>
       ) : null}
     </main>
   )

@@ -4,9 +4,11 @@ import { aiEndpointFor } from '~/ai/endpoint.server'
 import { requireUser } from '~/auth/guards.server'
 import { hasPermission } from '~/auth/permissions'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
+import { MAIN_CONTENT } from '~/components/skip-link'
 import { Button, buttonClass } from '~/components/ui/button'
 import { Input, Select } from '~/components/ui/control'
 import { switchableClinics } from '~/users/clinic-switch.server'
+import { clinicTimeZone } from '~/utils/clinic-time'
 
 /** The signed-in shell: header with the clinic, navigation by role, the superadmin's clinic menu. */
 export async function loader({ request, context }: LoaderFunctionArgs) {
@@ -22,6 +24,8 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     user: { displayName: user.displayName, email: user.email, role: user.role },
     clinic: current ? { id: current.id, name: current.name, slug: current.slug } : null,
     switchable,
+    // Every page shows times in the clinic's zone (app/utils/use-clinic-time.ts reads it here).
+    timeZone: clinicTimeZone(current?.settings),
   }
 }
 
@@ -63,7 +67,10 @@ export default function AppShell() {
           </div>
         </div>
       </header>
-      <Outlet />
+      {/* Where the skip link leads: past the header and navigation, to the page (or its error). */}
+      <div id={MAIN_CONTENT} tabIndex={-1} className="outline-none">
+        <Outlet />
+      </div>
     </div>
   )
 }
@@ -109,6 +116,7 @@ function navigationFor(role: string) {
   if (role === 'admin' || role === 'superadmin') items.push({ to: '/admin/intake-form', label: 'Intake form' })
   if (role === 'admin' || role === 'superadmin') items.push({ to: '/admin/audit', label: 'Audit' })
   if (role === 'admin' || role === 'superadmin') items.push({ to: '/admin/documents', label: 'Document limits' })
+  if (role === 'admin' || role === 'superadmin') items.push({ to: '/admin/clinic', label: 'Clinic settings' })
   return items
 }
 

@@ -10,6 +10,7 @@ import { sealSession, sessionSetCookie, startServerSession } from '~/auth/sessio
 import { readCookie } from '~/auth/session.server'
 import { recordAudit } from '~/audit/audit.server'
 import { signInUser, type SigningInUser } from '~/users/sign-in.server'
+import { MAIN_CONTENT } from '~/components/skip-link'
 
 export const meta: MetaFunction = () => [{ title: 'Sign-in · IntakePilot' }]
 
@@ -118,15 +119,17 @@ export default function SignInRefused() {
     text: 'The sign-in response could not be verified, or your organisation is not allowed to use this IntakePilot. Nothing was saved.',
   }
   return (
-    <main className="mx-auto max-w-lg px-6 py-16" role="alert">
-      <p className="text-sm font-semibold uppercase tracking-wide text-brand-700">IntakePilot</p>
-      <h1 className="mt-2 text-2xl font-semibold tracking-tight">{explanation.title}</h1>
-      <p className="mt-3 text-slate-600">{explanation.text}</p>
-      <p className="mt-8">
-        <a className="font-medium text-brand-700 underline" href="/login">
-          Back to sign-in
-        </a>
-      </p>
+    <main id={MAIN_CONTENT} tabIndex={-1} className="mx-auto max-w-lg px-6 py-16">
+      <div role="alert">
+        <p className="text-sm font-semibold uppercase tracking-wide text-brand-700">IntakePilot</p>
+        <h1 className="mt-2 text-2xl font-semibold tracking-tight">{explanation.title}</h1>
+        <p className="mt-3 text-slate-600">{explanation.text}</p>
+        <p className="mt-8">
+          <a className="font-medium text-brand-700 underline" href="/login">
+            Back to sign-in
+          </a>
+        </p>
+      </div>
     </main>
   )
 }

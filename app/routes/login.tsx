@@ -2,6 +2,7 @@ import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/cloudflare'
 import { redirect } from '@remix-run/cloudflare'
 import { Form, useLoaderData, useNavigation } from '@remix-run/react'
 import { safeRedirect } from '~/utils/misc'
+import { MAIN_CONTENT } from '~/components/skip-link'
 
 export const meta: MetaFunction = () => [{ title: 'Sign in · IntakePilot' }]
 
@@ -26,7 +27,7 @@ export default function Login() {
   const navigation = useNavigation()
   const pending = navigation.state !== 'idle'
   return (
-    <main className="flex min-h-full items-center justify-center px-6 py-16">
+    <main id={MAIN_CONTENT} tabIndex={-1} className="flex min-h-full items-center justify-center px-6 py-16">
       <div className="w-full max-w-sm">
         <p className="text-sm font-semibold uppercase tracking-wide text-brand-700">IntakePilot</p>
         <h1 className="mt-2 text-2xl font-semibold tracking-tight">Sign in</h1>

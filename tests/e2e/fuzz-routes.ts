@@ -499,6 +499,23 @@ export function endpoints(w: World): (Endpoint & { file: string })[] {
         ),
     },
     {
+      file: '_app.admin.clinic.tsx',
+      name: 'POST /admin/clinic (time zone)',
+      method: 'POST',
+      role: 'admin',
+      path: '/admin/clinic',
+      page: true,
+      // The default zone: whatever the fuzzer does, a valid case leaves the clinic where it was.
+      base: async () =>
+        form(
+          [
+            ['intent', 'time-zone'],
+            ['timeZone', 'America/Toronto'],
+          ],
+          { intent: spec('enum'), timeZone: spec('enum') },
+        ),
+    },
+    {
       file: '_app.referrals.$id_.documents.tsx',
       name: 'GET /referrals/:id/documents',
       method: 'GET',
@@ -902,4 +919,6 @@ export function endpoints(w: World): (Endpoint & { file: string })[] {
 /** Route modules with nothing of their own to fuzz, and why. */
 export const COVERED_BY_OTHERS: Record<string, string> = {
   '_app.tsx': 'the layout: its loader runs in every _app.* page above',
+  '_app.$.tsx': 'reads nothing it is sent: every address and method answers 404 in the shell (tests/e2e/error-shell.spec.ts)',
+  'api.$.ts': 'reads nothing it is sent: every address and method answers the JSON 404 (tests/e2e/error-shell.spec.ts)',
 }

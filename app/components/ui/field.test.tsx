@@ -22,8 +22,9 @@ describe('Field and its kin', () => {
     expect(out).toMatch(
       /<input id="invite-email" name="email" aria-invalid="true" aria-describedby="invite-email-error" class="[^"]*rounded-md border border-slate-300/,
     )
-    expect(out).toContain('<ul id="invite-email-error" role="alert"')
-    expect(out).toContain('<li>Enter a valid email address</li>')
+    expect(out).toContain('<div id="invite-email-error" role="alert"')
+    // A list inside the alert, not an alert that was a list: its items stay list items.
+    expect(out).toMatch(/<div id="invite-email-error" role="alert"[^>]*><ul[^>]*><li>Enter a valid email address<\/li><\/ul><\/div>/)
   })
 
   it('shows no error list when there is nothing wrong', () => {
@@ -52,7 +53,7 @@ describe('Field and its kin', () => {
 
   it('renders text areas and choices given as children', () => {
     expect(html(<TextareaField label="Note" textareaProps={{ id: 'note', name: 'body' }} errors={['Write something first']} />)).toContain(
-      '<ul id="note-error" role="alert"',
+      '<div id="note-error" role="alert"',
     )
     expect(
       html(
