@@ -5,12 +5,13 @@
  */
 import { sql } from 'drizzle-orm'
 import { index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
-import type { EncryptedValue } from './schema'
 
 const id = () =>
   uuid('id')
     .primaryKey()
     .default(sql`gen_random_uuid()`)
+/** schema.ts's EncryptedValue (decision 007), spelled out: this file is imported by schema.ts. */
+type Sealed = { v: 1; kid: string; iv: string; ct: string }
 const at = (name: string) => timestamp(name, { withTimezone: true }).notNull().defaultNow()
 
 /** Who the referrer is on a referral: fills the form's referring-clinician fields. Not PHI. */
@@ -38,7 +39,7 @@ export const referralDrafts = pgTable(
     clinicId: uuid('clinic_id').notNull(),
     userId: uuid('user_id').notNull(),
     formVersion: integer('form_version').notNull(),
-    content: jsonb('content').$type<EncryptedValue>().notNull(),
+    content: jsonb('content').$type<Sealed>().notNull(),
     createdAt: at('created_at'),
     updatedAt: at('updated_at'),
   },

@@ -8,7 +8,7 @@
 import { and, desc, eq, sql } from 'drizzle-orm'
 import type { PhiCipher } from '~/crypto/phi.server'
 import { referralDrafts, type IntakeFormDefinition } from '~/db/schema'
-import type { TenantTx } from '~/tenancy/tenant.server'
+import { writeWithCommit, type TenantTx } from '~/tenancy/tenant.server'
 import { intakeFields } from './form-schema'
 
 export type DraftOwner = { clinicId: string; userId: string }
@@ -87,7 +87,12 @@ export async function listDrafts(tx: TenantTx, cipher: PhiCipher, owner: DraftOw
   )
 }
 
-/** Gone when the referral is sent, or discarded: true when there was such a draft of theirs. */
+/** The draft a referral was finished from goes with that referral's commit: no round trip of its own. */
+export function deleteDraftWithCommit(tx: TenantTx, owner: DraftOwner, id: string) {
+  return writeWithCommit(tx, tx.delete(referralDrafts).where(and(mine(owner), eq(referralDrafts.id, id))))
+}
+
+/** Discarded by its owner: true when there was such a draft of theirs. */
 export async function deleteDraft(tx: TenantTx, owner: DraftOwner, id: string) {
   const deleted = await tx
     .delete(referralDrafts)

@@ -28,8 +28,7 @@ const text = (label: string, max: number) =>
     .refine((value) => !hasNul(value), `${label} ${NUL_MESSAGE}`)
     .optional()
     .transform((value) => value ?? '')
-const phone = (label: string) =>
-  text(label, 30).refine((value) => !value || PHONE.test(value), `${label}: enter a phone number, e.g. (416) 555-0123`)
+const phone = (label: string) => text(label, 30).refine((value) => !value || PHONE.test(value), `${label}: enter a phone number, e.g. (416) 555-0123`)
 
 /** Every part is optional: what is filled in fills the form, the rest the referrer types. */
 export const ReferrerProfileSchema = z.object({
