@@ -77,7 +77,8 @@ test('the profile fills the referring clinician’s fields of a new referral', a
 })
 
 test('the profile page passes axe, empty or with a field error', async ({ signedInAs }) => {
-  const page = await signedInAs(ME, '/profile', { javaScriptEnabled: false })
+  // axe runs in the page: with JavaScript on.
+  const page = await signedInAs(ME, '/profile')
   expect(await seriousViolations(page)).toEqual([])
   await page.getByLabel('Fax').fill('x')
   await page.getByRole('button', { name: 'Save profile' }).click()
@@ -160,5 +161,6 @@ test('“Save as template” keeps the non-patient fields only, and starts a new
 
   // Another referrer cannot use it.
   const colleague = await signedInAs(COLLEAGUE, `/referrals/new?template=${stored!.id}`)
-  await expect(colleague.getByText('This template is not there any more.')).toBeVisible()
+  await expect(colleague.getByRole('heading', { name: 'Not found' })).toBeVisible()
+  await expect(colleague.locator('[name=clinician_name]')).toHaveCount(0)
 })
