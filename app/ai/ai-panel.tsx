@@ -8,6 +8,7 @@ import { Form, useFetcher } from '@remix-run/react'
 import { useEffect, useRef, useState } from 'react'
 import { KIND_LABELS, messagesFor, PROMPT_VERSION, SUMMARY_KINDS, type SummaryKind } from './prompts'
 import { listModels, LocalModelUnreachable, streamChat } from './local-model'
+import { ClinicTime } from '~/utils/use-clinic-time'
 
 export type ShownSummary = {
   id: string
@@ -93,7 +94,7 @@ export function AiPanel({
               </p>
               <p className="mt-1 whitespace-pre-wrap text-slate-800">{s.text}</p>
               <p className="mt-1 text-xs text-slate-500">
-                {s.model} · {s.promptVersion} · {s.generatedByName} · {s.generatedAt.slice(0, 16).replace('T', ' ')} UTC
+                {s.model} · {s.promptVersion} · {s.generatedByName} · <ClinicTime iso={s.generatedAt} />
               </p>
             </div>
           ))}
@@ -178,7 +179,7 @@ export function AiPanel({
                 </p>
                 <p className="mt-1 whitespace-pre-wrap text-slate-700">{s.text}</p>
                 <p className="mt-1 text-xs text-slate-500">
-                  {s.model} · {s.promptVersion} · {s.generatedByName} · {s.generatedAt.slice(0, 16).replace('T', ' ')} UTC
+                  {s.model} · {s.promptVersion} · {s.generatedByName} · <ClinicTime iso={s.generatedAt} />
                 </p>
                 {s.decision === 'pending' ? (
                   <div className="mt-2 flex gap-2">

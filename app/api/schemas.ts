@@ -5,7 +5,7 @@
 import { z } from 'zod'
 import { auditOutcomes, referralPriorities, referralStatuses, userRoles } from '~/db/schema'
 import { QueueViewSchema } from '~/referrals/queue'
-import { calendarDay, hasNul, INT32_MAX, NEAR_DAY, NUL_MESSAGE } from '~/utils/form-values'
+import { calendarDay, clockTime, hasNul, INT32_MAX, NEAR_DAY, NUL_MESSAGE } from '~/utils/form-values'
 
 /** Versions are PostgreSQL `integer`s: a larger one is a bad request, not a database error. */
 const Version = z.number().int().min(1).max(INT32_MAX)
@@ -71,7 +71,8 @@ export const ReferralSummarySchema = z.object({
   formVersion: z.number().int(),
   receivedAt: z.string(),
   assignedTo: z.uuid().nullable(),
-  submittedBy: z.uuid(),
+  /** Null for a referral forwarded from another clinic: its referrer has no account here. */
+  submittedBy: z.uuid().nullable(),
   possibleDuplicate: z.boolean(),
   patient: z.object({ firstName: z.string().nullable(), lastName: z.string().nullable(), dob: z.string().nullable() }),
 })
@@ -99,6 +100,8 @@ export const UpdateReferralBody = z
       .optional(),
     /** Required when scheduling: the appointment day, YYYY-MM-DD. */
     scheduledFor: calendarDay('Appointment date', NEAR_DAY).optional(),
+    /** With scheduledFor: the appointment's time on the clinic's clock, HH:MM (24-hour). */
+    scheduledTime: clockTime('Appointment time').optional(),
     assignedTo: z.uuid().nullable().optional(),
   })
   .refine((b) => (b.status === undefined) !== (b.assignedTo === undefined), {

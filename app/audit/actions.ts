@@ -36,6 +36,8 @@ export const AUDIT_ACTIONS: Record<AuditAction, ActionInfo> = {
   'referral.note': { label: 'Added a note', type: 'patientRecord', crude: 'U' },
   'referral.assign': { label: 'Assigned a referral', type: 'patientRecord', crude: 'U' },
   'referral.print': { label: 'Printed a referral', type: 'patientRecord', crude: 'R' },
+  'referral.forward': { label: 'Forwarded a referral to another clinic', type: 'patientRecord', crude: 'E' },
+  'referral.receive': { label: 'Received a referral from another clinic', type: 'patientRecord', crude: 'C' },
   'document.attach': { label: 'Attached a document', type: 'patientRecord', crude: 'C' },
   'document.list': { label: 'Listed documents', type: 'patientRecord', crude: 'R' },
   'document.read': { label: 'Opened a document', type: 'patientRecord', crude: 'R' },

@@ -32,6 +32,8 @@ export function auditExportStream(
   db: TenantDatabase,
   clinicId: string,
   request: AuditExport,
+  /** The clinic's time zone: the export's days are its days, and every row names it. */
+  zone: string,
   options: { onError: (error: unknown) => void; onEnd: (end: ExportEnd) => Promise<void>; batchSize?: number },
 ) {
   const size = options.batchSize ?? EXPORT_BATCH_SIZE
@@ -59,12 +61,12 @@ export function auditExportStream(
         return
       }
       try {
-        const batch = await db.tenant((tx) => exportBatch(tx, clinicId, request, afterSeq, size))
+        const batch = await db.tenant((tx) => exportBatch(tx, clinicId, request, zone, afterSeq, size))
         if (cancelled) return
         if (batch.length) {
           afterSeq = batch.at(-1)!.seq!
           rows += batch.length
-          controller.enqueue(encoder.encode(batch.map(line).join('')))
+          controller.enqueue(encoder.encode(batch.map((r) => line(r, zone)).join('')))
         }
         if (batch.length < size) {
           // Recorded first: a file that says "complete" is one the trail says was complete.

@@ -2,6 +2,7 @@
  * The audit trail's export formats: CSV for people with spreadsheets, FHIR R4 AuditEvent
  * NDJSON for programs. Pure functions over one row at a time, so an export can stream.
  */
+import { formatClinicTime } from '~/utils/clinic-time'
 import { crudeAction, dicomType } from './actions'
 
 /** One audit row as exported. Times and details are PostgreSQL's own text (what the hash covers). */
@@ -16,6 +17,8 @@ export type AuditRecord = {
   action: string
   entityType: string | null
   entityId: string | null
+  /** What people call the entity, resolved at export time under RLS: a reference number, a user's or clinic's name. */
+  entityLabel: string | null
   outcome: string
   requestId: string | null
   ip: string | null
@@ -43,7 +46,11 @@ const CSV_COLUMNS = [
   ['details', (r) => r.details],
   ['prev_hash', (r) => r.prevHash],
   ['hash', (r) => r.hash],
-] as const satisfies readonly (readonly [string, (r: AuditRecord) => string | number | null])[]
+  // Added after the columns above, so that a reader of the earlier files finds every column where it was.
+  ['entity_name', (r) => r.entityLabel],
+  ['clinic_time', (r, zone) => formatClinicTime(r.occurredAt, zone, { seconds: true })],
+  ['time_zone', (_r, zone) => zone],
+] as const satisfies readonly (readonly [string, (r: AuditRecord, zone: string) => string | number | null])[]
 
 /**
  * One CSV cell (RFC 4180). A text cell that a spreadsheet would run as a formula (= + - @,
@@ -59,24 +66,28 @@ export function csvCell(value: string | number | null | undefined): string {
 
 export const csvHeader = () => `${CSV_COLUMNS.map(([name]) => name).join(',')}\r\n`
 
-export const csvRow = (r: AuditRecord) => `${CSV_COLUMNS.map(([, get]) => csvCell(get(r))).join(',')}\r\n`
+/** One row; `zone` is the clinic's time zone, which the row's clinic_time is in and its time_zone names. */
+export const csvRow = (r: AuditRecord, zone: string) => `${CSV_COLUMNS.map(([, get]) => csvCell(get(r, zone))).join(',')}\r\n`
 
 const DCM = 'http://dicom.nema.org/resources/ontology/DCM'
 const ACTION_SYSTEM = 'urn:intakepilot:audit-action'
 const ENTITY_TYPE_SYSTEM = 'urn:intakepilot:entity-type'
+/** The clinic's time zone, on every event: `recorded` is UTC, the clinic reads its own zone. */
+export const TIME_ZONE_EXTENSION = 'urn:intakepilot:clinic-time-zone'
 /** FHIR audit-event-outcome: 0 success, 4 minor failure (a refusal), 8 serious failure. */
 const OUTCOMES: Record<string, '0' | '4' | '8'> = { success: '0', denied: '4', error: '8' }
 
-/** A FHIR R4 AuditEvent for one row. Ids only, as in the trail itself. */
-export function fhirAuditEvent(r: AuditRecord) {
+/** A FHIR R4 AuditEvent for one row: the ids of the trail, with the names and reference number they stand for as `display`. */
+export function fhirAuditEvent(r: AuditRecord, zone: string) {
   const type = dicomType(r.action)
   const subtype: { system: string; code: string; display?: string }[] = [{ system: ACTION_SYSTEM, code: r.action }]
   if (r.action === 'login') subtype.push({ system: DCM, code: '110122', display: 'Login' })
   if (r.action === 'logout') subtype.push({ system: DCM, code: '110123', display: 'Logout' })
-  const entities = entityIds(r).map((id) => fhirEntity(r.entityType, id, r.requestId))
+  const entities = entityIds(r).map((id) => fhirEntity(r.entityType, id, id === r.entityId ? r.entityLabel : null, r.requestId))
   return {
     resourceType: 'AuditEvent',
     id: String(r.id),
+    extension: [{ url: TIME_ZONE_EXTENSION, valueString: zone }],
     type: { system: DCM, code: type.code, display: type.display },
     subtype,
     action: crudeAction(r.action),
@@ -111,15 +122,15 @@ function entityIds(r: AuditRecord): (string | null)[] {
 
 // R4's entity.type is a Coding (a CodeableConcept's `text` would not validate): our entity
 // type is the code, and its display.
-function fhirEntity(type: string | null, id: string | null, requestId: string | null) {
+function fhirEntity(type: string | null, id: string | null, label: string | null, requestId: string | null) {
   return {
-    ...(id ? { what: { identifier: { value: id } } } : {}),
+    ...(id ? { what: { identifier: { value: id }, ...(label ? { display: label } : {}) } } : {}),
     ...(type ? { type: { system: ENTITY_TYPE_SYSTEM, code: type, display: type } } : {}),
     ...(requestId ? { detail: [{ type: 'request-id', valueString: requestId }] } : {}),
   }
 }
 
-export const ndjsonLine = (r: AuditRecord) => `${JSON.stringify(fhirAuditEvent(r))}\n`
+export const ndjsonLine = (r: AuditRecord, zone: string) => `${JSON.stringify(fhirAuditEvent(r, zone))}\n`
 
 /** The id of the NDJSON trailer resource. */
 export const EXPORT_TRAILER_ID = 'intakepilot-export-trailer'

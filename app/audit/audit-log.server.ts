@@ -11,16 +11,41 @@ import { dayAfter, dayStart, type AuditView } from './audit-view'
 
 export const AUDIT_PAGE_SIZE = 50
 
-function viewFilters(clinicId: string, view: Omit<AuditView, 'cursor'>): SQL[] {
+/** The days of a filter or an export are the clinic's days (its time zone), not UTC days. */
+function viewFilters(clinicId: string, view: Omit<AuditView, 'cursor'>, zone: string): SQL[] {
   const filters: SQL[] = [eq(auditLogs.clinicId, clinicId)]
-  if (view.from) filters.push(gte(auditLogs.occurredAt, dayStart(view.from)))
-  if (view.to) filters.push(lt(auditLogs.occurredAt, dayAfter(view.to)))
+  if (view.from) filters.push(gte(auditLogs.occurredAt, dayStart(view.from, zone)))
+  if (view.to) filters.push(lt(auditLogs.occurredAt, dayAfter(view.to, zone)))
   if (view.actor) filters.push(eq(auditLogs.actorId, view.actor))
   if (view.action) filters.push(eq(auditLogs.action, view.action))
   if (view.outcome) filters.push(eq(auditLogs.outcome, view.outcome))
   if (view.referral) filters.push(eq(auditLogs.entityType, 'referral'), eq(auditLogs.entityId, view.referral))
+  // By the number people quote: the referral is looked up under RLS (another clinic's number finds nothing).
+  if (view.reference)
+    filters.push(
+      eq(auditLogs.entityType, 'referral'),
+      sql`${auditLogs.entityId} = (select ${referrals.id}::text from ${referrals} where ${referrals.clinicId} = ${clinicId}::uuid and ${referrals.referenceNumber} = ${view.reference})`,
+    )
   return filters
 }
+
+/** The row's entity as an id that can be compared with a uuid column: null when it is not one (the column is text). */
+const entityUuid = sql`(case when ${auditLogs.entityId} ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then ${auditLogs.entityId}::uuid end)`
+
+/**
+ * What people call the row's entity, resolved now, under RLS (the row itself keeps the id): a
+ * referral's reference number, a user's name, the clinic's name. Null when RLS hides it or it
+ * is gone; the id is shown then.
+ */
+const entityLabel = sql<string | null>`case ${auditLogs.entityType}
+    when 'referral' then (select r.reference_number from referrals r where r.id = ${entityUuid} and r.clinic_id = ${auditLogs.clinicId})
+    when 'user' then (select u.display_name from users u where u.id = ${entityUuid})
+    when 'clinic' then (select c.name from clinics c where c.id = ${entityUuid})
+  end`
+
+/** How many referrals a list showed (its details.ids); null for any other row. */
+const listedCount = sql<number | null>`case when ${auditLogs.action} = 'referral.list' and jsonb_typeof(${auditLogs.details} -> 'ids') = 'array'
+    then jsonb_array_length(${auditLogs.details} -> 'ids') end`
 
 /** What the viewer and the who-accessed tab show of every row (ids and codes, never PHI). */
 const ROW_COLUMNS = {
@@ -34,20 +59,25 @@ const ROW_COLUMNS = {
   action: auditLogs.action,
   outcome: auditLogs.outcome,
   requestId: auditLogs.requestId,
+  // Which kind of list, from its flags (never the ids of the other referrals it showed).
+  list: sql<'search' | 'api' | 'list' | null>`case when ${auditLogs.entityId} is not null or ${auditLogs.action} <> 'referral.list' then null
+        when ${auditLogs.details} ->> 'search' = 'true' then 'search' when ${auditLogs.details} ->> 'api' = 'true' then 'api' else 'list' end`,
+  listed: listedCount,
 }
 
 /** One page, newest first in chain order (seq), keyset on seq: page 500 costs what page 1 does. */
-export async function auditPage(tx: TenantTx, clinicId: string, view: AuditView) {
+export async function auditPage(tx: TenantTx, clinicId: string, view: AuditView, zone: string) {
   const rows = await tx
     .select({
       ...ROW_COLUMNS,
       entityType: auditLogs.entityType,
       entityId: auditLogs.entityId,
+      entityLabel,
       ip: auditLogs.ip,
     })
     .from(auditLogs)
     .leftJoin(users, eq(users.id, auditLogs.actorId))
-    .where(and(...viewFilters(clinicId, view), view.cursor ? lt(auditLogs.seq, view.cursor) : undefined))
+    .where(and(...viewFilters(clinicId, view, zone), view.cursor ? lt(auditLogs.seq, view.cursor) : undefined))
     .orderBy(desc(auditLogs.seq))
     .limit(AUDIT_PAGE_SIZE + 1)
   const page = rows.slice(0, AUDIT_PAGE_SIZE).map((r) => ({ ...r, occurredAt: r.occurredAt.toISOString() }))
@@ -75,12 +105,7 @@ export async function referralAccessPage(tx: TenantTx, clinicId: string, referra
   const aboutIt = and(eq(auditLogs.entityType, 'referral'), eq(auditLogs.entityId, referralId))
   const listedIt = sql`${auditLogs.id} = any(array(select audit_list_views(${referralId}::uuid, ${cursor ?? null}::bigint, ${AUDIT_PAGE_SIZE + 1})))`
   const rows = await tx
-    .select({
-      ...ROW_COLUMNS,
-      // Which kind of list, from its flags (never the ids of the other referrals it showed).
-      list: sql<'search' | 'api' | 'list' | null>`case when ${auditLogs.entityId} is not null or ${auditLogs.action} <> 'referral.list' then null
-        when ${auditLogs.details} ->> 'search' = 'true' then 'search' when ${auditLogs.details} ->> 'api' = 'true' then 'api' else 'list' end`,
-    })
+    .select(ROW_COLUMNS)
     .from(auditLogs)
     .leftJoin(users, eq(users.id, auditLogs.actorId))
     .where(and(eq(auditLogs.clinicId, clinicId), or(aboutIt, listedIt), cursor ? lt(auditLogs.seq, cursor) : undefined))
@@ -100,7 +125,14 @@ export function clinicMembers(tx: TenantTx, clinicId: string) {
 }
 
 /** The next batch of an export, in chain order, after the given seq. */
-export async function exportBatch(tx: TenantTx, clinicId: string, range: { from: string; to: string }, afterSeq: number, size: number): Promise<AuditRecord[]> {
+export async function exportBatch(
+  tx: TenantTx,
+  clinicId: string,
+  range: { from: string; to: string },
+  zone: string,
+  afterSeq: number,
+  size: number,
+): Promise<AuditRecord[]> {
   return tx
     .select({
       id: auditLogs.id,
@@ -114,6 +146,7 @@ export async function exportBatch(tx: TenantTx, clinicId: string, range: { from:
       action: auditLogs.action,
       entityType: auditLogs.entityType,
       entityId: auditLogs.entityId,
+      entityLabel,
       outcome: auditLogs.outcome,
       requestId: auditLogs.requestId,
       ip: auditLogs.ip,
@@ -124,7 +157,7 @@ export async function exportBatch(tx: TenantTx, clinicId: string, range: { from:
     })
     .from(auditLogs)
     .leftJoin(users, eq(users.id, auditLogs.actorId))
-    .where(and(...viewFilters(clinicId, range), gt(auditLogs.seq, afterSeq)))
+    .where(and(...viewFilters(clinicId, range, zone), gt(auditLogs.seq, afterSeq)))
     .orderBy(asc(auditLogs.seq))
     .limit(size)
 }

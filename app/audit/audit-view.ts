@@ -4,8 +4,12 @@
  */
 import { z } from 'zod'
 import { auditOutcomes } from '~/db/enums'
+import { nextDay, startOfClinicDay } from '~/utils/clinic-time'
 import { calendarDay } from '~/utils/form-values'
 import { AUDIT_ACTION_CODES } from './actions'
+
+/** A referral's reference number as people type it (`LAK-7K2M9QX`): letters, digits and dashes, any case. */
+export const REFERENCE_NUMBER = /^[A-Za-z0-9]{2,8}-[A-Za-z0-9]{4,16}$/
 
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' || v === null ? undefined : v), schema.optional())
 
@@ -17,6 +21,14 @@ export const AuditViewSchema = z.object({
   action: optional(z.enum(AUDIT_ACTION_CODES)),
   outcome: optional(z.enum(auditOutcomes)),
   referral: optional(z.uuid()),
+  reference: optional(
+    z
+      .string()
+      .trim()
+      .max(32)
+      .regex(REFERENCE_NUMBER)
+      .transform((v) => v.toUpperCase()),
+  ),
   /** The last seq of the previous page: rows strictly older in the chain come next. */
   cursor: optional(z.coerce.number().int().positive()),
 })
@@ -48,9 +60,13 @@ export function auditUrl(view: Partial<AuditView>, base = '/admin/audit') {
   return search ? `${base}?${search}` : base
 }
 
-/** Days are UTC days: the trail records UTC, and an export must mean the same rows to everyone. */
-export const dayStart = (day: string) => new Date(`${day}T00:00:00Z`)
-export const dayAfter = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000)
+/**
+ * Days are the clinic's days, in its time zone (app/utils/clinic-time.ts): "1 December" in a
+ * Toronto clinic is 05:00 UTC on the 1st to 05:00 UTC on the 2nd. The rows keep UTC; an export
+ * names the zone its days are in.
+ */
+export const dayStart = (day: string, zone: string) => startOfClinicDay(day, zone) ?? new Date(`${day}T00:00:00Z`)
+export const dayAfter = (day: string, zone: string) => dayStart(nextDay(day), zone)
 
 export const EXPORT_FORMATS = { csv: 'CSV', fhir: 'FHIR (NDJSON)' } as const
 

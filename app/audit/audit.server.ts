@@ -20,6 +20,9 @@ export type AuditAction =
   | 'referral.note'
   | 'referral.assign'
   | 'referral.print'
+  /** Sent to another clinic (the sender's trail), and arrived from one (the receiver's, written by forward_referral()). */
+  | 'referral.forward'
+  | 'referral.receive'
   | 'document.attach'
   | 'document.list'
   | 'document.read'

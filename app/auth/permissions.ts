@@ -14,12 +14,24 @@ const staff = [
   'update:referral:any',
   'note:referral:any',
   'assign:referral:any',
+  // Handing a referral to another clinic that accepts forwards (docs/decisions/032-forwarding-between-clinics.md).
+  'forward:referral:any',
   'generate:summary:any',
   'read:referral-access:any',
   'read:intake-form:any',
+  // The turnaround dashboard: counts and durations, no patient information.
+  'read:turnaround:any',
 ] as const
 
-const admin = [...staff, 'manage:user:any', 'update:clinic-settings:own', 'update:intake-form:any', 'read:audit-log:any', 'export:audit-log:any', 'verify:audit-log:any'] as const
+const admin = [
+  ...staff,
+  'manage:user:any',
+  'update:clinic-settings:own',
+  'update:intake-form:any',
+  'read:audit-log:any',
+  'export:audit-log:any',
+  'verify:audit-log:any',
+] as const
 
 const superadmin = [...admin, 'switch:clinic:any', 'manage:clinic:any'] as const
 

@@ -6,6 +6,7 @@ import { Button } from '~/components/ui/button'
 import { SelectField } from '~/components/ui/field'
 import { CANADIAN_TIME_ZONES } from '~/utils/clinic-time'
 import { TIME_ZONE_INTENT, TimeZoneSchema } from './time-zone'
+import { ErrorSummary } from '~/components/forms'
 
 export type TimeZoneSettings = {
   timeZone: string
@@ -39,6 +40,7 @@ export function TimeZoneSection({ current, saved, lastResult }: { current: TimeZ
           Saved.
         </p>
       ) : null}
+      <ErrorSummary form={form} />
       <Form method="post" {...getFormProps(form)} className="mt-4 space-y-4">
         <input type="hidden" name="intent" value={TIME_ZONE_INTENT} />
         <SelectField label="Clinic time zone" selectProps={getSelectProps(fields.timeZone)} errors={fields.timeZone.errors} controlClassName="sm:max-w-md">

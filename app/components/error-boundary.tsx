@@ -21,7 +21,7 @@ export function GeneralErrorBoundary() {
         <p className="mt-3 text-slate-600">{message}</p>
         {root?.requestId ? (
           <p className="mt-6 text-sm text-slate-500">
-            Reference for support: <code className="rounded bg-slate-100 px-1.5 py-0.5">{root.requestId}</code>
+            Reference for support: <code className="rounded bg-slate-100 px-1.5 py-0.5 text-slate-700">{root.requestId}</code>
           </p>
         ) : null}
         <p className="mt-8">

@@ -8,7 +8,7 @@ export type UserRole = (typeof userRoles)[number]
 export const userStatuses = ['invited', 'active', 'disabled'] as const
 export type UserStatus = (typeof userStatuses)[number]
 
-export const referralStatuses = ['received', 'in_review', 'info_requested', 'accepted', 'scheduled', 'declined', 'closed', 'cancelled'] as const
+export const referralStatuses = ['received', 'in_review', 'info_requested', 'accepted', 'scheduled', 'declined', 'closed', 'cancelled', 'forwarded'] as const
 export type ReferralStatus = (typeof referralStatuses)[number]
 
 export const referralPriorities = ['routine', 'urgent', 'emergent'] as const

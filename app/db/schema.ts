@@ -20,12 +20,16 @@ const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull(
 export type ClinicSettings = {
   /** Hours from received to triaged, by priority. */
   turnaroundHours?: Partial<Record<'routine' | 'urgent' | 'emergent', number>>
+  /** Hours from received to booked (scheduled), by priority: the turnaround dashboard's second target. */
+  bookingHours?: Partial<Record<'routine' | 'urgent' | 'emergent', number>>
   /** OpenAI-compatible endpoint on staff machines (LM Studio). */
   localAiEndpoint?: string
   /** Lower limits for attachments than the defaults (app/documents/limits.ts); never higher. */
   documentLimits?: { fileBytes?: number; referralBytes?: number }
   /** IANA time zone every page and export shows times in (app/utils/clinic-time.ts); America/Toronto when unset. */
   timeZone?: string
+  /** Other clinics may forward referrals here (docs/decisions/032-forwarding-between-clinics.md). */
+  acceptsForwards?: boolean
 }
 
 export const clinics = pgTable('clinics', {
@@ -115,7 +119,8 @@ export const referrals = pgTable(
     /** Human reference number given to the referrer, unique within the clinic. */
     referenceNumber: text('reference_number').notNull(),
     formVersion: integer('form_version').notNull(),
-    submittedBy: uuid('submitted_by').notNull(),
+    /** Null only on a referral forwarded from another clinic: its referrer has no account here (referrer_name says who). */
+    submittedBy: uuid('submitted_by'),
     status: text('status', { enum: referralStatuses }).notNull().default('received'),
     priority: text('priority', { enum: referralPriorities }).notNull().default('routine'),
     assignedTo: uuid('assigned_to'),
@@ -131,6 +136,11 @@ export const referrals = pgTable(
     triagedAt: timestamp('triaged_at', { withTimezone: true }),
     scheduledAt: timestamp('scheduled_at', { withTimezone: true }),
     closedAt: timestamp('closed_at', { withTimezone: true }),
+    /**
+     * The first reply from the referrer that staff have not acknowledged yet; null when there is
+     * none. Set by the database with the reply (drizzle/0021), cleared by an acknowledgement.
+     */
+    replyReceivedAt: timestamp('reply_received_at', { withTimezone: true }),
     version: integer('version').notNull().default(1),
     /**
      * Entered by staff on the referrer's behalf (a fax, a call): who entered it and how it came.
@@ -142,6 +152,17 @@ export const referrals = pgTable(
     /** A referrer without an account here, as staff typed them in (submitted_by is then the staff member). */
     referrerName: text('referrer_name'),
     referrerOrganization: text('referrer_organization'),
+    /**
+     * Forwarded to another clinic (status `forwarded`, closed): where, and the reference it has
+     * there, as the hand-off wrote them; or forwarded here from one. Written only by
+     * forward_referral() (docs/decisions/032-forwarding-between-clinics.md).
+     */
+    forwardedToClinicId: uuid('forwarded_to_clinic_id').references(() => clinics.id),
+    forwardedToName: text('forwarded_to_name'),
+    forwardedToReference: text('forwarded_to_reference'),
+    forwardedAt: timestamp('forwarded_at', { withTimezone: true }),
+    forwardedFromClinicId: uuid('forwarded_from_clinic_id').references(() => clinics.id),
+    forwardedFromName: text('forwarded_from_name'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -155,7 +176,9 @@ export const referrals = pgTable(
     foreignKey({ name: 'referrals_entered_by_fk', columns: [t.clinicId, t.enteredBy], foreignColumns: [users.clinicId, users.id] }),
     // Entered by staff: always with its channel; a typed-in referrer only on such a referral.
     check('referrals_entered_with_channel', sql`(${t.enteredBy} is null) = (${t.channel} is null)`),
-    check('referrals_typed_referrer_entered', sql`${t.referrerName} is null or ${t.enteredBy} is not null`),
+    check('referrals_typed_referrer_entered', sql`${t.referrerName} is null or ${t.enteredBy} is not null or ${t.forwardedFromClinicId} is not null`),
+    check('referrals_submitted_or_forwarded', sql`${t.submittedBy} is not null or ${t.forwardedFromClinicId} is not null`),
+    check('referrals_forwarded_status', sql`(${t.status} = 'forwarded') = (${t.forwardedToClinicId} is not null)`),
     uniqueIndex('referrals_clinic_idempotency_key').on(t.clinicId, t.submittedBy, t.idempotencyKey),
     // The queue: newest first within a status, keyset-paginated on (received_at, id).
     index('referrals_clinic_status_received_idx').on(t.clinicId, t.status, t.receivedAt.desc(), t.id.desc()),
@@ -164,6 +187,28 @@ export const referrals = pgTable(
     index('referrals_clinic_assigned_idx').on(t.clinicId, t.assignedTo),
     index('referrals_clinic_health_card_idx').on(t.clinicId, t.healthCardIndex),
     index('referrals_clinic_name_dob_idx').on(t.clinicId, t.nameDobIndex),
+    index('referrals_clinic_reply_received_idx')
+      .on(t.clinicId, t.replyReceivedAt.desc(), t.id.desc())
+      .where(sql`${t.replyReceivedAt} is not null`),
+  ],
+)
+
+/** A user's own saved queue view: a name and the view's query string (never PHI). Only its owner sees it (RLS). */
+export const savedQueueViews = pgTable(
+  'saved_queue_views',
+  {
+    id: id(),
+    clinicId: uuid('clinic_id')
+      .notNull()
+      .references(() => clinics.id),
+    userId: uuid('user_id').notNull(),
+    name: text('name').notNull(),
+    query: text('query').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('saved_queue_views_clinic_user_name_key').on(t.clinicId, t.userId, sql`lower(${t.name})`),
+    foreignKey({ name: 'saved_queue_views_user_fk', columns: [t.clinicId, t.userId], foreignColumns: [users.clinicId, users.id] }),
   ],
 )
 

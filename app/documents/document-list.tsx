@@ -1,6 +1,7 @@
 /** A referral's documents as the referral page, its documents tab and the print view list them. */
 import { Link } from '@remix-run/react'
 import { DOCUMENT_TYPES, formatBytes } from './limits'
+import { ClinicDate } from '~/utils/use-clinic-time'
 
 export type DocumentListItem = {
   id: string
@@ -28,7 +29,7 @@ export function DocumentList({ referralId, documents, links = true }: { referral
             <span className="break-all font-medium">{d.name}</span>
           )}
           <span className="block text-xs text-slate-600">
-            {DOCUMENT_TYPES[d.contentType]} · {formatBytes(d.sizeBytes)} · {d.createdAt.slice(0, 10)} {WITH[d.attachedWith]}
+            {DOCUMENT_TYPES[d.contentType]} · {formatBytes(d.sizeBytes)} · <ClinicDate iso={d.createdAt} /> {WITH[d.attachedWith]}
             {d.uploadedBy ? ` (${d.uploadedBy.displayName})` : ''}
           </span>
         </li>

@@ -7,6 +7,7 @@ import { z } from 'zod'
 import type { FieldType, IntakeField, IntakeFormDefinition } from '~/db/schema'
 import { INT32_MAX } from '~/utils/form-values'
 import { FIELD_FORMAT_KEYS } from './field-formats'
+import { withKeysFromLabels } from './form-keys'
 
 export const FIELD_TYPES = ['text', 'textarea', 'date', 'select', 'checkbox', 'phone', 'email', 'number'] as const satisfies readonly FieldType[]
 
@@ -99,8 +100,8 @@ const SectionSchema = z.object({
   fields: z.array(FieldSchema).min(1, 'Add a field to this section, or remove the section').max(MAX_FIELDS, `A form can have at most ${MAX_FIELDS} fields`),
 })
 
-/** The one schema of the editor's form. `baseVersion`: the version the edit started from. */
-export const IntakeFormEditorSchema = z
+/** The editor's form once every blank key is filled. `baseVersion`: the version the edit started from. */
+const EditedFormSchema = z
   .object({
     baseVersion: z.number().int().min(0).max(INT32_MAX),
     sections: z.array(SectionSchema, { error: 'Add a section' }).min(1, 'Add a section').max(MAX_FIELDS),
@@ -130,8 +131,11 @@ export const IntakeFormEditorSchema = z
     { when: isObject },
   )
 
-export type IntakeFormEditorInput = z.input<typeof IntakeFormEditorSchema>
-export type IntakeFormEditorValue = z.output<typeof IntakeFormEditorSchema>
+/** The one schema of the editor's form: a field left without a key gets one made from its label (form-keys.ts). */
+export const IntakeFormEditorSchema = z.preprocess<unknown, typeof EditedFormSchema, z.input<typeof EditedFormSchema>>(withKeysFromLabels, EditedFormSchema)
+
+export type IntakeFormEditorInput = z.input<typeof EditedFormSchema>
+export type IntakeFormEditorValue = z.output<typeof EditedFormSchema>
 
 /** A validated edit, as the definition stored with a new version. */
 export function toDefinition(value: IntakeFormEditorValue): IntakeFormDefinition {

@@ -16,8 +16,9 @@ const LABELS: Record<string, string> = { routine: 'Routine', urgent: 'Urgent', e
 export function IntakeFormFields({ definition, fields }: { definition: IntakeFormDefinition; fields: Record<string, FieldMetadata<unknown>> }) {
   return (
     <div className="space-y-8">
-      {definition.sections.map((section) => (
-        <fieldset key={section.title} className="rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
+      {/* Two sections may share a title (the editor's preview shows what an admin types). */}
+      {definition.sections.map((section, index) => (
+        <fieldset key={index} className="rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
           <legend className="px-1 text-base font-semibold text-slate-900">{section.title}</legend>
           <div className="mt-2 grid gap-x-6 gap-y-5 sm:grid-cols-2">
             {section.fields.map((field) => (

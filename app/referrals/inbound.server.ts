@@ -18,6 +18,8 @@ import type { TenantTx } from '~/tenancy/tenant.server'
 import { parseForm } from '~/utils/form.server'
 import { createReferral } from './create-referral.server'
 import type { FormValues } from './form-data.server'
+import { clinicTimeZone } from '~/utils/clinic-time'
+import type { ClinicSettings } from '~/db/schema'
 import { inboundSchema, INBOUND_KEYS, receivedAtOf, SOMEONE_ELSE, type InboundValues } from './inbound'
 import { Envelope, type SubmitOutcome } from './submit-referral.server'
 
@@ -34,7 +36,8 @@ export async function knownReferrers(tx: TenantTx, clinicId: string) {
 export type InboundReferral = {
   /** The id the new referral takes (its attachments are staged under it). */
   id?: string
-  clinic: { id: string; slug: string }
+  /** The clinic's settings name its time zone: the time received is on its clock. */
+  clinic: { id: string; slug: string; settings?: ClinicSettings }
   /** The staff member entering it. */
   enteredBy: string
   form: { version: number; definition: IntakeFormDefinition }
@@ -64,7 +67,7 @@ export async function enterInboundReferral(tx: TenantTx, cipher: PhiCipher, audi
     entered: {
       by: input.enteredBy,
       channel: arrivedVia,
-      receivedAt: receivedAtOf(receivedOn, receivedTime),
+      receivedAt: receivedAtOf(receivedOn, receivedTime, clinicTimeZone(input.clinic.settings)),
       referrer: typedIn ? { name: referrerName!, organization: referrerPractice ?? null } : undefined,
     },
   })
@@ -103,7 +106,7 @@ async function submit(
       // Checked against the version the page showed: the referral keeps that version.
       const form = await intakeFormVersion(tx, clinic.id, envelope.data.formVersion)
       if (!form) return { kind: 'stale' as const }
-      const submission = parseForm(formData, inboundSchema(form.definition), { also: Object.keys(Envelope.shape) })
+      const submission = parseForm(formData, inboundSchema(form.definition, clinicTimeZone(clinic.settings)), { also: Object.keys(Envelope.shape) })
       const fileErrors: Record<string, string[]> = upload.problems.length ? { [DOCUMENTS_FIELD]: upload.problems } : {}
       if (submission.status !== 'success' || upload.problems.length) return { kind: 'invalid' as const, result: submission.reply({ fieldErrors: fileErrors }) }
       const entered = await enterInboundReferral(tx, context.phi, context.audit, {

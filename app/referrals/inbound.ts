@@ -10,6 +10,7 @@ import { z } from 'zod'
 import { intakeChannels } from '~/db/enums'
 import type { IntakeFormDefinition } from '~/db/schema'
 import { intakeSchema } from '~/intake/form-schema'
+import { clinicInstant } from '~/utils/clinic-time'
 import { calendarDay, dayFromToday, hasNul, NUL_MESSAGE, type DayRange } from '~/utils/form-values'
 
 /** The referrer list's last choice: someone without an account here, typed in below it. */
@@ -40,17 +41,18 @@ const text = (label: string) =>
 export const inboundFields = {
   arrivedVia: z.enum(intakeChannels, { error: 'Choose how the referral arrived' }),
   receivedOn: calendarDay('Date received', RECEIVED_DAY),
-  receivedTime: z.preprocess(blankToUndefined, z.string().trim().regex(TIME, 'Time received: enter a time as HH:MM (24-hour, UTC)').optional()),
+  receivedTime: z.preprocess(blankToUndefined, z.string().trim().regex(TIME, 'Time received: enter a time as HH:MM (24-hour)').optional()),
   referrerId: z.union([z.uuid(), z.literal(SOMEONE_ELSE)], { error: 'Choose the referrer, or “Someone else” to type them in' }),
   referrerName: text('Referrer’s name'),
   referrerPractice: text('Practice'),
 } as const
 
-/** When it first reached the clinic: the day, at the time given or else at its start (UTC, as every time in IntakePilot). */
-export const receivedAtOf = (day: string, time?: string) => new Date(`${day}T${time ?? '00:00'}:00Z`)
+/** When it first reached the clinic: the day, at the time given or else at its start, on the clinic's clock (its time zone). */
+export const receivedAtOf = (day: string, time: string | undefined, zone: string) =>
+  clinicInstant(day, time ?? '00:00', zone) ?? new Date(`${day}T${time ?? '00:00'}:00Z`)
 
 /** The clinic's form for this version, with the inbound fields and the rules between them. */
-export function inboundSchema(definition: IntakeFormDefinition) {
+export function inboundSchema(definition: IntakeFormDefinition, zone: string) {
   return intakeSchema(definition)
     .extend(inboundFields)
     .superRefine(
@@ -60,7 +62,7 @@ export function inboundSchema(definition: IntakeFormDefinition) {
           ctx.addIssue({ code: 'custom', path: ['referrerName'], message: 'Type the referrer’s name, or choose them from the list' })
         }
         if (typeof v.receivedOn === 'string' && typeof v.receivedTime === 'string' && TIME.test(v.receivedTime)) {
-          const at = receivedAtOf(v.receivedOn, v.receivedTime)
+          const at = receivedAtOf(v.receivedOn, v.receivedTime, zone)
           if (at.getTime() > Date.now() + CLOCK_SKEW_MS)
             ctx.addIssue({ code: 'custom', path: ['receivedTime'], message: 'Time received cannot be in the future' })
         }
@@ -75,6 +77,6 @@ export type InboundValues = z.output<z.ZodObject<typeof inboundFields>> & Record
 export const INBOUND_KEYS = Object.keys(inboundFields) as (keyof typeof inboundFields)[]
 
 /** A posted inbound referral, checked against the form version it was filled in with. */
-export function validateInbound(formData: FormData, definition: IntakeFormDefinition) {
-  return parseWithZod(formData, { schema: inboundSchema(definition) })
+export function validateInbound(formData: FormData, definition: IntakeFormDefinition, zone: string) {
+  return parseWithZod(formData, { schema: inboundSchema(definition, zone) })
 }

@@ -26,6 +26,8 @@ export async function myReferralsPage(tx: TenantTx, userId: string, before: [str
       receivedAt: referrals.receivedAt,
       updatedAt: referrals.updatedAt,
       formData: referrals.formData,
+      forwardedToName: referrals.forwardedToName,
+      forwardedToReference: referrals.forwardedToReference,
       key: sql<string>`${referrals.receivedAt}::text`,
     })
     .from(referrals)

@@ -2,7 +2,7 @@
  * The queue query: filters, three sort orders and keyset pagination (no OFFSET: page 500
  * costs what page 1 costs). The cursor is the last row's sort key, opaque to the browser.
  */
-import { and, asc, desc, eq, gte, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm'
+import { and, asc, desc, eq, gte, inArray, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm'
 import { normalizeHealthCard, normalizeNameDob, type PhiCipher } from '~/crypto/phi.server'
 import { referrals, type UserRole } from '~/db/schema'
 import { readAlongside, type TenantTx } from '~/tenancy/tenant.server'
@@ -15,9 +15,11 @@ const priorityRank = sql<number>`(case ${referrals.priority} when 'emergent' the
 /** A filter the caller adds to the view's (a patient search, a referrer's own). */
 export type QueueFilter = SQL
 
-export async function queuePage(tx: TenantTx, view: QueueView, me: string, extra?: QueueFilter) {
+/** The view's filters, without its page: what the page and its total count both select. */
+function viewFilters(view: QueueView, me: string, extra?: QueueFilter): (SQL | undefined)[] {
   const filters: (SQL | undefined)[] = [extra]
   if (view.status === 'open') filters.push(inArray(referrals.status, [...OPEN_STATUSES]))
+  else if (view.status === 'replied') filters.push(isNotNull(referrals.replyReceivedAt))
   else if (view.status !== 'all') filters.push(eq(referrals.status, view.status))
   if (view.priority) filters.push(eq(referrals.priority, view.priority))
   if (view.assignee === 'me') filters.push(eq(referrals.assignedTo, me))
@@ -26,6 +28,11 @@ export async function queuePage(tx: TenantTx, view: QueueView, me: string, extra
   if (view.from) filters.push(gte(referrals.receivedAt, new Date(`${view.from}T00:00:00Z`)))
   if (view.to) filters.push(lt(referrals.receivedAt, new Date(Date.parse(`${view.to}T00:00:00Z`) + 86_400_000)))
   if (view.ref) filters.push(eq(referrals.referenceNumber, view.ref))
+  return filters
+}
+
+export async function queuePage(tx: TenantTx, view: QueueView, me: string, extra?: QueueFilter) {
+  const filters = viewFilters(view, me, extra)
 
   // Keyset: rows strictly after the cursor in the chosen order.
   // The cursor keeps PostgreSQL's microseconds (a JS Date would round them and skip rows).
@@ -60,6 +67,8 @@ export async function queuePage(tx: TenantTx, view: QueueView, me: string, extra
       channel: referrals.channel,
       referrerName: referrals.referrerName,
       possibleDuplicateOf: referrals.possibleDuplicateOf,
+      replyReceivedAt: referrals.replyReceivedAt,
+      version: referrals.version,
       formData: referrals.formData,
       rank: priorityRank,
       receivedKey: sql<string>`${referrals.receivedAt}::text`,
@@ -75,17 +84,35 @@ export async function queuePage(tx: TenantTx, view: QueueView, me: string, extra
   return { rows: page, next }
 }
 
-export type ClinicPerson = { id: string; displayName: string; role: UserRole; organization: string | null }
+export type ClinicPerson = { id: string; displayName: string; role: UserRole; organization: string | null; status: string }
+
+/** The total count stops here: past it the page says "more than 1,000", and counting costs no more. */
+export const COUNT_CAP = 1000
+
+/** A saved view as the queue lists it (saved-views.server.ts keeps them). */
+export type SavedViewRow = { id: string; name: string; query: string }
 
 /**
- * The queue's page and the clinic's people (the names in it and the referrer filter), the two
- * reads in one message (readAlongside: one round trip). `extra` is an added filter (a patient
- * search, or the bench's clinic predicate).
+ * The queue's page, the clinic's people (the names in it and the referrer filter), the view's
+ * total (counted up to COUNT_CAP, so a clinic of 100,000 referrals counts no more than 1,001
+ * index entries) and the user's saved views: four reads in one message (readAlongside: one round
+ * trip, as the page and people alone were). `extra` is an added filter (a patient search, or the
+ * bench's clinic predicate). The saved views are the user's own by RLS (drizzle/0021).
  */
 export async function queuePageWithPeople(tx: TenantTx, view: QueueView, me: string, clinicId: string, extra?: QueueFilter) {
-  const people = sql`select id, display_name as "displayName", role, organization from users where clinic_id = ${clinicId} order by display_name`
-  const [page, rows] = await readAlongside<Awaited<ReturnType<typeof queuePage>>, ClinicPerson>(tx, people, () => queuePage(tx, view, me, extra))
-  return { ...page, people: rows }
+  const people = sql`select id, display_name as "displayName", role, organization, status from users where clinic_id = ${clinicId} order by display_name`
+  const count = sql`select count(*)::int as n from (select 1 from ${referrals} where ${and(...viewFilters(view, me, extra)) ?? sql`true`} limit ${COUNT_CAP + 1}) counted`
+  const saved = sql`select id, name, query from saved_queue_views order by lower(name)`
+  const [[[page, rows], counted], views] = await readAlongside<[[Awaited<ReturnType<typeof queuePage>>, ClinicPerson[]], { n: number }[]], SavedViewRow>(
+    tx,
+    saved,
+    () =>
+      readAlongside<[Awaited<ReturnType<typeof queuePage>>, ClinicPerson[]], { n: number }>(tx, count, () =>
+        readAlongside<Awaited<ReturnType<typeof queuePage>>, ClinicPerson>(tx, people, () => queuePage(tx, view, me, extra)),
+      ),
+  )
+  const total = Number(counted[0]?.n ?? 0)
+  return { ...page, people: rows, total: Math.min(total, COUNT_CAP), more: total > COUNT_CAP, savedViews: views }
 }
 
 /** Only the referrals this referrer sent (the API's list for a referrer; RLS says so too). */

@@ -33,7 +33,8 @@ export function decodeQueueCursor(value: string | undefined): QueueCursor | null
 }
 
 export const QueueViewSchema = z.object({
-  status: optional(z.enum(['open', 'all', ...referralStatuses])).default('open'),
+  // 'replied': a referrer's reply waits for staff to acknowledge it, whatever the status.
+  status: optional(z.enum(['open', 'all', 'replied', ...referralStatuses])).default('open'),
   priority: optional(z.enum(referralPriorities)),
   assignee: optional(z.enum(['anyone', 'me', 'unassigned'])).default('anyone'),
   referrer: optional(z.uuid()),

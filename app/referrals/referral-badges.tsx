@@ -9,6 +9,7 @@ export const STATUS_LABELS: Record<ReferralStatus, string> = {
   declined: 'Declined',
   closed: 'Completed',
   cancelled: 'Cancelled',
+  forwarded: 'Forwarded',
 }
 
 /** How a referral entered by staff reached the clinic. */
@@ -22,7 +23,8 @@ const STATUS_STYLES: Record<ReferralStatus, string> = {
   scheduled: 'bg-teal-50 text-teal-800 ring-teal-200',
   declined: 'bg-slate-100 text-slate-700 ring-slate-200',
   closed: 'bg-slate-100 text-slate-600 ring-slate-200',
-  cancelled: 'bg-slate-100 text-slate-500 ring-slate-200',
+  cancelled: 'bg-slate-100 text-slate-600 ring-slate-200',
+  forwarded: 'bg-slate-100 text-slate-600 ring-slate-200',
 }
 
 const PRIORITY_STYLES: Record<ReferralPriority, string> = {

@@ -2,6 +2,7 @@
 import type { IntakeFormDefinition } from '~/db/schema'
 import { STATUS_LABELS } from './referral-badges'
 import type { ReferralStatus } from '~/db/schema'
+import { ClinicTime } from '~/utils/use-clinic-time'
 
 export function SubmittedForm({ definition, values }: { definition: IntakeFormDefinition; values: Record<string, unknown> }) {
   return (
@@ -44,9 +45,9 @@ export function History({ events }: { events: HistoryEvent[] }) {
         <li key={event.id} className="rounded-md border border-slate-200 bg-white p-3 text-sm" data-testid={`event-${event.type}`}>
           <div className="flex flex-wrap items-baseline justify-between gap-2">
             <span className="font-medium text-slate-900">{describe(event)}</span>
-            <time className="text-xs text-slate-500" dateTime={event.createdAt}>
-              {event.createdAt.slice(0, 16).replace('T', ' ')} UTC
-            </time>
+            <span className="text-xs text-slate-500">
+              <ClinicTime iso={event.createdAt} />
+            </span>
           </div>
           <div className="text-xs text-slate-500">
             {event.actor ? `${event.actor.displayName} (${event.actor.role})` : 'System'}
@@ -63,7 +64,7 @@ function describe(event: HistoryEvent) {
   const label = (s: unknown) => STATUS_LABELS[s as ReferralStatus] ?? String(s)
   switch (event.type) {
     case 'created':
-      return 'Referral received'
+      return event.data.forwardedFrom ? 'Referral received, forwarded from another clinic' : 'Referral received'
     case 'status':
       return `Status: ${label(event.data.from)} → ${label(event.data.to)}`
     case 'assignment':

@@ -3,18 +3,23 @@
  * validates with work-schema.ts through conform and answers with each form's own result, so
  * errors show next to the field they are about, with JavaScript or without.
  */
-import { getFormProps, getInputProps, getTextareaProps, useForm, type SubmissionResult } from '@conform-to/react'
+import { getFormProps, getTextareaProps, useForm, type SubmissionResult } from '@conform-to/react'
 import { Form, useActionData, useNavigation } from '@remix-run/react'
 import { FieldError } from '~/components/forms'
 import { Button } from '~/components/ui/button'
-import { Input, Select, Textarea } from '~/components/ui/control'
-import { STATUS_LABELS } from './referral-badges'
+import { Select, Textarea } from '~/components/ui/control'
 import type { ReferralStatus } from '~/db/enums'
 import type { WorkFields, WorkIntent } from './work-schema'
-import { NEXT_STATUSES } from './workflow'
 
 /** What the page action answers: a message for the page, and the form's own result. */
-export type WorkAnswer = { ok: boolean; message: string | null; intent: WorkIntent | null; result: SubmissionResult<string[]> | null }
+export type WorkAnswer = {
+  ok: boolean
+  message: string | null
+  intent: WorkIntent | null
+  result: SubmissionResult<string[]> | null
+  /** A status post: the move it asked for (its small form stays open to show why it failed). */
+  move?: ReferralStatus | null
+}
 
 function useWorkForm(intent: WorkIntent) {
   const answer = useActionData<WorkAnswer>()
@@ -23,95 +28,65 @@ function useWorkForm(intent: WorkIntent) {
 
 const invalid = (errors?: string[]) => (errors?.length ? true : undefined)
 
-export function StatusForm({ status, version }: { status: ReferralStatus; version: number }) {
-  const [form, fields] = useWorkForm('status')
-  const busy = useNavigation().state !== 'idle'
-  return (
-    <Form method="post" {...getFormProps(form)} className="space-y-2">
-      <input type="hidden" name="intent" value="status" />
-      {/* Not conform's: after a conflict the page reloads, and the next try must carry the new version. */}
-      <input type="hidden" name="version" value={version} />
-      <label htmlFor={fields.to.id} className="block text-sm font-medium">
-        Move to
-      </label>
-      <div className="flex gap-2">
-        <Select
-          id={fields.to.id}
-          name={fields.to.name}
-          aria-invalid={invalid(fields.to.errors)}
-          aria-describedby={fields.to.errors ? fields.to.errorId : undefined}
-          className="grow"
-        >
-          {NEXT_STATUSES[status].map((s) => (
-            <option key={s} value={s}>
-              {STATUS_LABELS[s]}
-            </option>
-          ))}
-        </Select>
-        <Button type="submit" variant="primary" disabled={busy}>
-          Change status
-        </Button>
-      </div>
-      <FieldError id={fields.to.errorId} errors={fields.to.errors} />
-      <label htmlFor={fields.reason.id} className="block text-xs text-slate-600">
-        Reason (required to decline or cancel; the referrer sees it)
-      </label>
-      <Textarea {...getTextareaProps(fields.reason)} rows={2} maxLength={2000} className="block w-full text-sm" />
-      <FieldError id={fields.reason.errorId} errors={fields.reason.errors} />
-      <label htmlFor={fields.scheduledFor.id} className="block text-xs text-slate-600">
-        Appointment date (required to schedule)
-      </label>
-      <Input {...getInputProps(fields.scheduledFor, { type: 'date' })} className="block text-sm" />
-      <FieldError id={fields.scheduledFor.errorId} errors={fields.scheduledFor.errors} />
-      <FieldError id={fields.version.errorId} errors={fields.version.errors} />
-      <FieldError id={form.errorId} errors={form.errors} />
-    </Form>
-  )
-}
-
 export function AssignForm({
   assignedTo,
   version,
   assignees,
+  me,
 }: {
   assignedTo: string | null
   version: number
   assignees: { id: string; displayName: string }[]
+  /** The signed-in member, when they can be assigned: "Assign to me" is one press. */
+  me: string | null
 }) {
   const [form, fields] = useWorkForm('assign')
   const busy = useNavigation().state !== 'idle'
   return (
-    <Form method="post" {...getFormProps(form)} className="space-y-2">
-      <input type="hidden" name="intent" value="assign" />
-      <input type="hidden" name="version" value={version} />
-      <label htmlFor={fields.assignee.id} className="block text-sm font-medium">
-        Assigned to
-      </label>
-      <div className="flex gap-2">
-        <Select
-          id={fields.assignee.id}
-          name={fields.assignee.name}
-          defaultValue={assignedTo ?? ''}
-          key={assignedTo ?? 'none'}
-          aria-invalid={invalid(fields.assignee.errors)}
-          aria-describedby={fields.assignee.errors ? fields.assignee.errorId : undefined}
-          className="grow"
-        >
-          <option value="">Unassigned</option>
-          {assignees.map((p) => (
-            <option key={p.id} value={p.id}>
-              {p.displayName}
-            </option>
-          ))}
-        </Select>
-        <Button type="submit" disabled={busy}>
-          Assign
-        </Button>
-      </div>
-      <FieldError id={fields.assignee.errorId} errors={fields.assignee.errors} />
-      <FieldError id={fields.version.errorId} errors={fields.version.errors} />
-      <FieldError id={form.errorId} errors={form.errors} />
-    </Form>
+    <div>
+      <Form method="post" {...getFormProps(form)} className="space-y-2">
+        <input type="hidden" name="intent" value="assign" />
+        <input type="hidden" name="version" value={version} />
+        <label htmlFor={fields.assignee.id} className="block text-sm font-medium">
+          Assigned to
+        </label>
+        <div className="flex gap-2">
+          <Select
+            id={fields.assignee.id}
+            name={fields.assignee.name}
+            defaultValue={assignedTo ?? ''}
+            key={assignedTo ?? 'none'}
+            aria-invalid={invalid(fields.assignee.errors)}
+            aria-describedby={fields.assignee.errors ? fields.assignee.errorId : undefined}
+            className="min-w-0 grow"
+          >
+            <option value="">Unassigned</option>
+            {assignees.map((p) => (
+              <option key={p.id} value={p.id}>
+                {p.displayName}
+              </option>
+            ))}
+          </Select>
+          <Button type="submit" disabled={busy}>
+            Assign
+          </Button>
+        </div>
+        <FieldError id={fields.assignee.errorId} errors={fields.assignee.errors} />
+        <FieldError id={fields.version.errorId} errors={fields.version.errors} />
+        <FieldError id={form.errorId} errors={form.errors} />
+      </Form>
+      {me && me !== assignedTo ? (
+        // The same post as choosing oneself in the list above, in one press.
+        <Form method="post" className="mt-2">
+          <input type="hidden" name="intent" value="assign" />
+          <input type="hidden" name="assignee" value={me} />
+          <input type="hidden" name="version" value={version} />
+          <Button type="submit" size="xs" disabled={busy}>
+            Assign to me
+          </Button>
+        </Form>
+      ) : null}
+    </div>
   )
 }
 

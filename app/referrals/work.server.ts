@@ -11,10 +11,11 @@ import type { SessionUser } from '~/auth/identity.server'
 import type { PhiCipher } from '~/crypto/phi.server'
 import { referralEvents, referrals, users, type ReferralStatus } from '~/db/schema'
 import type { TenantTx } from '~/tenancy/tenant.server'
+import { isClockTime } from '~/utils/form-values'
 import { canMove, NEEDS_DATE, NEEDS_REASON, timestampsFor } from './workflow'
 
 export type Work =
-  | { intent: 'status'; to: ReferralStatus; version: number; reason?: string; scheduledFor?: string }
+  | { intent: 'status'; to: ReferralStatus; version: number; reason?: string; scheduledFor?: string; scheduledTime?: string }
   | { intent: 'assign'; assignee: string | null; version: number }
   | { intent: 'note' | 'message' | 'reply'; body: string }
 
@@ -65,10 +66,13 @@ export async function performWork(tx: TenantTx, deps: Deps, id: string, work: Wo
       if (!canMove(row.status, work.to)) return { outcome: 'bad-move' }
       if (NEEDS_REASON.includes(work.to) && !work.reason?.trim()) return { outcome: 'needs-reason' }
       if (NEEDS_DATE.includes(work.to) && !/^\d{4}-\d{2}-\d{2}$/.test(work.scheduledFor ?? '')) return { outcome: 'needs-date' }
+      if (work.scheduledTime !== undefined && !isClockTime(work.scheduledTime)) return { outcome: 'needs-date' }
       const changed = await bump({ status: work.to, ...timestampsFor(row.status, work.to, new Date(), row) }, work.version)
       if (!changed.length) return { outcome: 'conflict' }
-      // The reason and the appointment date concern the patient: encrypted, shown to the referrer.
-      const note = [work.reason?.trim(), NEEDS_DATE.includes(work.to) ? `Appointment on ${work.scheduledFor}` : undefined].filter(Boolean).join('\n')
+      // The reason and the appointment concern the patient: encrypted, shown to the referrer.
+      const note = [work.reason?.trim(), NEEDS_DATE.includes(work.to) ? appointmentLine(work.scheduledFor!, work.scheduledTime) : undefined]
+        .filter(Boolean)
+        .join('\n')
       const eventId = crypto.randomUUID()
       await event('status', {
         id: eventId,
@@ -112,6 +116,12 @@ export async function performWork(tx: TenantTx, deps: Deps, id: string, work: Wo
     }
   }
 }
+
+/**
+ * The booking as the history and the referrer read it. The time is the clinic's wall clock
+ * (what staff typed), so it is written as typed; the API may still book a day without a time.
+ */
+const appointmentLine = (day: string, time?: string) => `Appointment on ${day}${time ? ` at ${time}` : ''}`
 
 /** How each kind of work is recorded in the audit trail (refused or done). */
 export const WORK_ACTION = {

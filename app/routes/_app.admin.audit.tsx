@@ -6,29 +6,33 @@ import { Form, Link, useActionData, useLoaderData, useNavigation } from '@remix-
 import { z } from 'zod'
 import { AUDIT_ACTION_CODES, actionLabel } from '~/audit/actions'
 import { auditPage, clinicMembers, verifyAuditChain } from '~/audit/audit-log.server'
-import { ActionName, Actor, OutcomeBadge, Pager, utcTime } from '~/audit/audit-ui'
+import { AuditRows } from '~/audit/audit-rows'
+import { Pager } from '~/audit/audit-ui'
 import { AuditExportSchema, auditUrl, EXPORT_FORMATS, parseAuditView } from '~/audit/audit-view'
-import { requireClinic, requirePermission, requireUser } from '~/auth/guards.server'
+import { requireClinic, requireCurrentClinic, requirePermission, requireUser } from '~/auth/guards.server'
 import { hasPermission } from '~/auth/permissions'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { Button } from '~/components/ui/button'
 import { DateField, Field, filterProps, SelectField } from '~/components/ui/field'
-import { EmptyRow, Table, TableBody, TableHead, Td, Th } from '~/components/ui/table'
 import { auditOutcomes } from '~/db/enums'
+import { clinicDay, clinicTimeZone, zoneAbbreviation } from '~/utils/clinic-time'
 import { parseForm } from '~/utils/form.server'
+import { useClinicTimeZone } from '~/utils/use-clinic-time'
 
 export const meta: MetaFunction = () => [{ title: 'Audit trail · IntakePilot' }]
 
 const VerifySchema = z.object({ intent: z.literal('verify') })
 
-// Reading the trail shows ids, never PHI, so it is not itself recorded; exports and checks are.
+// Reading the trail shows ids, names and reference numbers, never PHI, so it is not itself
+// recorded; exports and checks are.
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = requireUser(request, context)
   requirePermission(user, 'read:audit-log:any')
   const clinicId = requireClinic(user)
+  const zone = clinicTimeZone(requireCurrentClinic(context).settings)
   const { view, ignored } = parseAuditView(new URL(request.url))
   const { page, members } = await context.db.tenant(async (tx) => ({
-    page: await auditPage(tx, clinicId, view),
+    page: await auditPage(tx, clinicId, view, zone),
     members: await clinicMembers(tx, clinicId),
   }))
   // Filters it could not use: the page still shows, says which, and answers 400.
@@ -40,7 +44,8 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
       members,
       canVerify: hasPermission(user, 'verify:audit-log:any'),
       canExport: hasPermission(user, 'export:audit-log:any'),
-      today: new Date().toISOString().slice(0, 10),
+      // The clinic's today, not UTC's: after 19:00 in Toronto, UTC is already tomorrow.
+      today: clinicDay(Date.now(), zone),
     },
     { status: ignored.length ? 400 : 200 },
   )
@@ -69,10 +74,14 @@ export async function action({ request, context }: ActionFunctionArgs) {
 export default function AuditTrail() {
   const { view, ignored, rows, next, members, canVerify, canExport } = useLoaderData<typeof loader>()
   const navigation = useNavigation()
+  const zone = useClinicTimeZone()
   return (
     <main className="mx-auto max-w-7xl px-4 py-8 sm:px-6">
       <h1 className="text-2xl font-semibold tracking-tight">Audit trail</h1>
-      <p className="mt-1 text-slate-600">Every access to patient information and every change, in the order recorded. Entries hold ids only. Times are UTC.</p>
+      <p className="mt-1 text-slate-600">
+        Every access to patient information and every change, in the order recorded. Entries hold ids only; the names and reference numbers shown are looked up
+        as you read. Times and days are the clinic&apos;s, in {zone} ({zoneAbbreviation(zone)}).
+      </p>
       {ignored.length ? (
         <p role="alert" className="mt-4 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900">
           Some filters in the address were not understood and were ignored: {ignored.join(', ')}.
@@ -103,7 +112,13 @@ export default function AuditTrail() {
           options={[['', 'Any'], ...AUDIT_ACTION_CODES.map((a) => [a, `${a} · ${actionLabel(a)}`] as const)]}
         />
         <SelectField label="Outcome" selectProps={filterProps('outcome', view.outcome)} options={[['', 'Any'], ...auditOutcomes.map((o) => [o, o] as const)]} />
-        <Field label="Referral id" inputProps={{ ...filterProps('referral', view.referral), autoComplete: 'off' }} controlClassName="font-mono text-xs" />
+        <Field
+          label="Reference number"
+          inputProps={{ ...filterProps('reference', view.reference), autoComplete: 'off', placeholder: 'NOR-7K3M9PX' }}
+          controlClassName="font-mono text-xs"
+        />
+        {/* A referral's own link (its id) keeps its filter while the others change. */}
+        {view.referral ? <input type="hidden" name="referral" value={view.referral} /> : null}
         <div className="flex items-end gap-2">
           <Button type="submit" variant="primary" size="md">
             Apply
@@ -113,55 +128,16 @@ export default function AuditTrail() {
           </Link>
         </div>
       </Form>
+      {view.referral ? (
+        <p className="mt-2 text-sm text-slate-600" data-testid="referral-filter">
+          Showing one referral&apos;s entries (<span className="font-mono text-xs">{view.referral}</span>).{' '}
+          <Link to={auditUrl({ ...view, referral: undefined, cursor: undefined })} className="text-brand-700 underline">
+            Show every referral
+          </Link>
+        </p>
+      ) : null}
 
-      <Table dense className="mt-4" busy={navigation.state === 'loading'}>
-        <TableHead>
-          <Th>#</Th>
-          <Th>Time (UTC)</Th>
-          <Th>Actor</Th>
-          <Th>Action</Th>
-          <Th>Entity</Th>
-          <Th>Outcome</Th>
-          <Th>Request id</Th>
-          <Th>IP</Th>
-        </TableHead>
-        <TableBody>
-          {rows.map((row) => (
-            <tr key={row.id} data-testid="audit-row" className="align-top">
-              <Td className="font-mono text-xs text-slate-500" data-testid="audit-seq">
-                {row.seq}
-              </Td>
-              <Td className="whitespace-nowrap font-mono text-xs">{utcTime(row.occurredAt)}</Td>
-              <Td>
-                <Actor id={row.actorId} name={row.actorName} role={row.actorRole} />
-              </Td>
-              <Td>
-                <ActionName action={row.action} />
-              </Td>
-              <Td className="text-xs">
-                {row.entityType ? <div className="text-slate-500">{row.entityType}</div> : null}
-                {row.entityType === 'referral' && row.entityId ? (
-                  <Link
-                    to={auditUrl({ referral: row.entityId })}
-                    className="break-all font-mono text-brand-700 hover:underline"
-                    title="Show this referral's entries"
-                  >
-                    {row.entityId}
-                  </Link>
-                ) : (
-                  <span className="break-all font-mono">{row.entityId ?? ''}</span>
-                )}
-              </Td>
-              <Td>
-                <OutcomeBadge outcome={row.outcome} />
-              </Td>
-              <Td className="font-mono text-xs text-slate-600">{row.requestId}</Td>
-              <Td className="font-mono text-xs text-slate-600">{row.ip}</Td>
-            </tr>
-          ))}
-          {rows.length === 0 ? <EmptyRow columns={8}>No audit entries match these filters.</EmptyRow> : null}
-        </TableBody>
-      </Table>
+      <AuditRows rows={rows} busy={navigation.state === 'loading'} />
       <Pager
         first={view.cursor ? auditUrl({ ...view, cursor: undefined }) : null}
         older={next ? auditUrl({ ...view, cursor: next }) : null}
@@ -210,6 +186,7 @@ function VerifyPanel() {
 
 function ExportPanel() {
   const { view, today } = useLoaderData<typeof loader>()
+  const zone = useClinicTimeZone()
   const monthAgo = new Date(Date.parse(`${today}T00:00:00Z`) - 30 * 86_400_000).toISOString().slice(0, 10)
   const [form, fields] = useForm({
     id: 'audit-export',
@@ -223,7 +200,9 @@ function ExportPanel() {
       <h2 id="export-heading" className="font-semibold">
         Export
       </h2>
-      <p className="mt-1 text-sm text-slate-600">Every entry for these days (UTC), in chain order. The export is recorded.</p>
+      <p className="mt-1 text-sm text-slate-600">
+        Every entry for these days of the clinic ({zone}), in chain order; each row gives its time in UTC and in {zone}. The export is recorded.
+      </p>
       {/* A plain document request: the browser downloads the file and stays on this page. */}
       <Form
         method="get"

@@ -6,6 +6,13 @@ import { TIME_ZONE_INTENT } from '~/clinic/time-zone'
 import { TimeZoneSection } from '~/clinic/time-zone-section'
 import { saveTimeZone } from '~/clinic/time-zone.server'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
+import { TargetsSection } from '~/dashboard/targets-section'
+import { saveTargets } from '~/dashboard/targets.server'
+import { targetFields, TARGETS_INTENT } from '~/dashboard/targets'
+import { clinicTargets } from '~/dashboard/turnaround'
+import { FORWARDS_INTENT } from '~/referrals/forward-setting'
+import { AcceptsForwardsSection } from '~/referrals/forward-setting-section'
+import { saveAcceptsForwards } from '~/referrals/forward-setting.server'
 import { allTimeZones, clinicTimeZone, formatClinicTime } from '~/utils/clinic-time'
 
 export const meta: MetaFunction = () => [{ title: 'Clinic settings · IntakePilot' }]
@@ -23,7 +30,9 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   return {
     clinicName: clinic.name,
     saved: new URL(request.url).searchParams.get('saved'),
+    acceptsForwards: clinic.settings.acceptsForwards === true,
     timeZone: { timeZone, nowThere: formatClinicTime(Date.now(), timeZone), zones: zones.includes(timeZone) ? zones : [...zones, timeZone] },
+    targets: targetFields(clinicTargets(clinic.settings)),
   }
 }
 
@@ -35,13 +44,17 @@ export async function action({ request, context }: ActionFunctionArgs) {
   switch (formData.get('intent')) {
     case TIME_ZONE_INTENT:
       return saveTimeZone(formData, context, clinicId)
+    case TARGETS_INTENT:
+      return saveTargets(formData, context, clinicId)
+    case FORWARDS_INTENT:
+      return saveAcceptsForwards(formData, context, clinicId)
     default:
       throw new Response('This form was sent with a button it does not have. Reload the page and try again.', { status: 400 })
   }
 }
 
 export default function ClinicSettingsPage() {
-  const { clinicName, saved, timeZone } = useLoaderData<typeof loader>()
+  const { clinicName, saved, timeZone, acceptsForwards, targets } = useLoaderData<typeof loader>()
   const reply = useActionData<typeof action>()
   return (
     <main className="mx-auto max-w-3xl px-4 py-8 sm:px-6">
@@ -51,6 +64,8 @@ export default function ClinicSettingsPage() {
       </p>
       <div className="mt-6 space-y-6">
         <TimeZoneSection current={timeZone} saved={saved === TIME_ZONE_INTENT} lastResult={replyFor(TIME_ZONE_INTENT, reply)} />
+        <AcceptsForwardsSection accepts={acceptsForwards} saved={saved === FORWARDS_INTENT} lastResult={replyFor(FORWARDS_INTENT, reply)} />
+        <TargetsSection current={targets} saved={saved === TARGETS_INTENT} lastResult={replyFor(TARGETS_INTENT, reply)} />
       </div>
     </main>
   )

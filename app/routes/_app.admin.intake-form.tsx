@@ -3,21 +3,26 @@ import { data, redirect } from '@remix-run/cloudflare'
 import { getFormProps, getInputProps, useForm } from '@conform-to/react'
 import { getZodConstraint, parseWithZod } from '@conform-to/zod/v4'
 import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
+import { useMemo, useSyncExternalStore } from 'react'
 import { requireClinic, requirePermission, requireUser } from '~/auth/guards.server'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { Button } from '~/components/ui/button'
 import { intakeForms } from '~/db/schema'
 import { defaultIntakeForm } from '~/intake/default-form'
 import { IntakeFormEditorSchema, MAX_FIELDS, toDefinition, toEditorValue } from '~/intake/definition-schema'
+import { draftDefinition, formChanges, sameDefinition } from '~/intake/form-changes'
 import { IntakeFormEditor } from '~/intake/form-editor'
+import { keysOf } from '~/intake/form-keys'
+import { FormChanges, FormPreview } from '~/intake/form-preview'
 import { currentIntakeForm } from '~/intake/intake-forms.server'
 import { parseForm } from '~/utils/form.server'
 import { invariantResponse } from '~/utils/misc'
+import { clinicTimeZone, formatClinicTime } from '~/utils/clinic-time'
 
 export const meta: MetaFunction = () => [{ title: 'Intake form · IntakePilot' }]
 
-const PUBLISHED_AT = new Intl.DateTimeFormat('en-CA', { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' })
 const SOMEONE_ELSE_PUBLISHED = 'Someone else published a new version meanwhile; reload to see it.'
+const nothingChanged = (version: number) => `Nothing has changed since version ${version}: there is nothing to publish.`
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = requireUser(request, context)
@@ -28,7 +33,8 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const published = Number(new URL(request.url).searchParams.get('published'))
   return {
     version,
-    publishedAt: current?.publishedAt ? `${PUBLISHED_AT.format(current.publishedAt)} UTC` : null,
+    // In the clinic's zone, named (the page's text is the server's: no clock read twice).
+    publishedAt: current?.publishedAt ? formatClinicTime(current.publishedAt, clinicTimeZone(context.clinic?.settings)) : null,
     // A clinic always gets a version 1; this is only a starting point should one be missing.
     defaultValue: toEditorValue(current?.definition ?? defaultIntakeForm(['Consultation']), version),
     notice: Number.isInteger(published) && published >= 1 && published <= version ? `Published version ${published}` : null,
@@ -43,15 +49,21 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const submission = parseEdit(formData)
   // A list intent (add, remove, move) without JavaScript: answer with the updated form.
   if (submission.status !== 'success') return data({ result: submission.reply() }, { status: submission.status === 'error' ? 400 : 200 })
-  invariantResponse(formData.get('intent') === 'publish', 'Unknown intent')
+  const intent = formData.get('intent')
+  // Without JavaScript the changes and the preview are as the server last saw the form: show them as it is now.
+  if (intent === 'review') return data({ result: submission.reply() })
+  invariantResponse(intent === 'publish', 'Unknown intent')
 
   const { baseVersion } = submission.value
   const definition = toDefinition(submission.value)
-  let version: number | null
+  let version: number | null | 'unchanged'
   try {
     version = await context.db.tenant(async (tx) => {
+      const current = await currentIntakeForm(tx, clinicId)
       // Edited from an older version: publishing would silently undo someone else's changes.
-      if (((await currentIntakeForm(tx, clinicId))?.version ?? 0) !== baseVersion) return null
+      if ((current?.version ?? 0) !== baseVersion) return null
+      // A version that changes nothing would only make every later referral look like a new form.
+      if (current && sameDefinition(current.definition, definition)) return 'unchanged'
       // The version after the one edited, never "the latest + 1": a publish that commits between
       // the check above and this insert then collides on (clinic_id, version) instead of being
       // silently published over.
@@ -69,6 +81,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
     version = null
   }
   if (version === null) return data({ result: submission.reply({ formErrors: [SOMEONE_ELSE_PUBLISHED] }) }, { status: 409 })
+  if (version === 'unchanged') return data({ result: submission.reply({ formErrors: [nothingChanged(baseVersion)] }) }, { status: 400 })
   throw redirect(`/admin/intake-form?published=${version}`)
 }
 
@@ -107,8 +120,18 @@ function Editor() {
     shouldRevalidate: 'onInput',
   })
   const publishing = navigation.state === 'submitting' && navigation.formData?.get('intent') === 'publish'
+  const hydrated = useHydrated()
+  // What is on screen now (as typed, with JavaScript) against what is published, both read the same lenient way.
+  const published = useMemo(() => draftDefinition(defaultValue), [defaultValue])
+  const draft = draftDefinition(form.value)
+  const changes = formChanges(published, draft)
+  const context = {
+    keys: keysOf(form.value),
+    publishedKeys: new Set(published.sections.flatMap((s) => s.fields.map((f) => f.key))),
+    touchedSection: touchedSection(actionData?.result.intent),
+  }
   return (
-    <main className="mx-auto max-w-5xl px-4 py-8 sm:px-6">
+    <main className="mx-auto max-w-7xl px-4 py-8 sm:px-6">
       <div className="flex flex-wrap items-end justify-between gap-4">
         <div>
           <h1 className="text-2xl font-semibold tracking-tight">Intake form</h1>
@@ -145,19 +168,44 @@ function Editor() {
         </p>
       ) : null}
 
-      <Form method="post" {...getFormProps(form)} className="mt-6">
-        {/* The first submit button is the one Enter presses: disabled, so Enter never publishes or removes. */}
-        <button type="submit" disabled hidden aria-hidden="true" tabIndex={-1} />
-        <input {...getInputProps(fields.baseVersion, { type: 'hidden' })} />
-        <IntakeFormEditor form={form} sections={fields.sections} />
-        <div className="sticky bottom-0 mt-6 flex flex-wrap items-center justify-end gap-3 rounded-t-lg border border-b-0 border-slate-200 bg-white px-4 py-3 shadow-[0_-4px_12px_-6px_rgb(0_0_0/0.15)]">
-          <p className="mr-auto text-sm text-slate-600">Publishing makes this version {version + 1}, used for new referrals from now on.</p>
-          <Button type="submit" name="intent" value="publish" variant="primary" size="lg" className="text-sm" disabled={publishing}>
-            {publishing ? 'Publishing…' : `Publish version ${version + 1}`}
-          </Button>
-        </div>
-      </Form>
+      <div className="mt-6 grid gap-8 xl:grid-cols-[minmax(0,1fr)_28rem]">
+        <Form method="post" {...getFormProps(form)} className="min-w-0">
+          {/* The first submit button is the one Enter presses: disabled, so Enter never publishes or removes. */}
+          <button type="submit" disabled hidden aria-hidden="true" tabIndex={-1} />
+          <input {...getInputProps(fields.baseVersion, { type: 'hidden' })} />
+          <IntakeFormEditor form={form} sections={fields.sections} context={context} />
+          <FormChanges version={version} changes={changes} reviewButton={!hydrated} />
+          <div className="sticky bottom-0 mt-6 flex flex-wrap items-center justify-end gap-3 rounded-t-lg border border-b-0 border-slate-200 bg-white px-4 py-3 shadow-[0_-4px_12px_-6px_rgb(0_0_0/0.15)]">
+            <p className="mr-auto text-sm text-slate-700">
+              {changes.length ? `${changes.length} ${changes.length === 1 ? 'change' : 'changes'} (listed above). ` : 'No changes yet. '}
+              Publishing makes this version {version + 1}, used for new referrals from now on.
+            </p>
+            <Button type="submit" name="intent" value="publish" variant="primary" size="lg" className="text-sm" disabled={publishing}>
+              {publishing ? 'Publishing…' : `Publish version ${version + 1}`}
+            </Button>
+          </div>
+        </Form>
+        <FormPreview definition={draft} />
+      </div>
     </main>
+  )
+}
+
+/** The section a server round trip (a button pressed without JavaScript) added to, removed from or moved: it opens. */
+function touchedSection(intent: { type: string; payload?: unknown } | undefined) {
+  const payload = (intent?.payload ?? {}) as { name?: unknown; to?: unknown }
+  if (typeof payload.name !== 'string') return null
+  const inside = /^sections\[(\d+)\]/.exec(payload.name)
+  if (inside) return Number(inside[1])
+  return payload.name === 'sections' && typeof payload.to === 'number' ? payload.to : null
+}
+
+/** False in the server's HTML and until the page's script runs. */
+function useHydrated() {
+  return useSyncExternalStore(
+    () => () => {},
+    () => true,
+    () => false,
   )
 }
 

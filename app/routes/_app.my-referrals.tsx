@@ -7,6 +7,7 @@ import { buttonClass } from '~/components/ui/button'
 import { StatusBadge } from '~/referrals/referral-badges'
 import { myReferralsPage, readMyReferralsCursor } from '~/referrals/my-referrals.server'
 import { showReferralList } from '~/referrals/referral-list.server'
+import { ClinicDate } from '~/utils/use-clinic-time'
 
 export const meta: MetaFunction = () => [{ title: 'My referrals · IntakePilot' }]
 export const handle = { phi: true }
@@ -29,6 +30,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
       receivedAt: r.receivedAt.toISOString(),
       updatedAt: r.updatedAt.toISOString(),
       question: r.question,
+      forwardedTo: r.forwardedToName ? { name: r.forwardedToName, referenceNumber: r.forwardedToReference } : null,
     }))
     return {
       items,
@@ -81,13 +83,18 @@ export default function MyReferrals() {
             </Link>
             <span className="font-mono text-xs text-slate-600">{item.referenceNumber}</span>
             <StatusBadge status={item.status} />
+            {item.forwardedTo ? (
+              <span className="text-xs text-slate-700" data-testid="forwarded-to">
+                to {item.forwardedTo.name} (their reference <span className="font-mono">{item.forwardedTo.referenceNumber}</span>)
+              </span>
+            ) : null}
             {item.question ? (
               <Link to={`/referrals/${item.id}`} className="rounded-full bg-amber-100 px-2 py-0.5 text-xs font-medium text-amber-900">
                 The clinic asked a question
               </Link>
             ) : null}
             <span className="text-xs text-slate-500">
-              sent {item.receivedAt.slice(0, 10)} · updated {item.updatedAt.slice(0, 10)}
+              sent <ClinicDate iso={item.receivedAt} /> · updated <ClinicDate iso={item.updatedAt} />
             </span>
           </li>
         ))}

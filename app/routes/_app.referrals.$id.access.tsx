@@ -2,12 +2,15 @@ import type { LoaderFunctionArgs } from '@remix-run/cloudflare'
 import { useLoaderData } from '@remix-run/react'
 import { z } from 'zod'
 import { referralAccessHistory } from '~/audit/audit-log.server'
-import { ActionName, Actor, OutcomeBadge, Pager, utcTime } from '~/audit/audit-ui'
+import { groupListViews } from '~/audit/audit-groups'
+import { ActionName, Actor, ListViews, OutcomeBadge, Pager, When } from '~/audit/audit-ui'
 import { requireClinic, requirePermission, requireUser } from '~/auth/guards.server'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { EmptyRow, Table, TableBody, TableHead, Td, Th } from '~/components/ui/table'
+import { zoneAbbreviation } from '~/utils/clinic-time'
 import { isUuid } from '~/utils/keyset'
 import { invariantResponse } from '~/utils/misc'
+import { useClinicTimeZone } from '~/utils/use-clinic-time'
 
 const CursorSchema = z.coerce.number().int().positive().optional().catch(undefined)
 
@@ -43,6 +46,7 @@ function SeenInList({ kind }: { kind: keyof typeof LIST_KINDS }) {
 
 export default function ReferralAccess() {
   const { cursor, rows, next } = useLoaderData<typeof loader>()
+  const zone = useClinicTimeZone()
   return (
     <section aria-labelledby="access-heading" className="mt-6">
       <h2 id="access-heading" className="font-semibold">
@@ -50,33 +54,45 @@ export default function ReferralAccess() {
       </h2>
       <p className="mt-1 text-sm text-slate-600">
         Every time it was opened, changed or printed, every refused attempt, and every list that showed it (queue pages, patient searches, API lists), newest
-        first, from the audit trail. Times are UTC; the reference finds the request in the full trail.
+        first, from the audit trail; one person&apos;s list views in a row are one entry. Times are the clinic&apos;s, in {zone} ({zoneAbbreviation(zone)}); the
+        reference finds the request in the full trail.
       </p>
       <Table className="mt-3">
         <TableHead>
-          <Th>Time (UTC)</Th>
+          <Th>Time</Th>
           <Th>Who</Th>
           <Th>Action</Th>
           <Th>Outcome</Th>
           <Th>Reference</Th>
         </TableHead>
         <TableBody>
-          {rows.map((row) => (
-            <tr key={row.id} data-testid="access-row" className="align-top">
-              <Td className="whitespace-nowrap font-mono text-xs">{utcTime(row.occurredAt)}</Td>
-              <Td>
-                <Actor id={row.actorId} name={row.actorName} role={row.actorRole} />
-              </Td>
-              <Td>
-                <ActionName action={row.action} />
-                {row.list ? <SeenInList kind={row.list} /> : null}
-              </Td>
-              <Td>
-                <OutcomeBadge outcome={row.outcome} />
-              </Td>
-              <Td className="font-mono text-xs text-slate-600">{row.requestId}</Td>
-            </tr>
-          ))}
+          {groupListViews(rows).map((entry) => {
+            const row = entry.kind === 'row' ? entry.row : entry.rows[0]!
+            return (
+              <tr key={row.id} data-testid={entry.kind === 'row' ? 'access-row' : 'access-list-group'} className="align-top">
+                <Td className="whitespace-nowrap font-mono text-xs">
+                  <When iso={row.occurredAt} />
+                  {entry.kind === 'lists' ? (
+                    <div className="text-slate-500">
+                      from <When iso={entry.rows.at(-1)!.occurredAt} />
+                    </div>
+                  ) : null}
+                </Td>
+                <Td>
+                  <Actor id={row.actorId} name={row.actorName} role={row.actorRole} />
+                </Td>
+                <Td>
+                  <ActionName action={row.action} />
+                  {row.list ? <SeenInList kind={row.list} /> : null}
+                  {entry.kind === 'lists' ? <ListViews rows={entry.rows} /> : null}
+                </Td>
+                <Td>
+                  <OutcomeBadge outcome={row.outcome} />
+                </Td>
+                <Td className="font-mono text-xs text-slate-600">{entry.kind === 'row' ? row.requestId : `${entry.rows.length} requests`}</Td>
+              </tr>
+            )
+          })}
           {rows.length === 0 ? <EmptyRow columns={5}>No recorded access yet.</EmptyRow> : null}
         </TableBody>
       </Table>

@@ -15,12 +15,20 @@ import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { type CHANNEL_LABELS, DuplicateBadge, EnteredBadge, PriorityBadge, STATUS_LABELS, StatusBadge } from '~/referrals/referral-badges'
 import type { PhiCipher } from '~/crypto/phi.server'
 import { History, SubmittedForm } from '~/referrals/referral-details'
+import { FORWARDABLE } from '~/referrals/forward'
+import { ForwardedNote } from '~/referrals/forward-note'
+import { forwardedFacts } from '~/referrals/forward.server'
 import { openReferral, referralFacts, type OpenedReferral } from '~/referrals/open-referral.server'
 import { workOnReferral, type Work } from '~/referrals/work.server'
-import { AssignForm, StatusForm, TextForm, type WorkAnswer } from '~/referrals/work-forms'
+import { StatusForm } from '~/referrals/status-form'
+import { AssignForm, TextForm, type WorkAnswer } from '~/referrals/work-forms'
+import { ReplyReceived } from '~/referrals/reply-received'
+import { ACKNOWLEDGE_REPLY, acknowledgeReply } from '~/referrals/reply-received.server'
 import { isWorkIntent, WorkSchema } from '~/referrals/work-schema'
 import type { RequestClinic } from '~/tenancy/request-start.server'
+import { referralStatuses, type ReferralStatus } from '~/db/enums'
 import { parseForm } from '~/utils/form.server'
+import { ClinicDate, useClinicTime } from '~/utils/use-clinic-time'
 
 export const meta: MetaFunction = () => [{ title: 'Referral · IntakePilot' }]
 export const handle = { phi: true }
@@ -49,7 +57,9 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     referral: {
       ...referralFacts(row),
       possibleDuplicateOf: staff ? row.possibleDuplicateOf : null,
+      replyReceivedAt: staff ? (row.replyReceivedAt?.toISOString() ?? null) : null,
       entered: enteredByStaff(row, staff, name),
+      forwarded: forwardedFacts(row),
     },
     definition: form.definition,
     values,
@@ -57,6 +67,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     duplicates,
     documents,
     assignees: people.filter((p) => p.role !== 'referrer'),
+    me: staff && hasPermission(user, 'assign:referral:any') && people.some((p) => p.id === user.id && p.role !== 'referrer') ? user.id : null,
     accessHistory: hasPermission(user, 'read:referral-access:any'),
     ai: ai
       ? {
@@ -96,19 +107,39 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const user = requireUser(request, context)
   const clinicId = requireClinic(user)
   const formData = await request.formData()
+  if (formData.get('intent') === ACKNOWLEDGE_REPLY) {
+    const done = await acknowledgeReply(context, user, params.id)
+    return answer({
+      ok: true,
+      message: done === 'acknowledged' ? 'Reply marked as seen.' : 'Someone already marked this reply as seen.',
+      intent: null,
+      result: null,
+    })
+  }
   const submission = parseForm(formData, WorkSchema)
   if (submission.status !== 'success') {
     // Each form shows its own errors; a post that names no form of this page gets the page's message.
     const intent = formData.get('intent')
     const known = isWorkIntent(intent)
-    return answer({ ok: false, message: known ? null : 'Check the form and try again.', intent: known ? intent : null, result: submission.reply() }, 400)
+    return answer(
+      {
+        ok: false,
+        message: known ? null : 'Check the form and try again.',
+        intent: known ? intent : null,
+        result: submission.reply(),
+        move: askedMove(formData),
+      },
+      400,
+    )
   }
   const work = submission.value
   // The permission depends on the kind of work, so the form is parsed first; nothing of it is kept or recorded.
   const { outcome } = await workOnReferral(context, user, clinicId, params.id, {
     ...work,
     ...(work.intent === 'assign' ? { assignee: work.assignee ?? null } : {}),
-    ...(work.intent === 'status' ? { reason: work.reason || undefined, scheduledFor: work.scheduledFor || undefined } : {}),
+    ...(work.intent === 'status'
+      ? { reason: work.reason || undefined, scheduledFor: work.scheduledFor || undefined, scheduledTime: work.scheduledTime || undefined }
+      : {}),
   } as Work)
   if (outcome === 'not-found') throw new Response('Not found', { status: 404 })
   // What concerns the whole referral is said at the top of the page; what concerns a field, next to it.
@@ -122,13 +153,21 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   if (outcome in refusals) {
     const [status, message, field] = refusals[outcome as keyof typeof refusals]
     const result = field ? submission.reply({ fieldErrors: { [field]: [message] } }) : submission.reply()
-    return answer({ ok: false, message: field ? null : message, intent: work.intent, result }, status)
+    return answer({ ok: false, message: field ? null : message, intent: work.intent, result, move: askedMove(formData) }, status)
   }
-  const done = work.intent === 'assign' && !work.assignee ? 'Unassigned.' : DONE[work.intent]
+  // A move names where the referral now stands: two moves in a row must not read the same.
+  const done =
+    work.intent === 'status' ? `Status changed to ${STATUS_LABELS[work.to]}.` : work.intent === 'assign' && !work.assignee ? 'Unassigned.' : DONE[work.intent]
   return answer({ ok: true, message: done, intent: work.intent, result: submission.reply({ resetForm: true }) })
 }
 
 const answer = (body: WorkAnswer, status = 200) => data(body, { status })
+
+/** The move a refused status post asked for, when it is one (its small form shows the errors). */
+const askedMove = (formData: FormData) => {
+  const to = formData.get('to')
+  return formData.get('intent') === 'status' && referralStatuses.includes(to as ReferralStatus) ? (to as ReferralStatus) : null
+}
 
 // Remix skips reloading after a 4xx action; a 409 must reload, or every retry conflicts again.
 // Moving between this referral's tabs (or paging its access history) must not open it, and
@@ -148,7 +187,7 @@ export const shouldRevalidate: ShouldRevalidateFunction = ({
 }
 
 export default function Referral() {
-  const { staff, referral, definition, values, events, duplicates, documents, assignees, accessHistory, ai } = useLoaderData<typeof loader>()
+  const { staff, referral, definition, values, events, duplicates, documents, assignees, me, accessHistory, ai } = useLoaderData<typeof loader>()
   const outlet = useOutlet()
   const actionData = useActionData<typeof action>()
   const patient = `${values.patient_first_name ?? ''} ${values.patient_last_name ?? ''}`.trim() || 'Referral'
@@ -169,13 +208,14 @@ export default function Referral() {
         {referral.entered ? <EnteredBadge channel={referral.entered.channel} /> : null}
       </div>
       <p className="mt-1 text-sm text-slate-600">
-        Reference <span className="font-mono">{referral.referenceNumber}</span> · received {referral.receivedAt.slice(0, 10)} · form version{' '}
+        Reference <span className="font-mono">{referral.referenceNumber}</span> · received <ClinicDate iso={referral.receivedAt} /> · form version{' '}
         {referral.formVersion} ·{' '}
         <Link to={`/referrals/${referral.id}/print`} reloadDocument className="text-brand-700 underline">
           Print view
         </Link>
       </p>
       {referral.entered ? <EnteredLine entered={referral.entered} received={referral.receivedAt} /> : null}
+      <ForwardedNote forwarded={referral.forwarded} />
       {actionData?.message ? (
         <p
           role={actionData.ok ? 'status' : 'alert'}
@@ -184,6 +224,7 @@ export default function Referral() {
           {actionData.message}
         </p>
       ) : null}
+      {referral.replyReceivedAt ? <ReplyReceived since={referral.replyReceivedAt} events={events} /> : null}
       {staff && duplicates.length ? (
         <div className="mt-4 rounded-md border border-fuchsia-200 bg-fuchsia-50 px-3 py-2 text-sm text-fuchsia-900" data-testid="duplicates">
           Possible duplicate of the same patient (matching health card, or last name and date of birth):{' '}
@@ -219,8 +260,8 @@ export default function Referral() {
           </section>
           {staff ? (
             <section className="space-y-4 rounded-lg border border-slate-200 bg-white p-4" aria-label="Work this referral">
-              <StatusForm status={referral.status} version={referral.version} />
-              <AssignForm assignedTo={referral.assignedTo} version={referral.version} assignees={assignees} />
+              <StatusForm referralId={referral.id} status={referral.status} version={referral.version} />
+              <AssignForm assignedTo={referral.assignedTo} version={referral.version} assignees={assignees} me={me} />
               <TextForm intent="note" label="Internal note" button="Add note" help="Seen by clinic staff only." />
               <TextForm
                 intent="message"
@@ -228,6 +269,11 @@ export default function Referral() {
                 button="Send question"
                 help="The referrer sees this and can reply; the status becomes “Waiting on referrer”."
               />
+              {FORWARDABLE.includes(referral.status) ? (
+                <Link to="forward" className="inline-block text-sm text-brand-700 underline">
+                  Forward to another clinic
+                </Link>
+              ) : null}
             </section>
           ) : (
             <section className="space-y-3 rounded-lg border border-slate-200 bg-white p-4" aria-label="Messages">
@@ -252,7 +298,7 @@ export default function Referral() {
 const ARRIVED: Record<keyof typeof CHANNEL_LABELS, string> = { fax: 'a fax', phone: 'a phone call', email: 'an email', walk_in: 'a walk-in visit' }
 
 function EnteredLine({ entered, received }: { entered: NonNullable<ReturnType<typeof enteredByStaff>>; received: string }) {
-  const at = (iso: string) => `${iso.slice(0, 16).replace('T', ' ')} UTC`
+  const at = useClinicTime()
   return (
     <p className="mt-1 text-sm text-slate-600" data-testid="entered-line">
       Entered by {'by' in entered ? entered.by : 'clinic staff'} on {at(entered.enteredAt)} from {ARRIVED[entered.channel]} received {at(received)}

@@ -5,7 +5,7 @@ import { Form, Link, useActionData, useLoaderData, useNavigation, useParams } fr
 import { requireClinic, requireUser } from '~/auth/guards.server'
 import { hasPermission } from '~/auth/permissions'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
-import { FieldError } from '~/components/forms'
+import { ErrorSummary, FieldError } from '~/components/forms'
 import { Button } from '~/components/ui/button'
 import { Textarea } from '~/components/ui/control'
 import { referralFullMessage } from '~/documents/attach.server'
@@ -14,6 +14,8 @@ import { documentLimits, DOCUMENT_UPLOAD_BODY } from '~/documents/limits'
 import { attachToReferral, documentsOfReferral } from '~/documents/referral-documents.server'
 import { DocumentsField } from '~/documents/upload-field'
 import { replyInTransaction } from '~/referrals/work.server'
+
+const DOCUMENTS_FORM = 'documents-form'
 
 export const meta: MetaFunction = () => [{ title: 'Documents · IntakePilot' }]
 /** PHI: the documents' names. Attaching takes files: the body is read as a stream. */
@@ -78,8 +80,12 @@ export default function ReferralDocuments() {
               {answer.message}
             </p>
           ) : null}
+          <ErrorSummary
+            form={{ id: DOCUMENTS_FORM, allErrors: { message: errors?.message ?? [], documents: errors?.documents ?? [] } }}
+            fieldIds={{ message: 'reply-message', documents: 'attach-documents' }}
+          />
           {/* A new key after each success empties the form (a remounted file input holds no files). */}
-          <Form method="post" encType="multipart/form-data" key={answer?.ok ? answer.message : 'form'}>
+          <Form id={DOCUMENTS_FORM} method="post" encType="multipart/form-data" key={answer?.ok ? answer.message : 'form'}>
             {staff ? null : (
               <div className="mt-3">
                 <label htmlFor="reply-message" className="block text-sm font-medium">

@@ -10,6 +10,7 @@ import { Input } from '~/components/ui/control'
 import { DOCUMENT_TYPES, formatBytes, INLINE_TYPES } from '~/documents/limits'
 import { openReferralDocument, removeReferralDocument } from '~/documents/referral-documents.server'
 import type { DocumentType } from '~/documents/limits'
+import { ClinicTime } from '~/utils/use-clinic-time'
 
 export const meta: MetaFunction = () => [{ title: 'Document · IntakePilot' }]
 export const handle = { phi: true }
@@ -55,7 +56,7 @@ export default function ReferralDocument() {
       </p>
       <h1 className="mt-2 break-all text-2xl font-semibold tracking-tight">{d.name}</h1>
       <p className="mt-1 text-sm text-slate-600">
-        {DOCUMENT_TYPES[d.contentType]} · {formatBytes(d.sizeBytes)} · attached {d.createdAt.slice(0, 10)}
+        {DOCUMENT_TYPES[d.contentType]} · {formatBytes(d.sizeBytes)} · attached <ClinicTime iso={d.createdAt} />
       </p>
       <div className="mt-4 flex flex-wrap gap-3">
         <a href={`${content}?download=1`} className={buttonClass({ variant: 'primary', size: 'md' })} download>

@@ -7,6 +7,7 @@ import { SubmittedForm } from '~/referrals/referral-details'
 import { openReferral } from '~/referrals/open-referral.server'
 import { DocumentList } from '~/documents/document-list'
 import { openDocumentList } from '~/documents/documents.server'
+import { ClinicDate, ClinicTime } from '~/utils/use-clinic-time'
 
 export const meta: MetaFunction = () => [{ title: 'Print referral · IntakePilot' }]
 export const handle = { phi: true }
@@ -35,10 +36,10 @@ export default function PrintReferral() {
     <main className="mx-auto max-w-4xl px-6 py-8 print:max-w-none print:p-0">
       <h1 className="text-xl font-semibold">Referral {r.referenceNumber}</h1>
       <p className="mt-1 text-sm text-slate-600">
-        {STATUS_LABELS[r.status]} · received {r.receivedAt.slice(0, 10)} · form version {r.formVersion}
+        {STATUS_LABELS[r.status]} · received <ClinicDate iso={r.receivedAt} /> · form version {r.formVersion}
       </p>
       <p className="mt-1 text-xs text-slate-500">
-        Printed {r.printedAt.slice(0, 16).replace('T', ' ')} UTC by {r.printedBy}. Confidential patient information: store and dispose of securely.
+        Printed <ClinicTime iso={r.printedAt} /> by {r.printedBy}. Confidential patient information: store and dispose of securely.
       </p>
       <div className="mt-6">
         <SubmittedForm definition={r.definition} values={r.values} />

@@ -18,6 +18,7 @@ import { SOMEONE_ELSE } from '~/referrals/inbound'
 import { CHANNEL_LABELS } from '~/referrals/referral-badges'
 import { enteredUrl, knownReferrers, submitInboundReferral } from '~/referrals/inbound.server'
 import { dayFromToday } from '~/utils/form-values'
+import { useClinicTimeZone } from '~/utils/use-clinic-time'
 
 export const meta: MetaFunction = () => [{ title: 'New inbound referral · IntakePilot' }]
 
@@ -64,6 +65,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
 
 export default function NewInboundReferral() {
   const { form: intake, referrers, idempotencyKey, today, limits, entered } = useLoaderData<typeof loader>()
+  const zone = useClinicTimeZone()
   const actionData = useActionData<typeof action>()
   const navigation = useNavigation()
   const upload = useDocumentUpload<NonNullable<typeof actionData>['result']>('/referrals/inbound/upload')
@@ -77,7 +79,7 @@ export default function NewInboundReferral() {
     defaultValue: { ...emptyChoices(intake.definition), arrivedVia: '', referrerId: '', receivedOn: today },
     ...useLazyValidation(
       () => import('~/referrals/inbound'),
-      (m, formData) => m.validateInbound(formData, intake.definition),
+      (m, formData) => m.validateInbound(formData, intake.definition, zone),
       { shouldValidate: 'onBlur', shouldRevalidate: 'onInput' },
     ),
   })
@@ -128,7 +130,11 @@ export default function NewInboundReferral() {
           <Field {...frame(f.receivedOn!, 'Date received')} inputProps={{ ...getInputProps(f.receivedOn!, { type: 'date' }), max: today }} />
           <Field
             {...frame(f.receivedTime!, 'Time received', false)}
-            help={<Help id={`${f.receivedTime!.id}-help`}>In UTC, from the fax header or the call log. Without it, the day’s start counts.</Help>}
+            help={
+              <Help id={`${f.receivedTime!.id}-help`}>
+                On the clinic’s clock ({zone}), from the fax header or the call log. Without it, the day’s start counts.
+              </Help>
+            }
             inputProps={{ ...getInputProps(f.receivedTime!, { type: 'time' }), 'aria-describedby': describedBy(f.receivedTime!) }}
           />
         </Section>

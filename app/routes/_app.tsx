@@ -42,7 +42,7 @@ export default function AppShell() {
           <span className="text-sm text-slate-500" data-testid="current-clinic">
             {clinic ? clinic.name : 'No clinic selected'}
           </span>
-          <nav aria-label="Main" className="flex gap-1">
+          <nav aria-label="Main" className="flex flex-wrap gap-1">
             {nav.map((item) => (
               <NavLink
                 key={item.to}
@@ -56,7 +56,7 @@ export default function AppShell() {
               </NavLink>
             ))}
           </nav>
-          <div className="ml-auto flex items-center gap-3">
+          <div className="ml-auto flex flex-wrap items-center gap-3">
             {switchable ? <ClinicMenu clinics={switchable} currentId={clinic?.id ?? null} /> : null}
             <span className="text-sm text-slate-700" title={user.email}>
               {user.displayName} <span className="text-slate-500">· {user.role}</span>
@@ -110,8 +110,9 @@ function ClinicMenu({ clinics, currentId }: { clinics: { id: string; name: strin
 
 function navigationFor(role: string) {
   const items = [{ to: '/', label: 'Home' }]
-  if (role === 'referrer') items.push({ to: '/my-referrals', label: 'My referrals' }, { to: '/referrals/new', label: 'New referral' }, { to: '/profile', label: 'Profile' })
-  else items.push({ to: '/queue', label: 'Queue' }, { to: '/referrals/inbound', label: 'New inbound referral' })
+  if (role === 'referrer')
+    items.push({ to: '/my-referrals', label: 'My referrals' }, { to: '/referrals/new', label: 'New referral' }, { to: '/profile', label: 'Profile' })
+  else items.push({ to: '/queue', label: 'Queue' }, { to: '/referrals/inbound', label: 'New inbound referral' }, { to: '/turnaround', label: 'Turnaround' })
   if (role === 'admin' || role === 'superadmin') items.push({ to: '/admin/users', label: 'Users' })
   if (role === 'admin' || role === 'superadmin') items.push({ to: '/admin/intake-form', label: 'Intake form' })
   if (role === 'admin' || role === 'superadmin') items.push({ to: '/admin/audit', label: 'Audit' })

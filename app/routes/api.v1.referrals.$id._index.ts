@@ -32,7 +32,7 @@ export const action = apiRoute(async ({ request, params, context }: ActionFuncti
   const body = await readJson(request, UpdateReferralBody)
   const work: Work =
     body.status !== undefined
-      ? { intent: 'status', to: body.status, version: body.version, reason: body.reason, scheduledFor: body.scheduledFor }
+      ? { intent: 'status', to: body.status, version: body.version, reason: body.reason, scheduledFor: body.scheduledFor, scheduledTime: body.scheduledTime }
       : { intent: 'assign', assignee: body.assignedTo ?? null, version: body.version }
   const { outcome, id } = await workOnReferral(context, user, user.clinicId, params.id, work)
   if (outcome === 'not-found') throw apiError(404)

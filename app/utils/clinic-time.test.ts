@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest'
 import {
   allTimeZones,
+  clinicInstant,
   clinicDay,
   clinicTimeZone,
   DEFAULT_TIME_ZONE,
@@ -43,6 +44,17 @@ describe('clinic time', () => {
     expect(startOfClinicDay('2026-1-15', 'America/Toronto')).toBeNull()
     expect(nextDay('2026-12-31')).toBe('2027-01-01')
     expect(nextDay('2028-02-28')).toBe('2028-02-29')
+  })
+
+  test("a wall-clock time on a clinic's day is its instant", () => {
+    expect(clinicInstant('2026-01-15', '09:30', 'America/Toronto')?.toISOString()).toBe('2026-01-15T14:30:00.000Z')
+    expect(clinicInstant('2026-07-15', '09:30', 'America/Toronto')?.toISOString()).toBe('2026-07-15T13:30:00.000Z')
+    // The day clocks go forward: before 02:00 EST, after it EDT.
+    expect(clinicInstant('2026-03-08', '01:30', 'America/Toronto')?.toISOString()).toBe('2026-03-08T06:30:00.000Z')
+    expect(clinicInstant('2026-03-08', '09:00', 'America/Toronto')?.toISOString()).toBe('2026-03-08T13:00:00.000Z')
+    expect(clinicInstant('2026-01-15', '23:59', 'UTC')?.toISOString()).toBe('2026-01-15T23:59:00.000Z')
+    expect(clinicInstant('2026-01-15', '24:00', 'America/Toronto')).toBeNull()
+    expect(clinicInstant('2026-01-15', '9:30', 'America/Toronto')).toBeNull()
   })
 
   test('only real zone names are zones; anything else falls back to Toronto', () => {

@@ -123,6 +123,24 @@ export function startOfClinicDay(day: string, zone: string): Date | null {
   return new Date(start)
 }
 
+const TIME_OF_DAY = /^([01]\d|2[0-3]):([0-5]\d)$/
+
+/**
+ * The instant a clinic's wall clock reads `HH:MM` on a day (a fax header's time): 2026-01-15
+ * 09:30 in Toronto is 14:30 UTC. A time a clock change skips counts as the same time before
+ * the change. Null for a malformed day or time.
+ */
+export function clinicInstant(day: string, time: string, zone: string): Date | null {
+  const start = startOfClinicDay(day, zone)
+  const t = TIME_OF_DAY.exec(time)
+  if (!start || !t) return null
+  const m = DAY.exec(day)!
+  const wall = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(t[1]), Number(t[2]))
+  // The offset where the day starts, then the offset at that guess: right on both sides of a change.
+  const guess = wall - offsetAt(start.getTime(), zone)
+  return new Date(wall - offsetAt(guess, zone))
+}
+
 /** The day after a `YYYY-MM-DD` day, as `YYYY-MM-DD` (calendar arithmetic, no zone). */
 export function nextDay(day: string): string {
   const m = DAY.exec(day)

@@ -69,3 +69,14 @@ export function calendarDay(label: string, range: DayRange = ANY_DAY) {
       if (day > latest) return fail(latest === dayFromToday() ? `${label} cannot be in the future` : `${label}: enter a date on or before ${readable(latest)}`)
     })
 }
+
+const CLOCK_TIME = /^([01]\d|2[0-3]):([0-5]\d)$/
+
+/** A time of day as HH:MM on a 24-hour clock, what `<input type="time">` sends (seconds are not asked for). */
+export function clockTime(label: string) {
+  return z
+    .string({ error: `${label}: enter a time as HH:MM` })
+    .trim()
+    .regex(CLOCK_TIME, `${label}: enter a time as HH:MM (24-hour clock)`)
+}
+export const isClockTime = (value: unknown): value is string => typeof value === 'string' && CLOCK_TIME.test(value)

@@ -33,6 +33,9 @@ import { connectDatabase, drizzleFor, useLocalRelay, type Database } from '../..
 import * as schema from '../../app/db/schema'
 import { clinics, referralEvents, referrals, users } from '../../app/db/schema'
 import { intakeFormVersion } from '../../app/intake/intake-forms.server'
+import { clinicTargets, DEFAULT_PERIOD_WEEKS } from '../../app/dashboard/turnaround'
+import { turnaround } from '../../app/dashboard/turnaround.server'
+import { clinicTimeZone } from '../../app/utils/clinic-time'
 import { parseQueueView, type QueueView } from '../../app/referrals/queue'
 import { queuePage, queuePageWithPeople } from '../../app/referrals/queue.server'
 import { createReferral } from '../../app/referrals/create-referral.server'
@@ -44,7 +47,7 @@ import { createTenantDatabase, NO_SCOPE, type TenantScope, type TenantTx } from 
 import '../lib/neon-node'
 
 export type Mode = 'rls' | 'norls'
-export type PageKind = 'queue' | 'queue-deep' | 'detail' | 'submit' | 'api-list'
+export type PageKind = 'queue' | 'queue-deep' | 'detail' | 'submit' | 'api-list' | 'turnaround'
 
 export type BaselineInputs = {
   env: Env
@@ -151,6 +154,18 @@ export function pageWork(inputs: BaselineInputs, cipher: PhiCipher = phiCipherFr
           idempotencyKey: crypto.randomUUID(),
         })
       })
+    },
+    async turnaround(db, mode) {
+      // routes/_app.turnaround.tsx: the whole dashboard in one statement. It names the clinic in
+      // every table it reads already, so the norls mode runs the same text.
+      const { scope, clinic } = await pageIdentity(db, inputs.staff.cookie, '/turnaround')
+      const settings = clinic.settings
+      await Promise.all([
+        shell(db, scope, mode),
+        createTenantDatabase(db, scope).tenant((tx) =>
+          turnaround(tx, { clinicId, weeks: DEFAULT_PERIOD_WEEKS, timeZone: clinicTimeZone(settings), targets: clinicTargets(settings) }),
+        ),
+      ])
     },
     async 'api-list'(db, mode) {
       // resolveApiIdentity's database step (the token check is crypto in the app), then as pages.

@@ -11,6 +11,7 @@ export const PAGE_LABELS: Record<PageKind, string> = {
   detail: 'Referral detail',
   submit: 'Submit a referral',
   'api-list': 'API list',
+  turnaround: 'Turnaround dashboard',
 }
 
 export type RoundTrips = { app: number; connections: number | null; transactions: number | null; statements?: number; baseline: number | null }

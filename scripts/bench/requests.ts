@@ -20,7 +20,7 @@ export type Users = Awaited<ReturnType<typeof signIn>>
 export type PageSpec = { expect: number; users: number; next: (i: number) => RequestSpec }
 export type Requests = Awaited<ReturnType<typeof prepareRequests>>
 
-const PAGES: PageKind[] = ['queue', 'queue-deep', 'detail', 'submit', 'api-list']
+const PAGES: PageKind[] = ['queue', 'queue-deep', 'detail', 'submit', 'api-list', 'turnaround']
 const DEEP_PAGES = 500
 const OPEN = `status in ('received','in_review','info_requested','accepted','scheduled')`
 
@@ -117,6 +117,7 @@ export async function prepareRequests(o: { appOrigin: string; admin: PgClient; s
         body: formBodies[i % formBodies.length]!.replace('__KEY__', crypto.randomUUID()),
       }),
     },
+    turnaround: { expect: 200, users: staff.length, next: (i) => ({ path: '/turnaround', headers: { ...html, cookie: staff[i % staff.length]!.cookie } }) },
     'api-list': {
       expect: 200,
       users: tokens.length,

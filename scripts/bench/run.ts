@@ -11,6 +11,7 @@
  *   --scram-iterations N      PBKDF2 iterations of the roles' SCRAM verifiers (default 1; see
  *                             bench/README.md "Connection set-up"; 4096 is PostgreSQL's default,
  *                             what `npm start` uses: every run also measures the queue that way)
+ *   --pages a,b               only these pages (queue, queue-deep, detail, submit, api-list, turnaround)
  *   --no-build                use the existing build/ instead of running `npm run build` first
  *   --no-verify-after         skip verifying the big clinic's audit chain after the load
  *   --profile                 after the load, profile workerd's CPU per page (profile.ts): writes
@@ -73,6 +74,7 @@ const { values: args } = parseArgs({
     'no-verify-after': { type: 'boolean', default: false },
     'scram-iterations': { type: 'string', default: '1' },
     profile: { type: 'boolean', default: false },
+    pages: { type: 'string' },
   },
 })
 const scale = Number(args.scale)
@@ -133,7 +135,9 @@ async function main() {
 
   const users = await signIn({ appOrigin: app.origin, issuer: idp.issuer, seeded, say })
   const requests = await prepareRequests({ appOrigin: app.origin, admin, seeded, users, say })
-  const { pages, specs } = requests
+  const only = args.pages?.split(',')
+  const pages = only ? requests.pages.filter((p) => only.includes(p)) : requests.pages
+  const { specs } = requests
   phase('sign_in_prepare')
 
   const { firstStaff, firstAccount, referrers } = users

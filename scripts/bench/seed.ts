@@ -25,7 +25,7 @@ import { DEMO_ACCOUNTS, DEMO_TENANT_ID, type DemoAccount } from '../lib/demo-acc
 import type { LocalSecrets } from '../lib/secrets'
 import { fakePatient, fakeReferralValues, type FakePatient } from '../../tests/factories/patients'
 import { createRandom, type Random } from '../../tests/factories/random'
-import { STATUS_MIX } from '../../tests/factories/seed'
+import { declineReason, STATUS_MIX } from '../../tests/factories/seed'
 import { auditHash, auditVerify, isoMicros, type AuditSeedRow } from './audit-chain'
 import { connectPg, type PgClient } from './pg'
 import { assertCompatible, createSeedCipher } from './seed-cipher'
@@ -279,7 +279,7 @@ export async function seedBenchDatabase(options: {
             })
           const worker = plan.staff[0]!
           event({ type: 'created', actor: referrer.id, visible: true, at: receivedIso })
-          if (triaged) event({ type: 'status', actor: worker, data: { from: 'received', to: status }, visible: true, at: at(1) })
+          if (triaged) event({ type: 'status', actor: worker, data: { from: 'received', to: status, ...declineReason(status, id) }, visible: true, at: at(1) })
           if (status === 'info_requested') {
             const eventId = crypto.randomUUID()
             event({

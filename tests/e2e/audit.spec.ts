@@ -8,9 +8,13 @@ import { randomUUID } from 'node:crypto'
 import type { Page } from '@playwright/test'
 import { and, asc, count, desc, eq, ne, notInArray, or, sql } from 'drizzle-orm'
 import { auditLogs, clinics, referrals, users } from '../../app/db/schema'
+import AxeBuilder from '@axe-core/playwright'
+import { clinicDay, formatClinicTime } from '../../app/utils/clinic-time'
 import { expect, SAME_ORIGIN, test, today, type Owner } from './fixtures'
 
 const ADMIN = 'admin@lakeview.test'
+/** Lakeview's today: its days are Toronto's (it has not chosen another zone), not UTC's. */
+const clinicToday = () => clinicDay(Date.now(), 'America/Toronto')
 const STAFF = 'staff@lakeview.test'
 
 async function lakeview(owner: Owner) {
@@ -40,6 +44,11 @@ async function recordReads(owner: Owner, n: number, entityId: string, extra: Par
   for (let i = 0; i < n; i += 500) await owner.insert(auditLogs).values(Array.from({ length: Math.min(500, n - i) }, () => row))
 }
 
+async function expectNoSeriousAxeViolations(page: Page) {
+  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']).analyze()
+  expect(results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.length}`)).toEqual([])
+}
+
 /** Remix has taken over the page: a click on a link is now a client navigation, not a new document. */
 const hydrated = (page: Page) =>
   page.waitForFunction(() => (window as { __remixRouter?: { state: { initialized: boolean } } }).__remixRouter?.state.initialized === true)
@@ -57,18 +66,24 @@ test('the viewer filters by day, user, action and referral, and pages in chain o
   await expect(page).toHaveURL('/admin/audit')
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit' }).click()
 
+  // A referral's own entries (the link from an entry, by id: this made-up one has no reference number); the other filters keep it.
+  await page.goto(`/admin/audit?referral=${referralId}`)
+  await expect(page.getByTestId('referral-filter')).toContainText(referralId)
   const filters = page.getByRole('form', { name: 'Filters' })
-  await filters.getByLabel('From', { exact: true }).fill(today())
-  await filters.getByLabel('To', { exact: true }).fill(today())
+  await filters.getByLabel('From', { exact: true }).fill(clinicToday())
+  await filters.getByLabel('To', { exact: true }).fill(clinicToday())
   await filters.getByLabel('User', { exact: true }).selectOption({ label: 'Lakeview Intake Coordinator (staff)' })
   await filters.getByLabel('Action', { exact: true }).selectOption('referral.read')
-  await filters.getByLabel('Referral id', { exact: true }).fill(referralId)
   await filters.getByRole('button', { name: 'Apply' }).click()
   await expect(page).toHaveURL(new RegExp(`referral=${referralId}`))
   const rows = page.getByTestId('audit-row')
   await expect(rows).toHaveCount(50)
   await expect(rows.first()).toContainText('Lakeview Intake Coordinator')
   await expect(rows.first()).toContainText('203.0.113.7')
+  // The clinic's time, its zone named (Lakeview has not chosen one: Toronto).
+  const [newest] = await owner.select().from(auditLogs).where(eq(auditLogs.entityId, referralId)).orderBy(desc(auditLogs.seq)).limit(1)
+  await expect(rows.first()).toContainText(formatClinicTime(newest!.occurredAt, 'America/Toronto', { seconds: true }))
+  await expect(rows.first().locator('time')).toHaveText(/ E[SD]T$/)
   const first = (await page.getByTestId('audit-seq').allTextContents()).map(Number)
 
   await page.getByRole('link', { name: 'Older entries' }).click()
@@ -115,7 +130,7 @@ test('exports stream CSV and FHIR AuditEvent NDJSON in chain order, are recorded
   await recordReads(owner, 1, referralId, { userAgent: awkward })
   const { userId } = await lakeview(owner)
   const page = await signedInAs(ADMIN, '/admin/audit')
-  const day = today()
+  const day = clinicToday()
 
   // Headers a client may invent: neither is taken for the audit row's IP off Cloudflare.
   const csv = await page.request.get(`/admin/audit/export?format=csv&from=${day}&to=${day}`, {
@@ -148,8 +163,14 @@ test('exports stream CSV and FHIR AuditEvent NDJSON in chain order, are recorded
     'details',
     'prev_hash',
     'hash',
+    'entity_name',
+    'clinic_time',
+    'time_zone',
   ])
+  expect(csv.headers()['x-time-zone']).toBe('America/Toronto')
   const ours = lines.filter((l) => l[9] === referralId)
+  // Each row: its UTC instant, the same instant in the clinic's zone, and the zone's name.
+  for (const l of ours.slice(0, 5)) expect([l[18], l[19]]).toEqual([formatClinicTime(l[2]!, 'America/Toronto', { seconds: true }), 'America/Toronto'])
   expect(ours).toHaveLength(1102)
   const seqs = ours.map((l) => Number(l[1]))
   expect(seqs).toEqual([...seqs].sort((a, b) => a - b))
@@ -164,7 +185,7 @@ test('exports stream CSV and FHIR AuditEvent NDJSON in chain order, are recorded
     actorId: userId(ADMIN),
     outcome: 'success',
     ip: null,
-    details: { format: 'csv', from: day, to: day, stage: 'started' },
+    details: { format: 'csv', from: day, to: day, timeZone: 'America/Toronto', stage: 'started' },
   })
   expect(lines.some((l) => l[0] === String(csvRow!.id) && l[7] === 'audit.export')).toBe(true)
   expect(csvEnd).toMatchObject({
@@ -182,7 +203,10 @@ test('exports stream CSV and FHIR AuditEvent NDJSON in chain order, are recorded
     .split('\n')
     .map((line) => JSON.parse(line))
   const events = all.slice(0, -1)
-  for (const event of events) expect(event.resourceType).toBe('AuditEvent')
+  for (const event of events) {
+    expect(event.resourceType).toBe('AuditEvent')
+    expect(event.extension).toEqual([{ url: 'urn:intakepilot:clinic-time-zone', valueString: 'America/Toronto' }])
+  }
   expect(all.at(-1)).toEqual({
     resourceType: 'Parameters',
     id: 'intakepilot-export-trailer',
@@ -265,12 +289,16 @@ test("who accessed this: the referral's reads, newest first, for staff only and 
   await expect(page.getByRole('heading', { name: 'Who accessed this referral' })).toBeVisible()
   await expect(page.getByRole('region', { name: 'Work this referral' })).toBeHidden()
   const rows = page.getByTestId('access-row')
-  // The newest is the open that just happened.
+  // The newest is the open that just happened, at the clinic's time.
   await expect(rows.first()).toContainText('Lakeview Intake Coordinator')
   await expect(rows.first()).toContainText('staff')
   await expect(rows.first()).toContainText('referral.read')
   await expect(rows.first()).toContainText('success')
-  await expect(rows).toHaveCount(Math.min(await accessCount(owner, referral!.id), 50))
+  await expect(rows.first().locator('time').first()).toHaveText(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} E[SD]T$/)
+  await expect(page.getByText(/Times are the clinic.s, in America\/Toronto/)).toBeVisible()
+  await expectNoSeriousAxeViolations(page)
+  // Every entry of the page is there, a run of list views as its views.
+  await expect(page.locator('[data-testid=access-row], [data-testid=list-view]')).toHaveCount(Math.min(await accessCount(owner, referral!.id), 50))
   await page.getByRole('link', { name: 'Referral', exact: true }).click()
   await expect(page.getByRole('region', { name: 'Work this referral' })).toBeVisible()
 
@@ -280,7 +308,7 @@ test("who accessed this: the referral's reads, newest first, for staff only and 
   expect((await page.request.get('/referrals/not-a-referral/access', { maxRedirects: 0 })).status()).toBe(404)
 
   // The referrer who sent it sees no such tab, and is refused the history.
-  const [sender] = await owner.select({ email: users.email }).from(users).where(eq(users.id, referral!.submittedBy))
+  const [sender] = await owner.select({ email: users.email }).from(users).where(eq(users.id, referral!.submittedBy!))
   const referrer = await signedInAs(sender!.email, `/referrals/${referral!.id}`)
   await expect(referrer).toHaveURL(`/referrals/${referral!.id}`)
   await expect(referrer.getByRole('navigation', { name: 'Referral views' })).toHaveCount(0)
@@ -326,7 +354,8 @@ test('who accessed this: the list views that showed the referral, marked as such
   const shown = shownIds[shownIds.length - 1]!
   await page.goto(`/referrals/${shown}/access`)
   await expect(page.getByRole('heading', { name: 'Who accessed this referral' })).toBeVisible()
-  const listView = page.getByTestId('access-row').filter({ hasText: listRequest })
+  // The two queue pages just shown are one person's list views in a row: one entry that opens to each.
+  const listView = page.locator('[data-testid=access-row], [data-testid=access-list-group]').filter({ hasText: listRequest })
   await expect(listView).toHaveCount(1)
   await expect(listView).toContainText('Lakeview Intake Coordinator')
   await expect(listView).toContainText('referral.list')
@@ -341,7 +370,7 @@ test('who accessed this: the list views that showed the referral, marked as such
   const opened = page.getByTestId('access-row').filter({ hasText: 'referral.read' }).filter({ hasText: 'Lakeview Intake Coordinator' })
   await expect(opened.first()).toBeVisible()
   await expect(opened.first().getByTestId('seen-in-list')).toHaveCount(0)
-  await expect(page.getByTestId('access-row').filter({ hasText: listRequest })).toHaveCount(0)
+  await expect(page.locator('[data-testid=access-row], [data-testid=access-list-group]').filter({ hasText: listRequest })).toHaveCount(0)
 
   // And the trail itself agrees: the view's row names the shown ids and not the other.
   const [row] = await rowsOfRequest(owner, listRequest)
@@ -376,3 +405,72 @@ function parseCsv(text: string): string[][] {
   if (cell || row.length) rows.push([...row, cell])
   return rows
 }
+
+test("the trail names things: a referral by its reference number, filtered by it; a person's run of list views is one entry", async ({ signedInAs, owner }) => {
+  const { clinicId, userId } = await lakeview(owner)
+  const [referral] = await owner
+    .select({ id: referrals.id, referenceNumber: referrals.referenceNumber })
+    .from(referrals)
+    .where(eq(referrals.clinicId, clinicId))
+    .orderBy(asc(referrals.id))
+    .offset(Math.floor(Math.random() * 150))
+    .limit(1)
+  await recordReads(owner, 2, referral!.id)
+  // Five list views in one statement: consecutive in the chain, each with its own request id.
+  const listRequests = Array.from({ length: 5 }, () => `e2e-list-${randomUUID()}`)
+  await owner.insert(auditLogs).values(
+    listRequests.map((requestId) => ({
+      clinicId,
+      actorId: userId(STAFF),
+      actorRole: 'staff',
+      action: 'referral.list',
+      entityType: 'referral',
+      details: { ids: [referral!.id, randomUUID(), randomUUID()] },
+      requestId,
+    })),
+  )
+  const [elsewhere] = await owner.select({ referenceNumber: referrals.referenceNumber }).from(referrals).where(ne(referrals.clinicId, clinicId)).limit(1)
+
+  const page = await signedInAs(ADMIN, '/admin/audit', { javaScriptEnabled: false })
+  const filters = page.getByRole('form', { name: 'Filters' })
+  // As a person types it: lower case, spaces around.
+  await filters.getByLabel('Reference number').fill(` ${referral!.referenceNumber.toLowerCase()} `)
+  await filters.getByRole('button', { name: 'Apply' }).click()
+  await expect(page).toHaveURL(/reference=/)
+  const rows = page.getByTestId('audit-row')
+  await expect(rows.first()).toContainText(referral!.referenceNumber)
+  const shown = await rows.count()
+  expect(shown).toBeGreaterThanOrEqual(2)
+  for (let i = 0; i < shown; i++) await expect(rows.nth(i)).toContainText(referral!.referenceNumber)
+  // The entity shows the number, not the id (the id stays as the link's title).
+  await expect(rows.first().getByRole('link', { name: referral!.referenceNumber })).toHaveAttribute('title', referral!.id)
+  await expect(rows.first()).not.toContainText(referral!.id)
+
+  // Another clinic's reference number finds nothing here; a malformed one is ignored and said so.
+  await page.goto(`/admin/audit?reference=${elsewhere!.referenceNumber}`)
+  await expect(page.getByText('No audit entries match these filters.')).toBeVisible()
+  const malformed = await page.goto(`/admin/audit?reference=${encodeURIComponent("x'; select 1 --")}`)
+  expect(malformed!.status()).toBe(400)
+  await expect(page.getByRole('alert')).toContainText('ignored: reference')
+
+  // The five list views: one entry, opening to each view, the person named.
+  await page.goto(`/admin/audit?action=referral.list&actor=${userId(STAFF)}`)
+  const group = page.getByTestId('audit-list-group').filter({ hasText: listRequests[0]! })
+  await expect(group).toHaveCount(1)
+  await expect(group).toContainText('Lakeview Intake Coordinator')
+  const views = group.getByTestId('list-view')
+  for (const requestId of listRequests) await expect(views.filter({ hasText: requestId })).toHaveCount(1)
+  await expect(views.filter({ hasText: listRequests[0]! })).toBeHidden()
+  await group.getByText(/list views, \d+ referrals shown/).click()
+  await expect(views.filter({ hasText: listRequests[0]! })).toBeVisible()
+  await expect(views.filter({ hasText: listRequests[0]! })).toContainText('3 shown')
+  await expect(views.first().locator('time')).toHaveText(/ E[SD]T$/)
+
+  const withScripts = await signedInAs(ADMIN, `/admin/audit?action=referral.list&actor=${userId(STAFF)}`)
+  await withScripts
+    .getByTestId('audit-list-group')
+    .first()
+    .getByText(/list views/)
+    .click()
+  await expectNoSeriousAxeViolations(withScripts)
+})

@@ -9,7 +9,7 @@ test('the superadmin switches clinic with a reason; it is recorded and scopes wh
   const main = page.getByRole('main')
   await main.getByLabel('Clinic').selectOption({ label: 'Lakeview Orthopaedics' })
   await main.getByRole('button', { name: 'Switch clinic' }).click()
-  await expect(main.getByText('Give a reason')).toBeVisible()
+  await expect(main.getByRole('alert').getByText('Give a reason')).toBeVisible()
   await expect(page.getByTestId('current-clinic')).toHaveText('No clinic selected')
 
   await main.getByLabel('Reason').fill('Support ticket 4821: checking queue counts')
@@ -66,23 +66,25 @@ test('an admin invites a user by email; bad input changes nothing; the first sig
   const page = await signedInAs('admin@lakeview.test', '/admin/users')
   await page.getByLabel('Email').fill('not-an-email')
   await page.getByLabel('Name').fill('X')
-  await page.getByRole('button', { name: 'Send invitation' }).click()
-  await expect(page.getByText('Enter a valid email address')).toBeVisible()
+  await page.getByRole('button', { name: 'Add user' }).click()
+  await expect(page.getByRole('alert').getByText('Enter a valid email address')).toBeVisible()
   // An existing user's email is refused with a clear message.
   await page.getByLabel('Email').fill('staff@lakeview.test')
   await page.getByLabel('Name').fill('Duplicate Person')
   await page.getByLabel('Role', { exact: true }).selectOption('staff')
-  await page.getByRole('button', { name: 'Send invitation' }).click()
-  await expect(page.getByText('already a user of this clinic')).toBeVisible()
+  await page.getByRole('button', { name: 'Add user' }).click()
+  await expect(page.getByRole('alert').getByText('already a user of this clinic')).toBeVisible()
 
   // newhire@ can sign in at the provider, but no clinic has provisioned them yet.
   const email = 'newhire@lakeview.test'
   await page.getByLabel('Email').fill(email)
   await page.getByLabel('Name').fill('Nadia Newhire')
   await page.getByLabel('Role', { exact: true }).selectOption('referrer')
-  await page.getByRole('button', { name: 'Send invitation' }).click()
-  await expect(page.getByText(`Invited ${email}`)).toBeVisible()
-  await expect(page.getByTestId(`user-${email}`)).toContainText('invited')
+  await page.getByRole('button', { name: 'Add user' }).click()
+  await expect(page.getByRole('status')).toHaveText(
+    `Added ${email}. They can sign in now with their Microsoft work account; until they do, they show as “Not signed in yet”.`,
+  )
+  await expect(page.getByTestId(`user-${email}`)).toContainText('Not signed in yet')
   const [invited] = await owner.select().from(users).where(eq(users.email, email))
   expect(invited).toMatchObject({ status: 'invited', role: 'referrer', idpObjectId: null })
   const [audit] = await owner

@@ -51,6 +51,7 @@ async function statusBase(w: World): Promise<Base> {
       ['version', String(version)],
       ['reason', 'Fuzz move'],
       ['scheduledFor', to === 'scheduled' ? '2027-03-15' : ''],
+      ['scheduledTime', to === 'scheduled' ? '10:30' : ''],
     ],
     {
       intent: spec('enum'),
@@ -58,6 +59,7 @@ async function statusBase(w: World): Promise<Base> {
       version: spec('int'),
       reason: spec('text', false),
       scheduledFor: spec(to === 'scheduled' ? 'date' : 'free', to === 'scheduled'),
+      scheduledTime: spec('free', to === 'scheduled'),
     },
   )
 }
@@ -123,12 +125,15 @@ async function inboundBase(w: World): Promise<Base> {
 }
 
 /** Lakeview's current form as its editor posts it (conform's names: sections[0].fields[1].label). */
+let editorEdits = 0
 async function editorBase(w: World): Promise<Base> {
   const row = await one<{ version: number; definition: IntakeFormDefinition }>(
     w.db,
     sql`select version, definition from intake_forms where clinic_id = ${w.lakeviewId} order by version desc limit 1`,
   )
   const value = toEditorValue(row.definition, row.version)
+  // A publish that changes nothing is refused: the page's own request changes one help text.
+  value.sections[0]!.fields[0]!.help = `Fuzz edit ${Date.now()}.${++editorEdits}`
   const fields: [string, string][] = [['baseVersion', String(value.baseVersion)]]
   const specs: Record<string, FieldSpec> = { baseVersion: spec('int'), intent: spec('enum') }
   value.sections.forEach((section, s) => {
@@ -483,6 +488,59 @@ export function endpoints(w: World): (Endpoint & { file: string })[] {
       }),
     },
     {
+      file: '_app.referrals.$id_.forward.tsx',
+      name: 'GET /referrals/:id/forward',
+      method: 'GET',
+      role: 'staff',
+      path: '/referrals/:id/forward',
+      page: true,
+      base: async () => query([[':id', R]]),
+    },
+    {
+      file: '_app.referrals.$id_.forward.tsx',
+      name: 'POST /referrals/:id/forward',
+      method: 'POST',
+      role: 'staff',
+      path: '/referrals/:id/forward',
+      page: true,
+      // A referral of its own each time (a forward closes the one the other entries work on), with
+      // no PHI to seal again, to Lakeview, which accepts forwards for this.
+      base: async () => {
+        await w.db.execute(sql`update clinics set settings = settings || '{"acceptsForwards": true}'::jsonb where id = ${w.lakeviewId}`)
+        const fresh = await one<{ id: string; version: number }>(
+          w.db,
+          sql`insert into referrals (clinic_id, reference_number, form_version, submitted_by, form_data)
+            select ${w.northsideId}, 'FZF-' || substr(md5(random()::text), 1, 8), max(version), ${w.staffId}, '{"urgency": "routine"}'::jsonb
+            from intake_forms where clinic_id = ${w.northsideId} returning id, version`,
+        )
+        return form(
+          [
+            [':id', fresh.id],
+            ['toClinic', w.lakeviewId],
+            ['reason', 'Fuzz forward'],
+            ['version', String(fresh.version)],
+          ],
+          { toClinic: spec('uuid'), reason: spec('text'), version: spec('int') },
+        )
+      },
+    },
+    {
+      file: '_app.admin.clinic.tsx',
+      name: 'POST /admin/clinic (forwarded referrals)',
+      method: 'POST',
+      role: 'admin',
+      path: '/admin/clinic',
+      page: true,
+      base: async () =>
+        form(
+          [
+            ['intent', 'forwards'],
+            ['acceptsForwards', 'on'],
+          ],
+          { intent: spec('enum'), acceptsForwards: spec('enum', false) },
+        ),
+    },
+    {
       file: '_app.admin.documents.tsx',
       name: 'POST /admin/documents',
       method: 'POST',
@@ -513,6 +571,36 @@ export function endpoints(w: World): (Endpoint & { file: string })[] {
             ['timeZone', 'America/Toronto'],
           ],
           { intent: spec('enum'), timeZone: spec('enum') },
+        ),
+    },
+    {
+      file: '_app.admin.clinic.tsx',
+      name: 'POST /admin/clinic (turnaround targets)',
+      method: 'POST',
+      role: 'admin',
+      path: '/admin/clinic',
+      page: true,
+      // The defaults: whatever the fuzzer does, a valid case leaves the targets as they were.
+      base: async () =>
+        form(
+          [
+            ['intent', 'turnaround-targets'],
+            ['triage_emergent', '24'],
+            ['triage_urgent', '72'],
+            ['triage_routine', '336'],
+            ['booking_emergent', '3'],
+            ['booking_urgent', '14'],
+            ['booking_routine', '90'],
+          ],
+          {
+            intent: spec('enum'),
+            triage_emergent: spec('int'),
+            triage_urgent: spec('int'),
+            triage_routine: spec('int'),
+            booking_emergent: spec('int'),
+            booking_urgent: spec('int'),
+            booking_routine: spec('int'),
+          },
         ),
     },
     {
@@ -673,6 +761,24 @@ export function endpoints(w: World): (Endpoint & { file: string })[] {
           ['from', today()],
           ['to', today()],
         ]),
+    },
+    {
+      file: '_app.turnaround.tsx',
+      name: 'GET /turnaround',
+      method: 'GET',
+      role: 'staff',
+      path: '/turnaround',
+      page: true,
+      base: async () => ({ ...query([['weeks', '12']]), specs: { weeks: spec('enum') } }),
+    },
+    {
+      file: 'turnaround[.]csv.ts',
+      name: 'GET /turnaround.csv',
+      method: 'GET',
+      role: 'staff',
+      path: '/turnaround.csv',
+      download: true,
+      base: async () => ({ ...query([['weeks', '4']]), specs: { weeks: spec('enum') } }),
     },
     {
       file: 'api.v1.audit-logs.ts',

@@ -68,9 +68,17 @@ test('filters live in the URL and work; a bookmarked URL reproduces the view', a
   await filters.getByLabel('Status').selectOption('all')
   await filters.getByLabel('Priority').selectOption('')
   await filters.getByLabel('Assigned to').selectOption('anyone')
-  await filters.getByLabel('Sort').selectOption('priority')
   await filters.getByRole('button', { name: 'Apply' }).click()
-  await expect(page).toHaveURL(/sort=priority/)
+  await expect(page).toHaveURL(/\/queue\?status=all$/)
+  // The sort is the column headers' (links that keep the filters).
+  await expect(page.getByRole('columnheader', { name: /Received/ })).toHaveAttribute('aria-sort', 'descending')
+  await page
+    .getByRole('columnheader', { name: /Priority/ })
+    .getByRole('link')
+    .click()
+  await expect(page).toHaveURL(/status=all&sort=priority/)
+  await expect(page.getByRole('columnheader', { name: /Priority/ })).toHaveAttribute('aria-sort', 'descending')
+  await expect(page.getByRole('columnheader', { name: /Received/ })).not.toHaveAttribute('aria-sort')
   const urgentFirst = await shown(page)
   expect(urgentFirst.map((r) => r.priority)).toEqual(Array(25).fill('Emergent'))
   const rank = sql`case ${referrals.priority} when 'emergent' then 0 when 'urgent' then 1 else 2 end`
@@ -187,7 +195,7 @@ test('a garbage cursor or bad filters in the URL never fail: the queue shows wha
   // Bad values fall back to the default view (open referrals, newest first), not to an error.
   await go(page, '/queue?status=bogus&sort=sideways')
   await expect(page.getByRole('form', { name: 'Filters' }).getByLabel('Status')).toHaveValue('open')
-  await expect(page.getByRole('form', { name: 'Filters' }).getByLabel('Sort')).toHaveValue('received')
+  await expect(page.getByRole('columnheader', { name: /Received/ })).toHaveAttribute('aria-sort', 'descending')
 })
 
 // A cursor is only base64 JSON: anyone can write one whose fields pass the shape check but not PostgreSQL.

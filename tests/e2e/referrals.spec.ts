@@ -304,8 +304,7 @@ test('staff triage, assign, note and ask; the referrer sees the question (never 
   const staff = await signedInAs('staff@northside.test', `/referrals/${id}`)
   const panel = staff.getByRole('region', { name: 'Work this referral' })
   const history = staff.getByRole('region', { name: 'History' })
-  await panel.getByLabel('Move to').selectOption({ label: 'In review' })
-  await work(staff, () => panel.getByRole('button', { name: 'Change status' }).click(), 'Status changed.')
+  await work(staff, () => panel.getByRole('button', { name: 'Start review' }).click(), 'Status changed to In review.')
   await expect(history.getByText('Status: New → In review')).toBeVisible()
   expect((await referralByReference(owner, reference)).triagedAt).not.toBeNull()
 
@@ -358,12 +357,11 @@ test('two staff on the same referral: the second change is refused with 409 and 
   const { id, version } = await referralByReference(owner, await submitReferral(referrer, uniquePatient()))
   const [first, second] = [await signedInAs('staff@northside.test', `/referrals/${id}`), await signedInAs('admin@northside.test', `/referrals/${id}`)]
 
-  await first.getByLabel('Move to').selectOption({ label: 'In review' })
-  await work(first, () => first.getByRole('button', { name: 'Change status' }).click(), 'Status changed.')
-  await second.getByLabel('Move to').selectOption({ label: 'Declined' })
+  await work(first, () => first.getByRole('button', { name: 'Start review' }).click(), 'Status changed to In review.')
+  await second.getByRole('link', { name: 'Decline…' }).click()
   await second.getByLabel(/^Reason/).fill('Outside our catchment area')
   const answer = second.waitForResponse((r) => r.request().method() === 'POST' && r.url().includes(`/referrals/${id}`))
-  await second.getByRole('button', { name: 'Change status' }).click()
+  await second.getByRole('button', { name: 'Decline referral' }).click()
   expect((await answer).status()).toBe(409)
   await expect(second.getByRole('alert')).toContainText('Someone else changed this referral while you were looking at it')
 
@@ -376,9 +374,9 @@ test('two staff on the same referral: the second change is refused with 409 and 
   expect(statusEvents.map((e) => e.data)).toEqual([{ from: 'received', to: 'in_review' }])
   // As the message promises, the page now shows the latest, so a second try works from there.
   await expect(second.locator('input[name=version]').first()).toHaveValue(String(version + 1))
-  await second.getByLabel('Move to').selectOption({ label: 'Declined' })
+  // The decline form stays open on the latest version, for the second try.
   await second.getByLabel(/^Reason/).fill('Outside our catchment area')
-  await work(second, () => second.getByRole('button', { name: 'Change status' }).click(), 'Status changed.')
+  await work(second, () => second.getByRole('button', { name: 'Decline referral' }).click(), 'Status changed to Declined.')
   expect((await referralByReference(owner, row!.referenceNumber)).status).toBe('declined')
 })
 

@@ -225,7 +225,7 @@ test('a second clinic cannot invite an email another clinic has: a field error t
   await main.getByLabel('Email').fill('Staff@Northside.test')
   await main.getByLabel('Name').fill('Someone Else')
   await main.getByLabel('Role', { exact: true }).selectOption('staff')
-  await main.getByRole('button', { name: 'Send invitation' }).click()
+  await main.getByRole('button', { name: 'Add user' }).click()
   await expect(main.getByText('This email already has an IntakePilot account')).toBeVisible()
   await expect(main).not.toContainText('Northside')
   const rows = await owner

@@ -7,6 +7,7 @@ import { eq } from 'drizzle-orm'
 import type { Database } from '../../app/db/client.server'
 import { clinics, intakeForms, referralEvents, referrals, users, type ReferralPriority, type ReferralStatus } from '../../app/db/schema'
 import type { PhiCipher } from '../../app/crypto/phi.server'
+import { DECLINE_REASONS } from '../../app/dashboard/turnaround'
 import { defaultIntakeForm, REQUESTED_SERVICES } from '../../app/intake/default-form'
 import { patientIndexes, sealFormData } from '../../app/referrals/form-data.server'
 import { newReferenceNumber } from '../../app/referrals/reference-number'
@@ -111,7 +112,7 @@ export async function seedDemoData(db: Database, cipher: PhiCipher, options: { r
           referralId: id,
           actorId: workers[0]!.id,
           type: 'status',
-          data: { from: 'received', to: status },
+          data: { from: 'received', to: status, ...declineReason(status, id) },
           createdAt: at(1),
           visibleToReferrer: true,
         })
@@ -175,4 +176,14 @@ function accountRow(account: (typeof DEMO_ACCOUNTS)[number], clinicId: string | 
     status: account.status!,
     organization: account.organization ?? null,
   }
+}
+
+/**
+ * A decline's category (the dashboard counts them), picked from the referral's own id, not from
+ * the seeded random sequence: every other seeded value stays what it was.
+ */
+export function declineReason(status: ReferralStatus, id: string): { reasonCode?: string } {
+  if (status !== 'declined') return {}
+  const codes = Object.keys(DECLINE_REASONS)
+  return { reasonCode: codes[parseInt(id.slice(0, 2), 16) % codes.length]! }
 }

@@ -9,6 +9,7 @@ import { recordAudit } from '../../app/audit/audit.server'
 import { connectDatabase } from '../../app/db/client.server'
 import { clinics, users } from '../../app/db/schema'
 import { createTenantDatabase, NO_SCOPE } from '../../app/tenancy/tenant.server'
+import { clinicDay } from '../../app/utils/clinic-time'
 import { useTestDatabase } from '../support/db'
 
 const db = useTestDatabase()
@@ -40,19 +41,19 @@ async function clinicWithTrail(rows: number) {
   return scope
 }
 
-function exporting(scope: Awaited<ReturnType<typeof clinicWithTrail>>, format: 'csv' | 'fhir', tenant = db.as(scope)) {
+function exporting(
+  scope: Awaited<ReturnType<typeof clinicWithTrail>>,
+  format: 'csv' | 'fhir',
+  tenant = db.as(scope),
+  range: { zone: string; from: string; to: string } = { zone: 'UTC', from: today, to: today },
+) {
   const ends: ExportEnd[] = []
   const errors: unknown[] = []
-  const { stream, done } = auditExportStream(
-    tenant,
-    scope.clinicId,
-    { format, from: today, to: today },
-    {
-      batchSize: 3,
-      onError: (error) => errors.push(error),
-      onEnd: async (end) => void ends.push(end),
-    },
-  )
+  const { stream, done } = auditExportStream(tenant, scope.clinicId, { format, from: range.from, to: range.to }, range.zone, {
+    batchSize: 3,
+    onError: (error) => errors.push(error),
+    onEnd: async (end) => void ends.push(end),
+  })
   return { reader: stream.getReader(), done, ends, errors }
 }
 
@@ -99,6 +100,42 @@ describe('a complete export', () => {
     expect(await readAll(empty.reader)).toBe(
       '{"resourceType":"Parameters","id":"intakepilot-export-trailer","parameter":[{"name":"rows","valueInteger":0},{"name":"complete","valueBoolean":true}]}\n',
     )
+  })
+})
+
+describe("names, reference numbers and the clinic's days", () => {
+  // UTC+14: its day is never UTC's day at the same moment for long, so a UTC day would be the wrong rows.
+  const zone = 'Pacific/Kiritimati'
+
+  test("an export's days are the clinic's; each row gives its time there and names the zone", async () => {
+    const scope = await clinicWithTrail(3)
+    const day = clinicDay(Date.now(), zone)
+    const before = new Date(Date.parse(`${day}T12:00:00Z`) - 86_400_000).toISOString().slice(0, 10)
+    const theirs = exporting(scope, 'csv', db.as(scope), { zone, from: day, to: day })
+    const [header, ...rows] = (await readAll(theirs.reader)).split('\r\n').slice(0, -2)
+    expect(header!.split(',').slice(-3)).toEqual(['entity_name', 'clinic_time', 'time_zone'])
+    expect(rows).toHaveLength(3)
+    for (const row of rows) expect(row).toMatch(new RegExp(`,${day} \\d{2}:\\d{2}:\\d{2} GMT\\+14,Pacific/Kiritimati$`))
+    // The clinic's day before holds none of them, though the UTC day may be that day.
+    const earlier = exporting(scope, 'csv', db.as(scope), { zone, from: before, to: before })
+    expect((await readAll(earlier.reader)).split('\r\n').slice(1, -2)).toEqual([])
+  })
+
+  test("an entity is named as the exporting clinic sees it: its own user by name, another clinic's by id only", async () => {
+    const scope = await clinicWithTrail(0)
+    const other = await clinicWithTrail(0)
+    for (const entityId of [scope.userId, other.userId])
+      await db
+        .as(scope)
+        .tenant((tx) => recordAudit(tx, scope, { requestId: 'names', ip: null, userAgent: null }, { action: 'user.role', entityType: 'user', entityId }))
+    const { reader } = exporting(scope, 'fhir')
+    const events = (await readAll(reader))
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.resourceType === 'AuditEvent')
+    expect(events.map((e) => e.entity[0].what)).toEqual([{ identifier: { value: scope.userId }, display: 'Admin' }, { identifier: { value: other.userId } }])
+    expect(events[0].extension).toEqual([{ url: 'urn:intakepilot:clinic-time-zone', valueString: 'UTC' }])
   })
 })
 

@@ -42,7 +42,16 @@ describe('row-level security on every table', () => {
       order by 1`)
     // The tables we know of must be found; a new one joins this list by itself.
     expect(tenantTables.map((t) => t.relname)).toEqual(
-      expect.arrayContaining(['audit_logs', 'intake_forms', 'processing_results', 'referral_documents', 'referral_events', 'referrals', 'users']),
+      expect.arrayContaining([
+        'audit_logs',
+        'intake_forms',
+        'processing_results',
+        'referral_documents',
+        'referral_events',
+        'referrals',
+        'saved_queue_views',
+        'users',
+      ]),
     )
     for (const table of tenantTables) {
       expect(table, table.relname).toMatchObject({ forced: true, leading_index: expect.any(String) })
@@ -74,8 +83,8 @@ describe('row-level security on every table', () => {
   })
 })
 
-/** A user's own work, which they discard (drizzle/0022): the only DELETE grants. */
-const DELETABLE = ['referral_drafts', 'referral_templates']
+/** A user's own work, which they discard: saved queue views (drizzle/0021), drafts and templates (drizzle/0022). */
+const DELETABLE = ['referral_drafts', 'referral_templates', 'saved_queue_views']
 
 /** Bookkeeping only the owner (through the audit trigger) touches. */
 const OWNER_ONLY_TABLES = ['audit_chain_heads', 'rate_limits', 'session_refreshes', 'sessions']
@@ -119,7 +128,7 @@ describe('the runtime role', () => {
     expect(can).toEqual({ create_in_public: false, use_public: true, create_schema: false, use_drizzle: false })
   })
 
-  test("has no DELETE (but on a user's own drafts and templates) or TRUNCATE on any table, and no UPDATE on audit_logs", async () => {
+  test('has no DELETE or TRUNCATE on any table but the reviewed ones, and no UPDATE on audit_logs', async () => {
     const grants = await rows<{ relname: string; privilege: string }>(sql`
       select t.relname, p.privilege from (${PUBLIC_TABLES}) t
         cross join unnest(array['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER']) p(privilege)
@@ -155,7 +164,11 @@ describe('nothing in public runs with the owner rights unreviewed', () => {
     'session_end', // drizzle/0015_server_sessions.sql: ends the caller's own session (app.user_id) only
     'users_end_sessions', // drizzle/0015_server_sessions.sql: trigger; a role or status change ends that user's sessions
     'user_ai_endpoint_set', // drizzle/0015_server_sessions.sql: the caller's own ai_endpoint column, nothing else
+    'referral_reply_received', // drizzle/0021_queue_replies_and_saved_views.sql: trigger; marks the reply's own referral, that column only
     'audit_list_views', // drizzle/0013_audit_list_views.sql: ids of the caller's own clinic's list views that showed a referral (staff/admin only)
+    'forward_targets', // drizzle/0023_forwarding.sql: name and id of the other clinics that accept forwards (active staff/admin of a clinic only)
+    'forward_target_form', // drizzle/0023_forwarding.sql: an accepting clinic's current published form definition (no patient data), same callers
+    'forward_referral', // drizzle/0023_forwarding.sql: the hand-off; every argument checked, both sides written from the rows, no dynamic SQL
   ]
 
   test('SECURITY DEFINER functions: only the reviewed ones, each with a pinned search_path and no PUBLIC execute', async () => {

@@ -22,6 +22,7 @@ import { dayFromToday } from '../../app/utils/form-values'
 import { fakeReferralValues } from '../factories/patients'
 import { createRandom } from '../factories/random'
 import { sqlState, useTestDatabase } from '../support/db'
+import { clinicInstant, formatClinicTime } from '../../app/utils/clinic-time'
 
 const db = useTestDatabase()
 const secrets = inject('secrets')
@@ -66,12 +67,12 @@ function posted(clinic: Clinic, inbound: Record<string, string>, patient: Record
 
 /** The page's action, without HTTP: parse as the page parses, then enter it as the clinic's staff member. */
 async function enter(clinic: Clinic, form: FormData, idempotencyKey = randomUUID()) {
-  const submission = parseForm(form, inboundSchema(clinic.form.definition))
+  const submission = parseForm(form, inboundSchema(clinic.form.definition, 'America/Toronto'))
   if (submission.status !== 'success') return { errors: submission.error ?? {}, idempotencyKey }
   const as = staffScope(clinic)
   const outcome = await db.as(as).tenant((tx) =>
     enterInboundReferral(tx, cipher, audit(as), {
-      clinic: { id: clinic.id, slug: clinic.slug },
+      clinic: { id: clinic.id, slug: clinic.slug, settings: { timeZone: 'America/Toronto' } },
       enteredBy: clinic.staff,
       form: clinic.form,
       values: submission.value as InboundValues,
@@ -99,7 +100,9 @@ describe('a referral entered by staff', () => {
     const id = (result as { created: { id: string } }).created.id
     const [row] = await db.owner.select().from(s.referrals).where(eq(s.referrals.id, id))
     expect(row).toMatchObject({ submittedBy: c.northside.referrer, enteredBy: c.northside.staff, channel: 'fax', referrerName: null })
-    expect(row!.receivedAt.toISOString()).toBe(`${day}T09:30:00.000Z`)
+    // 09:30 on the clinic's clock (Toronto), not UTC's.
+    expect(row!.receivedAt.toISOString()).toBe(clinicInstant(day, '09:30', 'America/Toronto')!.toISOString())
+    expect(formatClinicTime(row!.receivedAt, 'America/Toronto')).toMatch(new RegExp(`^${day} 09:30 E[SD]T$`))
     // Entered now, received then: the two stay apart.
     expect(Date.now() - row!.createdAt.getTime()).toBeLessThan(60_000)
 
@@ -134,7 +137,7 @@ describe('a referral entered by staff', () => {
     const day = daysAgo(1)
     const result = await enter(c.northside, posted(c.northside, { arrivedVia: 'phone', receivedOn: day, referrerId: c.northside.referrer }))
     const [row] = await withKey(result.idempotencyKey)
-    expect(row!.receivedAt.toISOString()).toBe(`${day}T00:00:00.000Z`)
+    expect(row!.receivedAt.toISOString()).toBe(clinicInstant(day, '00:00', 'America/Toronto')!.toISOString())
   })
 
   test('a referrer typed in: the name is kept on the referral, the staff member is the submitter, the audit row holds no name', async () => {

@@ -18,7 +18,7 @@ type Slug = 'northside' | 'lakeview'
 type Member = 'staff' | 'admin' | 'referrer' | 'referrer2'
 /** Ids of one clinic's rows; referral is one of referrer@'s, freeReferral has no processing result. */
 type Clinic = Record<
-  Member | 'clinicId' | 'referral' | 'freeReferral' | 'form' | 'event' | 'result' | 'document' | 'profile' | 'draft' | 'template',
+  Member | 'clinicId' | 'referral' | 'freeReferral' | 'form' | 'event' | 'result' | 'document' | 'view' | 'adminView' | 'profile' | 'draft' | 'template',
   string
 > & {
   audit: number
@@ -44,6 +44,8 @@ type Case = {
   update: Record<string, unknown> | ((actor: Clinic) => Record<string, unknown>)
   /** false: the runtime role has no UPDATE grant, so any UPDATE is refused outright. */
   updatable: boolean
+  /** A user's own rows (saved queue views): a member sees only theirs, and may delete them. */
+  perUser?: { user: PgColumn }
 }
 const rnd = () => randomUUID()
 const TABLES: Case[] = [
@@ -147,6 +149,16 @@ const TABLES: Case[] = [
     row: (c) => ({ clinicId: c.clinicId, userId: c.referrer, name: `Probe ${rnd()}`, formVersion: 1, values: {} }),
   },
   {
+    table: s.savedQueueViews,
+    owner: s.savedQueueViews.clinicId,
+    writer: 'staff',
+    target: (c) => c.view,
+    update: { name: 'Renamed' },
+    updatable: false,
+    perUser: { user: s.savedQueueViews.userId },
+    row: (c) => ({ clinicId: c.clinicId, userId: c.staff, name: `Probe ${rnd()}`, query: 'status=received' }),
+  },
+  {
     table: s.auditLogs,
     owner: s.auditLogs.clinicId,
     writer: 'staff',
@@ -235,6 +247,14 @@ async function loadClinic(slug: Slug): Promise<Clinic> {
   const theirs = and(eq(s.referrals.clinicId, clinicId), eq(s.referrals.submittedBy, user('referrer2')))
   const [colleagues] = await o.select().from(s.referrals).where(theirs).limit(1)
   await o.insert(s.referralDocuments).values(documentRow(clinicId, colleagues!.id, user('staff')))
+  // Saved queue views: the staff member's and the admin's, each their own.
+  const [view, adminView] = await o
+    .insert(s.savedQueueViews)
+    .values([
+      { clinicId, userId: user('staff'), name: `Matrix ${rnd()}`, query: 'priority=urgent' },
+      { clinicId, userId: user('admin'), name: `Matrix ${rnd()}`, query: 'assignee=me' },
+    ])
+    .returning()
   // The referrer's own things: a profile (one per user, kept between runs), a draft and a template.
   await o
     .insert(s.referrerProfiles)
@@ -265,6 +285,8 @@ async function loadClinic(slug: Slug): Promise<Clinic> {
     result: stored!.id,
     audit: logged!.id,
     document: document!.id,
+    view: view!.id,
+    adminView: adminView!.id,
     profile: profile!.id,
     draft: draft!.id,
     template: template!.id,
@@ -301,14 +323,7 @@ describe.each(TABLES.map((c) => ({ ...c, name: getTableName(c.table) })))('$name
     expect(await tenantIds({}, c.table)).toEqual([])
   })
 
-  if (!c.mine)
-    test("own clinic staff see exactly their clinic's rows", async () => {
-      await expectExactly(
-        () => tenantIds(scope('northside', 'staff'), c.table),
-        () => ownerIds(c.table, northside()),
-      )
-    })
-  else
+  if (c.mine)
     test('its user sees exactly their own rows; a colleague, staff and an admin of the clinic none of them', async () => {
       const theirs = () => sql`${northside()} and ${c.mine} = ${f.northside.referrer}`
       await expectExactly(
@@ -316,6 +331,21 @@ describe.each(TABLES.map((c) => ({ ...c, name: getTableName(c.table) })))('$name
         () => ownerIds(c.table, theirs()),
       )
       for (const who of ['referrer2', 'staff', 'admin'] as const) expect(await tenantIds(scope('northside', who), c.table, theirs()), who).toEqual([])
+    })
+  else
+    test(c.perUser ? "own clinic staff see exactly their own rows, not a colleague's" : "own clinic staff see exactly their clinic's rows", async () => {
+      const theirs = c.perUser ? sql`${northside()} and ${c.perUser.user} = ${f.northside.staff}` : northside()
+      await expectExactly(
+        () => tenantIds(scope('northside', 'staff'), c.table),
+        () => ownerIds(c.table, theirs),
+      )
+      // A colleague's (the admin's) rows are there, and not among them.
+      if (c.perUser) {
+        const colleagues = sql`${northside()} and ${c.perUser.user} = ${f.northside.admin}`
+        expect(await ownerIds(c.table, colleagues)).not.toHaveLength(0)
+        expect(await tenantIds(scope('northside', 'staff'), c.table, colleagues)).toEqual([])
+        expect(await tenantIds(scope('northside', 'referrer'), c.table)).toEqual([])
+      }
     })
 
   test.each(['staff', 'admin'] as const)("a stranger clinic's %s sees none of northside's rows", async (who) => {
@@ -372,6 +402,30 @@ describe.each(TABLES.map((c) => ({ ...c, name: getTableName(c.table) })))('$name
         tx
           .delete(c.table)
           .where(eq(idOf(c.table), c.target(f.lakeview)))
+          .returning({ one: sql`1` }),
+      )
+      expect(own).toHaveLength(1)
+    })
+  else if (c.perUser)
+    test("DELETE reaches only the member's own rows: never another clinic's or a colleague's", async () => {
+      for (const [slug, target] of [
+        ['northside', f.northside.view],
+        ['lakeview', f.lakeview.adminView],
+      ] as const) {
+        const deleted = await rolledBack(db.as(scope('lakeview', 'staff')), (tx) =>
+          tx
+            .delete(c.table)
+            .where(eq(idOf(c.table), target))
+            .returning({ one: sql`1` }),
+        )
+        expect(deleted, slug).toHaveLength(0)
+        expect(await ownerRow(c.table, target)).toBeDefined()
+      }
+      // Control: the staff member's own row is deleted (and rolled back).
+      const own = await rolledBack(db.as(scope('lakeview', 'staff')), (tx) =>
+        tx
+          .delete(c.table)
+          .where(eq(idOf(c.table), f.lakeview.view))
           .returning({ one: sql`1` }),
       )
       expect(own).toHaveLength(1)

@@ -42,11 +42,13 @@ async function referralIn(status: s.ReferralStatus) {
     triagedAt: null,
     closedAt: null,
     scheduledAt: null,
+    // A forwarded referral says where it went (drizzle/0023); the owner may write it as such.
+    forwardedToClinicId: status === 'forwarded' ? template.clinicId : null,
   })
   return id
 }
 
-const work = (id: string, to: s.ReferralStatus, extra: { reason?: string; scheduledFor?: string } = {}) =>
+const work = (id: string, to: s.ReferralStatus, extra: { reason?: string; scheduledFor?: string; scheduledTime?: string } = {}) =>
   db.as(staff).tenant((tx) =>
     performWork(
       tx,
@@ -58,6 +60,7 @@ const work = (id: string, to: s.ReferralStatus, extra: { reason?: string; schedu
         version: 1,
         reason: extra.reason ?? 'Reason given by the test',
         scheduledFor: extra.scheduledFor ?? '2026-12-03',
+        scheduledTime: extra.scheduledTime,
       },
     ),
   )
@@ -88,16 +91,21 @@ test('every move not in the table is refused and changes nothing', async () => {
   }
 })
 
-test('a decline needs a reason and a booking a date; both are encrypted and shown to the referrer', async () => {
+test('a decline needs a reason and a booking a date (and a time, when given, a real one); both are encrypted and shown to the referrer', async () => {
   const id = await referralIn('in_review')
   expect(await work(id, 'declined', { reason: '  ' })).toMatchObject({ outcome: 'needs-reason' })
   expect(await work(id, 'declined', { reason: 'Outside our catchment area' })).toMatchObject({ outcome: 'done' })
   const accepted = await referralIn('accepted')
   expect(await work(accepted, 'scheduled', { scheduledFor: 'soon' })).toMatchObject({ outcome: 'needs-date' })
-  expect(await work(accepted, 'scheduled', { reason: '', scheduledFor: '2026-12-03' })).toMatchObject({ outcome: 'done' })
+  expect(await work(accepted, 'scheduled', { scheduledTime: '25:00' })).toMatchObject({ outcome: 'needs-date' })
+  expect(await work(accepted, 'scheduled', { reason: '', scheduledFor: '2026-12-03', scheduledTime: '14:30' })).toMatchObject({ outcome: 'done' })
+  // The API may still book a day without its time.
+  const dayOnly = await referralIn('accepted')
+  expect(await work(dayOnly, 'scheduled', { reason: '' })).toMatchObject({ outcome: 'done' })
   for (const [referralId, text] of [
     [id, 'Outside our catchment area'],
-    [accepted, 'Appointment on 2026-12-03'],
+    [accepted, 'Appointment on 2026-12-03 at 14:30'],
+    [dayOnly, 'Appointment on 2026-12-03'],
   ] as const) {
     const [event] = await db.owner.select().from(s.referralEvents).where(eq(s.referralEvents.referralId, referralId))
     expect(event).toMatchObject({ type: 'status', visibleToReferrer: true })

@@ -1,0 +1,187 @@
+/**
+ * The queue's rows: a table on a wide screen and, below 640 px, a list of cards (the same
+ * markup, laid out as blocks: nothing scrolls sideways on a phone). Column headers sort (links,
+ * so they work without JavaScript, with aria-sort saying the order); each row can be ticked for
+ * the work on the selection (queue-work.tsx: checkboxes that belong to that form) and taken with
+ * "Assign to me". Rows are what the keyboard shortcuts move through (queue-shortcuts.tsx).
+ */
+import { Form, Link } from '@remix-run/react'
+import type { ReactNode } from 'react'
+import { cx } from '~/components/ui/control'
+import type { IntakeChannel, ReferralPriority, ReferralStatus } from '~/db/schema'
+import type { QueueView } from './queue'
+import { queueUrl } from './queue-url'
+import { DuplicateBadge, EnteredBadge, PriorityBadge, StatusBadge } from './referral-badges'
+import { ClinicDate } from '~/utils/use-clinic-time'
+
+export type QueueItem = {
+  id: string
+  version: number
+  referenceNumber: string
+  patient: string
+  dob: string | null
+  status: ReferralStatus
+  priority: ReferralPriority
+  receivedAt: string
+  ageDays: number
+  targetHours: number
+  overdue: boolean
+  assignee: string | null
+  assignedToMe: boolean
+  referrer: string
+  entered: IntakeChannel | null
+  duplicate: boolean
+  replyReceived: boolean
+}
+
+/** The form the row checkboxes belong to (queue-work.tsx). */
+export const WORK_FORM = 'queue-work'
+
+// Below sm each row is a card and each cell a line of it; the cell's column name is shown
+// before it from data-label (CSS content, so the cell's own text stays what it says).
+const CARD_ROW = 'block rounded-lg border border-slate-200 bg-white p-3 max-sm:mb-3 sm:table-row sm:rounded-none sm:border-0 sm:p-0'
+const CELL =
+  'block py-0.5 sm:table-cell sm:px-4 sm:py-2 max-sm:before:mr-1 max-sm:before:text-xs max-sm:before:text-slate-600 max-sm:before:content-[attr(data-label)]'
+
+function Cell({ label, className, children }: { label?: string; className?: string; children: ReactNode }) {
+  return (
+    <td data-label={label ? `${label}:` : undefined} className={cx(CELL, className)}>
+      {children}
+    </td>
+  )
+}
+
+/** A header that sorts: the first click its natural order, the received column flips between newest and oldest. */
+function SortHeader({ view, label, sorts }: { view: QueueView; label: string; sorts: { first: QueueView['sort']; then?: QueueView['sort'] } }) {
+  const active = view.sort === sorts.first ? 'first' : view.sort === sorts.then ? 'then' : null
+  const next = active === 'first' && sorts.then ? sorts.then : sorts.first
+  const order = active === null ? undefined : (active === 'first') === (sorts.first === 'age') ? 'ascending' : 'descending'
+  return (
+    <th aria-sort={order} className="px-4 py-2 font-medium">
+      <Link
+        to={queueUrl({ ...view, sort: next, cursor: undefined })}
+        className="inline-flex items-center gap-1 text-slate-700 underline-offset-2 hover:underline"
+      >
+        {label}
+        <span aria-hidden="true" className="text-xs">
+          {order === 'ascending' ? '▲' : order === 'descending' ? '▼' : '↕'}
+        </span>
+        <span className="sr-only">, sort {next === 'received' ? 'newest first' : next === 'age' ? 'oldest first' : 'most urgent first'}</span>
+      </Link>
+    </th>
+  )
+}
+
+export function QueueTable({ view, items, busy, selectable }: { view: QueueView; items: QueueItem[]; busy: boolean; selectable: boolean }) {
+  return (
+    <div className={cx('mt-2 sm:overflow-hidden sm:rounded-lg sm:border sm:border-slate-200 sm:bg-white', busy && 'opacity-60')}>
+      <table className="block w-full text-left text-sm sm:table" aria-label="Referrals" aria-describedby="queue-total">
+        <thead className="bg-slate-50 text-slate-600 max-sm:sr-only">
+          <tr>
+            <th className="px-4 py-2 font-medium">Patient</th>
+            <th className="px-4 py-2 font-medium">Reference</th>
+            <SortHeader view={view} label="Priority" sorts={{ first: 'priority' }} />
+            <th className="px-4 py-2 font-medium">Status</th>
+            <SortHeader view={view} label="Received" sorts={{ first: 'received', then: 'age' }} />
+            <th className="px-4 py-2 font-medium">Assigned</th>
+            <th className="px-4 py-2 font-medium">Referrer</th>
+            <th className="px-4 py-2 font-medium">
+              <span className="sr-only">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody className="block sm:table-row-group sm:divide-y sm:divide-slate-100">
+          {items.map((item, index) => (
+            <tr key={item.id} className={cx(CARD_ROW, 'focus-within:bg-brand-50 sm:hover:bg-slate-50')} data-testid="queue-row">
+              <Cell className="max-sm:flex max-sm:items-start max-sm:gap-2">
+                <div className="flex items-start gap-2">
+                  {selectable ? (
+                    <input
+                      type="checkbox"
+                      form={WORK_FORM}
+                      name={`selected[${index}]`}
+                      value={`${item.id}:${item.version}`}
+                      aria-label={`Select ${item.referenceNumber}`}
+                      className="mt-1 size-4"
+                      data-select
+                    />
+                  ) : null}
+                  <div>
+                    <Link to={`/referrals/${item.id}`} className="font-medium text-brand-800 hover:underline" data-row-link>
+                      {item.patient}
+                    </Link>
+                    {item.dob ? <div className="text-xs text-slate-600">DOB {item.dob}</div> : null}
+                    {item.duplicate || item.entered ? (
+                      <div className="mt-1 flex flex-wrap gap-1">
+                        {item.duplicate ? <DuplicateBadge /> : null}
+                        {item.entered ? <EnteredBadge channel={item.entered} /> : null}
+                      </div>
+                    ) : null}
+                  </div>
+                </div>
+              </Cell>
+              <Cell label="Reference" className="font-mono text-xs">
+                {item.referenceNumber}
+              </Cell>
+              <Cell label="Priority">
+                <PriorityBadge priority={item.priority} />
+              </Cell>
+              <Cell label="Status">
+                <StatusBadge status={item.status} />
+                {item.replyReceived ? <ReplyMarker /> : null}
+              </Cell>
+              <Cell label="Received" className="sm:whitespace-nowrap">
+                <ClinicDate iso={item.receivedAt} />
+                <div className="text-xs text-slate-600 max-sm:inline max-sm:pl-2">
+                  {item.ageDays === 0 ? 'today' : `${item.ageDays} d ago`} · target{' '}
+                  {item.targetHours < 48 ? `${item.targetHours} h` : `${Math.round(item.targetHours / 24)} d`}
+                </div>
+                {item.overdue ? (
+                  <div className="mt-0.5 text-xs font-semibold text-red-700" data-testid="overdue">
+                    Overdue for triage
+                  </div>
+                ) : null}
+              </Cell>
+              <Cell label="Assigned">{item.assignee ?? <span className="text-slate-600">Unassigned</span>}</Cell>
+              <Cell label="Referrer" className="text-slate-600">
+                {item.referrer}
+              </Cell>
+              <td className="block pt-2 sm:table-cell sm:px-4 sm:py-2">{selectable && !item.assignedToMe ? <AssignToMe item={item} /> : null}</td>
+            </tr>
+          ))}
+          {items.length === 0 ? (
+            <tr className="block sm:table-row">
+              <td colSpan={8} className="block px-4 py-10 text-center text-slate-600 sm:table-cell">
+                No referrals match this view.
+              </td>
+            </tr>
+          ) : null}
+        </tbody>
+      </table>
+    </div>
+  )
+}
+
+/** The referrer answered and no one has marked it seen (the referral page shows the answer). */
+function ReplyMarker() {
+  return (
+    <span
+      className="mt-1 inline-flex items-center gap-1 rounded-full bg-sky-700 px-2 py-0.5 text-xs font-semibold whitespace-nowrap text-white sm:flex sm:w-fit"
+      data-testid="reply-marker"
+    >
+      <span aria-hidden="true">●</span> Reply received
+    </span>
+  )
+}
+
+function AssignToMe({ item }: { item: QueueItem }) {
+  return (
+    <Form method="post" className="inline">
+      <input type="hidden" name="intent" value="assign-me" />
+      <input type="hidden" name="referral" value={`${item.id}:${item.version}`} />
+      <button type="submit" className="rounded-md border border-slate-300 bg-white px-2 py-1 text-xs whitespace-nowrap hover:bg-slate-50" data-assign-me>
+        Assign to me<span className="sr-only"> ({item.referenceNumber})</span>
+      </button>
+    </Form>
+  )
+}
