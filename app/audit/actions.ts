@@ -49,6 +49,9 @@ export const AUDIT_ACTIONS: Record<AuditAction, ActionInfo> = {
   'user.disable': { label: 'Disabled a user', type: 'userSecurityAttributesChanged', crude: 'U' },
   'user.enable': { label: 'Enabled a user', type: 'userSecurityAttributesChanged', crude: 'U' },
   'form.publish': { label: 'Published the intake form', type: 'applicationActivity', crude: 'C' },
+  // A referrer's own drafts (their patient's name in the list, the values when opened).
+  'draft.list': { label: 'Listed referral drafts', type: 'patientRecord', crude: 'R' },
+  'draft.read': { label: 'Opened a referral draft', type: 'patientRecord', crude: 'R' },
   'audit.export': { label: 'Exported the audit trail', type: 'auditLogUsed', crude: 'R' },
   'audit.verify': { label: 'Verified the audit trail', type: 'auditLogUsed', crude: 'E' },
   // Written by the database's own triggers on PHI tables (drizzle/0010), whoever wrote.

@@ -34,6 +34,8 @@ export type AuditAction =
   | 'user.disable'
   | 'user.enable'
   | 'form.publish'
+  | 'draft.list'
+  | 'draft.read'
   | 'audit.export'
   | 'audit.verify'
   /** Recorded by database triggers on PHI tables, not by application code. */

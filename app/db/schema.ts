@@ -75,6 +75,8 @@ export const users = pgTable(
 )
 
 export type FieldType = 'text' | 'textarea' | 'date' | 'select' | 'checkbox' | 'phone' | 'email' | 'number'
+/** A shape a text field's value must have (app/intake/field-formats.ts). */
+export type FieldFormat = 'ontario-health-card' | 'bc-phn' | 'quebec-ramq'
 export type IntakeField = {
   key: string
   label: string
@@ -83,6 +85,8 @@ export type IntakeField = {
   phi: boolean
   help?: string
   options?: string[]
+  /** Text fields only. */
+  format?: FieldFormat
 }
 export type IntakeFormDefinition = { sections: { title: string; fields: IntakeField[] }[] }
 
@@ -343,3 +347,5 @@ export const auditCheckpoints = pgTable('audit_checkpoints', {
   removedRows: bigint('removed_rows', { mode: 'number' }).notNull(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 })
+
+export * from './referrer-schema'

@@ -14,7 +14,7 @@ function formData(value: ReturnType<typeof toEditorValue>) {
     data.set(`sections[${s}].title`, section.title)
     section.fields.forEach((field, f) => {
       const name = `sections[${s}].fields[${f}]`
-      for (const prop of ['label', 'key', 'type', 'help', 'options'] as const) data.set(`${name}.${prop}`, field[prop])
+      for (const prop of ['label', 'key', 'type', 'help', 'options', 'format'] as const) data.set(`${name}.${prop}`, field[prop])
       if (field.required) data.set(`${name}.required`, 'on')
       if (field.phi) data.set(`${name}.phi`, 'on')
     })
@@ -176,5 +176,20 @@ describe('the intake form editor schema', () => {
       for (let i = 0; i < 90; i++) v.sections[2]!.fields.push({ ...fieldAt(v, 'history'), key: `extra_${i}` })
     })
     expect(huge.error?.['']).toEqual(['A form can have at most 100 fields (this one has 110)'])
+  })
+
+  test('a format is kept through the editor, can be taken off, and is refused on anything but short text or when made up', () => {
+    const kept = parse()
+    expect(toDefinition(kept.value!).sections[0]!.fields.find((f) => f.key === 'health_card_number')?.format).toBe('ontario-health-card')
+
+    const off = parse((v) => (fieldAt(v, 'health_card_number').format = ''))
+    expect(off.status).toBe('success')
+    expect(toDefinition(off.value!).sections[0]!.fields.find((f) => f.key === 'health_card_number')).not.toHaveProperty('format')
+
+    const onDate = parse((v) => (fieldAt(v, 'history').format = 'bc-phn'))
+    expect(onDate.error?.['sections[2].fields[3].format']).toEqual(['Only a short text field can have a format'])
+
+    const forged = parse((v) => (fieldAt(v, 'health_card_number').format = 'anything' as never))
+    expect(forged.error?.['sections[0].fields[4].format']).toEqual(['Choose a format from the list'])
   })
 })

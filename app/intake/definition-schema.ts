@@ -6,6 +6,7 @@
 import { z } from 'zod'
 import type { FieldType, IntakeField, IntakeFormDefinition } from '~/db/schema'
 import { INT32_MAX } from '~/utils/form-values'
+import { FIELD_FORMAT_KEYS } from './field-formats'
 import { withKeysFromLabels } from './form-keys'
 
 export const FIELD_TYPES = ['text', 'textarea', 'date', 'select', 'checkbox', 'phone', 'email', 'number'] as const satisfies readonly FieldType[]
@@ -74,6 +75,8 @@ const FieldSchema = z
     phi: z.boolean().default(false),
     help: z.string().trim().max(300, 'At most 300 characters').optional(),
     options,
+    /** Empty: any text (conform sends an empty choice as nothing; the editor's values start as ''). */
+    format: z.union([z.enum(FIELD_FORMAT_KEYS), z.literal('')], { error: 'Choose a format from the list' }).optional(),
   })
   .superRefine(
     (field, ctx) => {
@@ -81,6 +84,7 @@ const FieldSchema = z
       if (field.type === 'select' && !(Array.isArray(field.options) && field.options.length)) {
         ctx.addIssue({ code: 'custom', path: ['options'], message: 'A choice field needs at least one option' })
       }
+      if (field.format && field.type !== 'text') ctx.addIssue({ code: 'custom', path: ['format'], message: 'Only a short text field can have a format' })
       if (!isProtectedKey(key)) return
       if (field.phi !== true) ctx.addIssue({ code: 'custom', path: ['phi'], message: 'Used for duplicate detection: this field must stay PHI' })
       const type = PROTECTED_FIELDS[key]!
@@ -142,6 +146,7 @@ export function toDefinition(value: IntakeFormEditorValue): IntakeFormDefinition
         const field: IntakeField = { key: f.key, label: f.label, type: f.type, required: f.required, phi: f.phi }
         if (f.help) field.help = f.help
         if (f.type === 'select') field.options = f.options
+        if (f.type === 'text' && f.format) field.format = f.format
         return field
       }),
     })),
@@ -162,11 +167,12 @@ export function toEditorValue(definition: IntakeFormDefinition, baseVersion: num
         phi: f.phi,
         help: f.help ?? '',
         options: (f.options ?? []).join('\n'),
+        format: f.format ?? ('' as const),
       })),
     })),
   }
 }
 
 /** A field as added in the editor: PHI by default, since most of what a referral asks is about the patient. */
-export const NEW_FIELD = { label: '', key: '', type: 'text', required: false, phi: true, help: '', options: '' } as const
+export const NEW_FIELD = { label: '', key: '', type: 'text', required: false, phi: true, help: '', options: '', format: '' } as const
 export const NEW_SECTION = { title: '', fields: [NEW_FIELD] }

@@ -3,8 +3,9 @@
  * anything at all (docs/decisions/036-intake-form-editor.md). Browser-safe: the editor lists
  * the changes as they are typed, the server refuses a publish that changes nothing.
  */
-import type { FieldType, IntakeField, IntakeFormDefinition } from '~/db/schema'
+import type { FieldFormat, FieldType, IntakeField, IntakeFormDefinition } from '~/db/schema'
 import { FIELD_TYPE_LABELS, splitOptions } from './definition-schema'
+import { FIELD_FORMAT_KEYS } from './field-formats'
 import { keysOf } from './form-keys'
 
 type Loose = Record<string, unknown>
@@ -29,6 +30,8 @@ export function draftDefinition(value: unknown): IntakeFormDefinition {
         const type = (Object.hasOwn(FIELD_TYPE_LABELS, text(field.type)) ? text(field.type) : 'text') as FieldType
         const draft: IntakeField = { key: keys[s]![f]!, label: text(field.label), type, required: checked(field.required), phi: checked(field.phi) }
         if (text(field.help)) draft.help = text(field.help)
+        const format = text(field.format)
+        if (type === 'text' && (FIELD_FORMAT_KEYS as readonly string[]).includes(format)) draft.format = format as FieldFormat
         if (type === 'select') draft.options = splitOptions(typeof field.options === 'string' ? field.options : '')
         return draft
       }),
@@ -86,6 +89,7 @@ function fieldChanges(name: string, was: IntakeField, now: IntakeField) {
   if (was.type !== now.type) changes.push(`${name}: type ${FIELD_TYPE_LABELS[was.type]} → ${FIELD_TYPE_LABELS[now.type]}`)
   if (was.required !== now.required) changes.push(`${name} is now ${now.required ? 'required' : 'optional'}`)
   if (was.phi !== now.phi) changes.push(now.phi ? `${name} is now PHI (encrypted)` : `${name} is no longer PHI (stored unencrypted)`)
+  if ((was.format ?? '') !== (now.format ?? '')) changes.push(`${name}: format ${!was.format ? 'added' : !now.format ? 'removed' : 'changed'}`)
   if ((was.help ?? '') !== (now.help ?? '')) changes.push(`${name}: help text ${!was.help ? 'added' : !now.help ? 'removed' : 'changed'}`)
   const [old, fresh] = [was.options ?? [], now.options ?? []]
   if (now.type === 'select' && was.type === 'select' && old.join('\n') !== fresh.join('\n')) {

@@ -10,6 +10,7 @@ import { useState, type ReactNode } from 'react'
 import { FieldError } from '~/components/forms'
 import { Textarea } from '~/components/ui/control'
 import { Field, SelectField } from '~/components/ui/field'
+import { FieldFormatSelect } from './field-format-select'
 import { FIELD_TYPE_LABELS, FIELD_TYPES, NEW_FIELD, NEW_SECTION, PROTECTED_FIELDS, isProtectedKey, type IntakeFormEditorInput } from './definition-schema'
 
 type Form = FormMetadata<IntakeFormEditorInput, string[]>
@@ -173,7 +174,7 @@ function FieldEditor({
   madeKey: string
   context: EditorContext
 }) {
-  const { label, key, type, required, phi, help, options } = field.getFieldset()
+  const { label, key, type, required, phi, help, options, format } = field.getFieldset()
   // Locked by what the server sent, not by what is typed: a new field cannot become one.
   const locked = isProtectedKey(key.initialValue) ? key.initialValue : null
   // A published key is where referrals already store this field's answers: it stays.
@@ -282,6 +283,7 @@ function FieldEditor({
           <FieldError id={required.errorId} errors={required.errors} />
           <FieldError id={phi.errorId} errors={phi.errors} />
         </div>
+        <FieldFormatSelect className="sm:col-span-6" meta={format} controlClassName={editorControl} />
 
         {/* One element whatever the type, so typed options survive a change of type. */}
         <details open={isSelect || !!options.errors?.length || undefined} className="group sm:col-span-6">

@@ -7,8 +7,9 @@ import { parseWithZod } from '@conform-to/zod/v4'
 import { z } from 'zod'
 import type { IntakeField, IntakeFormDefinition } from '~/db/schema'
 import { ANY_DAY, BIRTH_DAY, calendarDay, hasNul, NEAR_DAY, NUL_MESSAGE, type DayRange } from '~/utils/form-values'
+import { FIELD_FORMATS, fitsFormat } from './field-formats'
 
-const PHONE = /^[+()\d][\d\s().+-]{6,24}$/
+export const PHONE = /^[+()\d][\d\s().+-]{6,24}$/
 const TEXT_MAX = 300
 const TEXTAREA_MAX = 4000
 
@@ -25,6 +26,18 @@ function dayRange(key: string): DayRange {
   return ANY_DAY
 }
 
+/** "an urgency", "a service": by the first letter's sound as most labels go (an "h" is a consonant here). */
+const withArticle = (noun: string) => `${/^[aeiou]/i.test(noun) ? 'an' : 'a'} ${noun}`
+
+/**
+ * A required box left unticked. Its label is often a long sentence (a consent statement), and the
+ * message is read in the error summary too: name what is missing in a few words.
+ */
+function confirmMessage(field: IntakeField) {
+  if (/consent/i.test(field.key) || /consent/i.test(field.label)) return 'Confirm that the patient consents'
+  return field.label.length <= 40 ? `Tick “${field.label}” to continue` : 'Tick this box to continue'
+}
+
 function fieldSchema(field: IntakeField): z.ZodType {
   const required = `${field.label} is required`
   const text = (max: number) =>
@@ -36,9 +49,11 @@ function fieldSchema(field: IntakeField): z.ZodType {
       .refine((value) => !hasNul(value), `${field.label} ${NUL_MESSAGE}`)
   let schema: z.ZodType
   switch (field.type) {
-    case 'text':
-      schema = text(TEXT_MAX)
+    case 'text': {
+      const format = field.format
+      schema = format ? text(TEXT_MAX).refine((value) => fitsFormat(format, value), `${field.label}: ${FIELD_FORMATS[format].hint}`) : text(TEXT_MAX)
       break
+    }
     case 'textarea':
       schema = text(TEXTAREA_MAX)
       break
@@ -58,11 +73,11 @@ function fieldSchema(field: IntakeField): z.ZodType {
       schema = calendarDay(field.label, dayRange(field.key))
       break
     case 'select':
-      schema = z.enum((field.options?.length ? field.options : ['']) as [string, ...string[]], { error: `Choose a ${field.label.toLowerCase()}` })
+      schema = z.enum((field.options?.length ? field.options : ['']) as [string, ...string[]], { error: `Choose ${withArticle(field.label.toLowerCase())}` })
       break
     case 'checkbox':
       schema = field.required
-        ? z.literal('on', { error: `${field.label.split('.')[0]}: this must be confirmed` }).transform(() => true)
+        ? z.literal('on', { error: confirmMessage(field) }).transform(() => true)
         : z
             .literal('on')
             .optional()

@@ -13,6 +13,9 @@ import { storeReferralDocuments, withNewReferralUpload, type ReferralUpload } fr
 import { DOCUMENTS_FIELD } from '~/documents/limits'
 import { intakeSchema } from '~/intake/form-schema'
 import { intakeFormVersion } from '~/intake/intake-forms.server'
+import { deleteDraftWithCommit } from '~/intake/referral-drafts.server'
+import { DRAFT_ID_FIELD, TEMPLATE_NAME_FIELD } from '~/intake/referrer-kit'
+import { isUuid } from '~/utils/keyset'
 import type { RequestClinic } from '~/tenancy/request-start.server'
 import { parseForm } from '~/utils/form.server'
 import { formInteger } from '~/utils/form-values'
@@ -42,6 +45,10 @@ async function submit(
   const formData = upload.fields
   // The owner token only matters to a draft (the pipeline's); it is no field of the form.
   formData.delete(DRAFT_OWNER_FIELD)
+  // The server-side draft this referral was finished from goes with it (the template name is the page's, not the form's).
+  const draftId = formData.get(DRAFT_ID_FIELD)
+  formData.delete(DRAFT_ID_FIELD)
+  formData.delete(TEMPLATE_NAME_FIELD)
   const envelope = Envelope.safeParse({ idempotencyKey: formData.get('idempotencyKey'), formVersion: formData.get('formVersion') })
   if (!envelope.success) return { kind: 'bad-envelope' }
   try {
@@ -66,6 +73,7 @@ async function submit(
       if (!created.created) return { kind: 'created' as const, referenceNumber: created.referenceNumber }
       const recorded = await storeReferralDocuments(tx, context, upload, { uploadedBy: user.id, attachedWith: 'referral' })
       if (recorded !== 'recorded') throw new Refused()
+      if (isUuid(draftId)) await deleteDraftWithCommit(tx, { clinicId: clinic.id, userId: user.id }, draftId)
       keep.value = true
       return { kind: 'created' as const, referenceNumber: created.referenceNumber }
     })

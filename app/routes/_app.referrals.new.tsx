@@ -1,7 +1,7 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/cloudflare'
 import { data, redirect } from '@remix-run/cloudflare'
 import { getFormProps, useForm } from '@conform-to/react'
-import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
+import { Form, useActionData, useLoaderData, useNavigation, useSearchParams } from '@remix-run/react'
 import { requireClinic, requireCurrentClinic, requirePermission, requireUser } from '~/auth/guards.server'
 import { ErrorSummary, useLazyValidation } from '~/components/forms'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
@@ -10,7 +10,8 @@ import { documentLimits, DOCUMENT_UPLOAD_BODY, DOCUMENTS_FIELD } from '~/documen
 import { DocumentsField, useDocumentUpload } from '~/documents/upload-field'
 import { receiveFieldsOnly } from '~/documents/upload.server'
 import { IntakeFormFields } from '~/intake/intake-form-fields'
-import { currentIntakeForm } from '~/intake/intake-forms.server'
+import { handleKitIntent, idParam, kitIntent, newReferralStart } from '~/intake/referrer-kit.server'
+import { isKeepSubmit, KitNotice, SaveForLater, StartFrom } from '~/intake/referrer-kit-panel'
 import { DRAFT_OWNER_FIELD } from '~/referrals/draft'
 import { draftOwnerToken, stashDraft, takeDraft } from '~/referrals/draft.server'
 import { submitReferral, type SubmitOutcome } from '~/referrals/submit-referral.server'
@@ -23,17 +24,20 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = requireUser(request, context)
   requirePermission(user, 'create:referral:own')
   const clinicId = requireClinic(user)
-  const form = await context.db.tenant((tx) => currentIntakeForm(tx, clinicId))
-  if (!form) throw new Response('This clinic has not published a referral form yet', { status: 404 })
+  const url = new URL(request.url)
+  const ask = { draftId: idParam(url, 'draft'), templateId: idParam(url, 'template') }
+  const owner = { userId: user.id, clinicId }
+  // The form, and what fills it: a draft of theirs asked for, else a template and their profile.
+  const start = await context.db.tenant((tx) => newReferralStart(context, tx, owner, ask))
+  if (!start) throw new Response('This clinic has not published a referral form yet', { status: 404 })
   // A draft kept when the form could not be sent comes back once, to its own user in their clinic
   // only; anyone else's is dropped (app/referrals/draft.server.ts).
-  const owner = { userId: user.id, clinicId }
   const { draft, setCookies } = await takeDraft(context.env, request, owner)
   const headers = new Headers()
   for (const cookie of setCookies) headers.append('Set-Cookie', cookie)
   return data(
     {
-      form,
+      ...start,
       idempotencyKey: draft?.idempotencyKey || crypto.randomUUID(),
       draft: draft?.values ?? null,
       draftReason: draft?.reason ?? null,
@@ -54,6 +58,12 @@ export async function action({ request, context }: ActionFunctionArgs) {
   }
   const user = requireUser(request, context)
   requirePermission(user, 'create:referral:own')
+  const intent = kitIntent(request)
+  if (intent) {
+    const kept = await handleKitIntent(context, request, user, requireClinic(user), intent)
+    if (kept.kind === 'redirect') throw redirect(kept.to)
+    return data({ result: undefined, kept }, { status: kept.status })
+  }
   const outcome = await submitReferral(context, request, user, requireCurrentClinic(context))
   return answer(outcome)
 }
@@ -66,22 +76,38 @@ function answer(outcome: SubmitOutcome) {
     case 'stale':
       throw new Response('The form is out of date: reload the page', { status: 409 })
     case 'invalid':
-      return data({ result: outcome.result }, { status: 400 })
+      return data({ result: outcome.result, kept: undefined }, { status: 400 })
     case 'created':
       throw redirect(`/my-referrals?${new URLSearchParams({ submitted: outcome.referenceNumber })}`)
   }
 }
 
 export default function NewReferral() {
-  const { form: intake, idempotencyKey, draft, draftReason, draftOwner, limits } = useLoaderData<typeof loader>()
+  const {
+    form: intake,
+    idempotencyKey,
+    draft,
+    draftReason,
+    draftOwner,
+    limits,
+    values,
+    drafts,
+    templates,
+    hasProfile,
+    ...start
+  } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
+  const [params] = useSearchParams()
+  const kept = actionData?.kept
+  const draftId = kept ? kept.draftId : (start.savedDraft?.id ?? null)
   const navigation = useNavigation()
   const upload = useDocumentUpload<NonNullable<typeof actionData>['result']>('/referrals/new/upload')
   const submitting = navigation.state === 'submitting' || upload.sending
   const [form, fields] = useForm({
     id: `referral-v${intake.version}`,
     lastResult: upload.answer?.result ?? actionData?.result,
-    defaultValue: draft ?? undefined,
+    // A session that ended mid-form (the cookie draft) wins; then what the action kept; then the page's start.
+    defaultValue: draft ?? kept?.values ?? values,
     ...useLazyValidation(
       () => import('~/intake/form-schema'),
       (m, formData) => m.validateIntake(formData, intake.definition),
@@ -106,6 +132,18 @@ export default function NewReferral() {
           Everything you entered is below: check it and submit again.
         </p>
       ) : null}
+      <KitNotice done={kept ? null : params.get('done')} notice={kept?.notice} />
+      {start.savedDraft && start.savedDraft.formVersion !== intake.version ? (
+        <p role="status" className="mt-4 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900">
+          This draft was saved with version {start.savedDraft.formVersion} of the form; the clinic has changed it since. Check every field before you send it.
+        </p>
+      ) : null}
+      {start.template ? (
+        <p role="status" className="mt-4 rounded-md border border-sky-300 bg-sky-50 px-3 py-2 text-sm text-sky-900">
+          Started from the template “{start.template.name}”: the patient’s details are yours to fill in.
+        </p>
+      ) : null}
+      <StartFrom drafts={drafts} templates={templates} current={draftId} hasProfile={hasProfile} />
       <ErrorSummary form={form} messages={[upload.answer?.message]} fieldIds={{ [DOCUMENTS_FIELD]: 'documents' }} />
       <Form
         method="post"
@@ -113,6 +151,7 @@ export default function NewReferral() {
         reloadDocument
         {...formProps}
         onSubmit={(event) => {
+          if (isKeepSubmit(event)) return
           formProps.onSubmit(event)
           upload.onSubmit(event)
         }}
@@ -128,6 +167,7 @@ export default function NewReferral() {
           errors={fields[DOCUMENTS_FIELD as never]?.errors}
           progress={upload.progress}
         />
+        <SaveForLater draftId={draftId} problem={kept?.problem} />
         <div className="mt-6 flex items-center gap-4">
           <Button type="submit" variant="primary" size="xl" className="shadow-sm" disabled={submitting}>
             {submitting ? 'Sending…' : 'Send referral'}

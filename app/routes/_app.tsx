@@ -110,7 +110,8 @@ function ClinicMenu({ clinics, currentId }: { clinics: { id: string; name: strin
 
 function navigationFor(role: string) {
   const items = [{ to: '/', label: 'Home' }]
-  if (role === 'referrer') items.push({ to: '/my-referrals', label: 'My referrals' }, { to: '/referrals/new', label: 'New referral' })
+  if (role === 'referrer')
+    items.push({ to: '/my-referrals', label: 'My referrals' }, { to: '/referrals/new', label: 'New referral' }, { to: '/profile', label: 'Profile' })
   else items.push({ to: '/queue', label: 'Queue' }, { to: '/referrals/inbound', label: 'New inbound referral' }, { to: '/turnaround', label: 'Turnaround' })
   if (role === 'admin' || role === 'superadmin') items.push({ to: '/admin/users', label: 'Users' })
   if (role === 'admin' || role === 'superadmin') items.push({ to: '/admin/intake-form', label: 'Intake form' })

@@ -18,6 +18,7 @@ export const loader = apiRoute(async ({ context }: LoaderFunctionArgs) => {
       required: f.required,
       phi: f.phi,
       ...(f.options ? { options: f.options } : {}),
+      ...(f.format ? { format: f.format } : {}),
     })),
   )
   return ok({ version: form.version, publishedAt: form.publishedAt?.toISOString() ?? null, fields }, { requestId: context.requestId })

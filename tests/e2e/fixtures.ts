@@ -188,11 +188,18 @@ export function uniquePatient() {
     first: `Ada${letters.slice(0, 3)}`,
     last: `Zed${letters.slice(3)}`,
     dob: `${1950 + (n % 50)}-0${1 + (n % 9)}-${10 + (n % 19)}`,
-    /** e.g. 3F2A-91C-0DE-7B */
-    card: `${hex.slice(12, 16)}-${hex.slice(16, 19)}-${hex.slice(19, 22)}-${hex.slice(22, 24)}`.toUpperCase(),
+    /** Ontario-shaped (the default form checks it), e.g. 4821-093-771-KD */
+    card: ontarioCard(hex),
   }
 }
 export type Patient = ReturnType<typeof uniquePatient>
+
+/** 10 digits from 48 random bits, then a 2-letter version code. */
+function ontarioCard(hex: string) {
+  const digits = (BigInt(`0x${hex.slice(12, 24)}`) % 10_000_000_000n).toString().padStart(10, '0')
+  const code = Array.from(hex.slice(24, 26), (h) => 'ABCDEFGHJKLMNPQR'[parseInt(h, 16)]).join('')
+  return `${digits.slice(0, 4)}-${digits.slice(4, 7)}-${digits.slice(7)}-${code}`
+}
 
 /** Every field of the default form, by name (labels are edited by other specs; names are stable). */
 export function referralValues(p: Patient): Record<string, string> {

@@ -88,7 +88,7 @@ test('without JavaScript, errors sit next to their fields, every value stays, no
     reason: 'Reason for referral is required',
     patient_email: 'Email: enter a valid email address',
     patient_phone: 'Phone: enter a phone number',
-    consent: 'this must be confirmed',
+    consent: 'Confirm that the patient consents',
   }
   for (const [name, message] of Object.entries(errors)) {
     const input = page.locator(`[name="${name}"]`)
@@ -138,7 +138,7 @@ test('with JavaScript, the browser shows the same errors, when a field is left a
     health_card_number: 'Health card / insurance number is required',
     reason: 'Reason for referral is required',
     patient_email: 'Email: enter a valid email address',
-    consent: 'this must be confirmed',
+    consent: 'Confirm that the patient consents',
   }
   for (const [name, message] of Object.entries(errors)) {
     await expect(field(name), name).toHaveAttribute('aria-invalid', 'true')

@@ -17,7 +17,10 @@ const db = useTestDatabase()
 type Slug = 'northside' | 'lakeview'
 type Member = 'staff' | 'admin' | 'referrer' | 'referrer2'
 /** Ids of one clinic's rows; referral is one of referrer@'s, freeReferral has no processing result. */
-type Clinic = Record<Member | 'clinicId' | 'referral' | 'freeReferral' | 'form' | 'event' | 'result' | 'document' | 'view' | 'adminView', string> & {
+type Clinic = Record<
+  Member | 'clinicId' | 'referral' | 'freeReferral' | 'form' | 'event' | 'result' | 'document' | 'view' | 'adminView' | 'profile' | 'draft' | 'template',
+  string
+> & {
   audit: number
 }
 const f = {} as Record<Slug, Clinic>
@@ -28,7 +31,13 @@ type Case = {
   /** The column that says whose row it is (for clinics, the id itself). */
   owner: PgColumn
   /** The role allowed to insert/update in its own clinic: the positive control. */
-  writer: 'staff' | 'admin' | 'superadmin'
+  writer: 'staff' | 'admin' | 'superadmin' | 'referrer'
+  /** Who inserts in the positive control, when not the writer (one row per user: the writer has theirs). */
+  insertAs?: Member
+  /** A row of one user's own (the column naming them): only they see it, not colleagues, not staff. */
+  mine?: PgColumn
+  /** The runtime role may DELETE its own rows (and no one else's). */
+  deletable?: boolean
   row: (c: Clinic) => Record<string, unknown>
   target: (c: Clinic) => string | number
   /** What an UPDATE sets; a function of the acting clinic where it must name its own people. */
@@ -104,6 +113,40 @@ const TABLES: Case[] = [
     update: (actor) => ({ removedAt: new Date(), removedBy: actor.staff, removalReason: SEALED }),
     updatable: true,
     row: (c) => documentRow(c.clinicId, c.referral, c.staff),
+  },
+  // A referrer's own things (drizzle/0022): the writer is the referrer whose row it is.
+  {
+    table: s.referrerProfiles,
+    owner: s.referrerProfiles.clinicId,
+    mine: s.referrerProfiles.userId,
+    writer: 'referrer',
+    insertAs: 'referrer2',
+    target: (c) => c.profile,
+    update: { practice: 'Renamed practice' },
+    updatable: true,
+    row: (c) => ({ clinicId: c.clinicId, userId: c.referrer2, clinicianName: 'Probe' }),
+  },
+  {
+    table: s.referralDrafts,
+    owner: s.referralDrafts.clinicId,
+    mine: s.referralDrafts.userId,
+    writer: 'referrer',
+    deletable: true,
+    target: (c) => c.draft,
+    update: () => ({ content: SEALED }),
+    updatable: true,
+    row: (c) => ({ clinicId: c.clinicId, userId: c.referrer, formVersion: 1, content: SEALED }),
+  },
+  {
+    table: s.referralTemplates,
+    owner: s.referralTemplates.clinicId,
+    mine: s.referralTemplates.userId,
+    writer: 'referrer',
+    deletable: true,
+    target: (c) => c.template,
+    update: { values: { urgency: 'urgent' } },
+    updatable: true,
+    row: (c) => ({ clinicId: c.clinicId, userId: c.referrer, name: `Probe ${rnd()}`, formVersion: 1, values: {} }),
   },
   {
     table: s.savedQueueViews,
@@ -212,6 +255,23 @@ async function loadClinic(slug: Slug): Promise<Clinic> {
       { clinicId, userId: user('admin'), name: `Matrix ${rnd()}`, query: 'assignee=me' },
     ])
     .returning()
+  // The referrer's own things: a profile (one per user, kept between runs), a draft and a template.
+  await o
+    .insert(s.referrerProfiles)
+    .values({ clinicId, userId: user('referrer'), clinicianName: 'Dr. Fixture' })
+    .onConflictDoNothing()
+  const [profile] = await o
+    .select()
+    .from(s.referrerProfiles)
+    .where(eq(s.referrerProfiles.userId, user('referrer')))
+  const [draft] = await o
+    .insert(s.referralDrafts)
+    .values({ clinicId, userId: user('referrer'), formVersion: 1, content: SEALED })
+    .returning()
+  const [template] = await o
+    .insert(s.referralTemplates)
+    .values({ clinicId, userId: user('referrer'), name: `Fixture ${rnd()}`, formVersion: 1, values: { urgency: 'routine' } })
+    .returning()
   return {
     clinicId,
     staff: user('staff'),
@@ -227,6 +287,9 @@ async function loadClinic(slug: Slug): Promise<Clinic> {
     document: document!.id,
     view: view!.id,
     adminView: adminView!.id,
+    profile: profile!.id,
+    draft: draft!.id,
+    template: template!.id,
   }
 }
 
@@ -260,20 +323,30 @@ describe.each(TABLES.map((c) => ({ ...c, name: getTableName(c.table) })))('$name
     expect(await tenantIds({}, c.table)).toEqual([])
   })
 
-  test(c.perUser ? "own clinic staff see exactly their own rows, not a colleague's" : "own clinic staff see exactly their clinic's rows", async () => {
-    const theirs = c.perUser ? sql`${northside()} and ${c.perUser.user} = ${f.northside.staff}` : northside()
-    await expectExactly(
-      () => tenantIds(scope('northside', 'staff'), c.table),
-      () => ownerIds(c.table, theirs),
-    )
-    // A colleague's (the admin's) rows are there, and not among them.
-    if (c.perUser) {
-      const colleagues = sql`${northside()} and ${c.perUser.user} = ${f.northside.admin}`
-      expect(await ownerIds(c.table, colleagues)).not.toHaveLength(0)
-      expect(await tenantIds(scope('northside', 'staff'), c.table, colleagues)).toEqual([])
-      expect(await tenantIds(scope('northside', 'referrer'), c.table)).toEqual([])
-    }
-  })
+  if (c.mine)
+    test('its user sees exactly their own rows; a colleague, staff and an admin of the clinic none of them', async () => {
+      const theirs = () => sql`${northside()} and ${c.mine} = ${f.northside.referrer}`
+      await expectExactly(
+        () => tenantIds(scope('northside', 'referrer'), c.table),
+        () => ownerIds(c.table, theirs()),
+      )
+      for (const who of ['referrer2', 'staff', 'admin'] as const) expect(await tenantIds(scope('northside', who), c.table, theirs()), who).toEqual([])
+    })
+  else
+    test(c.perUser ? "own clinic staff see exactly their own rows, not a colleague's" : "own clinic staff see exactly their clinic's rows", async () => {
+      const theirs = c.perUser ? sql`${northside()} and ${c.perUser.user} = ${f.northside.staff}` : northside()
+      await expectExactly(
+        () => tenantIds(scope('northside', 'staff'), c.table),
+        () => ownerIds(c.table, theirs),
+      )
+      // A colleague's (the admin's) rows are there, and not among them.
+      if (c.perUser) {
+        const colleagues = sql`${northside()} and ${c.perUser.user} = ${f.northside.admin}`
+        expect(await ownerIds(c.table, colleagues)).not.toHaveLength(0)
+        expect(await tenantIds(scope('northside', 'staff'), c.table, colleagues)).toEqual([])
+        expect(await tenantIds(scope('northside', 'referrer'), c.table)).toEqual([])
+      }
+    })
 
   test.each(['staff', 'admin'] as const)("a stranger clinic's %s sees none of northside's rows", async (who) => {
     expect(await ownerIds(c.table, northside())).not.toHaveLength(0)
@@ -284,7 +357,7 @@ describe.each(TABLES.map((c) => ({ ...c, name: getTableName(c.table) })))('$name
     for (const who of ['staff', 'admin'] as const) {
       expect(await sqlState(db.as(scope('lakeview', who)).tenant((tx) => insert(tx, c, c.row(f.northside))))).toBe('42501')
     }
-    const inserted = await rolledBack(db.as(scope('lakeview', c.writer)), (tx) => insert(tx, c, c.row(f.lakeview)))
+    const inserted = await rolledBack(db.as(scope('lakeview', c.insertAs ?? c.writer)), (tx) => insert(tx, c, c.row(f.lakeview)))
     expect(inserted).toHaveLength(1)
   })
 
@@ -312,7 +385,28 @@ describe.each(TABLES.map((c) => ({ ...c, name: getTableName(c.table) })))('$name
       expect(await sqlState(attempt)).toBe('42501')
     })
 
-  if (c.perUser)
+  if (c.deletable)
+    test("a DELETE of another clinic's or a colleague's row touches nothing; the owner deletes their own", async () => {
+      const remove = (who: Member, id: string | number) =>
+        db.as(scope('lakeview', who)).tenant((tx) =>
+          tx
+            .delete(c.table)
+            .where(eq(idOf(c.table), id))
+            .returning({ one: sql`1` }),
+        )
+      for (const who of ['referrer', 'staff', 'admin'] as const) expect(await remove(who, c.target(f.northside)), who).toHaveLength(0)
+      for (const who of ['referrer2', 'staff', 'admin'] as const) expect(await remove(who, c.target(f.lakeview)), who).toHaveLength(0)
+      expect(await ownerRow(c.table, c.target(f.northside))).toBeDefined()
+      expect(await ownerRow(c.table, c.target(f.lakeview))).toBeDefined()
+      const own = await rolledBack(db.as(scope('lakeview', 'referrer')), (tx) =>
+        tx
+          .delete(c.table)
+          .where(eq(idOf(c.table), c.target(f.lakeview)))
+          .returning({ one: sql`1` }),
+      )
+      expect(own).toHaveLength(1)
+    })
+  else if (c.perUser)
     test("DELETE reaches only the member's own rows: never another clinic's or a colleague's", async () => {
       for (const [slug, target] of [
         ['northside', f.northside.view],
