@@ -39,7 +39,9 @@ describe('readMultipart', () => {
       fc.asyncProperty(
         fc.array(
           fc.record({
-            name: fc.string({ minLength: 1, maxLength: 12 }).filter((s) => !/[\r\n"]/.test(s)),
+            // No `%`: the platform writes a `"` in a name as %22 (and CR, LF as %0D, %0A), so a name
+            // that holds "%22" itself reads back as `"`, as browsers' parsers read it too.
+            name: fc.string({ minLength: 1, maxLength: 12 }).filter((s) => !/[\r\n"%]/.test(s)),
             file: fc.boolean(),
             // Bytes that look like a delimiter's start must pass through untouched.
             data: fc.uint8Array({ maxLength: 300 }).map((a) => (a.length > 4 ? Uint8Array.from([13, 10, 45, 45, ...a]) : a)),

@@ -5,7 +5,7 @@
  * is one of the clinic's own, or typed in; the audit row names who entered it and for whom, with
  * ids only; anything refused writes nothing.
  */
-import { randomUUID } from 'node:crypto'
+import { randomInt, randomUUID } from 'node:crypto'
 import { and, desc, eq, sql } from 'drizzle-orm'
 import { beforeAll, describe, expect, inject, test } from 'vitest'
 import { recordAudit } from '../../app/audit/audit.server'
@@ -56,7 +56,7 @@ function posted(clinic: Clinic, inbound: Record<string, string>, patient: Record
     clinician: { name: 'Dr. Fax', practice: 'Fax practice' },
   })
   const form = new FormData()
-  const all: Record<string, string | boolean | number | null> = { ...values, health_card_number: `${randomUUID().slice(0, 8)}-IN`, ...patient }
+  const all: Record<string, string | boolean | number | null> = { ...values, health_card_number: `${String(randomInt(1e10)).padStart(10, '0')}-IN`, ...patient }
   for (const [key, value] of Object.entries(all)) {
     if (value === true) form.set(key, 'on')
     else if (value !== false && value !== null && value !== undefined) form.set(key, String(value))
