@@ -167,11 +167,13 @@ export const LEAKS = /\bat \S+ \(|\bat async\b|node_modules|\.ts:\d+|\bError:|Ph
 export async function referralBody(request: APIRequestContext, access: string) {
   const form = (await (await request.get('/api/v1/intake-form', { headers: bearer(access) })).json()).data
   const data: Record<string, string | boolean | number> = {}
-  for (const f of form.fields as { key: string; type: string; required: boolean; options?: string[] }[]) {
+  for (const f of form.fields as { key: string; type: string; required: boolean; options?: string[]; format?: string }[]) {
     if (!f.required) continue
     data[f.key] =
       { date: '1980-02-03', phone: '(416) 555-0123', email: 'p@example.test', number: 1, checkbox: true, select: f.options?.[0] ?? '' }[f.type] ??
       `API ${f.key}`
+    // A field with a declared format gets a value of that shape (the default form's health card: Ontario's).
+    if (f.format) data[f.key] = ontarioCard(randomUUID().replace(/-/g, ''))
   }
   data.patient_last_name = `Api${randomUUID().slice(0, 8)}`
   return { formVersion: form.version as number, data }

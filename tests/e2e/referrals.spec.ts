@@ -310,7 +310,7 @@ test('staff triage, assign, note and ask; the referrer sees the question (never 
 
   const staffUser = await userByEmail(owner, 'staff@northside.test')
   await panel.getByLabel('Assigned to').selectOption({ label: staffUser.displayName })
-  await work(staff, () => panel.getByRole('button', { name: 'Assign' }).click(), 'Assigned.')
+  await work(staff, () => panel.getByRole('button', { name: 'Assign', exact: true }).click(), 'Assigned.')
   await expect(history.getByText(`Assigned to ${staffUser.displayName}`)).toBeVisible()
   expect((await referralByReference(owner, reference)).assignedTo).toBe(staffUser.id)
 
