@@ -341,6 +341,7 @@ function asForm(value: ReturnType<typeof toEditorValue>) {
         [`${name}.type`]: f.type,
         [`${name}.help`]: f.help,
         [`${name}.options`]: f.options,
+        [`${name}.format`]: f.format,
       })
       if (f.required) form[`${name}.required`] = 'on'
       if (f.phi) form[`${name}.phi`] = 'on'
