@@ -226,7 +226,7 @@ test('a second clinic cannot invite an email another clinic has: a field error t
   await main.getByLabel('Name').fill('Someone Else')
   await main.getByLabel('Role', { exact: true }).selectOption('staff')
   await main.getByRole('button', { name: 'Add user' }).click()
-  await expect(main.getByText('This email already has an IntakePilot account')).toBeVisible()
+  await expect(main.getByRole('alert').getByText('This email already has an IntakePilot account')).toBeVisible()
   await expect(main).not.toContainText('Northside')
   const rows = await owner
     .select({ email: users.email })
