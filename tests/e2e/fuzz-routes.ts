@@ -87,7 +87,8 @@ export async function referralFields(w: World) {
       { date: '1980-02-03', phone: '(416) 555-0123', email: 'fuzz@example.test', number: '1', checkbox: 'on', select: f.options?.[0] ?? '' }[
         f.type as string
       ] ?? `Fuzz ${f.key}`
-    fields.push([f.key, value])
+    // A field with a declared format takes a value of that shape (the default form's health card: Ontario's).
+    fields.push([f.key, f.format ? '4821-093-771-KD' : value])
     specs[f.key] = spec(KINDS[f.type] ?? 'free', f.required)
   }
   return { version: row.version, fields, specs }
@@ -299,6 +300,40 @@ export function endpoints(w: World): (Endpoint & { file: string })[] {
             ['redirectTo', '/queue'],
           ],
           { clinicId: spec('uuid'), reason: spec('text'), redirectTo: spec('free', false) },
+        ),
+    },
+    {
+      file: '_app.profile.tsx',
+      name: 'GET /profile',
+      method: 'GET',
+      role: 'referrer',
+      path: '/profile',
+      page: true,
+      base: async () => query([['saved', '1']]),
+    },
+    {
+      file: '_app.profile.tsx',
+      name: 'POST /profile',
+      method: 'POST',
+      role: 'referrer',
+      path: '/profile',
+      page: true,
+      base: async () =>
+        form(
+          [
+            ['clinicianName', 'Dr. Fuzz'],
+            ['practice', 'Fuzz Family Practice'],
+            ['phone', '(416) 555-0123'],
+            ['fax', '(416) 555-0124'],
+            ['billingNumber', '123456'],
+          ],
+          {
+            clinicianName: spec('text', false),
+            practice: spec('text', false),
+            phone: spec('text', false),
+            fax: spec('text', false),
+            billingNumber: spec('text', false),
+          },
         ),
     },
     {
