@@ -696,7 +696,8 @@ export function endpoints(w: World): (Endpoint & { file: string })[] {
       role: 'referrer',
       path: '/referrals/new',
       page: true,
-      base: async () => query([['draft', '1']]),
+      // `draft` and `template` take ids (of the referrer's own drafts and templates): the page as first opened has neither.
+      base: async () => query([]),
     },
     {
       file: '_app.referrals.new.tsx',
