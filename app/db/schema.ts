@@ -349,3 +349,4 @@ export const auditCheckpoints = pgTable('audit_checkpoints', {
 })
 
 export * from './referrer-schema'
+export * from './outbox-schema'
