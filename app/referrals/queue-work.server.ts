@@ -16,6 +16,7 @@ import { referralStatuses } from '~/db/enums'
 import { isUuid } from '~/utils/keyset'
 import { PAGE_SIZE } from './queue.server'
 import { performWork, WORK_PERMISSION, type Work, type WorkOutcome } from './work.server'
+import { ReasonCodeField } from './reason-codes'
 import { NEEDS_DATE, NEEDS_REASON } from './workflow'
 
 /** A referral as the queue showed it: its id and the version its row was read at, `id:version`. */
@@ -52,7 +53,7 @@ export const QueueWorkSchema = z.discriminatedUnion('intent', [
     selected: Selection,
     to: z.enum(BULK_STATUSES, { error: 'Choose a status' }),
     reason: z.string().trim().max(2000, 'Keep the reason under 2,000 characters').optional(),
-    reasonCode: z.string().max(40).optional(),
+    reasonCode: ReasonCodeField,
   }),
   z.object({ intent: z.literal('assign-me'), referral: Shown }),
 ])

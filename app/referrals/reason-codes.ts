@@ -4,6 +4,7 @@
  * it. The code rides in the status event's `data.reasonCode`; a move without one (older ones,
  * or an API client that sends none) counts as "Not given".
  */
+import { z } from 'zod'
 import type { ReferralStatus } from '~/db/enums'
 
 export const DECLINE_REASONS = {
@@ -40,6 +41,12 @@ export const isReasonCodeFor = (to: ReferralStatus, code: unknown): code is Reas
 
 /** Every category of either list, once: the queue's one bulk form serves both moves. */
 export const ALL_REASON_CODES: Readonly<Record<ReasonCode, string>> = { ...DECLINE_REASONS, ...CANCEL_REASONS }
+
+/** A form's kind-of-reason field: one of the known codes, or nothing (a blank choice is nothing). */
+export const ReasonCodeField = z.preprocess(
+  (v) => (v === '' ? undefined : v),
+  z.enum(Object.keys(ALL_REASON_CODES) as [ReasonCode, ...ReasonCode[]], { error: 'Choose one of the kinds of reason' }).optional(),
+)
 
 export const reasonCodeLabel = (code: unknown) =>
   typeof code === 'string' && Object.hasOwn(ALL_REASON_CODES, code) ? ALL_REASON_CODES[code as ReasonCode] : null

@@ -6,7 +6,7 @@
 import { z } from 'zod'
 import { referralStatuses } from '~/db/enums'
 import { calendarDay, clockTime, formInteger, NEAR_DAY } from '~/utils/form-values'
-import { isReasonCodeFor } from './reason-codes'
+import { isReasonCodeFor, ReasonCodeField } from './reason-codes'
 import { NEEDS_DATE, NEEDS_REASON } from './workflow'
 
 const Text = z.string({ error: 'Write something first' }).trim().min(1, 'Write something first').max(4000, 'Keep it under 4,000 characters')
@@ -22,7 +22,7 @@ export const WorkSchema = z.discriminatedUnion('intent', [
       to: z.enum(referralStatuses, { error: 'Choose a status' }),
       version: Version,
       reason: z.string().trim().max(2000, 'Keep the reason under 2,000 characters').optional(),
-      reasonCode: z.string().max(40).optional(),
+      reasonCode: ReasonCodeField,
       scheduledFor: calendarDay('Appointment date', NEAR_DAY).optional(),
       scheduledTime: clockTime('Appointment time').optional(),
     })

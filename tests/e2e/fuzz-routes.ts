@@ -397,10 +397,10 @@ export function endpoints(w: World): (Endpoint & { file: string })[] {
         form(
           [
             ['intent', 'bulk-assign'],
-            ['selected', `${R}:${await version()}`],
+            ['selected[0]', `${R}:${await version()}`],
             ['assignee', w.staffId],
           ],
-          { intent: spec('enum'), selected: spec('free'), assignee: spec('uuid', false) },
+          { intent: spec('enum'), 'selected[0]': spec('free'), assignee: spec('uuid', false) },
         ),
     },
     {
@@ -417,12 +417,12 @@ export function endpoints(w: World): (Endpoint & { file: string })[] {
         return form(
           [
             ['intent', 'bulk-status'],
-            ['selected', `${R}:${v}`],
+            ['selected[0]', `${R}:${v}`],
             ['to', status === 'scheduled' ? 'received' : status],
             ['reason', 'Fuzz bulk'],
             ['reasonCode', 'other'],
           ],
-          { intent: spec('enum'), selected: spec('free'), to: spec('enum'), reason: spec('text', false), reasonCode: spec('enum', false) },
+          { intent: spec('enum'), 'selected[0]': spec('free'), to: spec('enum'), reason: spec('text', false), reasonCode: spec('enum', false) },
         )
       },
     },
