@@ -31,7 +31,7 @@ export type ClinicSettings = {
   /** Other clinics may forward referrals here (docs/decisions/032-forwarding-between-clinics.md). */
   acceptsForwards?: boolean
   /** Days after a referral ends (closed, declined, cancelled, forwarded) before its PHI is purged; never when unset (docs/decisions/049-retention-purge.md). */
-  phiRetentionDays?: number
+  phiRetentionDays?: number | null
 }
 
 export const clinics = pgTable('clinics', {
