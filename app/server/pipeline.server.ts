@@ -137,7 +137,11 @@ export function createRequestPipeline(build: ServerBuild, mode: 'production' | '
     } finally {
       // The answer is out; a body that streams after it (an export) is not cut off.
       deadline.clear()
-      if (end) ctx.waitUntil(Promise.allSettled(deferred).then(end))
+      // A change may have written outbox events (drizzle/0024): the courier is poked once its
+      // transaction is surely over, so that mail, webhooks and the live queue go out in seconds
+      // rather than at the next cron (docs/decisions/038-outbox-and-courier-worker.md).
+      const poke = end && env.COURIER && !['GET', 'HEAD', 'OPTIONS'].includes(incoming.method) ? pokeCourier(env.COURIER) : undefined
+      if (end) ctx.waitUntil(Promise.allSettled(deferred).then(end).then(poke))
     }
 
     // Under /api every failure has the JSON error shape, whoever produced it.
@@ -301,4 +305,13 @@ async function withBody(request: Request, route: RouteMatch, timeoutMs: number, 
     ...(body instanceof ReadableStream ? { duplex: 'half' } : {}),
   }
   return new Request(request.url, init as RequestInit)
+}
+
+/** Never fails the request: the cron delivers what a lost poke did not. */
+function pokeCourier(courier: Fetcher) {
+  return () =>
+    courier.fetch('https://courier/drain', { method: 'POST' }).then(
+      (r) => void r.body?.cancel(),
+      () => undefined,
+    )
 }

@@ -46,6 +46,10 @@ export interface Env {
   AUDIT_CHECKPOINT_KEY?: string
   /** Referral documents, sealed in chunks (R2, wrangler.toml; docs/decisions/027). */
   DOCUMENTS?: R2Bucket
+  /** The companion Worker that delivers the outbox (workers/courier; docs/decisions/038). */
+  COURIER?: Fetcher
+  /** Each clinic's live queue, a Durable Object of the courier (docs/decisions/038). */
+  CLINIC_LIVE?: DurableObjectNamespace
 }
 
 export const isProduction = (env: Pick<Env, 'APP_ENV'>) => (env.APP_ENV ?? 'production') === 'production'

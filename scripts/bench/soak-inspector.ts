@@ -45,8 +45,9 @@ export class Inspector {
     let lastError: unknown
     while (Date.now() < deadline) {
       try {
-        const targets = (await (await fetch(`http://127.0.0.1:${port}/json`)).json()) as { webSocketDebuggerUrl?: string }[]
-        const url = targets.find((t) => t.webSocketDebuggerUrl)?.webSocketDebuggerUrl
+        const targets = (await (await fetch(`http://127.0.0.1:${port}/json`)).json()) as { id?: string; webSocketDebuggerUrl?: string }[]
+        // The app's isolate, not the courier's beside it (scripts/lib/app-server.ts names it "app").
+        const url = targets.find((t) => t.id === 'core:user:app' && t.webSocketDebuggerUrl)?.webSocketDebuggerUrl
         if (url) {
           const socket = new WebSocket(url, { maxPayload: 1024 * 1024 * 1024 })
           await new Promise<void>((resolve, reject) => {

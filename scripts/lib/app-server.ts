@@ -10,7 +10,11 @@
  *    one no rule includes, goes to the static assets, everything else to the Function;
  * 3. Miniflare runs that in workerd with the bindings (wrangler.toml's vars, then the given
  *    ones), the R2 buckets persisted where `pages dev --persist-to` keeps them, and `ASSETS`
- *    served by wrangler's own Pages asset handler (`_headers`, `_redirects`, 404s).
+ *    served by wrangler's own Pages asset handler (`_headers`, `_redirects`, 404s);
+ * 4. beside it, in the same workerd, the companion Worker workers/courier (bundled by
+ *    `wrangler deploy --dry-run`, as a deploy bundles it), bound to the app as COURIER and
+ *    CLINIC_LIVE as in production. Miniflare fires no Cron Trigger, so this fires the courier's
+ *    `scheduled` every few seconds (docs/decisions/038-outbox-and-courier-worker.md).
  */
 import { spawn } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -31,7 +35,21 @@ export type AppServerOptions = {
   outDir: string
   /** Write index.js.map beside the bundle (the bench's CPU profiles map samples to packages with it). */
   sourcemap?: boolean
+  /** How often the courier's Cron Trigger fires locally (default 5 000 ms; production: every minute). */
+  courierCronMs?: number
 }
+
+/** The companion Worker's name: wrangler.toml's script_name/service in the app's bindings. */
+export const COURIER_NAME = 'intakepilot-courier'
+
+/**
+ * What the courier is given of the app's bindings: the database and the origin for links, and
+ * its channels' own settings by prefix. Never the PHI keys or the session secrets.
+ */
+const COURIER_BINDINGS = new Set(['APP_ENV', 'APP_ORIGIN', 'DATABASE_URL', 'DATABASE_WS_PROXY'])
+const COURIER_PREFIXES = ['SMTP_', 'MAIL_', 'WEBHOOK_', 'COURIER_', 'LIVE_']
+export const courierBindings = (bindings: Record<string, string>) =>
+  Object.fromEntries(Object.entries(bindings).filter(([name]) => COURIER_BINDINGS.has(name) || COURIER_PREFIXES.some((p) => name.startsWith(p))))
 
 export type AppServer = { url: URL; dispose: () => Promise<void> }
 
@@ -44,7 +62,12 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
   const compatibilityFlags = config.compatibility_flags ?? []
 
   mkdirSync(options.outDir, { recursive: true })
-  await bundleFunctions({ cwd: options.cwd, outDir: options.outDir, compatibilityDate, compatibilityFlags, sourcemap: options.sourcemap ?? false })
+  const courierDir = join(options.outDir, 'courier')
+  await Promise.all([
+    bundleFunctions({ cwd: options.cwd, outDir: options.outDir, compatibilityDate, compatibilityFlags, sourcemap: options.sourcemap ?? false }),
+    bundleCourier({ cwd: options.cwd, outDir: courierDir }),
+  ])
+  const courierConfig = wrangler.unstable_readConfig({ config: join(options.cwd, COURIER_CONFIG) })
   const routes = JSON.parse(readFileSync(join(assetsDir, '_routes.json'), 'utf8')) as { include: string[]; exclude: string[] }
   const entry = join(options.outDir, 'entry.js')
   writeFileSync(entry, pagesRoutingEntry(routes))
@@ -54,6 +77,8 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
     (request: Request) => Promise<Response>
   >)
   const vars = Object.fromEntries(Object.entries(config.vars ?? {}).map(([k, v]) => [k, String(v)]))
+  const courierVars = Object.fromEntries(Object.entries(courierConfig.vars ?? {}).map(([k, v]) => [k, String(v)]))
+  const liveBinding = courierConfig.durable_objects.bindings.find((b: { name: string }) => b.name === 'CLINIC_LIVE')!
   const miniflare = new Miniflare({
     host: options.host,
     port: options.port,
@@ -62,37 +87,84 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
     // The app writes its own request log line (app/utils/log.server.ts); Miniflare's would double it.
     logRequests: false,
     log: new Log(LogLevel.WARN),
-    // Named, not discovered: the bundle has dynamic imports Miniflare's module walk refuses.
-    modulesRoot: options.outDir,
-    modules: [
-      { type: 'ESModule', path: entry },
-      { type: 'ESModule', path: join(options.outDir, 'index.js') },
-    ],
     // Offline: the placeholder `request.cf` instead of fetching Cloudflare's.
     cf: false,
-    compatibilityDate,
-    compatibilityFlags,
-    bindings: { ...vars, ...options.bindings },
-    r2Buckets: Object.fromEntries(
-      (config.r2_buckets ?? []).map((b: { binding: string; bucket_name?: string }) => [b.binding, { id: b.bucket_name ?? b.binding }]),
-    ),
-    serviceBindings: { ASSETS: (request: unknown) => assets(request as never) as never },
+    // The first worker answers on the port.
+    workers: [
+      {
+        name: 'app',
+        // Named, not discovered: the bundle has dynamic imports Miniflare's module walk refuses.
+        modulesRoot: options.outDir,
+        modules: [
+          { type: 'ESModule', path: entry },
+          { type: 'ESModule', path: join(options.outDir, 'index.js') },
+        ],
+        compatibilityDate,
+        compatibilityFlags,
+        bindings: { ...vars, ...options.bindings },
+        r2Buckets: Object.fromEntries(
+          (config.r2_buckets ?? []).map((b: { binding: string; bucket_name?: string }) => [b.binding, { id: b.bucket_name ?? b.binding }]),
+        ),
+        serviceBindings: { ASSETS: (request: unknown) => assets(request as never) as never, COURIER: COURIER_NAME },
+        durableObjects: { CLINIC_LIVE: { className: liveBinding.class_name, scriptName: COURIER_NAME } },
+      },
+      {
+        name: COURIER_NAME,
+        modulesRoot: courierDir,
+        modules: [{ type: 'ESModule', path: join(courierDir, 'index.js') }],
+        compatibilityDate: courierConfig.compatibility_date!,
+        compatibilityFlags: courierConfig.compatibility_flags ?? [],
+        bindings: { ...courierVars, ...courierBindings(options.bindings) },
+        durableObjects: { CLINIC_LIVE: { className: liveBinding.class_name, useSQLite: true } },
+      },
+    ],
   })
   const url = await miniflare.ready
-  return { url, dispose: () => miniflare.dispose() }
+  const courier = await miniflare.getWorker(COURIER_NAME)
+  let ticking = false
+  const cron = setInterval(() => {
+    if (ticking) return
+    ticking = true
+    courier
+      .scheduled({ cron: '* * * * *' })
+      .catch((error: unknown) => console.warn('[courier] scheduled run failed:', error instanceof Error ? error.message : error))
+      .finally(() => (ticking = false))
+  }, options.courierCronMs ?? 5_000)
+  return {
+    url,
+    dispose: () => {
+      clearInterval(cron)
+      return miniflare.dispose()
+    },
+  }
+}
+
+const COURIER_CONFIG = 'workers/courier/wrangler.toml'
+
+/** The courier as `wrangler deploy` would upload it: its bundler, its nodejs_compat handling. */
+function bundleCourier(options: { cwd: string; outDir: string }) {
+  return runWrangler(
+    options.cwd,
+    ['wrangler', 'deploy', '--dry-run', '--config', COURIER_CONFIG, '--outdir', options.outDir],
+    'wrangler deploy --dry-run (courier)',
+  )
 }
 
 function bundleFunctions(options: { cwd: string; outDir: string; compatibilityDate: string; compatibilityFlags: string[]; sourcemap: boolean }) {
   const args = ['wrangler', 'pages', 'functions', 'build', 'functions', '--outdir', options.outDir, '--compatibility-date', options.compatibilityDate]
   if (options.sourcemap) args.push('--sourcemap')
   for (const flag of options.compatibilityFlags) args.push('--compatibility-flags', flag)
+  return runWrangler(options.cwd, args, 'wrangler pages functions build')
+}
+
+function runWrangler(cwd: string, args: string[], what: string) {
   return new Promise<void>((resolveBuild, reject) => {
-    const child = spawn('npx', args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } })
+    const child = spawn('npx', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } })
     let output = ''
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')))
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')))
     child.once('error', reject)
-    child.once('exit', (code) => (code === 0 ? resolveBuild() : reject(new Error(`wrangler pages functions build exited ${code}:\n${output}`))))
+    child.once('exit', (code) => (code === 0 ? resolveBuild() : reject(new Error(`${what} exited ${code}:\n${output}`))))
   })
 }
 

@@ -86,8 +86,8 @@ describe('row-level security on every table', () => {
 /** A user's own work, which they discard: saved queue views (drizzle/0021), drafts and templates (drizzle/0022). */
 const DELETABLE = ['referral_drafts', 'referral_templates', 'saved_queue_views']
 
-/** Bookkeeping only the owner (through the audit trigger) touches. */
-const OWNER_ONLY_TABLES = ['audit_chain_heads', 'rate_limits', 'session_refreshes', 'sessions']
+/** Bookkeeping only the owner touches (through triggers and reviewed functions: the audit chain, the outbox). */
+const OWNER_ONLY_TABLES = ['audit_chain_heads', 'outbox_events', 'rate_limits', 'session_refreshes', 'sessions']
 
 describe('the runtime role', () => {
   test('is not a superuser, cannot bypass RLS, create roles or databases', async () => {
@@ -169,6 +169,10 @@ describe('nothing in public runs with the owner rights unreviewed', () => {
     'forward_targets', // drizzle/0023_forwarding.sql: name and id of the other clinics that accept forwards (active staff/admin of a clinic only)
     'forward_target_form', // drizzle/0023_forwarding.sql: an accepting clinic's current published form definition (no patient data), same callers
     'forward_referral', // drizzle/0023_forwarding.sql: the hand-off; every argument checked, both sides written from the rows, no dynamic SQL
+    'outbox_from_referral_event', // drizzle/0024_outbox.sql: trigger; an event's ids and states (known keys only) into the owner-only outbox
+    'outbox_from_referral_document', // drizzle/0024_outbox.sql: trigger; a document's ids into the outbox, never its name
+    'claim_outbox_events', // drizzle/0024_outbox.sql: the courier leases pending events (outbox columns only: no PHI), limits checked
+    'settle_outbox_event', // drizzle/0024_outbox.sql: the courier marks one event done, or backs it off and gives up after 24 hours
   ]
 
   test('SECURITY DEFINER functions: only the reviewed ones, each with a pinned search_path and no PUBLIC execute', async () => {
