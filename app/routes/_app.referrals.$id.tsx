@@ -12,6 +12,7 @@ import { requireClinic, requireCurrentClinic, requireUser } from '~/auth/guards.
 import type { SessionUser } from '~/auth/identity.server'
 import { hasPermission } from '~/auth/permissions'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
+import { OthersViewing } from '~/live/others-viewing'
 import { type CHANNEL_LABELS, DuplicateBadge, EnteredBadge, PriorityBadge, STATUS_LABELS, StatusBadge } from '~/referrals/referral-badges'
 import type { PhiCipher } from '~/crypto/phi.server'
 import { History, SubmittedForm } from '~/referrals/referral-details'
@@ -226,6 +227,7 @@ export default function Referral() {
       {referral.entered ? <EnteredLine entered={referral.entered} received={referral.receivedAt} /> : null}
       <ForwardedNote forwarded={referral.forwarded} />
       <PurgedNote purgedAt={referral.purgedAt} />
+      {staff ? <OthersViewing referralId={referral.id} /> : null}
       {actionData?.message ? (
         <p
           role={actionData.ok ? 'status' : 'alert'}
