@@ -350,3 +350,4 @@ export const auditCheckpoints = pgTable('audit_checkpoints', {
 
 export * from './referrer-schema'
 export * from './outbox-schema'
+export * from './email-schema'
