@@ -13,6 +13,8 @@ export type LocalSecrets = {
   oidcClientSecret: string
   /** Signs the audit trail's checkpoints (docs/decisions/021); never given to the database. */
   auditCheckpointKey: string
+  /** Seals webhook signing secrets (docs/decisions/043); the app and the courier share it. */
+  webhookSecretsKey: string
 }
 
 const key = () => randomBytes(32).toString('base64')
@@ -27,6 +29,7 @@ export function loadOrCreateSecrets(dataDir: string): LocalSecrets {
     phiBlindIndexKey: key(),
     oidcClientSecret: randomBytes(24).toString('base64url'),
     auditCheckpointKey: key(),
+    webhookSecretsKey: key(),
     ...existing,
   }
   if (existing && Object.keys(secrets).every((name) => name in existing)) return secrets
