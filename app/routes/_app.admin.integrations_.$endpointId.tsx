@@ -20,7 +20,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const user = requireUser(request, context)
   requirePermission(user, 'manage:integration:any')
   const clinicId = requireClinic(user)
-  const log = isUuid(params.endpointId) ? await endpointLog(context, clinicId, params.endpointId!) : null
+  const log = isUuid(params.endpointId) ? await endpointLog(context, clinicId, params.endpointId) : null
   if (!log) throw new Response('There is no such webhook endpoint in this clinic.', { status: 404 })
   return {
     endpoint: log.endpoint,
@@ -41,7 +41,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   if (!isUuid(params.endpointId)) throw new Response('There is no such webhook endpoint in this clinic.', { status: 404 })
   const submission = parseForm(await request.formData(), RedeliverSchema)
   if (submission.status !== 'success') return data({ result: submission.reply() }, { status: 400 })
-  const done = await redeliver(context, clinicId, params.endpointId!, submission.value.deliveryId)
+  const done = await redeliver(context, clinicId, params.endpointId, submission.value.deliveryId)
   if (!done) return data({ result: submission.reply({ formErrors: ['That delivery is not one of this endpoint’s.'] }) }, { status: 404 })
   return { result: submission.reply(), notice: 'Sent again: the log shows the outcome in a few seconds.' }
 }
