@@ -9,9 +9,9 @@ import { isUuid } from '~/utils/keyset'
 import { parseForm } from '~/utils/form.server'
 import { ClinicTime } from '~/utils/use-clinic-time'
 import { RedeliverSchema } from '~/webhooks/endpoint-form'
-import { endpointLog, LOG_LENGTH, redeliver } from '~/webhooks/endpoints.server'
+import { endpointLog, redeliver } from '~/webhooks/endpoints.server'
 import { INTEGRATIONS_PAGE } from '~/webhooks/endpoints-section'
-import { ERROR_WORDS, STATUS_WORDS } from '~/webhooks/delivery-words'
+import { ERROR_WORDS, LOG_LENGTH, STATUS_WORDS } from '~/webhooks/delivery-words'
 
 export const meta: MetaFunction = () => [{ title: 'Webhook deliveries · IntakePilot' }]
 

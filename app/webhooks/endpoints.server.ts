@@ -8,6 +8,7 @@ import { and, desc, eq, sql } from 'drizzle-orm'
 import type { AuditEvent } from '~/audit/audit.server'
 import { webhookDeliveries, webhookEndpoints, WEBHOOK_TEST_TOPIC, type WebhookTopic } from '~/db/schema'
 import type { TenantDatabase, TenantTx } from '~/tenancy/tenant.server'
+import { LOG_LENGTH } from './delivery-words'
 import { testPayload } from './payload'
 import { newWebhookSecret, type WebhookSecretBox } from './secret.server'
 
@@ -20,8 +21,6 @@ export type WebhookDesk = {
 export const MAX_ENDPOINTS = 20
 /** After a rotation the old secret still signs for this long, so receivers can switch. */
 const PREVIOUS_SECRET_HOURS = 24
-/** The delivery log shows this many of an endpoint's latest deliveries. */
-export const LOG_LENGTH = 50
 
 const own = (clinicId: string, endpointId: string) => and(eq(webhookEndpoints.clinicId, clinicId), eq(webhookEndpoints.id, endpointId))
 

@@ -9,7 +9,7 @@ import type { Database } from '~/db/client.server'
 import { createTenantDatabase, type TenantScope } from '~/tenancy/tenant.server'
 import { payloadOf } from '~/webhooks/payload'
 
-/** The courier in a clinic: the clinic, no user, no role (drizzle/0027: webhooks_scope_ok). */
+/** The courier in a clinic: the clinic, no user, no role (drizzle/0027: the webhook tables' policies). */
 export const courierScope = (clinicId: string): TenantScope => ({ clinicId, userId: null, role: null })
 
 export async function recordDeliveries(db: Database, event: OutboxEvent): Promise<number> {
