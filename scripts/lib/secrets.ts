@@ -15,6 +15,8 @@ export type LocalSecrets = {
   auditCheckpointKey: string
   /** Seals webhook signing secrets (docs/decisions/043); the app and the courier share it. */
   webhookSecretsKey: string
+  /** Set by hand while a blind-index rotation runs (README, "Rotating keys"): lookups match under it too. */
+  phiBlindIndexKeyPrevious?: string
 }
 
 const key = () => randomBytes(32).toString('base64')
