@@ -54,6 +54,9 @@ export const AUDIT_ACTIONS: Record<AuditAction, ActionInfo> = {
   'draft.read': { label: 'Opened a referral draft', type: 'patientRecord', crude: 'R' },
   'audit.export': { label: 'Exported the audit trail', type: 'auditLogUsed', crude: 'R' },
   'audit.verify': { label: 'Verified the audit trail', type: 'auditLogUsed', crude: 'E' },
+  'webhook.create': { label: 'Registered a webhook endpoint', type: 'applicationActivity', crude: 'C' },
+  'webhook.change': { label: 'Changed a webhook endpoint', type: 'applicationActivity', crude: 'U' },
+  'webhook.send': { label: 'Sent a webhook by hand', type: 'applicationActivity', crude: 'E' },
   // Written by the database's own triggers on PHI tables (drizzle/0010), whoever wrote.
   'record.write': { label: 'Wrote patient data (database)', type: 'patientRecord', crude: 'U' },
 }

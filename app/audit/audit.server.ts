@@ -38,6 +38,10 @@ export type AuditAction =
   | 'draft.read'
   | 'audit.export'
   | 'audit.verify'
+  /** A webhook endpoint registered; changed (secret rotated, disabled, enabled); a test event or a redelivery sent. */
+  | 'webhook.create'
+  | 'webhook.change'
+  | 'webhook.send'
   /** Recorded by database triggers on PHI tables, not by application code. */
   | 'record.write'
 
