@@ -30,6 +30,8 @@ export type ClinicSettings = {
   timeZone?: string
   /** Other clinics may forward referrals here (docs/decisions/032-forwarding-between-clinics.md). */
   acceptsForwards?: boolean
+  /** Days after a referral ends (closed, declined, cancelled, forwarded) before its PHI is purged; never when unset (docs/decisions/049-retention-purge.md). */
+  phiRetentionDays?: number | null
 }
 
 export const clinics = pgTable('clinics', {
@@ -163,6 +165,8 @@ export const referrals = pgTable(
     forwardedAt: timestamp('forwarded_at', { withTimezone: true }),
     forwardedFromClinicId: uuid('forwarded_from_clinic_id').references(() => clinics.id),
     forwardedFromName: text('forwarded_from_name'),
+    /** When the retention job removed its PHI (drizzle/0030); the skeleton stays. */
+    purgedAt: timestamp('purged_at', { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -270,11 +274,10 @@ export const referralDocuments = pgTable(
       .notNull()
       .references(() => clinics.id),
     referralId: uuid('referral_id').notNull(),
-    uploadedBy: uuid('uploaded_by')
-      .notNull()
-      .references(() => users.id),
-    /** With the new referral, with a reply to the clinic, or by staff. */
-    attachedWith: text('attached_with', { enum: ['referral', 'reply', 'staff'] }).notNull(),
+    /** Null only for a copy that came with a forward (no one of this clinic uploaded it). */
+    uploadedBy: uuid('uploaded_by').references(() => users.id),
+    /** With the new referral, with a reply to the clinic, by staff, or with a referral forwarded from another clinic. */
+    attachedWith: text('attached_with', { enum: ['referral', 'reply', 'staff', 'forward'] }).notNull(),
     /** Recognised from the bytes, never from the name or the browser's claim. */
     contentType: text('content_type').notNull(),
     sizeBytes: bigint('size_bytes', { mode: 'number' }).notNull(),
@@ -350,3 +353,4 @@ export const auditCheckpoints = pgTable('audit_checkpoints', {
 
 export * from './referrer-schema'
 export * from './outbox-schema'
+export * from './webhooks-schema'

@@ -17,10 +17,12 @@ import { type CHANNEL_LABELS, DuplicateBadge, EnteredBadge, PriorityBadge, STATU
 import type { PhiCipher } from '~/crypto/phi.server'
 import { History, SubmittedForm } from '~/referrals/referral-details'
 import { FORWARDABLE } from '~/referrals/forward'
+import { PurgedNote } from '~/privacy/purged-note'
 import { ForwardedNote } from '~/referrals/forward-note'
 import { forwardedFacts } from '~/referrals/forward.server'
 import { openReferral, referralFacts, type OpenedReferral } from '~/referrals/open-referral.server'
 import { workOnReferral, type Work } from '~/referrals/work.server'
+import { NEEDS_REASON } from '~/referrals/workflow'
 import { StatusForm } from '~/referrals/status-form'
 import { AssignForm, TextForm, type WorkAnswer } from '~/referrals/work-forms'
 import { ReplyReceived } from '~/referrals/reply-received'
@@ -61,6 +63,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
       replyReceivedAt: staff ? (row.replyReceivedAt?.toISOString() ?? null) : null,
       entered: enteredByStaff(row, staff, name),
       forwarded: forwardedFacts(row),
+      purgedAt: row.purgedAt?.toISOString() ?? null,
     },
     definition: form.definition,
     values,
@@ -139,7 +142,12 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     ...work,
     ...(work.intent === 'assign' ? { assignee: work.assignee ?? null } : {}),
     ...(work.intent === 'status'
-      ? { reason: work.reason || undefined, scheduledFor: work.scheduledFor || undefined, scheduledTime: work.scheduledTime || undefined }
+      ? {
+          reason: work.reason || undefined,
+          reasonCode: NEEDS_REASON.includes(work.to) ? work.reasonCode || undefined : undefined,
+          scheduledFor: work.scheduledFor || undefined,
+          scheduledTime: work.scheduledTime || undefined,
+        }
       : {}),
   } as Work)
   if (outcome === 'not-found') throw new Response('Not found', { status: 404 })
@@ -149,6 +157,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     'bad-move': [400, 'That status change is not allowed from the current status.', null],
     'bad-assignee': [400, 'Choose an active member of the clinic staff.', 'assignee'],
     'needs-reason': [400, 'Give a reason: the referrer will see it.', 'reason'],
+    'bad-reason-code': [400, 'Choose the kind of reason.', 'reasonCode'],
     'needs-date': [400, 'Give the appointment date.', 'scheduledFor'],
   } as const
   if (outcome in refusals) {
@@ -217,6 +226,7 @@ export default function Referral() {
       </p>
       {referral.entered ? <EnteredLine entered={referral.entered} received={referral.receivedAt} /> : null}
       <ForwardedNote forwarded={referral.forwarded} />
+      <PurgedNote purgedAt={referral.purgedAt} />
       {staff ? <OthersViewing referralId={referral.id} /> : null}
       {actionData?.message ? (
         <p

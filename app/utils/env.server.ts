@@ -22,6 +22,8 @@ export interface Env {
   PHI_KEYRING: string
   /** Base64 32-byte key for blind indexes; separate from the key ring. */
   PHI_BLIND_INDEX_KEY: string
+  /** The blind-index key being rotated away from: lookups match under it too until `npm run keys:rotate -- --blind-index` is done. */
+  PHI_BLIND_INDEX_KEY_PREVIOUS?: string
   /** OpenID authority: https://login.microsoftonline.com/<tenant>/v2.0 or the local provider. */
   OIDC_AUTHORITY: string
   OIDC_CLIENT_ID: string
@@ -116,6 +118,7 @@ const EnvSchema = z.object({
   SESSION_SECRETS: text,
   PHI_KEYRING: text.refine(isKeyRing, 'must be a JSON key ring {"current": kid, "keys": {kid: base64 32-byte key}} that holds its current kid'),
   PHI_BLIND_INDEX_KEY: key32,
+  PHI_BLIND_INDEX_KEY_PREVIOUS: optional(key32),
   OIDC_AUTHORITY: httpUrl,
   OIDC_CLIENT_ID: text,
   OIDC_CLIENT_SECRET: text,

@@ -29,7 +29,7 @@ export async function buildAndSnapshot(repo: string, tmp: string, options: { bui
 }
 
 export function snapshotBuild(repo: string, target: string) {
-  for (const path of ['build', 'functions', 'app', 'public']) {
+  for (const path of ['build', 'functions', 'app', 'public', 'workers']) {
     if (existsSync(join(repo, path))) cpSync(join(repo, path), join(target, path), { recursive: true })
   }
   for (const file of ['wrangler.toml', 'tsconfig.json', 'package.json', 'remix.config.ts']) cpSync(join(repo, file), join(target, file))

@@ -28,6 +28,7 @@ export function appBindings(options: {
     SESSION_SECRETS: secrets.sessionSecrets,
     PHI_KEYRING: secrets.phiKeyRing,
     PHI_BLIND_INDEX_KEY: secrets.phiBlindIndexKey,
+    ...(secrets.phiBlindIndexKeyPrevious ? { PHI_BLIND_INDEX_KEY_PREVIOUS: secrets.phiBlindIndexKeyPrevious } : {}),
     // Signs the audit checkpoints; the bucket itself (AUDIT_CHECKPOINTS) comes from wrangler.toml.
     AUDIT_CHECKPOINT_KEY: secrets.auditCheckpointKey,
     OIDC_AUTHORITY: options.oidcAuthority,

@@ -13,6 +13,8 @@ export type LocalSecrets = {
   oidcClientSecret: string
   /** Signs the audit trail's checkpoints (docs/decisions/021); never given to the database. */
   auditCheckpointKey: string
+  /** Set by hand while a blind-index rotation runs (README, "Rotating keys"): lookups match under it too. */
+  phiBlindIndexKeyPrevious?: string
 }
 
 const key = () => randomBytes(32).toString('base64')

@@ -610,6 +610,23 @@ export function endpoints(w: World): (Endpoint & { file: string })[] {
     },
     {
       file: '_app.admin.clinic.tsx',
+      name: 'POST /admin/clinic (PHI retention)',
+      method: 'POST',
+      role: 'admin',
+      path: '/admin/clinic',
+      page: true,
+      // Empty, the default: kept. A period the fuzzer finds valid only sets the setting; nothing is purged by the app.
+      base: async () =>
+        form(
+          [
+            ['intent', 'retention'],
+            ['retentionDays', ''],
+          ],
+          { intent: spec('enum'), retentionDays: spec('int', false) },
+        ),
+    },
+    {
+      file: '_app.admin.clinic.tsx',
       name: 'POST /admin/clinic (turnaround targets)',
       method: 'POST',
       role: 'admin',
