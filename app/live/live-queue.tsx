@@ -53,8 +53,9 @@ export function LiveQueue({ view, shown }: { view: QueueView; shown: string[] })
     if (view.cursor) navigate(queueUrl({ ...view, cursor: undefined }))
     else revalidator.revalidate()
   }
+  // A live region without the status role: the queue's work results are its status.
   return (
-    <div role="status" className={arrived.length ? 'mt-3' : undefined} data-testid="live-queue" data-live={live}>
+    <div aria-live="polite" className={arrived.length ? 'mt-3' : undefined} data-testid="live-queue" data-live={live}>
       {arrived.length ? (
         <Button type="button" onClick={show} className="w-full justify-center sm:w-auto">
           {arrived.length === 1 ? '1 new referral' : `${arrived.length} new referrals`}, show them
