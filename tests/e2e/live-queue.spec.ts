@@ -107,6 +107,36 @@ test('a referral sent in one browser shows on another’s open queue without a r
   expectNoPhi(frames, patient)
 })
 
+test('a change heard while a patient search shows its results brings the queue’s rows behind them, and leaves the results', async ({
+  signedInAs,
+  owner,
+  request,
+}) => {
+  const referrer = await signedInAs('referrer@northside.test', '/my-referrals')
+  const patient = uniquePatient()
+  const referral = await referralByReference(owner, await submitReferral(referrer, patient))
+  const staff = await signedInAs('staff@northside.test', '/queue')
+  await liveOn(staff)
+  const search = staff.getByRole('form', { name: 'Find a patient' })
+  await search.getByLabel('Health card').fill(patient.card)
+  await search.getByRole('button', { name: 'Search patients' }).click()
+  const found = staff.getByRole('status').filter({ hasText: '1 referral for this patient' })
+  await expect(found).toBeVisible()
+
+  // The referral is also a row of the page's queue behind the results: its change brings those rows.
+  const fetched = staff.waitForResponse((r) => new URL(r.url()).pathname === '/queue.data' && r.request().method() === 'GET')
+  const moved = await request.patch(`/api/v1/referrals/${referral.id}`, {
+    headers: bearer(await token('admin@northside.test')),
+    data: { status: 'in_review', version: referral.version },
+  })
+  expect(moved.status(), await moved.text()).toBe(200)
+  expect((await fetched).status()).toBe(200)
+  await expect(found).toBeVisible()
+  // The rows shown are still the search's: what it found when it was sent.
+  await expect(staff.getByTestId('queue-row')).toHaveCount(1)
+  await expect(staff.getByTestId('queue-row')).toContainText(patient.last)
+})
+
 test('another clinic’s open queue hears nothing of it', async ({ signedInAs, owner }) => {
   const northside = await signedInAs('staff@northside.test', '/queue')
   const lakeview = await signedInAs('staff@lakeview.test', '/queue')
