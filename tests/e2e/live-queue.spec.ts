@@ -131,6 +131,8 @@ test('a change heard while a patient search shows its results brings the queueâ€
   })
   expect(moved.status(), await moved.text()).toBe(200)
   expect((await fetched).status()).toBe(200)
+  // Time for the page to render what came back (a revalidation would have cleared the results by then).
+  await staff.waitForTimeout(500)
   await expect(found).toBeVisible()
   // The rows shown are still the search's: what it found when it was sent.
   await expect(staff.getByTestId('queue-row')).toHaveCount(1)
