@@ -13,6 +13,8 @@ export type LocalSecrets = {
   oidcClientSecret: string
   /** Signs the audit trail's checkpoints (docs/decisions/021); never given to the database. */
   auditCheckpointKey: string
+  /** Seals `npm run db:backup` files (docs/decisions/050); apart from the PHI keys, never given to the app. */
+  backupKey: string
   /** Set by hand while a blind-index rotation runs (README, "Rotating keys"): lookups match under it too. */
   phiBlindIndexKeyPrevious?: string
 }
@@ -29,6 +31,7 @@ export function loadOrCreateSecrets(dataDir: string): LocalSecrets {
     phiBlindIndexKey: key(),
     oidcClientSecret: randomBytes(24).toString('base64url'),
     auditCheckpointKey: key(),
+    backupKey: key(),
     ...existing,
   }
   if (existing && Object.keys(secrets).every((name) => name in existing)) return secrets
