@@ -43,9 +43,16 @@ if (values.create) {
   }
   const wsProxy = `127.0.0.1:${stack.relayPort}`
   const url = (role: { user: string; password: string }, db: string) => `postgres://${role.user}:${role.password}@127.0.0.1:${stack.pgPort}/${db}`
-  await withDatabase({ url: url(LOCAL_SUPERUSER, 'postgres'), wsProxy }, (db) =>
-    db.execute(sql.raw(`create database ${values.create} owner ${OWNER_ROLE.user}`)),
-  )
+  const name = values.create
+  const exists = await withDatabase({ url: url(LOCAL_SUPERUSER, 'postgres'), wsProxy }, async (db) => {
+    const found = await db.execute(sql`select 1 from pg_database where datname = ${name}`)
+    if (!found.rows.length) await db.execute(sql.raw(`create database ${name} owner ${OWNER_ROLE.user}`))
+    return found.rows.length > 0
+  })
+  if (exists) {
+    console.error(`Database ${name} exists already: --create restores only into a new one. Pick another name.`)
+    process.exit(1)
+  }
   await withDatabase({ url: url(LOCAL_SUPERUSER, values.create), wsProxy }, (db) => db.execute(sql.raw(`alter schema public owner to ${OWNER_ROLE.user}`)))
   await runMigrations({ url: url(OWNER_ROLE, values.create), wsProxy })
   target = { url: url(LOCAL_SUPERUSER, values.create), wsProxy }
