@@ -31,6 +31,8 @@ const admin = [
   'read:audit-log:any',
   'export:audit-log:any',
   'verify:audit-log:any',
+  // A patient's accounting of disclosures across their referrals (app/privacy/disclosures.server.ts).
+  'read:disclosures:any',
 ] as const
 
 const superadmin = [...admin, 'switch:clinic:any', 'manage:clinic:any'] as const
