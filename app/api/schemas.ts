@@ -5,6 +5,7 @@
 import { z } from 'zod'
 import { auditOutcomes, referralPriorities, referralStatuses, userRoles } from '~/db/schema'
 import { QueueViewSchema } from '~/referrals/queue'
+import { ALL_REASON_CODES, type ReasonCode } from '~/referrals/reason-codes'
 import { calendarDay, clockTime, hasNul, INT32_MAX, NEAR_DAY, NUL_MESSAGE } from '~/utils/form-values'
 
 /** Versions are PostgreSQL `integer`s: a larger one is a bad request, not a database error. */
@@ -98,6 +99,11 @@ export const UpdateReferralBody = z
       .max(2000)
       .refine((v) => !hasNul(v), NUL_MESSAGE)
       .optional(),
+    /**
+     * With a decline or a cancel: the kind of reason, one of that move's codes
+     * (app/referrals/reason-codes.ts). Optional; without it the dashboard counts "Not given".
+     */
+    reasonCode: z.enum(Object.keys(ALL_REASON_CODES) as [ReasonCode, ...ReasonCode[]]).optional(),
     /** Required when scheduling: the appointment day, YYYY-MM-DD. */
     scheduledFor: calendarDay('Appointment date', NEAR_DAY).optional(),
     /** With scheduledFor: the appointment's time on the clinic's clock, HH:MM (24-hour). */

@@ -109,8 +109,12 @@ export function fhirAuditEvent(r: AuditRecord, zone: string) {
   }
 }
 
-/** No actor id: a scheduled job (role 'system'), or someone not known (a refused sign-in). */
-export const anonymousActor = (role: string | null) => (role === 'system' ? 'IntakePilot (scheduled job)' : 'Unknown user')
+/**
+ * No actor id: a scheduled job (role 'system'), a referral forwarded in (role 'other-clinic': the
+ * receiving clinic's trail names none of the sender's users), or someone not known (a refused sign-in).
+ */
+export const anonymousActor = (role: string | null) =>
+  role === 'system' ? 'IntakePilot (scheduled job)' : role === 'other-clinic' ? 'Another clinic (a forward)' : 'Unknown user'
 
 /** The row's entity; for a list, every referral it showed (their ids are in the details). */
 function entityIds(r: AuditRecord): (string | null)[] {

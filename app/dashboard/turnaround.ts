@@ -5,6 +5,7 @@
  */
 import type { ReferralPriority } from '~/db/enums'
 import type { ClinicSettings } from '~/db/schema'
+import { DECLINE_REASONS, type DeclineReason } from '~/referrals/reason-codes'
 
 /** Weeks a page can look back over: a few choices, so every period's plan is one the bench measured. */
 export const PERIOD_WEEKS = [4, 12, 26, 52] as const
@@ -39,22 +40,9 @@ export const AGE_BANDS = [
   { from: 61, label: 'Over 60 days' },
 ] as const
 
-/**
- * Why a referral was declined, as a closed list: the free-text reason is the patient's business
- * (encrypted), the category is not, so the dashboard can count it. A decline without a category
- * (older ones, or a form that does not ask) counts as "Not given".
- */
-export const DECLINE_REASONS = {
-  outside_scope: 'Outside the clinic’s scope',
-  not_enough_information: 'Not enough information',
-  criteria_not_met: 'Referral criteria not met',
-  duplicate: 'Duplicate referral',
-  referred_elsewhere: 'Better served elsewhere',
-  patient_declined: 'Patient declined',
-  other: 'Other',
-} as const
-export type DeclineReason = keyof typeof DECLINE_REASONS
-export const declineReasonLabel = (code: string | null) => (code && code in DECLINE_REASONS ? DECLINE_REASONS[code as DeclineReason] : 'Not given')
+// Why a referral was declined: the categories the decline form asks (app/referrals/reason-codes.ts).
+export { DECLINE_REASONS, type DeclineReason } from '~/referrals/reason-codes'
+export const declineReasonLabel = (code: string | null) => (code && Object.hasOwn(DECLINE_REASONS, code) ? DECLINE_REASONS[code as DeclineReason] : 'Not given')
 
 /** "36 h" under two days, "4.5 days" above: how a clinic speaks of waiting. */
 export function formatHours(hours: number | null): string {

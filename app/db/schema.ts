@@ -274,11 +274,10 @@ export const referralDocuments = pgTable(
       .notNull()
       .references(() => clinics.id),
     referralId: uuid('referral_id').notNull(),
-    uploadedBy: uuid('uploaded_by')
-      .notNull()
-      .references(() => users.id),
-    /** With the new referral, with a reply to the clinic, or by staff. */
-    attachedWith: text('attached_with', { enum: ['referral', 'reply', 'staff'] }).notNull(),
+    /** Null only for a copy that came with a forward (no one of this clinic uploaded it). */
+    uploadedBy: uuid('uploaded_by').references(() => users.id),
+    /** With the new referral, with a reply to the clinic, by staff, or with a referral forwarded from another clinic. */
+    attachedWith: text('attached_with', { enum: ['referral', 'reply', 'staff', 'forward'] }).notNull(),
     /** Recognised from the bytes, never from the name or the browser's claim. */
     contentType: text('content_type').notNull(),
     sizeBytes: bigint('size_bytes', { mode: 'number' }).notNull(),
@@ -354,3 +353,4 @@ export const auditCheckpoints = pgTable('audit_checkpoints', {
 
 export * from './referrer-schema'
 export * from './outbox-schema'
+export * from './webhooks-schema'

@@ -9,11 +9,11 @@ export type DocumentListItem = {
   contentType: keyof typeof DOCUMENT_TYPES
   sizeBytes: number
   createdAt: string
-  attachedWith: 'referral' | 'reply' | 'staff'
+  attachedWith: 'referral' | 'reply' | 'staff' | 'forward'
   uploadedBy: { displayName: string } | null
 }
 
-const WITH = { referral: 'with the referral', reply: 'with a reply', staff: 'by the clinic' } as const
+const WITH = { referral: 'with the referral', reply: 'with a reply', staff: 'by the clinic', forward: 'by the clinic that forwarded it' } as const
 
 export function DocumentList({ referralId, documents, links = true }: { referralId: string; documents: DocumentListItem[]; links?: boolean }) {
   if (!documents.length) return <p className="text-sm text-slate-500">No documents attached.</p>

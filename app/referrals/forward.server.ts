@@ -12,6 +12,8 @@ import { deniedEvent, type AuditEvent } from '~/audit/audit.server'
 import { requirePhiId, requirePhiPermission } from '~/auth/guards.server'
 import type { SessionUser } from '~/auth/identity.server'
 import type { PhiCipher } from '~/crypto/phi.server'
+import { documentCipherFromEnv } from '~/crypto/phi.server'
+import { copyForwardedDocuments, discardForwardedCopies, type DocumentCopier, type HeldDocument } from '~/documents/forward-documents.server'
 import { intakeForms, referrals, type IntakeFormDefinition, type ReferralStatus } from '~/db/schema'
 import type { TenantTx } from '~/tenancy/tenant.server'
 import { openFormData, patientIndexes, sealFormData, type FormValues } from './form-data.server'
@@ -30,6 +32,8 @@ type Deps = {
   cipher: PhiCipher
   audit: (tx: TenantTx, event: AuditEvent) => Promise<void>
   requestId: string | null
+  /** R2 and the document cipher; needed only when the referral has documents. */
+  documents?: DocumentCopier
 }
 
 /** The clinics this one may forward to: the others that accept forwards (name and id only). */
@@ -65,8 +69,10 @@ export async function forwardReferral(context: AppLoadContext, user: SessionUser
   const attempt = { action: 'referral.forward', entityId: request.referralId } as const
   await requirePhiPermission(context, user, 'forward:referral:any', attempt)
   const id = await requirePhiId(context, request.referralId, attempt)
+  const bucket = context.env.DOCUMENTS
+  const documents = bucket ? { bucket, cipher: documentCipherFromEnv(context.env) } : undefined
   return context.db.tenant((tx) =>
-    performForward(tx, { clinicId, cipher: context.phi, audit: context.audit, requestId: context.requestId }, { ...request, referralId: id }),
+    performForward(tx, { clinicId, cipher: context.phi, audit: context.audit, requestId: context.requestId, documents }, { ...request, referralId: id }),
   )
 }
 
@@ -77,6 +83,7 @@ type Found = {
   formData: Record<string, unknown>
   definition: IntakeFormDefinition | null
   target: { version: number; definition: IntakeFormDefinition } | null
+  documents: HeldDocument[]
 }
 
 /**
@@ -95,6 +102,9 @@ export async function performForward(tx: TenantTx, deps: Deps, request: ForwardR
       target: sql<
         Found['target']
       >`(select json_build_object('version', f.version, 'definition', f.definition) from forward_target_form(${request.toClinic}::uuid) f)`,
+      documents: sql<HeldDocument[]>`coalesce((select json_agg(json_build_object('id', d.id, 'name', d.name, 'chunkCount', d.chunk_count,
+        'chunkBytes', d.chunk_bytes, 'sizeBytes', d.size_bytes, 'sha256', d.sha256) order by d.created_at, d.id)
+        from referral_documents d where d.clinic_id = ${referrals.clinicId} and d.referral_id = ${referrals.id} and d.removed_at is null), '[]'::json)`,
     })
     .from(referrals)
     .leftJoin(intakeForms, and(eq(intakeForms.clinicId, referrals.clinicId), eq(intakeForms.version, referrals.formVersion)))
@@ -126,14 +136,29 @@ export async function performForward(tx: TenantTx, deps: Deps, request: ForwardR
   const reason = request.reason.trim()
   const forSender = await cipher.encrypt(reason, { clinicId, recordId: senderEvent, field: 'body' })
   const forReceiver = await cipher.encrypt(reason, { clinicId: to, recordId: newEvent, field: 'body' })
-  const result = await tx.execute<{ outcome: ForwardOutcome['outcome']; reference_number: string | null; clinic_name: string | null }>(
-    sql`select outcome, reference_number, clinic_name from forward_referral(${found.id}::uuid, ${request.version}::integer, ${to}::uuid,
-      ${found.target.version}::integer, ${newReferral}::uuid, ${newEvent}::uuid, ${senderEvent}::uuid, ${JSON.stringify(formData)}::jsonb,
-      ${indexes.healthCardIndex}::text, ${indexes.nameDobIndex}::text, ${JSON.stringify(forSender)}::jsonb, ${JSON.stringify(forReceiver)}::jsonb,
-      ${deps.requestId}::text)`,
-  )
-  const answer = result.rows[0]
+  // The documents go too, re-sealed for the receiver chunk by chunk (decision 039); the copies
+  // are discarded unless the hand-off records them.
+  if (found.documents.length && !deps.documents) throw new Error('forwarding documents needs the DOCUMENTS bucket')
+  const copied = deps.documents
+    ? await copyForwardedDocuments(deps.documents, cipher, { clinicId, referralId: found.id }, { clinicId: to, referralId: newReferral }, found.documents)
+    : { copies: [], keys: [] }
+  const discard = () => (deps.documents ? discardForwardedCopies(deps.documents.bucket, copied.keys) : undefined)
+  const answer = await tx
+    .execute<{ outcome: ForwardOutcome['outcome']; reference_number: string | null; clinic_name: string | null }>(
+      sql`select outcome, reference_number, clinic_name from forward_referral(${found.id}::uuid, ${request.version}::integer, ${to}::uuid,
+        ${found.target.version}::integer, ${newReferral}::uuid, ${newEvent}::uuid, ${senderEvent}::uuid, ${JSON.stringify(formData)}::jsonb,
+        ${indexes.healthCardIndex}::text, ${indexes.nameDobIndex}::text, ${JSON.stringify(forSender)}::jsonb, ${JSON.stringify(forReceiver)}::jsonb,
+        ${deps.requestId}::text, ${JSON.stringify(copied.copies)}::jsonb)`,
+    )
+    .then(
+      (result) => result.rows[0],
+      async (error: unknown) => {
+        await discard()
+        throw error
+      },
+    )
   if (!answer || answer.outcome !== 'forwarded' || !answer.reference_number) {
+    await discard()
     const outcome = answer?.outcome && answer.outcome !== 'forwarded' ? answer.outcome : 'not-found'
     return outcome === 'conflict' || outcome === 'bad-move' ? { outcome } : refused(outcome)
   }
@@ -141,7 +166,12 @@ export async function performForward(tx: TenantTx, deps: Deps, request: ForwardR
     action: 'referral.forward',
     entityType: 'referral',
     entityId: found.id,
-    details: { toClinic: to, toReferral: newReferral, ...(notCarried.length ? { notCarried: notCarried.length } : {}) },
+    details: {
+      toClinic: to,
+      toReferral: newReferral,
+      ...(copied.copies.length ? { documentIds: copied.copies.map((d) => d.from) } : {}),
+      ...(notCarried.length ? { notCarried: notCarried.length } : {}),
+    },
   })
   return { outcome: 'forwarded', referenceNumber: answer.reference_number, clinicName: answer.clinic_name ?? 'the other clinic', notCarried }
 }

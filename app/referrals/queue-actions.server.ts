@@ -15,6 +15,7 @@ import type { QueueWorkErrors, QueueWorkReport } from './queue-work'
 import { deleteView, SavedViewSchema, saveView } from './saved-views.server'
 import { STATUS_LABELS } from './referral-badges'
 import { NEEDS_REASON } from './workflow'
+import { isReasonCodeFor } from './reason-codes'
 
 type WorkAnswer = { report?: QueueWorkReport; errors?: QueueWorkErrors; viewErrors?: string[]; viewMessage?: string }
 
@@ -36,6 +37,7 @@ export async function queueAction(context: AppLoadContext, user: SessionUser, cl
           assignee: first('assignee') ?? undefined,
           to: first('to') ?? undefined,
           reason: first('reason') ?? undefined,
+          reasonCode: first('reasonCode') ?? undefined,
           form: errors[''] ?? (intent === 'bulk-assign' || intent === 'bulk-status' || intent === 'assign-me' ? undefined : ['Reload the page and try again.']),
         },
       },
@@ -43,8 +45,18 @@ export async function queueAction(context: AppLoadContext, user: SessionUser, cl
     )
   }
   const work = submission.value
-  if (work.intent === 'bulk-status' && NEEDS_REASON.includes(work.to) && !work.reason)
-    return answer({ errors: { reason: ['Give a reason: the referrers will see it'] } }, 400)
+  if (work.intent === 'bulk-status' && NEEDS_REASON.includes(work.to) && (!work.reason || !isReasonCodeFor(work.to, work.reasonCode)))
+    return answer(
+      {
+        errors: {
+          reason: work.reason ? undefined : ['Give a reason: the referrers will see it'],
+          reasonCode: isReasonCodeFor(work.to, work.reasonCode)
+            ? undefined
+            : [`Choose a kind of reason for ${work.to === 'declined' ? 'declining' : 'cancelling'}`],
+        },
+      },
+      400,
+    )
   const results = await workOnSelection(context, user, clinicId, work)
   const report: QueueWorkReport = {
     done: describe(work),

@@ -16,7 +16,7 @@ import { referralStatuses } from '~/db/enums'
 import { isUuid } from '~/utils/keyset'
 import { PAGE_SIZE } from './queue.server'
 import { performWork, WORK_PERMISSION, type Work, type WorkOutcome } from './work.server'
-import { NEEDS_DATE } from './workflow'
+import { NEEDS_DATE, NEEDS_REASON } from './workflow'
 
 /** A referral as the queue showed it: its id and the version its row was read at, `id:version`. */
 const Shown = z
@@ -52,6 +52,7 @@ export const QueueWorkSchema = z.discriminatedUnion('intent', [
     selected: Selection,
     to: z.enum(BULK_STATUSES, { error: 'Choose a status' }),
     reason: z.string().trim().max(2000, 'Keep the reason under 2,000 characters').optional(),
+    reasonCode: z.string().max(40).optional(),
   }),
   z.object({ intent: z.literal('assign-me'), referral: Shown }),
 ])
@@ -66,6 +67,7 @@ export const WHY_NOT: Record<Exclude<WorkOutcome, 'done'>, string> = {
   'bad-move': 'that status change is not allowed from its current status',
   'bad-assignee': 'that person cannot be assigned referrals',
   'needs-reason': 'give a reason: the referrer will see it',
+  'bad-reason-code': 'that kind of reason is not one for this move',
   'needs-date': 'a booking needs its appointment: book it from the referral page',
 }
 
@@ -86,7 +88,13 @@ export async function workOnSelection(context: AppLoadContext, user: SessionUser
     for (const { id, version } of unique) {
       const each: Work =
         work.intent === 'bulk-status'
-          ? { intent: 'status', to: work.to, version, reason: work.reason || undefined }
+          ? {
+              intent: 'status',
+              to: work.to,
+              version,
+              reason: work.reason || undefined,
+              reasonCode: NEEDS_REASON.includes(work.to) ? work.reasonCode || undefined : undefined,
+            }
           : { intent: 'assign', assignee: work.intent === 'assign-me' ? user.id : (work.assignee ?? null), version }
       const { outcome } = await performWork(tx, deps, id, each)
       results.push({ id, referenceNumber: null, outcome })

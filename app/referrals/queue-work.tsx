@@ -12,6 +12,7 @@ import { Input, Select } from '~/components/ui/control'
 import { referralStatuses } from '~/db/enums'
 import { WORK_FORM } from './queue-table'
 import { STATUS_LABELS } from './referral-badges'
+import { CANCEL_REASONS, DECLINE_REASONS } from './reason-codes'
 import { NEEDS_DATE } from './workflow'
 
 /** A booking needs its appointment: one referral at a time, on its page. */
@@ -23,7 +24,7 @@ export type QueueWorkReport = {
   results: { id: string; referenceNumber: string | null; ok: boolean; why: string | null }[]
 }
 
-export type QueueWorkErrors = Partial<Record<'selected' | 'assignee' | 'to' | 'reason' | 'form', string[]>>
+export type QueueWorkErrors = Partial<Record<'selected' | 'assignee' | 'to' | 'reason' | 'reasonCode' | 'form', string[]>>
 
 export function QueueWorkBar({ assignees, errors }: { assignees: { id: string; name: string }[]; errors?: QueueWorkErrors }) {
   const ticked = useTicked()
@@ -99,6 +100,34 @@ export function QueueWorkBar({ assignees, errors }: { assignees: { id: string; n
                 aria-invalid={errors?.reason ? true : undefined}
               />
             </label>
+            <label htmlFor="bulk-reason-code" className="block">
+              <span className="block text-xs font-medium">Kind of reason (decline, cancel)</span>
+              <Select
+                id="bulk-reason-code"
+                name="reasonCode"
+                defaultValue=""
+                size="compact"
+                className="mt-1"
+                aria-describedby={errors?.reasonCode ? 'bulk-reason-code-error' : undefined}
+                aria-invalid={errors?.reasonCode ? true : undefined}
+              >
+                <option value="">Choose one</option>
+                <optgroup label="Declining">
+                  {Object.entries(DECLINE_REASONS).map(([code, label]) => (
+                    <option key={code} value={code}>
+                      {label}
+                    </option>
+                  ))}
+                </optgroup>
+                <optgroup label="Cancelling">
+                  {Object.entries(CANCEL_REASONS).map(([code, label]) => (
+                    <option key={code} value={code}>
+                      {label}
+                    </option>
+                  ))}
+                </optgroup>
+              </Select>
+            </label>
             <Button type="submit" name="intent" value="bulk-status">
               Change status
             </Button>
@@ -108,6 +137,7 @@ export function QueueWorkBar({ assignees, errors }: { assignees: { id: string; n
         <FieldError id="bulk-assignee-error" errors={errors?.assignee} />
         <FieldError id="bulk-to-error" errors={errors?.to} />
         <FieldError id="bulk-reason-error" errors={errors?.reason} />
+        <FieldError id="bulk-reason-code-error" errors={errors?.reasonCode} />
         <FieldError id="bulk-form-error" errors={errors?.form} />
       </Form>
     </details>

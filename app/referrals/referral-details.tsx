@@ -1,6 +1,7 @@
 /** Read-only views of a referral: its form (rendered with the version it was made with) and its history. */
 import type { IntakeFormDefinition } from '~/db/schema'
 import { STATUS_LABELS } from './referral-badges'
+import { reasonCodeLabel } from './reason-codes'
 import type { ReferralStatus } from '~/db/schema'
 import { ClinicTime } from '~/utils/use-clinic-time'
 
@@ -65,8 +66,10 @@ function describe(event: HistoryEvent) {
   switch (event.type) {
     case 'created':
       return event.data.forwardedFrom ? 'Referral received, forwarded from another clinic' : 'Referral received'
-    case 'status':
-      return `Status: ${label(event.data.from)} → ${label(event.data.to)}`
+    case 'status': {
+      const kind = reasonCodeLabel(event.data.reasonCode)
+      return `Status: ${label(event.data.from)} → ${label(event.data.to)}${kind ? ` (${kind})` : ''}`
+    }
     case 'assignment':
       return event.data.toName ? `Assigned to ${String(event.data.toName)}` : 'Unassigned'
     case 'note':

@@ -4,13 +4,14 @@
  * own (`?move=declined`, a plain link, so it works without JavaScript) that asks only for what
  * that move needs and is itself the confirmation. Errors come back to that form, at the field.
  */
-import { getFormProps, getInputProps, getTextareaProps, useForm } from '@conform-to/react'
+import { getFormProps, getInputProps, getSelectProps, getTextareaProps, useForm } from '@conform-to/react'
 import { Form, Link, useActionData, useNavigation, useSearchParams } from '@remix-run/react'
 import { useState } from 'react'
 import { FieldError } from '~/components/forms'
 import { Button, buttonClass } from '~/components/ui/button'
-import { Input, Textarea } from '~/components/ui/control'
+import { Input, Select, Textarea } from '~/components/ui/control'
 import type { ReferralStatus } from '~/db/enums'
+import { reasonCodesFor } from './reason-codes'
 import { STATUS_LABELS } from './referral-badges'
 import type { WorkAnswer } from './work-forms'
 import type { WorkFields } from './work-schema'
@@ -104,14 +105,32 @@ function MoveForm({ referralId, to, version, onClose }: { referralId: string; to
       <input type="hidden" name="to" value={to} />
       <input type="hidden" name="version" value={version} />
       {step === 'confirm-with-reason' ? (
-        <div>
-          <label htmlFor={fields.reason.id} className="block text-sm font-medium">
-            Reason (the referrer sees it)
-          </label>
-          {/* eslint-disable-next-line jsx-a11y/no-autofocus -- the form opens because this field is what the move asks for */}
-          <Textarea {...getTextareaProps(fields.reason)} autoFocus rows={3} maxLength={2000} className="mt-1 block w-full text-sm" />
-          <FieldError id={fields.reason.errorId} errors={fields.reason.errors} />
-        </div>
+        <>
+          <div>
+            <label htmlFor={fields.reasonCode.id} className="block text-sm font-medium">
+              Kind of reason
+            </label>
+            {/* eslint-disable-next-line jsx-a11y/no-autofocus -- the form opens because this field is what the move asks for */}
+            <Select {...getSelectProps(fields.reasonCode)} autoFocus defaultValue={fields.reasonCode.initialValue ?? ''} className="mt-1 block text-sm">
+              <option value="" disabled>
+                Choose one
+              </option>
+              {Object.entries(reasonCodesFor(to) ?? {}).map(([code, label]) => (
+                <option key={code} value={code}>
+                  {label}
+                </option>
+              ))}
+            </Select>
+            <FieldError id={fields.reasonCode.errorId} errors={fields.reasonCode.errors} />
+          </div>
+          <div>
+            <label htmlFor={fields.reason.id} className="block text-sm font-medium">
+              Reason (the referrer sees it)
+            </label>
+            <Textarea {...getTextareaProps(fields.reason)} rows={3} maxLength={2000} className="mt-1 block w-full text-sm" />
+            <FieldError id={fields.reason.errorId} errors={fields.reason.errors} />
+          </div>
+        </>
       ) : (
         <div className="flex flex-wrap gap-3">
           <div>

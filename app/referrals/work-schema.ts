@@ -6,12 +6,14 @@
 import { z } from 'zod'
 import { referralStatuses } from '~/db/enums'
 import { calendarDay, clockTime, formInteger, NEAR_DAY } from '~/utils/form-values'
+import { isReasonCodeFor } from './reason-codes'
 import { NEEDS_DATE, NEEDS_REASON } from './workflow'
 
 const Text = z.string({ error: 'Write something first' }).trim().min(1, 'Write something first').max(4000, 'Keep it under 4,000 characters')
 const Version = formInteger(1, 'Reload the page: this form is out of date')
 
 export const REASON_MISSING = 'Give a reason: the referrer will see it.'
+export const REASON_CODE_MISSING = 'Choose the kind of reason.'
 
 export const WorkSchema = z.discriminatedUnion('intent', [
   z
@@ -20,12 +22,14 @@ export const WorkSchema = z.discriminatedUnion('intent', [
       to: z.enum(referralStatuses, { error: 'Choose a status' }),
       version: Version,
       reason: z.string().trim().max(2000, 'Keep the reason under 2,000 characters').optional(),
+      reasonCode: z.string().max(40).optional(),
       scheduledFor: calendarDay('Appointment date', NEAR_DAY).optional(),
       scheduledTime: clockTime('Appointment time').optional(),
     })
     // What a move needs is said at its field, on the page's own small form for that move.
     .superRefine((move, ctx) => {
       const missing = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message })
+      if (NEEDS_REASON.includes(move.to) && !isReasonCodeFor(move.to, move.reasonCode)) missing('reasonCode', REASON_CODE_MISSING)
       if (NEEDS_REASON.includes(move.to) && !move.reason) missing('reason', REASON_MISSING)
       if (NEEDS_DATE.includes(move.to) && !move.scheduledFor) missing('scheduledFor', 'Give the appointment date.')
       if (NEEDS_DATE.includes(move.to) && !move.scheduledTime) missing('scheduledTime', 'Give the appointment time.')
@@ -42,6 +46,7 @@ export type WorkFields = {
   to?: string
   version?: string
   reason?: string
+  reasonCode?: string
   scheduledFor?: string
   scheduledTime?: string
   assignee?: string

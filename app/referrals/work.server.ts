@@ -13,13 +13,14 @@ import { referralEvents, referrals, users, type ReferralStatus } from '~/db/sche
 import type { TenantTx } from '~/tenancy/tenant.server'
 import { isClockTime } from '~/utils/form-values'
 import { canMove, NEEDS_DATE, NEEDS_REASON, timestampsFor } from './workflow'
+import { isReasonCodeFor } from './reason-codes'
 
 export type Work =
-  | { intent: 'status'; to: ReferralStatus; version: number; reason?: string; scheduledFor?: string; scheduledTime?: string }
+  | { intent: 'status'; to: ReferralStatus; version: number; reason?: string; reasonCode?: string; scheduledFor?: string; scheduledTime?: string }
   | { intent: 'assign'; assignee: string | null; version: number }
   | { intent: 'note' | 'message' | 'reply'; body: string }
 
-export type WorkOutcome = 'done' | 'not-found' | 'conflict' | 'bad-move' | 'bad-assignee' | 'needs-reason' | 'needs-date'
+export type WorkOutcome = 'done' | 'not-found' | 'conflict' | 'bad-move' | 'bad-assignee' | 'needs-reason' | 'bad-reason-code' | 'needs-date'
 
 type Deps = {
   clinicId: string
@@ -65,6 +66,9 @@ export async function performWork(tx: TenantTx, deps: Deps, id: string, work: Wo
       if (row.version !== work.version) return { outcome: 'conflict' }
       if (!canMove(row.status, work.to)) return { outcome: 'bad-move' }
       if (NEEDS_REASON.includes(work.to) && !work.reason?.trim()) return { outcome: 'needs-reason' }
+      // A category is one of the move's own (app/referrals/reason-codes.ts); none is "not given".
+      if (work.reasonCode !== undefined && !isReasonCodeFor(work.to, work.reasonCode)) return { outcome: 'bad-reason-code' }
+      const reasonCode = work.reasonCode !== undefined ? { reasonCode: work.reasonCode } : {}
       if (NEEDS_DATE.includes(work.to) && !/^\d{4}-\d{2}-\d{2}$/.test(work.scheduledFor ?? '')) return { outcome: 'needs-date' }
       if (work.scheduledTime !== undefined && !isClockTime(work.scheduledTime)) return { outcome: 'needs-date' }
       const changed = await bump({ status: work.to, ...timestampsFor(row.status, work.to, new Date(), row) }, work.version)
@@ -76,11 +80,11 @@ export async function performWork(tx: TenantTx, deps: Deps, id: string, work: Wo
       const eventId = crypto.randomUUID()
       await event('status', {
         id: eventId,
-        data: { from: row.status, to: work.to },
+        data: { from: row.status, to: work.to, ...reasonCode },
         body: note ? await cipher.encrypt(note, { clinicId, recordId: eventId, field: 'body' }) : undefined,
         visibleToReferrer: true,
       })
-      await audit(tx, { action: 'referral.status', entityType: 'referral', entityId: id, details: { from: row.status, to: work.to } })
+      await audit(tx, { action: 'referral.status', entityType: 'referral', entityId: id, details: { from: row.status, to: work.to, ...reasonCode } })
       return { outcome: 'done' }
     }
     case 'assign': {

@@ -4,6 +4,7 @@ import { getFormProps, getInputProps, useForm } from '@conform-to/react'
 import { Form, Link, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { requireClinic, requirePhiPermission, requireUser } from '~/auth/guards.server'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
+import { LiveQueue } from '~/live/live-queue'
 import { FieldError, useLazyValidation } from '~/components/forms'
 import { Button, buttonClass } from '~/components/ui/button'
 import { Input } from '~/components/ui/control'
@@ -185,6 +186,7 @@ export default function Queue() {
             ? `More than ${total.toLocaleString('en-CA')} referrals in this view`
             : `${total.toLocaleString('en-CA')} referral${total === 1 ? '' : 's'} in this view`}
       </p>
+      {!results ? <LiveQueue view={view} shown={items.map((i) => i.id)} /> : null}
       <QueueTable view={view} items={shown} busy={navigation.state === 'loading'} selectable />
       {!results ? (
         <nav className="mt-4 flex justify-between text-sm" aria-label="Pages">

@@ -12,6 +12,7 @@ import { requireClinic, requireCurrentClinic, requireUser } from '~/auth/guards.
 import type { SessionUser } from '~/auth/identity.server'
 import { hasPermission } from '~/auth/permissions'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
+import { OthersViewing } from '~/live/others-viewing'
 import { type CHANNEL_LABELS, DuplicateBadge, EnteredBadge, PriorityBadge, STATUS_LABELS, StatusBadge } from '~/referrals/referral-badges'
 import type { PhiCipher } from '~/crypto/phi.server'
 import { History, SubmittedForm } from '~/referrals/referral-details'
@@ -21,6 +22,7 @@ import { ForwardedNote } from '~/referrals/forward-note'
 import { forwardedFacts } from '~/referrals/forward.server'
 import { openReferral, referralFacts, type OpenedReferral } from '~/referrals/open-referral.server'
 import { workOnReferral, type Work } from '~/referrals/work.server'
+import { NEEDS_REASON } from '~/referrals/workflow'
 import { StatusForm } from '~/referrals/status-form'
 import { AssignForm, TextForm, type WorkAnswer } from '~/referrals/work-forms'
 import { ReplyReceived } from '~/referrals/reply-received'
@@ -140,7 +142,12 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     ...work,
     ...(work.intent === 'assign' ? { assignee: work.assignee ?? null } : {}),
     ...(work.intent === 'status'
-      ? { reason: work.reason || undefined, scheduledFor: work.scheduledFor || undefined, scheduledTime: work.scheduledTime || undefined }
+      ? {
+          reason: work.reason || undefined,
+          reasonCode: NEEDS_REASON.includes(work.to) ? work.reasonCode || undefined : undefined,
+          scheduledFor: work.scheduledFor || undefined,
+          scheduledTime: work.scheduledTime || undefined,
+        }
       : {}),
   } as Work)
   if (outcome === 'not-found') throw new Response('Not found', { status: 404 })
@@ -150,6 +157,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     'bad-move': [400, 'That status change is not allowed from the current status.', null],
     'bad-assignee': [400, 'Choose an active member of the clinic staff.', 'assignee'],
     'needs-reason': [400, 'Give a reason: the referrer will see it.', 'reason'],
+    'bad-reason-code': [400, 'Choose the kind of reason.', 'reasonCode'],
     'needs-date': [400, 'Give the appointment date.', 'scheduledFor'],
   } as const
   if (outcome in refusals) {
@@ -219,6 +227,7 @@ export default function Referral() {
       {referral.entered ? <EnteredLine entered={referral.entered} received={referral.receivedAt} /> : null}
       <ForwardedNote forwarded={referral.forwarded} />
       <PurgedNote purgedAt={referral.purgedAt} />
+      {staff ? <OthersViewing referralId={referral.id} /> : null}
       {actionData?.message ? (
         <p
           role={actionData.ok ? 'status' : 'alert'}

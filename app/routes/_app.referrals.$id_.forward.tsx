@@ -125,7 +125,7 @@ export default function ForwardReferral() {
         <>
           <p className="mt-2 text-slate-600">
             The receiving clinic gets a new referral with the patient’s information and the reason you give, and works it from its own queue. This referral is
-            closed here with the status “Forwarded”. Attached documents are not sent with it.
+            closed here with the status “Forwarded”. Its documents go with it, and stay here too.
           </p>
           {answered && !answered.ok && answered.message ? (
             <p role="alert" className="mt-4 rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-900">

@@ -9,6 +9,7 @@ import { apiRoute, ok, openApiReferral, readJson, requireApiUser } from '~/api/h
 import { UpdateReferralBody } from '~/api/schemas'
 import { referralFacts } from '~/referrals/open-referral.server'
 import { workOnReferral, type Work } from '~/referrals/work.server'
+import { reasonCodesFor } from '~/referrals/reason-codes'
 
 /** PHI: the referral's form data, decrypted (tests/e2e/phi-coverage.spec.ts visits every such route). */
 export const handle = { phi: true }
@@ -32,7 +33,15 @@ export const action = apiRoute(async ({ request, params, context }: ActionFuncti
   const body = await readJson(request, UpdateReferralBody)
   const work: Work =
     body.status !== undefined
-      ? { intent: 'status', to: body.status, version: body.version, reason: body.reason, scheduledFor: body.scheduledFor, scheduledTime: body.scheduledTime }
+      ? {
+          intent: 'status',
+          to: body.status,
+          version: body.version,
+          reason: body.reason,
+          reasonCode: body.reasonCode,
+          scheduledFor: body.scheduledFor,
+          scheduledTime: body.scheduledTime,
+        }
       : { intent: 'assign', assignee: body.assignedTo ?? null, version: body.version }
   const { outcome, id } = await workOnReferral(context, user, user.clinicId, params.id, work)
   if (outcome === 'not-found') throw apiError(404)
@@ -41,6 +50,10 @@ export const action = apiRoute(async ({ request, params, context }: ActionFuncti
     throw apiError(400, 'That status change is not allowed from the current status', { fields: { status: ['Not allowed from the current status'] } })
   if (outcome === 'needs-reason')
     throw apiError(400, 'Declining or cancelling needs a reason the referrer can read', { fields: { reason: ['Required for this status'] } })
+  if (outcome === 'bad-reason-code')
+    throw apiError(400, 'That reasonCode is not one for this status', {
+      fields: { reasonCode: [`One of: ${Object.keys(reasonCodesFor(body.status!) ?? {}).join(', ') || 'none (this status takes no reasonCode)'}`] },
+    })
   if (outcome === 'needs-date')
     throw apiError(400, 'Scheduling needs the appointment date', { fields: { scheduledFor: ['Required for this status (YYYY-MM-DD)'] } })
   if (outcome === 'bad-assignee')

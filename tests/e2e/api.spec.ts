@@ -105,9 +105,22 @@ test.describe('referrals', () => {
     expect((await noReason.json()).details.fields).toHaveProperty('reason')
     const unchanged = (await (await request.get(`/api/v1/referrals/${id}`, { headers: bearer(staff) })).json()).data
     expect([unchanged.status, unchanged.version]).toEqual(['in_review', referral.version + 1])
-    expect((await patch({ status: 'declined', reason: 'Outside our catchment area', version: referral.version + 1 })).status()).toBe(200)
+    // The kind of reason: a code of that move's list (OpenAPI lists them), or none at all.
+    await expectError(await patch({ status: 'declined', reason: 'x', reasonCode: 'because', version: referral.version + 1 }), 400, 'VALIDATION_ERROR')
+    const cancelCode = await patch({ status: 'declined', reason: 'x', reasonCode: 'referrer_withdrew', version: referral.version + 1 })
+    expect(cancelCode.status()).toBe(400)
+    expect((await cancelCode.json()).details.fields.reasonCode[0]).toContain('criteria_not_met')
+    expect(
+      (await patch({ status: 'declined', reason: 'Outside our catchment area', reasonCode: 'criteria_not_met', version: referral.version + 1 })).status(),
+    ).toBe(200)
     const declined = (await (await request.get(`/api/v1/referrals/${id}`, { headers: bearer(staff) })).json()).data
     expect(declined.status).toBe('declined')
+    const moves = (await (await request.get(`/api/v1/referrals/${id}/events`, { headers: bearer(staff) })).json()).data
+    expect(moves.filter((e: { type: string }) => e.type === 'status').map((e: { data: unknown }) => e.data)).toContainEqual({
+      from: 'in_review',
+      to: 'declined',
+      reasonCode: 'criteria_not_met',
+    })
 
     const note = await request.post(`/api/v1/referrals/${id}/events`, { headers: bearer(staff), data: { type: 'note', body: 'Called the patient' } })
     expect(note.status(), await note.text()).toBe(201)

@@ -7,7 +7,7 @@
 import AxeBuilder from '@axe-core/playwright'
 import type { Page } from '@playwright/test'
 import { and, count, desc, eq, sql } from 'drizzle-orm'
-import { auditLogs, clinics, referrals } from '../../app/db/schema'
+import { auditLogs, clinics, referralDocuments, referrals } from '../../app/db/schema'
 import { clinicBySlug, expect, go, referralByReference, SAME_ORIGIN, submitReferral, test, uniquePatient, type Owner } from './fixtures'
 
 const STAFF = 'staff@northside.test'
@@ -191,14 +191,42 @@ test('with JavaScript: a clinic that does not accept forwards, a forged clinic i
     await expect(staff.getByRole('button', { name: 'Forward referral' })).toHaveCount(0)
     await expectNoSeriousAxe(staff)
 
+    // Staff attach a letter of three chunks; it goes with the forward (decision 039).
+    const letter = Buffer.from('Consult letter: knee, left, six months.\n'.repeat(16_000))
+    const attached = await staff.request.post(`/referrals/${original.id}/documents`, {
+      headers: SAME_ORIGIN,
+      multipart: { documents: { name: 'consult letter.txt', mimeType: 'text/plain', buffer: letter } },
+    })
+    expect(attached.status()).toBe(200)
+    const [sentDoc] = await owner.select().from(referralDocuments).where(eq(referralDocuments.referralId, original.id))
+    expect(sentDoc).toMatchObject({ sizeBytes: letter.byteLength, chunkCount: 3 })
+
     // With JavaScript the forward goes through as well, and the done panel passes axe.
     await setAccepts(owner, 'lakeview', true)
     await go(staff, `/referrals/${original.id}/forward`)
+    await expect(staff.getByText('Its documents go with it, and stay here too.')).toBeVisible()
     await staff.getByLabel('Clinic').selectOption({ label: 'Lakeview Orthopaedics' })
     await staff.getByLabel('Reason').fill('Closer to home')
     await staff.getByRole('button', { name: 'Forward referral' }).click()
     await expect(staff.getByTestId('forward-done')).toContainText('Forwarded to Lakeview Orthopaedics.')
     await expectNoSeriousAxe(staff)
+
+    // Lakeview's staff see the letter on their referral and download the same bytes, out of R2
+    // re-sealed for them; Northside cannot reach the copy, nor Lakeview the original.
+    const received = await referralByReference(owner, (await staff.getByTestId('forward-done').locator('.font-mono').textContent())!)
+    const [copy] = await owner.select().from(referralDocuments).where(eq(referralDocuments.referralId, received.id))
+    expect(copy).toMatchObject({ clinicId: lakeview.id, attachedWith: 'forward', uploadedBy: null, sha256: sentDoc!.sha256 })
+    const lakeStaff = await signedInAs('staff@lakeview.test', `/referrals/${received.id}`)
+    await expect(lakeStaff.getByTestId('document')).toContainText('consult letter.txt')
+    await expect(lakeStaff.getByTestId('document')).toContainText('by the clinic that forwarded it')
+    const download = await lakeStaff.request.get(`/referrals/${received.id}/documents/${copy!.id}/content?download=1`)
+    expect(download.status()).toBe(200)
+    expect(Buffer.from(await download.body()).equals(letter)).toBe(true)
+    expect((await staff.request.get(`/referrals/${received.id}/documents/${copy!.id}/content`)).status()).toBe(404)
+    expect((await lakeStaff.request.get(`/referrals/${original.id}/documents/${sentDoc!.id}/content`)).status()).toBe(404)
+    // The sender keeps its own.
+    const kept = await staff.request.get(`/referrals/${original.id}/documents/${sentDoc!.id}/content?download=1`)
+    expect(Buffer.from(await kept.body()).equals(letter)).toBe(true)
     const [after] = await owner.select().from(clinics).where(eq(clinics.id, lakeview.id))
     expect(after!.settings.acceptsForwards).toBe(true)
   } finally {

@@ -1080,4 +1080,6 @@ export const COVERED_BY_OTHERS: Record<string, string> = {
   '_app.tsx': 'the layout: its loader runs in every _app.* page above',
   '_app.$.tsx': 'reads nothing it is sent: every address and method answers 404 in the shell (tests/e2e/error-shell.spec.ts)',
   'api.$.ts': 'reads nothing it is sent: every address and method answers the JSON 404 (tests/e2e/error-shell.spec.ts)',
+  'live.ts':
+    'a WebSocket handshake, which this HTTP fuzzer cannot complete: tests/e2e/live-queue.spec.ts sends it the signed-out, referrer, cross-site, malformed and plain requests',
 }

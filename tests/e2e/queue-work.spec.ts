@@ -84,7 +84,9 @@ test('without JavaScript the selection is a plain form: status change for two, w
   await bar.getByLabel('Status').selectOption('declined')
   await bar.getByRole('button', { name: 'Change status' }).click()
   await expect(bar.getByText('Give a reason: the referrers will see it')).toBeVisible()
-  await expect(bar.getByLabel('Reason (decline, cancel)')).toHaveAttribute('aria-invalid', 'true')
+  await expect(bar.getByRole('textbox', { name: 'Reason (decline, cancel)' })).toHaveAttribute('aria-invalid', 'true')
+  await expect(bar.getByLabel('Kind of reason (decline, cancel)')).toHaveAttribute('aria-invalid', 'true')
+  await expect(bar.getByText('Choose a kind of reason for declining')).toBeVisible()
   for (const ref of refs) expect((await referralByReference(owner, ref)).status).toBe('received')
 
   for (const ref of refs)

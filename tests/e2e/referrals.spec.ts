@@ -360,6 +360,7 @@ test('two staff on the same referral: the second change is refused with 409 and 
   await work(first, () => first.getByRole('button', { name: 'Start review' }).click(), 'Status changed to In review.')
   await second.getByRole('link', { name: 'Decline…' }).click()
   await second.getByLabel(/^Reason/).fill('Outside our catchment area')
+  await second.getByLabel('Kind of reason').selectOption('outside_scope')
   const answer = second.waitForResponse((r) => r.request().method() === 'POST' && r.url().includes(`/referrals/${id}`))
   await second.getByRole('button', { name: 'Decline referral' }).click()
   expect((await answer).status()).toBe(409)
@@ -376,6 +377,7 @@ test('two staff on the same referral: the second change is refused with 409 and 
   await expect(second.locator('input[name=version]').first()).toHaveValue(String(version + 1))
   // The decline form stays open on the latest version, for the second try.
   await second.getByLabel(/^Reason/).fill('Outside our catchment area')
+  await second.getByLabel('Kind of reason').selectOption('outside_scope')
   await work(second, () => second.getByRole('button', { name: 'Decline referral' }).click(), 'Status changed to Declined.')
   expect((await referralByReference(owner, row!.referenceNumber)).status).toBe('declined')
 })

@@ -11,6 +11,7 @@ import AxeBuilder from '@axe-core/playwright'
 import type { APIRequestContext, Locator, Page } from '@playwright/test'
 import { and, eq, sql } from 'drizzle-orm'
 import { referralEvents, referrals } from '../../app/db/schema'
+import { CANCEL_REASONS, DECLINE_REASONS } from '../../app/referrals/reason-codes'
 import { bearer, expect, go, referralBody, test, token, userByEmail, type Owner } from './fixtures'
 
 const [STAFF, REFERRER] = ['staff@lakeview.test', 'referrer2@lakeview.test']
@@ -85,9 +86,15 @@ for (const javaScriptEnabled of [true, false]) {
     await expect(confirm.getByLabel(/Appointment/)).toHaveCount(0)
     await expectAxeClean(page, `decline form ${mode}`, javaScriptEnabled)
 
-    // Confirming without a reason: the error sits at the reason, and nothing changed.
+    // The kind of reason offers the decline categories the dashboard counts, none chosen.
+    const kind = confirm.getByLabel('Kind of reason')
+    await expect(kind).toHaveValue('')
+    await expect(kind.locator('option')).toHaveText(['Choose one', ...Object.values(DECLINE_REASONS)])
+
+    // Confirming without a reason: the errors sit at the kind and the reason, and nothing changed.
     await confirm.getByRole('button', { name: 'Decline referral' }).click()
     await expectFieldError(confirm.getByLabel('Reason (the referrer sees it)'), 'Give a reason: the referrer will see it.')
+    await expectFieldError(kind, 'Choose the kind of reason.')
     await expect(page.getByRole('alert').filter({ hasText: 'Give a reason' })).toHaveCount(1)
     expect((await stored(id)).status).toBe('received')
     expect(await statusEvents(id)).toEqual([])
@@ -100,10 +107,13 @@ for (const javaScriptEnabled of [true, false]) {
 
     await panel.getByRole('link', { name: 'Decline…' }).click()
     await confirm.getByLabel('Reason (the referrer sees it)').fill('Outside our catchment area')
+    await confirm.getByLabel('Kind of reason').selectOption({ label: 'Outside the clinic’s scope' })
     await confirm.getByRole('button', { name: 'Decline referral' }).click()
     await expect(page.getByRole('status')).toHaveText('Status changed to Declined.')
     expect((await stored(id)).status).toBe('declined')
-    expect((await statusEvents(id)).map((e) => e.data)).toEqual([{ from: 'received', to: 'declined' }])
+    // The category rides in the status event, where the dashboard reads it; the history names it.
+    expect((await statusEvents(id)).map((e) => e.data)).toEqual([{ from: 'received', to: 'declined', reasonCode: 'outside_scope' }])
+    await expect(page.getByText('Status: New → Declined (Outside the clinic’s scope)')).toBeVisible()
     // Afterwards: the next moves are offered, none chosen, no small form open.
     await expect(panel.getByRole('heading', { name: /Status: Declined/ })).toBeVisible()
     await expect(panel.getByRole('button', { name: 'Reopen for review' })).toBeVisible()
@@ -123,9 +133,13 @@ for (const javaScriptEnabled of [true, false]) {
     const confirm = panel.getByRole('form', { name: 'Cancel this referral?' })
     expect((await stored(id)).status).toBe('in_review')
     await confirm.getByLabel('Reason (the referrer sees it)').fill('The patient moved away')
+    // A cancel's own categories: not the decline's.
+    await expect(confirm.getByLabel('Kind of reason').locator('option')).toHaveText(['Choose one', ...Object.values(CANCEL_REASONS)])
+    await confirm.getByLabel('Kind of reason').selectOption({ label: 'Patient could not be reached' })
     await confirm.getByRole('button', { name: 'Cancel referral' }).click()
     await expect(page.getByRole('status')).toHaveText('Status changed to Cancelled.')
     expect((await stored(id)).status).toBe('cancelled')
+    expect((await statusEvents(id)).at(-1)?.data).toEqual({ from: 'in_review', to: 'cancelled', reasonCode: 'patient_unreachable' })
   })
 
   test(`a booking asks for the appointment's date and time, at their fields (${mode})`, async ({ signedInAs }) => {

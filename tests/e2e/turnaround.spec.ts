@@ -2,7 +2,7 @@ import AxeBuilder from '@axe-core/playwright'
 import type { Page } from '@playwright/test'
 import { and, desc, eq, sql } from 'drizzle-orm'
 import { auditLogs, clinics } from '../../app/db/schema'
-import { clinicBySlug, expect, SAME_ORIGIN, test, type Owner } from './fixtures'
+import { bearer, clinicBySlug, expect, go, referralBody, SAME_ORIGIN, test, token, type Owner } from './fixtures'
 
 /*
  * The Turnaround page, its CSV and the home page's links into the queue, as staff see them:
@@ -226,4 +226,37 @@ test('an admin sets the booking targets on the clinic settings page; the dashboa
   } finally {
     await owner.update(clinics).set({ settings: before.settings }).where(eq(clinics.id, before.id))
   }
+})
+
+test('a decline’s kind of reason, chosen on the referral page, is what the dashboard counts', async ({ signedInAs }) => {
+  const page = await signedInAs('staff@riverbend.test', '/turnaround')
+  const reasons = page.getByRole('figure', { name: 'Decline reasons' })
+  const countOf = async (label: string) => {
+    await go(page, '/turnaround')
+    await reasons.getByText('Show the data as a table').click()
+    const row = reasons
+      .getByRole('table')
+      .getByRole('row')
+      .filter({ has: page.getByRole('rowheader', { name: label, exact: true }) })
+    return (await row.count()) ? Number((await row.getByRole('cell').last().innerText()).replace(/[^\d]/g, '')) : 0
+  }
+  const before = await countOf('Referral criteria not met')
+
+  const access = await token('referrer@riverbend.test')
+  const created = await page.request.post('/api/v1/referrals', {
+    headers: { ...bearer(access), 'Idempotency-Key': crypto.randomUUID() },
+    data: await referralBody(page.request, access),
+  })
+  expect(created.status()).toBe(201)
+  const id = (await created.json()).data.id as string
+  await go(page, `/referrals/${id}`)
+  const panel = page.getByRole('region', { name: 'Work this referral' })
+  await panel.getByRole('link', { name: 'Decline…' }).click()
+  const confirm = panel.getByRole('form', { name: 'Decline this referral?' })
+  await confirm.getByLabel('Kind of reason').selectOption({ label: 'Referral criteria not met' })
+  await confirm.getByLabel('Reason (the referrer sees it)').fill('No imaging yet')
+  await confirm.getByRole('button', { name: 'Decline referral' }).click()
+  await expect(page.getByRole('status')).toHaveText('Status changed to Declined.')
+
+  expect(await countOf('Referral criteria not met')).toBe(before + 1)
 })

@@ -168,7 +168,7 @@ describe('nothing in public runs with the owner rights unreviewed', () => {
     'audit_list_views', // drizzle/0013_audit_list_views.sql: ids of the caller's own clinic's list views that showed a referral (staff/admin only)
     'forward_targets', // drizzle/0023_forwarding.sql: name and id of the other clinics that accept forwards (active staff/admin of a clinic only)
     'forward_target_form', // drizzle/0023_forwarding.sql: an accepting clinic's current published form definition (no patient data), same callers
-    'forward_referral', // drizzle/0023_forwarding.sql: the hand-off; every argument checked, both sides written from the rows, no dynamic SQL
+    'forward_referral', // drizzle/0023_forwarding.sql, drizzle/0025: the hand-off; every argument checked, both sides written from the rows (documents too), no dynamic SQL
     'outbox_from_referral_event', // drizzle/0024_outbox.sql: trigger; an event's ids and states (known keys only) into the owner-only outbox
     'outbox_from_referral_document', // drizzle/0024_outbox.sql: trigger; a document's ids into the outbox, never its name
     'claim_outbox_events', // drizzle/0024_outbox.sql: the courier leases pending events (outbox columns only: no PHI), limits checked

@@ -7,8 +7,12 @@ import { randomUUID } from 'node:crypto'
 import { and, desc, eq, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest'
 import { recordAudit } from '../../app/audit/audit.server'
-import { createPhiCipher, isEncryptedValue, normalizeHealthCard, parseKeyRing } from '../../app/crypto/phi.server'
+import { createDocumentCipher, createPhiCipher, isEncryptedValue, normalizeHealthCard, parseKeyRing, PhiDecryptError } from '../../app/crypto/phi.server'
 import * as s from '../../app/db/schema'
+import { documentContent } from '../../app/documents/content.server'
+import { recordDocuments } from '../../app/documents/documents.server'
+import { MAX_FILE_BYTES, MAX_REFERRAL_BYTES } from '../../app/documents/limits'
+import { CHUNK_BYTES, chunkKey, receiveUpload, type DocumentBucket } from '../../app/documents/upload.server'
 import { createReferral, type NewReferral } from '../../app/referrals/create-referral.server'
 import { openFormData, type FormValues } from '../../app/referrals/form-data.server'
 import { forwardTargets, performForward, type ForwardRequest } from '../../app/referrals/forward.server'
@@ -21,6 +25,7 @@ const db = useTestDatabase()
 const secrets = inject('secrets')
 const cipher = createPhiCipher({ keyRing: parseKeyRing(secrets.phiKeyRing), blindIndexKey: secrets.phiBlindIndexKey })
 const random = createRandom(Date.now() >>> 0)
+const documentCipher = createDocumentCipher({ keyRing: parseKeyRing(secrets.phiKeyRing) })
 
 type Clinic = { id: string; slug: string; name: string; staff: string; referrer: string; form: NewReferral['form']; settings: s.ClinicSettings }
 const c = {} as Record<'northside' | 'lakeview' | 'riverbend', Clinic>
@@ -71,13 +76,13 @@ async function sent(clinic = c.northside) {
   return { id: created.id, values }
 }
 
-const forward = (who: TenantScope, request: Partial<ForwardRequest> & { referralId: string }) =>
+const forward = (who: TenantScope, request: Partial<ForwardRequest> & { referralId: string }, documents?: DocumentBucket) =>
   db
     .as(who)
     .tenant((tx) =>
       performForward(
         tx,
-        { clinicId: who.clinicId!, cipher, audit: audit(who), requestId: randomUUID() },
+        { clinicId: who.clinicId!, cipher, audit: audit(who), requestId: randomUUID(), documents: documents && { bucket: documents, cipher: documentCipher } },
         { version: 1, toClinic: c.lakeview.id, reason: 'Closer to home for the patient', ...request },
       ),
     )
@@ -211,9 +216,20 @@ describe('a forward', () => {
     expect(await trail(c.northside, 'referral.forward', id)).toMatchObject([
       { actorId: c.northside.staff, details: { toClinic: c.lakeview.id, toReferral: received!.id } },
     ])
+    // The receiver's trail names the other clinic, never one of its users: not the hand-off's row,
+    // nor the rows the write triggers added for the new referral and its first event.
     expect(await trail(c.lakeview, 'referral.receive', received!.id)).toMatchObject([
-      { actorId: c.northside.staff, actorRole: 'staff', details: { fromClinic: c.northside.id, fromReferral: id } },
+      { actorId: null, actorRole: 'other-clinic', details: { fromClinic: c.northside.id, fromReferral: id, documentIds: [] } },
     ])
+    const written = await db.owner
+      .select()
+      .from(s.auditLogs)
+      .where(and(eq(s.auditLogs.clinicId, c.lakeview.id), eq(s.auditLogs.action, 'record.write'), eq(s.auditLogs.entityId, received!.id)))
+    expect(written.map((r) => [r.actorId, r.actorRole])).toEqual([[null, 'other-clinic']])
+    const naming = await db.owner.execute<{ n: string }>(
+      sql`select count(*) as n from audit_logs where clinic_id = ${c.lakeview.id}::uuid and actor_id = ${c.northside.staff}::uuid`,
+    )
+    expect(naming.rows[0]!.n).toBe('0')
     expect(await verify(c.northside)).toMatchObject({ ok: true })
     expect(await verify(c.lakeview)).toMatchObject({ ok: true })
 
@@ -254,7 +270,7 @@ describe('forward_referral() called directly cannot write arbitrary rows', () =>
   async function call(
     who: Partial<TenantScope>,
     referralId: string,
-    change: Partial<Record<'formData' | 'reasonForSender' | 'toClinic' | 'healthCardIndex', unknown>> = {},
+    change: Partial<Record<'formData' | 'reasonForSender' | 'toClinic' | 'healthCardIndex' | 'documents', unknown>> = {},
   ) {
     const newReferral = randomUUID()
     const newEvent = randomUUID()
@@ -269,7 +285,8 @@ describe('forward_referral() called directly cannot write arbitrary rows', () =>
     return db.as(who).tenant(async (tx) => {
       const result = await tx.execute<{ outcome: string }>(sql`select outcome from forward_referral(${referralId}::uuid, 1, ${toClinic}::uuid,
         ${c.lakeview.form.version}::integer, ${newReferral}::uuid, ${newEvent}::uuid, ${senderEvent}::uuid, ${JSON.stringify(formData)}::jsonb,
-        ${healthCardIndex}::text, null::text, ${JSON.stringify(forSender)}::jsonb, ${JSON.stringify(forReceiver)}::jsonb, 'test')`)
+        ${healthCardIndex}::text, null::text, ${JSON.stringify(forSender)}::jsonb, ${JSON.stringify(forReceiver)}::jsonb, 'test',
+        ${JSON.stringify(change.documents ?? [])}::jsonb)`)
       return result.rows[0]!.outcome
     })
   }
@@ -296,6 +313,14 @@ describe('forward_referral() called directly cannot write arbitrary rows', () =>
       { formData: { patient_last_name: { ...sealedName, extra: 'x' } } },
       { formData: ['not', 'an', 'object'] },
       { reasonForSender: 'a plaintext reason' },
+      // An object without a sealed value's keys once passed as sealed (its check answered null).
+      { reasonForSender: {} },
+      { formData: { patient_last_name: {} } },
+      { documents: { not: 'a list' } },
+      { documents: [{}] },
+      { documents: [{ from: randomUUID(), id: randomUUID(), name: 'plaintext name' }] },
+      { documents: [{ from: 'x', id: randomUUID(), name: sealedName }] },
+      { documents: [{ from: randomUUID(), id: randomUUID(), name: sealedName, uploadedBy: c.northside.staff }] },
       { healthCardIndex: "x' or 1=1 --" },
     ]
     for (const change of cases) expect(await sqlState(call(staffOf(c.northside), id, change)), JSON.stringify(change)).toBe('22023')
@@ -356,3 +381,195 @@ describe('the catalog', () => {
     ])
   })
 })
+
+/** R2 as a Map, recording each get and put in order (R2 itself is covered end to end in tests/e2e/forwarding.spec.ts). */
+function memoryBucket() {
+  const objects = new Map<string, Uint8Array>()
+  const calls: string[] = []
+  const bucket = {
+    put: async (key: string, value: Uint8Array) => {
+      calls.push(`put ${key}`)
+      objects.set(key, new Uint8Array(value))
+    },
+    get: async (key: string) => {
+      calls.push(`get ${key}`)
+      const value = objects.get(key)
+      return value ? { arrayBuffer: async () => value.slice().buffer } : null
+    },
+    delete: async (keys: string | string[]) => {
+      for (const key of [keys].flat()) objects.delete(key)
+    },
+  }
+  return { objects, calls, bucket: bucket as unknown as DocumentBucket }
+}
+
+/** Lab report text of `size` bytes: several chunks. */
+const report = (size: number) => new Uint8Array(Buffer.from('Lab report line.\n'.repeat(Math.ceil(size / 17)).slice(0, size)))
+
+/** Attaches files to a Northside referral as its referrer did: staged in `bucket`, recorded in the database. */
+async function attach(bucket: DocumentBucket, referralId: string, files: { name: string; bytes: Uint8Array<ArrayBuffer> }[]) {
+  const form = new FormData()
+  for (const f of files) form.append('documents', new File([f.bytes], f.name))
+  const upload = await receiveUpload(new Request('http://x/', { method: 'POST', body: form }), {
+    bucket,
+    cipher: documentCipher,
+    clinicId: c.northside.id,
+    referralId,
+    limits: { fileBytes: MAX_FILE_BYTES, referralBytes: MAX_REFERRAL_BYTES },
+  })
+  expect(upload.problems).toEqual([])
+  const as = referrerOf(c.northside)
+  const outcome = await db.as(as).tenant((tx) =>
+    recordDocuments(
+      tx,
+      { cipher, audit: audit(as) },
+      {
+        clinicId: c.northside.id,
+        referralId,
+        uploadedBy: c.northside.referrer,
+        attachedWith: 'referral',
+        staged: upload.staged,
+        limits: { fileBytes: MAX_FILE_BYTES, referralBytes: MAX_REFERRAL_BYTES },
+      },
+    ),
+  )
+  expect(outcome).toBe('recorded')
+  return upload.staged
+}
+
+const bytesOf = async (bucket: DocumentBucket, row: Parameters<typeof documentContent>[2]) =>
+  Buffer.from(await new Response(await documentContent(bucket, documentCipher, row)).arrayBuffer())
+
+describe('a forward carries the documents', () => {
+  test('each re-sealed under the receiving clinic’s key, chunk by chunk; the receiver reads the same bytes, the sender’s binding cannot open them, the sender keeps its own', async () => {
+    const { id } = await sent()
+    const { objects, calls, bucket } = memoryBucket()
+    const letter = report(2 * CHUNK_BYTES + 777)
+    const note = report(300)
+    const originals = await attach(bucket, id, [
+      { name: 'Consult letter Tremblay.txt', bytes: letter },
+      { name: 'note.txt', bytes: note },
+    ])
+    const before = new Map(objects)
+    calls.length = 0
+
+    const result = await forward(staffOf(c.northside), { referralId: id }, bucket)
+    expect(result.outcome).toBe('forwarded')
+    // Chunk by chunk: each chunk written before the next is read (memory stays at one chunk).
+    const kinds = calls.map((call) => call.split(' ')[0])
+    expect(kinds).toEqual(Array.from({ length: 4 }, () => ['get', 'put']).flat())
+    const [received] = await db.owner
+      .select()
+      .from(s.referrals)
+      .where(eq(s.referrals.forwardedFromClinicId, c.northside.id))
+      .orderBy(desc(s.referrals.receivedAt))
+      .limit(1)
+
+    // The receiver's rows: in its clinic, on its referral, uploaded by no one of it, with the originals' type, size and hash.
+    const lakeStaff = staffOf(c.lakeview)
+    const rows = await db
+      .as(lakeStaff)
+      .tenant((tx) => tx.select().from(s.referralDocuments).where(eq(s.referralDocuments.referralId, received!.id)).orderBy(s.referralDocuments.createdAt))
+    expect(rows).toHaveLength(2)
+    expect(rows.map((r) => [r.clinicId, r.uploadedBy, r.attachedWith, r.sizeBytes, r.sha256, r.chunkCount])).toEqual(
+      originals.map((o) => [c.lakeview.id, null, 'forward', o.sizeBytes, o.sha256, o.chunkCount]),
+    )
+    for (const row of rows) expect(originals.map((o) => o.id)).not.toContain(row.id)
+    // Names sealed for Lakeview's rows: they open there, and not under Northside's binding.
+    const names = await Promise.all(rows.map((r) => cipher.decrypt(r.name, { clinicId: c.lakeview.id, recordId: r.id, field: 'name' })))
+    expect(names).toEqual(['Consult letter Tremblay.txt', 'note.txt'])
+    await expect(cipher.decrypt(rows[0]!.name, { clinicId: c.northside.id, recordId: rows[0]!.id, field: 'name' })).rejects.toBeInstanceOf(PhiDecryptError)
+
+    // The receiver downloads the same bytes; no chunk holds plaintext.
+    expect((await bytesOf(bucket, rows[0]!)).equals(Buffer.from(letter))).toBe(true)
+    expect((await bytesOf(bucket, rows[1]!)).equals(Buffer.from(note))).toBe(true)
+    const copies = [...objects.keys()].filter((k) => k.startsWith(`documents/${c.lakeview.id}/${received!.id}/`))
+    expect(copies).toHaveLength(3 + 1)
+    for (const key of copies) expect(Buffer.from(objects.get(key)!).includes(Buffer.from('Lab report'))).toBe(false)
+    // Sealed under Lakeview's key and bound to the copy: Northside's binding (its clinic, its referral) does not open them.
+    await expect(bytesOf(bucket, { ...rows[0]!, clinicId: c.northside.id })).rejects.toBeInstanceOf(PhiDecryptError)
+    const moved = { ...originals[0]!, clinicId: c.northside.id, referralId: id }
+    for (let i = 0; i < rows[0]!.chunkCount; i++)
+      objects.set(chunkKey(c.northside.id, id, moved.id, i), objects.get(chunkKey(c.lakeview.id, received!.id, rows[0]!.id, i))!)
+    await expect(bytesOf(bucket, moved)).rejects.toBeInstanceOf(PhiDecryptError)
+    for (const [key, value] of before) objects.set(key, value)
+
+    // The sender's copy stays as it was, readable and listed; Lakeview cannot see it, nor Northside the copies.
+    for (const [key, value] of before) expect(Buffer.from(objects.get(key)!).equals(Buffer.from(value))).toBe(true)
+    expect((await bytesOf(bucket, { ...originals[0]!, clinicId: c.northside.id, referralId: id })).equals(Buffer.from(letter))).toBe(true)
+    const theirs = await db.as(lakeStaff).tenant((tx) => tx.select().from(s.referralDocuments).where(eq(s.referralDocuments.referralId, id)))
+    expect(theirs).toEqual([])
+    const ours = await db.as(staffOf(c.northside)).tenant((tx) => tx.select().from(s.referralDocuments).where(eq(s.referralDocuments.referralId, received!.id)))
+    expect(ours).toEqual([])
+    expect(await db.as(staffOf(c.northside)).tenant((tx) => tx.select().from(s.referralDocuments).where(eq(s.referralDocuments.referralId, id)))).toHaveLength(
+      2,
+    )
+
+    // Both trails say which documents went, by id; the receiver's names no Northside user.
+    const [receipt] = await db.owner
+      .select()
+      .from(s.auditLogs)
+      .where(and(eq(s.auditLogs.action, 'referral.receive'), eq(s.auditLogs.entityId, received!.id)))
+    expect(receipt).toMatchObject({ actorId: null, details: { documentIds: rows.map((r) => r.id) } })
+    const [handoff] = await db.owner
+      .select()
+      .from(s.auditLogs)
+      .where(and(eq(s.auditLogs.action, 'referral.forward'), eq(s.auditLogs.entityId, id)))
+    expect(handoff?.details).toMatchObject({ documentIds: originals.map((o) => o.id) })
+    expect(await verify(c.lakeview)).toMatchObject({ ok: true })
+  })
+
+  test('a document that does not open whole is not sent: nothing forwarded, no copy left in R2', async () => {
+    const { id } = await sent()
+    const { objects, bucket } = memoryBucket()
+    const [doc] = await attach(bucket, id, [
+      { name: 'a.txt', bytes: report(CHUNK_BYTES + 10) },
+      { name: 'b.txt', bytes: report(CHUNK_BYTES + 10) },
+    ]).then((docs) => docs.slice(1))
+    objects.delete(chunkKey(c.northside.id, id, doc!.id, 1))
+    const keys = [...objects.keys()]
+    await expect(forward(staffOf(c.northside), { referralId: id }, bucket)).rejects.toBeInstanceOf(PhiDecryptError)
+    expect([...objects.keys()]).toEqual(keys)
+    expect(await ownerRow(id)).toMatchObject({ status: 'received', version: 1, forwardedToClinicId: null })
+  })
+
+  test('documents the call does not name exactly (one left out, one named twice, another referral’s): a conflict, nothing written', async () => {
+    const { id } = await sent()
+    const other = await sent()
+    const { bucket } = memoryBucket()
+    const [a, b] = await attach(bucket, id, [
+      { name: 'a.txt', bytes: report(20) },
+      { name: 'b.txt', bytes: report(20) },
+    ])
+    const [elsewhere] = await attach(bucket, other.id, [{ name: 'c.txt', bytes: report(20) }])
+    const name = await cipher.encrypt('a.txt', { clinicId: c.lakeview.id, recordId: randomUUID(), field: 'name' })
+    const entry = (from: string) => ({ from, id: randomUUID(), name })
+    const before = await countIn(c.lakeview)
+    for (const documents of [
+      [],
+      [entry(a!.id)],
+      [entry(a!.id), entry(a!.id)],
+      [entry(a!.id), entry(elsewhere!.id)],
+      [entry(a!.id), entry(b!.id), entry(elsewhere!.id)],
+    ]) {
+      expect(await callForward(id, documents), JSON.stringify(documents.map((d) => d.from))).toBe('conflict')
+    }
+    expect(await countIn(c.lakeview)).toBe(before)
+    // A positive control: both, each once.
+    expect(await callForward(id, [entry(a!.id), entry(b!.id)])).toBe('forwarded')
+  })
+})
+
+/** forward_referral() with well-formed arguments and the given documents, as Northside's staff. */
+async function callForward(referralId: string, documents: unknown) {
+  const [newReferral, newEvent, senderEvent] = [randomUUID(), randomUUID(), randomUUID()]
+  const formData = { patient_last_name: await cipher.encrypt('Tremblay', { clinicId: c.lakeview.id, recordId: newReferral, field: 'patient_last_name' }) }
+  const forSender = await cipher.encrypt('why', { clinicId: c.northside.id, recordId: senderEvent, field: 'body' })
+  const forReceiver = await cipher.encrypt('why', { clinicId: c.lakeview.id, recordId: newEvent, field: 'body' })
+  return db.as(staffOf(c.northside)).tenant(async (tx) => {
+    const result = await tx.execute<{ outcome: string }>(sql`select outcome from forward_referral(${referralId}::uuid, 1, ${c.lakeview.id}::uuid,
+      ${c.lakeview.form.version}::integer, ${newReferral}::uuid, ${newEvent}::uuid, ${senderEvent}::uuid, ${JSON.stringify(formData)}::jsonb,
+      null::text, null::text, ${JSON.stringify(forSender)}::jsonb, ${JSON.stringify(forReceiver)}::jsonb, 'test', ${JSON.stringify(documents)}::jsonb)`)
+    return result.rows[0]!.outcome
+  })
+}
