@@ -2,7 +2,8 @@
  * Field-level PHI encryption (decision 007), with Web Crypto so it runs in workerd and Node.
  *
  * - AES-256-GCM; a per-clinic data key derived with HKDF from the key ring's master key.
- * - The current kid encrypts; every kid in the ring decrypts (rotation re-encrypts later).
+ * - The current kid encrypts; every kid in the ring decrypts; `npm run keys:rotate` re-seals
+ *   old values under the current kid (docs/decisions/048-key-rotation.md).
  * - Additional authenticated data binds a value to clinic | record | field: a ciphertext
  *   copied to another row, field or clinic does not decrypt.
  * - Fails closed: anything that does not decrypt throws PhiDecryptError.
@@ -78,45 +79,81 @@ function clinicDataKeys(keyRing: KeyRing) {
 
 export type PhiCipher = ReturnType<typeof createPhiCipher>
 
-export function createPhiCipher(options: { keyRing: KeyRing; blindIndexKey: string }) {
+export type BlindIndexKind = 'health_card' | 'name_dob'
+
+/** HMAC-SHA256 of clinic | kind | value under one blind-index key (base64 of 32 bytes). */
+export function createBlindIndexer(blindIndexKey: string) {
+  let hmacKey: Promise<CryptoKey> | undefined
+  return async (kind: BlindIndexKind, clinicId: string, normalized: string) => {
+    hmacKey ??= crypto.subtle.importKey('raw', fromBase64(blindIndexKey), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
+    const mac = await crypto.subtle.sign('HMAC', await hmacKey, encoder.encode(`${clinicId}|${kind}|${normalized}`))
+    return toBase64(new Uint8Array(mac))
+  }
+}
+
+export function createPhiCipher(options: { keyRing: KeyRing; blindIndexKey: string; previousBlindIndexKey?: string }) {
   const { keyRing } = options
   const dataKey = clinicDataKeys(keyRing)
-  let hmacKey: Promise<CryptoKey> | undefined
+  const blindIndex = createBlindIndexer(options.blindIndexKey)
+  const previousBlindIndex = options.previousBlindIndexKey ? createBlindIndexer(options.previousBlindIndexKey) : null
 
   const aad = (b: FieldBinding) => encoder.encode(`${b.clinicId}|${b.recordId}|${b.field}`)
 
-  return {
-    async encrypt(plaintext: string, binding: FieldBinding): Promise<EncryptedValue> {
-      const kid = keyRing.current
-      const iv = crypto.getRandomValues(new Uint8Array(12))
-      const ct = await crypto.subtle.encrypt(
-        { name: 'AES-GCM', iv, additionalData: aad(binding) },
-        await dataKey(kid, binding.clinicId),
-        encoder.encode(plaintext),
-      )
-      return { v: 1, kid, iv: toBase64(iv), ct: toBase64(new Uint8Array(ct)) }
-    },
+  async function encrypt(plaintext: string, binding: FieldBinding): Promise<EncryptedValue> {
+    const kid = keyRing.current
+    const iv = crypto.getRandomValues(new Uint8Array(12))
+    const ct = await crypto.subtle.encrypt(
+      { name: 'AES-GCM', iv, additionalData: aad(binding) },
+      await dataKey(kid, binding.clinicId),
+      encoder.encode(plaintext),
+    )
+    return { v: 1, kid, iv: toBase64(iv), ct: toBase64(new Uint8Array(ct)) }
+  }
 
-    async decrypt(value: unknown, binding: FieldBinding): Promise<string> {
-      if (!isEncryptedValue(value) || !keyRing.keys[value.kid]) throw new PhiDecryptError(binding.field)
-      try {
-        const plain = await crypto.subtle.decrypt(
-          { name: 'AES-GCM', iv: fromBase64(value.iv), additionalData: aad(binding) },
-          await dataKey(value.kid, binding.clinicId),
-          fromBase64(value.ct),
-        )
-        return decoder.decode(plain)
-      } catch {
-        throw new PhiDecryptError(binding.field)
-      }
+  async function decrypt(value: unknown, binding: FieldBinding): Promise<string> {
+    if (!isEncryptedValue(value) || !keyRing.keys[value.kid]) throw new PhiDecryptError(binding.field)
+    try {
+      const plain = await crypto.subtle.decrypt(
+        { name: 'AES-GCM', iv: fromBase64(value.iv), additionalData: aad(binding) },
+        await dataKey(value.kid, binding.clinicId),
+        fromBase64(value.ct),
+      )
+      return decoder.decode(plain)
+    } catch {
+      throw new PhiDecryptError(binding.field)
+    }
+  }
+
+  return {
+    /** The kid new values are sealed under (docs/decisions/048-key-rotation.md). */
+    currentKid: keyRing.current,
+    encrypt,
+    decrypt,
+
+    /**
+     * The value sealed again under the current kid, or null when it already is. It opens
+     * first, under its own kid and binding: nothing that does not decrypt is re-sealed.
+     */
+    async reseal(value: unknown, binding: FieldBinding): Promise<EncryptedValue | null> {
+      if (isEncryptedValue(value) && value.kid === keyRing.current) return null
+      return encrypt(await decrypt(value, binding), binding)
     },
 
     /** Keyed per clinic, so the same patient is not linkable across clinics. */
-    async blindIndex(kind: 'health_card' | 'name_dob', clinicId: string, normalized: string) {
-      hmacKey ??= crypto.subtle.importKey('raw', fromBase64(options.blindIndexKey), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
-      const mac = await crypto.subtle.sign('HMAC', await hmacKey, encoder.encode(`${clinicId}|${kind}|${normalized}`))
-      return toBase64(new Uint8Array(mac))
+    blindIndex,
+
+    /**
+     * What a lookup matches: the index under the current key and, while a blind-index rotation
+     * runs (PHI_BLIND_INDEX_KEY_PREVIOUS set), under the previous one, so that rows not yet
+     * recomputed are still found.
+     */
+    async blindIndexes(kind: BlindIndexKind, clinicId: string, normalized: string): Promise<string[]> {
+      const current = await blindIndex(kind, clinicId, normalized)
+      return previousBlindIndex ? [current, await previousBlindIndex(kind, clinicId, normalized)] : [current]
     },
+
+    /** The index under the previous key (the rotation job's check), or null when none is set. */
+    previousBlindIndex,
   }
 }
 
@@ -133,6 +170,8 @@ export function createDocumentCipher(options: { keyRing: KeyRing }) {
   const chunkAad = (b: ChunkBinding) => encoder.encode(`document|${b.clinicId}|${b.referralId}|${b.documentId}|${b.index}|${b.last ? 'last' : 'more'}`)
 
   return {
+    currentKid: keyRing.current,
+
     /**
      * One chunk of a document, sealed: [1][kid length][kid][iv (12)][ciphertext + tag (16)].
      * The kid travels with every chunk, so a document sealed before a rotation still opens.
@@ -174,6 +213,12 @@ export function createDocumentCipher(options: { keyRing: KeyRing }) {
   }
 }
 
+/** The kid a sealed chunk names in its header, or null when the header is not one. */
+export function sealedChunkKid(sealed: Uint8Array): string | null {
+  if (sealed.byteLength < 2 || sealed[0] !== 1 || sealed.byteLength < 2 + sealed[1]!) return null
+  return decoder.decode(sealed.subarray(2, 2 + sealed[1]!))
+}
+
 /** Health card numbers compare without spaces, dashes or case. */
 export const normalizeHealthCard = (value: string) => value.toUpperCase().replace(/[^A-Z0-9]/g, '')
 
@@ -203,14 +248,15 @@ export function fromBase64(text: string) {
  * and kept while the bindings stay the same: the ring is parsed, and each clinic's data key
  * derived (HKDF), once, not on every request. The keys it keeps are non-extractable CryptoKeys.
  */
-export function phiCipherFromEnv(env: { PHI_KEYRING?: string; PHI_BLIND_INDEX_KEY?: string }) {
+export function phiCipherFromEnv(env: { PHI_KEYRING?: string; PHI_BLIND_INDEX_KEY?: string; PHI_BLIND_INDEX_KEY_PREVIOUS?: string }) {
   if (!env.PHI_BLIND_INDEX_KEY) throw new Error('PHI_BLIND_INDEX_KEY is not configured')
-  if (kept && kept.keyRing === env.PHI_KEYRING && kept.blindIndexKey === env.PHI_BLIND_INDEX_KEY) return kept.cipher
-  const cipher = createPhiCipher({ keyRing: parseKeyRing(env.PHI_KEYRING), blindIndexKey: env.PHI_BLIND_INDEX_KEY })
-  kept = { keyRing: env.PHI_KEYRING, blindIndexKey: env.PHI_BLIND_INDEX_KEY, cipher }
+  const previous = env.PHI_BLIND_INDEX_KEY_PREVIOUS || undefined
+  if (kept && kept.keyRing === env.PHI_KEYRING && kept.blindIndexKey === env.PHI_BLIND_INDEX_KEY && kept.previous === previous) return kept.cipher
+  const cipher = createPhiCipher({ keyRing: parseKeyRing(env.PHI_KEYRING), blindIndexKey: env.PHI_BLIND_INDEX_KEY, previousBlindIndexKey: previous })
+  kept = { keyRing: env.PHI_KEYRING, blindIndexKey: env.PHI_BLIND_INDEX_KEY, previous, cipher }
   return cipher
 }
-let kept: { keyRing: string | undefined; blindIndexKey: string; cipher: PhiCipher } | undefined
+let kept: { keyRing: string | undefined; blindIndexKey: string; previous: string | undefined; cipher: PhiCipher } | undefined
 
 /** The document cipher for this deployment's key ring (PHI_KEYRING). */
 export function documentCipherFromEnv(env: { PHI_KEYRING?: string }) {

@@ -30,6 +30,8 @@ export type ClinicSettings = {
   timeZone?: string
   /** Other clinics may forward referrals here (docs/decisions/032-forwarding-between-clinics.md). */
   acceptsForwards?: boolean
+  /** Days after a referral ends (closed, declined, cancelled, forwarded) before its PHI is purged; never when unset (docs/decisions/049-retention-purge.md). */
+  phiRetentionDays?: number | null
 }
 
 export const clinics = pgTable('clinics', {
@@ -163,6 +165,8 @@ export const referrals = pgTable(
     forwardedAt: timestamp('forwarded_at', { withTimezone: true }),
     forwardedFromClinicId: uuid('forwarded_from_clinic_id').references(() => clinics.id),
     forwardedFromName: text('forwarded_from_name'),
+    /** When the retention job removed its PHI (drizzle/0030); the skeleton stays. */
+    purgedAt: timestamp('purged_at', { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -349,3 +353,5 @@ export const auditCheckpoints = pgTable('audit_checkpoints', {
 
 export * from './referrer-schema'
 export * from './outbox-schema'
+export * from './email-schema'
+export * from './webhooks-schema'

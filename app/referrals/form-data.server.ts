@@ -37,7 +37,7 @@ export async function openFormData(
 }
 
 /** Blind indexes for duplicate detection and search (never the values themselves). */
-export async function patientIndexes(cipher: PhiCipher, clinicId: string, values: FormValues) {
+export async function patientIndexes(cipher: Pick<PhiCipher, 'blindIndex'>, clinicId: string, values: FormValues) {
   const card = typeof values.health_card_number === 'string' ? normalizeHealthCard(values.health_card_number) : ''
   const last = typeof values.patient_last_name === 'string' ? values.patient_last_name : ''
   const dob = typeof values.patient_dob === 'string' ? values.patient_dob : ''

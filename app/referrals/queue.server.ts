@@ -132,7 +132,8 @@ export const sentBy = (userId: string): SQL => eq(referrals.submittedBy, userId)
  */
 export async function patientMatch(cipher: PhiCipher, clinicId: string, search: { healthCard?: string; lastName?: string; dob?: string }) {
   const { healthCard, lastName, dob } = search
-  const byCard = healthCard ? await cipher.blindIndex('health_card', clinicId, normalizeHealthCard(healthCard)) : null
-  const byName = lastName && dob ? await cipher.blindIndex('name_dob', clinicId, normalizeNameDob(lastName, dob)) : null
-  return or(byCard ? eq(referrals.healthCardIndex, byCard) : undefined, byName ? eq(referrals.nameDobIndex, byName) : undefined)
+  // Under the previous blind-index key too while its rotation runs (docs/decisions/048-key-rotation.md).
+  const byCard = healthCard ? await cipher.blindIndexes('health_card', clinicId, normalizeHealthCard(healthCard)) : null
+  const byName = lastName && dob ? await cipher.blindIndexes('name_dob', clinicId, normalizeNameDob(lastName, dob)) : null
+  return or(byCard ? inArray(referrals.healthCardIndex, byCard) : undefined, byName ? inArray(referrals.nameDobIndex, byName) : undefined)
 }

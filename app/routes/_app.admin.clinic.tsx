@@ -6,6 +6,9 @@ import { TIME_ZONE_INTENT } from '~/clinic/time-zone'
 import { TimeZoneSection } from '~/clinic/time-zone-section'
 import { saveTimeZone } from '~/clinic/time-zone.server'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
+import { RETENTION_INTENT } from '~/privacy/retention'
+import { RetentionSection } from '~/privacy/retention-section'
+import { saveRetention } from '~/privacy/retention.server'
 import { TargetsSection } from '~/dashboard/targets-section'
 import { saveTargets } from '~/dashboard/targets.server'
 import { targetFields, TARGETS_INTENT } from '~/dashboard/targets'
@@ -33,6 +36,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     acceptsForwards: clinic.settings.acceptsForwards === true,
     timeZone: { timeZone, nowThere: formatClinicTime(Date.now(), timeZone), zones: zones.includes(timeZone) ? zones : [...zones, timeZone] },
     targets: targetFields(clinicTargets(clinic.settings)),
+    retentionDays: clinic.settings.phiRetentionDays ?? null,
   }
 }
 
@@ -48,13 +52,15 @@ export async function action({ request, context }: ActionFunctionArgs) {
       return saveTargets(formData, context, clinicId)
     case FORWARDS_INTENT:
       return saveAcceptsForwards(formData, context, clinicId)
+    case RETENTION_INTENT:
+      return saveRetention(formData, context, clinicId)
     default:
       throw new Response('This form was sent with a button it does not have. Reload the page and try again.', { status: 400 })
   }
 }
 
 export default function ClinicSettingsPage() {
-  const { clinicName, saved, timeZone, acceptsForwards, targets } = useLoaderData<typeof loader>()
+  const { clinicName, saved, timeZone, acceptsForwards, targets, retentionDays } = useLoaderData<typeof loader>()
   const reply = useActionData<typeof action>()
   return (
     <main className="mx-auto max-w-3xl px-4 py-8 sm:px-6">
@@ -66,6 +72,7 @@ export default function ClinicSettingsPage() {
         <TimeZoneSection current={timeZone} saved={saved === TIME_ZONE_INTENT} lastResult={replyFor(TIME_ZONE_INTENT, reply)} />
         <AcceptsForwardsSection accepts={acceptsForwards} saved={saved === FORWARDS_INTENT} lastResult={replyFor(FORWARDS_INTENT, reply)} />
         <TargetsSection current={targets} saved={saved === TARGETS_INTENT} lastResult={replyFor(TARGETS_INTENT, reply)} />
+        <RetentionSection days={retentionDays} saved={saved === RETENTION_INTENT} lastResult={replyFor(RETENTION_INTENT, reply)} />
       </div>
     </main>
   )

@@ -4,6 +4,7 @@ import { getFormProps, getInputProps, useForm } from '@conform-to/react'
 import { Form, Link, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { requireClinic, requirePhiPermission, requireUser } from '~/auth/guards.server'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
+import { LiveQueueNotice, useLiveQueue } from '~/live/live-queue'
 import { FieldError, useLazyValidation } from '~/components/forms'
 import { Button, buttonClass } from '~/components/ui/button'
 import { Input } from '~/components/ui/control'
@@ -88,7 +89,9 @@ async function loadQueue(context: AppLoadContext, clinicId: string, me: string, 
 }
 
 export default function Queue() {
-  const { view, items, next, total, more, referrers, assignees, savedViews, problems } = useLoaderData<typeof loader>()
+  // What the live queue brought since the page loaded, else the page's own data (docs/decisions/045-live-queue.md).
+  const { data, notice } = useLiveQueue(useLoaderData<typeof loader>())
+  const { view, items, next, total, more, referrers, assignees, savedViews, problems } = data
   const actionData = useActionData<typeof action>()
   const navigation = useNavigation()
   const results = actionData && 'results' in actionData ? actionData.results : null
@@ -186,6 +189,7 @@ export default function Queue() {
             ? `More than ${total.toLocaleString('en-CA')} referrals in this view`
             : `${total.toLocaleString('en-CA')} referral${total === 1 ? '' : 's'} in this view`}
       </p>
+      {!results ? <LiveQueueNotice {...notice} /> : null}
       <QueueTable view={view} items={shown} busy={navigation.state === 'loading'} selectable />
       {!results ? (
         <nav className="mt-4 flex justify-between text-sm" aria-label="Pages">

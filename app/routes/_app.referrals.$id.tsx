@@ -12,10 +12,12 @@ import { requireClinic, requireCurrentClinic, requireUser } from '~/auth/guards.
 import type { SessionUser } from '~/auth/identity.server'
 import { hasPermission } from '~/auth/permissions'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
+import { OthersViewing } from '~/live/others-viewing'
 import { type CHANNEL_LABELS, DuplicateBadge, EnteredBadge, PriorityBadge, STATUS_LABELS, StatusBadge } from '~/referrals/referral-badges'
 import type { PhiCipher } from '~/crypto/phi.server'
 import { History, SubmittedForm } from '~/referrals/referral-details'
 import { FORWARDABLE } from '~/referrals/forward'
+import { PurgedNote } from '~/privacy/purged-note'
 import { ForwardedNote } from '~/referrals/forward-note'
 import { forwardedFacts } from '~/referrals/forward.server'
 import { openReferral, referralFacts, type OpenedReferral } from '~/referrals/open-referral.server'
@@ -61,6 +63,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
       replyReceivedAt: staff ? (row.replyReceivedAt?.toISOString() ?? null) : null,
       entered: enteredByStaff(row, staff, name),
       forwarded: forwardedFacts(row),
+      purgedAt: row.purgedAt?.toISOString() ?? null,
     },
     definition: form.definition,
     values,
@@ -223,6 +226,8 @@ export default function Referral() {
       </p>
       {referral.entered ? <EnteredLine entered={referral.entered} received={referral.receivedAt} /> : null}
       <ForwardedNote forwarded={referral.forwarded} />
+      <PurgedNote purgedAt={referral.purgedAt} />
+      {staff ? <OthersViewing referralId={referral.id} /> : null}
       {actionData?.message ? (
         <p
           role={actionData.ok ? 'status' : 'alert'}

@@ -62,7 +62,7 @@ export function createSeedCipher(options: { keyRing: KeyRing; blindIndexKey: str
           throw new Error('the seed cipher only encrypts')
         },
         blindIndex: async (kind: 'health_card' | 'name_dob', clinicId: string, normalized: string) => cipher.blindIndexSync(kind, clinicId, normalized),
-      } as PhiCipher
+      } as unknown as PhiCipher
     },
   }
   return cipher

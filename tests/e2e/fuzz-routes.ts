@@ -704,6 +704,23 @@ export function endpoints(w: World): (Endpoint & { file: string })[] {
     },
     {
       file: '_app.admin.clinic.tsx',
+      name: 'POST /admin/clinic (PHI retention)',
+      method: 'POST',
+      role: 'admin',
+      path: '/admin/clinic',
+      page: true,
+      // Empty, the default: kept. A period the fuzzer finds valid only sets the setting; nothing is purged by the app.
+      base: async () =>
+        form(
+          [
+            ['intent', 'retention'],
+            ['retentionDays', ''],
+          ],
+          { intent: spec('enum'), retentionDays: spec('int', false) },
+        ),
+    },
+    {
+      file: '_app.admin.clinic.tsx',
       name: 'POST /admin/clinic (turnaround targets)',
       method: 'POST',
       role: 'admin',
@@ -1157,4 +1174,6 @@ export const COVERED_BY_OTHERS: Record<string, string> = {
   '_app.tsx': 'the layout: its loader runs in every _app.* page above',
   '_app.$.tsx': 'reads nothing it is sent: every address and method answers 404 in the shell (tests/e2e/error-shell.spec.ts)',
   'api.$.ts': 'reads nothing it is sent: every address and method answers the JSON 404 (tests/e2e/error-shell.spec.ts)',
+  'live.ts':
+    'a WebSocket handshake, which this HTTP fuzzer cannot complete: tests/e2e/live-queue.spec.ts sends it the signed-out, referrer, cross-site, malformed and plain requests',
 }

@@ -7,6 +7,8 @@ export interface CourierEnv {
   DATABASE_WS_PROXY?: string
   /** The app's public origin: links in what is sent point there. */
   APP_ORIGIN?: string
+  /** '1': claim nothing (the bench, whose per-page figures must be the app's alone). */
+  COURIER_PAUSED?: string
   /** Each clinic's live queue (live/clinic-live.ts). */
   CLINIC_LIVE: DurableObjectNamespace
   /** Channels add their own bindings (SMTP_*, WEBHOOK_*) in their folder's env type. */

@@ -18,6 +18,7 @@ export { ClinicLive } from './live/clinic-live'
 const CHANNELS = [liveChannel, emailChannel, webhooksChannel] as const
 
 async function run(env: CourierEnv, ctx: ExecutionContext) {
+  if (env.COURIER_PAUSED === '1') return
   const { db, end } = connectDatabase({ url: env.DATABASE_URL, wsProxy: env.DATABASE_WS_PROXY })
   const context: CourierContext = { env, db, waitUntil: (promise) => ctx.waitUntil(promise) }
   try {
