@@ -305,8 +305,9 @@ test('the matrix covers every table in schema public', async () => {
     where n.nspname = 'public' and c.relkind in ('r', 'p') order by 1`)
   // Besides the clinic-owned tables: the audit chain's bookkeeping, keyed by clinic id as text
   // (catalog.test.ts checks the runtime role cannot touch the heads; checkpoints are read-only),
-  // and the sessions, which the runtime role reaches only through functions (drizzle/0015).
-  const bookkeeping = ['audit_chain_heads', 'audit_checkpoints', 'rate_limits', 'session_refreshes', 'sessions']
+  // the sessions, which the runtime role reaches only through functions (drizzle/0015), and the
+  // outbox, which only triggers and the courier's functions touch (drizzle/0024).
+  const bookkeeping = ['audit_chain_heads', 'audit_checkpoints', 'outbox_events', 'rate_limits', 'session_refreshes', 'sessions']
   expect(rows.map((r) => r.relname)).toEqual([...TABLES.map((c) => getTableName(c.table)), ...bookkeeping].sort())
 })
 
