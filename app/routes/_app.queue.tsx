@@ -21,6 +21,7 @@ import { patientMatch, queuePageWithPeople, type QueueFilter } from '~/referrals
 import { showReferralList } from '~/referrals/referral-list.server'
 import type { TenantTx } from '~/tenancy/tenant.server'
 import type { AppLoadContext } from '@remix-run/cloudflare'
+import { clinicTimeZone } from '~/utils/clinic-time'
 import { parseForm } from '~/utils/form.server'
 
 export const meta: MetaFunction = () => [{ title: 'Queue · IntakePilot' }]
@@ -54,7 +55,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
 
 async function loadQueue(context: AppLoadContext, clinicId: string, me: string, view: QueueView, match?: QueueFilter) {
   return context.db.tenant(async (tx: TenantTx) => {
-    const { rows, next, people, total, more, savedViews } = await queuePageWithPeople(tx, view, me, clinicId, match)
+    const { rows, next, people, total, more, savedViews } = await queuePageWithPeople(tx, view, me, clinicId, clinicTimeZone(context.clinic?.settings), match)
     const targets = { ...DEFAULT_TURNAROUND_HOURS, ...context.clinic?.settings.turnaroundHours }
     const names = new Map(people.map((p) => [p.id, p.displayName]))
     // The list shows patient names: one audit row names every referral shown.

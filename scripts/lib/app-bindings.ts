@@ -31,6 +31,9 @@ export function appBindings(options: {
     ...(secrets.phiBlindIndexKeyPrevious ? { PHI_BLIND_INDEX_KEY_PREVIOUS: secrets.phiBlindIndexKeyPrevious } : {}),
     // Signs the audit checkpoints; the bucket itself (AUDIT_CHECKPOINTS) comes from wrangler.toml.
     AUDIT_CHECKPOINT_KEY: secrets.auditCheckpointKey,
+    // Webhooks (docs/decisions/043, 044): the sealing key, and receivers on this machine allowed.
+    WEBHOOK_SECRETS_KEY: secrets.webhookSecretsKey,
+    WEBHOOK_ALLOW_LOOPBACK: 'true',
     OIDC_AUTHORITY: options.oidcAuthority,
     OIDC_CLIENT_ID: config.webClientId,
     OIDC_CLIENT_SECRET: secrets.oidcClientSecret,
@@ -69,5 +72,16 @@ export function appServerCommand(
     env: { INTAKEPILOT_APP_BINDINGS: JSON.stringify(bindings), WRANGLER_SEND_METRICS: 'false' },
   }
 }
+
+/**
+ * The courier's mail to the local catcher (scripts/lib/mail-catcher.ts): plain SMTP on loopback.
+ * Only `npm start` (and so the tests) runs a catcher; a stack without one sends no mail.
+ */
+export const localMailBindings = (config: LocalConfig): Record<string, string> => ({
+  SMTP_HOST: '127.0.0.1',
+  SMTP_PORT: String(config.smtpPort),
+  SMTP_STARTTLS: 'false',
+  MAIL_FROM: 'IntakePilot <notifications@intakepilot.test>',
+})
 
 const APP_SERVER_SCRIPT = fileURLToPath(new URL('../app-server.ts', import.meta.url))
