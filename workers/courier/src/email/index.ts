@@ -17,7 +17,7 @@ export const emailChannel: Channel = {
     if (plan) await recordDeliveries(context.db, event, plan)
   },
   async sendDue(context) {
-    const { failed } = await sendDueEmails(context.db, context.env as MailEnv)
+    const { failed } = await sendDueEmails(context.db, context.env)
     // Counts only: no address, no reference, no server reply in the log.
     if (failed) console.warn(`[courier] email: ${failed} deliveries failed this run; retried with backoff`)
   },
