@@ -19,7 +19,10 @@ export const emailPreferences = pgTable('email_preferences', {
   clinicId: uuid('clinic_id').notNull(),
   userId: uuid('user_id').notNull(),
   /** The kinds this user turned off. */
-  off: text('off', { enum: emailKinds }).array().notNull().default(sql`'{}'`),
+  off: text('off', { enum: emailKinds })
+    .array()
+    .notNull()
+    .default(sql`'{}'`),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 })
 

@@ -22,7 +22,10 @@ const caught = async (request: APIRequestContext, reference: string): Promise<Ca
 /** A referral sent by northside's referrer through the API, moved to review by staff; its decrypted fields as staff read them. */
 async function referralInReview(request: APIRequestContext) {
   const referrer = await token('referrer@northside.test')
-  const created = await request.post('/api/v1/referrals', { headers: { ...bearer(referrer), 'Idempotency-Key': randomUUID() }, data: await referralBody(request, referrer) })
+  const created = await request.post('/api/v1/referrals', {
+    headers: { ...bearer(referrer), 'Idempotency-Key': randomUUID() },
+    data: await referralBody(request, referrer),
+  })
   expect(created.status(), await created.text()).toBe(201)
   const { id } = (await created.json()).data
   const staff = await token('staff@northside.test')
@@ -30,7 +33,10 @@ async function referralInReview(request: APIRequestContext) {
   const moved = await request.patch(`/api/v1/referrals/${id}`, { headers: bearer(staff), data: { status: 'in_review', version: read.version } })
   expect(moved.status()).toBe(200)
   const decline = (reason: string) =>
-    request.patch(`/api/v1/referrals/${id}`, { headers: bearer(staff), data: { status: 'declined', reason, reasonCode: 'criteria_not_met', version: read.version + 1 } })
+    request.patch(`/api/v1/referrals/${id}`, {
+      headers: bearer(staff),
+      data: { status: 'declined', reason, reasonCode: 'criteria_not_met', version: read.version + 1 },
+    })
   return { id, reference: read.referenceNumber as string, fields: read.data as Record<string, unknown>, decline }
 }
 
@@ -66,9 +72,7 @@ test('the mailer down, then up: the email waits, is retried, and arrives once', 
   expect((await request.post(`${MAIL}/smtp/stop`)).status()).toBe(204)
   try {
     expect((await referral.decline('No capacity this season')).status()).toBe(200)
-    await expect
-      .poll(async () => (await deliveriesOf(owner, referral.id))[0]?.lastError ?? null, { timeout: 20_000 })
-      .toBe('smtp_unreachable')
+    await expect.poll(async () => (await deliveriesOf(owner, referral.id))[0]?.lastError ?? null, { timeout: 20_000 }).toBe('smtp_unreachable')
     expect(await caught(request, referral.reference)).toEqual([])
     expect((await deliveriesOf(owner, referral.id))[0]).toMatchObject({ status: 'pending', sentAt: null })
   } finally {
@@ -96,7 +100,14 @@ test('a referrer who turned declines off gets no email for one', async ({ reques
     const referral = await referralInReview(request)
     expect((await referral.decline('Not offered here')).status()).toBe(200)
     // The event is done (so the courier has seen it), and nothing was recorded or sent for it.
-    await expect.poll(async () => (await owner.execute<{ n: number }>(sql`select count(*)::int as n from outbox_events where referral_id = ${referral.id} and done_at is null`)).rows[0]!.n, { timeout: 20_000 }).toBe(0)
+    await expect
+      .poll(
+        async () =>
+          (await owner.execute<{ n: number }>(sql`select count(*)::int as n from outbox_events where referral_id = ${referral.id} and done_at is null`))
+            .rows[0]!.n,
+        { timeout: 20_000 },
+      )
+      .toBe(0)
     await new Promise((resolve) => setTimeout(resolve, 6_000))
     expect(await deliveriesOf(owner, referral.id)).toEqual([])
     expect(await caught(request, referral.reference)).toEqual([])
@@ -105,7 +116,7 @@ test('a referrer who turned declines off gets no email for one', async ({ reques
   }
 })
 
-test("the mail page lists what was caught, and says it never left the machine", async ({ page }) => {
+test('the mail page lists what was caught, and says it never left the machine', async ({ page }) => {
   await page.goto(MAIL)
   await expect(page.getByRole('heading', { name: 'Caught mail' })).toBeVisible()
   await expect(page.getByText('Nothing here left this machine')).toBeVisible()

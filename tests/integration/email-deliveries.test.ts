@@ -73,14 +73,16 @@ async function referralIn(status: s.ReferralStatus, priority: s.ReferralPriority
 }
 
 const work = (id: string, input: Record<string, unknown>, who = staffScope()) =>
-  db.as(who).tenant((tx) =>
-    performWork(
-      tx,
-      { clinicId: who.clinicId!, userId: who.userId!, cipher, audit: (t, e) => recordAudit(t, who, { requestId: 'em', ip: null, userAgent: null }, e) },
-      id,
-      { version: 1, ...input } as never,
-    ),
-  )
+  db
+    .as(who)
+    .tenant((tx) =>
+      performWork(
+        tx,
+        { clinicId: who.clinicId!, userId: who.userId!, cipher, audit: (t, e) => recordAudit(t, who, { requestId: 'em', ip: null, userAgent: null }, e) },
+        id,
+        { version: 1, ...input } as never,
+      ),
+    )
 
 /** What the courier would do with each of the referral's outbox events: plan, then record. */
 async function courierSees(referralId: string) {
@@ -177,20 +179,35 @@ test('only the courier scope writes deliveries; a clinic admin reads their own c
   expect(await seen({ clinicId: clinic.northside.clinicId, userId: clinic.northside.admin, role: 'admin' })).toBe(0)
   expect(await seen(courierScope(clinic.northside.clinicId))).toBe(0)
   const forge = (scope: TenantScope) =>
-    db.as(scope).tenant((tx) =>
-      tx.insert(s.emailDeliveries).values({ clinicId: clinic.lakeview.clinicId, outboxEventId: -1, referralId: id, recipientId: clinic.lakeview.admin, kind: 'assigned' }),
-    )
+    db
+      .as(scope)
+      .tenant((tx) =>
+        tx
+          .insert(s.emailDeliveries)
+          .values({ clinicId: clinic.lakeview.clinicId, outboxEventId: -1, referralId: id, recipientId: clinic.lakeview.admin, kind: 'assigned' }),
+      )
   expect(await sqlState(forge(staffScope()))).toBe('42501')
   expect(await sqlState(forge({ clinicId: clinic.lakeview.clinicId, userId: clinic.lakeview.admin, role: 'admin' }))).toBe('42501')
   expect(await sqlState(forge(courierScope(clinic.northside.clinicId)))).toBe('42501')
   // Positive control: the courier's own scope may.
-  expect(await rolledBack(db.as(courierScope(clinic.lakeview.clinicId)), (tx) => tx.insert(s.emailDeliveries).values({ clinicId: clinic.lakeview.clinicId, outboxEventId: -1, referralId: id, recipientId: clinic.lakeview.admin, kind: 'assigned' }).returning())).toHaveLength(1)
+  expect(
+    await rolledBack(db.as(courierScope(clinic.lakeview.clinicId)), (tx) =>
+      tx
+        .insert(s.emailDeliveries)
+        .values({ clinicId: clinic.lakeview.clinicId, outboxEventId: -1, referralId: id, recipientId: clinic.lakeview.admin, kind: 'assigned' })
+        .returning(),
+    ),
+  ).toHaveLength(1)
 })
 
 test('a user sets their own preferences only', async () => {
   const me: TenantScope = { clinicId: clinic.lakeview.clinicId, userId: clinic.lakeview.staff, role: 'staff' }
   const insertFor = (userId: string) => (tx: Parameters<Parameters<typeof rolledBack>[1]>[0]) =>
-    tx.insert(s.emailPreferences).values({ clinicId: clinic.lakeview.clinicId, userId, off: ['assigned'] }).onConflictDoUpdate({ target: [s.emailPreferences.clinicId, s.emailPreferences.userId], set: { off: ['assigned'] } }).returning()
+    tx
+      .insert(s.emailPreferences)
+      .values({ clinicId: clinic.lakeview.clinicId, userId, off: ['assigned'] })
+      .onConflictDoUpdate({ target: [s.emailPreferences.clinicId, s.emailPreferences.userId], set: { off: ['assigned'] } })
+      .returning()
   expect(await rolledBack(db.as(me), insertFor(clinic.lakeview.staff))).toHaveLength(1)
   expect(await sqlState(rolledBack(db.as(me), insertFor(clinic.lakeview.admin)))).toBe('42501')
 })

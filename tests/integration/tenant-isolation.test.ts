@@ -18,7 +18,20 @@ type Slug = 'northside' | 'lakeview'
 type Member = 'staff' | 'admin' | 'referrer' | 'referrer2'
 /** Ids of one clinic's rows; referral is one of referrer@'s, freeReferral has no processing result. */
 type Clinic = Record<
-  Member | 'clinicId' | 'referral' | 'freeReferral' | 'form' | 'event' | 'result' | 'document' | 'view' | 'adminView' | 'profile' | 'draft' | 'template' | 'emailPreference',
+  | Member
+  | 'clinicId'
+  | 'referral'
+  | 'freeReferral'
+  | 'form'
+  | 'event'
+  | 'result'
+  | 'document'
+  | 'view'
+  | 'adminView'
+  | 'profile'
+  | 'draft'
+  | 'template'
+  | 'emailPreference',
   string
 > & {
   audit: number

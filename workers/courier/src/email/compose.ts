@@ -29,7 +29,11 @@ const SUBJECT: Record<EmailKind, string> = {
 }
 
 /** A header or a line of text: no control characters (a name with a line break would add headers). */
-const oneLine = (value: string) => value.replace(/[\p{Cc}\p{Cf}\u2028\u2029]+/gu, ' ').trim().slice(0, 200)
+const oneLine = (value: string) =>
+  value
+    .replace(/[\p{Cc}\p{Cf}\u2028\u2029]+/gu, ' ')
+    .trim()
+    .slice(0, 200)
 const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
 export function composeEmail(facts: EmailFacts): ComposedEmail {

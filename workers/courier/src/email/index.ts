@@ -8,7 +8,6 @@ import type { Channel } from '../channel'
 import { planFor } from './plan'
 import { recordDeliveries } from './record'
 import { sendDueEmails } from './send'
-import type { MailEnv } from './smtp'
 
 export const emailChannel: Channel = {
   name: 'email',
@@ -17,7 +16,7 @@ export const emailChannel: Channel = {
     if (plan) await recordDeliveries(context.db, event, plan)
   },
   async sendDue(context) {
-    const { failed } = await sendDueEmails(context.db, context.env as MailEnv)
+    const { failed } = await sendDueEmails(context.db, context.env)
     // Counts only: no address, no reference, no server reply in the log.
     if (failed) console.warn(`[courier] email: ${failed} deliveries failed this run; retried with backoff`)
   },

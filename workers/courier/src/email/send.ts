@@ -18,14 +18,24 @@ const GIVE_UP_AFTER_MS = 24 * 3600 * 1000
 
 export const emailRetryDelaySeconds = (attempts: number) => Math.min(3600, 10 * 2 ** Math.max(0, attempts - 1))
 
-type Due = { id: string; kind: EmailKind; attempts: number; created_at: string | Date; referral_id: string; email: string; reference_number: string; clinic_name: string }
+type Due = {
+  id: string
+  kind: EmailKind
+  attempts: number
+  created_at: string | Date
+  referral_id: string
+  email: string
+  reference_number: string
+  clinic_name: string
+}
 
 export async function sendDueEmails(db: Database, env: MailEnv): Promise<{ sent: number; failed: number }> {
   const { rows: claimed } = await db.execute<{ id: string; clinic_id: string }>(sql`select * from claim_email_deliveries(${BATCH}, ${LEASE_SECONDS})`)
   const outcome = { sent: 0, failed: 0 }
   if (claimed.length === 0) return outcome
   let mailer: Mailer | MailError | undefined
-  const mailerOnce = async () => (mailer ??= await connectMailer(env).catch((error: unknown) => (error instanceof MailError ? error : new MailError('smtp_unreachable'))))
+  const mailerOnce = async () =>
+    (mailer ??= await connectMailer(env).catch((error: unknown) => (error instanceof MailError ? error : new MailError('smtp_unreachable'))))
   try {
     for (const clinicId of new Set(claimed.map((c) => c.clinic_id))) {
       const ids = claimed.filter((c) => c.clinic_id === clinicId).map((c) => c.id)
@@ -63,7 +73,13 @@ export async function sendDueEmails(db: Database, env: MailEnv): Promise<{ sent:
 async function sendOne(mailer: Mailer | MailError, delivery: Due, env: MailEnv): Promise<'sent' | MailError['code']> {
   if (mailer instanceof MailError) return mailer.code
   const origin = (env.APP_ORIGIN ?? '').replace(/\/+$/, '')
-  const email = composeEmail({ kind: delivery.kind, clinicName: delivery.clinic_name, referenceNumber: delivery.reference_number, referralId: delivery.referral_id, origin })
+  const email = composeEmail({
+    kind: delivery.kind,
+    clinicName: delivery.clinic_name,
+    referenceNumber: delivery.reference_number,
+    referralId: delivery.referral_id,
+    origin,
+  })
   try {
     await mailer.send({ ...email, to: delivery.email, messageId: `<${delivery.id}@${messageIdHost(origin)}>` })
     return 'sent'
