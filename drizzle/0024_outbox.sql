@@ -108,8 +108,8 @@ BEGIN
   IF p_limit IS NULL OR p_limit < 1 OR p_limit > 500 THEN RAISE EXCEPTION 'claim_outbox_events: limit out of range'; END IF;
   IF p_lease_seconds IS NULL OR p_lease_seconds < 1 OR p_lease_seconds > 3600 THEN RAISE EXCEPTION 'claim_outbox_events: lease out of range'; END IF;
   RETURN QUERY
-    UPDATE outbox_events o
-       SET claimed_until = clock_timestamp() + make_interval(secs => p_lease_seconds), attempts = o.attempts + 1
+    UPDATE outbox_events o SET
+           claimed_until = clock_timestamp() + make_interval(secs => p_lease_seconds), attempts = o.attempts + 1
      WHERE o.id IN (
        SELECT p.id FROM outbox_events p
         WHERE p.done_at IS NULL AND p.gave_up_at IS NULL
@@ -134,8 +134,8 @@ BEGIN
   IF p_done THEN
     UPDATE outbox_events SET done_at = clock_timestamp(), claimed_until = NULL WHERE id = p_id AND done_at IS NULL;
   ELSE
-    UPDATE outbox_events
-       SET claimed_until = clock_timestamp() + make_interval(secs => greatest(1, least(coalesce(p_retry_seconds, 60), 3600))),
+    UPDATE outbox_events SET
+           claimed_until = clock_timestamp() + make_interval(secs => greatest(1, least(coalesce(p_retry_seconds, 60), 3600))),
            gave_up_at = CASE WHEN occurred_at < clock_timestamp() - interval '24 hours' THEN clock_timestamp() END
      WHERE id = p_id AND done_at IS NULL;
   END IF;

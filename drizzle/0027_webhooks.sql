@@ -73,19 +73,23 @@ ALTER TABLE webhook_deliveries ENABLE ROW LEVEL SECURITY;
 ALTER TABLE webhook_deliveries FORCE ROW LEVEL SECURITY;
 --> statement-breakpoint
 -- The clinic's admins, or the courier in that clinic (clinic set, no user and no role: no
--- request ever has that scope, since every signed-in scope carries a role).
-CREATE FUNCTION webhooks_scope_ok(p_clinic_id uuid) RETURNS boolean
-LANGUAGE sql STABLE SET search_path = public, pg_temp AS $$
-  SELECT p_clinic_id = nullif(current_setting('app.clinic_id', true), '')::uuid
-    AND (nullif(current_setting('app.role', true), '') IN ('admin', 'superadmin')
-      OR (nullif(current_setting('app.role', true), '') IS NULL AND nullif(current_setting('app.user_id', true), '') IS NULL))
-$$;
---> statement-breakpoint
+-- request ever has that scope, since every signed-in scope carries a role). The settings are
+-- read through sub-selects: once per statement, not once per row (drizzle/0020).
 CREATE POLICY webhook_endpoints_clinic ON webhook_endpoints FOR ALL TO intakepilot_app
-  USING (webhooks_scope_ok(clinic_id)) WITH CHECK (webhooks_scope_ok(clinic_id));
+  USING (clinic_id = nullif((SELECT current_setting('app.clinic_id', true)), '')::uuid
+    AND (nullif((SELECT current_setting('app.role', true)), '') IN ('admin', 'superadmin')
+      OR (nullif((SELECT current_setting('app.role', true)), '') IS NULL AND nullif((SELECT current_setting('app.user_id', true)), '') IS NULL)))
+  WITH CHECK (clinic_id = nullif((SELECT current_setting('app.clinic_id', true)), '')::uuid
+    AND (nullif((SELECT current_setting('app.role', true)), '') IN ('admin', 'superadmin')
+      OR (nullif((SELECT current_setting('app.role', true)), '') IS NULL AND nullif((SELECT current_setting('app.user_id', true)), '') IS NULL)));
 --> statement-breakpoint
 CREATE POLICY webhook_deliveries_clinic ON webhook_deliveries FOR ALL TO intakepilot_app
-  USING (webhooks_scope_ok(clinic_id)) WITH CHECK (webhooks_scope_ok(clinic_id));
+  USING (clinic_id = nullif((SELECT current_setting('app.clinic_id', true)), '')::uuid
+    AND (nullif((SELECT current_setting('app.role', true)), '') IN ('admin', 'superadmin')
+      OR (nullif((SELECT current_setting('app.role', true)), '') IS NULL AND nullif((SELECT current_setting('app.user_id', true)), '') IS NULL)))
+  WITH CHECK (clinic_id = nullif((SELECT current_setting('app.clinic_id', true)), '')::uuid
+    AND (nullif((SELECT current_setting('app.role', true)), '') IN ('admin', 'superadmin')
+      OR (nullif((SELECT current_setting('app.role', true)), '') IS NULL AND nullif((SELECT current_setting('app.user_id', true)), '') IS NULL)));
 --> statement-breakpoint
 GRANT SELECT, INSERT, UPDATE ON webhook_endpoints TO intakepilot_app;
 --> statement-breakpoint

@@ -36,6 +36,12 @@ export const AUDIT_ACTIONS: Record<AuditAction, ActionInfo> = {
   'referral.note': { label: 'Added a note', type: 'patientRecord', crude: 'U' },
   'referral.assign': { label: 'Assigned a referral', type: 'patientRecord', crude: 'U' },
   'referral.print': { label: 'Printed a referral', type: 'patientRecord', crude: 'R' },
+  'phi.rotate': { label: 'Re-sealed PHI under the current key', type: 'applicationActivity', crude: 'U' },
+  'phi.rotate_blind_index': { label: 'Recomputed blind indexes under a new key', type: 'applicationActivity', crude: 'U' },
+  'phi.purge': { label: 'Purged PHI past the retention period', type: 'applicationActivity', crude: 'D' },
+  'referral.purge': { label: "Purged a referral's patient information", type: 'patientRecord', crude: 'D' },
+  'disclosures.read': { label: 'Viewed a patient’s accounting of disclosures', type: 'auditLogUsed', crude: 'R' },
+  'disclosures.export': { label: 'Exported a patient’s accounting of disclosures', type: 'auditLogUsed', crude: 'R' },
   'referral.forward': { label: 'Forwarded a referral to another clinic', type: 'patientRecord', crude: 'E' },
   'referral.receive': { label: 'Received a referral from another clinic', type: 'patientRecord', crude: 'C' },
   'document.attach': { label: 'Attached a document', type: 'patientRecord', crude: 'C' },
@@ -54,6 +60,9 @@ export const AUDIT_ACTIONS: Record<AuditAction, ActionInfo> = {
   'draft.read': { label: 'Opened a referral draft', type: 'patientRecord', crude: 'R' },
   'audit.export': { label: 'Exported the audit trail', type: 'auditLogUsed', crude: 'R' },
   'audit.verify': { label: 'Verified the audit trail', type: 'auditLogUsed', crude: 'E' },
+  'webhook.create': { label: 'Registered a webhook endpoint', type: 'applicationActivity', crude: 'C' },
+  'webhook.change': { label: 'Changed a webhook endpoint', type: 'applicationActivity', crude: 'U' },
+  'webhook.send': { label: 'Sent a webhook by hand', type: 'applicationActivity', crude: 'E' },
   // Written by the database's own triggers on PHI tables (drizzle/0010), whoever wrote.
   'record.write': { label: 'Wrote patient data (database)', type: 'patientRecord', crude: 'U' },
 }

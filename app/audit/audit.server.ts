@@ -20,6 +20,13 @@ export type AuditAction =
   | 'referral.note'
   | 'referral.assign'
   | 'referral.print'
+  /** PHI's life (docs/decisions/048-050): owner jobs write these, and the accounting of disclosures. */
+  | 'phi.rotate'
+  | 'phi.rotate_blind_index'
+  | 'phi.purge'
+  | 'referral.purge'
+  | 'disclosures.read'
+  | 'disclosures.export'
   /** Sent to another clinic (the sender's trail), and arrived from one (the receiver's, written by forward_referral()). */
   | 'referral.forward'
   | 'referral.receive'
@@ -38,6 +45,10 @@ export type AuditAction =
   | 'draft.read'
   | 'audit.export'
   | 'audit.verify'
+  /** A webhook endpoint registered; changed (secret rotated, disabled, enabled); a test event or a redelivery sent. */
+  | 'webhook.create'
+  | 'webhook.change'
+  | 'webhook.send'
   /** Recorded by database triggers on PHI tables, not by application code. */
   | 'record.write'
 

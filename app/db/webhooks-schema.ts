@@ -75,6 +75,10 @@ export const webhookDeliveries = pgTable(
   (t) => [
     index('webhook_deliveries_clinic_endpoint_idx').on(t.clinicId, t.endpointId, t.createdAt.desc()),
     unique('webhook_deliveries_event_key').on(t.endpointId, t.outboxEventId),
-    foreignKey({ name: 'webhook_deliveries_endpoint_fk', columns: [t.clinicId, t.endpointId], foreignColumns: [webhookEndpoints.clinicId, webhookEndpoints.id] }),
+    foreignKey({
+      name: 'webhook_deliveries_endpoint_fk',
+      columns: [t.clinicId, t.endpointId],
+      foreignColumns: [webhookEndpoints.clinicId, webhookEndpoints.id],
+    }),
   ],
 )

@@ -50,6 +50,12 @@ export interface Env {
   COURIER?: Fetcher
   /** Each clinic's live queue, a Durable Object of the courier (docs/decisions/038). */
   CLINIC_LIVE?: DurableObjectNamespace
+  /** Base64 key (32 bytes) sealing webhook signing secrets; the courier has the same one (docs/decisions/043). */
+  WEBHOOK_SECRETS_KEY?: string
+  /** 'true': webhook endpoints on loopback over http, for the local stack and tests; ignored in production (docs/decisions/044). */
+  WEBHOOK_ALLOW_LOOPBACK?: string
+  /** A DNS-over-HTTPS JSON resolver: a webhook name that resolves to a private address is refused. */
+  WEBHOOK_DNS_RESOLVER?: string
 }
 
 export const isProduction = (env: Pick<Env, 'APP_ENV'>) => (env.APP_ENV ?? 'production') === 'production'
@@ -129,6 +135,8 @@ const EnvSchema = z.object({
   REQUEST_DEADLINE_MS: optional(milliseconds),
   REQUEST_BODY_TIMEOUT_MS: optional(milliseconds),
   AUDIT_CHECKPOINT_KEY: optional(key32),
+  WEBHOOK_SECRETS_KEY: optional(key32),
+  WEBHOOK_DNS_RESOLVER: optional(text.refine((v) => isUrl(v, ['https:', 'http:']), 'must be an http(s) URL')),
 })
 
 const checked = new WeakMap<object, Env | EnvError>()

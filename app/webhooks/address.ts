@@ -90,8 +90,7 @@ export function parseAddress(text: string): Address | null {
   return text.includes(':') ? parseIPv6(text.toLowerCase()) : null
 }
 
-const isLoopback = (a: Address) =>
-  a.v === 4 ? a.bytes[0] === 127 : a.bytes.slice(0, 15).every((b) => b === 0) && a.bytes[15] === 1
+const isLoopback = (a: Address) => (a.v === 4 ? a.bytes[0] === 127 : a.bytes.slice(0, 15).every((b) => b === 0) && a.bytes[15] === 1)
 
 /** Ranges no webhook goes to: RFC 6890's special-purpose registries, in short. */
 const PRIVATE_V4: [number[], number][] = [
@@ -151,7 +150,8 @@ export function isPublic(a: Address): boolean {
 function isPrivateName(host: string): boolean {
   const name = host.replace(/\.$/, '')
   if (!name.includes('.')) return true
-  if (/(^|\.)(localhost|local|internal|intranet|lan|home|corp|private|localdomain|home\.arpa|in-addr\.arpa|ip6\.arpa|test|invalid|example)$/.test(name)) return true
+  if (/(^|\.)(localhost|local|internal|intranet|lan|home|corp|private|localdomain|home\.arpa|in-addr\.arpa|ip6\.arpa|test|invalid|example)$/.test(name))
+    return true
   const spelled = /(?:^|[.-])(\d{1,3}[.-]\d{1,3}[.-]\d{1,3}[.-]\d{1,3})\.(?:nip\.io|sslip\.io|xip\.io|traefik\.me|localtest\.me|lvh\.me)$/.exec(name)
   if (/(^|\.)(localtest\.me|lvh\.me)$/.test(name)) return true
   if (spelled) {
@@ -174,7 +174,7 @@ export async function resolvesPrivate(host: string, resolver: string | undefined
     query.searchParams.set('type', type)
     const response = await fetcher(query, { headers: { accept: 'application/dns-json' }, signal: AbortSignal.timeout(3_000) })
     if (!response.ok) throw new Error('resolver')
-    const answer = (await response.json()) as { Status?: number; Answer?: { type: number; data: string }[] }
+    const answer: { Status?: number; Answer?: { type: number; data: string }[] } = await response.json()
     if (answer.Status !== 0 && answer.Status !== 3) throw new Error('resolver')
     return (answer.Answer ?? []).filter((r) => r.type === 1 || r.type === 28).map((r) => parseAddress(r.data))
   })

@@ -31,6 +31,9 @@ export function appBindings(options: {
     ...(secrets.phiBlindIndexKeyPrevious ? { PHI_BLIND_INDEX_KEY_PREVIOUS: secrets.phiBlindIndexKeyPrevious } : {}),
     // Signs the audit checkpoints; the bucket itself (AUDIT_CHECKPOINTS) comes from wrangler.toml.
     AUDIT_CHECKPOINT_KEY: secrets.auditCheckpointKey,
+    // Webhooks (docs/decisions/043, 044): the sealing key, and receivers on this machine allowed.
+    WEBHOOK_SECRETS_KEY: secrets.webhookSecretsKey,
+    WEBHOOK_ALLOW_LOOPBACK: 'true',
     OIDC_AUTHORITY: options.oidcAuthority,
     OIDC_CLIENT_ID: config.webClientId,
     OIDC_CLIENT_SECRET: secrets.oidcClientSecret,

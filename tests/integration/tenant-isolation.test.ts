@@ -18,20 +18,7 @@ type Slug = 'northside' | 'lakeview'
 type Member = 'staff' | 'admin' | 'referrer' | 'referrer2'
 /** Ids of one clinic's rows; referral is one of referrer@'s, freeReferral has no processing result. */
 type Clinic = Record<
-  | Member
-  | 'clinicId'
-  | 'referral'
-  | 'freeReferral'
-  | 'form'
-  | 'event'
-  | 'result'
-  | 'document'
-  | 'view'
-  | 'adminView'
-  | 'profile'
-  | 'draft'
-  | 'template'
-  | 'emailPreference',
+  Member | 'clinicId' | 'referral' | 'freeReferral' | 'form' | 'event' | 'result' | 'document' | 'view' | 'adminView' | 'profile' | 'draft' | 'template' | 'emailPreference' | 'endpoint' | 'delivery',
   string
 > & {
   audit: number
@@ -59,6 +46,8 @@ type Case = {
   updatable: boolean
   /** A user's own rows (saved queue views): a member sees only theirs, and may delete them. */
   perUser?: { user: PgColumn }
+  /** The clinic's admins see its rows, its staff none (webhooks, drizzle/0027). */
+  adminOnly?: boolean
 }
 const rnd = () => randomUUID()
 const TABLES: Case[] = [
@@ -182,6 +171,27 @@ const TABLES: Case[] = [
     perUser: { user: s.savedQueueViews.userId },
     row: (c) => ({ clinicId: c.clinicId, userId: c.staff, name: `Probe ${rnd()}`, query: 'status=received' }),
   },
+  // Webhooks (drizzle/0027): the clinic's admins only.
+  {
+    table: s.webhookEndpoints,
+    owner: s.webhookEndpoints.clinicId,
+    writer: 'admin',
+    adminOnly: true,
+    target: (c) => c.endpoint,
+    update: { url: 'https://renamed.example.com/hook' },
+    updatable: true,
+    row: (c) => ({ clinicId: c.clinicId, url: 'https://probe.example.com/hook', topics: ['referral.created'], secret: SEALED }),
+  },
+  {
+    table: s.webhookDeliveries,
+    owner: s.webhookDeliveries.clinicId,
+    writer: 'admin',
+    adminOnly: true,
+    target: (c) => c.delivery,
+    update: { status: 'failed' },
+    updatable: true,
+    row: (c) => ({ clinicId: c.clinicId, endpointId: c.endpoint, topic: 'webhook.test', payload: {}, status: 'delivered' }),
+  },
   {
     table: s.auditLogs,
     owner: s.auditLogs.clinicId,
@@ -304,7 +314,18 @@ async function loadClinic(slug: Slug): Promise<Clinic> {
     .insert(s.referralTemplates)
     .values({ clinicId, userId: user('referrer'), name: `Fixture ${rnd()}`, formVersion: 1, values: { urgency: 'routine' } })
     .returning()
+  // A webhook endpoint (disabled: nothing is sent to it) and one delivered delivery.
+  const [endpoint] = await o
+    .insert(s.webhookEndpoints)
+    .values({ clinicId, url: 'https://matrix.example.com/hook', topics: ['referral.created'], secret: SEALED, status: 'disabled' })
+    .returning()
+  const [delivery] = await o
+    .insert(s.webhookDeliveries)
+    .values({ clinicId, endpointId: endpoint!.id, topic: 'webhook.test', payload: {}, status: 'delivered' })
+    .returning()
   return {
+    endpoint: endpoint!.id,
+    delivery: delivery!.id,
     clinicId,
     staff: user('staff'),
     admin: user('admin'),
@@ -338,10 +359,11 @@ test('the matrix covers every table in schema public', async () => {
     where n.nspname = 'public' and c.relkind in ('r', 'p') order by 1`)
   // Besides the clinic-owned tables: the audit chain's bookkeeping, keyed by clinic id as text
   // (catalog.test.ts checks the runtime role cannot touch the heads; checkpoints are read-only),
-  // and the sessions, which the runtime role reaches only through functions (drizzle/0015).
-  // Email deliveries are written only by the courier's scope (a clinic, no user): their isolation
-  // is tested in email-deliveries.test.ts.
-  const bookkeeping = ['audit_chain_heads', 'audit_checkpoints', 'email_deliveries', 'rate_limits', 'session_refreshes', 'sessions']
+  // the sessions, which the runtime role reaches only through functions (drizzle/0015), the
+  // outbox, which only triggers and the courier's functions touch (drizzle/0024), and email
+  // deliveries, written only by the courier's scope (a clinic, no user): their isolation is
+  // tested in email-deliveries.test.ts.
+  const bookkeeping = ['audit_chain_heads', 'audit_checkpoints', 'email_deliveries', 'outbox_events', 'rate_limits', 'session_refreshes', 'sessions']
   expect(rows.map((r) => r.relname)).toEqual([...TABLES.map((c) => getTableName(c.table)), ...bookkeeping].sort())
 })
 
@@ -366,6 +388,14 @@ describe.each(TABLES.map((c) => ({ ...c, name: getTableName(c.table) })))('$name
         () => ownerIds(c.table, theirs()),
       )
       for (const who of ['referrer2', 'staff', 'admin'] as const) expect(await tenantIds(scope('northside', who), c.table, theirs()), who).toEqual([])
+    })
+  else if (c.adminOnly)
+    test("own clinic admins see exactly their clinic's rows; its staff and referrers none", async () => {
+      await expectExactly(
+        () => tenantIds(scope('northside', 'admin'), c.table),
+        () => ownerIds(c.table, northside()),
+      )
+      for (const who of ['staff', 'referrer'] as const) expect(await tenantIds(scope('northside', who), c.table), who).toEqual([])
     })
   else
     test(c.perUser ? "own clinic staff see exactly their own rows, not a colleague's" : "own clinic staff see exactly their clinic's rows", async () => {
