@@ -118,12 +118,9 @@ function navigationFor(role: string) {
   if (role === 'admin' || role === 'superadmin') items.push({ to: '/admin/audit', label: 'Audit' })
   if (role === 'admin' || role === 'superadmin') items.push({ to: '/admin/documents', label: 'Document limits' })
   if (role === 'admin' || role === 'superadmin') items.push({ to: '/admin/clinic', label: 'Clinic settings' })
-<<<<<<< HEAD
+  if (role === 'admin' || role === 'superadmin') items.push({ to: '/admin/integrations', label: 'Integrations' })
   if (role === 'admin' || role === 'superadmin') items.push({ to: '/admin/email', label: 'Email sent' })
   if (role !== 'superadmin') items.push({ to: '/settings/notifications', label: 'Notifications' })
-=======
-  if (role === 'admin' || role === 'superadmin') items.push({ to: '/admin/integrations', label: 'Integrations' })
->>>>>>> main
   return items
 }
 
