@@ -119,6 +119,8 @@ function navigationFor(role: string) {
   if (role === 'admin' || role === 'superadmin') items.push({ to: '/admin/documents', label: 'Document limits' })
   if (role === 'admin' || role === 'superadmin') items.push({ to: '/admin/clinic', label: 'Clinic settings' })
   if (role === 'admin' || role === 'superadmin') items.push({ to: '/admin/integrations', label: 'Integrations' })
+  if (role === 'admin' || role === 'superadmin') items.push({ to: '/admin/email', label: 'Email sent' })
+  if (role !== 'superadmin') items.push({ to: '/settings/notifications', label: 'Notifications' })
   return items
 }
 

@@ -8,7 +8,6 @@ import type { Channel } from '../channel'
 import { planFor } from './plan'
 import { recordDeliveries } from './record'
 import { sendDueEmails } from './send'
-import type { MailEnv } from './smtp'
 
 export const emailChannel: Channel = {
   name: 'email',

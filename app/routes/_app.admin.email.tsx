@@ -1,0 +1,100 @@
+import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/cloudflare'
+import { useLoaderData } from '@remix-run/react'
+import { requireClinic, requireCurrentClinic, requirePermission, requireUser } from '~/auth/guards.server'
+import { GeneralErrorBoundary } from '~/components/error-boundary'
+import { EMAIL_KIND_LABELS } from '~/db/email-kinds'
+import { ERROR_WORDS, recentDeliveries } from '~/notifications/email.server'
+import { clinicTimeZone, formatClinicTime } from '~/utils/clinic-time'
+
+export const meta: MetaFunction = () => [{ title: 'Email sent · IntakePilot' }]
+
+/** What the courier sent for this clinic, and what failed (docs/decisions/041). No message bodies: none are kept. */
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const user = requireUser(request, context)
+  requirePermission(user, 'manage:user:any')
+  const clinicId = requireClinic(user)
+  const zone = clinicTimeZone(requireCurrentClinic(context).settings)
+  const rows = await context.db.tenant((tx) => recentDeliveries(tx, clinicId))
+  return {
+    rows: rows.map((r) => ({
+      id: r.id,
+      what: EMAIL_KIND_LABELS[r.kind],
+      to: `${r.recipient} <${r.recipientEmail}>`,
+      reference: r.referenceNumber,
+      status: r.status,
+      attempts: r.attempts,
+      error: r.lastError ? (ERROR_WORDS[r.lastError] ?? r.lastError) : null,
+      when: formatClinicTime(r.sentAt ?? r.createdAt, zone),
+      next: r.status === 'pending' && r.attempts > 0 ? formatClinicTime(r.nextAttemptAt, zone) : null,
+    })),
+  }
+}
+
+const STATUS_WORDS = { pending: 'Waiting to send', sent: 'Sent', failed: 'Failed (gave up after 24 hours)' } as const
+
+export default function EmailSent() {
+  const { rows } = useLoaderData<typeof loader>()
+  const failing = rows.filter((r) => r.status !== 'sent' && r.error).length
+  return (
+    <main className="mx-auto max-w-5xl px-4 py-8 sm:px-6">
+      <h1 className="text-2xl font-semibold tracking-tight">Email sent</h1>
+      <p className="mt-2 text-slate-600">The clinic&apos;s latest 100 notification emails. A failed send is tried again, less often each time, for 24 hours.</p>
+      {failing ? (
+        <p role="status" className="mt-4 rounded-md bg-amber-50 p-3 text-sm text-amber-900">
+          {failing} {failing === 1 ? 'email has' : 'emails have'} not gone out yet.
+        </p>
+      ) : null}
+      {rows.length === 0 ? (
+        <p className="mt-6">No email has been sent yet.</p>
+      ) : (
+        <div className="mt-6 overflow-x-auto">
+          <table className="min-w-full text-left text-sm">
+            <caption className="sr-only">Notification emails, newest first</caption>
+            <thead>
+              <tr className="border-b border-slate-200">
+                <th scope="col" className="py-2 pr-4">
+                  When
+                </th>
+                <th scope="col" className="py-2 pr-4">
+                  To
+                </th>
+                <th scope="col" className="py-2 pr-4">
+                  About
+                </th>
+                <th scope="col" className="py-2 pr-4">
+                  Referral
+                </th>
+                <th scope="col" className="py-2 pr-4">
+                  Status
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((r) => (
+                <tr key={r.id} className="border-b border-slate-100 align-top">
+                  <td className="py-2 pr-4 whitespace-nowrap">{r.when}</td>
+                  <td className="py-2 pr-4">{r.to}</td>
+                  <td className="py-2 pr-4">{r.what}</td>
+                  <td className="py-2 pr-4 font-mono">{r.reference}</td>
+                  <td className="py-2 pr-4">
+                    {STATUS_WORDS[r.status]}
+                    {r.error && r.status !== 'sent' ? (
+                      <span className="block text-xs text-slate-600">
+                        {r.error}; {r.attempts} {r.attempts === 1 ? 'try' : 'tries'}
+                        {r.next ? `, next at ${r.next}` : ''}
+                      </span>
+                    ) : null}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </main>
+  )
+}
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />
+}
