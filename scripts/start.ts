@@ -12,7 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { appBindings, appServerCommand } from './lib/app-bindings'
+import { appBindings, appServerCommand, localMailBindings } from './lib/app-bindings'
 import { superviseApp, type Watchdog } from './lib/app-watchdog'
 import { startCheckpointSchedule } from './lib/audit-jobs'
 import { localConfig, localIdentityProviderOptions } from './lib/config'
@@ -22,6 +22,7 @@ import { startLocalDatabase, type LocalDatabase } from './lib/local-database'
 import { claimStack, runningStack } from './lib/lock'
 import { runMigrations } from './lib/migrate'
 import { LOCAL_SUPERUSER, DATABASE_NAME } from './lib/postgres'
+import { startMailCatcher, type MailCatcher } from './lib/mail-catcher'
 import { loadOrCreateSecrets } from './lib/secrets'
 import { seedIfEmpty } from './lib/seed'
 
@@ -52,6 +53,7 @@ const release = claimStack(config.dataDir, {
 
 let database: LocalDatabase | undefined
 let idp: IdentityProvider | undefined
+let mail: MailCatcher | undefined
 let app: Watchdog | undefined
 let stopping = false
 let stopCheckpoints: (() => void) | undefined
@@ -63,6 +65,7 @@ async function shutdown(code: number) {
   stopCheckpoints?.()
   await app?.stop()
   await idp?.close().catch(() => {})
+  await mail?.close().catch(() => {})
   await database?.stopAll().catch(() => {})
   release()
   if (ephemeral) rmSync(config.dataDir, { recursive: true, force: true })
@@ -91,6 +94,9 @@ try {
   idp = await startIdentityProvider(localIdentityProviderOptions(config, secrets))
   say(`OpenID provider (stands in for Entra ID) at ${idp.issuer}`)
 
+  mail = await startMailCatcher({ smtpPort: config.smtpPort, pagePort: config.mailPagePort })
+  say(`mail catcher: SMTP on 127.0.0.1:${mail.smtpPort}; the mail the app sends is at ${mail.pageUrl}`)
+
   const bindings = appBindings({
     config,
     database,
@@ -98,6 +104,7 @@ try {
     oidcAuthority: idp.issuer,
     // Browser origins allowed to call /api/* (CORS); none unless configured.
     corsOrigins: process.env.CORS_ORIGINS,
+    extra: localMailBindings(config),
   })
   const env = { ...process.env, WRANGLER_SEND_METRICS: 'false' }
   if (!dev && !args.has('--no-build')) await run('npx', ['remix', 'vite:build'])
@@ -117,6 +124,7 @@ try {
   say(`ready: ${config.appOrigin}`)
   say(`sign in with any demo account, password "${DEMO_PASSWORD}":`)
   for (const a of DEMO_ACCOUNTS.filter((a) => a.role)) say(`  ${a.email.padEnd(30)} ${a.role}${a.status === 'disabled' ? ' (disabled)' : ''}`)
+  say(`sent email (caught locally): ${mail.pageUrl}`)
   say('Ctrl-C stops everything.')
 } catch (error) {
   console.error('[intakepilot] could not start:', error instanceof Error ? error.message : error)

@@ -7,6 +7,7 @@ import { and, asc, desc, eq, gt, gte, lt, or, sql, type SQL } from 'drizzle-orm'
 import { auditLogs, referrals, users } from '~/db/schema'
 import type { TenantTx } from '~/tenancy/tenant.server'
 import type { AuditRecord } from './audit-formats'
+import { pageOfRuns, RUN_REACH } from './audit-groups'
 import { dayAfter, dayStart, type AuditView } from './audit-view'
 
 export const AUDIT_PAGE_SIZE = 50
@@ -65,6 +66,16 @@ const ROW_COLUMNS = {
   listed: listedCount,
 }
 
+/** A page's rows are read with room for a list run to finish on it (app/audit/audit-groups.ts). */
+const READ_SIZE = AUDIT_PAGE_SIZE + RUN_REACH + 1
+
+/** The page cut where no list run is split, times as ISO strings, and the keyset of the next one. */
+function runPage<R extends Parameters<typeof pageOfRuns>[0][number] & { occurredAt: Date; seq: number | null }>(rows: R[]) {
+  const { page, more } = pageOfRuns(rows, AUDIT_PAGE_SIZE)
+  const last = page.at(-1)
+  return { rows: page.map((r) => ({ ...r, occurredAt: r.occurredAt.toISOString() })), next: more && last?.seq ? last.seq : null }
+}
+
 /** One page, newest first in chain order (seq), keyset on seq: page 500 costs what page 1 does. */
 export async function auditPage(tx: TenantTx, clinicId: string, view: AuditView, zone: string) {
   const rows = await tx
@@ -79,10 +90,8 @@ export async function auditPage(tx: TenantTx, clinicId: string, view: AuditView,
     .leftJoin(users, eq(users.id, auditLogs.actorId))
     .where(and(...viewFilters(clinicId, view, zone), view.cursor ? lt(auditLogs.seq, view.cursor) : undefined))
     .orderBy(desc(auditLogs.seq))
-    .limit(AUDIT_PAGE_SIZE + 1)
-  const page = rows.slice(0, AUDIT_PAGE_SIZE).map((r) => ({ ...r, occurredAt: r.occurredAt.toISOString() }))
-  const last = page.at(-1)
-  return { rows: page, next: rows.length > AUDIT_PAGE_SIZE && last?.seq ? last.seq : null }
+    .limit(READ_SIZE)
+  return runPage(rows)
 }
 export type AuditPageRow = Awaited<ReturnType<typeof auditPage>>['rows'][number]
 
@@ -103,17 +112,15 @@ export async function referralAccessHistory(tx: TenantTx, clinicId: string, refe
  */
 export async function referralAccessPage(tx: TenantTx, clinicId: string, referralId: string, cursor?: number) {
   const aboutIt = and(eq(auditLogs.entityType, 'referral'), eq(auditLogs.entityId, referralId))
-  const listedIt = sql`${auditLogs.id} = any(array(select audit_list_views(${referralId}::uuid, ${cursor ?? null}::bigint, ${AUDIT_PAGE_SIZE + 1})))`
+  const listedIt = sql`${auditLogs.id} = any(array(select audit_list_views(${referralId}::uuid, ${cursor ?? null}::bigint, ${READ_SIZE})))`
   const rows = await tx
     .select(ROW_COLUMNS)
     .from(auditLogs)
     .leftJoin(users, eq(users.id, auditLogs.actorId))
     .where(and(eq(auditLogs.clinicId, clinicId), or(aboutIt, listedIt), cursor ? lt(auditLogs.seq, cursor) : undefined))
     .orderBy(desc(auditLogs.seq))
-    .limit(AUDIT_PAGE_SIZE + 1)
-  const page = rows.slice(0, AUDIT_PAGE_SIZE).map((r) => ({ ...r, occurredAt: r.occurredAt.toISOString() }))
-  const last = page.at(-1)
-  return { rows: page, next: rows.length > AUDIT_PAGE_SIZE && last?.seq ? last.seq : null }
+    .limit(READ_SIZE)
+  return runPage(rows)
 }
 
 export function clinicMembers(tx: TenantTx, clinicId: string) {

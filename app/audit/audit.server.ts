@@ -20,6 +20,13 @@ export type AuditAction =
   | 'referral.note'
   | 'referral.assign'
   | 'referral.print'
+  /** PHI's life (docs/decisions/048-050): owner jobs write these, and the accounting of disclosures. */
+  | 'phi.rotate'
+  | 'phi.rotate_blind_index'
+  | 'phi.purge'
+  | 'referral.purge'
+  | 'disclosures.read'
+  | 'disclosures.export'
   /** Sent to another clinic (the sender's trail), and arrived from one (the receiver's, written by forward_referral()). */
   | 'referral.forward'
   | 'referral.receive'

@@ -33,6 +33,8 @@ const admin = [
   'verify:audit-log:any',
   // Webhook endpoints and other systems' access (/admin/integrations; docs/decisions/043-signed-webhooks.md).
   'manage:integration:any',
+  // A patient's accounting of disclosures across their referrals (app/privacy/disclosures.server.ts).
+  'read:disclosures:any',
 ] as const
 
 const superadmin = [...admin, 'switch:clinic:any', 'manage:clinic:any'] as const

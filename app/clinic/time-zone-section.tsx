@@ -6,7 +6,7 @@ import { Button } from '~/components/ui/button'
 import { SelectField } from '~/components/ui/field'
 import { CANADIAN_TIME_ZONES } from '~/utils/clinic-time'
 import { TIME_ZONE_INTENT, TimeZoneSchema } from './time-zone'
-import { ErrorSummary } from '~/components/forms'
+import { SettingsSection } from './settings-section'
 
 export type TimeZoneSettings = {
   timeZone: string
@@ -27,20 +27,18 @@ export function TimeZoneSection({ current, saved, lastResult }: { current: TimeZ
   })
   const canadian = new Set<string>(CANADIAN_TIME_ZONES.map((z) => z.zone))
   return (
-    <section aria-labelledby="time-zone-heading" className="rounded-lg border border-slate-200 bg-white p-4">
-      <h2 id="time-zone-heading" className="text-lg font-semibold">
-        Time zone
-      </h2>
-      <p className="mt-1 text-sm text-slate-600">
-        Every time on every page and in every export is shown in this zone, with its abbreviation (EST or EDT in Toronto). Days in audit exports are this
-        zone&apos;s days. It is now <span data-testid="time-zone-now">{current.nowThere}</span> there.
-      </p>
-      {saved && !lastResult ? (
-        <p role="status" className="mt-3 rounded-md border border-emerald-300 bg-emerald-50 px-3 py-2 text-sm text-emerald-900">
-          Saved.
-        </p>
-      ) : null}
-      <ErrorSummary form={form} />
+    <SettingsSection
+      intent={TIME_ZONE_INTENT}
+      title="Time zone"
+      saved={saved && !lastResult}
+      form={form}
+      description={
+        <>
+          Every time on every page and in every export is shown in this zone, with its abbreviation (EST or EDT in Toronto). Days in audit exports are this
+          zone&apos;s days. It is now <span data-testid="time-zone-now">{current.nowThere}</span> there.
+        </>
+      }
+    >
       <Form method="post" {...getFormProps(form)} className="mt-4 space-y-4">
         <input type="hidden" name="intent" value={TIME_ZONE_INTENT} />
         <SelectField label="Clinic time zone" selectProps={getSelectProps(fields.timeZone)} errors={fields.timeZone.errors} controlClassName="sm:max-w-md">
@@ -65,6 +63,6 @@ export function TimeZoneSection({ current, saved, lastResult }: { current: TimeZ
           Save time zone
         </Button>
       </Form>
-    </section>
+    </SettingsSection>
   )
 }

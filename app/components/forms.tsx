@@ -52,7 +52,7 @@ export function useLazyValidation<M, S extends Submission<unknown, unknown, unkn
 }
 
 /** What ErrorSummary needs of conform's form metadata (useForm's first value). */
-type SummarisedForm = { id: string; allErrors: Record<string, string[]> }
+export type SummarisedForm = { id: string; allErrors: Record<string, string[]> }
 
 /**
  * "There is a problem": every error of a form, at its top, each a link to its field, so that a

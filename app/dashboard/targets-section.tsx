@@ -2,6 +2,7 @@
 import { getFormProps, getInputProps, useForm, type SubmissionResult } from '@conform-to/react'
 import { getZodConstraint, parseWithZod } from '@conform-to/zod/v4'
 import { Form, Link } from '@remix-run/react'
+import { SettingsSection } from '~/clinic/settings-section'
 import { Button } from '~/components/ui/button'
 import { Field } from '~/components/ui/field'
 import { referralPriorities } from '~/db/enums'
@@ -19,22 +20,21 @@ export function TargetsSection({ current, saved, lastResult }: { current: Record
     shouldRevalidate: 'onInput',
   })
   return (
-    <section aria-labelledby="targets-heading" className="rounded-lg border border-slate-200 bg-white p-4">
-      <h2 id="targets-heading" className="text-lg font-semibold">
-        Turnaround targets
-      </h2>
-      <p className="mt-1 text-sm text-slate-600">
-        How soon a referral should be triaged and booked, from when it was received, by priority. The{' '}
-        <Link to="/turnaround" className="text-sky-800 underline">
-          Turnaround
-        </Link>{' '}
-        page measures against these, and the queue marks a referral overdue once its triage target has passed.
-      </p>
-      {saved && !lastResult ? (
-        <p role="status" className="mt-3 rounded-md border border-emerald-300 bg-emerald-50 px-3 py-2 text-sm text-emerald-900">
-          Saved.
-        </p>
-      ) : null}
+    <SettingsSection
+      intent={TARGETS_INTENT}
+      title="Turnaround targets"
+      saved={saved && !lastResult}
+      form={form}
+      description={
+        <>
+          How soon a referral should be triaged and booked, from when it was received, by priority. The{' '}
+          <Link to="/turnaround" className="text-sky-800 underline">
+            Turnaround
+          </Link>{' '}
+          page measures against these, and the queue marks a referral overdue once its triage target has passed.
+        </>
+      }
+    >
       <Form method="post" {...getFormProps(form)} className="mt-4 space-y-4">
         <input type="hidden" name="intent" value={TARGETS_INTENT} />
         {(['triage', 'booking'] as const).map((step) => (
@@ -58,6 +58,6 @@ export function TargetsSection({ current, saved, lastResult }: { current: Record
           Save targets
         </Button>
       </Form>
-    </section>
+    </SettingsSection>
   )
 }

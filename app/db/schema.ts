@@ -353,4 +353,5 @@ export const auditCheckpoints = pgTable('audit_checkpoints', {
 
 export * from './referrer-schema'
 export * from './outbox-schema'
+export * from './email-schema'
 export * from './webhooks-schema'

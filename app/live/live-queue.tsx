@@ -1,35 +1,50 @@
 /**
  * The queue, live (docs/decisions/045-live-queue.md): a referral that arrives is counted, "N new
  * referrals, show them", and shown when asked; a change to a row on the page brings the page's
- * rows again at once. Both by revalidating the queue's loader, so what is shown is read, and
- * audited, as any queue page is. Without JavaScript nothing here runs: the queue is the plain page.
+ * rows again at once. Both through the queue's own loader (a fetcher: what is shown is read, and
+ * audited, as any queue page is), without touching the page's navigation or the outcome of the
+ * last form sent (a revalidation would clear a patient search's results and a bulk action's
+ * report). Without JavaScript nothing here runs: the queue is the plain page.
  */
-import { useNavigate, useRevalidator } from '@remix-run/react'
+import { useFetcher, useLocation, useNavigate } from '@remix-run/react'
 import { useEffect, useRef, useState } from 'react'
 import { Button } from '~/components/ui/button'
 import type { QueueView } from '~/referrals/queue'
 import { queueUrl } from '~/referrals/queue-url'
 import type { LiveChange } from './messages'
-import { useClinicLive } from './use-clinic-live'
+import { useClinicLive, type LiveState } from './use-clinic-live'
 
 /** Changes that come together (a bulk action) bring the page once. */
 const GATHER_MS = 150
 
-export function LiveQueue({ view, shown }: { view: QueueView; shown: string[] }) {
-  const revalidator = useRevalidator()
+type QueueData = { view: QueueView; items: { id: string }[] }
+
+/**
+ * The queue's data, the freshest of what the page loaded and what the socket's changes brought
+ * since; and the notice of new referrals. A navigation, or a form sent, brings new page data,
+ * and what was fetched for the page before it is dropped.
+ */
+export function useLiveQueue<T extends QueueData>(loaded: T): { data: T; notice: LiveNotice } {
+  const fetcher = useFetcher<T>()
+  const location = useLocation()
   const navigate = useNavigate()
+  const [fetchedFor, setFetchedFor] = useState<T | null>(null)
   const [arrived, setArrived] = useState<string[]>([])
+  const data = fetchedFor === loaded && fetcher.data ? (fetcher.data as T) : loaded
+  const { view } = data
+
   const heard = useRef(new Set<number>())
-  const onPage = useRef(new Set(shown))
-  const revalidate = useRef(revalidator.revalidate)
+  const latest = useRef({ data, loaded, here: '', load: fetcher.load })
   useEffect(() => {
-    onPage.current = new Set(shown)
-    revalidate.current = revalidator.revalidate
+    latest.current = { data, loaded, here: `${location.pathname}${location.search}`, load: fetcher.load }
   })
   const gathering = useRef<ReturnType<typeof setTimeout>>()
   const refresh = () => {
     clearTimeout(gathering.current)
-    gathering.current = setTimeout(() => revalidate.current(), GATHER_MS)
+    gathering.current = setTimeout(() => {
+      setFetchedFor(() => latest.current.loaded)
+      latest.current.load(latest.current.here)
+    }, GATHER_MS)
   }
   useEffect(() => () => clearTimeout(gathering.current), [])
 
@@ -37,27 +52,34 @@ export function LiveQueue({ view, shown }: { view: QueueView; shown: string[] })
     onMessage(message) {
       if (message.type !== 'change' || heard.current.has(message.id)) return
       heard.current.add(message.id)
-      if (onPage.current.has(message.referralId)) refresh()
-      else if (message.topic === 'referral.created' && mayBeInView(view, message))
+      if (latest.current.data.items.some((i) => i.id === message.referralId)) refresh()
+      else if (message.topic === 'referral.created' && mayBeInView(latest.current.data.view, message))
         setArrived((ids) => (ids.includes(message.referralId) ? ids : [...ids, message.referralId]))
     },
     onReconnect: refresh,
   })
   // Rows the page shows now (brought by another change, or by showing them) are no longer news.
-  const shownKey = shown.join()
-  useEffect(() => setArrived((ids) => ids.filter((id) => !onPage.current.has(id))), [shownKey])
+  const shownKey = data.items.map((i) => i.id).join()
+  useEffect(() => setArrived((ids) => ids.filter((id) => !latest.current.data.items.some((i) => i.id === id))), [shownKey])
 
   const show = () => {
     setArrived([])
     // Newest first on the first page: a later page would not show them.
     if (view.cursor) navigate(queueUrl({ ...view, cursor: undefined }))
-    else revalidator.revalidate()
+    else refresh()
   }
+  return { data, notice: { arrived: arrived.length, show, live } }
+}
+
+export type LiveNotice = { arrived: number; show: () => void; live: LiveState }
+
+// A live region without the status role: the queue's work results are its status.
+export function LiveQueueNotice({ arrived, show, live }: LiveNotice) {
   return (
-    <div aria-live="polite" className={arrived.length ? 'mt-3' : undefined} data-testid="live-queue" data-live={live}>
-      {arrived.length ? (
+    <div aria-live="polite" className={arrived ? 'mt-3' : undefined} data-testid="live-queue" data-live={live}>
+      {arrived ? (
         <Button type="button" onClick={show} className="w-full justify-center sm:w-auto">
-          {arrived.length === 1 ? '1 new referral' : `${arrived.length} new referrals`}, show them
+          {arrived === 1 ? '1 new referral' : `${arrived} new referrals`}, show them
         </Button>
       ) : null}
     </div>

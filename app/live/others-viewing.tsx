@@ -17,6 +17,7 @@ export function OthersViewing({ referralId }: { referralId: string }) {
     onDrop: () => setPeople([]),
   })
   return (
+    // A live region without the status role: the page's own outcome messages are its status.
     <p
       aria-live="polite"
       className={people.length ? 'mt-3 rounded-md border border-sky-200 bg-sky-50 px-3 py-2 text-sm text-sky-900' : undefined}

@@ -1,7 +1,8 @@
 /** The clinic settings page's section: whether other IntakePilot clinics may forward referrals here. */
 import { getFormProps, getInputProps, useForm, type SubmissionResult } from '@conform-to/react'
 import { Form } from '@remix-run/react'
-import { ErrorSummary, FieldError } from '~/components/forms'
+import { SettingsSection } from '~/clinic/settings-section'
+import { FieldError } from '~/components/forms'
 import { Button } from '~/components/ui/button'
 import { FORWARDS_INTENT } from './forward-setting'
 
@@ -9,20 +10,18 @@ export function AcceptsForwardsSection({ accepts, saved, lastResult }: { accepts
   const [form, fields] = useForm<{ acceptsForwards: string }>({ id: FORWARDS_INTENT, lastResult, defaultValue: { acceptsForwards: accepts ? 'on' : '' } })
   const box = fields.acceptsForwards
   return (
-    <section aria-labelledby="forwards-heading" className="rounded-lg border border-slate-200 bg-white p-4">
-      <h2 id="forwards-heading" className="text-lg font-semibold">
-        Forwarded referrals
-      </h2>
-      <p className="mt-1 text-sm text-slate-600">
-        When this clinic accepts them, staff of other IntakePilot clinics can forward a referral here: it arrives in your queue as a new referral, with the
-        reason they gave. They see only this clinic&apos;s name, never your referrals.
-      </p>
-      {saved && !lastResult ? (
-        <p role="status" className="mt-3 rounded-md border border-emerald-300 bg-emerald-50 px-3 py-2 text-sm text-emerald-900">
-          Saved.
-        </p>
-      ) : null}
-      <ErrorSummary form={form} />
+    <SettingsSection
+      intent={FORWARDS_INTENT}
+      title="Forwarded referrals"
+      saved={saved && !lastResult}
+      form={form}
+      description={
+        <>
+          When this clinic accepts them, staff of other IntakePilot clinics can forward a referral here: it arrives in your queue as a new referral, with the
+          reason they gave and its documents. They see only this clinic&apos;s name, never your referrals.
+        </>
+      }
+    >
       <Form method="post" {...getFormProps(form)} className="mt-4 space-y-4">
         <input type="hidden" name="intent" value={FORWARDS_INTENT} />
         <div className="flex items-start gap-2">
@@ -36,6 +35,6 @@ export function AcceptsForwardsSection({ accepts, saved, lastResult }: { accepts
           Save
         </Button>
       </Form>
-    </section>
+    </SettingsSection>
   )
 }

@@ -10,14 +10,21 @@ import { z } from 'zod'
 import { intakeChannels } from '~/db/enums'
 import type { IntakeFormDefinition } from '~/db/schema'
 import { intakeSchema } from '~/intake/form-schema'
-import { clinicInstant } from '~/utils/clinic-time'
-import { calendarDay, dayFromToday, hasNul, NUL_MESSAGE, type DayRange } from '~/utils/form-values'
+import { clinicDay, clinicInstant } from '~/utils/clinic-time'
+import { calendarDay, dayYearsFrom, hasNul, NUL_MESSAGE, type DayRange } from '~/utils/form-values'
 
 /** The referrer list's last choice: someone without an account here, typed in below it. */
 export const SOMEONE_ELSE = 'someone-else'
 
-/** A referral reaches the clinic before it is entered, but not by more than a year. */
-export const RECEIVED_DAY: DayRange = { earliest: () => dayFromToday(-1), latest: () => dayFromToday() }
+/**
+ * A referral reaches the clinic before it is entered, but not by more than a year: counted from
+ * the clinic's today (its time zone), not UTC's, which is already tomorrow on a Toronto evening.
+ */
+export const receivedDay = (zone: string): DayRange => ({
+  earliest: () => dayYearsFrom(clinicDay(Date.now(), zone), -1),
+  latest: () => clinicDay(Date.now(), zone),
+  latestIsToday: true,
+})
 
 const TIME = /^([01]\d|2[0-3]):[0-5]\d$/
 const NAME_MAX = 120
@@ -40,7 +47,8 @@ const text = (label: string) =>
 /** The fields this page adds to the clinic's form. */
 export const inboundFields = {
   arrivedVia: z.enum(intakeChannels, { error: 'Choose how the referral arrived' }),
-  receivedOn: calendarDay('Date received', RECEIVED_DAY),
+  // Its bounds are the clinic's days: inboundSchema sets them for the clinic's zone.
+  receivedOn: calendarDay('Date received'),
   receivedTime: z.preprocess(blankToUndefined, z.string().trim().regex(TIME, 'Time received: enter a time as HH:MM (24-hour)').optional()),
   referrerId: z.union([z.uuid(), z.literal(SOMEONE_ELSE)], { error: 'Choose the referrer, or “Someone else” to type them in' }),
   referrerName: text('Referrer’s name'),
@@ -54,7 +62,7 @@ export const receivedAtOf = (day: string, time: string | undefined, zone: string
 /** The clinic's form for this version, with the inbound fields and the rules between them. */
 export function inboundSchema(definition: IntakeFormDefinition, zone: string) {
   return intakeSchema(definition)
-    .extend(inboundFields)
+    .extend({ ...inboundFields, receivedOn: calendarDay('Date received', receivedDay(zone)) })
     .superRefine(
       (value, ctx) => {
         const v = value as { receivedOn?: unknown; receivedTime?: unknown; referrerId?: unknown; referrerName?: unknown }

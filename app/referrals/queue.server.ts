@@ -6,6 +6,7 @@ import { and, asc, desc, eq, gte, inArray, isNotNull, isNull, lt, or, sql, type 
 import { normalizeHealthCard, normalizeNameDob, type PhiCipher } from '~/crypto/phi.server'
 import { referrals, type UserRole } from '~/db/schema'
 import { readAlongside, type TenantTx } from '~/tenancy/tenant.server'
+import { nextDay, startOfClinicDay } from '~/utils/clinic-time'
 import { decodeQueueCursor, encodeQueueCursor, OPEN_STATUSES, type QueueView } from './queue'
 
 export const PAGE_SIZE = 25
@@ -15,8 +16,12 @@ const priorityRank = sql<number>`(case ${referrals.priority} when 'emergent' the
 /** A filter the caller adds to the view's (a patient search, a referrer's own). */
 export type QueueFilter = SQL
 
-/** The view's filters, without its page: what the page and its total count both select. */
-function viewFilters(view: QueueView, me: string, extra?: QueueFilter): (SQL | undefined)[] {
+/**
+ * The view's filters, without its page: what the page and its total count both select. Its
+ * received days are the clinic's (`zone`, its time zone): from the start of `from` there to the
+ * start of the day after `to`.
+ */
+function viewFilters(view: QueueView, me: string, zone: string, extra?: QueueFilter): (SQL | undefined)[] {
   const filters: (SQL | undefined)[] = [extra]
   if (view.status === 'open') filters.push(inArray(referrals.status, [...OPEN_STATUSES]))
   else if (view.status === 'replied') filters.push(isNotNull(referrals.replyReceivedAt))
@@ -25,14 +30,17 @@ function viewFilters(view: QueueView, me: string, extra?: QueueFilter): (SQL | u
   if (view.assignee === 'me') filters.push(eq(referrals.assignedTo, me))
   if (view.assignee === 'unassigned') filters.push(isNull(referrals.assignedTo))
   if (view.referrer) filters.push(eq(referrals.submittedBy, view.referrer))
-  if (view.from) filters.push(gte(referrals.receivedAt, new Date(`${view.from}T00:00:00Z`)))
-  if (view.to) filters.push(lt(referrals.receivedAt, new Date(Date.parse(`${view.to}T00:00:00Z`) + 86_400_000)))
+  const from = view.from ? startOfClinicDay(view.from, zone) : null
+  const until = view.to ? startOfClinicDay(nextDay(view.to), zone) : null
+  if (from) filters.push(gte(referrals.receivedAt, from))
+  if (until) filters.push(lt(referrals.receivedAt, until))
   if (view.ref) filters.push(eq(referrals.referenceNumber, view.ref))
   return filters
 }
 
-export async function queuePage(tx: TenantTx, view: QueueView, me: string, extra?: QueueFilter) {
-  const filters = viewFilters(view, me, extra)
+/** A page of the queue; `zone` is the clinic's time zone, whose days the received filters name. */
+export async function queuePage(tx: TenantTx, view: QueueView, me: string, zone: string, extra?: QueueFilter) {
+  const filters = viewFilters(view, me, zone, extra)
 
   // Keyset: rows strictly after the cursor in the chosen order.
   // The cursor keeps PostgreSQL's microseconds (a JS Date would round them and skip rows).
@@ -99,16 +107,16 @@ export type SavedViewRow = { id: string; name: string; query: string }
  * trip, as the page and people alone were). `extra` is an added filter (a patient search, or the
  * bench's clinic predicate). The saved views are the user's own by RLS (drizzle/0021).
  */
-export async function queuePageWithPeople(tx: TenantTx, view: QueueView, me: string, clinicId: string, extra?: QueueFilter) {
+export async function queuePageWithPeople(tx: TenantTx, view: QueueView, me: string, clinicId: string, zone: string, extra?: QueueFilter) {
   const people = sql`select id, display_name as "displayName", role, organization, status from users where clinic_id = ${clinicId} order by display_name`
-  const count = sql`select count(*)::int as n from (select 1 from ${referrals} where ${and(...viewFilters(view, me, extra)) ?? sql`true`} limit ${COUNT_CAP + 1}) counted`
+  const count = sql`select count(*)::int as n from (select 1 from ${referrals} where ${and(...viewFilters(view, me, zone, extra)) ?? sql`true`} limit ${COUNT_CAP + 1}) counted`
   const saved = sql`select id, name, query from saved_queue_views order by lower(name)`
   const [[[page, rows], counted], views] = await readAlongside<[[Awaited<ReturnType<typeof queuePage>>, ClinicPerson[]], { n: number }[]], SavedViewRow>(
     tx,
     saved,
     () =>
       readAlongside<[Awaited<ReturnType<typeof queuePage>>, ClinicPerson[]], { n: number }>(tx, count, () =>
-        readAlongside<Awaited<ReturnType<typeof queuePage>>, ClinicPerson>(tx, people, () => queuePage(tx, view, me, extra)),
+        readAlongside<Awaited<ReturnType<typeof queuePage>>, ClinicPerson>(tx, people, () => queuePage(tx, view, me, zone, extra)),
       ),
   )
   const total = Number(counted[0]?.n ?? 0)

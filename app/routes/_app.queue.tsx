@@ -4,7 +4,7 @@ import { getFormProps, getInputProps, useForm } from '@conform-to/react'
 import { Form, Link, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { requireClinic, requirePhiPermission, requireUser } from '~/auth/guards.server'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
-import { LiveQueue } from '~/live/live-queue'
+import { LiveQueueNotice, useLiveQueue } from '~/live/live-queue'
 import { FieldError, useLazyValidation } from '~/components/forms'
 import { Button, buttonClass } from '~/components/ui/button'
 import { Input } from '~/components/ui/control'
@@ -21,6 +21,7 @@ import { patientMatch, queuePageWithPeople, type QueueFilter } from '~/referrals
 import { showReferralList } from '~/referrals/referral-list.server'
 import type { TenantTx } from '~/tenancy/tenant.server'
 import type { AppLoadContext } from '@remix-run/cloudflare'
+import { clinicTimeZone } from '~/utils/clinic-time'
 import { parseForm } from '~/utils/form.server'
 
 export const meta: MetaFunction = () => [{ title: 'Queue · IntakePilot' }]
@@ -54,7 +55,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
 
 async function loadQueue(context: AppLoadContext, clinicId: string, me: string, view: QueueView, match?: QueueFilter) {
   return context.db.tenant(async (tx: TenantTx) => {
-    const { rows, next, people, total, more, savedViews } = await queuePageWithPeople(tx, view, me, clinicId, match)
+    const { rows, next, people, total, more, savedViews } = await queuePageWithPeople(tx, view, me, clinicId, clinicTimeZone(context.clinic?.settings), match)
     const targets = { ...DEFAULT_TURNAROUND_HOURS, ...context.clinic?.settings.turnaroundHours }
     const names = new Map(people.map((p) => [p.id, p.displayName]))
     // The list shows patient names: one audit row names every referral shown.
@@ -88,7 +89,9 @@ async function loadQueue(context: AppLoadContext, clinicId: string, me: string, 
 }
 
 export default function Queue() {
-  const { view, items, next, total, more, referrers, assignees, savedViews, problems } = useLoaderData<typeof loader>()
+  // What the live queue brought since the page loaded, else the page's own data (docs/decisions/045-live-queue.md).
+  const { data, notice } = useLiveQueue(useLoaderData<typeof loader>())
+  const { view, items, next, total, more, referrers, assignees, savedViews, problems } = data
   const actionData = useActionData<typeof action>()
   const navigation = useNavigation()
   const results = actionData && 'results' in actionData ? actionData.results : null
@@ -186,7 +189,7 @@ export default function Queue() {
             ? `More than ${total.toLocaleString('en-CA')} referrals in this view`
             : `${total.toLocaleString('en-CA')} referral${total === 1 ? '' : 's'} in this view`}
       </p>
-      {!results ? <LiveQueue view={view} shown={items.map((i) => i.id)} /> : null}
+      {!results ? <LiveQueueNotice {...notice} /> : null}
       <QueueTable view={view} items={shown} busy={navigation.state === 'loading'} selectable />
       {!results ? (
         <nav className="mt-4 flex justify-between text-sm" aria-label="Pages">

@@ -17,7 +17,7 @@ import { currentIntakeForm } from '~/intake/intake-forms.server'
 import { SOMEONE_ELSE } from '~/referrals/inbound'
 import { CHANNEL_LABELS } from '~/referrals/referral-badges'
 import { enteredUrl, knownReferrers, submitInboundReferral } from '~/referrals/inbound.server'
-import { dayFromToday } from '~/utils/form-values'
+import { clinicDay, clinicTimeZone } from '~/utils/clinic-time'
 import { useClinicTimeZone } from '~/utils/use-clinic-time'
 
 export const meta: MetaFunction = () => [{ title: 'New inbound referral · IntakePilot' }]
@@ -40,7 +40,8 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     // The list's last choice lets staff type in a referrer who has no account here.
     referrers: [...referrers.map((r) => [r.id, r.name] as const), [SOMEONE_ELSE, 'Someone else: type their name below'] as const],
     idempotencyKey: crypto.randomUUID(),
-    today: dayFromToday(),
+    // The clinic's today, not UTC's (already tomorrow on a Toronto evening): the date's default and its latest.
+    today: clinicDay(Date.now(), clinicTimeZone(context.clinic?.settings)),
     limits: documentLimits(context.clinic?.settings),
     // The reference number of the one just entered (never PHI); anything else in the link is dropped.
     entered: entered && /^[A-Z0-9]{3}-[0-9A-Z]{7}$/.test(entered) ? entered : null,

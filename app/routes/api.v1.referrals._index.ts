@@ -17,6 +17,7 @@ import type { FormValues } from '~/referrals/form-data.server'
 import { PAGE_SIZE, queuePage, sentBy } from '~/referrals/queue.server'
 import { showReferralList } from '~/referrals/referral-list.server'
 import { createReferral } from '~/referrals/create-referral.server'
+import { clinicTimeZone } from '~/utils/clinic-time'
 
 /** PHI: the list carries patient names (tests/e2e/phi-coverage.spec.ts visits every such route). */
 export const handle = { phi: true }
@@ -29,7 +30,7 @@ export const loader = apiRoute(async ({ request, context }: LoaderFunctionArgs) 
   const parsed = ReferralListQuery.safeParse(Object.fromEntries(new URL(request.url).searchParams))
   if (!parsed.success) throw validationError(parsed.error.issues)
   const { items, next } = await context.db.tenant(async (tx) => {
-    const { rows, next } = await queuePage(tx, parsed.data, user.id, staff ? undefined : sentBy(user.id))
+    const { rows, next } = await queuePage(tx, parsed.data, user.id, clinicTimeZone(context.clinic?.settings), staff ? undefined : sentBy(user.id))
     // The list carries patient names: one audit row names every referral returned (as /queue).
     const items = await showReferralList(tx, context, { rows, shows: 'name-and-dob', kind: { api: true } }, (row, patient) => ({
       id: row.id,

@@ -40,10 +40,21 @@ export function dayFromToday(years = 0, now = new Date()) {
   return date.toISOString().slice(0, 10)
 }
 
+/**
+ * A day as YYYY-MM-DD moved by whole years (Feb 29 to Feb 28 where the year has none): for
+ * ranges counted from a clinic's own today (app/utils/clinic-time.ts `clinicDay`).
+ */
+export function dayYearsFrom(day: string, years: number) {
+  const year = String(Number(day.slice(0, 4)) + years).padStart(4, '0')
+  const moved = `${year}${day.slice(4)}`
+  return isCalendarDay(moved) ? moved : `${year}${day.slice(4, 8)}28`
+}
+
 const READABLE = new Intl.DateTimeFormat('en-CA', { dateStyle: 'long', timeZone: 'UTC' })
 const readable = (day: string) => READABLE.format(new Date(`${day}T00:00:00Z`))
 
-export type DayRange = { earliest: () => string; latest: () => string }
+/** `latestIsToday`: the latest day is today where the range is counted (a clinic's today), so a later one is "in the future". */
+export type DayRange = { earliest: () => string; latest: () => string; latestIsToday?: boolean }
 
 /** Any day a record or a filter can name. */
 export const ANY_DAY: DayRange = { earliest: () => EARLIEST_DAY, latest: () => LATEST_DAY }
@@ -66,7 +77,10 @@ export function calendarDay(label: string, range: DayRange = ANY_DAY) {
       if (!isCalendarDay(day)) return fail(`${label}: enter a real date (that day does not exist)`)
       const [earliest, latest] = [range.earliest(), range.latest()]
       if (day < earliest) return fail(`${label}: enter a date on or after ${readable(earliest)}`)
-      if (day > latest) return fail(latest === dayFromToday() ? `${label} cannot be in the future` : `${label}: enter a date on or before ${readable(latest)}`)
+      if (day > latest)
+        return fail(
+          range.latestIsToday || latest === dayFromToday() ? `${label} cannot be in the future` : `${label}: enter a date on or before ${readable(latest)}`,
+        )
     })
 }
 

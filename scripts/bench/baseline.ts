@@ -35,7 +35,7 @@ import { clinics, referralEvents, referrals, users } from '../../app/db/schema'
 import { intakeFormVersion } from '../../app/intake/intake-forms.server'
 import { clinicTargets, DEFAULT_PERIOD_WEEKS } from '../../app/dashboard/turnaround'
 import { turnaround } from '../../app/dashboard/turnaround.server'
-import { clinicTimeZone } from '../../app/utils/clinic-time'
+import { clinicTimeZone, DEFAULT_TIME_ZONE } from '../../app/utils/clinic-time'
 import { parseQueueView, type QueueView } from '../../app/referrals/queue'
 import { queuePage, queuePageWithPeople } from '../../app/referrals/queue.server'
 import { createReferral } from '../../app/referrals/create-referral.server'
@@ -100,7 +100,9 @@ export function pageWork(inputs: BaselineInputs, cipher: PhiCipher = phiCipherFr
     createTenantDatabase(db, scope).tenant(async (tx) => {
       const inClinic = mode === 'norls' ? eq(referrals.clinicId, clinicId) : undefined
       // The page reads the clinic's people in the same message (queuePageWithPeople); the API does not.
-      const { rows } = api ? await queuePage(tx, view, me, inClinic) : await queuePageWithPeople(tx, view, me, clinicId, inClinic)
+      const { rows } = api
+        ? await queuePage(tx, view, me, DEFAULT_TIME_ZONE, inClinic)
+        : await queuePageWithPeople(tx, view, me, clinicId, DEFAULT_TIME_ZONE, inClinic)
       await recordAudit(tx, scope, audited, {
         action: 'referral.list',
         entityType: 'referral',

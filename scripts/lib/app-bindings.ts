@@ -73,4 +73,15 @@ export function appServerCommand(
   }
 }
 
+/**
+ * The courier's mail to the local catcher (scripts/lib/mail-catcher.ts): plain SMTP on loopback.
+ * Only `npm start` (and so the tests) runs a catcher; a stack without one sends no mail.
+ */
+export const localMailBindings = (config: LocalConfig): Record<string, string> => ({
+  SMTP_HOST: '127.0.0.1',
+  SMTP_PORT: String(config.smtpPort),
+  SMTP_STARTTLS: 'false',
+  MAIL_FROM: 'IntakePilot <notifications@intakepilot.test>',
+})
+
 const APP_SERVER_SCRIPT = fileURLToPath(new URL('../app-server.ts', import.meta.url))

@@ -14,6 +14,9 @@ export function localConfig(env: NodeJS.ProcessEnv = process.env) {
     idpPort,
     /** PgBouncer, when installed (scripts/lib/pgbouncer.ts): next to the others, PostgreSQL's + 3 unless set. */
     pgbouncerPort: Number(env.PGBOUNCER_PORT ?? pgPort + 3),
+    /** The local mail catcher (scripts/lib/mail-catcher.ts): its SMTP port and its page, PostgreSQL's + 5 and + 6 unless set. */
+    smtpPort: Number(env.SMTP_CATCHER_PORT ?? pgPort + 5),
+    mailPagePort: Number(env.MAIL_PAGE_PORT ?? pgPort + 6),
     dataDir: resolve(env.DATA_DIR ?? '.data'),
     appOrigin: `http://127.0.0.1:${appPort}`,
     /** Access-token lifetime at the local provider (tests shorten it). */

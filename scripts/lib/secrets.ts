@@ -13,8 +13,10 @@ export type LocalSecrets = {
   oidcClientSecret: string
   /** Signs the audit trail's checkpoints (docs/decisions/021); never given to the database. */
   auditCheckpointKey: string
-  /** Seals webhook signing secrets (docs/decisions/043); the app and the courier share it. */
+  backupKey: string
   webhookSecretsKey: string
+  /** Seals webhook signing secrets (docs/decisions/043); the app and the courier share it. */
+  /** Seals `npm run db:backup` files (docs/decisions/050); apart from the PHI keys, never given to the app. */
   /** Set by hand while a blind-index rotation runs (README, "Rotating keys"): lookups match under it too. */
   phiBlindIndexKeyPrevious?: string
 }
@@ -31,6 +33,7 @@ export function loadOrCreateSecrets(dataDir: string): LocalSecrets {
     phiBlindIndexKey: key(),
     oidcClientSecret: randomBytes(24).toString('base64url'),
     auditCheckpointKey: key(),
+    backupKey: key(),
     webhookSecretsKey: key(),
     ...existing,
   }

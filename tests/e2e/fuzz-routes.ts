@@ -387,6 +387,100 @@ export function endpoints(w: World): (Endpoint & { file: string })[] {
         ),
     },
     {
+      file: '_app.queue.tsx',
+      name: 'POST /queue (bulk assign)',
+      method: 'POST',
+      role: 'staff',
+      path: '/queue',
+      page: true,
+      base: async () =>
+        form(
+          [
+            ['intent', 'bulk-assign'],
+            ['selected', `${R}:${await version()}`],
+            ['assignee', w.staffId],
+          ],
+          { intent: spec('enum'), selected: spec('free'), assignee: spec('uuid', false) },
+        ),
+    },
+    {
+      file: '_app.queue.tsx',
+      // A move to the status it has: accepted, reported per referral as not allowed, nothing changed
+      // (a real move would take the referral the other entries work on somewhere they cannot follow).
+      name: 'POST /queue (bulk status)',
+      method: 'POST',
+      role: 'staff',
+      path: '/queue',
+      page: true,
+      base: async () => {
+        const { status, version: v } = await referralState(w)
+        return form(
+          [
+            ['intent', 'bulk-status'],
+            ['selected', `${R}:${v}`],
+            ['to', status === 'scheduled' ? 'received' : status],
+            ['reason', 'Fuzz bulk'],
+            ['reasonCode', 'other'],
+          ],
+          { intent: spec('enum'), selected: spec('free'), to: spec('enum'), reason: spec('text', false), reasonCode: spec('enum', false) },
+        )
+      },
+    },
+    {
+      file: '_app.queue.tsx',
+      name: 'POST /queue (save view)',
+      method: 'POST',
+      role: 'staff',
+      path: '/queue',
+      page: true,
+      base: async () => {
+        // A user keeps at most 20 views: the fuzzer's own go before each case.
+        await w.db.execute(sql`delete from saved_queue_views where user_id = ${w.staffId}::uuid and name like 'Fuzz view %'`)
+        return {
+          ...form(
+            [
+              ['intent', 'save-view'],
+              ['name', `Fuzz view ${crypto.randomUUID().slice(0, 8)}`],
+            ],
+            { intent: spec('enum'), name: spec('text') },
+          ),
+        }
+      },
+    },
+    {
+      file: '_app.queue.tsx',
+      name: 'POST /queue (delete view)',
+      method: 'POST',
+      role: 'staff',
+      path: '/queue',
+      page: true,
+      base: async () => {
+        await w.db.execute(sql`delete from saved_queue_views where user_id = ${w.staffId}::uuid and name like 'Fuzz view %'`)
+        const name = `Fuzz view ${crypto.randomUUID().slice(0, 8)}`
+        const [made] = (
+          await w.db.execute<{ id: string }>(
+            sql`insert into saved_queue_views (clinic_id, user_id, name, query) values (${w.northsideId}::uuid, ${w.staffId}::uuid, ${name}, 'status=open') returning id`,
+          )
+        ).rows
+        return form(
+          [
+            ['intent', 'delete-view'],
+            ['view', made!.id],
+          ],
+          { intent: spec('enum'), view: spec('uuid') },
+        )
+      },
+    },
+    {
+      file: '_app.referrals.$id.tsx',
+      name: 'POST /referrals/:id (acknowledge reply)',
+      method: 'POST',
+      role: 'staff',
+      path: '/referrals/:id',
+      page: true,
+      base: async () => work(w, 'acknowledge-reply', [], {}),
+    },
+    {
       file: '_app.referrals.$id.access.tsx',
       name: 'GET /referrals/:id/access',
       method: 'GET',

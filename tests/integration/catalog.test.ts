@@ -175,6 +175,7 @@ describe('nothing in public runs with the owner rights unreviewed', () => {
     'outbox_from_referral_document', // drizzle/0024_outbox.sql: trigger; a document's ids into the outbox, never its name
     'claim_outbox_events', // drizzle/0024_outbox.sql: the courier leases pending events (outbox columns only: no PHI), limits checked
     'settle_outbox_event', // drizzle/0024_outbox.sql: the courier marks one event done, or backs it off and gives up after 24 hours
+    'claim_email_deliveries', // drizzle/0026_email_notifications.sql: the courier leases due email deliveries (ids and clinics only), limits checked
     'claim_webhook_deliveries', // drizzle/0027_webhooks.sql: the courier leases due deliveries of active endpoints (ids and clinic only), limits checked
   ]
 

@@ -7,7 +7,7 @@
  */
 import { randomInt, randomUUID } from 'node:crypto'
 import { and, desc, eq, sql } from 'drizzle-orm'
-import { beforeAll, describe, expect, inject, test } from 'vitest'
+import { beforeAll, describe, expect, inject, test, vi } from 'vitest'
 import { recordAudit } from '../../app/audit/audit.server'
 import { createPhiCipher, parseKeyRing } from '../../app/crypto/phi.server'
 import * as s from '../../app/db/schema'
@@ -108,10 +108,12 @@ describe('a referral entered by staff', () => {
 
     // The queue's received-day filter and its oldest-first order use the day it was received.
     const staff = db.as(staffScope(c.northside))
-    const onThatDay = await staff.tenant((tx) => queuePage(tx, QueueViewSchema.parse({ status: 'all', from: day, to: day }), c.northside.staff))
+    const onThatDay = await staff.tenant((tx) =>
+      queuePage(tx, QueueViewSchema.parse({ status: 'all', from: day, to: day }), c.northside.staff, 'America/Toronto'),
+    )
     expect(onThatDay.rows.map((r) => r.id)).toContain(id)
     const today = await staff.tenant((tx) =>
-      queuePage(tx, QueueViewSchema.parse({ status: 'all', from: dayFromToday(), to: dayFromToday() }), c.northside.staff),
+      queuePage(tx, QueueViewSchema.parse({ status: 'all', from: dayFromToday(), to: dayFromToday() }), c.northside.staff, 'America/Toronto'),
     )
     expect(today.rows.map((r) => r.id)).not.toContain(id)
     expect(onThatDay.rows.find((r) => r.id === id)).toMatchObject({ channel: 'fax', enteredBy: c.northside.staff })
@@ -277,5 +279,67 @@ describe('refused: nothing is written', () => {
     )
     expect('errors' in result && result.errors?.patient_last_name).toBeTruthy()
     await refusedWrites(result.idempotencyKey)
+  })
+})
+
+describe('the clinic’s days, in Toronto at a day boundary', () => {
+  test('the queue’s received from/to filters are Toronto’s days: 23:30 EST is still that day there, 00:00 EST the next', async () => {
+    const result = await enter(c.northside, posted(c.northside, { arrivedVia: 'phone', receivedOn: daysAgo(2), referrerId: c.northside.referrer }))
+    const id = (result as { created: { id: string } }).created.id
+    const [row] = await db.owner.select().from(s.referrals).where(eq(s.referrals.id, id))
+    const staff = db.as(staffScope(c.northside))
+    const shown = (day: string, zone: string) =>
+      staff.tenant(async (tx) => {
+        const page = await queuePage(tx, QueueViewSchema.parse({ status: 'all', from: day, to: day, ref: row!.referenceNumber }), c.northside.staff, zone)
+        return page.rows.map((r) => r.id)
+      })
+    // 04:30 UTC on the 15th of January is 23:30 EST on the 14th in Toronto.
+    await db.owner
+      .update(s.referrals)
+      .set({ receivedAt: new Date('2026-01-15T04:30:00Z') })
+      .where(eq(s.referrals.id, id))
+    expect(await shown('2026-01-14', 'America/Toronto')).toEqual([id])
+    expect(await shown('2026-01-15', 'America/Toronto')).toEqual([])
+    // The same instant is the 15th for a clinic on UTC: the zone is the clinic's, not a fixed one.
+    expect(await shown('2026-01-15', 'UTC')).toEqual([id])
+    // 05:00 UTC is midnight EST: the 15th begins there.
+    await db.owner
+      .update(s.referrals)
+      .set({ receivedAt: new Date('2026-01-15T05:00:00Z') })
+      .where(eq(s.referrals.id, id))
+    expect(await shown('2026-01-14', 'America/Toronto')).toEqual([])
+    expect(await shown('2026-01-15', 'America/Toronto')).toEqual([id])
+    // And in summer, EDT: 03:59 UTC on 2 July is 23:59 on 1 July.
+    await db.owner
+      .update(s.referrals)
+      .set({ receivedAt: new Date('2026-07-02T03:59:00Z') })
+      .where(eq(s.referrals.id, id))
+    expect(await shown('2026-07-01', 'America/Toronto')).toEqual([id])
+    expect(await shown('2026-07-02', 'America/Toronto')).toEqual([])
+  })
+
+  test('the day received may not be after the clinic’s today: at 21:00 in Toronto, UTC’s tomorrow is still the future', () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    try {
+      vi.setSystemTime(new Date('2026-01-15T02:00:00Z')) // 2026-01-14 21:00 EST
+      const parse = (receivedOn: string, zone: string) => {
+        const submission = parseForm(
+          posted(c.northside, { arrivedVia: 'fax', receivedOn, referrerId: c.northside.referrer }),
+          inboundSchema(c.northside.form.definition, zone),
+        )
+        return { status: submission.status, error: submission.status === 'success' ? undefined : submission.error }
+      }
+      const tomorrow = parse('2026-01-15', 'America/Toronto')
+      expect(tomorrow.status).toBe('error')
+      expect(tomorrow.error).toEqual({ receivedOn: ['Date received cannot be in the future'] })
+      expect(parse('2026-01-14', 'America/Toronto').status).toBe('success')
+      // A clinic on UTC is already on the 15th.
+      expect(parse('2026-01-15', 'UTC').status).toBe('success')
+      // A year back, counted from Toronto's today: the 14th of January 2025 is in, the 13th out.
+      expect(parse('2025-01-14', 'America/Toronto').status).toBe('success')
+      expect(parse('2025-01-13', 'America/Toronto').error).toEqual({ receivedOn: ['Date received: enter a date on or after January 14, 2025'] })
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })

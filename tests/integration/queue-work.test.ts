@@ -118,7 +118,7 @@ describe('Reply received', () => {
     expect(cleared).toEqual([])
     expect(await marker(id)).not.toBeNull()
     const view = QueueViewSchema.parse({ status: 'replied', ref: `QW-${id.slice(0, 8).toUpperCase()}` })
-    const page = await db.as(staff).tenant((tx) => queuePageWithPeople(tx, view, staff.userId!, staff.clinicId!))
+    const page = await db.as(staff).tenant((tx) => queuePageWithPeople(tx, view, staff.userId!, staff.clinicId!, 'America/Toronto'))
     expect(page.rows.map((r) => r.id)).toEqual([id])
     expect(page.total).toBe(1)
   })
@@ -127,7 +127,7 @@ describe('Reply received', () => {
 describe('the queue page read: total and saved views in one message', () => {
   test('the total is the whole view, not the page, and stops at the cap', async () => {
     const all = QueueViewSchema.parse({ status: 'all' })
-    const page = await db.as(staff).tenant((tx) => queuePageWithPeople(tx, all, staff.userId!, staff.clinicId!))
+    const page = await db.as(staff).tenant((tx) => queuePageWithPeople(tx, all, staff.userId!, staff.clinicId!, 'America/Toronto'))
     const [truth] = await db.owner
       .select({ n: sql<number>`count(*)::int` })
       .from(s.referrals)
@@ -136,7 +136,7 @@ describe('the queue page read: total and saved views in one message', () => {
     expect(page.total).toBe(Math.min(truth!.n, COUNT_CAP))
     expect(page.more).toBe(truth!.n > COUNT_CAP)
     const waiting = QueueViewSchema.parse({ status: 'info_requested' })
-    const few = await db.as(staff).tenant((tx) => queuePageWithPeople(tx, waiting, staff.userId!, staff.clinicId!))
+    const few = await db.as(staff).tenant((tx) => queuePageWithPeople(tx, waiting, staff.userId!, staff.clinicId!, 'America/Toronto'))
     const [waitingTruth] = await db.owner
       .select({ n: sql<number>`count(*)::int` })
       .from(s.referrals)
@@ -151,7 +151,7 @@ describe('the queue page read: total and saved views in one message', () => {
     expect(await db.as(staff).tenant((tx) => saveView(tx, { clinicId: staff.clinicId!, userId: staff.userId! }, mine.toUpperCase(), view))).toBe('duplicate')
     // The admin may use the same name: it is theirs.
     expect(await db.as(admin).tenant((tx) => saveView(tx, { clinicId: admin.clinicId!, userId: admin.userId! }, mine, view))).toBe('saved')
-    const read = (who: TenantScope) => db.as(who).tenant((tx) => queuePageWithPeople(tx, view, who.userId!, who.clinicId!))
+    const read = (who: TenantScope) => db.as(who).tenant((tx) => queuePageWithPeople(tx, view, who.userId!, who.clinicId!, 'America/Toronto'))
     const staffViews = (await read(staff)).savedViews
     expect(staffViews.filter((v) => v.name === mine)).toEqual([{ id: expect.any(String), name: mine, query: 'status=received&priority=urgent&sort=priority' }])
     const adminsId = (await read(admin)).savedViews.find((v) => v.name === mine)!.id

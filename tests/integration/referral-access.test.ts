@@ -95,6 +95,24 @@ describe("a referral's access history", () => {
     expect(new Set(seqs).size).toBe(63)
     expect([...first.rows, ...second.rows].filter((r) => r.list === 'list')).toHaveLength(42)
   })
+
+  test('a run of list views that would cross the page boundary starts the next page, whole', async () => {
+    const [staff] = await clinicWith('staff')
+    const referral = crypto.randomUUID()
+    const read = () => record(staff!, { action: 'referral.read', entityType: 'referral', entityId: referral })
+    // Oldest first: 5 reads, a run of 10 queue pages that showed it, then 45 reads.
+    for (let i = 0; i < 5; i++) await read()
+    for (let i = 0; i < 10; i++) await list(staff!, [referral])
+    for (let i = 0; i < 45; i++) await read()
+    const first = await history(staff!, referral)
+    // Rows 46 to 55 are the run: the first page ends before it, not in its middle.
+    expect(first.rows).toHaveLength(45)
+    expect(first.rows.every((r) => r.action === 'referral.read')).toBe(true)
+    const second = await history(staff!, referral, first.next!)
+    expect(second.rows.slice(0, 10).every((r) => r.list === 'list')).toBe(true)
+    expect(second.rows).toHaveLength(15)
+    expect(second.next).toBeNull()
+  })
 })
 
 test('the list index is partial, on the ids alone, without a pending list, and the lookup can use it', async () => {

@@ -246,7 +246,7 @@ describe('queuePage keyset pagination', () => {
     const pages: string[][] = []
     let cursor: string | undefined
     do {
-      const { rows, next } = await run((tx) => queuePage(tx, { ...base, cursor }, c.riverbend.staff, extra))
+      const { rows, next } = await run((tx) => queuePage(tx, { ...base, cursor }, c.riverbend.staff, 'America/Toronto', extra))
       expect(rows.length).toBeLessThanOrEqual(PAGE_SIZE)
       if (next) expect(rows).toHaveLength(PAGE_SIZE)
       pages.push(rows.map((r) => r.id))

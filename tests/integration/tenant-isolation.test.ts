@@ -18,7 +18,7 @@ type Slug = 'northside' | 'lakeview'
 type Member = 'staff' | 'admin' | 'referrer' | 'referrer2'
 /** Ids of one clinic's rows; referral is one of referrer@'s, freeReferral has no processing result. */
 type Clinic = Record<
-  Member | 'clinicId' | 'referral' | 'freeReferral' | 'form' | 'event' | 'result' | 'document' | 'view' | 'adminView' | 'profile' | 'draft' | 'template' | 'endpoint' | 'delivery',
+  Member | 'clinicId' | 'referral' | 'freeReferral' | 'form' | 'event' | 'result' | 'document' | 'view' | 'adminView' | 'profile' | 'draft' | 'template' | 'emailPreference' | 'endpoint' | 'delivery',
   string
 > & {
   audit: number
@@ -127,6 +127,17 @@ const TABLES: Case[] = [
     update: { practice: 'Renamed practice' },
     updatable: true,
     row: (c) => ({ clinicId: c.clinicId, userId: c.referrer2, clinicianName: 'Probe' }),
+  },
+  {
+    table: s.emailPreferences,
+    owner: s.emailPreferences.clinicId,
+    mine: s.emailPreferences.userId,
+    writer: 'referrer',
+    insertAs: 'referrer2',
+    target: (c) => c.emailPreference,
+    update: { off: ['declined'] },
+    updatable: true,
+    row: (c) => ({ clinicId: c.clinicId, userId: c.referrer2, off: ['accepted'] }),
   },
   {
     table: s.referralDrafts,
@@ -287,6 +298,14 @@ async function loadClinic(slug: Slug): Promise<Clinic> {
     .select()
     .from(s.referrerProfiles)
     .where(eq(s.referrerProfiles.userId, user('referrer')))
+  await o
+    .insert(s.emailPreferences)
+    .values({ clinicId, userId: user('referrer'), off: [] })
+    .onConflictDoNothing()
+  const [emailPreference] = await o
+    .select()
+    .from(s.emailPreferences)
+    .where(eq(s.emailPreferences.userId, user('referrer')))
   const [draft] = await o
     .insert(s.referralDrafts)
     .values({ clinicId, userId: user('referrer'), formVersion: 1, content: SEALED })
@@ -324,6 +343,7 @@ async function loadClinic(slug: Slug): Promise<Clinic> {
     profile: profile!.id,
     draft: draft!.id,
     template: template!.id,
+    emailPreference: emailPreference!.id,
   }
 }
 
@@ -339,9 +359,11 @@ test('the matrix covers every table in schema public', async () => {
     where n.nspname = 'public' and c.relkind in ('r', 'p') order by 1`)
   // Besides the clinic-owned tables: the audit chain's bookkeeping, keyed by clinic id as text
   // (catalog.test.ts checks the runtime role cannot touch the heads; checkpoints are read-only),
-  // the sessions, which the runtime role reaches only through functions (drizzle/0015), and the
-  // outbox, which only triggers and the courier's functions touch (drizzle/0024).
-  const bookkeeping = ['audit_chain_heads', 'audit_checkpoints', 'outbox_events', 'rate_limits', 'session_refreshes', 'sessions']
+  // the sessions, which the runtime role reaches only through functions (drizzle/0015), the
+  // outbox, which only triggers and the courier's functions touch (drizzle/0024), and email
+  // deliveries, written only by the courier's scope (a clinic, no user): their isolation is
+  // tested in email-deliveries.test.ts.
+  const bookkeeping = ['audit_chain_heads', 'audit_checkpoints', 'email_deliveries', 'outbox_events', 'rate_limits', 'session_refreshes', 'sessions']
   expect(rows.map((r) => r.relname)).toEqual([...TABLES.map((c) => getTableName(c.table)), ...bookkeeping].sort())
 })
 

@@ -44,8 +44,11 @@ export class ClinicLive extends DurableObject<CourierEnv> {
   private async open(request: Request): Promise<Response> {
     const viewer = readViewer(request.headers.get(VIEWER_HEADER))
     if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket' || !viewer) return new Response('Bad request', { status: 400 })
-    const mine = this.ctx.getWebSockets(`user:${viewer.userId}`)
-    for (const old of mine.slice(0, Math.max(0, mine.length - SOCKETS_PER_USER + 1))) closeQuietly(old, 1008, 'Too many open pages')
+    const mine = this.ctx.getWebSockets(`user:${viewer.userId}`).sort((a, b) => openedAt(a) - openedAt(b))
+    for (const old of mine.slice(0, Math.max(0, mine.length - SOCKETS_PER_USER + 1))) {
+      closeQuietly(old, 1008, 'Too many open pages')
+      this.left(old)
+    }
     const { 0: client, 1: server } = new WebSocketPair()
     const tags = [`user:${viewer.userId}`, ...(viewer.referralId ? [`referral:${viewer.referralId}`] : [])]
     this.ctx.acceptWebSocket(server, tags)
@@ -100,11 +103,11 @@ export class ClinicLive extends DurableObject<CourierEnv> {
     const now = Date.now()
     let next = Infinity
     for (const socket of this.ctx.getWebSockets()) {
-      const { openedAt } = socket.deserializeAttachment() as Attachment
-      if (now - openedAt >= SOCKET_MAX_AGE_MS) {
+      const opened = openedAt(socket)
+      if (now - opened >= SOCKET_MAX_AGE_MS) {
         closeQuietly(socket, RENEW, 'Open the live queue again')
         this.left(socket)
-      } else next = Math.min(next, openedAt + SOCKET_MAX_AGE_MS)
+      } else next = Math.min(next, opened + SOCKET_MAX_AGE_MS)
     }
     if (next < Infinity) await this.ctx.storage.setAlarm(next)
   }
@@ -114,6 +117,8 @@ export class ClinicLive extends DurableObject<CourierEnv> {
     if (referralId) this.sharePresence(referralId, socket)
   }
 }
+
+const openedAt = (socket: WebSocket) => (socket.deserializeAttachment() as Attachment).openedAt
 
 function sendQuietly(socket: WebSocket, text: string) {
   try {

@@ -1,0 +1,129 @@
+/**
+ * An accounting of disclosures for one patient (HIPAA 164.528): every recorded access to any of
+ * that patient's referrals in the clinic, over a period of up to six years. The patient is found
+ * through the blind indexes (a health card number, or a last name with a date of birth), so the
+ * terms never reach the database; what comes back is the trail's own rows: who, when, what, from
+ * where. Each accounting is itself a row of the trail, with ids and counts only.
+ */
+import { and, desc, eq, gte, inArray, or, sql } from 'drizzle-orm'
+import type { AuditEvent } from '~/audit/audit.server'
+import type { PhiCipher } from '~/crypto/phi.server'
+import { auditLogs, referrals, users } from '~/db/schema'
+import { patientMatch } from '~/referrals/queue.server'
+import type { TenantTx } from '~/tenancy/tenant.server'
+
+export const DISCLOSURE_YEARS = 6
+/** More than any page should show or any file should hold in one go; the answer says when it stopped. */
+export const MAX_DISCLOSURES = 5000
+const LIST_PAGE = 100
+
+export type PatientSearch = { healthCard?: string; lastName?: string; dob?: string }
+export type Disclosure = {
+  seq: number
+  occurredAt: string
+  actor: string | null
+  actorRole: string | null
+  action: string
+  outcome: string
+  referenceNumber: string | null
+  referralId: string
+  ip: string | null
+  userAgent: string | null
+}
+
+export function periodStart(now: Date, years: number) {
+  const since = new Date(now)
+  since.setUTCFullYear(since.getUTCFullYear() - Math.min(Math.max(years, 1), DISCLOSURE_YEARS))
+  return since
+}
+
+/** The patient's referrals, then every row about them and every list that showed them, newest first. */
+export async function accountOfDisclosures(
+  tx: TenantTx,
+  cipher: PhiCipher,
+  audit: (tx: TenantTx, event: AuditEvent) => Promise<void>,
+  input: { clinicId: string; search: PatientSearch; since: Date; purpose: 'read' | 'export' },
+) {
+  const match = await patientMatch(cipher, input.clinicId, input.search)
+  const found = match
+    ? await tx
+        .select({ id: referrals.id, referenceNumber: referrals.referenceNumber })
+        .from(referrals)
+        .where(and(eq(referrals.clinicId, input.clinicId), match))
+    : []
+  const ids = found.map((r) => r.id)
+  const reference = new Map(found.map((r) => [r.id, r.referenceNumber]))
+  let rows: Disclosure[] = []
+  let truncated = false
+  if (ids.length) {
+    // The lists that showed each referral (audit_list_views: drizzle/0013), a page at a time.
+    const listed = new Map<number, string>()
+    for (const id of ids) {
+      let before: number | null = null
+      for (;;) {
+        const page: { rows: { id: string; seq: string }[] } = await tx.execute<{ id: string; seq: string }>(sql`select a.id::text, a.seq::text from audit_logs a
+          where a.id = any(array(select audit_list_views(${id}::uuid, ${before}::bigint, ${LIST_PAGE}))) order by a.seq desc`)
+        for (const r of page.rows) if (!listed.has(Number(r.id))) listed.set(Number(r.id), id)
+        if (page.rows.length < LIST_PAGE || listed.size > MAX_DISCLOSURES) break
+        before = Number(page.rows.at(-1)!.seq)
+      }
+    }
+    const aboutThem = and(eq(auditLogs.entityType, 'referral'), inArray(auditLogs.entityId, ids))
+    const shownIn = listed.size ? inArray(auditLogs.id, [...listed.keys()]) : undefined
+    const found = await tx
+      .select({
+        id: auditLogs.id,
+        seq: auditLogs.seq,
+        occurredAt: auditLogs.occurredAt,
+        actor: users.displayName,
+        actorRole: auditLogs.actorRole,
+        action: auditLogs.action,
+        outcome: auditLogs.outcome,
+        entityId: auditLogs.entityId,
+        ip: auditLogs.ip,
+        userAgent: auditLogs.userAgent,
+      })
+      .from(auditLogs)
+      .leftJoin(users, eq(users.id, auditLogs.actorId))
+      .where(and(eq(auditLogs.clinicId, input.clinicId), gte(auditLogs.occurredAt, input.since), or(aboutThem, shownIn)))
+      .orderBy(desc(auditLogs.seq))
+      .limit(MAX_DISCLOSURES + 1)
+    truncated = found.length > MAX_DISCLOSURES
+    rows = found.slice(0, MAX_DISCLOSURES).map((r) => {
+      const referralId = r.entityId && reference.has(r.entityId) ? r.entityId : (listed.get(r.id) ?? '')
+      return {
+        seq: r.seq ?? 0,
+        occurredAt: r.occurredAt.toISOString(),
+        actor: r.actor,
+        actorRole: r.actorRole,
+        action: r.action,
+        outcome: r.outcome,
+        referenceNumber: reference.get(referralId) ?? null,
+        referralId,
+        ip: r.ip,
+        userAgent: r.userAgent,
+      }
+    })
+  }
+  // The accounting is a disclosure too: recorded with ids and counts, never the search terms.
+  await audit(tx, {
+    action: input.purpose === 'export' ? 'disclosures.export' : 'disclosures.read',
+    entityType: 'patient',
+    details: { ids, rows: rows.length, truncated, since: input.since.toISOString(), by: input.search.healthCard ? 'health_card' : 'name_dob' },
+  })
+  return { referrals: found, rows, truncated }
+}
+
+const csvCell = (value: string | number | null) => {
+  const text = value === null ? '' : String(value)
+  // A leading = + - @ would be a formula in a spreadsheet.
+  const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text
+  return /[",\n\r]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe
+}
+
+export function disclosuresCsv(rows: Disclosure[], truncated: boolean) {
+  const header = ['when (UTC)', 'who', 'role', 'what', 'outcome', 'referral', 'from IP', 'user agent']
+  const lines = rows.map((r) => [r.occurredAt, r.actor, r.actorRole, r.action, r.outcome, r.referenceNumber, r.ip, r.userAgent].map(csvCell).join(','))
+  const trailer = `# intakepilot-disclosures: ${rows.length} rows; ${truncated ? `stopped at ${MAX_DISCLOSURES}: narrow the period` : 'complete'}`
+  return [header.join(','), ...lines, trailer].join('\r\n') + '\r\n'
+}

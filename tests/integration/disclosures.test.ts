@@ -1,0 +1,110 @@
+/**
+ * A patient's accounting of disclosures (app/privacy/disclosures.server.ts) against the real
+ * database, as the clinic's admin through RLS: found through the blind indexes, it gathers the
+ * accesses to every referral of that patient, lists that showed one included, and none that
+ * were only about another patient; it is recorded without the search terms; its CSV is safe to
+ * open in a spreadsheet.
+ */
+import { randomUUID } from 'node:crypto'
+import { sql } from 'drizzle-orm'
+import { describe, expect, inject, test } from 'vitest'
+import { recordAudit, type AuditEvent } from '../../app/audit/audit.server'
+import { createPhiCipher, parseKeyRing } from '../../app/crypto/phi.server'
+import { accountOfDisclosures, disclosuresCsv, periodStart } from '../../app/privacy/disclosures.server'
+import type { TenantScope, TenantTx } from '../../app/tenancy/tenant.server'
+import { fakePatient } from '../factories/patients'
+import { createRandom } from '../factories/random'
+import { useTestDatabase } from '../support/db'
+import { makePrivacyClinic } from '../support/privacy-clinic'
+
+const db = useTestDatabase()
+const secrets = inject('secrets')
+const keys = { keyRing: parseKeyRing(secrets.phiKeyRing), blindIndexKey: secrets.phiBlindIndexKey }
+const cipher = createPhiCipher(keys)
+const noBucket = { put: async () => null } as unknown as R2Bucket
+
+const audit =
+  (who: TenantScope, ip: string | null = null) =>
+  (tx: TenantTx, event: AuditEvent) =>
+    recordAudit(tx, who, { requestId: randomUUID(), ip, userAgent: 'test-agent' }, event)
+
+describe('accounting of disclosures', () => {
+  test('every access to any referral of the patient, across referrals, and none of another patient', async () => {
+    const random = createRandom(20261201)
+    const [ada, bea] = [fakePatient(random), fakePatient(random)]
+    // Referrals 0, 1, 2 are Ada's; 3 is Bea's. makePrivacyClinic seals no documents here (no bucket needed).
+    const clinic = await makePrivacyClinic(db.owner, keys, noBucket, { referrals: 4, patients: [ada, ada, ada, bea], seed: 7 })
+    const [a1, a2, a3, b1] = clinic.referrals.map((r) => r.id)
+    const staff: TenantScope = { clinicId: clinic.id, userId: clinic.staff, role: 'staff' }
+    const admin: TenantScope = { clinicId: clinic.id, userId: clinic.admin, role: 'admin' }
+    const as = (who: TenantScope, events: AuditEvent[], ip?: string) =>
+      db.as(who).tenant(async (tx) => {
+        for (const e of events) await audit(who, ip)(tx, e)
+      })
+    await as(
+      staff,
+      [
+        { action: 'referral.read', entityType: 'referral', entityId: a1 },
+        { action: 'referral.print', entityType: 'referral', entityId: a2 },
+        { action: 'document.read', entityType: 'referral', entityId: a3, details: { documentId: randomUUID(), download: true } },
+        { action: 'referral.read', entityType: 'referral', entityId: b1 },
+        { action: 'referral.list', entityType: 'referral', details: { ids: [a2, b1] } },
+        { action: 'referral.list', entityType: 'referral', details: { ids: [b1] } },
+      ],
+      '203.0.113.9',
+    )
+
+    const since = periodStart(new Date(), 6)
+    const byCard = await db
+      .as(admin)
+      .tenant((tx) =>
+        accountOfDisclosures(tx, cipher, audit(admin), { clinicId: clinic.id, search: { healthCard: String(ada.health_card_number) }, since, purpose: 'read' }),
+      )
+    expect(byCard.referrals.map((r) => r.id).sort()).toEqual([a1, a2, a3].sort())
+    const seen = byCard.rows.map((r) => `${r.action} ${r.referralId}`)
+    expect(seen).toEqual(expect.arrayContaining([`referral.read ${a1}`, `referral.print ${a2}`, `document.read ${a3}`, `referral.list ${a2}`]))
+    expect(byCard.rows.every((r) => [a1, a2, a3].includes(r.referralId))).toBe(true)
+    expect(byCard.rows.filter((r) => r.action === 'referral.list')).toHaveLength(1)
+    const read = byCard.rows.find((r) => r.action === 'referral.read')!
+    expect(read).toMatchObject({ actor: `staff ${clinic.slug.slice(5)}`, actorRole: 'staff', ip: '203.0.113.9', userAgent: 'test-agent', outcome: 'success' })
+    expect(read.referenceNumber).toMatch(/^T-/)
+
+    // By last name and date of birth: the same referrals.
+    const byName = await db.as(admin).tenant((tx) =>
+      accountOfDisclosures(tx, cipher, audit(admin), {
+        clinicId: clinic.id,
+        search: { lastName: String(ada.patient_last_name).toUpperCase(), dob: String(ada.patient_dob) },
+        since,
+        purpose: 'export',
+      }),
+    )
+    expect(byName.referrals.map((r) => r.id).sort()).toEqual([a1, a2, a3].sort())
+
+    // Bea's accounting holds her read and both lists, nothing of Ada's.
+    const bea1 = await db
+      .as(admin)
+      .tenant((tx) =>
+        accountOfDisclosures(tx, cipher, audit(admin), { clinicId: clinic.id, search: { healthCard: String(bea.health_card_number) }, since, purpose: 'read' }),
+      )
+    expect(bea1.rows.map((r) => r.action).sort()).toEqual(['referral.list', 'referral.list', 'referral.read'])
+    expect(bea1.rows.every((r) => r.referralId === b1)).toBe(true)
+
+    // Recorded, with ids and counts, never the search terms.
+    const trail = await db.owner.execute<{ action: string; details: string }>(
+      sql`select action, details::text from audit_logs where clinic_id = ${clinic.id}::uuid and action like 'disclosures.%' order by seq`,
+    )
+    expect(trail.rows.map((r) => r.action)).toEqual(['disclosures.read', 'disclosures.export', 'disclosures.read'])
+    for (const row of trail.rows)
+      for (const term of [ada.health_card_number, ada.patient_last_name, bea.health_card_number, ada.patient_dob])
+        expect(row.details).not.toContain(String(term))
+    // An admin of another clinic, or a patient nobody has, finds nothing.
+    const none = await db
+      .as(admin)
+      .tenant((tx) => accountOfDisclosures(tx, cipher, audit(admin), { clinicId: clinic.id, search: { healthCard: '0000000000XX' }, since, purpose: 'read' }))
+    expect(none).toMatchObject({ referrals: [], rows: [] })
+
+    const csv = disclosuresCsv([{ ...read, actor: '=HYPERLINK("x")' }], false)
+    expect(csv.split('\r\n')[1]).toContain(`"'=HYPERLINK(""x"")"`)
+    expect(csv.trimEnd().split('\r\n').at(-1)).toBe('# intakepilot-disclosures: 1 rows; complete')
+  }, 60_000)
+})
