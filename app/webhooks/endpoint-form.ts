@@ -18,21 +18,22 @@ void (webhookTopics satisfies readonly (typeof TOPICS)[number]['topic'][])
 
 const box = z.literal('on').optional()
 
-export const CreateEndpointSchema = z
-  .object({
-    intent: z.literal('create'),
-    url: z
-      .string({ error: 'Enter the address of the endpoint' })
-      .trim()
-      .min(1, 'Enter the address of the endpoint')
-      .max(2000, 'Use an address of at most 2,000 characters'),
-    ...Object.fromEntries(TOPICS.map((t) => [t.field, box])),
-  })
-  .transform((form, ctx) => {
-    const topics = TOPICS.filter((t) => (form as Record<string, unknown>)[t.field] === 'on').map((t) => t.topic)
-    if (topics.length === 0) ctx.addIssue({ code: 'custom', path: [TOPICS[0]!.field], message: 'Choose at least one event to send' })
-    return { url: form.url, topics }
-  })
+/** The fields as sent (conform's constraints are read from this: a transform has none). */
+export const CreateEndpointFields = z.object({
+  intent: z.literal('create'),
+  url: z
+    .string({ error: 'Enter the address of the endpoint' })
+    .trim()
+    .min(1, 'Enter the address of the endpoint')
+    .max(2000, 'Use an address of at most 2,000 characters'),
+  ...Object.fromEntries(TOPICS.map((t) => [t.field, box])),
+})
+
+export const CreateEndpointSchema = CreateEndpointFields.transform((form, ctx) => {
+  const topics = TOPICS.filter((t) => (form as Record<string, unknown>)[t.field] === 'on').map((t) => t.topic)
+  if (topics.length === 0) ctx.addIssue({ code: 'custom', path: [TOPICS[0]!.field], message: 'Choose at least one event to send' })
+  return { url: form.url, topics }
+})
 
 export const ENDPOINT_INTENTS = ['rotate', 'disable', 'enable', 'test'] as const
 export const EndpointChangeSchema = z.object({ intent: z.enum(ENDPOINT_INTENTS), endpointId: z.uuid() })

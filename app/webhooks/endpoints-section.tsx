@@ -11,7 +11,7 @@ import { Button } from '~/components/ui/button'
 import { Field } from '~/components/ui/field'
 import type { WebhookTopic } from '~/db/schema'
 import { ClinicTime } from '~/utils/use-clinic-time'
-import { CreateEndpointSchema, TOPICS } from './endpoint-form'
+import { CreateEndpointFields, CreateEndpointSchema, TOPICS } from './endpoint-form'
 
 export const INTEGRATIONS_PAGE = '/admin/integrations'
 
@@ -148,7 +148,7 @@ function AddEndpointForm({ lastResult }: { lastResult?: SubmissionResult<string[
   const [form, fields] = useForm({
     id: 'add-endpoint',
     lastResult,
-    constraint: getZodConstraint(CreateEndpointSchema),
+    constraint: getZodConstraint(CreateEndpointFields),
     onValidate: ({ formData }) => parseWithZod(formData, { schema: CreateEndpointSchema }),
     shouldRevalidate: 'onInput',
   })

@@ -4,6 +4,7 @@
  * workerd, beside the app) delivers a test event and a new referral to it, each verifying with
  * that secret. An address into a private network is refused on the page, and nothing is stored.
  */
+import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingHttpHeaders } from 'node:http'
 import { eq } from 'drizzle-orm'
 import { Webhook } from 'standardwebhooks'
@@ -47,7 +48,8 @@ test('an admin registers an endpoint, the secret is shown once, and signed deliv
     expect(endpoint!.topics.sort()).toEqual(['referral.created', 'referral.status_changed'])
     // Sealed in the database, and not shown again.
     expect(JSON.stringify(endpoint)).not.toContain(secret.slice(6))
-    await page.reload()
+    // Opened again (a plain GET: a reload of the answer would post the form again).
+    await page.goto('/admin/integrations')
     await expect(page.getByLabel('Signing secret')).toHaveCount(0)
 
     // A test event: signed, verified with the secret the page showed.
@@ -62,7 +64,10 @@ test('an admin registers an endpoint, the secret is shown once, and signed deliv
 
     // A referral submitted through the API: announced as referral.created, its id only.
     const referrer = await token('referrer@lakeview.test')
-    const created = await request.post('/api/v1/referrals', { headers: bearer(referrer), data: await referralBody(request, referrer) })
+    const created = await request.post('/api/v1/referrals', {
+      headers: { ...bearer(referrer), 'Idempotency-Key': randomUUID() },
+      data: await referralBody(request, referrer),
+    })
     expect(created.status(), await created.text()).toBe(201)
     const { id } = (await created.json()).data
     await expect.poll(() => received.filter((r) => r.body.includes(id)).length, { timeout: 15_000 }).toBe(1)
@@ -79,7 +84,7 @@ test('an admin registers an endpoint, the secret is shown once, and signed deliv
     await expect(page.getByRole('row').filter({ hasText: 'webhook.test' })).toContainText('204')
 
     // Disabled: nothing more is sent to it (and the other tests' referrals do not reach it).
-    await page.getByRole('link', { name: 'Integrations' }).click()
+    await page.getByRole('main').getByRole('link', { name: 'Integrations' }).click()
     await page.getByRole('button', { name: `Disable: ${url}` }).click()
     await expect(page.getByRole('button', { name: `Enable: ${url}` })).toBeVisible()
   } finally {
