@@ -105,8 +105,8 @@ BEGIN
   IF p_limit IS NULL OR p_limit < 1 OR p_limit > 500 THEN RAISE EXCEPTION 'claim_email_deliveries: limit out of range'; END IF;
   IF p_lease_seconds IS NULL OR p_lease_seconds < 1 OR p_lease_seconds > 3600 THEN RAISE EXCEPTION 'claim_email_deliveries: lease out of range'; END IF;
   RETURN QUERY
-    UPDATE email_deliveries d
-       SET claimed_until = clock_timestamp() + make_interval(secs => p_lease_seconds)
+    UPDATE email_deliveries d SET
+        claimed_until = clock_timestamp() + make_interval(secs => p_lease_seconds)
      WHERE d.id IN (
        SELECT p.id FROM email_deliveries p
         WHERE p.status = 'pending' AND p.next_attempt_at <= clock_timestamp()

@@ -106,8 +106,8 @@ BEGIN
   IF p_limit IS NULL OR p_limit < 1 OR p_limit > 200 THEN RAISE EXCEPTION 'claim_webhook_deliveries: limit out of range'; END IF;
   IF p_lease_seconds IS NULL OR p_lease_seconds < 1 OR p_lease_seconds > 600 THEN RAISE EXCEPTION 'claim_webhook_deliveries: lease out of range'; END IF;
   RETURN QUERY
-    UPDATE webhook_deliveries d
-       SET claimed_until = clock_timestamp() + make_interval(secs => p_lease_seconds)
+    UPDATE webhook_deliveries d SET
+        claimed_until = clock_timestamp() + make_interval(secs => p_lease_seconds)
      WHERE d.id IN (
        SELECT p.id FROM webhook_deliveries p
          JOIN webhook_endpoints e ON e.clinic_id = p.clinic_id AND e.id = p.endpoint_id
