@@ -1166,6 +1166,58 @@ export function endpoints(w: World): (Endpoint & { file: string })[] {
       path: '/logout',
       base: async () => form([['from', 'menu']], {}),
     },
+    {
+      file: '_app.settings.notifications.tsx',
+      name: 'GET /settings/notifications',
+      method: 'GET',
+      role: 'staff',
+      path: '/settings/notifications',
+      page: true,
+      base: async () => query([['saved', '1']]),
+    },
+    {
+      file: '_app.settings.notifications.tsx',
+      name: 'POST /settings/notifications',
+      method: 'POST',
+      role: 'referrer',
+      path: '/settings/notifications',
+      page: true,
+      base: async () =>
+        form(
+          [
+            ['declined', 'on'],
+            ['accepted', 'on'],
+          ],
+          { declined: spec('free', false), accepted: spec('free', false) },
+        ),
+    },
+    {
+      file: '_app.admin.email.tsx',
+      name: 'GET /admin/email',
+      method: 'GET',
+      role: 'admin',
+      path: '/admin/email',
+      page: true,
+      base: async () => query([]),
+    },
+    {
+      file: '_app.admin.integrations.tsx',
+      name: 'POST /admin/integrations (create)',
+      method: 'POST',
+      role: 'admin',
+      path: '/admin/integrations',
+      page: true,
+      // A loopback address is refused in production and taken locally: either way no 500.
+      base: async () =>
+        form(
+          [
+            ['intent', 'create'],
+            ['url', 'https://hooks.example.com/intake'],
+            ['created', 'on'],
+          ],
+          { intent: spec('free', false), url: spec('free', false), created: spec('free', false) },
+        ),
+    },
   ]
 }
 
@@ -1174,6 +1226,8 @@ export const COVERED_BY_OTHERS: Record<string, string> = {
   '_app.tsx': 'the layout: its loader runs in every _app.* page above',
   '_app.$.tsx': 'reads nothing it is sent: every address and method answers 404 in the shell (tests/e2e/error-shell.spec.ts)',
   'api.$.ts': 'reads nothing it is sent: every address and method answers the JSON 404 (tests/e2e/error-shell.spec.ts)',
+  '_app.admin.integrations_.$endpointId.tsx':
+    "one endpoint's delivery log, which needs an endpoint of the clinic to exist: tests/e2e/webhooks.spec.ts opens it and redelivers from it; an unknown id answers 404",
   'live.ts':
     'a WebSocket handshake, which this HTTP fuzzer cannot complete: tests/e2e/live-queue.spec.ts sends it the signed-out, referrer, cross-site, malformed and plain requests',
 }
