@@ -29,7 +29,8 @@ import { clinicInstant } from '../../app/utils/clinic-time'
 const STAFF = 'staff@northside.test'
 /** Northside keeps the default zone: a received day and time are Toronto's. */
 const CLINIC_ZONE = 'America/Toronto'
-const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10)
+// The clinic's calendar day n days ago (its own zone, not UTC: in the evening they differ).
+const daysAgo = (n: number) => new Intl.DateTimeFormat('en-CA', { timeZone: CLINIC_ZONE }).format(new Date(Date.now() - n * 86_400_000))
 const withKey = async (owner: Owner, key: string) => (await owner.select({ n: count() }).from(referrals).where(eq(referrals.idempotencyKey, key)))[0]!.n
 const inboundForm = (page: Page) => page.locator('form:has(input[name=idempotencyKey])')
 

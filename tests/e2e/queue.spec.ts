@@ -82,8 +82,11 @@ test('filters live in the URL and work; a bookmarked URL reproduces the view', a
 
   // Most urgent first: Lakeview has more than a page of emergent referrals, so page one is all emergent.
   await filters.getByLabel('Status').selectOption('all')
+  await expect(page).toHaveURL(/[?&]status=all/)
   await filters.getByLabel('Priority').selectOption('')
+  await expect(page).not.toHaveURL(/[?&]priority=/)
   await filters.getByLabel('Assigned to').selectOption('anyone')
+  await expect(page).toHaveURL(/\/queue\?status=all$/)
   await filters.getByRole('button', { name: 'Apply' }).click()
   await expect(page).toHaveURL(/\/queue\?status=all$/)
   // The sort is the column headers' (links that keep the filters).

@@ -183,7 +183,12 @@ test('an admin sets the booking targets on the clinic settings page; the dashboa
     await booking.getByLabel('Emergent').fill('0')
     await section.getByRole('button', { name: 'Save targets' }).click()
     await expect(booking.getByLabel('Emergent')).toHaveAttribute('aria-invalid', 'true')
-    await expect(section.getByText('The emergent booking target is at least 1 day')).toBeVisible()
+    // At the field, and in the summary above the form as a link to it.
+    await expect(booking.getByText('The emergent booking target is at least 1 day')).toBeVisible()
+    await expect(section.getByRole('link', { name: 'The emergent booking target is at least 1 day' })).toHaveAttribute(
+      'href',
+      '#turnaround-targets-booking_emergent',
+    )
     expect((await clinicBySlug(owner, 'riverbend')).settings).toEqual(before.settings)
 
     for (const value of ['99999', 'abc', '1.5', '-3', '']) {
