@@ -10,7 +10,7 @@ import { and, asc, count, desc, eq, ne, notInArray, or, sql } from 'drizzle-orm'
 import { auditLogs, clinics, referrals, users } from '../../app/db/schema'
 import AxeBuilder from '@axe-core/playwright'
 import { clinicDay, formatClinicTime } from '../../app/utils/clinic-time'
-import { expect, SAME_ORIGIN, test, today, type Owner } from './fixtures'
+import { expect, hydrated, SAME_ORIGIN, test, today, type Owner } from './fixtures'
 
 const ADMIN = 'admin@lakeview.test'
 /** Lakeview's today: its days are Toronto's (it has not chosen another zone), not UTC's. */
@@ -50,8 +50,6 @@ async function expectNoSeriousAxeViolations(page: Page) {
 }
 
 /** Remix has taken over the page: a click on a link is now a client navigation, not a new document. */
-const hydrated = (page: Page) =>
-  page.waitForFunction(() => (window as { __remixRouter?: { state: { initialized: boolean } } }).__remixRouter?.state.initialized === true)
 
 const rowsOfRequest = (owner: Owner, requestId: string | undefined) =>
   owner

@@ -67,6 +67,9 @@ function watch(context: BrowserContext) {
 export async function settled(page: Page) {
   await expect.poll(() => inflight.get(page.context())?.size ?? 0, { message: 'requests still in flight' }).toBe(0)
 }
+/** Once React has taken the page over (app/root.tsx marks it): typing before then skips the browser's checks. */
+export const hydrated = (page: Page) => page.locator('html[data-hydrated]').waitFor({ state: 'attached' })
+
 /** page.goto, once nothing is in flight. */
 export async function go(page: Page, url: string) {
   await settled(page)
@@ -135,6 +138,7 @@ export const test = base.extend<{ signedInAs: SignedInAs }, { owner: Owner }>({
       const page = await context.newPage()
       await signIn(page, account, path)
       await page.waitForURL(signedInUrl)
+      if (options.javaScriptEnabled !== false) await hydrated(page)
       return page
     })
     for (const context of opened) await context.close()

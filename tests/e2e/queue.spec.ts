@@ -1,7 +1,7 @@
 import type { Page } from '@playwright/test'
 import { and, asc, desc, eq, isNull, sql, type SQL } from 'drizzle-orm'
 import { referrals } from '../../app/db/schema'
-import { clinicBySlug, cursor, expect, go, submitReferral, test, uniquePatient, type Owner } from './fixtures'
+import { clinicBySlug, cursor, expect, go, hydrated, submitReferral, test, uniquePatient, type Owner } from './fixtures'
 
 /*
  * The staff queue: filters that live in the URL, keyset pages, patient search that keeps PHI
@@ -40,7 +40,7 @@ test('filters live in the URL and work; a bookmarked URL reproduces the view', a
   const filters = page.getByRole('form', { name: 'Filters' })
   // With JavaScript each filter applies on change, once the page has hydrated (a choice made before
   // would be reset by it): the next waits for the last one's view.
-  await page.waitForFunction(() => (window as { __remixRouter?: { state: { initialized: boolean } } }).__remixRouter?.state.initialized === true)
+  await hydrated(page)
   await filters.getByLabel('Status').selectOption('received')
   await expect(page).toHaveURL(/[?&]status=received/)
   await filters.getByLabel('Priority').selectOption('urgent')

@@ -40,7 +40,6 @@ test.describe('the health card number is checked against the form’s format', (
 
   test('with JavaScript: the error shows when the field is left, and nothing is posted', async ({ signedInAs }) => {
     const page = await signedInAs(ME, '/referrals/new')
-    await page.waitForLoadState('networkidle')
     const posts: string[] = []
     page.on('request', (r) => void (r.method() === 'POST' && posts.push(r.url())))
     const card = page.locator('[name=health_card_number]')
