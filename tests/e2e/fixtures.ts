@@ -19,6 +19,7 @@ import { DEMO_PASSWORD, DEMO_TENANT_ID, findDemoAccount } from '../../scripts/li
 import { CLI_CLIENT_ID, CLI_REDIRECT_URI, getTokensFor } from '../../scripts/lib/idp-login'
 import { connectDatabase } from '../../scripts/lib/neon-node'
 import { DATABASE_NAME, OWNER_ROLE } from '../../scripts/lib/postgres'
+import { clinicDay, DEFAULT_TIME_ZONE } from '../../app/utils/clinic-time'
 
 export { expect, APP_URL, E2E, IDP_URL }
 
@@ -34,8 +35,8 @@ export const SESSION_COOKIE = 'intakepilot_session'
  */
 export const SAME_ORIGIN = { Origin: APP_URL }
 
-/** Today's date as the app's date fields take it (UTC). */
-export const today = () => new Date().toISOString().slice(0, 10)
+/** Today as the seeded clinics' date fields take it: their own calendar day (the default zone), not UTC's. */
+export const today = () => clinicDay(Date.now(), DEFAULT_TIME_ZONE)
 /** A list cursor written by hand: base64url JSON, the shape the app's own cursors have. */
 export const cursor = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
 
