@@ -66,7 +66,14 @@ describe('accounting of disclosures', () => {
     expect(byCard.rows.every((r) => [a1, a2, a3].includes(r.referralId))).toBe(true)
     expect(byCard.rows.filter((r) => r.action === 'referral.list')).toHaveLength(1)
     const read = byCard.rows.find((r) => r.action === 'referral.read')!
-    expect(read).toMatchObject({ actor: `staff ${clinic.slug.slice(5)}`, actorRole: 'staff', ip: '203.0.113.9', userAgent: 'test-agent', outcome: 'success' })
+    expect(read).toMatchObject({
+      actor: `staff ${clinic.slug.slice(5)}`,
+      who: `staff ${clinic.slug.slice(5)}`,
+      actorRole: 'staff',
+      ip: '203.0.113.9',
+      userAgent: 'test-agent',
+      outcome: 'success',
+    })
     expect(read.referenceNumber).toMatch(/^T-/)
 
     // By last name and date of birth: the same referrals.
@@ -103,7 +110,7 @@ describe('accounting of disclosures', () => {
       .tenant((tx) => accountOfDisclosures(tx, cipher, audit(admin), { clinicId: clinic.id, search: { healthCard: '0000000000XX' }, since, purpose: 'read' }))
     expect(none).toMatchObject({ referrals: [], rows: [] })
 
-    const csv = disclosuresCsv([{ ...read, actor: '=HYPERLINK("x")' }], false)
+    const csv = disclosuresCsv([{ ...read, who: '=HYPERLINK("x")' }], false, { zone: 'America/Toronto' })
     expect(csv.split('\r\n')[1]).toContain(`"'=HYPERLINK(""x"")"`)
     expect(csv.trimEnd().split('\r\n').at(-1)).toBe('# intakepilot-disclosures: 1 rows; complete')
   }, 60_000)
