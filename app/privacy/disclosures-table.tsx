@@ -32,7 +32,7 @@ export function DisclosuresTable({ rows }: { rows: DisclosureRow[] }) {
       </TableHead>
       <TableBody>
         {rows.map((r) => (
-          <tr key={r.seq} className="break-inside-avoid align-top" data-testid="disclosure-row">
+          <tr key={r.seq} className="break-inside-avoid align-top" data-testid="disclosure-row" data-entry={r.seq}>
             <Td className="whitespace-nowrap font-mono text-xs">
               <When iso={r.occurredAt} />
             </Td>
