@@ -36,11 +36,12 @@ export function DisclosuresTable({ rows }: { rows: DisclosureRow[] }) {
             <Td className="whitespace-nowrap font-mono text-xs">
               <When iso={r.occurredAt} />
             </Td>
-            <Td>
+            {/* Widths that keep a phone's table readable: it scrolls sideways in its card instead of squeezing each column. */}
+            <Td className="min-w-40">
               <div className="font-medium text-slate-900">{r.who}</div>
               {r.actorRole ? <div className="text-xs text-slate-500">{r.actorRole}</div> : null}
             </Td>
-            <Td>
+            <Td className="min-w-40">
               <div>{actionLabel(r.action)}</div>
               <div className="font-mono text-xs text-slate-500">{r.action}</div>
             </Td>
@@ -54,7 +55,7 @@ export function DisclosuresTable({ rows }: { rows: DisclosureRow[] }) {
             <Td>
               <OutcomeBadge outcome={r.outcome} />
             </Td>
-            <Td className="max-w-xs text-xs text-slate-600">
+            <Td className="min-w-64 max-w-sm text-xs text-slate-600">
               <div className="font-mono text-slate-900">{r.ip ?? 'no address recorded'}</div>
               {r.userAgent ? <div className="break-all">{r.userAgent}</div> : null}
             </Td>
