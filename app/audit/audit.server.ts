@@ -65,17 +65,18 @@ export type AuditEvent = {
  * What a refused request tried to do with PHI. `entityId` may be the raw id from the URL: only
  * a well-formed id is written down (anything else is whatever was typed, and could be a name).
  */
-export type PhiAttempt = { action: AuditAction; entityId?: string; details?: Record<string, unknown> }
+export type PhiAttempt = { action: AuditAction; entityId?: string; details?: Record<string, unknown>; entityType?: 'referral' | 'patient' }
 
 /**
  * The row for a refused attempt on PHI (denied attempts are recorded too: decision 013). PHI is
- * a referral's (its form data, its history), so the entity is always a referral. The reason
+ * a referral's (its form data, its history), so the entity is a referral, or a patient for an
+ * accounting of disclosures, which spans their referrals (app/privacy/disclosures.server.ts). The reason
  * code tells a 403 (the role may not) from a 404 (not there, or not theirs to see).
  */
 export function deniedEvent(attempt: PhiAttempt, status: 403 | 404): AuditEvent {
   return {
     action: attempt.action,
-    entityType: 'referral',
+    entityType: attempt.entityType ?? 'referral',
     entityId: isUuid(attempt.entityId) ? attempt.entityId : undefined,
     outcome: 'denied',
     details: { ...attempt.details, reason: status === 403 ? 'forbidden' : 'not_found' },

@@ -5,16 +5,20 @@
  * terms never reach the database; what comes back is the trail's own rows: who, when, what, from
  * where. Each accounting is itself a row of the trail, with ids and counts only.
  */
-import { and, desc, eq, gte, inArray, or, sql } from 'drizzle-orm'
+import type { AppLoadContext } from '@remix-run/cloudflare'
+import { and, desc, eq, gte, inArray, lt, or, sql } from 'drizzle-orm'
+import { actionLabel } from '~/audit/actions'
+import { anonymousActor, csvCell } from '~/audit/audit-formats'
+import { dayAfter, dayStart } from '~/audit/audit-view'
 import type { AuditEvent } from '~/audit/audit.server'
 import type { PhiCipher } from '~/crypto/phi.server'
 import { auditLogs, referrals, users } from '~/db/schema'
 import { patientMatch } from '~/referrals/queue.server'
 import type { TenantTx } from '~/tenancy/tenant.server'
+import { formatClinicTime } from '~/utils/clinic-time'
+import { DISCLOSURE_YEARS, MAX_DISCLOSURES, type DisclosureSearch } from './disclosure-search'
 
-export const DISCLOSURE_YEARS = 6
-/** More than any page should show or any file should hold in one go; the answer says when it stopped. */
-export const MAX_DISCLOSURES = 5000
+export { DISCLOSURE_YEARS, MAX_DISCLOSURES }
 const LIST_PAGE = 100
 
 export type PatientSearch = { healthCard?: string; lastName?: string; dob?: string }
@@ -22,6 +26,8 @@ export type Disclosure = {
   seq: number
   occurredAt: string
   actor: string | null
+  /** What the accounting names them by: their name, or what they were when they have none here (a scheduled job, another clinic). */
+  who: string
   actorRole: string | null
   action: string
   outcome: string
@@ -42,7 +48,7 @@ export async function accountOfDisclosures(
   tx: TenantTx,
   cipher: PhiCipher,
   audit: (tx: TenantTx, event: AuditEvent) => Promise<void>,
-  input: { clinicId: string; search: PatientSearch; since: Date; purpose: 'read' | 'export' },
+  input: { clinicId: string; search: PatientSearch; since: Date; until?: Date; purpose: 'read' | 'export' },
 ) {
   const match = await patientMatch(cipher, input.clinicId, input.search)
   const found = match
@@ -76,6 +82,7 @@ export async function accountOfDisclosures(
         seq: auditLogs.seq,
         occurredAt: auditLogs.occurredAt,
         actor: users.displayName,
+        actorId: auditLogs.actorId,
         actorRole: auditLogs.actorRole,
         action: auditLogs.action,
         outcome: auditLogs.outcome,
@@ -85,7 +92,14 @@ export async function accountOfDisclosures(
       })
       .from(auditLogs)
       .leftJoin(users, eq(users.id, auditLogs.actorId))
-      .where(and(eq(auditLogs.clinicId, input.clinicId), gte(auditLogs.occurredAt, input.since), or(aboutThem, shownIn)))
+      .where(
+        and(
+          eq(auditLogs.clinicId, input.clinicId),
+          gte(auditLogs.occurredAt, input.since),
+          input.until ? lt(auditLogs.occurredAt, input.until) : undefined,
+          or(aboutThem, shownIn),
+        ),
+      )
       .orderBy(desc(auditLogs.seq))
       .limit(MAX_DISCLOSURES + 1)
     truncated = found.length > MAX_DISCLOSURES
@@ -95,6 +109,7 @@ export async function accountOfDisclosures(
         seq: r.seq ?? 0,
         occurredAt: r.occurredAt.toISOString(),
         actor: r.actor,
+        who: r.actor ?? (r.actorId ? (r.actorRole === 'superadmin' ? 'IntakePilot administrator' : 'A user outside this clinic') : anonymousActor(r.actorRole)),
         actorRole: r.actorRole,
         action: r.action,
         outcome: r.outcome,
@@ -109,21 +124,55 @@ export async function accountOfDisclosures(
   await audit(tx, {
     action: input.purpose === 'export' ? 'disclosures.export' : 'disclosures.read',
     entityType: 'patient',
-    details: { ids, rows: rows.length, truncated, since: input.since.toISOString(), by: input.search.healthCard ? 'health_card' : 'name_dob' },
+    details: {
+      ids,
+      rows: rows.length,
+      truncated,
+      since: input.since.toISOString(),
+      until: input.until?.toISOString() ?? null,
+      by: input.search.healthCard ? 'health_card' : 'name_dob',
+    },
   })
   return { referrals: found, rows, truncated }
 }
 
-const csvCell = (value: string | number | null) => {
-  const text = value === null ? '' : String(value)
-  // A leading = + - @ would be a formula in a spreadsheet.
-  const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text
-  return /[",\n\r]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe
+/**
+ * The accounting as a file: who, when, what and from where, and the referral's reference number,
+ * never the patient's name, date of birth or health card number (the file leaves the app: the
+ * privacy officer's letter names the patient; the references tie each row to a referral).
+ */
+export function disclosuresCsv(rows: Disclosure[], truncated: boolean, options: { zone: string; from?: string; to?: string }) {
+  const header = ['when (clinic time)', 'when (UTC)', 'who', 'role', 'what', 'action', 'outcome', 'referral', 'from IP', 'user agent', 'audit entry']
+  const lines = rows.map((r) =>
+    [
+      formatClinicTime(r.occurredAt, options.zone, { seconds: true }),
+      r.occurredAt,
+      r.who,
+      r.actorRole,
+      actionLabel(r.action),
+      r.action,
+      r.outcome,
+      r.referenceNumber,
+      r.ip,
+      r.userAgent,
+      r.seq,
+    ]
+      .map(csvCell)
+      .join(','),
+  )
+  const period = options.from && options.to ? `; ${options.from} to ${options.to} (${options.zone})` : ''
+  const trailer = `# intakepilot-disclosures: ${rows.length} rows${period}; ${truncated ? `stopped at ${MAX_DISCLOSURES}: narrow the period` : 'complete'}`
+  return [header.join(','), ...lines, trailer].join('\r\n') + '\r\n'
 }
 
-export function disclosuresCsv(rows: Disclosure[], truncated: boolean) {
-  const header = ['when (UTC)', 'who', 'role', 'what', 'outcome', 'referral', 'from IP', 'user agent']
-  const lines = rows.map((r) => [r.occurredAt, r.actor, r.actorRole, r.action, r.outcome, r.referenceNumber, r.ip, r.userAgent].map(csvCell).join(','))
-  const trailer = `# intakepilot-disclosures: ${rows.length} rows; ${truncated ? `stopped at ${MAX_DISCLOSURES}: narrow the period` : 'complete'}`
-  return [header.join(','), ...lines, trailer].join('\r\n') + '\r\n'
+/**
+ * The accounting a page or an export asks for: the period's clinic days turned into instants in
+ * the clinic's zone (from the first day's start to the end of the last), then the accounting
+ * above, in one transaction with its own audit row.
+ */
+export function accountingForDays(context: AppLoadContext, clinicId: string, search: DisclosureSearch, zone: string, purpose: 'read' | 'export') {
+  const since = dayStart(search.from, zone)
+  const until = dayAfter(search.to, zone)
+  const patient = { healthCard: search.healthCard || undefined, lastName: search.lastName || undefined, dob: search.dob || undefined }
+  return context.db.tenant((tx) => accountOfDisclosures(tx, context.phi, context.audit, { clinicId, search: patient, since, until, purpose }))
 }

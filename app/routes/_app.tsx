@@ -9,6 +9,7 @@ import { Button, buttonClass } from '~/components/ui/button'
 import { Input, Select } from '~/components/ui/control'
 import { switchableClinics } from '~/users/clinic-switch.server'
 import { clinicTimeZone } from '~/utils/clinic-time'
+import type { UserRole } from '~/db/schema'
 
 /** The signed-in shell: header with the clinic, navigation by role, the superadmin's clinic menu. */
 export async function loader({ request, context }: LoaderFunctionArgs) {
@@ -108,7 +109,7 @@ function ClinicMenu({ clinics, currentId }: { clinics: { id: string; name: strin
   )
 }
 
-function navigationFor(role: string) {
+function navigationFor(role: UserRole) {
   const items = [{ to: '/', label: 'Home' }]
   if (role === 'referrer')
     items.push({ to: '/my-referrals', label: 'My referrals' }, { to: '/referrals/new', label: 'New referral' }, { to: '/profile', label: 'Profile' })
@@ -116,6 +117,7 @@ function navigationFor(role: string) {
   if (role === 'admin' || role === 'superadmin') items.push({ to: '/admin/users', label: 'Users' })
   if (role === 'admin' || role === 'superadmin') items.push({ to: '/admin/intake-form', label: 'Intake form' })
   if (role === 'admin' || role === 'superadmin') items.push({ to: '/admin/audit', label: 'Audit' })
+  if (hasPermission({ role }, 'read:disclosures:any')) items.push({ to: '/admin/disclosures', label: 'Disclosures' })
   if (role === 'admin' || role === 'superadmin') items.push({ to: '/admin/documents', label: 'Document limits' })
   if (role === 'admin' || role === 'superadmin') items.push({ to: '/admin/clinic', label: 'Clinic settings' })
   if (role === 'admin' || role === 'superadmin') items.push({ to: '/admin/integrations', label: 'Integrations' })

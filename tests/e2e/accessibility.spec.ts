@@ -64,6 +64,7 @@ const PAGES: { as: string; paths: (string | [path: string, status: number])[] }[
     paths: [
       ['/queue', 403],
       ['/admin/users', 403],
+      ['/admin/disclosures', 403],
       ['/no-such-page', 404],
       ['/referrals/00000000-0000-4000-8000-000000000000', 404],
     ],
@@ -80,7 +81,7 @@ const PAGES: { as: string; paths: (string | [path: string, status: number])[] }[
   },
   { as: 'staff@riverbend.test', paths: ['/referrals/:referral/print', '/referrals/inbound', '/settings/ai', ['/admin/users', 403], ['/nowhere/at/all', 404]] },
   { as: 'admin@riverbend.test', paths: ['/admin/users', '/admin/intake-form', '/admin/documents', ['/clinics', 403]] },
-  { as: 'admin@riverbend.test', paths: ['/admin/clinic', '/turnaround'] },
+  { as: 'admin@riverbend.test', paths: ['/admin/clinic', '/turnaround', '/admin/disclosures'] },
   { as: 'staff@riverbend.test', paths: ['/turnaround', '/referrals/:referral/forward'] },
   {
     as: 'admin@riverbend.test',
@@ -183,6 +184,26 @@ test('an admin: the users and document limits forms with errors', async ({ signe
   await page.getByRole('button', { name: 'Save' }).click()
   await expect(page.getByTestId('error-summary')).toBeFocused()
   await scan.now('/admin/documents, with an error')
+  expect(scan.found).toEqual([])
+})
+
+test('an admin: the accounting of disclosures with errors (with JavaScript and without), then with results', async ({ signedInAs }) => {
+  const page = await signedInAs('admin@riverbend.test', '/admin/disclosures')
+  const scan = scanner(page)
+  const search = page.getByRole('region', { name: 'Find the patient' })
+  await search.getByLabel('Last name').fill('Nobody')
+  await search.getByRole('button', { name: 'Show the accounting' }).click()
+  await expect(page.getByTestId('error-summary')).toBeFocused()
+  await scan.now('/admin/disclosures, with an error')
+  await search.getByLabel('Health card number').fill('4821-093-771-KD')
+  await search.getByRole('button', { name: 'Show the accounting' }).click()
+  await expect(page.getByTestId('disclosures-summary')).toBeVisible()
+  await scan.now('/admin/disclosures, answered')
+  await page.route(/\/assets\/.*\.js$/, (route) => route.abort())
+  await go(page, '/admin/disclosures')
+  await page.getByRole('button', { name: 'Show the accounting' }).click()
+  await expect(page.getByTestId('error-summary')).toBeFocused()
+  await scan.now('/admin/disclosures, the server reply to an empty form')
   expect(scan.found).toEqual([])
 })
 

@@ -160,6 +160,19 @@ async function editorBase(w: World): Promise<Base> {
   return form(fields, specs)
 }
 
+/** A patient's accounting of disclosures as its page and export post it: a patient (by card, or name and birth date) and a period of at most six years. */
+const disclosureSearch = () =>
+  form(
+    [
+      ['healthCard', '1234-567-890-AB'],
+      ['lastName', 'Fuzz'],
+      ['dob', '1980-02-03'],
+      ['from', `${Number(today().slice(0, 4)) - 1}-01-01`],
+      ['to', today()],
+    ],
+    { healthCard: spec('text', false), lastName: spec('text', false), dob: spec('date', false), from: spec('date'), to: spec('date') },
+  )
+
 const work = (w: World, intent: string, extra: [string, string][], specs: Record<string, FieldSpec>) =>
   form([[':id', w.referralId], ['intent', intent], ...extra], { intent: spec('enum'), ...specs })
 
@@ -197,6 +210,33 @@ export function endpoints(w: World): (Endpoint & { file: string })[] {
       path: '/admin/audit',
       page: true,
       base: async () => form([['intent', 'verify']], { intent: spec('enum') }),
+    },
+    {
+      file: '_app.admin.disclosures.tsx',
+      name: 'GET /admin/disclosures',
+      method: 'GET',
+      role: 'admin',
+      path: '/admin/disclosures',
+      page: true,
+      base: async () => query([]),
+    },
+    {
+      file: '_app.admin.disclosures.tsx',
+      name: 'POST /admin/disclosures (accounting)',
+      method: 'POST',
+      role: 'admin',
+      path: '/admin/disclosures',
+      page: true,
+      base: async () => disclosureSearch(),
+    },
+    {
+      file: 'admin.disclosures.export.ts',
+      name: 'POST /admin/disclosures/export',
+      method: 'POST',
+      role: 'admin',
+      path: '/admin/disclosures/export',
+      download: true,
+      base: async () => disclosureSearch(),
     },
     {
       file: '_app.admin.intake-form.tsx',

@@ -16,7 +16,7 @@ import type { APIRequestContext, APIResponse } from '@playwright/test'
 import { and, desc, eq, ne } from 'drizzle-orm'
 import type { AuditAction } from '../../app/audit/audit.server'
 import { auditLogs, clinics, referrals, users } from '../../app/db/schema'
-import { APP_URL, bearer, expect, SAME_ORIGIN, test, token, type Owner, type SignedInAs } from './fixtures'
+import { APP_URL, bearer, expect, SAME_ORIGIN, test, today, token, type Owner, type SignedInAs } from './fixtures'
 
 const ROLES = ['staff', 'admin', 'referrer'] as const
 type Role = (typeof ROLES)[number]
@@ -33,7 +33,7 @@ type Visit = {
    * The one row this access must write (a write's own trigger rows aside); `null` for a visit
    * that shows no PHI (a page that only leads to a PHI action): not an access, so no row at all.
    */
-  row: { action: AuditAction; entityId: string | null; outcome: 'success' | 'denied'; details?: Record<string, unknown> } | null
+  row: { action: AuditAction; entityId: string | null; outcome: 'success' | 'denied'; details?: Record<string, unknown>; entityType?: 'patient' } | null
   /** A list: the ids it returned, which its row must name exactly. */
   shown?: (response: APIResponse) => Promise<string[]>
   /** What the request carried that must never reach the trail (search terms). */
@@ -71,6 +71,11 @@ const forward = (referralId: string) =>
       maxRedirects: 0,
     }),
   )
+/** A patient's accounting (its row names the patient's referrals, so its entity is the patient): posted, as the page and its export do. */
+const year = Number(today().slice(0, 4))
+const accounting = (path: string) =>
+  page((request) => request.post(path, { form: { healthCard: HEALTH_CARD, from: `${year - 1}-01-01`, to: today() }, headers: SAME_ORIGIN, maxRedirects: 0 }))
+const ofPatient = <R extends { action: AuditAction }>(row: R) => ({ ...row, entityType: 'patient' as const })
 const search = page((request) => request.post('/queue.data', { form: { healthCard: HEALTH_CARD }, headers: SAME_ORIGIN, maxRedirects: 0 }))
 
 /** Route id -> how each role visits it, and what the trail must then say. */
@@ -88,6 +93,54 @@ const COVERAGE: Record<string, (fx: Fixtures) => Visit[]> = {
     },
     { as: 'referrer', what: 'the queue', ...get('/queue'), status: 403, row: denied('referral.list') },
     { as: 'referrer', what: 'a patient search', ...search, status: 403, row: denied('referral.list', null, { search: true }), secret: HEALTH_CARD },
+  ],
+  'routes/_app.admin.disclosures': () => [
+    // The empty form names no patient: not an access. The search is one (disclosures.read), refused or not.
+    { as: 'admin', what: 'the accounting of disclosures form', ...get('/admin/disclosures'), status: 200, row: null },
+    {
+      as: 'admin',
+      what: "a patient's accounting",
+      ...accounting('/admin/disclosures'),
+      status: 200,
+      row: ofPatient(success('disclosures.read')),
+      secret: HEALTH_CARD,
+    },
+    { as: 'staff', what: 'the accounting form (a privacy officer’s)', ...get('/admin/disclosures'), status: 403, row: ofPatient(denied('disclosures.read')) },
+    {
+      as: 'staff',
+      what: "a patient's accounting",
+      ...accounting('/admin/disclosures'),
+      status: 403,
+      row: ofPatient(denied('disclosures.read')),
+      secret: HEALTH_CARD,
+    },
+    { as: 'referrer', what: 'the accounting form', ...get('/admin/disclosures'), status: 403, row: ofPatient(denied('disclosures.read')) },
+  ],
+  'routes/admin.disclosures.export': () => [
+    {
+      as: 'admin',
+      what: "a patient's accounting as CSV",
+      ...accounting('/admin/disclosures/export'),
+      status: 200,
+      row: ofPatient(success('disclosures.export')),
+      secret: HEALTH_CARD,
+    },
+    {
+      as: 'staff',
+      what: "a patient's accounting as CSV",
+      ...accounting('/admin/disclosures/export'),
+      status: 403,
+      row: ofPatient(denied('disclosures.export')),
+      secret: HEALTH_CARD,
+    },
+    {
+      as: 'referrer',
+      what: "a patient's accounting as CSV",
+      ...accounting('/admin/disclosures/export'),
+      status: 403,
+      row: ofPatient(denied('disclosures.export')),
+      secret: HEALTH_CARD,
+    },
   ],
   'routes/_app.referrals.$id': (fx) => [
     { as: 'staff', what: 'a referral', ...get(`/referrals/${fx.own}`), status: 200, row: success('referral.read', fx.own) },
@@ -440,7 +493,7 @@ for (const [routeId, visitsFor] of Object.entries(COVERAGE)) {
           actorId: fx.userIds[visit.as],
           actorRole: visit.as,
           action: visit.row.action,
-          entityType: 'referral',
+          entityType: visit.row.entityType ?? 'referral',
           entityId: visit.row.entityId,
           outcome: visit.row.outcome,
         })

@@ -66,11 +66,13 @@ test('staff pages fit a 390 px phone: the referral (with a small form open), its
   await expectFits(page, '/referrals/inbound', 'inbound referral')
 })
 
-test('admin pages fit a 390 px phone: users, audit trail, documents, intake form, access history', async ({ signedInAs }) => {
+test('admin pages fit a 390 px phone: users, audit trail, accounting of disclosures, documents, intake form, access history', async ({ signedInAs }) => {
   const page = await signedInAs(ADMIN, '/')
   await page.setViewportSize(PHONE)
   await expectFits(page, '/admin/users', 'admin users')
   await expectFits(page, '/admin/audit', 'admin audit')
+  // The accounting's form (its results, a wide table in a card that scrolls, are in tests/e2e/disclosures.spec.ts).
+  await expectFits(page, '/admin/disclosures', 'admin disclosures')
   await expectFits(page, '/admin/documents', 'admin documents')
   await expectFits(page, '/admin/intake-form', 'admin intake form')
   await expectFits(page, '/settings/ai', 'AI settings')

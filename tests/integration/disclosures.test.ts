@@ -10,7 +10,7 @@ import { sql } from 'drizzle-orm'
 import { describe, expect, inject, test } from 'vitest'
 import { recordAudit, type AuditEvent } from '../../app/audit/audit.server'
 import { createPhiCipher, parseKeyRing } from '../../app/crypto/phi.server'
-import { accountOfDisclosures, disclosuresCsv, periodStart } from '../../app/privacy/disclosures.server'
+import { accountOfDisclosures, disclosuresCsv, MAX_DISCLOSURES, periodStart } from '../../app/privacy/disclosures.server'
 import type { TenantScope, TenantTx } from '../../app/tenancy/tenant.server'
 import { fakePatient } from '../factories/patients'
 import { createRandom } from '../factories/random'
@@ -66,7 +66,14 @@ describe('accounting of disclosures', () => {
     expect(byCard.rows.every((r) => [a1, a2, a3].includes(r.referralId))).toBe(true)
     expect(byCard.rows.filter((r) => r.action === 'referral.list')).toHaveLength(1)
     const read = byCard.rows.find((r) => r.action === 'referral.read')!
-    expect(read).toMatchObject({ actor: `staff ${clinic.slug.slice(5)}`, actorRole: 'staff', ip: '203.0.113.9', userAgent: 'test-agent', outcome: 'success' })
+    expect(read).toMatchObject({
+      actor: `staff ${clinic.slug.slice(5)}`,
+      who: `staff ${clinic.slug.slice(5)}`,
+      actorRole: 'staff',
+      ip: '203.0.113.9',
+      userAgent: 'test-agent',
+      outcome: 'success',
+    })
     expect(read.referenceNumber).toMatch(/^T-/)
 
     // By last name and date of birth: the same referrals.
@@ -103,8 +110,46 @@ describe('accounting of disclosures', () => {
       .tenant((tx) => accountOfDisclosures(tx, cipher, audit(admin), { clinicId: clinic.id, search: { healthCard: '0000000000XX' }, since, purpose: 'read' }))
     expect(none).toMatchObject({ referrals: [], rows: [] })
 
-    const csv = disclosuresCsv([{ ...read, actor: '=HYPERLINK("x")' }], false)
+    const csv = disclosuresCsv([{ ...read, who: '=HYPERLINK("x")' }], false, { zone: 'America/Toronto' })
     expect(csv.split('\r\n')[1]).toContain(`"'=HYPERLINK(""x"")"`)
     expect(csv.trimEnd().split('\r\n').at(-1)).toBe('# intakepilot-disclosures: 1 rows; complete')
   }, 60_000)
+
+  test('an answer stops at MAX_DISCLOSURES and says so, newest first; a period that ends before them holds none', async () => {
+    const random = createRandom(20261202)
+    const patient = fakePatient(random)
+    const clinic = await makePrivacyClinic(db.owner, keys, noBucket, { referrals: 1, patients: [patient], seed: 8 })
+    const [referral] = clinic.referrals.map((r) => r.id)
+    const admin: TenantScope = { clinicId: clinic.id, userId: clinic.admin, role: 'admin' }
+    // One more than an answer holds (the chain trigger numbers them and stamps them now).
+    const before = new Date()
+    await db.owner.execute(sql`insert into audit_logs (clinic_id, actor_id, actor_role, action, entity_type, entity_id, outcome)
+      select ${clinic.id}::uuid, ${clinic.staff}::uuid, 'staff', 'referral.read', 'referral', ${referral}::text, 'success'
+      from generate_series(1, ${MAX_DISCLOSURES + 1})`)
+    const search = { healthCard: String(patient.health_card_number) }
+    const all = await db
+      .as(admin)
+      .tenant((tx) => accountOfDisclosures(tx, cipher, audit(admin), { clinicId: clinic.id, search, since: periodStart(new Date(), 6), purpose: 'read' }))
+    expect(all.truncated).toBe(true)
+    expect(all.rows).toHaveLength(MAX_DISCLOSURES)
+    const seqs = all.rows.map((r) => r.seq)
+    expect(seqs).toEqual([...seqs].sort((a, b) => b - a))
+    expect(disclosuresCsv(all.rows, true, { zone: 'UTC' }).trimEnd().split('\r\n').at(-1)).toBe(
+      `# intakepilot-disclosures: ${MAX_DISCLOSURES} rows; stopped at ${MAX_DISCLOSURES}: narrow the period`,
+    )
+    // A period that ends before they were written holds none of them (only the referral's own making), and says it is complete.
+    const earlier = await db
+      .as(admin)
+      .tenant((tx) =>
+        accountOfDisclosures(tx, cipher, audit(admin), { clinicId: clinic.id, search, since: periodStart(before, 6), until: before, purpose: 'read' }),
+      )
+    expect(earlier.truncated).toBe(false)
+    expect(earlier.rows.filter((r) => r.action === 'referral.read')).toEqual([])
+    const [row] = (
+      await db.owner.execute<{ details: Record<string, unknown> }>(
+        sql`select details from audit_logs where clinic_id = ${clinic.id}::uuid and action = 'disclosures.read' order by seq desc limit 1`,
+      )
+    ).rows
+    expect(row!.details).toMatchObject({ ids: [referral], rows: earlier.rows.length, truncated: false, until: before.toISOString(), by: 'health_card' })
+  }, 120_000)
 })
