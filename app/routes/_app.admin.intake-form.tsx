@@ -241,8 +241,8 @@ function ConfirmPublish({ version, changes, digest, changedSinceReview }: { vers
       </h2>
       {changedSinceReview ? <p className="mt-1 font-medium">The form changed after you reviewed it: check the changes again.</p> : null}
       <p className="mt-1">
-        {version ? `What changes since version ${version}` : 'What changes from the starting form'}, for every new referral from now on (referrals already made
-        keep the version they were made with):
+        {version ? `These changes since version ${version}` : 'These changes from the starting form'} apply to every new referral from now on; referrals already
+        made keep the version they were made with:
       </p>
       <ul className="mt-2 list-disc space-y-1 pl-5" data-testid="publish-confirm-changes">
         {changes.map((change, i) => (
