@@ -29,7 +29,10 @@ export function ChartFigure({ id, title, summary, chart, children }: { id: strin
         <ul className="mt-2 flex flex-wrap gap-x-4 gap-y-1 text-sm text-slate-700" aria-label="Legend">
           {chart.legend.map((l) => (
             <li key={l.tone} className="flex items-center gap-1.5">
-              <span aria-hidden="true" className="inline-block size-3 rounded-sm" style={{ backgroundColor: FILL[l.tone] }} />
+              {/* An SVG swatch, not a style attribute: the page's CSP (style-src with a nonce) drops inline styles. */}
+              <svg aria-hidden="true" viewBox="0 0 12 12" className="size-3">
+                <rect width={12} height={12} rx={2} fill={FILL[l.tone]} />
+              </svg>
               {l.label}
             </li>
           ))}

@@ -7,6 +7,7 @@ import type { FieldFormat, FieldType, IntakeField, IntakeFormDefinition } from '
 import { FIELD_TYPE_LABELS, splitOptions } from './definition-schema'
 import { FIELD_FORMAT_KEYS } from './field-formats'
 import { keysOf } from './form-keys'
+import { sha256Hex } from '~/crypto/hash'
 
 type Loose = Record<string, unknown>
 const isRecord = (value: unknown): value is Loose => typeof value === 'object' && value !== null && !Array.isArray(value)
@@ -54,6 +55,12 @@ function canonical(value: unknown): string {
 
 /** True when publishing `next` over `published` would change nothing a referrer or a referral sees. */
 export const sameDefinition = (published: IntakeFormDefinition, next: IntakeFormDefinition) => canonical(published) === canonical(next)
+
+/**
+ * What an admin confirmed, without JavaScript, before publishing (decision 054): a digest the
+ * confirmation carries back, so that an edit made after the review is reviewed too.
+ */
+export const definitionDigest = (definition: IntakeFormDefinition) => sha256Hex(canonical(definition))
 
 type Placed = { field: IntakeField; section: number }
 const quoted = (s: string) => `“${s || 'Untitled'}”`

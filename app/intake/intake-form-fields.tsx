@@ -12,6 +12,8 @@ import type { IntakeField, IntakeFormDefinition } from '~/db/schema'
 const control = 'bg-white shadow-sm aria-[invalid]:border-red-500'
 const labelLook = 'block text-sm font-medium text-slate-800'
 const LABELS: Record<string, string> = { routine: 'Routine', urgent: 'Urgent', emergent: 'Emergent' }
+/** A choice as the form shows it: the stored urgencies are lowercase words, shown capitalised. */
+export const optionLabel = (option: string) => LABELS[option] ?? option
 
 export function IntakeFormFields({ definition, fields }: { definition: IntakeFormDefinition; fields: Record<string, FieldMetadata<unknown>> }) {
   return (
@@ -71,7 +73,7 @@ function FieldControl({ field, meta }: { field: IntakeField; meta: FieldMetadata
   }
   if (field.type === 'textarea') return <TextareaField {...frame} textareaProps={{ ...getTextareaProps(meta), rows: 4, 'aria-describedby': describedBy }} />
   if (field.type === 'select') {
-    const options = (field.options ?? []).map((option) => [option, LABELS[option] ?? option] as const)
+    const options = (field.options ?? []).map((option) => [option, optionLabel(option)] as const)
     return <SelectField {...frame} selectProps={{ ...getSelectProps(meta), 'aria-describedby': describedBy }} options={[['', 'Choose…'], ...options]} />
   }
   return (

@@ -120,8 +120,9 @@ export function QueueTable({ view, items, busy, selectable }: { view: QueueView;
                   </div>
                 </div>
               </Cell>
-              <Cell label="Reference" className="font-mono text-xs">
-                {item.referenceNumber}
+              <Cell label="Reference">
+                {/* On the number only: the phone card's "Reference:" label is the cell's, and "NOR-" should not wrap away from its code. */}
+                <span className="whitespace-nowrap font-mono text-xs">{item.referenceNumber}</span>
               </Cell>
               <Cell label="Priority">
                 <PriorityBadge priority={item.priority} />

@@ -1,5 +1,6 @@
 /** Read-only views of a referral: its form (rendered with the version it was made with) and its history. */
 import type { IntakeFormDefinition } from '~/db/schema'
+import { optionLabel } from '~/intake/intake-form-fields'
 import { STATUS_LABELS } from './referral-badges'
 import { reasonCodeLabel } from './reason-codes'
 import type { ReferralStatus } from '~/db/schema'
@@ -14,7 +15,9 @@ export function SubmittedForm({ definition, values }: { definition: IntakeFormDe
           <dl className="mt-3 grid gap-x-6 gap-y-3 sm:grid-cols-2">
             {section.fields.map((field) => {
               const value = values[field.key]
-              const shown = value === true ? 'Yes' : value === false || value === undefined || value === null || value === '' ? '—' : String(value)
+              const empty = value === false || value === undefined || value === null || value === ''
+              // A choice reads as the referrer chose it in the form ("Routine", not "routine").
+              const shown = value === true ? 'Yes' : empty ? '—' : field.type === 'select' ? optionLabel(String(value)) : String(value)
               return (
                 <div key={field.key} className={field.type === 'textarea' ? 'sm:col-span-2' : undefined}>
                   <dt className="text-xs font-medium uppercase tracking-wide text-slate-500">{field.label}</dt>

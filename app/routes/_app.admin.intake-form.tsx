@@ -10,7 +10,7 @@ import { Button } from '~/components/ui/button'
 import { intakeForms } from '~/db/schema'
 import { defaultIntakeForm } from '~/intake/default-form'
 import { IntakeFormEditorSchema, MAX_FIELDS, toDefinition, toEditorValue } from '~/intake/definition-schema'
-import { draftDefinition, formChanges, sameDefinition } from '~/intake/form-changes'
+import { definitionDigest, draftDefinition, formChanges, sameDefinition } from '~/intake/form-changes'
 import { IntakeFormEditor } from '~/intake/form-editor'
 import { keysOf } from '~/intake/form-keys'
 import { FormChanges, FormPreview } from '~/intake/form-preview'
@@ -52,11 +52,16 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const intent = formData.get('intent')
   // Without JavaScript the changes and the preview are as the server last saw the form: show them as it is now.
   if (intent === 'review') return data({ result: submission.reply() })
-  invariantResponse(intent === 'publish', 'Unknown intent')
+  invariantResponse(intent === 'publish' || intent === 'confirm', 'Unknown intent')
 
   const { baseVersion } = submission.value
   const definition = toDefinition(submission.value)
-  let version: number | null | 'unchanged'
+  const digest = await definitionDigest(definition)
+  // Without JavaScript, Publish first shows what it would publish and asks (decision 054); the
+  // confirmation carries a digest of what was shown, so an edit made after it is shown again.
+  const reviewed = formData.get('reviewed')
+  const askFirst = intent === 'confirm' || (typeof reviewed === 'string' && reviewed !== digest)
+  let version: number | null | 'unchanged' | 'ask'
   try {
     version = await context.db.tenant(async (tx) => {
       const current = await currentIntakeForm(tx, clinicId)
@@ -64,6 +69,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
       if ((current?.version ?? 0) !== baseVersion) return null
       // A version that changes nothing would only make every later referral look like a new form.
       if (current && sameDefinition(current.definition, definition)) return 'unchanged'
+      if (askFirst) return 'ask'
       // The version after the one edited, never "the latest + 1": a publish that commits between
       // the check above and this insert then collides on (clinic_id, version) instead of being
       // silently published over.
@@ -82,15 +88,20 @@ export async function action({ request, context }: ActionFunctionArgs) {
   }
   if (version === null) return data({ result: submission.reply({ formErrors: [SOMEONE_ELSE_PUBLISHED] }) }, { status: 409 })
   if (version === 'unchanged') return data({ result: submission.reply({ formErrors: [nothingChanged(baseVersion)] }) }, { status: 400 })
+  const question: PublishQuestion = { digest, changedSinceReview: intent === 'publish' }
+  if (version === 'ask') return data({ result: submission.reply(), confirm: question })
   throw redirect(`/admin/intake-form?published=${version}`)
 }
+
+/** What Publish without JavaScript answers: the digest of what the page then shows, and whether it was asked before. */
+type PublishQuestion = { digest: string; changedSinceReview: boolean }
 
 /**
  * The editor's buttons add, remove and move sections and fields (conform list intents) so it
  * works without JavaScript; a form holds at most MAX_FIELDS fields in at most as many sections.
  */
 function parseEdit(formData: FormData) {
-  return parseForm(formData, IntakeFormEditorSchema, { also: ['intent'], listIntents: true, maxItems: 2 * MAX_FIELDS })
+  return parseForm(formData, IntakeFormEditorSchema, { also: ['intent', 'reviewed'], listIntents: true, maxItems: 2 * MAX_FIELDS })
 }
 
 function isUniqueViolation(error: unknown) {
@@ -119,6 +130,8 @@ function Editor() {
     shouldValidate: 'onBlur',
     shouldRevalidate: 'onInput',
   })
+  // Read by hand: the answers' union reduces to its plainest member, `{ result }`.
+  const asked = (actionData as { confirm?: PublishQuestion } | undefined)?.confirm ?? null
   const publishing = navigation.state === 'submitting' && navigation.formData?.get('intent') === 'publish'
   const hydrated = useHydrated()
   // What is on screen now (as typed, with JavaScript) against what is published, both read the same lenient way.
@@ -175,19 +188,77 @@ function Editor() {
           <input {...getInputProps(fields.baseVersion, { type: 'hidden' })} />
           <IntakeFormEditor form={form} sections={fields.sections} context={context} />
           <FormChanges version={version} changes={changes} reviewButton={!hydrated} />
-          <div className="sticky bottom-0 mt-6 flex flex-wrap items-center justify-end gap-3 rounded-t-lg border border-b-0 border-slate-200 bg-white px-4 py-3 shadow-[0_-4px_12px_-6px_rgb(0_0_0/0.15)]">
-            <p className="mr-auto text-sm text-slate-700">
-              {changes.length ? `${changes.length} ${changes.length === 1 ? 'change' : 'changes'} (listed above). ` : 'No changes yet. '}
-              Publishing makes this version {version + 1}, used for new referrals from now on.
-            </p>
-            <Button type="submit" name="intent" value="publish" variant="primary" size="lg" className="text-sm" disabled={publishing}>
-              {publishing ? 'Publishing…' : `Publish version ${version + 1}`}
-            </Button>
-          </div>
+          {asked ? (
+            <ConfirmPublish version={version} changes={changes} digest={asked.digest} changedSinceReview={asked.changedSinceReview} />
+          ) : (
+            <div className="sticky bottom-0 mt-6 flex flex-wrap items-center justify-end gap-3 rounded-t-lg border border-b-0 border-slate-200 bg-white px-4 py-3 shadow-[0_-4px_12px_-6px_rgb(0_0_0/0.15)]">
+              <p className="mr-auto text-sm text-slate-700">
+                {changes.length ? `${changes.length} ${changes.length === 1 ? 'change' : 'changes'} (listed above). ` : 'No changes yet. '}
+                Publishing makes this version {version + 1}, used for new referrals from now on.
+              </p>
+              {hydrated ? (
+                // The list above follows the typing: what is published is what it says.
+                <Button type="submit" name="intent" value="publish" variant="primary" size="lg" className="text-sm" disabled={publishing}>
+                  {publishing ? 'Publishing…' : `Publish version ${version + 1}`}
+                </Button>
+              ) : (
+                // Without JavaScript the list may be older than what was typed: the server shows it as sent and asks first.
+                <Button
+                  type="submit"
+                  name="intent"
+                  value="confirm"
+                  formAction="/admin/intake-form#publish-confirm"
+                  variant="primary"
+                  size="lg"
+                  className="text-sm"
+                >
+                  {`Publish version ${version + 1}…`}
+                </Button>
+              )}
+            </div>
+          )}
         </Form>
         <FormPreview definition={draft} />
       </div>
     </main>
+  )
+}
+
+/**
+ * Without JavaScript, what Publish would do, as the server read the form, and a second press to
+ * do it (decision 054). `reviewed` tells the server what was shown here.
+ */
+function ConfirmPublish({ version, changes, digest, changedSinceReview }: { version: number; changes: string[]; digest: string; changedSinceReview: boolean }) {
+  const next = version + 1
+  return (
+    <section
+      id="publish-confirm"
+      aria-labelledby="publish-confirm-heading"
+      className="mt-6 scroll-mt-4 rounded-lg border border-amber-300 bg-amber-50 px-4 py-3 text-sm text-slate-900 shadow-sm"
+    >
+      <h2 id="publish-confirm-heading" className="text-base font-semibold">
+        Publish version {next}?
+      </h2>
+      {changedSinceReview ? <p className="mt-1 font-medium">The form changed after you reviewed it: check the changes again.</p> : null}
+      <p className="mt-1">
+        {version ? `These changes since version ${version}` : 'These changes from the starting form'} apply to every new referral from now on; referrals already
+        made keep the version they were made with:
+      </p>
+      <ul className="mt-2 list-disc space-y-1 pl-5" data-testid="publish-confirm-changes">
+        {changes.map((change, i) => (
+          <li key={i}>{change}</li>
+        ))}
+      </ul>
+      <input type="hidden" name="reviewed" value={digest} />
+      <div className="mt-3 flex flex-wrap justify-end gap-3">
+        <Button type="submit" name="intent" value="review" formAction="/admin/intake-form#changes">
+          Keep editing
+        </Button>
+        <Button type="submit" name="intent" value="publish" variant="primary" size="lg" className="text-sm">
+          Publish version {next}
+        </Button>
+      </div>
+    </section>
   )
 }
 

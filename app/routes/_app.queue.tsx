@@ -135,7 +135,8 @@ export default function Queue() {
       ) : null}
 
       <QueueFilters view={view} referrers={referrers}>
-        <div className="mt-3 grid gap-3 lg:grid-cols-2">
+        {/* items-start: the reference box keeps its own height instead of a gap above its label when the patient search wraps. */}
+        <div className="mt-3 grid items-start gap-3 lg:grid-cols-2">
           <Form method="get" className="flex items-end gap-2 rounded-lg border border-slate-200 bg-white p-4 text-sm" aria-label="Find by reference number">
             <Field
               label="Reference number"

@@ -213,8 +213,30 @@ test('without JavaScript, every button works through the server, errors included
   await expect(changes(page).getByRole('listitem')).toHaveText(['“Preferred language” added to “Consent”'])
   await expect(preview(page).getByText('If not English, we book an interpreter.')).toBeVisible()
   expect((await latest(owner, 'lakeview')).version).toBe(before.version)
-  await page.getByRole('button', { name: `Publish version ${before.version + 1}` }).click()
-  await expect(page).toHaveURL(`/admin/intake-form?published=${before.version + 1}`)
+
+  // Publish first shows what it would publish, as the server read the form, and asks.
+  const next = before.version + 1
+  await page.getByRole('button', { name: `Publish version ${next}…` }).click()
+  await expect(page).toHaveURL('/admin/intake-form#publish-confirm')
+  const confirmation = page.getByRole('region', { name: `Publish version ${next}?` })
+  await expect(confirmation).toBeInViewport()
+  await expect(confirmation.getByRole('listitem')).toHaveText(['“Preferred language” added to “Consent”'])
+  expect((await latest(owner, 'lakeview')).version).toBe(before.version)
+  // "Keep editing" publishes nothing; an edit after the review is shown before it is published.
+  await confirmation.getByRole('button', { name: 'Keep editing' }).click()
+  await expect(page).toHaveURL('/admin/intake-form#changes')
+  await expect(confirmation).toHaveCount(0)
+  await page.getByRole('button', { name: `Publish version ${next}…` }).click()
+  await openSection(page, 'Consent')
+  await field(page, 'Preferred language').getByLabel('Help text').fill('If not English, we book an interpreter for the visit.')
+  await confirmation.getByRole('button', { name: `Publish version ${next}`, exact: true }).click()
+  await expect(confirmation.getByText('The form changed after you reviewed it: check the changes again.')).toBeVisible()
+  await expect(confirmation.getByRole('listitem')).toHaveText(['“Preferred language” added to “Consent”'])
+  await expect(preview(page).getByText('If not English, we book an interpreter for the visit.')).toBeVisible()
+  expect((await latest(owner, 'lakeview')).version).toBe(before.version)
+  // Reviewed as it stands: the second press publishes.
+  await confirmation.getByRole('button', { name: `Publish version ${next}`, exact: true }).click()
+  await expect(page).toHaveURL(`/admin/intake-form?published=${next}`)
   await expect(page.getByRole('status')).toHaveText(`Published version ${before.version + 1}`)
 
   const published = await latest(owner, 'lakeview')
@@ -225,7 +247,7 @@ test('without JavaScript, every button works through the server, errors included
     type: 'text',
     required: false,
     phi: true,
-    help: 'If not English, we book an interpreter.',
+    help: 'If not English, we book an interpreter for the visit.',
   })
 })
 
@@ -290,6 +312,12 @@ test('a publish that changes nothing is refused by the server, with a clear mess
   })
   expect(answer.status()).toBe(400)
   expect(await answer.text()).toContain(refusal)
+
+  // Without JavaScript, Publish asks first: with nothing changed it is refused at once.
+  const noScript = await signedInAs('admin@riverbend.test', '/admin/intake-form', { javaScriptEnabled: false })
+  await noScript.getByRole('button', { name: `Publish version ${before.version + 1}…` }).click()
+  await expect(noScript.getByRole('alert').filter({ hasText: refusal })).toBeVisible()
+  await expect(noScript.getByRole('region', { name: /^Publish version/ })).toHaveCount(0)
 
   expect((await latest(owner, 'riverbend')).version).toBe(before.version)
   expect(await publishes()).toBe(audited)

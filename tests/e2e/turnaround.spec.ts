@@ -87,6 +87,9 @@ test('staff see turnaround against the targets, six charts each with its data ta
 test('without JavaScript the charts are there and the period changes by the form', async ({ signedInAs }) => {
   const page = await signedInAs('staff@lakeview.test', '/turnaround', { javaScriptEnabled: false })
   await expect(page.locator('figure svg[role="img"]')).toHaveCount(6)
+  // The legend's swatches are drawn, not styled (the CSP drops style attributes): one per priority, in its colour.
+  const legend = page.getByRole('figure', { name: 'How long open referrals have waited' }).getByRole('list', { name: 'Legend' })
+  expect(await legend.locator('rect').evaluateAll((rects) => rects.map((r) => r.getAttribute('fill')))).toEqual(['#b91c1c', '#b45309', '#0369a1'])
   await page.getByLabel('Period').selectOption('4')
   await page.getByRole('button', { name: 'Show' }).click()
   await expect(page).toHaveURL('/turnaround?weeks=4')
