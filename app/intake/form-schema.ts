@@ -38,36 +38,50 @@ function confirmMessage(field: IntakeField) {
   return field.label.length <= 40 ? `Tick “${field.label}” to continue` : 'Tick this box to continue'
 }
 
-function fieldSchema(field: IntakeField): z.ZodType {
-  const required = `${field.label} is required`
+/**
+ * The field's name in its messages. A label used in two sections ("Phone" for the patient and for
+ * the clinician) would read the same twice in the error summary: it takes its section's name.
+ */
+function messageNames(definition: IntakeFormDefinition) {
+  const uses = new Map<string, number>()
+  for (const field of intakeFields(definition)) uses.set(field.label.toLowerCase(), (uses.get(field.label.toLowerCase()) ?? 0) + 1)
+  const names = new Map<string, string>()
+  for (const section of definition.sections)
+    for (const field of section.fields)
+      if ((uses.get(field.label.toLowerCase()) ?? 0) > 1 && section.title) names.set(field.key, `${section.title} ${field.label.toLowerCase()}`)
+  return names
+}
+
+function fieldSchema(field: IntakeField, name: string = field.label): z.ZodType {
+  const required = `${name} is required`
   const text = (max: number) =>
     z
       .string({ error: required })
       .trim()
       .min(1, required)
-      .max(max, `${field.label} must be at most ${max} characters`)
-      .refine((value) => !hasNul(value), `${field.label} ${NUL_MESSAGE}`)
+      .max(max, `${name} must be at most ${max} characters`)
+      .refine((value) => !hasNul(value), `${name} ${NUL_MESSAGE}`)
   let schema: z.ZodType
   switch (field.type) {
     case 'text': {
       const format = field.format
-      schema = format ? text(TEXT_MAX).refine((value) => fitsFormat(format, value), `${field.label}: ${FIELD_FORMATS[format].hint}`) : text(TEXT_MAX)
+      schema = format ? text(TEXT_MAX).refine((value) => fitsFormat(format, value), `${name}: ${FIELD_FORMATS[format].hint}`) : text(TEXT_MAX)
       break
     }
     case 'textarea':
       schema = text(TEXTAREA_MAX)
       break
     case 'phone':
-      schema = text(30).regex(PHONE, `${field.label}: enter a phone number, e.g. (416) 555-0123`)
+      schema = text(30).regex(PHONE, `${name}: enter a phone number, e.g. (416) 555-0123`)
       break
     case 'email':
       schema = z
-        .email({ error: `${field.label}: enter a valid email address` })
+        .email({ error: `${name}: enter a valid email address` })
         .trim()
         .max(254)
       break
     case 'number':
-      schema = z.coerce.number({ error: `${field.label} must be a number` }).finite()
+      schema = z.coerce.number({ error: `${name} must be a number` }).finite()
       break
     case 'date':
       schema = calendarDay(field.label, dayRange(field.key))
@@ -90,7 +104,8 @@ function fieldSchema(field: IntakeField): z.ZodType {
 /** The schema for one version of a clinic's form: field key -> validator. */
 export function intakeSchema(definition: IntakeFormDefinition) {
   const shape: Record<string, z.ZodType> = {}
-  for (const field of intakeFields(definition)) shape[field.key] = fieldSchema(field)
+  const names = messageNames(definition)
+  for (const field of intakeFields(definition)) shape[field.key] = fieldSchema(field, names.get(field.key))
   return z.object(shape)
 }
 

@@ -87,7 +87,7 @@ test('without JavaScript, errors sit next to their fields, every value stays, no
     health_card_number: 'Health card / insurance number is required',
     reason: 'Reason for referral is required',
     patient_email: 'Email: enter a valid email address',
-    patient_phone: 'Phone: enter a phone number',
+    patient_phone: 'Patient phone: enter a phone number',
     consent: 'Confirm that the patient consents',
   }
   for (const [name, message] of Object.entries(errors)) {
