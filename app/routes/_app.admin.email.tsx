@@ -75,7 +75,14 @@ export default function EmailSent() {
                   <td className="py-2 pr-4 whitespace-nowrap">{r.when}</td>
                   <td className="py-2 pr-4">{r.to}</td>
                   <td className="py-2 pr-4">{r.what}</td>
-                  <td className="py-2 pr-4 font-mono">{r.reference}</td>
+                  <td className="py-2 pr-4 font-mono">
+                    {r.reference ?? (
+                      <>
+                        <span aria-hidden="true">—</span>
+                        <span className="sr-only">None</span>
+                      </>
+                    )}
+                  </td>
                   <td className="py-2 pr-4">
                     {STATUS_WORDS[r.status]}
                     {r.error && r.status !== 'sent' ? (

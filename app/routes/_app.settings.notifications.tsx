@@ -35,7 +35,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const submission = parseForm(await request.formData(), PreferencesSchema)
   if (submission.status !== 'success') return data({ result: submission.reply() }, { status: 400 })
   const off = emailKindsFor(user.role).filter((kind) => !submission.value[kind])
-  await context.db.tenant((tx) => saveMyEmailOff(tx, { id: user.id, clinicId }, off))
+  await context.db.tenant((tx) => saveMyEmailOff(tx, context.audit, { id: user.id, clinicId }, off))
   throw redirect('/settings/notifications?saved')
 }
 
