@@ -207,7 +207,14 @@ function AddEndpointForm({ lastResult }: { lastResult?: SubmissionResult<string[
               const id = `${form.id}-${t.field}`
               return (
                 <div key={t.field} className="flex items-start gap-2">
-                  <input type="checkbox" id={id} name={t.field} value="on" className="mt-1 size-4" defaultChecked={t.topic === 'referral.status_changed'} />
+                  <input
+                    type="checkbox"
+                    id={id}
+                    name={t.field}
+                    value="on"
+                    className="mt-1 size-4 shrink-0"
+                    defaultChecked={t.topic === 'referral.status_changed'}
+                  />
                   <label htmlFor={id} className="text-sm">
                     {t.label}
                   </label>
