@@ -67,8 +67,9 @@ export default function NotificationSettings() {
             <fieldset className="space-y-3">
               <legend className="text-sm font-medium">Email me when</legend>
               {kinds.map(({ kind, label, on }) => (
-                <div key={kind} className="flex items-center gap-2">
-                  <input type="checkbox" id={`email-${kind}`} name={kind} defaultChecked={on} className="h-5 w-5" />
+                <div key={kind} className="flex items-start gap-2">
+                  {/* Never narrower when its label wraps onto two lines (a phone). */}
+                  <input type="checkbox" id={`email-${kind}`} name={kind} defaultChecked={on} className="mt-0.5 size-5 shrink-0" />
                   <label htmlFor={`email-${kind}`}>{label}</label>
                 </div>
               ))}
