@@ -14,6 +14,8 @@ export const E2E = {
   idpPort: 55444 + offset * 10,
   /** Short access tokens, so the refresh path runs in the tests (and is tested on purpose). */
   accessTokenTtlSeconds: 20,
+  /** A live socket's age before its renewal through the app (tests/e2e/live-queue.spec.ts). */
+  liveSocketMaxAgeSeconds: 45,
   /** The one browser origin the API allows in the tests (tests/e2e/api.spec.ts). */
   corsOrigin: 'https://ehr.example.test',
 }
@@ -71,6 +73,8 @@ export default defineConfig({
       IDP_PORT: String(E2E.idpPort),
       IDP_ACCESS_TOKEN_TTL: String(E2E.accessTokenTtlSeconds),
       CORS_ORIGINS: E2E.corsOrigin,
+      // Live sockets are renewed after this long instead of 10 minutes: live-queue.spec.ts sees one.
+      LIVE_SOCKET_MAX_AGE_SECONDS: String(E2E.liveSocketMaxAgeSeconds),
     },
   },
 })

@@ -104,7 +104,11 @@ try {
     oidcAuthority: idp.issuer,
     // Browser origins allowed to call /api/* (CORS); none unless configured.
     corsOrigins: process.env.CORS_ORIGINS,
-    extra: localMailBindings(config),
+    // A live socket's age before renewal (docs/decisions/045): the e2e stack shortens it to test renewal.
+    extra: {
+      ...localMailBindings(config),
+      ...(process.env.LIVE_SOCKET_MAX_AGE_SECONDS ? { LIVE_SOCKET_MAX_AGE_SECONDS: process.env.LIVE_SOCKET_MAX_AGE_SECONDS } : {}),
+    },
   })
   const env = { ...process.env, WRANGLER_SEND_METRICS: 'false' }
   if (!dev && !args.has('--no-build')) await run('npx', ['remix', 'vite:build'])

@@ -49,6 +49,8 @@ export type AuditAction =
   | 'webhook.create'
   | 'webhook.change'
   | 'webhook.send'
+  /** A user's own email notification choices saved (the kinds turned off, as codes). */
+  | 'notifications.settings'
   /** Recorded by database triggers on PHI tables, not by application code. */
   | 'record.write'
 

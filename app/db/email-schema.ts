@@ -32,7 +32,9 @@ export const emailDeliveries = pgTable('email_deliveries', {
     .default(sql`gen_random_uuid()`),
   clinicId: uuid('clinic_id').notNull(),
   outboxEventId: bigint('outbox_event_id', { mode: 'number' }).notNull(),
-  referralId: uuid('referral_id').notNull(),
+  /** The referral it is about; none for endpoint_disabled, which names an endpoint (drizzle/0032). */
+  referralId: uuid('referral_id'),
+  endpointId: uuid('endpoint_id'),
   recipientId: uuid('recipient_id').notNull(),
   kind: text('kind', { enum: emailKinds }).notNull(),
   status: text('status', { enum: emailDeliveryStatuses }).notNull().default('pending'),

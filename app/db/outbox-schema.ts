@@ -6,7 +6,8 @@
 import { sql } from 'drizzle-orm'
 import { bigint, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core'
 
-export const outboxTopics = [
+/** What happens to a referral: what webhooks can ask for and the live queue hears. */
+export const referralTopics = [
   'referral.created',
   'referral.status_changed',
   'referral.assigned',
@@ -14,12 +15,19 @@ export const outboxTopics = [
   'referral.replied',
   'document.added',
 ] as const
+export type ReferralTopic = (typeof referralTopics)[number]
+/** The courier disabled a failing webhook endpoint: its clinic's admins are emailed (drizzle/0032). */
+export const ENDPOINT_DISABLED_TOPIC = 'webhook.endpoint_disabled'
+export const outboxTopics = [...referralTopics, ENDPOINT_DISABLED_TOPIC] as const
 export type OutboxTopic = (typeof outboxTopics)[number]
+export const isReferralTopic = (topic: OutboxTopic): topic is ReferralTopic => topic !== ENDPOINT_DISABLED_TOPIC
 
 /** What an event says: ids, statuses, codes. Never PHI. */
 export type OutboxEventData = {
   eventId?: string
   documentId?: string
+  /** webhook.endpoint_disabled: which endpoint. */
+  endpointId?: string
   actorId?: string
   /** Status or assignee before and after (status and assignment events). */
   from?: string | null

@@ -5,9 +5,9 @@
  */
 import { bigint, foreignKey, index, integer, jsonb, pgTable, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core'
 import { sql } from 'drizzle-orm'
-import { outboxTopics } from './outbox-schema'
+import { referralTopics } from './outbox-schema'
 
-export const webhookTopics = outboxTopics
+export const webhookTopics = referralTopics
 export type WebhookTopic = (typeof webhookTopics)[number]
 /** What "Send test event" sends: not an outbox event, never about a referral. */
 export const WEBHOOK_TEST_TOPIC = 'webhook.test'

@@ -5,12 +5,13 @@
  * Object writes these and the queue and referral pages read them.
  */
 import { referralPriorities, referralStatuses, type ReferralPriority, type ReferralStatus } from '~/db/enums'
-import type { OutboxTopic } from '~/db/outbox-schema'
+import type { ReferralTopic } from '~/db/outbox-schema'
 import { isUuid } from '~/utils/keyset'
 
-// Every outbox topic, as a record so that a new one fails to compile until it is here (the
-// outbox's own list lives beside its table, which the browser bundle must not pull in).
-const TOPICS: Record<OutboxTopic, true> = {
+// Every referral topic of the outbox, as a record so that a new one fails to compile until it is
+// here (the outbox's own list lives beside its table, which the browser bundle must not pull in).
+// The outbox's other topic (an endpoint disabled) is about no referral and never goes live.
+const TOPICS: Record<ReferralTopic, true> = {
   'referral.created': true,
   'referral.status_changed': true,
   'referral.assigned': true,
@@ -18,14 +19,14 @@ const TOPICS: Record<OutboxTopic, true> = {
   'referral.replied': true,
   'document.added': true,
 }
-const outboxTopics = Object.keys(TOPICS) as OutboxTopic[]
+const outboxTopics = Object.keys(TOPICS) as ReferralTopic[]
 
 /** A referral of the clinic changed (one outbox event): which, how, and where it stands now. */
 export type LiveChange = {
   type: 'change'
   /** The outbox event's id: a page that hears it twice acts once. */
   id: number
-  topic: OutboxTopic
+  topic: ReferralTopic
   referralId: string
   status: ReferralStatus | null
   priority: ReferralPriority | null

@@ -4,6 +4,7 @@
  */
 import { and, desc, eq, sql } from 'drizzle-orm'
 import { emailDeliveries, emailPreferences, referrals, users, type EmailKind } from '~/db/schema'
+import type { AuditEvent } from '~/audit/audit.server'
 import type { TenantTx } from '~/tenancy/tenant.server'
 
 /** The kinds this user turned off (RLS: their own row only). */
@@ -12,14 +13,21 @@ export async function myEmailOff(tx: TenantTx, userId: string): Promise<EmailKin
   return row?.off ?? []
 }
 
-export async function saveMyEmailOff(tx: TenantTx, user: { id: string; clinicId: string }, off: EmailKind[]) {
+/** Saved, and recorded in the clinic's trail in the same transaction: the kinds now off, as codes. */
+export async function saveMyEmailOff(
+  tx: TenantTx,
+  audit: (tx: TenantTx, event: AuditEvent) => Promise<void>,
+  user: { id: string; clinicId: string },
+  off: EmailKind[],
+) {
   await tx
     .insert(emailPreferences)
     .values({ clinicId: user.clinicId, userId: user.id, off })
     .onConflictDoUpdate({ target: [emailPreferences.clinicId, emailPreferences.userId], set: { off, updatedAt: sql`now()` } })
+  await audit(tx, { action: 'notifications.settings', entityType: 'user', entityId: user.id, details: { off } })
 }
 
-/** The clinic's newest deliveries: who, what kind, which reference, and how it went. */
+/** The clinic's newest deliveries: who, what kind, which reference (none for an endpoint disabled), and how it went. */
 export async function recentDeliveries(tx: TenantTx, clinicId: string, limit = 100) {
   return tx
     .select({
@@ -37,7 +45,7 @@ export async function recentDeliveries(tx: TenantTx, clinicId: string, limit = 1
     })
     .from(emailDeliveries)
     .innerJoin(users, and(eq(users.clinicId, emailDeliveries.clinicId), eq(users.id, emailDeliveries.recipientId)))
-    .innerJoin(referrals, and(eq(referrals.clinicId, emailDeliveries.clinicId), eq(referrals.id, emailDeliveries.referralId)))
+    .leftJoin(referrals, and(eq(referrals.clinicId, emailDeliveries.clinicId), eq(referrals.id, emailDeliveries.referralId)))
     .where(eq(emailDeliveries.clinicId, clinicId))
     .orderBy(desc(emailDeliveries.createdAt), desc(emailDeliveries.id))
     .limit(limit)

@@ -2,6 +2,7 @@ import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/cloudflare'
 import { useLoaderData } from '@remix-run/react'
 import { requireClinic, requireCurrentClinic, requirePermission, requireUser } from '~/auth/guards.server'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
+import { Table, TableBody, TableHead, Td, Th } from '~/components/ui/table'
 import { EMAIL_KIND_LABELS } from '~/db/email-kinds'
 import { ERROR_WORDS, recentDeliveries } from '~/notifications/email.server'
 import { clinicTimeZone, formatClinicTime } from '~/utils/clinic-time'
@@ -47,36 +48,31 @@ export default function EmailSent() {
       {rows.length === 0 ? (
         <p className="mt-6">No email has been sent yet.</p>
       ) : (
-        <div className="mt-6 overflow-x-auto">
-          <table className="min-w-full text-left text-sm">
+        <div className="mt-6">
+          <Table>
             <caption className="sr-only">Notification emails, newest first</caption>
-            <thead>
-              <tr className="border-b border-slate-200">
-                <th scope="col" className="py-2 pr-4">
-                  When
-                </th>
-                <th scope="col" className="py-2 pr-4">
-                  To
-                </th>
-                <th scope="col" className="py-2 pr-4">
-                  About
-                </th>
-                <th scope="col" className="py-2 pr-4">
-                  Referral
-                </th>
-                <th scope="col" className="py-2 pr-4">
-                  Status
-                </th>
-              </tr>
-            </thead>
-            <tbody>
+            <TableHead>
+              <Th scope="col">When</Th>
+              <Th scope="col">To</Th>
+              <Th scope="col">About</Th>
+              <Th scope="col">Referral</Th>
+              <Th scope="col">Status</Th>
+            </TableHead>
+            <TableBody>
               {rows.map((r) => (
-                <tr key={r.id} className="border-b border-slate-100 align-top">
-                  <td className="py-2 pr-4 whitespace-nowrap">{r.when}</td>
-                  <td className="py-2 pr-4">{r.to}</td>
-                  <td className="py-2 pr-4">{r.what}</td>
-                  <td className="py-2 pr-4 font-mono">{r.reference}</td>
-                  <td className="py-2 pr-4">
+                <tr key={r.id} className="align-top">
+                  <Td className="whitespace-nowrap">{r.when}</Td>
+                  <Td>{r.to}</Td>
+                  <Td>{r.what}</Td>
+                  <Td className="font-mono">
+                    {r.reference ?? (
+                      <>
+                        <span aria-hidden="true">—</span>
+                        <span className="sr-only">None</span>
+                      </>
+                    )}
+                  </Td>
+                  <Td>
                     {STATUS_WORDS[r.status]}
                     {r.error && r.status !== 'sent' ? (
                       <span className="block text-xs text-slate-600">
@@ -84,11 +80,11 @@ export default function EmailSent() {
                         {r.next ? `, next at ${r.next}` : ''}
                       </span>
                     ) : null}
-                  </td>
+                  </Td>
                 </tr>
               ))}
-            </tbody>
-          </table>
+            </TableBody>
+          </Table>
         </div>
       )}
     </main>

@@ -75,7 +75,8 @@ export default function EndpointDeliveries() {
         </p>
       ) : null}
       <div className="mt-6">
-        <Table>
+        {/* Positioned, so that the header's screen-reader-only text is placed (and clipped) inside the scrolling card, not past the phone's edge. */}
+        <Table className="relative">
           <TableHead>
             <Th>Event</Th>
             <Th>Status</Th>

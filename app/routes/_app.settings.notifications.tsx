@@ -35,7 +35,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const submission = parseForm(await request.formData(), PreferencesSchema)
   if (submission.status !== 'success') return data({ result: submission.reply() }, { status: 400 })
   const off = emailKindsFor(user.role).filter((kind) => !submission.value[kind])
-  await context.db.tenant((tx) => saveMyEmailOff(tx, { id: user.id, clinicId }, off))
+  await context.db.tenant((tx) => saveMyEmailOff(tx, context.audit, { id: user.id, clinicId }, off))
   throw redirect('/settings/notifications?saved')
 }
 
@@ -67,8 +67,9 @@ export default function NotificationSettings() {
             <fieldset className="space-y-3">
               <legend className="text-sm font-medium">Email me when</legend>
               {kinds.map(({ kind, label, on }) => (
-                <div key={kind} className="flex items-center gap-2">
-                  <input type="checkbox" id={`email-${kind}`} name={kind} defaultChecked={on} className="h-5 w-5" />
+                <div key={kind} className="flex items-start gap-2">
+                  {/* Never narrower when its label wraps onto two lines (a phone). */}
+                  <input type="checkbox" id={`email-${kind}`} name={kind} defaultChecked={on} className="mt-0.5 size-5 shrink-0" />
                   <label htmlFor={`email-${kind}`}>{label}</label>
                 </div>
               ))}

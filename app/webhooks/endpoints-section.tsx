@@ -24,6 +24,8 @@ export type EndpointSummary = {
   disabledAt: string | null
   failingSince: string | null
   consecutiveFailures: number
+  /** Disabled for failing: how the emails to the clinic's admins went (null otherwise). */
+  adminsTold: { pending: number; sent: number; failed: number } | null
 }
 
 export function WebhooksSection({
@@ -57,6 +59,13 @@ export function WebhooksSection({
         <div role="alert" className="mt-3 rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-900">
           {failing.length === 1 ? 'An endpoint was' : `${failing.length} endpoints were`} disabled after failing for 24 hours:{' '}
           {failing.map((e) => e.url).join(', ')}. Fix the receiver, then enable it: the deliveries it missed within their 24 hours are sent.
+          <ul className="mt-1 list-disc pl-5">
+            {failing.map((e) => (
+              <li key={e.id}>
+                <span className="break-all">{hostOf(e.url)}</span>: <AdminsToldWords told={e.adminsTold} />
+              </li>
+            ))}
+          </ul>
         </div>
       ) : null}
       {secret ? <SecretOnce secret={secret.value} /> : null}
@@ -64,6 +73,33 @@ export function WebhooksSection({
       {configured ? <AddEndpointForm lastResult={createResult} /> : null}
     </section>
   )
+}
+
+/** The clinic's admins are emailed when the courier disables an endpoint (drizzle/0032). */
+function AdminsToldWords({ told }: { told: EndpointSummary['adminsTold'] }) {
+  if (!told || told.pending + told.sent + told.failed === 0) return <>no admin could be emailed (none is active, or all turned these emails off).</>
+  const parts = [
+    told.sent ? `emailed to ${told.sent} ${told.sent === 1 ? 'admin' : 'admins'}` : null,
+    told.pending ? `${told.pending} ${told.pending === 1 ? 'email' : 'emails'} to admins waiting to send` : null,
+    told.failed ? `${told.failed} ${told.failed === 1 ? 'email' : 'emails'} to admins could not be sent` : null,
+  ].filter(Boolean)
+  return (
+    <>
+      {parts.join('; ')} (see{' '}
+      <Link to="/admin/email" className="underline">
+        Email sent
+      </Link>
+      ).
+    </>
+  )
+}
+
+const hostOf = (url: string) => {
+  try {
+    return new URL(url).host
+  } catch {
+    return url
+  }
 }
 
 function SecretOnce({ secret }: { secret: string }) {
@@ -171,7 +207,14 @@ function AddEndpointForm({ lastResult }: { lastResult?: SubmissionResult<string[
               const id = `${form.id}-${t.field}`
               return (
                 <div key={t.field} className="flex items-start gap-2">
-                  <input type="checkbox" id={id} name={t.field} value="on" className="mt-1 size-4" defaultChecked={t.topic === 'referral.status_changed'} />
+                  <input
+                    type="checkbox"
+                    id={id}
+                    name={t.field}
+                    value="on"
+                    className="mt-1 size-4 shrink-0"
+                    defaultChecked={t.topic === 'referral.status_changed'}
+                  />
                   <label htmlFor={id} className="text-sm">
                     {t.label}
                   </label>

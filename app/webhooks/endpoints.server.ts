@@ -4,9 +4,9 @@
  * enabled, a test event, a delivery sent again. Each is one transaction under the admin's scope,
  * recorded in the audit trail with ids only (never the URL: it may name a customer's system).
  */
-import { and, desc, eq, sql } from 'drizzle-orm'
+import { and, desc, eq, gte, inArray, sql } from 'drizzle-orm'
 import type { AuditEvent } from '~/audit/audit.server'
-import { webhookDeliveries, webhookEndpoints, WEBHOOK_TEST_TOPIC, type WebhookTopic } from '~/db/schema'
+import { emailDeliveries, webhookDeliveries, webhookEndpoints, WEBHOOK_TEST_TOPIC, type EmailDeliveryStatus, type WebhookTopic } from '~/db/schema'
 import type { TenantDatabase, TenantTx } from '~/tenancy/tenant.server'
 import { LOG_LENGTH } from './delivery-words'
 import { testPayload } from './payload'
@@ -24,9 +24,12 @@ const PREVIOUS_SECRET_HOURS = 24
 
 const own = (clinicId: string, endpointId: string) => and(eq(webhookEndpoints.clinicId, clinicId), eq(webhookEndpoints.id, endpointId))
 
+/** How the emails telling the admins of an endpoint's disabling went (drizzle/0032): counts by state. */
+export type AdminsTold = Record<EmailDeliveryStatus, number>
+
 export function clinicEndpoints(desk: Pick<WebhookDesk, 'db'>, clinicId: string) {
-  return desk.db.tenant((tx) =>
-    tx
+  return desk.db.tenant(async (tx) => {
+    const endpoints = await tx
       .select({
         id: webhookEndpoints.id,
         url: webhookEndpoints.url,
@@ -41,8 +44,34 @@ export function clinicEndpoints(desk: Pick<WebhookDesk, 'db'>, clinicId: string)
       })
       .from(webhookEndpoints)
       .where(eq(webhookEndpoints.clinicId, clinicId))
-      .orderBy(webhookEndpoints.createdAt),
-  )
+      .orderBy(webhookEndpoints.createdAt)
+    // The emails about each endpoint disabled for failing, since its latest disabling.
+    const failing = endpoints.filter((e) => e.status === 'disabled' && e.disabledReason === 'failing' && e.disabledAt)
+    const told = failing.length
+      ? await tx
+          .select({ endpointId: emailDeliveries.endpointId, status: emailDeliveries.status, n: sql<number>`count(*)::int` })
+          .from(emailDeliveries)
+          .innerJoin(webhookEndpoints, and(eq(webhookEndpoints.clinicId, emailDeliveries.clinicId), eq(webhookEndpoints.id, emailDeliveries.endpointId)))
+          .where(
+            and(
+              eq(emailDeliveries.clinicId, clinicId),
+              eq(emailDeliveries.kind, 'endpoint_disabled'),
+              inArray(
+                emailDeliveries.endpointId,
+                failing.map((e) => e.id),
+              ),
+              gte(emailDeliveries.createdAt, webhookEndpoints.disabledAt),
+            ),
+          )
+          .groupBy(emailDeliveries.endpointId, emailDeliveries.status)
+      : []
+    return endpoints.map((e) => {
+      if (!failing.includes(e)) return { ...e, adminsTold: null }
+      const adminsTold: AdminsTold = { pending: 0, sent: 0, failed: 0 }
+      for (const row of told) if (row.endpointId === e.id) adminsTold[row.status] = row.n
+      return { ...e, adminsTold }
+    })
+  })
 }
 
 /** An endpoint and its latest deliveries: status, response code and times, never a body. */

@@ -11,7 +11,7 @@
 import AxeBuilder from '@axe-core/playwright'
 import type { Page } from '@playwright/test'
 import { and, desc, eq } from 'drizzle-orm'
-import { referrals, users } from '../../app/db/schema'
+import { referrals, users, webhookEndpoints } from '../../app/db/schema'
 import { clinicBySlug, expect, go, test, type Owner } from './fixtures'
 
 const WCAG_22_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']
@@ -55,6 +55,30 @@ const referralIdOf = async (owner: Owner, slug: string, submitter?: string) => {
   return row!.id
 }
 
+/** An endpoint of the clinic for its delivery log (disabled: nothing is sent to it; its placeholder secret is never opened). */
+const endpointIdOf = async (owner: Owner, slug: string) => {
+  const clinic = await clinicBySlug(owner, slug)
+  const url = 'https://a11y-hooks.example.com/intake?token=never-shown-elsewhere'
+  const [found] = await owner
+    .select({ id: webhookEndpoints.id })
+    .from(webhookEndpoints)
+    .where(and(eq(webhookEndpoints.clinicId, clinic.id), eq(webhookEndpoints.url, url)))
+  if (found) return found.id
+  const [made] = await owner
+    .insert(webhookEndpoints)
+    .values({
+      clinicId: clinic.id,
+      url,
+      topics: ['referral.created'],
+      secret: { v: 1, iv: '', ct: '' },
+      status: 'disabled',
+      disabledReason: 'admin',
+      disabledAt: new Date(),
+    })
+    .returning({ id: webhookEndpoints.id })
+  return made!.id
+}
+
 /** Pages as they open, by who opens them. `:referral` is a seeded referral the account may open (for a referrer: their own). */
 const PAGES: { as: string; paths: (string | [path: string, status: number])[] }[] = [
   { as: 'referrer@lakeview.test', paths: ['/', '/my-referrals', ['/my-referrals?before=not-a-cursor', 400], ['/settings/ai', 403]] },
@@ -92,6 +116,10 @@ const PAGES: { as: string; paths: (string | [path: string, status: number])[] }[
       '/referrals/:referral/access',
     ],
   },
+  // Closing the loop (decisions 041, 043): notification choices, the email sent, the integrations and one endpoint's log.
+  { as: 'admin@riverbend.test', paths: ['/settings/notifications', '/admin/email', '/admin/integrations'] },
+  { as: 'admin@riverbend.test', paths: ['/admin/integrations/:endpoint', ['/admin/integrations/00000000-0000-4000-8000-000000000000', 404]] },
+  { as: 'referrer@lakeview.test', paths: ['/settings/notifications', ['/admin/integrations', 403], ['/admin/email', 403]] },
 ]
 
 test('signed out: the sign-in page and its messages; an unknown page goes to sign-in', async ({ page }) => {
@@ -108,10 +136,11 @@ for (const [n, { as, paths }] of GROUPS.entries()) {
     const page = await signedInAs(as)
     const slug = as.split('@')[1]!.replace('.test', '')
     const referral = paths.some((p) => String(p).includes(':referral')) ? await referralIdOf(owner, slug, as.startsWith('referrer') ? as : undefined) : ''
+    const endpoint = paths.some((p) => String(p).includes(':endpoint')) ? await endpointIdOf(owner, slug) : ''
     const scan = scanner(page)
     for (const entry of paths) {
       const [path, status] = typeof entry === 'string' ? [entry, 200] : entry
-      await scan.page(path.replace(':referral', referral), status)
+      await scan.page(path.replace(':referral', referral).replace(':endpoint', endpoint), status)
     }
     expect(scan.found).toEqual([])
   })

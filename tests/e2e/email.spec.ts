@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { APIRequestContext } from '@playwright/test'
-import { eq, sql } from 'drizzle-orm'
-import { clinics, emailDeliveries, emailPreferences } from '../../app/db/schema'
+import { and, desc, eq, sql } from 'drizzle-orm'
+import { auditLogs, clinics, emailDeliveries, emailPreferences } from '../../app/db/schema'
 import { localConfig } from '../../scripts/lib/config'
 import { bearer, E2E, expect, referralBody, test, token, userByEmail, type Owner } from './fixtures'
 
@@ -120,4 +120,28 @@ test('the mail page lists what was caught, and says it never left the machine', 
   await page.goto(MAIL)
   await expect(page.getByRole('heading', { name: 'Caught mail' })).toBeVisible()
   await expect(page.getByText('Nothing here left this machine')).toBeVisible()
+})
+
+test("saving one's choices on the settings page is kept and recorded in the clinic's trail (the kinds turned off, as codes)", async ({ signedInAs, owner }) => {
+  const account = 'referrer2@lakeview.test'
+  const me = await userByEmail(owner, account)
+  const page = await signedInAs(account, '/settings/notifications', { javaScriptEnabled: false })
+  await page.getByLabel('A referral of mine is completed').uncheck()
+  await page.getByRole('button', { name: 'Save' }).click()
+  await expect(page.getByText('Saved.')).toBeVisible()
+  await expect(page.getByLabel('A referral of mine is completed')).not.toBeChecked()
+  const [saved] = await owner.select().from(emailPreferences).where(eq(emailPreferences.userId, me.id))
+  expect(saved!.off).toEqual(['completed'])
+  const [row] = await owner
+    .select()
+    .from(auditLogs)
+    .where(and(eq(auditLogs.actorId, me.id), eq(auditLogs.action, 'notifications.settings')))
+    .orderBy(desc(auditLogs.occurredAt))
+    .limit(1)
+  expect(row).toMatchObject({ clinicId: me.clinicId, entityType: 'user', entityId: me.id, details: { off: ['completed'] }, outcome: 'success' })
+  // Back as it was.
+  await page.getByLabel('A referral of mine is completed').check()
+  await page.getByRole('button', { name: 'Save' }).click()
+  await expect(page.getByText('Saved.')).toBeVisible()
+  expect((await owner.select().from(emailPreferences).where(eq(emailPreferences.userId, me.id)))[0]!.off).toEqual([])
 })

@@ -39,6 +39,26 @@ async function one<T>(db: Owner, q: ReturnType<typeof sql>) {
 const referralState = (w: World, id = w.referralId) =>
   one<{ status: ReferralStatus; version: number }>(w.db, sql`select status, version from referrals where id = ${id}`)
 
+/**
+ * Lakeview's fuzz endpoint (the admin's clinic) and one delivery of it, made once. Disabled, so
+ * the courier never sends to it (nor opens its placeholder secret); its log and redelivery work all the same.
+ */
+async function fuzzEndpoint(w: World) {
+  const url = 'https://fuzz-hooks.example.com/intake'
+  let endpoint = await one<{ id: string } | undefined>(w.db, sql`select id from webhook_endpoints where clinic_id = ${w.lakeviewId} and url = ${url} limit 1`)
+  if (!endpoint) {
+    endpoint = await one<{ id: string }>(
+      w.db,
+      sql`insert into webhook_endpoints (clinic_id, url, topics, secret, status, disabled_reason, disabled_at)
+        values (${w.lakeviewId}, ${url}, array['referral.created'], '{"v":1,"iv":"","ct":""}'::jsonb, 'disabled', 'admin', now()) returning id`,
+    )
+    await w.db.execute(sql`insert into webhook_deliveries (clinic_id, endpoint_id, topic, payload, status, attempts)
+      values (${w.lakeviewId}, ${endpoint.id}, 'webhook.test', ${JSON.stringify({ type: 'webhook.test', timestamp: new Date().toISOString(), data: {} })}::jsonb, 'failed', 1)`)
+  }
+  const delivery = await one<{ id: string }>(w.db, sql`select id from webhook_deliveries where endpoint_id = ${endpoint.id} limit 1`)
+  return { endpointId: endpoint.id, deliveryId: delivery.id }
+}
+
 /** A status move the referral can make now: through accepted and scheduled (which needs a date), and back. */
 async function statusBase(w: World): Promise<Base> {
   const { status, version } = await referralState(w)
@@ -1258,6 +1278,37 @@ export function endpoints(w: World): (Endpoint & { file: string })[] {
           { intent: spec('free', false), url: spec('free', false), created: spec('free', false) },
         ),
     },
+    {
+      file: '_app.admin.integrations_.$endpointId.tsx',
+      name: 'GET /admin/integrations/:endpointId',
+      method: 'GET',
+      role: 'admin',
+      path: '/admin/integrations/:endpointId',
+      page: true,
+      base: async () => {
+        const { endpointId } = await fuzzEndpoint(w)
+        return { ...query([]), fields: [[':endpointId', endpointId]] }
+      },
+    },
+    {
+      file: '_app.admin.integrations_.$endpointId.tsx',
+      name: 'POST /admin/integrations/:endpointId (redeliver)',
+      method: 'POST',
+      role: 'admin',
+      path: '/admin/integrations/:endpointId',
+      page: true,
+      base: async () => {
+        const { endpointId, deliveryId } = await fuzzEndpoint(w)
+        return form(
+          [
+            [':endpointId', endpointId],
+            ['intent', 'redeliver'],
+            ['deliveryId', deliveryId],
+          ],
+          { intent: spec('enum'), deliveryId: spec('uuid') },
+        )
+      },
+    },
   ]
 }
 
@@ -1266,8 +1317,6 @@ export const COVERED_BY_OTHERS: Record<string, string> = {
   '_app.tsx': 'the layout: its loader runs in every _app.* page above',
   '_app.$.tsx': 'reads nothing it is sent: every address and method answers 404 in the shell (tests/e2e/error-shell.spec.ts)',
   'api.$.ts': 'reads nothing it is sent: every address and method answers the JSON 404 (tests/e2e/error-shell.spec.ts)',
-  '_app.admin.integrations_.$endpointId.tsx':
-    "one endpoint's delivery log, which needs an endpoint of the clinic to exist: tests/e2e/webhooks.spec.ts opens it and redelivers from it; an unknown id answers 404",
   'live.ts':
     'a WebSocket handshake, which this HTTP fuzzer cannot complete: tests/e2e/live-queue.spec.ts sends it the signed-out, referrer, cross-site, malformed and plain requests',
 }

@@ -1,7 +1,8 @@
 import type { BrowserContext, Page } from '@playwright/test'
 import WebSocket from 'ws'
 import { referralValues, type Patient } from './fixtures'
-import { APP_URL, bearer, expect, go, referralByReference, SESSION_COOKIE, submitReferral, test, token, uniquePatient, userByEmail } from './fixtures'
+import { RENEW } from '../../app/live/messages'
+import { APP_URL, bearer, E2E, expect, go, referralByReference, SESSION_COOKIE, submitReferral, test, token, uniquePatient, userByEmail } from './fixtures'
 
 /*
  * The live queue (docs/decisions/045-live-queue.md), through the whole path: a change commits, its
@@ -225,4 +226,51 @@ test('without JavaScript the queue is the plain page, with no socket', async ({ 
   await expect(page.getByTestId('live-queue')).toBeEmpty()
   await expect(page.getByTestId('live-queue')).toHaveAttribute('data-live', 'off')
   expect(sockets).toBe(0)
+})
+
+test('a socket past its age is closed with RENEW and opened again through the app: still live for staff, refused once signed out', async ({
+  signedInAs,
+  owner,
+}) => {
+  // The e2e stack renews sockets after E2E.liveSocketMaxAgeSeconds (playwright.config.ts), not 10 minutes.
+  const maxAgeMs = E2E.liveSocketMaxAgeSeconds * 1000
+  test.setTimeout(maxAgeMs * 2 + 60_000)
+  const own = { Origin: APP_URL }
+
+  // A browser's open queue: its socket is closed at its age, and the page opens another at once.
+  const staff = await signedInAs('staff@lakeview.test', '/queue')
+  const sockets: { url: string; closed: boolean }[] = []
+  staff.on('websocket', (socket) => {
+    const entry = { url: socket.url(), closed: false }
+    sockets.push(entry)
+    socket.on('close', () => (entry.closed = true))
+  })
+  await go(staff, '/queue')
+  await liveOn(staff)
+
+  // Outside a browser, a second staff session's socket: what code it is closed with, and when.
+  const leaving = await signedInAs('staff@lakeview.test', '/queue')
+  const leavingCookie = await sessionCookie(leaving.context())
+  const opened = await openSocket({ ...own, Cookie: leavingCookie })
+  expect(opened).toHaveProperty('socket')
+  const openedAt = Date.now()
+  const closedWith = new Promise<number>((resolve) => (opened as { socket: WebSocket }).socket.once('close', (code) => resolve(code)))
+  // That session signs out meanwhile (the app's session ends at the first button): its open socket
+  // only listens, but its renewal with the same cookie must be refused.
+  await leaving.getByRole('button', { name: 'Sign out' }).click()
+  await expect(leaving).toHaveURL(/\/session\/end/)
+  await leaving.close()
+
+  expect(await closedWith).toBe(RENEW)
+  expect(Date.now() - openedAt, 'closed at its age, not before').toBeGreaterThan(maxAgeMs - 5_000)
+  expect(await openSocket({ ...own, Cookie: leavingCookie })).toMatchObject({ status: 401 })
+
+  // The browser's page was renewed too: its first socket closed, a second one is open, and it hears changes.
+  await expect.poll(() => sockets.length, { timeout: maxAgeMs + 15_000 }).toBeGreaterThanOrEqual(2)
+  expect(sockets[0]!.closed).toBe(true)
+  await liveOn(staff)
+  const referrer = await signedInAs('referrer@lakeview.test', '/my-referrals')
+  const reference = await submitReferral(referrer, uniquePatient(), { urgency: 'urgent' })
+  await referralByReference(owner, reference)
+  await expect(staff.getByRole('button', { name: /^\d+ new referrals?, show them$/ })).toBeVisible()
 })

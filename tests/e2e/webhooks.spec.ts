@@ -6,12 +6,14 @@
  */
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingHttpHeaders } from 'node:http'
-import { eq } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
 import { Webhook } from 'standardwebhooks'
-import { webhookEndpoints } from '../../app/db/schema'
-import { bearer, expect, referralBody, test, token } from './fixtures'
+import { emailDeliveries, users, webhookEndpoints } from '../../app/db/schema'
+import { localConfig } from '../../scripts/lib/config'
+import { bearer, E2E, expect, referralBody, test, token } from './fixtures'
 
 const ADMIN = 'admin@lakeview.test'
+const MAIL = `http://127.0.0.1:${localConfig({ PG_PORT: String(E2E.pgPort) }).mailPagePort}`
 
 type Received = { headers: IncomingHttpHeaders; body: string }
 
@@ -98,5 +100,65 @@ test('staff and referrers cannot open the integrations page', async ({ signedInA
     const page = await signedInAs(account)
     const response = await page.goto('/admin/integrations')
     expect(response?.status(), account).toBe(403)
+  }
+})
+
+test('an endpoint failing for a day is disabled, its admins get one email saying so (its host, why, the page), and the page says they were told', async ({
+  signedInAs,
+  owner,
+  request,
+}) => {
+  // Its email may wait out email.spec.ts's "mailer down" minute and a backoff.
+  test.setTimeout(150_000)
+  const server = createServer((req, res) => {
+    req.resume()
+    req.on('end', () => res.writeHead(500).end())
+  })
+  const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)))
+  // A query that could be a receiver's token: it must never reach an email.
+  const url = `http://127.0.0.1:${port}/failing?token=e2e-${randomUUID().slice(0, 8)}`
+  const host = `127.0.0.1:${port}`
+  try {
+    const page = await signedInAs(ADMIN, '/admin/integrations', { javaScriptEnabled: false })
+    await page.getByLabel('Endpoint address (HTTPS)').fill(url)
+    await page.getByRole('button', { name: 'Add endpoint' }).click()
+    await expect(page.getByLabel('Signing secret')).toBeVisible()
+    const [endpoint] = await owner.select().from(webhookEndpoints).where(eq(webhookEndpoints.url, url))
+    // It has failed for a day already (the test does not wait 24 hours); one more failure disables it.
+    await owner.execute(sql`update webhook_endpoints set failing_since = now() - interval '25 hours', consecutive_failures = 50 where id = ${endpoint!.id}`)
+    await page.goto('/admin/integrations')
+    await page.getByRole('button', { name: `Send test event: ${url}` }).click()
+    await expect
+      .poll(async () => (await owner.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, endpoint!.id)))[0]!.status, { timeout: 20_000 })
+      .toBe('disabled')
+
+    const admins = await owner
+      .select({ email: users.email })
+      .from(users)
+      .where(and(eq(users.clinicId, endpoint!.clinicId), eq(users.role, 'admin'), eq(users.status, 'active')))
+    const mine = async () =>
+      (
+        (await (await request.get(`${MAIL}/messages.json`)).json()) as { messages: { to: string[]; subject: string; text: string; html: string }[] }
+      ).messages.filter((m) => m.subject.includes(`webhook endpoint disabled (${host})`))
+    await expect.poll(async () => (await mine()).length, { timeout: 60_000 }).toBe(admins.length)
+    // Once each: the courier's later runs send nothing more.
+    await new Promise((resolve) => setTimeout(resolve, 6_000))
+    const emails = await mine()
+    expect(emails.flatMap((m) => m.to).sort()).toEqual(admins.map((a) => a.email).sort())
+    for (const email of emails) {
+      expect(email.text).toContain(`The webhook endpoint at ${host} has been disabled: every delivery to it failed for 24 hours.`)
+      expect(email.text).toContain('/admin/integrations')
+      expect(`${email.subject}\n${email.text}\n${email.html}`).not.toMatch(/token|failing\?/)
+    }
+    const deliveries = await owner.select().from(emailDeliveries).where(eq(emailDeliveries.endpointId, endpoint!.id))
+    expect(deliveries.map((d) => [d.kind, d.status, d.referralId])).toEqual(admins.map(() => ['endpoint_disabled', 'sent', null]))
+
+    await page.goto('/admin/integrations')
+    await expect(page.getByRole('alert')).toContainText(`${host}: emailed to ${admins.length} ${admins.length === 1 ? 'admin' : 'admins'}`)
+    await page.goto('/admin/email')
+    await expect(page.getByRole('row').filter({ hasText: 'A webhook endpoint is disabled' }).first()).toContainText('Sent')
+  } finally {
+    await owner.update(webhookEndpoints).set({ status: 'disabled' }).where(eq(webhookEndpoints.url, url))
+    server.close()
   }
 })

@@ -177,6 +177,7 @@ describe('nothing in public runs with the owner rights unreviewed', () => {
     'settle_outbox_event', // drizzle/0024_outbox.sql: the courier marks one event done, or backs it off and gives up after 24 hours
     'claim_email_deliveries', // drizzle/0026_email_notifications.sql: the courier leases due email deliveries (ids and clinics only), limits checked
     'claim_webhook_deliveries', // drizzle/0027_webhooks.sql: the courier leases due deliveries of active endpoints (ids and clinic only), limits checked
+    'outbox_from_endpoint_disabled', // drizzle/0032_endpoint_disabled_email.sql: trigger; an endpoint the courier disabled, its id only, into the outbox
   ]
 
   test('SECURITY DEFINER functions: only the reviewed ones, each with a pinned search_path and no PUBLIC execute', async () => {

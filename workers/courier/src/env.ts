@@ -9,6 +9,8 @@ export interface CourierEnv {
   APP_ORIGIN?: string
   /** '1': claim nothing (the bench, whose per-page figures must be the app's alone). */
   COURIER_PAUSED?: string
+  /** Seconds a live socket lives before it is renewed through the app (default 600; 10 to 3600). */
+  LIVE_SOCKET_MAX_AGE_SECONDS?: string
   /** Each clinic's live queue (live/clinic-live.ts). */
   CLINIC_LIVE: DurableObjectNamespace
   /** Channels add their own bindings (SMTP_*, WEBHOOK_*) in their folder's env type. */

@@ -5,10 +5,14 @@
  */
 import type { EmailKind } from '~/db/schema'
 
-export type EmailFacts = { kind: EmailKind; clinicName: string; referenceNumber: string; referralId: string; origin: string }
+type ReferralKind = Exclude<EmailKind, 'endpoint_disabled'>
+export type EmailFacts =
+  | { kind: ReferralKind; clinicName: string; referenceNumber: string; referralId: string; origin: string }
+  /** A webhook endpoint the courier disabled: named by its host only (a path or query can hold a token). */
+  | { kind: 'endpoint_disabled'; clinicName: string; endpointHost: string; origin: string }
 export type ComposedEmail = { subject: string; text: string; html: string }
 
-const WHAT: Record<EmailKind, (ref: string) => string> = {
+const WHAT: Record<ReferralKind, (ref: string) => string> = {
   accepted: (ref) => `Referral ${ref} has been accepted.`,
   declined: (ref) => `Referral ${ref} has been declined.`,
   scheduled: (ref) => `An appointment has been booked for referral ${ref}.`,
@@ -18,7 +22,7 @@ const WHAT: Record<EmailKind, (ref: string) => string> = {
   assigned: (ref) => `Referral ${ref} has been assigned to you and needs your review.`,
 }
 
-const SUBJECT: Record<EmailKind, string> = {
+const SUBJECT: Record<ReferralKind, string> = {
   accepted: 'referral accepted',
   declined: 'referral declined',
   scheduled: 'appointment booked',
@@ -36,22 +40,43 @@ const oneLine = (value: string) =>
     .slice(0, 200)
 const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
-export function composeEmail(facts: EmailFacts): ComposedEmail {
-  const clinic = oneLine(facts.clinicName)
-  const ref = oneLine(facts.referenceNumber)
-  const link = `${facts.origin}/referrals/${encodeURIComponent(facts.referralId)}`
-  const settings = `${facts.origin}/settings/notifications`
-  const what = WHAT[facts.kind](ref)
+type Body = { subject: string; what: string[]; link: string; linkText: string }
+
+function compose(clinicName: string, origin: string, body: Body): ComposedEmail {
+  const clinic = oneLine(clinicName)
+  const settings = `${origin}/settings/notifications`
   const text = [
     `${clinic}`,
     '',
-    what,
+    ...body.what,
     '',
-    `Sign in to see the details: ${link}`,
+    `${body.linkText}: ${body.link}`,
     '',
     `You can turn these emails off on your notification settings: ${settings}`,
     '',
   ].join('\r\n')
-  const html = `<p><strong>${escapeHtml(clinic)}</strong></p><p>${escapeHtml(what)}</p><p><a href="${escapeHtml(link)}">Sign in to see the details</a></p><p><small><a href="${escapeHtml(settings)}">Notification settings</a></small></p>`
-  return { subject: `${clinic}: ${SUBJECT[facts.kind]} (${ref})`, text, html }
+  const html = `<p><strong>${escapeHtml(clinic)}</strong></p>${body.what.map((line) => `<p>${escapeHtml(line)}</p>`).join('')}<p><a href="${escapeHtml(body.link)}">${escapeHtml(body.linkText)}</a></p><p><small><a href="${escapeHtml(settings)}">Notification settings</a></small></p>`
+  return { subject: `${clinic}: ${body.subject}`, text, html }
+}
+
+export function composeEmail(facts: EmailFacts): ComposedEmail {
+  if (facts.kind === 'endpoint_disabled') {
+    const host = oneLine(facts.endpointHost)
+    return compose(facts.clinicName, facts.origin, {
+      subject: `webhook endpoint disabled (${host})`,
+      what: [
+        `The webhook endpoint at ${host} has been disabled: every delivery to it failed for 24 hours.`,
+        'Nothing more is sent to it until an admin enables it again. Deliveries that failed can be sent again from its delivery log.',
+      ],
+      link: `${facts.origin}/admin/integrations`,
+      linkText: 'Sign in to see the integrations page',
+    })
+  }
+  const ref = oneLine(facts.referenceNumber)
+  return compose(facts.clinicName, facts.origin, {
+    subject: `${SUBJECT[facts.kind]} (${ref})`,
+    what: [WHAT[facts.kind](ref)],
+    link: `${facts.origin}/referrals/${encodeURIComponent(facts.referralId)}`,
+    linkText: 'Sign in to see the details',
+  })
 }

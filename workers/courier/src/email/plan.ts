@@ -2,11 +2,12 @@
  * Which outbox event is which email, and who may get it. Referrers: their referral accepted,
  * declined, booked or completed, and a question from the clinic (the question's own event: the
  * status move to info_requested that goes with it sends nothing more). Staff: a new urgent or
- * emergent referral, and a referral assigned to them by someone else.
+ * emergent referral, and a referral assigned to them by someone else. Admins: a webhook endpoint
+ * the courier disabled for failing (drizzle/0032).
  */
 import type { EmailKind, OutboxEvent } from '~/db/schema'
 
-export type Audience = 'referrer' | 'staff' | 'assignee'
+export type Audience = 'referrer' | 'staff' | 'assignee' | 'admins'
 export type EmailPlan = { kind: EmailKind; audience: Audience }
 
 const STATUS_KINDS: Partial<Record<string, EmailKind>> = {
@@ -17,6 +18,7 @@ const STATUS_KINDS: Partial<Record<string, EmailKind>> = {
 }
 
 export function planFor(event: OutboxEvent): EmailPlan | null {
+  if (event.topic === 'webhook.endpoint_disabled') return typeof event.data.endpointId === 'string' ? { kind: 'endpoint_disabled', audience: 'admins' } : null
   if (!event.referralId) return null
   switch (event.topic) {
     case 'referral.status_changed': {

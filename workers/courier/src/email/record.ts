@@ -11,7 +11,10 @@ import { courierScope } from './scope'
 import type { EmailPlan } from './plan'
 
 export async function recordDeliveries(db: Database, event: OutboxEvent, plan: EmailPlan): Promise<number> {
-  const referralId = event.referralId!
+  // About a referral, or (endpoint_disabled) about an endpoint: never both (email_deliveries_subject).
+  const endpointId = plan.kind === 'endpoint_disabled' ? (event.data.endpointId ?? null) : null
+  const referralId = endpointId ? null : event.referralId
+  if (!endpointId && !referralId) return 0
   const actorId = event.data.actorId ?? null
   const audience: Record<EmailPlan['audience'], SQL> = {
     // A referral staff entered for someone without an account names the staff member as its
@@ -20,11 +23,12 @@ export async function recordDeliveries(db: Database, event: OutboxEvent, plan: E
       where r.clinic_id = ${event.clinicId} and r.id = ${referralId} and r.entered_by is null)`,
     staff: sql`u.role in ('staff', 'admin') and u.status = 'active' and u.id is distinct from ${actorId}::uuid`,
     assignee: sql`u.role in ('staff', 'admin') and u.status = 'active' and u.id = ${event.data.to ?? null}::uuid`,
+    admins: sql`u.role = 'admin' and u.status = 'active'`,
   }
   const tenant = createTenantDatabase(db, courierScope(event.clinicId))
   const { rowCount } = await tenant.tenant((tx) =>
-    tx.execute(sql`insert into email_deliveries (clinic_id, outbox_event_id, referral_id, recipient_id, kind)
-      select u.clinic_id, ${event.id}, ${referralId}, u.id, ${plan.kind}
+    tx.execute(sql`insert into email_deliveries (clinic_id, outbox_event_id, referral_id, endpoint_id, recipient_id, kind)
+      select u.clinic_id, ${event.id}, ${referralId}::uuid, ${endpointId}::uuid, u.id, ${plan.kind}
         from users u
         left join email_preferences p on p.clinic_id = u.clinic_id and p.user_id = u.id
        where u.clinic_id = ${event.clinicId} and u.status <> 'disabled'

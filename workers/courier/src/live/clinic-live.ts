@@ -17,8 +17,13 @@ import type { CourierEnv } from '../env'
 /**
  * A socket lives this long, then is closed with RENEW: the page opens another through the app,
  * which checks again that its user is still signed in, active and staff of this clinic.
+ * LIVE_SOCKET_MAX_AGE_SECONDS shortens it (the e2e stack, so that a test sees a renewal).
  */
 export const SOCKET_MAX_AGE_MS = 10 * 60_000
+export function socketMaxAgeMs(env: CourierEnv): number {
+  const seconds = Number(env.LIVE_SOCKET_MAX_AGE_SECONDS)
+  return Number.isInteger(seconds) && seconds >= 10 && seconds <= 3600 ? seconds * 1000 : SOCKET_MAX_AGE_MS
+}
 /** Past this many sockets of one user (tabs), the oldest is closed: one account cannot fill the object. */
 const SOCKETS_PER_USER = 20
 /** Changes already told, kept this long: a change the courier brings twice is told once. */
@@ -27,8 +32,11 @@ const SEEN_FOR_MS = 60 * 60_000
 type Attachment = Viewer & { openedAt: number }
 
 export class ClinicLive extends DurableObject<CourierEnv> {
+  private readonly maxAgeMs: number
+
   constructor(ctx: DurableObjectState, env: CourierEnv) {
     super(ctx, env)
+    this.maxAgeMs = socketMaxAgeMs(env)
     // Keep-alives are answered by the runtime: they neither wake the object nor bill it.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG))
     ctx.storage.sql.exec('create table if not exists told (id integer primary key, at integer not null)')
@@ -54,7 +62,7 @@ export class ClinicLive extends DurableObject<CourierEnv> {
     this.ctx.acceptWebSocket(server, tags)
     server.serializeAttachment({ ...viewer, openedAt: Date.now() } satisfies Attachment)
     if (viewer.referralId) this.sharePresence(viewer.referralId)
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + SOCKET_MAX_AGE_MS)
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + this.maxAgeMs)
     return new Response(null, { status: 101, webSocket: client })
   }
 
@@ -104,10 +112,10 @@ export class ClinicLive extends DurableObject<CourierEnv> {
     let next = Infinity
     for (const socket of this.ctx.getWebSockets()) {
       const opened = openedAt(socket)
-      if (now - opened >= SOCKET_MAX_AGE_MS) {
+      if (now - opened >= this.maxAgeMs) {
         closeQuietly(socket, RENEW, 'Open the live queue again')
         this.left(socket)
-      } else next = Math.min(next, opened + SOCKET_MAX_AGE_MS)
+      } else next = Math.min(next, opened + this.maxAgeMs)
     }
     if (next < Infinity) await this.ctx.storage.setAlarm(next)
   }

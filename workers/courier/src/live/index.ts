@@ -5,16 +5,18 @@
  * Nothing to retry later on its own: a page that was not open when it happened loads fresh.
  */
 import type { Channel } from '../channel'
+import { isReferralTopic } from '~/db/outbox-schema'
 import type { LiveChange } from '~/live/messages'
 
 export const liveChannel: Channel = {
   name: 'live',
   async accept(event, { env }) {
-    if (!event.referralId) return
+    const topic = event.topic
+    if (!event.referralId || !isReferralTopic(topic)) return
     const change: LiveChange = {
       type: 'change',
       id: event.id,
-      topic: event.topic,
+      topic,
       referralId: event.referralId,
       status: (event.data.status ?? null) as LiveChange['status'],
       priority: (event.data.priority ?? null) as LiveChange['priority'],
