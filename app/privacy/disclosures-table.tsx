@@ -9,6 +9,7 @@ import { EmptyRow, Table, TableBody, TableHead, Td, Th } from '~/components/ui/t
 export type DisclosureRow = {
   seq: number
   occurredAt: string
+  /** What the accounting names them by: their name, or what they were when they have none here (a scheduled job, another clinic). */
   who: string
   actorRole: string | null
   action: string

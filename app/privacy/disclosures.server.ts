@@ -15,6 +15,7 @@ import type { PhiCipher } from '~/crypto/phi.server'
 import { auditLogs, referrals, users } from '~/db/schema'
 import { patientMatch } from '~/referrals/queue.server'
 import type { TenantTx } from '~/tenancy/tenant.server'
+import type { DisclosureRow } from './disclosures-table'
 import { formatClinicTime } from '~/utils/clinic-time'
 import { DISCLOSURE_YEARS, MAX_DISCLOSURES, type DisclosureSearch } from './disclosure-search'
 
@@ -22,20 +23,8 @@ export { DISCLOSURE_YEARS, MAX_DISCLOSURES }
 const LIST_PAGE = 100
 
 export type PatientSearch = { healthCard?: string; lastName?: string; dob?: string }
-export type Disclosure = {
-  seq: number
-  occurredAt: string
-  actor: string | null
-  /** What the accounting names them by: their name, or what they were when they have none here (a scheduled job, another clinic). */
-  who: string
-  actorRole: string | null
-  action: string
-  outcome: string
-  referenceNumber: string | null
-  referralId: string
-  ip: string | null
-  userAgent: string | null
-}
+/** A row of the accounting: what the page and the file show (./disclosures-table), and who by id. */
+export type Disclosure = DisclosureRow & { actor: string | null }
 
 export function periodStart(now: Date, years: number) {
   const since = new Date(now)

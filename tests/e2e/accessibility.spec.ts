@@ -11,8 +11,8 @@
 import AxeBuilder from '@axe-core/playwright'
 import type { Page } from '@playwright/test'
 import { and, desc, eq } from 'drizzle-orm'
-import { referrals, users, webhookEndpoints } from '../../app/db/schema'
-import { clinicBySlug, expect, go, test, type Owner } from './fixtures'
+import { referrals, users } from '../../app/db/schema'
+import { clinicBySlug, disabledEndpoint, expect, go, test, type Owner } from './fixtures'
 
 const WCAG_22_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']
 
@@ -55,29 +55,8 @@ const referralIdOf = async (owner: Owner, slug: string, submitter?: string) => {
   return row!.id
 }
 
-/** An endpoint of the clinic for its delivery log (disabled: nothing is sent to it; its placeholder secret is never opened). */
-const endpointIdOf = async (owner: Owner, slug: string) => {
-  const clinic = await clinicBySlug(owner, slug)
-  const url = 'https://a11y-hooks.example.com/intake?token=never-shown-elsewhere'
-  const [found] = await owner
-    .select({ id: webhookEndpoints.id })
-    .from(webhookEndpoints)
-    .where(and(eq(webhookEndpoints.clinicId, clinic.id), eq(webhookEndpoints.url, url)))
-  if (found) return found.id
-  const [made] = await owner
-    .insert(webhookEndpoints)
-    .values({
-      clinicId: clinic.id,
-      url,
-      topics: ['referral.created'],
-      secret: { v: 1, iv: '', ct: '' },
-      status: 'disabled',
-      disabledReason: 'admin',
-      disabledAt: new Date(),
-    })
-    .returning({ id: webhookEndpoints.id })
-  return made!.id
-}
+/** An endpoint of the clinic for its delivery log. */
+const endpointIdOf = (owner: Owner, slug: string) => disabledEndpoint(owner, slug, 'https://a11y-hooks.example.com/intake?token=never-shown-elsewhere')
 
 /** Pages as they open, by who opens them. `:referral` is a seeded referral the account may open (for a referrer: their own). */
 const PAGES: { as: string; paths: (string | [path: string, status: number])[] }[] = [

@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto'
 import { test as base, expect, type APIRequestContext, type APIResponse, type BrowserContext, type Page, type Request } from '@playwright/test'
 import { and, desc, eq } from 'drizzle-orm'
-import { auditLogs, clinics, referrals, users } from '../../app/db/schema'
+import { auditLogs, clinics, referrals, users, webhookEndpoints } from '../../app/db/schema'
 import { APP_URL, E2E, IDP_URL } from '../../playwright.config'
 import { DEMO_PASSWORD, DEMO_TENANT_ID, findDemoAccount } from '../../scripts/lib/demo-accounts'
 import { CLI_CLIENT_ID, CLI_REDIRECT_URI, getTokensFor } from '../../scripts/lib/idp-login'
@@ -283,3 +283,29 @@ export const auditFor = (db: Owner, action: string, entityId: string) =>
     .from(auditLogs)
     .where(and(eq(auditLogs.action, action), eq(auditLogs.entityId, entityId)))
     .orderBy(desc(auditLogs.id))
+
+/**
+ * A webhook endpoint of the clinic at this address, made once: disabled, so nothing is ever sent to
+ * it, and its placeholder secret is never opened. For the pages that list endpoints and their logs.
+ */
+export async function disabledEndpoint(owner: Owner, slug: string, url: string) {
+  const clinic = await clinicBySlug(owner, slug)
+  const [found] = await owner
+    .select({ id: webhookEndpoints.id })
+    .from(webhookEndpoints)
+    .where(and(eq(webhookEndpoints.clinicId, clinic.id), eq(webhookEndpoints.url, url)))
+  if (found) return found.id
+  const [made] = await owner
+    .insert(webhookEndpoints)
+    .values({
+      clinicId: clinic.id,
+      url,
+      topics: ['referral.created'],
+      secret: { v: 1, iv: '', ct: '' },
+      status: 'disabled',
+      disabledReason: 'admin',
+      disabledAt: new Date(),
+    })
+    .returning({ id: webhookEndpoints.id })
+  return made!.id
+}

@@ -6,9 +6,8 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Page } from '@playwright/test'
-import { and, eq, sql } from 'drizzle-orm'
-import { webhookEndpoints } from '../../app/db/schema'
-import { bearer, clinicBySlug, expect, go, referralBody, test, token, type Owner } from './fixtures'
+import { sql } from 'drizzle-orm'
+import { bearer, disabledEndpoint, expect, go, referralBody, test, token, type Owner } from './fixtures'
 
 const PHONE = { width: 390, height: 844 }
 const [STAFF, ADMIN, REFERRER] = ['staff@lakeview.test', 'admin@lakeview.test', 'referrer2@lakeview.test']
@@ -101,28 +100,13 @@ test('notification and integrations pages fit a 390 px phone: email settings, em
   const page = await signedInAs(ADMIN, '/')
   await page.setViewportSize(PHONE)
   // An endpoint with a long address (disabled: nothing is sent to it), so that the pages show one at its widest.
-  const clinic = await clinicBySlug(o, 'lakeview')
-  const url = 'https://phone-layout-hooks.example.com/a/rather/long/path/for/an/integration/endpoint?with=a&query=string'
-  let [endpoint] = await o
-    .select({ id: webhookEndpoints.id })
-    .from(webhookEndpoints)
-    .where(and(eq(webhookEndpoints.clinicId, clinic.id), eq(webhookEndpoints.url, url)))
-  endpoint ??= (
-    await o
-      .insert(webhookEndpoints)
-      .values({
-        clinicId: clinic.id,
-        url,
-        topics: ['referral.created'],
-        secret: { v: 1, iv: '', ct: '' },
-        status: 'disabled',
-        disabledReason: 'admin',
-        disabledAt: new Date(),
-      })
-      .returning({ id: webhookEndpoints.id })
-  )[0]
+  const endpoint = await disabledEndpoint(
+    o,
+    'lakeview',
+    'https://phone-layout-hooks.example.com/a/rather/long/path/for/an/integration/endpoint?with=a&query=string',
+  )
   await expectFits(page, '/settings/notifications', 'email settings')
   await expectFits(page, '/admin/email', 'email sent')
   await expectFits(page, '/admin/integrations', 'integrations')
-  await expectFits(page, `/admin/integrations/${endpoint!.id}`, 'endpoint delivery log')
+  await expectFits(page, `/admin/integrations/${endpoint}`, 'endpoint delivery log')
 })
