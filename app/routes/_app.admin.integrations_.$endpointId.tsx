@@ -76,7 +76,7 @@ export default function EndpointDeliveries() {
       ) : null}
       <div className="mt-6">
         {/* Positioned, so that the header's screen-reader-only text is placed (and clipped) inside the scrolling card, not past the phone's edge. */}
-        <Table className="relative">
+        <Table>
           <TableHead>
             <Th>Event</Th>
             <Th>Status</Th>

@@ -12,8 +12,9 @@ const cellPadding = (dense: boolean) => (dense ? 'px-3 py-2' : 'px-4 py-2')
 export function Table({ children, dense = false, busy = false, className }: { children: ReactNode; dense?: boolean; busy?: boolean; className?: string }) {
   return (
     <Dense.Provider value={dense}>
-      {/* Dimmed while the next page of rows loads. */}
-      <div className={cx('overflow-x-auto rounded-lg border border-slate-200 bg-white', busy && 'opacity-60', className)}>
+      {/* Dimmed while the next page of rows loads. Positioned, so that a visually hidden header
+          (absolutely placed) stays inside the card that scrolls instead of widening the page. */}
+      <div className={cx('relative overflow-x-auto rounded-lg border border-slate-200 bg-white', busy && 'opacity-60', className)}>
         <table className="w-full text-left text-sm">{children}</table>
       </div>
     </Dense.Provider>
