@@ -3,6 +3,7 @@
  * time (never `*`), no credentials (the API takes bearer tokens, never cookies), and
  * `Vary: Origin` on every answer so a cache never hands one origin's answer to another.
  */
+import { isFhirPath } from '~/fhir/paths'
 import type { Env } from '~/utils/env.server'
 
 const ALLOWED_METHODS = 'GET, POST, PATCH, OPTIONS'
@@ -10,7 +11,12 @@ const ALLOWED_HEADERS = 'Authorization, Content-Type, Idempotency-Key'
 const EXPOSED_HEADERS = 'Location, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, X-Request-Id'
 const MAX_AGE_SECONDS = '600'
 
-export const isApiPath = (pathname: string) => pathname === '/api' || pathname.startsWith('/api/')
+/**
+ * FHIR R4 (/fhir/R4, docs/decisions/046-fhir-r4-read-and-search.md) is the API in another
+ * language: the same bearer tokens, CORS, methods and no-store; the pipeline answers its errors
+ * as OperationOutcomes instead of the API's JSON.
+ */
+export const isApiPath = (pathname: string) => pathname === '/api' || pathname.startsWith('/api/') || isFhirPath(pathname)
 
 function allowedOrigin(request: Request, env: Pick<Env, 'CORS_ORIGINS'>): string | null {
   const origin = request.headers.get('Origin')
