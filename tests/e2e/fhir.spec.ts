@@ -41,6 +41,12 @@ async function newReferral(request: APIRequestContext) {
 }
 
 test.describe('FHIR R4', () => {
+  // Loading the validators' definitions blocks this worker for seconds: done before any request,
+  // or a kept-alive connection the server closed meanwhile is reused and reset.
+  test.beforeAll(async () => {
+    expect(await fhirProblems({ resourceType: 'Basic', code: { text: 'warm-up' } })).toEqual([])
+  })
+
   test('metadata: a valid CapabilityStatement listing exactly what is served; no token or a forged one is 401', async ({ request }) => {
     const headers = bearer(await token('staff@northside.test'))
     const cs = await fhir<Json & { fhirVersion: string; rest: { resource: { type: string; interaction: { code: string }[] }[] }[] }>(
