@@ -3,13 +3,16 @@
  * time (never `*`), no credentials (the API takes bearer tokens, never cookies), and
  * `Vary: Origin` on every answer so a cache never hands one origin's answer to another.
  */
-import { isFhirPath } from '~/fhir/paths'
 import type { Env } from '~/utils/env.server'
 
 const ALLOWED_METHODS = 'GET, POST, PATCH, OPTIONS'
 const ALLOWED_HEADERS = 'Authorization, Content-Type, Idempotency-Key'
 const EXPOSED_HEADERS = 'Location, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, X-Request-Id'
 const MAX_AGE_SECONDS = '600'
+
+/** Where the FHIR R4 interface lives (app/fhir; docs/decisions/046-fhir-r4-read-and-search.md). */
+export const FHIR_BASE = '/fhir/R4'
+export const isFhirPath = (pathname: string) => pathname === FHIR_BASE || pathname.startsWith(`${FHIR_BASE}/`)
 
 /**
  * FHIR R4 (/fhir/R4, docs/decisions/046-fhir-r4-read-and-search.md) is the API in another

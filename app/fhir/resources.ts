@@ -8,7 +8,6 @@
 import type { IntakeField, IntakeFormDefinition, ReferralPriority, ReferralStatus } from '~/db/schema'
 import type { ReasonCode } from '~/referrals/reason-codes'
 import { CANCEL_REASONS, DECLINE_REASONS } from '~/referrals/reason-codes'
-import { FHIR_BASE } from './paths'
 import { BSER_BUSINESS_STATUS, BSER_CODES, gender, ONTARIO_HEALTH_CARD, PRIORITY, WORKFLOW } from './codes'
 
 export type Resource = { resourceType: string; id?: string } & Record<string, unknown>
@@ -16,6 +15,8 @@ export type Resource = { resourceType: string; id?: string } & Record<string, un
 /** Where the server is and whose data it speaks for: the base of every reference and identifier system. */
 export type FhirServer = { origin: string; clinic: { id: string; name: string } }
 
+/** The interface's path (app/api/cors.server.ts routes it under the API's rules). */
+export const FHIR_BASE = '/fhir/R4'
 export const baseUrl = (server: Pick<FhirServer, 'origin'>) => `${server.origin}${FHIR_BASE}`
 
 /** What any reader of the referral may see of it: none of it is PHI (ids, codes, times, clear form fields). */

@@ -7,10 +7,9 @@
  */
 import { createRequestHandler, type ServerBuild } from '@remix-run/cloudflare'
 import { ApiRefusal } from '~/api/bearer.server'
-import { applyCors, isApiPath, isPreflight, preflightResponse } from '~/api/cors.server'
+import { applyCors, isApiPath, isFhirPath, isPreflight, preflightResponse } from '~/api/cors.server'
 import { asJsonError } from '~/api/errors.server'
 import { asOperationOutcome } from '~/fhir/outcome.server'
-import { isFhirPath } from '~/fhir/paths'
 import { sessionCookieName } from '~/auth/session.server'
 import { NO_SCOPE, type TenantScope } from '~/tenancy/tenant.server'
 import { checkSameOrigin } from './csrf.server'
