@@ -10,7 +10,16 @@ const ALLOWED_HEADERS = 'Authorization, Content-Type, Idempotency-Key'
 const EXPOSED_HEADERS = 'Location, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, X-Request-Id'
 const MAX_AGE_SECONDS = '600'
 
-export const isApiPath = (pathname: string) => pathname === '/api' || pathname.startsWith('/api/')
+/** Where the FHIR R4 interface lives (app/fhir; docs/decisions/046-fhir-r4-read-and-search.md). */
+export const FHIR_BASE = '/fhir/R4'
+export const isFhirPath = (pathname: string) => pathname === FHIR_BASE || pathname.startsWith(`${FHIR_BASE}/`)
+
+/**
+ * FHIR R4 (/fhir/R4, docs/decisions/046-fhir-r4-read-and-search.md) is the API in another
+ * language: the same bearer tokens, CORS, methods and no-store; the pipeline answers its errors
+ * as OperationOutcomes instead of the API's JSON.
+ */
+export const isApiPath = (pathname: string) => pathname === '/api' || pathname.startsWith('/api/') || isFhirPath(pathname)
 
 function allowedOrigin(request: Request, env: Pick<Env, 'CORS_ORIGINS'>): string | null {
   const origin = request.headers.get('Origin')

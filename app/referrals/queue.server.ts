@@ -38,8 +38,11 @@ function viewFilters(view: QueueView, me: string, zone: string, extra?: QueueFil
   return filters
 }
 
-/** A page of the queue; `zone` is the clinic's time zone, whose days the received filters name. */
-export async function queuePage(tx: TenantTx, view: QueueView, me: string, zone: string, extra?: QueueFilter) {
+/**
+ * A page of the queue; `zone` is the clinic's time zone, whose days the received filters name.
+ * `size`: FHIR search's `_count` (app/fhir/search.server.ts); the queue and the API take PAGE_SIZE.
+ */
+export async function queuePage(tx: TenantTx, view: QueueView, me: string, zone: string, extra?: QueueFilter, size = PAGE_SIZE) {
   const filters = viewFilters(view, me, zone, extra)
 
   // Keyset: rows strictly after the cursor in the chosen order.
@@ -74,6 +77,10 @@ export async function queuePage(tx: TenantTx, view: QueueView, me: string, zone:
       enteredBy: referrals.enteredBy,
       channel: referrals.channel,
       referrerName: referrals.referrerName,
+      // For FHIR's ServiceRequest and Task (app/fhir/resources.ts): none of them is PHI.
+      referrerOrganization: referrals.referrerOrganization,
+      forwardedToName: referrals.forwardedToName,
+      updatedAt: referrals.updatedAt,
       possibleDuplicateOf: referrals.possibleDuplicateOf,
       replyReceivedAt: referrals.replyReceivedAt,
       version: referrals.version,
@@ -84,11 +91,11 @@ export async function queuePage(tx: TenantTx, view: QueueView, me: string, zone:
     .from(referrals)
     .where(and(...filters))
     .orderBy(...order)
-    .limit(PAGE_SIZE + 1)
+    .limit(size + 1)
 
-  const page = rows.slice(0, PAGE_SIZE)
+  const page = rows.slice(0, size)
   const last = page.at(-1)
-  const next = rows.length > PAGE_SIZE && last ? encodeQueueCursor({ r: Number(last.rank), t: last.receivedKey, id: last.id }) : null
+  const next = rows.length > size && last ? encodeQueueCursor({ r: Number(last.rank), t: last.receivedKey, id: last.id }) : null
   return { rows: page, next }
 }
 

@@ -7,8 +7,9 @@
  */
 import { createRequestHandler, type ServerBuild } from '@remix-run/cloudflare'
 import { ApiRefusal } from '~/api/bearer.server'
-import { applyCors, isApiPath, isPreflight, preflightResponse } from '~/api/cors.server'
+import { applyCors, isApiPath, isFhirPath, isPreflight, preflightResponse } from '~/api/cors.server'
 import { asJsonError } from '~/api/errors.server'
+import { asOperationOutcome } from '~/fhir/outcome.server'
 import { sessionCookieName } from '~/auth/session.server'
 import { NO_SCOPE, type TenantScope } from '~/tenancy/tenant.server'
 import { checkSameOrigin } from './csrf.server'
@@ -144,8 +145,8 @@ export function createRequestPipeline(build: ServerBuild, mode: 'production' | '
       if (end) ctx.waitUntil(Promise.allSettled(deferred).then(end).then(poke))
     }
 
-    // Under /api every failure has the JSON error shape, whoever produced it.
-    if (api) response = await asJsonError(response, to.requestId)
+    // Under /api every failure has the JSON error shape, whoever produced it; under /fhir/R4 it is an OperationOutcome (decision 046).
+    if (api) response = isFhirPath(url.pathname) ? await asOperationOutcome(response, to.requestId) : await asJsonError(response, to.requestId)
     // A refusal of the app's own data request: the client reloads the page to show it (single-fetch.server.ts).
     else if (refusedBeforeRemix && isSingleFetchRequest(url) && !response.headers.has('X-Remix-Response')) response = reloadAsDocument(url)
     // Responses from Remix can have immutable headers; copy before adding ours.

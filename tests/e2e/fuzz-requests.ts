@@ -37,6 +37,8 @@ export type Endpoint = {
   /** A page (cookie session, Origin rules, `.data` single-fetch twin); otherwise /api or a resource. */
   page?: boolean
   api?: boolean
+  /** Under /fhir/R4 (sent as the API is): its refusals are OperationOutcomes, not the API's JSON. */
+  fhir?: boolean
   /** Another account than the role's usual one (sign-out ends its session). */
   account?: string
   /** May answer more than the size bound when the request is good (an export download). */

@@ -1309,6 +1309,106 @@ export function endpoints(w: World): (Endpoint & { file: string })[] {
         )
       },
     },
+    // FHIR R4 (docs/decisions/046-fhir-r4-read-and-search.md): bearer tokens as the API, every refusal an OperationOutcome.
+    {
+      file: 'fhir.R4.metadata.ts',
+      name: 'GET /fhir/R4/metadata',
+      method: 'GET',
+      role: 'staff',
+      path: '/fhir/R4/metadata',
+      api: true,
+      fhir: true,
+      base: async () => ({ ...query([['_format', 'json']]), specs: { _format: spec('enum') } }),
+    },
+    ...(['ServiceRequest', 'Patient', 'QuestionnaireResponse', 'Task'] as const).map((kind): Endpoint & { file: string } => ({
+      file: `fhir.R4.${kind}.$id.ts`,
+      name: `GET /fhir/R4/${kind}/:id`,
+      method: 'GET',
+      role: 'staff',
+      path: `/fhir/R4/${kind}/:id`,
+      api: true,
+      fhir: true,
+      base: async () => ({
+        ...query([['_format', 'json']]),
+        fields: [
+          [':id', R],
+          ['_format', 'json'],
+        ],
+        specs: { _format: spec('enum') },
+      }),
+    })),
+    {
+      file: 'fhir.R4.Questionnaire.$id.ts',
+      name: 'GET /fhir/R4/Questionnaire/:id',
+      method: 'GET',
+      role: 'referrer',
+      path: '/fhir/R4/Questionnaire/:id',
+      api: true,
+      fhir: true,
+      base: async () => ({
+        ...query([]),
+        fields: [
+          [':id', 'intake-1'],
+          ['_format', 'json'],
+        ],
+        specs: { _format: spec('enum') },
+      }),
+    },
+    {
+      file: 'fhir.R4.ServiceRequest._index.ts',
+      name: 'GET /fhir/R4/ServiceRequest',
+      method: 'GET',
+      role: 'staff',
+      path: '/fhir/R4/ServiceRequest',
+      api: true,
+      fhir: true,
+      base: async () => ({
+        ...query([
+          ['status', 'active,revoked'],
+          ['priority', 'routine,urgent,stat'],
+          ['authored', 'ge2026-01-01'],
+          ['_lastUpdated', 'lt2099-01-01T00:00:00Z'],
+          ['_count', '5'],
+        ]),
+        specs: { status: spec('enum', false), priority: spec('enum', false), _count: spec('int', false) },
+      }),
+    },
+    {
+      file: 'fhir.R4.ServiceRequest.[_search].ts',
+      name: 'POST /fhir/R4/ServiceRequest/_search',
+      method: 'POST',
+      role: 'staff',
+      path: '/fhir/R4/ServiceRequest/_search',
+      api: true,
+      fhir: true,
+      base: async () =>
+        form(
+          [
+            ['patient.identifier', '0000-000-000-XX'],
+            ['status', 'active'],
+            ['_count', '10'],
+          ],
+          { 'patient.identifier': spec('text', false), status: spec('enum', false), _count: spec('int', false) },
+        ),
+    },
+    {
+      file: 'fhir.R4.Task._index.ts',
+      name: 'GET /fhir/R4/Task',
+      method: 'GET',
+      role: 'staff',
+      path: '/fhir/R4/Task',
+      api: true,
+      fhir: true,
+      base: async () => ({
+        ...query([
+          ['focus', `ServiceRequest/${R}`],
+          ['status', 'requested,received,accepted,in-progress,on-hold'],
+          ['business-status', '2.0,3.0,5.1.1'],
+          ['_count', '5'],
+        ]),
+        specs: { focus: spec('free', false), status: spec('enum', false), _count: spec('int', false) },
+      }),
+    },
   ]
 }
 
@@ -1316,6 +1416,7 @@ export function endpoints(w: World): (Endpoint & { file: string })[] {
 export const COVERED_BY_OTHERS: Record<string, string> = {
   '_app.tsx': 'the layout: its loader runs in every _app.* page above',
   '_app.$.tsx': 'reads nothing it is sent: every address and method answers 404 in the shell (tests/e2e/error-shell.spec.ts)',
+  'fhir.R4.$.ts': 'reads nothing it is sent: every address and method answers the OperationOutcome 404 (tests/e2e/fhir.spec.ts)',
   'api.$.ts': 'reads nothing it is sent: every address and method answers the JSON 404 (tests/e2e/error-shell.spec.ts)',
   'live.ts':
     'a WebSocket handshake, which this HTTP fuzzer cannot complete: tests/e2e/live-queue.spec.ts sends it the signed-out, referrer, cross-site, malformed and plain requests',

@@ -190,7 +190,7 @@ export function refused(a: Answer) {
 }
 
 /** What is wrong with an answer, whatever the request was. */
-export function problemsOf(c: Case, a: Answer, options: { api: boolean; download: boolean }): string[] {
+export function problemsOf(c: Case, a: Answer, options: { api: boolean; fhir?: boolean; download: boolean }): string[] {
   const problems: string[] = []
   // URL or headers too long: refused by the runtime (the edge, in production) before the app runs.
   const byRuntime = a.status === 414 || a.status === 431
@@ -211,7 +211,11 @@ export function problemsOf(c: Case, a: Answer, options: { api: boolean; download
     } catch {
       body = null
     }
-    if (!body || typeof body.error !== 'string' || typeof body.code !== 'string' || !('details' in body))
+    if (options.fhir) {
+      // /fhir/R4 (docs/decisions/046-fhir-r4-read-and-search.md): an OperationOutcome with at least one issue.
+      if (!body || body.resourceType !== 'OperationOutcome' || !Array.isArray(body.issue) || body.issue.length === 0)
+        problems.push(`a ${a.status} that is not an OperationOutcome`)
+    } else if (!body || typeof body.error !== 'string' || typeof body.code !== 'string' || !('details' in body))
       problems.push(`a ${a.status} that is not the API's { error, details, code }`)
   }
   if (c.refuse && a.status < 400 && !refused(a)) problems.push(`accepted (${a.status}) though ${c.refuse}`)

@@ -192,7 +192,7 @@ for (const { name } of ENDPOINTS.filter((e) => !ONLY || e.name.includes(ONLY))) 
         if ('unsendable' in answer) return true
         statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1)
         if (!answer.cut) largest = Math.max(largest, answer.bytes)
-        const problems = problemsOf(c, answer, { api: Boolean(e.api), download: Boolean(e.download) })
+        const problems = problemsOf(c, answer, { api: Boolean(e.api), fhir: Boolean(e.fhir), download: Boolean(e.download) })
         const writes = changedTables(before, await fingerprint(owner))
         const reading = c.method === 'GET' || c.method === 'HEAD'
         if (writes.length && (reading || refused(answer)))

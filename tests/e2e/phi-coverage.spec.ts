@@ -26,7 +26,8 @@ type Send = (request: APIRequestContext, headers: Record<string, string>) => Pro
 type Visit = {
   as: Role
   what: string
-  via: 'page' | 'api'
+  /** `fhir`: /fhir/R4, with a bearer token like the API, its refusals OperationOutcomes. */
+  via: 'page' | 'api' | 'fhir'
   send: Send
   status: 200 | 403 | 404
   /**
@@ -48,6 +49,9 @@ const page = (send: Send) => ({ via: 'page' as const, send })
 const api = (send: Send) => ({ via: 'api' as const, send })
 const get = (path: string) => page((request) => request.get(path, { maxRedirects: 0 }))
 const apiGet = (path: string) => api((request, headers) => request.get(path, { headers }))
+const fhir = (send: Send) => ({ via: 'fhir' as const, send })
+const fhirGet = (path: string) => fhir((request, headers) => request.get(path, { headers }))
+const fhirIds = async (response: APIResponse) => ((await response.json()).entry as { resource: { id: string } }[]).map((e) => e.resource.id)
 const apiIds = async (response: APIResponse) => ((await response.json()).data as { id: string }[]).map((r) => r.id)
 const success = (action: AuditAction, entityId: string | null = null, details?: Record<string, unknown>) => ({
   action,
@@ -369,6 +373,64 @@ const COVERAGE: Record<string, (fx: Fixtures) => Visit[]> = {
       secret: 'Smith',
     },
   ],
+  ...Object.fromEntries(
+    (['ServiceRequest', 'Patient', 'QuestionnaireResponse'] as const).map((kind) => [
+      `routes/fhir.R4.${kind}.$id`,
+      (fx: Fixtures): Visit[] => [
+        { as: 'staff', what: `a ${kind} over FHIR`, ...fhirGet(`/fhir/R4/${kind}/${fx.own}`), status: 200, row: success('referral.read', fx.own) },
+        { as: 'admin', what: `a ${kind} over FHIR`, ...fhirGet(`/fhir/R4/${kind}/${fx.others}`), status: 200, row: success('referral.read', fx.others) },
+        { as: 'referrer', what: `their own ${kind} over FHIR`, ...fhirGet(`/fhir/R4/${kind}/${fx.own}`), status: 200, row: success('referral.read', fx.own) },
+        {
+          as: 'referrer',
+          what: `another referrer's ${kind}`,
+          ...fhirGet(`/fhir/R4/${kind}/${fx.others}`),
+          status: 404,
+          row: denied('referral.read', fx.others),
+        },
+        { as: 'staff', what: `another clinic's ${kind}`, ...fhirGet(`/fhir/R4/${kind}/${fx.foreign}`), status: 404, row: denied('referral.read', fx.foreign) },
+        {
+          as: 'admin',
+          what: 'something that is not an id',
+          ...fhirGet(`/fhir/R4/${kind}/Smith-1980`),
+          status: 404,
+          row: denied('referral.read'),
+          secret: 'Smith',
+        },
+      ],
+    ]),
+  ),
+  'routes/fhir.R4.ServiceRequest.[_search]': () => {
+    const search = (request: APIRequestContext, headers: Record<string, string>) =>
+      request.post('/fhir/R4/ServiceRequest/_search', { headers, form: { 'patient.identifier': HEALTH_CARD } })
+    return [
+      {
+        as: 'staff',
+        what: 'a FHIR patient search',
+        ...fhir(search),
+        status: 200,
+        row: success('referral.list', null, { search: true, fhir: true }),
+        shown: fhirIds,
+        secret: HEALTH_CARD,
+      },
+      {
+        as: 'admin',
+        what: 'a FHIR patient search',
+        ...fhir(search),
+        status: 200,
+        row: success('referral.list', null, { search: true, fhir: true }),
+        shown: fhirIds,
+        secret: HEALTH_CARD,
+      },
+      {
+        as: 'referrer',
+        what: 'a FHIR patient search (staff only)',
+        ...fhir(search),
+        status: 403,
+        row: denied('referral.list', null, { search: true, fhir: true }),
+        secret: HEALTH_CARD,
+      },
+    ]
+  },
 }
 
 /**
@@ -474,6 +536,13 @@ for (const [routeId, visitsFor] of Object.entries(COVERAGE)) {
         // A refusal under /api keeps the API's JSON error shape.
         if (visit.via === 'api' && visit.status !== 200) {
           expect(await response.json(), label).toMatchObject({ code: visit.status === 403 ? 'FORBIDDEN' : 'NOT_FOUND', error: expect.any(String) })
+        }
+        // Under /fhir/R4 it is an OperationOutcome (docs/decisions/046-fhir-r4-read-and-search.md).
+        if (visit.via === 'fhir' && visit.status !== 200) {
+          expect(await response.json(), label).toMatchObject({
+            resourceType: 'OperationOutcome',
+            issue: [{ code: visit.status === 403 ? 'forbidden' : 'not-found' }],
+          })
         }
         const requestId = response.headers()['x-request-id']
         expect(requestId, label).toMatch(/^[0-9a-f-]{36}$/)

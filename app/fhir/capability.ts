@@ -1,0 +1,83 @@
+/**
+ * GET /fhir/R4/metadata: exactly what this server does, no more. Each resource, interaction and
+ * search parameter listed here has a route and a test (tests/e2e/fhir.spec.ts); the search
+ * parameters are those app/fhir/search.ts accepts, and anything else is refused with 400.
+ */
+import type { Resource } from './resources'
+
+const param = (name: string, type: string, definition: string | null, documentation: string) => ({
+  name,
+  ...(definition ? { definition: `http://hl7.org/fhir/SearchParameter/${definition}` } : {}),
+  type,
+  documentation,
+})
+
+const PAGING =
+  'Pages: _count (1-100, default 25) and the next link; the next link carries an opaque _cursor (a keyset position, newest first). total is given while it is at most 1,000.'
+
+/** When this statement last changed: a new resource, interaction or parameter changes it. */
+export const CAPABILITY_DATE = '2026-12-02'
+
+export function capabilityStatement(options: { base: string }): Resource {
+  return {
+    resourceType: 'CapabilityStatement',
+    status: 'active',
+    date: CAPABILITY_DATE,
+    publisher: 'IntakePilot',
+    kind: 'instance',
+    software: { name: 'IntakePilot' },
+    implementation: { description: 'IntakePilot referral intake: referrals as ServiceRequests, their workflow as Tasks', url: options.base },
+    fhirVersion: '4.0.1',
+    format: ['json'],
+    rest: [
+      {
+        mode: 'server',
+        documentation: `Read and search only. Every error is an OperationOutcome. ${PAGING}`,
+        security: {
+          cors: true,
+          service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'OAuth', display: 'OAuth' }] }],
+          description:
+            'The bearer access tokens of /api/v1 (Microsoft Entra ID, OAuth 2.0): a member of one clinic sees that clinic’s referrals, a referrer only their own. Another clinic’s resource is not found (404).',
+        },
+        resource: [
+          {
+            type: 'ServiceRequest',
+            documentation: 'A referral. In search results it carries no PHI and is tagged SUBSETTED; a read gives the reason for referral too.',
+            interaction: [{ code: 'read' }, { code: 'search-type' }],
+            searchParam: [
+              param('status', 'token', 'ServiceRequest-status', 'active, completed or revoked (comma for any of them).'),
+              param('priority', 'token', 'ServiceRequest-priority', 'routine, urgent or stat (IntakePilot’s emergent).'),
+              param('authored', 'date', 'ServiceRequest-authored', 'When the clinic received it: eq, ge, gt, le, lt; days are the clinic’s.'),
+              param('_lastUpdated', 'date', 'Resource-lastUpdated', 'When it last changed: eq, ge, gt, le, lt.'),
+              param(
+                'patient',
+                'reference',
+                'clinical-patient',
+                'Only chained as patient.identifier (the health card number), and only posted to ServiceRequest/_search as a form, never in a URL. Staff only.',
+              ),
+            ],
+          },
+          {
+            type: 'Task',
+            documentation:
+              'The referral’s workflow at the clinic: status per FHIR, businessStatus per HL7 BSeR (http://hl7.org/fhir/us/bser/CodeSystem/TaskBusinessStatusCS), statusReason for a decline or cancel.',
+            interaction: [{ code: 'read' }, { code: 'search-type' }],
+            searchParam: [
+              param('focus', 'reference', 'Task-focus', 'ServiceRequest/{id}.'),
+              param('status', 'token', 'Task-status', 'requested, received, accepted, rejected, in-progress, on-hold, cancelled or completed.'),
+              param('business-status', 'token', 'Task-business-status', 'A BSeR code: 2.0, 3.0, 4.0, 5.1.1, 6.0, 7.0.'),
+              param('_lastUpdated', 'date', 'Resource-lastUpdated', 'When it last changed: eq, ge, gt, le, lt.'),
+            ],
+          },
+          { type: 'Patient', documentation: 'The patient a referral names (its id is the referral’s). Each read is audited.', interaction: [{ code: 'read' }] },
+          { type: 'Questionnaire', documentation: 'A published version of the clinic’s intake form: intake-{version}.', interaction: [{ code: 'read' }] },
+          {
+            type: 'QuestionnaireResponse',
+            documentation: 'A referral’s answers (its id is the referral’s). Each read is audited.',
+            interaction: [{ code: 'read' }],
+          },
+        ],
+      },
+    ],
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * What every /fhir/R4 route module uses: the same caller as /api/v1 (the pipeline verified the
+ * bearer token and refused superadmins; requireApiUser narrows it), its server description, and
+ * a wrapper that makes every answer FHIR: a thrown guard's Response becomes an OperationOutcome
+ * with its status, an unexpected error a 500 OperationOutcome that carries only the request id.
+ */
+import type { AppLoadContext } from '@remix-run/cloudflare'
+import { requireApiUser } from '~/api/handler.server'
+import { isProduction } from '~/utils/env.server'
+import { logError } from '~/utils/log.server'
+import { asOperationOutcome, fhirError, fhirResponse, invalidParameters } from './outcome.server'
+import type { FhirServer, Resource } from './resources'
+import { readProblems } from './search'
+
+type Args = { request: Request; context: AppLoadContext; params: Record<string, string | undefined> }
+
+export function fhirRoute<A extends Args>(fn: (args: A) => Promise<Response | Resource>) {
+  return async (args: A): Promise<Response> => {
+    try {
+      const answer = await fn(args)
+      return answer instanceof Response ? answer : fhirResponse(answer)
+    } catch (thrown) {
+      if (thrown instanceof Response) return asOperationOutcome(thrown, args.context.requestId)
+      // The pipeline answers 503 for the database being away (failures.server.ts).
+      args.context.noteFailure(thrown)
+      logError(args.context.requestId, thrown, 'fhir', { verbose: !isProduction(args.context.env) })
+      return fhirError(500, `Internal error (request ${args.context.requestId})`)
+    }
+  }
+}
+
+/** The caller, their clinic, and the server as their clinic sees it (the base of references and identifier systems). */
+export function requireFhirCaller(context: AppLoadContext, request: Request) {
+  const user = requireApiUser(context)
+  if (!context.clinic) throw fhirError(403)
+  const server: FhirServer = {
+    origin: (context.env.APP_ORIGIN ?? new URL(request.url).origin).replace(/\/$/, ''),
+    clinic: { id: context.clinic.id, name: context.clinic.name },
+  }
+  return { user, server }
+}
+
+/** A read takes no search parameters: one that came is refused rather than ignored. */
+export function requireReadParams(request: Request) {
+  const problems = readProblems(new URL(request.url).searchParams)
+  if (problems.length) throw invalidParameters(problems)
+}
+
+/** Reads and searches only, for now: a write is 405 with what the resource does take. */
+export const readOnly = () => fhirError(405, 'This server does not take writes yet', { headers: { Allow: 'GET, HEAD' } })
