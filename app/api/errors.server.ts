@@ -20,7 +20,8 @@ export const ERROR_CODES = {
 } as const
 export type ErrorStatus = keyof typeof ERROR_CODES
 
-const MESSAGES: Record<ErrorStatus, string> = {
+/** What each refusal says, for every client of the API's doors (the FHIR interface words them alike). */
+export const ERROR_MESSAGES: Record<ErrorStatus, string> = {
   400: 'The request is not valid',
   401: 'A valid bearer access token is required',
   403: 'You do not have permission to do this',
@@ -36,7 +37,7 @@ const MESSAGES: Record<ErrorStatus, string> = {
   503: 'Service unavailable',
 }
 
-export function apiError(status: ErrorStatus, message: string = MESSAGES[status], details: unknown = null, headers?: HeadersInit) {
+export function apiError(status: ErrorStatus, message: string = ERROR_MESSAGES[status], details: unknown = null, headers?: HeadersInit) {
   const h = new Headers(headers)
   if (status === 401 && !h.has('WWW-Authenticate')) h.set('WWW-Authenticate', 'Bearer realm="intakepilot"')
   return Response.json({ error: message, details, code: ERROR_CODES[status] }, { status, headers: h })
@@ -46,7 +47,7 @@ export function apiError(status: ErrorStatus, message: string = MESSAGES[status]
 export const invalidToken = (reason: string) =>
   apiError(401, 'The access token was refused', { reason }, { 'WWW-Authenticate': 'Bearer realm="intakepilot", error="invalid_token"' })
 
-export const internalError = (requestId: string) => apiError(500, MESSAGES[500], { requestId })
+export const internalError = (requestId: string) => apiError(500, ERROR_MESSAGES[500], { requestId })
 
 /** Field errors from zod, keyed by dotted path: what a client shows next to each field. */
 export function validationError(issues: readonly { path: PropertyKey[]; message: string }[], prefix?: string) {
@@ -55,7 +56,7 @@ export function validationError(issues: readonly { path: PropertyKey[]; message:
     const key = [prefix, ...issue.path.map(String)].filter(Boolean).join('.') || '_'
     ;(fields[key] ??= []).push(issue.message)
   }
-  return apiError(400, MESSAGES[400], { fields })
+  return apiError(400, ERROR_MESSAGES[400], { fields })
 }
 
 /**

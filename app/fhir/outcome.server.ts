@@ -5,6 +5,7 @@
  * value is not repeated). The pipeline passes every /fhir/R4 answer through asOperationOutcome,
  * so refusals made before any route runs (401, 405, 413, 414, 429, 503) have the same shape.
  */
+import { ERROR_MESSAGES } from '~/api/errors.server'
 import type { Resource } from './resources'
 
 export const FHIR_JSON = 'application/fhir+json; charset=utf-8'
@@ -31,19 +32,8 @@ const ISSUE_CODES: Record<number, string> = {
 }
 
 const MESSAGES: Record<number, string> = {
-  400: 'The request is not valid',
-  401: 'A valid bearer access token is required',
-  403: 'You do not have permission to do this',
-  404: 'Not found',
-  405: 'Method not allowed',
-  408: 'The request body did not arrive in time',
-  409: 'The resource changed since you read it',
-  413: 'The request body is too large',
-  414: 'The address is too long',
+  ...ERROR_MESSAGES,
   415: 'The request body must be application/fhir+json or a form',
-  429: 'Too many requests',
-  500: 'Internal error',
-  503: 'Service unavailable',
 }
 
 export type Issue = { diagnostics: string; expression?: string[]; code?: string; severity?: 'error' | 'fatal' | 'warning' }
