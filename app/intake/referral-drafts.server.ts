@@ -6,7 +6,7 @@
  * fine (that is what a draft is), but only the form's own fields, bounded, are kept.
  */
 import { and, desc, eq, sql } from 'drizzle-orm'
-import type { PhiCipher } from '~/crypto/phi.server'
+import { PhiDecryptError, type PhiCipher } from '~/crypto/phi.server'
 import { referralDrafts, type IntakeFormDefinition } from '~/db/schema'
 import { writeWithCommit, type TenantTx } from '~/tenancy/tenant.server'
 import { intakeFields } from './form-schema'
@@ -80,7 +80,14 @@ export async function listDrafts(tx: TenantTx, cipher: PhiCipher, owner: DraftOw
     .limit(MAX_DRAFTS)
   return Promise.all(
     rows.map(async (row) => {
-      const values = parseValues(await cipher.decrypt(row.content, binding(owner, row.id)))
+      // One draft that no longer opens (its key gone from the ring, or not sealed for this user) is
+      // listed unnamed, so that it can still be discarded; it does not take the whole list down.
+      const opened = await cipher.decrypt(row.content, binding(owner, row.id)).catch((error: unknown) => {
+        if (error instanceof PhiDecryptError) return null
+        throw error
+      })
+      if (opened === null) return { id: row.id, formVersion: row.formVersion, updatedAt: row.updatedAt, patient: null }
+      const values = parseValues(opened)
       const patient = [values.patient_first_name, values.patient_last_name].filter(Boolean).join(' ').slice(0, 80)
       return { id: row.id, formVersion: row.formVersion, updatedAt: row.updatedAt, patient: patient || null }
     }),

@@ -18,11 +18,10 @@ import { QueueViewSchema } from '../../app/referrals/queue'
 import { queuePage } from '../../app/referrals/queue.server'
 import type { TenantScope, TenantTx } from '../../app/tenancy/tenant.server'
 import { parseForm } from '../../app/utils/form.server'
-import { dayFromToday } from '../../app/utils/form-values'
 import { fakeReferralValues } from '../factories/patients'
 import { createRandom } from '../factories/random'
 import { sqlState, useTestDatabase } from '../support/db'
-import { clinicInstant, formatClinicTime } from '../../app/utils/clinic-time'
+import { clinicDay, clinicInstant, formatClinicTime } from '../../app/utils/clinic-time'
 
 const db = useTestDatabase()
 const secrets = inject('secrets')
@@ -46,7 +45,9 @@ const staffScope = (clinic: Clinic): TenantScope => ({ clinicId: clinic.id, user
 const audit = (who: TenantScope) => (tx: TenantTx, event: Parameters<typeof recordAudit>[3]) =>
   recordAudit(tx, who, { requestId: randomUUID(), ip: null, userAgent: null }, event)
 
-const daysAgo = (n: number) => dayFromToday(0, new Date(Date.now() - n * 86_400_000))
+/** Northside's calendar day (Toronto's, not UTC's: in its evening they differ), `days` from today. */
+const clinicToday = (days = 0) => clinicDay(Date.now() + days * 86_400_000, 'America/Toronto')
+const daysAgo = (n: number) => clinicToday(-n)
 
 /** What the page posts: the clinic's form for a patient no other test has, and the inbound fields. */
 function posted(clinic: Clinic, inbound: Record<string, string>, patient: Record<string, string | boolean | number | null> = {}) {
@@ -113,7 +114,7 @@ describe('a referral entered by staff', () => {
     )
     expect(onThatDay.rows.map((r) => r.id)).toContain(id)
     const today = await staff.tenant((tx) =>
-      queuePage(tx, QueueViewSchema.parse({ status: 'all', from: dayFromToday(), to: dayFromToday() }), c.northside.staff, 'America/Toronto'),
+      queuePage(tx, QueueViewSchema.parse({ status: 'all', from: clinicToday(), to: clinicToday() }), c.northside.staff, 'America/Toronto'),
     )
     expect(today.rows.map((r) => r.id)).not.toContain(id)
     expect(onThatDay.rows.find((r) => r.id === id)).toMatchObject({ channel: 'fax', enteredBy: c.northside.staff })
@@ -148,7 +149,7 @@ describe('a referral entered by staff', () => {
       c.northside,
       posted(c.northside, {
         arrivedVia: 'walk_in',
-        receivedOn: dayFromToday(),
+        receivedOn: clinicToday(),
         referrerId: SOMEONE_ELSE,
         referrerName: name,
         referrerPractice: 'Harbour Clinic',
@@ -169,7 +170,7 @@ describe('a referral entered by staff', () => {
   })
 
   test('the same submit twice (a double click) is one referral', async () => {
-    const form = posted(c.northside, { arrivedVia: 'email', receivedOn: dayFromToday(), referrerId: c.northside.referrer })
+    const form = posted(c.northside, { arrivedVia: 'email', receivedOn: clinicToday(), referrerId: c.northside.referrer })
     const key = randomUUID()
     const [a, b] = await Promise.all([enter(c.northside, form, key), enter(c.northside, form, key)])
     expect((a as { created: { id: string } }).created.id).toBe((b as { created: { id: string } }).created.id)
@@ -188,7 +189,7 @@ describe('refused: nothing is written', () => {
     expect(offered.map((r) => r.id)).not.toContain(c.lakeview.referrer)
 
     const before = await db.owner.execute<{ n: string }>(sql`select count(*) as n from audit_logs where clinic_id = ${c.northside.id}`)
-    const result = await enter(c.northside, posted(c.northside, { arrivedVia: 'fax', receivedOn: dayFromToday(), referrerId: c.lakeview.referrer }))
+    const result = await enter(c.northside, posted(c.northside, { arrivedVia: 'fax', receivedOn: clinicToday(), referrerId: c.lakeview.referrer }))
     expect(result).toMatchObject({ refused: 'unknown-referrer' })
     await refusedWrites(result.idempotencyKey)
     const after = await db.owner.execute<{ n: string }>(sql`select count(*) as n from audit_logs where clinic_id = ${c.northside.id}`)
@@ -207,7 +208,7 @@ describe('refused: nothing is written', () => {
       })
       .returning({ id: s.users.id })
     for (const referrerId of [c.northside.staff, disabled!.id, randomUUID()]) {
-      const result = await enter(c.northside, posted(c.northside, { arrivedVia: 'fax', receivedOn: dayFromToday(), referrerId }))
+      const result = await enter(c.northside, posted(c.northside, { arrivedVia: 'fax', receivedOn: clinicToday(), referrerId }))
       expect(result, referrerId).toMatchObject({ refused: 'unknown-referrer' })
       await refusedWrites(result.idempotencyKey)
     }
@@ -250,11 +251,11 @@ describe('refused: nothing is written', () => {
   test.each([
     ['no channel', { arrivedVia: '' }, 'arrivedVia', 'Choose how the referral arrived'],
     ['a channel that is not one', { arrivedVia: 'pigeon' }, 'arrivedVia', 'Choose how the referral arrived'],
-    ['a received date in the future', { receivedOn: dayFromToday(1) }, 'receivedOn', 'Date received cannot be in the future'],
+    ['a received date in the future', { receivedOn: clinicToday(365) }, 'receivedOn', 'Date received cannot be in the future'],
     ['a received date over a year ago', { receivedOn: daysAgo(400) }, 'receivedOn', 'Date received: enter a date on or after'],
     ['a day that does not exist', { receivedOn: '2026-02-30' }, 'receivedOn', 'that day does not exist'],
     ['a time that is not one', { receivedTime: '25:00' }, 'receivedTime', 'enter a time as HH:MM'],
-    ['a time later today than now', { receivedOn: dayFromToday(), receivedTime: '23:59' }, 'receivedTime', 'cannot be in the future'],
+    ['a time later today than now', { receivedOn: clinicToday(), receivedTime: '23:59' }, 'receivedTime', 'cannot be in the future'],
     ['no referrer', { referrerId: '' }, 'referrerId', 'Choose the referrer'],
     ['someone else, without a name', { referrerId: SOMEONE_ELSE, referrerName: '' }, 'referrerName', 'Type the referrer’s name'],
     ['a name too long', { referrerId: SOMEONE_ELSE, referrerName: 'x'.repeat(121) }, 'referrerName', 'at most 120 characters'],
@@ -267,7 +268,7 @@ describe('refused: nothing is written', () => {
   })
 
   test('every error at once: a missing field does not hide the rules between fields', async () => {
-    const result = await enter(c.northside, posted(c.northside, { receivedOn: dayFromToday(), receivedTime: '23:59', referrerId: SOMEONE_ELSE }))
+    const result = await enter(c.northside, posted(c.northside, { receivedOn: clinicToday(), receivedTime: '23:59', referrerId: SOMEONE_ELSE }))
     expect('errors' in result && Object.keys(result.errors ?? {})).toEqual(expect.arrayContaining(['arrivedVia', 'referrerName']))
     await refusedWrites(result.idempotencyKey)
   })

