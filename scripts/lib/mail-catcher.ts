@@ -96,6 +96,9 @@ export async function startMailCatcher(options: { smtpPort: number; pagePort: nu
       response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found')
     }
   })
+  // Clients keep connections open between polls (a test waits 6 s between two): Node's 5 s default
+  // closed them under a request on its way, which the client saw as a reset.
+  page.keepAliveTimeout = 65_000
   await new Promise<void>((resolve) => page.listen(options.pagePort, host, resolve))
   return {
     smtpPort: options.smtpPort,
