@@ -403,24 +403,15 @@ const COVERAGE: Record<string, (fx: Fixtures) => Visit[]> = {
     const search = (request: APIRequestContext, headers: Record<string, string>) =>
       request.post('/fhir/R4/ServiceRequest/_search', { headers, form: { 'patient.identifier': HEALTH_CARD } })
     return [
-      {
-        as: 'staff',
+      ...(['staff', 'admin'] as const).map((as): Visit => ({
+        as,
         what: 'a FHIR patient search',
         ...fhir(search),
         status: 200,
         row: success('referral.list', null, { search: true, fhir: true }),
         shown: fhirIds,
         secret: HEALTH_CARD,
-      },
-      {
-        as: 'admin',
-        what: 'a FHIR patient search',
-        ...fhir(search),
-        status: 200,
-        row: success('referral.list', null, { search: true, fhir: true }),
-        shown: fhirIds,
-        secret: HEALTH_CARD,
-      },
+      })),
       {
         as: 'referrer',
         what: 'a FHIR patient search (staff only)',
