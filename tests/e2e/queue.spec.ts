@@ -180,7 +180,8 @@ test('patient search by health card (any formatting) or last name + DOB, never i
   await byReference.getByLabel('Reference number').fill(reference.toLowerCase())
   await byReference.getByRole('button', { name: 'Find' }).click()
   await expect(page).toHaveURL(/[?&]ref=/)
-  expect((await shown(page)).map((r) => r.reference)).toEqual([reference])
+  // The URL changes as the navigation commits; React renders its rows in a transition just after.
+  await expect.poll(async () => (await shown(page)).map((r) => r.reference)).toEqual([reference])
   await go(page, `/queue?ref=${reference}`)
   expect((await shown(page)).map((r) => r.reference)).toEqual([reference])
 })
