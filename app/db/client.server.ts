@@ -54,8 +54,10 @@ export function connectDatabase(options: { url: string; wsProxy?: string }) {
   useLocalRelay(options.wsProxy)
   // One connection per request: its transactions take turns (parallel loaders wait for each
   // other's commit) instead of each paying for a connection of its own. A database that does
-  // not answer must fail fast (503), not hang the request.
-  const pool = new Pool({ connectionString: options.url, max: 1, connectionTimeoutMillis: 5_000 })
+  // not answer must fail fast (503), not hang the request. No idle timeout: the pool ends with
+  // the request, and its idle timer cost a setTimeout on every release of the connection (each
+  // transaction's end), a measurable share of a page's CPU in workerd (bench/README.md).
+  const pool = new Pool({ connectionString: options.url, max: 1, connectionTimeoutMillis: 5_000, idleTimeoutMillis: 0 })
   // An idle client that errors (the server went away) must not crash the isolate.
   pool.on('error', () => {})
   return { db: drizzleFor(pool), end: () => pool.end() }
