@@ -77,14 +77,22 @@ export async function startApp(options: {
   onCleanup('app (workerd)', stop)
   const origin = options.config.appOrigin
   const deadline = Date.now() + 120_000
+  // The log lives in the bench's temp folder, which the cleanup removes: a start that fails prints its end.
+  const failed = (why: string) => new Error(`${why}; the app server's log ended with:\n${tail(options.logFile, 60)}`)
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`the app server exited (${child.exitCode}); see ${options.logFile}`)
+    if (child.exitCode !== null) throw failed(`the app server exited (${child.exitCode})`)
     try {
       const response = await fetch(`${origin}/healthz`)
       if (response.ok) break
     } catch {}
-    if (Date.now() > deadline) throw new Error(`the app did not answer ${origin}/healthz within 120 s; see ${options.logFile}`)
+    if (Date.now() > deadline) throw failed(`the app did not answer ${origin}/healthz within 120 s`)
     await sleep(300)
   }
   return { origin, process: child, logFile: options.logFile, stop }
+}
+
+/** The last lines of a file, or a word that there is none. */
+function tail(file: string, lines: number): string {
+  if (!existsSync(file)) return '(no log)'
+  return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n') || '(empty)'
 }
