@@ -119,7 +119,8 @@ export default function ForwardReferral() {
         </p>
       ) : referral.targets.length === 0 ? (
         <p className="mt-6 rounded-md border border-slate-300 bg-slate-50 px-3 py-2 text-sm" data-testid="no-targets">
-          No other clinic accepts forwarded referrals yet.
+          No other clinic accepts forwarded referrals yet. A clinic’s admin turns it on for their clinic, under Clinic settings → Forwarded referrals (“Accept
+          referrals forwarded from other clinics”).
         </p>
       ) : (
         <>

@@ -192,7 +192,9 @@ test('with JavaScript: a clinic that does not accept forwards, a forged clinic i
     // When no clinic accepts, the page says so and offers no form.
     await setAccepts(owner, 'lakeview', false)
     await go(staff, `/referrals/${original.id}/forward`)
-    await expect(staff.getByTestId('no-targets')).toHaveText('No other clinic accepts forwarded referrals yet.')
+    await expect(staff.getByTestId('no-targets')).toHaveText(
+      /^No other clinic accepts forwarded referrals yet\. A clinic’s admin turns it on for their clinic, under Clinic settings/,
+    )
     await expect(staff.getByRole('button', { name: 'Forward referral' })).toHaveCount(0)
     await expectNoSeriousAxe(staff)
 
