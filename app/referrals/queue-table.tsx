@@ -36,6 +36,11 @@ export type QueueItem = {
 
 /** The form the row checkboxes belong to (queue-work.tsx). */
 export const WORK_FORM = 'queue-work'
+/**
+ * The one form every row's "Assign to me" button submits (its name and value say which
+ * referral): one form for the page rather than one a row, which the server rendered 25 times.
+ */
+const ASSIGN_FORM = 'queue-assign-me'
 
 // Below sm each row is a card and each cell a line of it; the cell's column name is shown
 // before it from data-label (CSS content, so the cell's own text stays what it says).
@@ -75,6 +80,11 @@ function SortHeader({ view, label, sorts }: { view: QueueView; label: string; so
 export function QueueTable({ view, items, busy, selectable }: { view: QueueView; items: QueueItem[]; busy: boolean; selectable: boolean }) {
   return (
     <div className={cx('mt-2 sm:overflow-hidden sm:rounded-lg sm:border sm:border-slate-200 sm:bg-white', busy && 'opacity-60')}>
+      {selectable ? (
+        <Form method="post" id={ASSIGN_FORM} hidden>
+          <input type="hidden" name="intent" value="assign-me" />
+        </Form>
+      ) : null}
       <table className="block w-full text-left text-sm sm:table" aria-label="Referrals" aria-describedby="queue-total">
         <thead className="bg-slate-50 text-slate-600 max-sm:sr-only">
           <tr>
@@ -177,12 +187,15 @@ function ReplyMarker() {
 
 function AssignToMe({ item }: { item: QueueItem }) {
   return (
-    <Form method="post" className="inline">
-      <input type="hidden" name="intent" value="assign-me" />
-      <input type="hidden" name="referral" value={`${item.id}:${item.version}`} />
-      <button type="submit" className="rounded-md border border-slate-300 bg-white px-2 py-1 text-xs whitespace-nowrap hover:bg-slate-50" data-assign-me>
-        Assign to me<span className="sr-only"> ({item.referenceNumber})</span>
-      </button>
-    </Form>
+    <button
+      type="submit"
+      form={ASSIGN_FORM}
+      name="referral"
+      value={`${item.id}:${item.version}`}
+      className="rounded-md border border-slate-300 bg-white px-2 py-1 text-xs whitespace-nowrap hover:bg-slate-50"
+      data-assign-me
+    >
+      Assign to me<span className="sr-only"> ({item.referenceNumber})</span>
+    </button>
   )
 }

@@ -193,6 +193,24 @@ test('keyboard: j/k move through the rows, Enter opens, a assigns to me, ? shows
   await expect(page).toHaveURL(/\/referrals\/[0-9a-f-]{36}$/)
 })
 
+for (const javaScriptEnabled of [true, false]) {
+  test(`a row's "Assign to me" assigns that referral and no other (${javaScriptEnabled ? 'with' : 'without'} JavaScript)`, async ({ signedInAs, owner }) => {
+    const referrer = await signedInAs(REFERRER)
+    const [mine, other] = [await submitReferral(referrer, uniquePatient()), await submitReferral(referrer, uniquePatient())]
+    const page = await signedInAs(STAFF, '/queue?status=received&assignee=unassigned', { javaScriptEnabled })
+    await row(page, mine)
+      .getByRole('button', { name: `Assign to me (${mine})` })
+      .click()
+    await expect(page.getByTestId('work-results')).toContainText('Assigned to you: 1 of 1 referral changed.')
+    const staff = await userByEmail(owner, STAFF)
+    expect((await referralByReference(owner, mine)).assignedTo).toBe(staff.id)
+    expect((await referralByReference(owner, other)).assignedTo).toBeNull()
+    // The row it was on no longer offers it; the other row still does.
+    await expect(row(page, other).getByRole('button', { name: `Assign to me (${other})` })).toBeVisible()
+    await expect(row(page, mine).getByRole('button', { name: /^Assign to me/ })).toHaveCount(0)
+  })
+}
+
 test('saved views are the user’s own; "My work" shows what is assigned to me; the total counts the view', async ({ signedInAs, owner }) => {
   const page = await signedInAs(STAFF, '/queue?priority=urgent&assignee=unassigned')
   await expect(page.getByTestId('queue-total')).toHaveText(/^(\d[\d,]*|More than 1,000) referrals? in this view$/)
