@@ -331,6 +331,9 @@ export function organization(ref: ReferralFacts): Resource | null {
 export function practitionerRole(ref: ReferralFacts): Resource | null {
   const { name, practice, billing } = referrerOf(ref)
   if (!name && !billing && !practice) return null
+  const phone = clearText(ref.formData, 'clinician_phone')
+  const fax = clearText(ref.formData, 'clinician_fax')
+  const telecom = [...(phone ? [{ system: 'phone', value: phone, use: 'work' }] : []), ...(fax ? [{ system: 'fax', value: fax, use: 'work' }] : [])]
   return {
     resourceType: 'PractitionerRole',
     id: ref.id,
@@ -338,6 +341,9 @@ export function practitionerRole(ref: ReferralFacts): Resource | null {
     active: true,
     ...(name || billing ? { practitioner: { reference: `Practitioner/${ref.id}`, ...(name ? { display: name } : {}) } } : {}),
     ...(practice ? { organization: { reference: `Organization/${ref.id}`, display: practice } } : {}),
+    // Not coded: a referrer may be a physician, a nurse practitioner or another clinician.
+    code: [{ text: 'Referring clinician' }],
+    ...(telecom.length ? { telecom } : {}),
   }
 }
 
