@@ -138,7 +138,11 @@ function times(params: URLSearchParams, name: string, dayStart: DayStart, proble
 function unknown(params: URLSearchParams, known: string[], problems: Problem[], hint: Record<string, string> = {}) {
   for (const name of new Set(params.keys())) {
     if (known.includes(name)) continue
-    problems.push({ name, message: hint[name] ?? `not supported here (supported: ${known.filter((k) => k !== '_format').join(', ')})` })
+    // Own keys only: `constructor` or `__proto__` as a parameter name must not read Object's.
+    problems.push({
+      name,
+      message: (Object.hasOwn(hint, name) ? hint[name] : undefined) ?? `not supported here (supported: ${known.filter((k) => k !== '_format').join(', ')})`,
+    })
   }
 }
 
