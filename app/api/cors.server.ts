@@ -21,6 +21,14 @@ export const isFhirPath = (pathname: string) => pathname === FHIR_BASE || pathna
  */
 export const isApiPath = (pathname: string) => pathname === '/api' || pathname.startsWith('/api/') || isFhirPath(pathname)
 
+/**
+ * The one API request that needs no token: reading the FHIR CapabilityStatement without
+ * credentials, as FHIR clients do to discover a server before they sign in (decision 057).
+ * With an Authorization header it is verified like any other request.
+ */
+export const isAnonymousApiRequest = (request: Request, pathname: string) =>
+  pathname === `${FHIR_BASE}/metadata` && (request.method === 'GET' || request.method === 'HEAD') && !request.headers.has('Authorization')
+
 function allowedOrigin(request: Request, env: Pick<Env, 'CORS_ORIGINS'>): string | null {
   const origin = request.headers.get('Origin')
   if (!origin) return null

@@ -3,8 +3,9 @@
  * batches and the chain check. Always inside db.tenant, so RLS limits every read to the
  * caller's clinic (and to staff and admins) whatever the filters say.
  */
-import { and, asc, desc, eq, gt, gte, lt, or, sql, type SQL } from 'drizzle-orm'
+import { and, asc, desc, eq, gt, gte, inArray, lt, or, sql, type SQL } from 'drizzle-orm'
 import { auditLogs, referrals, users } from '~/db/schema'
+import type { AuditOutcome } from '~/db/enums'
 import type { TenantTx } from '~/tenancy/tenant.server'
 import type { AuditRecord } from './audit-formats'
 import { pageOfRuns, RUN_REACH } from './audit-groups'
@@ -131,6 +132,28 @@ export function clinicMembers(tx: TenantTx, clinicId: string) {
     .orderBy(asc(users.displayName))
 }
 
+/** One row as exported (AuditRecord): the same text the row's hash covers, so an exported row can be checked on its own. */
+const RECORD_COLUMNS = {
+  id: auditLogs.id,
+  seq: auditLogs.seq,
+  occurredAt: sql<string>`to_char(${auditLogs.occurredAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
+  clinicId: auditLogs.clinicId,
+  actorId: auditLogs.actorId,
+  actorName: users.displayName,
+  actorRole: auditLogs.actorRole,
+  action: auditLogs.action,
+  entityType: auditLogs.entityType,
+  entityId: auditLogs.entityId,
+  entityLabel,
+  outcome: auditLogs.outcome,
+  requestId: auditLogs.requestId,
+  ip: auditLogs.ip,
+  userAgent: auditLogs.userAgent,
+  details: sql<string | null>`${auditLogs.details}::text`,
+  prevHash: auditLogs.prevHash,
+  hash: auditLogs.hash,
+}
+
 /** The next batch of an export, in chain order, after the given seq. */
 export async function exportBatch(
   tx: TenantTx,
@@ -141,32 +164,52 @@ export async function exportBatch(
   size: number,
 ): Promise<AuditRecord[]> {
   return tx
-    .select({
-      id: auditLogs.id,
-      seq: auditLogs.seq,
-      // The same text the row's hash covers, so an exported row can be checked on its own.
-      occurredAt: sql<string>`to_char(${auditLogs.occurredAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
-      clinicId: auditLogs.clinicId,
-      actorId: auditLogs.actorId,
-      actorName: users.displayName,
-      actorRole: auditLogs.actorRole,
-      action: auditLogs.action,
-      entityType: auditLogs.entityType,
-      entityId: auditLogs.entityId,
-      entityLabel,
-      outcome: auditLogs.outcome,
-      requestId: auditLogs.requestId,
-      ip: auditLogs.ip,
-      userAgent: auditLogs.userAgent,
-      details: sql<string | null>`${auditLogs.details}::text`,
-      prevHash: auditLogs.prevHash,
-      hash: auditLogs.hash,
-    })
+    .select(RECORD_COLUMNS)
     .from(auditLogs)
     .leftJoin(users, eq(users.id, auditLogs.actorId))
     .where(and(...viewFilters(clinicId, range, zone), gt(auditLogs.seq, afterSeq)))
     .orderBy(asc(auditLogs.seq))
     .limit(size)
+}
+
+/** Instants a record may be compared with: [from, until) per operator, as FHIR's date parameters give them. */
+export type RecordTime = { op: 'eq' | 'ge' | 'gt' | 'le' | 'lt'; from: Date; until: Date }
+
+/**
+ * Records as the export has them, newest first in chain order, keyset on seq (the FHIR
+ * AuditEvent search): `beforeSeq` for the next page, `id` for one row.
+ */
+export async function auditRecords(
+  tx: TenantTx,
+  clinicId: string,
+  query: { id?: number; beforeSeq?: number; times?: RecordTime[]; actions?: string[] | null; outcomes?: AuditOutcome[] | null; limit: number },
+): Promise<AuditRecord[]> {
+  const at = auditLogs.occurredAt
+  const filters: (SQL | undefined)[] = [eq(auditLogs.clinicId, clinicId)]
+  if (query.id !== undefined) filters.push(eq(auditLogs.id, query.id))
+  if (query.beforeSeq !== undefined) filters.push(lt(auditLogs.seq, query.beforeSeq))
+  if (query.actions) filters.push(query.actions.length ? inArray(auditLogs.action, query.actions) : sql`false`)
+  if (query.outcomes) filters.push(query.outcomes.length ? inArray(auditLogs.outcome, query.outcomes) : sql`false`)
+  for (const t of query.times ?? []) {
+    filters.push(
+      t.op === 'eq'
+        ? and(gte(at, t.from), lt(at, t.until))
+        : t.op === 'ge'
+          ? gte(at, t.from)
+          : t.op === 'gt'
+            ? gte(at, t.until)
+            : t.op === 'lt'
+              ? lt(at, t.from)
+              : lt(at, t.until),
+    )
+  }
+  return tx
+    .select(RECORD_COLUMNS)
+    .from(auditLogs)
+    .leftJoin(users, eq(users.id, auditLogs.actorId))
+    .where(and(...filters))
+    .orderBy(desc(auditLogs.seq))
+    .limit(query.limit)
 }
 
 export type ChainCheck = { ok: boolean; checked: number; brokenSeq: number | null; reason: string | null }

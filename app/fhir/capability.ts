@@ -1,6 +1,6 @@
 /**
  * GET /fhir/R4/metadata: exactly what this server does, no more. Each resource, interaction and
- * search parameter listed here has a route and a test (tests/e2e/fhir.spec.ts); the search
+ * search parameter listed here has a route and a test (tests/e2e/fhir.spec.ts, tests/e2e/fhir-reads.spec.ts); the search
  * parameters are those app/fhir/search.ts accepts, and anything else is refused with 400.
  */
 import type { Resource } from './resources'
@@ -32,12 +32,12 @@ export function capabilityStatement(options: { base: string }): Resource {
     rest: [
       {
         mode: 'server',
-        documentation: `Read and search only. Every error is an OperationOutcome. ${PAGING}`,
+        documentation: `Read and search only. Every error is an OperationOutcome. This statement needs no token; everything else does. ${PAGING}`,
         security: {
           cors: true,
           service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'OAuth', display: 'OAuth' }] }],
           description:
-            'The bearer access tokens of /api/v1 (Microsoft Entra ID, OAuth 2.0): a member of one clinic sees that clinic’s referrals, a referrer only their own. Another clinic’s resource is not found (404).',
+            'The bearer access tokens of /api/v1 (Microsoft Entra ID, OAuth 2.0): a member of one clinic sees that clinic’s referrals, a referrer only their own. Another clinic’s resource is not found (404). GET metadata needs no token.',
         },
         resource: [
           {
@@ -75,6 +75,49 @@ export function capabilityStatement(options: { base: string }): Resource {
             type: 'QuestionnaireResponse',
             documentation: 'A referral’s answers (its id is the referral’s). Each read is audited.',
             interaction: [{ code: 'read' }],
+          },
+          {
+            type: 'Practitioner',
+            documentation: 'The referrer as a referral names them (its id is the referral’s), with their billing number when given.',
+            interaction: [{ code: 'read' }],
+          },
+          {
+            type: 'PractitionerRole',
+            documentation: 'The referrer at their practice, as a referral names them (its id is the referral’s): what ServiceRequest.requester points at.',
+            interaction: [{ code: 'read' }],
+          },
+          {
+            type: 'Organization',
+            documentation: 'The referrer’s practice as a referral names it (its id is the referral’s).',
+            interaction: [{ code: 'read' }],
+          },
+          {
+            type: 'DocumentReference',
+            documentation:
+              'A document of a referral (ServiceRequest.supportingInfo lists them); its content is Binary/{id}. The title is the file’s name. Each read and search is audited.',
+            interaction: [{ code: 'read' }, { code: 'search-type' }],
+            searchParam: [
+              param('related', 'reference', 'DocumentReference-related', 'ServiceRequest/{id}: every document of that referral, on one page.'),
+              param('patient', 'reference', 'clinical-patient', 'Patient/{id}: the same, by the referral’s patient.'),
+              param('subject', 'reference', 'DocumentReference-subject', 'Patient/{id}: as patient.'),
+            ],
+          },
+          {
+            type: 'Binary',
+            documentation:
+              'A document’s stored file, served as itself in its own content type (not as a Binary resource: an Accept of FHIR JSON alone is 406). Each read is audited as a download.',
+            interaction: [{ code: 'read' }],
+          },
+          {
+            type: 'AuditEvent',
+            documentation:
+              'The clinic’s audit trail for its admins, each row as the NDJSON export writes it, newest first. total is not given; the next link carries an opaque _cursor.',
+            interaction: [{ code: 'read' }, { code: 'search-type' }],
+            searchParam: [
+              param('date', 'date', 'AuditEvent-date', 'When it was recorded: eq, ge, gt, le, lt; days are the clinic’s.'),
+              param('subtype', 'token', 'AuditEvent-subtype', 'An IntakePilot action (urn:intakepilot:audit-action), e.g. referral.read.'),
+              param('outcome', 'token', 'AuditEvent-outcome', '0 (success), 4 (refused) or 8 (error).'),
+            ],
           },
         ],
       },

@@ -33,12 +33,12 @@ export function fhirRoute<A extends Args>(fn: (args: A) => Promise<Response | Re
 export function requireFhirCaller(context: AppLoadContext, request: Request) {
   const user = requireApiUser(context)
   if (!context.clinic) throw fhirError(403)
-  const server: FhirServer = {
-    origin: (context.env.APP_ORIGIN ?? new URL(request.url).origin).replace(/\/$/, ''),
-    clinic: { id: context.clinic.id, name: context.clinic.name },
-  }
+  const server: FhirServer = { origin: fhirOrigin(context, request), clinic: { id: context.clinic.id, name: context.clinic.name } }
   return { user, server }
 }
+
+/** The server's public origin: the base of every reference. */
+export const fhirOrigin = (context: AppLoadContext, request: Request) => (context.env.APP_ORIGIN ?? new URL(request.url).origin).replace(/\/$/, '')
 
 /** A read takes no search parameters: one that came is refused rather than ignored. */
 export function requireReadParams(request: Request) {

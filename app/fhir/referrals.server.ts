@@ -19,16 +19,34 @@ import type { TenantTx } from '~/tenancy/tenant.server'
 import { clinicTimeZone, startOfClinicDay } from '~/utils/clinic-time'
 import { isUuid } from '~/utils/keyset'
 import { fhirError } from './outcome.server'
-import { patient, questionnaireResponse, serviceRequest, task, type FhirServer, type ReferralFacts, type Resource, type StatusReason } from './resources'
+import {
+  organization,
+  patient,
+  practitioner,
+  practitionerRole,
+  questionnaireResponse,
+  serviceRequest,
+  task,
+  type FhirServer,
+  type ReferralFacts,
+  type Resource,
+  type StatusReason,
+} from './resources'
 import type { DayStart, ServiceRequestSearch, TaskSearch, TimeBound } from './search'
 
 export type Kind = 'ServiceRequest' | 'Patient' | 'QuestionnaireResponse'
 
 /** One referral's PHI-bearing resource, opened as the page opens it (a stranger's id is a recorded 404). */
 export async function readReferralResource(context: AppLoadContext, user: SessionUser, server: FhirServer, kind: Kind, id: string | undefined) {
-  const opened = await openReferral(context, user, id)
+  const opened = await openReferral(context, user, id, { documents: kind === 'ServiceRequest' })
   const facts: ReferralFacts = opened.row
-  if (kind === 'ServiceRequest') return serviceRequest(server, facts, opened.values)
+  if (kind === 'ServiceRequest')
+    return serviceRequest(
+      server,
+      facts,
+      opened.values,
+      opened.storedDocuments.map((d) => d.id),
+    )
   if (kind === 'Patient') return patient(server, facts, opened.form.definition, opened.values)
   return questionnaireResponse(server, facts, opened.form.definition, opened.values)
 }
@@ -58,8 +76,13 @@ async function statusReasons(tx: TenantTx, rows: { id: string; status: ReferralS
   return out
 }
 
-/** One Task: no PHI in it, so no decryption; RLS (and, for a referrer, their own) decides what exists. */
-export async function readTask(context: AppLoadContext, user: SessionUser, server: FhirServer, id: string | undefined) {
+/** One referral's row with no PHI opened: RLS (and, for a referrer, their own) decides what exists. */
+async function referralRow<T>(
+  context: AppLoadContext,
+  user: SessionUser,
+  id: string | undefined,
+  more: (tx: TenantTx, row: typeof referrals.$inferSelect) => Promise<T>,
+) {
   if (!isUuid(id)) throw fhirError(404)
   const staff = staffOf(user)
   if (!staff) await requirePhiPermission(context, user, 'read:referral:own', { action: 'referral.read', entityId: id })
@@ -69,11 +92,30 @@ export async function readTask(context: AppLoadContext, user: SessionUser, serve
       .from(referrals)
       .where(and(eq(referrals.id, id), staff ? undefined : sentBy(user.id)))
       .limit(1)
-    if (!row) return null
-    return { row, reason: (await statusReasons(tx, [row])).get(row.id) ?? null }
+    return row ? { row, more: await more(tx, row) } : null
   })
   if (!found) throw fhirError(404)
-  return task(server, found.row, found.reason)
+  return found
+}
+
+/** One Task: no PHI in it, so no decryption. */
+export async function readTask(context: AppLoadContext, user: SessionUser, server: FhirServer, id: string | undefined) {
+  const found = await referralRow(context, user, id, async (tx, row) => (await statusReasons(tx, [row])).get(row.id) ?? null)
+  return task(server, found.row, found.more)
+}
+
+export type ReferrerKind = 'Practitioner' | 'PractitionerRole' | 'Organization'
+const REFERRER_PARTS = { Practitioner: practitioner, PractitionerRole: practitionerRole, Organization: organization }
+
+/**
+ * The referrer, their role or their practice as the referral names them (decision 057): no PHI,
+ * so read as the Task is. A referral that names none of them has no such resource (404).
+ */
+export async function readReferrer(context: AppLoadContext, user: SessionUser, kind: ReferrerKind, id: string | undefined) {
+  const found = await referralRow(context, user, id, async () => null)
+  const resource = REFERRER_PARTS[kind](found.row)
+  if (!resource) throw fhirError(404, `This referral names no ${kind === 'Organization' ? 'practice' : 'referrer'}`)
+  return resource
 }
 
 function timeFilters(column: typeof referrals.receivedAt | typeof referrals.updatedAt, bounds: TimeBound[]): SQL[] {

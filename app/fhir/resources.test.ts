@@ -6,7 +6,11 @@ import { capabilityStatement } from './capability'
 import { BSER_BUSINESS_STATUS, WORKFLOW } from './codes'
 import { operationOutcome } from './outcome.server'
 import {
+  documentReference,
+  organization,
   patient,
+  practitioner,
+  practitionerRole,
   questionnaire,
   questionnaireResponse,
   searchset,
@@ -168,5 +172,55 @@ describe('FHIR resources from a referral', () => {
     expect(await fhirProblems({ ...task(server, ref(), null), status: 'waiting' })).not.toEqual([])
     expect(await fhirProblems({ ...serviceRequest(server, ref()), intent: undefined })).not.toEqual([])
     expect(await fhirProblems(operationOutcome(400, [{ diagnostics: 'status: one of …', expression: ['status'] }]))).toEqual([])
+  })
+})
+
+describe('the referrer, their practice and the documents (decision 057)', () => {
+  it('names the referrer and practice as the referral does, under its id, and validates', async () => {
+    const r = ref({ formData: { ...ref().formData, clinician_phone: '(416) 555-0100' } })
+    const role = practitionerRole(r)!
+    expect(role).toMatchObject({
+      resourceType: 'PractitionerRole',
+      id: r.id,
+      practitioner: { reference: `Practitioner/${r.id}`, display: 'Dr. Ada Moss' },
+      organization: { reference: `Organization/${r.id}`, display: 'Moss Family Practice' },
+      telecom: [{ system: 'phone', value: '(416) 555-0100' }],
+    })
+    expect(practitioner(r)).toMatchObject({ name: [{ text: 'Dr. Ada Moss' }], identifier: [{ value: '123456' }] })
+    expect(organization(r)).toMatchObject({ name: 'Moss Family Practice' })
+    expect(serviceRequest(server, r)).toMatchObject({ requester: { reference: `PractitionerRole/${r.id}` } })
+    for (const resource of [role, practitioner(r), organization(r)]) expect(await fhirProblems(resource)).toEqual([])
+  })
+
+  it('a referral typed in by staff names the referrer they typed; one naming none has none', () => {
+    const typed = ref({ formData: {}, referrerName: 'Dr. Faxed', referrerOrganization: 'Fax Clinic' })
+    expect(practitioner(typed)).toMatchObject({ name: [{ text: 'Dr. Faxed' }] })
+    expect(organization(typed)).toMatchObject({ name: 'Fax Clinic' })
+    const none = ref({ formData: {} })
+    expect([practitioner(none), organization(none), practitionerRole(none)]).toEqual([null, null, null])
+    expect(serviceRequest(server, none).requester).toBeUndefined()
+  })
+
+  it('a document points at its file and its referral; the order lists it after the answers', async () => {
+    const doc = documentReference(server, {
+      id: '7a1c2b7a-9d3e-4a8b-b1c2-333333333333',
+      referralId: ref().id,
+      name: 'scan.pdf',
+      contentType: 'application/pdf',
+      sizeBytes: 2048,
+      createdAt: '2026-12-01T10:00:00.000Z',
+      attachedWith: 'staff',
+    })
+    expect(doc).toMatchObject({
+      status: 'current',
+      subject: { reference: `Patient/${ref().id}` },
+      content: [{ attachment: { url: `${server.origin}/fhir/R4/Binary/7a1c2b7a-9d3e-4a8b-b1c2-333333333333`, title: 'scan.pdf', size: 2048 } }],
+      context: { related: [{ reference: `ServiceRequest/${ref().id}` }] },
+    })
+    expect(await fhirProblems(doc)).toEqual([])
+    expect(serviceRequest(server, ref(), values, [doc.id!]).supportingInfo).toEqual([
+      { reference: `QuestionnaireResponse/${ref().id}` },
+      { reference: `DocumentReference/${doc.id}` },
+    ])
   })
 })

@@ -64,23 +64,33 @@ const referenceIdentifier = (server: FhirServer, ref: ReferralFacts) => ({
 })
 
 /** The referrer as the form names them (clinician and practice are not PHI), or as staff typed them in. */
+export function referrerOf(ref: Pick<ReferralFacts, 'formData' | 'referrerName' | 'referrerOrganization'>) {
+  return {
+    name: clearText(ref.formData, 'clinician_name') ?? ref.referrerName ?? undefined,
+    practice: clearText(ref.formData, 'clinician_practice') ?? ref.referrerOrganization ?? undefined,
+    billing: clearText(ref.formData, 'clinician_billing_number'),
+  }
+}
+
+const billingIdentifier = (billing: string) => ({ type: { text: 'Billing number' }, value: billing })
+
+/** The referrer in the order: their role at their practice (PractitionerRole/{referral id}), named. */
 function requester(ref: ReferralFacts) {
-  const name = clearText(ref.formData, 'clinician_name') ?? ref.referrerName ?? undefined
-  const practice = clearText(ref.formData, 'clinician_practice') ?? ref.referrerOrganization ?? undefined
+  const { name, practice, billing } = referrerOf(ref)
   const display = [name, practice].filter(Boolean).join(', ')
-  const billing = clearText(ref.formData, 'clinician_billing_number')
   if (!display && !billing) return undefined
   return {
+    reference: `PractitionerRole/${ref.id}`,
     ...(display ? { display } : {}),
-    ...(billing ? { identifier: { type: { text: 'Billing number' }, value: billing } } : {}),
+    ...(billing ? { identifier: billingIdentifier(billing) } : {}),
   }
 }
 
 /**
  * The referral as an order. Read on its own (`values` given, after the audited open) it carries
- * the reason for referral; in a search result it carries no PHI and is tagged SUBSETTED.
+ * the reason for referral and its documents; in a search result it carries no PHI and is tagged SUBSETTED.
  */
-export function serviceRequest(server: FhirServer, ref: ReferralFacts, values?: OpenedValues): Resource {
+export function serviceRequest(server: FhirServer, ref: ReferralFacts, values?: OpenedValues, documentIds: string[] = []): Resource {
   const service = clearText(ref.formData, 'requested_service')
   const reason = text(values, 'reason')
   const by = requester(ref)
@@ -98,7 +108,7 @@ export function serviceRequest(server: FhirServer, ref: ReferralFacts, values?: 
     ...(by ? { requester: by } : {}),
     performer: [{ display: server.clinic.name }],
     ...(reason ? { reasonCode: [{ text: reason }] } : {}),
-    supportingInfo: [{ reference: `QuestionnaireResponse/${ref.id}` }],
+    supportingInfo: [{ reference: `QuestionnaireResponse/${ref.id}` }, ...documentIds.map((id) => ({ reference: `DocumentReference/${id}` }))],
   }
 }
 
@@ -286,5 +296,98 @@ export function searchset(server: FhirServer, page: { self: string; next: string
       resource,
       search: { mode: 'match' },
     })),
+  }
+}
+
+/*
+ * The referrer and their practice, as the referral names them (decision 057): each under the
+ * referral's id, like the referral's other resources. A referrer may have no account here (a
+ * referral typed in by staff, or forwarded from another clinic), so there is no directory to
+ * point at; what the referral says is what the clinic knows. None of it is PHI.
+ */
+
+/** The referrer named by the referral; null when it names none. */
+export function practitioner(ref: ReferralFacts): Resource | null {
+  const { name, billing } = referrerOf(ref)
+  if (!name && !billing) return null
+  return {
+    resourceType: 'Practitioner',
+    id: ref.id,
+    meta: meta(ref),
+    ...(billing ? { identifier: [billingIdentifier(billing)] } : {}),
+    active: true,
+    ...(name ? { name: [{ text: name }] } : {}),
+  }
+}
+
+/** The referrer's practice named by the referral; null when it names none. */
+export function organization(ref: ReferralFacts): Resource | null {
+  const { practice } = referrerOf(ref)
+  if (!practice) return null
+  return { resourceType: 'Organization', id: ref.id, meta: meta(ref), active: true, name: practice }
+}
+
+/** The referrer in their practice: what ServiceRequest.requester points at; null when the referral names neither. */
+export function practitionerRole(ref: ReferralFacts): Resource | null {
+  const { name, practice, billing } = referrerOf(ref)
+  if (!name && !billing && !practice) return null
+  const phone = clearText(ref.formData, 'clinician_phone')
+  const fax = clearText(ref.formData, 'clinician_fax')
+  const telecom = [...(phone ? [{ system: 'phone', value: phone, use: 'work' }] : []), ...(fax ? [{ system: 'fax', value: fax, use: 'work' }] : [])]
+  return {
+    resourceType: 'PractitionerRole',
+    id: ref.id,
+    meta: meta(ref),
+    active: true,
+    ...(name || billing ? { practitioner: { reference: `Practitioner/${ref.id}`, ...(name ? { display: name } : {}) } } : {}),
+    ...(practice ? { organization: { reference: `Organization/${ref.id}`, display: practice } } : {}),
+    // Not coded: a referrer may be a physician, a nurse practitioner or another clinician.
+    code: [{ text: 'Referring clinician' }],
+    ...(telecom.length ? { telecom } : {}),
+  }
+}
+
+/** A referral's document as the clinic holds it: its name is PHI (it may name the patient), so it is built only after an audited read. */
+export type DocumentFacts = {
+  id: string
+  referralId: string
+  name: string
+  contentType: string
+  sizeBytes: number
+  createdAt: Date | string
+  attachedWith: 'referral' | 'reply' | 'staff' | 'forward'
+}
+
+const ATTACHED_WITH: Record<DocumentFacts['attachedWith'], string> = {
+  referral: 'Sent with the referral',
+  reply: 'Sent with a reply from the referrer',
+  staff: 'Attached by the clinic',
+  forward: 'Came with a referral forwarded from another clinic',
+}
+
+/** A document of the referral: its content is Binary/{id}, the stored file itself. */
+export function documentReference(server: FhirServer, doc: DocumentFacts): Resource {
+  const created = new Date(doc.createdAt).toISOString()
+  return {
+    resourceType: 'DocumentReference',
+    id: doc.id,
+    meta: { versionId: '1', lastUpdated: created },
+    status: 'current',
+    description: ATTACHED_WITH[doc.attachedWith],
+    subject: { reference: `Patient/${doc.referralId}` },
+    date: created,
+    custodian: { display: server.clinic.name },
+    content: [
+      {
+        attachment: {
+          contentType: doc.contentType,
+          url: `${baseUrl(server)}/Binary/${doc.id}`,
+          size: doc.sizeBytes,
+          title: doc.name,
+          creation: created,
+        },
+      },
+    ],
+    context: { related: [{ reference: `ServiceRequest/${doc.referralId}` }] },
   }
 }

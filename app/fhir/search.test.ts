@@ -1,6 +1,18 @@
 import { describe, expect, it } from 'vitest'
 import { encodeQueueCursor } from '~/referrals/queue'
-import { pageLink, readProblems, serviceRequestSearch, taskSearch, timeBound } from './search'
+import {
+  auditEventSearch,
+  decodeAuditCursor,
+  documentSearch,
+  encodeAuditCursor,
+  pageLink,
+  readProblems,
+  serviceRequestSearch,
+  taskSearch,
+  timeBound,
+} from './search'
+
+const ID = '8612de1a-c194-479e-8505-41c51ab3dd28'
 
 const utcDay = (day: string) => new Date(`${day}T00:00:00Z`)
 const q = (s: string) => new URLSearchParams(s)
@@ -77,5 +89,38 @@ describe('FHIR search parameters', () => {
     const cursor = encodeQueueCursor({ r: 2, t: '2026-11-30 14:00:00.123456+00', id })
     expect(taskSearch(q(`_cursor=${cursor}`), utcDay).search.cursor).toBe(cursor)
     expect(pageLink('https://x/fhir/R4/Task', q('status=requested&_cursor=old'), 'new')).toBe('https://x/fhir/R4/Task?status=requested&_cursor=new')
+  })
+})
+
+describe('the other reads (decision 057)', () => {
+  it('refuses a parameter named like an Object property, by name', () => {
+    const { problems } = documentSearch(new URLSearchParams(`related=ServiceRequest/${ID}&constructor=x&__proto__=y`))
+    expect(problems.map((p) => [p.name, typeof p.message])).toEqual([
+      ['constructor', 'string'],
+      ['__proto__', 'string'],
+    ])
+  })
+
+  it('DocumentReference takes exactly one of related, patient or subject', () => {
+    expect(documentSearch(new URLSearchParams(`related=ServiceRequest/${ID}`))).toEqual({ search: { referralId: ID }, problems: [] })
+    expect(documentSearch(new URLSearchParams(`subject=https://x.test/fhir/R4/Patient/${ID}`)).search.referralId).toBe(ID)
+    expect(documentSearch(new URLSearchParams('')).problems).toHaveLength(1)
+    expect(documentSearch(new URLSearchParams(`related=ServiceRequest/${ID}&patient=Patient/${ID}`)).problems).toHaveLength(1)
+    expect(documentSearch(new URLSearchParams(`related=Patient/${ID}`)).problems[0]!.name).toBe('related')
+  })
+
+  it('AuditEvent cursors are only those the server made', () => {
+    expect(decodeAuditCursor(encodeAuditCursor(12345))).toBe(12345)
+    for (const bad of ['', 'not-ours', btoa('seq:0'), btoa('seq:-1'), btoa('row:5'), 'A'.repeat(60)]) expect(decodeAuditCursor(bad)).toBeNull()
+    const codes = ['referral.read', 'document.read']
+    const { search, problems } = auditEventSearch(
+      new URLSearchParams('subtype=referral.read,document.read&outcome=0&_count=5'),
+      (d) => new Date(`${d}T00:00:00Z`),
+      codes,
+    )
+    expect(problems).toEqual([])
+    expect(search).toMatchObject({ actions: codes, outcomes: ['0'], count: 5, beforeSeq: undefined })
+    const bad = auditEventSearch(new URLSearchParams('subtype=nope&outcome=success&_cursor=x'), (d) => new Date(`${d}T00:00:00Z`), codes)
+    expect(bad.problems.map((p) => p.name)).toEqual(['subtype', 'outcome', '_cursor'])
   })
 })

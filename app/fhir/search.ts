@@ -138,7 +138,11 @@ function times(params: URLSearchParams, name: string, dayStart: DayStart, proble
 function unknown(params: URLSearchParams, known: string[], problems: Problem[], hint: Record<string, string> = {}) {
   for (const name of new Set(params.keys())) {
     if (known.includes(name)) continue
-    problems.push({ name, message: hint[name] ?? `not supported here (supported: ${known.filter((k) => k !== '_format').join(', ')})` })
+    // Own keys only: `constructor` or `__proto__` as a parameter name must not read Object's.
+    problems.push({
+      name,
+      message: (Object.hasOwn(hint, name) ? hint[name] : undefined) ?? `not supported here (supported: ${known.filter((k) => k !== '_format').join(', ')})`,
+    })
   }
 }
 
@@ -247,4 +251,84 @@ export function pageLink(base: string, params: URLSearchParams, cursor: string) 
   for (const [name, value] of params) if (name !== '_cursor' && name !== 'patient.identifier') next.append(name, value)
   next.set('_cursor', cursor)
   return `${base}?${next.toString()}`
+}
+
+/** DocumentReference search: the documents of one referral, by its ServiceRequest (`related`) or its Patient (`patient`, `subject`). */
+export type DocumentSearch = { referralId: string | undefined }
+
+const DOCUMENT_PARAMS = ['related', 'patient', 'subject', '_format']
+
+export function documentSearch(params: URLSearchParams): { search: DocumentSearch; problems: Problem[] } {
+  const problems: Problem[] = []
+  common(params, problems)
+  unknown(params, DOCUMENT_PARAMS, problems)
+  const given = (['related', 'patient', 'subject'] as const).filter((name) => params.has(name))
+  if (given.length !== 1) {
+    problems.push({ name: given[1] ?? 'related', message: 'give one of related (ServiceRequest/{id}), patient or subject (Patient/{id}), once' })
+    return { search: { referralId: undefined }, problems }
+  }
+  const name = given[0]!
+  const value = single(params, name, problems) ?? ''
+  const kind = name === 'related' ? 'ServiceRequest' : 'Patient'
+  const id = new RegExp(`(?:^|/)${kind}/([^/]+)$`).exec(value)?.[1] ?? value
+  if (!isUuid(id)) problems.push({ name, message: `a ${kind} reference, e.g. ${kind}/{id}` })
+  return { search: { referralId: isUuid(id) ? id : undefined }, problems }
+}
+
+/** AuditEvent search: newest first in the clinic's chain, keyset on its position (`_cursor`). */
+export type AuditEventSearch = {
+  count: number
+  /** Rows strictly older in the chain than this position. */
+  beforeSeq: number | undefined
+  date: TimeBound[]
+  /** IntakePilot action codes (`subtype`), OR. */
+  actions: string[] | null
+  /** FHIR audit-event-outcome codes (0, 4, 8), OR. */
+  outcomes: string[] | null
+}
+
+const AUDIT_PARAMS = ['date', 'subtype', 'outcome', '_count', '_cursor', '_format']
+const AUDIT_OUTCOMES = ['0', '4', '8']
+export const AUDIT_ACTION_SYSTEM = 'urn:intakepilot:audit-action'
+
+/** An AuditEvent page link's position: opaque to the client, checked here. */
+export const encodeAuditCursor = (seq: number) => btoa(`seq:${seq}`).replace(/=+$/, '')
+export function decodeAuditCursor(raw: string): number | null {
+  if (raw.length > 40 || !/^[A-Za-z0-9+/]+$/.test(raw)) return null
+  let text: string
+  try {
+    text = atob(raw)
+  } catch {
+    return null
+  }
+  const match = /^seq:([1-9]\d{0,15})$/.exec(text)
+  return match && Number.isSafeInteger(Number(match[1])) ? Number(match[1]) : null
+}
+
+export function auditEventSearch(
+  params: URLSearchParams,
+  dayStart: DayStart,
+  actionCodes: readonly string[],
+): { search: AuditEventSearch; problems: Problem[] } {
+  const problems: Problem[] = []
+  common(params, problems)
+  unknown(params, AUDIT_PARAMS, problems)
+  const subtypes = tokens(params, 'subtype', problems)
+  const actions = subtypes?.map((token) => {
+    const [system, code] = token.includes('|') ? (token.split('|', 2) as [string, string]) : [null, token]
+    if ((system !== null && system !== '' && system !== AUDIT_ACTION_SYSTEM) || !actionCodes.includes(code)) {
+      problems.push({ name: 'subtype', message: `an IntakePilot action code (${AUDIT_ACTION_SYSTEM}), e.g. referral.read` })
+    }
+    return code
+  })
+  const outcomes = tokens(params, 'outcome', problems)
+  for (const code of outcomes ?? [])
+    if (!AUDIT_OUTCOMES.includes(code)) problems.push({ name: 'outcome', message: 'one of 0 (success), 4 (refused), 8 (error)' })
+  const rawCursor = single(params, '_cursor', problems)
+  const beforeSeq = rawCursor === undefined ? undefined : (decodeAuditCursor(rawCursor) ?? undefined)
+  if (rawCursor !== undefined && beforeSeq === undefined) problems.push({ name: '_cursor', message: 'not a page link this server made' })
+  return {
+    search: { count: countOf(params, problems), beforeSeq, date: times(params, 'date', dayStart, problems), actions: actions ?? null, outcomes },
+    problems,
+  }
 }

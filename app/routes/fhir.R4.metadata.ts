@@ -1,13 +1,16 @@
-/** GET /fhir/R4/metadata: the CapabilityStatement (app/fhir/capability.ts), behind the same bearer token as every FHIR read. */
+/**
+ * GET /fhir/R4/metadata: the CapabilityStatement (app/fhir/capability.ts). It needs no token
+ * (FHIR clients read it to discover the server before they sign in; decision 057) and names no
+ * clinic; a token that is sent is still verified by the pipeline like any other.
+ */
 import type { LoaderFunctionArgs } from '@remix-run/cloudflare'
 import { capabilityStatement } from '~/fhir/capability'
-import { fhirRoute, readOnly, requireFhirCaller, requireReadParams } from '~/fhir/handler.server'
+import { fhirOrigin, fhirRoute, readOnly, requireReadParams } from '~/fhir/handler.server'
 import { baseUrl } from '~/fhir/resources'
 
 export const loader = fhirRoute(async ({ request, context }: LoaderFunctionArgs) => {
-  const { server } = requireFhirCaller(context, request)
   requireReadParams(request)
-  return capabilityStatement({ base: baseUrl(server) })
+  return capabilityStatement({ base: baseUrl({ origin: fhirOrigin(context, request) }) })
 })
 
 export const action = fhirRoute(async () => readOnly())

@@ -6,7 +6,7 @@
 import type { AppLoadContext } from '@remix-run/cloudflare'
 import { auditRequest, recordAudit } from '~/audit/audit.server'
 import { ApiRefusal, resolveApiIdentity } from '~/api/bearer.server'
-import { isApiPath } from '~/api/cors.server'
+import { isAnonymousApiRequest, isApiPath } from '~/api/cors.server'
 import { anonymousIdentity, resolveIdentity } from '~/auth/identity.server'
 import { phiCipherFromEnv, type PhiCipher } from '~/crypto/phi.server'
 import type { Client } from '@neondatabase/serverless'
@@ -62,9 +62,11 @@ export async function createLoadContext(options: {
   const identity = await (
     pathname === ROUTE_DISCOVERY_PATH
       ? Promise.resolve(anonymousIdentity({ user: null, clinic: null, rateLimit: null }))
-      : isApiPath(pathname)
-        ? resolveApiIdentity(request, env, start)
-        : resolveIdentity(request, env, anonymous, start)
+      : isAnonymousApiRequest(request, pathname)
+        ? start(null).then((started) => anonymousIdentity(started))
+        : isApiPath(pathname)
+          ? resolveApiIdentity(request, env, start)
+          : resolveIdentity(request, env, anonymous, start)
   ).catch(async (error) => {
     await end()
     throw error instanceof ApiRefusal ? error : new UnavailableError(error)

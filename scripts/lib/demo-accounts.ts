@@ -98,6 +98,9 @@ export const DEMO_ACCOUNTS: DemoAccount[] = [
     role: 'staff',
     status: 'active',
   },
+  // Known to the provider only: tests/e2e/fhir-reads.spec.ts provisions them as staff of a clinic
+  // of their own, with a few thousand referrals to page through, that no other test sees.
+  { email: 'pager@fhir.test', name: 'FHIR Paging Coordinator', oid: oid(7), tid: DEMO_TENANT_ID, clinicSlug: null, role: null, status: null },
   // Signs in at the provider, but no clinic has provisioned them.
   { email: 'stranger@intakepilot.test', name: 'Unprovisioned Person', oid: oid(2), tid: DEMO_TENANT_ID, clinicSlug: null, role: null, status: null },
   // Known to the provider but not yet to IntakePilot: a clinic admin invites them by email,

@@ -47,7 +47,7 @@ test.describe('FHIR R4', () => {
     expect(await fhirProblems({ resourceType: 'Basic', code: { text: 'warm-up' } })).toEqual([])
   })
 
-  test('metadata: a valid CapabilityStatement listing exactly what is served; no token or a forged one is 401', async ({ request }) => {
+  test('metadata: a valid CapabilityStatement listing exactly what is served; a search without a token or with a forged one is 401', async ({ request }) => {
     const headers = bearer(await token('staff@northside.test'))
     const cs = await fhir<Json & { fhirVersion: string; rest: { resource: { type: string; interaction: { code: string }[] }[] }[] }>(
       await request.get('/fhir/R4/metadata', { headers }),
@@ -59,9 +59,16 @@ test.describe('FHIR R4', () => {
       Patient: ['read'],
       Questionnaire: ['read'],
       QuestionnaireResponse: ['read'],
+      Practitioner: ['read'],
+      PractitionerRole: ['read'],
+      Organization: ['read'],
+      DocumentReference: ['read', 'search-type'],
+      Binary: ['read'],
+      AuditEvent: ['read', 'search-type'],
     })
 
-    const none = await request.get('/fhir/R4/metadata')
+    // metadata itself needs no token (decision 057, tests/e2e/fhir-reads.spec.ts); a search does.
+    const none = await request.get('/fhir/R4/ServiceRequest')
     await outcome(none, 401, 'login')
     expect(none.headers()['www-authenticate']).toMatch(/^Bearer /)
     // A token signed with another key under the provider's published kid.

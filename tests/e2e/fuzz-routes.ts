@@ -1409,6 +1409,76 @@ export function endpoints(w: World): (Endpoint & { file: string })[] {
         specs: { focus: spec('free', false), status: spec('enum', false), _count: spec('int', false) },
       }),
     },
+    // The other reads (docs/decisions/057-fhir-r4-the-other-reads.md).
+    ...(['Practitioner', 'PractitionerRole', 'Organization'] as const).map((kind): Endpoint & { file: string } => ({
+      file: `fhir.R4.${kind}.$id.ts`,
+      name: `GET /fhir/R4/${kind}/:id`,
+      method: 'GET',
+      role: 'staff',
+      path: `/fhir/R4/${kind}/:id`,
+      api: true,
+      fhir: true,
+      base: async () => ({
+        ...query([]),
+        fields: [
+          [':id', R],
+          ['_format', 'json'],
+        ],
+        specs: { _format: spec('enum') },
+      }),
+    })),
+    ...(['DocumentReference', 'Binary'] as const).map((kind): Endpoint & { file: string } => ({
+      file: `fhir.R4.${kind}.$id.ts`,
+      name: `GET /fhir/R4/${kind}/:id`,
+      method: 'GET',
+      role: 'staff',
+      path: `/fhir/R4/${kind}/:id`,
+      api: true,
+      fhir: true,
+      download: kind === 'Binary',
+      base: async () => query([[':id', w.documentId]]),
+    })),
+    {
+      file: 'fhir.R4.DocumentReference._index.ts',
+      name: 'GET /fhir/R4/DocumentReference',
+      method: 'GET',
+      role: 'staff',
+      path: '/fhir/R4/DocumentReference',
+      api: true,
+      fhir: true,
+      base: async () => ({ ...query([['related', `ServiceRequest/${R}`]]), specs: { related: spec('free') } }),
+    },
+    {
+      file: 'fhir.R4.AuditEvent._index.ts',
+      name: 'GET /fhir/R4/AuditEvent',
+      method: 'GET',
+      role: 'admin',
+      path: '/fhir/R4/AuditEvent',
+      api: true,
+      fhir: true,
+      base: async () => ({
+        ...query([
+          ['subtype', 'referral.read,document.read'],
+          ['outcome', '0,4'],
+          ['date', 'ge2026-01-01'],
+          ['_count', '5'],
+        ]),
+        specs: { subtype: spec('enum', false), outcome: spec('enum', false), date: spec('free', false), _count: spec('int', false) },
+      }),
+    },
+    {
+      file: 'fhir.R4.AuditEvent.$id.ts',
+      name: 'GET /fhir/R4/AuditEvent/:id',
+      method: 'GET',
+      role: 'admin',
+      path: '/fhir/R4/AuditEvent/:id',
+      api: true,
+      fhir: true,
+      base: async () => {
+        const row = await one<{ id: string }>(w.db, sql`select max(id)::text as id from audit_logs where clinic_id = ${w.lakeviewId}`)
+        return query([[':id', row.id]])
+      },
+    },
   ]
 }
 

@@ -399,6 +399,98 @@ const COVERAGE: Record<string, (fx: Fixtures) => Visit[]> = {
       ],
     ]),
   ),
+  // A document over FHIR is found by its own id (docs/decisions/057-fhir-r4-the-other-reads.md): one not theirs is a 404 naming it.
+  'routes/fhir.R4.DocumentReference.$id': (fx) => [
+    {
+      as: 'staff',
+      what: 'a DocumentReference',
+      ...fhirGet(`/fhir/R4/DocumentReference/${fx.doc.id}`),
+      status: 200,
+      row: success('document.read', fx.doc.referralId, { documentId: fx.doc.id, download: false }),
+    },
+    {
+      as: 'referrer',
+      what: 'their own DocumentReference',
+      ...fhirGet(`/fhir/R4/DocumentReference/${fx.doc.id}`),
+      status: 200,
+      row: success('document.read', fx.doc.referralId),
+    },
+    {
+      as: 'admin',
+      what: 'a DocumentReference that is not there',
+      ...fhirGet(`/fhir/R4/DocumentReference/${fx.foreign}`),
+      status: 404,
+      row: denied('document.read', null, { documentId: fx.foreign }),
+    },
+    {
+      as: 'admin',
+      what: 'something that is not an id',
+      ...fhirGet('/fhir/R4/DocumentReference/Smith-1980'),
+      status: 404,
+      row: denied('document.read'),
+      secret: 'Smith',
+    },
+  ],
+  'routes/fhir.R4.DocumentReference._index': (fx) => [
+    {
+      as: 'staff',
+      what: "a referral's DocumentReferences",
+      ...fhirGet(`/fhir/R4/DocumentReference?related=ServiceRequest/${fx.own}`),
+      status: 200,
+      row: success('document.list', fx.own),
+    },
+    {
+      as: 'admin',
+      what: "another clinic's",
+      ...fhirGet(`/fhir/R4/DocumentReference?related=ServiceRequest/${fx.foreign}`),
+      status: 404,
+      row: denied('document.list', fx.foreign),
+    },
+    {
+      as: 'referrer',
+      what: 'their own',
+      ...fhirGet(`/fhir/R4/DocumentReference?patient=Patient/${fx.own}`),
+      status: 200,
+      row: success('document.list', fx.own),
+    },
+    {
+      as: 'referrer',
+      what: "another referrer's",
+      ...fhirGet(`/fhir/R4/DocumentReference?related=ServiceRequest/${fx.others}`),
+      status: 404,
+      row: denied('document.list', fx.others),
+    },
+  ],
+  'routes/fhir.R4.Binary.$id': (fx) => [
+    {
+      as: 'staff',
+      what: 'a file over FHIR',
+      ...fhirGet(`/fhir/R4/Binary/${fx.doc.id}`),
+      status: 200,
+      row: success('document.read', fx.doc.referralId, { documentId: fx.doc.id, download: true }),
+    },
+    {
+      as: 'admin',
+      what: 'a file over FHIR',
+      ...fhirGet(`/fhir/R4/Binary/${fx.doc.id}`),
+      status: 200,
+      row: success('document.read', fx.doc.referralId, { download: true }),
+    },
+    {
+      as: 'referrer',
+      what: 'their own file over FHIR',
+      ...fhirGet(`/fhir/R4/Binary/${fx.doc.id}`),
+      status: 200,
+      row: success('document.read', fx.doc.referralId),
+    },
+    {
+      as: 'referrer',
+      what: 'a file that is not there',
+      ...fhirGet(`/fhir/R4/Binary/${fx.others}`),
+      status: 404,
+      row: denied('document.read', null, { documentId: fx.others }),
+    },
+  ],
   'routes/fhir.R4.ServiceRequest.[_search]': () => {
     const search = (request: APIRequestContext, headers: Record<string, string>) =>
       request.post('/fhir/R4/ServiceRequest/_search', { headers, form: { 'patient.identifier': HEALTH_CARD } })
