@@ -84,7 +84,7 @@ export async function verifyAccessToken(token: string, options: AccessTokenOptio
   if (typeof clientId !== 'string' || !CLIENT_ID.test(clientId) || payload.scp !== undefined) throw new AccessTokenError('claims')
   const roles = payload.roles ?? []
   if (!Array.isArray(roles) || roles.length > 50 || !roles.every((r) => typeof r === 'string')) throw new AccessTokenError('claims')
-  return { tid: payload.tid, clientId, roles: roles as string[] }
+  return { tid: payload.tid, clientId, roles }
 }
 
 const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/
