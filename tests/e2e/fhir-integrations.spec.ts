@@ -159,6 +159,12 @@ test.describe('EHR integrations: app-only tokens', () => {
     const submitted = await request.post('/api/v1/referrals', { headers: { ...headers, 'Idempotency-Key': randomUUID() }, data: { formVersion: 1, data: {} } })
     expect(submitted.status()).toBe(403)
 
+    // The clinic's audit viewer names it, by its registration's name and as an integration.
+    await go(admin, `/admin/audit?actor=${registered.id}`)
+    const byIt = admin.getByRole('row').filter({ hasText: 'referral.read' }).first()
+    await expect(byIt).toContainText('Front desk EHR')
+    await expect(byIt).toContainText('integration')
+
     // Revoked on the page: the same, unexpired token is refused on its next request.
     await go(admin, '/admin/integrations')
     await admin.getByRole('button', { name: 'Revoke: Front desk EHR' }).click()
