@@ -63,6 +63,8 @@ export const AUDIT_ACTIONS: Record<AuditAction, ActionInfo> = {
   'webhook.create': { label: 'Registered a webhook endpoint', type: 'applicationActivity', crude: 'C' },
   'webhook.change': { label: 'Changed a webhook endpoint', type: 'applicationActivity', crude: 'U' },
   'webhook.send': { label: 'Sent a webhook by hand', type: 'applicationActivity', crude: 'E' },
+  'integration.create': { label: 'Registered an EHR integration', type: 'securityRolesChanged', crude: 'C' },
+  'integration.revoke': { label: 'Revoked an EHR integration', type: 'securityRolesChanged', crude: 'D' },
   'notifications.settings': { label: 'Changed their email notifications', type: 'applicationActivity', crude: 'U' },
   // Written by the database's own triggers on PHI tables (drizzle/0010), whoever wrote.
   'record.write': { label: 'Wrote patient data (database)', type: 'patientRecord', crude: 'U' },

@@ -4,7 +4,7 @@
  * caller's clinic (and to staff and admins) whatever the filters say.
  */
 import { and, asc, desc, eq, gt, gte, inArray, lt, or, sql, type SQL } from 'drizzle-orm'
-import { auditLogs, referrals, users } from '~/db/schema'
+import { auditLogs, ehrIntegrations, referrals, users } from '~/db/schema'
 import type { AuditOutcome } from '~/db/enums'
 import type { TenantTx } from '~/tenancy/tenant.server'
 import type { AuditRecord } from './audit-formats'
@@ -12,6 +12,12 @@ import { pageOfRuns, RUN_REACH } from './audit-groups'
 import { dayAfter, dayStart, type AuditView } from './audit-view'
 
 export const AUDIT_PAGE_SIZE = 50
+
+/** A row written by an EHR integration names it by its registration's name. */
+const actedAsIntegration = and(eq(auditLogs.actorRole, 'integration'), eq(ehrIntegrations.id, auditLogs.actorId))
+function actorName() {
+  return sql<string | null>`coalesce(${users.displayName}, ${ehrIntegrations.name})`
+}
 
 /** The days of a filter or an export are the clinic's days (its time zone), not UTC days. */
 function viewFilters(clinicId: string, view: Omit<AuditView, 'cursor'>, zone: string): SQL[] {
@@ -55,8 +61,9 @@ const ROW_COLUMNS = {
   seq: auditLogs.seq,
   occurredAt: auditLogs.occurredAt,
   actorId: auditLogs.actorId,
-  // RLS shows the clinic's users (a superadmin's own row is not one of them).
-  actorName: users.displayName,
+  // RLS shows the clinic's users (a superadmin's own row is not one of them), and to admins its
+  // EHR integrations, which act under their own id (docs/decisions/058).
+  actorName: actorName(),
   actorRole: auditLogs.actorRole,
   action: auditLogs.action,
   outcome: auditLogs.outcome,
@@ -89,6 +96,7 @@ export async function auditPage(tx: TenantTx, clinicId: string, view: AuditView,
     })
     .from(auditLogs)
     .leftJoin(users, eq(users.id, auditLogs.actorId))
+    .leftJoin(ehrIntegrations, actedAsIntegration)
     .where(and(...viewFilters(clinicId, view, zone), view.cursor ? lt(auditLogs.seq, view.cursor) : undefined))
     .orderBy(desc(auditLogs.seq))
     .limit(READ_SIZE)
@@ -118,6 +126,7 @@ export async function referralAccessPage(tx: TenantTx, clinicId: string, referra
     .select(ROW_COLUMNS)
     .from(auditLogs)
     .leftJoin(users, eq(users.id, auditLogs.actorId))
+    .leftJoin(ehrIntegrations, actedAsIntegration)
     .where(and(eq(auditLogs.clinicId, clinicId), or(aboutIt, listedIt), cursor ? lt(auditLogs.seq, cursor) : undefined))
     .orderBy(desc(auditLogs.seq))
     .limit(READ_SIZE)
@@ -139,7 +148,7 @@ const RECORD_COLUMNS = {
   occurredAt: sql<string>`to_char(${auditLogs.occurredAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
   clinicId: auditLogs.clinicId,
   actorId: auditLogs.actorId,
-  actorName: users.displayName,
+  actorName: actorName(),
   actorRole: auditLogs.actorRole,
   action: auditLogs.action,
   entityType: auditLogs.entityType,
@@ -167,6 +176,7 @@ export async function exportBatch(
     .select(RECORD_COLUMNS)
     .from(auditLogs)
     .leftJoin(users, eq(users.id, auditLogs.actorId))
+    .leftJoin(ehrIntegrations, actedAsIntegration)
     .where(and(...viewFilters(clinicId, range, zone), gt(auditLogs.seq, afterSeq)))
     .orderBy(asc(auditLogs.seq))
     .limit(size)
@@ -207,6 +217,7 @@ export async function auditRecords(
     .select(RECORD_COLUMNS)
     .from(auditLogs)
     .leftJoin(users, eq(users.id, auditLogs.actorId))
+    .leftJoin(ehrIntegrations, actedAsIntegration)
     .where(and(...filters))
     .orderBy(desc(auditLogs.seq))
     .limit(query.limit)

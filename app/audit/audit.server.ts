@@ -49,6 +49,9 @@ export type AuditAction =
   | 'webhook.create'
   | 'webhook.change'
   | 'webhook.send'
+  /** An EHR system's app registered with the clinic (its app roles), or revoked (docs/decisions/058). */
+  | 'integration.create'
+  | 'integration.revoke'
   /** A user's own email notification choices saved (the kinds turned off, as codes). */
   | 'notifications.settings'
   /** Recorded by database triggers on PHI tables, not by application code. */

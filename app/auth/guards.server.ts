@@ -5,12 +5,17 @@ import { redirect, type AppLoadContext } from '@remix-run/cloudflare'
 import { deniedEvent, type PhiAttempt } from '~/audit/audit.server'
 import type { RequestClinic } from '~/tenancy/request-start.server'
 import { isUuid } from '~/utils/keyset'
+import type { UserRole } from '~/db/enums'
 import type { SessionUser } from './identity.server'
 import { hasPermission, type Permission } from './permissions'
 
+/** A person signed in (never an EHR integration: only /api and /fhir take its app-only token). */
+export type Person = SessionUser & { role: UserRole }
+
 /** Signed in, or off to the sign-in page, which brings them back here afterwards. */
-export function requireUser(request: Request, context: AppLoadContext): SessionUser {
-  if (context.user) return context.user
+export function requireUser(request: Request, context: AppLoadContext): Person {
+  if (context.user?.role === 'integration') throw new Response('Forbidden', { status: 403, statusText: 'Forbidden' })
+  if (context.user) return context.user as Person
   const url = new URL(request.url)
   const here = `${url.pathname}${url.search}`.replace(/\.data$/, '')
   const params = new URLSearchParams({ redirectTo: here })

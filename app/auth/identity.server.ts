@@ -9,7 +9,7 @@
 import { OAuth2RequestError, type OAuth2Tokens } from 'arctic'
 import { sql } from 'drizzle-orm'
 import { sha256Hex } from '~/crypto/hash'
-import type { UserRole } from '~/db/schema'
+import type { ActorRole, IntegrationRole } from '~/db/schema'
 import type { Env } from '~/utils/env.server'
 import type { RateLimitVerdict } from '~/tenancy/rate-limit.server'
 import type { RequestClinic, RequestStarter, StartedRequest } from '~/tenancy/request-start.server'
@@ -18,11 +18,19 @@ import { NO_SCOPE } from '~/tenancy/tenant.server'
 import { createEntraStrategy, SignInUnavailableError, withProviderTimeout } from './oidc.server'
 import { openJson, openSession, readCookie, sealJson, sealSession, sessionCookieName, sessionSetCookie, type SessionData } from './session.server'
 
+/**
+ * Who a request acts as: a person, or an EHR integration calling with an app-only token
+ * (role 'integration'; docs/decisions/058-ehr-integrations-app-only-tokens.md). An integration's
+ * id is its registration's, its displayName the name the admin gave it, its email empty, and its
+ * permissions come from `appRoles`, not from its role.
+ */
 export type SessionUser = {
   id: string
   email: string
   displayName: string
-  role: UserRole
+  role: ActorRole
+  /** An integration's app roles (what its token's `roles` and its registration both grant); absent for a person. */
+  appRoles?: IntegrationRole[]
   /** The clinic this request works in: the user's own, or the one a superadmin switched to. */
   clinicId: string | null
   /** Their own local AI server (the AI settings page), or null for the clinic's. */
@@ -76,6 +84,36 @@ export function signedInIdentity(started: StartedRequest & { user: NonNullable<S
     endedBecause: null,
     session: null,
     ...fields,
+  }
+}
+
+/**
+ * The identity of an EHR integration (an app-only token): an actor of its own, bound to the clinic
+ * it is registered with. Row-level security sees app.role 'integration' and app.user_id its id,
+ * so the audit trail names it; it may do only what both its token's roles and its registration grant.
+ */
+export function integrationIdentity(
+  started: StartedRequest & { integration: NonNullable<StartedRequest['integration']>; clinic: RequestClinic },
+  tokenRoles: readonly string[],
+): Identity {
+  const { integration, clinic } = started
+  const user: SessionUser = {
+    id: integration.id,
+    email: '',
+    displayName: integration.name,
+    role: 'integration',
+    appRoles: integration.roles.filter((r) => tokenRoles.includes(r)),
+    clinicId: clinic.id,
+    aiEndpoint: null,
+  }
+  return {
+    user,
+    scope: { clinicId: clinic.id, userId: integration.id, role: 'integration' },
+    clinic,
+    rateLimit: started.rateLimit,
+    setCookie: null,
+    endedBecause: null,
+    session: null,
   }
 }
 

@@ -3,7 +3,7 @@
  * Browser-safe (the header uses it to decide what to show); enforcement is on the server,
  * and row-level security is the second wall behind it.
  */
-import type { UserRole } from '~/db/schema'
+import type { ActorRole, IntegrationRole, UserRole } from '~/db/enums'
 
 const referrer = ['create:referral:own', 'read:referral:own', 'reply:referral:own', 'read:intake-form:any'] as const
 
@@ -39,12 +39,35 @@ const admin = [
 
 const superadmin = [...admin, 'switch:clinic:any', 'manage:clinic:any'] as const
 
-export type Permission = (typeof referrer)[number] | (typeof staff)[number] | (typeof admin)[number] | (typeof superadmin)[number]
+/**
+ * What an EHR integration's app roles allow (docs/decisions/058-ehr-integrations-app-only-tokens.md).
+ * Referral.Read reads the clinic's referrals as staff read them (no work on them). Referral.Submit
+ * grants `create:referral:app`, which no person has: a referral from a system names no user who
+ * sent it, so only a route written for that (the FHIR transaction) takes one; the person's routes
+ * refuse it with a recorded 403.
+ */
+export const APP_ROLE_PERMISSIONS = {
+  'Referral.Read': ['read:referral:any', 'read:intake-form:any'],
+  'Referral.Submit': ['create:referral:app', 'read:intake-form:any'],
+} as const satisfies Record<IntegrationRole, readonly string[]>
+
+export type Permission =
+  | (typeof referrer)[number]
+  | (typeof staff)[number]
+  | (typeof admin)[number]
+  | (typeof superadmin)[number]
+  | (typeof APP_ROLE_PERMISSIONS)[IntegrationRole][number]
 
 export const PERMISSIONS: Record<UserRole, readonly Permission[]> = { referrer, staff, admin, superadmin }
 
-export function hasPermission(user: { role: UserRole } | null | undefined, permission: Permission) {
-  return !!user && PERMISSIONS[user.role].includes(permission)
+/** The caller's permissions: a person's come from their role, an integration's from its app roles. */
+export function permissionsOf(user: { role: ActorRole; appRoles?: readonly IntegrationRole[] }): readonly Permission[] {
+  if (user.role !== 'integration') return PERMISSIONS[user.role]
+  return (user.appRoles ?? []).flatMap((r) => APP_ROLE_PERMISSIONS[r])
+}
+
+export function hasPermission(user: { role: ActorRole; appRoles?: readonly IntegrationRole[] } | null | undefined, permission: Permission) {
+  return !!user && permissionsOf(user).includes(permission)
 }
 
 /** Where each role starts after signing in. */

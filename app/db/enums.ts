@@ -23,3 +23,14 @@ export type ReferralEventType = (typeof referralEventTypes)[number]
 
 export const auditOutcomes = ['success', 'denied', 'error'] as const
 export type AuditOutcome = (typeof auditOutcomes)[number]
+
+/**
+ * The app roles an EHR system's app-only token carries in `roles` (Entra app roles exposed by
+ * IntakePilot's API registration; docs/decisions/058-ehr-integrations-app-only-tokens.md).
+ */
+export const integrationRoles = ['Referral.Read', 'Referral.Submit'] as const
+export type IntegrationRole = (typeof integrationRoles)[number]
+
+/** Who a transaction acts as for row-level security: a person's role, or an EHR integration. */
+export const actorRoles = [...userRoles, 'integration'] as const
+export type ActorRole = (typeof actorRoles)[number]

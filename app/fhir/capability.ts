@@ -37,7 +37,7 @@ export function capabilityStatement(options: { base: string }): Resource {
           cors: true,
           service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'OAuth', display: 'OAuth' }] }],
           description:
-            'The bearer access tokens of /api/v1 (Microsoft Entra ID, OAuth 2.0): a member of one clinic sees that clinic’s referrals, a referrer only their own. Another clinic’s resource is not found (404). GET metadata needs no token.',
+            'The bearer access tokens of /api/v1 (Microsoft Entra ID, OAuth 2.0): a member of one clinic sees that clinic’s referrals, a referrer only their own. Another clinic’s resource is not found (404). An EHR system uses an app-only token from Entra’s client-credentials flow (scope {API app id URI}/.default): its Entra app must be registered by a clinic admin on the integrations page, which binds it to that clinic; the app role Referral.Read in its roles claim reads and searches ServiceRequest, Task, Patient, Questionnaire and QuestionnaireResponse as staff do. A revoked registration’s tokens are refused (401). GET metadata needs no token.',
         },
         resource: [
           {

@@ -57,7 +57,9 @@ export async function openReferral<T = null>(
   const opened = await context.db.tenant(async (tx) => {
     const referral = await readReferral(tx, context.phi, context.audit, {
       id,
-      staff: staff && purpose === 'read',
+      // An EHR integration reads as a system, not as the clinic's staff: it marks nothing opened
+      // (turnaround counts people) and is shown no possible duplicates (decision 058).
+      staff: staff && purpose === 'read' && user.role !== 'integration',
       action: attempt.action,
       people: staff && !!options.people,
       summaries: staff && !!options.summaries,

@@ -6,12 +6,19 @@
  * page's session is still live (docs/decisions/020-server-side-sessions.md) and counts the request.
  */
 import { sql } from 'drizzle-orm'
-import type { ClinicSettings, UserRole } from '~/db/schema'
+import type { ClinicSettings, IntegrationRole, UserRole } from '~/db/schema'
 import type { Database } from '~/db/client.server'
 import { RATE_LIMITS, type RateLimitVerdict } from './rate-limit.server'
 
-/** Who a request claims to be, already verified: a session cookie's user and session, or a bearer token's (tid, oid). */
-export type Caller = { userId: string; sessionId: string; switchedClinic: string | null } | { tid: string; oid: string } | null
+/**
+ * Who a request claims to be, already verified: a session cookie's user and session, a bearer
+ * token's (tid, oid), or an app-only token's (tid, client id): an EHR integration (decision 058).
+ */
+export type Caller =
+  { userId: string; sessionId: string; switchedClinic: string | null } | { tid: string; oid: string } | { tid: string; clientId: string } | null
+
+/** An active EHR integration registered for the token's app, and the app roles IntakePilot lets it use. */
+export type StartedIntegration = { id: string; name: string; roles: IntegrationRole[] }
 
 export type StartedUser = {
   id: string
@@ -34,6 +41,8 @@ export type StartedRequest = {
   clinic: RequestClinic | null
   /** Null when nobody is counted (anonymous, outside the sign-in routes; or an inactive user). */
   rateLimit: RateLimitVerdict | null
+  /** For an app-only token: its integration, or null when none is registered and active. */
+  integration?: StartedIntegration | null
 }
 
 export type RequestStarter = (caller: Caller) => Promise<StartedRequest>
@@ -65,6 +74,7 @@ const NOBODY: StartedRequest = { user: null, sessionLive: false, clinic: null, r
 export function requestStarter(db: Database, anonymousKey: string | null): RequestStarter {
   return async (caller) => {
     if (!caller && !anonymousKey) return NOBODY
+    if (caller && 'clientId' in caller) return startIntegration(db, caller)
     const userId = caller && 'userId' in caller ? caller.userId : null
     const sessionId = caller && 'userId' in caller ? caller.sessionId : null
     const switched = caller && 'userId' in caller ? caller.switchedClinic : null
@@ -101,5 +111,32 @@ export function requestStarter(db: Database, anonymousKey: string | null): Reque
           }
         : null,
     }
+  }
+}
+
+type IntegrationRow = {
+  integration_id: string
+  integration_name: string
+  roles: IntegrationRole[]
+  clinic_id: string
+  clinic_name: string
+  clinic_slug: string
+  clinic_settings: ClinicSettings | null
+  allowed: boolean
+  remaining: number
+  reset_seconds: number
+}
+
+/** integration_start (drizzle/0034): the active integration of that app, its clinic, and its rate-limit count. */
+async function startIntegration(db: Database, caller: { tid: string; clientId: string }): Promise<StartedRequest> {
+  const result = await db.execute<IntegrationRow>(sql`select * from integration_start(${caller.tid}, ${caller.clientId}, ${RATE_LIMITS.user})`)
+  const row = result.rows[0]
+  if (!row) return { ...NOBODY, integration: null }
+  return {
+    user: null,
+    sessionLive: true,
+    clinic: { id: row.clinic_id, name: row.clinic_name, slug: row.clinic_slug, settings: row.clinic_settings ?? {} },
+    rateLimit: { allowed: Boolean(row.allowed), limit: RATE_LIMITS.user, remaining: Number(row.remaining), resetSeconds: Number(row.reset_seconds) },
+    integration: { id: row.integration_id, name: row.integration_name, roles: row.roles },
   }
 }

@@ -18,12 +18,13 @@ import { PgDialect } from 'drizzle-orm/pg-core'
 import type { PoolClient } from '@neondatabase/serverless'
 import { drizzleOnConnection, statementLogger, type Database } from '~/db/client.server'
 import { inlineParameters } from './sql-literals.server'
-import { userRoles, type UserRole } from '~/db/enums'
+import { actorRoles, type ActorRole } from '~/db/enums'
 
 export type TenantScope = {
   clinicId: string | null
   userId: string | null
-  role: UserRole | null
+  /** A person's role, or 'integration' for an EHR integration's app-only token (decision 058). */
+  role: ActorRole | null
 }
 
 export const NO_SCOPE: TenantScope = { clinicId: null, userId: null, role: null }
@@ -153,7 +154,7 @@ export function beginStatement(scope: TenantScope): string {
   }
   const clinic = literal(scope.clinicId, (v) => UUID.test(v), 'clinicId')
   const user = literal(scope.userId, (v) => UUID.test(v), 'userId')
-  const role = literal(scope.role, (v) => (userRoles as readonly string[]).includes(v), 'role')
+  const role = literal(scope.role, (v) => (actorRoles as readonly string[]).includes(v), 'role')
   return `begin; select set_config('app.clinic_id', ${clinic}, true), set_config('app.user_id', ${user}, true), set_config('app.role', ${role}, true)`
 }
 

@@ -111,3 +111,24 @@ export const DEMO_ACCOUNTS: DemoAccount[] = [
 ]
 
 export const findDemoAccount = (email: string) => DEMO_ACCOUNTS.find((a) => a.email.toLowerCase() === email.trim().toLowerCase())
+
+/**
+ * The app roles IntakePilot's API registration exposes, as Entra puts them in an app-only token's
+ * `roles` claim (docs/decisions/058-ehr-integrations-app-only-tokens.md).
+ */
+export const APP_ROLES = ['Referral.Read', 'Referral.Submit'] as const
+export type AppRole = (typeof APP_ROLES)[number]
+
+/**
+ * EHR systems' app registrations at the local provider (the client-credentials grant). In Entra,
+ * the EHR's vendor registers its app and a tenant admin grants it app roles; here they are fixed.
+ * Each secret is public, like the demo password: these are dev-only clients on loopback.
+ */
+export type DemoApp = { clientId: string; clientSecret: string; name: string; roles: AppRole[]; oid: string }
+
+export const DEMO_APPS: DemoApp[] = [
+  { clientId: 'northside-ehr', name: 'Northside EHR', roles: ['Referral.Read', 'Referral.Submit'], n: 901 },
+  { clientId: 'lakeview-ehr', name: 'Lakeview EHR', roles: ['Referral.Read', 'Referral.Submit'], n: 902 },
+].map(({ n, ...a }) => ({ ...a, roles: a.roles as AppRole[], clientSecret: `${a.clientId}-secret`, oid: oid(n) }))
+
+export const findDemoApp = (clientId: string) => DEMO_APPS.find((a) => a.clientId === clientId)

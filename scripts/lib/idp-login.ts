@@ -139,6 +139,18 @@ export async function refreshTokens(options: {
   })) as Omit<TokenSet, 'nonce' | 'idpCookies'>
 }
 
+/**
+ * An EHR system's app-only token: the client-credentials grant, asking for the API's `.default`
+ * scope as an Entra client does (every app role it was granted comes in `roles`).
+ */
+export async function getAppToken(options: { issuer: string; clientId: string; clientSecret: string; audience?: string }) {
+  const { token_endpoint } = await discover(options.issuer)
+  return (await tokenRequest(token_endpoint, options, {
+    grant_type: 'client_credentials',
+    scope: `${options.audience ?? 'api://intakepilot'}/.default`,
+  })) as { access_token: string; expires_in: number; token_type: string }
+}
+
 async function tokenRequest(endpoint: string, client: { clientId: string; clientSecret?: string }, params: Record<string, string>) {
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }
   const body = new URLSearchParams(params)

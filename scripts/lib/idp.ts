@@ -4,7 +4,7 @@
  * tokens carrying tid/oid/preferred_username, JWT access tokens for the API, rotating refresh tokens.
  * Built on oidc-provider (a certified OP) so the protocol details are the real ones, not ours.
  */
-import { randomBytes } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { dirname } from 'node:path'
@@ -12,7 +12,7 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jo
 // oidc-provider ships no type declarations; the handful of shapes used here are typed loosely below.
 // @ts-ignore
 import Provider, { errors, interactionPolicy } from 'oidc-provider'
-import { DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_TENANT_ID, findDemoAccount, type DemoAccount } from './demo-accounts'
+import { APP_ROLES, DEMO_ACCOUNTS, DEMO_APPS, DEMO_PASSWORD, DEMO_TENANT_ID, findDemoAccount, type AppRole, type DemoAccount } from './demo-accounts'
 import { CLI_CLIENT_ID, CLI_REDIRECT_URI } from './idp-login'
 
 export type IdpClient = { clientId: string; clientSecret?: string; redirectUris: string[]; postLogoutRedirectUris?: string[] }
@@ -20,6 +20,8 @@ export type IdentityProvider = {
   port: number
   /** Entra-shaped issuer: `http://127.0.0.1:${port}/${DEMO_TENANT_ID}/v2.0` */
   issuer: string
+  /** Registers an EHR system's app (client credentials, its app roles), as a tenant admin does in Entra. */
+  registerApp(app: { clientId: string; clientSecret: string; roles: AppRole[] }): Promise<void>
   /** Revoke every grant/refresh token of that account (for "revoked refresh token" tests). */
   revokeAccount(email: string): Promise<void>
   /** Stops listening (connections are refused) and listens again later, every grant kept: an outage (scripts/test-faults.ts). */
@@ -75,6 +77,8 @@ export async function startIdentityProvider(options: {
   const issuer = `http://127.0.0.1:${port}${prefix}`
   const store = createStore()
   const byOid = (oid: string) => DEMO_ACCOUNTS.find((a) => a.oid === oid)
+  // Each EHR app's service principal (its `oid`) and the app roles granted to it.
+  const apps = new Map(DEMO_APPS.map((a) => [a.clientId, { oid: a.oid, roles: a.roles }]))
 
   const clients = options.clients.some((c) => c.clientId === CLI_CLIENT_ID)
     ? options.clients
@@ -86,16 +90,19 @@ export async function startIdentityProvider(options: {
 
   const provider = new Provider(issuer, {
     adapter: store.Adapter,
-    clients: clients.map((c) => ({
-      client_id: c.clientId,
-      client_secret: c.clientSecret,
-      redirect_uris: c.redirectUris,
-      post_logout_redirect_uris: c.postLogoutRedirectUris ?? [],
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-      // client_secret_basic also accepts client_secret_post at oidc-provider, as Entra accepts both.
-      token_endpoint_auth_method: c.clientSecret ? 'client_secret_basic' : 'none',
-    })),
+    clients: [
+      ...clients.map((c) => ({
+        client_id: c.clientId,
+        client_secret: c.clientSecret,
+        redirect_uris: c.redirectUris,
+        post_logout_redirect_uris: c.postLogoutRedirectUris ?? [],
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        // client_secret_basic also accepts client_secret_post at oidc-provider, as Entra accepts both.
+        token_endpoint_auth_method: c.clientSecret ? 'client_secret_basic' : 'none',
+      })),
+      ...DEMO_APPS.map((a) => appClient(a)),
+    ],
     jwks: { keys: [await loadSigningKey(options.jwksPath)] },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
     scopes: ['openid', 'profile', 'email', 'offline_access'],
@@ -110,11 +117,18 @@ export async function startIdentityProvider(options: {
       return account && { accountId: account.oid, claims: async () => ({ sub: account.oid, ...accountClaims(account), email: account.email }) }
     },
     async extraTokenClaims(_ctx: Ctx, token: Payload) {
+      // An app-only token, as Entra's v2 one: the app's service principal as oid, the client as
+      // azp, its app roles in `roles`, idtyp "app", and no `scp` (there is no user to act for).
+      if (token.kind === 'ClientCredentials') {
+        const app = apps.get(token.clientId)
+        return app && { oid: app.oid, tid: DEMO_TENANT_ID, azp: token.clientId, appid: token.clientId, roles: app.roles, idtyp: 'app', ver: '2.0' }
+      }
       const account = token.accountId ? byOid(token.accountId) : undefined
       return account && { ...accountClaims(account), scp: API_SCOPE }
     },
     features: {
       devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
       resourceIndicators: {
         enabled: true,
         // Entra-style: no `resource` parameter needed; every access token is for the API.
@@ -137,6 +151,7 @@ export async function startIdentityProvider(options: {
     interactions: { policy, url: async (_ctx: Ctx, interaction: Payload) => `${prefix}/interaction/${interaction.uid}` },
     ttl: {
       AccessToken: accessTokenTtlSeconds,
+      ClientCredentials: accessTokenTtlSeconds,
       AuthorizationCode: 60,
       IdToken: TOKEN_LIFETIMES.idTokenSeconds,
       Interaction: 3600,
@@ -239,6 +254,15 @@ export async function startIdentityProvider(options: {
     store.deleteWhere((payload) => payload.accountId === account.oid)
   }
 
+  async function registerApp(app: { clientId: string; clientSecret: string; roles: AppRole[] }) {
+    if (!/^[A-Za-z0-9._-]{1,100}$/.test(app.clientId) || app.clientSecret.length < 16) throw new Error('client id or secret out of shape')
+    if (!app.roles.every((r) => (APP_ROLES as readonly string[]).includes(r))) throw new Error('unknown app role')
+    const oid = apps.get(app.clientId)?.oid ?? randomUUID()
+    apps.set(app.clientId, { oid, roles: [...app.roles] })
+    // oidc-provider finds a client that is not static through the adapter (its Client model).
+    await new store.Adapter('Client').upsert(app.clientId, appClient(app))
+  }
+
   const callback = provider.callback()
 
   /**
@@ -251,6 +275,9 @@ export async function startIdentityProvider(options: {
     const chunks: Buffer[] = []
     for await (const chunk of req) chunks.push(chunk as Buffer)
     const params = new URLSearchParams(Buffer.concat(chunks).toString('utf8'))
+    // Entra's client-credentials requests ask for `{resource}/.default`: every role the app was
+    // granted. Here the resource is always the API (defaultResource) and the roles come with the app.
+    if (params.get('grant_type') === 'client_credentials' && params.get('scope') === `${apiAudience}/.default`) params.delete('scope')
     if (params.get('grant_type') === 'refresh_token' && params.has('scope')) {
       params.set(
         'scope',
@@ -267,6 +294,7 @@ export async function startIdentityProvider(options: {
     const interactionUid = path.startsWith(`${prefix}/interaction/`) ? path.slice(prefix.length + 13) : undefined
     const handle = async () => {
       if (path === '/__dev/revoke') return devRevoke(req, res, revokeAccount)
+      if (path === '/__dev/apps') return devRegisterApp(req, res, registerApp)
       if (interactionUid) return interaction(req, res, interactionUid)
       if (path !== prefix && !path.startsWith(`${prefix}/`)) return send(res, 404, 'Not Found')
       if (path === `${prefix}/token` && req.method === 'POST') await acceptOfflineAccessOnRefresh(req)
@@ -289,6 +317,7 @@ export async function startIdentityProvider(options: {
   return {
     port,
     issuer,
+    registerApp,
     revokeAccount,
     suspend: () => stopListening(),
     resume: () =>
@@ -301,6 +330,18 @@ export async function startIdentityProvider(options: {
       server.close((error) => (error ? reject(error) : resolve()))
       server.closeAllConnections() // keep-alive sockets would hold close() open
     })
+  }
+}
+
+/** An EHR system's confidential client: the client-credentials grant only, no redirect, no user. */
+function appClient(app: { clientId: string; clientSecret: string }) {
+  return {
+    client_id: app.clientId,
+    client_secret: app.clientSecret,
+    redirect_uris: [],
+    grant_types: ['client_credentials'],
+    response_types: [],
+    token_endpoint_auth_method: 'client_secret_basic',
   }
 }
 
@@ -374,6 +415,28 @@ async function devRevoke(req: IncomingMessage, res: ServerResponse, revokeAccoun
   await revokeAccount(email).then(
     () => send(res, 200, { revoked: email }),
     (error: Error) => send(res, 404, { error: error.message }),
+  )
+}
+
+/** Loopback only, like /__dev/revoke: tests register an app of their own, as a tenant admin would in Entra. */
+async function devRegisterApp(
+  req: IncomingMessage,
+  res: ServerResponse,
+  registerApp: (app: { clientId: string; clientSecret: string; roles: AppRole[] }) => Promise<void>,
+) {
+  const loopback = ['127.0.0.1', '::1', '::ffff:127.0.0.1'].includes(req.socket.remoteAddress ?? '')
+  const fetchSite = req.headers['sec-fetch-site']
+  if (!loopback || (fetchSite && fetchSite !== 'same-origin' && fetchSite !== 'none')) return send(res, 403, 'Forbidden')
+  if (req.method !== 'POST') return send(res, 405, 'Method Not Allowed')
+  const form = await readForm(req)
+  const app = {
+    clientId: form.get('clientId') ?? '',
+    clientSecret: form.get('clientSecret') ?? '',
+    roles: (form.get('roles') ?? '').split(' ').filter(Boolean) as AppRole[],
+  }
+  await registerApp(app).then(
+    () => send(res, 200, { registered: app.clientId }),
+    (error: Error) => send(res, 400, { error: error.message }),
   )
 }
 

@@ -1279,6 +1279,49 @@ export function endpoints(w: World): (Endpoint & { file: string })[] {
         ),
     },
     {
+      file: '_app.admin.integrations.tsx',
+      name: 'POST /admin/integrations (register-ehr)',
+      method: 'POST',
+      role: 'admin',
+      path: '/admin/integrations',
+      page: true,
+      // The same app id every time: registered once, then refused as taken (409), never a 500.
+      base: async () =>
+        form(
+          [
+            ['intent', 'register-ehr'],
+            ['name', 'Fuzz EHR'],
+            ['clientId', 'fuzz-ehr'],
+            ['tenantId', '9b1c2d3e-4f50-4a6b-8c7d-0e1f2a3b4c5d'],
+            ['read', 'on'],
+          ],
+          { intent: spec('enum'), name: spec('text'), clientId: spec('text'), tenantId: spec('text'), read: spec('free', false) },
+        ),
+    },
+    {
+      file: '_app.admin.integrations.tsx',
+      name: 'POST /admin/integrations (revoke-ehr)',
+      method: 'POST',
+      role: 'admin',
+      path: '/admin/integrations',
+      page: true,
+      // A Lakeview integration of its own, active, for each base: the page's revoke takes it.
+      base: async () => {
+        const made = await one<{ id: string }>(
+          w.db,
+          sql`insert into ehr_integrations (clinic_id, name, idp_tenant_id, client_id, roles)
+            values (${w.lakeviewId}, 'Fuzz EHR', '9b1c2d3e-4f50-4a6b-8c7d-0e1f2a3b4c5d', ${`fuzz-${crypto.randomUUID()}`}, array['Referral.Read']) returning id`,
+        )
+        return form(
+          [
+            ['intent', 'revoke-ehr'],
+            ['integrationId', made.id],
+          ],
+          { intent: spec('enum'), integrationId: spec('uuid') },
+        )
+      },
+    },
+    {
       file: '_app.admin.integrations_.$endpointId.tsx',
       name: 'GET /admin/integrations/:endpointId',
       method: 'GET',

@@ -5,13 +5,13 @@
  */
 import { eq, sql } from 'drizzle-orm'
 import type { Database } from '../../app/db/client.server'
-import { clinics, intakeForms, referralEvents, referrals, users, type ReferralPriority, type ReferralStatus } from '../../app/db/schema'
+import { clinics, ehrIntegrations, intakeForms, referralEvents, referrals, users, type ReferralPriority, type ReferralStatus } from '../../app/db/schema'
 import type { PhiCipher } from '../../app/crypto/phi.server'
 import { DECLINE_REASONS } from '../../app/dashboard/turnaround'
 import { defaultIntakeForm, REQUESTED_SERVICES } from '../../app/intake/default-form'
 import { patientIndexes, sealFormData } from '../../app/referrals/form-data.server'
 import { newReferenceNumber } from '../../app/referrals/reference-number'
-import { DEMO_ACCOUNTS, DEMO_CLINICS } from '../../scripts/lib/demo-accounts'
+import { DEMO_ACCOUNTS, DEMO_APPS, DEMO_CLINICS, DEMO_TENANT_ID } from '../../scripts/lib/demo-accounts'
 import { fakePatient, fakeReferralValues, type FakePatient } from './patients'
 import { createRandom } from './random'
 
@@ -62,6 +62,13 @@ export async function seedDemoData(db: Database, cipher: PhiCipher, options: { r
       publishedAt: new Date(now.getTime() - 200 * DAY),
       createdBy: byEmail('admin').id,
     })
+    // Northside's EHR is registered, so `npm run token -- --client northside-ehr` works at once.
+    const ehr = DEMO_APPS.find((a) => a.clientId === `${demo.slug}-ehr`)
+    if (ehr && demo.slug === 'northside') {
+      await db
+        .insert(ehrIntegrations)
+        .values({ clinicId: clinic!.id, name: ehr.name, idpTenantId: DEMO_TENANT_ID, clientId: ehr.clientId, roles: ehr.roles, createdBy: byEmail('admin').id })
+    }
 
     const patients: FakePatient[] = []
     const openByPatient = new Map<string, string>()

@@ -76,6 +76,39 @@ describe('verifyAccessToken', () => {
   })
 })
 
+describe('verifyAccessToken: app-only tokens (an EHR system; docs/decisions/058)', () => {
+  const app = (overrides: JWTPayload = {}) => {
+    const sp = randomUUID()
+    return claims({ oid: sp, sub: sp, idtyp: 'app', azp: 'ehr-app', roles: ['Referral.Read'], ...overrides })
+  }
+  it('gives the app and its roles, never a user: the service principal oid is not looked up', async () => {
+    await expect(verify(await issuer.sign(app()))).resolves.toEqual({ tid: TENANT, clientId: 'ehr-app', roles: ['Referral.Read'] })
+    // v1 tokens name the app in appid; Entra leaves roles out when none is granted.
+    await expect(verify(await issuer.sign(app({ azp: undefined, appid: 'v1-app', roles: undefined })))).resolves.toEqual({
+      tid: TENANT,
+      clientId: 'v1-app',
+      roles: [],
+    })
+    // Without the optional idtyp claim: no scp, and oid = sub, as Microsoft says.
+    await expect(verify(await issuer.sign(app({ idtyp: undefined })))).resolves.toMatchObject({ clientId: 'ehr-app' })
+  })
+  it('takes a person’s token as a person’s (scp present, or oid is not the subject)', async () => {
+    const oid = randomUUID()
+    await expect(verify(await issuer.sign(claims({ oid, sub: oid, scp: 'access_as_user' })))).resolves.toEqual({ tid: TENANT, oid })
+    await expect(verify(await issuer.sign(claims({ oid, sub: 'someone-else' })))).resolves.toEqual({ tid: TENANT, oid })
+  })
+  it('refuses an app token with a delegated scope, without an app id, with an odd app id or roles, or from another issuer or tenant', async () => {
+    expect(await reason(await issuer.sign(app({ scp: 'access_as_user' })))).toBe('claims')
+    expect(await reason(await issuer.sign(app({ azp: undefined })))).toBe('claims')
+    expect(await reason(await issuer.sign(app({ azp: 'has space' })))).toBe('claims')
+    expect(await reason(await issuer.sign(app({ roles: 'Referral.Read' })))).toBe('claims')
+    expect(await reason(await issuer.sign(app({ roles: [1] })))).toBe('claims')
+    expect(await reason(await issuer.sign(app({ iss: 'https://evil.example/v2.0' })))).toBe('issuer')
+    expect(await reason(await issuer.sign(app({ aud: 'api://someone-else' })))).toBe('ERR_JWT_CLAIM_VALIDATION_FAILED')
+    expect(await reason(await issuer.sign(app({ iat: now(), exp: now() + 24 * 3600 })))).toBe('lifetime')
+  })
+})
+
 describe('the OpenAPI document', () => {
   it('is generated from the zod schemas', () => {
     const doc = openApiDocument() as {

@@ -44,6 +44,7 @@ describe('row-level security on every table', () => {
     expect(tenantTables.map((t) => t.relname)).toEqual(
       expect.arrayContaining([
         'audit_logs',
+        'ehr_integrations',
         'intake_forms',
         'processing_results',
         'referral_documents',
@@ -178,6 +179,8 @@ describe('nothing in public runs with the owner rights unreviewed', () => {
     'claim_email_deliveries', // drizzle/0026_email_notifications.sql: the courier leases due email deliveries (ids and clinics only), limits checked
     'claim_webhook_deliveries', // drizzle/0027_webhooks.sql: the courier leases due deliveries of active endpoints (ids and clinic only), limits checked
     'outbox_from_endpoint_disabled', // drizzle/0032_endpoint_disabled_email.sql: trigger; an endpoint the courier disabled, its id only, into the outbox
+    'integration_start', // drizzle/0034_ehr_integrations.sql: the ACTIVE integration of a verified app token's (tid, client id), its clinic's name/slug/settings, and one rate_limit_hit
+    'integration_may', // drizzle/0034_ehr_integrations.sql: true only when the transaction's actor is an active integration of its clinic holding the app role
   ]
 
   test('SECURITY DEFINER functions: only the reviewed ones, each with a pinned search_path and no PUBLIC execute', async () => {

@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, test } from 'vitest'
 import * as s from '../../app/db/schema'
 import type { TenantScope, TenantTx } from '../../app/tenancy/tenant.server'
 import { rolledBack, sqlState, useTestDatabase } from '../support/db'
+import { DEMO_TENANT_ID } from '../../scripts/lib/demo-accounts'
 
 const db = useTestDatabase()
 
@@ -33,7 +34,8 @@ type Clinic = Record<
   | 'template'
   | 'emailPreference'
   | 'endpoint'
-  | 'delivery',
+  | 'delivery'
+  | 'integration',
   string
 > & {
   audit: number
@@ -207,6 +209,17 @@ const TABLES: Case[] = [
     updatable: true,
     row: (c) => ({ clinicId: c.clinicId, endpointId: c.endpoint, topic: 'webhook.test', payload: {}, status: 'delivered' }),
   },
+  // EHR integrations (drizzle/0034): the clinic's admins only.
+  {
+    table: s.ehrIntegrations,
+    owner: s.ehrIntegrations.clinicId,
+    writer: 'admin',
+    adminOnly: true,
+    target: (c) => c.integration,
+    update: { name: 'Renamed EHR' },
+    updatable: true,
+    row: (c) => ({ clinicId: c.clinicId, name: 'Probe EHR', idpTenantId: DEMO_TENANT_ID, clientId: `probe-${rnd()}`, roles: ['Referral.Read'] }),
+  },
   {
     table: s.auditLogs,
     owner: s.auditLogs.clinicId,
@@ -338,7 +351,21 @@ async function loadClinic(slug: Slug): Promise<Clinic> {
     .insert(s.webhookDeliveries)
     .values({ clinicId, endpointId: endpoint!.id, topic: 'webhook.test', payload: {}, status: 'delivered' })
     .returning()
+  // An EHR integration (revoked: no token of it is ever accepted), with an app id of its own.
+  const [integration] = await o
+    .insert(s.ehrIntegrations)
+    .values({
+      clinicId,
+      name: 'Matrix EHR',
+      idpTenantId: DEMO_TENANT_ID,
+      clientId: `matrix-${rnd()}`,
+      roles: ['Referral.Read'],
+      status: 'revoked',
+      revokedAt: new Date(),
+    })
+    .returning()
   return {
+    integration: integration!.id,
     endpoint: endpoint!.id,
     delivery: delivery!.id,
     clinicId,
