@@ -60,6 +60,11 @@ async function statusReasons(tx: TenantTx, rows: { id: string; status: ReferralS
 
 /** One Task: no PHI in it, so no decryption; RLS (and, for a referrer, their own) decides what exists. */
 export async function readTask(context: AppLoadContext, user: SessionUser, server: FhirServer, id: string | undefined) {
+  return (await loadTask(context, user, server, id)).resource
+}
+
+/** The Task and the referral's row it was built from (an update compares the two with what came). */
+export async function loadTask(context: AppLoadContext, user: SessionUser, server: FhirServer, id: string | undefined) {
   if (!isUuid(id)) throw fhirError(404)
   const staff = staffOf(user)
   if (!staff) await requirePhiPermission(context, user, 'read:referral:own', { action: 'referral.read', entityId: id })
@@ -73,7 +78,7 @@ export async function readTask(context: AppLoadContext, user: SessionUser, serve
     return { row, reason: (await statusReasons(tx, [row])).get(row.id) ?? null }
   })
   if (!found) throw fhirError(404)
-  return task(server, found.row, found.reason)
+  return { row: found.row, id, resource: task(server, found.row, found.reason) }
 }
 
 function timeFilters(column: typeof referrals.receivedAt | typeof referrals.updatedAt, bounds: TimeBound[]): SQL[] {
