@@ -9,7 +9,7 @@ import { PROMPT_VERSION } from '../../app/ai/prompts'
 import { toEditorValue } from '../../app/intake/definition-schema'
 import { NEXT_STATUSES } from '../../app/referrals/workflow'
 import type { ReferralStatus, IntakeFormDefinition } from '../../app/db/schema'
-import { today, type Owner } from './fixtures'
+import { APP_URL, today, type Owner } from './fixtures'
 import type { FieldSpec, Kind } from './fuzz-cases'
 import type { Base, Endpoint } from './fuzz-requests'
 
@@ -1408,6 +1408,62 @@ export function endpoints(w: World): (Endpoint & { file: string })[] {
         ]),
         specs: { focus: spec('free', false), status: spec('enum', false), _count: spec('int', false) },
       }),
+    },
+    {
+      // A transaction Bundle (docs/decisions/056-fhir-writes.md): the same one each time, so the base is the first referral again (200).
+      file: 'fhir.R4._index.ts',
+      name: 'POST /fhir/R4 (transaction)',
+      method: 'POST',
+      role: 'referrer',
+      path: '/fhir/R4',
+      api: true,
+      fhir: true,
+      base: async () => {
+        const row = await one<{ version: number; definition: IntakeFormDefinition }>(
+          w.db,
+          sql`select version, definition from intake_forms where clinic_id = ${w.northsideId} order by version desc limit 1`,
+        )
+        const { fields } = await referralFields(w)
+        const types = new Map(row.definition.sections.flatMap((s) => s.fields).map((f) => [f.key, f.type as string]))
+        const answer = (key: string, value: string) =>
+          types.get(key) === 'checkbox'
+            ? { valueBoolean: true }
+            : types.get(key) === 'number'
+              ? { valueDecimal: Number(value) }
+              : types.get(key) === 'date'
+                ? { valueDate: value }
+                : { valueString: value }
+        return {
+          type: 'json',
+          fields: [
+            ['resourceType', 'Bundle'],
+            ['type', 'transaction'],
+            ['identifier', { system: 'urn:ietf:rfc:3986', value: 'urn:uuid:5f0e3c1a-2b4d-4e6f-8a9b-0c1d2e3f4a5b' }],
+            [
+              'entry',
+              [
+                { fullUrl: 'urn:uuid:p', resource: { resourceType: 'Patient' }, request: { method: 'POST', url: 'Patient' } },
+                {
+                  fullUrl: 'urn:uuid:s',
+                  resource: { resourceType: 'ServiceRequest', status: 'active', intent: 'order', subject: { reference: 'urn:uuid:p' } },
+                  request: { method: 'POST', url: 'ServiceRequest' },
+                },
+                {
+                  fullUrl: 'urn:uuid:q',
+                  resource: {
+                    resourceType: 'QuestionnaireResponse',
+                    status: 'completed',
+                    questionnaire: `${APP_URL}/clinics/${w.northsideId}/intake-form|${row.version}`,
+                    item: fields.map(([key, value]) => ({ linkId: key, answer: [answer(key, value)] })),
+                  },
+                  request: { method: 'POST', url: 'QuestionnaireResponse' },
+                },
+              ],
+            ],
+          ],
+          specs: { resourceType: spec('enum'), type: spec('enum') },
+        }
+      },
     },
   ]
 }
