@@ -52,6 +52,44 @@ const apiGet = (path: string) => api((request, headers) => request.get(path, { h
 const fhir = (send: Send) => ({ via: 'fhir' as const, send })
 const fhirGet = (path: string) => fhir((request, headers) => request.get(path, { headers }))
 const fhirIds = async (response: APIResponse) => ((await response.json()).entry as { resource: { id: string } }[]).map((e) => e.resource.id)
+/** A transaction Bundle answering every field of the clinic's current form in its QuestionnaireResponse (app/fhir/transaction.ts). */
+async function sendTransaction(request: APIRequestContext, headers: Record<string, string>) {
+  const form = (await (await request.get('/api/v1/intake-form', { headers })).json()).data as {
+    version: number
+    fields: { key: string; type: string; required: boolean; options?: string[]; format?: string }[]
+  }
+  const { url } = (await (await request.get(`/fhir/R4/Questionnaire/intake-${form.version}`, { headers })).json()) as { url: string }
+  const answer = (f: (typeof form.fields)[number]) =>
+    f.format
+      ? { valueString: '4821-093-771-KD' }
+      : f.type === 'checkbox'
+        ? { valueBoolean: true }
+        : f.type === 'number'
+          ? { valueDecimal: 1 }
+          : f.type === 'date'
+            ? { valueDate: '1980-02-03' }
+            : { valueString: { phone: '(416) 555-0123', email: 'p@example.test', select: f.options?.[0] ?? '' }[f.type] ?? `PHI ${f.key}` }
+  const entry = [
+    { fullUrl: 'urn:uuid:p', resource: { resourceType: 'Patient' }, request: { method: 'POST', url: 'Patient' } },
+    {
+      fullUrl: 'urn:uuid:s',
+      resource: { resourceType: 'ServiceRequest', status: 'active', intent: 'order', subject: { reference: 'urn:uuid:p' } },
+      request: { method: 'POST', url: 'ServiceRequest' },
+    },
+    {
+      fullUrl: 'urn:uuid:q',
+      resource: {
+        resourceType: 'QuestionnaireResponse',
+        status: 'completed',
+        questionnaire: `${url}|${form.version}`,
+        item: form.fields.filter((f) => f.required).map((f) => ({ linkId: f.key, answer: [answer(f)] })),
+      },
+      request: { method: 'POST', url: 'QuestionnaireResponse' },
+    },
+  ]
+  const data = { resourceType: 'Bundle', type: 'transaction', identifier: { system: 'urn:ietf:rfc:3986', value: `urn:uuid:${crypto.randomUUID()}` }, entry }
+  return request.post('/fhir/R4', { headers: { ...headers, 'Content-Type': 'application/fhir+json' }, data })
+}
 const apiIds = async (response: APIResponse) => ((await response.json()).data as { id: string }[]).map((r) => r.id)
 const success = (action: AuditAction, entityId: string | null = null, details?: Record<string, unknown>) => ({
   action,
@@ -399,6 +437,23 @@ const COVERAGE: Record<string, (fx: Fixtures) => Visit[]> = {
       ],
     ]),
   ),
+  // A transaction Bundle is a referral sent (docs/decisions/056-fhir-writes.md): the referrer's create, recorded once; staff are refused.
+  'routes/fhir.R4._index': () => [
+    ...(['staff', 'admin'] as const).map((as): Visit => ({
+      as,
+      what: 'a FHIR transaction (referrers only)',
+      ...fhir((request, headers) => request.post('/fhir/R4', { headers: { ...headers, 'Content-Type': 'application/fhir+json' }, data: {} })),
+      status: 403,
+      row: denied('referral.create', null, { fhir: true }),
+    })),
+    {
+      as: 'referrer',
+      what: 'a FHIR transaction',
+      ...fhir(sendTransaction),
+      status: 200,
+      row: { ...success('referral.create', null, { fhir: true }), entityId: expect.any(String) as unknown as string },
+    },
+  ],
   'routes/fhir.R4.ServiceRequest.[_search]': () => {
     const search = (request: APIRequestContext, headers: Record<string, string>) =>
       request.post('/fhir/R4/ServiceRequest/_search', { headers, form: { 'patient.identifier': HEALTH_CARD } })
