@@ -61,5 +61,6 @@ export async function readFhirBody(request: Request, types: RegExp[] = [JSON_TYP
   }
 }
 
-/** Reads and searches only, for now: a write is 405 with what the resource does take. */
-export const readOnly = () => fhirError(405, 'This server does not take writes yet', { headers: { Allow: 'GET, HEAD' } })
+/** A resource read here but never written (only Task, Communication and the base's transaction take writes): 405 with what it takes. */
+export const readOnly = () =>
+  fhirError(405, 'This resource is read-only here: GET /fhir/R4/metadata lists the interactions', { headers: { Allow: 'GET, HEAD' } })

@@ -84,6 +84,8 @@ export function taskMove(current: Resource, incoming: unknown, from: ReferralSta
   if (to === 'declined' || to === 'cancelled') {
     const why = isObject(incoming.statusReason) ? incoming.statusReason : {}
     if (typeof why.text === 'string' && why.text.trim()) move.reason = why.text.trim()
+    // The page's limit on a reason (app/referrals/work-schema.ts).
+    if ((move.reason?.length ?? 0) > 2000) problems.push(issue('Task.statusReason.text', 'keep the reason under 2,000 characters', 'too-long'))
     const codings = Array.isArray(why.coding) ? why.coding.filter(isObject) : []
     const ours = codings.find((c) => c.system === reasonSystem)
     if (codings.length && !ours) problems.push(issue('Task.statusReason.coding', `the category's system is ${reasonSystem}`, 'not-supported'))
