@@ -1465,6 +1465,35 @@ export function endpoints(w: World): (Endpoint & { file: string })[] {
         }
       },
     },
+    {
+      file: 'fhir.R4.Communication._index.ts',
+      name: 'GET /fhir/R4/Communication',
+      method: 'GET',
+      role: 'staff',
+      path: '/fhir/R4/Communication',
+      api: true,
+      fhir: true,
+      base: async () => ({ ...query([['based-on', `ServiceRequest/${R}`]]), specs: { 'based-on': spec('free') } }),
+    },
+    {
+      file: 'fhir.R4.Communication._index.ts',
+      name: 'POST /fhir/R4/Communication (reply)',
+      method: 'POST',
+      role: 'referrer',
+      path: '/fhir/R4/Communication',
+      api: true,
+      fhir: true,
+      base: async () => ({
+        type: 'json',
+        fields: [
+          ['resourceType', 'Communication'],
+          ['status', 'completed'],
+          ['basedOn', [{ reference: `ServiceRequest/${R}` }]],
+          ['payload', [{ contentString: 'Fuzz reply' }]],
+        ],
+        specs: { resourceType: spec('enum'), status: spec('enum') },
+      }),
+    },
   ]
 }
 
@@ -1472,6 +1501,8 @@ export function endpoints(w: World): (Endpoint & { file: string })[] {
 export const COVERED_BY_OTHERS: Record<string, string> = {
   '_app.tsx': 'the layout: its loader runs in every _app.* page above',
   '_app.$.tsx': 'reads nothing it is sent: every address and method answers 404 in the shell (tests/e2e/error-shell.spec.ts)',
+  'fhir.R4.Communication.$id.ts':
+    'one id in the path and no parameters: its bad ids, other clinics and referrers, and methods are in tests/e2e/fhir-writes.spec.ts (a fuzz base needs a message the fixtures do not make)',
   'fhir.R4.$.ts': 'reads nothing it is sent: every address and method answers the OperationOutcome 404 (tests/e2e/fhir.spec.ts)',
   'api.$.ts': 'reads nothing it is sent: every address and method answers the JSON 404 (tests/e2e/error-shell.spec.ts)',
   'live.ts':
