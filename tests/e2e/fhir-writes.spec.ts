@@ -511,6 +511,17 @@ test.describe('FHIR R4 writes', () => {
     // A PUT of another resource, or of an id not the address's: refused.
     await outcome(await request.put(`/fhir/R4/Task/${id}`, { headers: { ...staff, ...FHIR_JSON }, data: { resourceType: 'Patient' } }), 422, 'invalid')
     await outcome(await request.delete(`/fhir/R4/Task/${id}`, { headers: staff }), 405, 'not-supported')
+    // A browser client may send the update: PUT and If-Match pass CORS, and it may read the ETag.
+    const preflight = await request.fetch(`/fhir/R4/Task/${id}`, {
+      method: 'OPTIONS',
+      headers: { Origin: E2E.corsOrigin, 'Access-Control-Request-Method': 'PUT', 'Access-Control-Request-Headers': 'authorization, content-type, if-match' },
+    })
+    expect(preflight.headers()).toMatchObject({
+      'access-control-allow-methods': expect.stringContaining('PUT'),
+      'access-control-allow-headers': expect.stringContaining('If-Match'),
+    })
+    const cors = await request.get(`/fhir/R4/Task/${id}`, { headers: { ...staff, Origin: E2E.corsOrigin } })
+    expect(cors.headers()['access-control-expose-headers']).toContain('ETag')
   })
 
   test('Communication: the clinic asks and the referrer answers over FHIR; each reads the thread (audited); others find nothing', async ({
