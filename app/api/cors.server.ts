@@ -5,9 +5,10 @@
  */
 import type { Env } from '~/utils/env.server'
 
-const ALLOWED_METHODS = 'GET, POST, PATCH, OPTIONS'
-const ALLOWED_HEADERS = 'Authorization, Content-Type, Idempotency-Key'
-const EXPOSED_HEADERS = 'Location, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, X-Request-Id'
+// PUT, If-Match and ETag: a FHIR Task update (docs/decisions/056-fhir-writes.md).
+const ALLOWED_METHODS = 'GET, POST, PUT, PATCH, OPTIONS'
+const ALLOWED_HEADERS = 'Authorization, Content-Type, Idempotency-Key, If-Match'
+const EXPOSED_HEADERS = 'ETag, Location, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, X-Request-Id'
 const MAX_AGE_SECONDS = '600'
 
 /** Where the FHIR R4 interface lives (app/fhir; docs/decisions/046-fhir-r4-read-and-search.md). */

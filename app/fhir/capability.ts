@@ -32,7 +32,7 @@ export function capabilityStatement(options: { base: string }): Resource {
     rest: [
       {
         mode: 'server',
-        documentation: `Read and search only. Every error is an OperationOutcome. This statement needs no token; everything else does. ${PAGING}`,
+        documentation: `Every error is an OperationOutcome. This statement needs no token; everything else does. ${PAGING} Writes: a transaction Bundle at the base (one referral), Task updates by the clinic, Communications (questions and replies).`,
         security: {
           cors: true,
           service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'OAuth', display: 'OAuth' }] }],
@@ -60,8 +60,10 @@ export function capabilityStatement(options: { base: string }): Resource {
           {
             type: 'Task',
             documentation:
-              'The referral’s workflow at the clinic: status per FHIR, businessStatus per HL7 BSeR (http://hl7.org/fhir/us/bser/CodeSystem/TaskBusinessStatusCS), statusReason for a decline or cancel.',
-            interaction: [{ code: 'read' }, { code: 'search-type' }],
+              'The referral’s workflow at the clinic: status per FHIR, businessStatus per HL7 BSeR (http://hl7.org/fhir/us/bser/CodeSystem/TaskBusinessStatusCS), statusReason for a decline or cancel. The clinic’s staff update it (PUT of the Task, or PATCH as application/json-patch+json) to move the referral as its page does: status received, on-hold, accepted, in-progress (executionPeriod.start: the appointment), completed or rejected (statusReason.text: the reason the referrer reads; a coding of …/CodeSystem/referral-status-reason: its category); businessStatus follows status; nothing else may change. A move the workflow forbids is 422; If-Match or meta.versionId, when given, must be the current version (412, 409). Only the referrer who sent a referral cancels it; the clinic declines it.',
+            interaction: [{ code: 'read' }, { code: 'update' }, { code: 'patch' }, { code: 'search-type' }],
+            versioning: 'versioned',
+            conditionalUpdate: false,
             searchParam: [
               param('focus', 'reference', 'Task-focus', 'ServiceRequest/{id}.'),
               param('status', 'token', 'Task-status', 'requested, received, accepted, rejected, in-progress, on-hold, cancelled or completed.'),
@@ -71,6 +73,13 @@ export function capabilityStatement(options: { base: string }): Resource {
           },
           { type: 'Patient', documentation: 'The patient a referral names (its id is the referral’s). Each read is audited.', interaction: [{ code: 'read' }] },
           { type: 'Questionnaire', documentation: 'A published version of the clinic’s intake form: intake-{version}.', interaction: [{ code: 'read' }] },
+          {
+            type: 'Communication',
+            documentation:
+              'A referral’s questions from the clinic and the referrer’s replies (staff notes are not shared). Searched by the referral only (based-on=ServiceRequest/{id}); each read is audited. A referrer posts a reply (inResponseTo: the question), staff a question, as text (payload.contentString, up to 4,000 characters).',
+            interaction: [{ code: 'read' }, { code: 'create' }, { code: 'search-type' }],
+            searchParam: [param('based-on', 'reference', 'Communication-based-on', 'ServiceRequest/{id}: required.')],
+          },
           {
             type: 'QuestionnaireResponse',
             documentation: 'A referral’s answers (its id is the referral’s). Each read is audited.',
@@ -118,6 +127,13 @@ export function capabilityStatement(options: { base: string }): Resource {
               param('subtype', 'token', 'AuditEvent-subtype', 'An IntakePilot action (urn:intakepilot:audit-action), e.g. referral.read.'),
               param('outcome', 'token', 'AuditEvent-outcome', '0 (success), 4 (refused) or 8 (error).'),
             ],
+          },
+        ],
+        interaction: [
+          {
+            code: 'transaction',
+            documentation:
+              'A referral sent by its referrer: one Patient, one ServiceRequest (status active, intent order, subject the Patient) and one QuestionnaireResponse (questionnaire: the clinic’s intake form url|version) each POSTed. The answers are the form; the Patient and ServiceRequest fill the fields they carry (name, birth date, health card, contact; priority, code, reasonCode) and must agree with any answer given. Checked as the intake form is. Idempotent on the ServiceRequest identifier (or entry.request.ifNoneExist identifier=system|value, or Bundle.identifier): a repeat gives the first referral back (200 OK entries). Errors name the element, never a value sent.',
           },
         ],
       },

@@ -46,5 +46,21 @@ export function requireReadParams(request: Request) {
   if (problems.length) throw invalidParameters(problems)
 }
 
-/** Reads and searches only, for now: a write is 405 with what the resource does take. */
-export const readOnly = () => fhirError(405, 'This server does not take writes yet', { headers: { Allow: 'GET, HEAD' } })
+/** Bodies the FHIR writes take; the pipeline has already refused one over its size limit (413). */
+const JSON_TYPES = /^application\/(fhir\+json|json)\s*(;|$)/i
+export const JSON_PATCH = /^application\/json-patch\+json\s*(;|$)/i
+
+/** A resource posted or put as FHIR JSON (415 for another type, 400 for what does not parse, naming nothing it sent). */
+export async function readFhirBody(request: Request, types: RegExp[] = [JSON_TYPES]): Promise<unknown> {
+  const type = request.headers.get('Content-Type') ?? ''
+  if (!types.some((t) => t.test(type))) throw fhirError(415, 'The body must be application/fhir+json')
+  try {
+    return JSON.parse(await request.text()) as unknown
+  } catch {
+    throw fhirError(400, 'The body is not valid JSON')
+  }
+}
+
+/** A resource read here but never written (only Task, Communication and the base's transaction take writes): 405 with what it takes. */
+export const readOnly = () =>
+  fhirError(405, 'This resource is read-only here: GET /fhir/R4/metadata lists the interactions', { headers: { Allow: 'GET, HEAD' } })

@@ -100,8 +100,13 @@ async function referralRow<T>(
 
 /** One Task: no PHI in it, so no decryption. */
 export async function readTask(context: AppLoadContext, user: SessionUser, server: FhirServer, id: string | undefined) {
+  return (await loadTask(context, user, server, id)).resource
+}
+
+/** The Task and the referral's row it was built from (an update compares the two with what came). */
+export async function loadTask(context: AppLoadContext, user: SessionUser, server: FhirServer, id: string | undefined) {
   const found = await referralRow(context, user, id, async (tx, row) => (await statusReasons(tx, [row])).get(row.id) ?? null)
-  return task(server, found.row, found.more)
+  return { row: found.row, id: found.row.id, resource: task(server, found.row, found.more) }
 }
 
 export type ReferrerKind = 'Practitioner' | 'PractitionerRole' | 'Organization'

@@ -115,7 +115,7 @@ export function serviceRequest(server: FhirServer, ref: ReferralFacts, values?: 
 /** The last decline or cancel's category (its free text is the patient's business and stays on the page). */
 export type StatusReason = { to: ReferralStatus; code: ReasonCode | null } | null
 
-const REASON_SYSTEM = (server: FhirServer) => `${baseUrl(server)}/CodeSystem/referral-status-reason`
+export const REASON_SYSTEM = (server: FhirServer) => `${baseUrl(server)}/CodeSystem/referral-status-reason`
 
 function statusReason(server: FhirServer, ref: ReferralFacts, reason: StatusReason) {
   if (ref.status === 'forwarded') return { text: ref.forwardedToName ? `Forwarded to ${ref.forwardedToName}` : 'Forwarded to another clinic' }

@@ -46,6 +46,18 @@ export function readProblems(params: URLSearchParams): Problem[] {
   return problems
 }
 
+/** Communication?based-on=ServiceRequest/{id}: one referral's thread (a search across all of them would decrypt every message). */
+export function communicationSearch(params: URLSearchParams): { referralId: string | null; problems: Problem[] } {
+  const problems: Problem[] = []
+  common(params, problems)
+  for (const name of new Set(params.keys())) if (name !== '_format' && name !== 'based-on') problems.push({ name, message: 'not supported: only based-on' })
+  const basedOn = single(params, 'based-on', problems)
+  const id = basedOn?.startsWith('ServiceRequest/') ? basedOn.slice('ServiceRequest/'.length) : undefined
+  if (basedOn === undefined) problems.push({ name: 'based-on', message: 'required: ServiceRequest/{id}, the referral whose messages to list' })
+  else if (!isUuid(id)) problems.push({ name: 'based-on', message: 'must be ServiceRequest/{id}' })
+  return { referralId: isUuid(id) ? id : null, problems }
+}
+
 function single(params: URLSearchParams, name: string, problems: Problem[]) {
   const values = params.getAll(name)
   if (values.length > 1) problems.push({ name, message: 'give it once' })

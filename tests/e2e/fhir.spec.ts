@@ -55,9 +55,10 @@ test.describe('FHIR R4', () => {
     expect(cs).toMatchObject({ resourceType: 'CapabilityStatement', fhirVersion: '4.0.1', format: ['json'] })
     expect(Object.fromEntries(cs.rest[0]!.resource.map((r) => [r.type, r.interaction.map((i) => i.code)]))).toEqual({
       ServiceRequest: ['read', 'search-type'],
-      Task: ['read', 'search-type'],
+      Task: ['read', 'update', 'patch', 'search-type'],
       Patient: ['read'],
       Questionnaire: ['read'],
+      Communication: ['read', 'create', 'search-type'],
       QuestionnaireResponse: ['read'],
       Practitioner: ['read'],
       PractitionerRole: ['read'],

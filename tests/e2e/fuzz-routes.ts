@@ -9,7 +9,7 @@ import { PROMPT_VERSION } from '../../app/ai/prompts'
 import { toEditorValue } from '../../app/intake/definition-schema'
 import { NEXT_STATUSES } from '../../app/referrals/workflow'
 import type { ReferralStatus, IntakeFormDefinition } from '../../app/db/schema'
-import { today, type Owner } from './fixtures'
+import { APP_URL, today, type Owner } from './fixtures'
 import type { FieldSpec, Kind } from './fuzz-cases'
 import type { Base, Endpoint } from './fuzz-requests'
 
@@ -1522,6 +1522,91 @@ export function endpoints(w: World): (Endpoint & { file: string })[] {
         return query([[':id', row.id]])
       },
     },
+    {
+      // A transaction Bundle (docs/decisions/056-fhir-writes.md): the same one each time, so the base is the first referral again (200).
+      file: 'fhir.R4._index.ts',
+      name: 'POST /fhir/R4 (transaction)',
+      method: 'POST',
+      role: 'referrer',
+      path: '/fhir/R4',
+      api: true,
+      fhir: true,
+      base: async () => {
+        const row = await one<{ version: number; definition: IntakeFormDefinition }>(
+          w.db,
+          sql`select version, definition from intake_forms where clinic_id = ${w.northsideId} order by version desc limit 1`,
+        )
+        const { fields } = await referralFields(w)
+        const types = new Map(row.definition.sections.flatMap((s) => s.fields).map((f) => [f.key, f.type as string]))
+        const answer = (key: string, value: string) =>
+          types.get(key) === 'checkbox'
+            ? { valueBoolean: true }
+            : types.get(key) === 'number'
+              ? { valueDecimal: Number(value) }
+              : types.get(key) === 'date'
+                ? { valueDate: value }
+                : { valueString: value }
+        return {
+          type: 'json',
+          fields: [
+            ['resourceType', 'Bundle'],
+            ['type', 'transaction'],
+            ['identifier', { system: 'urn:ietf:rfc:3986', value: 'urn:uuid:5f0e3c1a-2b4d-4e6f-8a9b-0c1d2e3f4a5b' }],
+            [
+              'entry',
+              [
+                { fullUrl: 'urn:uuid:p', resource: { resourceType: 'Patient' }, request: { method: 'POST', url: 'Patient' } },
+                {
+                  fullUrl: 'urn:uuid:s',
+                  resource: { resourceType: 'ServiceRequest', status: 'active', intent: 'order', subject: { reference: 'urn:uuid:p' } },
+                  request: { method: 'POST', url: 'ServiceRequest' },
+                },
+                {
+                  fullUrl: 'urn:uuid:q',
+                  resource: {
+                    resourceType: 'QuestionnaireResponse',
+                    status: 'completed',
+                    questionnaire: `${APP_URL}/clinics/${w.northsideId}/intake-form|${row.version}`,
+                    item: fields.map(([key, value]) => ({ linkId: key, answer: [answer(key, value)] })),
+                  },
+                  request: { method: 'POST', url: 'QuestionnaireResponse' },
+                },
+              ],
+            ],
+          ],
+          specs: { resourceType: spec('enum'), type: spec('enum') },
+        }
+      },
+    },
+    {
+      file: 'fhir.R4.Communication._index.ts',
+      name: 'GET /fhir/R4/Communication',
+      method: 'GET',
+      role: 'staff',
+      path: '/fhir/R4/Communication',
+      api: true,
+      fhir: true,
+      base: async () => ({ ...query([['based-on', `ServiceRequest/${R}`]]), specs: { 'based-on': spec('free') } }),
+    },
+    {
+      file: 'fhir.R4.Communication._index.ts',
+      name: 'POST /fhir/R4/Communication (reply)',
+      method: 'POST',
+      role: 'referrer',
+      path: '/fhir/R4/Communication',
+      api: true,
+      fhir: true,
+      base: async () => ({
+        type: 'json',
+        fields: [
+          ['resourceType', 'Communication'],
+          ['status', 'completed'],
+          ['basedOn', [{ reference: `ServiceRequest/${R}` }]],
+          ['payload', [{ contentString: 'Fuzz reply' }]],
+        ],
+        specs: { resourceType: spec('enum'), status: spec('enum') },
+      }),
+    },
   ]
 }
 
@@ -1529,6 +1614,8 @@ export function endpoints(w: World): (Endpoint & { file: string })[] {
 export const COVERED_BY_OTHERS: Record<string, string> = {
   '_app.tsx': 'the layout: its loader runs in every _app.* page above',
   '_app.$.tsx': 'reads nothing it is sent: every address and method answers 404 in the shell (tests/e2e/error-shell.spec.ts)',
+  'fhir.R4.Communication.$id.ts':
+    'one id in the path and no parameters: its bad ids, other clinics and referrers, and methods are in tests/e2e/fhir-writes.spec.ts (a fuzz base needs a message the fixtures do not make)',
   'fhir.R4.$.ts': 'reads nothing it is sent: every address and method answers the OperationOutcome 404 (tests/e2e/fhir.spec.ts)',
   'api.$.ts': 'reads nothing it is sent: every address and method answers the JSON 404 (tests/e2e/error-shell.spec.ts)',
   'live.ts':

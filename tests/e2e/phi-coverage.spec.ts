@@ -29,7 +29,7 @@ type Visit = {
   /** `fhir`: /fhir/R4, with a bearer token like the API, its refusals OperationOutcomes. */
   via: 'page' | 'api' | 'fhir'
   send: Send
-  status: 200 | 403 | 404
+  status: 200 | 201 | 403 | 404
   /**
    * The one row this access must write (a write's own trigger rows aside); `null` for a visit
    * that shows no PHI (a page that only leads to a PHI action): not an access, so no row at all.
@@ -52,6 +52,52 @@ const apiGet = (path: string) => api((request, headers) => request.get(path, { h
 const fhir = (send: Send) => ({ via: 'fhir' as const, send })
 const fhirGet = (path: string) => fhir((request, headers) => request.get(path, { headers }))
 const fhirIds = async (response: APIResponse) => ((await response.json()).entry as { resource: { id: string } }[]).map((e) => e.resource.id)
+/** A referrer's reply to their referral (app/fhir/communications.server.ts). */
+const reply = (referralId: string) => ({
+  resourceType: 'Communication',
+  status: 'completed',
+  basedOn: [{ reference: `ServiceRequest/${referralId}` }],
+  payload: [{ contentString: 'A reply for the coverage check' }],
+})
+
+/** A transaction Bundle answering every field of the clinic's current form in its QuestionnaireResponse (app/fhir/transaction.ts). */
+async function sendTransaction(request: APIRequestContext, headers: Record<string, string>) {
+  const form = (await (await request.get('/api/v1/intake-form', { headers })).json()).data as {
+    version: number
+    fields: { key: string; type: string; required: boolean; options?: string[]; format?: string }[]
+  }
+  const { url } = (await (await request.get(`/fhir/R4/Questionnaire/intake-${form.version}`, { headers })).json()) as { url: string }
+  const answer = (f: (typeof form.fields)[number]) =>
+    f.format
+      ? { valueString: '4821-093-771-KD' }
+      : f.type === 'checkbox'
+        ? { valueBoolean: true }
+        : f.type === 'number'
+          ? { valueDecimal: 1 }
+          : f.type === 'date'
+            ? { valueDate: '1980-02-03' }
+            : { valueString: { phone: '(416) 555-0123', email: 'p@example.test', select: f.options?.[0] ?? '' }[f.type] ?? `PHI ${f.key}` }
+  const entry = [
+    { fullUrl: 'urn:uuid:p', resource: { resourceType: 'Patient' }, request: { method: 'POST', url: 'Patient' } },
+    {
+      fullUrl: 'urn:uuid:s',
+      resource: { resourceType: 'ServiceRequest', status: 'active', intent: 'order', subject: { reference: 'urn:uuid:p' } },
+      request: { method: 'POST', url: 'ServiceRequest' },
+    },
+    {
+      fullUrl: 'urn:uuid:q',
+      resource: {
+        resourceType: 'QuestionnaireResponse',
+        status: 'completed',
+        questionnaire: `${url}|${form.version}`,
+        item: form.fields.filter((f) => f.required).map((f) => ({ linkId: f.key, answer: [answer(f)] })),
+      },
+      request: { method: 'POST', url: 'QuestionnaireResponse' },
+    },
+  ]
+  const data = { resourceType: 'Bundle', type: 'transaction', identifier: { system: 'urn:ietf:rfc:3986', value: `urn:uuid:${crypto.randomUUID()}` }, entry }
+  return request.post('/fhir/R4', { headers: { ...headers, 'Content-Type': 'application/fhir+json' }, data })
+}
 const apiIds = async (response: APIResponse) => ((await response.json()).data as { id: string }[]).map((r) => r.id)
 const success = (action: AuditAction, entityId: string | null = null, details?: Record<string, unknown>) => ({
   action,
@@ -491,6 +537,76 @@ const COVERAGE: Record<string, (fx: Fixtures) => Visit[]> = {
       row: denied('document.read', null, { documentId: fx.others }),
     },
   ],
+  // A transaction Bundle is a referral sent (docs/decisions/056-fhir-writes.md): the referrer's create, recorded once; staff are refused.
+  'routes/fhir.R4._index': () => [
+    ...(['staff', 'admin'] as const).map((as): Visit => ({
+      as,
+      what: 'a FHIR transaction (referrers only)',
+      ...fhir((request, headers) => request.post('/fhir/R4', { headers: { ...headers, 'Content-Type': 'application/fhir+json' }, data: {} })),
+      status: 403,
+      row: denied('referral.create', null, { fhir: true }),
+    })),
+    {
+      as: 'referrer',
+      what: 'a FHIR transaction',
+      ...fhir(sendTransaction),
+      status: 200,
+      row: { ...success('referral.create', null, { fhir: true }), entityId: expect.any(String) as unknown as string },
+    },
+  ],
+  // A referral's questions and replies (docs/decisions/056-fhir-writes.md): read through the referral's door, one referral.read row.
+  'routes/fhir.R4.Communication._index': (fx) => {
+    const thread = (id: string) => fhirGet(`/fhir/R4/Communication?based-on=ServiceRequest/${id}`)
+    return [
+      { as: 'staff', what: 'a referral’s messages over FHIR', ...thread(fx.own), status: 200, row: success('referral.read', fx.own) },
+      { as: 'admin', what: 'a referral’s messages over FHIR', ...thread(fx.others), status: 200, row: success('referral.read', fx.others) },
+      { as: 'referrer', what: 'their own referral’s messages over FHIR', ...thread(fx.own), status: 200, row: success('referral.read', fx.own) },
+      { as: 'referrer', what: "another referrer's messages over FHIR", ...thread(fx.others), status: 404, row: denied('referral.read', fx.others) },
+      { as: 'staff', what: "another clinic's messages over FHIR", ...thread(fx.foreign), status: 404, row: denied('referral.read', fx.foreign) },
+      {
+        as: 'referrer',
+        what: 'a reply over FHIR',
+        ...fhir((request, headers) =>
+          request.post('/fhir/R4/Communication', { headers: { ...headers, 'Content-Type': 'application/fhir+json' }, data: reply(fx.own) }),
+        ),
+        status: 201,
+        row: success('referral.update', fx.own, { event: 'reply', fhir: true }),
+      },
+    ]
+  },
+  'routes/fhir.R4.Communication.$id': (fx) => {
+    // The referrer's reply (posted first) is what staff then read.
+    const last = (request: APIRequestContext, headers: Record<string, string>) =>
+      request
+        .get(`/fhir/R4/Communication?based-on=ServiceRequest/${fx.own}`, { headers })
+        .then(async (r) => ((await r.json()) as { entry: { resource: { id: string } }[] }).entry.at(-1)!.resource.id)
+    return [
+      {
+        as: 'referrer',
+        what: 'their reply over FHIR',
+        ...fhir(async (request, headers) => {
+          const posted = await request.post('/fhir/R4/Communication', { headers: { ...headers, 'Content-Type': 'application/fhir+json' }, data: reply(fx.own) })
+          return request.get(`/fhir/R4/Communication/${((await posted.json()) as { id: string }).id}`, { headers })
+        }),
+        status: 200,
+        row: success('referral.read', fx.own),
+      },
+      ...(['staff', 'admin'] as const).map((as): Visit => ({
+        as,
+        what: 'a reply over FHIR',
+        ...fhir(async (request, headers) => request.get(`/fhir/R4/Communication/${await last(request, headers)}`, { headers })),
+        status: 200,
+        row: success('referral.read', fx.own),
+      })),
+      {
+        as: 'staff',
+        what: 'a message that is not there',
+        ...fhirGet(`/fhir/R4/Communication/${crypto.randomUUID()}`),
+        status: 404,
+        row: denied('referral.read', null, { fhir: true }),
+      },
+    ]
+  },
   'routes/fhir.R4.ServiceRequest.[_search]': () => {
     const search = (request: APIRequestContext, headers: Record<string, string>) =>
       request.post('/fhir/R4/ServiceRequest/_search', { headers, form: { 'patient.identifier': HEALTH_CARD } })
@@ -621,7 +737,7 @@ for (const [routeId, visitsFor] of Object.entries(COVERAGE)) {
           expect(await response.json(), label).toMatchObject({ code: visit.status === 403 ? 'FORBIDDEN' : 'NOT_FOUND', error: expect.any(String) })
         }
         // Under /fhir/R4 it is an OperationOutcome (docs/decisions/046-fhir-r4-read-and-search.md).
-        if (visit.via === 'fhir' && visit.status !== 200) {
+        if (visit.via === 'fhir' && visit.status >= 400) {
           expect(await response.json(), label).toMatchObject({
             resourceType: 'OperationOutcome',
             issue: [{ code: visit.status === 403 ? 'forbidden' : 'not-found' }],
