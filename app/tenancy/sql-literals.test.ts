@@ -39,7 +39,10 @@ describe('inlineParameters', () => {
 
   it('a text seen before is cut the same way: each call writes its own values, and a refusal stays one', () => {
     const text = `select $1 from "t" where "a" = '$2' and "b" = $2`
-    for (const [a, b] of [['x', 'y'], ['z', "w'"]])
+    for (const [a, b] of [
+      ['x', 'y'],
+      ['z', "w'"],
+    ])
       expect(inline(text, [a, b])).toBe(`select '${a}' from "t" where "a" = '$2' and "b" = '${b!.replace("'", "''")}'`)
     expect(inline(text, ['only one'])).toBeNull()
     expect(inline(text, ['x', 'y'])).toBe(`select 'x' from "t" where "a" = '$2' and "b" = 'y'`)
