@@ -14,7 +14,23 @@ import { auditLogs, ehrIntegrations, referrals } from '../../app/db/schema'
 import { DEMO_TENANT_ID } from '../../scripts/lib/demo-accounts'
 import { getAppToken } from '../../scripts/lib/idp-login'
 import { fhirProblems } from '../support/fhir-validate'
-import { auditOfRequest, bearer, clinicBySlug, E2E, expect, go, IDP_URL, ISSUER, LEAKS, referralBody, test, token, type Owner } from './fixtures'
+import {
+  auditOfRequest,
+  bearer,
+  clinicBySlug,
+  E2E,
+  expect,
+  go,
+  IDP_URL,
+  ISSUER,
+  LEAKS,
+  referralBody,
+  test,
+  token,
+  type Owner,
+  spareRateLimits,
+  FHIR_ACCOUNTS,
+} from './fixtures'
 
 type Json = Record<string, unknown> & { resourceType: string }
 type Bundle = Json & { total?: number; entry?: { resource: Json & { id: string; status?: string } }[] }
@@ -80,6 +96,8 @@ async function newReferral(request: APIRequestContext, clinic = 'northside') {
 const integrationNamed = async (owner: Owner, clientId: string) => (await owner.select().from(ehrIntegrations).where(eq(ehrIntegrations.clientId, clientId)))[0]
 
 test.describe('EHR integrations: app-only tokens', () => {
+  test.beforeEach(({ owner }) => spareRateLimits(owner, FHIR_ACCOUNTS))
+
   // Loading the validators' definitions blocks this worker for seconds: done before any request.
   test.beforeAll(async () => {
     expect(await fhirProblems({ resourceType: 'Basic', code: { text: 'warm-up' } })).toEqual([])

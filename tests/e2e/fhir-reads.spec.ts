@@ -11,7 +11,7 @@ import { and, count, eq, sql } from 'drizzle-orm'
 import { DEMO_TENANT_ID, findDemoAccount } from '../../scripts/lib/demo-accounts'
 import { clinics, referrals, users } from '../../app/db/schema'
 import { fhirProblems } from '../support/fhir-validate'
-import { APP_URL, auditOfRequest, bearer, expect, LEAKS, referralBody, test, token, type Owner } from './fixtures'
+import { APP_URL, auditOfRequest, bearer, expect, LEAKS, referralBody, test, token, type Owner, spareRateLimits, FHIR_ACCOUNTS } from './fixtures'
 
 type Json = Record<string, unknown> & { resourceType: string }
 type Bundle = Json & { total?: number; link: { relation: string; url: string }[]; entry?: { fullUrl: string; resource: Json & { id: string } }[] }
@@ -62,6 +62,8 @@ const rowsOf = async (owner: Owner, response: APIResponse) =>
 const PDF = '%PDF-1.4\n1 0 obj <<>> endobj\n%%EOF\n'
 
 test.describe('FHIR R4: the other reads', () => {
+  test.beforeEach(({ owner }) => spareRateLimits(owner, FHIR_ACCOUNTS))
+
   // Loading the validators' definitions blocks this worker for seconds: done before any request.
   test.beforeAll(async () => {
     expect(await fhirProblems({ resourceType: 'Basic', code: { text: 'warm-up' } })).toEqual([])

@@ -15,7 +15,7 @@ import { NEXT_STATUSES } from '../../app/referrals/workflow'
 import { WORKFLOW } from '../../app/fhir/codes'
 import type { ReferralStatus } from '../../app/db/enums'
 import { fhirProblems } from '../support/fhir-validate'
-import { APP_URL, auditOfRequest, bearer, E2E, expect, go, LEAKS, test, token, uniquePatient, type Owner } from './fixtures'
+import { APP_URL, auditOfRequest, bearer, E2E, expect, go, LEAKS, test, token, uniquePatient, type Owner, spareRateLimits, FHIR_ACCOUNTS } from './fixtures'
 
 type Json = Record<string, unknown> & { resourceType: string }
 type Outcome = Json & { issue: { code: string; diagnostics: string; expression?: string[] }[] }
@@ -178,6 +178,8 @@ async function putAt(owner: Owner, id: string, status: ReferralStatus) {
 }
 
 test.describe('FHIR R4 writes', () => {
+  test.beforeEach(({ owner }) => spareRateLimits(owner, FHIR_ACCOUNTS))
+
   test.beforeAll(async () => {
     expect(await fhirProblems({ resourceType: 'Basic', code: { text: 'warm-up' } })).toEqual([])
   })

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto'
 import type { APIRequestContext, APIResponse } from '@playwright/test'
 import { generateKeyPair, SignJWT, type JWK } from 'jose'
 import { fhirProblems } from '../support/fhir-validate'
-import { auditOfRequest, bearer, expect, ISSUER, LEAKS, referralBody, test, token, tokensFor } from './fixtures'
+import { auditOfRequest, bearer, expect, ISSUER, LEAKS, referralBody, test, token, tokensFor, spareRateLimits, FHIR_ACCOUNTS } from './fixtures'
 
 type Json = Record<string, unknown> & { resourceType: string }
 type Bundle = Json & { total?: number; link: { relation: string; url: string }[]; entry?: { fullUrl: string; resource: Json & { id: string } }[] }
@@ -41,6 +41,8 @@ async function newReferral(request: APIRequestContext) {
 }
 
 test.describe('FHIR R4', () => {
+  test.beforeEach(({ owner }) => spareRateLimits(owner, FHIR_ACCOUNTS))
+
   // Loading the validators' definitions blocks this worker for seconds: done before any request,
   // or a kept-alive connection the server closed meanwhile is reused and reset.
   test.beforeAll(async () => {

@@ -12,7 +12,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { test as base, expect, type APIRequestContext, type APIResponse, type BrowserContext, type Page, type Request } from '@playwright/test'
-import { and, desc, eq } from 'drizzle-orm'
+import { and, desc, eq, sql } from 'drizzle-orm'
 import { auditLogs, clinics, referrals, users, webhookEndpoints } from '../../app/db/schema'
 import { APP_URL, E2E, IDP_URL } from '../../playwright.config'
 import { DEMO_PASSWORD, DEMO_TENANT_ID, findDemoAccount } from '../../scripts/lib/demo-accounts'
@@ -267,6 +267,25 @@ export async function userByEmail(db: Owner, email: string) {
   const [row] = await db.select().from(users).where(eq(users.email, email))
   return row!
 }
+
+/**
+ * The accounts' rate-limit windows of this minute, emptied. The FHIR specs send a few hundred API
+ * requests as the Northside and Lakeview accounts other specs share, two workers at a time; the
+ * per-user limit (100 a minute) would then refuse a neighbour's page. The limit itself is tested
+ * with Riverbend accounts only those tests use (api.spec.ts, rate-limit-page.spec.ts).
+ */
+export async function spareRateLimits(db: Owner, emails: readonly string[]) {
+  for (const email of emails) await db.execute(sql`delete from rate_limits where key = (select 'user:' || id from users where email = ${email})`)
+}
+/** The shared accounts the FHIR and PHI-coverage specs work as. */
+export const FHIR_ACCOUNTS = [
+  'staff@northside.test',
+  'admin@northside.test',
+  'referrer@northside.test',
+  'referrer2@northside.test',
+  'staff@lakeview.test',
+  'admin@lakeview.test',
+] as const
 
 export async function clinicBySlug(db: Owner, slug: string) {
   const [row] = await db.select().from(clinics).where(eq(clinics.slug, slug))
