@@ -3,6 +3,7 @@ import {
   allTimeZones,
   clinicInstant,
   clinicDay,
+  clinicDayAndTime,
   clinicTimeZone,
   DEFAULT_TIME_ZONE,
   formatClinicTime,
@@ -13,6 +14,12 @@ import {
 } from './clinic-time'
 
 describe('clinic time', () => {
+  test('the day and the time read at once are what each reads alone, in every zone, for any instant', () => {
+    for (const zone of ['America/Toronto', 'America/St_Johns', 'America/Vancouver', 'UTC', 'Not/A_Zone'])
+      for (const at of ['2026-03-08T06:59:59Z', '2026-03-08T07:00:00Z', '2026-11-01T03:31:00Z', '2026-12-31T23:59:59Z', 'not a time'])
+        expect(clinicDayAndTime(at, zone), `${zone} ${at}`).toEqual({ day: clinicDay(at, zone), time: formatClinicTime(at, zone) })
+    expect(clinicDayAndTime('2026-01-15T14:30:00Z', 'America/Toronto')).toEqual({ day: '2026-01-15', time: '2026-01-15 09:30 EST' })
+  })
   test('a Toronto clinic reads EST in winter and EDT in summer', () => {
     expect(formatClinicTime('2026-01-15T14:30:00Z', 'America/Toronto')).toBe('2026-01-15 09:30 EST')
     expect(formatClinicTime('2026-07-15T14:30:00Z', 'America/Toronto')).toBe('2026-07-15 10:30 EDT')

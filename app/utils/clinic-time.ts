@@ -83,6 +83,17 @@ export function formatClinicTime(at: string | Date | number, zone: string, optio
   return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}${options.seconds ? `:${p.second}` : ''} ${p.zoneName}`
 }
 
+/**
+ * The clinic's calendar day of an instant and its full time, from one reading of the zone: a
+ * queue page shows both for each of its rows (the day, and the time on hover).
+ */
+export function clinicDayAndTime(at: string | Date | number, zone: string): { day: string; time: string } {
+  const date = toDate(at)
+  if (!date) return { day: '', time: '' }
+  const p = partsOf(date, zone)
+  return { day: `${p.year}-${p.month}-${p.day}`, time: `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute} ${p.zoneName}` }
+}
+
 /** `2026-12-01`: the clinic's calendar day of an instant. */
 export function clinicDay(at: string | Date | number, zone: string): string {
   const date = toDate(at)

@@ -3,7 +3,7 @@
  * with every page, from the clinic row the request already read, so no page queries for it.
  */
 import { useRouteLoaderData } from '@remix-run/react'
-import { clinicDay, DEFAULT_TIME_ZONE, formatClinicTime, isTimeZone } from './clinic-time'
+import { clinicDayAndTime, DEFAULT_TIME_ZONE, formatClinicTime, isTimeZone } from './clinic-time'
 
 /** The clinic's IANA zone (the default outside the signed-in shell). */
 export function useClinicTimeZone(): string {
@@ -25,10 +25,10 @@ export function ClinicTime({ iso, seconds }: { iso: string; seconds?: boolean })
 
 /** A day on a page: the clinic's calendar day of the instant, its time and zone on hover. */
 export function ClinicDate({ iso }: { iso: string }) {
-  const zone = useClinicTimeZone()
+  const { day, time } = clinicDayAndTime(iso, useClinicTimeZone())
   return (
-    <time dateTime={iso} title={formatClinicTime(iso, zone)}>
-      {clinicDay(iso, zone)}
+    <time dateTime={iso} title={time}>
+      {day}
     </time>
   )
 }
