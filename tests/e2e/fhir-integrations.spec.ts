@@ -8,12 +8,11 @@
 import { execFile } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
 import { promisify } from 'node:util'
-import type { APIRequestContext, APIResponse, Page } from '@playwright/test'
+import type { APIRequestContext, Page } from '@playwright/test'
 import { and, eq } from 'drizzle-orm'
 import { auditLogs, ehrIntegrations, referrals } from '../../app/db/schema'
 import { DEMO_TENANT_ID } from '../../scripts/lib/demo-accounts'
 import { getAppToken } from '../../scripts/lib/idp-login'
-import { fhirProblems } from '../support/fhir-validate'
 import {
   auditOfRequest,
   bearer,
@@ -23,7 +22,6 @@ import {
   go,
   IDP_URL,
   ISSUER,
-  LEAKS,
   referralBody,
   test,
   token,
@@ -31,28 +29,10 @@ import {
   spareRateLimits,
   FHIR_ACCOUNTS,
 } from './fixtures'
+import { fhirProblems } from '../support/fhir-validate'
+import { fhir, outcome, type Json } from './fhir-fixtures'
 
-type Json = Record<string, unknown> & { resourceType: string }
 type Bundle = Json & { total?: number; entry?: { resource: Json & { id: string; status?: string } }[] }
-type Outcome = Json & { issue: { code: string; diagnostics: string }[] }
-
-/** The answer is FHIR JSON, valid R4, with the status expected. */
-async function fhir<T = Json>(response: APIResponse, status = 200): Promise<T> {
-  const text = await response.text()
-  expect(response.status(), text).toBe(status)
-  expect(response.headers()['content-type']).toContain('application/fhir+json')
-  const body = JSON.parse(text) as Json
-  expect(await fhirProblems(body), text).toEqual([])
-  return body as T
-}
-
-async function outcome(response: APIResponse, status: number, code: string) {
-  const body = await fhir<Outcome>(response, status)
-  expect(body.resourceType).toBe('OperationOutcome')
-  expect(body.issue[0]!.code).toBe(code)
-  expect(JSON.stringify(body)).not.toMatch(LEAKS)
-  return body
-}
 
 type App = { clientId: string; clientSecret: string }
 

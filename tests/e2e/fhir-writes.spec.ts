@@ -8,43 +8,21 @@
 import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { promisify } from 'node:util'
-import type { APIRequestContext, APIResponse } from '@playwright/test'
+import type { APIRequestContext } from '@playwright/test'
 import { eq, sql } from 'drizzle-orm'
 import { auditLogs, referralEvents, referrals } from '../../app/db/schema'
 import { NEXT_STATUSES } from '../../app/referrals/workflow'
 import { WORKFLOW } from '../../app/fhir/codes'
 import type { ReferralStatus } from '../../app/db/enums'
 import { fhirProblems } from '../support/fhir-validate'
-import { APP_URL, auditOfRequest, bearer, E2E, expect, go, LEAKS, test, token, uniquePatient, type Owner, spareRateLimits, FHIR_ACCOUNTS } from './fixtures'
+import { APP_URL, auditOfRequest, bearer, E2E, expect, go, test, token, uniquePatient, type Owner, spareRateLimits, FHIR_ACCOUNTS } from './fixtures'
+import { fhir, outcome, type Json, type Outcome } from './fhir-fixtures'
 
-type Json = Record<string, unknown> & { resourceType: string }
-type Outcome = Json & { issue: { code: string; diagnostics: string; expression?: string[] }[] }
 type Field = { key: string; type: string; required: boolean; options?: string[]; format?: string }
 
 const REFERRER = 'referrer@northside.test'
 const STAFF = 'staff@northside.test'
 const FHIR_JSON = { 'Content-Type': 'application/fhir+json' }
-
-/** The answer is FHIR JSON, valid R4, with the status expected. */
-async function fhir<T = Json>(response: APIResponse, status = 200): Promise<T> {
-  const text = await response.text()
-  expect(response.status(), text).toBe(status)
-  expect(response.headers()['content-type']).toContain('application/fhir+json')
-  const body = JSON.parse(text) as Json
-  expect(await fhirProblems(body), text).toEqual([])
-  return body as T
-}
-
-/** An OperationOutcome with the status and issue code, nothing internal in it and none of `secrets`. */
-async function outcome(response: APIResponse, status: number, code: unknown, secrets: string[] = []) {
-  const body = await fhir<Outcome>(response, status)
-  expect(body.resourceType).toBe('OperationOutcome')
-  expect(body.issue[0]!.code).toEqual(code)
-  const text = JSON.stringify(body)
-  expect(text).not.toMatch(LEAKS)
-  for (const secret of secrets) expect(text).not.toContain(secret)
-  return body
-}
 
 const expressions = (body: Outcome) => body.issue.flatMap((i) => i.expression ?? [])
 

@@ -4,41 +4,12 @@
  * returns is checked against the R4 specification by two validators (tests/support/fhir-validate.ts).
  */
 import { randomUUID } from 'node:crypto'
-import type { APIRequestContext, APIResponse } from '@playwright/test'
 import { generateKeyPair, SignJWT, type JWK } from 'jose'
 import { fhirProblems } from '../support/fhir-validate'
-import { auditOfRequest, bearer, expect, ISSUER, LEAKS, referralBody, test, token, tokensFor, spareRateLimits, FHIR_ACCOUNTS } from './fixtures'
+import { auditOfRequest, bearer, expect, ISSUER, test, token, tokensFor, spareRateLimits, FHIR_ACCOUNTS } from './fixtures'
+import { fhir, newReferral, outcome, type Json } from './fhir-fixtures'
 
-type Json = Record<string, unknown> & { resourceType: string }
 type Bundle = Json & { total?: number; link: { relation: string; url: string }[]; entry?: { fullUrl: string; resource: Json & { id: string } }[] }
-
-/** The answer is FHIR JSON, valid R4, with the status expected. */
-async function fhir<T = Json>(response: APIResponse, status = 200): Promise<T> {
-  const text = await response.text()
-  expect(response.status(), text).toBe(status)
-  expect(response.headers()['content-type']).toContain('application/fhir+json')
-  const body = JSON.parse(text) as Json
-  expect(await fhirProblems(body), text).toEqual([])
-  return body as T
-}
-
-/** An OperationOutcome with the status and issue code, and nothing internal in it. */
-async function outcome(response: APIResponse, status: number, code: unknown) {
-  const body = await fhir<Json & { issue: { code: string; diagnostics: string; expression?: string[] }[] }>(response, status)
-  expect(body.resourceType).toBe('OperationOutcome')
-  expect(body.issue[0]!.code).toEqual(code)
-  expect(JSON.stringify(body)).not.toMatch(LEAKS)
-  return body
-}
-
-/** A referral sent by referrer@northside over the API; its id and what was sent. */
-async function newReferral(request: APIRequestContext) {
-  const referrer = await token('referrer@northside.test')
-  const body = await referralBody(request, referrer)
-  const created = await request.post('/api/v1/referrals', { headers: { ...bearer(referrer), 'Idempotency-Key': randomUUID() }, data: body })
-  expect(created.status(), await created.text()).toBe(201)
-  return { id: (await created.json()).data.id as string, body }
-}
 
 test.describe('FHIR R4', () => {
   test.beforeEach(({ owner }) => spareRateLimits(owner, FHIR_ACCOUNTS))
