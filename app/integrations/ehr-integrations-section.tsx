@@ -6,9 +6,9 @@
 import { getFormProps, getInputProps, useForm, type SubmissionResult } from '@conform-to/react'
 import { getZodConstraint, parseWithZod } from '@conform-to/zod/v4'
 import { Form, useNavigation } from '@remix-run/react'
-import { ErrorSummary, FieldError } from '~/components/forms'
+import { ErrorSummary } from '~/components/forms'
 import { Button } from '~/components/ui/button'
-import { Field } from '~/components/ui/field'
+import { CheckboxesField, Field } from '~/components/ui/field'
 import type { IntegrationRole } from '~/db/enums'
 import { ClinicTime } from '~/utils/use-clinic-time'
 import { APP_ROLE_FIELDS, RegisterIntegrationFields, RegisterIntegrationSchema } from './integration-form'
@@ -123,23 +123,13 @@ function RegisterForm({ lastResult, defaultTenantId }: { lastResult?: Submission
           inputProps={{ ...getInputProps(fields.tenantId, { type: 'text' }), autoComplete: 'off', spellCheck: false }}
           errors={fields.tenantId.errors}
         />
-        <fieldset aria-describedby={first.errors?.length ? first.errorId : undefined}>
-          <legend className="text-sm font-medium">What it may do in this clinic</legend>
-          <div className="mt-2 space-y-2">
-            {APP_ROLE_FIELDS.map((r) => {
-              const id = `${form.id}-${r.field}`
-              return (
-                <div key={r.field} className="flex items-start gap-2">
-                  <input type="checkbox" id={id} name={r.field} value="on" className="mt-1 size-4 shrink-0" defaultChecked={r.role === 'Referral.Read'} />
-                  <label htmlFor={id} className="text-sm">
-                    {r.label}
-                  </label>
-                </div>
-              )
-            })}
-          </div>
-          <FieldError id={first.errorId} errors={first.errors} />
-        </fieldset>
+        <CheckboxesField
+          legend="What it may do in this clinic"
+          idPrefix={form.id}
+          options={APP_ROLE_FIELDS.map((r) => ({ name: r.field, label: r.label, defaultChecked: r.role === 'Referral.Read' }))}
+          errorId={first.errorId}
+          errors={first.errors}
+        />
         <Button type="submit" variant="primary" disabled={navigation.state === 'submitting'}>
           Register EHR system
         </Button>

@@ -6,9 +6,9 @@
 import { getFormProps, getInputProps, useForm, type SubmissionResult } from '@conform-to/react'
 import { getZodConstraint, parseWithZod } from '@conform-to/zod/v4'
 import { Form, Link, useNavigation } from '@remix-run/react'
-import { ErrorSummary, FieldError } from '~/components/forms'
+import { ErrorSummary } from '~/components/forms'
 import { Button } from '~/components/ui/button'
-import { Field } from '~/components/ui/field'
+import { CheckboxesField, Field } from '~/components/ui/field'
 import type { WebhookTopic } from '~/db/schema'
 import { ClinicTime } from '~/utils/use-clinic-time'
 import { CreateEndpointFields, CreateEndpointSchema, TOPICS } from './endpoint-form'
@@ -200,30 +200,13 @@ function AddEndpointForm({ lastResult }: { lastResult?: SubmissionResult<string[
           inputProps={{ ...getInputProps(fields.url, { type: 'url' }), placeholder: 'https://ehr.example.org/intakepilot-webhooks' }}
           errors={fields.url.errors}
         />
-        <fieldset aria-describedby={first.errors?.length ? first.errorId : undefined}>
-          <legend className="text-sm font-medium">Events to send</legend>
-          <div className="mt-2 space-y-2">
-            {TOPICS.map((t) => {
-              const id = `${form.id}-${t.field}`
-              return (
-                <div key={t.field} className="flex items-start gap-2">
-                  <input
-                    type="checkbox"
-                    id={id}
-                    name={t.field}
-                    value="on"
-                    className="mt-1 size-4 shrink-0"
-                    defaultChecked={t.topic === 'referral.status_changed'}
-                  />
-                  <label htmlFor={id} className="text-sm">
-                    {t.label}
-                  </label>
-                </div>
-              )
-            })}
-          </div>
-          <FieldError id={first.errorId} errors={first.errors} />
-        </fieldset>
+        <CheckboxesField
+          legend="Events to send"
+          idPrefix={form.id}
+          options={TOPICS.map((t) => ({ name: t.field, label: t.label, defaultChecked: t.topic === 'referral.status_changed' }))}
+          errorId={first.errorId}
+          errors={first.errors}
+        />
         <Button type="submit" variant="primary" disabled={navigation.state === 'submitting'}>
           Add endpoint
         </Button>

@@ -91,3 +91,41 @@ export function TextareaField({ textareaProps: { key, ...textareaProps }, contro
 
 /** The props of a GET filter's control: its value comes from the address, and the form sends it back there. */
 export const filterProps = (name: string, value: string | undefined) => ({ id: `filter-${name}`, name, defaultValue: value ?? '' })
+
+/**
+ * A set of checkboxes under one legend, each its own field ("on" when ticked), with the set's
+ * errors under it (a schema reports a refused choice on one of the fields: pass that one's).
+ */
+export function CheckboxesField({
+  legend,
+  idPrefix,
+  options,
+  errorId,
+  errors,
+}: {
+  legend: ReactNode
+  idPrefix: string
+  options: { name: string; label: ReactNode; defaultChecked?: boolean }[]
+  errorId: string
+  errors?: string[]
+}) {
+  return (
+    <fieldset aria-describedby={errors?.length ? errorId : undefined}>
+      <legend className="text-sm font-medium">{legend}</legend>
+      <div className="mt-2 space-y-2">
+        {options.map((option) => {
+          const id = `${idPrefix}-${option.name}`
+          return (
+            <div key={option.name} className="flex items-start gap-2">
+              <input type="checkbox" id={id} name={option.name} value="on" className="mt-1 size-4 shrink-0" defaultChecked={option.defaultChecked} />
+              <label htmlFor={id} className="text-sm">
+                {option.label}
+              </label>
+            </div>
+          )
+        })}
+      </div>
+      <FieldError id={errorId} errors={errors} />
+    </fieldset>
+  )
+}
