@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { promisify } from 'node:util'
 import type { APIRequestContext } from '@playwright/test'
-import { eq, sql } from 'drizzle-orm'
+import { asc, eq, sql } from 'drizzle-orm'
 import { auditLogs, referralEvents, referrals } from '../../app/db/schema'
 import { NEXT_STATUSES } from '../../app/referrals/workflow'
 import { WORKFLOW } from '../../app/fhir/codes'
@@ -460,7 +460,11 @@ test.describe('FHIR R4 writes', () => {
         { op: 'add', path: '/executionPeriod', value: { start: '2027-01-15T14:30:00Z' } },
       ]),
     )
-    const events = await owner.select().from(referralEvents).where(eq(referralEvents.referralId, id))
+    const events = await owner
+      .select()
+      .from(referralEvents)
+      .where(eq(referralEvents.referralId, id))
+      .orderBy(asc(referralEvents.createdAt), asc(referralEvents.id))
     expect(events.filter((e) => e.type === 'status').map((e) => e.data.to)).toEqual(['in_review', 'accepted', 'scheduled'])
 
     // Staff may not cancel: the sender does (refusal recorded), staff decline.
