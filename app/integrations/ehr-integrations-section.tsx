@@ -51,7 +51,10 @@ export function EhrIntegrationsSection({
   )
 }
 
-const ROLE_WORDS: Record<IntegrationRole, string> = { 'Referral.Read': 'reads referrals', 'Referral.Submit': 'sends referrals' }
+const ROLE_WORDS: Record<IntegrationRole, string> = {
+  'Referral.Read': 'reads referrals',
+  'Referral.Submit': 'may send referrals once IntakePilot takes them from EHR systems (not yet)',
+}
 
 function IntegrationList({ integrations }: { integrations: IntegrationSummary[] }) {
   const navigation = useNavigation()
