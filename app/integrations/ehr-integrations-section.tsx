@@ -41,7 +41,7 @@ export function EhrIntegrationsSection({
         EHR systems
       </h2>
       <p className="mt-1 text-sm text-slate-600">
-        An EHR system reads referrals and sends them in through the FHIR R4 interface (<code>/fhir/R4</code>) and the API with a token of its own, from
+        An EHR system reads referrals and their progress through the FHIR R4 interface (<code>/fhir/R4</code>) and the API with a token of its own, from
         Microsoft Entra ID&apos;s client-credentials flow: no person signs in. Register its Entra app here; it then works in this clinic only, may do only what
         you tick (and what Entra granted it), and every read it makes is in the audit trail under its name. Revoking it refuses its tokens at once.
       </p>
