@@ -184,7 +184,9 @@ export const referrals = pgTable(
     check('referrals_submitted_or_forwarded', sql`${t.submittedBy} is not null or ${t.forwardedFromClinicId} is not null`),
     check('referrals_forwarded_status', sql`(${t.status} = 'forwarded') = (${t.forwardedToClinicId} is not null)`),
     uniqueIndex('referrals_clinic_idempotency_key').on(t.clinicId, t.submittedBy, t.idempotencyKey),
-    // The queue: newest first within a status, keyset-paginated on (received_at, id).
+    // The queue: newest first within a status, keyset-paginated on (received_at, id). Built by
+    // drizzle/0037 with INCLUDE (submitted_by), which this builder cannot declare: the queue's
+    // count under RLS is then an index-only scan.
     index('referrals_clinic_status_received_idx').on(t.clinicId, t.status, t.receivedAt.desc(), t.id.desc()),
     index('referrals_clinic_received_idx').on(t.clinicId, t.receivedAt.desc(), t.id.desc()),
     index('referrals_clinic_submitted_by_idx').on(t.clinicId, t.submittedBy, t.receivedAt.desc()),
