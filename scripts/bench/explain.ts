@@ -27,7 +27,11 @@ export type PlanReport = {
   warning: string | null
 }
 
-export type ServerTime = { totalMs: number; statements: { sql: string; ms: number }[] }
+/**
+ * totalMs: planning + execution; executionMs alone is what a statement prepared once per
+ * connection would pay each time (its plan reused), where RLS's planning share drops out.
+ */
+export type ServerTime = { totalMs: number; executionMs?: number; statements: { sql: string; ms: number; executionMs?: number }[] }
 
 const BIG_TABLES = new Set(['referrals', 'referral_events', 'audit_logs', 'users'])
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN
@@ -50,7 +54,7 @@ export async function explainPage(options: {
   }
   const client = await connectPg(options.directUrl)
   const plans: PlanReport[] = []
-  const statements: { sql: string; ms: number }[] = []
+  const statements: ServerTime['statements'] = []
   try {
     let context: { sql: string; params: unknown[] } | null = null
     // db.tenant sends the audit rows with the commit, as one message: replay each INSERT on its own.
@@ -79,11 +83,14 @@ export async function explainPage(options: {
       }
       const plan = await replay('analyze, buffers')
       const times: number[] = []
+      const executions: number[] = []
       for (let i = 0; i < options.repeats; i++) {
         const quick = await replay('analyze, timing off, summary on')
-        times.push(Number(/Planning Time: ([\d.]+) ms/.exec(quick)?.[1] ?? 0) + Number(/Execution Time: ([\d.]+) ms/.exec(quick)?.[1] ?? 0))
+        const execution = Number(/Execution Time: ([\d.]+) ms/.exec(quick)?.[1] ?? 0)
+        times.push(Number(/Planning Time: ([\d.]+) ms/.exec(quick)?.[1] ?? 0) + execution)
+        executions.push(execution)
       }
-      statements.push({ sql: text, ms: median(times) })
+      statements.push({ sql: text, ms: median(times), executionMs: median(executions) })
       const seqScans = [...plan.matchAll(/Seq Scan on (\w+)/g)].map((m) => m[1]!).filter((t) => BIG_TABLES.has(t))
       const removed = Math.max(0, ...[...plan.matchAll(/Rows Removed by Filter: (\d+)/g)].map((m) => Number(m[1])))
       const warning = seqScans.length
@@ -104,5 +111,6 @@ export async function explainPage(options: {
   } finally {
     await client.end()
   }
-  return { plans, server: { totalMs: Math.round(statements.reduce((n, s) => n + s.ms, 0) * 1000) / 1000, statements } }
+  const sum = (f: (s: (typeof statements)[number]) => number) => Math.round(statements.reduce((n, s) => n + f(s), 0) * 1000) / 1000
+  return { plans, server: { totalMs: sum((s) => s.ms), executionMs: sum((s) => s.executionMs ?? 0), statements } }
 }

@@ -9,7 +9,7 @@
  * request by group (app code, react-dom/server, zod, drizzle-orm, the Neon driver, jose, Web
  * Crypto, JSON, logging, GC…) and the ten functions with the most self time.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { originalPositionFor, TraceMap } from '@jridgewell/trace-mapping'
 import type { PageKind } from './baseline'
@@ -26,6 +26,8 @@ type CpuProfile = { nodes: ProfileNode[]; startTime: number; endTime: number; sa
 
 export type FunctionCost = { name: string; group: string; where: string; selfMs: number }
 export type PageProfile = {
+  /** The app's own functions by inclusive time (their callees counted in), the ten most costly. */
+  appInclusive?: FunctionCost[]
   requests: number
   /** Sampled CPU of the isolate per request (idle excluded), in ms. */
   cpuMsPerRequest: number
@@ -52,6 +54,15 @@ export async function profilePages(o: {
 }): Promise<Record<string, PageProfile>> {
   mkdirSync(o.outDir, { recursive: true })
   const sources = new SourceLookup(join(o.bundleDir, 'index.js.map'))
+  // The bundle and its map beside the profiles, so that DevTools shows the sources (the temp
+  // folder they were served from is removed at the end of the run).
+  for (const f of ['index.js', 'index.js.map']) {
+    try {
+      copyFileSync(join(o.bundleDir, f), join(o.outDir, f))
+    } catch {
+      // no map: the profiles still load, unmapped
+    }
+  }
   const inspector = await Inspector.connect(o.inspectorPort)
   const results: Record<string, PageProfile> = {}
   try {
@@ -109,6 +120,26 @@ function summarise(profile: CpuProfile, requests: number, sources: SourceLookup)
     byFunction.set(key, entry)
     byGroup.set(group, (byGroup.get(group) ?? 0) + us / 1000)
   }
+  // Inclusive time of the app's own functions: each sample counts once for every distinct app
+  // frame on its stack, so a component or a loader shows what it and its callees cost.
+  const parent = new Map<number, ProfileNode>()
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node)
+  const nodesById = new Map(profile.nodes.map((n) => [n.id, n]))
+  const inclusive = new Map<string, FunctionCost>()
+  for (const [id, us] of self) {
+    const seen = new Set<string>()
+    for (let node = nodesById.get(id); node; node = parent.get(node.id)) {
+      const { group, where } = sources.classify(node.callFrame)
+      if (!group.startsWith('app code')) continue
+      const name = node.callFrame.functionName || '(anonymous)'
+      const key = `${name}\0${where}`
+      if (seen.has(key)) continue
+      seen.add(key)
+      const entry = inclusive.get(key) ?? { name, group, where, selfMs: 0 }
+      entry.selfMs += us / 1000
+      inclusive.set(key, entry)
+    }
+  }
   const totalMs = [...byGroup.values()].reduce((a, b) => a + b, 0)
   const per = (ms: number) => Math.round((ms / Math.max(1, requests)) * 1000) / 1000
   return {
@@ -118,6 +149,10 @@ function summarise(profile: CpuProfile, requests: number, sources: SourceLookup)
       .sort((a, b) => b[1] - a[1])
       .map(([group, ms]) => ({ group, msPerRequest: per(ms), share: Math.round((ms / totalMs) * 1000) / 10 })),
     top: [...byFunction.values()]
+      .sort((a, b) => b.selfMs - a.selfMs)
+      .slice(0, 10)
+      .map((f) => ({ ...f, selfMs: per(f.selfMs) })),
+    appInclusive: [...inclusive.values()]
       .sort((a, b) => b.selfMs - a.selfMs)
       .slice(0, 10)
       .map((f) => ({ ...f, selfMs: per(f.selfMs) })),
@@ -194,6 +229,10 @@ export function profileTable(profiles: Record<string, PageProfile>): string {
     for (const g of p.groups.slice(0, 12)) lines.push(`| ${g.group} | ${g.msPerRequest.toFixed(3)} | ${g.share.toFixed(1)}% |`)
     lines.push('', '| function (self time) | group | where | ms per request |', '|---|---|---|---:|')
     for (const f of p.top) lines.push(`| \`${f.name}\` | ${f.group} | ${f.where} | ${f.selfMs.toFixed(3)} |`)
+    if (p.appInclusive?.length) {
+      lines.push('', '| app function (inclusive: with what it calls) | group | where | ms per request |', '|---|---|---|---:|')
+      for (const f of p.appInclusive) lines.push(`| \`${f.name}\` | ${f.group} | ${f.where} | ${f.selfMs.toFixed(3)} |`)
+    }
     lines.push('')
   }
   return lines.join('\n')

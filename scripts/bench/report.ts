@@ -117,6 +117,7 @@ export function headline(r: Results, pages: PageKind[], concurrencies: number[])
   }
   const queueHi = r.load.queue?.[hi]
   const rls = pages.map((p) => ratio(r.serverTime.rls[p]?.totalMs, r.serverTime.norls[p]?.totalMs)).filter((v) => !Number.isNaN(v))
+  const rlsExecution = pages.map((p) => ratio(r.serverTime.rls[p]?.executionMs, r.serverTime.norls[p]?.executionMs)).filter((v) => !Number.isNaN(v))
   const form = r.clientJs['routes/_app.referrals.new']
   lines.push(
     '',
@@ -124,6 +125,7 @@ export function headline(r: Results, pages: PageKind[], concurrencies: number[])
     '|---|---:|---|---|',
     `| queue throughput at c${hi} | ${queueHi ? `${queueHi.rps.toFixed(1)} req/s (others ${pct(queueHi.machine?.others)})` : '—'} | ≥ 80 req/s | ${mark(queueHi ? queueHi.rps >= 80 : null)} |`,
     `| RLS / no RLS, database time, worst page | ${rls.length ? x(Math.max(...rls)) : '—'} | ≤ 1.15× | ${mark(rls.length ? Math.max(...rls) <= 1.15 : null)} |`,
+    `| the same, execution alone (plans reused, as a statement prepared per connection) | ${rlsExecution.length ? x(Math.max(...rlsExecution)) : '—'} | ≤ 1.15× | ${mark(rlsExecution.length ? Math.max(...rlsExecution) <= 1.15 : null)} |`,
     `| JavaScript on the referrer's form | ${form ? `${kb(form.gzip)} gzip` : '—'} | ≤ 80 KB gzip | ${mark(form ? form.gzip <= 80 * 1024 : null)} |`,
   )
   return lines.join('\n')
@@ -187,9 +189,9 @@ export function markdown(r: Results, pages: PageKind[], concurrencies: number[],
   lines.push('### The same SQL without the app (Node, Neon driver): RLS overhead, and a new connection per page')
   lines.push('')
   lines.push(
-    '| page | conc. | RLS p50 ms | RLS p95 ms | no-RLS p50 ms | no-RLS p95 ms | RLS / no-RLS (p50) | new connection per page, p50 ms | database time, RLS ms | database time, no RLS ms | RLS / no-RLS (database) |',
+    '| page | conc. | RLS p50 ms | RLS p95 ms | no-RLS p50 ms | no-RLS p95 ms | RLS / no-RLS (p50) | new connection per page, p50 ms | database time, RLS ms | database time, no RLS ms | RLS / no-RLS (database) | of it execution, RLS / no RLS ms | RLS / no-RLS (execution) |',
   )
-  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
   for (const p of pages) {
     for (const c of concurrencies) {
       const a = r.baseline.warm.rls[p]?.[String(c)]
@@ -199,7 +201,7 @@ export function markdown(r: Results, pages: PageKind[], concurrencies: number[],
       const sa = r.serverTime.rls[p]?.totalMs
       const sb = r.serverTime.norls[p]?.totalMs
       lines.push(
-        `| ${PAGE_LABELS[p]} | ${c} | ${ms(a?.p50)} | ${ms(a?.p95)} | ${ms(b?.p50)} | ${ms(b?.p95)} | ${x(ratio(a?.p50, b?.p50))} | ${ms(r.baseline.perRequest[p]?.[String(c)]?.p50)} | ${first ? ms(sa) : ''} | ${first ? ms(sb) : ''} | ${first ? x(ratio(sa, sb)) : ''} |`,
+        `| ${PAGE_LABELS[p]} | ${c} | ${ms(a?.p50)} | ${ms(a?.p95)} | ${ms(b?.p50)} | ${ms(b?.p95)} | ${x(ratio(a?.p50, b?.p50))} | ${ms(r.baseline.perRequest[p]?.[String(c)]?.p50)} | ${first ? ms(sa) : ''} | ${first ? ms(sb) : ''} | ${first ? x(ratio(sa, sb)) : ''} | ${first ? `${ms(r.serverTime.rls[p]?.executionMs)} / ${ms(r.serverTime.norls[p]?.executionMs)}` : ''} | ${first ? x(ratio(r.serverTime.rls[p]?.executionMs, r.serverTime.norls[p]?.executionMs)) : ''} |`,
       )
     }
   }
