@@ -268,3 +268,46 @@ test('an empty patient search, or a name without a date of birth, says what to e
   expect((await answer).status()).toBe(400)
   await expect(plain.getByRole('form', { name: 'Find a patient' }).getByText(message)).toBeVisible()
 })
+
+test("a row's link opens the referral in the page with JavaScript, as a plain link without it, and in a new tab with a modifier", async ({ signedInAs }) => {
+  const page = await signedInAs('staff@lakeview.test', '/queue')
+  await expect(page).toHaveURL('/queue')
+  await hydrated(page)
+  const link = rows(page).first().locator('[data-row-link]')
+  const href = await link.getAttribute('href')
+  expect(href).toMatch(/^\/referrals\/[0-9a-f-]{36}$/)
+  // In the page: the router fetches the data, no new document is loaded.
+  const documents: string[] = []
+  page.on('request', (request) => {
+    if (request.resourceType() === 'document') documents.push(request.url())
+  })
+  await page.evaluate(() => ((window as unknown as { stillHere: boolean }).stillHere = true))
+  await link.click()
+  await expect(page).toHaveURL(href!)
+  await expect(page.getByRole('region', { name: 'Work this referral' })).toBeVisible()
+  expect(await page.evaluate(() => (window as unknown as { stillHere?: boolean }).stillHere)).toBe(true)
+  expect(documents).toEqual([])
+  // Back in the queue, Ctrl-click leaves the queue where it is and opens the referral beside it.
+  await page.goBack()
+  await expect(page).toHaveURL('/queue')
+  const [opened] = await Promise.all([
+    page.context().waitForEvent('page'),
+    rows(page)
+      .first()
+      .locator('[data-row-link]')
+      .click({ modifiers: ['ControlOrMeta'] }),
+  ])
+  await opened.waitForLoadState()
+  expect(new URL(opened.url()).pathname).toMatch(/^\/referrals\/[0-9a-f-]{36}$/)
+  await expect(page).toHaveURL('/queue')
+  await opened.close()
+
+  // Without JavaScript the same anchor is followed as a link.
+  const plain = await signedInAs('staff@lakeview.test', '/queue', { javaScriptEnabled: false })
+  await expect(plain).toHaveURL('/queue')
+  const plainLink = plain.getByTestId('queue-row').first().locator('[data-row-link]')
+  const plainHref = await plainLink.getAttribute('href')
+  await plainLink.click()
+  await expect(plain).toHaveURL(plainHref!)
+  await expect(plain.getByRole('region', { name: 'Work this referral' })).toBeVisible()
+})
