@@ -40,7 +40,7 @@ export default defineConfig({
   // every other test that reads a Northside time expects Toronto's: they run there too.
   projects: [
     { name: 'e2e', testIgnore: [/fuzz\.spec\.ts$/, /documents\.spec\.ts$/, /clinic-settings\.spec\.ts$/] },
-    { name: 'storage', testMatch: [/documents\.spec\.ts$/, /clinic-settings\.spec\.ts$/], dependencies: ['e2e'], fullyParallel: false },
+    { name: 'storage', testMatch: [/documents\.spec\.ts$/, /clinic-settings\.spec\.ts$/], dependencies: ['e2e'], fullyParallel: false, workers: 1 },
     { name: 'fuzz', testMatch: /fuzz\.spec\.ts$/, dependencies: ['storage'], fullyParallel: false },
   ],
   use: {

@@ -17,9 +17,12 @@
 import type { AppLoadContext } from '@remix-run/cloudflare'
 import { documentCipherFromEnv } from '~/crypto/phi.server'
 import type { TenantTx } from '~/tenancy/tenant.server'
+import type { AuditEvent } from '~/audit/audit.server'
 import { recordDocuments, type AttachedWith, type RecordOutcome } from './documents.server'
-import { documentLimits, formatBytes, type DocumentLimits } from './limits'
-import { discardDocuments, receiveUpload, type DocumentBucket, type Upload, type UploadTarget } from './upload.server'
+import { documentLimits, formatBytes, type DocumentLimits, type DocumentType } from './limits'
+import { discardDocuments, receiveUpload, stageHeldFiles, type DocumentBucket, type HeldFile, type Upload, type UploadTarget } from './upload.server'
+
+type Audit = (tx: TenantTx, event: AuditEvent) => Promise<void>
 
 export type ReferralUpload = Upload & { target: UploadTarget }
 
@@ -38,11 +41,33 @@ export function documentStore(context: AppLoadContext): { bucket: DocumentBucket
 export async function receiveReferralUpload(context: AppLoadContext, request: Request, referralId: string): Promise<ReferralUpload> {
   const clinicId = context.clinic?.id
   if (!clinicId) throw new Error('receiveReferralUpload needs the clinic of the request')
-  const { bucket, limits } = documentStore(context)
-  const target: UploadTarget = { bucket, cipher: documentCipherFromEnv(context.env), clinicId, referralId, limits }
+  const target = uploadTarget(context, clinicId, referralId)
   // A body that is not a form, or passes the route's limit, throws (MultipartError, the pipeline's
   // BodyRefusal): the pipeline answers it as for any form (400, 413), with nothing kept.
   return { ...(await receiveUpload(request, target)), target }
+}
+
+function uploadTarget(context: AppLoadContext, clinicId: string, referralId: string): UploadTarget {
+  const { bucket, limits } = documentStore(context)
+  return { bucket, cipher: documentCipherFromEnv(context.env), clinicId, referralId, limits }
+}
+
+/**
+ * Files that came whole (a FHIR transaction's attachments, decision 062), staged for the id a
+ * new referral will be created with, as receiveReferralUpload stages a form's: the same
+ * recognition, sealing and limits. A refusal has kept nothing; `staged` is recorded with
+ * storeReferralDocuments in the referral's transaction, or discarded.
+ */
+export async function receiveHeldFiles(
+  context: AppLoadContext,
+  files: HeldFile[],
+): Promise<{ upload: ReferralUpload } | { refused: number; found: DocumentType | null }> {
+  const clinicId = context.clinic?.id
+  if (!clinicId) throw new Error('receiveHeldFiles needs the clinic of the request')
+  const target = uploadTarget(context, clinicId, crypto.randomUUID())
+  const outcome = files.length ? await stageHeldFiles(target, files) : { staged: [] }
+  if ('refused' in outcome) return outcome
+  return { upload: { fields: new FormData(), staged: outcome.staged, problems: [], target } }
 }
 
 /** Records the staged files in the caller's transaction; see the top of this file. */
@@ -50,12 +75,13 @@ export function storeReferralDocuments(
   tx: TenantTx,
   context: AppLoadContext,
   upload: ReferralUpload,
-  options: { uploadedBy: string; attachedWith: AttachedWith },
+  options: { uploadedBy: string; attachedWith: AttachedWith; audit?: Audit },
 ): Promise<RecordOutcome> {
+  const { audit = context.audit, ...by } = options
   return recordDocuments(
     tx,
-    { cipher: context.phi, audit: context.audit },
-    { clinicId: upload.target.clinicId, referralId: upload.target.referralId, staged: upload.staged, limits: upload.target.limits, ...options },
+    { cipher: context.phi, audit },
+    { clinicId: upload.target.clinicId, referralId: upload.target.referralId, staged: upload.staged, limits: upload.target.limits, ...by },
   )
 }
 

@@ -114,6 +114,50 @@ export async function receiveUpload(request: Request, target: UploadTarget): Pro
   return { fields, staged, problems }
 }
 
+/** A file already in memory (an attachment of a FHIR Bundle, decoded when its turn comes), with the type its sender declared. */
+export type HeldFile = { name: string; contentType: DocumentType; bytes: () => Uint8Array<ArrayBuffer> }
+
+export type HeldOutcome = { staged: StagedDocument[] } | { refused: number; found: DocumentType | null }
+
+/**
+ * Files that came whole rather than in a form (decision 062), staged as the form's are: each
+ * recognised from its bytes (a declared type that the bytes do not bear out is refused, as a
+ * name ending is), then sealed chunk by chunk. One at a time, so that at most one file's bytes
+ * are held; the first refusal stops it and deletes what was staged: all or none.
+ */
+export async function stageHeldFiles(target: UploadTarget, files: HeldFile[]): Promise<HeldOutcome> {
+  const staged: StagedDocument[] = []
+  let total = 0
+  try {
+    for (const [index, file] of files.entries()) {
+      const bytes = file.bytes()
+      const found = await recognise(bytes.slice(0, CHUNK_BYTES))
+      if (found !== file.contentType) {
+        await discardDocuments(target, staged)
+        return { refused: index, found }
+      }
+      const outcome = await stageFile(pieces(bytes), target, cleanName(file.name), {
+        skipEmpty: false,
+        room: Math.min(target.limits.fileBytes, target.limits.referralBytes - total),
+      })
+      if (typeof outcome === 'string') {
+        await discardDocuments(target, staged)
+        return { refused: index, found: null }
+      }
+      staged.push(outcome)
+      total += outcome.sizeBytes
+    }
+  } catch (error) {
+    await discardDocuments(target, staged)
+    throw error
+  }
+  return { staged }
+}
+
+async function* pieces(bytes: Uint8Array<ArrayBuffer>) {
+  for (let at = 0; at < bytes.byteLength; at += CHUNK_BYTES) yield bytes.subarray(at, at + CHUNK_BYTES)
+}
+
 /** Deletes what was staged (nothing was recorded): after a refusal, a field error, a failed transaction. */
 export async function discardDocuments(target: Pick<UploadTarget, 'bucket' | 'clinicId' | 'referralId'>, staged: Pick<StagedDocument, 'id' | 'chunkCount'>[]) {
   const keys = staged.flatMap((d) => Array.from({ length: d.chunkCount }, (_, i) => chunkKey(target.clinicId, target.referralId, d.id, i)))

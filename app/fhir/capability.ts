@@ -103,7 +103,7 @@ export function capabilityStatement(options: { base: string }): Resource {
           {
             type: 'DocumentReference',
             documentation:
-              'A document of a referral (ServiceRequest.supportingInfo lists them); its content is Binary/{id}. The title is the file’s name. Each read and search is audited.',
+              'A document of a referral (ServiceRequest.supportingInfo lists them); its content is Binary/{id}. The title is the file’s name. Each read and search is audited. Written only in the transaction that sends its referral: status current, subject the Patient’s fullUrl, context.related the ServiceRequest’s, one content whose attachment has contentType and data (base64), or url naming a Binary entry of the Bundle (contentType, data); title is the file’s name. Taken as the intake form takes files: PDF, JPEG, PNG, TIFF or plain text as the bytes say (a contentType they do not bear out is 422), at most 10 MB each, 50 MB and 50 files a referral, or the clinic’s lower limits; the Bundle itself at most 16 MB (413), so about 12 MB of documents. All kept with the referral or none.',
             interaction: [{ code: 'read' }, { code: 'search-type' }],
             searchParam: [
               param('related', 'reference', 'DocumentReference-related', 'ServiceRequest/{id}: every document of that referral, on one page.'),
@@ -133,7 +133,7 @@ export function capabilityStatement(options: { base: string }): Resource {
           {
             code: 'transaction',
             documentation:
-              'A referral sent by its referrer: one Patient, one ServiceRequest (status active, intent order, subject the Patient) and one QuestionnaireResponse (questionnaire: the clinic’s intake form url|version) each POSTed. The answers are the form; the Patient and ServiceRequest fill the fields they carry (name, birth date, health card, contact; priority, code, reasonCode) and must agree with any answer given. Checked as the intake form is. Idempotent on the ServiceRequest identifier (or entry.request.ifNoneExist identifier=system|value, or Bundle.identifier): a repeat gives the first referral back (200 OK entries). Errors name the element, never a value sent.',
+              'A referral sent by its referrer: one Patient, one ServiceRequest (status active, intent order, subject the Patient) and one QuestionnaireResponse (questionnaire: the clinic’s intake form url|version) each POSTed, and the referral’s documents as DocumentReferences (see that resource), each with its Binary or its bytes inline. The answers are the form; the Patient and ServiceRequest fill the fields they carry (name, birth date, health card, contact; priority, code, reasonCode) and must agree with any answer given. Checked as the intake form is. Idempotent on the ServiceRequest identifier (or entry.request.ifNoneExist identifier=system|value, or Bundle.identifier): a repeat gives the first referral back (200 OK entries). Errors name the element, never a value sent.',
           },
         ],
       },

@@ -12,6 +12,7 @@
 import type { IntakeField, IntakeFormDefinition } from '~/db/schema'
 import { ONTARIO_HEALTH_CARD } from './codes'
 import type { Issue } from './outcome.server'
+import { isDocumentEntry } from './transaction-documents'
 
 type Json = Record<string, unknown>
 export type FormInput = Record<string, string>
@@ -158,7 +159,7 @@ function formVersionOf(canonical: unknown, formUrl: string): number | null {
 export function readTransaction(
   body: unknown,
   formUrl: string,
-): { entries: Record<Kind, Json>; order: Kind[]; key: string; formVersion: number } | { problems: Issue[] } {
+): { entries: Record<Kind, Json>; order: Kind[]; key: string; formVersion: number; fullUrls: Partial<Record<Kind, string>> } | { problems: Issue[] } {
   const problems: Issue[] = []
   if (!isObject(body) || body.resourceType !== 'Bundle') return { problems: [issue('Bundle', 'post a Bundle of type transaction to the base')] }
   if (body.type !== 'transaction') return { problems: [issue('Bundle.type', 'only a transaction is taken here', 'not-supported')] }
@@ -168,11 +169,19 @@ export function readTransaction(
   const order: Kind[] = []
   let ifNoneExist: string | undefined
   list.forEach((entry: unknown, i) => {
+    // The documents are transaction-documents.ts's (decision 062).
+    if (isDocumentEntry(entry)) return
     const at = `Bundle.entry[${i}]`
     const resource = isObject(entry) && isObject(entry.resource) ? entry.resource : undefined
     const kind = KINDS.find((k) => k === resource?.resourceType)
     if (!resource || !kind)
-      return void problems.push(issue(at, 'a transaction here holds one Patient, one ServiceRequest and one QuestionnaireResponse', 'not-supported'))
+      return void problems.push(
+        issue(
+          at,
+          'a transaction here holds one Patient, one ServiceRequest, one QuestionnaireResponse and their DocumentReferences and Binaries',
+          'not-supported',
+        ),
+      )
     if (entries[kind]) return void problems.push(issue(at, `a second ${kind}`, 'not-supported'))
     const request = isObject(entry) && isObject(entry.request) ? entry.request : {}
     if (request.method !== 'POST' || request.url !== kind)
@@ -223,7 +232,7 @@ export function readTransaction(
       ),
     )
   if (problems.length) return { problems }
-  return { entries: entries as Record<Kind, Json>, order, key: key!, formVersion: formVersion! }
+  return { entries: entries as Record<Kind, Json>, order, key: key!, formVersion: formVersion!, fullUrls }
 }
 
 /** The form's values from the three resources, or the places that disagree or do not fit. */

@@ -23,6 +23,7 @@ import { loadTask } from './referrals.server'
 import { questionnaireUrl, REASON_SYSTEM, type FhirServer, type Resource } from './resources'
 import { applyJsonPatch, taskMove } from './task-update'
 import { answerExpression, readTransaction, transactionAnswers, transactionKey } from './transaction'
+import { receiveTransactionDocuments } from './transaction-documents.server'
 
 /** The request's audit, with the FHIR marker on every row (as the reads' `details.fhir`). */
 export const fhirAudit = (context: AppLoadContext) => (tx: TenantTx, event: AuditEvent) =>
@@ -42,8 +43,10 @@ export async function submitTransaction(context: AppLoadContext, user: SessionUs
   const read = readTransaction(body, questionnaireUrl(server))
   if ('problems' in read) throw fhirError(400, 'The transaction is not valid', { issues: read.problems })
   const key = await transactionKey(read.key)
+  // Its documents are read and sealed before any query, then kept with the referral or not at all (decision 062).
+  const files = await receiveTransactionDocuments(context, body, read.fullUrls)
   type Outcome = { stale: true } | { problems: Issue[] } | { created: Awaited<ReturnType<typeof createReferral>> }
-  const outcome = await context.db.tenant(async (tx): Promise<Outcome> => {
+  const transaction = context.db.tenant(async (tx): Promise<Outcome> => {
     const form = await intakeFormVersion(tx, clinic.id, read.formVersion)
     if (!form) return { stale: true }
     const answered = transactionAnswers(read.entries, form.definition)
@@ -58,27 +61,27 @@ export async function submitTransaction(context: AppLoadContext, user: SessionUs
       }
     }
     const created = await createReferral(tx, context.phi, fhirAudit(context), {
+      id: files.referralId,
       clinic,
       submittedBy: user.id,
       form,
       values: values.data as FormValues,
       idempotencyKey: key,
     })
+    await files.record(tx, created, { uploadedBy: user.id, audit: fhirAudit(context) })
     return { created }
   })
+  const outcome = await transaction.finally(files.settle)
   if ('stale' in outcome) throw fhirError(409, 'That intake form version does not exist for this clinic: read the current Questionnaire and fill it in')
   if ('problems' in outcome) throw unprocessable(outcome.problems)
   const { id, created } = outcome.created
   const status = created ? '201 Created' : '200 OK'
-  // Each entry answered in the request's order; the three resources share the referral's id.
-  return {
-    resourceType: 'Bundle',
-    type: 'transaction-response',
-    entry: read.order.map((kind) => ({
-      fullUrl: `${server.origin}/fhir/R4/${kind}/${id}`,
-      response: { status, location: `${kind}/${id}` },
-    })),
-  }
+  // Each entry answered in the request's order; the three resources share the referral's id, a document's two theirs.
+  const entries = read.order.map((kind) => ({
+    fullUrl: `${server.origin}/fhir/R4/${kind}/${id}`,
+    response: { status, location: `${kind}/${id}` },
+  }))
+  return { resourceType: 'Bundle', type: 'transaction-response', entry: files.responseEntries(server, entries) }
 }
 
 /** A version as If-Match carries it (`W/"3"`, or `"3"`), or null when the header says something else. */

@@ -6,10 +6,11 @@
 import type { ActionFunctionArgs } from '@remix-run/cloudflare'
 import { fhirRoute, readFhirBody, requireFhirCaller } from '~/fhir/handler.server'
 import { fhirError } from '~/fhir/outcome.server'
+import { TRANSACTION_BODY } from '~/fhir/transaction-documents'
 import { submitTransaction } from '~/fhir/writes.server'
 
-/** PHI: the Bundle is a patient's referral (tests/e2e/phi-coverage.spec.ts lists the route). */
-export const handle = { phi: true }
+/** PHI: the Bundle is a patient's referral (tests/e2e/phi-coverage.spec.ts lists the route); its documents make it larger than a form (decision 062). */
+export const handle = { phi: true, requestBody: TRANSACTION_BODY }
 
 export const loader = () =>
   fhirError(405, 'The base takes a transaction Bundle (POST); GET /fhir/R4/metadata lists what this server has', { headers: { Allow: 'POST' } })

@@ -40,3 +40,69 @@ export async function newReferral(request: APIRequestContext) {
   expect(created.status(), await created.text()).toBe(201)
   return { id: (await created.json()).data.id as string, body }
 }
+
+/** The fullUrls of a transaction Bundle's three resources, as transactionBundle gives them. */
+export const FULL_URLS = {
+  Patient: 'urn:uuid:1b0c1f47-3b6b-4a8e-9c43-4b0b8d1d0001',
+  ServiceRequest: 'urn:uuid:1b0c1f47-3b6b-4a8e-9c43-4b0b8d1d0002',
+  QuestionnaireResponse: 'urn:uuid:1b0c1f47-3b6b-4a8e-9c43-4b0b8d1d0003',
+} as const
+
+type Parts = {
+  patient?: Record<string, unknown>
+  serviceRequest?: Record<string, unknown>
+  /** At least its questionnaire (`url|version`) and items. */
+  questionnaireResponse: Record<string, unknown>
+  identifier?: { system: string; value: string }
+  ifNoneExist?: string
+  /** Entries after the three (DocumentReferences and Binaries, or what a test means to be refused). */
+  more?: unknown[]
+}
+
+/**
+ * A transaction Bundle (docs/decisions/056-fhir-writes.md) as an EHR builds one: a Patient, a
+ * ServiceRequest (active order, subject the Patient) and a completed QuestionnaireResponse,
+ * each POSTed, with what the test gives merged in.
+ */
+export function transactionBundle(parts: Parts) {
+  const post = (url: string, more: Record<string, unknown> = {}) => ({ method: 'POST', url, ...more })
+  return {
+    resourceType: 'Bundle' as const,
+    type: 'transaction',
+    ...(parts.identifier && { identifier: parts.identifier }),
+    entry: [
+      { fullUrl: FULL_URLS.Patient, resource: { resourceType: 'Patient', ...parts.patient }, request: post('Patient') },
+      {
+        fullUrl: FULL_URLS.ServiceRequest,
+        resource: { resourceType: 'ServiceRequest', status: 'active', intent: 'order', subject: { reference: FULL_URLS.Patient }, ...parts.serviceRequest },
+        request: post('ServiceRequest', parts.ifNoneExist ? { ifNoneExist: parts.ifNoneExist } : {}),
+      },
+      {
+        fullUrl: FULL_URLS.QuestionnaireResponse,
+        resource: { resourceType: 'QuestionnaireResponse', status: 'completed', ...parts.questionnaireResponse },
+        request: post('QuestionnaireResponse'),
+      },
+      ...(parts.more ?? []),
+    ],
+  }
+}
+
+/** A QuestionnaireResponse's questionnaire and items answering every required field of the clinic's current form (values that are PHI-shaped, not real). */
+export async function requiredAnswers(request: APIRequestContext, headers: Record<string, string>) {
+  const form = (await (await request.get('/api/v1/intake-form', { headers })).json()).data as {
+    version: number
+    fields: { key: string; type: string; required: boolean; options?: string[]; format?: string }[]
+  }
+  const { url } = (await (await request.get(`/fhir/R4/Questionnaire/intake-${form.version}`, { headers })).json()) as { url: string }
+  const answer = (f: (typeof form.fields)[number]) =>
+    f.format
+      ? { valueString: '4821-093-771-KD' }
+      : f.type === 'checkbox'
+        ? { valueBoolean: true }
+        : f.type === 'number'
+          ? { valueDecimal: 1 }
+          : f.type === 'date'
+            ? { valueDate: '1980-02-03' }
+            : { valueString: { phone: '(416) 555-0123', email: 'p@example.test', select: f.options?.[0] ?? '' }[f.type] ?? `PHI ${f.key}` }
+  return { questionnaire: `${url}|${form.version}`, item: form.fields.filter((f) => f.required).map((f) => ({ linkId: f.key, answer: [answer(f)] })) }
+}

@@ -16,7 +16,7 @@ import { WORKFLOW } from '../../app/fhir/codes'
 import type { ReferralStatus } from '../../app/db/enums'
 import { fhirProblems } from '../support/fhir-validate'
 import { APP_URL, auditOfRequest, bearer, E2E, expect, go, test, token, uniquePatient, type Owner, spareRateLimits, FHIR_ACCOUNTS } from './fixtures'
-import { fhir, outcome, type Json, type Outcome } from './fhir-fixtures'
+import { fhir, FULL_URLS, outcome, transactionBundle, type Json, type Outcome } from './fhir-fixtures'
 
 type Field = { key: string; type: string; required: boolean; options?: string[]; format?: string }
 
@@ -88,47 +88,21 @@ async function newBundle(request: APIRequestContext, access: string, order = ran
     .filter((f) => values[f.key] !== undefined && !CARRIED.includes(f.key))
     .map((f) => ({ linkId: f.key, answer: [answer(f, values[f.key])] }))
   const identifier = { system: 'urn:oid:2.16.840.1.113883.3.999.1', value: order }
-  const bundle = {
-    resourceType: 'Bundle',
-    type: 'transaction',
-    entry: [
-      {
-        fullUrl: 'urn:uuid:1b0c1f47-3b6b-4a8e-9c43-4b0b8d1d0001',
-        resource: {
-          resourceType: 'Patient',
-          identifier: [{ system: 'https://fhir.infoway-inforoute.ca/NamingSystem/ca-on-patient-hcn', value: unique.card }],
-          name: [{ use: 'official', family: unique.last, given: [unique.first] }],
-          birthDate: unique.dob,
-        },
-        request: { method: 'POST', url: 'Patient' },
-      },
-      {
-        fullUrl: 'urn:uuid:1b0c1f47-3b6b-4a8e-9c43-4b0b8d1d0002',
-        resource: {
-          resourceType: 'ServiceRequest',
-          identifier: [identifier],
-          status: 'active',
-          intent: 'order',
-          priority: 'urgent',
-          subject: { reference: 'urn:uuid:1b0c1f47-3b6b-4a8e-9c43-4b0b8d1d0001' },
-          reasonCode: [{ text: values.reason }],
-        },
-        request: { method: 'POST', url: 'ServiceRequest', ifNoneExist: `identifier=${identifier.system}|${identifier.value}` },
-      },
-      {
-        fullUrl: 'urn:uuid:1b0c1f47-3b6b-4a8e-9c43-4b0b8d1d0003',
-        resource: {
-          resourceType: 'QuestionnaireResponse',
-          questionnaire: `${questionnaire.url}|${questionnaire.version}`,
-          status: 'completed',
-          subject: { reference: 'urn:uuid:1b0c1f47-3b6b-4a8e-9c43-4b0b8d1d0001' },
-          basedOn: [{ reference: 'urn:uuid:1b0c1f47-3b6b-4a8e-9c43-4b0b8d1d0002' }],
-          item: [{ linkId: 'answers', item: items }],
-        },
-        request: { method: 'POST', url: 'QuestionnaireResponse' },
-      },
-    ],
-  }
+  const bundle = transactionBundle({
+    patient: {
+      identifier: [{ system: 'https://fhir.infoway-inforoute.ca/NamingSystem/ca-on-patient-hcn', value: unique.card }],
+      name: [{ use: 'official', family: unique.last, given: [unique.first] }],
+      birthDate: unique.dob,
+    },
+    serviceRequest: { identifier: [identifier], priority: 'urgent', reasonCode: [{ text: values.reason }] },
+    ifNoneExist: `identifier=${identifier.system}|${identifier.value}`,
+    questionnaireResponse: {
+      questionnaire: `${questionnaire.url}|${questionnaire.version}`,
+      subject: { reference: FULL_URLS.Patient },
+      basedOn: [{ reference: FULL_URLS.ServiceRequest }],
+      item: [{ linkId: 'answers', item: items }],
+    },
+  })
   expect(await fhirProblems(bundle), 'the test sends valid R4').toEqual([])
   return { bundle: bundle as Bundle, values, patient: unique }
 }

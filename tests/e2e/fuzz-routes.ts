@@ -9,6 +9,7 @@ import { PROMPT_VERSION } from '../../app/ai/prompts'
 import { toEditorValue } from '../../app/intake/definition-schema'
 import { NEXT_STATUSES } from '../../app/referrals/workflow'
 import type { ReferralStatus, IntakeFormDefinition } from '../../app/db/schema'
+import { transactionBundle } from './fhir-fixtures'
 import { APP_URL, today, type Owner } from './fixtures'
 import type { FieldSpec, Kind } from './fuzz-cases'
 import type { Base, Endpoint } from './fuzz-requests'
@@ -1546,34 +1547,16 @@ export function endpoints(w: World): (Endpoint & { file: string })[] {
               : types.get(key) === 'date'
                 ? { valueDate: value }
                 : { valueString: value }
+        const bundle = transactionBundle({
+          identifier: { system: 'urn:ietf:rfc:3986', value: 'urn:uuid:5f0e3c1a-2b4d-4e6f-8a9b-0c1d2e3f4a5b' },
+          questionnaireResponse: {
+            questionnaire: `${APP_URL}/clinics/${w.northsideId}/intake-form|${row.version}`,
+            item: fields.map(([key, value]) => ({ linkId: key, answer: [answer(key, value)] })),
+          },
+        })
         return {
           type: 'json',
-          fields: [
-            ['resourceType', 'Bundle'],
-            ['type', 'transaction'],
-            ['identifier', { system: 'urn:ietf:rfc:3986', value: 'urn:uuid:5f0e3c1a-2b4d-4e6f-8a9b-0c1d2e3f4a5b' }],
-            [
-              'entry',
-              [
-                { fullUrl: 'urn:uuid:p', resource: { resourceType: 'Patient' }, request: { method: 'POST', url: 'Patient' } },
-                {
-                  fullUrl: 'urn:uuid:s',
-                  resource: { resourceType: 'ServiceRequest', status: 'active', intent: 'order', subject: { reference: 'urn:uuid:p' } },
-                  request: { method: 'POST', url: 'ServiceRequest' },
-                },
-                {
-                  fullUrl: 'urn:uuid:q',
-                  resource: {
-                    resourceType: 'QuestionnaireResponse',
-                    status: 'completed',
-                    questionnaire: `${APP_URL}/clinics/${w.northsideId}/intake-form|${row.version}`,
-                    item: fields.map(([key, value]) => ({ linkId: key, answer: [answer(key, value)] })),
-                  },
-                  request: { method: 'POST', url: 'QuestionnaireResponse' },
-                },
-              ],
-            ],
-          ],
+          fields: Object.entries(bundle),
           specs: { resourceType: spec('enum'), type: spec('enum') },
         }
       },

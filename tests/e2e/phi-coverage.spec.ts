@@ -16,6 +16,7 @@ import type { APIRequestContext, APIResponse } from '@playwright/test'
 import { and, desc, eq, ne } from 'drizzle-orm'
 import type { AuditAction } from '../../app/audit/audit.server'
 import { auditLogs, clinics, referrals, users } from '../../app/db/schema'
+import { requiredAnswers, transactionBundle } from './fhir-fixtures'
 import { APP_URL, bearer, expect, FHIR_ACCOUNTS, SAME_ORIGIN, spareRateLimits, test, today, token, type Owner, type SignedInAs } from './fixtures'
 
 const ROLES = ['staff', 'admin', 'referrer'] as const
@@ -62,40 +63,10 @@ const reply = (referralId: string) => ({
 
 /** A transaction Bundle answering every field of the clinic's current form in its QuestionnaireResponse (app/fhir/transaction.ts). */
 async function sendTransaction(request: APIRequestContext, headers: Record<string, string>) {
-  const form = (await (await request.get('/api/v1/intake-form', { headers })).json()).data as {
-    version: number
-    fields: { key: string; type: string; required: boolean; options?: string[]; format?: string }[]
-  }
-  const { url } = (await (await request.get(`/fhir/R4/Questionnaire/intake-${form.version}`, { headers })).json()) as { url: string }
-  const answer = (f: (typeof form.fields)[number]) =>
-    f.format
-      ? { valueString: '4821-093-771-KD' }
-      : f.type === 'checkbox'
-        ? { valueBoolean: true }
-        : f.type === 'number'
-          ? { valueDecimal: 1 }
-          : f.type === 'date'
-            ? { valueDate: '1980-02-03' }
-            : { valueString: { phone: '(416) 555-0123', email: 'p@example.test', select: f.options?.[0] ?? '' }[f.type] ?? `PHI ${f.key}` }
-  const entry = [
-    { fullUrl: 'urn:uuid:p', resource: { resourceType: 'Patient' }, request: { method: 'POST', url: 'Patient' } },
-    {
-      fullUrl: 'urn:uuid:s',
-      resource: { resourceType: 'ServiceRequest', status: 'active', intent: 'order', subject: { reference: 'urn:uuid:p' } },
-      request: { method: 'POST', url: 'ServiceRequest' },
-    },
-    {
-      fullUrl: 'urn:uuid:q',
-      resource: {
-        resourceType: 'QuestionnaireResponse',
-        status: 'completed',
-        questionnaire: `${url}|${form.version}`,
-        item: form.fields.filter((f) => f.required).map((f) => ({ linkId: f.key, answer: [answer(f)] })),
-      },
-      request: { method: 'POST', url: 'QuestionnaireResponse' },
-    },
-  ]
-  const data = { resourceType: 'Bundle', type: 'transaction', identifier: { system: 'urn:ietf:rfc:3986', value: `urn:uuid:${crypto.randomUUID()}` }, entry }
+  const data = transactionBundle({
+    identifier: { system: 'urn:ietf:rfc:3986', value: `urn:uuid:${crypto.randomUUID()}` },
+    questionnaireResponse: await requiredAnswers(request, headers),
+  })
   return request.post('/fhir/R4', { headers: { ...headers, 'Content-Type': 'application/fhir+json' }, data })
 }
 const apiIds = async (response: APIResponse) => ((await response.json()).data as { id: string }[]).map((r) => r.id)
