@@ -12,6 +12,10 @@
  * the same build (2026-12-01), which is why the line is not the file's own size. It also fails
  * when, with 80% of the file sent and the heap garbage collected, the isolate keeps more than
  * --max-kept-mb (default 4): a file held whole would keep 8 MB or more.
+ * Then six 15 MB bodies are sent at once to /fhir/R4 without a token (read whole before the caller
+ * is known, decision 062): one is read (401) and five refused at once (503), the isolate grows by
+ * at most three times one body, and /healthz answers after. Without the shared budget all six were
+ * read: +118.7 MB, next to the isolate's 128 MB (2026-12-02).
  * Ports: app 8811, inspector 56010, PostgreSQL 56011, relay 56012, provider 56013.
  */
 import { createHash } from 'node:crypto'
@@ -149,8 +153,51 @@ const verdict = await runBench(
     )
     const same = createHash('sha256').update(back).digest('hex') === createHash('sha256').update(file).digest('hex')
     say(`read back ${(back.length / MB).toFixed(1)} MB: ${same ? 'identical' : 'DIFFERENT'}`)
+    // Large bodies read whole (a FHIR transaction, up to 16 MB: decision 062) share one budget per
+    // isolate, and the body is read before the caller is known: six strangers sending a 15 MB
+    // body at once get one read (then 401) and five 503s at once, and the isolate stays within
+    // bounds and answers after.
+    const flood = Buffer.alloc(15 * MB, 0x20)
+    Buffer.from('{"resourceType":"Bundle","type":"transaction","entry":[]').copy(flood)
+    flood[flood.length - 1] = 0x7d
+    await inspector.heapUsage({ gc: true })
+    const floodBase = await usage()
+    let floodPeak = floodBase
+    sampling = true
+    const floodSampler = (async () => {
+      while (sampling) {
+        floodPeak = Math.max(floodPeak, await usage())
+        await sleep(20)
+      }
+    })()
+    const statuses = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        fetch(`${app.origin}/fhir/R4`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/fhir+json', 'Content-Length': String(flood.length) },
+          body: flood,
+        }).then(
+          async (r) => {
+            await r.arrayBuffer()
+            return r.status
+          },
+          () => 'connection failed',
+        ),
+      ),
+    )
+    sampling = false
+    await floodSampler
+    const floodGrew = (floodPeak - floodBase) / MB
+    const health = await fetch(`${app.origin}/healthz`)
+    say(
+      `six 15 MB bodies at once to /fhir/R4 without a token: ${statuses.sort().join(', ')}; peak +${floodGrew.toFixed(1)} MB over before; /healthz after: ${health.status}`,
+    )
     void app
     if (!same) throw new Error('the document read back is not the one uploaded')
+    if (statuses.filter((s) => s === 401).length !== 1 || statuses.filter((s) => s === 503).length !== 5)
+      throw new Error(`six large bodies at once were answered ${statuses.join(', ')} (expected one 401 and five 503s)`)
+    if (health.status !== 200) throw new Error(`the app answered /healthz ${health.status} after the large bodies`)
+    if (floodGrew > 3 * 15) throw new Error(`the isolate grew by ${floodGrew.toFixed(1)} MB taking one 15 MB body (limit ${3 * 15} MB)`)
     if (grew > Number(args['max-mb'])) throw new Error(`the heap grew by ${grew.toFixed(1)} MB during a 10 MB upload (limit ${args['max-mb']} MB)`)
     if (!(kept <= Number(args['max-kept-mb'])))
       throw new Error(`the isolate kept ${kept.toFixed(1)} MB of a 10 MB upload at 80% (limit ${args['max-kept-mb']} MB)`)

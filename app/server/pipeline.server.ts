@@ -22,7 +22,7 @@ import { createLoadContext, UnavailableError } from './load-context.server'
 import { logEnvProblems, logError, logRequest } from '~/utils/log.server'
 import { rateLimitHeaders, type RateLimitVerdict } from '~/tenancy/rate-limit.server'
 import { internalError, refuse, tooManyRequests, unavailable, type Audience } from './refusals.server'
-import { BodyRefusal, DEFAULT_BODY_POLICY, hasBody, requireForm, requireFormType, takeBody } from './request-body.server'
+import { BodyRefusal, DEFAULT_BODY_POLICY, hasBody, requireForm, requireFormType, reserveBody, takeBody } from './request-body.server'
 import { createRouteMatcher, pagePathOf, type RouteMatch } from './route-pattern.server'
 import { applySecurityHeaders, createNonce } from './security-headers.server'
 import { isSingleFetchRequest, reloadAsDocument } from './single-fetch.server'
@@ -69,6 +69,8 @@ export function createRequestPipeline(build: ServerBuild, mode: 'production' | '
     const connectOrigins: string[] = []
     // A page of ours (429, 503, 500) rather than Remix's answer.
     let refusedBeforeRemix = false
+    // A large body's share of the isolate's memory, given back when the request is answered.
+    let releaseBody = () => {}
 
     async function answer(): Promise<Response> {
       if (api && isPreflight(incoming)) {
@@ -81,6 +83,7 @@ export function createRequestPipeline(build: ServerBuild, mode: 'production' | '
         return refused
       }
       // The body is in (or refused) before the database is touched: a slow client holds no connection.
+      releaseBody = reserveBody(incoming, route.bodyPolicy ?? DEFAULT_BODY_POLICY)
       const request = await withBody(incoming, route, limits.bodyTimeoutMs, api, deadline.signal)
       // A streamed upload is not copied (a copy nobody reads would keep every byte of it): only a small one,
       // whose typing the draft can keep (at most a form's 64 KB, declared).
@@ -136,6 +139,7 @@ export function createRequestPipeline(build: ServerBuild, mode: 'production' | '
         response = internalError(to)
       }
     } finally {
+      releaseBody()
       // The answer is out; a body that streams after it (an export) is not cut off.
       deadline.clear()
       // A change may have written outbox events (drizzle/0024): the courier is poked once its
@@ -267,6 +271,14 @@ function refuseBody(to: Audience, refusal: BodyRefusal, timeoutMs: number) {
         status: 415,
         title: 'This address takes forms only',
         message: 'IntakePilot pages accept what a web form sends (application/x-www-form-urlencoded or multipart/form-data). Nothing was saved.',
+      })
+    case 'busy':
+      return refuse(to, {
+        status: 503,
+        title: 'IntakePilot is taking other large submissions',
+        message: 'Nothing was saved. Send it again in a few seconds.',
+        apiMessage: 'Other large request bodies are being taken; send this again in a few seconds',
+        headers: { 'Retry-After': '5', Connection: 'close' },
       })
     case 'malformed-form':
       return refuse(to, {

@@ -25,7 +25,7 @@ export const DEFAULT_BODY_POLICY: RequestBodyPolicy = { maxBytes: 64 * 1024 }
 /** How long a body may take to arrive (a form of 64 KB takes well under a second). */
 export const DEFAULT_BODY_TIMEOUT_MS = 10_000
 
-export type BodyRefusalReason = 'too-large' | 'too-slow' | 'not-a-form' | 'malformed-form'
+export type BodyRefusalReason = 'too-large' | 'too-slow' | 'not-a-form' | 'malformed-form' | 'busy'
 
 /** The body cannot be taken; `status` is what the client is answered. */
 export class BodyRefusal extends Error {
@@ -37,8 +37,47 @@ export class BodyRefusal extends Error {
     super(reason)
   }
   get status() {
-    return { 'too-large': 413, 'too-slow': 408, 'not-a-form': 415, 'malformed-form': 400 }[this.reason]
+    return { 'too-large': 413, 'too-slow': 408, 'not-a-form': 415, 'malformed-form': 400, busy: 503 }[this.reason]
   }
+}
+
+/**
+ * Bodies read whole past the default (a FHIR transaction with its documents, decision 062) are
+ * held in the isolate's memory while their request runs, and parsed into more of it: together
+ * they may come to at most this many declared bytes (one Bundle at its limit). Past it, the next
+ * is refused at once with a 503 and Retry-After, before a byte of it is read, so concurrent large
+ * bodies (from anyone: the body is read before the caller is known) cannot exhaust the isolate.
+ */
+export const LARGE_BODIES_BUDGET = 16 * 1024 * 1024
+let largeBodiesHeld = 0
+
+/**
+ * Reserves a large whole-read body's bytes against LARGE_BODIES_BUDGET for the request's life;
+ * the returned function gives them back (once). Throws BodyRefusal('busy'). Streamed bodies, small
+ * ones and ones declared past their limit (a 413 anyway) reserve nothing.
+ */
+export function reserveBody(request: Request, policy: RequestBodyPolicy): () => void {
+  if (!hasBody(request.method) || policy.streamed || policy.maxBytes <= DEFAULT_BODY_POLICY.maxBytes) return () => {}
+  const declared = declaredLength(request)
+  if (declared !== null && declared > policy.maxBytes) return () => {}
+  const bytes = declared ?? policy.maxBytes
+  if (bytes <= DEFAULT_BODY_POLICY.maxBytes) return () => {}
+  if (largeBodiesHeld + bytes > LARGE_BODIES_BUDGET) throw new BodyRefusal('busy', policy.maxBytes)
+  largeBodiesHeld += bytes
+  let held = true
+  return () => {
+    if (held) largeBodiesHeld -= bytes
+    held = false
+  }
+}
+
+/** Bytes reserved by large bodies now (for tests). */
+export const largeBodiesInMemory = () => largeBodiesHeld
+
+function declaredLength(request: Request): number | null {
+  const header = request.headers.get('Content-Length')
+  const declared = header === null ? NaN : Number(header)
+  return Number.isSafeInteger(declared) && declared >= 0 ? declared : null
 }
 
 /** Methods that carry a body we read (OPTIONS, GET and HEAD carry none that matters). */
@@ -55,6 +94,10 @@ export async function takeBody(request: Request, policy: RequestBodyPolicy, time
   if (policy.streamed) return request.body.pipeThrough(byteLimit(policy.maxBytes))
 
   const reader = request.body.getReader()
+  // With its length declared the body is written into one buffer as it arrives: gathering chunks
+  // and joining them held it twice (32 MB for a 16 MB Bundle).
+  const declaredSize = declaredLength(request)
+  const whole = declaredSize === null ? null : new Uint8Array(declaredSize)
   const chunks: Uint8Array[] = []
   let size = 0
   let timer: ReturnType<typeof setTimeout> | undefined
@@ -65,10 +108,14 @@ export async function takeBody(request: Request, policy: RequestBodyPolicy, time
     for (;;) {
       const { done, value } = await Promise.race([reader.read(), tooSlow])
       if (done) break
-      size += value.byteLength
       // Counted as it arrives: Content-Length can be absent (chunked) or wrong.
-      if (size > policy.maxBytes) throw new BodyRefusal('too-large', policy.maxBytes)
-      chunks.push(value)
+      if (size + value.byteLength > policy.maxBytes) throw new BodyRefusal('too-large', policy.maxBytes)
+      if (whole) {
+        // More than was declared is not the body that was announced.
+        if (size + value.byteLength > whole.byteLength) throw new BodyRefusal('malformed-form')
+        whole.set(value, size)
+      } else chunks.push(value)
+      size += value.byteLength
     }
   } catch (error) {
     // Stop reading: the rest of the body is never buffered.
@@ -77,6 +124,7 @@ export async function takeBody(request: Request, policy: RequestBodyPolicy, time
   } finally {
     clearTimeout(timer)
   }
+  if (whole) return size === whole.byteLength ? whole : whole.subarray(0, size)
   const body = new Uint8Array(size)
   let offset = 0
   for (const chunk of chunks) {

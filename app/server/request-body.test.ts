@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { BodyRefusal, requireForm, takeBody } from './request-body.server'
+import { BodyRefusal, DEFAULT_BODY_POLICY, LARGE_BODIES_BUDGET, largeBodiesInMemory, requireForm, reserveBody, takeBody } from './request-body.server'
 
 const LIMIT = { maxBytes: 1024 }
 
@@ -83,5 +83,63 @@ describe('requireForm: page actions take forms that parse', () => {
     ['multipart/form-data; boundary=XyZ', '--XyZ\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--XyZ--\r\n'],
   ])('%s is a form', async (type, body) => {
     expect(await refusal(requireForm(type, text(body)))).toBeNull()
+  })
+})
+
+describe('takeBody with its length declared', () => {
+  test('is the bytes sent, in one buffer, also when fewer arrive than declared', async () => {
+    const { request } = streamed([bytes(300), bytes(200)], { contentLength: 500 })
+    const body = (await takeBody(request, LIMIT, 1000)) as Uint8Array
+    expect(body.byteLength).toBe(500)
+    const short = streamed([bytes(100)], { contentLength: 400 })
+    expect(((await takeBody(short.request, LIMIT, 1000)) as Uint8Array).byteLength).toBe(100)
+  })
+
+  test('more bytes than declared is not the body announced: 400, and the rest is not read', async () => {
+    const { request, pulled } = streamed([bytes(300), bytes(300), bytes(300)], { contentLength: 400 })
+    expect(await refusal(takeBody(request, LIMIT, 1000))).toBe('malformed-form')
+    expect(pulled()).toBeLessThan(3)
+  })
+})
+
+describe('reserveBody: large whole-read bodies share one budget per isolate', () => {
+  const MB = 1024 * 1024
+  const BUNDLE = { maxBytes: 16 * MB }
+  const post = (contentLength?: number) =>
+    new Request('https://x.test/fhir/R4', {
+      method: 'POST',
+      headers: contentLength === undefined ? {} : { 'Content-Length': String(contentLength) },
+    })
+
+  test('reserves what is declared, refuses past the budget with 503, and gives it back once', () => {
+    const first = reserveBody(post(10 * MB), BUNDLE)
+    expect(largeBodiesInMemory()).toBe(10 * MB)
+    let refused: unknown = null
+    try {
+      reserveBody(post(LARGE_BODIES_BUDGET - 10 * MB + 1), BUNDLE)
+    } catch (error) {
+      refused = error
+    }
+    expect(refused).toBeInstanceOf(BodyRefusal)
+    expect((refused as BodyRefusal).status).toBe(503)
+    // What fits still goes in.
+    const second = reserveBody(post(LARGE_BODIES_BUDGET - 10 * MB), BUNDLE)
+    first()
+    first()
+    second()
+    expect(largeBodiesInMemory()).toBe(0)
+  })
+
+  test('a body of unknown length counts as its limit; small, streamed, bodiless and over-limit ones count nothing', () => {
+    const unknown = reserveBody(post(), BUNDLE)
+    expect(largeBodiesInMemory()).toBe(BUNDLE.maxBytes)
+    expect(() => reserveBody(post(MB), BUNDLE)).toThrow(BodyRefusal)
+    unknown()
+    reserveBody(post(), DEFAULT_BODY_POLICY)
+    reserveBody(post(8 * 1024), BUNDLE)
+    reserveBody(post(50 * MB), { maxBytes: 60 * MB, streamed: true })
+    reserveBody(post(17 * MB), BUNDLE)
+    reserveBody(new Request('https://x.test/fhir/R4', { method: 'GET' }), BUNDLE)
+    expect(largeBodiesInMemory()).toBe(0)
   })
 })
