@@ -200,6 +200,9 @@ test('nobody writes a referral as an integration but that integration, with Refe
     await sqlState(db.as(staff).tenant((tx) => tx.update(s.referrals).set({ submittedByIntegrationName: 'Renamed' }).where(eq(s.referrals.id, row!.id)))),
   ).toBe('42501')
   expect(await sqlState(db.owner.update(s.referrals).set({ submittedByIntegration: other.id }).where(eq(s.referrals.id, row!.id)))).toBe('42501')
+  // Not even the owner names another clinic's integration as a sender: the trigger finds no name in
+  // this clinic's registrations (a check violation), and the foreign key includes the clinic.
+  expect(await sqlState(db.owner.insert(s.referrals).values(sentRow(clinics.northside!, { submittedByIntegration: stranger.id })))).toBe('23514')
   // One sender: never a person and a system at once.
   expect(
     await sqlState(db.owner.insert(s.referrals).values(sentRow(clinics.northside!, { submittedByIntegration: sender.id, submittedBy: referrer!.id }))),
