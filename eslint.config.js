@@ -14,7 +14,7 @@ const thrownResponses = [
 ]
 
 export default defineConfig(
-  globalIgnores(['build/', '.data/', '.wrangler/', '.cache/', 'tmp/', 'test-results/', 'playwright-report/', 'public/']),
+  globalIgnores(['build/', '.data/', '.wrangler/', '.cache/', 'tmp/', 'test-results/', 'playwright-report/', 'public/', 'bench/profiles/']),
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {

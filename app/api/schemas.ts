@@ -72,8 +72,10 @@ export const ReferralSummarySchema = z.object({
   formVersion: z.number().int(),
   receivedAt: z.string(),
   assignedTo: z.uuid().nullable(),
-  /** Null for a referral forwarded from another clinic: its referrer has no account here. */
+  /** Null for a referral forwarded from another clinic (its referrer has no account here), or sent by an EHR system. */
   submittedBy: z.uuid().nullable(),
+  /** The EHR system that sent it over FHIR, by its registration's id and name (docs/decisions/061-referrals-from-ehr-integrations.md). */
+  submittedByIntegration: z.object({ id: z.uuid(), name: z.string() }).nullable(),
   possibleDuplicate: z.boolean(),
   patient: z.object({ firstName: z.string().nullable(), lastName: z.string().nullable(), dob: z.string().nullable() }),
 })

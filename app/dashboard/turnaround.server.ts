@@ -60,7 +60,10 @@ export async function turnaround(tx: TenantTx, o: { clinicId: string; weeks: Per
       select (date_trunc('week', now() at time zone ${o.timeZone}) - (${o.weeks}::int - 1) * interval '1 week') at time zone ${o.timeZone} as since
     ), target(priority, triage_hours, booking_hours) as (values ${targets}),
     period as materialized (
-      select r.id, r.priority, r.status, r.received_at, r.triaged_at, r.scheduled_at, r.submitted_by, r.referrer_name, r.referrer_organization
+      -- An EHR system's referral is counted under the system, by its registration and its name (decision 061).
+      select r.id, r.priority, r.status, r.received_at, r.triaged_at, r.scheduled_at,
+             coalesce(r.submitted_by, r.submitted_by_integration) as submitted_by,
+             coalesce(r.referrer_name, r.submitted_by_integration_name) as referrer_name, r.referrer_organization
         from referrals r, bounds
        where r.clinic_id = ${o.clinicId} and r.received_at >= bounds.since
     ), steps as (

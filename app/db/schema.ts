@@ -123,6 +123,12 @@ export const referrals = pgTable(
     formVersion: integer('form_version').notNull(),
     /** Null only on a referral forwarded from another clinic: its referrer has no account here (referrer_name says who). */
     submittedBy: uuid('submitted_by'),
+    /**
+     * Sent by an EHR system instead (submitted_by null): its registration, of this clinic, and
+     * its name when it sent, written by the database (drizzle/0035; docs/decisions/061-referrals-from-ehr-integrations.md).
+     */
+    submittedByIntegration: uuid('submitted_by_integration'),
+    submittedByIntegrationName: text('submitted_by_integration_name'),
     status: text('status', { enum: referralStatuses }).notNull().default('received'),
     priority: text('priority', { enum: referralPriorities }).notNull().default('routine'),
     assignedTo: uuid('assigned_to'),
@@ -181,9 +187,16 @@ export const referrals = pgTable(
     // Entered by staff: always with its channel; a typed-in referrer only on such a referral.
     check('referrals_entered_with_channel', sql`(${t.enteredBy} is null) = (${t.channel} is null)`),
     check('referrals_typed_referrer_entered', sql`${t.referrerName} is null or ${t.enteredBy} is not null or ${t.forwardedFromClinicId} is not null`),
-    check('referrals_submitted_or_forwarded', sql`${t.submittedBy} is not null or ${t.forwardedFromClinicId} is not null`),
+    check(
+      'referrals_submitted_or_forwarded',
+      sql`${t.submittedBy} is not null or ${t.submittedByIntegration} is not null or ${t.forwardedFromClinicId} is not null`,
+    ),
+    check('referrals_one_sender', sql`${t.submittedByIntegration} is null or (${t.submittedBy} is null and ${t.enteredBy} is null)`),
+    check('referrals_integration_named', sql`(${t.submittedByIntegration} is null) = (${t.submittedByIntegrationName} is null)`),
     check('referrals_forwarded_status', sql`(${t.status} = 'forwarded') = (${t.forwardedToClinicId} is not null)`),
     uniqueIndex('referrals_clinic_idempotency_key').on(t.clinicId, t.submittedBy, t.idempotencyKey),
+    // The foreign key to ehr_integrations (clinic_id, id) is in drizzle/0035 (integrations-schema.ts imports this file).
+    uniqueIndex('referrals_clinic_integration_idempotency_key').on(t.clinicId, t.submittedByIntegration, t.idempotencyKey),
     // The queue: newest first within a status, keyset-paginated on (received_at, id). Built by
     // drizzle/0037 with INCLUDE (submitted_by), which this builder cannot declare: the queue's
     // count under RLS is then an index-only scan.

@@ -13,7 +13,7 @@ import type { SessionUser } from '~/auth/identity.server'
 import { hasPermission } from '~/auth/permissions'
 import { referralEvents } from '~/db/schema'
 import { openReferral, type OpenedReferral } from '~/referrals/open-referral.server'
-import { performWork, WORK_ACTION, WORK_PERMISSION } from '~/referrals/work.server'
+import { NO_REFERRER_TO_ASK, performWork, WORK_ACTION, WORK_PERMISSION } from '~/referrals/work.server'
 import { hasNul } from '~/utils/form-values'
 import { isUuid } from '~/utils/keyset'
 import { fhirError, type Issue } from './outcome.server'
@@ -139,6 +139,9 @@ export async function postCommunication(context: AppLoadContext, user: SessionUs
   })
   if (done === 'no-question') {
     throw fhirError(422, undefined, { issues: [issue('Communication.inResponseTo', "not one of this referral's questions from the clinic", 'not-found')] })
+  }
+  if (done.outcome === 'no-referrer') {
+    throw fhirError(422, undefined, { issues: [issue('Communication.basedOn', NO_REFERRER_TO_ASK, 'business-rule')] })
   }
   if (done.outcome !== 'done' || !done.eventId) throw fhirError(404)
   const now = new Date().toISOString()

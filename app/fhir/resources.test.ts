@@ -42,6 +42,8 @@ const ref = (over: Partial<ReferralFacts> = {}): ReferralFacts => ({
   },
   referrerName: null,
   referrerOrganization: null,
+  submittedByIntegration: null,
+  submittedByIntegrationName: null,
   forwardedToName: null,
   ...over,
 })
@@ -199,6 +201,22 @@ describe('the referrer, their practice and the documents (decision 057)', () => 
     const none = ref({ formData: {} })
     expect([practitioner(none), organization(none), practitionerRole(none)]).toEqual([null, null, null])
     expect(serviceRequest(server, none).requester).toBeUndefined()
+  })
+
+  it('an EHR system’s referral naming no clinician is requested by the system: a Device by its registration, valid R4', async () => {
+    const integration = '5d0e8c3a-7b2f-4c1d-9e8f-333333333333'
+    const sent = ref({ formData: {}, submittedByIntegration: integration, submittedByIntegrationName: 'Northside EHR' })
+    const order = serviceRequest(server, sent)
+    expect(order.requester).toEqual({
+      type: 'Device',
+      identifier: { system: `${server.origin}/clinics/${server.clinic.id}/ehr-integrations`, value: integration },
+      display: 'Northside EHR',
+    })
+    expect(await fhirProblems(order)).toEqual([])
+    expect(questionnaireResponse(server, sent, definition, values)).toMatchObject({ author: { display: 'Northside EHR' } })
+    // A clinician named in the form is still the requester: the person who referred.
+    const named = ref({ submittedByIntegration: integration, submittedByIntegrationName: 'Northside EHR' })
+    expect(serviceRequest(server, named).requester).toMatchObject({ reference: `PractitionerRole/${named.id}` })
   })
 
   it('a document points at its file and its referral; the order lists it after the answers', async () => {

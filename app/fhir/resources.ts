@@ -33,6 +33,9 @@ export type ReferralFacts = {
   formData: Record<string, unknown>
   referrerName: string | null
   referrerOrganization: string | null
+  /** The EHR system that sent it, and its name then (decision 061); null for a person's referral. */
+  submittedByIntegration: string | null
+  submittedByIntegrationName: string | null
   forwardedToName: string | null
 }
 
@@ -74,15 +77,29 @@ export function referrerOf(ref: Pick<ReferralFacts, 'formData' | 'referrerName' 
 
 const billingIdentifier = (billing: string) => ({ type: { text: 'Billing number' }, value: billing })
 
-/** The referrer in the order: their role at their practice (PractitionerRole/{referral id}), named. */
-function requester(ref: ReferralFacts) {
+/**
+ * The referrer in the order: their role at their practice (PractitionerRole/{referral id}), named.
+ * An EHR system's referral whose form names no clinician points at the system that sent it: a
+ * Device, by its registration's id within the clinic and its name, with no literal reference
+ * (registrations are the clinic admins' and are not served as resources; decision 061).
+ */
+function requester(server: FhirServer, ref: ReferralFacts) {
   const { name, practice, billing } = referrerOf(ref)
   const display = [name, practice].filter(Boolean).join(', ')
-  if (!display && !billing) return undefined
+  if (!display && !billing) return sendingSystem(server, ref)
   return {
     reference: `PractitionerRole/${ref.id}`,
     ...(display ? { display } : {}),
     ...(billing ? { identifier: billingIdentifier(billing) } : {}),
+  }
+}
+
+function sendingSystem(server: FhirServer, ref: ReferralFacts) {
+  if (!ref.submittedByIntegration) return undefined
+  return {
+    type: 'Device',
+    identifier: { system: `${server.origin}/clinics/${server.clinic.id}/ehr-integrations`, value: ref.submittedByIntegration },
+    display: ref.submittedByIntegrationName ?? 'EHR system',
   }
 }
 
@@ -93,7 +110,7 @@ function requester(ref: ReferralFacts) {
 export function serviceRequest(server: FhirServer, ref: ReferralFacts, values?: OpenedValues, documentIds: string[] = []): Resource {
   const service = clearText(ref.formData, 'requested_service')
   const reason = text(values, 'reason')
-  const by = requester(ref)
+  const by = requester(server, ref)
   return {
     resourceType: 'ServiceRequest',
     id: ref.id,
@@ -268,7 +285,7 @@ export function questionnaireResponse(server: FhirServer, ref: ReferralFacts, de
       }),
     }))
     .filter((group) => group.item.length > 0)
-  const by = requester(ref)
+  const by = requester(server, ref)
   return {
     resourceType: 'QuestionnaireResponse',
     id: ref.id,

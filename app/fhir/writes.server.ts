@@ -32,12 +32,24 @@ export const fhirAudit = (context: AppLoadContext) => (tx: TenantTx, event: Audi
 const unprocessable = (issues: Issue[]) => fhirError(422, 'The transaction is not a referral this clinic can take', { issues })
 
 /**
+ * Who sends a transaction, after the recorded 403 for one who may not: a referrer in their own
+ * name (`create:referral:own`), or an EHR integration with Referral.Submit (`create:referral:app`)
+ * in the registration's (docs/decisions/061-referrals-from-ehr-integrations.md).
+ */
+async function requireTransactionSender(context: AppLoadContext, user: SessionUser) {
+  const system = user.role === 'integration'
+  await requirePhiPermission(context, user, system ? 'create:referral:app' : 'create:referral:own', { action: 'referral.create', details: { fhir: true } })
+  return system ? { integration: user.id } : user.id
+}
+
+/**
  * POST /fhir/R4 with a transaction Bundle: one referral, from its sender (a referrer, as the
- * page and /api/v1 take one). A Bundle or ServiceRequest identifier already used by this sender
- * gives the first referral back (200 rather than 201), whatever the retry carries.
+ * page and /api/v1 take one, or an EHR integration). A Bundle or ServiceRequest identifier
+ * already used by this sender gives the first referral back (200 rather than 201), whatever the
+ * retry carries.
  */
 export async function submitTransaction(context: AppLoadContext, user: SessionUser, server: FhirServer, body: unknown): Promise<Response | Resource> {
-  await requirePhiPermission(context, user, 'create:referral:own', { action: 'referral.create', details: { fhir: true } })
+  const submittedBy = await requireTransactionSender(context, user)
   const clinic = context.clinic
   if (!clinic) throw fhirError(403)
   const read = readTransaction(body, questionnaireUrl(server))
@@ -63,7 +75,7 @@ export async function submitTransaction(context: AppLoadContext, user: SessionUs
     const created = await createReferral(tx, context.phi, fhirAudit(context), {
       id: files.referralId,
       clinic,
-      submittedBy: user.id,
+      submittedBy,
       form,
       values: values.data as FormValues,
       idempotencyKey: key,

@@ -135,6 +135,8 @@ describe('a Task update read as a status move', () => {
     formData: {},
     referrerName: null,
     referrerOrganization: null,
+    submittedByIntegration: null,
+    submittedByIntegrationName: null,
     forwardedToName: null,
   }
   const current = task(server, ref, null)

@@ -41,9 +41,10 @@ export function EhrIntegrationsSection({
         EHR systems
       </h2>
       <p className="mt-1 text-sm text-slate-600">
-        An EHR system reads referrals and their progress through the FHIR R4 interface (<code>/fhir/R4</code>) and the API with a token of its own, from
-        Microsoft Entra ID&apos;s client-credentials flow: no person signs in. Register its Entra app here; it then works in this clinic only, may do only what
-        you tick (and what Entra granted it), and every read it makes is in the audit trail under its name. Revoking it refuses its tokens at once.
+        An EHR system sends referrals in and reads referrals and their progress through the FHIR R4 interface (<code>/fhir/R4</code>) and the API with a token
+        of its own, from Microsoft Entra ID&apos;s client-credentials flow: no person signs in. Register its Entra app here; it then works in this clinic only,
+        may do only what you tick (and what Entra granted it), and everything it sends or reads is in the audit trail under its name. A referral it sends shows
+        its name as the sender; there is no referrer in IntakePilot to ask questions of. Revoking it refuses its tokens at once.
       </p>
       <IntegrationList integrations={integrations} />
       <RegisterForm lastResult={registerResult} defaultTenantId={defaultTenantId} />
@@ -53,7 +54,7 @@ export function EhrIntegrationsSection({
 
 const ROLE_WORDS: Record<IntegrationRole, string> = {
   'Referral.Read': 'reads referrals',
-  'Referral.Submit': 'may send referrals once IntakePilot takes them from EHR systems (not yet)',
+  'Referral.Submit': 'sends referrals',
 }
 
 function IntegrationList({ integrations }: { integrations: IntegrationSummary[] }) {

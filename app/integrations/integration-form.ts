@@ -7,11 +7,7 @@ import { integrationRoles, type IntegrationRole } from '~/db/enums'
 
 export const APP_ROLE_FIELDS: readonly { role: IntegrationRole; field: string; label: string }[] = [
   { role: 'Referral.Read', field: 'read', label: 'Read the clinic’s referrals and their progress (Referral.Read)' },
-  {
-    role: 'Referral.Submit',
-    field: 'submit',
-    label: 'Send referrals in (Referral.Submit; not taken from EHR systems yet: for now only a referrer’s own token sends a Bundle)',
-  },
+  { role: 'Referral.Submit', field: 'submit', label: 'Send referrals in, as FHIR transaction Bundles against the current intake form (Referral.Submit)' },
 ]
 // The list above must name every app role.
 void (integrationRoles satisfies readonly (typeof APP_ROLE_FIELDS)[number]['role'][])

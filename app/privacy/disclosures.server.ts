@@ -12,7 +12,7 @@ import { anonymousActor, csvCell } from '~/audit/audit-formats'
 import { dayAfter, dayStart } from '~/audit/audit-view'
 import type { AuditEvent } from '~/audit/audit.server'
 import type { PhiCipher } from '~/crypto/phi.server'
-import { auditLogs, referrals, users } from '~/db/schema'
+import { auditLogs, ehrIntegrations, referrals, users } from '~/db/schema'
 import { patientMatch } from '~/referrals/queue.server'
 import type { TenantTx } from '~/tenancy/tenant.server'
 import type { DisclosureRow } from './disclosures-table'
@@ -70,7 +70,8 @@ export async function accountOfDisclosures(
         id: auditLogs.id,
         seq: auditLogs.seq,
         occurredAt: auditLogs.occurredAt,
-        actor: users.displayName,
+        // A person of the clinic, or an EHR integration by its registration's name (decisions 058, 061).
+        actor: sql<string | null>`coalesce(${users.displayName}, ${ehrIntegrations.name})`,
         actorId: auditLogs.actorId,
         actorRole: auditLogs.actorRole,
         action: auditLogs.action,
@@ -81,6 +82,7 @@ export async function accountOfDisclosures(
       })
       .from(auditLogs)
       .leftJoin(users, eq(users.id, auditLogs.actorId))
+      .leftJoin(ehrIntegrations, and(eq(auditLogs.actorRole, 'integration'), eq(ehrIntegrations.id, auditLogs.actorId)))
       .where(
         and(
           eq(auditLogs.clinicId, input.clinicId),

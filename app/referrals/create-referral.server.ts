@@ -13,7 +13,8 @@ import { newReferenceNumber } from './reference-number'
 
 export type NewReferral = {
   clinic: { id: string; slug: string }
-  submittedBy: string
+  /** Who sent it: a person's account, or (FHIR, decision 061) the EHR integration that did. */
+  submittedBy: string | { integration: string }
   form: { version: number; definition: IntakeFormDefinition }
   values: FormValues
   idempotencyKey: string
@@ -46,6 +47,10 @@ export async function createReferral(tx: TenantTx, cipher: PhiCipher, audit: (tx
   const urgency = input.values.urgency
   const priority: ReferralPriority = urgency === 'urgent' || urgency === 'emergent' ? urgency : 'routine'
   const referenceNumber = newReferenceNumber(input.clinic.slug)
+  // A system's referral names no user: its sender is the registration, and so is its idempotency scope.
+  const integration = typeof input.submittedBy === 'string' ? null : input.submittedBy.integration
+  const person = typeof input.submittedBy === 'string' ? input.submittedBy : null
+  const sender = integration ? referrals.submittedByIntegration : referrals.submittedBy
   const inserted = await tx
     .insert(referrals)
     .values({
@@ -53,7 +58,8 @@ export async function createReferral(tx: TenantTx, cipher: PhiCipher, audit: (tx
       clinicId: input.clinic.id,
       referenceNumber,
       formVersion: input.form.version,
-      submittedBy: input.submittedBy,
+      submittedBy: person,
+      submittedByIntegration: integration,
       priority,
       formData: await sealFormData(cipher, input.form.definition, { clinicId: input.clinic.id, referralId: id }, input.values),
       ...indexes,
@@ -68,13 +74,13 @@ export async function createReferral(tx: TenantTx, cipher: PhiCipher, audit: (tx
       }),
     })
     // A repeated key, or a concurrent double submit: the first one wins (this one waits for it), then is found.
-    .onConflictDoNothing({ target: [referrals.clinicId, referrals.submittedBy, referrals.idempotencyKey] })
+    .onConflictDoNothing({ target: [referrals.clinicId, sender, referrals.idempotencyKey] })
     .returning({ id: referrals.id })
   if (!inserted.length) {
     const [first] = await tx
       .select({ id: referrals.id, referenceNumber: referrals.referenceNumber })
       .from(referrals)
-      .where(and(eq(referrals.clinicId, input.clinic.id), eq(referrals.submittedBy, input.submittedBy), eq(referrals.idempotencyKey, input.idempotencyKey)))
+      .where(and(eq(referrals.clinicId, input.clinic.id), eq(sender, (integration ?? person)!), eq(referrals.idempotencyKey, input.idempotencyKey)))
     return { ...first!, created: false }
   }
   // Its first history event goes with the commit (nothing here reads it back). Its time is the
@@ -85,7 +91,8 @@ export async function createReferral(tx: TenantTx, cipher: PhiCipher, audit: (tx
     tx.insert(referralEvents).values({
       clinicId: input.clinic.id,
       referralId: id,
-      actorId: entered?.by ?? input.submittedBy,
+      // An integration is no user: its event names no actor (the row and the audit name it).
+      actorId: entered?.by ?? person,
       type: 'created',
       data: entered ? { channel: entered.channel } : {},
       visibleToReferrer: true,
@@ -93,7 +100,7 @@ export async function createReferral(tx: TenantTx, cipher: PhiCipher, audit: (tx
     }),
   )
   // Who entered it is the row's actor; for which referrer is an id, or only that one was typed in (never a name).
-  const details = entered ? { channel: entered.channel, enteredBy: entered.by, referrer: entered.referrer ? 'typed-in' : input.submittedBy } : undefined
+  const details = entered ? { channel: entered.channel, enteredBy: entered.by, referrer: entered.referrer ? 'typed-in' : person } : undefined
   await audit(tx, { action: 'referral.create', entityType: 'referral', entityId: id, ...(details && { details }) })
   return { id, referenceNumber, created: true }
 }

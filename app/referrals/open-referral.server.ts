@@ -194,6 +194,11 @@ export async function readReferral(
   }
 }
 
+/** The EHR system that sent the referral, as its registration was named then; null for a person's (decision 061). */
+export function sentByIntegration(row: { submittedByIntegration: string | null; submittedByIntegrationName: string | null }) {
+  return row.submittedByIntegration ? { id: row.submittedByIntegration, name: row.submittedByIntegrationName ?? 'EHR system' } : null
+}
+
 /** The referral's own fields as pages and the API show them (its form data is separate). */
 export function referralFacts(row: typeof referrals.$inferSelect) {
   return {

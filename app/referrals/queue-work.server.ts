@@ -70,6 +70,7 @@ export const WHY_NOT: Record<Exclude<WorkOutcome, 'done'>, string> = {
   'needs-reason': 'give a reason: the referrer will see it',
   'bad-reason-code': 'that kind of reason is not one for this move',
   'needs-date': 'a booking needs its appointment: book it from the referral page',
+  'no-referrer': 'sent by an EHR system: there is no referrer here to ask',
 }
 
 /**

@@ -74,6 +74,8 @@ export async function queuePage(tx: TenantTx, view: QueueView, me: string, zone:
       triagedAt: referrals.triagedAt,
       assignedTo: referrals.assignedTo,
       submittedBy: referrals.submittedBy,
+      submittedByIntegration: referrals.submittedByIntegration,
+      submittedByIntegrationName: referrals.submittedByIntegrationName,
       enteredBy: referrals.enteredBy,
       channel: referrals.channel,
       referrerName: referrals.referrerName,

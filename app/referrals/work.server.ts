@@ -13,6 +13,7 @@ import { referralEvents, referrals, users, type ReferralStatus } from '~/db/sche
 import type { TenantTx } from '~/tenancy/tenant.server'
 import { isClockTime } from '~/utils/form-values'
 import { canMove, NEEDS_DATE, NEEDS_REASON, timestampsFor } from './workflow'
+export { NO_REFERRER_TO_ASK } from './workflow'
 import { isReasonCodeFor } from './reason-codes'
 
 export type Work =
@@ -20,7 +21,7 @@ export type Work =
   | { intent: 'assign'; assignee: string | null; version: number }
   | { intent: 'note' | 'message' | 'reply'; body: string }
 
-export type WorkOutcome = 'done' | 'not-found' | 'conflict' | 'bad-move' | 'bad-assignee' | 'needs-reason' | 'bad-reason-code' | 'needs-date'
+export type WorkOutcome = 'done' | 'not-found' | 'conflict' | 'bad-move' | 'bad-assignee' | 'needs-reason' | 'bad-reason-code' | 'needs-date' | 'no-referrer'
 
 type Deps = {
   clinicId: string
@@ -103,6 +104,9 @@ export async function performWork(tx: TenantTx, deps: Deps, id: string, work: Wo
       return { outcome: 'done' }
     }
     default: {
+      // An EHR system's referral has no referrer here to ask or to wait on (decision 061): the
+      // clinic asks the sender outside IntakePilot and notes it.
+      if (work.intent === 'message' && row.submittedByIntegration) return { outcome: 'no-referrer' }
       const eventId = crypto.randomUUID()
       const body = await cipher.encrypt(work.body, { clinicId, recordId: eventId, field: 'body' })
       await event(work.intent, { id: eventId, body, visibleToReferrer: work.intent !== 'note' })

@@ -61,3 +61,7 @@ export function timestampsFor(from: ReferralStatus, to: ReferralStatus, now: Dat
   if (to === 'in_review' && (from === 'closed' || from === 'declined' || from === 'cancelled')) set.closedAt = null
   return set
 }
+
+/** Why a question cannot go to the sender of an EHR system's referral (decision 061), as every door says it. */
+export const NO_REFERRER_TO_ASK =
+  'This referral was sent by an EHR system: there is no referrer in IntakePilot to ask. Contact the referring practice directly, and add an internal note of what you asked'

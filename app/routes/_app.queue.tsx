@@ -74,8 +74,8 @@ async function loadQueue(context: AppLoadContext, clinicId: string, me: string, 
       overdue: !row.triagedAt && Date.now() - row.receivedAt.getTime() > targets[row.priority] * 3_600_000,
       assignee: row.assignedTo ? (names.get(row.assignedTo) ?? 'Someone') : null,
       assignedToMe: row.assignedTo === me,
-      // A referrer typed in by staff has no account: their name is on the referral.
-      referrer: row.referrerName ?? (row.submittedBy ? names.get(row.submittedBy) : undefined) ?? 'Unknown',
+      // A referrer typed in by staff has no account: their name is on the referral; an EHR system's is its registration's (decision 061).
+      referrer: row.referrerName ?? (row.submittedBy ? names.get(row.submittedBy) : undefined) ?? row.submittedByIntegrationName ?? 'Unknown',
       entered: row.channel,
       duplicate: !!row.possibleDuplicateOf,
       replyReceived: !!row.replyReceivedAt,

@@ -20,9 +20,9 @@ import { FORWARDABLE } from '~/referrals/forward'
 import { PurgedNote } from '~/privacy/purged-note'
 import { ForwardedNote } from '~/referrals/forward-note'
 import { forwardedFacts } from '~/referrals/forward.server'
-import { openReferral, referralFacts, type OpenedReferral } from '~/referrals/open-referral.server'
+import { openReferral, referralFacts, sentByIntegration, type OpenedReferral } from '~/referrals/open-referral.server'
 import { workOnReferral, type Work } from '~/referrals/work.server'
-import { NEEDS_REASON } from '~/referrals/workflow'
+import { NEEDS_REASON, NO_REFERRER_TO_ASK } from '~/referrals/workflow'
 import { StatusForm } from '~/referrals/status-form'
 import { AssignForm, TextForm, type WorkAnswer } from '~/referrals/work-forms'
 import { ReplyReceived } from '~/referrals/reply-received'
@@ -63,6 +63,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
       replyReceivedAt: staff ? (row.replyReceivedAt?.toISOString() ?? null) : null,
       entered: enteredByStaff(row, staff, name),
       forwarded: forwardedFacts(row),
+      sentByIntegration: sentByIntegration(row)?.name ?? null,
       purgedAt: row.purgedAt?.toISOString() ?? null,
     },
     definition: form.definition,
@@ -159,6 +160,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     'needs-reason': [400, 'Give a reason: the referrer will see it.', 'reason'],
     'bad-reason-code': [400, 'Choose the kind of reason.', 'reasonCode'],
     'needs-date': [400, 'Give the appointment date.', 'scheduledFor'],
+    'no-referrer': [400, NO_REFERRER_TO_ASK, 'body'],
   } as const
   if (outcome in refusals) {
     const [status, message, field] = refusals[outcome as keyof typeof refusals]
@@ -225,6 +227,11 @@ export default function Referral() {
         </Link>
       </p>
       {referral.entered ? <EnteredLine entered={referral.entered} received={referral.receivedAt} /> : null}
+      {referral.sentByIntegration ? (
+        <p className="mt-1 text-sm text-slate-600" data-testid="sent-by-integration">
+          Sent by {referral.sentByIntegration}, an EHR system, over FHIR
+        </p>
+      ) : null}
       <ForwardedNote forwarded={referral.forwarded} />
       <PurgedNote purgedAt={referral.purgedAt} />
       {staff ? <OthersViewing referralId={referral.id} /> : null}
@@ -275,12 +282,16 @@ export default function Referral() {
               <StatusForm referralId={referral.id} status={referral.status} version={referral.version} />
               <AssignForm assignedTo={referral.assignedTo} version={referral.version} assignees={assignees} me={me} />
               <TextForm intent="note" label="Internal note" button="Add note" help="Seen by clinic staff only." />
-              <TextForm
-                intent="message"
-                label="Ask the referrer"
-                button="Send question"
-                help="The referrer sees this and can reply; the status becomes “Waiting on referrer”."
-              />
+              {referral.sentByIntegration ? (
+                <p className="text-sm text-slate-600">{NO_REFERRER_TO_ASK}.</p>
+              ) : (
+                <TextForm
+                  intent="message"
+                  label="Ask the referrer"
+                  button="Send question"
+                  help="The referrer sees this and can reply; the status becomes “Waiting on referrer”."
+                />
+              )}
               {FORWARDABLE.includes(referral.status) ? (
                 <Link to="forward" className="inline-block text-sm text-brand-700 underline">
                   Forward to another clinic

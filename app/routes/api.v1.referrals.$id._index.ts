@@ -7,7 +7,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/cloudfla
 import { apiError } from '~/api/errors.server'
 import { apiRoute, ok, openApiReferral, readJson, requireApiUser } from '~/api/handler.server'
 import { UpdateReferralBody } from '~/api/schemas'
-import { referralFacts } from '~/referrals/open-referral.server'
+import { referralFacts, sentByIntegration } from '~/referrals/open-referral.server'
 import { workOnReferral, type Work } from '~/referrals/work.server'
 import { reasonCodesFor } from '~/referrals/reason-codes'
 
@@ -20,6 +20,7 @@ export const loader = apiRoute(async ({ params, context }: LoaderFunctionArgs) =
     {
       ...referralFacts(row),
       submittedBy: row.submittedBy,
+      submittedByIntegration: sentByIntegration(row),
       possibleDuplicate: staff && !!row.possibleDuplicateOf,
       data: values,
     },

@@ -7,7 +7,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/cloudfla
 import { apiError } from '~/api/errors.server'
 import { apiRoute, ok, openApiReferral, readJson, requireApiUser } from '~/api/handler.server'
 import { CreateEventBody } from '~/api/schemas'
-import { workOnReferral } from '~/referrals/work.server'
+import { NO_REFERRER_TO_ASK, workOnReferral } from '~/referrals/work.server'
 
 /** PHI: notes and messages, decrypted (tests/e2e/phi-coverage.spec.ts visits every such route). */
 export const handle = { phi: true }
@@ -33,5 +33,6 @@ export const action = apiRoute(async ({ request, params, context }: ActionFuncti
   const body = await readJson(request, CreateEventBody)
   const done = await workOnReferral(context, user, user.clinicId, params.id, { intent: body.type, body: body.body })
   if (done.outcome === 'not-found') throw apiError(404)
+  if (done.outcome === 'no-referrer') throw apiError(409, NO_REFERRER_TO_ASK)
   return ok({ id: done.eventId, type: body.type }, { status: 201, requestId: context.requestId })
 })

@@ -17,6 +17,7 @@ import type { FormValues } from '~/referrals/form-data.server'
 import { PAGE_SIZE, queuePage, sentBy } from '~/referrals/queue.server'
 import { showReferralList } from '~/referrals/referral-list.server'
 import { createReferral } from '~/referrals/create-referral.server'
+import { sentByIntegration } from '~/referrals/open-referral.server'
 import { clinicTimeZone } from '~/utils/clinic-time'
 
 /** PHI: the list carries patient names (tests/e2e/phi-coverage.spec.ts visits every such route). */
@@ -41,6 +42,7 @@ export const loader = apiRoute(async ({ request, context }: LoaderFunctionArgs) 
       receivedAt: row.receivedAt.toISOString(),
       assignedTo: row.assignedTo,
       submittedBy: row.submittedBy,
+      submittedByIntegration: sentByIntegration(row),
       possibleDuplicate: staff && !!row.possibleDuplicateOf,
       patient,
     }))

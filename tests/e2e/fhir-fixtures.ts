@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto'
 import type { APIRequestContext, APIResponse } from '@playwright/test'
 import { fhirProblems } from '../support/fhir-validate'
-import { bearer, expect, LEAKS, referralBody, token } from './fixtures'
+import { APP_URL, bearer, expect, LEAKS, referralBody, token, uniquePatient } from './fixtures'
 
 export type Json = Record<string, unknown> & { resourceType: string }
 export type Outcome = Json & { issue: { code: string; diagnostics: string; expression?: string[] }[] }
@@ -105,4 +105,113 @@ export async function requiredAnswers(request: APIRequestContext, headers: Recor
             ? { valueDate: '1980-02-03' }
             : { valueString: { phone: '(416) 555-0123', email: 'p@example.test', select: f.options?.[0] ?? '' }[f.type] ?? `PHI ${f.key}` }
   return { questionnaire: `${url}|${form.version}`, item: form.fields.filter((f) => f.required).map((f) => ({ linkId: f.key, answer: [answer(f)] })) }
+}
+
+/** A file the clinic's staff attach over the API; its document id. */
+export async function attachDocument(referralId: string, name: string, bytes: string) {
+  const form = new FormData()
+  form.append('documents', new File([bytes], name))
+  const headers = bearer(await token('staff@northside.test'))
+  const sent = await fetch(`${APP_URL}/api/v1/referrals/${referralId}/documents`, { method: 'POST', headers, body: form })
+  expect(sent.status, await sent.clone().text()).toBe(201)
+  const listed = await fetch(`${APP_URL}/api/v1/referrals/${referralId}/documents`, { headers })
+  return (await listed.json<{ data: { id: string }[] }>()).data.at(-1)!.id
+}
+
+export const FHIR_JSON = { 'Content-Type': 'application/fhir+json' }
+
+/** The transaction Bundle the FHIR write specs send (docs/decisions/056-fhir-writes.md), as an EHR builds one. */
+type Field = { key: string; type: string; required: boolean; options?: string[]; format?: string }
+
+/** What a field gets when the test has nothing better for it (as the API fixture's referralBody). */
+function sample(field: Field): unknown {
+  if (field.format) return unique.card
+  return (
+    { date: '1980-02-03', phone: '(416) 555-0123', email: 'p@example.test', number: 1, checkbox: true, select: field.options?.[0] ?? '' }[field.type] ??
+    `FHIR ${field.key}`
+  )
+}
+let unique = uniquePatient()
+
+function answer(field: Field, value: unknown) {
+  if (field.type === 'checkbox') return { valueBoolean: value === true }
+  if (field.type === 'number') return { valueDecimal: Number(value) }
+  if (field.type === 'date') return { valueDate: String(value) }
+  return { valueString: String(value) }
+}
+
+/** The Bundle as the tests change it (one shape for its three kinds of entry). */
+type Entry = {
+  fullUrl: string
+  resource: {
+    resourceType: string
+    identifier?: { system: string; value: string }[]
+    name?: unknown[]
+    status?: string
+    priority?: string
+    subject?: { reference: string }
+    questionnaire?: string
+    item?: { linkId: string; item: { linkId: string; answer: unknown[] }[] }[]
+  }
+  request: { method: string; url: string; ifNoneExist?: string }
+}
+export type TransactionBundle = { resourceType: 'Bundle'; type: string; identifier?: unknown; entry: Entry[] }
+
+/** The fields the Patient and ServiceRequest carry in this Bundle (the answers leave them out). */
+const CARRIED = ['patient_last_name', 'patient_first_name', 'patient_dob', 'health_card_number', 'urgency', 'reason']
+
+/**
+ * A transaction Bundle for the clinic's current form, as an EHR would build it: the patient in
+ * the Patient, the urgency and reason in the ServiceRequest, the rest answered in the
+ * QuestionnaireResponse against the Questionnaire read over FHIR.
+ */
+export async function newBundle(request: APIRequestContext, access: string, order: string = randomUUID()) {
+  unique = uniquePatient()
+  const form = (await (await request.get('/api/v1/intake-form', { headers: bearer(access) })).json()).data as { version: number; fields: Field[] }
+  const questionnaire = await fhir<Json & { url: string; version: string }>(
+    await request.get(`/fhir/R4/Questionnaire/intake-${form.version}`, { headers: bearer(access) }),
+  )
+  const values: Record<string, unknown> = {}
+  for (const field of form.fields) if (field.required) values[field.key] = sample(field)
+  Object.assign(values, {
+    patient_first_name: unique.first,
+    patient_last_name: unique.last,
+    patient_dob: unique.dob,
+    health_card_number: unique.card,
+    urgency: 'urgent',
+    reason: `Knee pain after a fall (${unique.last})`,
+  })
+  const items = form.fields
+    .filter((f) => values[f.key] !== undefined && !CARRIED.includes(f.key))
+    .map((f) => ({ linkId: f.key, answer: [answer(f, values[f.key])] }))
+  const identifier = { system: 'urn:oid:2.16.840.1.113883.3.999.1', value: order }
+  const bundle = transactionBundle({
+    patient: {
+      identifier: [{ system: 'https://fhir.infoway-inforoute.ca/NamingSystem/ca-on-patient-hcn', value: unique.card }],
+      name: [{ use: 'official', family: unique.last, given: [unique.first] }],
+      birthDate: unique.dob,
+    },
+    serviceRequest: { identifier: [identifier], priority: 'urgent', reasonCode: [{ text: values.reason }] },
+    ifNoneExist: `identifier=${identifier.system}|${identifier.value}`,
+    questionnaireResponse: {
+      questionnaire: `${questionnaire.url}|${questionnaire.version}`,
+      subject: { reference: FULL_URLS.Patient },
+      basedOn: [{ reference: FULL_URLS.ServiceRequest }],
+      item: [{ linkId: 'answers', item: items }],
+    },
+  })
+  expect(await fhirProblems(bundle), 'the test sends valid R4').toEqual([])
+  return { bundle: bundle as TransactionBundle, values, patient: unique }
+}
+
+export type TransactionResponse = Json & { type: string; entry: { fullUrl: string; response: { status: string; location: string } }[] }
+
+/** Posts a Bundle; the referral's id from the response's locations (all three the same). */
+export async function send(request: APIRequestContext, access: string, bundle: unknown, status = 200) {
+  const response = await request.post('/fhir/R4', { headers: { ...bearer(access), ...FHIR_JSON }, data: bundle })
+  const body = await fhir<TransactionResponse>(response, status)
+  expect(body.type).toBe('transaction-response')
+  const ids = body.entry.map((e) => e.response.location.split('/')[1]!)
+  expect(new Set(ids).size).toBe(1)
+  return { id: ids[0]!, body, requestId: response.headers()['x-request-id']! }
 }

@@ -3,14 +3,16 @@
  * real HTTP against the built app in workerd: the local provider's client-credentials grant (as
  * Entra's), a clinic admin registering the app on the integrations page, the FHIR reads and the
  * API under that integration's own actor, its audit rows, and a revoke that refuses its tokens at
- * once. Every FHIR answer, errors included, is checked by two validators (tests/support/fhir-validate.ts).
+ * once; with Referral.Submit, referrals it sends as transaction Bundles (docs/decisions/061-referrals-from-ehr-integrations.md).
+ * Every FHIR answer, errors included, is checked by two validators (tests/support/fhir-validate.ts).
  */
 import { execFile } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
 import { promisify } from 'node:util'
 import type { APIRequestContext, Page } from '@playwright/test'
 import { and, eq } from 'drizzle-orm'
-import { auditLogs, ehrIntegrations, referrals } from '../../app/db/schema'
+import { auditLogs, ehrIntegrations, referralEvents, referrals } from '../../app/db/schema'
+import { NO_REFERRER_TO_ASK } from '../../app/referrals/workflow'
 import { DEMO_TENANT_ID } from '../../scripts/lib/demo-accounts'
 import { getAppToken } from '../../scripts/lib/idp-login'
 import {
@@ -30,11 +32,13 @@ import {
   FHIR_ACCOUNTS,
 } from './fixtures'
 import { fhirProblems } from '../support/fhir-validate'
-import { fhir, outcome, type Json } from './fhir-fixtures'
+import { attachDocument, FHIR_JSON, fhir, newBundle, outcome, send, type Json } from './fhir-fixtures'
 
 type Bundle = Json & { total?: number; entry?: { resource: Json & { id: string; status?: string } }[] }
 
 type App = { clientId: string; clientSecret: string }
+
+const PDF = '%PDF-1.4\n1 0 obj <<>> endobj\n%%EOF\n'
 
 /** An EHR's app registered at the provider with these app roles, as a tenant admin does in Entra. */
 async function appAtProvider(roles: string[]): Promise<App> {
@@ -243,5 +247,190 @@ test.describe('EHR integrations: app-only tokens', () => {
     const headers = bearer(stdout.trim())
     const tasks = await fhir<Bundle>(await request.get('/fhir/R4/Task?_count=2', { headers }))
     expect(tasks.entry!.length).toBe(2)
+  })
+  test('with Referral.Submit it sends a referral as a transaction Bundle, made as the intake form makes one; staff see the EHR as its sender; it reads it all back', async ({
+    request,
+    owner,
+    signedInAs,
+  }) => {
+    const app = await appAtProvider(['Referral.Read', 'Referral.Submit'])
+    const name = `Sending EHR ${randomUUID().slice(0, 6)}`
+    const admin = await signedInAs('admin@northside.test', '/admin/integrations')
+    await registerOnPage(admin, app, name, { read: true, submit: true })
+    await expect(admin.getByText(`${name} is registered.`)).toBeVisible()
+    await expect(admin.getByRole('region', { name: 'EHR systems' }).getByRole('listitem').filter({ hasText: name })).toContainText(
+      'Active, reads referrals and sends referrals',
+    )
+    const registered = (await integrationNamed(owner, app.clientId))!
+    const northside = await clinicBySlug(owner, 'northside')
+    const access = await appToken(app)
+    const headers = bearer(access)
+
+    // The Bundle is built from the Questionnaire the EHR reads with its own token.
+    const { bundle, patient } = await newBundle(request, access)
+    const sent = await send(request, access, bundle)
+    expect(sent.body.entry.map((e) => e.response.status)).toEqual(['201 Created', '201 Created', '201 Created'])
+    const [row] = await owner.select().from(referrals).where(eq(referrals.id, sent.id))
+    expect(row).toMatchObject({
+      clinicId: northside.id,
+      submittedBy: null,
+      submittedByIntegration: registered.id,
+      submittedByIntegrationName: name,
+      priority: 'urgent',
+    })
+    // Sealed and indexed as the form's: no name in the clear, blind indexes for the duplicate check.
+    expect(JSON.stringify(row!.formData)).not.toContain(patient.last)
+    expect(row!.healthCardIndex).toMatch(/^[A-Za-z0-9+/]{43}=$/)
+    const events = await owner.select().from(referralEvents).where(eq(referralEvents.referralId, sent.id))
+    expect(events.map((e) => [e.type, e.actorId, e.visibleToReferrer])).toEqual([['created', null, true]])
+    // Its trail names the integration: the create and the write triggers' rows alike.
+    const trail = await auditOfRequest(owner, sent.requestId)
+    expect(trail.filter((r) => r.action === 'referral.create').map((r) => [r.entityId, r.outcome, r.details])).toEqual([[sent.id, 'success', { fhir: true }]])
+    expect(trail.map((r) => [r.actorId, r.actorRole, r.clinicId])).toEqual(trail.map(() => [registered.id, 'integration', northside.id]))
+
+    // Idempotent per sender: the same Bundle is the same referral; a referrer's with the same order number is theirs.
+    const again = await send(request, access, bundle)
+    expect(again.id).toBe(sent.id)
+    expect(again.body.entry[0]!.response.status).toBe('200 OK')
+    const referrer = await token('referrer@northside.test')
+    const order = (bundle.entry[1]!.resource.identifier ?? [])[0]!.value
+    expect((await send(request, referrer, (await newBundle(request, referrer, order)).bundle)).id).not.toBe(sent.id)
+
+    // The same patient again, under another order number: a new referral, marked as a possible duplicate of the first.
+    const twice = structuredClone(bundle)
+    const next = { system: 'urn:oid:2.16.840.1.113883.3.999.1', value: randomUUID() }
+    twice.entry[1]!.resource.identifier = [next]
+    twice.entry[1]!.request.ifNoneExist = `identifier=${next.system}|${next.value}`
+    const duplicate = await send(request, access, twice)
+    const [second] = await owner.select().from(referrals).where(eq(referrals.id, duplicate.id))
+    expect(second).toMatchObject({ possibleDuplicateOf: sent.id, healthCardIndex: row!.healthCardIndex })
+
+    // Staff: the queue names the EHR as the referrer; the referral says where it came from and that there is no one to ask.
+    const staffPage = await signedInAs('staff@northside.test', '/queue')
+    const queued = staffPage.getByRole('row').filter({ hasText: row!.referenceNumber })
+    await expect(queued).toContainText(patient.last)
+    await expect(queued).toContainText(name)
+    await go(staffPage, `/referrals/${sent.id}`)
+    await expect(staffPage.getByTestId('sent-by-integration')).toHaveText(`Sent by ${name}, an EHR system, over FHIR`)
+    await expect(staffPage.getByLabel('Ask the referrer')).toHaveCount(0)
+    await expect(staffPage.getByText(NO_REFERRER_TO_ASK)).toBeVisible()
+    // Nor by the API or FHIR: refused in words, nothing written.
+    const staffHeaders = bearer(await token('staff@northside.test'))
+    const asked = await request.post(`/api/v1/referrals/${sent.id}/events`, { headers: staffHeaders, data: { type: 'message', body: 'Any imaging?' } })
+    expect(asked.status(), await asked.text()).toBe(409)
+    expect((await asked.json()).error).toBe(NO_REFERRER_TO_ASK)
+    const question = {
+      resourceType: 'Communication',
+      status: 'completed',
+      basedOn: [{ reference: `ServiceRequest/${sent.id}` }],
+      payload: [{ contentString: 'Any imaging?' }],
+    }
+    const refused = await outcome(
+      await request.post('/fhir/R4/Communication', { headers: { ...staffHeaders, ...FHIR_JSON }, data: question }),
+      422,
+      'business-rule',
+    )
+    expect(refused.issue[0]!.expression).toEqual(['Communication.basedOn'])
+    expect(await owner.select().from(referralEvents).where(eq(referralEvents.referralId, sent.id))).toHaveLength(1)
+
+    // Read back by the EHR: every resource of the referral, each read recorded as the integration's.
+    const documentId = await attachDocument(sent.id, `Consult ${randomUUID().slice(0, 6)}.pdf`, PDF)
+    const order_ = await fhir<Json & { requester: { reference: string }; supportingInfo: { reference: string }[] }>(
+      await request.get(`/fhir/R4/ServiceRequest/${sent.id}`, { headers }),
+    )
+    expect(order_.requester.reference).toBe(`PractitionerRole/${sent.id}`)
+    expect(order_.supportingInfo).toContainEqual({ reference: `DocumentReference/${documentId}` })
+    const paths = [
+      `Task/${sent.id}`,
+      `Patient/${sent.id}`,
+      `QuestionnaireResponse/${sent.id}`,
+      `Practitioner/${sent.id}`,
+      `PractitionerRole/${sent.id}`,
+      `Organization/${sent.id}`,
+      `Questionnaire/intake-${row!.formVersion}`,
+      `Communication?based-on=ServiceRequest/${sent.id}`,
+      `DocumentReference/${documentId}`,
+      `DocumentReference?related=ServiceRequest/${sent.id}`,
+    ]
+    for (const path of paths) {
+      const read = await request.get(`/fhir/R4/${path}`, { headers })
+      const body = await fhir<Json>(read)
+      expect(body.resourceType, path).toBe(path.includes('?') ? 'Bundle' : path.split('/')[0])
+      const rows = await auditOfRequest(owner, read.headers()['x-request-id']!)
+      expect(
+        rows.every((r) => r.actorId === registered.id && r.actorRole === 'integration'),
+        path,
+      ).toBe(true)
+    }
+    const file = await request.get(`/fhir/R4/Binary/${documentId}`, { headers })
+    expect(file.status()).toBe(200)
+    expect((await file.body()).toString()).toBe(PDF)
+    const download = (await auditOfRequest(owner, file.headers()['x-request-id']!)).filter((r) => r.action !== 'record.write')
+    expect(download.map((r) => [r.action, r.entityId, r.actorId, r.actorRole])).toEqual([['document.read', sent.id, registered.id, 'integration']])
+    // The audit trail stays the clinic admins': a recorded 403.
+    await outcome(await request.get('/fhir/R4/AuditEvent', { headers }), 403, 'forbidden')
+    // The API names the sender too.
+    const record = await request.get(`/api/v1/referrals/${sent.id}`, { headers })
+    expect((await record.json()).data).toMatchObject({ submittedBy: null, submittedByIntegration: { id: registered.id, name } })
+  })
+
+  test('sending is refused, and recorded, for an EHR without Referral.Submit, a revoked one, another clinic’s form, and another clinic’s EHR sees nothing of it', async ({
+    request,
+    owner,
+    signedInAs,
+  }) => {
+    const admin = await signedInAs('admin@northside.test', '/admin/integrations')
+    const reader = await appAtProvider(['Referral.Read', 'Referral.Submit'])
+    await registerOnPage(admin, reader, 'Reading EHR', { read: true })
+    await expect(admin.getByText('Reading EHR is registered.')).toBeVisible()
+    const sender = await appAtProvider(['Referral.Submit'])
+    await registerOnPage(admin, sender, 'Sender EHR', { submit: true })
+    await expect(admin.getByText('Sender EHR is registered.')).toBeVisible()
+    const readerRow = (await integrationNamed(owner, reader.clientId))!
+    const senderAccess = await appToken(sender)
+    const { bundle } = await newBundle(request, senderAccess)
+    const post = (access: string, body: unknown) => request.post('/fhir/R4', { headers: { ...bearer(access), ...FHIR_JSON }, data: body })
+    const created = async () => (await owner.select({ id: referrals.id }).from(referrals).where(eq(referrals.submittedByIntegration, readerRow.id))).length
+
+    // Referral.Read only: a recorded 403, nothing made.
+    const readOnly = await post(await appToken(reader), bundle)
+    await outcome(readOnly, 403, 'forbidden')
+    const denied = await auditOfRequest(owner, readOnly.headers()['x-request-id']!)
+    expect(denied.map((r) => [r.action, r.actorId, r.actorRole, r.outcome])).toEqual([['referral.create', readerRow.id, 'integration', 'denied']])
+    expect(await created()).toBe(0)
+
+    // Another clinic's form (its Questionnaire's canonical), or a version this clinic never had: refused, nothing made.
+    const lakeview = await clinicBySlug(owner, 'lakeview')
+    const northside = await clinicBySlug(owner, 'northside')
+    const foreign = structuredClone(bundle)
+    const qr = foreign.entry[2]!.resource
+    qr.questionnaire = qr.questionnaire!.replace(`/clinics/${northside.id}/`, `/clinics/${lakeview.id}/`)
+    const wrongForm = await outcome(await post(senderAccess, foreign), 400, 'value')
+    expect(wrongForm.issue[0]!.expression).toEqual(['QuestionnaireResponse.questionnaire'])
+    const unknown = structuredClone(bundle)
+    unknown.entry[2]!.resource.questionnaire = `${qr.questionnaire.split('|')[0]!.replace(lakeview.id, northside.id)}|999999`
+    await outcome(await post(senderAccess, unknown), 409, 'conflict')
+
+    // It sends; then another clinic's EHR cannot find it, and the miss is recorded as that EHR's.
+    const { id } = await send(request, senderAccess, bundle)
+    const lakeAdmin = await signedInAs('admin@lakeview.test', '/admin/integrations')
+    const stranger = await appAtProvider(['Referral.Read'])
+    await registerOnPage(lakeAdmin, stranger, 'Lakeview EHR')
+    await expect(lakeAdmin.getByText('Lakeview EHR is registered.')).toBeVisible()
+    const strangerRow = (await integrationNamed(owner, stranger.clientId))!
+    const miss = await request.get(`/fhir/R4/ServiceRequest/${id}`, { headers: bearer(await appToken(stranger)) })
+    await outcome(miss, 404, 'not-found')
+    expect((await auditOfRequest(owner, miss.headers()['x-request-id']!)).map((r) => [r.actorId, r.clinicId, r.outcome])).toEqual([
+      [strangerRow.id, lakeview.id, 'denied'],
+    ])
+    // Submit without Read: it may not read back even what it sent (a recorded 403).
+    await outcome(await request.get(`/fhir/R4/ServiceRequest/${id}`, { headers: bearer(senderAccess) }), 403, 'forbidden')
+
+    // Revoked: its token is refused before anything is read or written.
+    await go(admin, '/admin/integrations')
+    await admin.getByRole('button', { name: 'Revoke: Sender EHR' }).click()
+    await expect(admin.getByText('Revoked: its tokens are refused from now on.')).toBeVisible()
+    const { bundle: later } = await newBundle(request, await token('referrer@northside.test'))
+    await outcome(await post(senderAccess, later), 401, 'login')
   })
 })

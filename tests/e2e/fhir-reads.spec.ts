@@ -12,20 +12,9 @@ import { DEMO_TENANT_ID, findDemoAccount } from '../../scripts/lib/demo-accounts
 import { clinics, referrals, users } from '../../app/db/schema'
 import { fhirProblems } from '../support/fhir-validate'
 import { APP_URL, auditOfRequest, bearer, expect, test, token, type Owner, spareRateLimits, FHIR_ACCOUNTS } from './fixtures'
-import { fhir, newReferral, outcome, type Json } from './fhir-fixtures'
+import { attachDocument as attach, fhir, newReferral, outcome, type Json } from './fhir-fixtures'
 
 type Bundle = Json & { total?: number; link: { relation: string; url: string }[]; entry?: { fullUrl: string; resource: Json & { id: string } }[] }
-
-/** A file the clinic's staff attach over the API; its document id. */
-async function attach(referralId: string, name: string, bytes: string) {
-  const form = new FormData()
-  form.append('documents', new File([bytes], name))
-  const headers = bearer(await token('staff@northside.test'))
-  const sent = await fetch(`${APP_URL}/api/v1/referrals/${referralId}/documents`, { method: 'POST', headers, body: form })
-  expect(sent.status, await sent.clone().text()).toBe(201)
-  const listed = await fetch(`${APP_URL}/api/v1/referrals/${referralId}/documents`, { headers })
-  return (await listed.json<{ data: { id: string }[] }>()).data.at(-1)!.id
-}
 
 /** The rows a request wrote, besides its own trigger rows. */
 const rowsOf = async (owner: Owner, response: APIResponse) =>

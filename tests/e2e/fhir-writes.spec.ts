@@ -8,116 +8,19 @@
 import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { promisify } from 'node:util'
-import type { APIRequestContext } from '@playwright/test'
 import { asc, eq, sql } from 'drizzle-orm'
 import { auditLogs, referralEvents, referrals } from '../../app/db/schema'
 import { NEXT_STATUSES } from '../../app/referrals/workflow'
 import { WORKFLOW } from '../../app/fhir/codes'
 import type { ReferralStatus } from '../../app/db/enums'
 import { fhirProblems } from '../support/fhir-validate'
-import { APP_URL, auditOfRequest, bearer, E2E, expect, go, test, token, uniquePatient, type Owner, spareRateLimits, FHIR_ACCOUNTS } from './fixtures'
-import { fhir, FULL_URLS, outcome, transactionBundle, type Json, type Outcome } from './fhir-fixtures'
-
-type Field = { key: string; type: string; required: boolean; options?: string[]; format?: string }
+import { APP_URL, auditOfRequest, bearer, E2E, expect, go, test, token, type Owner, spareRateLimits, FHIR_ACCOUNTS } from './fixtures'
+import { FHIR_JSON, fhir, newBundle, outcome, send, type Json, type Outcome, type TransactionBundle as Bundle, type TransactionResponse } from './fhir-fixtures'
 
 const REFERRER = 'referrer@northside.test'
 const STAFF = 'staff@northside.test'
-const FHIR_JSON = { 'Content-Type': 'application/fhir+json' }
 
 const expressions = (body: Outcome) => body.issue.flatMap((i) => i.expression ?? [])
-
-/** What a field gets when the test has nothing better for it (as the API fixture's referralBody). */
-function sample(field: Field): unknown {
-  if (field.format) return unique.card
-  return (
-    { date: '1980-02-03', phone: '(416) 555-0123', email: 'p@example.test', number: 1, checkbox: true, select: field.options?.[0] ?? '' }[field.type] ??
-    `FHIR ${field.key}`
-  )
-}
-let unique = uniquePatient()
-
-function answer(field: Field, value: unknown) {
-  if (field.type === 'checkbox') return { valueBoolean: value === true }
-  if (field.type === 'number') return { valueDecimal: Number(value) }
-  if (field.type === 'date') return { valueDate: String(value) }
-  return { valueString: String(value) }
-}
-
-/** The Bundle as the tests change it (one shape for its three kinds of entry). */
-type Entry = {
-  fullUrl: string
-  resource: {
-    resourceType: string
-    identifier?: { system: string; value: string }[]
-    name?: unknown[]
-    status?: string
-    priority?: string
-    subject?: { reference: string }
-    questionnaire?: string
-    item?: { linkId: string; item: { linkId: string; answer: unknown[] }[] }[]
-  }
-  request: { method: string; url: string; ifNoneExist?: string }
-}
-type Bundle = { resourceType: 'Bundle'; type: string; identifier?: unknown; entry: Entry[] }
-
-/** The fields the Patient and ServiceRequest carry in this Bundle (the answers leave them out). */
-const CARRIED = ['patient_last_name', 'patient_first_name', 'patient_dob', 'health_card_number', 'urgency', 'reason']
-
-/**
- * A transaction Bundle for the clinic's current form, as an EHR would build it: the patient in
- * the Patient, the urgency and reason in the ServiceRequest, the rest answered in the
- * QuestionnaireResponse against the Questionnaire read over FHIR.
- */
-async function newBundle(request: APIRequestContext, access: string, order = randomUUID()) {
-  unique = uniquePatient()
-  const form = (await (await request.get('/api/v1/intake-form', { headers: bearer(access) })).json()).data as { version: number; fields: Field[] }
-  const questionnaire = await fhir<Json & { url: string; version: string }>(
-    await request.get(`/fhir/R4/Questionnaire/intake-${form.version}`, { headers: bearer(access) }),
-  )
-  const values: Record<string, unknown> = {}
-  for (const field of form.fields) if (field.required) values[field.key] = sample(field)
-  Object.assign(values, {
-    patient_first_name: unique.first,
-    patient_last_name: unique.last,
-    patient_dob: unique.dob,
-    health_card_number: unique.card,
-    urgency: 'urgent',
-    reason: `Knee pain after a fall (${unique.last})`,
-  })
-  const items = form.fields
-    .filter((f) => values[f.key] !== undefined && !CARRIED.includes(f.key))
-    .map((f) => ({ linkId: f.key, answer: [answer(f, values[f.key])] }))
-  const identifier = { system: 'urn:oid:2.16.840.1.113883.3.999.1', value: order }
-  const bundle = transactionBundle({
-    patient: {
-      identifier: [{ system: 'https://fhir.infoway-inforoute.ca/NamingSystem/ca-on-patient-hcn', value: unique.card }],
-      name: [{ use: 'official', family: unique.last, given: [unique.first] }],
-      birthDate: unique.dob,
-    },
-    serviceRequest: { identifier: [identifier], priority: 'urgent', reasonCode: [{ text: values.reason }] },
-    ifNoneExist: `identifier=${identifier.system}|${identifier.value}`,
-    questionnaireResponse: {
-      questionnaire: `${questionnaire.url}|${questionnaire.version}`,
-      subject: { reference: FULL_URLS.Patient },
-      basedOn: [{ reference: FULL_URLS.ServiceRequest }],
-      item: [{ linkId: 'answers', item: items }],
-    },
-  })
-  expect(await fhirProblems(bundle), 'the test sends valid R4').toEqual([])
-  return { bundle: bundle as Bundle, values, patient: unique }
-}
-
-type TransactionResponse = Json & { type: string; entry: { fullUrl: string; response: { status: string; location: string } }[] }
-
-/** Posts a Bundle; the referral's id from the response's locations (all three the same). */
-async function send(request: APIRequestContext, access: string, bundle: unknown, status = 200) {
-  const response = await request.post('/fhir/R4', { headers: { ...bearer(access), ...FHIR_JSON }, data: bundle })
-  const body = await fhir<TransactionResponse>(response, status)
-  expect(body.type).toBe('transaction-response')
-  const ids = body.entry.map((e) => e.response.location.split('/')[1]!)
-  expect(new Set(ids).size).toBe(1)
-  return { id: ids[0]!, body, requestId: response.headers()['x-request-id']! }
-}
 
 const referralRow = async (owner: Owner, id: string) => (await owner.select().from(referrals).where(eq(referrals.id, id)))[0]!
 

@@ -181,6 +181,7 @@ describe('nothing in public runs with the owner rights unreviewed', () => {
     'outbox_from_endpoint_disabled', // drizzle/0032_endpoint_disabled_email.sql: trigger; an endpoint the courier disabled, its id only, into the outbox
     'integration_start', // drizzle/0034_ehr_integrations.sql: the ACTIVE integration of a verified app token's (tid, client id), its clinic's name/slug/settings, and one rate_limit_hit
     'integration_may', // drizzle/0034_ehr_integrations.sql: true only when the transaction's actor is an active integration of its clinic holding the app role
+    'referrals_integration_sender', // drizzle/0035_integration_referrals.sql: trigger; a referral's sending integration's name from its own clinic's registration, and neither ever changes
   ]
 
   test('SECURITY DEFINER functions: only the reviewed ones, each with a pinned search_path and no PUBLIC execute', async () => {

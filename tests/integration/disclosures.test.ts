@@ -9,6 +9,8 @@ import { randomUUID } from 'node:crypto'
 import { sql } from 'drizzle-orm'
 import { describe, expect, inject, test } from 'vitest'
 import { recordAudit, type AuditEvent } from '../../app/audit/audit.server'
+import * as s from '../../app/db/schema'
+import { DEMO_TENANT_ID } from '../../scripts/lib/demo-accounts'
 import { createPhiCipher, parseKeyRing } from '../../app/crypto/phi.server'
 import { accountOfDisclosures, disclosuresCsv, MAX_DISCLOSURES, periodStart } from '../../app/privacy/disclosures.server'
 import type { TenantScope, TenantTx } from '../../app/tenancy/tenant.server'
@@ -87,13 +89,21 @@ describe('accounting of disclosures', () => {
     )
     expect(byName.referrals.map((r) => r.id).sort()).toEqual([a1, a2, a3].sort())
 
-    // Bea's accounting holds her read and both lists, nothing of Ada's.
+    // An EHR system's read of Bea's referral names the system, by its registration (decisions 058, 061).
+    const [ehr] = await db.owner
+      .insert(s.ehrIntegrations)
+      .values({ clinicId: clinic.id, name: 'Disclosure EHR', idpTenantId: DEMO_TENANT_ID, clientId: `d-${randomUUID()}`, roles: ['Referral.Read'] })
+      .returning()
+    await as({ clinicId: clinic.id, userId: ehr!.id, role: 'integration' }, [{ action: 'referral.read', entityType: 'referral', entityId: b1 }])
+
+    // Bea's accounting holds her reads and both lists, nothing of Ada's.
     const bea1 = await db
       .as(admin)
       .tenant((tx) =>
         accountOfDisclosures(tx, cipher, audit(admin), { clinicId: clinic.id, search: { healthCard: String(bea.health_card_number) }, since, purpose: 'read' }),
       )
-    expect(bea1.rows.map((r) => r.action).sort()).toEqual(['referral.list', 'referral.list', 'referral.read'])
+    expect(bea1.rows.map((r) => r.action).sort()).toEqual(['referral.list', 'referral.list', 'referral.read', 'referral.read'])
+    expect(bea1.rows.find((r) => r.actorRole === 'integration')).toMatchObject({ actor: 'Disclosure EHR', who: 'Disclosure EHR' })
     expect(bea1.rows.every((r) => r.referralId === b1)).toBe(true)
 
     // Recorded, with ids and counts, never the search terms.

@@ -10,7 +10,7 @@ import { beforeAll, expect, test } from 'vitest'
 import * as s from '../../app/db/schema'
 import type { TenantScope } from '../../app/tenancy/tenant.server'
 import { DEMO_TENANT_ID } from '../../scripts/lib/demo-accounts'
-import { useTestDatabase } from '../support/db'
+import { rolledBack, sqlState, useTestDatabase } from '../support/db'
 
 const db = useTestDatabase()
 const clinics: Record<string, string> = {}
@@ -56,8 +56,33 @@ test('with Referral.Read: its clinic’s referrals and what a referrer sees of t
   expect(await count(scopeOf(reader), 'referral_events')).toBe(visible!.n)
   // Claiming another clinic in its scope (the app never does): nothing there.
   expect(await count(scopeOf(reader, clinics.lakeview), 'referrals')).toBe(0)
-  // Documents, AI summaries and the registrations themselves: not its to see.
-  for (const table of ['referral_documents', 'processing_results', 'ehr_integrations'] as const) expect(await count(scopeOf(reader), table), table).toBe(0)
+  // The referrals' documents, as staff see them (DocumentReference and Binary; drizzle/0035); not without Referral.Read.
+  const [staff] = await db.owner.select().from(s.users).where(eq(s.users.email, 'staff@northside.test'))
+  const [referral] = await db.owner.select({ id: s.referrals.id }).from(s.referrals).where(eq(s.referrals.clinicId, clinics.northside!)).limit(1)
+  const [document] = await db.owner
+    .insert(s.referralDocuments)
+    .values({
+      clinicId: clinics.northside!,
+      referralId: referral!.id,
+      uploadedBy: staff!.id,
+      attachedWith: 'staff',
+      contentType: 'application/pdf',
+      sizeBytes: 1,
+      sha256: '0'.repeat(64),
+      chunkBytes: 1,
+      chunkCount: 1,
+      name: { v: 1, kid: 'k', iv: 'i', ct: 'c' },
+    })
+    .returning()
+  const sees = (scope: TenantScope) =>
+    db
+      .as(scope)
+      .tenant(async (tx) => (await tx.select({ id: s.referralDocuments.id }).from(s.referralDocuments).where(eq(s.referralDocuments.id, document!.id))).length)
+  expect(await sees(scopeOf(reader))).toBe(1)
+  expect(await sees(scopeOf(await integration('northside', ['Referral.Submit'])))).toBe(0)
+  expect(await sees(scopeOf(reader, clinics.lakeview))).toBe(0)
+  // AI summaries and the registrations themselves: not its to see.
+  for (const table of ['processing_results', 'ehr_integrations'] as const) expect(await count(scopeOf(reader), table), table).toBe(0)
 })
 
 test('without Referral.Read, revoked, or not an integration at all: no referral is seen', async () => {
@@ -106,4 +131,80 @@ test('integration_start finds only an active registration of that exact app, and
   expect(await start(DEMO_TENANT_ID, reader.clientId.toUpperCase())).toEqual([])
   await db.owner.update(s.ehrIntegrations).set({ status: 'revoked', revokedAt: new Date() }).where(eq(s.ehrIntegrations.id, reader.id))
   expect(await start(DEMO_TENANT_ID, reader.clientId)).toEqual([])
+})
+
+/** A referral row as an integration's submission writes it (createReferral's columns that matter here). */
+const sentRow = (clinicId: string, by: Record<string, unknown>) => ({
+  clinicId,
+  referenceNumber: `PROBE-${randomUUID().slice(0, 8)}`,
+  formVersion: 1,
+  formData: {},
+  idempotencyKey: randomUUID(),
+  ...by,
+})
+
+test('with Referral.Submit: it sends referrals in its own name only, the database writes its name, and it sees only those it sent', async () => {
+  const sender = await integration('northside', ['Referral.Submit'])
+  const sent = await rolledBack(db.as(scopeOf(sender)), async (tx) => {
+    // The name it claims is not kept: the registration's is.
+    const [row] = await tx
+      .insert(s.referrals)
+      .values(sentRow(sender.clinicId, { submittedByIntegration: sender.id, submittedByIntegrationName: 'Forged name' }))
+      .returning()
+    // Its first event names no user, as createReferral writes it.
+    await tx.insert(s.referralEvents).values({ clinicId: sender.clinicId, referralId: row!.id, type: 'created', visibleToReferrer: true })
+    const seen = await tx.select({ id: s.referrals.id }).from(s.referrals)
+    return { row: row!, seen: seen.map((r) => r.id) }
+  })
+  expect(sent.row).toMatchObject({ submittedBy: null, submittedByIntegration: sender.id, submittedByIntegrationName: 'Probe EHR' })
+  expect(sent.seen).toEqual([sent.row.id])
+})
+
+test('nobody writes a referral as an integration but that integration, with Referral.Submit, in its clinic; its sender never changes', async () => {
+  const sender = await integration('northside', ['Referral.Submit'])
+  const other = await integration('northside', ['Referral.Submit'])
+  const reader = await integration('northside', ['Referral.Read'])
+  const stranger = await integration('lakeview', ['Referral.Submit'])
+  const staff = await db.staffScopeOf('northside')
+  const [referrer] = await db.owner.select().from(s.users).where(eq(s.users.email, 'referrer@northside.test'))
+  const insert = (scope: TenantScope, by: Record<string, unknown>) =>
+    sqlState(rolledBack(db.as(scope), (tx) => tx.insert(s.referrals).values(sentRow(clinics.northside!, by)).returning({ id: s.referrals.id })))
+  // Control: its own, in its own name.
+  expect(await insert(scopeOf(sender), { submittedByIntegration: sender.id })).toBe('no error')
+  expect(await insert(scopeOf(sender), { submittedByIntegration: other.id }), 'as another integration').toBe('42501')
+  expect(await insert(scopeOf(sender), { submittedBy: referrer!.id }), 'as a person').toBe('42501')
+  expect(await insert(scopeOf(reader), { submittedByIntegration: reader.id }), 'Referral.Read only').toBe('42501')
+  expect(await insert(scopeOf(stranger, clinics.northside), { submittedByIntegration: stranger.id }), 'another clinic’s').toBe('42501')
+  expect(await insert(staff, { submittedByIntegration: sender.id }), 'staff, as the integration').toBe('42501')
+  await db.owner.update(s.ehrIntegrations).set({ status: 'revoked', revokedAt: new Date() }).where(eq(s.ehrIntegrations.id, other.id))
+  expect(await insert(scopeOf(other), { submittedByIntegration: other.id }), 'revoked').toBe('42501')
+
+  // Its events: the first one of a referral it sent, naming no user; nothing else, on nothing else.
+  const [theirs] = await db.owner.select({ id: s.referrals.id }).from(s.referrals).where(eq(s.referrals.clinicId, clinics.northside!)).limit(1)
+  const event = (referralId: string, type: 'created' | 'note' | 'reply') =>
+    sqlState(
+      rolledBack(db.as(scopeOf(sender)), (tx) =>
+        tx.insert(s.referralEvents).values({ clinicId: clinics.northside!, referralId, type, visibleToReferrer: true }).returning({ id: s.referralEvents.id }),
+      ),
+    )
+  expect(await event(theirs!.id, 'created'), 'on a referral it did not send').toBe('42501')
+
+  // The sender and its name stay as written, for staff and for the owner alike.
+  const [row] = await db.owner
+    .insert(s.referrals)
+    .values(sentRow(clinics.northside!, { submittedByIntegration: sender.id }))
+    .returning()
+  expect(row!.submittedByIntegrationName).toBe('Probe EHR')
+  for (const type of ['note', 'reply'] as const) expect(await event(row!.id, type), type).toBe('42501')
+  expect(
+    await sqlState(db.as(staff).tenant((tx) => tx.update(s.referrals).set({ submittedByIntegrationName: 'Renamed' }).where(eq(s.referrals.id, row!.id)))),
+  ).toBe('42501')
+  expect(await sqlState(db.owner.update(s.referrals).set({ submittedByIntegration: other.id }).where(eq(s.referrals.id, row!.id)))).toBe('42501')
+  // Not even the owner names another clinic's integration as a sender: the trigger finds no name in
+  // this clinic's registrations (a check violation), and the foreign key includes the clinic.
+  expect(await sqlState(db.owner.insert(s.referrals).values(sentRow(clinics.northside!, { submittedByIntegration: stranger.id })))).toBe('23514')
+  // One sender: never a person and a system at once.
+  expect(
+    await sqlState(db.owner.insert(s.referrals).values(sentRow(clinics.northside!, { submittedByIntegration: sender.id, submittedBy: referrer!.id }))),
+  ).toBe('23514')
 })
