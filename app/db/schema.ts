@@ -198,8 +198,9 @@ export const referrals = pgTable(
     // The foreign key to ehr_integrations (clinic_id, id) is in drizzle/0035 (integrations-schema.ts imports this file).
     uniqueIndex('referrals_clinic_integration_idempotency_key').on(t.clinicId, t.submittedByIntegration, t.idempotencyKey),
     // The queue: newest first within a status, keyset-paginated on (received_at, id). Built by
-    // drizzle/0037 with INCLUDE (submitted_by), which this builder cannot declare: the queue's
-    // count under RLS is then an index-only scan.
+    // drizzle/0037 with INCLUDE (submitted_by, submitted_by_integration), the columns the read
+    // policy reads, which this builder cannot declare: the queue's count under RLS is then an
+    // index-only scan.
     index('referrals_clinic_status_received_idx').on(t.clinicId, t.status, t.receivedAt.desc(), t.id.desc()),
     index('referrals_clinic_received_idx').on(t.clinicId, t.receivedAt.desc(), t.id.desc()),
     index('referrals_clinic_submitted_by_idx').on(t.clinicId, t.submittedBy, t.receivedAt.desc()),

@@ -33,5 +33,6 @@ test("staff's count of open referrals reads the index alone, with the policy app
   })
   // The policy is there (its CASE on app.role), and answered from the index.
   expect(plan).toContain("WHEN 'referrer'::text THEN (submitted_by")
+  expect(plan).toContain('submitted_by_integration')
   expect(plan).toContain('Index Only Scan using referrals_clinic_status_received_idx on referrals')
 })
