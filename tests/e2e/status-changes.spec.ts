@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto'
 import AxeBuilder from '@axe-core/playwright'
 import type { APIRequestContext, Locator, Page } from '@playwright/test'
-import { and, eq, sql } from 'drizzle-orm'
+import { and, asc, eq, sql } from 'drizzle-orm'
 import { referralEvents, referrals } from '../../app/db/schema'
 import { CANCEL_REASONS, DECLINE_REASONS } from '../../app/referrals/reason-codes'
 import { bearer, expect, go, referralBody, test, token, userByEmail, type Owner } from './fixtures'
@@ -39,6 +39,8 @@ const statusEvents = (id: string) =>
     .select()
     .from(referralEvents)
     .where(and(eq(referralEvents.referralId, id), eq(referralEvents.type, 'status')))
+    // In the order they were written: an unordered select may come back in another.
+    .orderBy(asc(referralEvents.createdAt), asc(referralEvents.id))
 
 /** axe runs in the page, so only with JavaScript (the markup is the same without). */
 async function expectAxeClean(page: Page, label: string, javaScriptEnabled = true) {
