@@ -82,7 +82,7 @@ test.describe('FHIR R4 writes', () => {
 
     // The page shows the same referral.
     const page = await signedInAs(STAFF, `/referrals/${id}`)
-    await expect(page.getByRole('main')).toContainText(patient.last)
+    await expect(page.getByRole('main')).toContainText('Haddad, Amira')
     await expect(page.getByRole('main')).toContainText(String(values.reason))
     await expect(page.getByRole('main')).toContainText(row.referenceNumber)
   })
@@ -469,19 +469,21 @@ test.describe('FHIR R4 writes', () => {
     await outcome(await request.put(`/fhir/R4/Communication/${reply.id}`, { headers: mine, data: reply }), 405, 'not-supported')
   })
 
-  test('done when: `npm run token`, a Bundle in, the referral in the queue, declined on the page, the Task read with businessStatus 4.0', async ({
+  test('done when: `npm run token`, the Bundle `npm run fhir:bundle` prints, in, the referral in the queue, declined on the page, the Task read with businessStatus 4.0', async ({
     signedInAs,
   }) => {
     const run = promisify(execFile)
     const { stdout } = await run('npx', ['tsx', 'scripts/token.ts', REFERRER], { env: { ...process.env, IDP_PORT: String(E2E.idpPort) } })
     const access = stdout.trim()
     const page = await signedInAs(STAFF, '/queue')
-    const { bundle, patient } = await newBundle(page.request, access)
-    // As curl would send it.
+    // The Bundle `npm run fhir:bundle` prints, sent as curl would send the file.
+    const printed = await run('npx', ['tsx', 'scripts/fhir-bundle.ts', '--token', access, '--app-url', APP_URL])
+    const bundle = JSON.parse(printed.stdout) as Json
+    expect(await fhirProblems(bundle), 'the printed Bundle is valid R4').toEqual([])
     const sent = await fetch(`${APP_URL}/fhir/R4`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${access}`, 'Content-Type': 'application/fhir+json' },
-      body: JSON.stringify(bundle),
+      body: printed.stdout,
     })
     expect(sent.status).toBe(200)
     const id = (await sent.json<TransactionResponse>()).entry[0]!.response.location.split('/')[1]!
@@ -492,7 +494,7 @@ test.describe('FHIR R4 writes', () => {
       identifier: { value: string }[]
     }>()
     await go(page, `/queue?ref=${order.identifier[0]!.value}`)
-    await expect(page.getByRole('main')).toContainText(patient.last)
+    await expect(page.getByRole('main')).toContainText('Haddad, Amira')
     await go(page, `/referrals/${id}`)
     const panel = page.getByRole('region', { name: 'Work this referral' })
     await panel.getByRole('link', { name: 'Decline…' }).click()
