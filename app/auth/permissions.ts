@@ -5,7 +5,14 @@
  */
 import type { ActorRole, IntegrationRole, UserRole } from '~/db/enums'
 
-const referrer = ['create:referral:own', 'read:referral:own', 'reply:referral:own', 'read:intake-form:any'] as const
+const referrer = [
+  'create:referral:own',
+  'read:referral:own',
+  'reply:referral:own',
+  // The sender cancels their own referral, as the Ontario eReferral rules say (docs/decisions/060-sender-cancels.md).
+  'cancel:referral:own',
+  'read:intake-form:any',
+] as const
 
 const staff = [
   // Entering a referral that came by fax, phone, email or in person, on the referrer's behalf.

@@ -32,7 +32,7 @@ export function capabilityStatement(options: { base: string }): Resource {
     rest: [
       {
         mode: 'server',
-        documentation: `Every error is an OperationOutcome. This statement needs no token; everything else does. ${PAGING} Writes: a transaction Bundle at the base (one referral), Task updates by the clinic, Communications (questions and replies).`,
+        documentation: `Every error is an OperationOutcome. This statement needs no token; everything else does. ${PAGING} Writes: a transaction Bundle at the base (one referral), Task updates by the clinic (and the sender’s cancel), Communications (questions and replies).`,
         security: {
           cors: true,
           service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'OAuth', display: 'OAuth' }] }],
@@ -60,7 +60,7 @@ export function capabilityStatement(options: { base: string }): Resource {
           {
             type: 'Task',
             documentation:
-              'The referral’s workflow at the clinic: status per FHIR, businessStatus per HL7 BSeR (http://hl7.org/fhir/us/bser/CodeSystem/TaskBusinessStatusCS), statusReason for a decline or cancel. The clinic’s staff update it (PUT of the Task, or PATCH as application/json-patch+json) to move the referral as its page does: status received, on-hold, accepted, in-progress (executionPeriod.start: the appointment), completed or rejected (statusReason.text: the reason the referrer reads; a coding of …/CodeSystem/referral-status-reason: its category); businessStatus follows status; nothing else may change. A move the workflow forbids is 422; If-Match or meta.versionId, when given, must be the current version (412, 409). Only the referrer who sent a referral cancels it; the clinic declines it.',
+              'The referral’s workflow at the clinic: status per FHIR, businessStatus per HL7 BSeR (http://hl7.org/fhir/us/bser/CodeSystem/TaskBusinessStatusCS), statusReason for a decline or cancel. The clinic’s staff update it (PUT of the Task, or PATCH as application/json-patch+json) to move the referral as its page does: status received, on-hold, accepted, in-progress (executionPeriod.start: the appointment), completed or rejected (statusReason.text: the reason the referrer reads; a coding of …/CodeSystem/referral-status-reason: its category); businessStatus follows status; nothing else may change. A move the workflow forbids is 422; If-Match or meta.versionId, when given, must be the current version (412, 409). Only the referrer who sent a referral cancels it (status cancelled, statusReason.text: the reason the clinic reads; their token makes no other update, 403); the clinic declines it.',
             interaction: [{ code: 'read' }, { code: 'update' }, { code: 'patch' }, { code: 'search-type' }],
             versioning: 'versioned',
             conditionalUpdate: false,

@@ -2,7 +2,8 @@
  * FHIR writes, each through the door the page's own action uses (docs/decisions/056-fhir-writes.md):
  * - a transaction Bundle is an intake form submission: the version it names, intakeSchema,
  *   createReferral (encryption, blind indexes, duplicate check, first event, audit);
- * - a Task update is a status move through workOnReferral (workflow.ts, version, events, audit);
+ * - a Task update is a status move through performWork (workflow.ts, version, events, audit),
+ *   or the sender's cancel (docs/decisions/060-sender-cancels.md);
  * - a Communication is a reply to the clinic's question (or a staff question) through workOnReferral.
  * Every audit row these write carries `fhir: true`, as the reads' do.
  */
@@ -10,11 +11,13 @@ import type { AppLoadContext } from '@remix-run/cloudflare'
 import { deniedEvent, type AuditEvent } from '~/audit/audit.server'
 import { requirePhiId, requirePhiPermission } from '~/auth/guards.server'
 import type { SessionUser } from '~/auth/identity.server'
+import { hasPermission } from '~/auth/permissions'
+import type { ReferralStatus } from '~/db/enums'
 import { intakeSchema } from '~/intake/form-schema'
 import { intakeFormVersion } from '~/intake/intake-forms.server'
 import { createReferral } from '~/referrals/create-referral.server'
 import type { FormValues } from '~/referrals/form-data.server'
-import { performWork, type WorkOutcome } from '~/referrals/work.server'
+import { performWork, type Work, type WorkOutcome } from '~/referrals/work.server'
 import type { TenantTx } from '~/tenancy/tenant.server'
 import { clinicTimeZone } from '~/utils/clinic-time'
 import { JSON_PATCH, readFhirBody } from './handler.server'
@@ -111,14 +114,17 @@ const REFUSED: Partial<Record<WorkOutcome, [number, string, string, string]>> = 
 }
 
 /**
- * PUT or PATCH /fhir/R4/Task/:id by the receiving clinic's staff: one status move, made by
- * performWork as the page makes it (workflow, version, reason, appointment, event, audit). Only
- * the referrer who sent a referral may cancel it (the Ontario eReferral rule): staff decline it.
+ * PUT or PATCH /fhir/R4/Task/:id: one status move, made by performWork as the page makes it
+ * (workflow, version, reason, appointment, event, audit). The receiving clinic's staff make every
+ * move but a cancel; only the referrer who sent a referral may cancel it (the Ontario eReferral
+ * rule; docs/decisions/060-sender-cancels.md), and that is the only update a sender makes.
  */
 export async function updateTask(context: AppLoadContext, user: SessionUser, server: FhirServer, referralId: string | undefined, request: Request) {
   const attempt = { action: 'referral.status', entityId: referralId, details: { fhir: true } } as const
-  await requirePhiPermission(context, user, 'update:referral:any', attempt)
+  const sender = !hasPermission(user, 'update:referral:any') && hasPermission(user, 'cancel:referral:own')
+  await requirePhiPermission(context, user, sender ? 'cancel:referral:own' : 'update:referral:any', attempt)
   const id = await requirePhiId(context, referralId, attempt)
+  // A referrer's own referrals only: a colleague's or another clinic's is not there (404).
   const { row, resource } = await loadTask(context, user, server, id)
   const ifMatch = request.headers.get('If-Match')
   if (ifMatch !== null && ifMatchVersion(ifMatch) !== String(row.version)) {
@@ -134,39 +140,57 @@ export async function updateTask(context: AppLoadContext, user: SessionUser, ser
   }
   const move = taskMove(resource, incoming, row.status, REASON_SYSTEM(server), clinicTimeZone(context.clinic?.settings))
   if ('problems' in move) throw fhirError(422, 'The Task update is not one this server makes', { issues: move.problems })
-  if (move.change === 'none') return fhirResponse(resource, { headers: etag(row.version) })
+  const cancels = move.change === 'move' && move.to === 'cancelled'
+  // The sender asking again for a Task that reads cancelled is still asking to cancel (refused below, 422).
+  if (sender ? !cancels && !(move.change === 'none' && resource.status === 'cancelled') : cancels) {
+    await context.db.tenant((tx) => context.audit(tx, deniedEvent(attempt, 403)))
+    throw forbiddenMove(sender)
+  }
+  if (move.change === 'none') {
+    // The clinic re-sending the status as read changes nothing; the sender's cancel of a Task that
+    // already reads cancelled (cancelled, or forwarded to another clinic) is a move the workflow refuses.
+    if (!sender) return fhirResponse(resource, { headers: etag(row.version) })
+    throw refusal('bad-move', 'cancelled')
+  }
   if (move.versionId !== undefined && move.versionId !== String(row.version)) {
     throw fhirError(409, 'Task.meta.versionId: the referral changed since it was read: read the Task again, then retry', { headers: etag(row.version) })
   }
-  if (move.to === 'cancelled') {
-    await context.db.tenant((tx) => context.audit(tx, deniedEvent(attempt, 403)))
-    throw fhirError(403, undefined, {
-      issues: [
-        {
-          code: 'forbidden',
-          expression: ['Task.status'],
-          diagnostics: 'Task.status: only the referrer who sent a referral may cancel it; the clinic declines it (rejected)',
-        },
-      ],
-    })
-  }
+  const work: Work = sender
+    ? { intent: 'cancel', version: row.version, reason: move.reason, reasonCode: move.reasonCode }
+    : {
+        intent: 'status',
+        to: move.to,
+        version: row.version,
+        reason: move.reason,
+        reasonCode: move.reasonCode,
+        scheduledFor: move.scheduledFor,
+        scheduledTime: move.scheduledTime,
+      }
   const { outcome } = await context.db.tenant((tx) =>
-    performWork(tx, { clinicId: server.clinic.id, userId: user.id, cipher: context.phi, audit: fhirAudit(context) }, id, {
-      intent: 'status',
-      to: move.to,
-      version: row.version,
-      reason: move.reason,
-      reasonCode: move.reasonCode,
-      scheduledFor: move.scheduledFor,
-      scheduledTime: move.scheduledTime,
-    }),
+    performWork(tx, { clinicId: server.clinic.id, userId: user.id, cipher: context.phi, audit: fhirAudit(context) }, id, work),
   )
   if (outcome === 'not-found') throw fhirError(404)
-  const refused = REFUSED[outcome]
-  if (refused) {
-    const [status, code, expression, diagnostics] = refused
-    throw fhirError(status, undefined, { issues: [{ code, expression: [expression], diagnostics: `${expression}: ${diagnostics}` }] })
-  }
+  if (outcome !== 'done') throw refusal(outcome, move.to)
   const after = await loadTask(context, user, server, id)
   return fhirResponse(after.resource, { headers: etag(after.row.version) })
+}
+
+/** Who makes which move: staff every one but a cancel (they decline), the sender only the cancel. */
+const forbiddenMove = (sender: boolean) =>
+  fhirError(403, undefined, {
+    issues: [
+      {
+        code: 'forbidden',
+        expression: ['Task.status'],
+        diagnostics: sender
+          ? 'Task.status: the referrer who sent a referral may only cancel it; the clinic makes every other move'
+          : 'Task.status: only the referrer who sent a referral may cancel it; the clinic declines it (rejected)',
+      },
+    ],
+  })
+
+function refusal(outcome: WorkOutcome, to: ReferralStatus) {
+  const [status, code, expression, diagnostics] = REFUSED[outcome] ?? [422, 'business-rule', 'Task.status', 'this move cannot be made']
+  const said = outcome === 'needs-reason' && to === 'cancelled' ? 'a cancel needs a reason the clinic can read' : diagnostics
+  return fhirError(status, undefined, { issues: [{ code, expression: [expression], diagnostics: `${expression}: ${said}` }] })
 }

@@ -1,5 +1,5 @@
 /**
- * The referral page's work forms (status, assignment, note, question, reply): one schema,
+ * The referral page's work forms (status, assignment, the sender's cancel, note, question, reply): one schema,
  * told apart by `intent`. The page action parses it through the form guard
  * (app/utils/form.server.ts); the forms (work-forms.tsx) show its errors next to each field.
  */
@@ -14,6 +14,7 @@ const Version = formInteger(1, 'Reload the page: this form is out of date')
 
 export const REASON_MISSING = 'Give a reason: the referrer will see it.'
 export const REASON_CODE_MISSING = 'Choose the kind of reason.'
+export const CANCEL_REASON_MISSING = 'Give a reason: the clinic will see it.'
 
 export const WorkSchema = z.discriminatedUnion('intent', [
   z
@@ -35,12 +36,18 @@ export const WorkSchema = z.discriminatedUnion('intent', [
       if (NEEDS_DATE.includes(move.to) && !move.scheduledTime) missing('scheduledTime', 'Give the appointment time.')
     }),
   z.object({ intent: z.literal('assign'), assignee: z.uuid({ error: 'Choose an active member of the clinic staff' }).optional(), version: Version }),
+  // The sender's own cancel (docs/decisions/060-sender-cancels.md): only the reason is theirs to give.
+  z.object({
+    intent: z.literal('cancel'),
+    version: Version,
+    reason: z.string({ error: CANCEL_REASON_MISSING }).trim().min(1, CANCEL_REASON_MISSING).max(2000, 'Keep the reason under 2,000 characters'),
+  }),
   z.object({ intent: z.literal('note'), body: Text }),
   z.object({ intent: z.literal('message'), body: Text }),
   z.object({ intent: z.literal('reply'), body: Text }),
 ])
 
-/** Every field of the five forms, as the browser holds them (for conform's useForm). */
+/** Every field of the six forms, as the browser holds them (for conform's useForm). */
 export type WorkFields = {
   intent: string
   to?: string
@@ -53,6 +60,6 @@ export type WorkFields = {
   body?: string
 }
 
-export const WORK_INTENTS = ['status', 'assign', 'note', 'message', 'reply'] as const
+export const WORK_INTENTS = ['status', 'assign', 'cancel', 'note', 'message', 'reply'] as const
 export type WorkIntent = (typeof WORK_INTENTS)[number]
 export const isWorkIntent = (value: unknown): value is WorkIntent => WORK_INTENTS.includes(value as WorkIntent)

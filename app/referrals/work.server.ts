@@ -19,6 +19,8 @@ import { isReasonCodeFor } from './reason-codes'
 export type Work =
   | { intent: 'status'; to: ReferralStatus; version: number; reason?: string; reasonCode?: string; scheduledFor?: string; scheduledTime?: string }
   | { intent: 'assign'; assignee: string | null; version: number }
+  // The sender's own cancel (docs/decisions/060-sender-cancels.md): staff's is a status move.
+  | { intent: 'cancel'; version: number; reason?: string; reasonCode?: string }
   | { intent: 'note' | 'message' | 'reply'; body: string }
 
 export type WorkOutcome = 'done' | 'not-found' | 'conflict' | 'bad-move' | 'bad-assignee' | 'needs-reason' | 'bad-reason-code' | 'needs-date' | 'no-referrer'
@@ -88,6 +90,25 @@ export async function performWork(tx: TenantTx, deps: Deps, id: string, work: Wo
       await audit(tx, { action: 'referral.status', entityType: 'referral', entityId: id, details: { from: row.status, to: work.to, ...reasonCode } })
       return { outcome: 'done' }
     }
+    case 'cancel': {
+      // The same checks as a status move to cancelled, then the one definer that may make it for a
+      // referrer (drizzle/0033_sender_cancels.sql), which checks them again against the row it locks.
+      if (row.version !== work.version) return { outcome: 'conflict' }
+      if (!canMove(row.status, 'cancelled')) return { outcome: 'bad-move' }
+      const reason = work.reason?.trim()
+      if (!reason) return { outcome: 'needs-reason' }
+      if (work.reasonCode !== undefined && !isReasonCodeFor('cancelled', work.reasonCode)) return { outcome: 'bad-reason-code' }
+      const eventId = crypto.randomUUID()
+      const sealed = await cipher.encrypt(reason, { clinicId, recordId: eventId, field: 'body' })
+      const result = await tx.execute<{ outcome: WorkOutcome }>(
+        sql`select cancel_own_referral(${id}::uuid, ${work.version}::integer, ${eventId}::uuid, ${JSON.stringify(sealed)}::jsonb, ${work.reasonCode ?? null}::text) as outcome`,
+      )
+      const outcome = result.rows[0]!.outcome
+      if (outcome !== 'done') return { outcome }
+      const reasonCode = work.reasonCode !== undefined ? { reasonCode: work.reasonCode } : {}
+      await audit(tx, { action: 'referral.status', entityType: 'referral', entityId: id, details: { from: row.status, to: 'cancelled', ...reasonCode } })
+      return { outcome: 'done', eventId }
+    }
     case 'assign': {
       const to = work.assignee
       if (to) {
@@ -135,6 +156,7 @@ const appointmentLine = (day: string, time?: string) => `Appointment on ${day}${
 export const WORK_ACTION = {
   status: 'referral.status',
   assign: 'referral.assign',
+  cancel: 'referral.status',
   note: 'referral.note',
   message: 'referral.update',
   reply: 'referral.update',
@@ -144,6 +166,7 @@ export const WORK_ACTION = {
 export const WORK_PERMISSION = {
   status: 'update:referral:any',
   assign: 'assign:referral:any',
+  cancel: 'cancel:referral:own',
   note: 'note:referral:any',
   message: 'update:referral:any',
   reply: 'reply:referral:own',

@@ -22,12 +22,13 @@ import { ForwardedNote } from '~/referrals/forward-note'
 import { forwardedFacts } from '~/referrals/forward.server'
 import { openReferral, referralFacts, sentByIntegration, type OpenedReferral } from '~/referrals/open-referral.server'
 import { workOnReferral, type Work } from '~/referrals/work.server'
-import { NEEDS_REASON, NO_REFERRER_TO_ASK } from '~/referrals/workflow'
+import { canMove, NEEDS_REASON, NO_REFERRER_TO_ASK } from '~/referrals/workflow'
+import { CancelForm } from '~/referrals/cancel-form'
 import { StatusForm } from '~/referrals/status-form'
 import { AssignForm, TextForm, type WorkAnswer } from '~/referrals/work-forms'
 import { ReplyReceived } from '~/referrals/reply-received'
 import { ACKNOWLEDGE_REPLY, acknowledgeReply } from '~/referrals/reply-received.server'
-import { isWorkIntent, WorkSchema } from '~/referrals/work-schema'
+import { CANCEL_REASON_MISSING, isWorkIntent, REASON_MISSING, WorkSchema } from '~/referrals/work-schema'
 import type { RequestClinic } from '~/tenancy/request-start.server'
 import { referralStatuses, type ReferralStatus } from '~/db/enums'
 import { parseForm } from '~/utils/form.server'
@@ -65,6 +66,8 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
       forwarded: forwardedFacts(row),
       sentByIntegration: sentByIntegration(row)?.name ?? null,
       purgedAt: row.purgedAt?.toISOString() ?? null,
+      // The sender may cancel their own referral while the workflow lets it be cancelled (decision 060).
+      cancel: !staff && hasPermission(user, 'cancel:referral:own') && row.submittedBy === user.id && canMove(row.status, 'cancelled'),
     },
     definition: form.definition,
     values,
@@ -103,6 +106,7 @@ async function aiFor(user: SessionUser, cipher: PhiCipher, { id: clinicId, setti
 const DONE = {
   status: 'Status changed.',
   assign: 'Assigned.',
+  cancel: 'Referral cancelled. The clinic has been told.',
   note: 'Note added.',
   message: 'Question sent to the referrer.',
   reply: 'Reply sent.',
@@ -142,6 +146,8 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const { outcome } = await workOnReferral(context, user, clinicId, params.id, {
     ...work,
     ...(work.intent === 'assign' ? { assignee: work.assignee ?? null } : {}),
+    // The sender's cancel from this page is, by its category, the referrer withdrawing it.
+    ...(work.intent === 'cancel' ? { reasonCode: 'referrer_withdrew' } : {}),
     ...(work.intent === 'status'
       ? {
           reason: work.reason || undefined,
@@ -157,7 +163,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     conflict: [409, 'Someone else changed this referral while you were looking at it. The page now shows the latest; check it and try again.', null],
     'bad-move': [400, 'That status change is not allowed from the current status.', null],
     'bad-assignee': [400, 'Choose an active member of the clinic staff.', 'assignee'],
-    'needs-reason': [400, 'Give a reason: the referrer will see it.', 'reason'],
+    'needs-reason': [400, work.intent === 'cancel' ? CANCEL_REASON_MISSING : REASON_MISSING, 'reason'],
     'bad-reason-code': [400, 'Choose the kind of reason.', 'reasonCode'],
     'needs-date': [400, 'Give the appointment date.', 'scheduledFor'],
     'no-referrer': [400, NO_REFERRER_TO_ASK, 'body'],
@@ -305,6 +311,7 @@ export default function Referral() {
               <TextForm intent="reply" label="Reply to the clinic" button="Send reply" />
             </section>
           )}
+          {referral.cancel ? <CancelForm version={referral.version} /> : null}
           {ai ? <AiPanel referralId={referral.id} endpoint={ai.endpoint} source={ai.source} referralText={ai.referralText} summaries={ai.summaries} /> : null}
           {staff ? (
             <section aria-label="History">

@@ -8,13 +8,13 @@
 import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { promisify } from 'node:util'
-import { asc, eq, sql } from 'drizzle-orm'
-import { auditLogs, referralEvents, referrals } from '../../app/db/schema'
-import { NEXT_STATUSES } from '../../app/referrals/workflow'
-import { WORKFLOW } from '../../app/fhir/codes'
+import { and, asc, eq, sql } from 'drizzle-orm'
+import { auditLogs, outboxEvents, referralEvents, referrals } from '../../app/db/schema'
+import { canMove, NEXT_STATUSES } from '../../app/referrals/workflow'
+import { BSER_BUSINESS_STATUS, WORKFLOW } from '../../app/fhir/codes'
 import type { ReferralStatus } from '../../app/db/enums'
 import { fhirProblems } from '../support/fhir-validate'
-import { APP_URL, auditOfRequest, bearer, E2E, expect, go, test, token, type Owner, spareRateLimits, FHIR_ACCOUNTS } from './fixtures'
+import { APP_URL, auditOfRequest, bearer, E2E, expect, go, test, token, type Owner, spareRateLimits, FHIR_ACCOUNTS, userByEmail } from './fixtures'
 import { FHIR_JSON, fhir, newBundle, outcome, send, type Json, type Outcome, type TransactionBundle as Bundle, type TransactionResponse } from './fhir-fixtures'
 
 const REFERRER = 'referrer@northside.test'
@@ -267,7 +267,10 @@ test.describe('FHIR R4 writes', () => {
     }
   })
 
-  test('Task updates: PATCH with a JSON Patch; versions; reasons and dates; only the sender cancels; a referrer moves nothing', async ({ request, owner }) => {
+  test('Task updates: PATCH with a JSON Patch; versions; reasons and dates; staff do not cancel; a referrer makes no other move', async ({
+    request,
+    owner,
+  }) => {
     const referrer = await token(REFERRER)
     const staff = bearer(await token(STAFF))
     const { id } = await send(request, referrer, (await newBundle(request, referrer)).bundle)
@@ -355,10 +358,10 @@ test.describe('FHIR R4 writes', () => {
     expect(rows.map((r) => [r.action, r.outcome, r.entityId])).toEqual([['referral.status', 'denied', id]])
     expect((await referralRow(owner, id)).status).toBe('scheduled')
 
-    // A referrer moves nothing over FHIR (a recorded 403); another clinic finds nothing (404); a bad id is 404.
+    // A referrer makes no move but their cancel (a recorded 403; the cancel has a test of its own); another clinic finds nothing (404); a bad id is 404.
     const mine = bearer(referrer)
     await outcome(
-      await request.put(`/fhir/R4/Task/${id}`, { headers: { ...mine, ...FHIR_JSON }, data: { resourceType: 'Task', id, status: 'cancelled' } }),
+      await request.put(`/fhir/R4/Task/${id}`, { headers: { ...mine, ...FHIR_JSON }, data: { resourceType: 'Task', id, status: 'completed' } }),
       403,
       'forbidden',
     )
@@ -383,6 +386,137 @@ test.describe('FHIR R4 writes', () => {
     })
     const cors = await request.get(`/fhir/R4/Task/${id}`, { headers: { ...staff, Origin: E2E.corsOrigin } })
     expect(cors.headers()['access-control-expose-headers']).toContain('ETag')
+  })
+
+  test('the sender cancels by PUT: a reason, businessStatus 6.0, the event, audit and outbox of any move; nothing else of theirs moves; a colleague or another clinic finds nothing', async ({
+    request,
+    owner,
+  }) => {
+    const referrer = await token(REFERRER)
+    const mine = bearer(referrer)
+    const { id } = await send(request, referrer, (await newBundle(request, referrer)).bundle)
+    const task = await fhir<Json>(await request.get(`/fhir/R4/Task/${id}`, { headers: mine }))
+    const system = `${APP_URL}/fhir/R4/CodeSystem/referral-status-reason`
+    const put = (data: unknown, headers: Record<string, string> = {}, as = mine) =>
+      request.put(`/fhir/R4/Task/${id}`, { headers: { ...as, ...FHIR_JSON, ...headers }, data })
+    const patch = (ops: unknown, headers: Record<string, string> = {}) =>
+      request.patch(`/fhir/R4/Task/${id}`, { headers: { ...mine, 'Content-Type': 'application/json-patch+json', ...headers }, data: ops })
+    const cancel = (statusReason: unknown = { text: 'Patient moved away' }) => ({ ...task, status: 'cancelled', statusReason })
+    const untouched = async () => {
+      expect(await referralRow(owner, id)).toMatchObject({ status: 'received', version: 1 })
+      expect((await owner.select().from(referralEvents).where(eq(referralEvents.referralId, id))).filter((e) => e.type === 'status')).toEqual([])
+    }
+
+    // Every other move of the sender's, and a PUT of the Task as read: a recorded 403.
+    const others: [string, Record<string, unknown>][] = [
+      ['requested', {}],
+      ['received', {}],
+      ['accepted', {}],
+      ['rejected', { statusReason: { text: 'Not needed' } }],
+      ['completed', {}],
+    ]
+    for (const [status, extra] of others) {
+      await test.step(`the sender moves it to ${status}`, async () => {
+        const answer = await put({ ...task, status, ...extra })
+        const refused = await outcome(answer, 403, 'forbidden')
+        expect(refused.issue[0]!.diagnostics).toMatch(/may only cancel it/)
+        const rows = (await auditOfRequest(owner, answer.headers()['x-request-id']!)).filter((r) => r.action !== 'record.write')
+        expect(rows.map((r) => [r.action, r.outcome, r.entityId])).toEqual([['referral.status', 'denied', id]])
+      })
+    }
+    await outcome(await patch([{ op: 'replace', path: '/status', value: 'on-hold' }]), 403, 'forbidden')
+
+    // A cancel asks for the reason the clinic reads, and a category (when given) of the cancel's own.
+    const noReason = await outcome(await put(cancel({})), 422, 'required')
+    expect(expressions(noReason)).toEqual(['Task.statusReason.text'])
+    expect(noReason.issue[0]!.diagnostics).toMatch(/a cancel needs a reason the clinic can read/)
+    const declines = await outcome(await put(cancel({ text: 'Moved', coding: [{ system, code: 'outside_scope' }] })), 422, 'code-invalid')
+    expect(expressions(declines)).toEqual(['Task.statusReason.coding'])
+    // Versions hold for the sender as for the clinic.
+    await outcome(await put(cancel(), { 'If-Match': 'W/"9"' }), 412, 'conflict')
+    await outcome(await put({ ...cancel(), meta: { ...(task.meta as object), versionId: '9' } }), 409, 'conflict')
+    await outcome(
+      await patch([
+        { op: 'test', path: '/status', value: 'accepted' },
+        { op: 'replace', path: '/status', value: 'cancelled' },
+      ]),
+      409,
+      'conflict',
+    )
+    // Another referrer of the clinic, a referrer of another clinic: not there (404), nothing in the answer of it.
+    for (const email of ['referrer2@northside.test', 'referrer@lakeview.test']) {
+      await outcome(await put(cancel(), {}, bearer(await token(email))), 404, 'not-found', ['Patient moved away'])
+    }
+    await untouched()
+
+    // The cancel: the Task reads cancelled, stage 6.0 with its category; the order is revoked.
+    const done = await put(cancel({ text: 'Patient moved away', coding: [{ system, code: 'patient_declined' }] }), { 'If-Match': 'W/"1"' })
+    const after = await fhir<Json & { status: string; businessStatus: { coding: { system: string; code: string }[] } }>(done)
+    expect(after).toMatchObject({
+      status: 'cancelled',
+      businessStatus: { coding: [{ system: BSER_BUSINESS_STATUS, code: '6.0' }] },
+      statusReason: { coding: [{ system, code: 'patient_declined' }] },
+    })
+    expect(done.headers()['etag']).toBe('W/"2"')
+    const row = await referralRow(owner, id)
+    expect(row).toMatchObject({ status: 'cancelled', version: 2 })
+    expect(row.closedAt).toBeInstanceOf(Date)
+    const sender = await userByEmail(owner, REFERRER)
+    const events = await owner
+      .select()
+      .from(referralEvents)
+      .where(and(eq(referralEvents.referralId, id), eq(referralEvents.type, 'status')))
+    expect(events.map((e) => [e.data, e.actorId, e.visibleToReferrer])).toEqual([
+      [{ from: 'received', to: 'cancelled', reasonCode: 'patient_declined' }, sender.id, true],
+    ])
+    expect(JSON.stringify(events)).not.toContain('moved away')
+    const rows = (await auditOfRequest(owner, done.headers()['x-request-id']!)).filter((r) => r.action !== 'record.write')
+    expect(rows.map((r) => [r.action, r.outcome, r.actorRole, r.details])).toEqual([
+      ['referral.status', 'success', 'referrer', { from: 'received', to: 'cancelled', reasonCode: 'patient_declined', fhir: true }],
+    ])
+    // Announced as any status change is (webhooks, the live queue): ids and states only.
+    const announced = await owner
+      .select()
+      .from(outboxEvents)
+      .where(and(eq(outboxEvents.referralId, id), eq(outboxEvents.topic, 'referral.status_changed')))
+    expect(announced.map((e) => e.data)).toEqual([expect.objectContaining({ from: 'received', to: 'cancelled', status: 'cancelled', actorId: sender.id })])
+    const staff = bearer(await token(STAFF))
+    expect(await fhir(await request.get(`/fhir/R4/Task/${id}`, { headers: staff }))).toMatchObject({
+      status: 'cancelled',
+      businessStatus: { coding: [{ code: '6.0' }] },
+    })
+    expect(await fhir(await request.get(`/fhir/R4/ServiceRequest/${id}`, { headers: staff }))).toMatchObject({ status: 'revoked' })
+
+    // Once cancelled, cancelling again (the Task as now read) is a move the workflow refuses.
+    const again = await outcome(await put({ ...after, statusReason: { text: 'Patient moved away' } }), 422, 'business-rule')
+    expect(expressions(again)).toEqual(['Task.status'])
+    expect((await referralRow(owner, id)).version).toBe(2)
+  })
+
+  test('the sender cancels by PATCH from every status the workflow lets move to cancelled; from any other it is 422', async ({ request, owner }) => {
+    const referrer = await token(REFERRER)
+    const { id } = await send(request, referrer, (await newBundle(request, referrer)).bundle)
+    const froms = Object.keys(NEXT_STATUSES).filter((s) => s !== 'forwarded') as ReferralStatus[]
+    for (const from of froms) {
+      await test.step(`${from} → cancelled`, async () => {
+        await putAt(owner, id, from)
+        const { version } = await referralRow(owner, id)
+        const answer = await request.patch(`/fhir/R4/Task/${id}`, {
+          headers: { ...bearer(referrer), 'Content-Type': 'application/json-patch+json', 'If-Match': `W/"${version}"` },
+          data: [
+            { op: 'replace', path: '/status', value: 'cancelled' },
+            { op: 'add', path: '/statusReason', value: { text: `Withdrawn while ${from}` } },
+          ],
+        })
+        if (canMove(from, 'cancelled')) {
+          expect(await fhir(answer)).toMatchObject({ status: 'cancelled', businessStatus: { coding: [{ code: '6.0' }] } })
+          expect(await referralRow(owner, id)).toMatchObject({ status: 'cancelled', version: version + 1 })
+        } else {
+          expect(expressions(await outcome(answer, 422, 'business-rule'))).toEqual(['Task.status'])
+          expect(await referralRow(owner, id)).toMatchObject({ status: from, version })
+        }
+      })
+    }
   })
 
   test('Communication: the clinic asks and the referrer answers over FHIR; each reads the thread (audited); others find nothing', async ({

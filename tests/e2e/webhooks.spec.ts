@@ -11,6 +11,7 @@ import { Webhook } from 'standardwebhooks'
 import { emailDeliveries, users, webhookEndpoints } from '../../app/db/schema'
 import { localConfig } from '../../scripts/lib/config'
 import { bearer, E2E, expect, referralBody, test, token } from './fixtures'
+import { fhir } from './fhir-fixtures'
 
 const ADMIN = 'admin@lakeview.test'
 const MAIL = `http://127.0.0.1:${localConfig({ PG_PORT: String(E2E.pgPort) }).mailPagePort}`
@@ -79,10 +80,27 @@ test('an admin registers an endpoint, the secret is shown once, and signed deliv
     expect(Object.keys(message.data).sort()).toEqual(['actorId', 'clinicId', 'eventId', 'priority', 'referralId', 'status'])
     expect(announced.body).not.toMatch(/Api[0-9a-f]{8}/)
 
+    // Its sender cancels it over FHIR (docs/decisions/060-sender-cancels.md): announced as any status change, without the reason.
+    const task = await fhir(await request.get(`/fhir/R4/Task/${id}`, { headers: bearer(referrer) }))
+    const cancelled = await request.put(`/fhir/R4/Task/${id}`, {
+      headers: { ...bearer(referrer), 'Content-Type': 'application/fhir+json' },
+      data: { ...task, status: 'cancelled', statusReason: { text: 'Seen elsewhere sooner' } },
+    })
+    expect(await fhir(cancelled)).toMatchObject({ status: 'cancelled' })
+    const changed = () => received.filter((r) => r.body.includes(id) && r.body.includes('referral.status_changed'))
+    await expect.poll(() => changed().length, { timeout: 15_000 }).toBe(1)
+    const change = new Webhook(secret).verify(changed()[0]!.body, changed()[0]!.headers as Record<string, string>) as {
+      type: string
+      data: Record<string, unknown>
+    }
+    expect(change).toMatchObject({ type: 'referral.status_changed', data: { referralId: id, from: 'received', to: 'cancelled', status: 'cancelled' } })
+    expect(changed()[0]!.body).not.toContain('Seen elsewhere')
+
     // The delivery log shows both, delivered with the receiver's status code.
     await page.getByRole('link', { name: `Delivery log of ${url}` }).click()
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('Webhook deliveries')
     await expect(page.getByRole('row').filter({ hasText: 'referral.created' }).first()).toContainText('Delivered')
+    await expect(page.getByRole('row').filter({ hasText: 'referral.status_changed' }).first()).toContainText('Delivered')
     await expect(page.getByRole('row').filter({ hasText: 'webhook.test' })).toContainText('204')
 
     // Disabled: nothing more is sent to it (and the other tests' referrals do not reach it).

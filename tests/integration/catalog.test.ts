@@ -178,6 +178,7 @@ describe('nothing in public runs with the owner rights unreviewed', () => {
     'settle_outbox_event', // drizzle/0024_outbox.sql: the courier marks one event done, or backs it off and gives up after 24 hours
     'claim_email_deliveries', // drizzle/0026_email_notifications.sql: the courier leases due email deliveries (ids and clinics only), limits checked
     'claim_webhook_deliveries', // drizzle/0027_webhooks.sql: the courier leases due deliveries of active endpoints (ids and clinic only), limits checked
+    'cancel_own_referral', // drizzle/0033_sender_cancels.sql: the sender's cancel of their own referral (active referrer, own clinic, version, workflow's statuses, sealed reason), that status event only
     'outbox_from_endpoint_disabled', // drizzle/0032_endpoint_disabled_email.sql: trigger; an endpoint the courier disabled, its id only, into the outbox
     'integration_start', // drizzle/0034_ehr_integrations.sql: the ACTIVE integration of a verified app token's (tid, client id), its clinic's name/slug/settings, and one rate_limit_hit
     'integration_may', // drizzle/0034_ehr_integrations.sql: true only when the transaction's actor is an active integration of its clinic holding the app role
