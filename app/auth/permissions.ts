@@ -55,7 +55,8 @@ const superadmin = [...admin, 'switch:clinic:any', 'manage:clinic:any'] as const
  */
 export const APP_ROLE_PERMISSIONS = {
   'Referral.Read': ['read:referral:any', 'read:intake-form:any'],
-  'Referral.Submit': ['create:referral:app', 'read:intake-form:any'],
+  // The sender cancels what it sent, an EHR system as a referrer (docs/decisions/060-sender-cancels.md).
+  'Referral.Submit': ['create:referral:app', 'read:intake-form:any', 'cancel:referral:own'],
 } as const satisfies Record<IntegrationRole, readonly string[]>
 
 export type Permission =

@@ -116,8 +116,9 @@ const REFUSED: Partial<Record<WorkOutcome, [number, string, string, string]>> = 
 /**
  * PUT or PATCH /fhir/R4/Task/:id: one status move, made by performWork as the page makes it
  * (workflow, version, reason, appointment, event, audit). The receiving clinic's staff make every
- * move but a cancel; only the referrer who sent a referral may cancel it (the Ontario eReferral
- * rule; docs/decisions/060-sender-cancels.md), and that is the only update a sender makes.
+ * move but a cancel; only the sender of a referral (the referrer, or the EHR system, that sent it)
+ * may cancel it (the Ontario eReferral rule; docs/decisions/060-sender-cancels.md), and that is
+ * the only update a sender makes.
  */
 export async function updateTask(context: AppLoadContext, user: SessionUser, server: FhirServer, referralId: string | undefined, request: Request) {
   const attempt = { action: 'referral.status', entityId: referralId, details: { fhir: true } } as const
@@ -183,8 +184,8 @@ const forbiddenMove = (sender: boolean) =>
         code: 'forbidden',
         expression: ['Task.status'],
         diagnostics: sender
-          ? 'Task.status: the referrer who sent a referral may only cancel it; the clinic makes every other move'
-          : 'Task.status: only the referrer who sent a referral may cancel it; the clinic declines it (rejected)',
+          ? 'Task.status: the sender of a referral may only cancel it; the clinic makes every other move'
+          : 'Task.status: only the sender of a referral (its referrer or EHR system) may cancel it; the clinic declines it (rejected)',
       },
     ],
   })

@@ -14,7 +14,8 @@ import { canMove, NEXT_STATUSES } from '../../app/referrals/workflow'
 import { BSER_BUSINESS_STATUS, WORKFLOW } from '../../app/fhir/codes'
 import type { ReferralStatus } from '../../app/db/enums'
 import { fhirProblems } from '../support/fhir-validate'
-import { APP_URL, auditOfRequest, bearer, E2E, expect, go, test, token, type Owner, spareRateLimits, FHIR_ACCOUNTS, userByEmail } from './fixtures'
+import { APP_URL, auditOfRequest, bearer, E2E, expect, go, ISSUER, test, token, type Owner, spareRateLimits, FHIR_ACCOUNTS, userByEmail } from './fixtures'
+import { getAppToken } from '../../scripts/lib/idp-login'
 import { FHIR_JSON, fhir, newBundle, outcome, send, type Json, type Outcome, type TransactionBundle as Bundle, type TransactionResponse } from './fhir-fixtures'
 
 const REFERRER = 'referrer@northside.test'
@@ -82,7 +83,7 @@ test.describe('FHIR R4 writes', () => {
 
     // The page shows the same referral.
     const page = await signedInAs(STAFF, `/referrals/${id}`)
-    await expect(page.getByRole('main')).toContainText('Haddad, Amira')
+    await expect(page.getByRole('main')).toContainText(patient.last)
     await expect(page.getByRole('main')).toContainText(String(values.reason))
     await expect(page.getByRole('main')).toContainText(row.referenceNumber)
   })
@@ -353,7 +354,7 @@ test.describe('FHIR R4 writes', () => {
       { op: 'add', path: '/statusReason', value: { text: 'Patient moved' } },
     ])
     const refused = await outcome(cancel, 403, 'forbidden')
-    expect(refused.issue[0]!.diagnostics).toMatch(/only the referrer who sent/i)
+    expect(refused.issue[0]!.diagnostics).toMatch(/only the sender of a referral/i)
     const rows = (await auditOfRequest(owner, cancel.headers()['x-request-id']!)).filter((r) => r.action !== 'record.write')
     expect(rows.map((r) => [r.action, r.outcome, r.entityId])).toEqual([['referral.status', 'denied', id]])
     expect((await referralRow(owner, id)).status).toBe('scheduled')
@@ -646,5 +647,34 @@ test.describe('FHIR R4 writes', () => {
       businessStatus: { coding: [{ code: '4.0', display: 'Service Request Declined' }] },
       statusReason: { coding: [{ code: 'outside_scope' }] },
     })
+  })
+
+  test('an EHR system cancels a referral it sent, as the sender; the clinic, the clinic’s referrers and other EHRs may not', async ({ request, owner }) => {
+    const ehr = (await getAppToken({ issuer: ISSUER, clientId: 'northside-ehr', clientSecret: 'northside-ehr-secret' })).access_token
+    const { bundle } = await newBundle(request, ehr)
+    const { id } = await send(request, ehr, bundle, 200)
+    const cancel = [
+      { op: 'replace', path: '/status', value: 'cancelled' },
+      { op: 'add', path: '/statusReason', value: { text: 'Sent to the wrong clinic' } },
+    ]
+    const patch = (access: string) =>
+      request.patch(`/fhir/R4/Task/${id}`, { headers: { ...bearer(access), 'Content-Type': 'application/json-patch+json' }, data: cancel })
+    // Not the clinic (it declines), and not a referrer of the clinic: they did not send it.
+    await outcome(await patch(await token(STAFF)), 403, 'forbidden')
+    await outcome(await patch(await token(REFERRER)), 404, 'not-found')
+    expect((await referralRow(owner, id)).status).toBe('received')
+
+    const task = await fhir<Json & { status: string; businessStatus: { coding: { code: string }[] } }>(await patch(ehr))
+    expect(task.status).toBe('cancelled')
+    expect(task.businessStatus.coding[0]!.code).toBe('6.0')
+    expect((await referralRow(owner, id)).status).toBe('cancelled')
+    const rows = await owner
+      .select()
+      .from(auditLogs)
+      .where(and(eq(auditLogs.entityId, id), eq(auditLogs.action, 'referral.status'), eq(auditLogs.outcome, 'success')))
+    expect(rows).toHaveLength(1)
+    expect(rows[0]).toMatchObject({ actorRole: 'integration', details: { fhir: true, to: 'cancelled' } })
+    // Again: the workflow refuses a second cancel.
+    await outcome(await patch(ehr), 422, 'business-rule')
   })
 })

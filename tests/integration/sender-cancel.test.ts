@@ -20,6 +20,7 @@ import { canMove } from '../../app/referrals/workflow'
 import type { TenantScope, TenantTx } from '../../app/tenancy/tenant.server'
 import { fakeReferralValues } from '../factories/patients'
 import { createRandom } from '../factories/random'
+import { DEMO_TENANT_ID } from '../../scripts/lib/demo-accounts'
 import { sqlState, useTestDatabase } from '../support/db'
 
 const db = useTestDatabase()
@@ -219,5 +220,73 @@ describe('cancel_own_referral() called directly cannot do more than the senderâ€
       ].map((m) => m[1])
     expect(list('p_reason_code NOT IN')).toEqual(Object.keys(CANCEL_REASONS))
     expect(list('v_from NOT IN')).toEqual(referralStatuses.filter((s: ReferralStatus) => canMove(s, 'cancelled')))
+  })
+})
+
+describe('an EHR system that sent a referral cancels it, as a referrer cancels theirs (drizzle/0039)', () => {
+  async function integration(roles: s.IntegrationRole[], clinic = c.northside) {
+    const [row] = await db.owner
+      .insert(s.ehrIntegrations)
+      .values({ clinicId: clinic.id, name: 'Cancelling EHR', idpTenantId: DEMO_TENANT_ID, clientId: `cancel-${randomUUID()}`, roles })
+      .returning()
+    return { id: row!.id, scope: { clinicId: clinic.id, userId: row!.id, role: 'integration' } as TenantScope }
+  }
+  async function sentBy(system: { id: string; scope: TenantScope }, clinic = c.northside) {
+    const values: FormValues = fakeReferralValues(random, {
+      clinicSlug: clinic.slug,
+      services: ['Physiotherapy assessment'],
+      clinician: { name: 'Dr. Test', practice: 'Test practice' },
+    })
+    const created = await db
+      .as(system.scope)
+      .tenant((tx) =>
+        createReferral(tx, cipher, audit(system.scope), {
+          clinic,
+          submittedBy: { integration: system.id },
+          form: clinic.form,
+          values,
+          idempotencyKey: randomUUID(),
+        }),
+      )
+    return created.id
+  }
+
+  test('its own referral: cancelled through performWork, the event naming no person, the audit row naming the integration', async () => {
+    const system = await integration(['Referral.Read', 'Referral.Submit'])
+    const id = await sentBy(system)
+    const done = await db.as(system.scope).tenant((tx) =>
+      performWork(tx, { clinicId: c.northside.id, userId: system.id, cipher, audit: audit(system.scope) }, id, {
+        intent: 'cancel',
+        version: 1,
+        reason: 'Sent to the wrong clinic',
+      }),
+    )
+    expect(done.outcome).toBe('done')
+    expect((await row(id)).status).toBe('cancelled')
+    const [event] = await statusEvents(id)
+    expect(event).toMatchObject({ actorId: null, data: { from: 'received', to: 'cancelled' } })
+    const [logged] = await db.owner
+      .select()
+      .from(s.auditLogs)
+      .where(and(eq(s.auditLogs.entityId, id), eq(s.auditLogs.action, 'referral.status')))
+    expect(logged).toMatchObject({ actorId: system.id, actorRole: 'integration' })
+  })
+
+  test("not another sender's referral, not without Referral.Submit, not once revoked; and a referrer cannot cancel an EHR's", async () => {
+    const system = await integration(['Referral.Submit'])
+    const id = await sentBy(system)
+    // Another EHR of the clinic (it may read every referral), or the clinic's referrer: not theirs.
+    const other = await integration(['Referral.Read', 'Referral.Submit'])
+    expect(await call(other.scope, id)).toBe('not-found')
+    expect(await call(referrerOf(c.northside), id)).toBe('not-found')
+    // One that may only read, or claims another clinic: refused outright.
+    const reader = await integration(['Referral.Read'])
+    expect(await sqlState(call(reader.scope, id))).toBe('42501')
+    expect(await sqlState(call({ ...system.scope, clinicId: c.lakeview.id }, id))).toBe('42501')
+    // Revoked: its next call is refused.
+    await db.owner.update(s.ehrIntegrations).set({ status: 'revoked', revokedAt: new Date() }).where(eq(s.ehrIntegrations.id, system.id))
+    expect(await sqlState(call(system.scope, id))).toBe('42501')
+    expect((await row(id)).status).toBe('received')
+    expect(await statusEvents(id)).toEqual([])
   })
 })
