@@ -16,7 +16,7 @@ import { findDemoApp } from '../../scripts/lib/demo-accounts'
 import { getAppToken } from '../../scripts/lib/idp-login'
 import { bigPdf, blobCount, ELF, marker, MB, pdf } from './document-files'
 import { fhir, FULL_URLS, outcome, requiredAnswers, transactionBundle, type Json } from './fhir-fixtures'
-import { auditOfRequest, bearer, expect, FHIR_ACCOUNTS, ISSUER, spareRateLimits, test, token, type Owner } from './fixtures'
+import { auditOfRequest, bearer, expect, FHIR_ACCOUNTS, go, ISSUER, spareRateLimits, test, token, type Owner } from './fixtures'
 
 const REFERRER = 'referrer@northside.test'
 const STAFF = 'staff@northside.test'
@@ -287,12 +287,15 @@ test.describe('documents in a FHIR transaction @storage', () => {
     expect(trail.map((r) => [r.actorId, r.actorRole])).toEqual(trail.map(() => [ehr!.id, 'integration']))
     expect(JSON.stringify(trail)).not.toContain('EHR letter')
 
-    // Staff see both on the referral page, sent with the referral by the EHR.
+    // Staff see both as the EHR's: on the referral page, its Documents tab and its print view.
     const page = await signedInAs(STAFF, `/referrals/${id}`)
-    const listed = page.getByTestId('document')
-    await expect(listed).toHaveCount(2)
-    await expect(listed.filter({ hasText: 'EHR letter.pdf' })).toContainText('(Northside EHR)')
-    await expect(listed.filter({ hasText: 'ehr-knee.png' })).toContainText('(Northside EHR)')
+    for (const view of [`/referrals/${id}`, `/referrals/${id}/documents`, `/referrals/${id}/print`]) {
+      await go(page, view)
+      const listed = page.getByTestId('document')
+      await expect(listed, view).toHaveCount(2)
+      await expect(listed.filter({ hasText: 'EHR letter.pdf' }), view).toContainText('(Northside EHR)')
+      await expect(listed.filter({ hasText: 'ehr-knee.png' }), view).toContainText('(Northside EHR)')
+    }
     // The API's list gives the integration as the uploader.
     const listedByApi = await request.get(`/api/v1/referrals/${id}/documents`, { headers: bearer(await token(STAFF)) })
     expect(listedByApi.status(), await listedByApi.text()).toBe(200)
@@ -310,6 +313,11 @@ test.describe('documents in a FHIR transaction @storage', () => {
       const binary = await request.get(`/fhir/R4/Binary/${documentId}`, { headers })
       expect(binary.status()).toBe(200)
       expect(Buffer.from(await binary.body()).equals(bytes)).toBe(true)
+      // Each read is recorded under the integration, as staff's are.
+      const read = (await auditOfRequest(owner, binary.headers()['x-request-id']!)).filter((r) => r.action === 'document.read')
+      expect(read.map((r) => [r.actorId, r.actorRole, r.entityId, r.outcome, r.details])).toEqual([
+        [ehr!.id, 'integration', id, 'success', expect.objectContaining({ documentId, download: true })],
+      ])
     }
 
     // A repeat is the first referral with its documents, nothing kept twice.
