@@ -290,8 +290,10 @@ export const referralDocuments = pgTable(
       .notNull()
       .references(() => clinics.id),
     referralId: uuid('referral_id').notNull(),
-    /** Null only for a copy that came with a forward (no one of this clinic uploaded it). */
+    /** Null for a copy that came with a forward (no one of this clinic uploaded it) or one an EHR integration sent. */
     uploadedBy: uuid('uploaded_by').references(() => users.id),
+    /** The EHR integration that sent it with its referral (drizzle/0038); FK (clinic_id, uploaded_by_integration). */
+    uploadedByIntegration: uuid('uploaded_by_integration'),
     /** With the new referral, with a reply to the clinic, by staff, or with a referral forwarded from another clinic. */
     attachedWith: text('attached_with', { enum: ['referral', 'reply', 'staff', 'forward'] }).notNull(),
     /** Recognised from the bytes, never from the name or the browser's claim. */

@@ -18,7 +18,7 @@ import type { AppLoadContext } from '@remix-run/cloudflare'
 import { documentCipherFromEnv } from '~/crypto/phi.server'
 import type { TenantTx } from '~/tenancy/tenant.server'
 import type { AuditEvent } from '~/audit/audit.server'
-import { recordDocuments, type AttachedWith, type RecordOutcome } from './documents.server'
+import { recordDocuments, type AttachedWith, type RecordOutcome, type Uploader } from './documents.server'
 import { documentLimits, formatBytes, type DocumentLimits, type DocumentType } from './limits'
 import { discardDocuments, receiveUpload, stageHeldFiles, type DocumentBucket, type HeldFile, type Upload, type UploadTarget } from './upload.server'
 
@@ -75,7 +75,7 @@ export function storeReferralDocuments(
   tx: TenantTx,
   context: AppLoadContext,
   upload: ReferralUpload,
-  options: { uploadedBy: string; attachedWith: AttachedWith; audit?: Audit },
+  options: { uploadedBy: Uploader; attachedWith: AttachedWith; audit?: Audit },
 ): Promise<RecordOutcome> {
   const { audit = context.audit, ...by } = options
   return recordDocuments(

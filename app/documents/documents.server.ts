@@ -27,6 +27,9 @@ export type ListedDocument = {
 
 export type RecordOutcome = 'recorded' | 'not-found' | 'too-much'
 
+/** Who attaches: a person (their user id) or the EHR integration that sent the referral (decision 063). */
+export type Uploader = string | { integration: string }
+
 /**
  * Records staged documents on a referral, in the caller's transaction (the same one that
  * creates the referral, for a new one: all or none). 'too-much' when, with what the referral
@@ -35,7 +38,7 @@ export type RecordOutcome = 'recorded' | 'not-found' | 'too-much'
 export async function recordDocuments(
   tx: TenantTx,
   deps: { cipher: PhiCipher; audit: Audit },
-  input: { clinicId: string; referralId: string; uploadedBy: string; attachedWith: AttachedWith; staged: StagedDocument[]; limits: DocumentLimits },
+  input: { clinicId: string; referralId: string; uploadedBy: Uploader; attachedWith: AttachedWith; staged: StagedDocument[]; limits: DocumentLimits },
 ): Promise<RecordOutcome> {
   if (!input.staged.length) return 'recorded'
   const [referral] = await tx.select({ id: referrals.id }).from(referrals).where(eq(referrals.id, input.referralId)).limit(1)
@@ -51,7 +54,7 @@ export async function recordDocuments(
       id: d.id,
       clinicId: input.clinicId,
       referralId: input.referralId,
-      uploadedBy: input.uploadedBy,
+      ...(typeof input.uploadedBy === 'string' ? { uploadedBy: input.uploadedBy } : { uploadedByIntegration: input.uploadedBy.integration }),
       attachedWith: input.attachedWith,
       contentType: d.contentType,
       sizeBytes: d.sizeBytes,
@@ -74,16 +77,32 @@ export async function recordDocuments(
 /** The referral's documents that are not removed, oldest first, names decrypted (the caller records the read). */
 export async function listDocuments(tx: TenantTx, cipher: PhiCipher, referralId: string): Promise<ListedDocument[]> {
   const rows = await tx
-    .select({ document: referralDocuments, uploader: { id: users.id, displayName: users.displayName, role: users.role } })
+    .select({
+      document: referralDocuments,
+      uploader: { id: users.id, displayName: users.displayName, role: users.role },
+      sender: referrals.submittedByIntegrationName,
+    })
     .from(referralDocuments)
     .leftJoin(users, eq(users.id, referralDocuments.uploadedBy))
+    .leftJoin(referrals, and(eq(referrals.clinicId, referralDocuments.clinicId), eq(referrals.id, referralDocuments.referralId)))
     .where(and(eq(referralDocuments.referralId, referralId), isNull(referralDocuments.removedAt)))
     .orderBy(asc(referralDocuments.createdAt), asc(referralDocuments.id))
   return openDocumentList(
     cipher,
-    rows.map(({ document: d, uploader }) => ({ ...d, createdAt: d.createdAt.toISOString(), uploadedBy: uploader?.id ? uploader : null })),
+    rows.map(({ document: d, uploader, sender }) => ({
+      ...d,
+      createdAt: d.createdAt.toISOString(),
+      uploadedBy: uploader?.id ? uploader : integrationUploader(d.uploadedByIntegration, sender),
+    })),
   )
 }
+
+/**
+ * An EHR integration as a document's uploader: its name is the referral's sender's (an
+ * integration attaches only to a referral it sent, drizzle/0038), which staff may read and
+ * ehr_integrations is not (decision 061).
+ */
+export const integrationUploader = (id: string | null, name: string | null) => (id && name ? { id, displayName: name, role: 'integration' } : null)
 
 /** A document as read with its referral (openReferral's `documents`), its name still encrypted. */
 export type StoredDocument = Pick<typeof referralDocuments.$inferSelect, 'id' | 'clinicId' | 'name' | 'contentType' | 'sizeBytes' | 'attachedWith'> & {

@@ -8,13 +8,14 @@
  *
  *   const files = await receiveTransactionDocuments(context, body, read.fullUrls) // before any query
  *   await context.db.tenant(async (tx) => { ...createReferral(tx, …, { id: files.referralId, … })
- *     await files.record(tx, created, { uploadedBy: user.id, audit }) }).finally(files.settle)
+ *     await files.record(tx, created, { uploadedBy: submittedBy, audit }) }).finally(files.settle)
  */
 import { Buffer } from 'node:buffer'
 import type { AppLoadContext } from '@remix-run/cloudflare'
 import { and, eq, isNull } from 'drizzle-orm'
 import type { AuditEvent } from '~/audit/audit.server'
 import { referralDocuments } from '~/db/schema'
+import type { Uploader } from '~/documents/documents.server'
 import { discardReferralUpload, receiveHeldFiles, storeReferralDocuments, type ReferralUpload } from '~/documents/attach.server'
 import { DOCUMENT_TYPES, documentLimits } from '~/documents/limits'
 import type { TenantTx } from '~/tenancy/tenant.server'
@@ -29,7 +30,7 @@ export type TransactionFiles = {
   /** The id the referral is to be created with (its documents were sealed for it). */
   referralId: string
   /** Records the documents with a new referral; for a repeat, finds the first one's. */
-  record: (tx: TenantTx, referral: { id: string; created: boolean }, by: { uploadedBy: string; audit: Audit }) => Promise<void>
+  record: (tx: TenantTx, referral: { id: string; created: boolean }, by: { uploadedBy: Uploader; audit: Audit }) => Promise<void>
   /** After the transaction, whatever its end: discards what was staged unless it was recorded. */
   settle: () => Promise<void>
   /** The response's entries for the whole Bundle, `others` (the three resources') in their places. */

@@ -83,7 +83,8 @@ export async function submitTransaction(context: AppLoadContext, user: SessionUs
       values: values.data as FormValues,
       idempotencyKey: key,
     })
-    await files.record(tx, created, { uploadedBy: user.id, audit: fhirAudit(context) })
+    // Attached by whoever sent the referral: a referrer, or the integration in its own name (decision 063).
+    await files.record(tx, created, { uploadedBy: submittedBy, audit: fhirAudit(context) })
     return { created }
   })
   const outcome = await transaction.finally(files.settle)

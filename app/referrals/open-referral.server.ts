@@ -142,7 +142,8 @@ export async function readReferral(
       documents: options.documents
         ? sql<StoredDocument[]>`coalesce((select json_agg(json_build_object('id', d.id, 'clinicId', d.clinic_id, 'name', d.name, 'contentType', d.content_type,
         'sizeBytes', d.size_bytes, 'createdAt', d.created_at, 'attachedWith', d.attached_with,
-        'uploadedBy', (select json_build_object('id', u.id, 'displayName', u.display_name, 'role', u.role) from users u where u.id = d.uploaded_by))
+        'uploadedBy', coalesce((select json_build_object('id', u.id, 'displayName', u.display_name, 'role', u.role) from users u where u.id = d.uploaded_by),
+          case when d.uploaded_by_integration is not null then json_build_object('id', d.uploaded_by_integration, 'displayName', ${referrals.submittedByIntegrationName}, 'role', 'integration') end))
         order by d.created_at, d.id) from referral_documents d where d.referral_id = ${referrals.id} and d.removed_at is null${inClinic(sql`d.clinic_id`)}), '[]'::json)`
         : sql<null>`null`,
     })

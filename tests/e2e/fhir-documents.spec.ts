@@ -4,20 +4,25 @@
  * Binary of the Bundle are kept with the referral, as the intake form's files are (sealed in R2,
  * one document.attach row), read back as DocumentReference and Binary, not kept twice by a
  * repeat, and refused with nothing stored (no referral, no document row, no R2 object) when any
- * one breaks a rule. In the storage project: it counts the R2 blobs on disk (document-files.ts).
+ * one breaks a rule; an EHR integration's are kept the same way, named by the integration
+ * (docs/decisions/063-documents-from-ehr-integrations.md). In the storage project: it counts the R2 blobs on disk (document-files.ts).
  * Every answer and error is checked by both validators (fhir-fixtures.ts).
  */
 import { randomUUID } from 'node:crypto'
 import type { APIRequestContext } from '@playwright/test'
 import { count, eq, sql } from 'drizzle-orm'
-import { clinics, referralDocuments, referrals } from '../../app/db/schema'
+import { clinics, ehrIntegrations, referralDocuments, referrals } from '../../app/db/schema'
+import { findDemoApp } from '../../scripts/lib/demo-accounts'
+import { getAppToken } from '../../scripts/lib/idp-login'
 import { bigPdf, blobCount, ELF, marker, MB, pdf } from './document-files'
 import { fhir, FULL_URLS, outcome, requiredAnswers, transactionBundle, type Json } from './fhir-fixtures'
-import { auditOfRequest, bearer, expect, FHIR_ACCOUNTS, spareRateLimits, test, token, type Owner } from './fixtures'
+import { auditOfRequest, bearer, expect, FHIR_ACCOUNTS, go, ISSUER, spareRateLimits, test, token, type Owner } from './fixtures'
 
 const REFERRER = 'referrer@northside.test'
 const STAFF = 'staff@northside.test'
 const FHIR_JSON = { 'Content-Type': 'application/fhir+json' }
+/** The seeded Northside EHR (Referral.Read and Referral.Submit): an app-only token, as an EHR gets one. */
+const ehrToken = async () => (await getAppToken({ issuer: ISSUER, ...findDemoApp('northside-ehr')! })).access_token
 /** A 1×1 PNG. */
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64')
 
@@ -231,6 +236,115 @@ test.describe('documents in a FHIR transaction @storage', () => {
     const before = await stored(owner)
     await outcome(await post(request, referrer, bundle), 422, 'invalid')
     expect(await stored(owner)).toEqual(before)
+  })
+
+  test('an EHR integration’s Bundle with a PDF inline and a PNG in a Binary: kept, named by the integration for staff, read back by it, audited under it', async ({
+    request,
+    owner,
+    signedInAs,
+  }) => {
+    const [ehr] = await owner.select().from(ehrIntegrations).where(eq(ehrIntegrations.clientId, 'northside-ehr'))
+    expect(ehr).toMatchObject({ status: 'active', roles: ['Referral.Read', 'Referral.Submit'] })
+    const access = await ehrToken()
+    const letter = pdf(marker())
+    const bundle = await bundleWith(request, access, [
+      inline(letter, 'application/pdf', 'EHR letter.pdf'),
+      documentEntry({ contentType: 'image/png', url: 'urn:uuid:8c1d0b2e-0000-4000-8000-00000000e4e4', title: 'ehr-knee.png' }),
+      binaryEntry('urn:uuid:8c1d0b2e-0000-4000-8000-00000000e4e4', PNG, 'image/png'),
+    ])
+    const before = await stored(owner)
+    const sent = await post(request, access, bundle)
+    const body = await fhir<TransactionResponse>(sent)
+    const id = body.entry[0]!.response.location!.split('/')[1]!
+    const [letterId, pictureId] = [body.entry[3]!, body.entry[4]!].map((e) => e.response.location!.split('/')[1]!)
+    expect(body.entry.map((e) => e.response)).toEqual([
+      { status: '201 Created', location: `Patient/${id}` },
+      { status: '201 Created', location: `ServiceRequest/${id}` },
+      { status: '201 Created', location: `QuestionnaireResponse/${id}` },
+      { status: '201 Created', location: `DocumentReference/${letterId}` },
+      { status: '201 Created', location: `DocumentReference/${pictureId}` },
+      { status: '201 Created', location: `Binary/${pictureId}` },
+    ])
+
+    // Kept with the referral, sent by the integration and uploaded by it: no person of the clinic.
+    const [referral] = await owner.select().from(referrals).where(eq(referrals.id, id))
+    expect(referral).toMatchObject({ submittedBy: null, submittedByIntegration: ehr!.id, submittedByIntegrationName: 'Northside EHR' })
+    const rows = await owner.select().from(referralDocuments).where(eq(referralDocuments.referralId, id))
+    expect(rows.map((r) => [r.id, r.contentType, r.attachedWith, r.uploadedBy, r.uploadedByIntegration]).sort()).toEqual(
+      [
+        [letterId, 'application/pdf', 'referral', null, ehr!.id],
+        [pictureId, 'image/png', 'referral', null, ehr!.id],
+      ].sort(),
+    )
+    const after = await stored(owner)
+    expect(after).toEqual({ referrals: before.referrals + 1, documents: before.documents + 2, blobs: before.blobs + 2 })
+
+    // Its trail names the integration, the create and the attach alike, no file name in it.
+    const trail = await auditOfRequest(owner, sent.headers()['x-request-id']!)
+    expect(trail.filter((r) => r.action === 'document.attach').map((r) => [r.entityId, r.outcome, r.details])).toEqual([
+      [id, 'success', { documentIds: expect.arrayContaining([letterId, pictureId]), with: 'referral', fhir: true }],
+    ])
+    expect(trail.map((r) => [r.actorId, r.actorRole])).toEqual(trail.map(() => [ehr!.id, 'integration']))
+    expect(JSON.stringify(trail)).not.toContain('EHR letter')
+
+    // Staff see both as the EHR's: on the referral page, its Documents tab and its print view.
+    const page = await signedInAs(STAFF, `/referrals/${id}`)
+    for (const view of [`/referrals/${id}`, `/referrals/${id}/documents`, `/referrals/${id}/print`]) {
+      await go(page, view)
+      const listed = page.getByTestId('document')
+      await expect(listed, view).toHaveCount(2)
+      await expect(listed.filter({ hasText: 'EHR letter.pdf' }), view).toContainText('(Northside EHR)')
+      await expect(listed.filter({ hasText: 'ehr-knee.png' }), view).toContainText('(Northside EHR)')
+    }
+    // The API's list gives the integration as the uploader.
+    const listedByApi = await request.get(`/api/v1/referrals/${id}/documents`, { headers: bearer(await token(STAFF)) })
+    expect(listedByApi.status(), await listedByApi.text()).toBe(200)
+    expect(((await listedByApi.json()).data as { uploadedBy: string }[]).map((d) => d.uploadedBy)).toEqual([ehr!.id, ehr!.id])
+
+    // With Referral.Read it reads them back: the DocumentReference, and each Binary byte for byte.
+    const headers = bearer(access)
+    const reference = await fhir<Json & { content: { attachment: Attachment }[] }>(await request.get(`/fhir/R4/DocumentReference/${letterId}`, { headers }))
+    expect(reference).toMatchObject({ subject: { reference: `Patient/${id}` }, context: { related: [{ reference: `ServiceRequest/${id}` }] } })
+    expect(reference.content[0]!.attachment).toMatchObject({ contentType: 'application/pdf', size: letter.length, title: 'EHR letter.pdf' })
+    for (const [documentId, bytes] of [
+      [letterId, letter],
+      [pictureId, PNG],
+    ] as const) {
+      const binary = await request.get(`/fhir/R4/Binary/${documentId}`, { headers })
+      expect(binary.status()).toBe(200)
+      expect(Buffer.from(await binary.body()).equals(bytes)).toBe(true)
+      // Each read is recorded under the integration, as staff's are.
+      const read = (await auditOfRequest(owner, binary.headers()['x-request-id']!)).filter((r) => r.action === 'document.read')
+      expect(read.map((r) => [r.actorId, r.actorRole, r.entityId, r.outcome, r.details])).toEqual([
+        [ehr!.id, 'integration', id, 'success', expect.objectContaining({ documentId, download: true })],
+      ])
+    }
+
+    // A repeat is the first referral with its documents, nothing kept twice.
+    const again = await fhir<TransactionResponse>(await post(request, access, bundle))
+    expect(again.entry.map((e) => e.response)).toEqual(body.entry.map((e) => ({ ...e.response, status: '200 OK' })))
+    expect(await stored(owner)).toEqual(after)
+  })
+
+  test('an EHR integration’s refused document stores nothing: no referral, no document row, no R2 object', async ({ request, owner }) => {
+    const access = await ehrToken()
+    const title = `Letter for ${marker()}.pdf`
+    await test.step('a program declared a PDF', async () => {
+      const before = await stored(owner)
+      const refused = await outcome(await post(request, access, await bundleWith(request, access, [inline(ELF, 'application/pdf', title)])), 422, 'invalid', [
+        title,
+      ])
+      expect(refused.issue.flatMap((i) => i.expression ?? [])).toContain('Bundle.entry[3].resource.content[0].attachment.data')
+      expect(await stored(owner)).toEqual(before)
+    })
+    await test.step('a form that does not validate, its document sealed already', async () => {
+      const bundle = await bundleWith(request, access, [inline(pdf(marker()), 'application/pdf', title)])
+      const answers = (bundle.entry[2] as { resource: unknown }).resource as { item: { linkId: string; answer: unknown[] }[] }
+      answers.item = answers.item.slice(1) // a required answer left out
+      const before = await stored(owner)
+      await outcome(await post(request, access, bundle), 422, 'invalid', [title])
+      expect(await stored(owner)).toEqual(before)
+    })
   })
 
   test('the largest file a form may attach (10 MB) comes in one Bundle; a Bundle over the body limit (16 MB) is 413 before it is read', async ({

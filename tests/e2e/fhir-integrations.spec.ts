@@ -11,7 +11,7 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { promisify } from 'node:util'
 import type { APIRequestContext, Page } from '@playwright/test'
 import { and, eq } from 'drizzle-orm'
-import { auditLogs, ehrIntegrations, referralEvents, referrals } from '../../app/db/schema'
+import { auditLogs, ehrIntegrations, referralDocuments, referralEvents, referrals } from '../../app/db/schema'
 import { NO_REFERRER_TO_ASK } from '../../app/referrals/workflow'
 import { DEMO_TENANT_ID } from '../../scripts/lib/demo-accounts'
 import { getAppToken } from '../../scripts/lib/idp-login'
@@ -32,7 +32,7 @@ import {
   FHIR_ACCOUNTS,
 } from './fixtures'
 import { fhirProblems } from '../support/fhir-validate'
-import { attachDocument, FHIR_JSON, fhir, newBundle, outcome, send, type Json } from './fhir-fixtures'
+import { attachDocument, FHIR_JSON, fhir, newBundle, outcome, send, type Json, type TransactionResponse } from './fhir-fixtures'
 
 type Bundle = Json & { total?: number; entry?: { resource: Json & { id: string; status?: string } }[] }
 
@@ -372,6 +372,56 @@ test.describe('EHR integrations: app-only tokens', () => {
     // The API names the sender too.
     const record = await request.get(`/api/v1/referrals/${sent.id}`, { headers })
     expect((await record.json()).data).toMatchObject({ submittedBy: null, submittedByIntegration: { id: registered.id, name } })
+  })
+
+  test('with Referral.Submit only, its Bundle’s document is kept as the EHR’s, a repeat names it, and it cannot read it back', async ({
+    request,
+    owner,
+    signedInAs,
+  }) => {
+    const app = await appAtProvider(['Referral.Submit'])
+    const name = `Sending-only EHR ${randomUUID().slice(0, 6)}`
+    const admin = await signedInAs('admin@northside.test', '/admin/integrations')
+    await registerOnPage(admin, app, name, { submit: true })
+    await expect(admin.getByText(`${name} is registered.`)).toBeVisible()
+    const registered = (await integrationNamed(owner, app.clientId))!
+    const access = await appToken(app)
+    const { bundle } = await newBundle(request, access)
+    bundle.entry.push({
+      fullUrl: `urn:uuid:${randomUUID()}`,
+      resource: {
+        resourceType: 'DocumentReference',
+        status: 'current',
+        subject: { reference: bundle.entry[0]!.fullUrl },
+        context: { related: [{ reference: bundle.entry[1]!.fullUrl }] },
+        content: [{ attachment: { contentType: 'application/pdf', title: 'Referral letter.pdf', data: Buffer.from(PDF).toString('base64') } }],
+      },
+      request: { method: 'POST', url: 'DocumentReference' },
+    } as (typeof bundle.entry)[number])
+    const post = () => request.post('/fhir/R4', { headers: { ...bearer(access), ...FHIR_JSON }, data: bundle })
+    const first = await fhir<TransactionResponse>(await post())
+    expect(first.entry.map((e) => e.response.status)).toEqual(['201 Created', '201 Created', '201 Created', '201 Created'])
+    const id = first.entry[0]!.response.location.split('/')[1]!
+    const documentId = first.entry[3]!.response.location.split('/')[1]!
+    const rows = await owner.select().from(referralDocuments).where(eq(referralDocuments.referralId, id))
+    expect(rows.map((r) => [r.id, r.uploadedBy, r.uploadedByIntegration, r.attachedWith])).toEqual([[documentId, null, registered.id, 'referral']])
+
+    // The repeat finds the first referral's document (it sees what it sent), and keeps no second one.
+    const again = await fhir<TransactionResponse>(await post())
+    expect(again.entry.map((e) => e.response)).toEqual(first.entry.map((e) => ({ ...e.response, status: '200 OK' })))
+    expect(await owner.select({ id: referralDocuments.id }).from(referralDocuments).where(eq(referralDocuments.referralId, id))).toHaveLength(1)
+
+    // Reading it needs Referral.Read: a recorded refusal, the document's name nowhere in it.
+    const headers = bearer(access)
+    for (const path of [`DocumentReference/${documentId}`, `Binary/${documentId}`]) {
+      const refused = await request.get(`/fhir/R4/${path}`, { headers })
+      await outcome(refused, 403, 'forbidden', ['Referral letter'])
+      const trail = await auditOfRequest(owner, refused.headers()['x-request-id']!)
+      expect(
+        trail.map((r) => [r.action, r.actorId, r.outcome]),
+        path,
+      ).toEqual([['document.read', registered.id, 'denied']])
+    }
   })
 
   test('sending is refused, and recorded, for an EHR without Referral.Submit, a revoked one, another clinic’s form, and another clinic’s EHR sees nothing of it', async ({

@@ -61,6 +61,17 @@ describe('row-level security on every table', () => {
     }
   })
 
+  test('every reference to an EHR integration includes clinic_id, so no row names another clinic’s (drizzle/0035, 0038)', async () => {
+    const references = await rows<{ conname: string; with_clinic: boolean }>(sql`
+      select c.conname, (select a.attnum from pg_attribute a where a.attrelid = c.conrelid and a.attname = 'clinic_id') = any (c.conkey) as with_clinic
+      from pg_constraint c where c.contype = 'f' and c.confrelid = 'public.ehr_integrations'::regclass order by 1`)
+    // The references we know of must be found; a new one joins this list by itself.
+    expect(references.map((r) => r.conname)).toEqual(
+      expect.arrayContaining(['referral_documents_uploaded_by_integration_fk', 'referrals_submitted_by_integration_fk']),
+    )
+    for (const reference of references) expect(reference, reference.conname).toMatchObject({ with_clinic: true })
+  })
+
   test('every RLS table has at least one policy for the runtime role (else the check above is vacuous)', async () => {
     const bare = await rows<{ relname: string }>(sql`select relname from (${PUBLIC_TABLES}) t
       where not exists (select 1 from pg_policy p where p.polrelid = t.oid

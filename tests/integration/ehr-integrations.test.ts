@@ -208,3 +208,78 @@ test('nobody writes a referral as an integration but that integration, with Refe
     await sqlState(db.owner.insert(s.referrals).values(sentRow(clinics.northside!, { submittedByIntegration: sender.id, submittedBy: referrer!.id }))),
   ).toBe('23514')
 })
+
+/** A document row as storeReferralDocuments writes it, `by` naming its uploader (drizzle/0038). */
+const documentRow = (clinicId: string, referralId: string, by: Record<string, unknown>) => ({
+  clinicId,
+  referralId,
+  attachedWith: 'referral' as const,
+  contentType: 'application/pdf',
+  sizeBytes: 1,
+  sha256: '0'.repeat(64),
+  chunkBytes: 1,
+  chunkCount: 1,
+  name: { v: 1 as const, kid: 'k', iv: 'i', ct: 'c' },
+  ...by,
+})
+
+test('with Referral.Submit: it attaches documents to a referral it sent, with it, in its own name only; it sees those, and nobody names it falsely', async () => {
+  const sender = await integration('northside', ['Referral.Submit'])
+  const other = await integration('northside', ['Referral.Submit'])
+  const reader = await integration('northside', ['Referral.Read'])
+  const stranger = await integration('lakeview', ['Referral.Submit'])
+  const staff = await db.staffScopeOf('northside')
+  const [person] = await db.owner.select().from(s.users).where(eq(s.users.email, 'staff@northside.test'))
+  // Referrals each of them sent, written by the owner (the insert's own rules are tested above).
+  const sentBy = async (row: { id: string }) =>
+    (
+      await db.owner
+        .insert(s.referrals)
+        .values(sentRow(clinics.northside!, { submittedByIntegration: row.id }))
+        .returning()
+    )[0]!.id
+  const [sent, sentByOther, sentByReader] = [await sentBy(sender), await sentBy(other), await sentBy(reader)]
+  const attach = (scope: TenantScope, referralId: string, by: Record<string, unknown>) =>
+    sqlState(rolledBack(db.as(scope), (tx) => tx.insert(s.referralDocuments).values(documentRow(clinics.northside!, referralId, by))))
+
+  // Control: its own referral, in its own name, with the referral; and it reads it back (a repeated Bundle's answer).
+  const seen = await rolledBack(db.as(scopeOf(sender)), async (tx) => {
+    const [row] = await tx
+      .insert(s.referralDocuments)
+      .values(documentRow(clinics.northside!, sent, { uploadedByIntegration: sender.id }))
+      .returning()
+    return row
+  })
+  expect(seen).toMatchObject({ uploadedBy: null, uploadedByIntegration: sender.id, attachedWith: 'referral' })
+  expect(await attach(scopeOf(sender), sentByOther, { uploadedByIntegration: sender.id }), 'on another’s referral').toBe('42501')
+  expect(await attach(scopeOf(sender), sent, { uploadedByIntegration: other.id }), 'as another integration').toBe('42501')
+  expect(await attach(scopeOf(sender), sent, { uploadedBy: person!.id }), 'as a person').toBe('42501')
+  expect(await attach(scopeOf(sender), sent, { uploadedByIntegration: sender.id, attachedWith: 'reply' }), 'as a reply').toBe('42501')
+  expect(await attach(scopeOf(reader), sentByReader, { uploadedByIntegration: reader.id }), 'Referral.Read only').toBe('42501')
+  expect(await attach(scopeOf(stranger, clinics.northside), sent, { uploadedByIntegration: stranger.id }), 'another clinic’s').toBe('42501')
+  expect(await attach(staff, sent, { uploadedByIntegration: sender.id }), 'staff, as the integration').toBe('42501')
+  expect(await attach(staff, sent, { uploadedBy: staff.userId, uploadedByIntegration: sender.id }), 'staff, as themselves and the integration').toBe('23514')
+  await db.owner.update(s.ehrIntegrations).set({ status: 'revoked', revokedAt: new Date() }).where(eq(s.ehrIntegrations.id, other.id))
+  expect(await attach(scopeOf(other), sentByOther, { uploadedByIntegration: other.id }), 'revoked').toBe('42501')
+
+  // Its documents are seen by what it sent, not by another Referral.Submit integration.
+  const [kept] = await db.owner
+    .insert(s.referralDocuments)
+    .values(documentRow(clinics.northside!, sent, { uploadedByIntegration: sender.id }))
+    .returning()
+  const sees = (scope: TenantScope) =>
+    db
+      .as(scope)
+      .tenant(async (tx) => (await tx.select({ id: s.referralDocuments.id }).from(s.referralDocuments).where(eq(s.referralDocuments.id, kept!.id))).length)
+  expect(await sees(scopeOf(sender))).toBe(1)
+  expect(await sees(scopeOf(await integration('northside', ['Referral.Submit'])))).toBe(0)
+
+  // Not even the owner: exactly one uploader, an integration only with the referral, of the same clinic.
+  const owned = (by: Record<string, unknown>, referralId = sent) =>
+    sqlState(db.owner.insert(s.referralDocuments).values(documentRow(clinics.northside!, referralId, by)))
+  expect(await owned({ uploadedBy: person!.id, uploadedByIntegration: sender.id }), 'two uploaders').toBe('23514')
+  expect(await owned({}), 'none').toBe('23514')
+  expect(await owned({ uploadedByIntegration: sender.id, attachedWith: 'forward' }), 'an integration’s forward').toBe('23514')
+  expect(await owned({ uploadedByIntegration: sender.id, attachedWith: 'staff' }), 'an integration as staff').toBe('23514')
+  expect(await owned({ uploadedByIntegration: stranger.id }), 'another clinic’s integration').toBe('23503')
+})
