@@ -237,17 +237,15 @@ describe('an EHR system that sent a referral cancels it, as a referrer cancels t
       services: ['Physiotherapy assessment'],
       clinician: { name: 'Dr. Test', practice: 'Test practice' },
     })
-    const created = await db
-      .as(system.scope)
-      .tenant((tx) =>
-        createReferral(tx, cipher, audit(system.scope), {
-          clinic,
-          submittedBy: { integration: system.id },
-          form: clinic.form,
-          values,
-          idempotencyKey: randomUUID(),
-        }),
-      )
+    const created = await db.as(system.scope).tenant((tx) =>
+      createReferral(tx, cipher, audit(system.scope), {
+        clinic,
+        submittedBy: { integration: system.id },
+        form: clinic.form,
+        values,
+        idempotencyKey: randomUUID(),
+      }),
+    )
     return created.id
   }
 
