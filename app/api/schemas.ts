@@ -157,6 +157,13 @@ export const DocumentSchema = z.object({
   contentType: z.enum(['application/pdf', 'image/jpeg', 'image/png', 'image/tiff', 'text/plain']),
   sizeBytes: z.number().int(),
   createdAt: z.string(),
-  attachedWith: z.enum(['referral', 'reply', 'staff']),
-  uploadedBy: z.uuid().nullable(),
+  attachedWith: z
+    .enum(['referral', 'reply', 'staff', 'forward'])
+    .describe('With the referral, a reply, by staff, or forwarded from another clinic with the referral'),
+  uploadedBy: z
+    .uuid()
+    .nullable()
+    .describe(
+      "Who attached it: a user's id, or the EHR integration's for a file an EHR system sent with its referral; null for a file forwarded from another clinic",
+    ),
 })

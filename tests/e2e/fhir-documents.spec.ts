@@ -11,6 +11,8 @@
 import { randomUUID } from 'node:crypto'
 import type { APIRequestContext } from '@playwright/test'
 import { count, eq, sql } from 'drizzle-orm'
+import { z } from 'zod'
+import { DocumentSchema } from '../../app/api/schemas'
 import { clinics, ehrIntegrations, referralDocuments, referrals } from '../../app/db/schema'
 import { findDemoApp } from '../../scripts/lib/demo-accounts'
 import { getAppToken } from '../../scripts/lib/idp-login'
@@ -299,7 +301,9 @@ test.describe('documents in a FHIR transaction @storage', () => {
     // The API's list gives the integration as the uploader.
     const listedByApi = await request.get(`/api/v1/referrals/${id}/documents`, { headers: bearer(await token(STAFF)) })
     expect(listedByApi.status(), await listedByApi.text()).toBe(200)
-    expect(((await listedByApi.json()).data as { uploadedBy: string }[]).map((d) => d.uploadedBy)).toEqual([ehr!.id, ehr!.id])
+    // As the OpenAPI document describes the list.
+    const listed = z.array(DocumentSchema).parse((await listedByApi.json()).data)
+    expect(listed.map((d) => d.uploadedBy)).toEqual([ehr!.id, ehr!.id])
 
     // With Referral.Read it reads them back: the DocumentReference, and each Binary byte for byte.
     const headers = bearer(access)
