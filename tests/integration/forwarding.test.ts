@@ -19,6 +19,7 @@ import { forwardTargets, performForward, type ForwardRequest } from '../../app/r
 import type { TenantScope, TenantTx } from '../../app/tenancy/tenant.server'
 import { fakeReferralValues } from '../factories/patients'
 import { createRandom } from '../factories/random'
+import { DEMO_TENANT_ID } from '../../scripts/lib/demo-accounts'
 import { sqlState, useTestDatabase } from '../support/db'
 
 const db = useTestDatabase()
@@ -238,6 +239,52 @@ describe('a forward', () => {
     expect(await sqlState(db.as(staffOf(c.northside)).tenant((tx) => tx.update(s.referrals).set({ status: 'in_review' }).where(eq(s.referrals.id, id))))).toBe(
       '42501',
     )
+  })
+
+  test('a referral an EHR system sent arrives named by that EHR system, not as an unknown referrer (drizzle/0040)', async () => {
+    const [ehr] = await db.owner
+      .insert(s.ehrIntegrations)
+      .values({
+        clinicId: c.northside.id,
+        name: 'Forwarding Test EHR',
+        idpTenantId: DEMO_TENANT_ID,
+        clientId: `forward-${randomUUID()}`,
+        roles: ['Referral.Submit'],
+      })
+      .returning()
+    const as: TenantScope = { clinicId: c.northside.id, userId: ehr!.id, role: 'integration' }
+    const values: FormValues = {
+      ...fakeReferralValues(random, {
+        clinicSlug: c.northside.slug,
+        services: ['Physiotherapy assessment'],
+        clinician: { name: 'Dr. Test', practice: 'Test practice' },
+      }),
+      health_card_number: `${randomUUID().slice(0, 8)}-FW`,
+    }
+    const created = await db
+      .as(as)
+      .tenant((tx) =>
+        createReferral(tx, cipher, audit(as), {
+          clinic: c.northside,
+          submittedBy: { integration: ehr!.id },
+          form: c.northside.form,
+          values,
+          idempotencyKey: randomUUID(),
+        }),
+      )
+    const result = await forward(staffOf(c.northside), { referralId: created.id })
+    expect(result).toMatchObject({ outcome: 'forwarded' })
+    const reference = result.outcome === 'forwarded' ? result.referenceNumber : ''
+    const [received] = await db.owner
+      .select()
+      .from(s.referrals)
+      .where(and(eq(s.referrals.clinicId, c.lakeview.id), eq(s.referrals.referenceNumber, reference)))
+    expect(received).toMatchObject({
+      referrerName: 'Forwarding Test EHR',
+      submittedBy: null,
+      submittedByIntegration: null,
+      forwardedFromClinicId: c.northside.id,
+    })
   })
 
   test('to a clinic that does not accept forwards, a forged clinic id, or its own clinic: refused, nothing written', async () => {
