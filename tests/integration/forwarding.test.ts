@@ -261,17 +261,15 @@ describe('a forward', () => {
       }),
       health_card_number: `${randomUUID().slice(0, 8)}-FW`,
     }
-    const created = await db
-      .as(as)
-      .tenant((tx) =>
-        createReferral(tx, cipher, audit(as), {
-          clinic: c.northside,
-          submittedBy: { integration: ehr!.id },
-          form: c.northside.form,
-          values,
-          idempotencyKey: randomUUID(),
-        }),
-      )
+    const created = await db.as(as).tenant((tx) =>
+      createReferral(tx, cipher, audit(as), {
+        clinic: c.northside,
+        submittedBy: { integration: ehr!.id },
+        form: c.northside.form,
+        values,
+        idempotencyKey: randomUUID(),
+      }),
+    )
     const result = await forward(staffOf(c.northside), { referralId: created.id })
     expect(result).toMatchObject({ outcome: 'forwarded' })
     const reference = result.outcome === 'forwarded' ? result.referenceNumber : ''
