@@ -69,6 +69,39 @@ async function stored(owner: Owner) {
   return { referrals: r!.n, documents: d!.n, blobs: blobCount() }
 }
 
+/**
+ * Sends a Bundle with a letter (a PDF inline) and a picture (a PNG in a Binary entry) and checks
+ * the answer: an entry per request entry, each 201 with its location. The ids, the Bundle and its
+ * answer, and what was stored before it (to count what it added).
+ */
+async function sendLetterAndPicture(
+  request: APIRequestContext,
+  owner: Owner,
+  access: string,
+  letter: Buffer,
+  names: { letter: string; picture: string; binary: string },
+) {
+  const bundle = await bundleWith(request, access, [
+    inline(letter, 'application/pdf', names.letter),
+    documentEntry({ contentType: 'image/png', url: names.binary, title: names.picture }),
+    binaryEntry(names.binary, PNG, 'image/png'),
+  ])
+  const before = await stored(owner)
+  const sent = await post(request, access, bundle)
+  const body = await fhir<TransactionResponse>(sent)
+  const id = body.entry[0]!.response.location!.split('/')[1]!
+  const [letterId, pictureId] = [body.entry[3]!, body.entry[4]!].map((e) => e.response.location!.split('/')[1]!)
+  expect(body.entry.map((e) => e.response)).toEqual([
+    { status: '201 Created', location: `Patient/${id}` },
+    { status: '201 Created', location: `ServiceRequest/${id}` },
+    { status: '201 Created', location: `QuestionnaireResponse/${id}` },
+    { status: '201 Created', location: `DocumentReference/${letterId}` },
+    { status: '201 Created', location: `DocumentReference/${pictureId}` },
+    { status: '201 Created', location: `Binary/${pictureId}` },
+  ])
+  return { id, letterId: letterId!, pictureId: pictureId!, before, bundle, sent, body }
+}
+
 test.describe('documents in a FHIR transaction @storage', () => {
   test.describe.configure({ mode: 'serial' })
   test.beforeEach(({ owner }) => spareRateLimits(owner, FHIR_ACCOUNTS))
@@ -80,24 +113,11 @@ test.describe('documents in a FHIR transaction @storage', () => {
     const referrer = await token(REFERRER)
     const secret = marker()
     const letter = pdf(secret)
-    const bundle = await bundleWith(request, referrer, [
-      inline(letter, 'application/pdf', 'Consult letter.pdf'),
-      documentEntry({ contentType: 'image/png', url: 'urn:uuid:8c1d0b2e-0000-4000-8000-00000000b1b1', title: 'knee.png' }),
-      binaryEntry('urn:uuid:8c1d0b2e-0000-4000-8000-00000000b1b1', PNG, 'image/png'),
-    ])
-    const before = await stored(owner)
-    const sent = await post(request, referrer, bundle)
-    const body = await fhir<TransactionResponse>(sent)
-    const id = body.entry[0]!.response.location!.split('/')[1]!
-    const [letterId, pictureId] = [body.entry[3]!, body.entry[4]!].map((e) => e.response.location!.split('/')[1]!)
-    expect(body.entry.map((e) => e.response)).toEqual([
-      { status: '201 Created', location: `Patient/${id}` },
-      { status: '201 Created', location: `ServiceRequest/${id}` },
-      { status: '201 Created', location: `QuestionnaireResponse/${id}` },
-      { status: '201 Created', location: `DocumentReference/${letterId}` },
-      { status: '201 Created', location: `DocumentReference/${pictureId}` },
-      { status: '201 Created', location: `Binary/${pictureId}` },
-    ])
+    const { id, letterId, pictureId, before, bundle, sent, body } = await sendLetterAndPicture(request, owner, referrer, letter, {
+      letter: 'Consult letter.pdf',
+      picture: 'knee.png',
+      binary: 'urn:uuid:8c1d0b2e-0000-4000-8000-00000000b1b1',
+    })
 
     // Stored as the form stores them: rows of the referral, sealed chunks in R2, the name encrypted.
     const rows = await owner.select().from(referralDocuments).where(eq(referralDocuments.referralId, id))
@@ -249,24 +269,11 @@ test.describe('documents in a FHIR transaction @storage', () => {
     expect(ehr).toMatchObject({ status: 'active', roles: ['Referral.Read', 'Referral.Submit'] })
     const access = await ehrToken()
     const letter = pdf(marker())
-    const bundle = await bundleWith(request, access, [
-      inline(letter, 'application/pdf', 'EHR letter.pdf'),
-      documentEntry({ contentType: 'image/png', url: 'urn:uuid:8c1d0b2e-0000-4000-8000-00000000e4e4', title: 'ehr-knee.png' }),
-      binaryEntry('urn:uuid:8c1d0b2e-0000-4000-8000-00000000e4e4', PNG, 'image/png'),
-    ])
-    const before = await stored(owner)
-    const sent = await post(request, access, bundle)
-    const body = await fhir<TransactionResponse>(sent)
-    const id = body.entry[0]!.response.location!.split('/')[1]!
-    const [letterId, pictureId] = [body.entry[3]!, body.entry[4]!].map((e) => e.response.location!.split('/')[1]!)
-    expect(body.entry.map((e) => e.response)).toEqual([
-      { status: '201 Created', location: `Patient/${id}` },
-      { status: '201 Created', location: `ServiceRequest/${id}` },
-      { status: '201 Created', location: `QuestionnaireResponse/${id}` },
-      { status: '201 Created', location: `DocumentReference/${letterId}` },
-      { status: '201 Created', location: `DocumentReference/${pictureId}` },
-      { status: '201 Created', location: `Binary/${pictureId}` },
-    ])
+    const { id, letterId, pictureId, before, bundle, sent, body } = await sendLetterAndPicture(request, owner, access, letter, {
+      letter: 'EHR letter.pdf',
+      picture: 'ehr-knee.png',
+      binary: 'urn:uuid:8c1d0b2e-0000-4000-8000-00000000e4e4',
+    })
 
     // Kept with the referral, sent by the integration and uploaded by it: no person of the clinic.
     const [referral] = await owner.select().from(referrals).where(eq(referrals.id, id))
