@@ -7,7 +7,7 @@ import { getFormProps, getTextareaProps, useForm } from '@conform-to/react'
 import { Form, useActionData, useNavigation } from '@remix-run/react'
 import { FieldError } from '~/components/forms'
 import { Button } from '~/components/ui/button'
-import { Textarea } from '~/components/ui/control'
+import { TextareaField } from '~/components/ui/field'
 import type { WorkAnswer } from './work-forms'
 import type { WorkFields } from './work-schema'
 
@@ -30,13 +30,12 @@ export function CancelForm({ version }: { version: number }) {
         <input type="hidden" name="intent" value="cancel" />
         {/* Not conform's: after a conflict the page reloads, and the next try must carry the new version. */}
         <input type="hidden" name="version" value={version} />
-        <div>
-          <label htmlFor={fields.reason.id} className="block text-sm font-medium">
-            Reason (the clinic sees it)
-          </label>
-          <Textarea {...getTextareaProps(fields.reason)} rows={3} maxLength={2000} className="mt-1 block w-full text-sm" />
-          <FieldError id={fields.reason.errorId} errors={fields.reason.errors} />
-        </div>
+        <TextareaField
+          label="Reason (the clinic sees it)"
+          textareaProps={{ ...getTextareaProps(fields.reason), rows: 3, maxLength: 2000 }}
+          errors={fields.reason.errors}
+          controlClassName="text-sm"
+        />
         <FieldError id={fields.version.errorId} errors={fields.version.errors} />
         <FieldError id={form.errorId} errors={form.errors} />
         <Button type="submit" variant="primary" disabled={busy}>
