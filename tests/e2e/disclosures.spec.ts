@@ -1,5 +1,5 @@
 /**
- * A patient's accounting of disclosures (issue 20 §3) as a privacy officer uses it: Riverbend's
+ * A patient's accounting of disclosures as a privacy officer uses it: Riverbend's
  * admin finds a patient by health card number, or by last name and date of birth, and gets
  * every recorded access to that patient's referrals (and none of another patient's), the same
  * rows in the CSV, and both the search and the export in the audit trail with ids and counts

@@ -1,5 +1,5 @@
 /**
- * The audit trail is append-only and tamper-evident (issue: audit §2-3): the runtime role
+ * The audit trail is append-only and tamper-evident: the runtime role
  * cannot change or remove a row; a changed field, a removed row and two swapped rows are each
  * found by audit_verify(); the chain stays in order under many concurrent writers.
  */
