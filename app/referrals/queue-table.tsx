@@ -6,7 +6,7 @@
  * "Assign to me". Rows are what the keyboard shortcuts move through (queue-shortcuts.tsx).
  */
 import { Form, Link, useNavigate } from '@remix-run/react'
-import type { MouseEvent, ReactNode } from 'react'
+import { useLayoutEffect, useRef, type FocusEvent, type MouseEvent, type ReactNode } from 'react'
 import { cx } from '~/components/ui/control'
 import type { IntakeChannel, ReferralPriority, ReferralStatus } from '~/db/schema'
 import type { QueueView } from './queue'
@@ -96,8 +96,39 @@ function useOpenRow() {
   }
 }
 
+/**
+ * A row that leaves the page while it has the focus (a live update: someone else triaged it, or
+ * the view no longer holds it) hands the focus to the row that takes its place, so a keyboard
+ * user keeps their place in the queue rather than starting again from the top of the page. Only
+ * when the focus went with the row: a user who moved it elsewhere keeps it there.
+ */
+function useKeepRowFocus(items: QueueItem[]) {
+  const body = useRef<HTMLTableSectionElement>(null)
+  const focused = useRef<{ row: Element; index: number } | null>(null)
+  const rows = () => [...(body.current?.querySelectorAll(':scope > [data-testid="queue-row"]') ?? [])]
+  const onFocus = (event: FocusEvent<HTMLElement>) => {
+    const row = event.target.closest('[data-testid="queue-row"]')
+    focused.current = row ? { row, index: rows().indexOf(row) } : null
+  }
+  const onBlur = (event: FocusEvent<HTMLElement>) => {
+    const to = event.relatedTarget
+    if (event.target.isConnected && !(to instanceof Node && body.current?.contains(to))) focused.current = null
+  }
+  useLayoutEffect(() => {
+    const was = focused.current
+    if (!was || was.row.isConnected) return
+    focused.current = null
+    const active = document.activeElement
+    if (active && active !== document.body) return
+    const now = rows()
+    now[Math.min(was.index, now.length - 1)]?.querySelector<HTMLElement>('[data-row-link]')?.focus()
+  }, [items])
+  return { ref: body, onFocus, onBlur }
+}
+
 export function QueueTable({ view, items, busy, selectable }: { view: QueueView; items: QueueItem[]; busy: boolean; selectable: boolean }) {
   const openRow = useOpenRow()
+  const keepRowFocus = useKeepRowFocus(items)
   return (
     <div className={cx('mt-2 sm:overflow-hidden sm:rounded-lg sm:border sm:border-slate-200 sm:bg-white', busy && 'opacity-60')}>
       {selectable ? (
@@ -122,7 +153,7 @@ export function QueueTable({ view, items, busy, selectable }: { view: QueueView;
         </thead>
         {/* A click on a row's link, handed to the app's router (useOpenRow); the links themselves take the keyboard. */}
         {/* eslint-disable-next-line jsx-a11y/click-events-have-key-events, jsx-a11y/no-noninteractive-element-interactions */}
-        <tbody className="block sm:table-row-group sm:divide-y sm:divide-slate-100" onClick={openRow}>
+        <tbody className="block sm:table-row-group sm:divide-y sm:divide-slate-100" onClick={openRow} {...keepRowFocus}>
           {items.map((item, index) => (
             <tr key={item.id} className={cx(CARD_ROW, 'focus-within:bg-brand-50 sm:hover:bg-slate-50')} data-testid="queue-row">
               <Cell className="max-sm:flex max-sm:items-start max-sm:gap-2">

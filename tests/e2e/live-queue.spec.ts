@@ -140,6 +140,53 @@ test('a change heard while a patient search shows its results brings the queueâ€
   await expect(staff.getByTestId('queue-row')).toContainText(patient.last)
 })
 
+test('a row that leaves the queue while it has the focus hands it to the row that takes its place; focus elsewhere stays there', async ({
+  signedInAs,
+  owner,
+  request,
+}) => {
+  const referrer = await signedInAs('referrer@northside.test', '/my-referrals')
+  const sent: { id: string; version: number }[] = []
+  for (let i = 0; i < 3; i++) sent.push(await referralByReference(owner, await submitReferral(referrer, uniquePatient())))
+  const staff = await signedInAs('staff@northside.test', '/queue?status=received')
+  await liveOn(staff)
+  const link = (id: string) => staff.locator(`[data-testid="queue-row"] a[data-row-link][href="/referrals/${id}"]`)
+  const focusedRow = () =>
+    staff.evaluate(() => {
+      const links = [...document.querySelectorAll('[data-testid="queue-row"] [data-row-link]')]
+      return { index: links.indexOf(document.activeElement!), href: document.activeElement?.getAttribute('href') ?? null }
+    })
+  const move = async (referral: { id: string; version: number }) => {
+    const moved = await request.patch(`/api/v1/referrals/${referral.id}`, {
+      headers: bearer(await token('admin@northside.test')),
+      data: { status: 'in_review', version: referral.version },
+    })
+    expect(moved.status(), await moved.text()).toBe(200)
+  }
+
+  // A keyboard user is on one of them; someone else takes it into review, and the row leaves the view.
+  const [mine, other] = [sent[0]!, sent[1]!]
+  await link(mine.id).focus()
+  const at = (await focusedRow()).index
+  expect(at).toBeGreaterThanOrEqual(0)
+  await move(mine)
+  await expect(link(mine.id)).toHaveCount(0)
+  // The focus is on the row link now in its place, not lost to the page: j goes on from there.
+  await expect.poll(async () => (await focusedRow()).index).toBe(at)
+  const inPlace = (await focusedRow()).href
+  expect(inPlace).toMatch(/^\/referrals\//)
+  await staff.keyboard.press('j')
+  await expect.poll(async () => (await focusedRow()).index).toBe(at + 1)
+
+  // Focus the user put elsewhere is theirs: a row that leaves does not take it back.
+  const name = staff.getByLabel('Name for this view')
+  await name.focus()
+  await move(other)
+  await expect(link(other.id)).toHaveCount(0)
+  await staff.waitForTimeout(300)
+  await expect(name).toBeFocused()
+})
+
 test('another clinicâ€™s open queue hears nothing of it', async ({ signedInAs, owner }) => {
   const northside = await signedInAs('staff@northside.test', '/queue')
   const lakeview = await signedInAs('staff@lakeview.test', '/queue')
