@@ -5,9 +5,10 @@
  * the field's, and a key with Ctrl, Alt or Cmd is the browser's.
  */
 import { useEffect, useRef, useSyncExternalStore } from 'react'
+import { Button } from '~/components/ui/button'
+import { QUEUE_ROW, ROW_LINK } from './queue-table'
 
 const noChange = () => () => {}
-import { Button } from '~/components/ui/button'
 
 export const SHORTCUTS = [
   ['j', 'Next referral'],
@@ -32,7 +33,7 @@ export function QueueShortcuts() {
     const onKey = (event: KeyboardEvent) => {
       if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return
       if (dialog.current?.open) return
-      const links = [...document.querySelectorAll<HTMLAnchorElement>('[data-testid="queue-row"] [data-row-link]')]
+      const links = [...document.querySelectorAll<HTMLAnchorElement>(`${QUEUE_ROW} ${ROW_LINK}`)]
       const current = links.findIndex((link) => link.closest('tr')?.contains(document.activeElement))
       if (event.key === 'j' || event.key === 'k') {
         if (!links.length) return

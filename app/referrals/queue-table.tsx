@@ -78,6 +78,10 @@ function SortHeader({ view, label, sorts }: { view: QueueView; label: string; so
   )
 }
 
+/** A queue row, and its referral's link: what the open handler, the focus keeper and the keyboard shortcuts find. */
+export const QUEUE_ROW = '[data-testid="queue-row"]'
+export const ROW_LINK = 'a[data-row-link]'
+
 /**
  * The rows' links are plain anchors, opened in the app by this one handler for the whole table:
  * a Remix Link is a component with its own hooks (prefetch state, href resolution, click
@@ -88,7 +92,7 @@ function useOpenRow() {
   const navigate = useNavigate()
   return (event: MouseEvent<HTMLElement>) => {
     if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return
-    const link = event.target instanceof Element ? event.target.closest<HTMLAnchorElement>('a[data-row-link]') : null
+    const link = event.target instanceof Element ? event.target.closest<HTMLAnchorElement>(ROW_LINK) : null
     const href = link?.getAttribute('href')
     if (!href) return
     event.preventDefault()
@@ -105,9 +109,9 @@ function useOpenRow() {
 function useKeepRowFocus(items: QueueItem[]) {
   const body = useRef<HTMLTableSectionElement>(null)
   const focused = useRef<{ row: Element; index: number } | null>(null)
-  const rows = () => [...(body.current?.querySelectorAll(':scope > [data-testid="queue-row"]') ?? [])]
+  const rows = () => [...(body.current?.querySelectorAll(`:scope > ${QUEUE_ROW}`) ?? [])]
   const onFocus = (event: FocusEvent<HTMLElement>) => {
-    const row = event.target.closest('[data-testid="queue-row"]')
+    const row = event.target.closest(QUEUE_ROW)
     focused.current = row ? { row, index: rows().indexOf(row) } : null
   }
   const onBlur = (event: FocusEvent<HTMLElement>) => {
@@ -121,7 +125,7 @@ function useKeepRowFocus(items: QueueItem[]) {
     const active = document.activeElement
     if (active && active !== document.body) return
     const now = rows()
-    now[Math.min(was.index, now.length - 1)]?.querySelector<HTMLElement>('[data-row-link]')?.focus()
+    now[Math.min(was.index, now.length - 1)]?.querySelector<HTMLElement>(ROW_LINK)?.focus()
   }, [items])
   return { ref: body, onFocus, onBlur }
 }
